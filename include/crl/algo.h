@@ -1,0 +1,87 @@
+/* crl: algorithms as vtables.
+ *
+ * An algorithm declares its hyperparameters (crl_param_def table) and a spec
+ * struct that the table fills. The training loop belongs to the caller (the
+ * runner or user code): each crl_algo_iterate call collects experience from
+ * a vec env and updates the networks once (PPO: n_steps per copy, then
+ * n_epochs of minibatch updates) and reports what it did. */
+#ifndef CRL_ALGO_H
+#define CRL_ALGO_H
+
+#include "crl/env.h"
+#include "crl/params.h"
+#include "crl/vec_env.h"
+
+CRL_BEGIN_DECLS
+
+/* What one iteration reports. Values an algorithm does not have are NAN. */
+typedef struct crl_algo_stats {
+  long steps;            /* env steps taken in this iteration (all copies) */
+  double learning_rate;  /* value used this iteration */
+  double policy_loss;
+  double value_loss;
+  double entropy;
+  double approx_kl;
+  double clip_fraction;
+  double explained_variance;
+  int n_updates;         /* gradient steps taken */
+} crl_algo_stats;
+
+typedef struct crl_algo_type {
+  const char *name;
+  const char *doc;
+  const crl_param_def *params; /* NULL-terminated table */
+  size_t spec_size;            /* bytes of the spec struct params fill */
+  /* Build the algorithm for these spaces and n_envs copies. Checks that the
+   * spec is consistent (e.g. batch_size divides n_steps * n_envs). */
+  int (*create)(const void *spec, const crl_space *obs, const crl_space *act,
+                int n_envs, uint64_t seed, void **self);
+  /* Collect and update once; progress_remaining goes from 1 to 0. */
+  int (*iterate)(void *self, crl_vec_env *venv, double progress_remaining,
+                 crl_algo_stats *stats);
+  /* actions [B, act_dim] for obs [B, obs_dim]; deterministic = mean/argmax. */
+  int (*act)(void *self, const crl_real *obs, int B, int deterministic,
+             crl_real *action);
+  void (*destroy)(void *self);
+} crl_algo_type;
+
+typedef struct crl_algo crl_algo;
+
+/** Built-in and registered algorithms. */
+CRL_API int crl_algo_register(const crl_algo_type *type);
+CRL_API const crl_algo_type *crl_algo_find(const char *name);
+CRL_API int crl_algo_count(void);
+CRL_API const crl_algo_type *crl_algo_at(int i);
+
+/** A spec filled with the defaults of type (free with crl_algo_spec_free). */
+CRL_API int crl_algo_spec_alloc(const crl_algo_type *type, void **spec);
+CRL_API void crl_algo_spec_free(void *spec);
+
+/** Set one hyperparameter by name from text (see crl_params_set). */
+CRL_API int crl_algo_spec_set(const crl_algo_type *type, void *spec,
+                              const char *key, const char *value);
+
+/** Create an algorithm instance. *out is NULL on failure. */
+CRL_API int crl_algo_alloc(const crl_algo_type *type, const void *spec,
+                           const crl_space *obs, const crl_space *act,
+                           int n_envs, uint64_t seed, crl_algo **out);
+CRL_API void crl_algo_free(crl_algo *algo);
+CRL_API const crl_algo_type *crl_algo_get_type(const crl_algo *algo);
+
+CRL_API int crl_algo_iterate(crl_algo *algo, crl_vec_env *venv,
+                             double progress_remaining, crl_algo_stats *stats);
+CRL_API int crl_algo_act(crl_algo *algo, const crl_real *obs, int B,
+                         int deterministic, crl_real *action);
+
+/** Deterministic evaluation: run `episodes` episodes of a fresh copy of the
+ *  env (reset RNG seeded from crl_seed_derive(seed, CRL_STREAM_EVAL)) with
+ *  crl_algo_act(..., deterministic = 1). Continuous actions are clipped to
+ *  the action bounds. Writes the mean and std of the returns and the mean
+ *  episode length (any pointer may be NULL). */
+CRL_API int crl_evaluate(crl_algo *algo, const char *env_name, int episodes,
+                         uint64_t seed, double *mean_return,
+                         double *std_return, double *mean_length);
+
+CRL_END_DECLS
+
+#endif

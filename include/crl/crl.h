@@ -1,0 +1,19 @@
+/* crl: reinforcement-learning algorithms for continuous control.
+ * One include for the whole public API. */
+#ifndef CRL_CRL_H
+#define CRL_CRL_H
+
+#include "crl/common.h"
+#include "crl/error.h"
+#include "crl/rng.h"
+#include "crl/params.h"
+#include "crl/env.h"
+#include "crl/vec_env.h"
+#include "crl/mlp.h"
+#include "crl/dist.h"
+#include "crl/optim.h"
+#include "crl/normalizer.h"
+#include "crl/rollout.h"
+#include "crl/algo.h"
+
+#endif

@@ -1,0 +1,113 @@
+/* crl: environments.
+ *
+ * An environment is a vtable (crl_env_type) plus a registry by name. The
+ * handle crl_env wraps one instance with Gymnasium's TimeLimit rule and an
+ * RNG for resets. Built-in envs keep their internal state in double so that
+ * they match Gymnasium to the last bit; observations are handed out as
+ * crl_real. Actions come in as crl_real too: a discrete action is the index
+ * stored as a crl_real (exact for any realistic number of actions). */
+#ifndef CRL_ENV_H
+#define CRL_ENV_H
+
+#include <gsl/gsl_rng.h>
+
+#include "crl/common.h"
+
+CRL_BEGIN_DECLS
+
+typedef enum crl_space_kind {
+  CRL_SPACE_BOX = 0,     /* dim reals, each in [low[i], high[i]] */
+  CRL_SPACE_DISCRETE = 1 /* one integer in {0, ..., n-1}; dim is 1 */
+} crl_space_kind;
+
+typedef struct crl_space {
+  crl_space_kind kind;
+  int dim;            /* number of reals (Box) or 1 (Discrete) */
+  int n;              /* number of choices (Discrete), 0 for Box */
+  const double *low;  /* [dim] (Box); NULL for Discrete */
+  const double *high; /* [dim] (Box); NULL for Discrete */
+} crl_space;
+
+/* The vtable an environment implements. `self` points to `self_size` bytes
+ * that the handle allocates (zeroed) and passes to every call. */
+typedef struct crl_env_type {
+  const char *name;      /* registry name, e.g. "Pendulum-v1" */
+  const char *doc;       /* one line for `crl envs` */
+  size_t self_size;      /* bytes of the env's own state struct */
+  int max_episode_steps; /* TimeLimit: truncate after this many steps; 0 = never */
+  int state_dim;         /* number of doubles in get_state/set_state */
+  /* Fill in the spaces (arrays may point into self or static storage).
+   * Called once after allocation. May be NULL when `spaces` is enough. */
+  int (*init)(void *self, crl_space *obs_space, crl_space *act_space);
+  /* Sample an initial state from rng (Gymnasium's reset distribution). */
+  void (*reset)(void *self, gsl_rng *rng);
+  /* Advance one step. Sets *reward and *terminated (0/1). Returns 0 or a
+   * negative CRL_E* code for an invalid action. */
+  int (*step)(void *self, const crl_real *action, double *reward,
+              int *terminated);
+  /* Write the current observation, obs_space.dim values. */
+  void (*observe)(const void *self, crl_real *obs);
+  /* Copy the internal state out / in (state_dim doubles). set_state also
+   * clears per-episode bookkeeping, as a fresh reset would. */
+  void (*get_state)(const void *self, double *state);
+  void (*set_state)(void *self, const double *state);
+  /* Release what init acquired (may be NULL). */
+  void (*fini)(void *self);
+} crl_env_type;
+
+typedef struct crl_env crl_env;
+
+/** Add an environment type to the registry (the pointer must stay valid).
+ *  Fails with CRL_EINVAL when the name is taken or the type is incomplete. */
+CRL_API int crl_env_register(const crl_env_type *type);
+
+/** Look up a registered type by name; NULL when there is none. */
+CRL_API const crl_env_type *crl_env_find(const char *name);
+
+/** Number of registered types, and the i-th one (built-ins first). */
+CRL_API int crl_env_count(void);
+CRL_API const crl_env_type *crl_env_at(int i);
+
+/** Create an instance of the named environment. *out is NULL on failure;
+ *  an unknown name fails with CRL_ENOTFOUND and suggests the nearest one. */
+CRL_API int crl_env_make(const char *name, crl_env **out);
+
+/** Create an instance from a type that need not be registered. */
+CRL_API int crl_env_alloc(const crl_env_type *type, crl_env **out);
+
+/** Free an instance; crl_env_free(NULL) does nothing. */
+CRL_API void crl_env_free(crl_env *env);
+
+CRL_API const crl_env_type *crl_env_get_type(const crl_env *env);
+CRL_API const crl_space *crl_env_obs_space(const crl_env *env);
+CRL_API const crl_space *crl_env_act_space(const crl_env *env);
+
+/** Re-seed the env's reset RNG, as Gymnasium's reset(seed=k) does; later
+ *  resets continue the same stream. */
+CRL_API void crl_env_seed(crl_env *env, uint64_t seed);
+
+/** Start an episode: sample an initial state, zero the step counter and
+ *  write the first observation. */
+CRL_API int crl_env_reset(crl_env *env, crl_real *obs);
+
+/** One step: obs [obs_dim] receives the next observation; *truncated is set
+ *  when the TimeLimit is reached, independently of *terminated. Stepping
+ *  after the end of an episode is allowed, as in Gymnasium. Stepping before
+ *  the first reset fails with CRL_ESTATE. */
+CRL_API int crl_env_step(crl_env *env, const crl_real *action, crl_real *obs,
+                         double *reward, int *terminated, int *truncated);
+
+/** Steps taken since the last reset. */
+CRL_API int crl_env_elapsed_steps(const crl_env *env);
+
+/** Internal state as doubles (state_dim of them) and back; set_state does
+ *  not touch the TimeLimit counter. */
+CRL_API int crl_env_get_state(const crl_env *env, double *state);
+CRL_API int crl_env_set_state(crl_env *env, const double *state);
+
+/** Write the current observation without stepping. */
+CRL_API int crl_env_observe(const crl_env *env, crl_real *obs);
+
+CRL_END_DECLS
+
+#endif

@@ -1,0 +1,49 @@
+/* crl: optimisers on flat vectors.
+ *
+ * Adam (bias-corrected, as torch.optim.Adam) and global gradient-norm
+ * clipping work on a network's flat parameter and gradient vectors, so one
+ * call covers every layer. */
+#ifndef CRL_OPTIM_H
+#define CRL_OPTIM_H
+
+#include "crl/common.h"
+
+CRL_BEGIN_DECLS
+
+typedef struct crl_adam_spec {
+  double beta1;  /* 0.9 */
+  double beta2;  /* 0.999 */
+  double eps;    /* 1e-8 (PyTorch), 1e-5 (SB3 PPO), 1e-7 (Keras, RLtools) */
+} crl_adam_spec;
+
+/** The defaults above, with eps 1e-8. */
+CRL_API crl_adam_spec crl_adam_spec_default(void);
+
+typedef struct crl_adam crl_adam;
+
+/** Adam over n parameters. *out is NULL on failure. */
+CRL_API int crl_adam_alloc(size_t n, const crl_adam_spec *spec,
+                           crl_adam **out);
+CRL_API void crl_adam_free(crl_adam *adam);
+
+/** One step: params -= lr * m_hat / (sqrt(v_hat) + eps). */
+CRL_API void crl_adam_step(crl_adam *adam, crl_real *params,
+                           const crl_real *grads, double lr);
+
+/** Steps taken so far; and the first/second moment vectors (n values each),
+ *  exposed for checkpoints. */
+CRL_API long crl_adam_steps(const crl_adam *adam);
+CRL_API crl_real *crl_adam_m(crl_adam *adam);
+CRL_API crl_real *crl_adam_v(crl_adam *adam);
+
+/** Euclidean norm of g [n], accumulated in double. */
+CRL_API double crl_vec_norm(size_t n, const crl_real *g);
+
+/** Scale g [n] so that its norm is at most max_norm (as PyTorch's
+ *  clip_grad_norm_, factor max_norm / (norm + 1e-6)). Returns the norm
+ *  before clipping. */
+CRL_API double crl_clip_grad_norm(size_t n, crl_real *g, double max_norm);
+
+CRL_END_DECLS
+
+#endif

@@ -1,0 +1,55 @@
+/* crl: a vector of N copies of one environment with auto-reset.
+ *
+ * After crl_vec_env_step, obs() holds the observation each copy continues
+ * from: when a copy's episode ended (terminated or truncated) it has already
+ * been reset, and final_obs() holds the last observation of the finished
+ * episode, which GAE needs to bootstrap a truncated one. Copy i's reset RNG
+ * is seeded from crl_seed_derive(seed, i), so one seed fixes everything. */
+#ifndef CRL_VEC_ENV_H
+#define CRL_VEC_ENV_H
+
+#include "crl/env.h"
+
+CRL_BEGIN_DECLS
+
+typedef struct crl_vec_env crl_vec_env;
+
+/** N copies of the named env. *out is NULL on failure. */
+CRL_API int crl_vec_env_make(const char *name, int n, uint64_t seed,
+                             crl_vec_env **out);
+
+/** N copies of a type (need not be registered). */
+CRL_API int crl_vec_env_alloc(const crl_env_type *type, int n, uint64_t seed,
+                              crl_vec_env **out);
+
+CRL_API void crl_vec_env_free(crl_vec_env *venv);
+
+CRL_API int crl_vec_env_n(const crl_vec_env *venv);
+CRL_API const crl_space *crl_vec_env_obs_space(const crl_vec_env *venv);
+CRL_API const crl_space *crl_vec_env_act_space(const crl_vec_env *venv);
+CRL_API crl_env *crl_vec_env_get(crl_vec_env *venv, int i);
+
+/** Reset every copy. */
+CRL_API int crl_vec_env_reset(crl_vec_env *venv);
+
+/** Step every copy with actions [N, act_dim]. */
+CRL_API int crl_vec_env_step(crl_vec_env *venv, const crl_real *actions);
+
+CRL_API const crl_real *crl_vec_env_obs(const crl_vec_env *venv);       /* [N, obs_dim] */
+CRL_API const crl_real *crl_vec_env_final_obs(const crl_vec_env *venv); /* [N, obs_dim], valid where done */
+CRL_API const double *crl_vec_env_rewards(const crl_vec_env *venv);     /* [N] */
+CRL_API const int *crl_vec_env_terminated(const crl_vec_env *venv);     /* [N] */
+CRL_API const int *crl_vec_env_truncated(const crl_vec_env *venv);      /* [N] */
+
+/** Episodes finished so far and env steps taken (all copies). */
+CRL_API long crl_vec_env_episodes(const crl_vec_env *venv);
+CRL_API long crl_vec_env_steps(const crl_vec_env *venv);
+
+/** Mean return and length of the last (up to) 100 finished episodes; NAN
+ *  when none has finished. */
+CRL_API double crl_vec_env_recent_return(const crl_vec_env *venv);
+CRL_API double crl_vec_env_recent_length(const crl_vec_env *venv);
+
+CRL_END_DECLS
+
+#endif

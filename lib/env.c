@@ -1,0 +1,222 @@
+/* Environment handles: TimeLimit bookkeeping, reset RNG and the registry. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crl/error.h"
+#include "crl/rng.h"
+#include "internal.h"
+
+struct crl_env {
+  const crl_env_type *type;
+  void *self;        /* type->self_size bytes */
+  gsl_rng *rng;      /* reset distribution */
+  crl_space obs_space;
+  crl_space act_space;
+  int elapsed_steps; /* TimeLimit counter, zeroed by reset */
+  int has_reset;     /* stepping before the first reset is an error */
+};
+
+/* ---- registry ------------------------------------------------------------ */
+
+#define CRL_MAX_USER_ENVS 64
+static const crl_env_type *user_env_types[CRL_MAX_USER_ENVS];
+static int user_env_count;
+
+int crl_env_count(void) { return crl_builtin_env_count + user_env_count; }
+
+const crl_env_type *crl_env_at(int i) {
+  if (i < 0 || i >= crl_env_count())
+    return NULL;
+  if (i < crl_builtin_env_count)
+    return crl_builtin_env_types[i];
+  return user_env_types[i - crl_builtin_env_count];
+}
+
+const crl_env_type *crl_env_find(const char *name) {
+  if (name == NULL)
+    return NULL;
+  for (int i = 0; i < crl_env_count(); i++)
+    if (strcmp(crl_env_at(i)->name, name) == 0)
+      return crl_env_at(i);
+  return NULL;
+}
+
+static int check_type(const crl_env_type *t) {
+  if (t == NULL || t->name == NULL || t->name[0] == '\0')
+    return crl_fail(CRL_EINVAL, "env type: missing name");
+  if (t->reset == NULL || t->step == NULL || t->observe == NULL ||
+      t->init == NULL)
+    return crl_fail(CRL_EINVAL,
+                    "env type '%s': init, reset, step and observe are required",
+                    t->name);
+  if (t->max_episode_steps < 0 || t->state_dim < 0)
+    return crl_fail(CRL_EINVAL,
+                    "env type '%s': negative max_episode_steps or state_dim",
+                    t->name);
+  return 0;
+}
+
+int crl_env_register(const crl_env_type *type) {
+  int rc = check_type(type);
+  if (rc)
+    return rc;
+  if (crl_env_find(type->name) != NULL)
+    return crl_fail(CRL_EINVAL, "env '%s' is already registered", type->name);
+  if (user_env_count >= CRL_MAX_USER_ENVS)
+    return crl_fail(CRL_ENOMEM, "env registry is full (%d user envs)",
+                    CRL_MAX_USER_ENVS);
+  user_env_types[user_env_count++] = type;
+  return 0;
+}
+
+/* ---- instances ----------------------------------------------------------- */
+
+static int check_space(const char *env, const char *which,
+                       const crl_space *s) {
+  if (s->kind == CRL_SPACE_DISCRETE) {
+    if (s->dim != 1 || s->n < 1)
+      return crl_fail(CRL_EINVAL,
+                      "env '%s': discrete %s space needs dim 1 and n >= 1",
+                      env, which);
+    return 0;
+  }
+  if (s->kind != CRL_SPACE_BOX || s->dim < 1 || s->low == NULL ||
+      s->high == NULL)
+    return crl_fail(CRL_EINVAL,
+                    "env '%s': box %s space needs dim >= 1, low and high", env,
+                    which);
+  for (int i = 0; i < s->dim; i++)
+    if (!(s->low[i] <= s->high[i]))
+      return crl_fail(CRL_EINVAL, "env '%s': %s space has low[%d] > high[%d]",
+                      env, which, i, i);
+  return 0;
+}
+
+int crl_env_alloc(const crl_env_type *type, crl_env **out) {
+  *out = NULL;
+  int rc = check_type(type);
+  if (rc)
+    return rc;
+  crl_env *env = calloc(1, sizeof *env);
+  if (env == NULL)
+    return crl_fail(CRL_ENOMEM, "env '%s': out of memory", type->name);
+  env->type = type;
+  env->self = calloc(1, type->self_size > 0 ? type->self_size : 1);
+  env->rng = crl_rng_alloc(0, CRL_STREAM_ENV);
+  if (env->self == NULL || env->rng == NULL) {
+    crl_env_free(env);
+    return crl_fail(CRL_ENOMEM, "env '%s': out of memory", type->name);
+  }
+  rc = type->init(env->self, &env->obs_space, &env->act_space);
+  if (rc == 0)
+    rc = check_space(type->name, "observation", &env->obs_space);
+  if (rc == 0)
+    rc = check_space(type->name, "action", &env->act_space);
+  if (rc) {
+    crl_env_free(env);
+    return rc;
+  }
+  *out = env;
+  return 0;
+}
+
+int crl_env_make(const char *name, crl_env **out) {
+  *out = NULL;
+  const crl_env_type *type = crl_env_find(name);
+  if (type == NULL) {
+    const char *names[256];
+    int n = crl_env_count() < 256 ? crl_env_count() : 256;
+    for (int i = 0; i < n; i++)
+      names[i] = crl_env_at(i)->name;
+    const char *near = crl_nearest_name(name ? name : "", names, n);
+    if (near)
+      return crl_fail(CRL_ENOTFOUND, "unknown env '%s' (did you mean '%s'?)",
+                      name ? name : "(null)", near);
+    return crl_fail(CRL_ENOTFOUND,
+                    "unknown env '%s' (`crl envs` lists them)",
+                    name ? name : "(null)");
+  }
+  return crl_env_alloc(type, out);
+}
+
+void crl_env_free(crl_env *env) {
+  if (env == NULL)
+    return;
+  if (env->self != NULL && env->type->fini != NULL)
+    env->type->fini(env->self);
+  free(env->self);
+  if (env->rng)
+    gsl_rng_free(env->rng);
+  free(env);
+}
+
+const crl_env_type *crl_env_get_type(const crl_env *env) { return env->type; }
+const crl_space *crl_env_obs_space(const crl_env *env) {
+  return &env->obs_space;
+}
+const crl_space *crl_env_act_space(const crl_env *env) {
+  return &env->act_space;
+}
+
+void crl_env_seed(crl_env *env, uint64_t seed) {
+  /* Reseed in place: no allocation. */
+  uint64_t s = crl_seed_derive(seed, CRL_STREAM_ENV);
+  unsigned long s32 = (unsigned long)((s ^ (s >> 32)) & 0xffffffffUL);
+  gsl_rng_set(env->rng, s32 ? s32 : 4357);
+}
+
+int crl_env_reset(crl_env *env, crl_real *obs) {
+  env->type->reset(env->self, env->rng);
+  env->elapsed_steps = 0;
+  env->has_reset = 1;
+  if (obs != NULL)
+    env->type->observe(env->self, obs);
+  return 0;
+}
+
+int crl_env_step(crl_env *env, const crl_real *action, crl_real *obs,
+                 double *reward, int *terminated, int *truncated) {
+  if (!env->has_reset)
+    return crl_fail(CRL_ESTATE, "env '%s': step before the first reset",
+                    env->type->name);
+  double r = 0.0;
+  int term = 0;
+  int rc = env->type->step(env->self, action, &r, &term);
+  if (rc)
+    return rc;
+  env->elapsed_steps++;
+  int limit = env->type->max_episode_steps;
+  if (obs != NULL)
+    env->type->observe(env->self, obs);
+  if (reward)
+    *reward = r;
+  if (terminated)
+    *terminated = term != 0;
+  if (truncated)
+    *truncated = limit > 0 && env->elapsed_steps >= limit;
+  return 0;
+}
+
+int crl_env_elapsed_steps(const crl_env *env) { return env->elapsed_steps; }
+
+int crl_env_get_state(const crl_env *env, double *state) {
+  if (env->type->get_state == NULL)
+    return crl_fail(CRL_EUNSUPPORTED, "env '%s' does not expose its state",
+                    env->type->name);
+  env->type->get_state(env->self, state);
+  return 0;
+}
+
+int crl_env_set_state(crl_env *env, const double *state) {
+  if (env->type->set_state == NULL)
+    return crl_fail(CRL_EUNSUPPORTED, "env '%s' cannot set its state",
+                    env->type->name);
+  env->type->set_state(env->self, state);
+  env->has_reset = 1;
+  return 0;
+}
+
+int crl_env_observe(const crl_env *env, crl_real *obs) {
+  env->type->observe(env->self, obs);
+  return 0;
+}
