@@ -1,0 +1,95 @@
+/* Internal: an actor-critic policy shared by the on-policy algorithms.
+ *
+ * One flat parameter vector (and one flat gradient vector) holds, in order:
+ *   actor MLP  obs_dim -> net_arch -> n_out   (Gaussian mean or logits)
+ *   log_std    [act_dim]                      (Gaussian only)
+ *   critic MLP obs_dim -> net_arch -> 1       (state value)
+ * so that Adam, gradient clipping and checkpoints need one call each, and
+ * the global gradient norm covers actor and critic together, as SB3. An
+ * optional running normaliser whitens observations before both networks. */
+#ifndef CRL_ACTOR_CRITIC_H
+#define CRL_ACTOR_CRITIC_H
+
+#include <gsl/gsl_rng.h>
+
+#include "crl/env.h"
+#include "crl/mlp.h"
+#include "crl/normalizer.h"
+#include "crl/params.h"
+
+typedef struct crl_ac_spec {
+  crl_int_list net_arch; /* hidden sizes, shared shape for actor and critic */
+  int activation;        /* crl_activation */
+  double log_std_init;   /* initial log std of the Gaussian */
+  int ortho_init;        /* 1: orthogonal (SB3 gains), 0: PyTorch default */
+  int normalize_obs;     /* running mean/std of observations */
+  int max_batch;         /* largest batch any call uses */
+} crl_ac_spec;
+
+typedef struct crl_ac {
+  crl_space obs_space, act_space; /* bounds point to the copies below */
+  double *act_bounds;    /* [2, act_dim] low then high, owned: the env that
+                            described the space may be freed first */
+  int obs_dim;
+  int act_dim;           /* values per action: Box dim, or 1 for Discrete */
+  int n_out;             /* actor outputs: Box dim, or n for Discrete */
+  int discrete;
+  int max_batch;
+  size_t n_params;
+  crl_real *params;      /* [n_params] flat */
+  crl_real *grads;       /* [n_params] flat */
+  crl_mlp *actor;        /* view into params[0 .. actor_n) */
+  crl_real *log_std;     /* [act_dim] view, NULL when discrete */
+  crl_real *dlog_std;    /* [act_dim] view into grads */
+  crl_mlp *critic;       /* view after log_std */
+  crl_normalizer *norm;  /* NULL unless normalize_obs */
+  crl_real *dout;        /* [max_batch, n_out] scratch: dL/d(actor output) */
+  crl_real *ent;         /* [max_batch] scratch */
+  crl_real *dent;        /* [max_batch] scratch */
+} crl_ac;
+
+int crl_ac_alloc(const crl_ac_spec *spec, const crl_space *obs,
+                 const crl_space *act, gsl_rng *init_rng, crl_ac **out);
+void crl_ac_free(crl_ac *ac);
+
+void crl_ac_zero_grad(crl_ac *ac);
+
+/* out [B, obs_dim] = normalised obs; with update = 1 the statistics first
+ * absorb the batch. Without a normaliser this is a copy. */
+void crl_ac_normalize(crl_ac *ac, const crl_real *obs, int B, crl_real *out,
+                      int update);
+
+/* dist [B, n_out] = actor(obs_norm). */
+int crl_ac_actor_forward(crl_ac *ac, const crl_real *obs_norm, int B,
+                         crl_real *dist);
+
+/* values [B] = critic(obs_norm). */
+int crl_ac_critic_forward(crl_ac *ac, const crl_real *obs_norm, int B,
+                          crl_real *values);
+
+/* actions [B, act_dim]: a sample, or the mean / argmax when deterministic. */
+void crl_ac_sample(const crl_ac *ac, const crl_real *dist, int B,
+                   int deterministic, gsl_rng *rng, crl_real *actions);
+
+/* logp [B] of actions under dist. */
+void crl_ac_log_prob(const crl_ac *ac, const crl_real *dist,
+                     const crl_real *actions, int B, crl_real *logp);
+
+/* Mean entropy over the batch. */
+double crl_ac_entropy_mean(crl_ac *ac, const crl_real *dist, int B);
+
+/* Backward through the actor of the last crl_ac_actor_forward (same B) for
+ * L = sum_i dlogp[i] * logp_i + dent_mean * mean_i entropy_i. ADDs to grads. */
+int crl_ac_actor_backward(crl_ac *ac, const crl_real *dist,
+                          const crl_real *actions, int B,
+                          const crl_real *dlogp, double dent_mean);
+
+/* Backward through the critic of the last crl_ac_critic_forward for
+ * L = sum_i dv[i] * v_i. ADDs to grads. */
+int crl_ac_critic_backward(crl_ac *ac, const crl_real *dv, int B);
+
+/* Clip Box actions to the action bounds (the env receives these). */
+void crl_ac_clip_actions(const crl_ac *ac, const crl_real *actions, int B,
+                         crl_real *out);
+
+#endif

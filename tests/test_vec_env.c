@@ -1,0 +1,160 @@
+/* Vec env auto-reset, final observations, episode statistics and seeding,
+ * on a toy env whose behaviour is known exactly; and the env handle's
+ * TimeLimit and registry rules. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "crl/crl.h"
+
+/* Counter env: obs = (start, t); reward = action; terminates when the
+ * action is 2; TimeLimit 5. start is drawn from the reset RNG. */
+typedef struct counter {
+  double start;
+  int t;
+} counter;
+
+static const double lo[2] = {0, 0}, hi[2] = {1, 100};
+static const double alo[1] = {-10}, ahi[1] = {10};
+
+static int counter_init(void *self, crl_space *obs, crl_space *act) {
+  (void)self;
+  *obs = (crl_space){CRL_SPACE_BOX, 2, 0, lo, hi};
+  *act = (crl_space){CRL_SPACE_BOX, 1, 0, alo, ahi};
+  return 0;
+}
+static void counter_reset(void *self, gsl_rng *rng) {
+  counter *c = self;
+  c->start = gsl_rng_uniform(rng);
+  c->t = 0;
+}
+static int counter_step(void *self, const crl_real *a, double *r, int *term) {
+  counter *c = self;
+  c->t++;
+  *r = a[0];
+  *term = a[0] == 2;
+  return 0;
+}
+static void counter_observe(const void *self, crl_real *obs) {
+  const counter *c = self;
+  obs[0] = (crl_real)c->start;
+  obs[1] = (crl_real)c->t;
+}
+static const crl_env_type counter_type = {
+    .name = "Counter-test", .doc = "toy", .self_size = sizeof(counter),
+    .max_episode_steps = 5, .init = counter_init, .reset = counter_reset,
+    .step = counter_step, .observe = counter_observe};
+
+static void test_auto_reset_and_final_obs(void **state) {
+  (void)state;
+  crl_vec_env *v = NULL;
+  assert_int_equal(crl_vec_env_alloc(&counter_type, 2, 7, &v), 0);
+  assert_int_equal(crl_vec_env_reset(v), 0);
+  crl_real start1 = crl_vec_env_obs(v)[2];
+  /* Copy 0 terminates at its 3rd step; copy 1 runs into the limit of 5. */
+  for (int t = 1; t <= 5; t++) {
+    crl_real a[2] = {t == 3 ? 2 : 1, 1};
+    assert_int_equal(crl_vec_env_step(v, a), 0);
+    const int *term = crl_vec_env_terminated(v), *trunc = crl_vec_env_truncated(v);
+    assert_int_equal(term[0], t == 3);
+    assert_int_equal(trunc[0], 0);
+    assert_int_equal(term[1], 0);
+    assert_int_equal(trunc[1], t == 5);
+    if (t == 3) {
+      assert_true(crl_vec_env_final_obs(v)[1] == 3); /* last obs of episode */
+      assert_true(crl_vec_env_obs(v)[1] == 0);       /* already reset */
+    }
+    if (t == 5) {
+      assert_true(crl_vec_env_final_obs(v)[3] == 5);
+      assert_true(crl_vec_env_final_obs(v)[2] == start1);
+      assert_true(crl_vec_env_obs(v)[3] == 0);
+    }
+  }
+  assert_int_equal(crl_vec_env_episodes(v), 2);
+  assert_int_equal(crl_vec_env_steps(v), 10);
+  /* Returns: copy 0: 1 + 1 + 2 = 4; copy 1: 5. */
+  assert_true(fabs(crl_vec_env_recent_return(v) - 4.5) < 1e-12);
+  assert_true(fabs(crl_vec_env_recent_length(v) - 4.0) < 1e-12);
+  crl_vec_env_free(v);
+  crl_vec_env_free(NULL);
+}
+
+static void first_obs(uint64_t seed, crl_real *out) {
+  crl_vec_env *v = NULL;
+  assert_int_equal(crl_vec_env_alloc(&counter_type, 3, seed, &v), 0);
+  assert_int_equal(crl_vec_env_reset(v), 0);
+  memcpy(out, crl_vec_env_obs(v), 6 * sizeof *out);
+  crl_vec_env_free(v);
+}
+
+static void test_one_seed_fixes_every_copy(void **state) {
+  (void)state;
+  crl_real a[6], b[6], c[6];
+  first_obs(11, a);
+  first_obs(11, b);
+  first_obs(12, c);
+  assert_memory_equal(a, b, sizeof a);
+  assert_true(a[0] != a[2] && a[2] != a[4]); /* copies differ */
+  assert_true(a[0] != c[0]);                 /* seeds differ */
+}
+
+static void test_recent_return_nan_before_any_episode(void **state) {
+  (void)state;
+  crl_vec_env *v = NULL;
+  assert_int_equal(crl_vec_env_alloc(&counter_type, 1, 0, &v), 0);
+  assert_true(isnan(crl_vec_env_recent_return(v)));
+  assert_int_equal(crl_vec_env_alloc(&counter_type, 0, 0, &v), CRL_EINVAL);
+  assert_null(v);
+}
+
+static void test_env_handle_rules(void **state) {
+  (void)state;
+  crl_env *e = NULL;
+  assert_int_equal(crl_env_alloc(&counter_type, &e), 0);
+  crl_real obs[2], a[1] = {1};
+  double r;
+  int term, trunc;
+  assert_int_equal(crl_env_step(e, a, obs, &r, &term, &trunc), CRL_ESTATE);
+  assert_int_equal(crl_env_reset(e, obs), 0);
+  for (int t = 1; t <= 7; t++) { /* past the limit: truncated stays set */
+    assert_int_equal(crl_env_step(e, a, obs, &r, &term, &trunc), 0);
+    assert_int_equal(trunc, t >= 5);
+  }
+  assert_int_equal(crl_env_elapsed_steps(e), 7);
+  crl_env_free(e);
+  assert_int_equal(crl_env_register(&counter_type), 0);
+  assert_int_equal(crl_env_register(&counter_type), CRL_EINVAL);
+  assert_ptr_equal(crl_env_find("Counter-test"), &counter_type);
+  assert_int_equal(crl_env_make("Counter-tset", &e), CRL_ENOTFOUND);
+  assert_non_null(strstr(crl_last_error(), "Counter-test"));
+  crl_env_type broken = counter_type;
+  broken.name = "Broken";
+  broken.step = NULL;
+  assert_int_equal(crl_env_register(&broken), CRL_EINVAL);
+}
+
+static void test_error_table(void **state) {
+  (void)state;
+  assert_string_equal(crl_errname(CRL_ESHAPE), "CRL_ESHAPE");
+  assert_string_equal(crl_strerror(CRL_ENOMEM), "out of memory");
+  assert_string_equal(crl_errname(12345), "CRL_E?");
+  assert_int_equal(crl_fail(CRL_EIO, "disk %d", 3), CRL_EIO);
+  assert_string_equal(crl_last_error(), "disk 3");
+  crl_clear_error();
+  assert_string_equal(crl_last_error(), "");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_auto_reset_and_final_obs),
+      cmocka_unit_test(test_one_seed_fixes_every_copy),
+      cmocka_unit_test(test_recent_return_nan_before_any_episode),
+      cmocka_unit_test(test_env_handle_rules),
+      cmocka_unit_test(test_error_table),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
