@@ -1,0 +1,642 @@
+/* Built-in environments against Gymnasium v0.29.1's golden trajectories
+ * (shared/reference/gymnasium, see its README): every value is compared
+ * bit for bit (==), teacher-forced and free-running, in both the float and
+ * the double build. Plus resets, action validation and the registry. */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "crl/env.h"
+#include "crl/error.h"
+
+/* ---- reference directory ------------------------------------------------- */
+
+static char ref_dir[4096];
+
+/* CRL_REFERENCE_DIR (set by tests/meson.build), else the default location
+ * next to the source tree. A missing directory is a failure, not a skip: a
+ * silently skipped bit-exactness test would hide every regression. */
+static const char *reference_dir(void) {
+  if (ref_dir[0] == '\0') {
+    const char *env = getenv("CRL_REFERENCE_DIR");
+    const char *root = getenv("CRL_SOURCE_ROOT");
+    if (env != NULL && env[0] != '\0')
+      snprintf(ref_dir, sizeof ref_dir, "%s", env);
+    else if (root != NULL && root[0] != '\0')
+      snprintf(ref_dir, sizeof ref_dir, "%s/../shared/reference/gymnasium",
+               root);
+    else
+      snprintf(ref_dir, sizeof ref_dir, "../shared/reference/gymnasium");
+  }
+  struct stat st;
+  if (stat(ref_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    fail_msg("reference directory '%s' not found: set CRL_REFERENCE_DIR to "
+             "shared/reference/gymnasium (the golden Gymnasium trajectories)",
+             ref_dir);
+  return ref_dir;
+}
+
+/* ---- a small CSV reader: a header line, then numbers (%.17g) ------------- */
+
+typedef struct csv {
+  int ncols, nrows;
+  char **names;  /* [ncols] */
+  double *data;  /* [nrows * ncols]; an empty or text field is NaN */
+  char **keys;   /* [nrows]: each row's first field as text */
+} csv;
+
+static void csv_free(csv *t) {
+  if (t == NULL)
+    return;
+  for (int j = 0; j < t->ncols; j++)
+    free(t->names[j]);
+  for (int i = 0; i < t->nrows; i++)
+    free(t->keys[i]);
+  free(t->names);
+  free(t->keys);
+  free(t->data);
+  free(t);
+}
+
+static char *read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL)
+    fail_msg("cannot open reference file '%s'", path);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  assert_non_null(buf);
+  size_t got = fread(buf, 1, (size_t)n, f);
+  fclose(f);
+  assert_int_equal(got, (size_t)n);
+  buf[n] = '\0';
+  return buf;
+}
+
+static csv *csv_load(const char *file) {
+  char path[4600];
+  snprintf(path, sizeof path, "%s/%s", reference_dir(), file);
+  char *buf = read_file(path);
+  csv *t = calloc(1, sizeof *t);
+  assert_non_null(t);
+
+  /* Header: count the commas, then copy the names. */
+  char *line_end = strchr(buf, '\n');
+  assert_non_null(line_end);
+  *line_end = '\0';
+  t->ncols = 1;
+  for (char *p = buf; *p; p++)
+    t->ncols += *p == ',';
+  t->names = calloc((size_t)t->ncols, sizeof *t->names);
+  assert_non_null(t->names);
+  char *p = buf;
+  for (int j = 0; j < t->ncols; j++) {
+    size_t len = strcspn(p, ",\r");
+    t->names[j] = strndup(p, len);
+    assert_non_null(t->names[j]);
+    p += len + (p[len] == ',');
+  }
+
+  int cap = 0;
+  for (char *q = line_end + 1; *q; q++)
+    cap += *q == '\n';
+  t->data = malloc(((size_t)cap + 1) * (size_t)t->ncols * sizeof(double));
+  t->keys = calloc((size_t)cap + 1, sizeof *t->keys);
+  assert_non_null(t->data);
+  assert_non_null(t->keys);
+  for (p = line_end + 1; *p != '\0';) {
+    if (*p == '\n' || *p == '\r') {
+      p++;
+      continue;
+    }
+    double *row = t->data + (size_t)t->nrows * (size_t)t->ncols;
+    for (int j = 0; j < t->ncols; j++) {
+      size_t len = strcspn(p, ",\r\n");
+      if (j == 0) /* the row's key: resets.csv names its env there */
+        t->keys[t->nrows] = strndup(p, len);
+      if (len == 0) {
+        row[j] = NAN;
+      } else {
+        char *end;
+        row[j] = strtod(p, &end);
+        if (end != p + len) {
+          if (j != 0)
+            fail_msg("%s: row %d column %s: not a number", file, t->nrows + 1,
+                     t->names[j]);
+          row[j] = NAN;
+        }
+      }
+      p += len;
+      if (j + 1 < t->ncols) {
+        if (*p != ',')
+          fail_msg("%s: row %d has fewer than %d fields", file, t->nrows + 1,
+                   t->ncols);
+        p++;
+      }
+    }
+    while (*p == '\r' || *p == '\n')
+      p++;
+    t->nrows++;
+  }
+  free(buf);
+  return t;
+}
+
+static int csv_col(const csv *t, const char *name) {
+  for (int j = 0; j < t->ncols; j++)
+    if (strcmp(t->names[j], name) == 0)
+      return j;
+  fail_msg("reference CSV has no column '%s'", name);
+  return -1;
+}
+
+/* Indices of the columns whose name starts with prefix, in header order
+ * (the header order is the state order). */
+static int csv_cols_with_prefix(const csv *t, const char *prefix, int *cols,
+                                int max) {
+  int n = 0;
+  size_t lp = strlen(prefix);
+  for (int j = 0; j < t->ncols && n < max; j++)
+    if (strncmp(t->names[j], prefix, lp) == 0)
+      cols[n++] = j;
+  return n;
+}
+
+static double cell(const csv *t, int row, int col) {
+  return t->data[(size_t)row * (size_t)t->ncols + (size_t)col];
+}
+
+/* ---- golden trajectories -------------------------------------------------- */
+
+typedef struct golden {
+  const char *env;
+  const char *file;
+  int continuous_cartpole; /* map the discrete action 1 -> +1.0, 0 -> -1.0 */
+} golden;
+
+static const golden goldens[] = {
+    {"Pendulum-v1", "pendulum.csv", 0},
+    {"CartPole-v1", "cartpole.csv", 0},
+    {"CartPoleContinuous-v1", "cartpole.csv", 1},
+    {"MountainCarContinuous-v0", "mountain_car_continuous.csv", 0},
+    {"Acrobot-v1", "acrobot.csv", 0},
+};
+
+typedef struct columns {
+  int episode, step, action, reward, terminated, truncated;
+  int ns, nobs;
+  int s[8], next_s[8], obs[8];
+} columns;
+
+static columns find_columns(const csv *t, const crl_env *env) {
+  columns c;
+  c.episode = csv_col(t, "episode");
+  c.step = csv_col(t, "step");
+  c.action = csv_col(t, "action");
+  c.reward = csv_col(t, "reward");
+  c.terminated = csv_col(t, "terminated");
+  c.truncated = csv_col(t, "truncated");
+  c.ns = csv_cols_with_prefix(t, "s_", c.s, 8);
+  c.nobs = csv_cols_with_prefix(t, "obs_", c.obs, 8);
+  int nn = csv_cols_with_prefix(t, "next_s_", c.next_s, 8);
+  assert_int_equal(c.ns, crl_env_get_type(env)->state_dim);
+  assert_int_equal(nn, c.ns);
+  assert_int_equal(c.nobs, crl_env_obs_space(env)->dim);
+  return c;
+}
+
+static crl_real action_of(const golden *g, double a) {
+  if (g->continuous_cartpole)
+    return a == 1.0 ? (crl_real)1.0 : (crl_real)-1.0;
+  return (crl_real)a; /* continuous actions are float32-exact */
+}
+
+#define CHECK_EQ(got, want, what)                                              \
+  do {                                                                         \
+    double got_ = (got), want_ = (want);                                       \
+    if (!(got_ == want_))                                                      \
+      fail_msg("%s (%s) episode %d step %d: %s is %.17g, Gymnasium %.17g",     \
+               g->env, mode, ep, st, what, got_, want_);                       \
+  } while (0)
+
+/* Compare one step's outputs with row r. */
+static void check_row(const golden *g, const char *mode, const csv *t,
+                      const columns *c, int r, crl_env *env,
+                      const crl_real *obs, double reward, int term,
+                      int trunc) {
+  int ep = (int)cell(t, r, c->episode), st = (int)cell(t, r, c->step);
+  double state[8];
+  assert_int_equal(crl_env_get_state(env, state), 0);
+  for (int i = 0; i < c->ns; i++)
+    CHECK_EQ(state[i], cell(t, r, c->next_s[i]), t->names[c->next_s[i]]);
+  for (int i = 0; i < c->nobs; i++)
+    CHECK_EQ((double)obs[i], cell(t, r, c->obs[i]), t->names[c->obs[i]]);
+  CHECK_EQ(reward, cell(t, r, c->reward), "reward");
+  CHECK_EQ(term, cell(t, r, c->terminated), "terminated");
+  CHECK_EQ(trunc, cell(t, r, c->truncated), "truncated");
+}
+
+/* teacher_forced: set the row's state before every step (one-step test);
+ * otherwise only at the first row of each episode (free-running). Either
+ * way the handle was reset at the episode start, so its TimeLimit counter
+ * gives `truncated`. */
+static void run_golden(const golden *g, int teacher_forced) {
+  const char *mode = teacher_forced ? "one-step" : "free-running";
+  csv *t = csv_load(g->file);
+  crl_env *env = NULL;
+  assert_int_equal(crl_env_make(g->env, &env), 0);
+  columns c = find_columns(t, env);
+  crl_real obs[8];
+  double state[8];
+  int episodes = 0;
+  for (int r = 0; r < t->nrows; r++) {
+    int ep = (int)cell(t, r, c.episode), st = (int)cell(t, r, c.step);
+    for (int i = 0; i < c.ns; i++)
+      state[i] = cell(t, r, c.s[i]);
+    if (st == 0) {
+      episodes++;
+      assert_int_equal(crl_env_reset(env, obs), 0);
+      assert_int_equal(crl_env_set_state(env, state), 0);
+    } else if (teacher_forced) {
+      assert_int_equal(crl_env_set_state(env, state), 0);
+    } else {
+      /* Free-running: the env's own state must already be the row's. */
+      double cur[8];
+      assert_int_equal(crl_env_get_state(env, cur), 0);
+      for (int i = 0; i < c.ns; i++)
+        CHECK_EQ(cur[i], state[i], t->names[c.s[i]]);
+    }
+    assert_int_equal(crl_env_elapsed_steps(env), st);
+    crl_real a = action_of(g, cell(t, r, c.action));
+    double reward;
+    int term, trunc;
+    int rc = crl_env_step(env, &a, obs, &reward, &term, &trunc);
+    if (rc)
+      fail_msg("%s episode %d step %d: step failed: %s", g->env, ep, st,
+               crl_last_error());
+    check_row(g, mode, t, &c, r, env, obs, reward, term, trunc);
+    /* Each golden episode runs exactly until terminated or truncated. */
+    int last = r + 1 == t->nrows || cell(t, r + 1, c.step) == 0;
+    CHECK_EQ(term || trunc, last, "end of episode");
+  }
+  assert_int_equal(episodes, 5);
+  crl_env_free(env);
+  csv_free(t);
+}
+
+static void test_golden_one_step(void **state) {
+  (void)state;
+  for (size_t i = 0; i < sizeof goldens / sizeof goldens[0]; i++)
+    run_golden(&goldens[i], 1);
+}
+
+static void test_golden_free_running(void **state) {
+  (void)state;
+  for (size_t i = 0; i < sizeof goldens / sizeof goldens[0]; i++)
+    run_golden(&goldens[i], 0);
+}
+
+/* Stepping on after termination: physics continues, terminated stays 1,
+ * the reward drops to 0 after the terminating step; reset clears it. */
+static void check_after_termination(const golden *g) {
+  const char *mode = "after termination";
+  csv *t = csv_load("cartpole_after_termination.csv");
+  crl_env *env = NULL;
+  assert_int_equal(crl_env_make(g->env, &env), 0);
+  int s[4], o[4];
+  assert_int_equal(csv_cols_with_prefix(t, "s_", s, 4), 4);
+  assert_int_equal(csv_cols_with_prefix(t, "obs_", o, 4), 4);
+  int ca = csv_col(t, "action"), cr = csv_col(t, "reward");
+  int cterm = csv_col(t, "terminated"), ctrunc = csv_col(t, "truncated");
+  int cbeyond = csv_col(t, "steps_beyond_terminated");
+  assert_int_equal(t->nrows, 12);
+  double state[4];
+  crl_real obs[4];
+  int ep = 0;
+  for (int i = 0; i < 4; i++)
+    state[i] = cell(t, 0, s[i]);
+  assert_int_equal(crl_env_reset(env, NULL), 0);
+  assert_int_equal(crl_env_set_state(env, state), 0);
+  for (int st = 0; st < t->nrows; st++) {
+    assert_int_equal(crl_env_get_state(env, state), 0);
+    for (int i = 0; i < 4; i++)
+      CHECK_EQ(state[i], cell(t, st, s[i]), t->names[s[i]]);
+    crl_real a = action_of(g, cell(t, st, ca));
+    double reward;
+    int term, trunc;
+    assert_int_equal(crl_env_step(env, &a, obs, &reward, &term, &trunc), 0);
+    for (int i = 0; i < 4; i++)
+      CHECK_EQ((double)obs[i], cell(t, st, o[i]), t->names[o[i]]);
+    CHECK_EQ(reward, cell(t, st, cr), "reward");
+    CHECK_EQ(term, cell(t, st, cterm), "terminated");
+    CHECK_EQ(trunc, cell(t, st, ctrunc), "truncated");
+    /* The counter is not exposed; the reward shows it: set from row 7. */
+    double beyond = cell(t, st, cbeyond);
+    CHECK_EQ(reward, isnan(beyond) || beyond == 0 ? 1.0 : 0.0, "reward");
+  }
+  /* set_state starts a fresh episode: the next terminating step pays 1. */
+  assert_int_equal(crl_env_get_state(env, state), 0);
+  assert_int_equal(crl_env_set_state(env, state), 0);
+  crl_real a = (crl_real)1.0;
+  double reward;
+  int term, trunc;
+  assert_int_equal(crl_env_step(env, &a, obs, &reward, &term, &trunc), 0);
+  assert_int_equal(term, 1);
+  assert_true(reward == 1.0);
+  assert_int_equal(crl_env_step(env, &a, obs, &reward, &term, &trunc), 0);
+  assert_true(reward == 0.0);
+  /* So does reset: pushing right from a reset state falls within 20 steps,
+   * and that step pays 1 again. */
+  assert_int_equal(crl_env_reset(env, NULL), 0);
+  term = 0;
+  for (int i = 0; i < 20 && !term; i++) {
+    assert_int_equal(crl_env_step(env, &a, obs, &reward, &term, &trunc), 0);
+    assert_true(reward == 1.0);
+  }
+  assert_int_equal(term, 1);
+  crl_env_free(env);
+  csv_free(t);
+}
+
+static void test_cartpole_after_termination(void **state) {
+  (void)state;
+  check_after_termination(&goldens[1]);
+  check_after_termination(&goldens[2]);
+}
+
+/* The observation of each state in resets.csv, including MountainCar's
+ * float32 view of its double reset state and Acrobot's float32 state. */
+static void test_reset_observations(void **state) {
+  (void)state;
+  csv *t = csv_load("resets.csv");
+  int cs[4], co[6];
+  assert_int_equal(csv_cols_with_prefix(t, "state", cs, 4), 4);
+  assert_int_equal(csv_cols_with_prefix(t, "obs", co, 6), 6);
+  assert_int_equal(t->nrows, 20);
+  for (int r = 0; r < t->nrows; r++) {
+    crl_env *env = NULL;
+    assert_int_equal(crl_env_make(t->keys[r], &env), 0);
+    int ns = crl_env_get_type(env)->state_dim;
+    int nobs = crl_env_obs_space(env)->dim;
+    double st[4];
+    crl_real obs[6];
+    for (int i = 0; i < ns; i++)
+      st[i] = cell(t, r, cs[i]);
+    assert_int_equal(crl_env_reset(env, NULL), 0);
+    assert_int_equal(crl_env_set_state(env, st), 0);
+    assert_int_equal(crl_env_observe(env, obs), 0);
+    for (int i = 0; i < nobs; i++)
+      if (!((double)obs[i] == cell(t, r, co[i])))
+        fail_msg("%s seed %d: reset obs%d is %.17g, Gymnasium %.17g",
+                 t->keys[r], (int)cell(t, r, 1), i, (double)obs[i],
+                 cell(t, r, co[i]));
+    crl_env_free(env);
+  }
+  csv_free(t);
+}
+
+/* ---- resets, validation, registry ---------------------------------------- */
+
+/* Gymnasium's reset distribution: each state component ~ U[lo, hi). */
+typedef struct reset_range {
+  const char *env;
+  double lo[4], hi[4];
+  int f32; /* Acrobot: the state is rounded to float32 (may reach +-0.1f) */
+} reset_range;
+
+static const reset_range reset_ranges[] = {
+    {"Pendulum-v1", {-M_PI, -1.0}, {M_PI, 1.0}, 0},
+    {"CartPole-v1", {-0.05, -0.05, -0.05, -0.05}, {0.05, 0.05, 0.05, 0.05}, 0},
+    {"CartPoleContinuous-v1",
+     {-0.05, -0.05, -0.05, -0.05},
+     {0.05, 0.05, 0.05, 0.05},
+     0},
+    {"MountainCarContinuous-v0", {-0.6, 0.0}, {-0.4, 0.0}, 0},
+    {"Acrobot-v1", {-0.1, -0.1, -0.1, -0.1}, {0.1, 0.1, 0.1, 0.1}, 1},
+};
+
+static void test_reset_ranges(void **state) {
+  (void)state;
+  enum { SEEDS = 2000 };
+  for (size_t k = 0; k < sizeof reset_ranges / sizeof reset_ranges[0]; k++) {
+    const reset_range *rr = &reset_ranges[k];
+    crl_env *env = NULL;
+    assert_int_equal(crl_env_make(rr->env, &env), 0);
+    int ns = crl_env_get_type(env)->state_dim;
+    int nobs = crl_env_obs_space(env)->dim;
+    double lo_seen[4] = {INFINITY, INFINITY, INFINITY, INFINITY};
+    double hi_seen[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    crl_real first[8], obs[8], again[8];
+    for (int seed = 0; seed < SEEDS; seed++) {
+      crl_env_seed(env, (uint64_t)seed);
+      assert_int_equal(crl_env_reset(env, obs), 0);
+      assert_int_equal(crl_env_elapsed_steps(env), 0);
+      double st[4];
+      assert_int_equal(crl_env_get_state(env, st), 0);
+      for (int i = 0; i < ns; i++) {
+        double lo = rr->lo[i], hi = rr->hi[i];
+        int ok = rr->f32 ? st[i] >= (double)(float)lo &&
+                               st[i] <= (double)(float)hi &&
+                               st[i] == (double)(float)st[i]
+                         : st[i] >= lo && (lo == hi ? st[i] == hi : st[i] < hi);
+        if (!ok)
+          fail_msg("%s seed %d: reset state[%d] = %.17g outside [%g, %g)",
+                   rr->env, seed, i, st[i], lo, hi);
+        if (st[i] < lo_seen[i])
+          lo_seen[i] = st[i];
+        if (st[i] > hi_seen[i])
+          hi_seen[i] = st[i];
+      }
+      /* The reset observation is the observation of the reset state. */
+      assert_int_equal(crl_env_observe(env, again), 0);
+      assert_memory_equal(obs, again, (size_t)nobs * sizeof(crl_real));
+      if (seed == 0)
+        memcpy(first, obs, sizeof first);
+      else if (memcmp(first, obs, (size_t)nobs * sizeof(crl_real)) == 0)
+        fail_msg("%s: seeds 0 and %d give the same initial observation",
+                 rr->env, seed);
+    }
+    /* Over 2000 draws the samples must cover the range, not just sit in it. */
+    for (int i = 0; i < ns; i++) {
+      double span = rr->hi[i] - rr->lo[i];
+      assert_true(lo_seen[i] <= rr->lo[i] + 0.01 * span);
+      assert_true(hi_seen[i] >= rr->hi[i] - 0.01 * span);
+    }
+    /* Same seed, same initial observation; a reset without re-seeding
+     * continues the stream. */
+    crl_env_seed(env, 0);
+    assert_int_equal(crl_env_reset(env, obs), 0);
+    assert_memory_equal(obs, first, (size_t)nobs * sizeof(crl_real));
+    assert_int_equal(crl_env_reset(env, obs), 0);
+    assert_memory_not_equal(obs, first, (size_t)nobs * sizeof(crl_real));
+    crl_env_free(env);
+  }
+}
+
+static void test_step_before_reset(void **state) {
+  (void)state;
+  for (int k = 0; k < 5; k++) {
+    crl_env *env = NULL;
+    assert_int_equal(crl_env_make(crl_env_at(k)->name, &env), 0);
+    crl_real a = 0, obs[8];
+    double r;
+    int term, trunc;
+    assert_int_equal(crl_env_step(env, &a, obs, &r, &term, &trunc),
+                     CRL_ESTATE);
+    crl_env_free(env);
+  }
+}
+
+/* A rejected action fails with CRL_EINVAL and changes nothing. */
+static void expect_rejected(const char *name, crl_real a) {
+  crl_env *env = NULL;
+  assert_int_equal(crl_env_make(name, &env), 0);
+  crl_env_seed(env, 7);
+  assert_int_equal(crl_env_reset(env, NULL), 0);
+  double before[4], after[4];
+  assert_int_equal(crl_env_get_state(env, before), 0);
+  crl_clear_error();
+  crl_real obs[8];
+  double r;
+  int term, trunc;
+  int rc = crl_env_step(env, &a, obs, &r, &term, &trunc);
+  if (rc != CRL_EINVAL)
+    fail_msg("%s: action %g gave %s, expected CRL_EINVAL", name, (double)a,
+             crl_errname(rc));
+  assert_non_null(strstr(crl_last_error(), name));
+  assert_non_null(strstr(crl_last_error(), "action"));
+  assert_int_equal(crl_env_elapsed_steps(env), 0);
+  assert_int_equal(crl_env_get_state(env, after), 0);
+  assert_memory_equal(before, after,
+                      (size_t)crl_env_get_type(env)->state_dim * sizeof(double));
+  crl_env_free(env);
+}
+
+static void expect_accepted(const char *name, crl_real a) {
+  crl_env *env = NULL;
+  assert_int_equal(crl_env_make(name, &env), 0);
+  assert_int_equal(crl_env_reset(env, NULL), 0);
+  crl_real obs[8];
+  double r;
+  int term, trunc;
+  int rc = crl_env_step(env, &a, obs, &r, &term, &trunc);
+  if (rc != 0)
+    fail_msg("%s: action %g rejected: %s", name, (double)a, crl_last_error());
+  crl_env_free(env);
+}
+
+static void test_invalid_actions(void **state) {
+  (void)state;
+  const crl_real bad[] = {2, (crl_real)0.5, -1, NAN, INFINITY, (crl_real)1e30};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    expect_rejected("CartPole-v1", bad[i]);
+  const crl_real bad3[] = {3, (crl_real)1.5, -1, NAN, -INFINITY};
+  for (size_t i = 0; i < sizeof bad3 / sizeof bad3[0]; i++)
+    expect_rejected("Acrobot-v1", bad3[i]);
+  expect_accepted("CartPole-v1", 0);
+  expect_accepted("CartPole-v1", 1);
+  expect_accepted("CartPole-v1", (crl_real)-0.0);
+  expect_accepted("Acrobot-v1", 2);
+  /* Box envs: NaN is rejected; out-of-range and infinite values clip. */
+  const char *box[] = {"Pendulum-v1", "CartPoleContinuous-v1",
+                       "MountainCarContinuous-v0"};
+  for (int i = 0; i < 3; i++) {
+    expect_rejected(box[i], NAN);
+    expect_accepted(box[i], 5);
+    expect_accepted(box[i], -INFINITY);
+  }
+}
+
+/* CartPoleContinuous: 0 is no force; beyond +-1 clips to +-1. */
+static void test_cartpole_continuous_force(void **state) {
+  (void)state;
+  const double s0[4] = {0.01, -0.02, 0.03, 0.04};
+  crl_env *cont = NULL, *disc = NULL;
+  assert_int_equal(crl_env_make("CartPoleContinuous-v1", &cont), 0);
+  assert_int_equal(crl_env_make("CartPole-v1", &disc), 0);
+  double sc[4], sd[4];
+  crl_real obs[4];
+  double r;
+  int term, trunc;
+  const crl_real pairs[][2] = {{(crl_real)7.5, 1}, {-3, 0}, {1, 1}, {-1, 0}};
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(crl_env_reset(cont, NULL), 0);
+    assert_int_equal(crl_env_reset(disc, NULL), 0);
+    assert_int_equal(crl_env_set_state(cont, s0), 0);
+    assert_int_equal(crl_env_set_state(disc, s0), 0);
+    assert_int_equal(
+        crl_env_step(cont, &pairs[i][0], obs, &r, &term, &trunc), 0);
+    assert_int_equal(
+        crl_env_step(disc, &pairs[i][1], obs, &r, &term, &trunc), 0);
+    crl_env_get_state(cont, sc);
+    crl_env_get_state(disc, sd);
+    assert_memory_equal(sc, sd, sizeof sc);
+  }
+  /* Zero force: the cart accelerates only through the pole's reaction. */
+  crl_real zero = 0;
+  assert_int_equal(crl_env_set_state(cont, s0), 0);
+  assert_int_equal(crl_env_step(cont, &zero, obs, &r, &term, &trunc), 0);
+  crl_env_get_state(cont, sc);
+  assert_true(sc[0] == 0.01 + 0.02 * -0.02); /* explicit Euler */
+  assert_true(fabs(sc[1] - -0.02) < 1e-3);
+  crl_env_free(cont);
+  crl_env_free(disc);
+}
+
+static void test_registry(void **state) {
+  (void)state;
+  static const char *const names[] = {"Pendulum-v1", "CartPole-v1",
+                                      "CartPoleContinuous-v1",
+                                      "MountainCarContinuous-v0", "Acrobot-v1"};
+  static const int limits[] = {200, 500, 500, 999, 500};
+  static const int obs_dims[] = {3, 4, 4, 2, 6};
+  static const int act_n[] = {0, 2, 0, 0, 3}; /* 0: Box of dim 1 */
+  assert_true(crl_env_count() >= 5);
+  for (int i = 0; i < 5; i++) {
+    const crl_env_type *t = crl_env_at(i);
+    assert_non_null(t);
+    assert_string_equal(t->name, names[i]);
+    assert_ptr_equal(crl_env_find(names[i]), t);
+    assert_int_equal(t->max_episode_steps, limits[i]);
+    assert_non_null(t->doc);
+    crl_env *env = NULL;
+    assert_int_equal(crl_env_make(names[i], &env), 0);
+    assert_int_equal(crl_env_obs_space(env)->kind, CRL_SPACE_BOX);
+    assert_int_equal(crl_env_obs_space(env)->dim, obs_dims[i]);
+    const crl_space *as = crl_env_act_space(env);
+    assert_int_equal(as->kind,
+                     act_n[i] ? CRL_SPACE_DISCRETE : CRL_SPACE_BOX);
+    assert_int_equal(as->dim, 1);
+    assert_int_equal(as->n, act_n[i]);
+    crl_env_free(env);
+  }
+  crl_env *env = (crl_env *)1;
+  assert_int_equal(crl_env_make("Pendulum-v2", &env), CRL_ENOTFOUND);
+  assert_null(env);
+  assert_non_null(strstr(crl_last_error(), "Pendulum-v2"));
+  assert_non_null(strstr(crl_last_error(), "did you mean 'Pendulum-v1'"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_golden_one_step),
+      cmocka_unit_test(test_golden_free_running),
+      cmocka_unit_test(test_cartpole_after_termination),
+      cmocka_unit_test(test_reset_observations),
+      cmocka_unit_test(test_reset_ranges),
+      cmocka_unit_test(test_step_before_reset),
+      cmocka_unit_test(test_invalid_actions),
+      cmocka_unit_test(test_cartpole_continuous_force),
+      cmocka_unit_test(test_registry),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
