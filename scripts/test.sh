@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The whole test suite: the float build (warnings are errors), the double
+# build, and the float build under AddressSanitizer + UBSan.
+# Usage: scripts/test.sh [meson test args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+export OPENBLAS_NUM_THREADS=1
+jobs=$(nproc)
+passed=0
+failed=0
+
+run_build() {
+  local dir=$1
+  shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >/dev/null
+  else
+    meson configure "$dir" "$@" >/dev/null
+  fi
+  echo "== build $dir ($*)"
+  ninja -C "$dir" >/dev/null
+  echo "== test $dir"
+  local log="$dir/meson-logs/suite.txt"
+  set +e
+  meson test -C "$dir" --print-errorlogs --num-processes "$jobs" "${extra_args[@]}" >"$log" 2>&1
+  local rc=$?
+  set -e
+  grep -E "^ *[0-9]+/[0-9]+ " "$log" || true
+  if [ $rc -ne 0 ]; then
+    cat "$log"
+  fi
+  local ok fail
+  ok=$(awk '/^Ok:/ {print $2}' "$log")
+  fail=$(awk '/^Fail:/ {print $2}' "$log")
+  local timeout
+  timeout=$(awk '/^Timeout:/ {print $2}' "$log")
+  passed=$((passed + ${ok:-0}))
+  failed=$((failed + ${fail:-0} + ${timeout:-0}))
+  if [ $rc -ne 0 ] && [ "${fail:-0}" = 0 ] && [ "${timeout:-0}" = 0 ]; then
+    failed=$((failed + 1))
+  fi
+}
+
+extra_args=("$@")
+run_build build-test-float -Dreal=float -Dwerror=true -Dbuildtype=release
+run_build build-test-double -Dreal=double -Dwerror=true -Dbuildtype=release
+run_build build-test-asan -Dreal=float -Dwerror=true -Dbuildtype=debugoptimized \
+  -Db_sanitize=address,undefined -Db_lundef=false
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
