@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 export OPENBLAS_NUM_THREADS=1
+# Sanitizer reports must fail the test that triggers them.
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 jobs=$(nproc)
 passed=0
 failed=0
