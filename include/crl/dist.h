@@ -6,7 +6,9 @@
  * with respect to the distribution's parameters (mean and log_std, or
  * logits). Backward functions ADD into parameter gradients that are shared
  * across the batch (dlog_std) and WRITE per-sample ones (dmean, dlogits).
- * Discrete actions are indices stored as crl_real. No allocation. */
+ * Discrete actions are indices stored as crl_real; an action that is not an
+ * integer in [0, K) gives NaN (log-prob and its gradient row), so that the
+ * caller's non-finite check stops training. No allocation. */
 #ifndef CRL_DIST_H
 #define CRL_DIST_H
 

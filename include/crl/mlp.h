@@ -38,18 +38,23 @@ typedef struct crl_mlp_spec {
 
 typedef struct crl_mlp crl_mlp;
 
-/** A spec for in -> hidden[0] -> ... -> out with the given activations. */
+/** A spec for in -> hidden[0] -> ... -> out with the given activations.
+ *  When n_hidden is negative or above CRL_MLP_MAX_LAYERS - 1 (or hidden is
+ *  NULL with n_hidden > 0) the spec has n_layers = 0, which crl_mlp_alloc
+ *  rejects with CRL_EINVAL and a message. */
 CRL_API crl_mlp_spec crl_mlp_spec_make(int in, int n_hidden, const int *hidden,
                                        int out, crl_activation hidden_act,
                                        crl_activation out_act, int max_batch);
 
-/** Number of parameters (weights and biases) a spec needs. */
+/** Number of parameters (weights and biases) a spec needs; 0 for an
+ *  invalid spec. */
 CRL_API size_t crl_mlp_param_count(const crl_mlp_spec *spec);
 
 /** Allocate a network. If params and grads are non-NULL they are external
  *  storage of crl_mlp_param_count(spec) values each (views into a larger
  *  flat vector, e.g. a policy's); otherwise the network owns its own.
- *  Parameters start at zero: call crl_mlp_init. *out is NULL on failure. */
+ *  Owned parameters and gradients start at zero; external storage is left
+ *  as it is. Call crl_mlp_init to initialise. *out is NULL on failure. */
 CRL_API int crl_mlp_alloc(const crl_mlp_spec *spec, crl_real *params,
                           crl_real *grads, crl_mlp **out);
 
@@ -75,9 +80,11 @@ CRL_API void crl_mlp_zero_grad(crl_mlp *net);
 CRL_API int crl_mlp_forward(crl_mlp *net, const crl_real *x, int B,
                             crl_real *y);
 
-/** Backward through the last forward call with the same B: given dL/dy
+/** Backward through the last forward (or jvp) call, which must have had
+ *  the same B (CRL_ESHAPE otherwise, CRL_ESTATE before any): given dL/dy
  *  [B, out], ADD dL/dθ to the gradient vector and, if dx is non-NULL, WRITE
- *  dL/dx [B, in] (needed for dQ/da). */
+ *  dL/dx [B, in] (needed for dQ/da). Uses the parameters as they are now,
+ *  so call it before changing them. */
 CRL_API int crl_mlp_backward(crl_mlp *net, const crl_real *dy, int B,
                              crl_real *dx);
 
