@@ -107,6 +107,7 @@ static void test_recent_return_nan_before_any_episode(void **state) {
   crl_vec_env *v = NULL;
   assert_int_equal(crl_vec_env_alloc(&counter_type, 1, 0, &v), 0);
   assert_true(isnan(crl_vec_env_recent_return(v)));
+  crl_vec_env_free(v);
   assert_int_equal(crl_vec_env_alloc(&counter_type, 0, 0, &v), CRL_EINVAL);
   assert_null(v);
 }

@@ -1,0 +1,35 @@
+/* The crl program's commands. Each takes the arguments after the command
+ * name and returns the exit status: 0 success, 1 failure while running,
+ * 2 bad usage or bad configuration (nothing was written). */
+#ifndef CRL_TOOLS_COMMANDS_H
+#define CRL_TOOLS_COMMANDS_H
+
+#define CRL_EXIT_OK 0
+#define CRL_EXIT_FAILURE 1
+#define CRL_EXIT_USAGE 2
+
+int crl_cmd_train(int argc, char **argv);
+int crl_cmd_check(int argc, char **argv);
+int crl_cmd_plot(int argc, char **argv);
+int crl_cmd_envs(int argc, char **argv);
+int crl_cmd_algos(int argc, char **argv);
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "crl/params.h"
+
+/* A parameter table, one row per key: key, type, default, range, doc.
+ * default_label, when not NULL, may replace the default shown for a key
+ * (the runner's required keys have none). */
+void crl_print_param_table(const crl_param_def *defs,
+                           const char *(*default_label)(const char *key));
+
+/* Print the usage of one command (or all when name is NULL) to f. */
+void crl_print_usage(const char *name, FILE *f);
+
+/* "runs/pendulum_ppo" for "experiments/pendulum/ppo.yaml": the default
+ * output directory of a config file. */
+void crl_default_run_dir(const char *config_path, char *buf, size_t size);
+
+#endif

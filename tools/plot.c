@@ -1,0 +1,181 @@
+/* crl plot: learning curves drawn by gnuplot through a pipe, the data
+ * inline as datablocks, into a temporary file renamed into place. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tools/fsutil.h"
+#include "tools/plot.h"
+
+static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c",
+                                     "#ff7f0e", "#9467bd", "#8c564b",
+                                     "#e377c2", "#17becf"};
+#define N_COLORS (int)(sizeof colors / sizeof colors[0])
+
+static int ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* A gnuplot single-quoted string: '' stands for '. */
+static void put_quoted(FILE *f, const char *s) {
+  fputc('\'', f);
+  for (; *s; s++) {
+    if (*s == '\'')
+      fputc('\'', f);
+    if (*s != '\n')
+      fputc(*s, f);
+  }
+  fputc('\'', f);
+}
+
+static void write_terminal(FILE *g, const char *out, const char *tmp) {
+  if (ends_with(out, ".svg"))
+    fputs("set terminal svg size 960,600 dynamic noenhanced "
+          "background rgb 'white'\n",
+          g);
+  else
+    fputs("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+          "  set terminal pngcairo size 960,600 noenhanced font ',11'\n"
+          "} else {\n"
+          "  set terminal png size 960,600 noenhanced\n"
+          "}\n",
+          g);
+  fputs("set output ", g);
+  put_quoted(g, tmp);
+  fputc('\n', g);
+}
+
+static void write_setup(FILE *g, const char *title) {
+  if (title != NULL) {
+    fputs("set title ", g);
+    put_quoted(g, title);
+    fputc('\n', g);
+  }
+  fputs("set xlabel 'environment steps'\n"
+        "set ylabel 'evaluation return (mean +/- std over seeds)'\n"
+        "set grid\n"
+        "set key top left opaque\n"
+        "set xrange [0:*]\n"
+        "set offsets 0, 0, graph 0.05, graph 0.05\n"
+        "set format x '%.0s%c'\n"
+        "set style fill transparent solid 0.2 noborder\n",
+        g);
+}
+
+static void write_data(FILE *g, const crl_curve *c, int index) {
+  fprintf(g, "$run%d << EOD\n", index);
+  for (int k = 0; k < c->n_points; k++)
+    fprintf(g, "%.10g %.10g %.10g\n", c->steps[k], c->mean[k], c->std[k]);
+  fputs("EOD\n", g);
+}
+
+static void write_plot(FILE *g, const crl_curve *curves, int n) {
+  fputs("plot ", g);
+  for (int i = 0; i < n; i++) {
+    const char *color = colors[i % N_COLORS];
+    char label[320];
+    snprintf(label, sizeof label, "%s (%d seed%s)", curves[i].label,
+             curves[i].n_seeds, curves[i].n_seeds == 1 ? "" : "s");
+    fprintf(g,
+            "%s$run%d using 1:($2-$3):($2+$3) with filledcurves "
+            "fc rgb '%s' notitle, \\\n",
+            i ? ", \\\n     " : "", i, color);
+    fprintf(g,
+            "     $run%d using 1:2 with linespoints lc rgb '%s' lw 2 pt 7 "
+            "ps 0.6 title ",
+            i, color);
+    put_quoted(g, label);
+  }
+  fputc('\n', g);
+}
+
+/* The first line gnuplot wrote to its stderr, for the error message. */
+static void read_first_line(const char *path, char *buf, size_t size) {
+  buf[0] = '\0';
+  FILE *f = fopen(path, "r");
+  if (f == NULL)
+    return;
+  char line[512];
+  while (fgets(line, sizeof line, f) != NULL) {
+    line[strcspn(line, "\n")] = '\0';
+    if (line[0] != '\0' && strspn(line, " ^") != strlen(line)) {
+      snprintf(buf, size, "%s", line);
+      break;
+    }
+  }
+  fclose(f);
+}
+
+static int run_gnuplot(const crl_curve *curves, int n, const char *out,
+                       const char *title, char *err, size_t size) {
+  char tmp[CRL_PATH_MAX], log_path[] = "/tmp/crl-gnuplot-XXXXXX";
+  int log_fd = mkstemp(log_path);
+  if (log_fd < 0 || snprintf(tmp, sizeof tmp, "%s.tmp", out) >=
+                        (int)sizeof tmp) {
+    snprintf(err, size, "cannot create a temporary file: %s",
+             strerror(errno));
+    return -1;
+  }
+  close(log_fd);
+  char command[CRL_PATH_MAX + 64];
+  snprintf(command, sizeof command, "gnuplot 2>'%s'", log_path);
+  fflush(NULL);
+  FILE *g = popen(command, "w");
+  if (g == NULL) {
+    snprintf(err, size, "cannot start gnuplot: %s", strerror(errno));
+    remove(log_path);
+    return -1;
+  }
+  write_terminal(g, out, tmp);
+  write_setup(g, title);
+  for (int i = 0; i < n; i++)
+    write_data(g, &curves[i], i);
+  write_plot(g, curves, n);
+  fputs("set output\n", g); /* close the file before exiting */
+  int status = pclose(g);
+  if (status != 0 || access(tmp, R_OK) != 0) {
+    char why[512];
+    read_first_line(log_path, why, sizeof why);
+    snprintf(err, size, "gnuplot failed%s%s", why[0] ? ": " : "", why);
+    remove(tmp);
+    remove(log_path);
+    return -1;
+  }
+  remove(log_path);
+  if (rename(tmp, out) != 0) {
+    snprintf(err, size, "cannot write %s: %s", out, strerror(errno));
+    remove(tmp);
+    return -1;
+  }
+  return 0;
+}
+
+int crl_plot_runs(const char *const *dirs, int n_dirs, const char *out,
+                  const char *title, char *err, size_t err_size) {
+  if (!ends_with(out, ".png") && !ends_with(out, ".svg")) {
+    snprintf(err, err_size, "%s: the picture must end in .png or .svg", out);
+    return -1;
+  }
+  if (!crl_program_in_path("gnuplot")) {
+    snprintf(err, err_size, "gnuplot is not installed; %s", CRL_GNUPLOT_HINT);
+    return CRL_PLOT_NO_GNUPLOT;
+  }
+  crl_curve *curves = calloc((size_t)n_dirs, sizeof *curves);
+  if (curves == NULL) {
+    snprintf(err, err_size, "out of memory");
+    return -1;
+  }
+  int rc = 0, read = 0;
+  for (; rc == 0 && read < n_dirs; read++)
+    rc = crl_curve_read(dirs[read], &curves[read], err, err_size);
+  if (rc == 0)
+    rc = run_gnuplot(curves, n_dirs, out, title, err, err_size);
+  for (int i = 0; i < read; i++)
+    crl_curve_free(&curves[i]);
+  free(curves);
+  return rc;
+}
