@@ -20,7 +20,7 @@ struct crl_vec_env {
   double *ep_return;    /* [n] running return of the current episode */
   int *ep_length;       /* [n] */
   double recent_return[RECENT];
-  int recent_length[RECENT];
+  double recent_length[RECENT];
   long episodes;
   long steps;
 };
@@ -162,22 +162,21 @@ const int *crl_vec_env_truncated(const crl_vec_env *v) { return v->truncated; }
 long crl_vec_env_episodes(const crl_vec_env *v) { return v->episodes; }
 long crl_vec_env_steps(const crl_vec_env *v) { return v->steps; }
 
-double crl_vec_env_recent_return(const crl_vec_env *v) {
+/* Mean of the filled part of a ring of the last RECENT episodes. */
+static double recent_mean(const crl_vec_env *v, const double *ring) {
   long k = v->episodes < RECENT ? v->episodes : RECENT;
   if (k == 0)
     return NAN;
   double s = 0.0;
   for (long j = 0; j < k; j++)
-    s += v->recent_return[j];
+    s += ring[j];
   return s / (double)k;
 }
 
+double crl_vec_env_recent_return(const crl_vec_env *v) {
+  return recent_mean(v, v->recent_return);
+}
+
 double crl_vec_env_recent_length(const crl_vec_env *v) {
-  long k = v->episodes < RECENT ? v->episodes : RECENT;
-  if (k == 0)
-    return NAN;
-  double s = 0.0;
-  for (long j = 0; j < k; j++)
-    s += v->recent_length[j];
-  return s / (double)k;
+  return recent_mean(v, v->recent_length);
 }
