@@ -117,11 +117,12 @@ static int acrobot_init(void *self, crl_space *obs, crl_space *act) {
   return 0;
 }
 
-static void acrobot_reset(void *self, gsl_rng *rng) {
+static int acrobot_reset(void *self, gsl_rng *rng) {
   acrobot *ac = self;
   /* uniform(low=-0.1, high=0.1, size=(4,)).astype(np.float32) */
   for (int i = 0; i < 4; i++)
     ac->s[i] = crl_envs_f32(-0.1 + (0.1 - -0.1) * gsl_rng_uniform(rng));
+  return 0;
 }
 
 static int acrobot_terminal(const acrobot *ac) {

@@ -109,7 +109,7 @@ static int cartpole_cont_init(void *self, crl_space *obs, crl_space *act) {
   return 0;
 }
 
-static void cartpole_reset(void *self, gsl_rng *rng) {
+static int cartpole_reset(void *self, gsl_rng *rng) {
   cartpole *c = self;
   /* np_random.uniform(low=-0.05, high=0.05, size=(4,)), in state order. */
   c->x = -0.05 + (0.05 - -0.05) * gsl_rng_uniform(rng);
@@ -117,6 +117,7 @@ static void cartpole_reset(void *self, gsl_rng *rng) {
   c->theta = -0.05 + (0.05 - -0.05) * gsl_rng_uniform(rng);
   c->theta_dot = -0.05 + (0.05 - -0.05) * gsl_rng_uniform(rng);
   c->steps_beyond_terminated = -1;
+  return 0;
 }
 
 static int cartpole_step(void *self, const crl_real *action, double *reward,

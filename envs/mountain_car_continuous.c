@@ -45,11 +45,12 @@ static int mcc_init(void *self, crl_space *obs, crl_space *act) {
   return 0;
 }
 
-static void mcc_reset(void *self, gsl_rng *rng) {
+static int mcc_reset(void *self, gsl_rng *rng) {
   mountain_car *mc = self;
   /* [np_random.uniform(low=-0.6, high=-0.4), 0]: a float64 array. */
   mc->position = -0.6 + (-0.4 - -0.6) * gsl_rng_uniform(rng);
   mc->velocity = 0.0;
+  return 0;
 }
 
 static int mcc_step(void *self, const crl_real *action, double *reward,

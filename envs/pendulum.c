@@ -58,12 +58,13 @@ static int pendulum_init(void *self, crl_space *obs, crl_space *act) {
   return 0;
 }
 
-static void pendulum_reset(void *self, gsl_rng *rng) {
+static int pendulum_reset(void *self, gsl_rng *rng) {
   pendulum *p = self;
   /* np_random.uniform(low=-high, high=high) with high = [pi, 1]: one draw
    * per component, in order, as low + (high - low) * U[0, 1). */
   p->theta = -M_PI + (M_PI - -M_PI) * gsl_rng_uniform(rng);
   p->theta_dot = -1.0 + (1.0 - -1.0) * gsl_rng_uniform(rng);
+  return 0;
 }
 
 static int pendulum_step(void *self, const crl_real *action, double *reward,

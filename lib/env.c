@@ -103,6 +103,8 @@ int crl_env_alloc(const crl_env_type *type, crl_env **out) {
   env->type = type;
   env->self = calloc(1, type->self_size > 0 ? type->self_size : 1);
   env->rng = crl_rng_alloc(0, CRL_STREAM_ENV);
+  if (env->self != NULL && type->self_template != NULL && type->self_size > 0)
+    memcpy(env->self, type->self_template, type->self_size);
   if (env->self == NULL || env->rng == NULL) {
     crl_env_free(env);
     return crl_fail(CRL_ENOMEM, "env '%s': out of memory", type->name);
@@ -166,7 +168,9 @@ void crl_env_seed(crl_env *env, uint64_t seed) {
 }
 
 int crl_env_reset(crl_env *env, crl_real *obs) {
-  env->type->reset(env->self, env->rng);
+  int rc = env->type->reset(env->self, env->rng);
+  if (rc)
+    return rc;
   env->elapsed_steps = 0;
   env->has_reset = 1;
   if (obs != NULL)

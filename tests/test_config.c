@@ -33,8 +33,9 @@ static int toy_init(void *self, crl_space *obs, crl_space *act) {
   *act = (crl_space){CRL_SPACE_BOX, 1, 0, toy_low, toy_high};
   return 0;
 }
-static void toy_reset(void *self, gsl_rng *rng) {
+static int toy_reset(void *self, gsl_rng *rng) {
   ((toy_env *)self)->x = gsl_rng_uniform(rng) - 0.5;
+  return 0;
 }
 static int toy_step(void *self, const crl_real *a, double *r, int *term) {
   toy_env *e = self;

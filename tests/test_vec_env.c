@@ -27,10 +27,11 @@ static int counter_init(void *self, crl_space *obs, crl_space *act) {
   *act = (crl_space){CRL_SPACE_BOX, 1, 0, alo, ahi};
   return 0;
 }
-static void counter_reset(void *self, gsl_rng *rng) {
+static int counter_reset(void *self, gsl_rng *rng) {
   counter *c = self;
   c->start = gsl_rng_uniform(rng);
   c->t = 0;
+  return 0;
 }
 static int counter_step(void *self, const crl_real *a, double *r, int *term) {
   counter *c = self;

@@ -39,8 +39,9 @@ typedef struct crl_env_type {
   /* Fill in the spaces (arrays may point into self or static storage).
    * Called once after allocation. May be NULL when `spaces` is enough. */
   int (*init)(void *self, crl_space *obs_space, crl_space *act_space);
-  /* Sample an initial state from rng (Gymnasium's reset distribution). */
-  void (*reset)(void *self, gsl_rng *rng);
+  /* Sample an initial state from rng (Gymnasium's reset distribution).
+   * Returns 0 or a negative CRL_E* code (e.g. a user simulator failing). */
+  int (*reset)(void *self, gsl_rng *rng);
   /* Advance one step. Sets *reward and *terminated (0/1). Returns 0 or a
    * negative CRL_E* code for an invalid action. */
   int (*step)(void *self, const crl_real *action, double *reward,
@@ -53,6 +54,11 @@ typedef struct crl_env_type {
   void (*set_state)(void *self, const double *state);
   /* Release what init acquired (may be NULL). */
   void (*fini)(void *self);
+  /* Optional: when non-NULL, every instance's self starts as a copy of
+   * these self_size bytes instead of zeros. One set of functions can then
+   * serve several registered types that differ in their data (the callback
+   * adapter below uses it to find its callbacks). */
+  const void *self_template;
 } crl_env_type;
 
 typedef struct crl_env crl_env;
@@ -107,6 +113,46 @@ CRL_API int crl_env_set_state(crl_env *env, const double *state);
 
 /** Write the current observation without stepping. */
 CRL_API int crl_env_observe(const crl_env *env, crl_real *obs);
+
+/* ---- plain callbacks --------------------------------------------------- */
+
+/* For code that already has reset/step functions. Each env instance (each
+ * copy in a vec env) gets its own state from create(user), or shares `user`
+ * itself when create is NULL (then use one copy at a time). */
+typedef struct crl_env_callbacks {
+  const char *name;      /* registry name; copied */
+  const char *doc;       /* one line; copied (may be NULL) */
+  crl_space obs_space;   /* Box; bounds arrays must outlive the registration */
+  crl_space act_space;   /* Box or Discrete; same rule */
+  int max_episode_steps; /* TimeLimit; 0 = never truncate */
+  void *user;            /* passed to create (or to every call without it) */
+  void *(*create)(void *user);  /* optional: per-instance state, NULL = fail */
+  void (*destroy)(void *inst);  /* optional: frees what create made */
+  /* Start an episode from a seed drawn from the env's reset stream; write
+   * obs_space.dim values. Return 0 or a negative CRL_E* code. */
+  int (*reset)(void *inst, uint64_t seed, crl_real *obs);
+  /* One step: write the next observation, the reward and terminated. */
+  int (*step)(void *inst, const crl_real *action, crl_real *obs,
+              double *reward, int *terminated);
+} crl_env_callbacks;
+
+/** Register an environment given by callbacks (copied; the name must be
+ *  new). After this, crl_env_make(name) and YAML `env: name` use it. */
+CRL_API int crl_env_register_callbacks(const crl_env_callbacks *cb);
+
+/* ---- checking an environment --------------------------------------------- */
+
+/** Check an environment type the way a user would hope it behaves: spaces
+ *  consistent (dims >= 1, low <= high, finite action bounds), reset writes
+ *  exactly obs_dim finite values, the same seed reproduces the same first
+ *  observation, `steps` random actions give finite observations and
+ *  rewards, terminated is 0/1, truncation comes at max_episode_steps, and
+ *  get_state/set_state (if present) round-trip. Every problem found is
+ *  appended to report (one line each, NUL-terminated, truncated to size).
+ *  Returns 0 when all is well, CRL_EINVAL when a problem was found, or
+ *  another code when the env could not even be created. */
+CRL_API int crl_env_check(const crl_env_type *type, int steps, uint64_t seed,
+                          char *report, size_t size);
 
 CRL_END_DECLS
 
