@@ -47,9 +47,14 @@ static int toy_step(void *self, const crl_real *a, double *r, int *term) {
 static void toy_observe(const void *self, crl_real *obs) {
   obs[0] = (crl_real)((const toy_env *)self)->x;
 }
-static const crl_env_type toy_env_type = {
-    "Toy-v0", "a point on a line", sizeof(toy_env), 10, 0, toy_init,
-    toy_reset, toy_step, toy_observe, NULL, NULL, NULL};
+static const crl_env_type toy_env_type = {.name = "Toy-v0",
+                                          .doc = "a point on a line",
+                                          .self_size = sizeof(toy_env),
+                                          .max_episode_steps = 10,
+                                          .init = toy_init,
+                                          .reset = toy_reset,
+                                          .step = toy_step,
+                                          .observe = toy_observe};
 
 /* Acts a constant; each iteration steps every copy n_steps times. */
 typedef struct toy_spec {
