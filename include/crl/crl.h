@@ -15,5 +15,6 @@
 #include "crl/normalizer.h"
 #include "crl/rollout.h"
 #include "crl/algo.h"
+#include "crl/policy.h"
 
 #endif

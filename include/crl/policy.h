@@ -1,0 +1,51 @@
+/* crl: trained policies for inference.
+ *
+ * A policy file (.crlp) holds what acting needs and nothing else: the
+ * actor network, the observation normaliser's statistics and the action
+ * transform (clip to bounds, tanh scaled to bounds, or argmax). It is
+ * written by `crl export` or crl_policy_save and read by crl_policy_load.
+ *
+ * After crl_policy_load, crl_policy_act does no allocation, takes no lock,
+ * does no I/O and runs in bounded time, so it can sit in a real-time control
+ * loop. A crl_policy holds scratch space: use one per thread. */
+#ifndef CRL_POLICY_H
+#define CRL_POLICY_H
+
+#include "crl/env.h"
+
+CRL_BEGIN_DECLS
+
+typedef struct crl_policy crl_policy;
+
+/** Load a policy file; calls to crl_policy_act_batch may use up to
+ *  max_batch rows (at least 1). Fails with CRL_EIO (cannot read),
+ *  CRL_EFORMAT (damaged, truncated or not a policy file) or CRL_ENOMEM;
+ *  *out is NULL then. Files written by float and double builds load in
+ *  either. */
+CRL_API int crl_policy_load(const char *path, int max_batch,
+                            crl_policy **out);
+
+/** Write the policy to path atomically (temporary file, then rename). */
+CRL_API int crl_policy_save(const crl_policy *policy, const char *path);
+
+/** Free; crl_policy_free(NULL) does nothing. */
+CRL_API void crl_policy_free(crl_policy *policy);
+
+/** Observation size, and the action space actions are produced in. */
+CRL_API int crl_policy_obs_dim(const crl_policy *policy);
+CRL_API const crl_space *crl_policy_act_space(const crl_policy *policy);
+
+/** The deterministic action for one observation: obs [obs_dim] ->
+ *  action [act_dim] (a discrete action is its index as a crl_real).
+ *  Observation normalisation and action scaling included. */
+CRL_API int crl_policy_act(crl_policy *policy, const crl_real *obs,
+                           crl_real *action);
+
+/** The same for B rows: obs [B, obs_dim] -> action [B, act_dim]. Fails
+ *  with CRL_ESHAPE when B exceeds the max_batch given at load. */
+CRL_API int crl_policy_act_batch(crl_policy *policy, const crl_real *obs,
+                                 int B, crl_real *action);
+
+CRL_END_DECLS
+
+#endif
