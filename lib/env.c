@@ -203,6 +203,13 @@ int crl_env_step(crl_env *env, const crl_real *action, crl_real *obs,
 
 int crl_env_elapsed_steps(const crl_env *env) { return env->elapsed_steps; }
 
+gsl_rng *crl_env_rng(crl_env *env) { return env->rng; }
+
+void crl_env_set_elapsed_steps(crl_env *env, int steps) {
+  env->elapsed_steps = steps;
+  env->has_reset = 1;
+}
+
 int crl_env_get_state(const crl_env *env, double *state) {
   if (env->type->get_state == NULL)
     return crl_fail(CRL_EUNSUPPORTED, "env '%s' does not expose its state",

@@ -15,6 +15,10 @@ extern const int crl_builtin_env_count;
 extern const crl_algo_type *const crl_builtin_algo_types[];
 extern const int crl_builtin_algo_count;
 
+/* Env handle internals for checkpoints (lib/env.c). */
+gsl_rng *crl_env_rng(crl_env *env);
+void crl_env_set_elapsed_steps(crl_env *env, int steps);
+
 /* Levenshtein distance, case-insensitive. */
 int crl_edit_distance(const char *a, const char *b);
 

@@ -91,3 +91,5 @@ double crl_clip_grad_norm(size_t n, crl_real *g, double max_norm) {
   }
   return norm;
 }
+
+void crl_adam_set_steps(crl_adam *adam, long steps) { adam->t = steps; }

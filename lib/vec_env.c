@@ -1,11 +1,13 @@
 /* N copies of one environment, stepped in lockstep with auto-reset. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crl/error.h"
 #include "crl/rng.h"
 #include "crl/vec_env.h"
+#include "state_io.h"
 
 #define RECENT 100 /* episodes averaged for the recent return (as SB3) */
 
@@ -179,4 +181,121 @@ double crl_vec_env_recent_return(const crl_vec_env *v) {
 
 double crl_vec_env_recent_length(const crl_vec_env *v) {
   return recent_mean(v, v->recent_length);
+}
+
+/* ---- checkpoints ------------------------------------------------------------ */
+
+static const char *vkey(char *buf, size_t n, const char *prefix,
+                        const char *field) {
+  snprintf(buf, n, "%s.%s", prefix, field);
+  return buf;
+}
+
+int crl_vec_env_save(const crl_vec_env *v, crl_ckpt_writer *w,
+                     const char *prefix) {
+  char k[256];
+  const size_t no = (size_t)v->n * v->obs_dim;
+  int rc = crl_ckpt_put_i64(w, vkey(k, sizeof k, prefix, "n"), v->n);
+  rc = rc ? rc
+          : crl_ckpt_put_string(w, vkey(k, sizeof k, prefix, "env"),
+                                crl_env_get_type(v->envs[0])->name);
+  rc = rc ? rc : crl_ckpt_put_real(w, vkey(k, sizeof k, prefix, "obs"), no, v->obs);
+  rc = rc ? rc
+          : crl_ckpt_put_real(w, vkey(k, sizeof k, prefix, "final_obs"), no,
+                              v->final_obs);
+  rc = rc ? rc
+          : crl_ckpt_put(w, vkey(k, sizeof k, prefix, "ep_return"),
+                         CRL_CKPT_F64, (uint64_t)v->n, v->ep_return);
+  int64_t *ints = malloc((size_t)v->n * 3 * sizeof *ints);
+  if (ints == NULL)
+    return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
+  for (int i = 0; i < v->n; i++) {
+    ints[i] = v->ep_length[i];
+    ints[v->n + i] = v->terminated[i];
+    ints[2 * v->n + i] = v->truncated[i];
+  }
+  rc = rc ? rc
+          : crl_ckpt_put(w, vkey(k, sizeof k, prefix, "ints"), CRL_CKPT_I64,
+                         3 * (uint64_t)v->n, ints);
+  free(ints);
+  rc = rc ? rc
+          : crl_ckpt_put(w, vkey(k, sizeof k, prefix, "rewards"), CRL_CKPT_F64,
+                         (uint64_t)v->n, v->rewards);
+  rc = rc ? rc
+          : crl_ckpt_put(w, vkey(k, sizeof k, prefix, "recent_return"),
+                         CRL_CKPT_F64, RECENT, v->recent_return);
+  rc = rc ? rc
+          : crl_ckpt_put(w, vkey(k, sizeof k, prefix, "recent_length"),
+                         CRL_CKPT_F64, RECENT, v->recent_length);
+  rc = rc ? rc
+          : crl_ckpt_put_i64(w, vkey(k, sizeof k, prefix, "episodes"),
+                             v->episodes);
+  rc = rc ? rc
+          : crl_ckpt_put_i64(w, vkey(k, sizeof k, prefix, "steps"), v->steps);
+  for (int i = 0; rc == 0 && i < v->n; i++) {
+    char sub[256];
+    snprintf(sub, sizeof sub, "%s.env%d", prefix, i);
+    rc = crl_env_save(v->envs[i], w, sub);
+  }
+  return rc;
+}
+
+int crl_vec_env_load(crl_vec_env *v, const crl_ckpt_reader *r,
+                     const char *prefix) {
+  char k[256];
+  int64_t n = 0, episodes = 0, steps = 0;
+  const size_t no = (size_t)v->n * v->obs_dim;
+  char name[128];
+  const char *want = crl_env_get_type(v->envs[0])->name;
+  int rc = crl_ckpt_get_string(r, vkey(k, sizeof k, prefix, "env"), name,
+                               sizeof name);
+  if (rc == 0 && strcmp(name, want) != 0)
+    return crl_fail(CRL_EFORMAT, "checkpoint: holds env '%s', not '%s'", name,
+                    want);
+  rc = rc ? rc : crl_ckpt_get_i64(r, vkey(k, sizeof k, prefix, "n"), &n);
+  if (rc == 0 && n != v->n)
+    return crl_fail(CRL_EFORMAT, "checkpoint: %lld env copies, expected %d",
+                    (long long)n, v->n);
+  int64_t *ints = malloc((size_t)v->n * 3 * sizeof *ints);
+  if (ints == NULL)
+    return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
+  rc = rc ? rc : crl_ckpt_get_real(r, vkey(k, sizeof k, prefix, "obs"), no, v->obs);
+  rc = rc ? rc
+          : crl_ckpt_get_real(r, vkey(k, sizeof k, prefix, "final_obs"), no,
+                              v->final_obs);
+  rc = rc ? rc
+          : crl_ckpt_get_f64_array(r, vkey(k, sizeof k, prefix, "ep_return"),
+                                   (uint64_t)v->n, v->ep_return);
+  rc = rc ? rc
+          : crl_ckpt_get_i64_array(r, vkey(k, sizeof k, prefix, "ints"),
+                                   3 * (uint64_t)v->n, ints);
+  rc = rc ? rc
+          : crl_ckpt_get_f64_array(r, vkey(k, sizeof k, prefix, "rewards"),
+                                   (uint64_t)v->n, v->rewards);
+  rc = rc ? rc
+          : crl_ckpt_get_f64_array(r, vkey(k, sizeof k, prefix, "recent_return"),
+                                   RECENT, v->recent_return);
+  rc = rc ? rc
+          : crl_ckpt_get_f64_array(r, vkey(k, sizeof k, prefix, "recent_length"),
+                                   RECENT, v->recent_length);
+  rc = rc ? rc
+          : crl_ckpt_get_i64(r, vkey(k, sizeof k, prefix, "episodes"),
+                             &episodes);
+  rc = rc ? rc : crl_ckpt_get_i64(r, vkey(k, sizeof k, prefix, "steps"), &steps);
+  if (rc == 0) {
+    for (int i = 0; i < v->n; i++) {
+      v->ep_length[i] = (int)ints[i];
+      v->terminated[i] = ints[v->n + i] != 0;
+      v->truncated[i] = ints[2 * v->n + i] != 0;
+    }
+    v->episodes = episodes;
+    v->steps = steps;
+  }
+  free(ints);
+  for (int i = 0; rc == 0 && i < v->n; i++) {
+    char sub[256];
+    snprintf(sub, sizeof sub, "%s.env%d", prefix, i);
+    rc = crl_env_load(v->envs[i], r, sub);
+  }
+  return rc;
 }

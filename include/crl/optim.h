@@ -33,6 +33,9 @@ CRL_API void crl_adam_step(crl_adam *adam, crl_real *params,
 /** Steps taken so far; and the first/second moment vectors (n values each),
  *  exposed for checkpoints. */
 CRL_API long crl_adam_steps(const crl_adam *adam);
+/** Set the step count (restoring a checkpoint; the moments are restored
+ *  through crl_adam_m and crl_adam_v). */
+CRL_API void crl_adam_set_steps(crl_adam *adam, long steps);
 CRL_API crl_real *crl_adam_m(crl_adam *adam);
 CRL_API crl_real *crl_adam_v(crl_adam *adam);
 
@@ -43,6 +46,11 @@ CRL_API double crl_vec_norm(size_t n, const crl_real *g);
  *  clip_grad_norm_, factor max_norm / (norm + 1e-6)). Returns the norm
  *  before clipping. */
 CRL_API double crl_clip_grad_norm(size_t n, crl_real *g, double max_norm);
+
+/** Polyak (soft) target update, as SB3's polyak_update: target [n] =
+ *  (1 - tau) target + tau source [n]. tau = 1 copies. (lib/polyak.c) */
+CRL_API void crl_polyak_update(size_t n, crl_real *target,
+                               const crl_real *source, double tau);
 
 CRL_END_DECLS
 

@@ -1,0 +1,128 @@
+/* Saving and restoring library objects in checkpoints (see state_io.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crl/error.h"
+#include "internal.h"
+#include "state_io.h"
+
+/* prefix + "." + field, in a caller buffer. */
+static const char *key(char *buf, size_t n, const char *prefix,
+                       const char *field) {
+  snprintf(buf, n, "%s.%s", prefix, field);
+  return buf;
+}
+#define KEY(field) key(k, sizeof k, prefix, field)
+
+int crl_rng_save(const gsl_rng *rng, crl_ckpt_writer *w, const char *name) {
+  char k[256];
+  const char *prefix = name;
+  int rc = crl_ckpt_put_string(w, KEY("type"), gsl_rng_name(rng));
+  return rc ? rc
+            : crl_ckpt_put(w, KEY("state"), CRL_CKPT_U8, gsl_rng_size(rng),
+                           gsl_rng_state(rng));
+}
+
+int crl_rng_load(gsl_rng *rng, const crl_ckpt_reader *r, const char *name) {
+  char k[256], type[64];
+  const char *prefix = name;
+  int rc = crl_ckpt_get_string(r, KEY("type"), type, sizeof type);
+  if (rc)
+    return rc;
+  if (strcmp(type, gsl_rng_name(rng)) != 0)
+    return crl_fail(CRL_EFORMAT, "checkpoint: %s is a '%s' generator, not '%s'",
+                    name, type, gsl_rng_name(rng));
+  return crl_ckpt_get_bytes(r, KEY("state"), gsl_rng_size(rng),
+                            gsl_rng_state(rng));
+}
+
+int crl_env_save(const crl_env *env, crl_ckpt_writer *w, const char *prefix) {
+  const crl_env_type *t = crl_env_get_type(env);
+  if (t->get_state == NULL || t->set_state == NULL || t->state_dim < 1)
+    return crl_fail(CRL_EUNSUPPORTED,
+                    "env '%s' cannot be checkpointed: it has no "
+                    "get_state/set_state",
+                    t->name);
+  char k[256];
+  double *state = malloc((size_t)t->state_dim * sizeof *state);
+  if (state == NULL)
+    return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
+  crl_env_get_state(env, state);
+  int rc = crl_ckpt_put_string(w, KEY("name"), t->name);
+  rc = rc ? rc
+          : crl_ckpt_put(w, KEY("state"), CRL_CKPT_F64,
+                         (uint64_t)t->state_dim, state);
+  rc = rc ? rc : crl_ckpt_put_i64(w, KEY("elapsed"), crl_env_elapsed_steps(env));
+  rc = rc ? rc : crl_rng_save(crl_env_rng((crl_env *)env), w, KEY("rng"));
+  free(state);
+  return rc;
+}
+
+int crl_env_load(crl_env *env, const crl_ckpt_reader *r, const char *prefix) {
+  const crl_env_type *t = crl_env_get_type(env);
+  if (t->get_state == NULL || t->set_state == NULL || t->state_dim < 1)
+    return crl_fail(CRL_EUNSUPPORTED, "env '%s' cannot be restored", t->name);
+  char k[256], name[128];
+  int rc = crl_ckpt_get_string(r, KEY("name"), name, sizeof name);
+  if (rc == 0 && strcmp(name, t->name) != 0)
+    return crl_fail(CRL_EFORMAT, "checkpoint: holds env '%s', not '%s'", name,
+                    t->name);
+  double *state = malloc((size_t)t->state_dim * sizeof *state);
+  if (state == NULL)
+    return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
+  int64_t elapsed = 0;
+  rc = rc ? rc
+          : crl_ckpt_get_f64_array(r, KEY("state"), (uint64_t)t->state_dim,
+                                   state);
+  rc = rc ? rc : crl_ckpt_get_i64(r, KEY("elapsed"), &elapsed);
+  rc = rc ? rc : crl_rng_load(crl_env_rng(env), r, KEY("rng"));
+  if (rc == 0 && (elapsed < 0 || elapsed > 2147483647))
+    rc = crl_fail(CRL_EFORMAT, "checkpoint: bad step counter");
+  if (rc == 0) {
+    crl_env_set_state(env, state);
+    crl_env_set_elapsed_steps(env, (int)elapsed);
+  }
+  free(state);
+  return rc;
+}
+
+int crl_adam_save(crl_adam *adam, size_t n, crl_ckpt_writer *w,
+                  const char *prefix) {
+  char k[256];
+  int rc = crl_ckpt_put_i64(w, KEY("t"), crl_adam_steps(adam));
+  rc = rc ? rc : crl_ckpt_put_real(w, KEY("m"), n, crl_adam_m(adam));
+  return rc ? rc : crl_ckpt_put_real(w, KEY("v"), n, crl_adam_v(adam));
+}
+
+int crl_adam_load(crl_adam *adam, size_t n, const crl_ckpt_reader *r,
+                  const char *prefix) {
+  char k[256];
+  int64_t t = 0;
+  int rc = crl_ckpt_get_i64(r, KEY("t"), &t);
+  rc = rc ? rc : crl_ckpt_get_real(r, KEY("m"), n, crl_adam_m(adam));
+  rc = rc ? rc : crl_ckpt_get_real(r, KEY("v"), n, crl_adam_v(adam));
+  if (rc == 0 && t < 0)
+    rc = crl_fail(CRL_EFORMAT, "checkpoint: negative Adam step count");
+  if (rc == 0)
+    crl_adam_set_steps(adam, (long)t);
+  return rc;
+}
+
+int crl_normalizer_save(const crl_normalizer *n, crl_ckpt_writer *w,
+                        const char *prefix) {
+  char k[256];
+  int rc = crl_ckpt_put(w, KEY("mean"), CRL_CKPT_F64, (uint64_t)n->dim,
+                        n->mean);
+  rc = rc ? rc
+          : crl_ckpt_put(w, KEY("var"), CRL_CKPT_F64, (uint64_t)n->dim, n->var);
+  return rc ? rc : crl_ckpt_put_f64(w, KEY("count"), n->count);
+}
+
+int crl_normalizer_load(crl_normalizer *n, const crl_ckpt_reader *r,
+                        const char *prefix) {
+  char k[256];
+  int rc = crl_ckpt_get_f64_array(r, KEY("mean"), (uint64_t)n->dim, n->mean);
+  rc = rc ? rc : crl_ckpt_get_f64_array(r, KEY("var"), (uint64_t)n->dim, n->var);
+  return rc ? rc : crl_ckpt_get_f64(r, KEY("count"), &n->count);
+}

@@ -1,0 +1,44 @@
+/* Internal: saving and restoring the state of library objects in a
+ * checkpoint container, so that a resumed run continues bit for bit. */
+#ifndef CRL_STATE_IO_H
+#define CRL_STATE_IO_H
+
+#include <gsl/gsl_rng.h>
+
+#include "ckpt.h"
+#include "crl/env.h"
+#include "crl/normalizer.h"
+#include "crl/optim.h"
+#include "crl/vec_env.h"
+
+/* A generator's full state under `name` (its GSL type name is checked on
+ * load, so a file from another generator is refused). */
+int crl_rng_save(const gsl_rng *rng, crl_ckpt_writer *w, const char *name);
+int crl_rng_load(gsl_rng *rng, const crl_ckpt_reader *r, const char *name);
+
+/* One env handle: the env's state (get_state), the TimeLimit counter and
+ * the reset RNG. Fails with CRL_EUNSUPPORTED for an env without
+ * get_state/set_state. Section names start with prefix. */
+int crl_env_save(const crl_env *env, crl_ckpt_writer *w, const char *prefix);
+int crl_env_load(crl_env *env, const crl_ckpt_reader *r, const char *prefix);
+
+/* A vec env: every copy, the current and final observations, flags,
+ * running episode returns and the recent-episode statistics. */
+int crl_vec_env_save(const crl_vec_env *v, crl_ckpt_writer *w,
+                     const char *prefix);
+int crl_vec_env_load(crl_vec_env *v, const crl_ckpt_reader *r,
+                     const char *prefix);
+
+/* Adam's moments and step count. */
+int crl_adam_save(crl_adam *adam, size_t n, crl_ckpt_writer *w,
+                  const char *prefix);
+int crl_adam_load(crl_adam *adam, size_t n, const crl_ckpt_reader *r,
+                  const char *prefix);
+
+/* Normaliser statistics. */
+int crl_normalizer_save(const crl_normalizer *n, crl_ckpt_writer *w,
+                        const char *prefix);
+int crl_normalizer_load(crl_normalizer *n, const crl_ckpt_reader *r,
+                        const char *prefix);
+
+#endif

@@ -1,0 +1,164 @@
+/* Checkpointed library objects continue exactly where they stopped. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "crl/crl.h"
+#include "state_io.h"
+
+static char path[256];
+
+static void random_actions(const crl_space *a, gsl_rng *rng, int n,
+                           crl_real *act) {
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < a->dim; j++)
+      act[i * a->dim + j] =
+          a->kind == CRL_SPACE_DISCRETE
+              ? (crl_real)gsl_rng_uniform_int(rng, (unsigned long)a->n)
+              : (crl_real)(a->low[j] +
+                           (a->high[j] - a->low[j]) * gsl_rng_uniform(rng));
+}
+
+static void write_checkpoint(const crl_vec_env *v) {
+  crl_ckpt_writer *w = NULL;
+  assert_int_equal(crl_ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w), 0);
+  assert_int_equal(crl_vec_env_save(v, w, "venv"), 0);
+  assert_int_equal(crl_ckpt_write_file(w, path), 0);
+  crl_ckpt_writer_free(w);
+}
+
+static void read_checkpoint(crl_vec_env *v) {
+  crl_ckpt_reader *r = NULL;
+  assert_int_equal(crl_ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
+  assert_int_equal(crl_vec_env_load(v, r, "venv"), 0);
+  crl_ckpt_reader_free(r);
+}
+
+/* Run `a` for a while, checkpoint, restore into `b` (built from another
+ * seed), then drive both with the same actions: everything must agree. */
+static void check_env(const char *name) {
+  enum { N = 3 };
+  crl_vec_env *a = NULL, *b = NULL;
+  assert_int_equal(crl_vec_env_make(name, N, 1, &a), 0);
+  assert_int_equal(crl_vec_env_make(name, N, 99, &b), 0);
+  assert_int_equal(crl_vec_env_reset(a), 0);
+  assert_int_equal(crl_vec_env_reset(b), 0);
+  const crl_space *as = crl_vec_env_act_space(a);
+  const int od = crl_vec_env_obs_space(a)->dim;
+  gsl_rng *rng = crl_rng_alloc(5, 0);
+  crl_real act[N * 8];
+  for (int t = 0; t < 700; t++) {
+    random_actions(as, rng, N, act);
+    assert_int_equal(crl_vec_env_step(a, act), 0);
+  }
+  write_checkpoint(a);
+  read_checkpoint(b);
+  for (int t = 0; t < 1500; t++) { /* crosses episode ends and resets */
+    random_actions(as, rng, N, act);
+    assert_int_equal(crl_vec_env_step(a, act), 0);
+    assert_int_equal(crl_vec_env_step(b, act), 0);
+    assert_memory_equal(crl_vec_env_obs(a), crl_vec_env_obs(b),
+                        N * od * sizeof(crl_real));
+    assert_memory_equal(crl_vec_env_rewards(a), crl_vec_env_rewards(b),
+                        N * sizeof(double));
+    assert_memory_equal(crl_vec_env_truncated(a), crl_vec_env_truncated(b),
+                        N * sizeof(int));
+    assert_memory_equal(crl_vec_env_terminated(a), crl_vec_env_terminated(b),
+                        N * sizeof(int));
+  }
+  assert_int_equal(crl_vec_env_episodes(a), crl_vec_env_episodes(b));
+  assert_true(crl_vec_env_episodes(a) > 3);
+  double ra = crl_vec_env_recent_return(a), rb = crl_vec_env_recent_return(b);
+  assert_memory_equal(&ra, &rb, sizeof ra);
+  gsl_rng_free(rng);
+  crl_vec_env_free(a);
+  crl_vec_env_free(b);
+}
+
+static void test_vec_envs_resume_exactly(void **state) {
+  (void)state;
+  const char *names[] = {"Pendulum-v1", "CartPole-v1", "CartPoleContinuous-v1",
+                         "MountainCarContinuous-v0", "Acrobot-v1"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    check_env(names[i]);
+}
+
+static void test_wrong_env_or_count_is_refused(void **state) {
+  (void)state;
+  crl_vec_env *a = NULL, *b = NULL, *c = NULL;
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", 2, 0, &a), 0);
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", 3, 0, &b), 0);
+  assert_int_equal(crl_vec_env_make("CartPole-v1", 2, 0, &c), 0);
+  assert_int_equal(crl_vec_env_reset(a), 0);
+  write_checkpoint(a);
+  crl_ckpt_reader *r = NULL;
+  assert_int_equal(crl_ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
+  assert_int_equal(crl_vec_env_load(b, r, "venv"), CRL_EFORMAT);
+  assert_int_equal(crl_vec_env_load(c, r, "venv"), CRL_EFORMAT);
+  assert_non_null(strstr(crl_last_error(), "Pendulum-v1"));
+  crl_ckpt_reader_free(r);
+  crl_vec_env_free(a);
+  crl_vec_env_free(b);
+  crl_vec_env_free(c);
+}
+
+static void test_rng_and_adam_resume(void **state) {
+  (void)state;
+  gsl_rng *g = crl_rng_alloc(3, 7), *h = crl_rng_alloc(4, 8);
+  for (int i = 0; i < 1000; i++)
+    gsl_rng_get(g);
+  enum { P = 5 };
+  crl_adam *x = NULL, *y = NULL;
+  assert_int_equal(crl_adam_alloc(P, NULL, &x), 0);
+  assert_int_equal(crl_adam_alloc(P, NULL, &y), 0);
+  crl_real px[P] = {1, 2, 3, 4, 5}, py[P], grad[P] = {0.1f, -1, 2, 0, 3};
+  for (int i = 0; i < 7; i++)
+    crl_adam_step(x, px, grad, 0.01);
+  memcpy(py, px, sizeof px);
+  crl_ckpt_writer *w = NULL;
+  assert_int_equal(crl_ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w), 0);
+  assert_int_equal(crl_rng_save(g, w, "rng"), 0);
+  assert_int_equal(crl_adam_save(x, P, w, "adam"), 0);
+  assert_int_equal(crl_ckpt_write_file(w, path), 0);
+  crl_ckpt_writer_free(w);
+  crl_ckpt_reader *r = NULL;
+  assert_int_equal(crl_ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
+  assert_int_equal(crl_rng_load(h, r, "rng"), 0);
+  assert_int_equal(crl_adam_load(y, P, r, "adam"), 0);
+  crl_ckpt_reader_free(r);
+  for (int i = 0; i < 100; i++)
+    assert_int_equal(gsl_rng_get(g), gsl_rng_get(h));
+  crl_adam_step(x, px, grad, 0.01);
+  crl_adam_step(y, py, grad, 0.01);
+  assert_memory_equal(px, py, sizeof px);
+  crl_adam_free(x);
+  crl_adam_free(y);
+  gsl_rng_free(g);
+  gsl_rng_free(h);
+}
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(path, sizeof path, "/tmp/crl_test_state_io_%d.ckpt", (int)getpid());
+  return 0;
+}
+static int teardown(void **state) {
+  (void)state;
+  unlink(path);
+  return 0;
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_vec_envs_resume_exactly),
+      cmocka_unit_test(test_wrong_env_or_count_is_refused),
+      cmocka_unit_test(test_rng_and_adam_resume),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
