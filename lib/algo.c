@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "crl/error.h"
+#include "checkpoint.h"
 #include "internal.h"
 
 struct crl_algo {
@@ -96,6 +97,8 @@ void crl_algo_free(crl_algo *algo) {
 const crl_algo_type *crl_algo_get_type(const crl_algo *algo) {
   return algo->type;
 }
+
+void *crl_algo_self(crl_algo *algo) { return algo->self; }
 
 int crl_algo_iterate(crl_algo *algo, crl_vec_env *venv,
                      double progress_remaining, crl_algo_stats *stats) {

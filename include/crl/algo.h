@@ -10,6 +10,7 @@
 
 #include "crl/env.h"
 #include "crl/params.h"
+#include "crl/policy.h"
 #include "crl/vec_env.h"
 
 CRL_BEGIN_DECLS
@@ -27,6 +28,11 @@ typedef struct crl_algo_stats {
   int n_updates;         /* gradient steps taken */
 } crl_algo_stats;
 
+/* The checkpoint container (its format is internal; algorithms write
+ * named sections into it through the library's internal helpers). */
+typedef struct crl_ckpt_writer crl_ckpt_writer;
+typedef struct crl_ckpt_reader crl_ckpt_reader;
+
 typedef struct crl_algo_type {
   const char *name;
   const char *doc;
@@ -43,6 +49,13 @@ typedef struct crl_algo_type {
   int (*act)(void *self, const crl_real *obs, int B, int deterministic,
              crl_real *action);
   void (*destroy)(void *self);
+  /* Optional: write / restore everything a resumed run needs (parameters,
+   * optimiser moments, normaliser statistics, RNG streams, buffers), at an
+   * iteration boundary. NULL: the algorithm cannot be checkpointed. */
+  int (*save)(void *self, crl_ckpt_writer *w);
+  int (*load)(void *self, const crl_ckpt_reader *r);
+  /* Optional: the deterministic policy, for inference (crl/policy.h). */
+  int (*export_policy)(void *self, int max_batch, crl_policy **out);
 } crl_algo_type;
 
 typedef struct crl_algo crl_algo;
@@ -72,6 +85,22 @@ CRL_API int crl_algo_iterate(crl_algo *algo, crl_vec_env *venv,
                              double progress_remaining, crl_algo_stats *stats);
 CRL_API int crl_algo_act(crl_algo *algo, const crl_real *obs, int B,
                          int deterministic, crl_real *action);
+
+/** Save the algorithm and the vec env it trains on to a checkpoint file
+ *  (atomically: a crash leaves the previous file intact), or restore both
+ *  from one so that training continues exactly as if never interrupted.
+ *  The algorithm must have been created with the same spec, spaces, n_envs
+ *  and seed. CRL_EUNSUPPORTED when the algorithm or env cannot be
+ *  checkpointed. */
+CRL_API int crl_algo_checkpoint_save(crl_algo *algo, crl_vec_env *venv,
+                                     const char *path);
+CRL_API int crl_algo_checkpoint_load(crl_algo *algo, crl_vec_env *venv,
+                                     const char *path);
+
+/** The trained policy for inference (see crl/policy.h); rows up to
+ *  max_batch per call. CRL_EUNSUPPORTED when the algorithm has none. */
+CRL_API int crl_algo_export_policy(crl_algo *algo, int max_batch,
+                                   crl_policy **out);
 
 /** Deterministic evaluation: run `episodes` episodes of a fresh copy of the
  *  env (reset RNG seeded from crl_seed_derive(seed, CRL_STREAM_EVAL)) with
