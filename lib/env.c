@@ -1,4 +1,5 @@
 /* Environment handles: TimeLimit bookkeeping, reset RNG and the registry. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +70,55 @@ int crl_env_register(const crl_env_type *type) {
   return 0;
 }
 
+/* A configured variant of a registered type; lives as long as the process,
+ * like every registration. */
+typedef struct configured_type {
+  crl_env_type type;
+  char name[128];
+  unsigned char template_self[]; /* base->self_size bytes */
+} configured_type;
+
+int crl_env_register_configured(const char *name, const char *base_name,
+                                int n, const char *const *keys,
+                                const char *const *values) {
+  const crl_env_type *base = crl_env_find(base_name);
+  if (base == NULL) {
+    crl_env *probe = NULL;
+    return crl_env_make(base_name, &probe); /* sets the "did you mean" */
+  }
+  if (name == NULL || strlen(name) >= sizeof ((configured_type *)0)->name)
+    return crl_fail(CRL_EINVAL, "configured env: missing or too long name");
+  if (n > 0 && base->params == NULL)
+    return crl_fail(CRL_ENOTFOUND, "env '%s' has no settings (got '%s')",
+                    base->name, keys[0]);
+  configured_type *c = calloc(1, sizeof *c + (base->self_size ? base->self_size : 1));
+  if (c == NULL)
+    return crl_fail(CRL_ENOMEM, "configured env: out of memory");
+  int rc = 0;
+  if (base->self_template != NULL)
+    memcpy(c->template_self, base->self_template, base->self_size);
+  else if (base->params != NULL)
+    rc = crl_params_defaults(base->params, c->template_self);
+  for (int i = 0; rc == 0 && i < n; i++) {
+    rc = crl_params_set(base->params, c->template_self, keys[i], values[i]);
+    if (rc) {
+      char why[512]; /* crl_fail writes the buffer crl_last_error reads */
+      snprintf(why, sizeof why, "%s", crl_last_error());
+      crl_fail(rc, "env '%s': %s", base->name, why);
+    }
+  }
+  if (rc == 0) {
+    strcpy(c->name, name);
+    c->type = *base;
+    c->type.name = c->name;
+    c->type.self_template = c->template_self;
+    rc = crl_env_register(&c->type);
+  }
+  if (rc)
+    free(c);
+  return rc;
+}
+
 /* ---- instances ----------------------------------------------------------- */
 
 static int check_space(const char *env, const char *which,
@@ -105,6 +155,11 @@ int crl_env_alloc(const crl_env_type *type, crl_env **out) {
   env->rng = crl_rng_alloc(0, CRL_STREAM_ENV);
   if (env->self != NULL && type->self_template != NULL && type->self_size > 0)
     memcpy(env->self, type->self_template, type->self_size);
+  else if (env->self != NULL && type->params != NULL &&
+           crl_params_defaults(type->params, env->self) != 0) {
+    crl_env_free(env);
+    return CRL_EINVAL; /* the message is already set */
+  }
   if (env->self == NULL || env->rng == NULL) {
     crl_env_free(env);
     return crl_fail(CRL_ENOMEM, "env '%s': out of memory", type->name);

@@ -139,6 +139,61 @@ static void test_env_handle_rules(void **state) {
   assert_int_equal(crl_env_register(&broken), CRL_EINVAL);
 }
 
+/* An env with one declared setting. */
+typedef struct scaled {
+  double scale;
+  int t;
+} scaled;
+static const crl_param_def scaled_params[] = {
+    {"scale", CRL_PARAM_REAL, offsetof(scaled, scale), "1.0", 0, 10, NULL,
+     "reward multiplier"},
+    {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
+static int scaled_reset(void *self, gsl_rng *rng) {
+  (void)rng;
+  ((scaled *)self)->t = 0;
+  return 0;
+}
+static int scaled_step(void *self, const crl_real *a, double *r, int *term) {
+  *r = ((scaled *)self)->scale * a[0];
+  *term = 0;
+  return 0;
+}
+static const crl_env_type scaled_type = {
+    .name = "Scaled-test", .self_size = sizeof(scaled), .init = counter_init,
+    .reset = scaled_reset, .step = scaled_step, .observe = counter_observe,
+    .params = scaled_params};
+
+static double one_reward(const char *name) {
+  crl_env *e = NULL;
+  assert_int_equal(crl_env_make(name, &e), 0);
+  crl_real obs[2], a[1] = {2};
+  double r = 0;
+  int term, trunc;
+  assert_int_equal(crl_env_reset(e, obs), 0);
+  assert_int_equal(crl_env_step(e, a, obs, &r, &term, &trunc), 0);
+  crl_env_free(e);
+  return r;
+}
+
+static void test_configured_env(void **state) {
+  (void)state;
+  assert_int_equal(crl_env_register(&scaled_type), 0);
+  const char *k[] = {"scale"}, *v[] = {"3"}, *bad[] = {"30"}, *typo[] = {"scal"};
+  assert_int_equal(crl_env_register_configured("Scaled-x3", "Scaled-test", 1, k, v), 0);
+  assert_true(one_reward("Scaled-test") == 2.0); /* the default, 1 */
+  assert_true(one_reward("Scaled-x3") == 6.0);
+  assert_int_equal(crl_env_register_configured("S2", "Scaled-test", 1, k, bad),
+                   CRL_ERANGE);
+  assert_int_equal(crl_env_register_configured("S3", "Scaled-test", 1, typo, v),
+                   CRL_ENOTFOUND);
+  assert_non_null(strstr(crl_last_error(), "scale"));
+  assert_null(crl_env_find("S3"));
+  assert_int_equal(crl_env_register_configured("S4", "Scaled-tset", 0, NULL, NULL),
+                   CRL_ENOTFOUND);
+  assert_int_equal(crl_env_register_configured("S5", "Counter-test", 1, k, v),
+                   CRL_ENOTFOUND); /* no settings */
+}
+
 static void test_error_table(void **state) {
   (void)state;
   assert_string_equal(crl_errname(CRL_ESHAPE), "CRL_ESHAPE");
@@ -157,6 +212,7 @@ int main(void) {
       cmocka_unit_test(test_recent_return_nan_before_any_episode),
       cmocka_unit_test(test_env_handle_rules),
       cmocka_unit_test(test_error_table),
+      cmocka_unit_test(test_configured_env),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "crl/common.h"
+#include "crl/params.h"
 
 CRL_BEGIN_DECLS
 
@@ -59,6 +60,11 @@ typedef struct crl_env_type {
    * serve several registered types that differ in their data (the callback
    * adapter below uses it to find its callbacks). */
   const void *self_template;
+  /* Optional: settings declared as a parameter table whose offsets point
+   * into the self struct (NULL-terminated). They are filled with their
+   * defaults, then with what crl_env_register_configured was given, before
+   * init runs; init reads them from self. */
+  const crl_param_def *params;
 } crl_env_type;
 
 typedef struct crl_env crl_env;
@@ -66,6 +72,15 @@ typedef struct crl_env crl_env;
 /** Add an environment type to the registry (the pointer must stay valid).
  *  Fails with CRL_EINVAL when the name is taken or the type is incomplete. */
 CRL_API int crl_env_register(const crl_env_type *type);
+
+/** Register `name` as `base` with some of its declared settings changed:
+ *  keys[i] = values[i] for i < n, validated against base's parameter table
+ *  (unknown key → CRL_ENOTFOUND naming the nearest, bad value →
+ *  CRL_EFORMAT/CRL_ERANGE). The new type is `base` with those settings
+ *  built in, so vec envs, evaluation and YAML use it by name. */
+CRL_API int crl_env_register_configured(const char *name, const char *base,
+                                        int n, const char *const *keys,
+                                        const char *const *values);
 
 /** Look up a registered type by name; NULL when there is none. */
 CRL_API const crl_env_type *crl_env_find(const char *name);
