@@ -327,6 +327,17 @@ int crl_policy_load(const char *path, int max_batch, crl_policy **out) {
   crl_normalizer *norm = NULL;
   rc = read_spec(r, &spec);
   rc = rc ? rc : read_action(r, &act, &output, &bounds);
+  /* The file must really hold the parameters the spec asks for: check the
+   * count before allocating anything from the spec's sizes. */
+  crl_ckpt_type ptype;
+  uint64_t pcount = 0;
+  rc = rc ? rc : crl_ckpt_find(r, "net.params", &ptype, &pcount);
+  if (rc == CRL_ENOTFOUND)
+    rc = crl_fail(CRL_EFORMAT, "%s: no network parameters", path);
+  if (rc == 0 && (pcount != crl_mlp_param_count(&spec) || pcount == 0))
+    rc = crl_fail(CRL_EFORMAT,
+                  "%s: %llu parameters stored, the network needs %zu", path,
+                  (unsigned long long)pcount, crl_mlp_param_count(&spec));
   rc = rc ? rc
           : shell_alloc(&spec, &act, (crl_policy_output)output, max_batch, out);
   if (rc == 0) {

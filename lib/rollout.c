@@ -13,16 +13,22 @@ int crl_rollout_alloc(int n_steps, int n_envs, int obs_dim, int act_dim,
                     "rollout: n_steps, n_envs, obs_dim and act_dim must be "
                     ">= 1 (got %d, %d, %d, %d)",
                     n_steps, n_envs, obs_dim, act_dim);
+  size_t tn, tno, tna;
+  if (__builtin_mul_overflow((size_t)n_steps, (size_t)n_envs, &tn) ||
+      __builtin_mul_overflow(tn, (size_t)obs_dim, &tno) ||
+      __builtin_mul_overflow(tn, (size_t)act_dim, &tna) ||
+      tno > ((size_t)1 << 40) / sizeof(crl_real))
+    return crl_fail(CRL_ENOMEM, "rollout: %d steps x %d envs is too large",
+                    n_steps, n_envs);
   crl_rollout *r = calloc(1, sizeof *r);
   if (r == NULL)
     return crl_fail(CRL_ENOMEM, "rollout: out of memory");
-  size_t tn = (size_t)n_steps * (size_t)n_envs;
   r->n_steps = n_steps;
   r->n_envs = n_envs;
   r->obs_dim = obs_dim;
   r->act_dim = act_dim;
-  r->obs = malloc(tn * (size_t)obs_dim * sizeof *r->obs);
-  r->actions = malloc(tn * (size_t)act_dim * sizeof *r->actions);
+  r->obs = malloc(tno * sizeof *r->obs);
+  r->actions = malloc(tna * sizeof *r->actions);
   r->log_probs = malloc(tn * sizeof *r->log_probs);
   r->values = malloc(tn * sizeof *r->values);
   r->rewards = malloc(tn * sizeof *r->rewards);

@@ -1,4 +1,5 @@
 /* Saving and restoring library objects in checkpoints (see state_io.h). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,30 @@ int crl_rng_load(gsl_rng *rng, const crl_ckpt_reader *r, const char *name) {
   if (strcmp(type, gsl_rng_name(rng)) != 0)
     return crl_fail(CRL_EFORMAT, "checkpoint: %s is a '%s' generator, not '%s'",
                     name, type, gsl_rng_name(rng));
-  return crl_ckpt_get_bytes(r, KEY("state"), gsl_rng_size(rng),
-                            gsl_rng_state(rng));
+  /* The library only makes MT19937 generators; their state holds an index
+   * that must be checked before the generator may run on it. */
+  if (strcmp(type, "mt19937") != 0)
+    return crl_fail(CRL_EUNSUPPORTED, "checkpoint: cannot restore a '%s' "
+                                      "generator", type);
+  size_t size = gsl_rng_size(rng);
+  if (size < 624 * sizeof(unsigned long) + sizeof(int))
+    return crl_fail(CRL_EUNSUPPORTED, "checkpoint: unexpected MT19937 layout");
+  unsigned char *tmp = malloc(size);
+  if (tmp == NULL)
+    return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
+  rc = crl_ckpt_get_bytes(r, KEY("state"), size, tmp);
+  if (rc == 0) {
+    /* GSL's layout: unsigned long mt[624]; int mti; (mti <= 624). */
+    int mti;
+    memcpy(&mti, tmp + 624 * sizeof(unsigned long), sizeof mti);
+    if (mti < 0 || mti > 624)
+      rc = crl_fail(CRL_EFORMAT, "checkpoint: %s holds an invalid state",
+                    name);
+  }
+  if (rc == 0)
+    memcpy(gsl_rng_state(rng), tmp, size);
+  free(tmp);
+  return rc;
 }
 
 int crl_env_save(const crl_env *env, crl_ckpt_writer *w, const char *prefix) {
@@ -79,6 +102,9 @@ int crl_env_load(crl_env *env, const crl_ckpt_reader *r, const char *prefix) {
   rc = rc ? rc : crl_rng_load(crl_env_rng(env), r, KEY("rng"));
   if (rc == 0 && (elapsed < 0 || elapsed > 2147483647))
     rc = crl_fail(CRL_EFORMAT, "checkpoint: bad step counter");
+  for (int i = 0; rc == 0 && i < t->state_dim; i++)
+    if (isnan(state[i]))
+      rc = crl_fail(CRL_EFORMAT, "checkpoint: env state is NaN");
   if (rc == 0) {
     crl_env_set_state(env, state);
     crl_env_set_elapsed_steps(env, (int)elapsed);
@@ -99,13 +125,25 @@ int crl_adam_load(crl_adam *adam, size_t n, const crl_ckpt_reader *r,
                   const char *prefix) {
   char k[256];
   int64_t t = 0;
+  crl_real *m = malloc(2 * (n ? n : 1) * sizeof *m);
+  if (m == NULL)
+    return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
+  crl_real *v = m + n;
   int rc = crl_ckpt_get_i64(r, KEY("t"), &t);
-  rc = rc ? rc : crl_ckpt_get_real(r, KEY("m"), n, crl_adam_m(adam));
-  rc = rc ? rc : crl_ckpt_get_real(r, KEY("v"), n, crl_adam_v(adam));
+  rc = rc ? rc : crl_ckpt_get_real(r, KEY("m"), n, m);
+  rc = rc ? rc : crl_ckpt_get_real(r, KEY("v"), n, v);
   if (rc == 0 && t < 0)
     rc = crl_fail(CRL_EFORMAT, "checkpoint: negative Adam step count");
-  if (rc == 0)
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    if (!isfinite((double)m[i]) || !((double)v[i] >= 0.0) ||
+        !isfinite((double)v[i]))
+      rc = crl_fail(CRL_EFORMAT, "checkpoint: Adam moments are not finite");
+  if (rc == 0) {
+    memcpy(crl_adam_m(adam), m, n * sizeof *m);
+    memcpy(crl_adam_v(adam), v, n * sizeof *v);
     crl_adam_set_steps(adam, (long)t);
+  }
+  free(m);
   return rc;
 }
 
@@ -122,7 +160,24 @@ int crl_normalizer_save(const crl_normalizer *n, crl_ckpt_writer *w,
 int crl_normalizer_load(crl_normalizer *n, const crl_ckpt_reader *r,
                         const char *prefix) {
   char k[256];
-  int rc = crl_ckpt_get_f64_array(r, KEY("mean"), (uint64_t)n->dim, n->mean);
-  rc = rc ? rc : crl_ckpt_get_f64_array(r, KEY("var"), (uint64_t)n->dim, n->var);
-  return rc ? rc : crl_ckpt_get_f64(r, KEY("count"), &n->count);
+  double *mean = malloc(2 * (size_t)n->dim * sizeof *mean), count = 0;
+  if (mean == NULL)
+    return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
+  double *var = mean + n->dim;
+  int rc = crl_ckpt_get_f64_array(r, KEY("mean"), (uint64_t)n->dim, mean);
+  rc = rc ? rc : crl_ckpt_get_f64_array(r, KEY("var"), (uint64_t)n->dim, var);
+  rc = rc ? rc : crl_ckpt_get_f64(r, KEY("count"), &count);
+  if (rc == 0 && !(count > 0.0 && isfinite(count)))
+    rc = crl_fail(CRL_EFORMAT, "checkpoint: normaliser count is invalid");
+  for (int j = 0; rc == 0 && j < n->dim; j++)
+    if (!isfinite(mean[j]) || !(var[j] >= 0.0) || !isfinite(var[j]))
+      rc = crl_fail(CRL_EFORMAT, "checkpoint: normaliser statistics are "
+                                 "invalid");
+  if (rc == 0) {
+    memcpy(n->mean, mean, (size_t)n->dim * sizeof *mean);
+    memcpy(n->var, var, (size_t)n->dim * sizeof *var);
+    n->count = count;
+  }
+  free(mean);
+  return rc;
 }

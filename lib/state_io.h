@@ -23,7 +23,11 @@ int crl_env_save(const crl_env *env, crl_ckpt_writer *w, const char *prefix);
 int crl_env_load(crl_env *env, const crl_ckpt_reader *r, const char *prefix);
 
 /* A vec env: every copy, the current and final observations, flags,
- * running episode returns and the recent-episode statistics. */
+ * running episode returns and the recent-episode statistics.
+ * Every loader checks what it reads (counts, ranges, finiteness) before
+ * using it, so a hand-edited file with a valid checksum cannot make it
+ * touch memory it should not. When a load fails part-way, the object is
+ * memory-safe but its state is unspecified: free it or load again. */
 int crl_vec_env_save(const crl_vec_env *v, crl_ckpt_writer *w,
                      const char *prefix);
 int crl_vec_env_load(crl_vec_env *v, const crl_ckpt_reader *r,

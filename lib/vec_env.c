@@ -47,7 +47,11 @@ int crl_vec_env_alloc(const crl_env_type *type, int n, uint64_t seed,
       crl_vec_env_free(v);
       return rc;
     }
-    crl_env_seed(v->envs[i], crl_seed_derive(seed, CRL_STREAM_ENV + (uint64_t)i));
+    /* Copies get their own id space under the ENV stream, so that no copy
+     * index can coincide with another stream of the same run seed. */
+    crl_env_seed(v->envs[i],
+                 crl_seed_derive(crl_seed_derive(seed, CRL_STREAM_ENV),
+                                 (uint64_t)i));
   }
   v->obs_dim = crl_env_obs_space(v->envs[0])->dim;
   v->act_dim = crl_env_act_space(v->envs[0])->dim;
@@ -183,6 +187,19 @@ double crl_vec_env_recent_length(const crl_vec_env *v) {
   return recent_mean(v, v->recent_length);
 }
 
+double crl_vec_env_last_returns(const crl_vec_env *v, long k) {
+  if (k > v->episodes)
+    k = v->episodes;
+  if (k > RECENT)
+    k = RECENT;
+  if (k < 1)
+    return NAN;
+  double s = 0.0;
+  for (long j = 1; j <= k; j++) /* the newest is in slot (episodes - 1) */
+    s += v->recent_return[(v->episodes - j) % RECENT];
+  return s / (double)k;
+}
+
 /* ---- checkpoints ------------------------------------------------------------ */
 
 static const char *vkey(char *buf, size_t n, const char *prefix,
@@ -282,6 +299,11 @@ int crl_vec_env_load(crl_vec_env *v, const crl_ckpt_reader *r,
           : crl_ckpt_get_i64(r, vkey(k, sizeof k, prefix, "episodes"),
                              &episodes);
   rc = rc ? rc : crl_ckpt_get_i64(r, vkey(k, sizeof k, prefix, "steps"), &steps);
+  if (rc == 0 && (episodes < 0 || steps < 0))
+    rc = crl_fail(CRL_EFORMAT, "checkpoint: negative episode or step count");
+  for (int i = 0; rc == 0 && i < v->n; i++)
+    if (ints[i] < 0 || ints[i] > 2147483647)
+      rc = crl_fail(CRL_EFORMAT, "checkpoint: bad episode length");
   if (rc == 0) {
     for (int i = 0; i < v->n; i++) {
       v->ep_length[i] = (int)ints[i];

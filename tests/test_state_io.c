@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -143,6 +144,76 @@ static void test_rng_and_adam_resume(void **state) {
   gsl_rng_free(h);
 }
 
+/* Rewrite the checkpoint at `path` with section `name` replaced: a file a
+ * person edited by hand, with a valid checksum. */
+static void tamper(const char *name, crl_ckpt_type type, uint64_t count,
+                   const void *data) {
+  crl_ckpt_reader *r = NULL;
+  assert_int_equal(crl_ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
+  crl_ckpt_writer *w = NULL;
+  assert_int_equal(crl_ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w), 0);
+  int found = 0;
+  for (uint64_t i = 0; i < crl_ckpt_n_sections(r); i++) {
+    const char *sname;
+    int nl;
+    crl_ckpt_type t;
+    uint64_t c;
+    const void *d;
+    crl_ckpt_section_at(r, i, &sname, &nl, &t, &c, &d);
+    char key[256];
+    snprintf(key, sizeof key, "%.*s", nl, sname);
+    if (strcmp(key, name) == 0) {
+      found = 1;
+      assert_int_equal(crl_ckpt_put(w, key, type, count, data), 0);
+    } else {
+      assert_int_equal(crl_ckpt_put(w, key, t, c, d), 0);
+    }
+  }
+  assert_true(found);
+  crl_ckpt_reader_free(r);
+  assert_int_equal(crl_ckpt_write_file(w, path), 0);
+  crl_ckpt_writer_free(w);
+}
+
+static void expect_refused(const char *name, crl_ckpt_type type,
+                           uint64_t count, const void *data) {
+  crl_vec_env *a = NULL;
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", 2, 0, &a), 0);
+  assert_int_equal(crl_vec_env_reset(a), 0);
+  write_checkpoint(a);
+  tamper(name, type, count, data);
+  crl_ckpt_reader *r = NULL;
+  assert_int_equal(crl_ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
+  int rc = crl_vec_env_load(a, r, "venv");
+  if (rc != CRL_EFORMAT)
+    fail_msg("tampered '%s' was accepted (rc %d)", name, rc);
+  crl_ckpt_reader_free(r);
+  crl_vec_env_free(a);
+}
+
+static void test_tampered_checkpoints_are_refused(void **state) {
+  (void)state;
+  int64_t neg = -5;
+  expect_refused("venv.episodes", CRL_CKPT_I64, 1, &neg);
+  expect_refused("venv.steps", CRL_CKPT_I64, 1, &neg);
+  int64_t ints[6] = {-1, 0, 0, 0, 0, 0};
+  expect_refused("venv.ints", CRL_CKPT_I64, 6, ints);
+  double nan2[2] = {NAN, 0};
+  expect_refused("venv.env0.state", CRL_CKPT_F64, 2, nan2);
+  /* A generator whose index points far outside its table. */
+  gsl_rng *g = crl_rng_alloc(0, 0);
+  size_t size = gsl_rng_size(g);
+  unsigned char *bytes = malloc(size);
+  memcpy(bytes, gsl_rng_state(g), size);
+  int mti = 100000;
+  memcpy(bytes + 624 * sizeof(unsigned long), &mti, sizeof mti);
+  expect_refused("venv.env1.rng.state", CRL_CKPT_U8, size, bytes);
+  free(bytes);
+  gsl_rng_free(g);
+  /* Wrong sizes. */
+  expect_refused("venv.obs", CRL_CKPT_F64, 1, nan2);
+}
+
 static int setup(void **state) {
   (void)state;
   snprintf(path, sizeof path, "/tmp/crl_test_state_io_%d.ckpt", (int)getpid());
@@ -159,6 +230,7 @@ int main(void) {
       cmocka_unit_test(test_vec_envs_resume_exactly),
       cmocka_unit_test(test_wrong_env_or_count_is_refused),
       cmocka_unit_test(test_rng_and_adam_resume),
+      cmocka_unit_test(test_tampered_checkpoints_are_refused),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

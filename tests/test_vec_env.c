@@ -103,6 +103,27 @@ static void test_one_seed_fixes_every_copy(void **state) {
   assert_true(a[0] != c[0]);                 /* seeds differ */
 }
 
+/* No env copy's reset stream may coincide with the evaluation stream (or
+ * any other) of the same run seed, however many copies there are. */
+static void test_streams_are_distinct(void **state) {
+  (void)state;
+  enum { N = 300 };
+  crl_vec_env *v = NULL;
+  assert_int_equal(crl_vec_env_alloc(&counter_type, N, 4, &v), 0);
+  assert_int_equal(crl_vec_env_reset(v), 0);
+  for (uint64_t stream = 0; stream < 1010; stream++) {
+    crl_env *e = NULL;
+    assert_int_equal(crl_env_alloc(&counter_type, &e), 0);
+    crl_env_seed(e, crl_seed_derive(4, stream));
+    crl_real obs[2];
+    assert_int_equal(crl_env_reset(e, obs), 0);
+    for (int i = 0; i < N; i++)
+      assert_true(obs[0] != crl_vec_env_obs(v)[2 * i]);
+    crl_env_free(e);
+  }
+  crl_vec_env_free(v);
+}
+
 static void test_recent_return_nan_before_any_episode(void **state) {
   (void)state;
   crl_vec_env *v = NULL;
@@ -209,6 +230,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_auto_reset_and_final_obs),
       cmocka_unit_test(test_one_seed_fixes_every_copy),
+      cmocka_unit_test(test_streams_are_distinct),
       cmocka_unit_test(test_recent_return_nan_before_any_episode),
       cmocka_unit_test(test_env_handle_rules),
       cmocka_unit_test(test_error_table),

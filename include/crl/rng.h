@@ -12,7 +12,7 @@ CRL_BEGIN_DECLS
 
 /* Stream ids used by the library; user code may use ids >= 1000. */
 enum {
-  CRL_STREAM_ENV = 0,     /* + env index: reset RNG of vec env copy i */
+  CRL_STREAM_ENV = 0,     /* vec env copy i: crl_seed_derive(that, i) */
   CRL_STREAM_INIT = 100,  /* network initialisation */
   CRL_STREAM_ACT = 101,   /* action sampling */
   CRL_STREAM_BATCH = 102, /* minibatch shuffling */

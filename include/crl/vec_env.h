@@ -4,7 +4,8 @@
  * from: when a copy's episode ended (terminated or truncated) it has already
  * been reset, and final_obs() holds the last observation of the finished
  * episode, which GAE needs to bootstrap a truncated one. Copy i's reset RNG
- * is seeded from crl_seed_derive(seed, i), so one seed fixes everything. */
+ * is seeded from crl_seed_derive(crl_seed_derive(seed, CRL_STREAM_ENV), i),
+ * so one seed fixes everything and no copy shares another stream's seed. */
 #ifndef CRL_VEC_ENV_H
 #define CRL_VEC_ENV_H
 
@@ -49,6 +50,11 @@ CRL_API long crl_vec_env_steps(const crl_vec_env *venv);
  *  when none has finished. */
 CRL_API double crl_vec_env_recent_return(const crl_vec_env *venv);
 CRL_API double crl_vec_env_recent_length(const crl_vec_env *venv);
+
+/** Mean return of the last k finished episodes (at most the 100 kept);
+ *  NAN when k < 1 or none has finished. With k = the episodes that ended
+ *  during one training iteration it is that iteration's return. */
+CRL_API double crl_vec_env_last_returns(const crl_vec_env *venv, long k);
 
 CRL_END_DECLS
 
