@@ -1,5 +1,5 @@
 /* Action distributions: diagonal Gaussian with a state-independent log-std,
- * and categorical over logits.
+ * categorical over logits, and the tanh-squashed Gaussian of SAC.
  *
  * Arithmetic is done in double whatever crl_real is: sums over dimensions,
  * categories and batch rows (log-probs, entropies, KLs, the shared log_std
@@ -301,5 +301,129 @@ void crl_cat_fisher_vp(int B, int K, const crl_real *logits,
       pv += exp((double)l[k] - lse) * vb[k];
     for (int k = 0; k < K; k++)
       o[k] = (crl_real)(exp((double)l[k] - lse) * ((double)vb[k] - pv));
+  }
+}
+
+/* ---- Tanh-squashed Gaussian --------------------------------------------------- */
+
+#define LOG_2 0.69314718055994530941723212145817657
+
+/* log(1 + exp(x)) without overflow. */
+static double softplus(double x) {
+  return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
+/* log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)), exact for every u. */
+static double log_dtanh(double u) {
+  return 2.0 * (LOG_2 - u - softplus(-2.0 * u));
+}
+
+static double clamp_ls(crl_real ls, double lo, double hi) {
+  return ls < lo ? lo : (ls > hi ? hi : (double)ls);
+}
+
+/* 1 where the clamp passes gradient (torch.clamp: lo <= x <= hi). */
+static double clamp_pass(crl_real ls, double lo, double hi) {
+  return ls >= lo && ls <= hi ? 1.0 : 0.0;
+}
+
+void crl_squashed_transform(int B, int D, const crl_real *mean,
+                            const crl_real *log_std, double log_std_min,
+                            double log_std_max, const crl_real *eps,
+                            crl_real *action, crl_real *logp) {
+  for (int b = 0; b < B; b++) {
+    const size_t r = (size_t)b * D;
+    double acc = -0.5 * D * LOG_2PI;
+    for (int d = 0; d < D; d++) {
+      const double ls = clamp_ls(log_std[r + d], log_std_min, log_std_max);
+      const double e = eps[r + d];
+      const double u = (double)mean[r + d] + exp(ls) * e;
+      action[r + d] = (crl_real)tanh(u);
+      acc += -0.5 * e * e - ls - log_dtanh(u);
+    }
+    if (logp != NULL)
+      logp[b] = (crl_real)acc;
+  }
+}
+
+void crl_squashed_sample(int B, int D, const crl_real *mean,
+                         const crl_real *log_std, double log_std_min,
+                         double log_std_max, gsl_rng *rng, crl_real *eps,
+                         crl_real *action, crl_real *logp) {
+  for (size_t i = 0; i < (size_t)B * D; i++)
+    eps[i] = (crl_real)gsl_ran_gaussian_ziggurat(rng, 1.0);
+  crl_squashed_transform(B, D, mean, log_std, log_std_min, log_std_max, eps,
+                         action, logp);
+}
+
+void crl_squashed_mode(int B, int D, const crl_real *mean, crl_real *action) {
+  for (size_t i = 0; i < (size_t)B * D; i++)
+    action[i] = (crl_real)tanh((double)mean[i]);
+}
+
+/* With eps fixed, u = mean + sigma eps and
+ *   dL/du = dL/da (1 - a^2) + dL/dlogp * 2 tanh(u)
+ * (d/du of -log(1 - tanh^2 u) is 2 tanh u; the Gaussian term -eps^2/2 does
+ * not move), so dL/dmean = dL/du and
+ *   dL/dlog_std = dL/du * sigma eps - dL/dlogp   (the -ls term). */
+void crl_squashed_sample_backward(int B, int D, const crl_real *mean,
+                                  const crl_real *log_std, double log_std_min,
+                                  double log_std_max, const crl_real *eps,
+                                  const crl_real *daction,
+                                  const crl_real *dlogp, crl_real *dmean,
+                                  crl_real *dlog_std) {
+  for (int b = 0; b < B; b++) {
+    const size_t r = (size_t)b * D;
+    const double gl = dlogp != NULL ? dlogp[b] : 0.0;
+    for (int d = 0; d < D; d++) {
+      const size_t i = r + d;
+      const double ls = clamp_ls(log_std[i], log_std_min, log_std_max);
+      const double se = exp(ls) * eps[i];
+      const double a = tanh((double)mean[i] + se);
+      const double ga = daction != NULL ? daction[i] : 0.0;
+      const double du = ga * (1.0 - a * a) + gl * 2.0 * a;
+      dmean[i] = (crl_real)du;
+      dlog_std[i] = (crl_real)(clamp_pass(log_std[i], log_std_min,
+                                          log_std_max) *
+                               (du * se - gl));
+    }
+  }
+}
+
+void crl_squashed_log_prob(int B, int D, const crl_real *mean,
+                           const crl_real *log_std, double log_std_min,
+                           double log_std_max, const crl_real *u,
+                           crl_real *logp) {
+  for (int b = 0; b < B; b++) {
+    const size_t r = (size_t)b * D;
+    double acc = -0.5 * D * LOG_2PI;
+    for (int d = 0; d < D; d++) {
+      const double ls = clamp_ls(log_std[r + d], log_std_min, log_std_max);
+      const double z = ((double)u[r + d] - mean[r + d]) * exp(-ls);
+      acc += -0.5 * z * z - ls - log_dtanh(u[r + d]);
+    }
+    logp[b] = (crl_real)acc;
+  }
+}
+
+/* At fixed u the Jacobian term is a constant: the Gaussian's gradients,
+ * d/dmean = z / sigma, d/dlog_std = z^2 - 1, through the clamp. */
+void crl_squashed_log_prob_backward(int B, int D, const crl_real *mean,
+                                    const crl_real *log_std,
+                                    double log_std_min, double log_std_max,
+                                    const crl_real *u, const crl_real *dlogp,
+                                    crl_real *dmean, crl_real *dlog_std) {
+  for (int b = 0; b < B; b++) {
+    const size_t r = (size_t)b * D;
+    for (int d = 0; d < D; d++) {
+      const size_t i = r + d;
+      const double ls = clamp_ls(log_std[i], log_std_min, log_std_max);
+      const double inv_sd = exp(-ls);
+      const double z = ((double)u[i] - mean[i]) * inv_sd;
+      dmean[i] = (crl_real)(dlogp[b] * z * inv_sd);
+      dlog_std[i] = (crl_real)(dlogp[b] * (z * z - 1.0) *
+                               clamp_pass(log_std[i], log_std_min,
+                                          log_std_max));
+    }
   }
 }

@@ -23,7 +23,21 @@ struct crl_env {
 static const crl_env_type *user_env_types[CRL_MAX_USER_ENVS];
 static int user_env_count;
 
-int crl_env_count(void) { return crl_builtin_env_count + user_env_count; }
+/* Built-in configured types (the MuJoCo models) are registered through the
+ * ordinary path on the registry's first use; the flag is set first so that
+ * their registration, which looks names up, does not recurse. */
+static void register_builtin_configured(void) {
+  static int done;
+  if (done)
+    return;
+  done = 1;
+  crl_envs_register_presets();
+}
+
+int crl_env_count(void) {
+  register_builtin_configured();
+  return crl_builtin_env_count + user_env_count;
+}
 
 const crl_env_type *crl_env_at(int i) {
   if (i < 0 || i >= crl_env_count())
@@ -112,7 +126,10 @@ int crl_env_register_configured(const char *name, const char *base_name,
     c->type = *base;
     c->type.name = c->name;
     c->type.self_template = c->template_self;
-    rc = crl_env_register(&c->type);
+    if (base->configure != NULL)
+      rc = base->configure(&c->type, c->template_self);
+    if (rc == 0)
+      rc = crl_env_register(&c->type);
   }
   if (rc)
     free(c);
@@ -259,6 +276,8 @@ int crl_env_step(crl_env *env, const crl_real *action, crl_real *obs,
 int crl_env_elapsed_steps(const crl_env *env) { return env->elapsed_steps; }
 
 gsl_rng *crl_env_rng(crl_env *env) { return env->rng; }
+
+void *crl_env_self(crl_env *env) { return env->self; }
 
 void crl_env_set_elapsed_steps(crl_env *env, int steps) {
   env->elapsed_steps = steps;

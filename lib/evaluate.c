@@ -18,14 +18,14 @@ static void clip_action(const crl_space *s, crl_real *a) {
   }
 }
 
-static int run_episode(crl_algo *algo, crl_env *env, crl_real *obs,
-                       crl_real *act, double *ret, int *len) {
+static int run_episode(crl_algo *algo, crl_env *env, int deterministic,
+                       crl_real *obs, crl_real *act, double *ret, int *len) {
   int rc = crl_env_reset(env, obs);
   int terminated = 0, truncated = 0;
   *ret = 0.0;
   *len = 0;
   while (rc == 0 && !terminated && !truncated) {
-    rc = crl_algo_act(algo, obs, 1, 1, act);
+    rc = crl_algo_act(algo, obs, 1, deterministic, act);
     if (rc)
       break;
     clip_action(crl_env_act_space(env), act);
@@ -44,6 +44,13 @@ static int run_episode(crl_algo *algo, crl_env *env, crl_real *obs,
 int crl_evaluate(crl_algo *algo, const char *env_name, int episodes,
                  uint64_t seed, double *mean_return, double *std_return,
                  double *mean_length) {
+  return crl_evaluate_ex(algo, env_name, episodes, seed, 1, mean_return,
+                         std_return, mean_length);
+}
+
+int crl_evaluate_ex(crl_algo *algo, const char *env_name, int episodes,
+                    uint64_t seed, int deterministic, double *mean_return,
+                    double *std_return, double *mean_length) {
   if (episodes < 1)
     return crl_fail(CRL_EINVAL, "evaluate: episodes must be >= 1 (got %d)",
                     episodes);
@@ -62,7 +69,7 @@ int crl_evaluate(crl_algo *algo, const char *env_name, int episodes,
   double sum = 0.0, len_sum = 0.0;
   for (int e = 0; e < episodes && rc == 0; e++) {
     int len = 0;
-    rc = run_episode(algo, env, obs, act, &rets[e], &len);
+    rc = run_episode(algo, env, deterministic, obs, act, &rets[e], &len);
     sum += rets[e];
     len_sum += len;
   }

@@ -10,6 +10,9 @@
 /* Built-in environments (envs/registry.c). */
 extern const crl_env_type *const crl_builtin_env_types[];
 extern const int crl_builtin_env_count;
+/* Registers the built-in configured types (envs/registry.c); called once,
+ * on the registry's first use. */
+void crl_envs_register_presets(void);
 
 /* Built-in algorithms (algos/registry.c). */
 extern const crl_algo_type *const crl_builtin_algo_types[];
@@ -18,6 +21,8 @@ extern const int crl_builtin_algo_count;
 /* Env handle internals for checkpoints (lib/env.c). */
 gsl_rng *crl_env_rng(crl_env *env);
 void crl_env_set_elapsed_steps(crl_env *env, int steps);
+/* The env's own state struct (for adapters such as envs/mujoco*.c). */
+void *crl_env_self(crl_env *env);
 
 /* Levenshtein distance, case-insensitive. */
 int crl_edit_distance(const char *a, const char *b);

@@ -4,6 +4,13 @@
 
 #include "crl/error.h"
 #include "crl/optim.h"
+#include "gemm.h" /* CRL_CLONES */
+
+#if CRL_REAL_IS_DOUBLE
+#define REAL_SQRT sqrt
+#else
+#define REAL_SQRT sqrtf
+#endif
 
 struct crl_adam {
   size_t n;
@@ -50,6 +57,81 @@ void crl_adam_free(crl_adam *adam) {
   free(adam);
 }
 
+/* The Adam update of elements [i0, n), in crl_real arithmetic:
+ *   m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g g,
+ *   p -= step m / (sqrt(v) inv_bc2 + eps).
+ * Every operation is a correctly rounded IEEE one (no FMA), so the vector
+ * versions below give the same bits as this loop on any ISA. */
+typedef struct adam_consts {
+  crl_real b1, c1, b2, c2, step, inv_bc2, eps; /* c = 1 - b */
+} adam_consts;
+
+static void adam_scalar(size_t i0, size_t n, crl_real *restrict p,
+                        const crl_real *restrict g, crl_real *restrict m,
+                        crl_real *restrict v, const adam_consts *k) {
+  for (size_t i = i0; i < n; i++) {
+    m[i] = k->b1 * m[i] + k->c1 * g[i];
+    v[i] = k->b2 * v[i] + k->c2 * g[i] * g[i];
+    p[i] -= k->step * m[i] / (REAL_SQRT(v[i]) * k->inv_bc2 + k->eps);
+  }
+}
+
+/* Vector versions: plain C would not vectorise, because sqrt may set errno
+ * (the project does not build with -fno-math-errno). Each returns how many
+ * elements it did; adam_scalar does the rest. */
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#include <immintrin.h>
+#define ADAM_VEC(NAME, TARGET, V, W, LD, ST, SET1, ADD, SUB, MUL, DIV, SQRT)  \
+  static __attribute__((target(TARGET))) size_t NAME(                         \
+      size_t n, crl_real *p, const crl_real *g, crl_real *m, crl_real *v,     \
+      const adam_consts *k) {                                                 \
+    const V b1 = SET1(k->b1), c1 = SET1(k->c1), b2 = SET1(k->b2);             \
+    const V c2 = SET1(k->c2), step = SET1(k->step);                           \
+    const V inv = SET1(k->inv_bc2), eps = SET1(k->eps);                       \
+    size_t i = 0;                                                             \
+    for (; i + W <= n; i += W) {                                              \
+      const V gi = LD(g + i);                                                 \
+      const V mi = ADD(MUL(b1, LD(m + i)), MUL(c1, gi));                      \
+      const V vi = ADD(MUL(b2, LD(v + i)), MUL(MUL(c2, gi), gi));             \
+      const V d = DIV(MUL(step, mi), ADD(MUL(SQRT(vi), inv), eps));           \
+      ST(m + i, mi);                                                          \
+      ST(v + i, vi);                                                          \
+      ST(p + i, SUB(LD(p + i), d));                                           \
+    }                                                                         \
+    return i;                                                                 \
+  }
+#if CRL_REAL_IS_DOUBLE
+ADAM_VEC(adam_avx512, "avx512f", __m512d, 8, _mm512_loadu_pd,
+         _mm512_storeu_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_sub_pd,
+         _mm512_mul_pd, _mm512_div_pd, _mm512_sqrt_pd)
+ADAM_VEC(adam_avx, "avx", __m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd,
+         _mm256_set1_pd, _mm256_add_pd, _mm256_sub_pd, _mm256_mul_pd,
+         _mm256_div_pd, _mm256_sqrt_pd)
+#else
+ADAM_VEC(adam_avx512, "avx512f", __m512, 16, _mm512_loadu_ps,
+         _mm512_storeu_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_sub_ps,
+         _mm512_mul_ps, _mm512_div_ps, _mm512_sqrt_ps)
+ADAM_VEC(adam_avx, "avx", __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps,
+         _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps,
+         _mm256_div_ps, _mm256_sqrt_ps)
+#endif
+static size_t adam_vector(size_t n, crl_real *p, const crl_real *g,
+                          crl_real *m, crl_real *v, const adam_consts *k) {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f"))
+    return adam_avx512(n, p, g, m, v, k);
+  if (__builtin_cpu_supports("avx"))
+    return adam_avx(n, p, g, m, v, k);
+  return 0;
+}
+#else
+static size_t adam_vector(size_t n, crl_real *p, const crl_real *g,
+                          crl_real *m, crl_real *v, const adam_consts *k) {
+  (void)n, (void)p, (void)g, (void)m, (void)v, (void)k;
+  return 0;
+}
+#endif
+
 void crl_adam_step(crl_adam *adam, crl_real *params, const crl_real *grads,
                    double lr) {
   adam->t++;
@@ -57,28 +139,38 @@ void crl_adam_step(crl_adam *adam, crl_real *params, const crl_real *grads,
   /* PyTorch's form: step = lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps) */
   const double bc1 = 1.0 - pow(b1, (double)adam->t);
   const double bc2_sqrt = sqrt(1.0 - pow(b2, (double)adam->t));
-  const crl_real step = (crl_real)(lr / bc1);
-  const crl_real inv_bc2 = (crl_real)(1.0 / bc2_sqrt);
-  const crl_real eps = (crl_real)adam->spec.eps;
-  const crl_real cb1 = (crl_real)b1, cb2 = (crl_real)b2;
-  crl_real *m = adam->m, *v = adam->v;
-  for (size_t i = 0; i < adam->n; i++) {
-    crl_real g = grads[i];
-    m[i] = cb1 * m[i] + (1 - cb1) * g;
-    v[i] = cb2 * v[i] + (1 - cb2) * g * g;
-    params[i] -= step * m[i] / (sqrt(v[i]) * inv_bc2 + eps);
-  }
+  adam_consts k;
+  k.b1 = (crl_real)b1;
+  k.b2 = (crl_real)b2;
+  k.c1 = 1 - k.b1;
+  k.c2 = 1 - k.b2;
+  k.step = (crl_real)(lr / bc1);
+  k.inv_bc2 = (crl_real)(1.0 / bc2_sqrt);
+  k.eps = (crl_real)adam->spec.eps;
+  size_t done = adam_vector(adam->n, params, grads, adam->m, adam->v, &k);
+  adam_scalar(done, adam->n, params, grads, adam->m, adam->v, &k);
 }
 
 long crl_adam_steps(const crl_adam *adam) { return adam->t; }
 crl_real *crl_adam_m(crl_adam *adam) { return adam->m; }
 crl_real *crl_adam_v(crl_adam *adam) { return adam->v; }
 
-double crl_vec_norm(size_t n, const crl_real *g) {
-  double s = 0.0;
-  for (size_t i = 0; i < n; i++)
-    s += (double)g[i] * (double)g[i];
-  return sqrt(s);
+/* Sixteen partial sums (element i goes to i mod 16), added pairwise at the
+ * end: a fixed order, so the loop vectorises (CRL_CLONES) without changing
+ * a bit between ISAs, and it does not wait on one long dependency chain. */
+CRL_CLONES double crl_vec_norm(size_t n, const crl_real *g) {
+  enum { L = 16 };
+  double p[L] = {0};
+  size_t i = 0;
+  for (; i + L <= n; i += L)
+    for (int l = 0; l < L; l++)
+      p[l] += (double)g[i + l] * (double)g[i + l];
+  for (int l = 0; i < n; i++, l++)
+    p[l] += (double)g[i] * (double)g[i];
+  for (int w = L / 2; w >= 1; w /= 2)
+    for (int l = 0; l < w; l++)
+      p[l] += p[l + w];
+  return sqrt(p[0]);
 }
 
 double crl_clip_grad_norm(size_t n, crl_real *g, double max_norm) {

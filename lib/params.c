@@ -24,6 +24,7 @@ typedef union param_value {
   double d;
   crl_schedule schedule;
   crl_int_list list;
+  crl_real_list reals;
   char string[CRL_STRING_MAX];
 } param_value;
 
@@ -45,6 +46,8 @@ const char *crl_param_kind_name(crl_param_kind kind) {
     return "list of integers";
   case CRL_PARAM_STRING:
     return "string";
+  case CRL_PARAM_REAL_LIST:
+    return "list of numbers";
   }
   return "unknown kind";
 }
@@ -137,6 +140,11 @@ static void describe_expected(const crl_param_def *d, char *buf, size_t size) {
   case CRL_PARAM_STRING:
     snprintf(buf, size, "a string of at most %d characters",
              CRL_STRING_MAX - 1);
+    return;
+  case CRL_PARAM_REAL_LIST:
+    describe_range(d, 0, range, sizeof range);
+    snprintf(buf, size, "a list of at most %d numbers%s, like [0.5, -1]",
+             CRL_LIST_MAX, range);
     return;
   }
   snprintf(buf, size, "a value");
@@ -324,7 +332,30 @@ static int parse_schedule_value(const crl_param_def *d, const char *text,
   return 0;
 }
 
-/* "[64, 64]", "[]" or a bare "64": integers separated by commas. */
+/* One list element: integer or number, range-checked; 0, or the code. */
+static int parse_list_item(const crl_param_def *d, const char *item,
+                           double *x) {
+  int overflow = 0, i;
+  if (d->kind == CRL_PARAM_INT_LIST) {
+    if (parse_int(item, &i, &overflow))
+      return CRL_EFORMAT;
+    *x = i;
+  } else if (parse_double(item, x)) {
+    return CRL_EFORMAT;
+  }
+  return in_range(d, *x) ? 0 : CRL_ERANGE;
+}
+
+static void list_store(const crl_param_def *d, param_value *v, int k,
+                       double x) {
+  if (d->kind == CRL_PARAM_INT_LIST)
+    v->list.v[k] = (int)x;
+  else
+    v->reals.v[k] = x;
+}
+
+/* "[64, 64]", "[]" or a bare "64": integers (or numbers for a REAL_LIST)
+ * separated by commas. */
 static int parse_list_value(const crl_param_def *d, const char *text,
                             param_value *v) {
   const char *p = text;
@@ -344,19 +375,22 @@ static int parse_list_value(const crl_param_def *d, const char *text,
       return fail_expected(CRL_EFORMAT, d, text);
     *close = '\0';
   }
-  v->list.n = 0;
+  /* Both list structs start with the count. */
+  int *count = d->kind == CRL_PARAM_INT_LIST ? &v->list.n : &v->reals.n;
+  *count = 0;
   if (is_blank(body))
     return bracketed ? 0 : fail_expected(CRL_EFORMAT, d, text);
   for (char *item = body;; item++) {
     char *comma = strchr(item, ',');
     if (comma != NULL)
       *comma = '\0';
-    int x, overflow;
-    if (v->list.n == CRL_LIST_MAX || parse_int(item, &x, &overflow))
+    double x;
+    if (*count == CRL_LIST_MAX)
       return fail_expected(CRL_EFORMAT, d, text);
-    if (!in_range(d, x))
-      return fail_expected(CRL_ERANGE, d, text);
-    v->list.v[v->list.n++] = x;
+    int rc = parse_list_item(d, item, &x);
+    if (rc)
+      return fail_expected(rc, d, text);
+    list_store(d, v, (*count)++, x);
     if (comma == NULL)
       return 0;
     item = comma;
@@ -389,6 +423,7 @@ static int parse_value(const crl_param_def *d, const char *text,
   case CRL_PARAM_SCHEDULE:
     return parse_schedule_value(d, text, v);
   case CRL_PARAM_INT_LIST:
+  case CRL_PARAM_REAL_LIST:
     return parse_list_value(d, text, v);
   case CRL_PARAM_STRING:
     return parse_string_value(d, text, v);
@@ -410,6 +445,8 @@ static size_t field_size(crl_param_kind kind) {
     return sizeof(crl_schedule);
   case CRL_PARAM_INT_LIST:
     return sizeof(crl_int_list);
+  case CRL_PARAM_REAL_LIST:
+    return sizeof(crl_real_list);
   case CRL_PARAM_STRING:
     return CRL_STRING_MAX;
   }
@@ -472,12 +509,22 @@ static void format_double(double x, char *buf, size_t size) {
   }
 }
 
-static int format_list(const crl_int_list *list, char *buf, size_t size) {
+/* "[64, 64]" or, for a REAL_LIST, "[0.5, -2.944]". */
+static int format_list(const crl_param_def *d, const void *field, char *buf,
+                       size_t size) {
+  const crl_int_list *ints = field;
+  const crl_real_list *reals = field;
+  int count = d->kind == CRL_PARAM_INT_LIST ? ints->n : reals->n;
   size_t used = 0;
   int n = snprintf(buf, size, "[");
-  for (int i = 0; n >= 0 && (size_t)n < size - used && i < list->n; i++) {
+  for (int i = 0; n >= 0 && (size_t)n < size - used && i < count; i++) {
+    char item[64];
+    if (d->kind == CRL_PARAM_INT_LIST)
+      snprintf(item, sizeof item, "%d", ints->v[i]);
+    else
+      format_double(reals->v[i], item, sizeof item);
     used += (size_t)n;
-    n = snprintf(buf + used, size - used, "%s%d", i ? ", " : "", list->v[i]);
+    n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", item);
   }
   if (n < 0 || (size_t)n >= size - used)
     return -1;
@@ -511,7 +558,8 @@ static int format_value(const crl_param_def *d, const void *field, char *buf,
     format_double(s->start, number, sizeof number);
     return snprintf(buf, size, "%s%s", s->linear ? "lin_" : "", number);
   case CRL_PARAM_INT_LIST:
-    return format_list(field, buf, size) ? (int)size : 0;
+  case CRL_PARAM_REAL_LIST:
+    return format_list(d, field, buf, size) ? (int)size : 0;
   case CRL_PARAM_STRING:
     return snprintf(buf, size, "%s", (const char *)field);
   }

@@ -133,7 +133,7 @@ learning_rate: lin_1e-3
 policy_kwargs:
   net_arch: [16, 16]
 EOF
-COLUMNS="timesteps,episodes,episode_return_mean,episode_length_mean,eval_return_mean,eval_return_std,learning_rate,policy_loss,value_loss,entropy,approx_kl,clip_fraction,explained_variance,wall_seconds"
+COLUMNS="timesteps,episodes,episode_return,episode_return_mean,episode_length_mean,eval_return_mean,eval_return_std,learning_rate,policy_loss,value_loss,entropy,approx_kl,clip_fraction,explained_variance,wall_seconds"
 
 run "train tiny" 0 "$CRL" train exp/pendulum/tiny.yaml
 R=runs/pendulum_tiny
@@ -143,7 +143,7 @@ done
 expect "progress.csv columns" "$R/seed_0/progress.csv" "$COLUMNS"
 rows=$(($(wc -l <"$R/seed_0/progress.csv") - 1))
 if [ "$rows" -eq 4 ]; then ok "progress.csv has a row per iteration"; else bad "progress.csv rows" "$rows rows, wanted 4"; fi
-evals=$(awk -F, 'NR > 1 && $5 != "" { n++ } END { print n + 0 }' "$R/seed_0/progress.csv")
+evals=$(awk -F, 'NR > 1 && $6 != "" { n++ } END { print n + 0 }' "$R/seed_0/progress.csv")
 if [ "$evals" -eq 2 ]; then ok "eval rows at 1024 and 2048"; else bad "eval rows" "$evals"; fi
 expect "final table" out "final eval return: "
 expect "final table over seeds" out "over 2 seeds"
@@ -164,7 +164,7 @@ ls "$R" | grep -q '\.tmp$' && bad "no temporary files left" || ok "no temporary 
 
 # ---- determinism and the resolved config ----------------------------------
 
-strip() { cut -d, -f1-13 "$1"; }
+strip() { cut -d, -f1-14 "$1"; }
 run "train again, same seed" 0 "$CRL" train exp/pendulum/tiny.yaml -o again --seed 1 --quiet --no-plot
 if [ "$(strip again/seed_1/progress.csv)" = "$(strip $R/seed_1/progress.csv)" ]; then
   ok "same seed, same progress.csv (but wall_seconds)"
@@ -240,6 +240,64 @@ for f in "$SRC"/experiments/*/*.yaml; do
   out=shipped_$(basename "$(dirname "$f")")_$(basename "$f" .yaml)
   run "train $name (tiny budget)" 0 "$CRL" train "$f" -o "$out" --seed 0 --quiet --no-plot --set n_timesteps=1
 done
+
+# ---- episode budgets, many seeds, reference lines (textbook runs) ---------
+
+cat >corridor.yaml <<'EOF2'
+name: "REINFORCE on the corridor"
+env: ShortCorridor-v0
+algo: reinforce
+n_episodes: 5
+seeds: {from: 3, count: 20}
+eval: {every: 0, episodes: 3, deterministic: false}
+reference: {value: -11.657, label: "v*(s0)"}
+textbook: true
+gamma: 1.0
+optimizer: sgd
+baseline: false
+gae_lambda: null
+learning_rate: 0.000244140625
+prob_floor: 0.05
+policy_kwargs: {linear: true, theta_init: [0.0, -2.944]}
+EOF2
+run "train with n_episodes and seeds {from, count}" 0 "$CRL" train corridor.yaml -o corridor --quiet
+expect_file "seed 22 of from 3, count 20" corridor/seed_22/progress.csv
+expect_absent "no seed 23" corridor/seed_23
+rows=$(($(wc -l <corridor/seed_3/progress.csv) - 1))
+if [ "$rows" -eq 5 ]; then ok "one row per episode"; else bad "one row per episode" "$rows rows"; fi
+empty=$(awk -F, 'NR > 1 && ($2 != NR - 1 || $3 == "") { n++ } END { print n + 0 }' corridor/seed_3/progress.csv)
+if [ "$empty" -eq 0 ]; then ok "episode_return on every row"; else bad "episode_return on every row" "$(cat corridor/seed_3/progress.csv)"; fi
+expect "config.yaml keeps the seed range" corridor/config.yaml "  count: 20"
+expect "config.yaml keeps n_episodes" corridor/config.yaml "n_episodes: 5"
+expect "config.yaml keeps the reference" corridor/config.yaml "  value: -11.657"
+expect "summary.json has the reference" corridor/summary.json '"reference": {"value": -11.657, "label": "v*(s0)"}'
+expect "summary.json has n_episodes" corridor/summary.json '"n_episodes": 5'
+expect "over 20 seeds" out "over 20 seeds"
+run "resolved config.yaml with a seed range" 0 "$CRL" train corridor/config.yaml -o corridor2 --quiet --no-plot --seed 4
+if [ "$(strip corridor2/seed_4/progress.csv)" = "$(strip corridor/seed_4/progress.csv)" ]; then
+  ok "seed range run reproduces"
+else
+  bad "seed range run reproduces"
+fi
+run "--set seeds list replaces the range" 0 "$CRL" check corridor.yaml --set 'seeds=[1, 2]'
+expect "--set seeds list" out "seeds: [1, 2]"
+printf '%s\nseeds: [1]\nseeds.count: 3\n' "$(cat base.yaml)" >bad.yaml
+run "seeds list and range" 2 "$CRL" check bad.yaml
+expect "seeds list and range: message" err "bad.yaml:5:1: error: give 'seeds' as a list or as {from, count}, not both"
+printf '%s\nseeds: {from: 0, count: 3, form: 1}\n' "$(cat base.yaml)" >bad.yaml
+run "seeds typo in range" 2 "$CRL" check bad.yaml
+expect "seeds typo in range: message" err "unknown key 'seeds.form' (did you mean 'seeds.from'?)"
+if command -v gnuplot >/dev/null; then
+  expect_file "episode-budget run draws its curve" corridor/curve.png
+  run "plot --x episodes --y episode_return" 0 "$CRL" plot corridor corridor2 -o episodes.svg --x episodes --y episode_return --smooth 2 --band sem --key "bottom right"
+  expect "plot draws the reference line" episodes.svg "v*(s0) = -11.66"
+  expect "plot legend uses the run name" episodes.svg "REINFORCE on the corridor (20 seeds)"
+fi
+run "plot --x bad" 2 "$CRL" plot corridor -o x.png --x steps
+run "plot --band bad" 2 "$CRL" plot corridor -o x.png --band wide
+run "plot --smooth bad" 2 "$CRL" plot corridor -o x.png --smooth 0
+run "plot --y unknown column" 1 "$CRL" plot corridor -o x.png --y nothing
+expect "plot names the missing column" err "no timesteps and nothing columns"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

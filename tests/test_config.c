@@ -126,9 +126,14 @@ static void toy_destroy(void *self) {
   free(t->actions);
   free(t);
 }
-static const crl_algo_type toy_algo_type = {
-    "toy", "a constant policy", toy_params, sizeof(toy_spec), toy_create,
-    toy_iterate, toy_act, toy_destroy};
+static const crl_algo_type toy_algo_type = {.name = "toy",
+                                            .doc = "a constant policy",
+                                            .params = toy_params,
+                                            .spec_size = sizeof(toy_spec),
+                                            .create = toy_create,
+                                            .iterate = toy_iterate,
+                                            .act = toy_act,
+                                            .destroy = toy_destroy};
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -269,7 +274,7 @@ static void test_unknown_keys(void **state) {
                "the algorithm's keys)");
   expect_error(BASE "eval: 5\n",
                "4:7: error: 'eval' expects a mapping with keys every, "
-               "episodes, got \"5\"");
+               "episodes, deterministic, got \"5\"");
   expect_error(BASE "policy_kwargs: \"dict(net_arch=[64])\"\n",
                "4:16: error: 'policy_kwargs' expects a mapping with keys "
                "net_arch, activation, got \"dict(net_arch=[64])\"");
@@ -531,7 +536,8 @@ static void test_run_seed(void **state) {
   /* 16 steps per iteration (8 x 2 copies): 10 rows; evals where a multiple
    * of 50 is crossed (64, 112, 160) and at the end (160). */
   const char *header =
-      "timesteps,episodes,episode_return_mean,episode_length_mean,"
+      "timesteps,episodes,episode_return,episode_return_mean,"
+      "episode_length_mean,"
       "eval_return_mean,eval_return_std,learning_rate,policy_loss,"
       "value_loss,entropy,approx_kl,clip_fraction,explained_variance,"
       "wall_seconds\n";
@@ -542,7 +548,7 @@ static void test_run_seed(void **state) {
     rows++;
     long t = strtol(line, NULL, 10);
     char *eval = line;
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 5; k++)
       eval = strchr(eval, ',') + 1;
     if (*eval != ',') {
       evals++;
@@ -551,7 +557,7 @@ static void test_run_seed(void **state) {
   }
   assert_int_equal(rows, 10);
   assert_int_equal(evals, 3);
-  assert_non_null(strstr(csv1, "\n16,0,,,,,0.001,1,,,,,,"));
+  assert_non_null(strstr(csv1, "\n16,0,,,,,,0.001,1,,,,,,"));
   assert_non_null(strstr(csv1, "\n32,2,")); /* 2 copies x 10-step episodes */
   assert_int_equal(r1.steps, 160);
   assert_true(isfinite(r1.final_eval_mean));

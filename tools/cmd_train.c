@@ -218,7 +218,16 @@ static void draw_curve(const crl_run_config *cfg, const char *dir,
     return;
   char title[2 * CRL_STRING_MAX + 8];
   snprintf(title, sizeof title, "%s on %s", cfg->keys.algo, cfg->keys.env);
-  int rc = crl_plot_runs(dirs, 1, out, title, err, sizeof err);
+  crl_plot_options o = crl_plot_options_default();
+  o.title = title;
+  if (cfg->keys.n_episodes > 0 && cfg->keys.n_timesteps == INT_MAX) {
+    /* An episode budget: the training return of each episode. */
+    o.x = "episodes";
+    o.y = "episode_return";
+    o.band = CRL_BAND_SEM;
+    o.key = "bottom right";
+  }
+  int rc = crl_plot_runs_opts(dirs, 1, out, &o, err, sizeof err);
   if (rc == CRL_PLOT_NO_GNUPLOT && !quiet)
     fprintf(stderr,
             "note: no learning-curve picture: gnuplot is not installed (%s, "
@@ -245,20 +254,25 @@ static int load_config(const train_args *a, crl_run_config *cfg) {
 
 static int run_seeds(const crl_run_config *cfg, const char *dir, int quiet,
                      crl_seed_result *results) {
-  const crl_int_list *seeds = &cfg->keys.seeds;
+  const int n = crl_config_seed_count(cfg);
+  const int by_episodes = cfg->keys.n_timesteps == INT_MAX &&
+                          cfg->keys.n_episodes > 0;
   crl_progress progress;
   crl_progress_init(&progress, crl_progress_pick_mode(stderr, quiet), stderr,
-                    seeds->n, cfg->keys.n_timesteps);
-  for (int i = 0; i < seeds->n; i++) {
+                    n, by_episodes ? cfg->keys.n_episodes
+                                   : cfg->keys.n_timesteps);
+  if (by_episodes)
+    progress.unit = "episodes";
+  for (int i = 0; i < n; i++) {
     char seed_dir[CRL_PATH_MAX], err[CRL_ERR_SIZE];
-    int len = snprintf(seed_dir, sizeof seed_dir, "%s/seed_%d", dir,
-                       seeds->v[i]);
-    crl_progress_seed_begin(&progress, i, seeds->v[i]);
+    const int seed = crl_config_seed_at(cfg, i);
+    int len = snprintf(seed_dir, sizeof seed_dir, "%s/seed_%d", dir, seed);
+    crl_progress_seed_begin(&progress, i, seed);
     if (len < 0 || (size_t)len >= sizeof seed_dir) {
       fprintf(stderr, "crl train: error: '%s' is too long a path\n", dir);
       return CRL_EXIT_FAILURE;
     }
-    if (crl_run_seed(cfg, seeds->v[i], seed_dir, &progress, &results[i], err,
+    if (crl_run_seed(cfg, seed, seed_dir, &progress, &results[i], err,
                      sizeof err)) {
       crl_progress_seed_end(&progress, NAN, NAN, 0, 0);
       fprintf(stderr, "crl train: error: %s\n", err);
@@ -280,15 +294,21 @@ static int train(const train_args *a, const crl_run_config *cfg) {
   int rc = prepare_run_dir(dir, a->force);
   if (rc || write_resolved_config(cfg, dir))
     return rc ? rc : CRL_EXIT_FAILURE;
-  crl_seed_result results[CRL_LIST_MAX];
-  rc = run_seeds(cfg, dir, a->quiet, results);
-  if (rc)
-    return rc;
-  int n = cfg->keys.seeds.n;
-  if (crl_path_join(path, sizeof path, dir, "summary.json") ||
-      crl_write_summary(path, cfg, results, n, err, sizeof err)) {
-    fprintf(stderr, "crl train: error: %s\n", err);
+  int n = crl_config_seed_count(cfg);
+  crl_seed_result *results = calloc((size_t)n, sizeof *results);
+  if (results == NULL) {
+    fprintf(stderr, "crl train: error: out of memory\n");
     return CRL_EXIT_FAILURE;
+  }
+  rc = run_seeds(cfg, dir, a->quiet, results);
+  if (rc == 0 && (crl_path_join(path, sizeof path, dir, "summary.json") ||
+                  crl_write_summary(path, cfg, results, n, err, sizeof err))) {
+    fprintf(stderr, "crl train: error: %s\n", err);
+    rc = CRL_EXIT_FAILURE;
+  }
+  if (rc) {
+    free(results);
+    return rc;
   }
   if (!a->quiet) {
     print_table(results, n);
@@ -296,6 +316,7 @@ static int train(const train_args *a, const crl_run_config *cfg) {
            dir);
   }
   print_final(results, n);
+  free(results);
   fflush(stdout);
   if (!a->no_plot)
     draw_curve(cfg, dir, a->quiet);

@@ -23,22 +23,37 @@ const crl_param_def crl_run_key_defs[] = {
      "algorithm name (required; `crl algos` lists them)"},
     {"n_timesteps", CRL_PARAM_INT, K(n_timesteps), "1", 1, INT_MAX, NULL,
      "env steps to train for, all copies together (required)"},
+    {"n_episodes", CRL_PARAM_INT, K(n_episodes), "0", 0, INT_MAX, NULL,
+     "train until this many episodes have ended (0 = none); with it, "
+     "n_timesteps may be left out; the first budget reached ends the run"},
     {"n_envs", CRL_PARAM_INT, K(n_envs), "1", 1, 4096, NULL,
      "env copies stepped together"},
     {"seed", CRL_PARAM_INT, K(seed), "0", 0, INT_MAX, NULL,
      "one seed to run (or use seeds)"},
     {"seeds", CRL_PARAM_INT_LIST, K(seeds), "[0]", 0, INT_MAX, NULL,
      "seeds to run, one training run each"},
+    {"seeds.from", CRL_PARAM_INT, K(seeds_from), "0", 0, INT_MAX, NULL,
+     "or seeds: {from: A, count: N} runs seeds A .. A+N-1"},
+    {"seeds.count", CRL_PARAM_INT, K(seeds_count), "0", 0, 100000, NULL,
+     "number of seeds of the from/count form"},
     {"eval.every", CRL_PARAM_INT, K(eval_every), "0", 0, INT_MAX, NULL,
      "evaluate each time the step count crosses a multiple of this (default "
      "n_timesteps/20; 0 = only at the end)"},
     {"eval.episodes", CRL_PARAM_INT, K(eval_episodes), "10", 1, 100000, NULL,
-     "episodes per evaluation (deterministic actions)"},
+     "episodes per evaluation"},
+    {"eval.deterministic", CRL_PARAM_BOOL, K(eval_deterministic), "true", 0,
+     1, NULL,
+     "evaluate the mean / most likely action; false samples from the policy"},
     {"policy", CRL_PARAM_ENUM, K(policy), "MlpPolicy", 0, 0, "MlpPolicy",
      "RL Zoo's policy class; only MlpPolicy exists"},
     {"name", CRL_PARAM_STRING, K(name), "", 0, 0, NULL, "a label for the run"},
     {"description", CRL_PARAM_STRING, K(description), "", 0, 0, NULL,
      "free text"},
+    {"reference.value", CRL_PARAM_REAL_OPT, K(reference_value), "null",
+     -HUGE_VAL, HUGE_VAL, NULL,
+     "a horizontal line `crl plot` draws (e.g. the optimal value)"},
+    {"reference.label", CRL_PARAM_STRING, K(reference_label), "", 0, 0, NULL,
+     "its legend text"},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 
 static const char *const required_keys[] = {"env", "algo", "n_timesteps"};
@@ -128,8 +143,9 @@ static int fail_unknown_key(const crl_cfg_entry *e, const crl_algo_type *algo,
   snprintf(parent, sizeof parent, "%s", e->key);
   for (char *dot = strrchr(parent, '.'); dot; dot = strrchr(parent, '.')) {
     *dot = '\0';
-    if (is_runner_key(parent) || crl_params_find(algo ? algo->params : NULL,
-                                                 parent))
+    if ((is_runner_key(parent) &&
+         !is_mapping_prefix(crl_run_key_defs, parent)) ||
+        crl_params_find(algo ? algo->params : NULL, parent))
       return fail_entry(e, 0, err, size,
                         "'%s' is a single value, not a mapping (found '%s')",
                         parent, e->key);
@@ -167,6 +183,9 @@ static int check_required(const crl_cfg_entries *entries, const char *source,
   for (size_t i = 0; i < sizeof required_keys / sizeof *required_keys; i++) {
     if (crl_cfg_find(entries, required_keys[i]) >= 0)
       continue;
+    if (strcmp(required_keys[i], "n_timesteps") == 0 &&
+        crl_cfg_find(entries, "n_episodes") >= 0)
+      continue; /* an episode budget alone is enough */
     const crl_param_def *d = crl_params_find(crl_run_key_defs,
                                              required_keys[i]);
     snprintf(err, size, "%s:1:1: error: missing required key '%s': %s",
@@ -208,10 +227,46 @@ static int check_algo_name(const crl_cfg_entry *e, char *err, size_t size) {
 
 /* seed and seeds both given: an override (--set) wins over the file; two
  * in the file is ambiguous. */
+/* The entry that gives the seeds as a list or as {from, count}; both
+ * forms at once are an error. */
+static int find_seeds(const crl_cfg_entries *entries, int *index, char *err,
+                      size_t size) {
+  int list = crl_cfg_find(entries, "seeds");
+  int from = crl_cfg_find(entries, "seeds.from");
+  int count = crl_cfg_find(entries, "seeds.count");
+  int range = count >= 0 ? count : from;
+  if (list >= 0 && range >= 0) {
+    int list_set = entries->v[list].key_line == 0;
+    int range_set = entries->v[range].key_line == 0;
+    if (list_set == range_set)
+      return fail_entry(&entries->v[list > range ? list : range], 0, err,
+                        size,
+                        "give 'seeds' as a list or as {from, count}, not "
+                        "both");
+    /* An override (--set) of one form replaces the file's other form. */
+    if (list_set)
+      from = count = range = -1;
+    else
+      list = -1;
+  }
+  if (from >= 0 && count < 0)
+    return fail_entry(&entries->v[from], 0, err, size,
+                      "'seeds.from' needs 'seeds.count'");
+  *index = list >= 0 ? list : range;
+  return 0;
+}
+
 static int resolve_seeds(const crl_cfg_entries *entries, crl_run_keys *keys,
                          char *err, size_t size) {
   int one = crl_cfg_find(entries, "seed");
-  int list = crl_cfg_find(entries, "seeds");
+  int list = -1;
+  if (find_seeds(entries, &list, err, size))
+    return -1;
+  if (list >= 0 && strcmp(entries->v[list].key, "seeds") == 0)
+    keys->seeds_count = 0; /* the list form was chosen */
+  if (keys->seeds_count > 0 && keys->seeds_from > INT_MAX - keys->seeds_count)
+    return fail_entry(&entries->v[list], 1, err, size,
+                      "seeds.from + seeds.count exceeds %d", INT_MAX);
   int use_one = one >= 0;
   if (one >= 0 && list >= 0) {
     int one_set = entries->v[one].key_line == 0;
@@ -226,7 +281,13 @@ static int resolve_seeds(const crl_cfg_entries *entries, crl_run_keys *keys,
   if (use_one) {
     keys->seeds.n = 1;
     keys->seeds.v[0] = keys->seed;
+    keys->seeds_count = 0;
   }
+  if (keys->seeds_count > 0)
+    return 0;
+  if (list >= 0 && strcmp(entries->v[list].key, "seeds") != 0)
+    return fail_entry(&entries->v[list], 1, err, size,
+                      "'seeds.count' expects at least one seed");
   if (keys->seeds.n == 0)
     return fail_entry(&entries->v[list], 1, err, size,
                       "'seeds' expects at least one seed");
@@ -235,8 +296,15 @@ static int resolve_seeds(const crl_cfg_entries *entries, crl_run_keys *keys,
 
 static void resolve_eval_every(const crl_cfg_entries *entries,
                                crl_run_keys *keys) {
+  /* Only an episode budget: no step budget. */
+  if (crl_cfg_find(entries, "n_timesteps") < 0)
+    keys->n_timesteps = INT_MAX;
   if (crl_cfg_find(entries, "eval.every") >= 0)
     return;
+  if (keys->n_timesteps == INT_MAX) {
+    keys->eval_every = 0; /* steps are no measure here: only at the end */
+    return;
+  }
   long every = lround(keys->n_timesteps / 20.0);
   keys->eval_every = every < 1 ? 1 : (int)every;
 }
@@ -272,7 +340,7 @@ static int trial_construction(const crl_run_config *cfg, char *err,
   if (rc == 0)
     rc = crl_algo_alloc(cfg->algo, cfg->algo_spec, crl_env_obs_space(env),
                         crl_env_act_space(env), cfg->keys.n_envs,
-                        (uint64_t)cfg->keys.seeds.v[0], &algo);
+                        (uint64_t)crl_config_seed_at(cfg, 0), &algo);
   if (rc)
     snprintf(err, size, "%s: error: %s", cfg->source, crl_last_error());
   crl_algo_free(algo);
@@ -335,6 +403,18 @@ void crl_config_set_single_seed(crl_run_config *cfg, int seed) {
   cfg->keys.seed = seed;
   cfg->keys.seeds.n = 1;
   cfg->keys.seeds.v[0] = seed;
+  cfg->keys.seeds_count = 0;
+}
+
+int crl_config_seed_count(const crl_run_config *cfg) {
+  return cfg->keys.seeds_count > 0 ? cfg->keys.seeds_count
+                                   : cfg->keys.seeds.n;
+}
+
+int crl_config_seed_at(const crl_run_config *cfg, int i) {
+  if (cfg->keys.seeds_count > 0)
+    return cfg->keys.seeds_from + i;
+  return cfg->keys.seeds.v[i];
 }
 
 void crl_config_free(crl_run_config *cfg) {

@@ -2,6 +2,7 @@
  * parameter with its value, nested back under their dotted prefixes, in a
  * form that `crl train` reads back to the same values. */
 #include <ctype.h>
+#include <math.h>
 #include <string.h>
 #include <strings.h>
 
@@ -116,6 +117,15 @@ static int skip_runner_key(const crl_param_def *d, const void *spec) {
   const crl_run_keys *k = spec;
   if (strcmp(d->name, "seed") == 0)
     return 1;
+  /* One form of the seeds: the list, or {from, count}. */
+  if (strcmp(d->name, "seeds") == 0)
+    return k->seeds_count > 0;
+  if (strncmp(d->name, "seeds.", 6) == 0)
+    return k->seeds_count == 0;
+  if (strcmp(d->name, "n_episodes") == 0)
+    return k->n_episodes == 0;
+  if (strncmp(d->name, "reference.", 10) == 0)
+    return isnan(k->reference_value);
   if (strcmp(d->name, "name") == 0)
     return k->name[0] == '\0';
   if (strcmp(d->name, "description") == 0)

@@ -1,6 +1,8 @@
-/* Learning-curve data: evaluation rows of each seed's progress.csv, aligned
- * by evaluation index (seeds evaluate at the same step counts) and reduced
- * to mean and std over seeds. */
+/* Learning-curve data: the rows of each seed's progress.csv that have both
+ * chosen columns (by default the evaluation rows), optionally smoothed,
+ * aligned by index (the seeds of one run log at the same points) and
+ * reduced to mean and spread over seeds; the run's label and reference
+ * line come from its config.yaml. */
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -10,6 +12,7 @@
 
 #include "tools/fsutil.h"
 #include "tools/plot.h"
+#include "tools/run_config.h"
 
 /* The (steps, eval return) points of one seed. */
 typedef struct series {
@@ -76,7 +79,17 @@ static int field_number(const char *field, double *out) {
   return end == field ? -1 : 0;
 }
 
-static int read_series(const char *path, series *s, char *err, size_t size) {
+crl_plot_options crl_plot_options_default(void) {
+  return (crl_plot_options){.x = "timesteps",
+                            .y = "eval_return_mean",
+                            .smooth = 1,
+                            .band = CRL_BAND_STD,
+                            .title = NULL,
+                            .key = "top left"};
+}
+
+static int read_series(const char *path, const crl_plot_options *o,
+                       series *s, char *err, size_t size) {
   FILE *f = fopen(path, "r");
   if (f == NULL) {
     snprintf(err, size, "cannot read %s: %s", path, strerror(errno));
@@ -87,12 +100,11 @@ static int read_series(const char *path, series *s, char *err, size_t size) {
   if (fgets(line, sizeof line, f) != NULL) {
     char copy[sizeof line];
     memcpy(copy, line, sizeof line);
-    steps_col = column_index(line, "timesteps");
-    eval_col = column_index(copy, "eval_return_mean");
+    steps_col = column_index(line, o->x);
+    eval_col = column_index(copy, o->y);
   }
   if (steps_col < 0 || eval_col < 0) {
-    snprintf(err, size, "%s: no timesteps and eval_return_mean columns",
-             path);
+    snprintf(err, size, "%s: no %s and %s columns", path, o->x, o->y);
     fclose(f);
     return -1;
   }
@@ -156,7 +168,24 @@ static void label_from_dir(const char *dir, char *buf, size_t size) {
   snprintf(buf, size, "%s", slash && slash[1] ? slash + 1 : copy);
 }
 
-static int reduce(const series *s, int n, crl_curve *c) {
+/* Trailing moving average over w points (fewer at the start), in place. */
+static void smooth_series(series *s, int w) {
+  if (w <= 1 || s->n == 0)
+    return;
+  double sum = 0.0, *out = malloc((size_t)s->n * sizeof *out);
+  if (out == NULL)
+    return; /* unsmoothed rather than nothing */
+  for (int k = 0; k < s->n; k++) {
+    sum += s->value[k];
+    if (k >= w)
+      sum -= s->value[k - w];
+    out[k] = sum / (k + 1 < w ? k + 1 : w);
+  }
+  memcpy(s->value, out, (size_t)s->n * sizeof *out);
+  free(out);
+}
+
+static int reduce(const series *s, int n, crl_band band, crl_curve *c) {
   int points = s[0].n;
   for (int i = 1; i < n; i++)
     if (s[i].n < points)
@@ -178,13 +207,46 @@ static int reduce(const series *s, int n, crl_curve *c) {
     c->steps[k] = t / n;
     c->mean[k] = m;
     c->std[k] = sqrt(var / n);
+    if (band == CRL_BAND_SEM) /* standard error of the mean over seeds */
+      c->std[k] = n > 1 ? sqrt(var / (n - 1) / n) : 0.0;
+    else if (band == CRL_BAND_NONE)
+      c->std[k] = 0.0;
   }
   c->n_points = points;
   c->n_seeds = n;
   return 0;
 }
 
-#define MAX_SEEDS 256
+#define MAX_SEEDS 1024 /* seed directories read per run */
+
+/* The run's `name` (the legend) and reference line from DIR/config.yaml,
+ * when there is one; a single seed directory has none. */
+static void read_run_labels(const char *dir, crl_curve *c) {
+  char path[CRL_PATH_MAX], err[CRL_ERR_SIZE];
+  c->reference = NAN;
+  c->reference_label[0] = '\0';
+  crl_cfg_entries e = {0};
+  if (crl_path_join(path, sizeof path, dir, "config.yaml") ||
+      access(path, R_OK) != 0 ||
+      crl_cfg_load_yaml(path, &e, err, sizeof err) != 0) {
+    crl_cfg_entries_free(&e);
+    return;
+  }
+  int i = crl_cfg_find(&e, "name");
+  if (i >= 0 && e.v[i].value[0])
+    snprintf(c->label, sizeof c->label, "%s", e.v[i].value);
+  i = crl_cfg_find(&e, "reference.value");
+  char *end;
+  double v = i >= 0 ? strtod(e.v[i].value, &end) : NAN;
+  if (i >= 0 && end != e.v[i].value && isfinite(v)) {
+    c->reference = v;
+    i = crl_cfg_find(&e, "reference.label");
+    if (i >= 0)
+      snprintf(c->reference_label, sizeof c->reference_label, "%s",
+               e.v[i].value);
+  }
+  crl_cfg_entries_free(&e);
+}
 
 /* The progress.csv files of a run: one per seed_<k>, or the directory's
  * own (a single seed directory given directly). */
@@ -205,27 +267,45 @@ static int seed_paths(const char *dir, char (*paths)[CRL_PATH_MAX], int max) {
 
 int crl_curve_read(const char *dir, crl_curve *curve, char *err,
                    size_t err_size) {
+  crl_plot_options o = crl_plot_options_default();
+  return crl_curve_read_opts(dir, &o, curve, err, err_size);
+}
+
+int crl_curve_read_opts(const char *dir, const crl_plot_options *opts,
+                        crl_curve *curve, char *err, size_t err_size) {
   memset(curve, 0, sizeof *curve);
   label_from_dir(dir, curve->label, sizeof curve->label);
-  static char paths[MAX_SEEDS][CRL_PATH_MAX];
+  read_run_labels(dir, curve);
+  char(*paths)[CRL_PATH_MAX] = malloc(MAX_SEEDS * sizeof *paths);
+  if (paths == NULL) {
+    snprintf(err, err_size, "out of memory");
+    return -1;
+  }
   int n = seed_paths(dir, paths, MAX_SEEDS);
   if (n <= 0) {
     snprintf(err, err_size, "%s: %s", dir,
              n < 0 ? strerror(errno)
                    : "no seed_<k>/progress.csv here (is it a run directory "
                      "written by `crl train`?)");
+    free(paths);
     return -1;
   }
   series *s = calloc((size_t)n, sizeof *s);
   int rc = s ? 0 : -1;
-  for (int i = 0; rc == 0 && i < n; i++)
-    rc = read_series(paths[i], &s[i], err, err_size);
-  if (rc == 0 && reduce(s, n, curve)) {
+  for (int i = 0; rc == 0 && i < n; i++) {
+    rc = read_series(paths[i], opts, &s[i], err, err_size);
+    if (rc == 0)
+      smooth_series(&s[i], opts->smooth);
+  }
+  free(paths);
+  if (rc == 0 && reduce(s, n, opts->band, curve)) {
     snprintf(err, err_size, "out of memory");
     rc = -1;
   }
   if (rc == 0 && curve->n_points == 0) {
-    snprintf(err, err_size, "%s: no evaluation rows in progress.csv", dir);
+    snprintf(err, err_size, "%s: no rows with %s in progress.csv", dir,
+             strcmp(opts->y, "eval_return_mean") == 0 ? "an evaluation"
+                                                      : opts->y);
     rc = -1;
   }
   for (int i = 0; s && i < n; i++)

@@ -52,8 +52,17 @@ static void write_summary(FILE *f, const crl_run_config *cfg,
     fputs(",\n  \"name\": ", f);
     crl_json_string(f, cfg->keys.name);
   }
-  fprintf(f, ",\n  \"n_timesteps\": %d,\n  \"n_envs\": %d,\n",
-          cfg->keys.n_timesteps, cfg->keys.n_envs);
+  fprintf(f, ",\n  \"n_timesteps\": %d,\n", cfg->keys.n_timesteps);
+  if (cfg->keys.n_episodes > 0)
+    fprintf(f, "  \"n_episodes\": %d,\n", cfg->keys.n_episodes);
+  if (!isnan(cfg->keys.reference_value)) {
+    fputs("  \"reference\": {\"value\": ", f);
+    crl_json_number(f, cfg->keys.reference_value);
+    fputs(", \"label\": ", f);
+    crl_json_string(f, cfg->keys.reference_label);
+    fputs("},\n", f);
+  }
+  fprintf(f, "  \"n_envs\": %d,\n", cfg->keys.n_envs);
   fprintf(f, "  \"eval_episodes\": %d,\n  \"final_eval_return_mean\": ",
           cfg->keys.eval_episodes);
   crl_json_number(f, mean);

@@ -1,6 +1,7 @@
 /* crl plot: learning curves drawn by gnuplot through a pipe, the data
  * inline as datablocks, into a temporary file renamed into place. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,16 +50,40 @@ static void write_terminal(FILE *g, const char *out, const char *tmp) {
   fputc('\n', g);
 }
 
-static void write_setup(FILE *g, const char *title) {
-  if (title != NULL) {
+/* Axis names for the columns people plot; other columns by name. */
+static const char *axis_name(const char *column) {
+  if (strcmp(column, "timesteps") == 0)
+    return "environment steps";
+  if (strcmp(column, "episodes") == 0)
+    return "episodes";
+  if (strcmp(column, "eval_return_mean") == 0)
+    return "evaluation return";
+  if (strcmp(column, "episode_return") == 0)
+    return "return per training episode";
+  if (strcmp(column, "episode_return_mean") == 0)
+    return "training return (last 100 episodes)";
+  return column;
+}
+
+static void write_setup(FILE *g, const crl_plot_options *o) {
+  static const char *const spread[] = {"mean +/- std over seeds",
+                                       "mean +/- s.e. over seeds",
+                                       "mean over seeds"};
+  if (o->title != NULL) {
     fputs("set title ", g);
-    put_quoted(g, title);
+    put_quoted(g, o->title);
     fputc('\n', g);
   }
-  fputs("set xlabel 'environment steps'\n"
-        "set ylabel 'evaluation return (mean +/- std over seeds)'\n"
-        "set grid\n"
-        "set key top left opaque\n"
+  char ylabel[256];
+  snprintf(ylabel, sizeof ylabel, "%s (%s%s)", axis_name(o->y),
+           spread[o->band], o->smooth > 1 ? ", smoothed" : "");
+  fputs("set xlabel ", g);
+  put_quoted(g, axis_name(o->x));
+  fputs("\nset ylabel ", g);
+  put_quoted(g, ylabel);
+  fputs("\nset key ", g);
+  fputs(o->key, g); /* checked by the caller: words only */
+  fputs(" opaque\nset grid\n"
         "set xrange [0:*]\n"
         "set offsets 0, 0, graph 0.05, graph 0.05\n"
         "set format x '%.0s%c'\n"
@@ -73,23 +98,53 @@ static void write_data(FILE *g, const crl_curve *c, int index) {
   fputs("EOD\n", g);
 }
 
-static void write_plot(FILE *g, const crl_curve *curves, int n) {
+/* Was curve i's reference line already drawn for an earlier curve? */
+static int reference_seen(const crl_curve *c, int i) {
+  for (int j = 0; j < i; j++)
+    if (c[j].reference == c[i].reference &&
+        strcmp(c[j].reference_label, c[i].reference_label) == 0)
+      return 1;
+  return 0;
+}
+
+/* Dashed horizontal lines at the runs' reference values, each once. */
+static void write_references(FILE *g, const crl_curve *c, int n) {
+  for (int i = 0; i < n; i++) {
+    if (isnan(c[i].reference) || reference_seen(c, i))
+      continue;
+    char label[320];
+    snprintf(label, sizeof label, "%s = %.4g",
+             c[i].reference_label[0] ? c[i].reference_label : "reference",
+             c[i].reference);
+    fprintf(g, ", \\\n     %.17g with lines dt 2 lw 1.5 lc rgb 'black' "
+               "title ",
+            c[i].reference);
+    put_quoted(g, label);
+  }
+}
+
+static void write_plot(FILE *g, const crl_curve *curves, int n,
+                       const crl_plot_options *o) {
   fputs("plot ", g);
   for (int i = 0; i < n; i++) {
     const char *color = colors[i % N_COLORS];
+    /* Points only where they can be told apart. */
+    const char *style = curves[i].n_points > 60 ? "lines" : "linespoints";
     char label[320];
     snprintf(label, sizeof label, "%s (%d seed%s)", curves[i].label,
              curves[i].n_seeds, curves[i].n_seeds == 1 ? "" : "s");
-    fprintf(g,
-            "%s$run%d using 1:($2-$3):($2+$3) with filledcurves "
-            "fc rgb '%s' notitle, \\\n",
-            i ? ", \\\n     " : "", i, color);
-    fprintf(g,
-            "     $run%d using 1:2 with linespoints lc rgb '%s' lw 2 pt 7 "
-            "ps 0.6 title ",
-            i, color);
+    if (i)
+      fputs(", \\\n     ", g);
+    if (o->band != CRL_BAND_NONE)
+      fprintf(g,
+              "$run%d using 1:($2-$3):($2+$3) with filledcurves "
+              "fc rgb '%s' notitle, \\\n     ",
+              i, color);
+    fprintf(g, "$run%d using 1:2 with %s lc rgb '%s' lw 2 pt 7 ps 0.6 title ",
+            i, style, color);
     put_quoted(g, label);
   }
+  write_references(g, curves, n);
   fputc('\n', g);
 }
 
@@ -111,7 +166,7 @@ static void read_first_line(const char *path, char *buf, size_t size) {
 }
 
 static int run_gnuplot(const crl_curve *curves, int n, const char *out,
-                       const char *title, char *err, size_t size) {
+                       const crl_plot_options *o, char *err, size_t size) {
   char tmp[CRL_PATH_MAX], log_path[] = "/tmp/crl-gnuplot-XXXXXX";
   int log_fd = mkstemp(log_path);
   if (log_fd < 0 || snprintf(tmp, sizeof tmp, "%s.tmp", out) >=
@@ -131,10 +186,10 @@ static int run_gnuplot(const crl_curve *curves, int n, const char *out,
     return -1;
   }
   write_terminal(g, out, tmp);
-  write_setup(g, title);
+  write_setup(g, o);
   for (int i = 0; i < n; i++)
     write_data(g, &curves[i], i);
-  write_plot(g, curves, n);
+  write_plot(g, curves, n, o);
   fputs("set output\n", g); /* close the file before exiting */
   int status = pclose(g);
   if (status != 0 || access(tmp, R_OK) != 0) {
@@ -156,6 +211,14 @@ static int run_gnuplot(const crl_curve *curves, int n, const char *out,
 
 int crl_plot_runs(const char *const *dirs, int n_dirs, const char *out,
                   const char *title, char *err, size_t err_size) {
+  crl_plot_options o = crl_plot_options_default();
+  o.title = title;
+  return crl_plot_runs_opts(dirs, n_dirs, out, &o, err, err_size);
+}
+
+int crl_plot_runs_opts(const char *const *dirs, int n_dirs, const char *out,
+                       const crl_plot_options *opts, char *err,
+                       size_t err_size) {
   if (!ends_with(out, ".png") && !ends_with(out, ".svg")) {
     snprintf(err, err_size, "%s: the picture must end in .png or .svg", out);
     return -1;
@@ -171,9 +234,10 @@ int crl_plot_runs(const char *const *dirs, int n_dirs, const char *out,
   }
   int rc = 0, read = 0;
   for (; rc == 0 && read < n_dirs; read++)
-    rc = crl_curve_read(dirs[read], &curves[read], err, err_size);
+    rc = crl_curve_read_opts(dirs[read], opts, &curves[read], err,
+                             err_size);
   if (rc == 0)
-    rc = run_gnuplot(curves, n_dirs, out, title, err, err_size);
+    rc = run_gnuplot(curves, n_dirs, out, opts, err, err_size);
   for (int i = 0; i < read; i++)
     crl_curve_free(&curves[i]);
   free(curves);

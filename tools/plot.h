@@ -1,5 +1,7 @@
-/* Learning curves through gnuplot: for each run directory, the evaluation
- * return against env steps, mean ± std over its seeds, one curve per run. */
+/* Learning curves through gnuplot: for each run directory, a column of
+ * progress.csv (the evaluation return by default) against env steps or
+ * episodes, mean and spread over its seeds, one curve per run, and the
+ * reference lines the experiments declare. */
 #ifndef CRL_TOOLS_PLOT_H
 #define CRL_TOOLS_PLOT_H
 
@@ -11,25 +13,50 @@
 /* How to install gnuplot, for messages. */
 #define CRL_GNUPLOT_HINT "install it with `sudo apt-get install gnuplot-nox`"
 
-/* One curve: eval points aligned by index across seeds. */
+/* What to draw. The defaults (crl_plot_options_default) are the
+ * evaluation return against env steps, mean +- std over seeds. */
+typedef enum crl_band { CRL_BAND_STD = 0, CRL_BAND_SEM = 1, CRL_BAND_NONE = 2 }
+    crl_band;
+
+typedef struct crl_plot_options {
+  const char *x;     /* progress.csv column: "timesteps" or "episodes" */
+  const char *y;     /* progress.csv column, e.g. "episode_return" */
+  int smooth;        /* trailing moving average over this many points, >= 1 */
+  crl_band band;     /* spread drawn around the mean over seeds */
+  const char *title; /* may be NULL */
+  const char *key;   /* gnuplot legend place, e.g. "bottom right" */
+} crl_plot_options;
+
+crl_plot_options crl_plot_options_default(void);
+
+/* One curve: rows of the seeds' progress.csv that have both columns,
+ * aligned by index across seeds (the seeds of one run log at the same
+ * points). */
 typedef struct crl_curve {
-  char label[256];
+  char label[256];   /* the run's `name`, or the directory name */
   int n_seeds;
   int n_points;
-  double *steps; /* [n_points] mean over seeds of the step counts */
-  double *mean;  /* [n_points] */
-  double *std;   /* [n_points] population std over seeds */
+  double *steps;     /* [n_points] mean over seeds of the x column */
+  double *mean;      /* [n_points] mean over seeds of the (smoothed) y */
+  double *std;       /* [n_points] population std over seeds */
+  double reference;  /* the run's reference.value, NAN when none */
+  char reference_label[256];
 } crl_curve;
 
-/* Read dir/seed_<k>/progress.csv (or dir/progress.csv) into a curve. 0, or
- * -1 with a message in err. */
+/* Read dir/seed_<k>/progress.csv (or dir/progress.csv) into a curve, with
+ * the default options. 0, or -1 with a message in err. */
 int crl_curve_read(const char *dir, crl_curve *curve, char *err,
                    size_t err_size);
+int crl_curve_read_opts(const char *dir, const crl_plot_options *opts,
+                        crl_curve *curve, char *err, size_t err_size);
 void crl_curve_free(crl_curve *curve);
 
 /* Draw the runs into out (.png or .svg). 0, -1 (message in err) or
  * CRL_PLOT_NO_GNUPLOT. title may be NULL. */
 int crl_plot_runs(const char *const *dirs, int n_dirs, const char *out,
                   const char *title, char *err, size_t err_size);
+int crl_plot_runs_opts(const char *const *dirs, int n_dirs, const char *out,
+                       const crl_plot_options *opts, char *err,
+                       size_t err_size);
 
 #endif

@@ -51,6 +51,7 @@ void crl_progress_init(crl_progress *p, crl_progress_mode mode, FILE *out,
   p->out = out;
   p->n_seeds = n_seeds;
   p->total = total > 0 ? total : 1;
+  p->unit = "steps";
 }
 
 void crl_progress_seed_begin(crl_progress *p, int seed_index, int seed) {
@@ -77,10 +78,10 @@ static void draw_bar(crl_progress *p, long steps, double elapsed,
   format_return(recent_return, ret, sizeof ret);
   format_return(last_eval, eval, sizeof eval);
   fprintf(p->out,
-          "\rseed %d/%d [%s] %ld/%ld %.0f steps/s  return %s  eval %s  "
+          "\rseed %d/%d [%s] %ld/%ld %.0f %s/s  return %s  eval %s  "
           "ETA %s\033[K",
-          p->seed_index + 1, p->n_seeds, bar, steps, p->total, rate, ret, eval,
-          eta);
+          p->seed_index + 1, p->n_seeds, bar, steps, p->total, rate, p->unit,
+          ret, eval, eta);
   fflush(p->out);
   p->drawn = 1;
 }
@@ -92,10 +93,10 @@ static void print_line(crl_progress *p, long steps, double elapsed,
   format_return(recent_return, ret, sizeof ret);
   format_return(last_eval, eval, sizeof eval);
   fprintf(p->out,
-          "seed %d/%d (seed %d): %ld/%ld steps (%3.0f%%), %.0f steps/s, "
+          "seed %d/%d (seed %d): %ld/%ld %s (%3.0f%%), %.0f %s/s, "
           "return %s, eval %s\n",
-          p->seed_index + 1, p->n_seeds, p->seed, steps, p->total,
-          100.0 * (double)steps / (double)p->total, rate, ret, eval);
+          p->seed_index + 1, p->n_seeds, p->seed, steps, p->total, p->unit,
+          100.0 * (double)steps / (double)p->total, rate, p->unit, ret, eval);
   fflush(p->out);
 }
 

@@ -19,7 +19,8 @@ typedef struct crl_progress {
   int n_seeds;
   int seed_index; /* 0-based */
   int seed;
-  long total;          /* steps per seed */
+  long total;          /* steps (or episodes) per seed */
+  const char *unit;    /* "steps", or "episodes" for an episode budget */
   double last_draw;    /* seconds, monotonic */
   long next_line_step; /* LINES: print when steps reach this */
   int drawn;           /* BAR: a partial line is on screen */

@@ -54,15 +54,21 @@ void crl_cfg_entries_free(crl_cfg_entries *entries);
 typedef struct crl_run_keys {
   char env[CRL_STRING_MAX];
   char algo[CRL_STRING_MAX];
-  int n_timesteps;
+  int n_timesteps;   /* INT_MAX when only n_episodes bounds the run */
+  int n_episodes;    /* 0: no episode budget */
   int n_envs;
   int seed;
   crl_int_list seeds;
+  int seeds_from;    /* seeds: {from, count}: seeds from .. from+count-1 */
+  int seeds_count;   /* 0: the list `seeds` is used */
   int eval_every;    /* 0: evaluate only at the end */
   int eval_episodes;
+  int eval_deterministic; /* 0: sample actions from the policy */
   int policy;        /* RL Zoo's `policy: MlpPolicy`, accepted and checked */
   char name[CRL_STRING_MAX];
   char description[CRL_STRING_MAX];
+  double reference_value;              /* NAN: no reference line */
+  char reference_label[CRL_STRING_MAX];
 } crl_run_keys;
 
 /* NULL-terminated table of the runner keys (for docs and `crl help`). */
@@ -89,6 +95,10 @@ int crl_config_from_entries(const crl_cfg_entries *entries, const char *source,
 
 /* Run only this seed instead of the file's list. */
 void crl_config_set_single_seed(crl_run_config *cfg, int seed);
+
+/* The seeds to run: how many, and the i-th (list or from/count range). */
+int crl_config_seed_count(const crl_run_config *cfg);
+int crl_config_seed_at(const crl_run_config *cfg, int i);
 
 /* Write the resolved configuration as YAML that crl_config_load reads back
  * to the same values: every runner key and every algorithm parameter. */

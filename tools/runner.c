@@ -4,6 +4,7 @@
  * except wall_seconds, so two runs with the same seed write the same bytes
  * in every other column. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -11,7 +12,8 @@
 #include "tools/runner.h"
 
 const char *const crl_progress_columns[] = {
-    "timesteps",       "episodes",           "episode_return_mean",
+    "timesteps",       "episodes",           "episode_return",
+    "episode_return_mean",
     "episode_length_mean", "eval_return_mean", "eval_return_std",
     "learning_rate",   "policy_loss",        "value_loss",
     "entropy",         "approx_kl",          "clip_fraction",
@@ -28,6 +30,7 @@ typedef struct seed_run {
   crl_atomic_file csv;
   double t0;
   long steps;
+  long episodes_before;       /* episodes ended before this iteration */
   double eval_mean, eval_std; /* last evaluation, NAN before the first */
 } seed_run;
 
@@ -57,7 +60,12 @@ static void csv_header(FILE *f) {
 
 static void csv_row(seed_run *r, const crl_algo_stats *s, int evaluated) {
   FILE *f = r->csv.f;
-  fprintf(f, "%ld,%ld,", r->steps, crl_vec_env_episodes(r->venv));
+  long episodes = crl_vec_env_episodes(r->venv);
+  fprintf(f, "%ld,%ld,", r->steps, episodes);
+  /* The mean return of the episodes that ended in this iteration. */
+  csv_number(f, crl_vec_env_last_returns(r->venv,
+                                         episodes - r->episodes_before));
+  fputc(',', f);
   csv_number(f, crl_vec_env_recent_return(r->venv));
   fputc(',', f);
   csv_number(f, crl_vec_env_recent_length(r->venv));
@@ -111,10 +119,27 @@ static void close_run(seed_run *r) {
   crl_vec_env_free(r->venv);
 }
 
+/* Training is over when either budget is spent. */
+static int budget_spent(const crl_run_keys *k, long steps, long episodes) {
+  return steps >= k->n_timesteps ||
+         (k->n_episodes > 0 && episodes >= k->n_episodes);
+}
+
+/* Fraction of the budget left, 1 at the start and 0 at the end: the
+ * budget closer to being spent decides. */
+static double progress_remaining(const crl_run_keys *k, long steps,
+                                 long episodes) {
+  double used = (double)steps / (double)k->n_timesteps;
+  if (k->n_episodes > 0 && (double)episodes / k->n_episodes > used)
+    used = (double)episodes / k->n_episodes;
+  return 1.0 - used;
+}
+
 /* An evaluation is due when the step count crosses a multiple of
  * eval.every, and always at the end. */
-static int eval_due(const crl_run_keys *k, long before, long after) {
-  if (after >= k->n_timesteps)
+static int eval_due(const seed_run *r, long before, long after) {
+  const crl_run_keys *k = &r->cfg->keys;
+  if (budget_spent(k, after, crl_vec_env_episodes(r->venv)))
     return 1;
   if (k->eval_every <= 0)
     return 0;
@@ -123,8 +148,9 @@ static int eval_due(const crl_run_keys *k, long before, long after) {
 
 static int evaluate(seed_run *r, char *err, size_t size) {
   const crl_run_keys *k = &r->cfg->keys;
-  if (crl_evaluate(r->algo, k->env, k->eval_episodes, (uint64_t)r->seed,
-                   &r->eval_mean, &r->eval_std, NULL))
+  if (crl_evaluate_ex(r->algo, k->env, k->eval_episodes, (uint64_t)r->seed,
+                      k->eval_deterministic, &r->eval_mean, &r->eval_std,
+                      NULL))
     return fail_lib(err, size, r->seed, "evaluation failed");
   return 0;
 }
@@ -133,7 +159,8 @@ static int iterate_once(seed_run *r, crl_progress *p, char *err,
                         size_t size) {
   const crl_run_keys *k = &r->cfg->keys;
   crl_algo_stats stats;
-  double remaining = 1.0 - (double)r->steps / (double)k->n_timesteps;
+  r->episodes_before = crl_vec_env_episodes(r->venv);
+  double remaining = progress_remaining(k, r->steps, r->episodes_before);
   if (crl_algo_iterate(r->algo, r->venv, remaining, &stats))
     return fail_lib(err, size, r->seed, "training failed");
   if (stats.steps <= 0) {
@@ -144,11 +171,14 @@ static int iterate_once(seed_run *r, crl_progress *p, char *err,
   }
   long before = r->steps;
   r->steps += stats.steps;
-  int evaluated = eval_due(k, before, r->steps);
+  int evaluated = eval_due(r, before, r->steps);
   if (evaluated && evaluate(r, err, size))
     return -1;
   csv_row(r, &stats, evaluated);
-  crl_progress_update(p, r->steps, crl_now() - r->t0,
+  crl_progress_update(p, k->n_episodes > 0 && k->n_timesteps == INT_MAX
+                             ? crl_vec_env_episodes(r->venv)
+                             : r->steps,
+                      crl_now() - r->t0,
                       crl_vec_env_recent_return(r->venv), r->eval_mean);
   return 0;
 }
@@ -160,7 +190,8 @@ int crl_run_seed(const crl_run_config *cfg, int seed, const char *seed_dir,
   r.csv.f = NULL;
   int rc = open_run(&r, seed_dir, err, err_size);
   r.t0 = crl_now();
-  while (rc == 0 && r.steps < cfg->keys.n_timesteps)
+  while (rc == 0 &&
+         !budget_spent(&cfg->keys, r.steps, crl_vec_env_episodes(r.venv)))
     rc = iterate_once(&r, progress, err, err_size);
   if (r.csv.f != NULL && crl_atomic_commit(&r.csv) && rc == 0) {
     snprintf(err, err_size, "cannot write %s: %s", r.csv.path,

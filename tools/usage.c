@@ -26,9 +26,17 @@ static const command_help commands[] = {
     {"check", "crl check CONFIG.yaml [--seed N] [--set KEY=VALUE]...",
      "Validate an experiment file and print the resolved configuration\n"
      "(what `crl train` would write as config.yaml) without training.\n"},
-    {"plot", "crl plot DIR... -o FILE.png|FILE.svg [--title TEXT]",
-     "Draw the evaluation return against env steps of one or more run\n"
-     "directories: mean +/- std over each run's seeds, one curve per run.\n"
+    {"plot", "crl plot DIR... -o FILE.png|FILE.svg [--title TEXT] [--x "
+             "timesteps|episodes] [--y COLUMN] [--smooth N] [--band "
+             "std|sem|none] [--key WORDS]",
+     "Draw one or more run directories, one curve per run: a progress.csv\n"
+     "column (default eval_return_mean) against env steps or episodes, the\n"
+     "mean over the run's seeds with a band, and the runs' reference lines.\n"
+     "  --x timesteps|episodes  x column (default timesteps)\n"
+     "  --y COLUMN              y column, e.g. episode_return\n"
+     "  --smooth N              trailing moving average over N points\n"
+     "  --band std|sem|none     spread over seeds (default std)\n"
+     "  --key WORDS             legend place, e.g. 'bottom right'\n"
      "Needs gnuplot.\n"},
     {"envs", "crl envs", "List the environments and their spaces.\n"},
     {"algos", "crl algos [NAME]",

@@ -111,6 +111,16 @@ CRL_API int crl_evaluate(crl_algo *algo, const char *env_name, int episodes,
                          uint64_t seed, double *mean_return,
                          double *std_return, double *mean_length);
 
+/** As crl_evaluate, with the actions chosen deterministically
+ *  (deterministic = 1, crl_evaluate itself) or sampled from the policy
+ *  (0), for policies that must stay stochastic (ShortCorridor-v0's best
+ *  policy is). Sampling goes through crl_algo_act, so it draws from the
+ *  algorithm's action stream. */
+CRL_API int crl_evaluate_ex(crl_algo *algo, const char *env_name,
+                            int episodes, uint64_t seed, int deterministic,
+                            double *mean_return, double *std_return,
+                            double *mean_length);
+
 CRL_END_DECLS
 
 #endif

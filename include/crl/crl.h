@@ -14,7 +14,12 @@
 #include "crl/optim.h"
 #include "crl/normalizer.h"
 #include "crl/rollout.h"
+#include "crl/replay.h"
+#include "crl/noise.h"
 #include "crl/algo.h"
 #include "crl/policy.h"
+#ifdef CRL_HAVE_MUJOCO
+#include "crl/mujoco.h"
+#endif
 
 #endif

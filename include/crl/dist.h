@@ -105,6 +105,71 @@ CRL_API void crl_cat_kl_backward_q(int B, int K, const crl_real *logits_p,
 CRL_API void crl_cat_fisher_vp(int B, int K, const crl_real *logits,
                                const crl_real *v, crl_real *out);
 
+/* ---- Tanh-squashed diagonal Gaussian (SAC): mean [B, D], log_std [B, D] ----
+ *
+ * a = tanh(u), u = mean + sigma * eps, eps ~ N(0, 1), sigma = exp(ls),
+ * ls = clamp(log_std, log_std_min, log_std_max) (SB3: [-20, 2]); the clamp
+ * passes gradient where min <= log_std <= max and none outside (as
+ * torch.clamp). Per-sample log_std: the policy's network outputs it.
+ *   log pi(a) = sum_d [log N(u_d | mean_d, sigma_d) - log(1 - tanh(u_d)^2)]
+ * with the log-det-Jacobian in the softplus form
+ *   log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2 u)),
+ * which is exact and finite for every u (SB3 and CleanRL use
+ * log(1 - a^2 + 1e-6), which is biased near |a| = 1 and loses the
+ * gradient there in float). Actions are in [-1, 1]; the caller maps them
+ * to the env's bounds. */
+
+/** Given noise eps [B, D]: action [B, D] = tanh(u) and, if logp is
+ *  non-NULL, logp [B] = log pi(action). */
+CRL_API void crl_squashed_transform(int B, int D, const crl_real *mean,
+                                    const crl_real *log_std,
+                                    double log_std_min, double log_std_max,
+                                    const crl_real *eps, crl_real *action,
+                                    crl_real *logp);
+
+/** Draw eps [B, D] ~ N(0, 1) (kept for the backward pass), then as
+ *  crl_squashed_transform. */
+CRL_API void crl_squashed_sample(int B, int D, const crl_real *mean,
+                                 const crl_real *log_std, double log_std_min,
+                                 double log_std_max, gsl_rng *rng,
+                                 crl_real *eps, crl_real *action,
+                                 crl_real *logp);
+
+/** action [B, D] = tanh(mean): the deterministic action. */
+CRL_API void crl_squashed_mode(int B, int D, const crl_real *mean,
+                               crl_real *action);
+
+/** Reparameterised gradient: for L(action, logp) with action and logp from
+ *  crl_squashed_transform at this eps, given dL/daction [B, D] and dL/dlogp
+ *  [B] (either may be NULL for zero), WRITE dmean [B, D] and dlog_std
+ *  [B, D] (the total derivatives, through the sample). */
+CRL_API void crl_squashed_sample_backward(int B, int D, const crl_real *mean,
+                                          const crl_real *log_std,
+                                          double log_std_min,
+                                          double log_std_max,
+                                          const crl_real *eps,
+                                          const crl_real *daction,
+                                          const crl_real *dlogp,
+                                          crl_real *dmean, crl_real *dlog_std);
+
+/** logp [B] = log pi(tanh(u)) for pre-squash values u [B, D] (a stored
+ *  sample; from an action a, u = atanh(a)). */
+CRL_API void crl_squashed_log_prob(int B, int D, const crl_real *mean,
+                                   const crl_real *log_std, double log_std_min,
+                                   double log_std_max, const crl_real *u,
+                                   crl_real *logp);
+
+/** Score-function gradient of crl_squashed_log_prob at fixed u: given
+ *  dL/dlogp [B], WRITE dmean [B, D] and dlog_std [B, D]. */
+CRL_API void crl_squashed_log_prob_backward(int B, int D, const crl_real *mean,
+                                            const crl_real *log_std,
+                                            double log_std_min,
+                                            double log_std_max,
+                                            const crl_real *u,
+                                            const crl_real *dlogp,
+                                            crl_real *dmean,
+                                            crl_real *dlog_std);
+
 CRL_END_DECLS
 
 #endif

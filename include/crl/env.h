@@ -65,9 +65,20 @@ typedef struct crl_env_type {
    * defaults, then with what crl_env_register_configured was given, before
    * init runs; init reads them from self. */
   const crl_param_def *params;
+  /* Optional: called by crl_env_register_configured on the new type once
+   * its settings are in self_template, before it is registered. It may
+   * reject the settings (its error is the registration's) and set the
+   * type's fields that depend on them: state_dim, max_episode_steps,
+   * get_state/set_state, doc (which may point into self_template). A MuJoCo
+   * env uses it to load the model once and declare its state size. */
+  int (*configure)(struct crl_env_type *type, void *self_template);
 } crl_env_type;
 
 typedef struct crl_env crl_env;
+
+/* The registry is not locked: register types before starting threads that
+ * create envs. (Its first use also registers the built-in configured types,
+ * e.g. the MuJoCo models, so make that first call from one thread too.) */
 
 /** Add an environment type to the registry (the pointer must stay valid).
  *  Fails with CRL_EINVAL when the name is taken or the type is incomplete. */
@@ -76,8 +87,9 @@ CRL_API int crl_env_register(const crl_env_type *type);
 /** Register `name` as `base` with some of its declared settings changed:
  *  keys[i] = values[i] for i < n, validated against base's parameter table
  *  (unknown key → CRL_ENOTFOUND naming the nearest, bad value →
- *  CRL_EFORMAT/CRL_ERANGE). The new type is `base` with those settings
- *  built in, so vec envs, evaluation and YAML use it by name. */
+ *  CRL_EFORMAT/CRL_ERANGE), then by base's configure hook if it has one.
+ *  The new type is `base` with those settings built in, so vec envs,
+ *  evaluation and YAML use it by name. */
 CRL_API int crl_env_register_configured(const char *name, const char *base,
                                         int n, const char *const *keys,
                                         const char *const *values);

@@ -24,7 +24,8 @@ typedef enum crl_param_kind {
   CRL_PARAM_ENUM = 4,     /* int index into choices "a|b|c" */
   CRL_PARAM_SCHEDULE = 5, /* crl_schedule: a number or lin_<number> */
   CRL_PARAM_INT_LIST = 6, /* crl_int_list: [a, b, ...]; each in [min, max] */
-  CRL_PARAM_STRING = 7    /* char[CRL_STRING_MAX] */
+  CRL_PARAM_STRING = 7,   /* char[CRL_STRING_MAX] */
+  CRL_PARAM_REAL_LIST = 8 /* crl_real_list: [a, b, ...]; each in [min, max] */
 } crl_param_kind;
 
 #define CRL_STRING_MAX 256
@@ -40,6 +41,11 @@ typedef struct crl_int_list {
   int n;
   int v[CRL_LIST_MAX];
 } crl_int_list;
+
+typedef struct crl_real_list {
+  int n;
+  double v[CRL_LIST_MAX];
+} crl_real_list;
 
 typedef struct crl_param_def {
   const char *name;         /* key, dotted for nested ones: "policy_kwargs.net_arch" */

@@ -1,0 +1,280 @@
+/* The actor-critics of Zhao, "Mathematical Foundations of Reinforcement
+ * Learning", chapter 10, updated at every step from one transition of each
+ * env copy (n_envs = 1 is the book; more copies average their updates).
+ *
+ * mode: qac (Algorithm 10.1, QAC). a_t ~ pi(.|s_t), observe r, s'; draw
+ *   a' ~ pi(.|s') for the target only (SARSA-style critic), then
+ *     theta <- theta + a_theta grad ln pi(a_t|s_t) q(s_t, a_t, w)
+ *     w     <- w + a_w [r + gamma q(s', a', w) - q(s_t, a_t, w)] grad q(s_t, a_t, w)
+ * mode: a2c (Algorithm 10.2, advantage actor-critic / TD actor-critic):
+ *     delta = r + gamma v(s', w) - v(s_t, w)
+ *     theta <- theta + a_theta delta grad ln pi(a_t|s_t)
+ *     w     <- w + a_w delta grad v(s_t, w)
+ * mode: off_policy (Algorithm 10.3): a_t ~ beta(.|s_t), rho = pi(a_t|s_t) /
+ *   beta(a_t|s_t), and the a2c updates scaled by rho. beta is `behavior`:
+ *   uniform over the actions (over the Box for continuous ones), or the
+ *   mixture (1 - e) pi + e uniform (e = behavior_epsilon), which keeps
+ *   rho <= 1 / (1 - e).
+ * Every right-hand side uses the parameters before the step (w_t,
+ * theta_t). A terminated episode has no future value; a time-limit cut
+ * bootstraps from its final observation.
+ *
+ * Policy and v (lib/pg_policy.h): MLP actor-critic or linear softmax. q:
+ * for discrete actions an MLP obs -> K values (or linear, q(s,a) = w_a .
+ * x(s)); for continuous actions an MLP on [obs, action] -> 1. */
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crl/error.h"
+#include "crl/rng.h"
+#include "qac.h"
+
+#define F(field) offsetof(qac_spec, field)
+const crl_param_def crl_qac_params[] = {
+    {"mode", CRL_PARAM_ENUM, F(mode), "qac", 0, 0, "qac|a2c|off_policy",
+     "Zhao Algorithm 10.1 (q critic), 10.2 (TD error), 10.3 (importance "
+     "weighted)"},
+    {"learning_rate", CRL_PARAM_SCHEDULE, F(learning_rate), "1e-4", 0, 100,
+     NULL, "actor step size alpha_theta; lin_<v> decays it"},
+    {"critic_learning_rate", CRL_PARAM_REAL, F(critic_learning_rate), "1e-3",
+     0, 100, NULL, "critic step size alpha_w"},
+    {"gamma", CRL_PARAM_REAL, F(gamma), "0.99", 0, 1, NULL, "discount factor"},
+    {"optimizer", CRL_PARAM_ENUM, F(optimizer), "sgd", 0, 0, "sgd|adam",
+     "sgd (the book) or Adam, for actor and critic alike"},
+    {"n_steps", CRL_PARAM_INT, F(n_steps), "100", 1, 1e7, NULL,
+     "steps per copy per iteration (updates happen at every step; this is "
+     "how often progress.csv gets a row)"},
+    {"behavior", CRL_PARAM_ENUM, F(behavior), "uniform", 0, 0,
+     "uniform|mixture",
+     "off_policy: beta = uniform, or (1 - e) pi + e uniform"},
+    {"behavior_epsilon", CRL_PARAM_REAL, F(behavior_epsilon), "0.5", 0, 1,
+     NULL, "off_policy mixture: the uniform share e"},
+    {"adam_eps", CRL_PARAM_REAL, F(adam_eps), "1e-8", 1e-12, 1, NULL,
+     "Adam epsilon"},
+    {"prob_floor", CRL_PARAM_REAL, F(prob_floor), "0", 0, 0.5, NULL,
+     "discrete: lowest action probability (pg_policy.h defines it)"},
+    {"policy_kwargs.linear", CRL_PARAM_BOOL, F(linear), "false", 0, 1, NULL,
+     "linear softmax policy and linear critics (discrete actions)"},
+    {"policy_kwargs.theta_init", CRL_PARAM_REAL_LIST, F(theta_init), "[]",
+     -1e6, 1e6, NULL, "linear: theta_0 as theta[a][d]; [] = zeros"},
+    {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[64, 64]", 1,
+     65536, NULL, "hidden layer sizes of the actor and the critic"},
+    {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "tanh", 0, 0,
+     "identity|tanh|relu", "hidden activation"},
+    {"policy_kwargs.log_std_init", CRL_PARAM_REAL, F(log_std_init), "0.0", -20,
+     20, NULL, "initial log std of Gaussian actions"},
+    {"policy_kwargs.ortho_init", CRL_PARAM_BOOL, F(ortho_init), "true", 0, 1,
+     NULL, "orthogonal init (SB3 gains); false = PyTorch default"},
+    {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
+#undef F
+/* ---- the q critic ------------------------------------------------------ */
+
+static int qnet_alloc(qnet *q, const crl_pgp *pol, const qac_spec *s, int N,
+                      gsl_rng *rng) {
+  q->linear = s->linear;
+  q->discrete = pol->discrete;
+  q->D = pol->obs_dim;
+  q->A = pol->act_dim;
+  q->in = q->discrete ? q->D : q->D + q->A;
+  q->out = q->discrete ? pol->n_out : 1;
+  q->x = calloc((size_t)N * q->in, sizeof *q->x);
+  q->y = calloc((size_t)N * q->out, sizeof *q->y);
+  q->dy = calloc((size_t)N * q->out, sizeof *q->dy);
+  if (!q->x || !q->y || !q->dy)
+    return crl_fail(CRL_ENOMEM, "qac: out of memory");
+  if (q->linear) {
+    q->n = (size_t)q->out * q->in;
+    q->params = calloc(q->n, sizeof *q->params); /* w_0 = 0 */
+    q->grads = calloc(q->n, sizeof *q->grads);
+    return q->params && q->grads ? 0
+                                 : crl_fail(CRL_ENOMEM, "qac: out of memory");
+  }
+  crl_mlp_spec ms = crl_mlp_spec_make(q->in, s->net_arch.n, s->net_arch.v,
+                                      q->out, (crl_activation)s->activation,
+                                      CRL_ACT_IDENTITY, N);
+  int rc = crl_mlp_alloc(&ms, NULL, NULL, &q->mlp);
+  if (rc == 0)
+    rc = crl_mlp_init(q->mlp, s->ortho_init ? CRL_INIT_ORTHOGONAL
+                                            : CRL_INIT_TORCH,
+                      sqrt(2.0), 1.0, rng);
+  if (rc == 0) {
+    q->params = crl_mlp_params(q->mlp);
+    q->grads = crl_mlp_grads(q->mlp);
+    q->n = crl_mlp_n_params(q->mlp);
+  }
+  return rc;
+}
+
+static void qnet_free(qnet *q) {
+  if (q->mlp)
+    crl_mlp_free(q->mlp);
+  else {
+    free(q->params);
+    free(q->grads);
+  }
+  free(q->x);
+  free(q->y);
+  free(q->dy);
+}
+
+/* qv [N] = q(obs_i, act_i). */
+int crl_qnet_forward(qnet *q, const crl_real *obs, const crl_real *act,
+                        int N, crl_real *qv) {
+  for (int i = 0; i < N; i++) {
+    memcpy(q->x + (size_t)i * q->in, obs + (size_t)i * q->D,
+           (size_t)q->D * sizeof *obs);
+    if (!q->discrete)
+      memcpy(q->x + (size_t)i * q->in + q->D, act + (size_t)i * q->A,
+             (size_t)q->A * sizeof *act);
+  }
+  if (q->linear)
+    crl_linear_forward(N, q->in, q->out, q->params, q->x, q->y);
+  else {
+    int rc = crl_mlp_forward(q->mlp, q->x, N, q->y);
+    if (rc)
+      return rc;
+  }
+  for (int i = 0; i < N; i++)
+    qv[i] = q->y[(size_t)i * q->out + (q->discrete ? (int)act[i] : 0)];
+  return 0;
+}
+
+/* Backward through the last forward for L = sum_i dq[i] q(s_i, a_i). */
+int crl_qnet_backward(qnet *q, const crl_real *act, const crl_real *dq,
+                         int N) {
+  memset(q->dy, 0, (size_t)N * q->out * sizeof *q->dy);
+  for (int i = 0; i < N; i++)
+    q->dy[(size_t)i * q->out + (q->discrete ? (int)act[i] : 0)] = dq[i];
+  if (q->linear) {
+    crl_linear_backward(N, q->in, q->out, q->x, q->dy, q->grads);
+    return 0;
+  }
+  return crl_mlp_backward(q->mlp, q->dy, N, NULL);
+}
+
+/* ---- create / destroy ---------------------------------------------------- */
+
+void crl_qac_destroy(void *self) {
+  qac *p = self;
+  if (p == NULL)
+    return;
+  crl_pgp_free(p->pol);
+  qnet_free(&p->q);
+  crl_adam_free(p->pi_adam);
+  crl_adam_free(p->c_adam);
+  if (p->act_rng)
+    gsl_rng_free(p->act_rng);
+  void *bufs[] = {p->box_low, p->box_high, p->obs,  p->next, p->dist,
+                  p->act,     p->act2,     p->env_act, p->logp, p->coef,
+                  p->val,     p->val2,     p->rho,  p->probs, p->live};
+  for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+    free(bufs[i]);
+  free(p);
+}
+
+static int alloc_scratch(qac *p) {
+  size_t N = (size_t)p->N, D = (size_t)p->D, A = (size_t)p->A;
+  size_t O = (size_t)p->pol->n_out, r = sizeof(crl_real);
+  p->obs = calloc(N * D, r);
+  p->next = calloc(N * D, r);
+  p->dist = calloc(N * O, r);
+  p->act = calloc(N * A, r);
+  p->act2 = calloc(N * A, r);
+  p->env_act = calloc(N * A, r);
+  p->logp = calloc(N, r);
+  p->coef = calloc(N, r);
+  p->val = calloc(N, r);
+  p->val2 = calloc(N, r);
+  p->rho = calloc(N, r);
+  p->probs = calloc(N * O, r);
+  p->live = calloc(N, sizeof(double));
+  p->box_low = calloc(A, sizeof(double));
+  p->box_high = calloc(A, sizeof(double));
+  int ok = p->obs && p->next && p->dist && p->act && p->act2 && p->env_act &&
+           p->logp && p->coef && p->val && p->val2 && p->rho && p->probs &&
+           p->live && p->box_low && p->box_high;
+  return ok ? 0 : crl_fail(CRL_ENOMEM, "qac: out of memory");
+}
+
+/* Uniform behaviour over a Box needs finite bounds. */
+static int copy_bounds(qac *p, const crl_space *act) {
+  if (act->kind == CRL_SPACE_DISCRETE)
+    return 0;
+  for (int j = 0; j < p->A; j++) {
+    p->box_low[j] = act->low[j];
+    p->box_high[j] = act->high[j];
+    if (p->spec.mode == MODE_OFF &&
+        !(isfinite(act->low[j]) && isfinite(act->high[j]) &&
+          act->high[j] > act->low[j]))
+      return crl_fail(CRL_EUNSUPPORTED,
+                      "qac: a uniform behaviour policy needs finite action "
+                      "bounds (dimension %d is [%g, %g])",
+                      j, act->low[j], act->high[j]);
+  }
+  return 0;
+}
+
+static int alloc_optimizers(qac *p) {
+  if (p->spec.optimizer != OPT_ADAM)
+    return 0;
+  crl_adam_spec a = crl_adam_spec_default();
+  a.eps = p->spec.adam_eps;
+  size_t n_critic = p->spec.mode == MODE_QAC ? p->q.n
+                                             : p->pol->n_params - p->pol->n_pi;
+  int rc = crl_adam_alloc(p->pol->n_pi, &a, &p->pi_adam);
+  if (rc == 0)
+    rc = crl_adam_alloc(n_critic, &a, &p->c_adam);
+  return rc;
+}
+
+int crl_qac_create(const void *spec_, const crl_space *obs,
+                      const crl_space *act, int n_envs, uint64_t seed,
+                      void **self) {
+  const qac_spec *s = spec_;
+  *self = NULL;
+  if (s->net_arch.n > CRL_MLP_MAX_LAYERS - 1)
+    return crl_fail(CRL_EINVAL, "qac: at most %d hidden layers",
+                    CRL_MLP_MAX_LAYERS - 1);
+  qac *p = calloc(1, sizeof *p);
+  if (p == NULL)
+    return crl_fail(CRL_ENOMEM, "qac: out of memory");
+  p->spec = *s;
+  p->N = n_envs;
+  crl_pgp_spec ps = {.linear = s->linear,
+                     .prob_floor = s->prob_floor,
+                     .theta_init = s->theta_init};
+  ps.ac = (crl_ac_spec){.net_arch = s->net_arch,
+                        .activation = s->activation,
+                        .log_std_init = s->log_std_init,
+                        .ortho_init = s->ortho_init,
+                        .max_batch = n_envs};
+  int rc = 0;
+  gsl_rng *init_rng = crl_rng_alloc(seed, CRL_STREAM_INIT);
+  p->act_rng = crl_rng_alloc(seed, CRL_STREAM_ACT);
+  if (init_rng == NULL || p->act_rng == NULL)
+    rc = crl_fail(CRL_ENOMEM, "qac: out of memory");
+  if (rc == 0)
+    rc = crl_pgp_alloc(&ps, obs, act, init_rng, &p->pol);
+  if (rc == 0) {
+    p->D = p->pol->obs_dim;
+    p->A = p->pol->act_dim;
+    p->K = p->pol->discrete ? p->pol->n_out : 0;
+    rc = alloc_scratch(p);
+  }
+  if (rc == 0)
+    rc = copy_bounds(p, act);
+  if (rc == 0 && s->mode == MODE_QAC)
+    rc = qnet_alloc(&p->q, p->pol, s, n_envs, init_rng);
+  if (rc == 0)
+    rc = alloc_optimizers(p);
+  if (init_rng)
+    gsl_rng_free(init_rng);
+  if (rc) {
+    crl_qac_destroy(p);
+    return rc;
+  }
+  *self = p;
+  return 0;
+}

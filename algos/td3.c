@@ -1,0 +1,350 @@
+/* TD3 (Fujimoto et al. 2018) as Stable-Baselines3 has it: a deterministic
+ * tanh actor, n critics Q_k(s, a) (twins by default) trained towards
+ *   y = r + gamma (1 - terminated) min_k Q'_k(s', clip(mu'(s') + eps, -1, 1)),
+ *   eps = clip(N(0, target_policy_noise^2), -target_noise_clip, +clip),
+ * with the sum over critics of their mean squared errors; every
+ * policy_delay-th gradient step the actor ascends Q_1(s, mu(s)) and the
+ * target networks move by Polyak averaging. Actions live in [-1, 1] and
+ * are mapped to the env's bounds; collection, noise and the replay buffer
+ * are the shared off-policy loop's (lib/offpolicy.c). */
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "crl/error.h"
+#include "crl/optim.h"
+#include "crl/rng.h"
+#include "qcritic.h"
+#include "td3.h"
+
+#define F(field) offsetof(crl_td3_config, field)
+static const crl_param_def td3_params[] = {
+    {"learning_rate", CRL_PARAM_SCHEDULE, F(learning_rate), "1e-3", 0, 1, NULL,
+     "Adam step size of actor and critics; lin_<v> decays it to 0"},
+    CRL_OFFPOLICY_PARAMS(crl_td3_config, off),
+    {"policy_delay", CRL_PARAM_INT, F(policy_delay), "2", 1, 1e6, NULL,
+     "update the actor and the targets every this many critic updates"},
+    {"target_policy_noise", CRL_PARAM_REAL, F(target_policy_noise), "0.2", 0,
+     1e3, NULL, "std of the noise added to target actions (smoothing)"},
+    {"target_noise_clip", CRL_PARAM_REAL, F(target_noise_clip), "0.5", 0, 1e3,
+     NULL, "clip the target smoothing noise to +- this"},
+    {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[400, 300]",
+     1, 65536, NULL, "hidden layer sizes of actor and critics"},
+    {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "relu", 0, 0,
+     "identity|tanh|relu", "hidden activation"},
+    {"policy_kwargs.n_critics", CRL_PARAM_INT, F(n_critics), "2", 1,
+     CRL_QCRITIC_MAX, NULL, "number of critics; targets use their minimum"},
+    {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
+#undef F
+
+typedef struct td3 {
+  crl_td3_config cfg;
+  const char *name;
+  crl_offpolicy *loop;
+  crl_mlp *actor, *actor_target;       /* obs -> net_arch -> act_dim, tanh */
+  crl_qcritic *critic, *critic_target;
+  crl_adam *actor_adam, *critic_adam;
+  gsl_rng *noise_rng;                  /* target smoothing noise */
+  double lr;                           /* this iteration's learning rate */
+  long n_updates;                      /* critic updates so far */
+  int obs_dim, act_dim, max_batch;
+  crl_real *act;      /* [max_batch, act_dim] actor outputs */
+  crl_real *next_act; /* [batch, act_dim] smoothed target actions */
+  crl_real *q;        /* [n_critics, batch] critic outputs */
+  crl_real *y;        /* [batch] TD targets */
+  crl_real *dq;       /* [batch] dL/dQ */
+  crl_real *dact;     /* [batch, act_dim] dL/d(actor output) */
+} td3;
+
+void crl_td3_destroy(void *self) {
+  td3 *t = self;
+  if (t == NULL)
+    return;
+  crl_offpolicy_free(t->loop);
+  crl_mlp_free(t->actor);
+  crl_mlp_free(t->actor_target);
+  crl_qcritic_free(t->critic);
+  crl_qcritic_free(t->critic_target);
+  crl_adam_free(t->actor_adam);
+  crl_adam_free(t->critic_adam);
+  if (t->noise_rng)
+    gsl_rng_free(t->noise_rng);
+  free(t->act);
+  free(t->next_act);
+  free(t->q);
+  free(t->y);
+  free(t->dq);
+  free(t->dact);
+  free(t);
+}
+
+/* Actor, critics, their targets (copies) and optimisers. */
+static int alloc_networks(td3 *t, uint64_t seed) {
+  const crl_td3_config *c = &t->cfg;
+  crl_mlp_spec as = crl_mlp_spec_make(t->obs_dim, c->net_arch.n,
+                                      c->net_arch.v, t->act_dim,
+                                      (crl_activation)c->activation,
+                                      CRL_ACT_TANH, t->max_batch);
+  int rc = crl_mlp_alloc(&as, NULL, NULL, &t->actor);
+  if (rc == 0)
+    rc = crl_mlp_alloc(&as, NULL, NULL, &t->actor_target);
+  if (rc == 0)
+    rc = crl_qcritic_alloc(c->n_critics, t->obs_dim, t->act_dim, &c->net_arch,
+                           (crl_activation)c->activation, t->max_batch,
+                           &t->critic);
+  if (rc == 0)
+    rc = crl_qcritic_alloc(c->n_critics, t->obs_dim, t->act_dim, &c->net_arch,
+                           (crl_activation)c->activation, t->max_batch,
+                           &t->critic_target);
+  if (rc)
+    return rc;
+  gsl_rng *init = crl_rng_alloc(seed, CRL_STREAM_INIT);
+  if (init == NULL)
+    return crl_fail(CRL_ENOMEM, "%s: out of memory", t->name);
+  /* SB3's off-policy policies keep PyTorch's default initialisation. */
+  rc = crl_mlp_init(t->actor, CRL_INIT_TORCH, 1.0, 1.0, init);
+  if (rc == 0)
+    rc = crl_qcritic_init(t->critic, init);
+  gsl_rng_free(init);
+  if (rc)
+    return rc;
+  crl_polyak_update(crl_mlp_n_params(t->actor), crl_mlp_params(t->actor_target),
+                    crl_mlp_params(t->actor), 1.0);
+  crl_polyak_update(t->critic->n_params, t->critic_target->params,
+                    t->critic->params, 1.0);
+  crl_adam_spec adam = crl_adam_spec_default();
+  adam.eps = c->off.adam_eps;
+  rc = crl_adam_alloc(crl_mlp_n_params(t->actor), &adam, &t->actor_adam);
+  if (rc == 0)
+    rc = crl_adam_alloc(t->critic->n_params, &adam, &t->critic_adam);
+  return rc;
+}
+
+static int alloc_scratch(td3 *t, uint64_t seed) {
+  const size_t M = (size_t)t->cfg.off.batch_size, A = (size_t)t->act_dim;
+  const size_t r = sizeof(crl_real);
+  t->act = calloc((size_t)t->max_batch * A, r);
+  t->next_act = calloc(M * A, r);
+  t->q = calloc((size_t)t->cfg.n_critics * M, r);
+  t->y = calloc(M, r);
+  t->dq = calloc(M, r);
+  t->dact = calloc(M * A, r);
+  t->noise_rng = crl_rng_alloc(seed, CRL_STREAM_UPDATE_NOISE);
+  int ok = t->act && t->next_act && t->q && t->y && t->dq && t->dact &&
+           t->noise_rng;
+  return ok ? 0 : crl_fail(CRL_ENOMEM, "%s: out of memory", t->name);
+}
+
+static int td3_explore(void *self, const crl_real *obs, int B,
+                       crl_real *action);
+static int td3_update(void *self, const crl_replay_batch *b,
+                      crl_offpolicy_losses *acc);
+
+int crl_td3_create_named(const char *name, const crl_td3_config *cfg,
+                         const crl_space *obs, const crl_space *act,
+                         int n_envs, uint64_t seed, void **self) {
+  *self = NULL;
+  int rc = crl_offpolicy_check_spaces(name, obs, act);
+  if (rc)
+    return rc;
+  td3 *t = calloc(1, sizeof *t);
+  if (t == NULL)
+    return crl_fail(CRL_ENOMEM, "%s: out of memory", name);
+  t->cfg = *cfg;
+  t->name = name;
+  t->obs_dim = obs->dim;
+  t->act_dim = act->dim;
+  t->max_batch = cfg->off.batch_size > n_envs ? cfg->off.batch_size : n_envs;
+  const crl_offpolicy_ops ops = {td3_explore, td3_update};
+  rc = crl_offpolicy_alloc(&cfg->off, name, obs, act, n_envs, seed, &ops, t,
+                           &t->loop);
+  if (rc == 0)
+    rc = alloc_networks(t, seed);
+  if (rc == 0)
+    rc = alloc_scratch(t, seed);
+  if (rc) {
+    crl_td3_destroy(t);
+    return rc;
+  }
+  *self = t;
+  return 0;
+}
+
+static int td3_create(const void *spec, const crl_space *obs,
+                      const crl_space *act, int n_envs, uint64_t seed,
+                      void **self) {
+  return crl_td3_create_named("td3", spec, obs, act, n_envs, seed, self);
+}
+
+/* ---- update ------------------------------------------------------------- */
+
+static crl_real clip1(double x, double c) {
+  return (crl_real)(x < -c ? -c : (x > c ? c : x));
+}
+
+/* y [M] = r + gamma (1 - terminated) min_k Q'_k(s', smoothed mu'(s')). */
+static int compute_targets(td3 *t, const crl_replay_batch *b) {
+  const int M = b->n, A = t->act_dim;
+  int rc = crl_mlp_forward(t->actor_target, b->next_obs, M, t->next_act);
+  if (rc)
+    return rc;
+  const double sd = t->cfg.target_policy_noise, c = t->cfg.target_noise_clip;
+  if (sd > 0)
+    for (size_t i = 0; i < (size_t)M * A; i++) {
+      double e = clip1(gsl_ran_gaussian_ziggurat(t->noise_rng, sd), c);
+      t->next_act[i] = clip1((double)t->next_act[i] + e, 1.0);
+    }
+  rc = crl_qcritic_set_input(t->critic_target, b->next_obs, t->next_act, M);
+  for (int k = 0; k < t->cfg.n_critics && rc == 0; k++)
+    rc = crl_qcritic_forward(t->critic_target, k, t->q + (size_t)k * M);
+  if (rc)
+    return rc;
+  for (int i = 0; i < M; i++) {
+    double qmin = t->q[i];
+    for (int k = 1; k < t->cfg.n_critics; k++)
+      qmin = fmin(qmin, t->q[(size_t)k * M + i]);
+    t->y[i] = (crl_real)(b->rewards[i] + t->cfg.off.gamma *
+                                             (1.0 - b->terminated[i]) * qmin);
+  }
+  return 0;
+}
+
+/* Sum over critics of mean (Q_k(s, a) - y)^2, and one Adam step. */
+static int critic_step(td3 *t, const crl_replay_batch *b,
+                       crl_offpolicy_losses *acc) {
+  const int M = b->n;
+  int rc = crl_qcritic_set_input(t->critic, b->obs, b->actions, M);
+  if (rc)
+    return rc;
+  crl_qcritic_zero_grad(t->critic);
+  double loss = 0.0;
+  for (int k = 0; k < t->cfg.n_critics && rc == 0; k++) {
+    rc = crl_qcritic_forward(t->critic, k, t->q);
+    for (int i = 0; i < M && rc == 0; i++) {
+      const double e = (double)t->q[i] - t->y[i];
+      loss += e * e / M;
+      t->dq[i] = (crl_real)(2.0 * e / M);
+    }
+    if (rc == 0)
+      rc = crl_qcritic_backward(t->critic, k, t->dq, NULL);
+  }
+  if (rc)
+    return rc;
+  if (!isfinite(loss))
+    return crl_fail(CRL_ENONFINITE, "%s: critic loss is not finite (%g)",
+                    t->name, loss);
+  crl_adam_step(t->critic_adam, t->critic->params, t->critic->grads, t->lr);
+  acc->critic_loss += loss;
+  acc->n_critic++;
+  return 0;
+}
+
+/* Ascend Q_1(s, mu(s)): dL/da = -dQ_1/da / M through the critic's input
+ * gradient, then back through the actor. */
+static int actor_step(td3 *t, const crl_replay_batch *b,
+                      crl_offpolicy_losses *acc) {
+  const int M = b->n, A = t->act_dim;
+  int rc = crl_mlp_forward(t->actor, b->obs, M, t->act);
+  if (rc == 0)
+    rc = crl_qcritic_set_input(t->critic, b->obs, t->act, M);
+  if (rc == 0)
+    rc = crl_qcritic_forward(t->critic, 0, t->q);
+  if (rc)
+    return rc;
+  double loss = 0.0;
+  for (int i = 0; i < M; i++) {
+    loss -= (double)t->q[i] / M;
+    t->dq[i] = (crl_real)(-1.0 / M);
+  }
+  memset(t->dact, 0, (size_t)M * A * sizeof *t->dact);
+  /* This also adds to the critic's gradients, which the next critic step
+   * zeroes before use. */
+  rc = crl_qcritic_backward(t->critic, 0, t->dq, t->dact);
+  if (rc)
+    return rc;
+  crl_mlp_zero_grad(t->actor);
+  rc = crl_mlp_backward(t->actor, t->dact, M, NULL);
+  if (rc)
+    return rc;
+  if (!isfinite(loss))
+    return crl_fail(CRL_ENONFINITE, "%s: actor loss is not finite (%g)",
+                    t->name, loss);
+  crl_adam_step(t->actor_adam, crl_mlp_params(t->actor),
+                crl_mlp_grads(t->actor), t->lr);
+  acc->actor_loss += loss;
+  acc->n_actor++;
+  return 0;
+}
+
+static void update_targets(td3 *t) {
+  const double tau = t->cfg.off.tau;
+  crl_polyak_update(t->critic->n_params, t->critic_target->params,
+                    t->critic->params, tau);
+  crl_polyak_update(crl_mlp_n_params(t->actor), crl_mlp_params(t->actor_target),
+                    crl_mlp_params(t->actor), tau);
+}
+
+static int td3_update(void *self, const crl_replay_batch *b,
+                      crl_offpolicy_losses *acc) {
+  td3 *t = self;
+  t->n_updates++;
+  int rc = compute_targets(t, b);
+  if (rc == 0)
+    rc = critic_step(t, b, acc);
+  if (rc || t->n_updates % t->cfg.policy_delay != 0)
+    return rc;
+  rc = actor_step(t, b, acc);
+  if (rc == 0)
+    update_targets(t);
+  return rc;
+}
+
+/* ---- acting ------------------------------------------------------------- */
+
+/* The deterministic actor; the loop adds the exploration noise. */
+static int td3_explore(void *self, const crl_real *obs, int B,
+                       crl_real *action) {
+  td3 *t = self;
+  return crl_mlp_forward(t->actor, obs, B, action);
+}
+
+int crl_td3_iterate(void *self, crl_vec_env *venv, double progress_remaining,
+                    crl_algo_stats *stats) {
+  td3 *t = self;
+  t->lr = crl_schedule_value(&t->cfg.learning_rate, progress_remaining);
+  stats->learning_rate = t->lr;
+  return crl_offpolicy_iterate(t->loop, venv, stats);
+}
+
+/* The actor's action in the env's bounds; without noise whether or not
+ * deterministic is set, as SB3's predict. */
+int crl_td3_act(void *self, const crl_real *obs, int B, int deterministic,
+                crl_real *action) {
+  (void)deterministic;
+  td3 *t = self;
+  for (int start = 0; start < B; start += t->max_batch) {
+    const int b = B - start < t->max_batch ? B - start : t->max_batch;
+    int rc = crl_mlp_forward(t->actor, obs + (size_t)start * t->obs_dim, b,
+                             t->act);
+    if (rc)
+      return rc;
+    crl_offpolicy_unscale(t->loop, t->act, b,
+                          action + (size_t)start * t->act_dim);
+  }
+  return 0;
+}
+
+const crl_algo_type crl_algo_td3 = {
+    .name = "td3",
+    .doc = "Twin Delayed DDPG: twin critics, target smoothing, delayed "
+           "actor (SB3 semantics)",
+    .params = td3_params,
+    .spec_size = sizeof(crl_td3_config),
+    .create = td3_create,
+    .iterate = crl_td3_iterate,
+    .act = crl_td3_act,
+    .destroy = crl_td3_destroy,
+};

@@ -1,0 +1,266 @@
+/* DDPG / TD3 / SAC wall time, and how close each update runs to the CBLAS
+ * peak for its shapes.
+ *
+ * Configurations, keys set through crl_algo_spec_set exactly as the YAML
+ * files have them (no YAML parsing in the timed path):
+ *   td3_small  experiments/pendulum/td3_small.yaml  Pendulum-v1, 10 000 steps
+ *   sac_small  experiments/pendulum/sac_small.yaml  Pendulum-v1, 10 000 steps
+ *   ddpg_zoo   experiments/pendulum/ddpg.yaml       Pendulum-v1, 20 000 steps
+ *   td3_zoo    experiments/pendulum/td3.yaml        Pendulum-v1, 20 000 steps
+ *   sac_zoo    experiments/pendulum/sac.yaml        Pendulum-v1, 20 000 steps
+ * The loop is the runner's (iterate until n_timesteps); only training is
+ * timed, then a 20-episode deterministic evaluation shows that it learnt.
+ *
+ * The arithmetic floor: every update is a fixed sequence of matrix
+ * products (forward W x, backward dW and dX per layer, as lib/mlp.c does
+ * them). The benchmark lists that sequence for the configuration, counts
+ * its FLOPs, and times the same sequence of plain CBLAS gemm calls on
+ * random data: "floor" is that time per update, the best any
+ * implementation built on this CBLAS could do. "update" is the measured
+ * training time divided by the number of gradient steps (so it includes
+ * acting and env steps, a few percent here).
+ *
+ * usage: bench_offpolicy [config|all|small|zoo] [seed] [repeats]
+ * (OPENBLAS_NUM_THREADS=1 for one thread). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "blas.h"
+#include "crl/crl.h"
+
+typedef struct bench_cfg {
+  const char *name, *algo;
+  long n_timesteps;
+  int batch, hidden[2], n_critics, policy_delay;
+  const char *const *kv; /* key, value, ..., NULL */
+} bench_cfg;
+
+static const char *const td3_small_kv[] = {
+    "learning_rate", "1e-3", "adam_eps", "1e-7", "buffer_size", "10000",
+    "learning_starts", "100", "batch_size", "100", "gamma", "0.99", "tau",
+    "0.005", "train_freq", "1", "gradient_steps", "1", "policy_delay", "2",
+    "target_policy_noise", "0.2", "target_noise_clip", "0.5", "noise_type",
+    "normal", "noise_std", "0.1", "policy_kwargs.net_arch", "[64, 64]",
+    "policy_kwargs.activation", "relu", NULL};
+
+static const char *const sac_small_kv[] = {
+    "learning_rate", "1e-3", "adam_eps", "1e-7", "buffer_size", "10000",
+    "learning_starts", "100", "batch_size", "100", "gamma", "0.99", "tau",
+    "0.005", "train_freq", "1", "gradient_steps", "1", "ent_coef", "auto_0.5",
+    "target_entropy", "-1", "policy_kwargs.net_arch", "[64, 64]",
+    "policy_kwargs.activation", "relu", "policy_kwargs.log_std_min", "-20",
+    "policy_kwargs.log_std_max", "2", NULL};
+
+static const char *const det_zoo_kv[] = {
+    "learning_rate", "1e-3", "buffer_size", "200000", "learning_starts",
+    "10000", "gamma", "0.98", "noise_type", "normal", "noise_std", "0.1",
+    "train_freq", "200", "gradient_steps", "-1", "policy_kwargs.net_arch",
+    "[400, 300]", NULL};
+
+static const char *const sac_zoo_kv[] = {"learning_rate", "1e-3", NULL};
+
+static const bench_cfg configs[] = {
+    {"td3_small", "td3", 10000, 100, {64, 64}, 2, 2, td3_small_kv},
+    {"sac_small", "sac", 10000, 100, {64, 64}, 2, 1, sac_small_kv},
+    {"ddpg_zoo", "ddpg", 20000, 256, {400, 300}, 1, 1, det_zoo_kv},
+    {"td3_zoo", "td3", 20000, 256, {400, 300}, 2, 2, det_zoo_kv},
+    {"sac_zoo", "sac", 20000, 256, {256, 256}, 2, 1, sac_zoo_kv},
+};
+#define N_CONFIGS (int)(sizeof configs / sizeof configs[0])
+
+enum { OBS = 3, ACT = 1 }; /* Pendulum-v1 */
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- the gemm sequence of one update ------------------------------------ */
+
+typedef struct gemm_op {
+  int m, n, k;
+  int ta, tb; /* transposes, as lib/mlp.c calls them */
+} gemm_op;
+
+typedef struct op_list {
+  gemm_op op[256];
+  int n;
+  double flops;
+} op_list;
+
+static void push(op_list *L, int m, int n, int k, int ta, int tb) {
+  L->op[L->n++] = (gemm_op){m, n, k, ta, tb};
+  L->flops += 2.0 * m * n * k;
+}
+
+/* A network in -> h0 -> h1 -> out on batch M. */
+static void fwd(op_list *L, int M, int in, const int *h, int out) {
+  const int s[4] = {in, h[0], h[1], out};
+  for (int l = 0; l < 3; l++)
+    push(L, M, s[l + 1], s[l], 0, 1); /* a W^T */
+}
+
+static void bwd(op_list *L, int M, int in, const int *h, int out, int dx) {
+  const int s[4] = {in, h[0], h[1], out};
+  for (int l = 2; l >= 0; l--) {
+    push(L, s[l + 1], s[l], M, 1, 0); /* dW = d^T a */
+    if (l > 0 || dx)
+      push(L, M, s[l], s[l + 1], 0, 0); /* dX = d W */
+  }
+}
+
+/* The products of one update; `every` holds those of the delayed part
+ * (actor and targets), done once per policy_delay updates. */
+static void update_ops(const bench_cfg *c, op_list *each, op_list *every) {
+  const int M = c->batch, Q = OBS + ACT, n = c->n_critics;
+  const int pi_out = strcmp(c->algo, "sac") == 0 ? 2 * ACT : ACT;
+  memset(each, 0, sizeof *each);
+  memset(every, 0, sizeof *every);
+  fwd(each, M, OBS, c->hidden, pi_out); /* target (or next-state) actor */
+  for (int k = 0; k < n; k++)
+    fwd(each, M, Q, c->hidden, 1); /* target critics */
+  for (int k = 0; k < n; k++) {
+    fwd(each, M, Q, c->hidden, 1);
+    bwd(each, M, Q, c->hidden, 1, 0);
+  }
+  op_list *a = c->policy_delay > 1 ? every : each;
+  fwd(a, M, OBS, c->hidden, pi_out);
+  const int n_pi = strcmp(c->algo, "sac") == 0 ? n : 1; /* SAC: min of all */
+  for (int k = 0; k < n_pi; k++) {
+    fwd(a, M, Q, c->hidden, 1);
+    bwd(a, M, Q, c->hidden, 1, 1);
+  }
+  bwd(a, M, OBS, c->hidden, pi_out, 0);
+}
+
+static void run_ops(const op_list *L, const crl_real *A, const crl_real *B,
+                    crl_real *C) {
+  for (int i = 0; i < L->n; i++) {
+    const gemm_op *o = &L->op[i];
+    const int lda = o->ta ? o->m : o->k, ldb = o->tb ? o->k : o->n;
+    CRL_GEMM(CblasRowMajor, o->ta ? CblasTrans : CblasNoTrans,
+             o->tb ? CblasTrans : CblasNoTrans, o->m, o->n, o->k, 1, A, lda,
+             B, ldb, 0, C, o->n);
+  }
+}
+
+/* Seconds per update of the plain gemm sequence (best of 3 timings). */
+static double floor_time(const bench_cfg *c, double *flops) {
+  op_list each, every;
+  update_ops(c, &each, &every);
+  const size_t big = 512 * 512;
+  crl_real *A = malloc(big * sizeof *A), *B = malloc(big * sizeof *B);
+  crl_real *C = malloc(big * sizeof *C);
+  for (size_t i = 0; i < big; i++)
+    A[i] = (crl_real)((i % 7) * 0.01), B[i] = (crl_real)((i % 5) * 0.02);
+  const int reps = c->batch > 128 ? 200 : 2000;
+  double best = 1e30;
+  for (int trial = 0; trial < 3; trial++) {
+    const double t0 = now();
+    for (int r = 0; r < reps; r++) {
+      run_ops(&each, A, B, C);
+      if (r % c->policy_delay == 0)
+        run_ops(&every, A, B, C);
+    }
+    const double t = (now() - t0) / reps;
+    best = t < best ? t : best;
+  }
+  *flops = each.flops + every.flops / c->policy_delay;
+  free(A);
+  free(B);
+  free(C);
+  return best;
+}
+
+/* ---- training --------------------------------------------------------------- */
+
+static int fail(const char *what) {
+  fprintf(stderr, "bench_offpolicy: %s: %s\n", what, crl_last_error());
+  return -1;
+}
+
+static int train(const bench_cfg *c, int seed, double *wall, long *updates,
+                 double *eval) {
+  const crl_algo_type *t = crl_algo_find(c->algo);
+  void *spec = NULL;
+  if (t == NULL || crl_algo_spec_alloc(t, &spec))
+    return fail("spec");
+  for (int i = 0; c->kv[i] != NULL; i += 2)
+    if (crl_algo_spec_set(t, spec, c->kv[i], c->kv[i + 1])) {
+      crl_algo_spec_free(spec);
+      return fail(c->kv[i]);
+    }
+  crl_vec_env *venv = NULL;
+  crl_algo *algo = NULL;
+  int rc = crl_vec_env_make("Pendulum-v1", 1, (uint64_t)seed, &venv);
+  if (rc == 0)
+    rc = crl_algo_alloc(t, spec, crl_vec_env_obs_space(venv),
+                        crl_vec_env_act_space(venv), 1, (uint64_t)seed, &algo);
+  crl_algo_spec_free(spec);
+  if (rc == 0)
+    rc = crl_vec_env_reset(venv);
+  const double t0 = now();
+  long steps = 0;
+  *updates = 0;
+  while (rc == 0 && steps < c->n_timesteps) {
+    crl_algo_stats st;
+    rc = crl_algo_iterate(algo, venv,
+                          1.0 - (double)steps / (double)c->n_timesteps, &st);
+    steps += st.steps;
+    *updates += st.n_updates;
+  }
+  *wall = now() - t0;
+  if (rc == 0)
+    rc = crl_evaluate(algo, "Pendulum-v1", 20, (uint64_t)seed, eval, NULL,
+                      NULL);
+  crl_algo_free(algo);
+  crl_vec_env_free(venv);
+  return rc ? fail(c->name) : 0;
+}
+
+static int selected(const char *which, const bench_cfg *c) {
+  return strcmp(which, "all") == 0 || strcmp(which, c->name) == 0 ||
+         (strcmp(which, "small") == 0 && strstr(c->name, "small")) ||
+         (strcmp(which, "zoo") == 0 && strstr(c->name, "zoo"));
+}
+
+int main(int argc, char **argv) {
+  const char *which = argc > 1 ? argv[1] : "small";
+  const int seed = argc > 2 ? atoi(argv[2]) : 0;
+  int repeats = argc > 3 ? atoi(argv[3]) : 1;
+  if (repeats < 1 || repeats > 100)
+    repeats = 1;
+  int found = 0;
+  printf("%-9s %4s %9s %8s %9s %10s %10s %8s %8s %6s %8s\n", "config", "seed",
+         "wall s", "updates", "ms/upd", "MFLOP/upd", "GFLOP/s", "floor ms",
+         "floor GF", "ratio", "eval");
+  for (int i = 0; i < N_CONFIGS; i++) {
+    const bench_cfg *c = &configs[i];
+    if (!selected(which, c))
+      continue;
+    found = 1;
+    double flops = 0.0;
+    const double fl = floor_time(c, &flops);
+    for (int r = 0; r < repeats; r++) {
+      double wall = 0, eval = 0;
+      long updates = 0;
+      if (train(c, seed, &wall, &updates, &eval))
+        return 1;
+      const double per = wall / (double)updates;
+      printf("%-9s %4d %9.3f %8ld %9.4f %10.2f %10.2f %8.4f %8.2f %6.2f "
+             "%8.1f\n",
+             c->name, seed, wall, updates, 1e3 * per, flops * 1e-6,
+             flops / per * 1e-9, 1e3 * fl, flops / fl * 1e-9, per / fl, eval);
+      fflush(stdout);
+    }
+  }
+  if (!found) {
+    fprintf(stderr, "usage: bench_offpolicy [all|small|zoo|td3_small|"
+                    "sac_small|ddpg_zoo|td3_zoo|sac_zoo] [seed] [repeats]\n");
+    return 2;
+  }
+  return 0;
+}

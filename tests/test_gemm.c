@@ -1,0 +1,319 @@
+/* Small-matrix kernels (lib/gemm.c) against a naive triple loop in double
+ * (long double, so that the reference's own rounding stays far below the
+ * double build's bound).
+ *
+ * Every kernel set this CPU can run (plain C, AVX2, AVX-512, and CBLAS for
+ * comparison) is forced in turn and checked on many shapes, odd sizes
+ * included, with padded leading dimensions and buffers deliberately
+ * misaligned. The error bound is the classical one for a sum of k products,
+ * (k + 2) u sum_t |a_t b_t| (+ |C| when accumulating), with u the unit
+ * roundoff of crl_real. The AVX2 and AVX-512 kernels must also agree bit for
+ * bit (gemm.h promises the same summation order on both). */
+#include <float.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <gsl/gsl_rng.h>
+
+#include "crl/crl.h"
+#include "gemm.h"
+
+#if CRL_REAL_IS_DOUBLE
+#define UNIT_ROUNDOFF (DBL_EPSILON / 2)
+#else
+#define UNIT_ROUNDOFF (FLT_EPSILON / 2)
+#endif
+
+enum { NT, NN, TN };
+static const char *const op_name[] = {"nt", "nn", "tn"};
+
+/* Sizes with vector tails of every kind: 1, below, at and above the
+ * 8/16-lane widths, and one past 256. */
+static const int sizes[] = {1, 2, 3, 4, 5, 7, 8, 16, 17, 63, 64, 65, 257};
+#define N_SIZES (int)(sizeof sizes / sizeof sizes[0])
+
+#define GUARD ((crl_real)12345.0)
+#define PAD 3  /* extra columns in every leading dimension */
+#define SKEW 1 /* elements by which each buffer starts off its allocation */
+
+typedef struct bufs {
+  crl_real *a, *b, *c, *c0, *work; /* misaligned views */
+  void *raw[5];
+  int lda, ldb, ldc;
+} bufs;
+
+static crl_real *alloc_view(size_t n, void **raw) {
+  crl_real *p = malloc((n + SKEW + 1) * sizeof *p);
+  assert_non_null(p);
+  *raw = p;
+  return p + SKEW;
+}
+
+static void fill(crl_real *v, size_t n, gsl_rng *rng) {
+  for (size_t i = 0; i < n; i++)
+    v[i] = (crl_real)(2.0 * gsl_rng_uniform(rng) - 1.0);
+}
+
+/* A(i, t) and B(t, j) of the product C = A B, whatever the storage. */
+static double a_at(int op, const bufs *s, int i, int t) {
+  return op == TN ? s->a[(size_t)t * s->lda + i] : s->a[(size_t)i * s->lda + t];
+}
+static double b_at(int op, const bufs *s, int t, int j) {
+  return op == NT ? s->b[(size_t)j * s->ldb + t] : s->b[(size_t)t * s->ldb + j];
+}
+
+/* One product on one shape with the kernel set in force; returns the worst
+ * error relative to its bound (must be <= 1). */
+static double check_one(int op, int m, int n, int k, int acc, gsl_rng *rng,
+                        crl_real *out) {
+  bufs s;
+  const int ar = op == TN ? k : m, ac = op == TN ? m : k; /* A [ar, ac] */
+  const int br = op == NT ? n : k, bc = op == NT ? k : n; /* B [br, bc] */
+  s.lda = ac + PAD;
+  s.ldb = bc + PAD;
+  s.ldc = n + PAD;
+  const size_t na = (size_t)ar * s.lda, nb = (size_t)br * s.ldb;
+  const size_t nc = (size_t)m * s.ldc;
+  s.a = alloc_view(na, &s.raw[0]);
+  s.b = alloc_view(nb, &s.raw[1]);
+  s.c = alloc_view(nc, &s.raw[2]);
+  s.c0 = alloc_view(nc, &s.raw[3]);
+  s.work = alloc_view(crl_gemm_work_size(m, n, k), &s.raw[4]);
+  fill(s.a, na, rng);
+  fill(s.b, nb, rng);
+  fill(s.c0, nc, rng);
+  if (op == TN)
+    acc = 1; /* tn always accumulates */
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < s.ldc; j++) {
+      size_t x = (size_t)i * s.ldc + j;
+      /* Without acc, C must not be read: NaN there would show. */
+      s.c[x] = j >= n ? GUARD : acc ? s.c0[x] : (crl_real)NAN;
+    }
+  switch (op) {
+  case NT:
+    crl_gemm_nt(m, n, k, s.a, s.lda, s.b, s.ldb, s.c, s.ldc, acc, NULL,
+                s.work);
+    break;
+  case NN:
+    crl_gemm_nn(m, n, k, s.a, s.lda, s.b, s.ldb, s.c, s.ldc, acc, NULL);
+    break;
+  default:
+    crl_gemm_tn(m, n, k, s.a, s.lda, s.b, s.ldb, s.c, s.ldc, s.work);
+    break;
+  }
+  double worst = 0.0;
+  for (int i = 0; i < m; i++) {
+    for (int j = 0; j < n; j++) {
+      long double ref = acc ? s.c0[(size_t)i * s.ldc + j] : 0.0;
+      long double mag = fabsl(ref);
+      for (int t = 0; t < k; t++) {
+        long double p = (long double)a_at(op, &s, i, t) * b_at(op, &s, t, j);
+        ref += p;
+        mag += fabsl(p);
+      }
+      double got = s.c[(size_t)i * s.ldc + j];
+      double bound = (double)((k + 2) * UNIT_ROUNDOFF * mag) + DBL_MIN;
+      double e = (double)fabsl(got - ref) / bound;
+      if (!(e <= worst)) /* NaN too */
+        worst = isnan(e) ? INFINITY : e;
+      if (out)
+        out[(size_t)i * n + j] = (crl_real)got;
+    }
+    for (int j = n; j < s.ldc; j++) /* padding untouched */
+      assert_true(s.c[(size_t)i * s.ldc + j] == GUARD);
+  }
+  for (int i = 0; i < 5; i++)
+    free(s.raw[i]);
+  return worst;
+}
+
+static const crl_gemm_isa isas[] = {CRL_GEMM_GENERIC, CRL_GEMM_AVX2,
+                                    CRL_GEMM_AVX512, CRL_GEMM_BLAS};
+
+/* Shapes: every (m, n, k) from sizes[] whose volume stays moderate, so the
+ * run takes seconds even under ASan. */
+static int shape_ok(int m, int n, int k) {
+  return (double)m * n * k <= 300000.0;
+}
+
+static void test_kernels_vs_naive(void **state) {
+  (void)state;
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  for (size_t ii = 0; ii < sizeof isas / sizeof isas[0]; ii++) {
+    if (!crl_gemm_isa_supported(isas[ii])) {
+      print_message("# %s: not supported here, skipped\n",
+                    crl_gemm_isa_name(isas[ii]));
+      continue;
+    }
+    assert_int_equal(crl_gemm_isa_force(isas[ii]), 0);
+    int count = 0;
+    double worst = 0.0;
+    for (int op = NT; op <= TN; op++)
+      for (int im = 0; im < N_SIZES; im++)
+        for (int in = 0; in < N_SIZES; in++)
+          for (int ik = 0; ik < N_SIZES; ik++)
+            for (int acc = 0; acc <= 1; acc++) {
+              int m = sizes[im], n = sizes[in], k = sizes[ik];
+              if (!shape_ok(m, n, k))
+                continue;
+              double e = check_one(op, m, n, k, acc, rng, NULL);
+              if (e > 1.0)
+                print_message("%s %s m %d n %d k %d acc %d: error %.3g x "
+                              "bound\n",
+                              crl_gemm_isa_name(isas[ii]), op_name[op], m, n,
+                              k, acc, e);
+              assert_true(e <= 1.0);
+              worst = fmax(worst, e);
+              count++;
+            }
+    print_message("# %s: %d products, worst error %.3g of the bound\n",
+                  crl_gemm_isa_name(isas[ii]), count, worst);
+  }
+  assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
+  gsl_rng_free(rng);
+}
+
+/* Same inputs through AVX2 and AVX-512: the same bits. */
+static void test_avx2_equals_avx512(void **state) {
+  (void)state;
+  if (!crl_gemm_isa_supported(CRL_GEMM_AVX2) ||
+      !crl_gemm_isa_supported(CRL_GEMM_AVX512)) {
+    skip();
+    return;
+  }
+  static const int shapes[][3] = {{1, 64, 64},  {1, 65, 3},   {4, 64, 64},
+                                  {7, 63, 65},  {256, 64, 64}, {256, 1, 64},
+                                  {64, 3, 256}, {17, 257, 5}, {64, 64, 256},
+                                  {9, 2, 300},  {1, 1, 1},     {33, 400, 17}};
+  for (int op = NT; op <= TN; op++)
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+      for (int acc = 0; acc <= 1; acc++) {
+        const int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        crl_real *x = malloc((size_t)m * n * sizeof *x);
+        crl_real *y = malloc((size_t)m * n * sizeof *y);
+        gsl_rng *r1 = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng *r2 = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng_set(r1, 100 + s);
+        gsl_rng_set(r2, 100 + s);
+        assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AVX2), 0);
+        assert_true(check_one(op, m, n, k, acc, r1, x) <= 1.0);
+        assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AVX512), 0);
+        assert_true(check_one(op, m, n, k, acc, r2, y) <= 1.0);
+        if (memcmp(x, y, (size_t)m * n * sizeof *x) != 0)
+          fail_msg("%s m %d n %d k %d acc %d: AVX2 and AVX-512 differ",
+                   op_name[op], m, n, k, acc);
+        free(x);
+        free(y);
+        gsl_rng_free(r1);
+        gsl_rng_free(r2);
+      }
+  assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
+}
+
+/* The epilogue gives the same bits as the plain product followed by the
+ * documented elementwise arithmetic, on every kernel set and path (dot,
+ * transposed, plain C, CBLAS). */
+static crl_real post_ref(crl_gemm_post_op op, crl_real c, crl_real x) {
+  crl_real t;
+  switch (op) {
+  case CRL_POST_BIAS:
+    return c + x;
+  case CRL_POST_BIAS_RELU:
+    t = c + x;
+    return t > 0 ? t : 0;
+  case CRL_POST_DRELU:
+    return x > 0 ? c : 0;
+  case CRL_POST_DTANH:
+    return c * (1 - x * x);
+  default:
+    return c;
+  }
+}
+
+static void test_epilogue(void **state) {
+  (void)state;
+  static const int shapes[][3] = {{1, 64, 64}, {4, 64, 3},   {256, 64, 64},
+                                  {256, 1, 64}, {9, 65, 17}, {33, 7, 5},
+                                  {3, 3, 70},   {17, 33, 1}};
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  for (size_t ii = 0; ii < sizeof isas / sizeof isas[0]; ii++) {
+    if (!crl_gemm_isa_supported(isas[ii]))
+      continue;
+    assert_int_equal(crl_gemm_isa_force(isas[ii]), 0);
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+      for (int nn = 0; nn <= 1; nn++)
+        for (int op = CRL_POST_BIAS; op <= CRL_POST_DTANH; op++) {
+          const int m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
+          const int ldb = nn ? n : k, ldv = n + 2;
+          crl_real *a = malloc((size_t)m * k * sizeof *a);
+          crl_real *b = malloc((size_t)k * n * sizeof *b);
+          crl_real *v = malloc((size_t)m * ldv * sizeof *v);
+          crl_real *c1 = malloc((size_t)m * n * sizeof *c1);
+          crl_real *c2 = malloc((size_t)m * n * sizeof *c2);
+          crl_real *w = malloc(crl_gemm_work_size(m, n, k) * sizeof *w);
+          fill(a, (size_t)m * k, rng);
+          fill(b, (size_t)k * n, rng);
+          fill(v, (size_t)m * ldv, rng);
+          const crl_gemm_post post = {(crl_gemm_post_op)op, v, ldv};
+          if (nn) {
+            crl_gemm_nn(m, n, k, a, k, b, ldb, c1, n, 0, NULL);
+            crl_gemm_nn(m, n, k, a, k, b, ldb, c2, n, 0, &post);
+          } else {
+            crl_gemm_nt(m, n, k, a, k, b, ldb, c1, n, 0, NULL, w);
+            crl_gemm_nt(m, n, k, a, k, b, ldb, c2, n, 0, &post, w);
+          }
+          const int per_row = op >= CRL_POST_DRELU;
+          for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+              const crl_real x = v[(per_row ? (size_t)i * ldv : 0) + j];
+              const crl_real want = post_ref(op, c1[(size_t)i * n + j], x);
+              if (memcmp(&want, &c2[(size_t)i * n + j], sizeof want) != 0)
+                fail_msg("%s %s op %d m %d n %d k %d: (%d, %d) %.9g vs %.9g",
+                         crl_gemm_isa_name(isas[ii]), nn ? "nn" : "nt", op,
+                         m, n, k, i, j, (double)c2[(size_t)i * n + j],
+                         (double)want);
+            }
+          free(a), free(b), free(v), free(c1), free(c2), free(w);
+        }
+  }
+  assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
+  gsl_rng_free(rng);
+}
+
+/* The automatic choice is a supported vector set on this machine, and the
+ * same call twice gives the same bits. */
+static void test_auto_and_repeatable(void **state) {
+  (void)state;
+  assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
+  crl_gemm_isa isa = crl_gemm_isa_active();
+  assert_true(isa == CRL_GEMM_GENERIC || isa == CRL_GEMM_AVX2 ||
+              isa == CRL_GEMM_AVX512);
+  assert_true(crl_gemm_isa_supported(isa));
+  print_message("# auto: %s\n", crl_gemm_isa_name(isa));
+  assert_int_equal(crl_gemm_isa_force((crl_gemm_isa)99), -1);
+  crl_real x[65 * 63], y[65 * 63];
+  gsl_rng *r1 = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng *r2 = gsl_rng_alloc(gsl_rng_mt19937);
+  assert_true(check_one(NT, 65, 63, 33, 1, r1, x) <= 1.0);
+  assert_true(check_one(NT, 65, 63, 33, 1, r2, y) <= 1.0);
+  assert_memory_equal(x, y, sizeof x);
+  gsl_rng_free(r1);
+  gsl_rng_free(r2);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_kernels_vs_naive),
+      cmocka_unit_test(test_avx2_equals_avx512),
+      cmocka_unit_test(test_epilogue),
+      cmocka_unit_test(test_auto_and_repeatable),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

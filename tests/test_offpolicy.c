@@ -1,0 +1,364 @@
+/* The off-policy building blocks: dQ/da through the critic against finite
+ * differences, the shared loop's bookkeeping (warm-up, train_freq,
+ * gradient_steps, truncation stored as non-terminal with the true final
+ * observation), and the DDPG/TD3/SAC specs: validation, Discrete
+ * rejection, determinism. Learning itself is in test_{ddpg,td3,sac}.c. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <gsl/gsl_randist.h>
+
+#include "crl/crl.h"
+#include "offpolicy.h"
+#include "qcritic.h"
+
+#if CRL_REAL_IS_DOUBLE
+#define FD_H 1e-4
+#define GRAD_TOL 1e-6
+#else
+#define FD_H 1e-2
+#define GRAD_TOL 3e-3
+#endif
+
+/* ---- dQ/da --------------------------------------------------------------- */
+
+enum { NC = 2, OD = 3, AD = 2, NB = 4 };
+
+typedef struct qctx {
+  crl_qcritic *qc;
+  crl_real obs[NB * OD], act[NB * AD], w[NC * NB], q[NB];
+} qctx;
+
+/* L = sum_k sum_i w[k, i] Q_k(obs_i, act_i). */
+static double q_objective(qctx *c) {
+  assert_int_equal(crl_qcritic_set_input(c->qc, c->obs, c->act, NB), 0);
+  double acc = 0.0;
+  for (int k = 0; k < NC; k++) {
+    assert_int_equal(crl_qcritic_forward(c->qc, k, c->q), 0);
+    for (int i = 0; i < NB; i++)
+      acc += (double)c->w[k * NB + i] * c->q[i];
+  }
+  return acc;
+}
+
+/* Five-point finite difference of q_objective along v[j]. */
+static double q_fd(qctx *c, crl_real *v) {
+  static const double off[4] = {-2, -1, 1, 2}, wt[4] = {1, -8, 8, -1};
+  const crl_real v0 = *v;
+  const double h = FD_H * fmax(1.0, fabs((double)v0));
+  double acc = 0.0;
+  for (int k = 0; k < 4; k++) {
+    *v = (crl_real)(v0 + off[k] * h);
+    acc += wt[k] * q_objective(c);
+  }
+  *v = v0;
+  return acc / (12 * h);
+}
+
+static void expect_close(const char *what, const double *ana,
+                         const double *num, int n) {
+  double scale = 1e-30, worst = 0.0;
+  for (int i = 0; i < n; i++)
+    scale = fmax(scale, fabs(num[i]));
+  for (int i = 0; i < n; i++) {
+    double den = fmax(fmax(fabs(ana[i]), fabs(num[i])), 1e-2 * scale);
+    worst = fmax(worst, fabs(ana[i] - num[i]) / den);
+  }
+  if (worst > GRAD_TOL)
+    print_message("%s: rel err %.3g\n", what, worst);
+  assert_true(worst <= GRAD_TOL);
+}
+
+static void test_critic_action_gradient(void **state) {
+  (void)state;
+  qctx c;
+  const crl_int_list hidden = {2, {8, 6}};
+  /* tanh: smooth, so finite differences need no care about ReLU kinks */
+  assert_int_equal(crl_qcritic_alloc(NC, OD, AD, &hidden, CRL_ACT_TANH, NB,
+                                     &c.qc),
+                   0);
+  gsl_rng *rng = crl_rng_alloc(1, 3000);
+  assert_int_equal(crl_qcritic_init(c.qc, rng), 0);
+  for (int i = 0; i < NB * OD; i++)
+    c.obs[i] = (crl_real)gsl_ran_gaussian(rng, 1.0);
+  for (int i = 0; i < NB * AD; i++)
+    c.act[i] = (crl_real)(2 * gsl_rng_uniform(rng) - 1);
+  for (int i = 0; i < NC * NB; i++)
+    c.w[i] = (crl_real)gsl_ran_gaussian(rng, 1.0);
+  gsl_rng_free(rng);
+
+  crl_real dact[NB * AD];
+  for (int i = 0; i < NB * AD; i++)
+    dact[i] = (crl_real)(0.1 * i); /* ADD: the increment is compared */
+  q_objective(&c);
+  crl_qcritic_zero_grad(c.qc);
+  for (int k = 0; k < NC; k++)
+    assert_int_equal(crl_qcritic_backward(c.qc, k, c.w + k * NB, dact), 0);
+  double ana[NB * AD], num[NB * AD];
+  for (int i = 0; i < NB * AD; i++) {
+    ana[i] = (double)dact[i] - 0.1 * i;
+    num[i] = q_fd(&c, &c.act[i]);
+  }
+  expect_close("dQ/da", ana, num, NB * AD);
+
+  /* parameter gradients of both critics (the views' offsets) */
+  const size_t P = c.qc->n_params;
+  double *pa = malloc(P * sizeof *pa), *pn = malloc(P * sizeof *pn);
+  for (size_t i = 0; i < P; i++) {
+    pa[i] = c.qc->grads[i];
+    pn[i] = q_fd(&c, &c.qc->params[i]);
+  }
+  expect_close("dQ/dtheta", pa, pn, (int)P);
+  free(pa);
+  free(pn);
+  crl_qcritic_free(c.qc);
+  crl_qcritic_free(NULL);
+}
+
+/* ---- the shared loop --------------------------------------------------------- */
+
+typedef struct stub {
+  int explore_calls, updates;
+  long first_update_at; /* loop->num_timesteps at the first update */
+  crl_offpolicy *loop;
+} stub;
+
+static int stub_explore(void *self, const crl_real *obs, int B,
+                        crl_real *action) {
+  (void)obs;
+  stub *s = self;
+  s->explore_calls++;
+  for (int i = 0; i < B * s->loop->act_dim; i++)
+    action[i] = (crl_real)0.5;
+  return 0;
+}
+
+static int stub_update(void *self, const crl_replay_batch *b,
+                       crl_offpolicy_losses *acc) {
+  stub *s = self;
+  assert_int_equal(b->n, 16);
+  if (s->updates++ == 0)
+    s->first_update_at = s->loop->num_timesteps;
+  acc->critic_loss += 1.0;
+  acc->n_critic++;
+  return 0;
+}
+
+static crl_offpolicy_spec loop_spec(void) {
+  crl_offpolicy_spec sp = {.buffer_size = 1000, .learning_starts = 50,
+                           .batch_size = 16, .tau = 0.005, .gamma = 0.99,
+                           .train_freq = 5, .gradient_steps = -1,
+                           .noise_type = CRL_NOISE_NONE, .noise_std = 0.1,
+                           .adam_eps = 1e-8, .iteration_steps = 245};
+  return sp;
+}
+
+static void test_loop_bookkeeping(void **state) {
+  (void)state;
+  enum { N = 2 };
+  crl_vec_env *venv = NULL;
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", N, 4, &venv), 0);
+  const crl_space *os = crl_vec_env_obs_space(venv);
+  const crl_space *as = crl_vec_env_act_space(venv);
+  assert_int_equal(as->dim, 1);
+  stub s = {0};
+  const crl_offpolicy_ops ops = {stub_explore, stub_update};
+  crl_offpolicy_spec sp = loop_spec();
+  assert_int_equal(crl_offpolicy_alloc(&sp, "stub", os, as, N, 4, &ops, &s,
+                                       &s.loop),
+                   0);
+  assert_int_equal(crl_vec_env_reset(venv), 0);
+  crl_algo_stats st;
+  assert_int_equal(crl_offpolicy_iterate(s.loop, venv, &st), 0);
+  /* 245 rounded up to whole cycles of train_freq * N = 10 transitions */
+  assert_int_equal(st.steps, 250);
+  /* training once num_timesteps > 50: after cycles 6..25, 10 steps each */
+  assert_int_equal(s.first_update_at, 60);
+  assert_int_equal(st.n_updates, 200);
+  assert_true(st.value_loss == 1.0 && isnan(st.policy_loss));
+  /* the policy acts from step 50 on: 25 of the 250 / N steps were random */
+  assert_int_equal(s.explore_calls, 100);
+  /* second iteration: past the 200-step time limit */
+  assert_int_equal(crl_offpolicy_iterate(s.loop, venv, &st), 0);
+  const crl_replay *rb = s.loop->replay;
+  assert_int_equal(rb->size, 500);
+  for (long k = 0; k < rb->size; k++) {
+    /* Pendulum never terminates: the time limit is not a terminal state */
+    assert_true(rb->terminated[k] == 0);
+    const double a = rb->actions[k];
+    assert_true(a >= -1 && a <= 1);
+    if (k >= 50 * N)
+      assert_true(rb->actions[k] == (crl_real)0.5);
+  }
+  /* Replay copy 0's stored actions through a fresh env with the same reset
+   * seed: the stored next observation at step 199 must be its true final
+   * observation, and every other one the next row's observation. */
+  crl_env *env = NULL;
+  assert_int_equal(crl_env_make("Pendulum-v1", &env), 0);
+  crl_env_seed(env, crl_seed_derive(crl_seed_derive(4, CRL_STREAM_ENV), 0));
+  crl_real obs[3];
+  assert_int_equal(crl_env_reset(env, obs), 0);
+  for (int t = 0; t < 200; t++) {
+    const long k = (long)t * N; /* copy 0's row at step t */
+    assert_memory_equal(obs, rb->obs + k * 3, sizeof obs);
+    crl_real ea = (crl_real)(-2.0 + 0.5 * ((double)rb->actions[k] + 1) * 4.0);
+    double r = 0;
+    int term = 0, trunc = 0;
+    assert_int_equal(crl_env_step(env, &ea, obs, &r, &term, &trunc), 0);
+    assert_memory_equal(obs, rb->next_obs + k * 3, sizeof obs);
+    assert_true(rb->rewards[k] == (crl_real)r);
+    assert_int_equal(trunc, t == 199);
+  }
+  assert_memory_not_equal(rb->next_obs + 199 * N * 3, rb->obs + 200 * N * 3,
+                          3 * sizeof(crl_real)); /* a reset came between */
+  crl_env_free(env);
+  crl_offpolicy_free(s.loop);
+  crl_offpolicy_free(NULL);
+  crl_vec_env_free(venv);
+}
+
+/* ---- the algorithms' specs -------------------------------------------------- */
+
+static const char *const algos[] = {"ddpg", "td3", "sac"};
+
+static int make(const char *name, const char *env, const char *const *kv,
+                uint64_t seed, crl_algo **out) {
+  const crl_algo_type *t = crl_algo_find(name);
+  assert_non_null(t);
+  void *spec = NULL;
+  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
+  for (int i = 0; kv != NULL && kv[i] != NULL; i += 2)
+    assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
+  crl_env *e = NULL;
+  assert_int_equal(crl_env_make(env, &e), 0);
+  int rc = crl_algo_alloc(t, spec, crl_env_obs_space(e), crl_env_act_space(e),
+                          1, seed, out);
+  crl_env_free(e);
+  crl_algo_spec_free(spec);
+  return rc;
+}
+
+static void test_rejects_discrete(void **state) {
+  (void)state;
+  for (int a = 0; a < 3; a++) {
+    crl_algo *algo = NULL;
+    assert_int_equal(make(algos[a], "CartPole-v1", NULL, 0, &algo),
+                     CRL_EUNSUPPORTED);
+    assert_null(algo);
+    assert_non_null(strstr(crl_last_error(), "Box"));
+    assert_non_null(strstr(crl_last_error(), algos[a]));
+  }
+}
+
+static void test_spec_validation(void **state) {
+  (void)state;
+  crl_algo *algo = NULL;
+  static const char *const big_batch[] = {"buffer_size", "10", "batch_size",
+                                          "11", NULL};
+  for (int a = 0; a < 3; a++) {
+    assert_int_equal(make(algos[a], "Pendulum-v1", big_batch, 0, &algo),
+                     CRL_EINVAL);
+    assert_non_null(strstr(crl_last_error(), "batch_size"));
+  }
+  static const char *const bad[][4] = {
+      {"ent_coef", "autox", NULL, NULL}, {"ent_coef", "auto_-1", NULL, NULL},
+      {"ent_coef", "auto_0", NULL, NULL}, {"ent_coef", "-0.1", NULL, NULL},
+      {"target_entropy", "high", NULL, NULL},
+      {"policy_kwargs.log_std_min", "3", NULL, NULL}};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    assert_int_equal(make("sac", "Pendulum-v1", bad[i], 0, &algo), CRL_EINVAL);
+    assert_null(algo);
+    assert_non_null(strstr(crl_last_error(), bad[i][0]));
+  }
+  static const char *const good[][4] = {
+      {"ent_coef", "auto", NULL, NULL}, {"ent_coef", "auto_0.1", NULL, NULL},
+      {"ent_coef", "0.2", NULL, NULL}, {"target_entropy", "-0.5", NULL, NULL}};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+    assert_int_equal(make("sac", "Pendulum-v1", good[i], 0, &algo), 0);
+    crl_algo_free(algo);
+  }
+  const crl_algo_type *t = crl_algo_find("td3");
+  void *spec = NULL;
+  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
+  assert_int_equal(crl_algo_spec_set(t, spec, "noise_type", "uniform"),
+                   CRL_EFORMAT);
+  assert_int_equal(
+      crl_algo_spec_set(t, spec, "noise_type", "ornstein-uhlenbeck"), 0);
+  assert_int_equal(crl_algo_spec_set(t, spec, "gradient_steps", "-2"),
+                   CRL_ERANGE);
+  assert_int_equal(crl_algo_spec_set(t, spec, "policy_delay", "0"),
+                   CRL_ERANGE);
+  crl_algo_spec_free(spec);
+  /* DDPG has no TD3-only keys */
+  t = crl_algo_find("ddpg");
+  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
+  assert_int_equal(crl_algo_spec_set(t, spec, "policy_delay", "2"),
+                   CRL_ENOTFOUND);
+  crl_algo_spec_free(spec);
+}
+
+/* Deterministic actions on a grid of Pendulum states. */
+static void probe(crl_algo *algo, crl_real *out) {
+  crl_real obs[16 * 3];
+  for (int k = 0; k < 16; k++) {
+    obs[3 * k] = (crl_real)cos(0.4 * k);
+    obs[3 * k + 1] = (crl_real)sin(0.4 * k);
+    obs[3 * k + 2] = (crl_real)(k - 8) * 0.5f;
+  }
+  assert_int_equal(crl_algo_act(algo, obs, 16, 1, out), 0);
+  for (int k = 0; k < 16; k++)
+    assert_true(out[k] >= -2 && out[k] <= 2);
+}
+
+static void train_short(const char *name, uint64_t seed, crl_real *out) {
+  static const char *const kv[] = {
+      "learning_starts", "100", "batch_size", "32", "iteration_steps", "300",
+      "policy_kwargs.net_arch", "[16, 16]", "noise_type", "normal", NULL};
+  crl_algo *algo = NULL;
+  assert_int_equal(make(name, "Pendulum-v1", kv, seed, &algo), 0);
+  crl_vec_env *venv = NULL;
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", 1, seed, &venv), 0);
+  assert_int_equal(crl_vec_env_reset(venv), 0);
+  crl_algo_stats st;
+  for (int it = 0; it < 2; it++) {
+    assert_int_equal(crl_algo_iterate(algo, venv, 1.0 - 0.5 * it, &st), 0);
+    assert_int_equal(st.steps, 300);
+  }
+  assert_int_equal(st.n_updates, 300);
+  assert_true(isfinite(st.value_loss) && isfinite(st.policy_loss));
+  assert_true(st.learning_rate > 0);
+  if (strcmp(name, "sac") == 0)
+    assert_true(isfinite(st.entropy));
+  probe(algo, out);
+  crl_vec_env_free(venv);
+  crl_algo_free(algo);
+}
+
+static void test_same_seed_same_result(void **state) {
+  (void)state;
+  for (int a = 0; a < 3; a++) {
+    crl_real x[16], y[16], z[16];
+    train_short(algos[a], 3, x);
+    train_short(algos[a], 3, y);
+    train_short(algos[a], 4, z);
+    assert_memory_equal(x, y, sizeof x);
+    assert_memory_not_equal(x, z, sizeof x);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_critic_action_gradient),
+      cmocka_unit_test(test_loop_bookkeeping),
+      cmocka_unit_test(test_rejects_discrete),
+      cmocka_unit_test(test_spec_validation),
+      cmocka_unit_test(test_same_seed_same_result),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
