@@ -16,6 +16,8 @@
 #include "crl/optim.h"
 #include "crl/rng.h"
 #include "crl/rollout.h"
+#include "policy_internal.h"
+#include "state_io.h"
 
 typedef struct ppo_spec {
   crl_schedule learning_rate;
@@ -299,12 +301,14 @@ static int collect(ppo *p, crl_vec_env *venv) {
 
 static void gather_minibatch(ppo *p, const size_t *idx, int M) {
   const crl_rollout *ro = p->ro;
+  const size_t O = (size_t)p->obs_dim, A = (size_t)p->act_dim;
   for (int i = 0; i < M; i++) {
     size_t k = idx[i];
-    memcpy(p->mb_obs + (size_t)i * p->obs_dim, ro->obs + k * p->obs_dim,
-           (size_t)p->obs_dim * sizeof *p->mb_obs);
-    memcpy(p->mb_act + (size_t)i * p->act_dim, ro->actions + k * p->act_dim,
-           (size_t)p->act_dim * sizeof *p->mb_act);
+    /* rows of a few values: plain loops beat a memcpy call per row */
+    for (size_t d = 0; d < O; d++)
+      p->mb_obs[(size_t)i * O + d] = ro->obs[k * O + d];
+    for (size_t d = 0; d < A; d++)
+      p->mb_act[(size_t)i * A + d] = ro->actions[k * A + d];
     p->mb_adv[i] = ro->advantages[k];
     p->mb_ret[i] = ro->returns[k];
     p->mb_oldlogp[i] = ro->log_probs[k];
@@ -499,6 +503,41 @@ static int ppo_act(void *self, const crl_real *obs, int B, int deterministic,
   return 0;
 }
 
+/* ---- checkpoints and export ------------------------------------------------ */
+
+static int ppo_save(void *self, crl_ckpt_writer *w) {
+  ppo *p = self;
+  int rc = crl_ckpt_put_real(w, "ppo.params", p->ac->n_params, p->ac->params);
+  rc = rc ? rc : crl_adam_save(p->adam, p->ac->n_params, w, "ppo.adam");
+  if (rc == 0 && p->ac->norm != NULL)
+    rc = crl_normalizer_save(p->ac->norm, w, "ppo.norm");
+  rc = rc ? rc : crl_rng_save(p->act_rng, w, "ppo.act_rng");
+  return rc ? rc : crl_rng_save(p->batch_rng, w, "ppo.batch_rng");
+}
+
+static int ppo_load(void *self, const crl_ckpt_reader *r) {
+  ppo *p = self;
+  crl_ac *ac = p->ac;
+  int rc = crl_ckpt_get_real(r, "ppo.params", ac->n_params, ac->params);
+  for (size_t k = 0; rc == 0 && k < ac->n_params; k++)
+    if (!isfinite((double)ac->params[k]))
+      rc = crl_fail(CRL_EFORMAT, "checkpoint: ppo parameter %zu is not finite",
+                    k);
+  rc = rc ? rc : crl_adam_load(p->adam, ac->n_params, r, "ppo.adam");
+  if (rc == 0 && ac->norm != NULL)
+    rc = crl_normalizer_load(ac->norm, r, "ppo.norm");
+  rc = rc ? rc : crl_rng_load(p->act_rng, r, "ppo.act_rng");
+  return rc ? rc : crl_rng_load(p->batch_rng, r, "ppo.batch_rng");
+}
+
+static int ppo_export(void *self, int max_batch, crl_policy **out) {
+  ppo *p = self;
+  return crl_policy_from_parts(p->ac->actor, p->ac->norm, &p->ac->act_space,
+                               p->ac->discrete ? CRL_POLICY_ARGMAX
+                                               : CRL_POLICY_CLIP,
+                               max_batch, out);
+}
+
 const crl_algo_type crl_algo_ppo = {
     .name = "ppo",
     .doc = "Proximal Policy Optimization, clipped surrogate (SB3 semantics)",
@@ -508,4 +547,7 @@ const crl_algo_type crl_algo_ppo = {
     .iterate = ppo_iterate,
     .act = ppo_act,
     .destroy = ppo_destroy,
+    .save = ppo_save,
+    .load = ppo_load,
+    .export_policy = ppo_export,
 };
