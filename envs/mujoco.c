@@ -83,8 +83,7 @@ const crl_param_def crl_mujoco_params[] = {
 static int check_range(const char *setting, const crl_real_list *r) {
   if (r->n != 2 || !(r->v[0] <= r->v[1]))
     return crl_fail(CRL_EINVAL,
-                    "mujoco setting %s: needs [low, high] with "
-                    "low <= high",
+                    "mujoco setting %s: needs [low, high] with low <= high",
                     setting);
   return 0;
 }
@@ -92,10 +91,10 @@ static int check_range(const char *setting, const crl_real_list *r) {
 static int check_noise(const char *setting, const crl_real_list *s, int n,
                        const char *what) {
   if (s->n > 1 && s->n != n)
-    return crl_fail(CRL_ESHAPE,
-                    "mujoco setting %s: give one value or %d (the "
-                    "model's %s), not %d",
-                    setting, n, what, s->n);
+    return crl_fail(
+        CRL_ESHAPE,
+        "mujoco setting %s: give one value or %d (the model's %s), not %d",
+        setting, n, what, s->n);
   return 0;
 }
 
@@ -109,11 +108,11 @@ static int check_points(mj_env *e) {
   rc = rc ? rc
           : crl_mj_point(e->m, "terminate_body", s->terminate_body, &e->height);
   if (rc == 0 && (e->dist_from.id < 0) != (e->dist_to.id < 0))
-    rc = crl_fail(CRL_EINVAL, "mujoco: distance_from and distance_to go "
-                              "together");
+    rc = crl_fail(CRL_EINVAL,
+                  "mujoco: distance_from and distance_to go together");
   if (rc == 0 && s->obs_distance && e->dist_from.id < 0)
-    rc = crl_fail(CRL_EINVAL, "mujoco: obs_distance needs distance_from and "
-                              "distance_to");
+    rc = crl_fail(CRL_EINVAL,
+                  "mujoco: obs_distance needs distance_from and distance_to");
   if (rc == 0 && e->height.id >= 0)
     rc = check_range("terminate_height_range", &s->terminate_height_range);
   return rc;
@@ -123,10 +122,10 @@ static int check_settings(mj_env *e) {
   const mj_settings *s = &e->set;
   int rc = 0;
   if (s->terminate_qpos_index >= e->m->nq)
-    rc = crl_fail(CRL_ERANGE,
-                  "mujoco setting terminate_qpos_index: %d is "
-                  "past the model's %d qpos",
-                  s->terminate_qpos_index, e->m->nq);
+    rc = crl_fail(
+        CRL_ERANGE,
+        "mujoco setting terminate_qpos_index: %d is past the model's %d qpos",
+        s->terminate_qpos_index, e->m->nq);
   if (rc == 0 && s->terminate_qpos_index >= 0)
     rc = check_range("terminate_qpos_range", &s->terminate_qpos_range);
   rc = rc ? rc
@@ -207,9 +206,8 @@ static int fill_bounds(mj_env *e) {
     if (!e->m->actuator_ctrllimited[u]) {
       const char *name = mj_id2name(e->m, mjOBJ_ACTUATOR, u);
       return crl_fail(CRL_EINVAL,
-                      "mujoco: actuator %d (%s) has no "
-                      "ctrlrange; give it ctrllimited=\"true\" "
-                      "ctrlrange=\"low high\"",
+                      "mujoco: actuator %d (%s) has no ctrlrange; give it "
+                      "ctrllimited=\"true\" ctrlrange=\"low high\"",
                       u, name ? name : "unnamed");
     }
     e->ctrl_lo[j] = e->m->actuator_ctrlrange[2 * u];
@@ -393,9 +391,7 @@ static int mujoco_step(void *self, const crl_real *action, double *reward,
   mj_env *e = self;
   if (e->broken)
     return crl_fail(CRL_ESTATE,
-                    "mujoco env: reset after the earlier "
-                    "failure (%s)",
-                    e->why);
+                    "mujoco env: reset after the earlier failure (%s)", e->why);
   int rc = apply_action(e, action);
   if (rc)
     return rc;
@@ -445,41 +441,50 @@ static void mujoco_observe(const void *self, crl_real *obs) {
   }
 }
 
-/* The state layout: see the top of the file. `out` true copies mjData into
- * state, false copies state into mjData. */
-static void copy_state(const mjModel *m, mjData *d, double *state, int out) {
-  struct {
-    mjtNum *p;
-    int n;
-  } parts[] = {{&d->time, 1},
-               {d->qpos, m->nq},
-               {d->qvel, m->nv},
-               {d->act, m->na},
-               {d->ctrl, m->nu},
-               {d->qacc_warmstart, m->nv},
-               {d->mocap_pos, 3 * m->nmocap},
-               {d->mocap_quat, 4 * m->nmocap},
-               {d->userdata, m->nuserdata}};
-  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-    size_t bytes = (size_t)parts[i].n * sizeof(double);
-    if (bytes > 0)
-      memcpy(out ? (void *)state : (void *)parts[i].p,
-             out ? (const void *)parts[i].p : (const void *)state, bytes);
-    state += parts[i].n;
-  }
+/* The state, in order (see the top of the file): where each part lives in
+ * mjData and how many numbers it has. */
+typedef struct state_part {
+  mjtNum *p;
+  int n;
+} state_part;
+enum { N_STATE_PARTS = 9 };
+
+static void state_parts(const mjModel *m, mjData *d, state_part *parts) {
+  state_part all[N_STATE_PARTS] = {{&d->time, 1},
+                                   {d->qpos, m->nq},
+                                   {d->qvel, m->nv},
+                                   {d->act, m->na},
+                                   {d->ctrl, m->nu},
+                                   {d->qacc_warmstart, m->nv},
+                                   {d->mocap_pos, 3 * m->nmocap},
+                                   {d->mocap_quat, 4 * m->nmocap},
+                                   {d->userdata, m->nuserdata}};
+  memcpy(parts, all, sizeof all);
 }
 
 static void mujoco_get_state(const void *self, double *state) {
   const mj_env *e = self;
-  copy_state(e->m, e->d, state, 1);
+  state_part parts[N_STATE_PARTS];
+  state_parts(e->m, e->d, parts);
+  for (int i = 0; i < N_STATE_PARTS; i++) {
+    if (parts[i].n > 0) /* empty parts may be NULL */
+      memcpy(state, parts[i].p, (size_t)parts[i].n * sizeof(double));
+    state += parts[i].n;
+  }
 }
 
 /* From a clean mjData (mj_resetData also clears what a failed step may have
  * left behind), then mj_forward so that sensors and positions match. */
 static void mujoco_set_state(void *self, const double *state) {
   mj_env *e = self;
+  state_part parts[N_STATE_PARTS];
   mj_resetData(e->m, e->d);
-  copy_state(e->m, e->d, (double *)state, 0);
+  state_parts(e->m, e->d, parts);
+  for (int i = 0; i < N_STATE_PARTS; i++) {
+    if (parts[i].n > 0)
+      memcpy(parts[i].p, state, (size_t)parts[i].n * sizeof(double));
+    state += parts[i].n;
+  }
   e->broken = 0;
   if (crl_mj_forward(e->m, e->d) != 0)
     mark_broken(e);

@@ -47,21 +47,19 @@ static int fill_template(mj_env *t, const char *name,
 static int check_spec(const char *name, const crl_mujoco_spec *spec) {
   if (name == NULL || name[0] == '\0' ||
       strlen(name) >= sizeof((mj_type *)0)->name)
-    return crl_fail(CRL_EINVAL, "crl_mujoco_register: missing or too long "
-                                "name");
+    return crl_fail(CRL_EINVAL,
+                    "crl_mujoco_register: missing or too long name");
   if (spec == NULL)
     return crl_fail(CRL_EINVAL, "crl_mujoco_register('%s'): no spec", name);
   if (spec->n_settings < 0 ||
       (spec->n_settings > 0 && (spec->keys == NULL || spec->values == NULL)))
     return crl_fail(CRL_EINVAL,
-                    "crl_mujoco_register('%s'): settings need "
-                    "keys and values",
+                    "crl_mujoco_register('%s'): settings need keys and values",
                     name);
   if ((spec->obs_extra > 0) != (spec->observe != NULL))
-    return crl_fail(CRL_EINVAL,
-                    "crl_mujoco_register('%s'): obs_extra and "
-                    "observe go together",
-                    name);
+    return crl_fail(
+        CRL_EINVAL,
+        "crl_mujoco_register('%s'): obs_extra and observe go together", name);
   if (crl_env_find(name) != NULL)
     return crl_fail(CRL_EINVAL, "env '%s' is already registered", name);
   return 0;
@@ -172,11 +170,10 @@ static int register_preset(const char *name, const char *model,
 }
 
 int crl_mj_register_presets(void) {
-  int rc = register_preset(
-      "MujocoInvertedPendulum-v0", "inverted_pendulum.xml", pendulum_settings,
-      N_PAIRS(pendulum_settings),
-      "MuJoCo cart-pole (InvertedPendulum-v4 task); 1 per step, ends past "
-      "0.2 rad; 1000 steps");
+  int rc = register_preset("MujocoInvertedPendulum-v0", "inverted_pendulum.xml",
+                           pendulum_settings, N_PAIRS(pendulum_settings),
+                           "MuJoCo cart-pole (InvertedPendulum-v4 task); 1 per "
+                           "step, ends past 0.2 rad; 1000 steps");
   int rc2 = register_preset(
       "MujocoReacher-v0", "reacher.xml", reacher_settings,
       N_PAIRS(reacher_settings),

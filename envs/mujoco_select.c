@@ -91,18 +91,17 @@ static int select_token(const mjModel *m, const char *setting, const char *tok,
   long v = strtol(tok, &end, 10);
   if (end != tok && *end == '\0') {
     if (errno != 0 || v < 0 || v >= size)
-      return crl_fail(CRL_ERANGE,
-                      "mujoco setting %s: index %s is out of range (the "
-                      "model has %d)",
-                      setting, tok, size);
+      return crl_fail(
+          CRL_ERANGE,
+          "mujoco setting %s: index %s is out of range (the model has %d)",
+          setting, tok, size);
     emit(m, kind, (int)v, 0, out, n);
     return 0;
   }
   int id = mj_name2id(m, name_type(kind), tok);
   if (id < 0)
     return crl_fail(CRL_ENOTFOUND,
-                    "mujoco setting %s: the model has no %s "
-                    "named '%s'",
+                    "mujoco setting %s: the model has no %s named '%s'",
                     setting, kind_noun(kind), tok);
   emit(m, kind, id, 1, out, n);
   return 0;
@@ -205,8 +204,8 @@ int crl_mj_resolve_model(const char *model, char *path, size_t size) {
        try_dir(CRL_MUJOCO_INSTALLED_MODELS, model, path, size)))
     return 0;
   return crl_fail(CRL_EIO,
-                  "mujoco: cannot read model file '%s' (looked in the "
-                  "current directory, $CRL_MUJOCO_MODELS%s%s, %s and %s)",
+                  "mujoco: cannot read model file '%s' (looked in the current "
+                  "directory, $CRL_MUJOCO_MODELS%s%s, %s and %s)",
                   model, env ? " = " : " (unset)", env ? env : "",
                   CRL_MUJOCO_SOURCE_MODELS, CRL_MUJOCO_INSTALLED_MODELS);
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: the float build (warnings are errors), the double
-# build, and the float build under AddressSanitizer + UBSan.
+# build, the float build under AddressSanitizer + UBSan, and a float build
+# with the MuJoCo environments that runs only their suite (the rest of the
+# library is the same code the first build tested).
 # Usage: scripts/test.sh [meson test args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +53,9 @@ run_build build-test-float -Dreal=float -Dwerror=true -Dbuildtype=release
 run_build build-test-double -Dreal=double -Dwerror=true -Dbuildtype=release
 run_build build-test-asan -Dreal=float -Dwerror=true -Dbuildtype=debugoptimized \
   -Db_sanitize=address,undefined -Db_lundef=false
+extra_args=("$@" --suite mujoco)
+run_build build-test-mujoco -Dreal=float -Dwerror=true -Dbuildtype=release \
+  -Dmujoco=enabled
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
