@@ -181,8 +181,9 @@ static int td3_create(const void *spec, const crl_space *obs,
 
 /* ---- update ------------------------------------------------------------- */
 
-static crl_real clip1(double x, double c) {
-  return (crl_real)(x < -c ? -c : (x > c ? c : x));
+/* x clipped to [-c, c]. */
+static double clip_abs(double x, double c) {
+  return x < -c ? -c : (x > c ? c : x);
 }
 
 /* y [M] = r + gamma (1 - terminated) min_k Q'_k(s', smoothed mu'(s')). */
@@ -194,8 +195,8 @@ static int compute_targets(td3 *t, const crl_replay_batch *b) {
   const double sd = t->cfg.target_policy_noise, c = t->cfg.target_noise_clip;
   if (sd > 0)
     for (size_t i = 0; i < (size_t)M * A; i++) {
-      double e = clip1(gsl_ran_gaussian_ziggurat(t->noise_rng, sd), c);
-      t->next_act[i] = clip1((double)t->next_act[i] + e, 1.0);
+      double e = clip_abs(gsl_ran_gaussian_ziggurat(t->noise_rng, sd), c);
+      t->next_act[i] = (crl_real)clip_abs((double)t->next_act[i] + e, 1.0);
     }
   rc = crl_qcritic_set_input(t->critic_target, b->next_obs, t->next_act, M);
   for (int k = 0; k < t->cfg.n_critics && rc == 0; k++)

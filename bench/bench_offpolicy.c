@@ -15,10 +15,12 @@
  * products (forward W x, backward dW and dX per layer, as lib/mlp.c does
  * them). The benchmark lists that sequence for the configuration, counts
  * its FLOPs, and times the same sequence of plain CBLAS gemm calls on
- * random data: "floor" is that time per update, the best any
- * implementation built on this CBLAS could do. "update" is the measured
- * training time divided by the number of gradient steps (so it includes
- * acting and env steps, a few percent here).
+ * random data: "floor" is that time per update, what an implementation
+ * whose only cost were these CBLAS calls would take. "ms/upd" is the
+ * training's CPU time divided by the number of gradient steps (so it
+ * includes acting, env steps and the optimiser, a few percent here);
+ * "ratio" is ms/upd over floor. Times are CPU time of this process (the
+ * wall time is printed too), which a shared machine disturbs less.
  *
  * usage: bench_offpolicy [config|all|small|zoo] [seed] [repeats]
  * (OPENBLAS_NUM_THREADS=1 for one thread). */
@@ -72,11 +74,16 @@ static const bench_cfg configs[] = {
 
 enum { OBS = 3, ACT = 1 }; /* Pendulum-v1 */
 
-static double now(void) {
+static double clock_s(clockid_t id) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(id, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+/* Wall time, and this process's CPU time: on a shared machine the CPU
+ * time of a single-threaded run is the steadier measure. */
+static double now(void) { return clock_s(CLOCK_MONOTONIC); }
+static double cpu_now(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
 
 /* ---- the gemm sequence of one update ------------------------------------ */
 
@@ -147,7 +154,7 @@ static void run_ops(const op_list *L, const crl_real *A, const crl_real *B,
   }
 }
 
-/* Seconds per update of the plain gemm sequence (best of 3 timings). */
+/* CPU seconds per update of the plain gemm sequence (best of 3). */
 static double floor_time(const bench_cfg *c, double *flops) {
   op_list each, every;
   update_ops(c, &each, &every);
@@ -159,13 +166,13 @@ static double floor_time(const bench_cfg *c, double *flops) {
   const int reps = c->batch > 128 ? 200 : 2000;
   double best = 1e30;
   for (int trial = 0; trial < 3; trial++) {
-    const double t0 = now();
+    const double t0 = cpu_now();
     for (int r = 0; r < reps; r++) {
       run_ops(&each, A, B, C);
       if (r % c->policy_delay == 0)
         run_ops(&every, A, B, C);
     }
-    const double t = (now() - t0) / reps;
+    const double t = (cpu_now() - t0) / reps;
     best = t < best ? t : best;
   }
   *flops = each.flops + every.flops / c->policy_delay;
@@ -182,8 +189,8 @@ static int fail(const char *what) {
   return -1;
 }
 
-static int train(const bench_cfg *c, int seed, double *wall, long *updates,
-                 double *eval) {
+static int train(const bench_cfg *c, int seed, double *wall, double *cpu,
+                 long *updates, double *eval) {
   const crl_algo_type *t = crl_algo_find(c->algo);
   void *spec = NULL;
   if (t == NULL || crl_algo_spec_alloc(t, &spec))
@@ -202,7 +209,7 @@ static int train(const bench_cfg *c, int seed, double *wall, long *updates,
   crl_algo_spec_free(spec);
   if (rc == 0)
     rc = crl_vec_env_reset(venv);
-  const double t0 = now();
+  const double t0 = now(), c0 = cpu_now();
   long steps = 0;
   *updates = 0;
   while (rc == 0 && steps < c->n_timesteps) {
@@ -213,6 +220,7 @@ static int train(const bench_cfg *c, int seed, double *wall, long *updates,
     *updates += st.n_updates;
   }
   *wall = now() - t0;
+  *cpu = cpu_now() - c0;
   if (rc == 0)
     rc = crl_evaluate(algo, "Pendulum-v1", 20, (uint64_t)seed, eval, NULL,
                       NULL);
@@ -234,9 +242,9 @@ int main(int argc, char **argv) {
   if (repeats < 1 || repeats > 100)
     repeats = 1;
   int found = 0;
-  printf("%-9s %4s %9s %8s %9s %10s %10s %8s %8s %6s %8s\n", "config", "seed",
-         "wall s", "updates", "ms/upd", "MFLOP/upd", "GFLOP/s", "floor ms",
-         "floor GF", "ratio", "eval");
+  printf("%-9s %4s %8s %8s %8s %8s %9s %8s %8s %8s %6s %7s\n", "config",
+         "seed", "wall s", "cpu s", "updates", "ms/upd", "MFLOP/upd",
+         "GFLOP/s", "floor ms", "floor GF", "ratio", "eval");
   for (int i = 0; i < N_CONFIGS; i++) {
     const bench_cfg *c = &configs[i];
     if (!selected(which, c))
@@ -245,14 +253,14 @@ int main(int argc, char **argv) {
     double flops = 0.0;
     const double fl = floor_time(c, &flops);
     for (int r = 0; r < repeats; r++) {
-      double wall = 0, eval = 0;
+      double wall = 0, cpu = 0, eval = 0;
       long updates = 0;
-      if (train(c, seed, &wall, &updates, &eval))
+      if (train(c, seed, &wall, &cpu, &updates, &eval))
         return 1;
-      const double per = wall / (double)updates;
-      printf("%-9s %4d %9.3f %8ld %9.4f %10.2f %10.2f %8.4f %8.2f %6.2f "
-             "%8.1f\n",
-             c->name, seed, wall, updates, 1e3 * per, flops * 1e-6,
+      const double per = cpu / (double)updates; /* CPU time per update */
+      printf("%-9s %4d %8.2f %8.2f %8ld %8.3f %9.1f %8.1f %8.3f %8.1f %6.2f "
+             "%7.1f\n",
+             c->name, seed, wall, cpu, updates, 1e3 * per, flops * 1e-6,
              flops / per * 1e-9, 1e3 * fl, flops / fl * 1e-9, per / fl, eval);
       fflush(stdout);
     }

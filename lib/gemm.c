@@ -224,7 +224,11 @@ void crl_gemm_nt(int m, int n, int k, const crl_real *A, int lda,
    * vector, where transposing B would cost as much as the product;
    * otherwise transpose B once and run sequential sums. */
   if (n <= 4 || (m < 8 && k >= 16)) {
-    ks->dot(m, n, k, A, lda, B, ldb, C, ldc, acc);
+    if (n == 1 && ldc == 1) /* a value head: the same sums as C^T = B A^T,
+                               whose tiles fill all four accumulators */
+      ks->dot(1, m, k, B, ldb, A, lda, C, m, acc);
+    else
+      ks->dot(m, n, k, A, lda, B, ldb, C, ldc, acc);
     post_pass(m, n, C, ldc, post);
     return;
   }

@@ -10,10 +10,11 @@
 #include <immintrin.h>
 
 /* The same transpose in register blocks (8 x 8 floats or 4 x 4 doubles)
- * with AVX shuffles, the ragged edges by the plain loop. */
+ * with AVX shuffles, the right edge with AVX2 gathers, the bottom edge by
+ * the plain loop. (AVX2 is what both vector kernel sets have.) */
 #if CRL_REAL_IS_DOUBLE
 enum { TB = 4 };
-static inline __attribute__((always_inline, target("avx"))) void
+static inline __attribute__((always_inline, target("avx2"))) void
 tblock(const double *s, ptrdiff_t lds, double *d, ptrdiff_t ldd) {
   __m256d r0 = _mm256_loadu_pd(s), r1 = _mm256_loadu_pd(s + lds);
   __m256d r2 = _mm256_loadu_pd(s + 2 * lds), r3 = _mm256_loadu_pd(s + 3 * lds);
@@ -26,7 +27,7 @@ tblock(const double *s, ptrdiff_t lds, double *d, ptrdiff_t ldd) {
 }
 #else
 enum { TB = 8 };
-static inline __attribute__((always_inline, target("avx"))) void
+static inline __attribute__((always_inline, target("avx2"))) void
 tblock(const float *s, ptrdiff_t lds, float *d, ptrdiff_t ldd) {
   __m256 r[8], t[8], u[8];
   for (int i = 0; i < 8; i++)
@@ -48,14 +49,43 @@ tblock(const float *s, ptrdiff_t lds, float *d, ptrdiff_t ldd) {
 }
 #endif
 
-static __attribute__((target("avx"))) void
+/* The right edge, fewer than TB columns (all of a layer with 3 inputs):
+ * each column gathered TB rows at a time. */
+static __attribute__((target("avx2"))) void
+tcols(int rows, int cols, const crl_real *src, ptrdiff_t lds, crl_real *dst,
+      ptrdiff_t ldd) {
+  const int rb = rows - rows % TB;
+  const int s = (int)lds;
+#if CRL_REAL_IS_DOUBLE
+  const __m128i idx = _mm_setr_epi32(0, s, 2 * s, 3 * s);
+#else
+  const __m256i idx = _mm256_setr_epi32(0, s, 2 * s, 3 * s, 4 * s, 5 * s,
+                                        6 * s, 7 * s);
+#endif
+  for (int c = 0; c < cols; c++) {
+    for (int r0 = 0; r0 < rb; r0 += TB)
+#if CRL_REAL_IS_DOUBLE
+      _mm256_storeu_pd(dst + c * ldd + r0,
+                       _mm256_i32gather_pd(src + r0 * lds + c, idx, 8));
+#else
+      _mm256_storeu_ps(dst + c * ldd + r0,
+                       _mm256_i32gather_ps(src + r0 * lds + c, idx, 4));
+#endif
+    for (int r = rb; r < rows; r++)
+      dst[c * ldd + r] = src[r * lds + c];
+  }
+}
+
+static __attribute__((target("avx2"))) void
 transpose_avx(int rows, int cols, const crl_real *restrict src, ptrdiff_t lds,
               crl_real *restrict dst, ptrdiff_t ldd) {
   const int rb = rows - rows % TB, cb = cols - cols % TB;
   for (int r0 = 0; r0 < rb; r0 += TB)
     for (int c0 = 0; c0 < cb; c0 += TB)
       tblock(src + r0 * lds + c0, lds, dst + c0 * ldd + r0, ldd);
-  if (cb < cols) /* right edge: columns cb.., all rows */
+  if (cb < cols && lds * TB < 0x7fffffff) /* right edge, 32-bit offsets */
+    tcols(rows, cols - cb, src + cb, lds, dst + cb * ldd, ldd);
+  else if (cb < cols) /* right edge: columns cb.., all rows */
     crl_gemm_transpose_generic(rows, cols - cb, src + cb, lds, dst + cb * ldd,
                                ldd);
   if (rb < rows) /* bottom edge: rows rb.., columns before cb */
@@ -347,4 +377,6 @@ const crl_gemm_kernels crl_gemm_kernels_avx2 = {transpose_avx, nn_avx2,
 const crl_gemm_kernels crl_gemm_kernels_avx512 = {transpose_avx, nn_avx512,
                                                   dot_avx512};
 
+#else
+typedef int crl_gemm_x86_empty; /* ISO C wants a declaration in every file */
 #endif /* CRL_GEMM_X86 */

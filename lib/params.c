@@ -168,7 +168,8 @@ static int is_blank(const char *s) {
 /* A finite double spelled by the whole of text (YAML's .inf is not a
  * hyperparameter anyone means). */
 static int parse_double(const char *text, double *out) {
-  if (is_blank(text))
+  /* Decimal only: strtod would also take hex ("0x10") and "infinity". */
+  if (is_blank(text) || strspn(text, "0123456789+-.eE \t\r\n") != strlen(text))
     return -1;
   char *end;
   errno = 0;

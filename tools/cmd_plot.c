@@ -1,5 +1,6 @@
 /* crl plot DIR... -o FILE.png|.svg [--title T] [--x COL] [--y COL]
- * [--smooth N] [--band std|sem|none] */
+ * [--smooth N] [--band std|sem|none] [--key WORDS]: one curve per run
+ * directory, one per grid point for a grid run's directory. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,10 @@ static int parse_curve_option(int argc, char **argv, int *i,
     return plot_usage("a value is missing after ", opt);
   const char *v = argv[*i];
   if (strcmp(opt, "--x") == 0) {
-    if (strcmp(v, "timesteps") != 0 && strcmp(v, "episodes") != 0)
-      return plot_usage("--x takes timesteps or episodes, not ", v);
+    if (strcmp(v, "timesteps") != 0 && strcmp(v, "episodes") != 0 &&
+        strcmp(v, "wall_seconds") != 0)
+      return plot_usage("--x takes timesteps, episodes or wall_seconds, not ",
+                        v);
     o->x = v;
   } else if (strcmp(opt, "--y") == 0) {
     o->y = v;
@@ -90,9 +93,10 @@ int crl_cmd_plot(int argc, char **argv) {
   if (out == NULL)
     return plot_usage("missing -o FILE.png or -o FILE.svg", "");
   char err[CRL_ERR_SIZE];
-  if (crl_plot_runs_opts(dirs, n, out, &o, err, sizeof err)) {
+  int rc = crl_plot_runs_opts(dirs, n, out, &o, err, sizeof err);
+  if (rc) {
     fprintf(stderr, "crl plot: error: %s\n", err);
-    return CRL_EXIT_FAILURE;
+    return rc == CRL_PLOT_BAD_INPUT ? CRL_EXIT_USAGE : CRL_EXIT_FAILURE;
   }
   printf("wrote %s\n", out);
   return CRL_EXIT_OK;

@@ -1,18 +1,25 @@
 /* The crl program's commands. Each takes the arguments after the command
  * name and returns the exit status: 0 success, 1 failure while running,
- * 2 bad usage or bad configuration (nothing was written). */
+ * 2 bad usage or bad configuration (nothing was written), 3 an expectation
+ * of the experiment was not met, 130 interrupted (Ctrl-C or SIGTERM; a
+ * checkpoint was written). */
 #ifndef CRL_TOOLS_COMMANDS_H
 #define CRL_TOOLS_COMMANDS_H
 
 #define CRL_EXIT_OK 0
 #define CRL_EXIT_FAILURE 1
 #define CRL_EXIT_USAGE 2
+#define CRL_EXIT_EXPECT 3
+#define CRL_EXIT_INTERRUPTED 130
 
 int crl_cmd_train(int argc, char **argv);
 int crl_cmd_check(int argc, char **argv);
 int crl_cmd_plot(int argc, char **argv);
 int crl_cmd_envs(int argc, char **argv);
 int crl_cmd_algos(int argc, char **argv);
+int crl_cmd_export(int argc, char **argv);
+int crl_cmd_eval(int argc, char **argv);
+int crl_cmd_render(int argc, char **argv);
 
 #include <stddef.h>
 #include <stdio.h>

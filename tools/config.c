@@ -54,6 +54,12 @@ const crl_param_def crl_run_key_defs[] = {
      "a horizontal line `crl plot` draws (e.g. the optimal value)"},
     {"reference.label", CRL_PARAM_STRING, K(reference_label), "", 0, 0, NULL,
      "its legend text"},
+    {"checkpoint.every", CRL_PARAM_INT, K(checkpoint_every), "0", 0, INT_MAX,
+     NULL,
+     "write a checkpoint each time the step count crosses a multiple of "
+     "this (0 = only at the end and on Ctrl-C)"},
+    {"checkpoint.keep", CRL_PARAM_INT, K(checkpoint_keep), "1", 1, 1000, NULL,
+     "how many of the most recent checkpoints to keep"},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 
 static const char *const required_keys[] = {"env", "algo", "n_timesteps"};
@@ -85,6 +91,22 @@ static int fail_set(const crl_cfg_entry *e, char *err, size_t size) {
 
 static int is_runner_key(const char *key) {
   return crl_params_find(crl_run_key_defs, key) != NULL;
+}
+
+static int is_mapping_prefix(const crl_param_def *defs, const char *key);
+
+/* `eval: {}` or `policy_kwargs: {}`: an empty mapping where a mapping
+ * belongs changes nothing. */
+static int is_harmless_empty_map(const crl_cfg_entry *e,
+                                 const crl_algo_type *algo) {
+  return strcmp(e->value, CRL_CFG_EMPTY_MAP) == 0 &&
+         (is_mapping_prefix(crl_run_key_defs, e->key) ||
+          (algo && is_mapping_prefix(algo->params, e->key)));
+}
+
+/* Keys that are neither the runner's nor the algorithm's. */
+static int is_other_key(const crl_cfg_entry *e, const crl_algo_type *algo) {
+  return crl_cfg_is_section_key(e->key) || is_harmless_empty_map(e, algo);
 }
 
 /* Some declared key lives under "key." (so key is a mapping). */
@@ -291,6 +313,11 @@ static int resolve_seeds(const crl_cfg_entries *entries, crl_run_keys *keys,
   if (keys->seeds.n == 0)
     return fail_entry(&entries->v[list], 1, err, size,
                       "'seeds' expects at least one seed");
+  for (int i = 1; i < keys->seeds.n; i++)
+    for (int j = 0; j < i; j++)
+      if (keys->seeds.v[i] == keys->seeds.v[j])
+        return fail_entry(&entries->v[list], 1, err, size,
+                          "'seeds' lists seed %d twice", keys->seeds.v[i]);
   return 0;
 }
 
@@ -320,7 +347,7 @@ static int set_algo_keys(const crl_cfg_entries *entries, crl_run_config *cfg,
   }
   for (int i = 0; i < entries->n; i++) {
     const crl_cfg_entry *e = &entries->v[i];
-    if (is_runner_key(e->key))
+    if (is_runner_key(e->key) || is_other_key(e, cfg->algo))
       continue;
     if (!crl_params_find(cfg->algo->params, e->key))
       return fail_unknown_key(e, cfg->algo, err, size);
@@ -330,22 +357,26 @@ static int set_algo_keys(const crl_cfg_entries *entries, crl_run_config *cfg,
   return 0;
 }
 
-/* Build the env and the algorithm once and throw them away: settings that
- * only the algorithm can judge fail here, before anything is written. */
-static int trial_construction(const crl_run_config *cfg, char *err,
-                              size_t size) {
-  crl_env *env = NULL;
-  crl_algo *algo = NULL;
-  int rc = crl_env_make(cfg->keys.env, &env);
-  if (rc == 0)
-    rc = crl_algo_alloc(cfg->algo, cfg->algo_spec, crl_env_obs_space(env),
-                        crl_env_act_space(env), cfg->keys.n_envs,
-                        (uint64_t)crl_config_seed_at(cfg, 0), &algo);
-  if (rc)
-    snprintf(err, size, "%s: error: %s", cfg->source, crl_last_error());
-  crl_algo_free(algo);
-  crl_env_free(env);
-  return rc ? -1 : 0;
+/* Periodic checkpoints need an algorithm that can save itself. */
+static int check_checkpoints(const crl_cfg_entries *entries,
+                             const crl_run_config *cfg, char *err,
+                             size_t size) {
+  int i = crl_cfg_find(entries, "checkpoint.every");
+  if (i < 0 || cfg->keys.checkpoint_every == 0 || cfg->algo->save != NULL)
+    return 0;
+  return fail_entry(&entries->v[i], 1, err, size,
+                    "algo '%s' cannot be checkpointed (it has no save)",
+                    cfg->algo->name);
+}
+
+/* A grid is several configurations: grid.c expands it before this. */
+static int refuse_grid(const crl_cfg_entries *entries, char *err,
+                       size_t size) {
+  for (int i = 0; i < entries->n; i++)
+    if (strncmp(entries->v[i].key, "grid.", 5) == 0)
+      return fail_entry(&entries->v[i], 0, err, size,
+                        "'grid' is not expected here");
+  return 0;
 }
 
 /* ---- entry points ------------------------------------------------------- */
@@ -357,7 +388,7 @@ static int check_unknown_before_algo(const crl_cfg_entries *entries,
   for (int i = 0; i < entries->n; i++) {
     const crl_cfg_entry *e = &entries->v[i];
     if (!is_runner_key(e->key) && strchr(e->key, '.') == NULL &&
-        is_mapping_prefix(crl_run_key_defs, e->key))
+        is_mapping_prefix(crl_run_key_defs, e->key) && !is_other_key(e, NULL))
       return fail_unknown_key(e, NULL, err, size);
   }
   return 0;
@@ -367,19 +398,23 @@ int crl_config_from_entries(const crl_cfg_entries *entries, const char *source,
                             crl_run_config *cfg, char *err, size_t err_size) {
   memset(cfg, 0, sizeof *cfg);
   snprintf(cfg->source, sizeof cfg->source, "%s", source);
-  if (set_runner_keys(entries, &cfg->keys, err, err_size) ||
+  if (refuse_grid(entries, err, err_size) ||
+      set_runner_keys(entries, &cfg->keys, err, err_size) ||
       check_unknown_before_algo(entries, err, err_size) ||
       check_required(entries, source, err, err_size) ||
       check_env_name(&entries->v[crl_cfg_find(entries, "env")], err,
                      err_size) ||
       check_algo_name(&entries->v[crl_cfg_find(entries, "algo")], err,
                       err_size) ||
-      resolve_seeds(entries, &cfg->keys, err, err_size))
+      resolve_seeds(entries, &cfg->keys, err, err_size) ||
+      crl_config_read_env_kwargs(entries, cfg, err, err_size))
     return -1;
   resolve_eval_every(entries, &cfg->keys);
   cfg->algo = crl_algo_find(cfg->keys.algo);
   if (set_algo_keys(entries, cfg, err, err_size) ||
-      trial_construction(cfg, err, err_size)) {
+      crl_config_read_expect(entries, cfg, err, err_size) ||
+      check_checkpoints(entries, cfg, err, err_size) ||
+      crl_config_trial(entries, cfg, err, err_size)) {
     crl_config_free(cfg);
     return -1;
   }
@@ -395,6 +430,17 @@ int crl_config_load(const char *path, const char *const *sets, int n_sets,
     rc = crl_cfg_apply_set(&entries, sets[i], err, err_size);
   if (rc == 0)
     rc = crl_config_from_entries(&entries, path, cfg, err, err_size);
+  crl_cfg_entries_free(&entries);
+  return rc;
+}
+
+int crl_config_from_text(const char *text, const char *origin,
+                         crl_run_config *cfg, char *err, size_t err_size) {
+  crl_cfg_entries entries = {0};
+  memset(cfg, 0, sizeof *cfg);
+  int rc = crl_cfg_load_yaml_text(text, origin, &entries, err, err_size);
+  if (rc == 0)
+    rc = crl_config_from_entries(&entries, origin, cfg, err, err_size);
   crl_cfg_entries_free(&entries);
   return rc;
 }

@@ -137,8 +137,13 @@ int crl_config_write_yaml(const crl_run_config *cfg, FILE *f) {
   fprintf(f, "# Resolved experiment (crl %s, from %s).\n", crl_version(),
           cfg->source);
   fprintf(f, "# `crl train` reads this file back to the same settings.\n");
+  return crl_config_write_body(cfg, f);
+}
+
+int crl_config_write_body(const crl_run_config *cfg, FILE *f) {
   if (write_table(f, crl_run_key_defs, &cfg->keys, skip_runner_key))
     return -1;
+  crl_config_write_sections(cfg, f);
   fprintf(f, "\n# %s parameters (`crl algos %s` documents them)\n",
           cfg->algo->name, cfg->algo->name);
   if (write_table(f, cfg->algo->params, cfg->algo_spec, NULL))

@@ -23,6 +23,7 @@ typedef struct walk {
   crl_cfg_entries *out;
   char *err;
   size_t err_size;
+  int *pairs; /* mapping pairs seen so far, empty ones included */
 } walk;
 
 static char *dup_text(const char *s) {
@@ -102,6 +103,29 @@ static const char *scalar_text(const yaml_node_t *node) {
   return (const char *)node->data.scalar.value;
 }
 
+int crl_cfg_put(crl_cfg_entries *entries, const crl_cfg_entry *from,
+                const char *key, const char *value) {
+  crl_cfg_entry e = *from;
+  e.key = dup_text(key ? key : from->key);
+  e.value = dup_text(value ? value : from->value);
+  e.origin = dup_text(from->origin);
+  if (e.key == NULL || e.value == NULL || e.origin == NULL) {
+    entry_free(&e);
+    return -1;
+  }
+  int i = crl_cfg_find(entries, e.key);
+  if (i >= 0) {
+    entry_free(&entries->v[i]);
+    entries->v[i] = e;
+    return 0;
+  }
+  if (entries_push(entries, e)) {
+    entry_free(&e);
+    return -1;
+  }
+  return 0;
+}
+
 /* ---- sequences as text ------------------------------------------------ */
 
 typedef struct text_buf {
@@ -130,6 +154,8 @@ static int render_sequence(const walk *w, const yaml_node_t *seq,
   for (yaml_node_item_t *it = seq->data.sequence.items.start;
        it < seq->data.sequence.items.top; it++) {
     yaml_node_t *item = yaml_document_get_node(w->doc, *it);
+    if (t->overflow) /* aliases could make the walk exponential */
+      break;
     text_append(t, first ? "" : ", ");
     first = 0;
     if (item->type == YAML_SCALAR_NODE)
@@ -180,37 +206,87 @@ static int flatten(const walk *w, const char *prefix,
                    const yaml_node_t *key_node, const yaml_node_t *node,
                    int depth);
 
-/* A later pair of the same mapping with the same key is an error: YAML
- * says keys are unique, and silently taking one would hide a mistake. */
-static int check_duplicate_pair(const walk *w, const yaml_node_t *map,
-                                const yaml_node_pair_t *pair,
-                                const char *prefix) {
-  const yaml_node_t *key = yaml_document_get_node(w->doc, pair->key);
-  for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; p < pair;
-       p++) {
-    const yaml_node_t *other = yaml_document_get_node(w->doc, p->key);
-    if (other->type == YAML_SCALAR_NODE &&
-        strcmp(scalar_text(other), scalar_text(key)) == 0)
-      return fail_at(w, key, w->err, w->err_size,
-                     "duplicate key '%s%s%s' (first given at line %d)",
-                     prefix ? prefix : "", prefix ? "." : "", scalar_text(key),
-                     (int)other->start_mark.line + 1);
-  }
-  return 0;
+/* Keys of one mapping, sorted by text and then position, to find
+ * duplicates in n log n (a file with many keys must not take minutes). */
+typedef struct key_ref {
+  const char *text;
+  int index;
+} key_ref;
+
+static int compare_key_ref(const void *a, const void *b) {
+  const key_ref *x = a, *y = b;
+  int c = strcmp(x->text, y->text);
+  return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
-static int flatten_mapping(const walk *w, const char *prefix,
-                           const yaml_node_t *map, int depth) {
+/* Every key of a mapping is a non-empty scalar, and the pairs of the
+ * whole document stay within MAX_ENTRIES (empty mappings count too). */
+static int check_mapping_keys(const walk *w, const yaml_node_t *map,
+                              const char *prefix) {
   for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
        pair < map->data.mapping.pairs.top; pair++) {
     yaml_node_t *key = yaml_document_get_node(w->doc, pair->key);
-    yaml_node_t *value = yaml_document_get_node(w->doc, pair->value);
+    if (++*w->pairs > MAX_ENTRIES)
+      return fail_at(w, key, w->err, w->err_size,
+                     "more than %d keys (alias expansion?)", MAX_ENTRIES);
     if (key->type != YAML_SCALAR_NODE || scalar_text(key)[0] == '\0')
       return fail_at(w, key, w->err, w->err_size,
                      "keys must be plain names%s%s%s", prefix ? " (in '" : "",
                      prefix ? prefix : "", prefix ? "')" : "");
-    if (check_duplicate_pair(w, map, pair, prefix))
-      return -1;
+  }
+  return 0;
+}
+
+/* A later pair of the same mapping with the same key is an error: YAML
+ * says keys are unique, and silently taking one would hide a mistake. The
+ * message names the earliest pair that repeats a key. */
+static int check_duplicate_keys(const walk *w, const yaml_node_t *map,
+                                const char *prefix) {
+  const yaml_node_pair_t *pairs = map->data.mapping.pairs.start;
+  int n = (int)(map->data.mapping.pairs.top - pairs);
+  if (n < 2)
+    return 0;
+  key_ref *refs = malloc((size_t)n * sizeof *refs);
+  if (refs == NULL)
+    return fail_at(w, NULL, w->err, w->err_size, "out of memory");
+  for (int i = 0; i < n; i++)
+    refs[i] = (key_ref){
+        scalar_text(yaml_document_get_node(w->doc, pairs[i].key)), i};
+  qsort(refs, (size_t)n, sizeof *refs, compare_key_ref);
+  int later = -1, first = -1;
+  for (int i = 1; i < n; i++)
+    if (strcmp(refs[i].text, refs[i - 1].text) == 0 &&
+        (i < 2 || strcmp(refs[i - 1].text, refs[i - 2].text) != 0) &&
+        (later < 0 || refs[i].index < later)) {
+      later = refs[i].index;
+      first = refs[i - 1].index;
+    }
+  free(refs);
+  if (later < 0)
+    return 0;
+  const yaml_node_t *key = yaml_document_get_node(w->doc, pairs[later].key);
+  const yaml_node_t *other = yaml_document_get_node(w->doc, pairs[first].key);
+  return fail_at(w, key, w->err, w->err_size,
+                 "duplicate key '%s%s%s' (first given at line %d)",
+                 prefix ? prefix : "", prefix ? "." : "", scalar_text(key),
+                 (int)other->start_mark.line + 1);
+}
+
+static int flatten_mapping(const walk *w, const char *prefix,
+                           const yaml_node_t *key_node,
+                           const yaml_node_t *map, int depth) {
+  if (check_mapping_keys(w, map, prefix) ||
+      check_duplicate_keys(w, map, prefix))
+    return -1;
+  /* `foo: {}` is kept as an entry, so that an unknown or misspelt key
+   * written as an empty mapping is still reported. */
+  if (prefix != NULL &&
+      map->data.mapping.pairs.top == map->data.mapping.pairs.start)
+    return add_entry(w, prefix, key_node, map, CRL_CFG_EMPTY_MAP);
+  for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
+       pair < map->data.mapping.pairs.top; pair++) {
+    yaml_node_t *key = yaml_document_get_node(w->doc, pair->key);
+    yaml_node_t *value = yaml_document_get_node(w->doc, pair->value);
     char full[CRL_STRING_MAX];
     int n = snprintf(full, sizeof full, "%s%s%s", prefix ? prefix : "",
                      prefix ? "." : "", scalar_text(key));
@@ -231,7 +307,7 @@ static int flatten(const walk *w, const char *prefix,
                    MAX_DEPTH);
   switch (node->type) {
   case YAML_MAPPING_NODE:
-    return flatten_mapping(w, prefix, node, depth);
+    return flatten_mapping(w, prefix, key_node, node, depth);
   case YAML_SEQUENCE_NODE: {
     text_buf t = {.len = 0, .overflow = 0};
     t.data[0] = '\0';
@@ -248,20 +324,44 @@ static int flatten(const walk *w, const char *prefix,
 
 /* ---- flattened duplicates --------------------------------------------- */
 
+static int compare_entry_key(const void *a, const void *b) {
+  const crl_cfg_entry *const *x = a, *const *y = b;
+  int c = strcmp((*x)->key, (*y)->key);
+  return c ? c : (*x > *y) - (*x < *y); /* then file order */
+}
+
 /* `policy_kwargs: {net_arch: ..}` and `policy_kwargs.net_arch: ..` in the
- * same file name the same key twice. */
+ * same file name the same key twice. Sorted, so n log n; the message names
+ * the earliest entry that repeats a key. */
 static int check_flat_duplicates(const crl_cfg_entries *e, int from,
                                  char *err, size_t size) {
-  for (int i = from; i < e->n; i++)
-    for (int j = from; j < i; j++)
-      if (strcmp(e->v[i].key, e->v[j].key) == 0) {
-        char where[CRL_STRING_MAX + 64];
-        crl_cfg_where(&e->v[i], 0, where, sizeof where);
-        snprintf(err, size, "%sduplicate key '%s' (first given at line %d)",
-                 where, e->v[i].key, e->v[j].key_line);
-        return -1;
-      }
-  return 0;
+  int n = e->n - from;
+  if (n < 2)
+    return 0;
+  const crl_cfg_entry **v = malloc((size_t)n * sizeof *v);
+  if (v == NULL) {
+    snprintf(err, size, "out of memory");
+    return -1;
+  }
+  for (int i = 0; i < n; i++)
+    v[i] = &e->v[from + i];
+  qsort(v, (size_t)n, sizeof *v, compare_entry_key);
+  const crl_cfg_entry *later = NULL, *first = NULL;
+  for (int i = 1; i < n; i++)
+    if (strcmp(v[i]->key, v[i - 1]->key) == 0 &&
+        (i < 2 || strcmp(v[i - 1]->key, v[i - 2]->key) != 0) &&
+        (later == NULL || v[i] < later)) {
+      later = v[i];
+      first = v[i - 1];
+    }
+  free(v);
+  if (later == NULL)
+    return 0;
+  char where[CRL_STRING_MAX + 64];
+  crl_cfg_where(later, 0, where, sizeof where);
+  snprintf(err, size, "%sduplicate key '%s' (first given at line %d)", where,
+           later->key, first->key_line);
+  return -1;
 }
 
 /* ---- files ------------------------------------------------------------ */
@@ -311,7 +411,8 @@ static int load_single_document(yaml_parser_t *parser, const char *origin,
 static int flatten_file_document(yaml_document_t *doc, const char *path,
                                  crl_cfg_entries *out, char *err,
                                  size_t size) {
-  walk w = {doc, path, 1, out, err, size};
+  int pairs = 0;
+  walk w = {doc, path, 1, out, err, size, &pairs};
   yaml_node_t *root = yaml_document_get_root_node(doc);
   if (root == NULL || (root->type == YAML_SCALAR_NODE &&
                        scalar_text(root)[0] == '\0')) {
@@ -326,9 +427,21 @@ static int flatten_file_document(yaml_document_t *doc, const char *path,
                    "an experiment file must be a mapping of keys (env: ..., "
                    "algo: ..., ...)");
   int first = out->n;
-  if (flatten_mapping(&w, NULL, root, 0))
+  if (flatten_mapping(&w, NULL, NULL, root, 0))
     return -1;
   return check_flat_duplicates(out, first, err, size);
+}
+
+/* Parse what the parser was given (a file or a string) under origin. */
+static int load_and_flatten(yaml_parser_t *parser, const char *origin,
+                            crl_cfg_entries *out, char *err,
+                            size_t err_size) {
+  yaml_document_t doc;
+  if (load_single_document(parser, origin, &doc, err, err_size))
+    return -1;
+  int rc = flatten_file_document(&doc, origin, out, err, err_size);
+  yaml_document_delete(&doc);
+  return rc;
 }
 
 int crl_cfg_load_yaml(const char *path, crl_cfg_entries *out, char *err,
@@ -340,20 +453,29 @@ int crl_cfg_load_yaml(const char *path, crl_cfg_entries *out, char *err,
     return -1;
   }
   yaml_parser_t parser;
-  yaml_document_t doc;
-  int rc = -1;
   if (!yaml_parser_initialize(&parser)) {
     snprintf(err, err_size, "%s: error: out of memory", path);
     fclose(f);
     return -1;
   }
   yaml_parser_set_input_file(&parser, f);
-  if (load_single_document(&parser, path, &doc, err, err_size) == 0) {
-    rc = flatten_file_document(&doc, path, out, err, err_size);
-    yaml_document_delete(&doc);
-  }
+  int rc = load_and_flatten(&parser, path, out, err, err_size);
   yaml_parser_delete(&parser);
   fclose(f);
+  return rc;
+}
+
+int crl_cfg_load_yaml_text(const char *text, const char *origin,
+                           crl_cfg_entries *out, char *err, size_t err_size) {
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) {
+    snprintf(err, err_size, "%s: error: out of memory", origin);
+    return -1;
+  }
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text,
+                               strlen(text));
+  int rc = load_and_flatten(&parser, origin, out, err, err_size);
+  yaml_parser_delete(&parser);
   return rc;
 }
 
@@ -366,6 +488,16 @@ static int replace_or_append(crl_cfg_entries *entries, crl_cfg_entry *e) {
   entry_free(&entries->v[i]);
   entries->v[i] = *e;
   return 0;
+}
+
+/* After the first document: is there another one (or a broken rest)? */
+static int has_second_document(yaml_parser_t *parser) {
+  yaml_document_t next;
+  if (!yaml_parser_load(parser, &next))
+    return 1;
+  int extra = yaml_document_get_root_node(&next) != NULL;
+  yaml_document_delete(&next);
+  return extra;
 }
 
 /* Parse the value as a one-document YAML string and flatten it under key. */
@@ -384,8 +516,14 @@ static int parse_set_value(const char *key, const char *value,
   if (!yaml_parser_load(&parser, &doc)) {
     snprintf(err, size, "%s: error: malformed value: %s", origin,
              parser.problem ? parser.problem : "cannot parse");
+  } else if (has_second_document(&parser)) {
+    snprintf(err, size, "%s: error: the value holds more than one YAML "
+                        "document",
+             origin);
+    yaml_document_delete(&doc);
   } else {
-    walk w = {&doc, origin, 0, parsed, err, size};
+    int pairs = 0;
+    walk w = {&doc, origin, 0, parsed, err, size, &pairs};
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (root == NULL) { /* `--set target_kl=` means null */
       yaml_node_t empty = {.type = YAML_SCALAR_NODE};

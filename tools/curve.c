@@ -265,6 +265,13 @@ static int seed_paths(const char *dir, char (*paths)[CRL_PATH_MAX], int max) {
   return n;
 }
 
+int crl_curve_probe(const char *dir) {
+  char(*paths)[CRL_PATH_MAX] = malloc(MAX_SEEDS * sizeof *paths);
+  int n = paths ? seed_paths(dir, paths, MAX_SEEDS) : -1;
+  free(paths);
+  return n > 0 ? 0 : -1;
+}
+
 int crl_curve_read(const char *dir, crl_curve *curve, char *err,
                    size_t err_size) {
   crl_plot_options o = crl_plot_options_default();

@@ -45,9 +45,11 @@ static const struct {
   const char *name;
   command_fn run;
 } commands[] = {
-    {"train", crl_cmd_train}, {"check", crl_cmd_check},
-    {"plot", crl_cmd_plot},   {"envs", crl_cmd_envs},
-    {"algos", crl_cmd_algos}, {"help", help},
+    {"train", crl_cmd_train},   {"check", crl_cmd_check},
+    {"plot", crl_cmd_plot},     {"eval", crl_cmd_eval},
+    {"export", crl_cmd_export}, {"render", crl_cmd_render},
+    {"envs", crl_cmd_envs},     {"algos", crl_cmd_algos},
+    {"help", help},
 };
 
 int main(int argc, char **argv) {

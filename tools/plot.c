@@ -1,5 +1,6 @@
 /* crl plot: learning curves drawn by gnuplot through a pipe, the data
  * inline as datablocks, into a temporary file renamed into place. */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -56,6 +57,8 @@ static const char *axis_name(const char *column) {
     return "environment steps";
   if (strcmp(column, "episodes") == 0)
     return "episodes";
+  if (strcmp(column, "wall_seconds") == 0)
+    return "wall-clock seconds";
   if (strcmp(column, "eval_return_mean") == 0)
     return "evaluation return";
   if (strcmp(column, "episode_return") == 0)
@@ -86,8 +89,11 @@ static void write_setup(FILE *g, const crl_plot_options *o) {
   fputs(" opaque\nset grid\n"
         "set xrange [0:*]\n"
         "set offsets 0, 0, graph 0.05, graph 0.05\n"
-        "set format x '%.0s%c'\n"
         "set style fill transparent solid 0.2 noborder\n",
+        g);
+  /* 10k, 1M for counts; plain numbers for seconds. */
+  fputs(strcmp(o->x, "wall_seconds") == 0 ? "set format x '%g'\n"
+                                          : "set format x '%.0s%c'\n",
         g);
 }
 
@@ -216,30 +222,101 @@ int crl_plot_runs(const char *const *dirs, int n_dirs, const char *out,
   return crl_plot_runs_opts(dirs, n_dirs, out, &o, err, err_size);
 }
 
+/* ---- run directories --------------------------------------------------- */
+
+#define MAX_CURVES 256
+
+typedef struct run_list {
+  int n;
+  char dir[MAX_CURVES][CRL_PATH_MAX];
+  int point[MAX_CURVES]; /* a grid point: labelled by its directory name */
+} run_list;
+
+static int compare_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The grid points under dir (subdirectories with a config.yaml), sorted;
+ * 0 when it has none. */
+static int add_grid_points(const char *dir, run_list *runs) {
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return 0;
+  char *names[MAX_CURVES];
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL && n < MAX_CURVES) {
+    char path[CRL_PATH_MAX];
+    if (e->d_name[0] != '.' && strncmp(e->d_name, "seed_", 5) != 0 &&
+        snprintf(path, sizeof path, "%s/%s/config.yaml", dir, e->d_name) <
+            (int)sizeof path &&
+        access(path, R_OK) == 0 && (names[n] = strdup(e->d_name)) != NULL)
+      n++;
+  }
+  closedir(d);
+  qsort(names, (size_t)n, sizeof *names, compare_names);
+  for (int i = 0; i < n; i++) {
+    if (runs->n < MAX_CURVES &&
+        crl_path_join(runs->dir[runs->n], CRL_PATH_MAX, dir, names[i]) == 0)
+      runs->point[runs->n++] = 1;
+    free(names[i]);
+  }
+  return n;
+}
+
+/* A directory with seed_<k>/ or progress.csv is a run; one with grid
+ * points stands for them. */
+static void expand_runs(const char *const *dirs, int n_dirs, run_list *runs) {
+  runs->n = 0;
+  for (int i = 0; i < n_dirs && runs->n < MAX_CURVES; i++) {
+    if (crl_curve_probe(dirs[i]) != 0 && add_grid_points(dirs[i], runs) > 0)
+      continue;
+    snprintf(runs->dir[runs->n], CRL_PATH_MAX, "%s", dirs[i]);
+    runs->point[runs->n++] = 0;
+  }
+}
+
+static int read_curves(const run_list *runs, const crl_plot_options *opts,
+                       crl_curve *curves, int *read, char *err,
+                       size_t size) {
+  for (*read = 0; *read < runs->n; (*read)++) {
+    crl_curve *c = &curves[*read];
+    if (crl_curve_read_opts(runs->dir[*read], opts, c, err, size))
+      return CRL_PLOT_BAD_INPUT;
+    if (runs->point[*read]) { /* the point, not the experiment's name */
+      const char *slash = strrchr(runs->dir[*read], '/');
+      snprintf(c->label, sizeof c->label, "%s",
+               slash ? slash + 1 : runs->dir[*read]);
+    }
+  }
+  return 0;
+}
+
 int crl_plot_runs_opts(const char *const *dirs, int n_dirs, const char *out,
                        const crl_plot_options *opts, char *err,
                        size_t err_size) {
   if (!ends_with(out, ".png") && !ends_with(out, ".svg")) {
     snprintf(err, err_size, "%s: the picture must end in .png or .svg", out);
-    return -1;
+    return CRL_PLOT_BAD_INPUT;
   }
-  if (!crl_program_in_path("gnuplot")) {
-    snprintf(err, err_size, "gnuplot is not installed; %s", CRL_GNUPLOT_HINT);
-    return CRL_PLOT_NO_GNUPLOT;
-  }
-  crl_curve *curves = calloc((size_t)n_dirs, sizeof *curves);
-  if (curves == NULL) {
+  run_list *runs = malloc(sizeof *runs);
+  crl_curve *curves = calloc(MAX_CURVES, sizeof *curves);
+  int rc = runs && curves ? 0 : -1, read = 0;
+  if (rc)
     snprintf(err, err_size, "out of memory");
-    return -1;
+  if (rc == 0) {
+    expand_runs(dirs, n_dirs, runs);
+    rc = read_curves(runs, opts, curves, &read, err, err_size);
   }
-  int rc = 0, read = 0;
-  for (; rc == 0 && read < n_dirs; read++)
-    rc = crl_curve_read_opts(dirs[read], opts, &curves[read], err,
-                             err_size);
+  if (rc == 0 && !crl_program_in_path("gnuplot")) {
+    snprintf(err, err_size, "gnuplot is not installed; %s", CRL_GNUPLOT_HINT);
+    rc = CRL_PLOT_NO_GNUPLOT;
+  }
   if (rc == 0)
-    rc = run_gnuplot(curves, n_dirs, out, opts, err, err_size);
+    rc = run_gnuplot(curves, runs->n, out, opts, err, err_size);
   for (int i = 0; i < read; i++)
     crl_curve_free(&curves[i]);
   free(curves);
+  free(runs);
   return rc;
 }

@@ -9,6 +9,9 @@
 
 /* crl_plot_runs failed because gnuplot is not installed. */
 #define CRL_PLOT_NO_GNUPLOT (-2)
+/* crl_plot_runs failed on its input: a file name, a directory that is no
+ * run, a column that does not exist. */
+#define CRL_PLOT_BAD_INPUT (-3)
 
 /* How to install gnuplot, for messages. */
 #define CRL_GNUPLOT_HINT "install it with `sudo apt-get install gnuplot-nox`"
@@ -19,7 +22,8 @@ typedef enum crl_band { CRL_BAND_STD = 0, CRL_BAND_SEM = 1, CRL_BAND_NONE = 2 }
     crl_band;
 
 typedef struct crl_plot_options {
-  const char *x;     /* progress.csv column: "timesteps" or "episodes" */
+  const char *x;     /* progress.csv column: timesteps, episodes or
+                        wall_seconds */
   const char *y;     /* progress.csv column, e.g. "episode_return" */
   int smooth;        /* trailing moving average over this many points, >= 1 */
   crl_band band;     /* spread drawn around the mean over seeds */
@@ -51,8 +55,13 @@ int crl_curve_read_opts(const char *dir, const crl_plot_options *opts,
                         crl_curve *curve, char *err, size_t err_size);
 void crl_curve_free(crl_curve *curve);
 
-/* Draw the runs into out (.png or .svg). 0, -1 (message in err) or
- * CRL_PLOT_NO_GNUPLOT. title may be NULL. */
+/* 0 when dir holds a run's progress.csv files (seed_<k>/ or its own). */
+int crl_curve_probe(const char *dir);
+
+/* Draw the runs into out (.png or .svg): one curve per run directory, and
+ * one per grid point for the directory of a grid run. 0, -1 (gnuplot
+ * failed; message in err), CRL_PLOT_NO_GNUPLOT or CRL_PLOT_BAD_INPUT.
+ * title may be NULL. */
 int crl_plot_runs(const char *const *dirs, int n_dirs, const char *out,
                   const char *title, char *err, size_t err_size);
 int crl_plot_runs_opts(const char *const *dirs, int n_dirs, const char *out,

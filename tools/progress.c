@@ -61,6 +61,16 @@ void crl_progress_seed_begin(crl_progress *p, int seed_index, int seed) {
   p->next_line_step = (p->total + 9) / 10;
 }
 
+/* "seed 2/3 (seed 1)", or "run 2/6 (lr=1e-3/seed_1)" for grid runs. */
+static void describe_run(const crl_progress *p, char *buf, size_t size) {
+  if (p->label)
+    snprintf(buf, size, "run %d/%d (%s)", p->seed_index + 1, p->n_seeds,
+             p->label);
+  else
+    snprintf(buf, size, "seed %d/%d (seed %d)", p->seed_index + 1,
+             p->n_seeds, p->seed);
+}
+
 static void draw_bar(crl_progress *p, long steps, double elapsed,
                      double recent_return, double last_eval) {
   double frac = (double)steps / (double)p->total;
@@ -92,16 +102,25 @@ static void print_line(crl_progress *p, long steps, double elapsed,
   char ret[32], eval[32];
   format_return(recent_return, ret, sizeof ret);
   format_return(last_eval, eval, sizeof eval);
+  char who[320];
+  describe_run(p, who, sizeof who);
   fprintf(p->out,
-          "seed %d/%d (seed %d): %ld/%ld %s (%3.0f%%), %.0f %s/s, "
+          "%s: %ld/%ld %s (%3.0f%%), %.0f %s/s, "
           "return %s, eval %s\n",
-          p->seed_index + 1, p->n_seeds, p->seed, steps, p->total, p->unit,
+          who, steps, p->total, p->unit,
           100.0 * (double)steps / (double)p->total, rate, p->unit, ret, eval);
   fflush(p->out);
 }
 
 void crl_progress_update(crl_progress *p, long steps, double elapsed,
                          double recent_return, double last_eval) {
+  if (p->slot != NULL) {
+    p->slot->elapsed = elapsed;
+    p->slot->recent_return = recent_return;
+    p->slot->last_eval = last_eval;
+    p->slot->steps = steps;
+    return;
+  }
   if (p->mode == CRL_PROGRESS_BAR) {
     if (p->last_draw >= 0 && elapsed - p->last_draw < REDRAW_SECONDS &&
         steps < p->total)
@@ -126,10 +145,9 @@ void crl_progress_seed_end(crl_progress *p, double final_eval,
   p->drawn = 0;
   char when[32];
   crl_format_duration(elapsed, when, sizeof when);
-  fprintf(p->out,
-          "seed %d/%d (seed %d): final eval return %.1f ± %.1f in %s "
-          "(%.0f steps/s)\n",
-          p->seed_index + 1, p->n_seeds, p->seed, final_eval, final_eval_std,
-          when, steps_per_second);
+  char who[320];
+  describe_run(p, who, sizeof who);
+  fprintf(p->out, "%s: final eval return %.1f ± %.1f in %s (%.0f steps/s)\n",
+          who, final_eval, final_eval_std, when, steps_per_second);
   fflush(p->out);
 }

@@ -13,8 +13,20 @@ typedef enum crl_progress_mode {
   CRL_PROGRESS_QUIET = 2  /* nothing */
 } crl_progress_mode;
 
+/* Where a worker process publishes its progress (shared memory the parent
+ * reads to draw one line for all workers). */
+typedef struct crl_progress_slot {
+  volatile long steps;          /* steps (or episodes) done */
+  volatile double elapsed;      /* seconds */
+  volatile double recent_return;
+  volatile double last_eval;
+} crl_progress_slot;
+
 typedef struct crl_progress {
   crl_progress_mode mode;
+  crl_progress_slot *slot; /* when set, updates go there and nothing is
+                              printed */
+  const char *label;       /* "point/seed_k" for grid runs; NULL: "seed k" */
   FILE *out;
   int n_seeds;
   int seed_index; /* 0-based */

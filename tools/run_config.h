@@ -14,6 +14,10 @@
 
 #define CRL_ERR_SIZE 1024
 
+/* The value of an entry written as an empty mapping (`policy_kwargs: {}`):
+ * kept so that a misspelt key is still reported. */
+#define CRL_CFG_EMPTY_MAP "{}"
+
 /* One flattened key with its value as text and where it was written. */
 typedef struct crl_cfg_entry {
   char *key;      /* dotted: "policy_kwargs.net_arch" */
@@ -35,10 +39,19 @@ typedef struct crl_cfg_entries {
 int crl_cfg_load_yaml(const char *path, crl_cfg_entries *out, char *err,
                       size_t err_size);
 
+/* The same from YAML text; origin names it in messages. */
+int crl_cfg_load_yaml_text(const char *text, const char *origin,
+                           crl_cfg_entries *out, char *err, size_t err_size);
+
 /* Apply one --set KEY=VALUE: VALUE is read as YAML flow (scalar, [seq] or
  * {map}); each resulting key replaces the same key or is appended. */
 int crl_cfg_apply_set(crl_cfg_entries *entries, const char *arg, char *err,
                       size_t err_size);
+
+/* Add a copy of `from` with key and value replaced (NULL: keep them),
+ * replacing an entry with the same key. 0, or -1 when out of memory. */
+int crl_cfg_put(crl_cfg_entries *entries, const crl_cfg_entry *from,
+                const char *key, const char *value);
 
 /* Index of key, or -1. */
 int crl_cfg_find(const crl_cfg_entries *entries, const char *key);
@@ -69,10 +82,29 @@ typedef struct crl_run_keys {
   char description[CRL_STRING_MAX];
   double reference_value;              /* NAN: no reference line */
   char reference_label[CRL_STRING_MAX];
+  int checkpoint_every; /* 0: only at the end and when interrupted */
+  int checkpoint_keep;  /* the most recent checkpoints kept */
 } crl_run_keys;
 
 /* NULL-terminated table of the runner keys (for docs and `crl help`). */
 extern const crl_param_def crl_run_key_defs[];
+
+/* One expectation of `expect:` (expect.c): a metric and its bounds. */
+#define CRL_MAX_EXPECT 16
+typedef struct crl_expect {
+  char metric[64]; /* final_eval_return_mean or a progress.csv column */
+  double min, max; /* NAN: no bound */
+  int by_step;     /* > 0: reached at a row with timesteps <= by_step */
+  int by_episode;  /* > 0: reached at a row with episodes <= by_episode */
+  int smooth;      /* trailing mean over this many rows of each seed */
+} crl_expect;
+
+/* Settings of the environment (`env_kwargs:`), as text. */
+#define CRL_MAX_ENV_KWARGS 32
+typedef struct crl_env_kwarg {
+  char key[64];
+  char value[CRL_STRING_MAX];
+} crl_env_kwarg;
 
 /* A validated experiment, ready to run. */
 typedef struct crl_run_config {
@@ -80,6 +112,13 @@ typedef struct crl_run_config {
   const crl_algo_type *algo;
   void *algo_spec;            /* filled from the algorithm's table */
   char source[CRL_STRING_MAX]; /* the YAML file it came from */
+  /* The registered env the run uses: keys.env itself, or with env_kwargs
+   * a configured variant registered under a name derived from them. */
+  char env_name[128];
+  int n_env_kwargs;
+  crl_env_kwarg env_kwargs[CRL_MAX_ENV_KWARGS];
+  int n_expect;
+  crl_expect expect[CRL_MAX_EXPECT];
 } crl_run_config;
 
 /* Load, override and validate an experiment completely (including a trial
@@ -103,6 +142,39 @@ int crl_config_seed_at(const crl_run_config *cfg, int i);
 /* Write the resolved configuration as YAML that crl_config_load reads back
  * to the same values: every runner key and every algorithm parameter. */
 int crl_config_write_yaml(const crl_run_config *cfg, FILE *f);
+
+/* The same without the leading comment (which names the source file), so
+ * that equal settings give equal text: what checkpoints store. */
+int crl_config_write_body(const crl_run_config *cfg, FILE *f);
+
+/* Validate a configuration held as text (a checkpoint's). */
+int crl_config_from_text(const char *text, const char *origin,
+                         crl_run_config *cfg, char *err, size_t err_size);
+
+/* ---- sections with keys of their own (config_sections.c) ---------------- */
+
+/* Is key part of `expect:`, `env_kwargs:` or `grid:`? */
+int crl_cfg_is_section_key(const char *key);
+
+/* Read `expect:` entries into cfg->expect. */
+int crl_config_read_expect(const crl_cfg_entries *entries,
+                           crl_run_config *cfg, char *err, size_t size);
+
+/* Read `env_kwargs:` entries, validate them against the env's settings and
+ * register the configured env; sets cfg->env_name. */
+int crl_config_read_env_kwargs(const crl_cfg_entries *entries,
+                               crl_run_config *cfg, char *err, size_t size);
+
+/* Write the expect: and env_kwargs: blocks (nothing when empty). */
+void crl_config_write_sections(const crl_run_config *cfg, FILE *f);
+
+/* Build the env and the algorithm once, with narrow networks, after
+ * checking the networks' size (config_trial.c). */
+int crl_config_trial(const crl_cfg_entries *entries,
+                     const crl_run_config *cfg, char *err, size_t size);
+
+/* A number as the shortest text that reads back to the same double. */
+void crl_format_double(double x, char *buf, size_t size);
 
 void crl_config_free(crl_run_config *cfg);
 

@@ -1,15 +1,19 @@
-/* One training run per seed: the library's loop plus progress.csv.
+/* One training run per seed: the library's loop plus progress.csv,
+ * checkpoints, and the rules for stopping early.
  *
  * Every number written to progress.csv comes from the seeded computation,
  * except wall_seconds, so two runs with the same seed write the same bytes
- * in every other column. */
+ * in every other column, and so does a run resumed from a checkpoint:
+ * checkpoints are written at iteration boundaries, after that iteration's
+ * evaluation (a sampled evaluation draws from the algorithm's action
+ * stream, so it belongs before the state is saved), and hold the runner's
+ * own counters next to the algorithm's and the env's state. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
 
-#include "tools/fsutil.h"
-#include "tools/runner.h"
+#include "tools/runner_internal.h"
 
 const char *const crl_progress_columns[] = {
     "timesteps",       "episodes",           "episode_return",
@@ -21,28 +25,20 @@ const char *const crl_progress_columns[] = {
 const int crl_progress_column_count =
     (int)(sizeof crl_progress_columns / sizeof crl_progress_columns[0]);
 
-/* One live training run. */
-typedef struct seed_run {
-  const crl_run_config *cfg;
-  int seed;
-  crl_vec_env *venv;
-  crl_algo *algo;
-  crl_atomic_file csv;
-  double t0;
-  long steps;
-  long episodes_before;       /* episodes ended before this iteration */
-  double eval_mean, eval_std; /* last evaluation, NAN before the first */
-} seed_run;
-
 void crl_results_mean_std(const crl_seed_result *r, int n, double *mean,
                           double *std) {
   double sum = 0.0, sq = 0.0;
+  int k = 0;
   for (int i = 0; i < n; i++)
-    sum += r[i].final_eval_mean;
-  *mean = n > 0 ? sum / n : NAN;
+    if (r[i].status == CRL_RUN_OK) {
+      sum += r[i].final_eval_mean;
+      k++;
+    }
+  *mean = k > 0 ? sum / k : NAN;
   for (int i = 0; i < n; i++)
-    sq += (r[i].final_eval_mean - *mean) * (r[i].final_eval_mean - *mean);
-  *std = n > 0 ? sqrt(sq / n) : NAN;
+    if (r[i].status == CRL_RUN_OK)
+      sq += (r[i].final_eval_mean - *mean) * (r[i].final_eval_mean - *mean);
+  *std = k > 0 ? sqrt(sq / k) : NAN;
 }
 
 /* ---- progress.csv ------------------------------------------------------ */
@@ -59,7 +55,7 @@ static void csv_header(FILE *f) {
 }
 
 static void csv_row(seed_run *r, const crl_algo_stats *s, int evaluated) {
-  FILE *f = r->csv.f;
+  FILE *f = r->csv;
   long episodes = crl_vec_env_episodes(r->venv);
   fprintf(f, "%ld,%ld,", r->steps, episodes);
   /* The mean return of the episodes that ended in this iteration. */
@@ -82,42 +78,111 @@ static void csv_row(seed_run *r, const crl_algo_stats *s, int evaluated) {
   }
   fprintf(f, ",%.3f\n", crl_now() - r->t0);
   fflush(f); /* rows are complete lines even if the process dies */
+  r->csv_bytes = ftell(f);
+  r->rows++;
 }
 
-/* ---- the loop ----------------------------------------------------------- */
+static int csv_open_fresh(seed_run *r, char *err, size_t size) {
+  if (crl_mkdir_p(r->seed_dir) ||
+      crl_path_join(r->csv_path, sizeof r->csv_path, r->seed_dir,
+                    "progress.csv") ||
+      (r->csv = fopen(r->csv_path, "w")) == NULL) {
+    snprintf(err, size, "cannot write in %s: %s", r->seed_dir,
+             strerror(errno));
+    return -1;
+  }
+  csv_header(r->csv);
+  fflush(r->csv);
+  r->csv_bytes = ftell(r->csv);
+  r->rows = 0;
+  return 0;
+}
+
+/* ---- setting up -------------------------------------------------------- */
 
 static int fail_lib(char *err, size_t size, int seed, const char *what) {
   snprintf(err, size, "seed %d: %s: %s", seed, what, crl_last_error());
   return -1;
 }
 
-static int open_run(seed_run *r, const char *seed_dir, char *err,
-                    size_t size) {
+static int build(seed_run *r, char *err, size_t size) {
   const crl_run_keys *k = &r->cfg->keys;
-  if (crl_vec_env_make(k->env, k->n_envs, (uint64_t)r->seed, &r->venv))
+  if (crl_vec_env_make(r->cfg->env_name, k->n_envs, (uint64_t)r->seed,
+                       &r->venv))
     return fail_lib(err, size, r->seed, "cannot create the env");
   if (crl_algo_alloc(r->cfg->algo, r->cfg->algo_spec,
                      crl_vec_env_obs_space(r->venv),
                      crl_vec_env_act_space(r->venv), k->n_envs,
                      (uint64_t)r->seed, &r->algo))
     return fail_lib(err, size, r->seed, "cannot create the algorithm");
-  if (crl_vec_env_reset(r->venv))
-    return fail_lib(err, size, r->seed, "reset failed");
-  char path[CRL_PATH_MAX];
-  if (crl_mkdir_p(seed_dir) ||
-      crl_path_join(path, sizeof path, seed_dir, "progress.csv") ||
-      crl_atomic_open(&r->csv, path)) {
-    snprintf(err, size, "cannot write in %s: %s", seed_dir, strerror(errno));
-    return -1;
-  }
-  csv_header(r->csv.f);
   return 0;
 }
 
+/* The resolved configuration as text: checkpoints carry it, so that a
+ * checkpoint alone can rebuild its run (crl export, eval, render) and a
+ * resume can tell that the settings are still the same. */
+static int keep_config_text(seed_run *r, char *err, size_t size) {
+  size_t len = 0;
+  FILE *f = open_memstream(&r->config_text, &len);
+  if (f == NULL || crl_config_write_body(r->cfg, f) != 0) {
+    if (f)
+      fclose(f);
+    snprintf(err, size, "seed %d: out of memory", r->seed);
+    return -1;
+  }
+  fclose(f);
+  return 0;
+}
+
+/* Steps one iteration is expected to take before it has run once: the
+ * algorithm's declared rollout (n_steps per copy, or the off-policy
+ * iteration_steps in whole train_freq rounds). Later iterations use what
+ * the previous one took. */
+static long first_iteration_steps(const crl_run_config *cfg) {
+  char buf[64];
+  const crl_param_def *p = cfg->algo->params;
+  const int n = cfg->keys.n_envs;
+  if (crl_params_format(p, cfg->algo_spec, "iteration_steps", buf,
+                        sizeof buf) == 0) {
+    long want = atol(buf), round = n;
+    if (crl_params_format(p, cfg->algo_spec, "train_freq", buf,
+                          sizeof buf) == 0 &&
+        atol(buf) > 0)
+      round = atol(buf) * n;
+    return (want + round - 1) / round * round;
+  }
+  if (crl_params_format(p, cfg->algo_spec, "n_steps", buf, sizeof buf) == 0)
+    return atol(buf) * n;
+  return 0;
+}
+
+static int open_run(seed_run *r, const crl_run_opts *o, char *err,
+                    size_t size) {
+  if (build(r, err, size) || keep_config_text(r, err, size))
+    return -1;
+  r->last_iter_steps = first_iteration_steps(r->cfg);
+  if (o->resume) {
+    int found = crl_run_checkpoint_resume(r, err, size);
+    if (found < 0)
+      return -1;
+    if (found)
+      return crl_run_csv_truncate(r, err, size);
+  }
+  if (crl_vec_env_reset(r->venv))
+    return fail_lib(err, size, r->seed, "reset failed");
+  r->t0 = crl_now();
+  return csv_open_fresh(r, err, size);
+}
+
 static void close_run(seed_run *r) {
+  if (r->csv)
+    fclose(r->csv);
   crl_algo_free(r->algo);
   crl_vec_env_free(r->venv);
+  free(r->config_text);
 }
+
+/* ---- budgets and schedules ---------------------------------------------- */
 
 /* Training is over when either budget is spent. */
 static int budget_spent(const crl_run_keys *k, long steps, long episodes) {
@@ -125,14 +190,14 @@ static int budget_spent(const crl_run_keys *k, long steps, long episodes) {
          (k->n_episodes > 0 && episodes >= k->n_episodes);
 }
 
-/* Fraction of the budget left, 1 at the start and 0 at the end: the
- * budget closer to being spent decides. */
-static double progress_remaining(const crl_run_keys *k, long steps,
-                                 long episodes) {
-  double used = (double)steps / (double)k->n_timesteps;
-  if (k->n_episodes > 0 && (double)episodes / k->n_episodes > used)
-    used = (double)episodes / k->n_episodes;
-  return 1.0 - used;
+double crl_run_progress_remaining(const crl_run_keys *k, long steps,
+                                  long episodes, long iter_steps,
+                                  long iter_episodes) {
+  double used = (double)(steps + iter_steps) / (double)k->n_timesteps;
+  if (k->n_episodes > 0 &&
+      (double)(episodes + iter_episodes) / k->n_episodes > used)
+    used = (double)(episodes + iter_episodes) / k->n_episodes;
+  return used >= 1.0 ? 0.0 : used <= 0.0 ? 1.0 : 1.0 - used;
 }
 
 /* An evaluation is due when the step count crosses a multiple of
@@ -146,12 +211,81 @@ static int eval_due(const seed_run *r, long before, long after) {
   return after / k->eval_every > before / k->eval_every;
 }
 
+static int checkpoint_due(const seed_run *r, long before, long after) {
+  long every = r->cfg->keys.checkpoint_every;
+  return every > 0 && after / every > before / every;
+}
+
+/* ---- one iteration ------------------------------------------------------- */
+
+/* "...; the last good checkpoint is X (kept)" for failure messages. */
+static void append_last_checkpoint(const seed_run *r, char *err,
+                                   size_t size) {
+  size_t n = strlen(err);
+  if (r->last_ckpt[0])
+    snprintf(err + n, size - n, "; last good checkpoint: %s (kept)",
+             r->last_ckpt);
+  else
+    snprintf(err + n, size - n, "; no checkpoint was written before it");
+}
+
+static int fail_nonfinite(seed_run *r, const char *what, char *err,
+                          size_t size) {
+  snprintf(err, size, "seed %d: non-finite value at step %ld: %s", r->seed,
+           r->steps, what);
+  append_last_checkpoint(r, err, size);
+  return -1;
+}
+
+/* An infinite statistic means the training has diverged. (A NAN one means
+ * "not computed" and is normal; the algorithms themselves fail with
+ * CRL_ENONFINITE on a NaN loss.) */
+static int check_stats(seed_run *r, const crl_algo_stats *s, char *err,
+                       size_t size) {
+  const double v[] = {s->policy_loss, s->value_loss, s->entropy,
+                      s->approx_kl};
+  const char *names[] = {"policy_loss", "value_loss", "entropy",
+                         "approx_kl"};
+  for (size_t i = 0; i < sizeof v / sizeof *v; i++)
+    if (isinf(v[i])) {
+      char what[64];
+      snprintf(what, sizeof what, "%s is %g", names[i], v[i]);
+      return fail_nonfinite(r, what, err, size);
+    }
+  return 0;
+}
+
 static int evaluate(seed_run *r, char *err, size_t size) {
   const crl_run_keys *k = &r->cfg->keys;
-  if (crl_evaluate_ex(r->algo, k->env, k->eval_episodes, (uint64_t)r->seed,
-                      k->eval_deterministic, &r->eval_mean, &r->eval_std,
-                      NULL))
+  if (crl_evaluate_ex(r->algo, r->cfg->env_name, k->eval_episodes,
+                      (uint64_t)r->seed, k->eval_deterministic, &r->eval_mean,
+                      &r->eval_std, NULL))
     return fail_lib(err, size, r->seed, "evaluation failed");
+  if (!isfinite(r->eval_mean))
+    return fail_nonfinite(r, "the evaluation return (the policy's "
+                             "actions are not finite)",
+                          err, size);
+  return 0;
+}
+
+static int run_iteration(seed_run *r, crl_algo_stats *stats, char *err,
+                         size_t size) {
+  const crl_run_keys *k = &r->cfg->keys;
+  r->episodes_before = crl_vec_env_episodes(r->venv);
+  double remaining = crl_run_progress_remaining(
+      k, r->steps, r->episodes_before, r->last_iter_steps,
+      r->last_iter_episodes);
+  int rc = crl_algo_iterate(r->algo, r->venv, remaining, stats);
+  if (rc == CRL_ENONFINITE)
+    return fail_nonfinite(r, crl_last_error(), err, size);
+  if (rc)
+    return fail_lib(err, size, r->seed, "training failed");
+  if (stats->steps <= 0) {
+    snprintf(err, size, "seed %d: algo '%s' took no env steps in an "
+                        "iteration",
+             r->seed, k->algo);
+    return -1;
+  }
   return 0;
 }
 
@@ -159,48 +293,100 @@ static int iterate_once(seed_run *r, crl_progress *p, char *err,
                         size_t size) {
   const crl_run_keys *k = &r->cfg->keys;
   crl_algo_stats stats;
-  r->episodes_before = crl_vec_env_episodes(r->venv);
-  double remaining = progress_remaining(k, r->steps, r->episodes_before);
-  if (crl_algo_iterate(r->algo, r->venv, remaining, &stats))
-    return fail_lib(err, size, r->seed, "training failed");
-  if (stats.steps <= 0) {
-    snprintf(err, size, "seed %d: algo '%s' took no env steps in an "
-                        "iteration",
-             r->seed, k->algo);
+  if (run_iteration(r, &stats, err, size))
     return -1;
-  }
   long before = r->steps;
   r->steps += stats.steps;
+  if (check_stats(r, &stats, err, size))
+    return -1;
+  r->last_iter_steps = stats.steps;
+  r->last_iter_episodes = crl_vec_env_episodes(r->venv) - r->episodes_before;
   int evaluated = eval_due(r, before, r->steps);
   if (evaluated && evaluate(r, err, size))
     return -1;
   csv_row(r, &stats, evaluated);
-  crl_progress_update(p, k->n_episodes > 0 && k->n_timesteps == INT_MAX
-                             ? crl_vec_env_episodes(r->venv)
-                             : r->steps,
-                      crl_now() - r->t0,
-                      crl_vec_env_recent_return(r->venv), r->eval_mean);
+  if (checkpoint_due(r, before, r->steps) &&
+      !budget_spent(k, r->steps, crl_vec_env_episodes(r->venv)) &&
+      crl_run_checkpoint_save(r, err, size))
+    return -1;
+  if (p)
+    crl_progress_update(p, k->n_episodes > 0 && k->n_timesteps == INT_MAX
+                               ? crl_vec_env_episodes(r->venv)
+                               : r->steps,
+                        crl_now() - r->t0,
+                        crl_vec_env_recent_return(r->venv), r->eval_mean);
   return 0;
+}
+
+/* ---- the run -------------------------------------------------------------- */
+
+/* A checkpoint on the way out, when the algorithm can write one. */
+static int save_if_possible(seed_run *r, char *err, size_t size) {
+  if (r->cfg->algo->save == NULL)
+    return 0;
+  return crl_run_checkpoint_save(r, err, size);
+}
+
+static int train_loop(seed_run *r, const crl_run_opts *o, char *err,
+                      size_t size) {
+  const crl_run_keys *k = &r->cfg->keys;
+  while (!budget_spent(k, r->steps, crl_vec_env_episodes(r->venv))) {
+    if (o->stop && *o->stop) {
+      if (save_if_possible(r, err, size))
+        return CRL_RUN_FAILED;
+      snprintf(err, size, "seed %d: interrupted at step %ld%s", r->seed,
+               r->steps,
+               r->last_ckpt[0] ? " (checkpoint written)"
+                               : "; the algorithm has no checkpoints, so a "
+                                 "resume starts it over");
+      return CRL_RUN_INTERRUPTED;
+    }
+    if (iterate_once(r, o->progress, err, size))
+      return CRL_RUN_FAILED;
+  }
+  return save_if_possible(r, err, size) ? CRL_RUN_FAILED : CRL_RUN_OK;
+}
+
+static void fill_result(const seed_run *r, int status, const char *err,
+                        crl_seed_result *out) {
+  double wall = crl_now() - r->t0;
+  *out = (crl_seed_result){r->seed, r->steps, r->eval_mean, r->eval_std,
+                           wall,    wall > 0 ? (double)r->steps / wall : 0.0,
+                           status,  ""};
+  /* The seed is named by the result itself. */
+  char prefix[32];
+  int n = snprintf(prefix, sizeof prefix, "seed %d: ", r->seed);
+  if (status != CRL_RUN_OK)
+    snprintf(out->error, sizeof out->error, "%s",
+             strncmp(err, prefix, (size_t)n) == 0 ? err + n : err);
+}
+
+int crl_run_seed_ex(const crl_run_config *cfg, int seed, const char *seed_dir,
+                    const crl_run_opts *opts, crl_seed_result *result,
+                    char *err, size_t err_size) {
+  seed_run r = {.cfg = cfg, .seed = seed, .seed_dir = seed_dir,
+                .eval_mean = NAN, .eval_std = NAN};
+  r.t0 = crl_now();
+  int status = open_run(&r, opts, err, err_size) ? CRL_RUN_FAILED
+                                                 : train_loop(&r, opts, err,
+                                                              err_size);
+  if (r.csv != NULL && (fflush(r.csv) != 0 || ferror(r.csv)) &&
+      status == CRL_RUN_OK) {
+    snprintf(err, err_size, "cannot write %s: %s", r.csv_path,
+             strerror(errno));
+    status = CRL_RUN_FAILED;
+  }
+  fill_result(&r, status, err, result);
+  close_run(&r);
+  return status;
 }
 
 int crl_run_seed(const crl_run_config *cfg, int seed, const char *seed_dir,
                  crl_progress *progress, crl_seed_result *result, char *err,
                  size_t err_size) {
-  seed_run r = {.cfg = cfg, .seed = seed, .eval_mean = NAN, .eval_std = NAN};
-  r.csv.f = NULL;
-  int rc = open_run(&r, seed_dir, err, err_size);
-  r.t0 = crl_now();
-  while (rc == 0 &&
-         !budget_spent(&cfg->keys, r.steps, crl_vec_env_episodes(r.venv)))
-    rc = iterate_once(&r, progress, err, err_size);
-  if (r.csv.f != NULL && crl_atomic_commit(&r.csv) && rc == 0) {
-    snprintf(err, err_size, "cannot write %s: %s", r.csv.path,
-             strerror(errno));
-    rc = -1;
-  }
-  double wall = crl_now() - r.t0;
-  *result = (crl_seed_result){seed, r.steps, r.eval_mean, r.eval_std, wall,
-                              wall > 0 ? (double)r.steps / wall : 0.0};
-  close_run(&r);
-  return rc;
+  crl_run_opts o = {progress, NULL, 0};
+  return crl_run_seed_ex(cfg, seed, seed_dir, &o, result, err, err_size) ==
+                 CRL_RUN_OK
+             ? 0
+             : -1;
 }

@@ -12,32 +12,65 @@ typedef struct command_help {
 } command_help;
 
 static const command_help commands[] = {
-    {"train", "crl train CONFIG.yaml [-o DIR] [--seed N] [--set KEY=VALUE]... "
-              "[--force] [--quiet] [--no-plot]",
-     "Train on every seed of an experiment file and write DIR/config.yaml,\n"
-     "DIR/seed_<k>/progress.csv, DIR/summary.json and DIR/curve.png.\n"
+    {"train", "crl train CONFIG.yaml [-o DIR] [-j N] [--seed N] "
+              "[--set KEY=VALUE]... [--force] [--check] [--quiet] "
+              "[--no-plot]\n  crl train --resume DIR [-j N] [--check] "
+              "[--quiet] [--no-plot]",
+     "Train every grid point and seed of an experiment file and write\n"
+     "DIR/config.yaml, DIR/[POINT/]seed_<k>/progress.csv, checkpoints,\n"
+     "DIR/summary.json and DIR/curve.png.\n"
      "  -o DIR           run directory (default runs/<folder>_<file stem>)\n"
+     "  -j N             run N seeds / grid points at once in worker\n"
+     "                   processes (default: the number of cores)\n"
      "  --seed N         run only seed N instead of the file's seeds\n"
      "  --set KEY=VALUE  override a key; dotted keys reach nested ones, and\n"
      "                   VALUE is YAML: --set policy_kwargs.net_arch=[32,32]\n"
-     "  --force          write into an existing non-empty DIR\n"
+     "  --force          write into an existing non-empty DIR (what an\n"
+     "                   earlier run wrote there is removed first)\n"
+     "  --resume DIR     continue an interrupted run from its checkpoints;\n"
+     "                   its progress.csv ends as if never interrupted\n"
+     "  --check          compare the results with the file's expect: block\n"
+     "                   (exit status 3 when an expectation fails)\n"
      "  --quiet          print only the final result\n"
-     "  --no-plot        do not draw curve.png\n"},
-    {"check", "crl check CONFIG.yaml [--seed N] [--set KEY=VALUE]...",
-     "Validate an experiment file and print the resolved configuration\n"
-     "(what `crl train` would write as config.yaml) without training.\n"},
+     "  --no-plot        do not draw curve.png\n"
+     "Ctrl-C (or SIGTERM) writes a checkpoint at the next iteration and\n"
+     "exits with status 130; a second Ctrl-C exits at once.\n"},
+    {"check", "crl check CONFIG.yaml [--seed N] [--set KEY=VALUE]...\n"
+              "  crl check DIR",
+     "With an experiment file: validate it and print the resolved\n"
+     "configuration (what `crl train` would write as config.yaml).\n"
+     "With a run directory: compare its results with the expect: block,\n"
+     "one PASS/FAIL line per expectation (exit status 3 when one fails).\n"},
     {"plot", "crl plot DIR... -o FILE.png|FILE.svg [--title TEXT] [--x "
-             "timesteps|episodes] [--y COLUMN] [--smooth N] [--band "
-             "std|sem|none] [--key WORDS]",
-     "Draw one or more run directories, one curve per run: a progress.csv\n"
-     "column (default eval_return_mean) against env steps or episodes, the\n"
-     "mean over the run's seeds with a band, and the runs' reference lines.\n"
-     "  --x timesteps|episodes  x column (default timesteps)\n"
+             "timesteps|episodes|wall_seconds] [--y COLUMN] [--smooth N] "
+             "[--band std|sem|none] [--key WORDS]",
+     "Draw one or more run directories, one curve per run (and one per\n"
+     "grid point for a grid run): a progress.csv column (default\n"
+     "eval_return_mean) against env steps, episodes or wall time, the mean\n"
+     "over the run's seeds with a band, and the runs' reference lines.\n"
+     "  --x timesteps|episodes|wall_seconds  x column (default timesteps)\n"
      "  --y COLUMN              y column, e.g. episode_return\n"
      "  --smooth N              trailing moving average over N points\n"
      "  --band std|sem|none     spread over seeds (default std)\n"
      "  --key WORDS             legend place, e.g. 'bottom right'\n"
      "Needs gnuplot.\n"},
+    {"eval", "crl eval CKPT|POLICY.crlp [--episodes N] [--env NAME] "
+             "[--seed N]",
+     "Deterministic evaluation of a trained policy: mean and std of the\n"
+     "return, episode lengths. CKPT is a checkpoint file, a seed_<k>\n"
+     "directory (its newest checkpoint) or a run directory with one seed;\n"
+     "by default it repeats the run's own final evaluation (its env,\n"
+     "number of episodes and seed). A policy file needs --env.\n"},
+    {"export", "crl export CKPT -o POLICY.crlp",
+     "Write the policy of a checkpoint (network, observation normaliser,\n"
+     "action scaling) as a small file for crl_policy_load.\n"},
+    {"render", "crl render CKPT|POLICY.crlp -o FILE.svg|FILE.gif|FILE.png "
+               "[--env NAME] [--seed N] [--every K] [--frame I]",
+     "Draw one deterministic episode: an animated SVG (written directly),\n"
+     "an animated GIF or a PNG of frame I (default the last; gnuplot).\n"
+     "Drawings exist for Pendulum, CartPole, MountainCarContinuous and\n"
+     "Acrobot. --every K keeps every K-th step (default: about 250\n"
+     "frames); --seed picks the episode's reset seed.\n"},
     {"envs", "crl envs", "List the environments and their spaces.\n"},
     {"algos", "crl algos [NAME]",
      "List the algorithms, or the parameters of one.\n"},
@@ -57,11 +90,28 @@ static const char *runner_default_label(const char *key) {
   return NULL;
 }
 
+/* The keys that are not in the table. */
+static void print_sections(FILE *f) {
+  fprintf(f,
+          "\nand three mappings of their own:\n"
+          "  grid: {KEY: [V1, V2], ...}   every combination of the values "
+          "is a run\n"
+          "  expect: {METRIC: {min: X, max: Y, by_step: N, by_episode: N, "
+          "smooth: W}}\n"
+          "                               what --check and `crl check DIR` "
+          "verify;\n"
+          "                               METRIC is final_eval_return_mean "
+          "or a\n"
+          "                               progress.csv column\n"
+          "  env_kwargs: {KEY: VALUE}     the env's declared settings\n");
+}
+
 static void print_runner_keys(FILE *f) {
   fprintf(f, "\nExperiment file keys of the runner (all other keys go to the "
              "algorithm;\nnested mappings are dotted keys):\n\n");
   fflush(f);
   crl_print_param_table(crl_run_key_defs, runner_default_label);
+  print_sections(stdout);
   fflush(stdout);
 }
 

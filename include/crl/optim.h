@@ -52,6 +52,34 @@ CRL_API double crl_clip_grad_norm(size_t n, crl_real *g, double max_norm);
 CRL_API void crl_polyak_update(size_t n, crl_real *target,
                                const crl_real *source, double tau);
 
+/* ---- RMSprop (lib/rmsprop.c) -------------------------------------------- */
+
+/* torch.optim.RMSprop without momentum, centring or weight decay (what SB3's
+ * A2C uses: alpha 0.99, eps 1e-5):
+ *   v = alpha v + (1 - alpha) g^2,   p -= lr g / (sqrt(v) + eps),
+ * with v starting at zero (so the first steps are large, as in PyTorch). */
+typedef struct crl_rmsprop_spec {
+  double alpha; /* 0.99 */
+  double eps;   /* 1e-8 (PyTorch), 1e-5 (SB3 A2C's rms_prop_eps) */
+} crl_rmsprop_spec;
+
+/** alpha 0.99, eps 1e-8 (PyTorch's defaults). */
+CRL_API crl_rmsprop_spec crl_rmsprop_spec_default(void);
+
+typedef struct crl_rmsprop crl_rmsprop;
+
+/** RMSprop over n parameters. *out is NULL on failure. */
+CRL_API int crl_rmsprop_alloc(size_t n, const crl_rmsprop_spec *spec,
+                              crl_rmsprop **out);
+CRL_API void crl_rmsprop_free(crl_rmsprop *opt);
+
+/** One step: params -= lr * grads / (sqrt(v) + eps). */
+CRL_API void crl_rmsprop_step(crl_rmsprop *opt, crl_real *params,
+                              const crl_real *grads, double lr);
+
+/** The square-average vector (n values), exposed for checkpoints. */
+CRL_API crl_real *crl_rmsprop_v(crl_rmsprop *opt);
+
 CRL_END_DECLS
 
 #endif

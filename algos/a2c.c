@@ -1,0 +1,293 @@
+/* A2C (Mnih et al. 2016, synchronous), as Stable-Baselines3 has it: n_steps
+ * from each of n_envs copies, GAE(lambda) advantages (lambda = 1: n-step
+ * returns), then ONE gradient step on
+ *   L = -mean(A log pi(a|s)) - ent_coef mean(entropy)
+ *       + vf_coef mean((V(s) - R)^2)
+ * over the whole rollout, with the global gradient norm clipped to
+ * max_grad_norm, by RMSprop (torch's, alpha 0.99, eps rms_prop_eps) or
+ * Adam. The collector, GAE with time-limit bootstrapping, checkpoints and
+ * export are shared with TRPO (onpolicy.h). */
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crl/error.h"
+#include "crl/optim.h"
+#include "onpolicy.h"
+#include "state_io.h"
+
+typedef struct a2c_spec {
+  crl_schedule learning_rate;
+  int n_steps;
+  double gamma;
+  double gae_lambda;
+  double ent_coef;
+  double vf_coef;
+  double max_grad_norm;
+  int use_rms_prop;
+  double rms_prop_eps;
+  double adam_eps;
+  int normalize_advantage;
+  int normalize;
+  int normalize_reward;
+  crl_int_list net_arch;
+  int activation;
+  double log_std_init;
+  int ortho_init;
+} a2c_spec;
+
+#define F(field) offsetof(a2c_spec, field)
+static const crl_param_def a2c_params[] = {
+    {"learning_rate", CRL_PARAM_SCHEDULE, F(learning_rate), "7e-4", 0, 1, NULL,
+     "optimiser step size; lin_<v> decays linearly from v to 0"},
+    {"n_steps", CRL_PARAM_INT, F(n_steps), "5", 1, 1e7, NULL,
+     "steps from each env copy per update"},
+    {"gamma", CRL_PARAM_REAL, F(gamma), "0.99", 0, 1, NULL, "discount factor"},
+    {"gae_lambda", CRL_PARAM_REAL, F(gae_lambda), "1.0", 0, 1, NULL,
+     "GAE lambda; 1 = n-step returns (SB3's default for A2C)"},
+    {"ent_coef", CRL_PARAM_REAL, F(ent_coef), "0.0", 0, 1e3, NULL,
+     "entropy bonus coefficient"},
+    {"vf_coef", CRL_PARAM_REAL, F(vf_coef), "0.5", 0, 1e3, NULL,
+     "value loss coefficient"},
+    {"max_grad_norm", CRL_PARAM_REAL, F(max_grad_norm), "0.5", 0, 1e9, NULL,
+     "clip the global gradient norm to this"},
+    {"use_rms_prop", CRL_PARAM_BOOL, F(use_rms_prop), "true", 0, 1, NULL,
+     "RMSprop (alpha 0.99) as SB3; false = Adam"},
+    {"rms_prop_eps", CRL_PARAM_REAL, F(rms_prop_eps), "1e-5", 1e-12, 1, NULL,
+     "RMSprop epsilon"},
+    {"adam_eps", CRL_PARAM_REAL, F(adam_eps), "1e-5", 1e-12, 1, NULL,
+     "Adam epsilon (SB3's policies use 1e-5)"},
+    {"normalize_advantage", CRL_PARAM_BOOL, F(normalize_advantage), "false", 0,
+     1, NULL, "standardise the advantages of each rollout"},
+    {"normalize", CRL_PARAM_BOOL, F(normalize), "false", 0, 1, NULL,
+     "normalise observations with running mean/std (clip 10)"},
+    {"normalize_reward", CRL_PARAM_BOOL, F(normalize_reward), "false", 0, 1,
+     NULL, "scale rewards by the running std of the discounted return "
+     "(VecNormalize's norm_reward; the zoo's normalize sets both)"},
+    {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[64, 64]", 1,
+     65536, NULL, "hidden layer sizes of actor and critic"},
+    {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "tanh", 0, 0,
+     "identity|tanh|relu", "hidden activation"},
+    {"policy_kwargs.log_std_init", CRL_PARAM_REAL, F(log_std_init), "0.0", -20,
+     20, NULL, "initial log std of Gaussian actions"},
+    {"policy_kwargs.ortho_init", CRL_PARAM_BOOL, F(ortho_init), "true", 0, 1,
+     NULL, "orthogonal init (SB3 gains); false = PyTorch default"},
+    {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
+#undef F
+
+typedef struct a2c {
+  a2c_spec spec;
+  crl_onp *onp;
+  crl_rmsprop *rms; /* one of rms and adam */
+  crl_adam *adam;
+  crl_real *dist;   /* [T*N, n_out] */
+  crl_real *logp;   /* [T*N] */
+  crl_real *values; /* [T*N] */
+  crl_real *adv;    /* [T*N] */
+  crl_real *dlogp;  /* [T*N] */
+  crl_real *dv;     /* [T*N] */
+} a2c;
+
+static void a2c_destroy(void *self) {
+  a2c *p = self;
+  if (p == NULL)
+    return;
+  crl_onp_free(p->onp);
+  crl_rmsprop_free(p->rms);
+  crl_adam_free(p->adam);
+  free(p->dist);
+  free(p->logp);
+  free(p->values);
+  free(p->adv);
+  free(p->dlogp);
+  free(p->dv);
+  free(p);
+}
+
+static int alloc_optimizer(a2c *p) {
+  size_t n = p->onp->ac->n_params;
+  if (p->spec.use_rms_prop) {
+    crl_rmsprop_spec r = {.alpha = 0.99, .eps = p->spec.rms_prop_eps};
+    return crl_rmsprop_alloc(n, &r, &p->rms);
+  }
+  crl_adam_spec a = crl_adam_spec_default();
+  a.eps = p->spec.adam_eps;
+  return crl_adam_alloc(n, &a, &p->adam);
+}
+
+static int alloc_batch(a2c *p, size_t M) {
+  const size_t r = sizeof(crl_real);
+  p->dist = calloc(M * (size_t)p->onp->n_out, r);
+  p->logp = calloc(M, r);
+  p->values = calloc(M, r);
+  p->adv = calloc(M, r);
+  p->dlogp = calloc(M, r);
+  p->dv = calloc(M, r);
+  int ok = p->dist && p->logp && p->values && p->adv && p->dlogp && p->dv;
+  return ok ? 0 : crl_fail(CRL_ENOMEM, "a2c: out of memory");
+}
+
+static int a2c_create(const void *spec_, const crl_space *obs,
+                      const crl_space *act, int n_envs, uint64_t seed,
+                      void **self) {
+  const a2c_spec *spec = spec_;
+  *self = NULL;
+  if (spec->net_arch.n > CRL_MLP_MAX_LAYERS - 1)
+    return crl_fail(CRL_EINVAL, "a2c: at most %d hidden layers",
+                    CRL_MLP_MAX_LAYERS - 1);
+  long M = (long)spec->n_steps * n_envs;
+  if (M > 1000000)
+    return crl_fail(CRL_EINVAL,
+                    "a2c: n_steps * n_envs = %ld; one update takes the whole "
+                    "rollout, keep it at most 1e6",
+                    M);
+  a2c *p = calloc(1, sizeof *p);
+  if (p == NULL)
+    return crl_fail(CRL_ENOMEM, "a2c: out of memory");
+  p->spec = *spec;
+  crl_ac_spec as = {.net_arch = spec->net_arch,
+                    .activation = spec->activation,
+                    .log_std_init = spec->log_std_init,
+                    .ortho_init = spec->ortho_init,
+                    .normalize_obs = spec->normalize,
+                    .max_batch = (int)M};
+  int rc = crl_onp_alloc("a2c", &as, obs, act, n_envs, spec->n_steps,
+                         spec->normalize_reward, seed, &p->onp);
+  if (rc == 0)
+    rc = alloc_optimizer(p);
+  if (rc == 0)
+    rc = alloc_batch(p, (size_t)M);
+  if (rc) {
+    a2c_destroy(p);
+    return rc;
+  }
+  *self = p;
+  return 0;
+}
+
+/* Loss terms over the rollout: fills dlogp, dv and the stats. */
+static void losses(a2c *p, int M, crl_algo_stats *st) {
+  const crl_rollout *ro = p->onp->ro;
+  double pl = 0.0, vl = 0.0;
+  for (int i = 0; i < M; i++) {
+    double a = p->adv[i];
+    pl -= a * (double)p->logp[i];
+    p->dlogp[i] = (crl_real)(-a / M);
+    double err = (double)p->values[i] - (double)ro->returns[i];
+    vl += err * err;
+    p->dv[i] = (crl_real)(p->spec.vf_coef * 2.0 * err / M);
+  }
+  st->policy_loss = pl / M;
+  st->value_loss = vl / M;
+}
+
+static int update(a2c *p, double lr, crl_algo_stats *st) {
+  crl_onp *o = p->onp;
+  crl_ac *ac = o->ac;
+  const int M = o->n_steps * o->n_envs;
+  memcpy(p->adv, o->ro->advantages, (size_t)M * sizeof *p->adv);
+  if (p->spec.normalize_advantage)
+    crl_onp_standardize(p->adv, (size_t)M);
+  int rc = crl_ac_actor_forward(ac, o->ro->obs, M, p->dist);
+  if (rc == 0)
+    rc = crl_ac_critic_forward(ac, o->ro->obs, M, p->values);
+  if (rc)
+    return rc;
+  crl_ac_log_prob(ac, p->dist, o->ro->actions, M, p->logp);
+  losses(p, M, st);
+  st->entropy = crl_ac_entropy_mean(ac, p->dist, M);
+  double total = st->policy_loss - p->spec.ent_coef * st->entropy +
+                 p->spec.vf_coef * st->value_loss;
+  rc = crl_onp_check_finite(o, "the loss", total);
+  if (rc)
+    return rc;
+  crl_ac_zero_grad(ac);
+  rc = crl_ac_actor_backward(ac, p->dist, o->ro->actions, M, p->dlogp,
+                             -p->spec.ent_coef);
+  if (rc == 0)
+    rc = crl_ac_critic_backward(ac, p->dv, M);
+  if (rc)
+    return rc;
+  crl_clip_grad_norm(ac->n_params, ac->grads, p->spec.max_grad_norm);
+  if (p->rms)
+    crl_rmsprop_step(p->rms, ac->params, ac->grads, lr);
+  else
+    crl_adam_step(p->adam, ac->params, ac->grads, lr);
+  return 0;
+}
+
+static int a2c_iterate(void *self, crl_vec_env *venv,
+                       double progress_remaining, crl_algo_stats *st) {
+  a2c *p = self;
+  int rc = crl_onp_check_venv(p->onp, venv);
+  if (rc == 0)
+    rc = crl_onp_collect(p->onp, venv, p->spec.gamma, p->spec.gae_lambda);
+  if (rc)
+    return rc;
+  const double lr = crl_schedule_value(&p->spec.learning_rate,
+                                       progress_remaining);
+  rc = update(p, lr, st);
+  st->steps = (long)p->onp->n_steps * p->onp->n_envs;
+  st->learning_rate = lr;
+  st->n_updates = 1;
+  st->explained_variance = crl_onp_explained_variance(p->onp->ro);
+  return rc;
+}
+
+static int a2c_act(void *self, const crl_real *obs, int B, int deterministic,
+                   crl_real *action) {
+  a2c *p = self;
+  return crl_onp_act(p->onp, obs, B, deterministic, action);
+}
+
+/* ---- checkpoints and export ------------------------------------------------ */
+
+static int a2c_save(void *self, crl_ckpt_writer *w) {
+  a2c *p = self;
+  size_t n = p->onp->ac->n_params;
+  int rc = crl_onp_save(p->onp, w);
+  if (rc)
+    return rc;
+  if (p->rms)
+    return crl_ckpt_put_real(w, "a2c.rmsprop.v", n, crl_rmsprop_v(p->rms));
+  return crl_adam_save(p->adam, n, w, "a2c.adam");
+}
+
+static int a2c_load(void *self, const crl_ckpt_reader *r) {
+  a2c *p = self;
+  size_t n = p->onp->ac->n_params;
+  int rc = crl_onp_load(p->onp, r);
+  if (rc)
+    return rc;
+  if (p->adam)
+    return crl_adam_load(p->adam, n, r, "a2c.adam");
+  crl_real *v = crl_rmsprop_v(p->rms);
+  rc = crl_ckpt_get_real(r, "a2c.rmsprop.v", n, v);
+  for (size_t k = 0; rc == 0 && k < n; k++)
+    if (!(v[k] >= 0) || !isfinite((double)v[k]))
+      rc = crl_fail(CRL_EFORMAT,
+                    "checkpoint: a2c RMSprop average %zu is %g, not a finite "
+                    "value >= 0",
+                    k, (double)v[k]);
+  return rc;
+}
+
+static int a2c_export(void *self, int max_batch, crl_policy **out) {
+  a2c *p = self;
+  return crl_onp_export(p->onp, max_batch, out);
+}
+
+const crl_algo_type crl_algo_a2c = {
+    .name = "a2c",
+    .doc = "Advantage Actor-Critic, synchronous n-step (SB3 semantics)",
+    .params = a2c_params,
+    .spec_size = sizeof(a2c_spec),
+    .create = a2c_create,
+    .iterate = a2c_iterate,
+    .act = a2c_act,
+    .destroy = a2c_destroy,
+    .save = a2c_save,
+    .load = a2c_load,
+    .export_policy = a2c_export,
+};

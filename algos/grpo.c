@@ -1,0 +1,400 @@
+/* GRPO (Shao et al. 2024, DeepSeekMath), critic-free, on control tasks.
+ *
+ * Each iteration runs n_groups groups of group_size episodes. The episodes
+ * of a group start from the same initial state: before each of them the
+ * env's reset generator is re-seeded with the group's seed (as Gymnasium's
+ * reset(seed=k)), so they differ only by the policy's sampled actions. A
+ * sample's advantage compares it with its own group, no value network:
+ *   advantage: episode       A = (R_j - mean_g R) / (std_g R + 1e-8) for
+ *                            every step of episode j (R = its return)
+ *   advantage: reward_to_go  A_t = the same standardisation of the
+ *                            discounted reward-to-go G_t over the group's
+ *                            episodes still running at step t
+ * (scale_by_std: false drops the division, as Dr. GRPO). Then n_epochs of
+ * shuffled minibatches minimise PPO's clipped objective plus a KL penalty
+ * to the reference policy, the one that collected the data:
+ *   L = -mean min(r A, clip(r, 1 - eps, 1 + eps) A)
+ *       + kl_coef mean KL(pi_ref(.|s) || pi_theta(.|s)) - ent_coef mean H
+ * with r = pi_theta(a|s) / pi_ref(a|s) and the KL in closed form (Gaussian
+ * or categorical). Whole episodes from one env copy: n_envs must be 1. */
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "actor_critic_fvp.h"
+#include "crl/algo.h"
+#include "crl/error.h"
+#include "crl/optim.h"
+#include "crl/rng.h"
+#include "grpo.h"
+#include "policy_internal.h"
+#include "state_io.h"
+
+/* The stream the group seeds come from (library streams are below 1000). */
+enum { STREAM_GROUPS = 110 };
+
+#define F(field) offsetof(grpo_spec, field)
+static const crl_param_def grpo_params[] = {
+    {"learning_rate", CRL_PARAM_SCHEDULE, F(learning_rate), "3e-4", 0, 1, NULL,
+     "Adam step size; lin_<v> decays linearly from v to 0"},
+    {"group_size", CRL_PARAM_INT, F(group_size), "8", 2, 100000, NULL,
+     "episodes per group, all from one initial state (TRL num_generations)"},
+    {"n_groups", CRL_PARAM_INT, F(n_groups), "4", 1, 100000, NULL,
+     "groups per iteration"},
+    {"n_epochs", CRL_PARAM_INT, F(n_epochs), "4", 1, 1000, NULL,
+     "passes over the iteration's samples (TRL num_iterations)"},
+    {"batch_size", CRL_PARAM_INT, F(batch_size), "256", 1, 1e6, NULL,
+     "rows per minibatch (the samples are split evenly)"},
+    {"gamma", CRL_PARAM_REAL, F(gamma), "1.0", 0, 1, NULL,
+     "discount of the reward-to-go (advantage: reward_to_go)"},
+    {"advantage", CRL_PARAM_ENUM, F(advantage), "episode", 0, 0,
+     "episode|reward_to_go",
+     "standardise episode returns, or per-step reward-to-go, in the group"},
+    {"scale_by_std", CRL_PARAM_BOOL, F(scale_by_std), "true", 0, 1, NULL,
+     "divide by the group's std (false: only subtract the mean, Dr. GRPO)"},
+    {"clip_range", CRL_PARAM_SCHEDULE, F(clip_range), "0.2", 0, 10, NULL,
+     "ratio clipping epsilon; lin_<v> decays it"},
+    {"kl_coef", CRL_PARAM_REAL, F(kl_coef), "0.04", 0, 1e3, NULL,
+     "KL(reference || policy) penalty (DeepSeekMath's beta)"},
+    {"ent_coef", CRL_PARAM_REAL, F(ent_coef), "0.0", 0, 1e3, NULL,
+     "entropy bonus coefficient"},
+    {"max_grad_norm", CRL_PARAM_REAL, F(max_grad_norm), "0.5", 0, 1e9, NULL,
+     "clip the gradient norm to this"},
+    {"adam_eps", CRL_PARAM_REAL, F(adam_eps), "1e-5", 1e-12, 1, NULL,
+     "Adam epsilon"},
+    {"buffer_size", CRL_PARAM_INT, F(buffer_size), "200000", 1, 1e8, NULL,
+     "most steps one iteration may hold"},
+    {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[64, 64]", 1,
+     65536, NULL, "hidden layer sizes of the policy"},
+    {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "tanh", 0, 0,
+     "identity|tanh|relu", "hidden activation"},
+    {"policy_kwargs.log_std_init", CRL_PARAM_REAL, F(log_std_init), "0.0", -20,
+     20, NULL, "initial log std of Gaussian actions"},
+    {"policy_kwargs.ortho_init", CRL_PARAM_BOOL, F(ortho_init), "true", 0, 1,
+     NULL, "orthogonal init (SB3 gains); false = PyTorch default"},
+    {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
+#undef F
+
+static void grpo_destroy(void *self) {
+  grpo *g = self;
+  if (g == NULL)
+    return;
+  crl_ac_free(g->ac);
+  crl_adam_free(g->adam);
+  if (g->act_rng)
+    gsl_rng_free(g->act_rng);
+  if (g->batch_rng)
+    gsl_rng_free(g->batch_rng);
+  free(g->obs);
+  free(g->act);
+  free(g->logp_ref);
+  free(g->dist_ref);
+  free(g->rewards);
+  free(g->adv);
+  free(g->ep_start);
+  free(g->log_std_ref);
+  free(g->env_action);
+  free(g->group_vals);
+  free(g->alive);
+  free(g->perm);
+  free(g->mb_obs);
+  free(g->mb_act);
+  free(g->mb_adv);
+  free(g->mb_logp_ref);
+  free(g->mb_dist_ref);
+  free(g->dist);
+  free(g->logp);
+  free(g->dlogp);
+  free(g->scratch);
+  free(g);
+}
+
+static void *zalloc(size_t count, size_t size) {
+  return calloc(count > 0 ? count : 1, size);
+}
+
+static int alloc_buffers(grpo *g) {
+  const size_t C = (size_t)g->cap, O = (size_t)g->obs_dim;
+  const size_t A = (size_t)g->act_dim, K = (size_t)g->n_out;
+  const size_t W = (size_t)g->ac->max_batch, r = sizeof(crl_real);
+  const size_t E = (size_t)g->spec.n_groups * g->spec.group_size;
+  g->obs = zalloc(C * O, r);
+  g->act = zalloc(C * A, r);
+  g->logp_ref = zalloc(C, r);
+  g->dist_ref = zalloc(C * K, r);
+  g->rewards = zalloc(C, sizeof(double));
+  g->adv = zalloc(C, r);
+  g->ep_start = zalloc(E + 1, sizeof *g->ep_start);
+  g->log_std_ref = zalloc(A, r);
+  g->env_action = zalloc(A, r);
+  g->group_vals = zalloc((size_t)g->spec.group_size, sizeof(double));
+  g->alive = zalloc((size_t)g->spec.group_size, sizeof(int));
+  g->perm = zalloc(C, sizeof *g->perm);
+  g->mb_obs = zalloc(W * O, r);
+  g->mb_act = zalloc(W * A, r);
+  g->mb_adv = zalloc(W, r);
+  g->mb_logp_ref = zalloc(W, r);
+  g->mb_dist_ref = zalloc(W * K, r);
+  g->dist = zalloc(W * K, r);
+  g->logp = zalloc(W, r);
+  g->dlogp = zalloc(W, r);
+  g->scratch = zalloc(W * (K + 1), r);
+  int ok = g->obs && g->act && g->logp_ref && g->dist_ref && g->rewards &&
+           g->adv && g->ep_start && g->log_std_ref && g->env_action && g->group_vals && g->alive &&
+           g->perm && g->mb_obs && g->mb_act && g->mb_adv && g->mb_logp_ref &&
+           g->mb_dist_ref && g->dist && g->logp && g->dlogp && g->scratch;
+  return ok ? 0 : crl_fail(CRL_ENOMEM, "grpo: out of memory");
+}
+
+static int check_spec(const grpo_spec *s, int n_envs) {
+  if (n_envs != 1)
+    return crl_fail(CRL_EINVAL,
+                    "grpo: runs the episodes of a group one after another "
+                    "on one env copy; set n_envs: 1 (got %d)",
+                    n_envs);
+  if (s->net_arch.n > CRL_MLP_MAX_LAYERS - 1)
+    return crl_fail(CRL_EINVAL, "grpo: at most %d hidden layers",
+                    CRL_MLP_MAX_LAYERS - 1);
+  if ((long)s->n_groups * s->group_size > 10000000)
+    return crl_fail(CRL_EINVAL, "grpo: n_groups * group_size is too large");
+  return 0;
+}
+
+static int grpo_create(const void *spec_, const crl_space *obs,
+                       const crl_space *act, int n_envs, uint64_t seed,
+                       void **self) {
+  const grpo_spec *spec = spec_;
+  *self = NULL;
+  int rc = check_spec(spec, n_envs);
+  if (rc)
+    return rc;
+  grpo *g = calloc(1, sizeof *g);
+  if (g == NULL)
+    return crl_fail(CRL_ENOMEM, "grpo: out of memory");
+  g->spec = *spec;
+  g->cap = spec->buffer_size;
+  g->group_base = crl_seed_derive(seed, STREAM_GROUPS);
+  /* A minibatch holds up to 2 batch_size - 1 rows (even split). */
+  crl_ac_spec as = {.net_arch = spec->net_arch,
+                    .activation = spec->activation,
+                    .log_std_init = spec->log_std_init,
+                    .ortho_init = spec->ortho_init,
+                    .normalize_obs = 0,
+                    .max_batch = 2 * spec->batch_size};
+  gsl_rng *init_rng = crl_rng_alloc(seed, CRL_STREAM_INIT);
+  g->act_rng = crl_rng_alloc(seed, CRL_STREAM_ACT);
+  g->batch_rng = crl_rng_alloc(seed, CRL_STREAM_BATCH);
+  if (!init_rng || !g->act_rng || !g->batch_rng)
+    rc = crl_fail(CRL_ENOMEM, "grpo: out of memory");
+  if (rc == 0)
+    rc = crl_ac_alloc(&as, obs, act, init_rng, &g->ac);
+  if (init_rng)
+    gsl_rng_free(init_rng);
+  if (rc == 0) {
+    g->obs_dim = g->ac->obs_dim;
+    g->act_dim = g->ac->act_dim;
+    g->n_out = g->ac->n_out;
+    g->n_pi = crl_ac_policy_size(g->ac);
+    crl_adam_spec a = crl_adam_spec_default();
+    a.eps = spec->adam_eps;
+    /* The critic that crl_ac carries is never used; Adam skips it. */
+    rc = crl_adam_alloc(g->n_pi, &a, &g->adam);
+  }
+  if (rc == 0)
+    rc = alloc_buffers(g);
+  if (rc) {
+    grpo_destroy(g);
+    return rc;
+  }
+  *self = g;
+  return 0;
+}
+
+/* ---- one minibatch ---------------------------------------------------------- */
+
+static void gather(grpo *g, const size_t *idx, int m) {
+  const size_t O = (size_t)g->obs_dim, A = (size_t)g->act_dim;
+  const size_t K = (size_t)g->n_out;
+  for (int i = 0; i < m; i++) {
+    size_t k = idx[i];
+    memcpy(g->mb_obs + i * O, g->obs + k * O, O * sizeof *g->obs);
+    memcpy(g->mb_act + i * A, g->act + k * A, A * sizeof *g->act);
+    memcpy(g->mb_dist_ref + i * K, g->dist_ref + k * K, K * sizeof *g->dist);
+    g->mb_adv[i] = g->adv[k];
+    g->mb_logp_ref[i] = g->logp_ref[k];
+  }
+}
+
+/* Clipped-ratio term: fills dlogp with dL/dlogp_i (1/m folded in). */
+static void clipped_term(grpo *g, int m, double clip, grpo_mb *r) {
+  double loss = 0.0, clipped = 0.0;
+  for (int i = 0; i < m; i++) {
+    double ratio = exp((double)g->logp[i] - (double)g->mb_logp_ref[i]);
+    double adv = g->mb_adv[i];
+    double rc = ratio < 1.0 - clip ? 1.0 - clip
+                                   : (ratio > 1.0 + clip ? 1.0 + clip : ratio);
+    double unclipped = ratio * adv, clipped_obj = rc * adv;
+    /* Where the clipped objective is the smaller one the ratio is outside
+     * the range and the term is flat; otherwise d(-ratio A)/dlogp. */
+    int use_unclipped = unclipped <= clipped_obj;
+    loss -= use_unclipped ? unclipped : clipped_obj;
+    g->dlogp[i] = (crl_real)(use_unclipped ? -unclipped / m : 0.0);
+    clipped += fabs(ratio - 1.0) > clip;
+  }
+  r->policy_loss = loss / m;
+  r->clip_fraction = clipped / m;
+}
+
+static int train_minibatch(grpo *g, const size_t *idx, int m, double clip,
+                           double lr, grpo_mb *r) {
+  crl_ac *ac = g->ac;
+  gather(g, idx, m);
+  int rc = crl_ac_actor_forward(ac, g->mb_obs, m, g->dist);
+  if (rc)
+    return rc;
+  crl_ac_log_prob(ac, g->dist, g->mb_act, m, g->logp);
+  clipped_term(g, m, clip, r);
+  r->kl = crl_ac_kl(ac, g->mb_dist_ref, g->log_std_ref, g->dist, m, g->scratch);
+  r->entropy = crl_ac_entropy_mean(ac, g->dist, m);
+  double total = r->policy_loss + g->spec.kl_coef * r->kl -
+                 g->spec.ent_coef * r->entropy;
+  if (!isfinite(total))
+    return crl_fail(CRL_ENONFINITE,
+                    "grpo: loss is not finite (policy %g, kl %g, entropy %g)",
+                    r->policy_loss, r->kl, r->entropy);
+  memset(ac->grads, 0, g->n_pi * sizeof *ac->grads);
+  rc = crl_ac_actor_backward_kl(ac, g->dist, g->mb_act, m, g->dlogp,
+                                -g->spec.ent_coef, g->mb_dist_ref,
+                                g->log_std_ref, g->spec.kl_coef, g->scratch);
+  if (rc)
+    return rc;
+  crl_clip_grad_norm(g->n_pi, ac->grads, g->spec.max_grad_norm);
+  crl_adam_step(g->adam, ac->params, ac->grads, lr);
+  return 0;
+}
+
+/* n_epochs over the iteration's rows, split evenly into minibatches of
+ * about batch_size. */
+static int train(grpo *g, double clip, double lr, crl_algo_stats *st) {
+  const size_t n = (size_t)g->n;
+  size_t n_mb = n / (size_t)g->spec.batch_size;
+  if (n_mb < 1)
+    n_mb = 1;
+  grpo_mb sum = {0}, r = {0};
+  int count = 0;
+  for (int e = 0; e < g->spec.n_epochs; e++) {
+    for (size_t k = 0; k < n; k++)
+      g->perm[k] = k;
+    gsl_ran_shuffle(g->batch_rng, g->perm, n, sizeof *g->perm);
+    for (size_t b = 0; b < n_mb; b++) {
+      size_t lo = b * n / n_mb, hi = (b + 1) * n / n_mb;
+      int rc = train_minibatch(g, g->perm + lo, (int)(hi - lo), clip, lr, &r);
+      if (rc)
+        return rc;
+      sum.policy_loss += r.policy_loss;
+      sum.kl += r.kl;
+      sum.entropy += r.entropy;
+      sum.clip_fraction += r.clip_fraction;
+      count++;
+    }
+  }
+  st->n_updates = count;
+  st->policy_loss = sum.policy_loss / count;
+  st->approx_kl = sum.kl / count;
+  st->entropy = sum.entropy / count;
+  st->clip_fraction = sum.clip_fraction / count;
+  return 0;
+}
+
+static int grpo_iterate(void *self, crl_vec_env *venv,
+                        double progress_remaining, crl_algo_stats *st) {
+  grpo *g = self;
+  if (crl_vec_env_n(venv) != 1)
+    return crl_fail(CRL_ESHAPE, "grpo: needs one env copy, got %d",
+                    crl_vec_env_n(venv));
+  int rc = grpo_collect(g, venv);
+  if (rc)
+    return rc;
+  grpo_advantages(g);
+  const double lr = crl_schedule_value(&g->spec.learning_rate,
+                                       progress_remaining);
+  const double clip = crl_schedule_value(&g->spec.clip_range,
+                                         progress_remaining);
+  rc = train(g, clip, lr, st);
+  st->steps = g->n;
+  st->learning_rate = lr;
+  return rc;
+}
+
+static int grpo_act(void *self, const crl_real *obs, int B, int deterministic,
+                    crl_real *action) {
+  grpo *g = self;
+  const int cap = g->ac->max_batch;
+  for (int s = 0; s < B; s += cap) {
+    int b = B - s < cap ? B - s : cap;
+    int rc = crl_ac_actor_forward(g->ac, obs + (size_t)s * g->obs_dim, b,
+                                  g->dist);
+    if (rc)
+      return rc;
+    crl_ac_sample(g->ac, g->dist, b, deterministic, g->act_rng,
+                  action + (size_t)s * g->act_dim);
+  }
+  return 0;
+}
+
+/* ---- checkpoints and export ------------------------------------------------ */
+
+static int grpo_save(void *self, crl_ckpt_writer *w) {
+  grpo *g = self;
+  int rc = crl_ckpt_put_real(w, "grpo.params", g->ac->n_params, g->ac->params);
+  rc = rc ? rc : crl_adam_save(g->adam, g->n_pi, w, "grpo.adam");
+  rc = rc ? rc : crl_ckpt_put_i64(w, "grpo.groups", (int64_t)g->groups_done);
+  rc = rc ? rc : crl_rng_save(g->act_rng, w, "grpo.act_rng");
+  return rc ? rc : crl_rng_save(g->batch_rng, w, "grpo.batch_rng");
+}
+
+static int grpo_load(void *self, const crl_ckpt_reader *r) {
+  grpo *g = self;
+  crl_ac *ac = g->ac;
+  int rc = crl_ckpt_get_real(r, "grpo.params", ac->n_params, ac->params);
+  for (size_t k = 0; rc == 0 && k < ac->n_params; k++)
+    if (!isfinite((double)ac->params[k]))
+      rc = crl_fail(CRL_EFORMAT, "checkpoint: grpo parameter %zu is not finite",
+                    k);
+  rc = rc ? rc : crl_adam_load(g->adam, g->n_pi, r, "grpo.adam");
+  int64_t groups = 0;
+  rc = rc ? rc : crl_ckpt_get_i64(r, "grpo.groups", &groups);
+  if (rc == 0 && groups < 0)
+    rc = crl_fail(CRL_EFORMAT, "checkpoint: grpo group count %lld < 0",
+                  (long long)groups);
+  if (rc == 0)
+    g->groups_done = (uint64_t)groups;
+  rc = rc ? rc : crl_rng_load(g->act_rng, r, "grpo.act_rng");
+  return rc ? rc : crl_rng_load(g->batch_rng, r, "grpo.batch_rng");
+}
+
+static int grpo_export(void *self, int max_batch, crl_policy **out) {
+  grpo *g = self;
+  return crl_policy_from_parts(g->ac->actor, NULL, &g->ac->act_space,
+                               g->ac->discrete ? CRL_POLICY_ARGMAX
+                                               : CRL_POLICY_CLIP,
+                               max_batch, out);
+}
+
+const crl_algo_type crl_algo_grpo = {
+    .name = "grpo",
+    .doc = "Group Relative Policy Optimization: critic-free, group-standardised "
+           "returns from a shared start state",
+    .params = grpo_params,
+    .spec_size = sizeof(grpo_spec),
+    .create = grpo_create,
+    .iterate = grpo_iterate,
+    .act = grpo_act,
+    .destroy = grpo_destroy,
+    .save = grpo_save,
+    .load = grpo_load,
+    .export_policy = grpo_export,
+};

@@ -1,0 +1,75 @@
+/* Internal: GRPO's state, shared by grpo.c (spec, training, checkpoints)
+ * and grpo_collect.c (groups of episodes and their advantages). */
+#ifndef CRL_ALGOS_GRPO_H
+#define CRL_ALGOS_GRPO_H
+
+#include <gsl/gsl_rng.h>
+
+#include "actor_critic.h"
+#include "crl/optim.h"
+#include "crl/vec_env.h"
+
+enum { GRPO_ADV_EPISODE = 0, GRPO_ADV_REWARD_TO_GO = 1 };
+
+typedef struct grpo_spec {
+  crl_schedule learning_rate;
+  int group_size;
+  int n_groups;
+  int n_epochs;
+  int batch_size;
+  double gamma;
+  int advantage;    /* GRPO_ADV_* */
+  int scale_by_std;
+  crl_schedule clip_range;
+  double kl_coef;
+  double ent_coef;
+  double max_grad_norm;
+  double adam_eps;
+  int buffer_size;
+  crl_int_list net_arch;
+  int activation;
+  double log_std_init;
+  int ortho_init;
+} grpo_spec;
+
+/* One minibatch's numbers, for the stats. */
+typedef struct grpo_mb {
+  double policy_loss, kl, entropy, clip_fraction;
+} grpo_mb;
+
+typedef struct grpo {
+  grpo_spec spec;
+  crl_ac *ac;             /* its critic is not used */
+  crl_adam *adam;         /* over the policy's n_pi parameters */
+  gsl_rng *act_rng, *batch_rng;
+  uint64_t group_base;    /* group k starts from seed derive(group_base, k) */
+  uint64_t groups_done;   /* groups run so far (checkpointed) */
+  int obs_dim, act_dim, n_out, cap;
+  size_t n_pi;
+  /* the iteration's episodes, [cap] rows, episode e = rows
+   * [ep_start[e], ep_start[e + 1]), group k = episodes k G .. k G + G - 1 */
+  int n;
+  crl_real *obs, *act;    /* [cap, obs_dim], [cap, act_dim] (as sampled) */
+  crl_real *logp_ref;     /* [cap] log pi_ref(a|s) */
+  crl_real *dist_ref;     /* [cap, n_out] pi_ref's outputs */
+  double *rewards;        /* [cap] */
+  crl_real *adv;          /* [cap] */
+  int *ep_start;          /* [n_groups * group_size + 1] */
+  crl_real *log_std_ref;  /* [act_dim] */
+  crl_real *env_action;   /* [act_dim] */
+  double *group_vals;     /* [group_size] */
+  int *alive;             /* [group_size] */
+  /* minibatch scratch, [2 batch_size] rows */
+  size_t *perm;           /* [cap] */
+  crl_real *mb_obs, *mb_act, *mb_adv, *mb_logp_ref, *mb_dist_ref;
+  crl_real *dist, *logp, *dlogp;
+  crl_real *scratch;      /* [rows * (n_out + 1)] */
+} grpo;
+
+/* Run the iteration's groups of episodes into the buffer (g->n rows). */
+int grpo_collect(grpo *g, crl_vec_env *venv);
+
+/* Fill g->adv from the rewards, group by group. */
+void grpo_advantages(grpo *g);
+
+#endif

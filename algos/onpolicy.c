@@ -1,0 +1,295 @@
+/* The on-policy collector shared by A2C and TRPO (see onpolicy.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crl/error.h"
+#include "crl/rng.h"
+#include "onpolicy.h"
+#include "policy_internal.h"
+#include "state_io.h"
+
+void crl_onp_free(crl_onp *o) {
+  if (o == NULL)
+    return;
+  crl_ac_free(o->ac);
+  crl_rollout_free(o->ro);
+  if (o->act_rng)
+    gsl_rng_free(o->act_rng);
+  free(o->obs_norm);
+  free(o->dist);
+  free(o->actions);
+  free(o->env_actions);
+  free(o->logp);
+  free(o->values);
+  free(o->final_values);
+  free(o->final_norm);
+  crl_normalizer_free(o->ret_norm);
+  free(o->ret);
+  free(o->scaled);
+  free(o->ret_real);
+  free(o);
+}
+
+static void *zalloc(size_t count, size_t size) {
+  return calloc(count > 0 ? count : 1, size);
+}
+
+static int alloc_scratch(crl_onp *o) {
+  size_t N = (size_t)o->n_envs, O = (size_t)o->obs_dim;
+  size_t A = (size_t)o->act_dim;
+  const size_t r = sizeof(crl_real);
+  o->obs_norm = zalloc(N * O, r);
+  o->dist = zalloc(N * (size_t)o->n_out, r);
+  o->actions = zalloc(N * A, r);
+  o->env_actions = zalloc(N * A, r);
+  o->logp = zalloc(N, r);
+  o->values = zalloc(N, r);
+  o->final_values = zalloc(N, r);
+  o->final_norm = zalloc(N * O, r);
+  o->ret = zalloc(N, sizeof(double));
+  o->scaled = zalloc(N, sizeof(double));
+  o->ret_real = zalloc(N, r);
+  int ok = o->obs_norm && o->dist && o->actions && o->env_actions &&
+           o->logp && o->values && o->final_values && o->final_norm &&
+           o->ret && o->scaled && o->ret_real;
+  return ok ? 0 : crl_fail(CRL_ENOMEM, "%s: out of memory", o->name);
+}
+
+int crl_onp_alloc(const char *name, const crl_ac_spec *spec,
+                  const crl_space *obs, const crl_space *act, int n_envs,
+                  int n_steps, int scale_rewards, uint64_t seed,
+                  crl_onp **out) {
+  *out = NULL;
+  if (spec->max_batch < n_envs)
+    return crl_fail(CRL_EINVAL, "%s: policy capacity %d below n_envs %d",
+                    name, spec->max_batch, n_envs);
+  crl_onp *o = calloc(1, sizeof *o);
+  if (o == NULL)
+    return crl_fail(CRL_ENOMEM, "%s: out of memory", name);
+  o->name = name;
+  o->n_envs = n_envs;
+  o->n_steps = n_steps;
+  int rc = 0;
+  gsl_rng *init_rng = crl_rng_alloc(seed, CRL_STREAM_INIT);
+  o->act_rng = crl_rng_alloc(seed, CRL_STREAM_ACT);
+  if (init_rng == NULL || o->act_rng == NULL)
+    rc = crl_fail(CRL_ENOMEM, "%s: out of memory", name);
+  if (rc == 0)
+    rc = crl_ac_alloc(spec, obs, act, init_rng, &o->ac);
+  if (init_rng)
+    gsl_rng_free(init_rng);
+  if (rc == 0) {
+    o->obs_dim = o->ac->obs_dim;
+    o->act_dim = o->ac->act_dim;
+    o->n_out = o->ac->n_out;
+    rc = crl_rollout_alloc(n_steps, n_envs, o->obs_dim, o->act_dim, &o->ro);
+  }
+  if (rc == 0)
+    rc = alloc_scratch(o);
+  if (rc == 0 && scale_rewards)
+    rc = crl_normalizer_alloc(1, 10.0, &o->ret_norm);
+  if (rc) {
+    crl_onp_free(o);
+    return rc;
+  }
+  *out = o;
+  return 0;
+}
+
+int crl_onp_check_venv(const crl_onp *o, crl_vec_env *venv) {
+  if (crl_vec_env_n(venv) == o->n_envs)
+    return 0;
+  return crl_fail(CRL_ESHAPE, "%s: built for %d env copies, got %d", o->name,
+                  o->n_envs, crl_vec_env_n(venv));
+}
+
+/* V(final observation) for copies whose episode was cut by the time limit. */
+static int final_values(crl_onp *o, crl_vec_env *venv) {
+  const int *term = crl_vec_env_terminated(venv);
+  const int *trunc = crl_vec_env_truncated(venv);
+  int any = 0;
+  for (int i = 0; i < o->n_envs; i++)
+    any |= trunc[i] && !term[i];
+  if (!any)
+    return 0;
+  crl_ac_normalize(o->ac, crl_vec_env_final_obs(venv), o->n_envs,
+                   o->final_norm, 0);
+  return crl_ac_critic_forward(o->ac, o->final_norm, o->n_envs,
+                               o->final_values);
+}
+
+/* The rewards to store: as they are, or scaled by the running std of the
+ * discounted return (VecNormalize's order: update with this step's
+ * returns, then divide). */
+static const double *stored_rewards(crl_onp *o, crl_vec_env *venv,
+                                    double gamma) {
+  const double *rew = crl_vec_env_rewards(venv);
+  if (o->ret_norm == NULL)
+    return rew;
+  const int *term = crl_vec_env_terminated(venv);
+  const int *trunc = crl_vec_env_truncated(venv);
+  const int N = o->n_envs;
+  for (int i = 0; i < N; i++) {
+    o->ret[i] = gamma * o->ret[i] + rew[i];
+    o->ret_real[i] = (crl_real)o->ret[i];
+  }
+  crl_normalizer_update(o->ret_norm, o->ret_real, N);
+  const double sd = sqrt(o->ret_norm->var[0] + 1e-8);
+  for (int i = 0; i < N; i++) {
+    double x = rew[i] / sd;
+    o->scaled[i] = x < -10.0 ? -10.0 : (x > 10.0 ? 10.0 : x);
+    if (term[i] || trunc[i])
+      o->ret[i] = 0.0;
+  }
+  return o->scaled;
+}
+
+/* One step of every copy: act, store, and bootstrap truncated episodes. */
+static int collect_step(crl_onp *o, crl_vec_env *venv, double gamma) {
+  const int N = o->n_envs;
+  crl_ac_normalize(o->ac, crl_vec_env_obs(venv), N, o->obs_norm, 1);
+  int rc = crl_ac_actor_forward(o->ac, o->obs_norm, N, o->dist);
+  if (rc == 0)
+    rc = crl_ac_critic_forward(o->ac, o->obs_norm, N, o->values);
+  if (rc)
+    return rc;
+  crl_ac_sample(o->ac, o->dist, N, 0, o->act_rng, o->actions);
+  crl_ac_log_prob(o->ac, o->dist, o->actions, N, o->logp);
+  crl_ac_clip_actions(o->ac, o->actions, N, o->env_actions);
+  rc = crl_vec_env_step(venv, o->env_actions);
+  if (rc == 0)
+    rc = final_values(o, venv);
+  if (rc)
+    return rc;
+  return crl_rollout_add(o->ro, o->obs_norm, o->actions, o->logp, o->values,
+                         stored_rewards(o, venv, gamma),
+                         crl_vec_env_terminated(venv),
+                         crl_vec_env_truncated(venv), o->final_values, gamma);
+}
+
+int crl_onp_collect(crl_onp *o, crl_vec_env *venv, double gamma,
+                    double lambda) {
+  crl_rollout_clear(o->ro);
+  for (int t = 0; t < o->n_steps; t++) {
+    int rc = collect_step(o, venv, gamma);
+    if (rc)
+      return rc;
+  }
+  crl_ac_normalize(o->ac, crl_vec_env_obs(venv), o->n_envs, o->obs_norm, 0);
+  int rc = crl_ac_critic_forward(o->ac, o->obs_norm, o->n_envs, o->values);
+  if (rc)
+    return rc;
+  return crl_rollout_compute_gae(o->ro, o->values, gamma, lambda);
+}
+
+int crl_onp_act(crl_onp *o, const crl_real *obs, int B, int deterministic,
+                crl_real *action) {
+  const int cap = o->n_envs; /* the scratch rows */
+  for (int start = 0; start < B; start += cap) {
+    int b = B - start < cap ? B - start : cap;
+    crl_ac_normalize(o->ac, obs + (size_t)start * o->obs_dim, b, o->obs_norm,
+                     0);
+    int rc = crl_ac_actor_forward(o->ac, o->obs_norm, b, o->dist);
+    if (rc)
+      return rc;
+    crl_ac_sample(o->ac, o->dist, b, deterministic, o->act_rng,
+                  action + (size_t)start * o->act_dim);
+  }
+  return 0;
+}
+
+double crl_onp_explained_variance(const crl_rollout *ro) {
+  size_t n = (size_t)ro->n_steps * ro->n_envs;
+  double my = 0, md = 0;
+  for (size_t k = 0; k < n; k++) {
+    my += ro->returns[k];
+    md += ro->returns[k] - ro->values[k];
+  }
+  my /= n;
+  md /= n;
+  double vy = 0, vd = 0;
+  for (size_t k = 0; k < n; k++) {
+    double y = ro->returns[k] - my;
+    double d = ro->returns[k] - ro->values[k] - md;
+    vy += y * y;
+    vd += d * d;
+  }
+  return vy == 0.0 ? NAN : 1.0 - vd / vy;
+}
+
+void crl_onp_standardize(crl_real *a, size_t n) {
+  if (n < 2)
+    return;
+  double mean = 0.0, var = 0.0;
+  for (size_t i = 0; i < n; i++)
+    mean += a[i];
+  mean /= (double)n;
+  for (size_t i = 0; i < n; i++)
+    var += ((double)a[i] - mean) * ((double)a[i] - mean);
+  double sd = sqrt(var / (double)(n - 1));
+  for (size_t i = 0; i < n; i++)
+    a[i] = (crl_real)(((double)a[i] - mean) / (sd + 1e-8));
+}
+
+int crl_onp_check_finite(const crl_onp *o, const char *what, double x) {
+  if (isfinite(x))
+    return 0;
+  return crl_fail(CRL_ENONFINITE, "%s: %s is not finite", o->name, what);
+}
+
+/* ---- checkpoints and export ---------------------------------------------- */
+
+static const char *section(const crl_onp *o, const char *part, char *buf,
+                           size_t size) {
+  snprintf(buf, size, "%s.%s", o->name, part);
+  return buf;
+}
+
+int crl_onp_save(crl_onp *o, crl_ckpt_writer *w) {
+  char s[64];
+  crl_ac *ac = o->ac;
+  int rc = crl_ckpt_put_real(w, section(o, "params", s, sizeof s),
+                             ac->n_params, ac->params);
+  if (rc == 0 && ac->norm != NULL)
+    rc = crl_normalizer_save(ac->norm, w, section(o, "norm", s, sizeof s));
+  if (rc == 0 && o->ret_norm != NULL)
+    rc = crl_normalizer_save(o->ret_norm, w, section(o, "ret_norm", s, sizeof s));
+  if (rc == 0 && o->ret_norm != NULL)
+    rc = crl_ckpt_put(w, section(o, "ret", s, sizeof s), CRL_CKPT_F64,
+                      (uint64_t)o->n_envs, o->ret);
+  return rc ? rc : crl_rng_save(o->act_rng, w, section(o, "act_rng", s, sizeof s));
+}
+
+int crl_onp_load(crl_onp *o, const crl_ckpt_reader *r) {
+  char s[64];
+  crl_ac *ac = o->ac;
+  int rc = crl_ckpt_get_real(r, section(o, "params", s, sizeof s),
+                             ac->n_params, ac->params);
+  for (size_t k = 0; rc == 0 && k < ac->n_params; k++)
+    if (!isfinite((double)ac->params[k]))
+      rc = crl_fail(CRL_EFORMAT, "checkpoint: %s parameter %zu is not finite",
+                    o->name, k);
+  if (rc == 0 && ac->norm != NULL)
+    rc = crl_normalizer_load(ac->norm, r, section(o, "norm", s, sizeof s));
+  if (rc == 0 && o->ret_norm != NULL)
+    rc = crl_normalizer_load(o->ret_norm, r, section(o, "ret_norm", s, sizeof s));
+  if (rc == 0 && o->ret_norm != NULL)
+    rc = crl_ckpt_get_f64_array(r, section(o, "ret", s, sizeof s),
+                                (uint64_t)o->n_envs, o->ret);
+  for (int i = 0; rc == 0 && o->ret_norm != NULL && i < o->n_envs; i++)
+    if (!isfinite(o->ret[i]))
+      rc = crl_fail(CRL_EFORMAT, "checkpoint: %s running return %d is not "
+                    "finite", o->name, i);
+  return rc ? rc
+            : crl_rng_load(o->act_rng, r, section(o, "act_rng", s, sizeof s));
+}
+
+int crl_onp_export(crl_onp *o, int max_batch, crl_policy **out) {
+  crl_ac *ac = o->ac;
+  return crl_policy_from_parts(ac->actor, ac->norm, &ac->act_space,
+                               ac->discrete ? CRL_POLICY_ARGMAX
+                                            : CRL_POLICY_CLIP,
+                               max_batch, out);
+}

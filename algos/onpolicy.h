@@ -1,0 +1,84 @@
+/* Internal: what A2C and TRPO share, which is SB3's OnPolicyAlgorithm: an
+ * actor-critic policy, n_steps of experience from each of n_envs copies in
+ * a rollout buffer with GAE(lambda) (time-limit cuts bootstrap from the
+ * value of the final observation), optional reward scaling, acting,
+ * checkpoints of the policy and export. (PPO keeps its own copy of the
+ * same loop in ppo.c.)
+ *
+ * Reward scaling is SB3 VecNormalize's norm_reward (which RL Zoo's
+ * `normalize: true` turns on together with the observations): each copy
+ * keeps a discounted running return R = gamma R + r (zeroed when its
+ * episode ends), a running variance of R over all copies, and the stored
+ * reward is clip(r / sqrt(var + 1e-8), -10, 10). Values and advantages are
+ * then in that scale; the env's own returns (training and evaluation) are
+ * not touched. */
+#ifndef CRL_ALGOS_ONPOLICY_H
+#define CRL_ALGOS_ONPOLICY_H
+
+#include <gsl/gsl_rng.h>
+
+#include "actor_critic.h"
+#include "crl/algo.h"
+#include "crl/rollout.h"
+
+typedef struct crl_onp {
+  const char *name;      /* for messages and checkpoint sections */
+  crl_ac *ac;
+  crl_rollout *ro;
+  gsl_rng *act_rng;      /* action sampling */
+  int n_envs, n_steps, obs_dim, act_dim, n_out;
+  crl_real *obs_norm;    /* [N, obs_dim] */
+  crl_real *dist;        /* [N, n_out] */
+  crl_real *actions;     /* [N, act_dim] as sampled */
+  crl_real *env_actions; /* [N, act_dim] clipped to the bounds */
+  crl_real *logp;        /* [N] */
+  crl_real *values;      /* [N] */
+  crl_real *final_values;/* [N] V(final obs) of truncated copies */
+  crl_real *final_norm;  /* [N, obs_dim] */
+  crl_normalizer *ret_norm; /* running variance of ret; NULL: no scaling */
+  double *ret;           /* [N] discounted running return of each copy */
+  double *scaled;        /* [N] the rewards as stored */
+  crl_real *ret_real;    /* [N] ret as crl_real, for the normaliser */
+} crl_onp;
+
+/* The policy of spec (whose max_batch must be >= n_envs) and a rollout of
+ * n_steps x n_envs; the generators are seeded from seed; scale_rewards
+ * turns on the reward scaling above. */
+int crl_onp_alloc(const char *name, const crl_ac_spec *spec,
+                  const crl_space *obs, const crl_space *act, int n_envs,
+                  int n_steps, int scale_rewards, uint64_t seed,
+                  crl_onp **out);
+void crl_onp_free(crl_onp *o);
+
+/* Fails with CRL_ESHAPE unless venv has the n_envs copies o was built for. */
+int crl_onp_check_venv(const crl_onp *o, crl_vec_env *venv);
+
+/* Fill the rollout with n_steps from every copy and compute GAE. */
+int crl_onp_collect(crl_onp *o, crl_vec_env *venv, double gamma,
+                    double lambda);
+
+/* crl_algo_type.act for this policy. */
+int crl_onp_act(crl_onp *o, const crl_real *obs, int B, int deterministic,
+                crl_real *action);
+
+/* 1 - Var(returns - values) / Var(returns) over the rollout; NAN when the
+ * returns are constant. */
+double crl_onp_explained_variance(const crl_rollout *ro);
+
+/* Standardise a [n] in place, (a - mean) / (std + 1e-8) with torch's
+ * unbiased std (SB3); nothing for n < 2. */
+void crl_onp_standardize(crl_real *a, size_t n);
+
+/* 0 when x is finite, else CRL_ENONFINITE naming what. */
+int crl_onp_check_finite(const crl_onp *o, const char *what, double x);
+
+/* Checkpoint sections "<name>.params", "<name>.norm", "<name>.act_rng"
+ * (and "<name>.ret_norm", "<name>.ret" with reward scaling);
+ * load checks that every parameter is finite. */
+int crl_onp_save(crl_onp *o, crl_ckpt_writer *w);
+int crl_onp_load(crl_onp *o, const crl_ckpt_reader *r);
+
+/* The deterministic policy (mean clipped to the bounds, or argmax). */
+int crl_onp_export(crl_onp *o, int max_batch, crl_policy **out);
+
+#endif

@@ -1,0 +1,353 @@
+/* TRPO (Schulman et al. 2015) as SB3-contrib has it, with Spinning Up's
+ * defaults: n_steps from each env copy with GAE(lambda), advantages
+ * standardised over the batch, one natural-gradient step on the policy
+ * (trpo_step.c: conjugate gradient on the exact Fisher-vector product,
+ * step scaled to the KL radius target_kl, backtracking line search), then
+ * n_critic_updates epochs of Adam on the value loss mean (V(s) - R)^2 in
+ * shuffled minibatches, touching only the critic. */
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "crl/error.h"
+#include "crl/rng.h"
+#include "state_io.h"
+#include "trpo.h"
+
+#define F(field) offsetof(trpo_spec, field)
+static const crl_param_def trpo_params[] = {
+    {"learning_rate", CRL_PARAM_SCHEDULE, F(learning_rate), "1e-3", 0, 1, NULL,
+     "the value function's Adam step size; lin_<v> decays it"},
+    {"n_steps", CRL_PARAM_INT, F(n_steps), "2048", 1, 1e7, NULL,
+     "steps from each env copy per update"},
+    {"batch_size", CRL_PARAM_INT, F(batch_size), "128", 1, 1e7, NULL,
+     "value-function minibatch size"},
+    {"gamma", CRL_PARAM_REAL, F(gamma), "0.99", 0, 1, NULL, "discount factor"},
+    {"gae_lambda", CRL_PARAM_REAL, F(gae_lambda), "0.95", 0, 1, NULL,
+     "GAE lambda: 0 = one-step TD, 1 = Monte Carlo"},
+    {"cg_max_steps", CRL_PARAM_INT, F(cg_max_steps), "10", 1, 10000, NULL,
+     "conjugate-gradient iterations (Spinning Up 10, SB3-contrib 15)"},
+    {"cg_damping", CRL_PARAM_REAL, F(cg_damping), "0.1", 0, 1e6, NULL,
+     "solve (F + cg_damping I) x = g"},
+    {"line_search_shrinking_factor", CRL_PARAM_REAL,
+     F(line_search_shrinking_factor), "0.8", 0.01, 0.99, NULL,
+     "backtracking factor of the step"},
+    {"line_search_max_iter", CRL_PARAM_INT, F(line_search_max_iter), "10", 1,
+     1000, NULL, "line-search points tried before giving up"},
+    {"n_critic_updates", CRL_PARAM_INT, F(n_critic_updates), "10", 0, 100000,
+     NULL, "passes of value-function minibatches per update"},
+    {"normalize_advantage", CRL_PARAM_BOOL, F(normalize_advantage), "true", 0,
+     1, NULL, "standardise the advantages of each rollout"},
+    {"target_kl", CRL_PARAM_REAL, F(target_kl), "0.01", 1e-9, 10, NULL,
+     "KL radius delta: mean KL(old || new) <= delta"},
+    {"sub_sampling_factor", CRL_PARAM_INT, F(sub_sampling_factor), "1", 1, 1000,
+     NULL, "policy step on every k-th sample only (faster)"},
+    {"adam_eps", CRL_PARAM_REAL, F(adam_eps), "1e-5", 1e-12, 1, NULL,
+     "Adam epsilon of the value function (SB3's policies use 1e-5)"},
+    {"normalize", CRL_PARAM_BOOL, F(normalize), "false", 0, 1, NULL,
+     "normalise observations with running mean/std (clip 10)"},
+    {"normalize_reward", CRL_PARAM_BOOL, F(normalize_reward), "false", 0, 1,
+     NULL, "scale rewards by the running std of the discounted return "
+     "(VecNormalize's norm_reward)"},
+    {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[64, 64]", 1,
+     65536, NULL, "hidden layer sizes of actor and critic"},
+    {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "tanh", 0, 0,
+     "identity|tanh|relu", "hidden activation"},
+    {"policy_kwargs.log_std_init", CRL_PARAM_REAL, F(log_std_init), "0.0", -20,
+     20, NULL, "initial log std of Gaussian actions"},
+    {"policy_kwargs.ortho_init", CRL_PARAM_BOOL, F(ortho_init), "true", 0, 1,
+     NULL, "orthogonal init (SB3 gains); false = PyTorch default"},
+    {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
+#undef F
+
+enum { CHUNK = 2048 }; /* most rows one policy forward takes */
+
+static void trpo_destroy(void *self) {
+  trpo *t = self;
+  if (t == NULL)
+    return;
+  crl_onp_free(t->onp);
+  crl_adam_free(t->vf_adam);
+  crl_cg_free(t->cg);
+  crl_ac_fisher_free(t->fisher);
+  if (t->batch_rng)
+    gsl_rng_free(t->batch_rng);
+  free(t->obs);
+  free(t->act);
+  free(t->adv);
+  free(t->old_logp);
+  free(t->dist_old);
+  free(t->log_std_old);
+  free(t->dist);
+  free(t->logp);
+  free(t->dlogp);
+  free(t->kl);
+  free(t->g);
+  free(t->x);
+  free(t->fx);
+  free(t->theta_old);
+  free(t->perm);
+  free(t->mb_obs);
+  free(t->mb_ret);
+  free(t->v);
+  free(t->dv);
+  free(t);
+}
+
+static void *zalloc(size_t count, size_t size) {
+  return calloc(count > 0 ? count : 1, size);
+}
+
+static int alloc_buffers(trpo *t) {
+  const crl_ac *ac = t->onp->ac;
+  const size_t M = (size_t)t->M, O = (size_t)ac->obs_dim;
+  const size_t A = (size_t)ac->act_dim, K = (size_t)ac->n_out;
+  const size_t B = (size_t)t->spec.batch_size, r = sizeof(crl_real);
+  t->obs = zalloc(M * O, r);
+  t->act = zalloc(M * A, r);
+  t->adv = zalloc(M, r);
+  t->old_logp = zalloc(M, r);
+  t->dist_old = zalloc(M * K, r);
+  t->log_std_old = zalloc(A, r);
+  t->dist = zalloc(M * K, r);
+  t->logp = zalloc(M, r);
+  t->dlogp = zalloc(M, r);
+  t->kl = zalloc(M, r);
+  t->g = zalloc(t->n_pi, r);
+  t->x = zalloc(t->n_pi, r);
+  t->fx = zalloc(t->n_pi, r);
+  t->theta_old = zalloc(t->n_pi, r);
+  t->perm = zalloc((size_t)t->onp->n_steps * t->onp->n_envs, sizeof *t->perm);
+  t->mb_obs = zalloc(B * O, r);
+  t->mb_ret = zalloc(B, r);
+  t->v = zalloc(B, r);
+  t->dv = zalloc(B, r);
+  int ok = t->obs && t->act && t->adv && t->old_logp && t->dist_old &&
+           t->log_std_old && t->dist && t->logp && t->dlogp && t->kl && t->g &&
+           t->x && t->fx && t->theta_old && t->perm && t->mb_obs &&
+           t->mb_ret && t->v && t->dv;
+  return ok ? 0 : crl_fail(CRL_ENOMEM, "trpo: out of memory");
+}
+
+static int check_spec(const trpo_spec *s, int n_envs) {
+  long total = (long)s->n_steps * n_envs;
+  if (s->net_arch.n > CRL_MLP_MAX_LAYERS - 1)
+    return crl_fail(CRL_EINVAL, "trpo: at most %d hidden layers",
+                    CRL_MLP_MAX_LAYERS - 1);
+  if (total < 2)
+    return crl_fail(CRL_EINVAL, "trpo: n_steps * n_envs must be >= 2");
+  if (s->batch_size > total)
+    return crl_fail(CRL_EINVAL,
+                    "trpo: batch_size %d exceeds n_steps * n_envs = %ld",
+                    s->batch_size, total);
+  if (total > 10000000)
+    return crl_fail(CRL_EINVAL, "trpo: n_steps * n_envs = %ld is too large",
+                    total);
+  return 0;
+}
+
+static int alloc_parts(trpo *t, const crl_space *obs, const crl_space *act,
+                       int n_envs, uint64_t seed) {
+  const trpo_spec *s = &t->spec;
+  int total = s->n_steps * n_envs;
+  t->M = (total + s->sub_sampling_factor - 1) / s->sub_sampling_factor;
+  int cap = t->M < CHUNK ? t->M : CHUNK;
+  cap = cap > s->batch_size ? cap : s->batch_size;
+  crl_ac_spec as = {.net_arch = s->net_arch,
+                    .activation = s->activation,
+                    .log_std_init = s->log_std_init,
+                    .ortho_init = s->ortho_init,
+                    .normalize_obs = s->normalize,
+                    .max_batch = cap > n_envs ? cap : n_envs};
+  int rc = crl_onp_alloc("trpo", &as, obs, act, n_envs, s->n_steps,
+                         s->normalize_reward, seed, &t->onp);
+  if (rc)
+    return rc;
+  crl_ac *ac = t->onp->ac;
+  t->n_pi = crl_ac_policy_size(ac);
+  crl_adam_spec a = crl_adam_spec_default();
+  a.eps = s->adam_eps;
+  rc = crl_adam_alloc(ac->n_params - t->n_pi, &a, &t->vf_adam);
+  if (rc == 0)
+    rc = crl_cg_alloc(t->n_pi, &t->cg);
+  if (rc == 0)
+    rc = crl_ac_fisher_alloc(ac, &t->fisher);
+  t->batch_rng = crl_rng_alloc(seed, CRL_STREAM_BATCH);
+  if (rc == 0 && t->batch_rng == NULL)
+    rc = crl_fail(CRL_ENOMEM, "trpo: out of memory");
+  return rc ? rc : alloc_buffers(t);
+}
+
+static int trpo_create(const void *spec_, const crl_space *obs,
+                       const crl_space *act, int n_envs, uint64_t seed,
+                       void **self) {
+  const trpo_spec *spec = spec_;
+  *self = NULL;
+  int rc = check_spec(spec, n_envs);
+  if (rc)
+    return rc;
+  trpo *t = calloc(1, sizeof *t);
+  if (t == NULL)
+    return crl_fail(CRL_ENOMEM, "trpo: out of memory");
+  t->spec = *spec;
+  rc = alloc_parts(t, obs, act, n_envs, seed);
+  if (rc) {
+    trpo_destroy(t);
+    return rc;
+  }
+  *self = t;
+  return 0;
+}
+
+/* The policy step's batch: every sub_sampling_factor-th row of the
+ * rollout, advantages standardised over it. */
+static void gather_batch(trpo *t) {
+  const crl_rollout *ro = t->onp->ro;
+  const size_t O = (size_t)ro->obs_dim, A = (size_t)ro->act_dim;
+  const size_t k = (size_t)t->spec.sub_sampling_factor;
+  for (size_t i = 0; i < (size_t)t->M; i++) {
+    size_t j = i * k;
+    memcpy(t->obs + i * O, ro->obs + j * O, O * sizeof *t->obs);
+    memcpy(t->act + i * A, ro->actions + j * A, A * sizeof *t->act);
+    t->adv[i] = ro->advantages[j];
+    t->old_logp[i] = ro->log_probs[j];
+  }
+  if (t->spec.normalize_advantage)
+    crl_onp_standardize(t->adv, (size_t)t->M);
+}
+
+/* One Adam step on mean (V(s) - R)^2 over minibatch idx [n]. */
+static int critic_minibatch(trpo *t, const size_t *idx, int n, double lr,
+                            double *loss) {
+  crl_ac *ac = t->onp->ac;
+  const crl_rollout *ro = t->onp->ro;
+  const size_t O = (size_t)ro->obs_dim;
+  for (int i = 0; i < n; i++) {
+    memcpy(t->mb_obs + (size_t)i * O, ro->obs + idx[i] * O,
+           O * sizeof *t->mb_obs);
+    t->mb_ret[i] = ro->returns[idx[i]];
+  }
+  int rc = crl_ac_critic_forward(ac, t->mb_obs, n, t->v);
+  if (rc)
+    return rc;
+  double l = 0.0;
+  for (int i = 0; i < n; i++) {
+    double err = (double)t->v[i] - (double)t->mb_ret[i];
+    l += err * err;
+    t->dv[i] = (crl_real)(2.0 * err / n);
+  }
+  *loss = l / n;
+  rc = crl_onp_check_finite(t->onp, "the value loss", *loss);
+  if (rc)
+    return rc;
+  /* Only the critic's slice: the policy moved by the trust-region step. */
+  memset(ac->grads + t->n_pi, 0, (ac->n_params - t->n_pi) * sizeof *ac->grads);
+  rc = crl_ac_critic_backward(ac, t->dv, n);
+  if (rc == 0)
+    crl_adam_step(t->vf_adam, ac->params + t->n_pi, ac->grads + t->n_pi, lr);
+  return rc;
+}
+
+/* n_critic_updates epochs of shuffled minibatches (the last may be short,
+ * as SB3's). Returns the mean loss over them. */
+static int fit_critic(trpo *t, double lr, double *mean_loss, int *steps) {
+  const size_t total = (size_t)t->onp->n_steps * t->onp->n_envs;
+  const size_t bs = (size_t)t->spec.batch_size;
+  double sum = 0.0;
+  int n = 0;
+  for (int e = 0; e < t->spec.n_critic_updates; e++) {
+    for (size_t k = 0; k < total; k++)
+      t->perm[k] = k;
+    gsl_ran_shuffle(t->batch_rng, t->perm, total, sizeof *t->perm);
+    for (size_t s = 0; s < total; s += bs) {
+      int m = (int)(total - s < bs ? total - s : bs);
+      double loss = 0.0;
+      int rc = critic_minibatch(t, t->perm + s, m, lr, &loss);
+      if (rc)
+        return rc;
+      sum += loss;
+      n++;
+    }
+  }
+  *mean_loss = n > 0 ? sum / n : NAN;
+  *steps = n;
+  return 0;
+}
+
+static int trpo_iterate(void *self, crl_vec_env *venv,
+                        double progress_remaining, crl_algo_stats *st) {
+  trpo *t = self;
+  int rc = crl_onp_check_venv(t->onp, venv);
+  if (rc == 0)
+    rc = crl_onp_collect(t->onp, venv, t->spec.gamma, t->spec.gae_lambda);
+  if (rc)
+    return rc;
+  gather_batch(t);
+  trpo_step_result res;
+  rc = trpo_policy_step(t, &res);
+  if (rc)
+    return rc;
+  const double lr = crl_schedule_value(&t->spec.learning_rate,
+                                       progress_remaining);
+  int vf_steps = 0;
+  rc = fit_critic(t, lr, &st->value_loss, &vf_steps);
+  st->steps = (long)t->onp->n_steps * t->onp->n_envs;
+  st->learning_rate = lr;
+  st->policy_loss = -res.surrogate;
+  st->approx_kl = res.kl;
+  /* the fraction of line-search points rejected (1 = no step taken) */
+  st->clip_fraction = res.accepted
+                          ? (double)(res.backtracks - 1) / t->spec.line_search_max_iter
+                          : 1.0;
+  st->entropy = crl_ac_entropy_mean(t->onp->ac, t->dist, t->M);
+  st->n_updates = res.accepted + vf_steps;
+  st->explained_variance = crl_onp_explained_variance(t->onp->ro);
+  return rc;
+}
+
+static int trpo_act(void *self, const crl_real *obs, int B, int deterministic,
+                    crl_real *action) {
+  trpo *t = self;
+  return crl_onp_act(t->onp, obs, B, deterministic, action);
+}
+
+/* ---- checkpoints and export ------------------------------------------------ */
+
+static int trpo_save(void *self, crl_ckpt_writer *w) {
+  trpo *t = self;
+  size_t n_vf = t->onp->ac->n_params - t->n_pi;
+  int rc = crl_onp_save(t->onp, w);
+  rc = rc ? rc : crl_adam_save(t->vf_adam, n_vf, w, "trpo.vf_adam");
+  return rc ? rc : crl_rng_save(t->batch_rng, w, "trpo.batch_rng");
+}
+
+static int trpo_load(void *self, const crl_ckpt_reader *r) {
+  trpo *t = self;
+  size_t n_vf = t->onp->ac->n_params - t->n_pi;
+  int rc = crl_onp_load(t->onp, r);
+  rc = rc ? rc : crl_adam_load(t->vf_adam, n_vf, r, "trpo.vf_adam");
+  return rc ? rc : crl_rng_load(t->batch_rng, r, "trpo.batch_rng");
+}
+
+static int trpo_export(void *self, int max_batch, crl_policy **out) {
+  trpo *t = self;
+  return crl_onp_export(t->onp, max_batch, out);
+}
+
+const crl_algo_type crl_algo_trpo = {
+    .name = "trpo",
+    .doc = "Trust Region Policy Optimization: natural gradient by CG on the "
+           "exact Fisher, KL line search",
+    .params = trpo_params,
+    .spec_size = sizeof(trpo_spec),
+    .create = trpo_create,
+    .iterate = trpo_iterate,
+    .act = trpo_act,
+    .destroy = trpo_destroy,
+    .save = trpo_save,
+    .load = trpo_load,
+    .export_policy = trpo_export,
+};

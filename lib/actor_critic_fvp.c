@@ -1,0 +1,159 @@
+/* Fisher-vector products and KL terms of the actor-critic policy (see
+ * actor_critic_fvp.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actor_critic_fvp.h"
+#include "crl/dist.h"
+#include "crl/error.h"
+
+size_t crl_ac_policy_size(const crl_ac *ac) {
+  return crl_mlp_n_params(ac->actor) + (ac->discrete ? 0 : (size_t)ac->act_dim);
+}
+
+int crl_ac_fisher_alloc(crl_ac *ac, crl_ac_fisher **out) {
+  *out = NULL;
+  crl_ac_fisher *f = calloc(1, sizeof *f);
+  if (f == NULL)
+    return crl_fail(CRL_ENOMEM, "fisher: out of memory");
+  size_t rows = (size_t)ac->max_batch * (size_t)ac->n_out;
+  f->ac = ac;
+  f->tangent = malloc(rows * sizeof *f->tangent);
+  f->dist = malloc(rows * sizeof *f->dist);
+  f->inv_var = malloc(2 * (size_t)ac->act_dim * sizeof *f->inv_var);
+  if (!f->tangent || !f->dist || !f->inv_var) {
+    crl_ac_fisher_free(f);
+    return crl_fail(CRL_ENOMEM, "fisher: out of memory");
+  }
+  *out = f;
+  return 0;
+}
+
+void crl_ac_fisher_free(crl_ac_fisher *f) {
+  if (f == NULL)
+    return;
+  free(f->tangent);
+  free(f->dist);
+  free(f->inv_var);
+  free(f);
+}
+
+/* dout [b, n_out] = M_i t_i / B for each row: the distribution's Fisher
+ * matrix (in mean or logit coordinates) times the tangent, with the 1/B of
+ * the batch mean folded in. */
+static void apply_metric(const crl_ac_fisher *f, int b, crl_real *dout) {
+  const crl_ac *ac = f->ac;
+  const int K = ac->n_out;
+  const double inv_B = 1.0 / f->B;
+  if (ac->discrete) {
+    crl_cat_fisher_vp(b, K, f->dist, f->tangent, dout);
+    for (size_t k = 0; k < (size_t)b * K; k++)
+      dout[k] = (crl_real)((double)dout[k] * inv_B);
+    return;
+  }
+  for (int i = 0; i < b; i++)
+    for (int j = 0; j < K; j++) {
+      size_t k = (size_t)i * K + j;
+      dout[k] = (crl_real)((double)f->tangent[k] * (double)f->inv_var[j] *
+                           inv_B);
+    }
+}
+
+int crl_ac_fisher_vp(void *ctx, const crl_real *v, crl_real *out) {
+  crl_ac_fisher *f = ctx;
+  crl_ac *ac = f->ac;
+  const size_t n_actor = crl_mlp_n_params(ac->actor);
+  const int D = ac->act_dim, cap = ac->max_batch;
+  crl_real *fisher_log_std = f->inv_var + D;
+  if (!ac->discrete)
+    crl_gauss_fisher(D, ac->log_std, f->inv_var, fisher_log_std);
+  memset(ac->grads, 0, n_actor * sizeof *ac->grads);
+  for (int start = 0; start < f->B; start += cap) {
+    int b = f->B - start < cap ? f->B - start : cap;
+    /* tangent [b, n_out] = J v: how the distribution parameters move. */
+    int rc = crl_mlp_jvp(ac->actor, f->obs + (size_t)start * ac->obs_dim, b,
+                         v, NULL, f->dist, f->tangent);
+    if (rc)
+      return rc;
+    apply_metric(f, b, ac->dout);
+    /* grads += J^T (M J v) / B through the same activations. */
+    rc = crl_mlp_backward(ac->actor, ac->dout, b, NULL);
+    if (rc)
+      return rc;
+  }
+  for (size_t k = 0; k < n_actor; k++)
+    out[k] = (crl_real)((double)ac->grads[k] + f->damping * (double)v[k]);
+  /* log_std is a parameter of every row's distribution directly (J = I)
+   * and its Fisher block is constant, so its rows need no network pass;
+   * the mean/log_std cross terms of a diagonal Gaussian are zero. */
+  for (int j = 0; !ac->discrete && j < D; j++) {
+    size_t k = n_actor + (size_t)j;
+    out[k] = (crl_real)(((double)fisher_log_std[j] + f->damping) * (double)v[k]);
+  }
+  return 0;
+}
+
+double crl_ac_kl(const crl_ac *ac, const crl_real *dist_ref,
+                 const crl_real *log_std_ref, const crl_real *dist, int B,
+                 crl_real *kl) {
+  if (ac->discrete)
+    crl_cat_kl(B, ac->n_out, dist_ref, dist, kl);
+  else
+    crl_gauss_kl(B, ac->act_dim, dist_ref, log_std_ref, dist, ac->log_std, kl);
+  double s = 0.0;
+  for (int i = 0; i < B; i++)
+    s += (double)kl[i];
+  return B > 0 ? s / B : 0.0;
+}
+
+/* dout [B, n_out] and dlog_std from the log-prob and entropy terms. */
+static void logp_entropy_terms(crl_ac *ac, const crl_real *dist,
+                               const crl_real *actions, int B,
+                               const crl_real *dlogp, double dent_mean) {
+  const int K = ac->n_out;
+  if (dlogp == NULL)
+    memset(ac->dout, 0, (size_t)B * K * sizeof *ac->dout);
+  if (ac->discrete) {
+    if (dlogp != NULL)
+      crl_cat_log_prob_backward(B, K, dist, actions, dlogp, ac->dout);
+    if (dent_mean != 0.0) {
+      for (int i = 0; i < B; i++)
+        ac->dent[i] = (crl_real)(dent_mean / B);
+      crl_cat_entropy_backward(B, K, dist, ac->dent, ac->dout);
+    }
+    return;
+  }
+  if (dlogp != NULL)
+    crl_gauss_log_prob_backward(B, ac->act_dim, dist, ac->log_std, actions,
+                                dlogp, ac->dout, ac->dlog_std);
+  /* The Gaussian's entropy does not depend on the state. */
+  if (dent_mean != 0.0)
+    crl_gauss_entropy_backward(ac->act_dim, (crl_real)dent_mean, ac->dlog_std);
+}
+
+int crl_ac_actor_backward_kl(crl_ac *ac, const crl_real *dist,
+                             const crl_real *actions, int B,
+                             const crl_real *dlogp, double dent_mean,
+                             const crl_real *dist_ref,
+                             const crl_real *log_std_ref, double dkl_mean,
+                             crl_real *scratch) {
+  if (B > ac->max_batch)
+    return crl_fail(CRL_ESHAPE, "actor-critic: batch %d exceeds capacity %d",
+                    B, ac->max_batch);
+  logp_entropy_terms(ac, dist, actions, B, dlogp, dent_mean);
+  if (dkl_mean != 0.0) {
+    const int K = ac->n_out;
+    crl_real *dq = scratch, *dkl = scratch + (size_t)B * K;
+    for (int i = 0; i < B; i++)
+      dkl[i] = (crl_real)(dkl_mean / B);
+    if (ac->discrete)
+      crl_cat_kl_backward_q(B, K, dist_ref, dist, dkl, dq);
+    else
+      crl_gauss_kl_backward_q(B, ac->act_dim, dist_ref, log_std_ref, dist,
+                              ac->log_std, dkl, dq, ac->dlog_std);
+    for (size_t k = 0; k < (size_t)B * K; k++)
+      ac->dout[k] += dq[k];
+  }
+  return crl_mlp_backward(ac->actor, ac->dout, B, NULL);
+}
