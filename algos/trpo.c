@@ -297,12 +297,8 @@ static int trpo_iterate(void *self, crl_vec_env *venv,
   st->steps = (long)t->onp->n_steps * t->onp->n_envs;
   st->learning_rate = lr;
   st->policy_loss = -res.surrogate;
-  st->approx_kl = res.kl;
-  /* the fraction of line-search points rejected (1 = no step taken) */
-  st->clip_fraction = res.accepted
-                          ? (double)(res.backtracks - 1) / t->spec.line_search_max_iter
-                          : 1.0;
-  st->entropy = crl_ac_entropy_mean(t->onp->ac, t->dist, t->M);
+  st->approx_kl = res.kl; /* 0 when the line search rejected every point */
+  st->entropy = crl_ac_entropy_mean(t->onp->ac, t->dist_old, t->M);
   st->n_updates = res.accepted + vf_steps;
   st->explained_variance = crl_onp_explained_variance(t->onp->ro);
   return rc;

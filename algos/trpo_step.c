@@ -145,8 +145,5 @@ int trpo_policy_step(trpo *t, trpo_step_result *res) {
   /* g = 0 (e.g. all advantages equal) leaves x = 0: nothing to step. */
   if (!(xfx > 0.0) || !isfinite(xfx))
     return 0;
-  int cg_iters = res->cg_iters;
-  rc = trpo_line_search(t, sqrt(2.0 * t->spec.target_kl / xfx), L_old, res);
-  res->cg_iters = cg_iters;
-  return rc;
+  return trpo_line_search(t, sqrt(2.0 * t->spec.target_kl / xfx), L_old, res);
 }

@@ -23,7 +23,7 @@
  * wall time is printed too), which a shared machine disturbs less.
  *
  * usage: bench_offpolicy [config|all|small|zoo] [seed] [repeats]
- * (OPENBLAS_NUM_THREADS=1 for one thread). */
+ * (OPENBLAS_NUM_THREADS=1 for one thread; repeats 0 = the floor only). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,7 +239,7 @@ int main(int argc, char **argv) {
   const char *which = argc > 1 ? argv[1] : "small";
   const int seed = argc > 2 ? atoi(argv[2]) : 0;
   int repeats = argc > 3 ? atoi(argv[3]) : 1;
-  if (repeats < 1 || repeats > 100)
+  if (repeats < 0 || repeats > 100)
     repeats = 1;
   int found = 0;
   printf("%-9s %4s %8s %8s %8s %8s %9s %8s %8s %8s %6s %7s\n", "config",
@@ -252,6 +252,9 @@ int main(int argc, char **argv) {
     found = 1;
     double flops = 0.0;
     const double fl = floor_time(c, &flops);
+    if (repeats == 0)
+      printf("%-9s floor %.3f ms per update, %.1f MFLOP, %.1f GFLOP/s\n",
+             c->name, 1e3 * fl, flops * 1e-6, flops / fl * 1e-9);
     for (int r = 0; r < repeats; r++) {
       double wall = 0, cpu = 0, eval = 0;
       long updates = 0;

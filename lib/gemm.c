@@ -4,6 +4,7 @@
  * gemm_x86.c (gemm_kern.h compiled for AVX-512 and for AVX2+FMA); then the
  * choice of kernel set; then the three products, which pick a loop shape
  * from (m, n, k) and hand it to the kernel set or to CBLAS. */
+#include <math.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -106,20 +107,12 @@ void crl_gemm_transpose_generic(int rows, int cols,
     }
 }
 
-
 /* ---- kernel sets and their choice --------------------------------------- */
 
 typedef crl_gemm_kernels kernels;
 
 static const kernels k_generic = {crl_gemm_transpose_generic, nn_generic,
                                   dot_generic};
-
-/* Products with m * n * k above this go to CBLAS under CRL_GEMM_AUTO.
- * Measured by bench/bench_mlp (docs/benchmarks.md): with the AVX-512 or
- * AVX2 kernels no RL shape up to 400 x 400 x 256 is faster in OpenBLAS
- * 0.3.21, even with its Skylake-X kernels forced, so the threshold only
- * sends genuinely large products there. */
-#define BLAS_MIN_VOLUME ((double)512 * 512 * 512)
 
 /* 0 until the first call resolves AUTO; then the crl_gemm_isa in use. A
  * relaxed atomic: every thread computes the same value. */
@@ -190,6 +183,35 @@ static const kernels *pick(void) {
   }
 }
 
+/* Whether a product of volume m * n * k goes to CBLAS under CRL_GEMM_AUTO.
+ * Measured by bench/bench_mlp (docs/benchmarks.md), OpenBLAS 0.3.21 on an
+ * AVX-512 CPU:
+ *  - with the SSE3 (PRESCOTT) kernels it falls back to on a CPU it does not
+ *    recognise, OpenBLAS is slower than the AVX-512 and AVX2 kernels at
+ *    every size, and faster than the plain-C ones at almost every size;
+ *  - with its own kernels for the CPU (Skylake-X forced) it is level with
+ *    the AVX-512 kernels at about 3e7 (a 400 x 300 layer at batch 256) and
+ *    ahead beyond, where these kernels, which do not block for the caches,
+ *    fall off (1024^3: 3x).
+ * GSL's CBLAS is a reference implementation, never faster than plain C. */
+static double blas_min_volume(void) {
+#if defined(CRL_USE_OPENBLAS)
+  if (crl_gemm_isa_active() == CRL_GEMM_GENERIC)
+    return 0.0;
+  /* OpenBLAS names the kernel set it picked; the SSE-only ones: */
+  static const char *const sse[] = {"Prescott", "Core2",   "Penryn",
+                                    "Dunnington", "Nehalem", "Atom",
+                                    "Barcelona", "Opteron", "Bobcat"};
+  const char *core = openblas_get_corename();
+  for (size_t i = 0; core != NULL && i < sizeof sse / sizeof sse[0]; i++)
+    if (strcmp(core, sse[i]) == 0)
+      return (double)512 * 512 * 512; /* only beyond anything RL uses */
+  return (double)(1 << 24);
+#else
+  return INFINITY;
+#endif
+}
+
 /* Whether this product goes to CBLAS. */
 static int use_blas(int m, int n, int k) {
   const crl_gemm_isa isa = crl_gemm_isa_active();
@@ -197,7 +219,15 @@ static int use_blas(int m, int n, int k) {
     return 1;
   if (atomic_load_explicit(&forced, memory_order_relaxed))
     return 0;
-  return (double)m * n * k > BLAS_MIN_VOLUME;
+  /* Computed once per process, like the ISA (the value is the same in
+   * every thread, so a race only repeats the work). */
+  static _Atomic double min_volume = -1.0;
+  double v = atomic_load_explicit(&min_volume, memory_order_relaxed);
+  if (v < 0) {
+    v = blas_min_volume();
+    atomic_store_explicit(&min_volume, v, memory_order_relaxed);
+  }
+  return (double)m * n * k > v;
 }
 
 /* ---- the products -------------------------------------------------------- */

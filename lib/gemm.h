@@ -10,7 +10,10 @@
  * spends much of its time packing and, with OpenBLAS 0.3.21 on a CPU it
  * does not recognise, runs SSE3 kernels. These kernels use AVX-512 or
  * AVX2+FMA when the CPU has them (chosen once, at the first call) and plain
- * C otherwise; past a size where CBLAS is faster they call CBLAS.
+ * C otherwise. CBLAS takes the products where it is faster (see
+ * blas_min_volume in gemm.c): with OpenBLAS, every product on a CPU
+ * without AVX2+FMA, and otherwise those above m n k = 2^24 (2^27 when
+ * OpenBLAS runs its SSE-only kernels); never with GSL's CBLAS.
  *
  * Arithmetic order, which fixes the bits of every result:
  *  - nn, tn, and nt with n >= 5 and (m >= 8 or k < 16): each C element is one
@@ -23,9 +26,9 @@
  *    product with 64 / sizeof(crl_real) partial sums (lane l takes every
  *    index t = l mod lanes), added in a fixed halving tree, then added to C
  *    when acc. Again identical on AVX-512 and AVX2, and unfused in plain C.
- *  - above the CBLAS threshold the order is the BLAS library's.
- * The path depends only on (m, n, k), the ISA and the CBLAS threshold, never
- * on the alignment of the buffers or on threads (these kernels are single-
+ *  - products given to CBLAS: the BLAS library's order.
+ * The path depends only on (m, n, k), the CPU and the BLAS build, never on
+ * the alignment of the buffers or on threads (these kernels are single-
  * threaded), so one machine gives bit-identical results run after run. */
 #ifndef CRL_GEMM_H
 #define CRL_GEMM_H
@@ -33,7 +36,7 @@
 #include "crl/common.h"
 
 typedef enum crl_gemm_isa {
-  CRL_GEMM_AUTO = 0,    /* best the CPU supports, CBLAS above the threshold */
+  CRL_GEMM_AUTO = 0,    /* best the CPU supports, CBLAS where it is faster */
   CRL_GEMM_GENERIC = 1, /* plain C (auto-vectorised for the baseline ISA) */
   CRL_GEMM_AVX2 = 2,    /* AVX2 + FMA */
   CRL_GEMM_AVX512 = 3,  /* AVX-512F */
@@ -47,9 +50,9 @@ crl_gemm_isa crl_gemm_isa_active(void);
 int crl_gemm_isa_supported(crl_gemm_isa isa);
 
 /* Force a kernel set process-wide, for tests and benchmarks; AUTO restores
- * the default. With an explicit ISA the CBLAS threshold is off, so the
- * kernels run at every size. Returns 0, or -1 if `isa` is not supported.
- * Not thread-safe with concurrent products. */
+ * the default. With an explicit ISA CBLAS is never used, so the kernels
+ * run at every size. Returns 0, or -1 if `isa` is not supported. Products
+ * running in other threads meanwhile may use either set. */
 int crl_gemm_isa_force(crl_gemm_isa isa);
 
 const char *crl_gemm_isa_name(crl_gemm_isa isa);

@@ -275,6 +275,16 @@ expect "grid summary has the settings" grid/summary.json '"settings": {"learning
 expect "a table row per point" out "$P "
 run "grid again in one process" 0 "$CRL" train grid.yaml -o grid1 -j 1 --quiet --no-plot
 same "worker processes write the same files" "grid1/$P/seed_1/progress.csv" "grid/$P/seed_1/progress.csv"
+# A grid run resumed: finished seeds are kept, the others run again.
+cp -r grid grid_resume
+rm -r "grid_resume/$P/seed_0"
+run "--resume a grid" 0 "$CRL" train --resume grid_resume --quiet --no-plot
+same "--resume a grid: the missing seed again" "grid_resume/$P/seed_0/progress.csv" "grid/$P/seed_0/progress.csv"
+if cmp -s "grid_resume/$P/seed_1/progress.csv" "grid/$P/seed_1/progress.csv"; then
+  ok "--resume a grid: finished seeds are not run again"
+else
+  bad "--resume a grid: finished seeds are not run again"
+fi
 if have_gnuplot; then
   run "plot a grid" 0 "$CRL" plot grid -o grid.svg --x wall_seconds
   expect "plot: a curve per grid point" grid.svg "$P (2 seeds)"

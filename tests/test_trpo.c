@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <gsl/gsl_randist.h>
 
 #include "actor_critic_fvp.h"
 #include "algos/trpo.h"
@@ -24,8 +25,8 @@
 #define FD_TOL 1e-6
 #else
 #define CG_TOL 1e-4
-#define FD_STEP 3e-2
-#define FD_TOL 2e-2
+#define FD_STEP 1e-2
+#define FD_TOL 1e-2
 #endif
 
 /* ---- conjugate gradient ------------------------------------------------------ */
@@ -131,8 +132,7 @@ typedef struct fvp_case {
 
 static void fvp_setup(fvp_case *c, const crl_space *act) {
   const crl_space obs = {CRL_SPACE_BOX, OBS, 0, NULL, NULL};
-  int arch[2] = {16, 8};
-  crl_ac_spec spec = {.net_arch = {2, {arch[0], arch[1]}},
+  crl_ac_spec spec = {.net_arch = {2, {16, 8}},
                       .activation = CRL_ACT_TANH,
                       .log_std_init = -0.3,
                       .ortho_init = 0,

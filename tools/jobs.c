@@ -136,6 +136,7 @@ typedef struct pool {
   const crl_jobs_opts *o;
   crl_progress_slot *slots; /* shared with the workers */
   pid_t *pids;              /* [n] 0 when not running */
+  char *ran;                /* [n] started by this invocation */
   int running, finished, next;
   crl_progress_mode mode;
   double t0, last_draw;
@@ -168,6 +169,7 @@ static int start_one(pool *pl, int i) {
     return -1;
   }
   pl->pids[i] = pid;
+  pl->ran[i] = 1;
   crl_signals_add_child(pid);
   pl->running++;
   return 0;
@@ -202,27 +204,32 @@ static void collect(pool *pl, pid_t pid, int status) {
     report_end(j, i, pl->n, stderr);
 }
 
-/* Steps done over all jobs, and the total. */
-static void overall(const pool *pl, double *done, double *total) {
-  *done = *total = 0.0;
+/* Steps done over all jobs, the total, and the steps this invocation
+ * took (a resumed run starts at its checkpoint, a finished one is done). */
+static void overall(const pool *pl, double *done, double *total,
+                    double *now) {
+  *done = *total = *now = 0.0;
   for (int i = 0; i < pl->n; i++) {
     double b = (double)job_budget(&pl->x->points[pl->jobs[i].point]);
+    double start = (double)pl->slots[i].start_steps;
+    double d = pl->pids[i] != 0 ? fmin((double)pl->slots[i].steps, b)
+               : pl->jobs[i].result.status != CRL_RUN_NOT_RUN ? b
+                                                              : 0.0;
     *total += b;
-    if (pl->pids[i] != 0)
-      *done += fmin((double)pl->slots[i].steps, b);
-    else if (pl->jobs[i].result.status != CRL_RUN_NOT_RUN)
-      *done += b;
+    *done += d;
+    if (pl->ran[i] && d > start)
+      *now += d - start;
   }
 }
 
 static void draw_status(pool *pl) {
-  double now = crl_now(), done, total;
+  double now = crl_now(), done, total, here;
   if (pl->mode == CRL_PROGRESS_QUIET || now - pl->last_draw < 0.2)
     return;
   pl->last_draw = now;
-  overall(pl, &done, &total);
+  overall(pl, &done, &total, &here);
   double frac = total > 0 ? done / total : 0.0;
-  double rate = done / fmax(now - pl->t0, 1e-9);
+  double rate = here / fmax(now - pl->t0, 1e-9);
   char eta[32];
   crl_format_duration(rate > 0 ? (total - done) / rate : NAN, eta, sizeof eta);
   if (pl->mode == CRL_PROGRESS_BAR) {
@@ -276,10 +283,12 @@ static void run_pool(const crl_experiment *x, crl_job *jobs, int n,
   pl.slots = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   pl.pids = calloc((size_t)n, sizeof *pl.pids);
-  if (pl.slots == MAP_FAILED || pl.pids == NULL) {
+  pl.ran = calloc((size_t)n, 1);
+  if (pl.slots == MAP_FAILED || pl.pids == NULL || pl.ran == NULL) {
     if (pl.slots != MAP_FAILED)
       munmap(pl.slots, bytes);
     free(pl.pids);
+    free(pl.ran);
     run_here(x, jobs, n, o); /* no room for workers: one at a time */
     return;
   }
@@ -290,6 +299,7 @@ static void run_pool(const crl_experiment *x, crl_job *jobs, int n,
   pool_loop(&pl);
   munmap(pl.slots, bytes);
   free(pl.pids);
+  free(pl.ran);
 }
 
 void crl_jobs_run(const crl_experiment *x, crl_job *jobs, int n,

@@ -112,6 +112,13 @@ static void print_line(crl_progress *p, long steps, double elapsed,
   fflush(p->out);
 }
 
+void crl_progress_start(crl_progress *p, long steps) {
+  if (p->slot != NULL) {
+    p->slot->start_steps = steps;
+    p->slot->steps = steps;
+  }
+}
+
 void crl_progress_update(crl_progress *p, long steps, double elapsed,
                          double recent_return, double last_eval) {
   if (p->slot != NULL) {

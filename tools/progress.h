@@ -16,6 +16,7 @@ typedef enum crl_progress_mode {
 /* Where a worker process publishes its progress (shared memory the parent
  * reads to draw one line for all workers). */
 typedef struct crl_progress_slot {
+  volatile long start_steps;    /* where this invocation started (resume) */
   volatile long steps;          /* steps (or episodes) done */
   volatile double elapsed;      /* seconds */
   volatile double recent_return;
@@ -47,6 +48,9 @@ crl_progress_mode crl_progress_pick_mode(FILE *out, int quiet);
 void crl_progress_init(crl_progress *p, crl_progress_mode mode, FILE *out,
                        int n_seeds, long total);
 void crl_progress_seed_begin(crl_progress *p, int seed_index, int seed);
+
+/* The run starts (or resumes) at `steps`. */
+void crl_progress_start(crl_progress *p, long steps);
 
 /* After each iteration. recent_return and last_eval may be NAN. */
 void crl_progress_update(crl_progress *p, long steps, double elapsed,

@@ -216,6 +216,14 @@ static int checkpoint_due(const seed_run *r, long before, long after) {
   return every > 0 && after / every > before / every;
 }
 
+/* What the progress display counts: episodes for an episode budget. */
+static long progress_count(const seed_run *r) {
+  const crl_run_keys *k = &r->cfg->keys;
+  return k->n_episodes > 0 && k->n_timesteps == INT_MAX
+             ? crl_vec_env_episodes(r->venv)
+             : r->steps;
+}
+
 /* ---- one iteration ------------------------------------------------------- */
 
 /* "...; the last good checkpoint is X (kept)" for failure messages. */
@@ -310,10 +318,7 @@ static int iterate_once(seed_run *r, crl_progress *p, char *err,
       crl_run_checkpoint_save(r, err, size))
     return -1;
   if (p)
-    crl_progress_update(p, k->n_episodes > 0 && k->n_timesteps == INT_MAX
-                               ? crl_vec_env_episodes(r->venv)
-                               : r->steps,
-                        crl_now() - r->t0,
+    crl_progress_update(p, progress_count(r), crl_now() - r->t0,
                         crl_vec_env_recent_return(r->venv), r->eval_mean);
   return 0;
 }
@@ -367,9 +372,12 @@ int crl_run_seed_ex(const crl_run_config *cfg, int seed, const char *seed_dir,
   seed_run r = {.cfg = cfg, .seed = seed, .seed_dir = seed_dir,
                 .eval_mean = NAN, .eval_std = NAN};
   r.t0 = crl_now();
-  int status = open_run(&r, opts, err, err_size) ? CRL_RUN_FAILED
-                                                 : train_loop(&r, opts, err,
-                                                              err_size);
+  int status = CRL_RUN_FAILED;
+  if (open_run(&r, opts, err, err_size) == 0) {
+    if (opts->progress)
+      crl_progress_start(opts->progress, progress_count(&r));
+    status = train_loop(&r, opts, err, err_size);
+  }
   if (r.csv != NULL && (fflush(r.csv) != 0 || ferror(r.csv)) &&
       status == CRL_RUN_OK) {
     snprintf(err, err_size, "cannot write %s: %s", r.csv_path,
