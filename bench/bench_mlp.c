@@ -62,7 +62,7 @@ static crl_mlp *make_net(int B, crl_activation act) {
   return net;
 }
 
-/* ---- 1. batch-1 latency --------------------------------------------------- */
+/* ---- 1. batch-1 latency -------------------------------------------------- */
 
 enum { LAT_CALLS = 200000 };
 
@@ -90,7 +90,7 @@ static void latency(crl_activation act, const char *name) {
   crl_mlp_free(net);
 }
 
-/* ---- 2. forward + backward throughput ------------------------------------- */
+/* ---- 2. forward + backward throughput ------------------------------------ */
 
 enum { NT, NN, TN };
 static const char *const op_name[] = {"nt", "nn", "tn"};
@@ -127,7 +127,7 @@ static void fwd_bwd(int B, crl_activation act, const char *name) {
   crl_mlp_free(net);
 }
 
-/* ---- 3. single products --------------------------------------------------- */
+/* ---- 3. single products -------------------------------------------------- */
 
 /* GFLOP/s of op on (m, n, k) with the kernel set in force. */
 static double product_rate(int op, int m, int n, int k) {

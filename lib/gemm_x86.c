@@ -89,7 +89,8 @@ transpose_avx(int rows, int cols, const crl_real *restrict src, ptrdiff_t lds,
     crl_gemm_transpose_generic(rows, cols - cb, src + cb, lds, dst + cb * ldd,
                                ldd);
   if (rb < rows) /* bottom edge: rows rb.., columns before cb */
-    crl_gemm_transpose_generic(rows - rb, cb, src + rb * lds, lds, dst + rb, ldd);
+    crl_gemm_transpose_generic(rows - rb, cb, src + rb * lds, lds, dst + rb,
+                               ldd);
 }
 
 /* AVX-512F */
@@ -137,7 +138,8 @@ typedef __m256d R4;
 AI __attribute__((target("avx2"))) void store4(double *c, R4 r, int nr,
                                                int acc) {
   const __m256i m =
-      _mm256_cmpgt_epi64(_mm256_set1_epi64x(nr), _mm256_setr_epi64x(0, 1, 2, 3));
+      _mm256_cmpgt_epi64(_mm256_set1_epi64x(nr),
+                         _mm256_setr_epi64x(0, 1, 2, 3));
   if (acc)
     r = _mm256_add_pd(_mm256_maskload_pd(c, m), r);
   _mm256_maskstore_pd(c, m, r);
@@ -160,7 +162,8 @@ AI KTARGET R4 hsum4_avx512(const __m512d *p0, const __m512d *p1,
 typedef __m128 R4;
 AI __attribute__((target("avx2"))) void store4(float *c, R4 r, int nr,
                                                int acc) {
-  const __m128i m = _mm_cmpgt_epi32(_mm_set1_epi32(nr), _mm_setr_epi32(0, 1, 2, 3));
+  const __m128i m =
+      _mm_cmpgt_epi32(_mm_set1_epi32(nr), _mm_setr_epi32(0, 1, 2, 3));
   if (acc)
     r = _mm_add_ps(_mm_maskload_ps(c, m), r);
   _mm_maskstore_ps(c, m, r);
@@ -196,7 +199,8 @@ AI KTARGET __m512d post_avx512(int op, __m512d c, __m512d x) {
   case CRL_POST_DRELU:
     return _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(x, z, _CMP_GT_OQ), c);
   case CRL_POST_DTANH:
-    return _mm512_mul_pd(c, _mm512_sub_pd(_mm512_set1_pd(1), _mm512_mul_pd(x, x)));
+    return _mm512_mul_pd(c,
+                         _mm512_sub_pd(_mm512_set1_pd(1), _mm512_mul_pd(x, x)));
   default:
     return c;
   }
@@ -212,7 +216,8 @@ AI KTARGET __m512 post_avx512(int op, __m512 c, __m512 x) {
   case CRL_POST_DRELU:
     return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, z, _CMP_GT_OQ), c);
   case CRL_POST_DTANH:
-    return _mm512_mul_ps(c, _mm512_sub_ps(_mm512_set1_ps(1), _mm512_mul_ps(x, x)));
+    return _mm512_mul_ps(c,
+                         _mm512_sub_ps(_mm512_set1_ps(1), _mm512_mul_ps(x, x)));
   default:
     return c;
   }
@@ -325,7 +330,8 @@ AI KTARGET __m256d post_avx2(int op, __m256d c, __m256d x) {
   case CRL_POST_DRELU:
     return _mm256_and_pd(_mm256_cmp_pd(x, z, _CMP_GT_OQ), c);
   case CRL_POST_DTANH:
-    return _mm256_mul_pd(c, _mm256_sub_pd(_mm256_set1_pd(1), _mm256_mul_pd(x, x)));
+    return _mm256_mul_pd(c,
+                         _mm256_sub_pd(_mm256_set1_pd(1), _mm256_mul_pd(x, x)));
   default:
     return c;
   }
@@ -341,7 +347,8 @@ AI KTARGET __m256 post_avx2(int op, __m256 c, __m256 x) {
   case CRL_POST_DRELU:
     return _mm256_and_ps(_mm256_cmp_ps(x, z, _CMP_GT_OQ), c);
   case CRL_POST_DTANH:
-    return _mm256_mul_ps(c, _mm256_sub_ps(_mm256_set1_ps(1), _mm256_mul_ps(x, x)));
+    return _mm256_mul_ps(c,
+                         _mm256_sub_ps(_mm256_set1_ps(1), _mm256_mul_ps(x, x)));
   default:
     return c;
   }

@@ -330,7 +330,8 @@ static inline double tanh_r(double x) {
   const double magic = 6755399441055744.0; /* 1.5 * 2^52: rounds to int */
   const double t = y * 1.4426950408889634073599 + magic;
   const double n = t - magic;
-  const double r = (y - n * 6.93145751953125e-1) - n * 1.42860682030941723212e-6;
+  const double r =
+      (y - n * 6.93145751953125e-1) - n * 1.42860682030941723212e-6;
   const double rr = r * r;
   const double px = r * ((1.26177193074810590878e-4 * rr +
                           3.02994407707441961300e-2) * rr +

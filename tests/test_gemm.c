@@ -5,10 +5,12 @@
  * Every kernel set this CPU can run (plain C, AVX2, AVX-512, and CBLAS for
  * comparison) is forced in turn and checked on many shapes, odd sizes
  * included, with padded and tight leading dimensions and buffers
- * deliberately misaligned. The error bound is the classical one for a sum of k products,
- * (k + 2) u sum_t |a_t b_t| (+ |C| when accumulating), with u the unit
- * roundoff of crl_real. The AVX2 and AVX-512 kernels must also agree bit for
- * bit (gemm.h promises the same summation order on both). */
+ * deliberately misaligned. The error bound is the classical one for a sum
+ * of k products, (k + 2) u sum_t |a_t b_t| (+ |C| when accumulating), with
+ * u the unit roundoff of crl_real. The AVX2 and AVX-512 kernels must also
+ * agree bit for bit (gemm.h promises the same summation order on both), the
+ * fused epilogues must equal the separate arithmetic, and whole networks
+ * must agree across the kernel sets. */
 #include <float.h>
 #include <math.h>
 #include <setjmp.h>
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
 #include "crl/crl.h"
@@ -311,11 +314,107 @@ static void test_auto_and_repeatable(void **state) {
   gsl_rng_free(r2);
 }
 
+/* ---- whole networks on each kernel set -------------------------------- */
+
+#if CRL_REAL_IS_DOUBLE
+#define NET_TOL 1e-11 /* max difference relative to the largest output */
+#else
+#define NET_TOL 1e-4
+#endif
+
+typedef struct net_case {
+  int sizes[4]; /* in, hidden, hidden, out */
+  crl_activation act, out_act;
+  int B;
+} net_case;
+
+static void fill_gauss(crl_real *v, size_t n, double sd, gsl_rng *rng) {
+  for (size_t i = 0; i < n; i++)
+    v[i] = (crl_real)gsl_ran_gaussian(rng, sd);
+}
+
+/* One network run through forward, backward and jvp at batch B with the
+ * kernel set in force; all outputs concatenated into out [len]. */
+static size_t run_all(crl_mlp *net, int B, int in, int o, const crl_real *x,
+                      const crl_real *r, const crl_real *v, crl_real *out) {
+  const size_t n = crl_mlp_n_params(net);
+  crl_real *y = out, *dx = y + (size_t)B * o, *g = dx + (size_t)B * in;
+  crl_real *dy = g + n;
+  crl_mlp_zero_grad(net);
+  assert_int_equal(crl_mlp_forward(net, x, B, y), 0);
+  assert_int_equal(crl_mlp_backward(net, r, B, dx), 0);
+  memcpy(g, crl_mlp_grads(net), n * sizeof *g);
+  assert_int_equal(crl_mlp_jvp(net, x, B, v, x, NULL, dy), 0);
+  return (size_t)B * (2 * o + in) + n;
+}
+
+/* Every kernel set agrees with the plain-C one within rounding, through
+ * forward, backward and jvp of networks whose widths and batches take
+ * every path of lib/gemm.c (batch 1, a few rows, many rows, ragged widths,
+ * the fused epilogues); and AVX2 and AVX-512 agree bit for bit. */
+static void test_networks(void **state) {
+  (void)state;
+  static const net_case cases[] = {
+      {{3, 64, 64, 1}, CRL_ACT_RELU, CRL_ACT_IDENTITY, 1},
+      {{3, 64, 64, 1}, CRL_ACT_TANH, CRL_ACT_IDENTITY, 4},
+      {{4, 65, 33, 2}, CRL_ACT_TANH, CRL_ACT_TANH, 7},
+      {{17, 64, 63, 5}, CRL_ACT_RELU, CRL_ACT_RELU, 64},
+  };
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    const net_case *c = &cases[ci];
+    const int B = c->B, in = c->sizes[0], o = c->sizes[3];
+    crl_mlp_spec spec = crl_mlp_spec_make(in, 2, c->sizes + 1, o, c->act,
+                                          c->out_act, B);
+    crl_mlp *net = NULL;
+    assert_int_equal(crl_mlp_alloc(&spec, NULL, NULL, &net), 0);
+    const size_t n = crl_mlp_n_params(net);
+    const size_t len = (size_t)B * (2 * o + in) + n;
+    fill_gauss(crl_mlp_params(net), n, 0.3, rng);
+    crl_real *x = malloc((size_t)B * in * sizeof *x);
+    crl_real *r = malloc((size_t)B * o * sizeof *r);
+    crl_real *v = malloc(n * sizeof *v);
+    crl_real *ref = malloc(len * sizeof *ref), *got = malloc(len * sizeof *got);
+    crl_real *avx2 = malloc(len * sizeof *avx2);
+    fill_gauss(x, (size_t)B * in, 1.0, rng);
+    fill_gauss(r, (size_t)B * o, 1.0, rng);
+    fill_gauss(v, n, 1.0, rng);
+    assert_int_equal(crl_gemm_isa_force(CRL_GEMM_GENERIC), 0);
+    assert_int_equal(run_all(net, B, in, o, x, r, v, ref), len);
+    int have_avx2 = 0;
+    for (size_t si = 1; si < sizeof isas / sizeof isas[0]; si++) {
+      if (crl_gemm_isa_force(isas[si]) != 0)
+        continue;
+      run_all(net, B, in, o, x, r, v, got);
+      double scale = 0.0, worst = 0.0;
+      for (size_t i = 0; i < len; i++)
+        scale = fmax(scale, fabs((double)ref[i]));
+      for (size_t i = 0; i < len; i++)
+        worst = fmax(worst, fabs((double)got[i] - ref[i]));
+      if (worst > NET_TOL * scale)
+        print_message("case %zu %s: max diff %.3g (scale %.3g)\n", ci,
+                      crl_gemm_isa_name(isas[si]), worst, scale);
+      assert_true(worst <= NET_TOL * scale);
+      if (isas[si] == CRL_GEMM_AVX2) {
+        memcpy(avx2, got, len * sizeof *got);
+        have_avx2 = 1;
+      }
+      if (isas[si] == CRL_GEMM_AVX512 && have_avx2)
+        assert_memory_equal(avx2, got, len * sizeof *got);
+    }
+    assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
+    free(x), free(r), free(v), free(ref), free(got), free(avx2);
+    crl_mlp_free(net);
+  }
+  gsl_rng_free(rng);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_kernels_vs_naive),
       cmocka_unit_test(test_avx2_equals_avx512),
       cmocka_unit_test(test_epilogue),
+      cmocka_unit_test(test_networks),
       cmocka_unit_test(test_auto_and_repeatable),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /* MLP: backward and JVP against central finite differences, JVP/VJP
- * consistency, a naive double reference forward, inits, capacity checks,
- * external parameter views, and agreement between the kernel sets of
- * lib/gemm.c (plain C, AVX2, AVX-512, CBLAS).
+ * consistency, a naive double reference forward, inits, capacity checks and
+ * external parameter views. (tests/test_gemm.c runs whole networks through
+ * each kernel set of lib/gemm.c.)
  *
  * The tolerances are tight enough to catch real mistakes. Each of these
  * deliberate breakages of lib/mlp.c made test_backward_fd and/or
@@ -24,7 +24,6 @@
 #include <gsl/gsl_randist.h>
 
 #include "crl/crl.h"
-#include "gemm.h" /* internal: kernel-set selection */
 
 /* Finite differences are always taken in double, of a double function of
  * double parameters and inputs (see forward_d), with step FD_H * max(1, |v|).
@@ -544,84 +543,6 @@ static void test_external_views(void **state) {
   free(gflat);
 }
 
-/* ---- kernel sets ---------------------------------------------------------- */
-
-/* One network run through forward, backward and jvp at batch B with the
- * kernel set in force; all outputs concatenated into out. */
-static size_t run_all(crl_mlp *net, int B, const crl_real *x, const crl_real *r,
-                      const crl_real *v, crl_real *out) {
-  const int in = n_in(net), o = n_out(net);
-  const size_t n = crl_mlp_n_params(net);
-  crl_real *y = out, *dx = y + (size_t)B * o, *g = dx + (size_t)B * in;
-  crl_real *dy = g + n;
-  crl_mlp_zero_grad(net);
-  assert_int_equal(crl_mlp_forward(net, x, B, y), 0);
-  assert_int_equal(crl_mlp_backward(net, r, B, dx), 0);
-  memcpy(g, crl_mlp_grads(net), n * sizeof *g);
-  assert_int_equal(crl_mlp_jvp(net, x, B, v, x, NULL, dy), 0);
-  return (size_t)B * (2 * o + in) + n;
-}
-
-/* Every kernel set (plain C, AVX2, AVX-512, CBLAS) agrees with the plain-C
- * one within rounding, on widths and batches that take every path of
- * lib/gemm.c (batch 1, a few rows, many rows; ragged widths); and AVX2 and
- * AVX-512 agree bit for bit, as lib/gemm.h promises. */
-static void test_kernel_sets(void **state) {
-  (void)state;
-  static const crl_gemm_isa sets[] = {CRL_GEMM_GENERIC, CRL_GEMM_AVX2,
-                                      CRL_GEMM_AVX512, CRL_GEMM_BLAS};
-  static const net_case wide[] = {
-      {3, {3, 64, 64, 1}, CRL_ACT_RELU, CRL_ACT_IDENTITY, 1},
-      {3, {3, 64, 64, 1}, CRL_ACT_TANH, CRL_ACT_IDENTITY, 4},
-      {3, {4, 65, 33, 2}, CRL_ACT_TANH, CRL_ACT_TANH, 7},
-      {3, {17, 64, 63, 5}, CRL_ACT_RELU, CRL_ACT_RELU, 64},
-  };
-  gsl_rng *rng = crl_rng_alloc(21, 1003);
-  for (size_t ci = 0; ci < sizeof wide / sizeof wide[0]; ci++) {
-    const net_case *c = &wide[ci];
-    crl_mlp *net = make_net(c, c->B);
-    const int B = c->B, in = n_in(net), o = n_out(net);
-    const size_t n = crl_mlp_n_params(net);
-    const size_t len = (size_t)B * (2 * o + in) + n;
-    fill_gauss(crl_mlp_params(net), n, 0.3, rng);
-    crl_real *x = malloc((size_t)B * in * sizeof *x);
-    crl_real *r = malloc((size_t)B * o * sizeof *r);
-    crl_real *v = malloc(n * sizeof *v);
-    crl_real *ref = malloc(len * sizeof *ref), *got = malloc(len * sizeof *got);
-    crl_real *avx2 = malloc(len * sizeof *avx2);
-    fill_gauss(x, (size_t)B * in, 1.0, rng);
-    fill_gauss(r, (size_t)B * o, 1.0, rng);
-    fill_gauss(v, n, 1.0, rng);
-    assert_int_equal(crl_gemm_isa_force(CRL_GEMM_GENERIC), 0);
-    assert_int_equal(run_all(net, B, x, r, v, ref), len);
-    int have_avx2 = 0;
-    for (size_t si = 1; si < sizeof sets / sizeof sets[0]; si++) {
-      if (crl_gemm_isa_force(sets[si]) != 0)
-        continue;
-      run_all(net, B, x, r, v, got);
-      double scale = 0.0, worst = 0.0;
-      for (size_t i = 0; i < len; i++)
-        scale = fmax(scale, fabs((double)ref[i]));
-      for (size_t i = 0; i < len; i++)
-        worst = fmax(worst, fabs((double)got[i] - ref[i]));
-      if (worst > REF_TOL * 10 * scale)
-        print_message("case %zu %s: max diff %.3g (scale %.3g)\n", ci,
-                      crl_gemm_isa_name(sets[si]), worst, scale);
-      assert_true(worst <= REF_TOL * 10 * scale);
-      if (sets[si] == CRL_GEMM_AVX2) {
-        memcpy(avx2, got, len * sizeof *got);
-        have_avx2 = 1;
-      }
-      if (sets[si] == CRL_GEMM_AVX512 && have_avx2)
-        assert_memory_equal(avx2, got, len * sizeof *got);
-    }
-    assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
-    free(x), free(r), free(v), free(ref), free(got), free(avx2);
-    crl_mlp_free(net);
-  }
-  gsl_rng_free(rng);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_backward_fd),
@@ -631,7 +552,6 @@ int main(void) {
       cmocka_unit_test(test_torch_init),
       cmocka_unit_test(test_capacity_and_errors),
       cmocka_unit_test(test_external_views),
-      cmocka_unit_test(test_kernel_sets),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

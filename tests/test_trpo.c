@@ -339,10 +339,11 @@ static void test_cartpole_learns(void **state) {
 
 static void test_pendulum_learns(void **state) {
   (void)state;
-  /* experiments/pendulum/trpo.yaml: seeds 0-4 evaluate at -143 to -210;
-   * an untrained policy scores about -1200. */
+  /* experiments/pendulum/trpo.yaml: seeds 0-9 evaluate at -136 to -207
+   * in the float and the double build; an untrained policy scores about
+   * -1200. */
   static const char *const kv[] = {"n_steps", "1024", "gamma", "0.9",
-                                   "n_critic_updates", "15", NULL};
+                                   "n_critic_updates", "25", NULL};
   double mean = pg_train_eval("trpo", "Pendulum-v1", 2, 0, 100000, kv);
   assert_true(mean >= -300.0);
 }
