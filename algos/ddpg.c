@@ -43,4 +43,7 @@ const crl_algo_type crl_algo_ddpg = {
     .iterate = crl_td3_iterate,
     .act = crl_td3_act,
     .destroy = crl_td3_destroy,
+    .save = crl_td3_save,
+    .load = crl_td3_load,
+    .export_policy = crl_td3_export,
 };

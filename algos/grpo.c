@@ -143,9 +143,10 @@ static int alloc_buffers(grpo *g) {
   g->dlogp = zalloc(W, r);
   g->scratch = zalloc(W * (K + 1), r);
   int ok = g->obs && g->act && g->logp_ref && g->dist_ref && g->rewards &&
-           g->adv && g->ep_start && g->log_std_ref && g->env_action && g->group_vals && g->alive &&
-           g->perm && g->mb_obs && g->mb_act && g->mb_adv && g->mb_logp_ref &&
-           g->mb_dist_ref && g->dist && g->logp && g->dlogp && g->scratch;
+           g->adv && g->ep_start && g->log_std_ref && g->env_action &&
+           g->group_vals && g->alive && g->perm && g->mb_obs && g->mb_act &&
+           g->mb_adv && g->mb_logp_ref && g->mb_dist_ref && g->dist &&
+           g->logp && g->dlogp && g->scratch;
   return ok ? 0 : crl_fail(CRL_ENOMEM, "grpo: out of memory");
 }
 
@@ -213,7 +214,8 @@ static int grpo_create(const void *spec_, const crl_space *obs,
   return 0;
 }
 
-/* ---- one minibatch ---------------------------------------------------------- */
+/* ---- one minibatch ----------------------------------------------------------
+ */
 
 static void gather(grpo *g, const size_t *idx, int m) {
   const size_t O = (size_t)g->obs_dim, A = (size_t)g->act_dim;
@@ -259,8 +261,8 @@ static int train_minibatch(grpo *g, const size_t *idx, int m, double clip,
   clipped_term(g, m, clip, r);
   r->kl = crl_ac_kl(ac, g->mb_dist_ref, g->log_std_ref, g->dist, m, g->scratch);
   r->entropy = crl_ac_entropy_mean(ac, g->dist, m);
-  double total = r->policy_loss + g->spec.kl_coef * r->kl -
-                 g->spec.ent_coef * r->entropy;
+  double total =
+      r->policy_loss + g->spec.kl_coef * r->kl - g->spec.ent_coef * r->entropy;
   if (!isfinite(total))
     return crl_fail(CRL_ENONFINITE,
                     "grpo: loss is not finite (policy %g, kl %g, entropy %g)",
@@ -319,10 +321,10 @@ static int grpo_iterate(void *self, crl_vec_env *venv,
   if (rc)
     return rc;
   grpo_advantages(g);
-  const double lr = crl_schedule_value(&g->spec.learning_rate,
-                                       progress_remaining);
-  const double clip = crl_schedule_value(&g->spec.clip_range,
-                                         progress_remaining);
+  const double lr =
+      crl_schedule_value(&g->spec.learning_rate, progress_remaining);
+  const double clip =
+      crl_schedule_value(&g->spec.clip_range, progress_remaining);
   rc = train(g, clip, lr, st);
   st->steps = g->n;
   st->learning_rate = lr;
@@ -335,8 +337,8 @@ static int grpo_act(void *self, const crl_real *obs, int B, int deterministic,
   const int cap = g->ac->max_batch;
   for (int s = 0; s < B; s += cap) {
     int b = B - s < cap ? B - s : cap;
-    int rc = crl_ac_actor_forward(g->ac, obs + (size_t)s * g->obs_dim, b,
-                                  g->dist);
+    int rc =
+        crl_ac_actor_forward(g->ac, obs + (size_t)s * g->obs_dim, b, g->dist);
     if (rc)
       return rc;
     crl_ac_sample(g->ac, g->dist, b, deterministic, g->act_rng,
@@ -345,7 +347,8 @@ static int grpo_act(void *self, const crl_real *obs, int B, int deterministic,
   return 0;
 }
 
-/* ---- checkpoints and export ------------------------------------------------ */
+/* ---- checkpoints and export ------------------------------------------------
+ */
 
 static int grpo_save(void *self, crl_ckpt_writer *w) {
   grpo *g = self;
@@ -359,11 +362,7 @@ static int grpo_save(void *self, crl_ckpt_writer *w) {
 static int grpo_load(void *self, const crl_ckpt_reader *r) {
   grpo *g = self;
   crl_ac *ac = g->ac;
-  int rc = crl_ckpt_get_real(r, "grpo.params", ac->n_params, ac->params);
-  for (size_t k = 0; rc == 0 && k < ac->n_params; k++)
-    if (!isfinite((double)ac->params[k]))
-      rc = crl_fail(CRL_EFORMAT, "checkpoint: grpo parameter %zu is not finite",
-                    k);
+  int rc = crl_ckpt_get_real_finite(r, "grpo.params", ac->n_params, ac->params);
   rc = rc ? rc : crl_adam_load(g->adam, g->n_pi, r, "grpo.adam");
   int64_t groups = 0;
   rc = rc ? rc : crl_ckpt_get_i64(r, "grpo.groups", &groups);
@@ -378,16 +377,16 @@ static int grpo_load(void *self, const crl_ckpt_reader *r) {
 
 static int grpo_export(void *self, int max_batch, crl_policy **out) {
   grpo *g = self;
-  return crl_policy_from_parts(g->ac->actor, NULL, &g->ac->act_space,
-                               g->ac->discrete ? CRL_POLICY_ARGMAX
-                                               : CRL_POLICY_CLIP,
-                               max_batch, out);
+  return crl_policy_from_parts(
+      g->ac->actor, NULL, &g->ac->act_space,
+      g->ac->discrete ? CRL_POLICY_ARGMAX : CRL_POLICY_CLIP, max_batch, out);
 }
 
 const crl_algo_type crl_algo_grpo = {
     .name = "grpo",
-    .doc = "Group Relative Policy Optimization: critic-free, group-standardised "
-           "returns from a shared start state",
+    .doc =
+        "Group Relative Policy Optimization: critic-free, group-standardised "
+        "returns from a shared start state",
     .params = grpo_params,
     .spec_size = sizeof(grpo_spec),
     .create = grpo_create,

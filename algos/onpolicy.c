@@ -51,9 +51,9 @@ static int alloc_scratch(crl_onp *o) {
   o->ret = zalloc(N, sizeof(double));
   o->scaled = zalloc(N, sizeof(double));
   o->ret_real = zalloc(N, r);
-  int ok = o->obs_norm && o->dist && o->actions && o->env_actions &&
-           o->logp && o->values && o->final_values && o->final_norm &&
-           o->ret && o->scaled && o->ret_real;
+  int ok = o->obs_norm && o->dist && o->actions && o->env_actions && o->logp &&
+           o->values && o->final_values && o->final_norm && o->ret &&
+           o->scaled && o->ret_real;
   return ok ? 0 : crl_fail(CRL_ENOMEM, "%s: out of memory", o->name);
 }
 
@@ -63,8 +63,8 @@ int crl_onp_alloc(const char *name, const crl_ac_spec *spec,
                   crl_onp **out) {
   *out = NULL;
   if (spec->max_batch < n_envs)
-    return crl_fail(CRL_EINVAL, "%s: policy capacity %d below n_envs %d",
-                    name, spec->max_batch, n_envs);
+    return crl_fail(CRL_EINVAL, "%s: policy capacity %d below n_envs %d", name,
+                    spec->max_batch, n_envs);
   crl_onp *o = calloc(1, sizeof *o);
   if (o == NULL)
     return crl_fail(CRL_ENOMEM, "%s: out of memory", name);
@@ -114,8 +114,8 @@ static int final_values(crl_onp *o, crl_vec_env *venv) {
     any |= trunc[i] && !term[i];
   if (!any)
     return 0;
-  crl_ac_normalize(o->ac, crl_vec_env_final_obs(venv), o->n_envs,
-                   o->final_norm, 0);
+  crl_ac_normalize(o->ac, crl_vec_env_final_obs(venv), o->n_envs, o->final_norm,
+                   0);
   return crl_ac_critic_forward(o->ac, o->final_norm, o->n_envs,
                                o->final_values);
 }
@@ -250,46 +250,46 @@ static const char *section(const crl_onp *o, const char *part, char *buf,
 int crl_onp_save(crl_onp *o, crl_ckpt_writer *w) {
   char s[64];
   crl_ac *ac = o->ac;
-  int rc = crl_ckpt_put_real(w, section(o, "params", s, sizeof s),
-                             ac->n_params, ac->params);
+  int rc = crl_ckpt_put_real(w, section(o, "params", s, sizeof s), ac->n_params,
+                             ac->params);
   if (rc == 0 && ac->norm != NULL)
     rc = crl_normalizer_save(ac->norm, w, section(o, "norm", s, sizeof s));
   if (rc == 0 && o->ret_norm != NULL)
-    rc = crl_normalizer_save(o->ret_norm, w, section(o, "ret_norm", s, sizeof s));
+    rc = crl_normalizer_save(o->ret_norm, w,
+                             section(o, "ret_norm", s, sizeof s));
   if (rc == 0 && o->ret_norm != NULL)
     rc = crl_ckpt_put(w, section(o, "ret", s, sizeof s), CRL_CKPT_F64,
                       (uint64_t)o->n_envs, o->ret);
-  return rc ? rc : crl_rng_save(o->act_rng, w, section(o, "act_rng", s, sizeof s));
+  return rc ? rc
+            : crl_rng_save(o->act_rng, w, section(o, "act_rng", s, sizeof s));
 }
 
 int crl_onp_load(crl_onp *o, const crl_ckpt_reader *r) {
   char s[64];
   crl_ac *ac = o->ac;
-  int rc = crl_ckpt_get_real(r, section(o, "params", s, sizeof s),
-                             ac->n_params, ac->params);
-  for (size_t k = 0; rc == 0 && k < ac->n_params; k++)
-    if (!isfinite((double)ac->params[k]))
-      rc = crl_fail(CRL_EFORMAT, "checkpoint: %s parameter %zu is not finite",
-                    o->name, k);
+  int rc = crl_ckpt_get_real_finite(r, section(o, "params", s, sizeof s),
+                                    ac->n_params, ac->params);
   if (rc == 0 && ac->norm != NULL)
     rc = crl_normalizer_load(ac->norm, r, section(o, "norm", s, sizeof s));
   if (rc == 0 && o->ret_norm != NULL)
-    rc = crl_normalizer_load(o->ret_norm, r, section(o, "ret_norm", s, sizeof s));
+    rc = crl_normalizer_load(o->ret_norm, r,
+                             section(o, "ret_norm", s, sizeof s));
   if (rc == 0 && o->ret_norm != NULL)
     rc = crl_ckpt_get_f64_array(r, section(o, "ret", s, sizeof s),
                                 (uint64_t)o->n_envs, o->ret);
   for (int i = 0; rc == 0 && o->ret_norm != NULL && i < o->n_envs; i++)
     if (!isfinite(o->ret[i]))
-      rc = crl_fail(CRL_EFORMAT, "checkpoint: %s running return %d is not "
-                    "finite", o->name, i);
+      rc = crl_fail(CRL_EFORMAT,
+                    "checkpoint: %s running return %d is not "
+                    "finite",
+                    o->name, i);
   return rc ? rc
             : crl_rng_load(o->act_rng, r, section(o, "act_rng", s, sizeof s));
 }
 
 int crl_onp_export(crl_onp *o, int max_batch, crl_policy **out) {
   crl_ac *ac = o->ac;
-  return crl_policy_from_parts(ac->actor, ac->norm, &ac->act_space,
-                               ac->discrete ? CRL_POLICY_ARGMAX
-                                            : CRL_POLICY_CLIP,
-                               max_batch, out);
+  return crl_policy_from_parts(
+      ac->actor, ac->norm, &ac->act_space,
+      ac->discrete ? CRL_POLICY_ARGMAX : CRL_POLICY_CLIP, max_batch, out);
 }

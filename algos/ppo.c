@@ -92,24 +92,24 @@ typedef struct ppo {
   gsl_rng *batch_rng; /* minibatch shuffling */
   int n_envs, obs_dim, act_dim, n_out;
   /* collection scratch */
-  crl_real *obs_norm;    /* [N, obs_dim] */
-  crl_real *dist;        /* [max(N, batch), n_out] actor outputs */
-  crl_real *actions;     /* [N, act_dim] sampled */
-  crl_real *env_actions; /* [N, act_dim] clipped to the bounds */
-  crl_real *logp;        /* [max(N, batch)] */
-  crl_real *values;      /* [max(N, batch)] */
-  crl_real *final_values;/* [N] V(final obs) for truncated copies */
-  crl_real *final_norm;  /* [N, obs_dim] normalised final observations */
+  crl_real *obs_norm;     /* [N, obs_dim] */
+  crl_real *dist;         /* [max(N, batch), n_out] actor outputs */
+  crl_real *actions;      /* [N, act_dim] sampled */
+  crl_real *env_actions;  /* [N, act_dim] clipped to the bounds */
+  crl_real *logp;         /* [max(N, batch)] */
+  crl_real *values;       /* [max(N, batch)] */
+  crl_real *final_values; /* [N] V(final obs) for truncated copies */
+  crl_real *final_norm;   /* [N, obs_dim] normalised final observations */
   /* minibatch scratch */
-  size_t *perm;          /* [T * N] */
-  crl_real *mb_obs;      /* [batch, obs_dim] */
-  crl_real *mb_act;      /* [batch, act_dim] */
-  crl_real *mb_adv;      /* [batch] */
-  crl_real *mb_ret;      /* [batch] */
-  crl_real *mb_oldlogp;  /* [batch] */
-  crl_real *mb_oldv;     /* [batch] */
-  crl_real *dlogp;       /* [batch] */
-  crl_real *dv;          /* [batch] */
+  size_t *perm;         /* [T * N] */
+  crl_real *mb_obs;     /* [batch, obs_dim] */
+  crl_real *mb_act;     /* [batch, act_dim] */
+  crl_real *mb_adv;     /* [batch] */
+  crl_real *mb_ret;     /* [batch] */
+  crl_real *mb_oldlogp; /* [batch] */
+  crl_real *mb_oldv;    /* [batch] */
+  crl_real *dlogp;      /* [batch] */
+  crl_real *dv;         /* [batch] */
 } ppo;
 
 static void ppo_destroy(void *self) {
@@ -212,8 +212,8 @@ static int ppo_create(const void *spec_, const crl_space *obs,
                     .log_std_init = spec->log_std_init,
                     .ortho_init = spec->ortho_init,
                     .normalize_obs = spec->normalize,
-                    .max_batch = n_envs > spec->batch_size ? n_envs
-                                                           : spec->batch_size};
+                    .max_batch =
+                        n_envs > spec->batch_size ? n_envs : spec->batch_size};
   gsl_rng *init_rng = crl_rng_alloc(seed, CRL_STREAM_INIT);
   p->act_rng = crl_rng_alloc(seed, CRL_STREAM_ACT);
   p->batch_rng = crl_rng_alloc(seed, CRL_STREAM_BATCH);
@@ -253,8 +253,8 @@ static int final_values(ppo *p, crl_vec_env *venv) {
     any |= trunc[i] && !term[i];
   if (!any)
     return 0;
-  crl_ac_normalize(p->ac, crl_vec_env_final_obs(venv), p->n_envs,
-                   p->final_norm, 0);
+  crl_ac_normalize(p->ac, crl_vec_env_final_obs(venv), p->n_envs, p->final_norm,
+                   0);
   return crl_ac_critic_forward(p->ac, p->final_norm, p->n_envs,
                                p->final_values);
 }
@@ -277,11 +277,10 @@ static int collect_step(ppo *p, crl_vec_env *venv) {
     rc = final_values(p, venv);
   if (rc)
     return rc;
-  return crl_rollout_add(p->ro, p->obs_norm, p->actions, p->logp, p->values,
-                         crl_vec_env_rewards(venv),
-                         crl_vec_env_terminated(venv),
-                         crl_vec_env_truncated(venv), p->final_values,
-                         p->spec.gamma);
+  return crl_rollout_add(
+      p->ro, p->obs_norm, p->actions, p->logp, p->values,
+      crl_vec_env_rewards(venv), crl_vec_env_terminated(venv),
+      crl_vec_env_truncated(venv), p->final_values, p->spec.gamma);
 }
 
 static int collect(ppo *p, crl_vec_env *venv) {
@@ -436,8 +435,8 @@ static double explained_variance(const crl_rollout *ro) {
   return vy == 0.0 ? NAN : 1.0 - vd / vy;
 }
 
-static int ppo_iterate(void *self, crl_vec_env *venv,
-                       double progress_remaining, crl_algo_stats *stats) {
+static int ppo_iterate(void *self, crl_vec_env *venv, double progress_remaining,
+                       crl_algo_stats *stats) {
   ppo *p = self;
   if (crl_vec_env_n(venv) != p->n_envs)
     return crl_fail(CRL_ESHAPE, "ppo: built for %d env copies, got %d",
@@ -445,10 +444,10 @@ static int ppo_iterate(void *self, crl_vec_env *venv,
   int rc = collect(p, venv);
   if (rc)
     return rc;
-  const double lr = crl_schedule_value(&p->spec.learning_rate,
-                                       progress_remaining);
-  const double clip = crl_schedule_value(&p->spec.clip_range,
-                                         progress_remaining);
+  const double lr =
+      crl_schedule_value(&p->spec.learning_rate, progress_remaining);
+  const double clip =
+      crl_schedule_value(&p->spec.clip_range, progress_remaining);
   const size_t total = (size_t)p->spec.n_steps * p->n_envs;
   const int M = p->spec.batch_size;
   mb_result sum = {0}, r = {0};
@@ -503,7 +502,8 @@ static int ppo_act(void *self, const crl_real *obs, int B, int deterministic,
   return 0;
 }
 
-/* ---- checkpoints and export ------------------------------------------------ */
+/* ---- checkpoints and export ------------------------------------------------
+ */
 
 static int ppo_save(void *self, crl_ckpt_writer *w) {
   ppo *p = self;
@@ -518,11 +518,7 @@ static int ppo_save(void *self, crl_ckpt_writer *w) {
 static int ppo_load(void *self, const crl_ckpt_reader *r) {
   ppo *p = self;
   crl_ac *ac = p->ac;
-  int rc = crl_ckpt_get_real(r, "ppo.params", ac->n_params, ac->params);
-  for (size_t k = 0; rc == 0 && k < ac->n_params; k++)
-    if (!isfinite((double)ac->params[k]))
-      rc = crl_fail(CRL_EFORMAT, "checkpoint: ppo parameter %zu is not finite",
-                    k);
+  int rc = crl_ckpt_get_real_finite(r, "ppo.params", ac->n_params, ac->params);
   rc = rc ? rc : crl_adam_load(p->adam, ac->n_params, r, "ppo.adam");
   if (rc == 0 && ac->norm != NULL)
     rc = crl_normalizer_load(ac->norm, r, "ppo.norm");
@@ -532,10 +528,9 @@ static int ppo_load(void *self, const crl_ckpt_reader *r) {
 
 static int ppo_export(void *self, int max_batch, crl_policy **out) {
   ppo *p = self;
-  return crl_policy_from_parts(p->ac->actor, p->ac->norm, &p->ac->act_space,
-                               p->ac->discrete ? CRL_POLICY_ARGMAX
-                                               : CRL_POLICY_CLIP,
-                               max_batch, out);
+  return crl_policy_from_parts(
+      p->ac->actor, p->ac->norm, &p->ac->act_space,
+      p->ac->discrete ? CRL_POLICY_ARGMAX : CRL_POLICY_CLIP, max_batch, out);
 }
 
 const crl_algo_type crl_algo_ppo = {

@@ -22,7 +22,9 @@
 #include "crl/optim.h"
 #include "crl/rng.h"
 #include "offpolicy.h"
+#include "policy_internal.h"
 #include "qcritic.h"
+#include "state_io.h"
 
 typedef struct sac_spec {
   crl_offpolicy_spec off;
@@ -46,10 +48,10 @@ static const crl_param_def sac_params[] = {
      "init) or a fixed number >= 0"},
     {"target_entropy", CRL_PARAM_STRING, F(target_entropy), "auto", 0, 0, NULL,
      "entropy the learned alpha aims at: auto (-action dim) or a number"},
-    {"target_update_interval", CRL_PARAM_INT, F(target_update_interval), "1",
-     1, 1e6, NULL, "move the target critics every this many gradient steps"},
-    {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[256, 256]",
-     1, 65536, NULL, "hidden layer sizes of actor and critics"},
+    {"target_update_interval", CRL_PARAM_INT, F(target_update_interval), "1", 1,
+     1e6, NULL, "move the target critics every this many gradient steps"},
+    {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[256, 256]", 1,
+     65536, NULL, "hidden layer sizes of actor and critics"},
     {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "relu", 0, 0,
      "identity|tanh|relu", "hidden activation"},
     {"policy_kwargs.n_critics", CRL_PARAM_INT, F(n_critics), "2", 1,
@@ -67,28 +69,28 @@ typedef struct sac {
   crl_mlp *actor; /* obs -> net_arch -> [mean | log_std], 2 act_dim */
   crl_qcritic *critic, *critic_target;
   crl_adam *actor_adam, *critic_adam, *alpha_adam;
-  gsl_rng *noise_rng;   /* reparameterisation noise inside updates */
+  gsl_rng *noise_rng; /* reparameterisation noise inside updates */
   int learn_alpha;
-  double alpha_fixed;   /* when not learned */
+  double alpha_fixed; /* when not learned */
   double target_entropy;
   crl_real log_alpha[1], dlog_alpha[1];
   double lr;
   long n_updates;
   int obs_dim, act_dim, max_batch;
-  crl_real *out;       /* [max_batch, 2 act_dim] actor outputs */
-  crl_real *mean;      /* [max_batch, act_dim] */
-  crl_real *log_std;   /* [max_batch, act_dim] unclamped */
-  crl_real *eps;       /* [max_batch, act_dim] sampling noise */
-  crl_real *act;       /* [max_batch, act_dim] squashed actions */
-  crl_real *logp;      /* [max_batch] */
-  crl_real *q;         /* [n_critics, batch] */
-  crl_real *y;         /* [batch] TD targets */
-  crl_real *dq;        /* [batch] */
-  crl_real *dact;      /* [batch, act_dim] */
-  crl_real *dlogp;     /* [batch] */
-  crl_real *dmean;     /* [batch, act_dim] */
-  crl_real *dlog_std;  /* [batch, act_dim] */
-  crl_real *dout;      /* [batch, 2 act_dim] */
+  crl_real *out;      /* [max_batch, 2 act_dim] actor outputs */
+  crl_real *mean;     /* [max_batch, act_dim] */
+  crl_real *log_std;  /* [max_batch, act_dim] unclamped */
+  crl_real *eps;      /* [max_batch, act_dim] sampling noise */
+  crl_real *act;      /* [max_batch, act_dim] squashed actions */
+  crl_real *logp;     /* [max_batch] */
+  crl_real *q;        /* [n_critics, batch] */
+  crl_real *y;        /* [batch] TD targets */
+  crl_real *dq;       /* [batch] */
+  crl_real *dact;     /* [batch, act_dim] */
+  crl_real *dlogp;    /* [batch] */
+  crl_real *dmean;    /* [batch, act_dim] */
+  crl_real *dlog_std; /* [batch, act_dim] */
+  crl_real *dout;     /* [batch, 2 act_dim] */
 } sac;
 
 static void sac_destroy(void *self) {
@@ -104,8 +106,8 @@ static void sac_destroy(void *self) {
   crl_adam_free(s->alpha_adam);
   if (s->noise_rng)
     gsl_rng_free(s->noise_rng);
-  crl_real *bufs[] = {s->out, s->mean,  s->log_std, s->eps,   s->act,
-                      s->logp, s->q,    s->y,       s->dq,    s->dact,
+  crl_real *bufs[] = {s->out,   s->mean,  s->log_std,  s->eps, s->act,
+                      s->logp,  s->q,     s->y,        s->dq,  s->dact,
                       s->dlogp, s->dmean, s->dlog_std, s->dout};
   for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
     free(bufs[i]);
@@ -224,8 +226,8 @@ static int sac_create(const void *spec, const crl_space *obs,
   s->cfg = *(const sac_spec *)spec;
   s->obs_dim = obs->dim;
   s->act_dim = act->dim;
-  s->max_batch = s->cfg.off.batch_size > n_envs ? s->cfg.off.batch_size
-                                                : n_envs;
+  s->max_batch =
+      s->cfg.off.batch_size > n_envs ? s->cfg.off.batch_size : n_envs;
   const crl_offpolicy_ops ops = {sac_explore, sac_update};
   rc = parse_entropy_keys(s);
   if (rc == 0)
@@ -243,7 +245,8 @@ static int sac_create(const void *spec, const crl_space *obs,
   return 0;
 }
 
-/* ---- the policy ----------------------------------------------------------- */
+/* ---- the policy -----------------------------------------------------------
+ */
 
 /* Actor on obs [B, obs_dim]: split its output rows into mean and log_std. */
 static int actor_forward(sac *s, const crl_real *obs, int B) {
@@ -269,7 +272,8 @@ static double alpha_now(const sac *s) {
   return s->learn_alpha ? exp((double)s->log_alpha[0]) : s->alpha_fixed;
 }
 
-/* ---- update --------------------------------------------------------------- */
+/* ---- update ---------------------------------------------------------------
+ */
 
 /* min over critics of q [n, M] for row i, and which critic gave it (the
  * first on ties, as torch.min). */
@@ -284,7 +288,8 @@ static double q_min(const sac *s, int M, int i, int *which) {
   return m;
 }
 
-/* y [M] = r + gamma (1 - terminated) (min_k Q'_k(s', a') - alpha log pi(a'|s')). */
+/* y [M] = r + gamma (1 - terminated) (min_k Q'_k(s', a') - alpha log
+ * pi(a'|s')). */
 static int compute_targets(sac *s, const crl_replay_batch *b, double alpha) {
   const int M = b->n;
   int rc = actor_forward(s, b->next_obs, M);
@@ -373,7 +378,8 @@ static int min_q_backward(sac *s, int M, double alpha, double *loss) {
   return rc;
 }
 
-/* Actor: minimise mean(alpha log pi(a|s) - min_k Q_k(s, a)), a reparameterised. */
+/* Actor: minimise mean(alpha log pi(a|s) - min_k Q_k(s, a)), a reparameterised.
+ */
 static int actor_step(sac *s, const crl_replay_batch *b, double alpha,
                       crl_offpolicy_losses *acc) {
   const int M = b->n, A = s->act_dim;
@@ -393,8 +399,7 @@ static int actor_step(sac *s, const crl_replay_batch *b, double alpha,
   if (rc)
     return rc;
   if (!isfinite(loss))
-    return crl_fail(CRL_ENONFINITE, "sac: actor loss is not finite (%g)",
-                    loss);
+    return crl_fail(CRL_ENONFINITE, "sac: actor loss is not finite (%g)", loss);
   for (int i = 0; i < M; i++)
     s->dlogp[i] = (crl_real)(alpha / M);
   crl_squashed_sample_backward(M, A, s->mean, s->log_std, s->cfg.log_std_min,
@@ -437,7 +442,8 @@ static int sac_update(void *self, const crl_replay_batch *b,
   return rc;
 }
 
-/* ---- acting --------------------------------------------------------------- */
+/* ---- acting ---------------------------------------------------------------
+ */
 
 static int sac_explore(void *self, const crl_real *obs, int B,
                        crl_real *action) {
@@ -451,8 +457,8 @@ static int sac_explore(void *self, const crl_real *obs, int B,
   return 0;
 }
 
-static int sac_iterate(void *self, crl_vec_env *venv,
-                       double progress_remaining, crl_algo_stats *stats) {
+static int sac_iterate(void *self, crl_vec_env *venv, double progress_remaining,
+                       crl_algo_stats *stats) {
   sac *s = self;
   s->lr = crl_schedule_value(&s->cfg.learning_rate, progress_remaining);
   stats->learning_rate = s->lr;
@@ -480,6 +486,80 @@ static int sac_act(void *self, const crl_real *obs, int B, int deterministic,
   return 0;
 }
 
+/* ---- checkpoints and export ------------------------------------------------
+ */
+
+static int sac_save(void *self, crl_ckpt_writer *w) {
+  sac *s = self;
+  const size_t na = crl_mlp_n_params(s->actor), nc = s->critic->n_params;
+  int rc = crl_ckpt_put_real(w, "sac.actor", na, crl_mlp_params(s->actor));
+  rc = rc ? rc : crl_ckpt_put_real(w, "sac.critic", nc, s->critic->params);
+  rc = rc ? rc
+          : crl_ckpt_put_real(w, "sac.critic_target", nc,
+                              s->critic_target->params);
+  rc = rc ? rc : crl_ckpt_put_real(w, "sac.log_alpha", 1, s->log_alpha);
+  rc = rc ? rc : crl_adam_save(s->actor_adam, na, w, "sac.actor_adam");
+  rc = rc ? rc : crl_adam_save(s->critic_adam, nc, w, "sac.critic_adam");
+  rc = rc ? rc : crl_adam_save(s->alpha_adam, 1, w, "sac.alpha_adam");
+  rc = rc ? rc : crl_ckpt_put_i64(w, "sac.n_updates", s->n_updates);
+  rc = rc ? rc : crl_rng_save(s->noise_rng, w, "sac.noise_rng");
+  return rc ? rc : crl_offpolicy_save(s->loop, w, "sac.loop");
+}
+
+static int sac_load(void *self, const crl_ckpt_reader *r) {
+  sac *s = self;
+  const size_t na = crl_mlp_n_params(s->actor), nc = s->critic->n_params;
+  int64_t n_updates = -1;
+  int rc =
+      crl_ckpt_get_real_finite(r, "sac.actor", na, crl_mlp_params(s->actor));
+  rc = rc ? rc
+          : crl_ckpt_get_real_finite(r, "sac.critic", nc, s->critic->params);
+  rc = rc ? rc
+          : crl_ckpt_get_real_finite(r, "sac.critic_target", nc,
+                                     s->critic_target->params);
+  rc = rc ? rc : crl_ckpt_get_real_finite(r, "sac.log_alpha", 1, s->log_alpha);
+  rc = rc ? rc : crl_adam_load(s->actor_adam, na, r, "sac.actor_adam");
+  rc = rc ? rc : crl_adam_load(s->critic_adam, nc, r, "sac.critic_adam");
+  rc = rc ? rc : crl_adam_load(s->alpha_adam, 1, r, "sac.alpha_adam");
+  rc = rc ? rc : crl_ckpt_get_i64(r, "sac.n_updates", &n_updates);
+  if (rc == 0 && n_updates < 0)
+    rc = crl_fail(CRL_EFORMAT, "checkpoint: sac.n_updates %lld",
+                  (long long)n_updates);
+  rc = rc ? rc : crl_rng_load(s->noise_rng, r, "sac.noise_rng");
+  rc = rc ? rc : crl_offpolicy_load(s->loop, r, "sac.loop");
+  if (rc == 0)
+    s->n_updates = (long)n_updates;
+  return rc;
+}
+
+/* The deterministic policy tanh(mean): a copy of the actor that keeps only
+ * the mean rows of its last layer (W_L [2A, in] row-major, then b_L [2A]:
+ * the first A rows of each), with the policy file's tanh-to-bounds output. */
+static int sac_export(void *self, int max_batch, crl_policy **out) {
+  sac *s = self;
+  const crl_mlp_spec *full = crl_mlp_get_spec(s->actor);
+  crl_mlp_spec spec = *full;
+  const int L = spec.n_layers, A = s->act_dim, in = spec.sizes[L - 1];
+  spec.sizes[L] = A;
+  spec.max_batch = 1;
+  crl_mlp *mean = NULL;
+  int rc = crl_mlp_alloc(&spec, NULL, NULL, &mean);
+  if (rc)
+    return rc;
+  const crl_real *src = crl_mlp_params(s->actor);
+  crl_real *dst = crl_mlp_params(mean);
+  const size_t body = crl_mlp_n_params(s->actor) -
+                      (size_t)2 * A * ((size_t)in + 1); /* layers before L */
+  const size_t w = (size_t)A * in;
+  memcpy(dst, src, body * sizeof *dst);
+  memcpy(dst + body, src + body, w * sizeof *dst);             /* W rows */
+  memcpy(dst + body + w, src + body + 2 * w, A * sizeof *dst); /* b */
+  const crl_space act = crl_offpolicy_act_space(s->loop);
+  rc = crl_policy_from_parts(mean, NULL, &act, CRL_POLICY_TANH, max_batch, out);
+  crl_mlp_free(mean);
+  return rc;
+}
+
 const crl_algo_type crl_algo_sac = {
     .name = "sac",
     .doc = "Soft Actor-Critic with learned temperature (SB3 semantics)",
@@ -489,4 +569,7 @@ const crl_algo_type crl_algo_sac = {
     .iterate = sac_iterate,
     .act = sac_act,
     .destroy = sac_destroy,
+    .save = sac_save,
+    .load = sac_load,
+    .export_policy = sac_export,
 };

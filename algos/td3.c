@@ -9,6 +9,7 @@
  * are the shared off-policy loop's (lib/offpolicy.c). */
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,9 @@
 #include "crl/error.h"
 #include "crl/optim.h"
 #include "crl/rng.h"
+#include "policy_internal.h"
 #include "qcritic.h"
+#include "state_io.h"
 #include "td3.h"
 
 #define F(field) offsetof(crl_td3_config, field)
@@ -31,8 +34,8 @@ static const crl_param_def td3_params[] = {
      1e3, NULL, "std of the noise added to target actions (smoothing)"},
     {"target_noise_clip", CRL_PARAM_REAL, F(target_noise_clip), "0.5", 0, 1e3,
      NULL, "clip the target smoothing noise to +- this"},
-    {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[400, 300]",
-     1, 65536, NULL, "hidden layer sizes of actor and critics"},
+    {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[400, 300]", 1,
+     65536, NULL, "hidden layer sizes of actor and critics"},
     {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "relu", 0, 0,
      "identity|tanh|relu", "hidden activation"},
     {"policy_kwargs.n_critics", CRL_PARAM_INT, F(n_critics), "2", 1,
@@ -44,12 +47,12 @@ typedef struct td3 {
   crl_td3_config cfg;
   const char *name;
   crl_offpolicy *loop;
-  crl_mlp *actor, *actor_target;       /* obs -> net_arch -> act_dim, tanh */
+  crl_mlp *actor, *actor_target; /* obs -> net_arch -> act_dim, tanh */
   crl_qcritic *critic, *critic_target;
   crl_adam *actor_adam, *critic_adam;
-  gsl_rng *noise_rng;                  /* target smoothing noise */
-  double lr;                           /* this iteration's learning rate */
-  long n_updates;                      /* critic updates so far */
+  gsl_rng *noise_rng; /* target smoothing noise */
+  double lr;          /* this iteration's learning rate */
+  long n_updates;     /* critic updates so far */
   int obs_dim, act_dim, max_batch;
   crl_real *act;      /* [max_batch, act_dim] actor outputs */
   crl_real *next_act; /* [batch, act_dim] smoothed target actions */
@@ -84,9 +87,8 @@ void crl_td3_destroy(void *self) {
 /* Actor, critics, their targets (copies) and optimisers. */
 static int alloc_networks(td3 *t, uint64_t seed) {
   const crl_td3_config *c = &t->cfg;
-  crl_mlp_spec as = crl_mlp_spec_make(t->obs_dim, c->net_arch.n,
-                                      c->net_arch.v, t->act_dim,
-                                      (crl_activation)c->activation,
+  crl_mlp_spec as = crl_mlp_spec_make(t->obs_dim, c->net_arch.n, c->net_arch.v,
+                                      t->act_dim, (crl_activation)c->activation,
                                       CRL_ACT_TANH, t->max_batch);
   int rc = crl_mlp_alloc(&as, NULL, NULL, &t->actor);
   if (rc == 0)
@@ -133,8 +135,8 @@ static int alloc_scratch(td3 *t, uint64_t seed) {
   t->dq = calloc(M, r);
   t->dact = calloc(M * A, r);
   t->noise_rng = crl_rng_alloc(seed, CRL_STREAM_UPDATE_NOISE);
-  int ok = t->act && t->next_act && t->q && t->y && t->dq && t->dact &&
-           t->noise_rng;
+  int ok =
+      t->act && t->next_act && t->q && t->y && t->dq && t->dact && t->noise_rng;
   return ok ? 0 : crl_fail(CRL_ENOMEM, "%s: out of memory", t->name);
 }
 
@@ -144,8 +146,8 @@ static int td3_update(void *self, const crl_replay_batch *b,
                       crl_offpolicy_losses *acc);
 
 int crl_td3_create_named(const char *name, const crl_td3_config *cfg,
-                         const crl_space *obs, const crl_space *act,
-                         int n_envs, uint64_t seed, void **self) {
+                         const crl_space *obs, const crl_space *act, int n_envs,
+                         uint64_t seed, void **self) {
   *self = NULL;
   int rc = crl_offpolicy_check_spaces(name, obs, act);
   if (rc)
@@ -207,8 +209,8 @@ static int compute_targets(td3 *t, const crl_replay_batch *b) {
     double qmin = t->q[i];
     for (int k = 1; k < t->cfg.n_critics; k++)
       qmin = fmin(qmin, t->q[(size_t)k * M + i]);
-    t->y[i] = (crl_real)(b->rewards[i] + t->cfg.off.gamma *
-                                             (1.0 - b->terminated[i]) * qmin);
+    t->y[i] = (crl_real)(b->rewards[i] +
+                         t->cfg.off.gamma * (1.0 - b->terminated[i]) * qmin);
   }
   return 0;
 }
@@ -328,14 +330,91 @@ int crl_td3_act(void *self, const crl_real *obs, int B, int deterministic,
   td3 *t = self;
   for (int start = 0; start < B; start += t->max_batch) {
     const int b = B - start < t->max_batch ? B - start : t->max_batch;
-    int rc = crl_mlp_forward(t->actor, obs + (size_t)start * t->obs_dim, b,
-                             t->act);
+    int rc =
+        crl_mlp_forward(t->actor, obs + (size_t)start * t->obs_dim, b, t->act);
     if (rc)
       return rc;
     crl_offpolicy_unscale(t->loop, t->act, b,
                           action + (size_t)start * t->act_dim);
   }
   return 0;
+}
+
+/* ---- checkpoints and export ------------------------------------------------
+ */
+
+/* Section "<algorithm name>.<what>" ("td3.actor", "ddpg.actor"). */
+static const char *sec(const td3 *t, char *buf, const char *what) {
+  snprintf(buf, 64, "%s.%s", t->name, what);
+  return buf;
+}
+
+int crl_td3_save(void *self, crl_ckpt_writer *w) {
+  td3 *t = self;
+  const size_t na = crl_mlp_n_params(t->actor), nc = t->critic->n_params;
+  char b[64];
+  int rc =
+      crl_ckpt_put_real(w, sec(t, b, "actor"), na, crl_mlp_params(t->actor));
+  rc = rc ? rc
+          : crl_ckpt_put_real(w, sec(t, b, "actor_target"), na,
+                              crl_mlp_params(t->actor_target));
+  rc = rc ? rc
+          : crl_ckpt_put_real(w, sec(t, b, "critic"), nc, t->critic->params);
+  rc = rc ? rc
+          : crl_ckpt_put_real(w, sec(t, b, "critic_target"), nc,
+                              t->critic_target->params);
+  rc = rc ? rc : crl_adam_save(t->actor_adam, na, w, sec(t, b, "actor_adam"));
+  rc = rc ? rc : crl_adam_save(t->critic_adam, nc, w, sec(t, b, "critic_adam"));
+  rc = rc ? rc : crl_ckpt_put_i64(w, sec(t, b, "n_updates"), t->n_updates);
+  rc = rc ? rc : crl_rng_save(t->noise_rng, w, sec(t, b, "noise_rng"));
+  return rc ? rc : crl_offpolicy_save(t->loop, w, sec(t, b, "loop"));
+}
+
+int crl_td3_load(void *self, const crl_ckpt_reader *r) {
+  td3 *t = self;
+  const size_t na = crl_mlp_n_params(t->actor), nc = t->critic->n_params;
+  char b[64];
+  int64_t n_updates = -1;
+  int rc = crl_ckpt_get_real_finite(r, sec(t, b, "actor"), na,
+                                    crl_mlp_params(t->actor));
+  rc = rc ? rc
+          : crl_ckpt_get_real_finite(r, sec(t, b, "actor_target"), na,
+                                     crl_mlp_params(t->actor_target));
+  rc = rc ? rc
+          : crl_ckpt_get_real_finite(r, sec(t, b, "critic"), nc,
+                                     t->critic->params);
+  rc = rc ? rc
+          : crl_ckpt_get_real_finite(r, sec(t, b, "critic_target"), nc,
+                                     t->critic_target->params);
+  rc = rc ? rc : crl_adam_load(t->actor_adam, na, r, sec(t, b, "actor_adam"));
+  rc = rc ? rc : crl_adam_load(t->critic_adam, nc, r, sec(t, b, "critic_adam"));
+  rc = rc ? rc : crl_ckpt_get_i64(r, sec(t, b, "n_updates"), &n_updates);
+  if (rc == 0 && n_updates < 0)
+    rc = crl_fail(CRL_EFORMAT, "checkpoint: %s.n_updates %lld", t->name,
+                  (long long)n_updates);
+  rc = rc ? rc : crl_rng_load(t->noise_rng, r, sec(t, b, "noise_rng"));
+  rc = rc ? rc : crl_offpolicy_load(t->loop, r, sec(t, b, "loop"));
+  if (rc == 0)
+    t->n_updates = (long)n_updates;
+  return rc;
+}
+
+/* The actor without its tanh (a view of the same parameters), with the
+ * policy file's tanh-to-bounds output doing the rest. */
+int crl_td3_export(void *self, int max_batch, crl_policy **out) {
+  td3 *t = self;
+  crl_mlp_spec spec = *crl_mlp_get_spec(t->actor);
+  spec.output_activation = CRL_ACT_IDENTITY;
+  spec.max_batch = 1;
+  crl_mlp *pre = NULL;
+  int rc = crl_mlp_alloc(&spec, crl_mlp_params(t->actor),
+                         crl_mlp_grads(t->actor), &pre);
+  const crl_space act = crl_offpolicy_act_space(t->loop);
+  if (rc == 0)
+    rc =
+        crl_policy_from_parts(pre, NULL, &act, CRL_POLICY_TANH, max_batch, out);
+  crl_mlp_free(pre);
+  return rc;
 }
 
 const crl_algo_type crl_algo_td3 = {
@@ -348,4 +427,7 @@ const crl_algo_type crl_algo_td3 = {
     .iterate = crl_td3_iterate,
     .act = crl_td3_act,
     .destroy = crl_td3_destroy,
+    .save = crl_td3_save,
+    .load = crl_td3_load,
+    .export_policy = crl_td3_export,
 };

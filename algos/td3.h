@@ -30,5 +30,8 @@ int crl_td3_iterate(void *self, crl_vec_env *venv, double progress_remaining,
 int crl_td3_act(void *self, const crl_real *obs, int B, int deterministic,
                 crl_real *action);
 void crl_td3_destroy(void *self);
+int crl_td3_save(void *self, crl_ckpt_writer *w);
+int crl_td3_load(void *self, const crl_ckpt_reader *r);
+int crl_td3_export(void *self, int max_batch, crl_policy **out);
 
 #endif

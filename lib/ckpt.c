@@ -1,6 +1,7 @@
 /* The binary container behind checkpoints and policy files (see ckpt.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,8 @@ static const char MAGIC[8] = {'C', 'R', 'L', 'F', 'I', 'L', 'E', '\0'};
 #define MAX_SECTIONS 100000u
 #define MAX_FILE ((uint64_t)1 << 36) /* 64 GiB: far above any real file */
 
-/* ---- shared helpers -------------------------------------------------------- */
+/* ---- shared helpers --------------------------------------------------------
+ */
 
 static uint64_t fnv1a(const unsigned char *p, size_t n) {
   uint64_t h = 0xcbf29ce484222325ULL;
@@ -46,7 +48,8 @@ static int host_is_little_endian(void) {
   return b == 1;
 }
 
-/* ---- writer ------------------------------------------------------------------ */
+/* ---- writer
+ * ------------------------------------------------------------------ */
 
 struct crl_ckpt_writer {
   unsigned char *buf;
@@ -136,8 +139,8 @@ int crl_ckpt_put(crl_ckpt_writer *w, const char *name, crl_ckpt_type type,
 
 int crl_ckpt_put_real(crl_ckpt_writer *w, const char *name, uint64_t count,
                       const crl_real *data) {
-  return crl_ckpt_put(w, name, sizeof(crl_real) == 8 ? CRL_CKPT_F64
-                                                     : CRL_CKPT_F32,
+  return crl_ckpt_put(w, name,
+                      sizeof(crl_real) == 8 ? CRL_CKPT_F64 : CRL_CKPT_F32,
                       count, data);
 }
 
@@ -196,7 +199,8 @@ int crl_ckpt_write_file(crl_ckpt_writer *w, const char *path) {
   return 0;
 }
 
-/* ---- reader ------------------------------------------------------------------ */
+/* ---- reader
+ * ------------------------------------------------------------------ */
 
 typedef struct section {
   const char *name; /* not NUL-terminated */
@@ -264,8 +268,8 @@ static int parse_sections(crl_ckpt_reader *r, const char *what) {
     c.p += (size_t)s->count * es;
   }
   if (c.p != c.end)
-    return crl_fail(CRL_EFORMAT, "%s: %zu stray bytes after the sections",
-                    what, (size_t)(c.end - c.p));
+    return crl_fail(CRL_EFORMAT, "%s: %zu stray bytes after the sections", what,
+                    (size_t)(c.end - c.p));
   return 0;
 }
 
@@ -397,10 +401,9 @@ static int expect(const crl_ckpt_reader *r, const char *name, uint64_t count,
   if (s == NULL)
     return crl_fail(CRL_EFORMAT, "checkpoint: missing section '%s'", name);
   if (s->count != count)
-    return crl_fail(CRL_EFORMAT,
-                    "checkpoint: section '%s' has %llu values, expected %llu",
-                    name, (unsigned long long)s->count,
-                    (unsigned long long)count);
+    return crl_fail(
+        CRL_EFORMAT, "checkpoint: section '%s' has %llu values, expected %llu",
+        name, (unsigned long long)s->count, (unsigned long long)count);
   *out = s;
   return 0;
 }
@@ -428,6 +431,16 @@ int crl_ckpt_get_real(const crl_ckpt_reader *r, const char *name,
   return 0;
 }
 
+int crl_ckpt_get_real_finite(const crl_ckpt_reader *r, const char *name,
+                             uint64_t count, crl_real *out) {
+  int rc = crl_ckpt_get_real(r, name, count, out);
+  for (uint64_t i = 0; rc == 0 && i < count; i++)
+    if (!isfinite((double)out[i]))
+      rc = crl_fail(CRL_EFORMAT, "checkpoint: %s[%llu] is not finite", name,
+                    (unsigned long long)i);
+  return rc;
+}
+
 int crl_ckpt_get_f64_array(const crl_ckpt_reader *r, const char *name,
                            uint64_t count, double *out) {
   const section *s;
@@ -447,8 +460,7 @@ int crl_ckpt_get_bytes(const crl_ckpt_reader *r, const char *name,
   if (rc)
     return rc;
   if (s->type != CRL_CKPT_U8)
-    return crl_fail(CRL_EFORMAT, "checkpoint: section '%s' is not bytes",
-                    name);
+    return crl_fail(CRL_EFORMAT, "checkpoint: section '%s' is not bytes", name);
   memcpy(out, s->data, (size_t)count);
   return 0;
 }
@@ -465,8 +477,7 @@ int crl_ckpt_get_i64_array(const crl_ckpt_reader *r, const char *name,
   return 0;
 }
 
-int crl_ckpt_get_i64(const crl_ckpt_reader *r, const char *name,
-                     int64_t *out) {
+int crl_ckpt_get_i64(const crl_ckpt_reader *r, const char *name, int64_t *out) {
   return crl_ckpt_get_i64_array(r, name, 1, out);
 }
 
@@ -480,8 +491,9 @@ int crl_ckpt_get_string(const crl_ckpt_reader *r, const char *name, char *buf,
   if (s == NULL)
     return crl_fail(CRL_EFORMAT, "checkpoint: missing section '%s'", name);
   if (s->type != CRL_CKPT_U8 || s->count >= size)
-    return crl_fail(CRL_EFORMAT, "checkpoint: section '%s' is not a string "
-                                 "that fits %zu bytes",
+    return crl_fail(CRL_EFORMAT,
+                    "checkpoint: section '%s' is not a string "
+                    "that fits %zu bytes",
                     name, size);
   memcpy(buf, s->data, (size_t)s->count);
   buf[s->count] = '\0';

@@ -73,14 +73,16 @@ int crl_ckpt_find(const crl_ckpt_reader *r, const char *name,
 /* Read a section that must have exactly `count` values. */
 int crl_ckpt_get_real(const crl_ckpt_reader *r, const char *name,
                       uint64_t count, crl_real *out);
+/* The same, and every value finite (parameters, replay rows). */
+int crl_ckpt_get_real_finite(const crl_ckpt_reader *r, const char *name,
+                             uint64_t count, crl_real *out);
 int crl_ckpt_get_f64_array(const crl_ckpt_reader *r, const char *name,
                            uint64_t count, double *out);
 int crl_ckpt_get_bytes(const crl_ckpt_reader *r, const char *name,
                        uint64_t count, void *out);
 int crl_ckpt_get_i64_array(const crl_ckpt_reader *r, const char *name,
                            uint64_t count, int64_t *out);
-int crl_ckpt_get_i64(const crl_ckpt_reader *r, const char *name,
-                     int64_t *out);
+int crl_ckpt_get_i64(const crl_ckpt_reader *r, const char *name, int64_t *out);
 int crl_ckpt_get_f64(const crl_ckpt_reader *r, const char *name, double *out);
 /* Copy a string section into buf (size bytes, NUL-terminated). */
 int crl_ckpt_get_string(const crl_ckpt_reader *r, const char *name, char *buf,

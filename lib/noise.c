@@ -85,6 +85,11 @@ void crl_noise_reset(crl_noise *z, int i) {
   memset(z->state + (size_t)i * z->dim, 0, (size_t)z->dim * sizeof *z->state);
 }
 
+double *crl_noise_state(crl_noise *z, size_t *count) {
+  *count = (size_t)z->n * (size_t)z->dim;
+  return z->state;
+}
+
 void crl_noise_add_clip(int B, int dim, const crl_real *noise,
                         crl_real *actions) {
   const size_t count = (size_t)B * (size_t)dim;

@@ -1,11 +1,13 @@
 /* The off-policy loop: step, store, sample, update (see offpolicy.h). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crl/error.h"
 #include "crl/rng.h"
 #include "offpolicy.h"
+#include "state_io.h"
 
 int crl_offpolicy_check_spaces(const char *name, const crl_space *obs,
                                const crl_space *act) {
@@ -16,8 +18,8 @@ int crl_offpolicy_check_spaces(const char *name, const crl_space *obs,
                     name, act->n);
   if (obs->kind != CRL_SPACE_BOX)
     return crl_fail(CRL_EUNSUPPORTED,
-                    "%s: needs a Box observation space, got Discrete(%d)",
-                    name, obs->n);
+                    "%s: needs a Box observation space, got Discrete(%d)", name,
+                    obs->n);
   for (int j = 0; j < act->dim; j++)
     if (!isfinite(act->low[j]) || !isfinite(act->high[j]) ||
         !(act->low[j] < act->high[j]))
@@ -43,8 +45,7 @@ static void *zalloc(size_t count, size_t size) {
   return calloc(count > 0 ? count : 1, size);
 }
 
-static int alloc_parts(crl_offpolicy *op, const crl_space *act,
-                       uint64_t seed) {
+static int alloc_parts(crl_offpolicy *op, const crl_space *act, uint64_t seed) {
   const size_t N = (size_t)op->n_envs, O = (size_t)op->obs_dim,
                A = (size_t)op->act_dim, r = sizeof(crl_real);
   op->act_low = zalloc(A, sizeof(double));
@@ -65,8 +66,8 @@ static int alloc_parts(crl_offpolicy *op, const crl_space *act,
   int rc = crl_replay_alloc(op->spec.buffer_size, op->obs_dim, op->act_dim,
                             &op->replay);
   if (rc == 0)
-    rc = crl_replay_batch_alloc(op->spec.batch_size, op->obs_dim,
-                                op->act_dim, &op->batch);
+    rc = crl_replay_batch_alloc(op->spec.batch_size, op->obs_dim, op->act_dim,
+                                &op->batch);
   if (rc == 0)
     rc = crl_noise_alloc((crl_noise_kind)op->spec.noise_type, op->n_envs,
                          op->act_dim, op->spec.noise_std, &op->noise);
@@ -74,9 +75,8 @@ static int alloc_parts(crl_offpolicy *op, const crl_space *act,
 }
 
 int crl_offpolicy_alloc(const crl_offpolicy_spec *spec, const char *name,
-                        const crl_space *obs, const crl_space *act,
-                        int n_envs, uint64_t seed,
-                        const crl_offpolicy_ops *ops, void *algo,
+                        const crl_space *obs, const crl_space *act, int n_envs,
+                        uint64_t seed, const crl_offpolicy_ops *ops, void *algo,
                         crl_offpolicy **out) {
   *out = NULL;
   int rc = crl_offpolicy_check_spaces(name, obs, act);
@@ -199,17 +199,20 @@ static int train(crl_offpolicy *op, crl_offpolicy_losses *acc, int *n) {
   return 0;
 }
 
-static double mean_or_nan(double sum, int n) { return n > 0 ? sum / n : NAN; }
+static double mean_or_nan(double sum, int n) {
+  return n > 0 ? sum / n : NAN;
+}
 
 int crl_offpolicy_iterate(crl_offpolicy *op, crl_vec_env *venv,
                           crl_algo_stats *stats) {
   if (crl_vec_env_n(venv) != op->n_envs)
-    return crl_fail(CRL_ESHAPE, "%s: built for %d env copies, got %d",
-                    op->name, op->n_envs, crl_vec_env_n(venv));
+    return crl_fail(CRL_ESHAPE, "%s: built for %d env copies, got %d", op->name,
+                    op->n_envs, crl_vec_env_n(venv));
   if (crl_vec_env_obs_space(venv)->dim != op->obs_dim ||
       crl_vec_env_act_space(venv)->dim != op->act_dim)
-    return crl_fail(CRL_ESHAPE, "%s: env spaces differ from the ones the "
-                                "algorithm was built for",
+    return crl_fail(CRL_ESHAPE,
+                    "%s: env spaces differ from the ones the "
+                    "algorithm was built for",
                     op->name);
   crl_offpolicy_losses acc = {0};
   long collected = 0;
@@ -233,4 +236,134 @@ int crl_offpolicy_iterate(crl_offpolicy *op, crl_vec_env *venv,
   stats->policy_loss = mean_or_nan(acc.actor_loss, acc.n_actor);
   stats->entropy = mean_or_nan(acc.entropy, acc.n_entropy);
   return 0;
+}
+
+/* ---- checkpoints ------------------------------------------------------------
+ */
+
+crl_space crl_offpolicy_act_space(const crl_offpolicy *op) {
+  crl_space s = {CRL_SPACE_BOX, op->act_dim, 0, op->act_low, op->act_high};
+  return s;
+}
+
+/* "<prefix>.<what>" into buf (section names are short). */
+static const char *sec(char *buf, const char *prefix, const char *what) {
+  snprintf(buf, 128, "%s.%s", prefix, what);
+  return buf;
+}
+
+int crl_offpolicy_save(const crl_offpolicy *op, crl_ckpt_writer *w,
+                       const char *prefix) {
+  const crl_replay *rb = op->replay;
+  const uint64_t n = (uint64_t)rb->size;
+  size_t n_noise = 0;
+  const double *noise = crl_noise_state(op->noise, &n_noise);
+  char b[128];
+  int rc =
+      crl_ckpt_put_i64(w, sec(b, prefix, "num_timesteps"), op->num_timesteps);
+  rc = rc ? rc : crl_ckpt_put_i64(w, sec(b, prefix, "replay.size"), rb->size);
+  rc = rc ? rc : crl_ckpt_put_i64(w, sec(b, prefix, "replay.pos"), rb->pos);
+  rc = rc ? rc
+          : crl_ckpt_put_real(w, sec(b, prefix, "replay.obs"), n * rb->obs_dim,
+                              rb->obs);
+  rc = rc ? rc
+          : crl_ckpt_put_real(w, sec(b, prefix, "replay.actions"),
+                              n * rb->act_dim, rb->actions);
+  rc = rc ? rc
+          : crl_ckpt_put_real(w, sec(b, prefix, "replay.rewards"), n,
+                              rb->rewards);
+  rc = rc ? rc
+          : crl_ckpt_put_real(w, sec(b, prefix, "replay.next_obs"),
+                              n * rb->obs_dim, rb->next_obs);
+  rc = rc ? rc
+          : crl_ckpt_put_real(w, sec(b, prefix, "replay.terminated"), n,
+                              rb->terminated);
+  rc = rc ? rc
+          : crl_ckpt_put(w, sec(b, prefix, "noise"), CRL_CKPT_F64, n_noise,
+                         noise);
+  rc = rc ? rc : crl_rng_save(op->act_rng, w, sec(b, prefix, "act_rng"));
+  return rc ? rc : crl_rng_save(op->batch_rng, w, sec(b, prefix, "batch_rng"));
+}
+
+/* Size and position: size in [0, capacity], pos in [0, capacity), and
+ * pos = size until the buffer has wrapped. */
+static int load_replay_shape(crl_replay *rb, const crl_ckpt_reader *r,
+                             const char *prefix, const char *name) {
+  char b[128];
+  int64_t size = -1, pos = -1;
+  int rc = crl_ckpt_get_i64(r, sec(b, prefix, "replay.size"), &size);
+  rc = rc ? rc : crl_ckpt_get_i64(r, sec(b, prefix, "replay.pos"), &pos);
+  if (rc)
+    return rc;
+  if (size < 0 || size > rb->capacity || pos < 0 || pos >= rb->capacity ||
+      (size < rb->capacity && pos != size))
+    return crl_fail(CRL_EFORMAT,
+                    "checkpoint: %s replay size %lld / position %lld do not "
+                    "fit a buffer of %ld rows",
+                    name, (long long)size, (long long)pos, rb->capacity);
+  rb->size = (long)size;
+  rb->pos = (long)pos;
+  return 0;
+}
+
+/* Every stored value finite, terminated flags 0 or 1. */
+static int check_replay_values(const crl_replay *rb, const char *name) {
+  const size_t n = (size_t)rb->size;
+  const size_t O = (size_t)rb->obs_dim, A = (size_t)rb->act_dim;
+  int ok = 1;
+  for (size_t i = 0; i < n * O; i++)
+    ok &= isfinite((double)rb->obs[i]) && isfinite((double)rb->next_obs[i]);
+  for (size_t i = 0; i < n * A; i++)
+    ok &= isfinite((double)rb->actions[i]);
+  for (size_t i = 0; i < n; i++)
+    ok &= isfinite((double)rb->rewards[i]) &&
+          (rb->terminated[i] == 0 || rb->terminated[i] == 1);
+  return ok ? 0
+            : crl_fail(CRL_EFORMAT,
+                       "checkpoint: %s replay buffer holds "
+                       "non-finite values or bad flags",
+                       name);
+}
+
+int crl_offpolicy_load(crl_offpolicy *op, const crl_ckpt_reader *r,
+                       const char *prefix) {
+  crl_replay *rb = op->replay;
+  char b[128];
+  int64_t steps = -1;
+  int rc = crl_ckpt_get_i64(r, sec(b, prefix, "num_timesteps"), &steps);
+  if (rc == 0 && steps < 0)
+    rc = crl_fail(CRL_EFORMAT, "checkpoint: %s step count %lld", op->name,
+                  (long long)steps);
+  rc = rc ? rc : load_replay_shape(rb, r, prefix, op->name);
+  if (rc)
+    return rc;
+  const uint64_t n = (uint64_t)rb->size;
+  rc = crl_ckpt_get_real(r, sec(b, prefix, "replay.obs"), n * rb->obs_dim,
+                         rb->obs);
+  rc = rc ? rc
+          : crl_ckpt_get_real(r, sec(b, prefix, "replay.actions"),
+                              n * rb->act_dim, rb->actions);
+  rc = rc ? rc
+          : crl_ckpt_get_real(r, sec(b, prefix, "replay.rewards"), n,
+                              rb->rewards);
+  rc = rc ? rc
+          : crl_ckpt_get_real(r, sec(b, prefix, "replay.next_obs"),
+                              n * rb->obs_dim, rb->next_obs);
+  rc = rc ? rc
+          : crl_ckpt_get_real(r, sec(b, prefix, "replay.terminated"), n,
+                              rb->terminated);
+  rc = rc ? rc : check_replay_values(rb, op->name);
+  size_t n_noise = 0;
+  double *noise = crl_noise_state(op->noise, &n_noise);
+  rc = rc ? rc
+          : crl_ckpt_get_f64_array(r, sec(b, prefix, "noise"), n_noise, noise);
+  for (size_t i = 0; rc == 0 && i < n_noise; i++)
+    if (!isfinite(noise[i]))
+      rc = crl_fail(CRL_EFORMAT, "checkpoint: %s noise state is not finite",
+                    op->name);
+  rc = rc ? rc : crl_rng_load(op->act_rng, r, sec(b, prefix, "act_rng"));
+  rc = rc ? rc : crl_rng_load(op->batch_rng, r, sec(b, prefix, "batch_rng"));
+  if (rc == 0)
+    op->num_timesteps = (long)steps;
+  return rc;
 }

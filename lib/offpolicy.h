@@ -31,6 +31,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "ckpt.h"
 #include "crl/algo.h"
 #include "crl/noise.h"
 #include "crl/replay.h"
@@ -56,31 +57,82 @@ typedef struct crl_offpolicy_spec {
 /* Parameter rows for a spec struct T whose crl_offpolicy_spec member is m.
  * Defaults are SB3's (noise_std has none there: 0.1 as RL Zoo uses). */
 #define CRL_OFFPOLICY_PARAMS(T, m)                                             \
-  {"buffer_size", CRL_PARAM_INT, offsetof(T, m.buffer_size), "1000000", 1,    \
-   1e9, NULL, "replay buffer capacity (transitions)"},                        \
-  {"learning_starts", CRL_PARAM_INT, offsetof(T, m.learning_starts), "100",   \
-   0, 1e9, NULL, "random uniform actions for this many steps; training "      \
-   "starts after it"},                                                        \
-  {"batch_size", CRL_PARAM_INT, offsetof(T, m.batch_size), "256", 1, 1e6,     \
-   NULL, "transitions per gradient step"},                                    \
-  {"tau", CRL_PARAM_REAL, offsetof(T, m.tau), "0.005", 0, 1, NULL,            \
-   "Polyak coefficient of the target networks (1 = hard copy)"},              \
-  {"gamma", CRL_PARAM_REAL, offsetof(T, m.gamma), "0.99", 0, 1, NULL,         \
-   "discount factor"},                                                        \
-  {"train_freq", CRL_PARAM_INT, offsetof(T, m.train_freq), "1", 1, 1e7, NULL, \
-   "steps of every env copy between training phases"},                        \
-  {"gradient_steps", CRL_PARAM_INT, offsetof(T, m.gradient_steps), "1", -1,   \
-   1e7, NULL, "gradient steps per training phase; -1 = as many as "           \
-   "transitions collected"},                                                  \
-  {"noise_type", CRL_PARAM_ENUM, offsetof(T, m.noise_type), "none", 0, 0,     \
-   CRL_NOISE_CHOICES, "exploration noise added to the actions"},              \
-  {"noise_std", CRL_PARAM_REAL, offsetof(T, m.noise_std), "0.1", 0, 1e3,      \
-   NULL, "std of the exploration noise, in units of half the action range"},  \
-  {"adam_eps", CRL_PARAM_REAL, offsetof(T, m.adam_eps), "1e-8", 1e-12, 1,     \
-   NULL, "Adam epsilon of every optimiser"},                                  \
-  {"iteration_steps", CRL_PARAM_INT, offsetof(T, m.iteration_steps), "1000",  \
-   1, 1e9, NULL, "env steps per iteration (one progress.csv row), rounded "   \
-   "up to whole train_freq cycles"}
+  {"buffer_size",                                                              \
+   CRL_PARAM_INT,                                                              \
+   offsetof(T, m.buffer_size),                                                 \
+   "1000000",                                                                  \
+   1,                                                                          \
+   1e9,                                                                        \
+   NULL,                                                                       \
+   "replay buffer capacity (transitions)"},                                    \
+      {"learning_starts",                                                      \
+       CRL_PARAM_INT,                                                          \
+       offsetof(T, m.learning_starts),                                         \
+       "100",                                                                  \
+       0,                                                                      \
+       1e9,                                                                    \
+       NULL,                                                                   \
+       "random uniform actions for this many steps; training "                 \
+       "starts after it"},                                                     \
+      {"batch_size", CRL_PARAM_INT, offsetof(T, m.batch_size),      "256", 1,  \
+       1e6,          NULL,          "transitions per gradient step"},          \
+      {"tau",                                                                  \
+       CRL_PARAM_REAL,                                                         \
+       offsetof(T, m.tau),                                                     \
+       "0.005",                                                                \
+       0,                                                                      \
+       1,                                                                      \
+       NULL,                                                                   \
+       "Polyak coefficient of the target networks (1 = hard copy)"},           \
+      {"gamma", CRL_PARAM_REAL, offsetof(T, m.gamma), "0.99", 0,               \
+       1,       NULL,           "discount factor"},                            \
+      {"train_freq",                                                           \
+       CRL_PARAM_INT,                                                          \
+       offsetof(T, m.train_freq),                                              \
+       "1",                                                                    \
+       1,                                                                      \
+       1e7,                                                                    \
+       NULL,                                                                   \
+       "steps of every env copy between training phases"},                     \
+      {"gradient_steps",                                                       \
+       CRL_PARAM_INT,                                                          \
+       offsetof(T, m.gradient_steps),                                          \
+       "1",                                                                    \
+       -1,                                                                     \
+       1e7,                                                                    \
+       NULL,                                                                   \
+       "gradient steps per training phase; -1 = as many as "                   \
+       "transitions collected"},                                               \
+      {"noise_type",                                                           \
+       CRL_PARAM_ENUM,                                                         \
+       offsetof(T, m.noise_type),                                              \
+       "none",                                                                 \
+       0,                                                                      \
+       0,                                                                      \
+       CRL_NOISE_CHOICES,                                                      \
+       "exploration noise added to the actions"},                              \
+      {"noise_std",                                                            \
+       CRL_PARAM_REAL,                                                         \
+       offsetof(T, m.noise_std),                                               \
+       "0.1",                                                                  \
+       0,                                                                      \
+       1e3,                                                                    \
+       NULL,                                                                   \
+       "std of the exploration noise, in units of half the action range"},     \
+      {"adam_eps",                                                             \
+       CRL_PARAM_REAL,                                                         \
+       offsetof(T, m.adam_eps),                                                \
+       "1e-8",                                                                 \
+       1e-12,                                                                  \
+       1,                                                                      \
+       NULL,                                                                   \
+       "Adam epsilon of every optimiser"},                                     \
+  {                                                                            \
+    "iteration_steps", CRL_PARAM_INT, offsetof(T, m.iteration_steps), "1000",  \
+        1, 1e9, NULL,                                                          \
+        "env steps per iteration (one progress.csv row), rounded "             \
+        "up to whole train_freq cycles"                                        \
+  }
 
 /* What updates report; the loop averages it into crl_algo_stats. */
 typedef struct crl_offpolicy_losses {
@@ -100,7 +152,7 @@ typedef struct crl_offpolicy {
   crl_offpolicy_spec spec;
   crl_offpolicy_ops ops;
   void *algo;
-  const char *name;  /* for messages */
+  const char *name; /* for messages */
   int n_envs, obs_dim, act_dim;
   double *act_low, *act_high; /* [act_dim] each, copies of the bounds */
   crl_replay *replay;
@@ -124,9 +176,8 @@ int crl_offpolicy_check_spaces(const char *name, const crl_space *obs,
 int crl_offpolicy_check_spec(const char *name, const crl_offpolicy_spec *s);
 
 int crl_offpolicy_alloc(const crl_offpolicy_spec *spec, const char *name,
-                        const crl_space *obs, const crl_space *act,
-                        int n_envs, uint64_t seed,
-                        const crl_offpolicy_ops *ops, void *algo,
+                        const crl_space *obs, const crl_space *act, int n_envs,
+                        uint64_t seed, const crl_offpolicy_ops *ops, void *algo,
                         crl_offpolicy **out);
 void crl_offpolicy_free(crl_offpolicy *op);
 
@@ -134,6 +185,18 @@ void crl_offpolicy_free(crl_offpolicy *op);
  * learning_rate. */
 int crl_offpolicy_iterate(crl_offpolicy *op, crl_vec_env *venv,
                           crl_algo_stats *stats);
+
+/* The loop's state in a checkpoint, sections named "<prefix>.*": step
+ * count, the replay buffer's filled rows, size and position, the noise
+ * processes and both random streams. The loader checks every count, range
+ * and value it reads against this loop's shapes. */
+int crl_offpolicy_save(const crl_offpolicy *op, crl_ckpt_writer *w,
+                       const char *prefix);
+int crl_offpolicy_load(crl_offpolicy *op, const crl_ckpt_reader *r,
+                       const char *prefix);
+
+/* The action space as the loop keeps it (Box, bounds pointing into op). */
+crl_space crl_offpolicy_act_space(const crl_offpolicy *op);
 
 /* out [B, act_dim] = env-scale actions for scaled [B, act_dim] in [-1, 1]. */
 void crl_offpolicy_unscale(const crl_offpolicy *op, const crl_real *scaled,

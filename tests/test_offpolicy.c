@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <gsl/gsl_randist.h>
@@ -61,8 +62,8 @@ static double q_fd(qctx *c, crl_real *v) {
   return acc / (12 * h);
 }
 
-static void expect_close(const char *what, const double *ana,
-                         const double *num, int n) {
+static void expect_close(const char *what, const double *ana, const double *num,
+                         int n) {
   double scale = 1e-30, worst = 0.0;
   for (int i = 0; i < n; i++)
     scale = fmax(scale, fabs(num[i]));
@@ -80,9 +81,8 @@ static void test_critic_action_gradient(void **state) {
   qctx c;
   const crl_int_list hidden = {2, {8, 6}};
   /* tanh: smooth, so finite differences need no care about ReLU kinks */
-  assert_int_equal(crl_qcritic_alloc(NC, OD, AD, &hidden, CRL_ACT_TANH, NB,
-                                     &c.qc),
-                   0);
+  assert_int_equal(
+      crl_qcritic_alloc(NC, OD, AD, &hidden, CRL_ACT_TANH, NB, &c.qc), 0);
   gsl_rng *rng = crl_rng_alloc(1, 3000);
   assert_int_equal(crl_qcritic_init(c.qc, rng), 0);
   for (int i = 0; i < NB * OD; i++)
@@ -121,7 +121,8 @@ static void test_critic_action_gradient(void **state) {
   crl_qcritic_free(NULL);
 }
 
-/* ---- the shared loop --------------------------------------------------------- */
+/* ---- the shared loop
+ * --------------------------------------------------------- */
 
 typedef struct stub {
   int explore_calls, updates;
@@ -151,11 +152,17 @@ static int stub_update(void *self, const crl_replay_batch *b,
 }
 
 static crl_offpolicy_spec loop_spec(void) {
-  crl_offpolicy_spec sp = {.buffer_size = 1000, .learning_starts = 50,
-                           .batch_size = 16, .tau = 0.005, .gamma = 0.99,
-                           .train_freq = 5, .gradient_steps = -1,
-                           .noise_type = CRL_NOISE_NONE, .noise_std = 0.1,
-                           .adam_eps = 1e-8, .iteration_steps = 245};
+  crl_offpolicy_spec sp = {.buffer_size = 1000,
+                           .learning_starts = 50,
+                           .batch_size = 16,
+                           .tau = 0.005,
+                           .gamma = 0.99,
+                           .train_freq = 5,
+                           .gradient_steps = -1,
+                           .noise_type = CRL_NOISE_NONE,
+                           .noise_std = 0.1,
+                           .adam_eps = 1e-8,
+                           .iteration_steps = 245};
   return sp;
 }
 
@@ -170,9 +177,8 @@ static void test_loop_bookkeeping(void **state) {
   stub s = {0};
   const crl_offpolicy_ops ops = {stub_explore, stub_update};
   crl_offpolicy_spec sp = loop_spec();
-  assert_int_equal(crl_offpolicy_alloc(&sp, "stub", os, as, N, 4, &ops, &s,
-                                       &s.loop),
-                   0);
+  assert_int_equal(
+      crl_offpolicy_alloc(&sp, "stub", os, as, N, 4, &ops, &s, &s.loop), 0);
   assert_int_equal(crl_vec_env_reset(venv), 0);
   crl_algo_stats st;
   assert_int_equal(crl_offpolicy_iterate(s.loop, venv, &st), 0);
@@ -223,7 +229,8 @@ static void test_loop_bookkeeping(void **state) {
   crl_vec_env_free(venv);
 }
 
-/* ---- the algorithms' specs -------------------------------------------------- */
+/* ---- the algorithms' specs --------------------------------------------------
+ */
 
 static const char *const algos[] = {"ddpg", "td3", "sac"};
 
@@ -267,8 +274,10 @@ static void test_spec_validation(void **state) {
     assert_non_null(strstr(crl_last_error(), "batch_size"));
   }
   static const char *const bad[][4] = {
-      {"ent_coef", "autox", NULL, NULL}, {"ent_coef", "auto_-1", NULL, NULL},
-      {"ent_coef", "auto_0", NULL, NULL}, {"ent_coef", "-0.1", NULL, NULL},
+      {"ent_coef", "autox", NULL, NULL},
+      {"ent_coef", "auto_-1", NULL, NULL},
+      {"ent_coef", "auto_0", NULL, NULL},
+      {"ent_coef", "-0.1", NULL, NULL},
       {"target_entropy", "high", NULL, NULL},
       {"policy_kwargs.log_std_min", "3", NULL, NULL}};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -276,9 +285,10 @@ static void test_spec_validation(void **state) {
     assert_null(algo);
     assert_non_null(strstr(crl_last_error(), bad[i][0]));
   }
-  static const char *const good[][4] = {
-      {"ent_coef", "auto", NULL, NULL}, {"ent_coef", "auto_0.1", NULL, NULL},
-      {"ent_coef", "0.2", NULL, NULL}, {"target_entropy", "-0.5", NULL, NULL}};
+  static const char *const good[][4] = {{"ent_coef", "auto", NULL, NULL},
+                                        {"ent_coef", "auto_0.1", NULL, NULL},
+                                        {"ent_coef", "0.2", NULL, NULL},
+                                        {"target_entropy", "-0.5", NULL, NULL}};
   for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
     assert_int_equal(make("sac", "Pendulum-v1", good[i], 0, &algo), 0);
     crl_algo_free(algo);
@@ -292,8 +302,7 @@ static void test_spec_validation(void **state) {
       crl_algo_spec_set(t, spec, "noise_type", "ornstein-uhlenbeck"), 0);
   assert_int_equal(crl_algo_spec_set(t, spec, "gradient_steps", "-2"),
                    CRL_ERANGE);
-  assert_int_equal(crl_algo_spec_set(t, spec, "policy_delay", "0"),
-                   CRL_ERANGE);
+  assert_int_equal(crl_algo_spec_set(t, spec, "policy_delay", "0"), CRL_ERANGE);
   crl_algo_spec_free(spec);
   /* DDPG has no TD3-only keys */
   t = crl_algo_find("ddpg");
@@ -317,9 +326,17 @@ static void probe(crl_algo *algo, crl_real *out) {
 }
 
 static void train_short(const char *name, uint64_t seed, crl_real *out) {
-  static const char *const kv[] = {
-      "learning_starts", "100", "batch_size", "32", "iteration_steps", "300",
-      "policy_kwargs.net_arch", "[16, 16]", "noise_type", "normal", NULL};
+  static const char *const kv[] = {"learning_starts",
+                                   "100",
+                                   "batch_size",
+                                   "32",
+                                   "iteration_steps",
+                                   "300",
+                                   "policy_kwargs.net_arch",
+                                   "[16, 16]",
+                                   "noise_type",
+                                   "normal",
+                                   NULL};
   crl_algo *algo = NULL;
   assert_int_equal(make(name, "Pendulum-v1", kv, seed, &algo), 0);
   crl_vec_env *venv = NULL;
@@ -352,6 +369,79 @@ static void test_same_seed_same_result(void **state) {
   }
 }
 
+/* Checkpoint after 2 iterations (mid-episode, so the OU noise is not at
+ * its reset value), restore into a fresh instance, continue
+ * both: they agree bit for bit (networks, optimisers, replay buffer, OU
+ * noise, every random stream); the exported policy acts as the algorithm
+ * does; a checkpoint of another network shape is refused. */
+static void resume_one(const char *name) {
+  static const char *const kv[] = {"learning_starts",
+                                   "100",
+                                   "batch_size",
+                                   "32",
+                                   "iteration_steps",
+                                   "250",
+                                   "policy_kwargs.net_arch",
+                                   "[16, 16]",
+                                   "noise_type",
+                                   "ornstein-uhlenbeck",
+                                   "noise_std",
+                                   "0.3",
+                                   NULL};
+  static const char *const other[] = {"policy_kwargs.net_arch", "[8]", NULL};
+  char path[128];
+  snprintf(path, sizeof path, "/tmp/crl_test_%s_%d.ckpt", name, (int)getpid());
+  crl_algo *a = NULL, *b = NULL, *c = NULL;
+  crl_vec_env *va = NULL, *vb = NULL;
+  assert_int_equal(make(name, "Pendulum-v1", kv, 5, &a), 0);
+  assert_int_equal(make(name, "Pendulum-v1", kv, 5, &b), 0);
+  assert_int_equal(make(name, "Pendulum-v1", other, 5, &c), 0);
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", 1, 5, &va), 0);
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", 1, 5, &vb), 0);
+  assert_int_equal(crl_vec_env_reset(va), 0);
+  assert_int_equal(crl_vec_env_reset(vb), 0);
+  for (int i = 0; i < 2; i++)
+    assert_int_equal(crl_algo_iterate(a, va, 1.0, NULL), 0);
+  assert_int_equal(crl_algo_checkpoint_save(a, va, path), 0);
+  assert_int_equal(crl_algo_checkpoint_load(b, vb, path), 0);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(crl_algo_iterate(a, va, 0.5, NULL), 0);
+    assert_int_equal(crl_algo_iterate(b, vb, 0.5, NULL), 0);
+  }
+  crl_real x[16], y[16];
+  probe(a, x);
+  probe(b, y);
+  assert_memory_equal(x, y, sizeof x);
+  assert_memory_equal(crl_vec_env_obs(va), crl_vec_env_obs(vb),
+                      3 * sizeof(crl_real));
+  assert_int_equal(crl_algo_checkpoint_load(c, vb, path), CRL_EFORMAT);
+
+  crl_policy *pol = NULL;
+  assert_int_equal(crl_algo_export_policy(a, 1, &pol), 0);
+  for (int k = 0; k < 16; k++) {
+    crl_real obs[3] = {(crl_real)cos(0.4 * k), (crl_real)sin(0.4 * k),
+                       (crl_real)(k - 8) * 0.5f};
+    crl_real want, got;
+    assert_int_equal(crl_algo_act(a, obs, 1, 1, &want), 0);
+    assert_int_equal(crl_policy_act(pol, obs, &got), 0);
+    /* the same tanh-to-bounds map, computed in another order */
+    assert_true(fabs((double)got - want) <= 1e-5 * 2);
+  }
+  crl_policy_free(pol);
+  crl_algo_free(a);
+  crl_algo_free(b);
+  crl_algo_free(c);
+  crl_vec_env_free(va);
+  crl_vec_env_free(vb);
+  unlink(path);
+}
+
+static void test_checkpoint_resume_and_export(void **state) {
+  (void)state;
+  for (int a = 0; a < 3; a++)
+    resume_one(algos[a]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_critic_action_gradient),
@@ -359,6 +449,7 @@ int main(void) {
       cmocka_unit_test(test_rejects_discrete),
       cmocka_unit_test(test_spec_validation),
       cmocka_unit_test(test_same_seed_same_result),
+      cmocka_unit_test(test_checkpoint_resume_and_export),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

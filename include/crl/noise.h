@@ -40,6 +40,10 @@ CRL_API void crl_noise_sample(crl_noise *noise, gsl_rng *rng, crl_real *out);
 /** Restart process i (its episode ended). */
 CRL_API void crl_noise_reset(crl_noise *noise, int i);
 
+/** The processes' state [n, dim] (OU: x; zeros otherwise), in double;
+ *  *count = n * dim. Exposed for checkpoints. */
+CRL_API double *crl_noise_state(crl_noise *noise, size_t *count);
+
 /** actions [B, dim] += noise [B, dim], then clipped to [-1, 1]. */
 CRL_API void crl_noise_add_clip(int B, int dim, const crl_real *noise,
                                 crl_real *actions);
