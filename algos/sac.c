@@ -371,9 +371,8 @@ static int min_q_backward(sac *s, int M, double alpha, double *loss) {
       s->dq[i] = (crl_real)(which == k ? -1.0 / M : 0.0);
       used |= which == k;
     }
-    /* Also adds to the critic's gradients, zeroed before the next use. */
     if (used)
-      rc = crl_qcritic_backward(s->critic, k, s->dq, s->dact);
+      rc = crl_qcritic_action_grad(s->critic, k, s->dq, s->dact);
   }
   return rc;
 }

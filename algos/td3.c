@@ -263,9 +263,7 @@ static int actor_step(td3 *t, const crl_replay_batch *b,
     t->dq[i] = (crl_real)(-1.0 / M);
   }
   memset(t->dact, 0, (size_t)M * A * sizeof *t->dact);
-  /* This also adds to the critic's gradients, which the next critic step
-   * zeroes before use. */
-  rc = crl_qcritic_backward(t->critic, 0, t->dq, t->dact);
+  rc = crl_qcritic_action_grad(t->critic, 0, t->dq, t->dact);
   if (rc)
     return rc;
   crl_mlp_zero_grad(t->actor);

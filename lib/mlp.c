@@ -75,8 +75,8 @@ static crl_activation layer_act(const crl_mlp_spec *s, int l) {
   return l == s->n_layers - 1 ? s->output_activation : s->hidden_activation;
 }
 
-crl_mlp_spec crl_mlp_spec_make(int in, int n_hidden, const int *hidden,
-                               int out, crl_activation hidden_act,
+crl_mlp_spec crl_mlp_spec_make(int in, int n_hidden, const int *hidden, int out,
+                               crl_activation hidden_act,
                                crl_activation out_act, int max_batch) {
   crl_mlp_spec s;
   memset(&s, 0, sizeof s);
@@ -155,8 +155,7 @@ int crl_mlp_alloc(const crl_mlp_spec *spec, crl_real *params, crl_real *grads,
     if (net->owned == NULL) {
       size_t n = net->n_params;
       free(net);
-      return crl_fail(CRL_ENOMEM, "mlp_alloc: out of memory for %zu params",
-                      n);
+      return crl_fail(CRL_ENOMEM, "mlp_alloc: out of memory for %zu params", n);
     }
     params = net->owned;
     grads = net->owned + net->n_params;
@@ -169,8 +168,10 @@ int crl_mlp_alloc(const crl_mlp_spec *spec, crl_real *params, crl_real *grads,
   if (net->scratch == NULL) {
     free(net->owned);
     free(net);
-    return crl_fail(CRL_ENOMEM, "mlp_alloc: out of memory for scratch "
-                                "(max_batch %d)", spec->max_batch);
+    return crl_fail(CRL_ENOMEM,
+                    "mlp_alloc: out of memory for scratch "
+                    "(max_batch %d)",
+                    spec->max_batch);
   }
   crl_real *p = net->scratch;
   for (int l = 0; l <= L; l++) {
@@ -195,9 +196,15 @@ void crl_mlp_free(crl_mlp *net) {
 const crl_mlp_spec *crl_mlp_get_spec(const crl_mlp *net) {
   return net ? &net->spec : NULL;
 }
-crl_real *crl_mlp_params(crl_mlp *net) { return net ? net->params : NULL; }
-crl_real *crl_mlp_grads(crl_mlp *net) { return net ? net->grads : NULL; }
-size_t crl_mlp_n_params(const crl_mlp *net) { return net ? net->n_params : 0; }
+crl_real *crl_mlp_params(crl_mlp *net) {
+  return net ? net->params : NULL;
+}
+crl_real *crl_mlp_grads(crl_mlp *net) {
+  return net ? net->grads : NULL;
+}
+size_t crl_mlp_n_params(const crl_mlp *net) {
+  return net ? net->n_params : 0;
+}
 
 void crl_mlp_zero_grad(crl_mlp *net) {
   if (net != NULL)
@@ -306,7 +313,8 @@ int crl_mlp_init(crl_mlp *net, crl_init init, double hidden_gain,
   return rc;
 }
 
-/* ---- layer kernels -------------------------------------------------------- */
+/* ---- layer kernels --------------------------------------------------------
+ */
 
 /* tanh without a libm call, so that the activation loops vectorise: Cephes'
  * tanh (odd polynomial, or rational in double, for |x| < 0.625; otherwise
@@ -318,12 +326,12 @@ int crl_mlp_init(crl_mlp *net, crl_init init, double hidden_gain,
 #if CRL_REAL_IS_DOUBLE
 static inline double tanh_r(double x) {
   const double ax = fabs(x), s = x * x;
-  const double num = (-9.64399179425052238628e-1 * s -
-                      9.92877231001918586564e1) * s -
-                     1.61468768441708447952e3;
-  const double den = ((s + 1.12811678491632931402e2) * s +
-                      2.23548839060100448583e3) * s +
-                     4.84406305325125486048e3;
+  const double num =
+      (-9.64399179425052238628e-1 * s - 9.92877231001918586564e1) * s -
+      1.61468768441708447952e3;
+  const double den =
+      ((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s +
+      4.84406305325125486048e3;
   const double small = ax < 0x1p-27 ? x : x + x * s * (num / den);
   /* tanh rounds to 1 beyond 19.1; the clamp keeps 2^n finite */
   const double y = 2.0 * (ax < 20.0 ? ax : 20.0);
@@ -333,13 +341,14 @@ static inline double tanh_r(double x) {
   const double r =
       (y - n * 6.93145751953125e-1) - n * 1.42860682030941723212e-6;
   const double rr = r * r;
-  const double px = r * ((1.26177193074810590878e-4 * rr +
-                          3.02994407707441961300e-2) * rr +
-                         9.99999999999999999910e-1);
-  const double qx = ((3.00198505138664455042e-6 * rr +
-                      2.52448340349684104192e-3) * rr +
-                     2.27265548208155028766e-1) * rr +
-                    2.00000000000000000009e0;
+  const double px =
+      r * ((1.26177193074810590878e-4 * rr + 3.02994407707441961300e-2) * rr +
+           9.99999999999999999910e-1);
+  const double qx =
+      ((3.00198505138664455042e-6 * rr + 2.52448340349684104192e-3) * rr +
+       2.27265548208155028766e-1) *
+          rr +
+      2.00000000000000000009e0;
   const double er = 1.0 + 2.0 * (px / (qx - px)); /* exp(r) */
   int64_t tb, mb;
   memcpy(&tb, &t, sizeof tb);
@@ -428,10 +437,10 @@ static void layer_forward(crl_mlp *net, int l, int B) {
   const int in = net->spec.sizes[l], o = net->spec.sizes[l + 1];
   const crl_activation act = layer_act(&net->spec, l);
   const crl_real *W = net->params + net->w_off[l]; /* [o, in] */
-  const crl_gemm_post post = {
-      act == CRL_ACT_RELU ? CRL_POST_BIAS_RELU : CRL_POST_BIAS,
-      net->params + net->b_off[l], 0}; /* b [o] */
-  crl_real *z = net->act[l + 1];       /* [B, o] */
+  const crl_gemm_post post = {act == CRL_ACT_RELU ? CRL_POST_BIAS_RELU
+                                                  : CRL_POST_BIAS,
+                              net->params + net->b_off[l], 0}; /* b [o] */
+  crl_real *z = net->act[l + 1];                               /* [B, o] */
   crl_gemm_nt(B, o, in, net->act[l], in, W, in, z, o, 0, &post, net->work);
   if (act == CRL_ACT_TANH)
     tanh_inplace(z, (size_t)B * o);
@@ -439,12 +448,13 @@ static void layer_forward(crl_mlp *net, int l, int B) {
 
 static int check_batch(const crl_mlp *net, int B, const char *fn) {
   if (B < 1 || B > net->spec.max_batch)
-    return crl_fail(CRL_ESHAPE, "%s: batch %d outside [1, %d] (max_batch)",
-                    fn, B, net->spec.max_batch);
+    return crl_fail(CRL_ESHAPE, "%s: batch %d outside [1, %d] (max_batch)", fn,
+                    B, net->spec.max_batch);
   return 0;
 }
 
-/* ---- forward / backward / jvp --------------------------------------------- */
+/* ---- forward / backward / jvp ---------------------------------------------
+ */
 
 int crl_mlp_forward(crl_mlp *net, const crl_real *x, int B, crl_real *y) {
   if (net == NULL || x == NULL || y == NULL)
@@ -461,7 +471,11 @@ int crl_mlp_forward(crl_mlp *net, const crl_real *x, int B, crl_real *y) {
   return 0;
 }
 
-int crl_mlp_backward(crl_mlp *net, const crl_real *dy, int B, crl_real *dx) {
+/* Backward through the last forward: dx as crl_mlp_backward; parameter
+ * gradients accumulated only when with_params (an input gradient alone
+ * skips a third of the multiply-adds). */
+static int backward(crl_mlp *net, const crl_real *dy, int B, crl_real *dx,
+                    int with_params) {
   if (net == NULL || dy == NULL)
     return crl_fail(CRL_EINVAL, "mlp_backward: NULL argument");
   int rc = check_batch(net, B, "mlp_backward");
@@ -483,17 +497,19 @@ int crl_mlp_backward(crl_mlp *net, const crl_real *dy, int B, crl_real *dx) {
     const crl_real *W = net->params + net->w_off[l]; /* [o, in] */
     crl_real *dW = net->grads + net->w_off[l];       /* [o, in] */
     crl_real *db = net->grads + net->b_off[l];       /* [o] */
-    /* dW [o, in] += d^T [o, B] act[l] [B, in] */
-    crl_gemm_tn(o, in, B, d, o, net->act[l], in, dW, in, net->work);
-    /* db [o] += sum over rows of d */
-    col_sums(db, d, B, o);
+    if (with_params) {
+      /* dW [o, in] += d^T [o, B] act[l] [B, in] */
+      crl_gemm_tn(o, in, B, d, o, net->act[l], in, dW, in, net->work);
+      /* db [o] += sum over rows of d */
+      col_sums(db, d, B, o);
+    }
     if (l == 0 && dx == NULL)
       break;
     /* da [B, in] = d [B, o] W [o, in]: into dx for the input layer; below
      * a hidden layer, times f' there (the product's epilogue) */
     crl_real *da = l == 0 ? dx : (d == net->tmp[0] ? net->tmp[1] : net->tmp[0]);
     const crl_gemm_post post = {
-        l == 0 ? CRL_POST_NONE
+        l == 0                                 ? CRL_POST_NONE
         : s->hidden_activation == CRL_ACT_RELU ? CRL_POST_DRELU
         : s->hidden_activation == CRL_ACT_TANH ? CRL_POST_DTANH
                                                : CRL_POST_NONE,
@@ -502,6 +518,17 @@ int crl_mlp_backward(crl_mlp *net, const crl_real *dy, int B, crl_real *dx) {
     d = da;
   }
   return 0;
+}
+
+int crl_mlp_backward(crl_mlp *net, const crl_real *dy, int B, crl_real *dx) {
+  return backward(net, dy, B, dx, 1);
+}
+
+int crl_mlp_backward_input(crl_mlp *net, const crl_real *dy, int B,
+                           crl_real *dx) {
+  if (dx == NULL)
+    return crl_fail(CRL_EINVAL, "mlp_backward_input: dx is NULL");
+  return backward(net, dy, B, dx, 0);
 }
 
 int crl_mlp_jvp(crl_mlp *net, const crl_real *x, int B,
@@ -523,16 +550,15 @@ int crl_mlp_jvp(crl_mlp *net, const crl_real *x, int B,
     const crl_real *W = net->params + net->w_off[l]; /* [o, in] */
     layer_forward(net, l, B);
     /* dz [B, o] = t W^T + act[l] dW^T + db, then * f'(z) */
-    crl_real *dz = l == L - 1 ? dy
-                   : (t == net->tmp[0] ? net->tmp[1] : net->tmp[0]);
+    crl_real *dz =
+        l == L - 1 ? dy : (t == net->tmp[0] ? net->tmp[1] : net->tmp[0]);
     int have = 0;
     if (v_params != NULL) {
       const crl_real *dW = v_params + net->w_off[l]; /* [o, in] */
       const crl_real *db = v_params + net->b_off[l]; /* [o] */
       for (int r = 0; r < B; r++)
         memcpy(dz + (size_t)r * o, db, (size_t)o * sizeof(crl_real));
-      crl_gemm_nt(B, o, in, net->act[l], in, dW, in, dz, o, 1, NULL,
-                  net->work);
+      crl_gemm_nt(B, o, in, net->act[l], in, dW, in, dz, o, 1, NULL, net->work);
       have = 1;
     }
     if (t != NULL) {

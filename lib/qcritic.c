@@ -13,16 +13,17 @@ int crl_qcritic_alloc(int n, int obs_dim, int act_dim,
     return crl_fail(CRL_EINVAL, "critic: n_critics %d outside [1, %d]", n,
                     CRL_QCRITIC_MAX);
   if (obs_dim < 1 || act_dim < 1 || max_batch < 1)
-    return crl_fail(CRL_EINVAL, "critic: obs_dim %d, act_dim %d, max_batch "
-                                "%d must be >= 1",
+    return crl_fail(CRL_EINVAL,
+                    "critic: obs_dim %d, act_dim %d, max_batch "
+                    "%d must be >= 1",
                     obs_dim, act_dim, max_batch);
-  crl_mlp_spec ms =
-      crl_mlp_spec_make(obs_dim + act_dim, hidden->n, hidden->v, 1, act,
-                        CRL_ACT_IDENTITY, max_batch);
+  crl_mlp_spec ms = crl_mlp_spec_make(obs_dim + act_dim, hidden->n, hidden->v,
+                                      1, act, CRL_ACT_IDENTITY, max_batch);
   const size_t per = crl_mlp_param_count(&ms);
   if (per == 0)
-    return crl_fail(CRL_EINVAL, "critic: invalid net_arch (at most %d hidden "
-                                "layers, each of size >= 1)",
+    return crl_fail(CRL_EINVAL,
+                    "critic: invalid net_arch (at most %d hidden "
+                    "layers, each of size >= 1)",
                     CRL_MLP_MAX_LAYERS - 1);
   crl_qcritic *qc = calloc(1, sizeof *qc);
   if (qc == NULL)
@@ -105,20 +106,33 @@ int crl_qcritic_forward(crl_qcritic *qc, int k, crl_real *q) {
   return rc ? rc : crl_mlp_forward(qc->q[k], qc->x, qc->batch, q);
 }
 
-int crl_qcritic_backward(crl_qcritic *qc, int k, const crl_real *dq,
-                         crl_real *dact) {
-  int rc = check_k(qc, k);
-  if (rc == 0)
-    rc = crl_mlp_backward(qc->q[k], dq, qc->batch, dact ? qc->dx : NULL);
-  if (rc || dact == NULL)
-    return rc;
+/* dact [B, act_dim] += the action columns of dx [B, in_dim]. */
+static void add_action_part(const crl_qcritic *qc, crl_real *dact) {
   for (int i = 0; i < qc->batch; i++) {
     const crl_real *g = qc->dx + (size_t)i * qc->in_dim + qc->obs_dim;
     crl_real *d = dact + (size_t)i * qc->act_dim; /* [act_dim] */
     for (int j = 0; j < qc->act_dim; j++)
       d[j] += g[j];
   }
-  return 0;
+}
+
+int crl_qcritic_backward(crl_qcritic *qc, int k, const crl_real *dq,
+                         crl_real *dact) {
+  int rc = check_k(qc, k);
+  if (rc == 0)
+    rc = crl_mlp_backward(qc->q[k], dq, qc->batch, dact ? qc->dx : NULL);
+  if (rc == 0 && dact != NULL)
+    add_action_part(qc, dact);
+  return rc;
+}
+
+int crl_qcritic_action_grad(crl_qcritic *qc, int k, const crl_real *dq,
+                            crl_real *dact) {
+  int rc = check_k(qc, k);
+  rc = rc ? rc : crl_mlp_backward_input(qc->q[k], dq, qc->batch, qc->dx);
+  if (rc == 0)
+    add_action_part(qc, dact);
+  return rc;
 }
 
 size_t crl_qcritic_macs_per_row(const crl_qcritic *qc) {

@@ -19,13 +19,13 @@
 
 typedef struct crl_qcritic {
   int n, obs_dim, act_dim, in_dim, max_batch;
-  size_t n_params;        /* all n networks */
-  crl_real *params;       /* [n_params] network k at k * n_params / n */
-  crl_real *grads;        /* [n_params] */
+  size_t n_params;             /* all n networks */
+  crl_real *params;            /* [n_params] network k at k * n_params / n */
+  crl_real *grads;             /* [n_params] */
   crl_mlp *q[CRL_QCRITIC_MAX]; /* views into params / grads */
-  crl_real *x;            /* [max_batch, in_dim] concat(obs, act) */
-  crl_real *dx;           /* [max_batch, in_dim] input gradient scratch */
-  int batch;              /* rows of x set by the last set_input, 0 before */
+  crl_real *x;                 /* [max_batch, in_dim] concat(obs, act) */
+  crl_real *dx;                /* [max_batch, in_dim] input gradient scratch */
+  int batch; /* rows of x set by the last set_input, 0 before */
 } crl_qcritic;
 
 /* n networks obs_dim + act_dim -> hidden -> 1 with hidden activation act,
@@ -51,6 +51,10 @@ int crl_qcritic_forward(crl_qcritic *qc, int k, crl_real *q);
  * dL/dθ_k to grads and, if dact is non-NULL, ADDs dL/dact [B, act_dim]. */
 int crl_qcritic_backward(crl_qcritic *qc, int k, const crl_real *dq,
                          crl_real *dact);
+
+/* The same for dact only (must be non-NULL): θ_k's gradients untouched. */
+int crl_qcritic_action_grad(crl_qcritic *qc, int k, const crl_real *dq,
+                            crl_real *dact);
 
 /* Multiply-adds of one forward pass of one network on one row. */
 size_t crl_qcritic_macs_per_row(const crl_qcritic *qc);

@@ -89,7 +89,9 @@ static crl_mlp *make_net(const net_case *c, int max_batch) {
   return net;
 }
 
-static int n_in(crl_mlp *net) { return crl_mlp_get_spec(net)->sizes[0]; }
+static int n_in(crl_mlp *net) {
+  return crl_mlp_get_spec(net)->sizes[0];
+}
 static int n_out(crl_mlp *net) {
   const crl_mlp_spec *s = crl_mlp_get_spec(net);
   return s->sizes[s->n_layers];
@@ -101,8 +103,8 @@ static double ref_act(double z, crl_activation a) {
 
 /* One sample, in double, straight from the documented layout: per layer
  * W [out, in] row-major, then b [out]. Widths up to 64. */
-static void ref_forward(const crl_mlp_spec *s, const double *p,
-                        const double *x, double *y) {
+static void ref_forward(const crl_mlp_spec *s, const double *p, const double *x,
+                        double *y) {
   double a[64], z[64];
   memcpy(a, x, (size_t)s->sizes[0] * sizeof *a);
   for (int l = 0; l < s->n_layers; l++) {
@@ -147,8 +149,8 @@ static double loss_d(crl_mlp *net, int B, const double *pd, const double *xd,
 }
 
 /* dL/dv by central differences for one coordinate v of pd or xd. */
-static double fd_coord(crl_mlp *net, int B, double *pd, double *xd,
-                       double *v, const crl_real *r, double *yd) {
+static double fd_coord(crl_mlp *net, int B, double *pd, double *xd, double *v,
+                       const crl_real *r, double *yd) {
   const double v0 = *v, h = FD_H * fmax(1.0, fabs(v0));
   const double vp = v0 + h, vm = v0 - h;
   *v = vp;
@@ -184,12 +186,12 @@ static void check_backward(const net_case *c, int ci) {
   crl_real *p = crl_mlp_params(net), *g = crl_mlp_grads(net);
   /* sd 0.7: units in tanh's curved region, biases clearly non-zero */
   fill_gauss(p, n, 0.7, rng);
-  crl_real *x = malloc(nx * sizeof *x);                 /* [B, in] */
-  crl_real *dx = malloc(nx * sizeof *dx);               /* [B, in] */
-  crl_real *r = malloc((size_t)B * out * sizeof *r);    /* [B, out] */
-  crl_real *y = malloc((size_t)B * out * sizeof *y);    /* [B, out] */
-  double *yd = malloc((size_t)B * out * sizeof *yd);    /* [B, out] */
-  crl_real *g0 = malloc(n * sizeof *g0);                /* [n] */
+  crl_real *x = malloc(nx * sizeof *x);              /* [B, in] */
+  crl_real *dx = malloc(nx * sizeof *dx);            /* [B, in] */
+  crl_real *r = malloc((size_t)B * out * sizeof *r); /* [B, out] */
+  crl_real *y = malloc((size_t)B * out * sizeof *y); /* [B, out] */
+  double *yd = malloc((size_t)B * out * sizeof *yd); /* [B, out] */
+  crl_real *g0 = malloc(n * sizeof *g0);             /* [n] */
   double *pd = malloc(n * sizeof *pd), *xd = malloc(nx * sizeof *xd);
   size_t big = n > nx ? n : nx;
   double *ana = malloc(big * sizeof *ana), *num = malloc(big * sizeof *num);
@@ -228,6 +230,15 @@ static void check_backward(const net_case *c, int ci) {
   crl_mlp_zero_grad(net);
   assert_int_equal(crl_mlp_backward(net, r, B, dx), 0);
   assert_memory_equal(g0, g, n * sizeof *g);
+
+  /* the input gradient alone: the same dx bit for bit, gradients untouched
+   * (dx of the full backward is still in dx; ana holds it as double) */
+  crl_real *dx2 = malloc(nx * sizeof *dx2); /* [B, in] */
+  assert_int_equal(crl_mlp_backward_input(net, r, B, dx2), 0);
+  assert_memory_equal(dx, dx2, nx * sizeof *dx);
+  assert_memory_equal(g0, g, n * sizeof *g);
+  assert_int_equal(crl_mlp_backward_input(net, r, B, NULL), CRL_EINVAL);
+  free(dx2);
 
   free(x), free(dx), free(r), free(y), free(yd), free(g0), free(pd), free(xd);
   free(ana), free(num);
@@ -361,14 +372,15 @@ static void test_forward_reference(void **state) {
   gsl_rng_free(rng);
 }
 
-/* ---- initialisation -------------------------------------------------------- */
+/* ---- initialisation --------------------------------------------------------
+ */
 
 static void test_orthogonal_init(void **state) {
   (void)state;
   /* W0 [8, 5] tall, W1 [3, 8] wide, W2 [3, 3] square */
   const int hidden[2] = {8, 3};
-  crl_mlp_spec s = crl_mlp_spec_make(5, 2, hidden, 3, CRL_ACT_TANH,
-                                     CRL_ACT_IDENTITY, 4);
+  crl_mlp_spec s =
+      crl_mlp_spec_make(5, 2, hidden, 3, CRL_ACT_TANH, CRL_ACT_IDENTITY, 4);
   crl_mlp *net = NULL, *net2 = NULL;
   assert_int_equal(crl_mlp_alloc(&s, NULL, NULL, &net), 0);
   assert_int_equal(crl_mlp_alloc(&s, NULL, NULL, &net2), 0);
@@ -442,7 +454,8 @@ static void test_torch_init(void **state) {
   crl_mlp_free(net);
 }
 
-/* ---- invariants ------------------------------------------------------------- */
+/* ---- invariants -------------------------------------------------------------
+ */
 
 static void test_capacity_and_errors(void **state) {
   (void)state;

@@ -22,18 +22,20 @@ typedef enum crl_activation {
 } crl_activation;
 
 typedef enum crl_init {
-  CRL_INIT_ORTHOGONAL = 0, /* orthogonal weights scaled by a gain, zero biases (SB3) */
-  CRL_INIT_TORCH = 1       /* PyTorch nn.Linear default: U(-1/sqrt(in), 1/sqrt(in)) */
+  CRL_INIT_ORTHOGONAL =
+      0, /* orthogonal weights scaled by a gain, zero biases (SB3) */
+  CRL_INIT_TORCH = 1 /* PyTorch nn.Linear default: U(-1/sqrt(in), 1/sqrt(in)) */
 } crl_init;
 
 #define CRL_MLP_MAX_LAYERS 16
 
 typedef struct crl_mlp_spec {
-  int n_layers;                        /* number of linear layers, >= 1 */
-  int sizes[CRL_MLP_MAX_LAYERS + 1];   /* sizes[0] = input, sizes[n_layers] = output */
-  crl_activation hidden_activation;    /* after every layer but the last */
-  crl_activation output_activation;    /* after the last layer */
-  int max_batch;                       /* largest B any call may use */
+  int n_layers; /* number of linear layers, >= 1 */
+  int sizes[CRL_MLP_MAX_LAYERS +
+            1]; /* sizes[0] = input, sizes[n_layers] = output */
+  crl_activation hidden_activation; /* after every layer but the last */
+  crl_activation output_activation; /* after the last layer */
+  int max_batch;                    /* largest B any call may use */
 } crl_mlp_spec;
 
 typedef struct crl_mlp crl_mlp;
@@ -87,6 +89,13 @@ CRL_API int crl_mlp_forward(crl_mlp *net, const crl_real *x, int B,
  *  so call it before changing them. */
 CRL_API int crl_mlp_backward(crl_mlp *net, const crl_real *dy, int B,
                              crl_real *dx);
+
+/** As crl_mlp_backward, but only WRITES dL/dx [B, in] (dx must be
+ *  non-NULL) and leaves the gradient vector alone: for a loss that
+ *  differentiates through a network it does not train (an actor's loss
+ *  through the critic). */
+CRL_API int crl_mlp_backward_input(crl_mlp *net, const crl_real *dy, int B,
+                                   crl_real *dx);
 
 /** Forward-mode Jacobian-vector product at x [B, in]: writes y = net(x)
  *  (if y non-NULL) and dy [B, out] = J_θ v_params + J_x v_x, where v_params
