@@ -139,6 +139,14 @@ int crl_ckpt_put(crl_ckpt_writer *w, const char *name, crl_ckpt_type type,
 
 int crl_ckpt_put_real(crl_ckpt_writer *w, const char *name, uint64_t count,
                       const crl_real *data) {
+  /* Parameters, optimiser moments, replay rows: a non-finite one means the
+   * training diverged, and a checkpoint of it would replace a good one. */
+  for (uint64_t i = 0; i < count; i++)
+    if (!isfinite((double)data[i]))
+      return crl_fail(CRL_ENONFINITE,
+                      "%s[%llu] is %g (not written to a "
+                      "checkpoint)",
+                      name, (unsigned long long)i, (double)data[i]);
   return crl_ckpt_put(w, name,
                       sizeof(crl_real) == 8 ? CRL_CKPT_F64 : CRL_CKPT_F32,
                       count, data);

@@ -81,11 +81,12 @@ static int run(const crl_run_config *cfg, const char *dir, int resume,
   return crl_run_seed_ex(cfg, 3, dir, &o, r, err, CRL_ERR_SIZE);
 }
 
-#define RESUMABLE                                                           \
-  "env: Toy-v0\nalgo: toy\nn_timesteps: 320\nn_envs: 2\nseed: 3\n"          \
+#define RESUMABLE                                                              \
+  "env: Toy-v0\nalgo: toy\nn_timesteps: 320\nn_envs: 2\nseed: 3\n"             \
   "eval: {every: 48, episodes: 2}\nnoise: 0.3\n"
 
-/* ---- exact resume ----------------------------------------------------------- */
+/* ---- exact resume -----------------------------------------------------------
+ */
 
 static void test_resume_after_interrupt(void **state) {
   (void)state;
@@ -182,7 +183,8 @@ static void test_resume_refuses_other_settings(void **state) {
   crl_experiment_free(&y);
 }
 
-/* ---- stopping on non-finite values ----------------------------------------- */
+/* ---- stopping on non-finite values -----------------------------------------
+ */
 
 static void test_nonfinite(void **state) {
   (void)state;
@@ -207,9 +209,27 @@ static void test_nonfinite(void **state) {
   assert_non_null(strstr(err, "non-finite value at step 48: value_loss is "
                               "inf; no checkpoint was written before it"));
   crl_experiment_free(&x);
+  /* A parameter gone NaN while every loss stays finite: the checkpoint
+   * that would hold it is refused, the previous one stays. */
+  load("pnan",
+       RESUMABLE "checkpoint: {every: 64, keep: 1}\n"
+                 "param_nan_at: 100\n",
+       &x);
+  snprintf(dir, sizeof dir, "%s/pnan/seed_3", tmp_dir);
+  assert_int_equal(run(&x.points[0], dir, 0, &r, err), CRL_RUN_FAILED);
+  snprintf(ckpt, sizeof ckpt, "%s/checkpoints/step_0000000064.ckpt", dir);
+  assert_non_null(strstr(err, "non-finite value at step 128: toy.param[0] "
+                              "is nan"));
+  assert_non_null(strstr(err, "last good checkpoint: "));
+  assert_non_null(strstr(err, ckpt));
+  assert_int_equal(access(ckpt, R_OK), 0);
+  snprintf(ckpt, sizeof ckpt, "%s/checkpoints/step_0000000128.ckpt", dir);
+  assert_int_equal(access(ckpt, F_OK), -1); /* nor a partial file */
+  crl_experiment_free(&x);
 }
 
-/* ---- schedules ------------------------------------------------------------------- */
+/* ---- schedules
+ * ------------------------------------------------------------------- */
 
 static void test_progress_remaining(void **state) {
   (void)state;
@@ -226,8 +246,10 @@ static void test_progress_remaining(void **state) {
   crl_seed_result r;
   toy_stop = 0;
   toy_stop_after = 0;
-  load("remaining", "env: Toy-v0\nalgo: toy\nn_timesteps: 160\nn_envs: 2\n"
-                    "seed: 3\neval: {every: 0}\n", &x);
+  load("remaining",
+       "env: Toy-v0\nalgo: toy\nn_timesteps: 160\nn_envs: 2\n"
+       "seed: 3\neval: {every: 0}\n",
+       &x);
   snprintf(dir, sizeof dir, "%s/remaining/seed_3", tmp_dir);
   assert_int_equal(run(&x.points[0], dir, 0, &r, err), CRL_RUN_OK);
   read_csv(dir, csv, sizeof csv);
@@ -237,7 +259,8 @@ static void test_progress_remaining(void **state) {
   crl_experiment_free(&x);
 }
 
-/* ---- jobs -------------------------------------------------------------------------- */
+/* ---- jobs
+ * -------------------------------------------------------------------------- */
 
 static void run_jobs(const crl_experiment *x, const char *dir, int workers,
                      crl_job **jobs, int *n) {
@@ -249,11 +272,12 @@ static void run_jobs(const crl_experiment *x, const char *dir, int workers,
 static void test_workers_and_failures(void **state) {
   (void)state;
   crl_experiment x;
-  load("grid", "env: Toy-v0\nalgo: toy\nn_timesteps: 96\nn_envs: 2\n"
-               "seeds: [0, 1]\nnoise: 0.2\n"
-               "grid: {nan_at: [0, 40], action: [0.5, -0.5]}\n"
-               "expect: {final_eval_return_mean: {max: -1}, "
-               "eval_return_mean: {min: -100, by_step: 50}}\n",
+  load("grid",
+       "env: Toy-v0\nalgo: toy\nn_timesteps: 96\nn_envs: 2\n"
+       "seeds: [0, 1]\nnoise: 0.2\n"
+       "grid: {nan_at: [0, 40], action: [0.5, -0.5]}\n"
+       "expect: {final_eval_return_mean: {max: -1}, "
+       "eval_return_mean: {min: -100, by_step: 50}}\n",
        &x);
   char one[400], two[400], csv1[65536], csv2[65536];
   snprintf(one, sizeof one, "%s/grid1", tmp_dir);

@@ -70,14 +70,16 @@ static const crl_env_type toy_env_type = {.name = "Toy-v0",
                                           .set_state = toy_set_state,
                                           .params = toy_env_params};
 
-/* ---- algorithm: a constant action plus seeded noise ------------------------ */
+/* ---- algorithm: a constant action plus seeded noise ------------------------
+ */
 
 typedef struct toy_spec {
   double action;
-  double noise;      /* std of the Gaussian added to the action */
+  double noise; /* std of the Gaussian added to the action */
   int n_steps;
-  int nan_at;        /* > 0: fail with CRL_ENONFINITE from this step on */
-  int inf_at;        /* > 0: report value_loss = inf from this step on */
+  int nan_at;       /* > 0: fail with CRL_ENONFINITE from this step on */
+  int inf_at;       /* > 0: report value_loss = inf from this step on */
+  int param_nan_at; /* > 0: its "parameter" is NaN from this step on */
   crl_schedule learning_rate;
   crl_int_list net_arch;
   int activation;
@@ -88,18 +90,20 @@ static const crl_param_def toy_params[] = {
      "the action"},
     {"noise", CRL_PARAM_REAL, offsetof(toy_spec, noise), "0", 0, 1, NULL,
      "std of Gaussian noise added to the action"},
-    {"n_steps", CRL_PARAM_INT, offsetof(toy_spec, n_steps), "8", 1, 1000,
-     NULL, "steps per copy per iteration"},
-    {"nan_at", CRL_PARAM_INT, offsetof(toy_spec, nan_at), "0", 0, 1000000,
-     NULL, "fail as if a loss were NaN from this step on"},
-    {"inf_at", CRL_PARAM_INT, offsetof(toy_spec, inf_at), "0", 0, 1000000,
-     NULL, "report an infinite value loss from this step on"},
+    {"n_steps", CRL_PARAM_INT, offsetof(toy_spec, n_steps), "8", 1, 1000, NULL,
+     "steps per copy per iteration"},
+    {"nan_at", CRL_PARAM_INT, offsetof(toy_spec, nan_at), "0", 0, 1000000, NULL,
+     "fail as if a loss were NaN from this step on"},
+    {"inf_at", CRL_PARAM_INT, offsetof(toy_spec, inf_at), "0", 0, 1000000, NULL,
+     "report an infinite value loss from this step on"},
+    {"param_nan_at", CRL_PARAM_INT, offsetof(toy_spec, param_nan_at), "0", 0,
+     1000000, NULL, "a NaN parameter from this step on (losses stay finite)"},
     {"learning_rate", CRL_PARAM_SCHEDULE, offsetof(toy_spec, learning_rate),
      "lin_0.001", 0, 1, NULL, "reported only"},
-    {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST,
-     offsetof(toy_spec, net_arch), "[64, 64]", 1, 1000000, NULL, "unused"},
-    {"policy_kwargs.activation", CRL_PARAM_ENUM,
-     offsetof(toy_spec, activation), "tanh", 0, 0, "tanh|relu", "unused"},
+    {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, offsetof(toy_spec, net_arch),
+     "[64, 64]", 1, 1000000, NULL, "unused"},
+    {"policy_kwargs.activation", CRL_PARAM_ENUM, offsetof(toy_spec, activation),
+     "tanh", 0, 0, "tanh|relu", "unused"},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 
 typedef struct toy_algo {
@@ -141,8 +145,8 @@ static int toy_iterate(void *self, crl_vec_env *venv, double remaining,
     return crl_fail(CRL_ENONFINITE, "toy: the loss is not finite (nan)");
   for (int k = 0; k < t->spec.n_steps; k++) {
     for (int i = 0; i < t->n_envs; i++)
-      t->actions[i] = (crl_real)(t->spec.action +
-                                 gsl_ran_gaussian(t->rng, t->spec.noise));
+      t->actions[i] =
+          (crl_real)(t->spec.action + gsl_ran_gaussian(t->rng, t->spec.noise));
     if (crl_vec_env_step(venv, t->actions))
       return -1;
   }
@@ -173,7 +177,10 @@ static void toy_destroy(void *self) {
 }
 static int toy_save(void *self, crl_ckpt_writer *w) {
   toy_algo *t = self;
+  const int nan = t->spec.param_nan_at > 0 && t->steps >= t->spec.param_nan_at;
+  const crl_real param = nan ? (crl_real)NAN : (crl_real)t->spec.action;
   int rc = crl_rng_save(t->rng, w, "toy.rng");
+  rc = rc ? rc : crl_ckpt_put_real(w, "toy.param", 1, &param);
   return rc ? rc : crl_ckpt_put_i64(w, "toy.steps", t->steps);
 }
 static int toy_load(void *self, const crl_ckpt_reader *r) {

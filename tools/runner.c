@@ -15,13 +15,21 @@
 
 #include "tools/runner_internal.h"
 
-const char *const crl_progress_columns[] = {
-    "timesteps",       "episodes",           "episode_return",
-    "episode_return_mean",
-    "episode_length_mean", "eval_return_mean", "eval_return_std",
-    "learning_rate",   "policy_loss",        "value_loss",
-    "entropy",         "approx_kl",          "clip_fraction",
-    "explained_variance", "wall_seconds"};
+const char *const crl_progress_columns[] = {"timesteps",
+                                            "episodes",
+                                            "episode_return",
+                                            "episode_return_mean",
+                                            "episode_length_mean",
+                                            "eval_return_mean",
+                                            "eval_return_std",
+                                            "learning_rate",
+                                            "policy_loss",
+                                            "value_loss",
+                                            "entropy",
+                                            "approx_kl",
+                                            "clip_fraction",
+                                            "explained_variance",
+                                            "wall_seconds"};
 const int crl_progress_column_count =
     (int)(sizeof crl_progress_columns / sizeof crl_progress_columns[0]);
 
@@ -59,8 +67,8 @@ static void csv_row(seed_run *r, const crl_algo_stats *s, int evaluated) {
   long episodes = crl_vec_env_episodes(r->venv);
   fprintf(f, "%ld,%ld,", r->steps, episodes);
   /* The mean return of the episodes that ended in this iteration. */
-  csv_number(f, crl_vec_env_last_returns(r->venv,
-                                         episodes - r->episodes_before));
+  csv_number(f,
+             crl_vec_env_last_returns(r->venv, episodes - r->episodes_before));
   fputc(',', f);
   csv_number(f, crl_vec_env_recent_return(r->venv));
   fputc(',', f);
@@ -69,9 +77,9 @@ static void csv_row(seed_run *r, const crl_algo_stats *s, int evaluated) {
   csv_number(f, evaluated ? r->eval_mean : NAN);
   fputc(',', f);
   csv_number(f, evaluated ? r->eval_std : NAN);
-  const double stats[] = {s->learning_rate, s->policy_loss, s->value_loss,
-                          s->entropy,       s->approx_kl,   s->clip_fraction,
-                          s->explained_variance};
+  const double stats[] = {
+      s->learning_rate, s->policy_loss,   s->value_loss,        s->entropy,
+      s->approx_kl,     s->clip_fraction, s->explained_variance};
   for (size_t i = 0; i < sizeof stats / sizeof *stats; i++) {
     fputc(',', f);
     csv_number(f, stats[i]);
@@ -87,8 +95,7 @@ static int csv_open_fresh(seed_run *r, char *err, size_t size) {
       crl_path_join(r->csv_path, sizeof r->csv_path, r->seed_dir,
                     "progress.csv") ||
       (r->csv = fopen(r->csv_path, "w")) == NULL) {
-    snprintf(err, size, "cannot write in %s: %s", r->seed_dir,
-             strerror(errno));
+    snprintf(err, size, "cannot write in %s: %s", r->seed_dir, strerror(errno));
     return -1;
   }
   csv_header(r->csv);
@@ -145,8 +152,8 @@ static long first_iteration_steps(const crl_run_config *cfg) {
   if (crl_params_format(p, cfg->algo_spec, "iteration_steps", buf,
                         sizeof buf) == 0) {
     long want = atol(buf), round = n;
-    if (crl_params_format(p, cfg->algo_spec, "train_freq", buf,
-                          sizeof buf) == 0 &&
+    if (crl_params_format(p, cfg->algo_spec, "train_freq", buf, sizeof buf) ==
+            0 &&
         atol(buf) > 0)
       round = atol(buf) * n;
     return (want + round - 1) / round * round;
@@ -227,8 +234,7 @@ static long progress_count(const seed_run *r) {
 /* ---- one iteration ------------------------------------------------------- */
 
 /* "...; the last good checkpoint is X (kept)" for failure messages. */
-static void append_last_checkpoint(const seed_run *r, char *err,
-                                   size_t size) {
+static void append_last_checkpoint(const seed_run *r, char *err, size_t size) {
   size_t n = strlen(err);
   if (r->last_ckpt[0])
     snprintf(err + n, size - n, "; last good checkpoint: %s (kept)",
@@ -237,8 +243,8 @@ static void append_last_checkpoint(const seed_run *r, char *err,
     snprintf(err + n, size - n, "; no checkpoint was written before it");
 }
 
-static int fail_nonfinite(seed_run *r, const char *what, char *err,
-                          size_t size) {
+int crl_run_fail_nonfinite(seed_run *r, const char *what, char *err,
+                           size_t size) {
   snprintf(err, size, "seed %d: non-finite value at step %ld: %s", r->seed,
            r->steps, what);
   append_last_checkpoint(r, err, size);
@@ -250,15 +256,13 @@ static int fail_nonfinite(seed_run *r, const char *what, char *err,
  * CRL_ENONFINITE on a NaN loss.) */
 static int check_stats(seed_run *r, const crl_algo_stats *s, char *err,
                        size_t size) {
-  const double v[] = {s->policy_loss, s->value_loss, s->entropy,
-                      s->approx_kl};
-  const char *names[] = {"policy_loss", "value_loss", "entropy",
-                         "approx_kl"};
+  const double v[] = {s->policy_loss, s->value_loss, s->entropy, s->approx_kl};
+  const char *names[] = {"policy_loss", "value_loss", "entropy", "approx_kl"};
   for (size_t i = 0; i < sizeof v / sizeof *v; i++)
     if (isinf(v[i])) {
       char what[64];
       snprintf(what, sizeof what, "%s is %g", names[i], v[i]);
-      return fail_nonfinite(r, what, err, size);
+      return crl_run_fail_nonfinite(r, what, err, size);
     }
   return 0;
 }
@@ -270,9 +274,10 @@ static int evaluate(seed_run *r, char *err, size_t size) {
                       &r->eval_std, NULL))
     return fail_lib(err, size, r->seed, "evaluation failed");
   if (!isfinite(r->eval_mean))
-    return fail_nonfinite(r, "the evaluation return (the policy's "
-                             "actions are not finite)",
-                          err, size);
+    return crl_run_fail_nonfinite(r,
+                                  "the evaluation return (the policy's "
+                                  "actions are not finite)",
+                                  err, size);
   return 0;
 }
 
@@ -280,25 +285,25 @@ static int run_iteration(seed_run *r, crl_algo_stats *stats, char *err,
                          size_t size) {
   const crl_run_keys *k = &r->cfg->keys;
   r->episodes_before = crl_vec_env_episodes(r->venv);
-  double remaining = crl_run_progress_remaining(
-      k, r->steps, r->episodes_before, r->last_iter_steps,
-      r->last_iter_episodes);
+  double remaining =
+      crl_run_progress_remaining(k, r->steps, r->episodes_before,
+                                 r->last_iter_steps, r->last_iter_episodes);
   int rc = crl_algo_iterate(r->algo, r->venv, remaining, stats);
   if (rc == CRL_ENONFINITE)
-    return fail_nonfinite(r, crl_last_error(), err, size);
+    return crl_run_fail_nonfinite(r, crl_last_error(), err, size);
   if (rc)
     return fail_lib(err, size, r->seed, "training failed");
   if (stats->steps <= 0) {
-    snprintf(err, size, "seed %d: algo '%s' took no env steps in an "
-                        "iteration",
+    snprintf(err, size,
+             "seed %d: algo '%s' took no env steps in an "
+             "iteration",
              r->seed, k->algo);
     return -1;
   }
   return 0;
 }
 
-static int iterate_once(seed_run *r, crl_progress *p, char *err,
-                        size_t size) {
+static int iterate_once(seed_run *r, crl_progress *p, char *err, size_t size) {
   const crl_run_keys *k = &r->cfg->keys;
   crl_algo_stats stats;
   if (run_iteration(r, &stats, err, size))
@@ -323,7 +328,8 @@ static int iterate_once(seed_run *r, crl_progress *p, char *err,
   return 0;
 }
 
-/* ---- the run -------------------------------------------------------------- */
+/* ---- the run --------------------------------------------------------------
+ */
 
 /* A checkpoint on the way out, when the algorithm can write one. */
 static int save_if_possible(seed_run *r, char *err, size_t size) {
@@ -355,9 +361,10 @@ static int train_loop(seed_run *r, const crl_run_opts *o, char *err,
 static void fill_result(const seed_run *r, int status, const char *err,
                         crl_seed_result *out) {
   double wall = crl_now() - r->t0;
-  *out = (crl_seed_result){r->seed, r->steps, r->eval_mean, r->eval_std,
-                           wall,    wall > 0 ? (double)r->steps / wall : 0.0,
-                           status,  ""};
+  *out = (crl_seed_result){
+      r->seed,     r->steps, r->eval_mean,
+      r->eval_std, wall,     wall > 0 ? (double)r->steps / wall : 0.0,
+      status,      ""};
   /* The seed is named by the result itself. */
   char prefix[32];
   int n = snprintf(prefix, sizeof prefix, "seed %d: ", r->seed);
@@ -369,8 +376,11 @@ static void fill_result(const seed_run *r, int status, const char *err,
 int crl_run_seed_ex(const crl_run_config *cfg, int seed, const char *seed_dir,
                     const crl_run_opts *opts, crl_seed_result *result,
                     char *err, size_t err_size) {
-  seed_run r = {.cfg = cfg, .seed = seed, .seed_dir = seed_dir,
-                .eval_mean = NAN, .eval_std = NAN};
+  seed_run r = {.cfg = cfg,
+                .seed = seed,
+                .seed_dir = seed_dir,
+                .eval_mean = NAN,
+                .eval_std = NAN};
   r.t0 = crl_now();
   int status = CRL_RUN_FAILED;
   if (open_run(&r, opts, err, err_size) == 0) {
@@ -380,8 +390,7 @@ int crl_run_seed_ex(const crl_run_config *cfg, int seed, const char *seed_dir,
   }
   if (r.csv != NULL && (fflush(r.csv) != 0 || ferror(r.csv)) &&
       status == CRL_RUN_OK) {
-    snprintf(err, err_size, "cannot write %s: %s", r.csv_path,
-             strerror(errno));
+    snprintf(err, err_size, "cannot write %s: %s", r.csv_path, strerror(errno));
     status = CRL_RUN_FAILED;
   }
   fill_result(&r, status, err, result);

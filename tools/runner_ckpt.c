@@ -61,8 +61,8 @@ static int list_steps(const char *seed_dir, long *steps, int max) {
 
 static int checkpoint_path(const char *seed_dir, long step, char *buf,
                            size_t size) {
-  int n = snprintf(buf, size, "%s/checkpoints/step_%010ld.ckpt", seed_dir,
-                   step);
+  int n =
+      snprintf(buf, size, "%s/checkpoints/step_%010ld.ckpt", seed_dir, step);
   return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
@@ -82,7 +82,8 @@ static void prune(const char *seed_dir, int keep) {
       remove(path);
 }
 
-/* ---- saving ---------------------------------------------------------------- */
+/* ---- saving ----------------------------------------------------------------
+ */
 
 static int put_runner_sections(const seed_run *r, crl_ckpt_writer *w) {
   int rc = crl_ckpt_put_i64(w, "runner.format", RUNNER_FORMAT);
@@ -91,10 +92,11 @@ static int put_runner_sections(const seed_run *r, crl_ckpt_writer *w) {
   rc = rc ? rc : crl_ckpt_put_i64(w, "runner.steps", r->steps);
   rc = rc ? rc : crl_ckpt_put_i64(w, "runner.rows", r->rows);
   rc = rc ? rc : crl_ckpt_put_i64(w, "runner.csv_bytes", r->csv_bytes);
-  rc = rc ? rc : crl_ckpt_put_i64(w, "runner.last_iter_steps",
-                                  r->last_iter_steps);
-  rc = rc ? rc : crl_ckpt_put_i64(w, "runner.last_iter_episodes",
-                                  r->last_iter_episodes);
+  rc = rc ? rc
+          : crl_ckpt_put_i64(w, "runner.last_iter_steps", r->last_iter_steps);
+  rc = rc ? rc
+          : crl_ckpt_put_i64(w, "runner.last_iter_episodes",
+                             r->last_iter_episodes);
   rc = rc ? rc : crl_ckpt_put_f64(w, "runner.eval_mean", r->eval_mean);
   rc = rc ? rc : crl_ckpt_put_f64(w, "runner.eval_std", r->eval_std);
   return rc ? rc : crl_ckpt_put_f64(w, "runner.wall", crl_now() - r->t0);
@@ -110,8 +112,8 @@ int crl_run_checkpoint_save(seed_run *r, char *err, size_t size) {
   if (checkpoint_dir(r->seed_dir, dir, sizeof dir) || crl_mkdir_p(dir) ||
       checkpoint_path(r->seed_dir, r->steps, path, sizeof path) ||
       sync_csv(r)) {
-    snprintf(err, size, "seed %d: cannot write a checkpoint in %s: %s",
-             r->seed, r->seed_dir, strerror(errno));
+    snprintf(err, size, "seed %d: cannot write a checkpoint in %s: %s", r->seed,
+             r->seed_dir, strerror(errno));
     return -1;
   }
   crl_ckpt_writer *w = NULL;
@@ -120,6 +122,8 @@ int crl_run_checkpoint_save(seed_run *r, char *err, size_t size) {
   rc = rc ? rc : put_runner_sections(r, w);
   rc = rc ? rc : crl_ckpt_write_file(w, path);
   crl_ckpt_writer_free(w);
+  if (rc == CRL_ENONFINITE) /* a parameter or optimiser state diverged */
+    return crl_run_fail_nonfinite(r, crl_last_error(), err, size);
   if (rc) {
     snprintf(err, size, "seed %d: checkpoint at step %ld: %s", r->seed,
              r->steps, crl_last_error());
@@ -130,7 +134,8 @@ int crl_run_checkpoint_save(seed_run *r, char *err, size_t size) {
   return 0;
 }
 
-/* ---- resuming ---------------------------------------------------------------- */
+/* ---- resuming
+ * ---------------------------------------------------------------- */
 
 static int get_i64(const crl_ckpt_reader *rd, const char *name, long *out) {
   int64_t v;
@@ -190,8 +195,8 @@ static int restore_runner(seed_run *r, const crl_ckpt_reader *rd) {
   rc = rc ? rc : get_i64(rd, "runner.rows", &r->rows);
   rc = rc ? rc : get_i64(rd, "runner.csv_bytes", &r->csv_bytes);
   rc = rc ? rc : get_i64(rd, "runner.last_iter_steps", &r->last_iter_steps);
-  rc = rc ? rc : get_i64(rd, "runner.last_iter_episodes",
-                         &r->last_iter_episodes);
+  rc = rc ? rc
+          : get_i64(rd, "runner.last_iter_episodes", &r->last_iter_episodes);
   rc = rc ? rc : crl_ckpt_get_f64(rd, "runner.eval_mean", &r->eval_mean);
   rc = rc ? rc : crl_ckpt_get_f64(rd, "runner.eval_std", &r->eval_std);
   rc = rc ? rc : crl_ckpt_get_f64(rd, "runner.wall", &wall);
@@ -277,7 +282,8 @@ int crl_run_checkpoint_resume(seed_run *r, char *err, size_t size) {
   return 0;
 }
 
-/* ---- progress.csv back to the checkpoint ---------------------------------- */
+/* ---- progress.csv back to the checkpoint ----------------------------------
+ */
 
 /* The first `bytes` bytes of the file hold the header and `rows` complete
  * rows. */

@@ -15,23 +15,30 @@ typedef struct seed_run {
   const char *seed_dir;
   crl_vec_env *venv;
   crl_algo *algo;
-  FILE *csv;                  /* progress.csv, appended a row at a time */
+  FILE *csv; /* progress.csv, appended a row at a time */
   char csv_path[CRL_PATH_MAX];
-  long csv_bytes;             /* bytes of complete rows (and the header) */
-  long rows;                  /* rows written after the header */
-  double t0;                  /* crl_now() at the (virtual) start */
+  long csv_bytes; /* bytes of complete rows (and the header) */
+  long rows;      /* rows written after the header */
+  double t0;      /* crl_now() at the (virtual) start */
   long steps;
-  long episodes_before;       /* episodes ended before this iteration */
-  long last_iter_steps;       /* what the previous iteration took */
+  long episodes_before; /* episodes ended before this iteration */
+  long last_iter_steps; /* what the previous iteration took */
   long last_iter_episodes;
-  double eval_mean, eval_std; /* last evaluation, NAN before the first */
+  double eval_mean, eval_std;   /* last evaluation, NAN before the first */
   char last_ckpt[CRL_PATH_MAX]; /* newest checkpoint written, "" if none */
-  char *config_text;          /* the resolved config, stored in checkpoints */
+  char *config_text;            /* the resolved config, stored in checkpoints */
 } seed_run;
+
+/* "seed S: non-finite value at step N: <what>; last good checkpoint: ..."
+ * into err; returns -1. */
+int crl_run_fail_nonfinite(seed_run *r, const char *what, char *err,
+                           size_t size);
 
 /* seed_dir/checkpoints/step_<steps>.ckpt: the run's state after the
  * iteration that ended at r->steps; then only the newest
- * checkpoint.keep files are kept. 0, or -1 with a message in err. */
+ * checkpoint.keep files are kept. 0, or -1 with a message in err (a
+ * non-finite parameter or optimiser state is refused: the training
+ * diverged, and the previous checkpoint stays the newest). */
 int crl_run_checkpoint_save(seed_run *r, char *err, size_t size);
 
 /* Restore the newest readable checkpoint of seed_dir (an older one when the
