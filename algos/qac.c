@@ -5,8 +5,8 @@
  * mode: qac (Algorithm 10.1, QAC). a_t ~ pi(.|s_t), observe r, s'; draw
  *   a' ~ pi(.|s') for the target only (SARSA-style critic), then
  *     theta <- theta + a_theta grad ln pi(a_t|s_t) q(s_t, a_t, w)
- *     w     <- w + a_w [r + gamma q(s', a', w) - q(s_t, a_t, w)] grad q(s_t, a_t, w)
- * mode: a2c (Algorithm 10.2, advantage actor-critic / TD actor-critic):
+ *     w     <- w + a_w [r + gamma q(s', a', w) - q(s_t, a_t, w)] grad q(s_t,
+ * a_t, w) mode: a2c (Algorithm 10.2, advantage actor-critic / TD actor-critic):
  *     delta = r + gamma v(s', w) - v(s_t, w)
  *     theta <- theta + a_theta delta grad ln pi(a_t|s_t)
  *     w     <- w + a_w delta grad v(s_t, w)
@@ -30,6 +30,7 @@
 #include "crl/error.h"
 #include "crl/rng.h"
 #include "qac.h"
+#include "state_io.h"
 
 #define F(field) offsetof(qac_spec, field)
 const crl_param_def crl_qac_params[] = {
@@ -38,8 +39,8 @@ const crl_param_def crl_qac_params[] = {
      "weighted)"},
     {"learning_rate", CRL_PARAM_SCHEDULE, F(learning_rate), "1e-4", 0, 100,
      NULL, "actor step size alpha_theta; lin_<v> decays it"},
-    {"critic_learning_rate", CRL_PARAM_REAL, F(critic_learning_rate), "1e-3",
-     0, 100, NULL, "critic step size alpha_w"},
+    {"critic_learning_rate", CRL_PARAM_REAL, F(critic_learning_rate), "1e-3", 0,
+     100, NULL, "critic step size alpha_w"},
     {"gamma", CRL_PARAM_REAL, F(gamma), "0.99", 0, 1, NULL, "discount factor"},
     {"optimizer", CRL_PARAM_ENUM, F(optimizer), "sgd", 0, 0, "sgd|adam",
      "sgd (the book) or Adam, for actor and critic alike"},
@@ -49,16 +50,16 @@ const crl_param_def crl_qac_params[] = {
     {"behavior", CRL_PARAM_ENUM, F(behavior), "uniform", 0, 0,
      "uniform|mixture",
      "off_policy: beta = uniform, or (1 - e) pi + e uniform"},
-    {"behavior_epsilon", CRL_PARAM_REAL, F(behavior_epsilon), "0.5", 0, 1,
-     NULL, "off_policy mixture: the uniform share e"},
+    {"behavior_epsilon", CRL_PARAM_REAL, F(behavior_epsilon), "0.5", 0, 1, NULL,
+     "off_policy mixture: the uniform share e"},
     {"adam_eps", CRL_PARAM_REAL, F(adam_eps), "1e-8", 1e-12, 1, NULL,
      "Adam epsilon"},
     {"prob_floor", CRL_PARAM_REAL, F(prob_floor), "0", 0, 0.5, NULL,
      "discrete: lowest action probability (pg_policy.h defines it)"},
     {"policy_kwargs.linear", CRL_PARAM_BOOL, F(linear), "false", 0, 1, NULL,
      "linear softmax policy and linear critics (discrete actions)"},
-    {"policy_kwargs.theta_init", CRL_PARAM_REAL_LIST, F(theta_init), "[]",
-     -1e6, 1e6, NULL, "linear: theta_0 as theta[a][d]; [] = zeros"},
+    {"policy_kwargs.theta_init", CRL_PARAM_REAL_LIST, F(theta_init), "[]", -1e6,
+     1e6, NULL, "linear: theta_0 as theta[a][d]; [] = zeros"},
     {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[64, 64]", 1,
      65536, NULL, "hidden layer sizes of the actor and the critic"},
     {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "tanh", 0, 0,
@@ -91,13 +92,13 @@ static int qnet_alloc(qnet *q, const crl_pgp *pol, const qac_spec *s, int N,
     return q->params && q->grads ? 0
                                  : crl_fail(CRL_ENOMEM, "qac: out of memory");
   }
-  crl_mlp_spec ms = crl_mlp_spec_make(q->in, s->net_arch.n, s->net_arch.v,
-                                      q->out, (crl_activation)s->activation,
-                                      CRL_ACT_IDENTITY, N);
+  crl_mlp_spec ms =
+      crl_mlp_spec_make(q->in, s->net_arch.n, s->net_arch.v, q->out,
+                        (crl_activation)s->activation, CRL_ACT_IDENTITY, N);
   int rc = crl_mlp_alloc(&ms, NULL, NULL, &q->mlp);
   if (rc == 0)
-    rc = crl_mlp_init(q->mlp, s->ortho_init ? CRL_INIT_ORTHOGONAL
-                                            : CRL_INIT_TORCH,
+    rc = crl_mlp_init(q->mlp,
+                      s->ortho_init ? CRL_INIT_ORTHOGONAL : CRL_INIT_TORCH,
                       sqrt(2.0), 1.0, rng);
   if (rc == 0) {
     q->params = crl_mlp_params(q->mlp);
@@ -120,8 +121,8 @@ static void qnet_free(qnet *q) {
 }
 
 /* qv [N] = q(obs_i, act_i). */
-int crl_qnet_forward(qnet *q, const crl_real *obs, const crl_real *act,
-                        int N, crl_real *qv) {
+int crl_qnet_forward(qnet *q, const crl_real *obs, const crl_real *act, int N,
+                     crl_real *qv) {
   for (int i = 0; i < N; i++) {
     memcpy(q->x + (size_t)i * q->in, obs + (size_t)i * q->D,
            (size_t)q->D * sizeof *obs);
@@ -142,8 +143,7 @@ int crl_qnet_forward(qnet *q, const crl_real *obs, const crl_real *act,
 }
 
 /* Backward through the last forward for L = sum_i dq[i] q(s_i, a_i). */
-int crl_qnet_backward(qnet *q, const crl_real *act, const crl_real *dq,
-                         int N) {
+int crl_qnet_backward(qnet *q, const crl_real *act, const crl_real *dq, int N) {
   memset(q->dy, 0, (size_t)N * q->out * sizeof *q->dy);
   for (int i = 0; i < N; i++)
     q->dy[(size_t)i * q->out + (q->discrete ? (int)act[i] : 0)] = dq[i];
@@ -166,9 +166,9 @@ void crl_qac_destroy(void *self) {
   crl_adam_free(p->c_adam);
   if (p->act_rng)
     gsl_rng_free(p->act_rng);
-  void *bufs[] = {p->box_low, p->box_high, p->obs,  p->next, p->dist,
-                  p->act,     p->act2,     p->env_act, p->logp, p->coef,
-                  p->val,     p->val2,     p->rho,  p->probs, p->live};
+  void *bufs[] = {p->box_low, p->box_high, p->obs,     p->next,  p->dist,
+                  p->act,     p->act2,     p->env_act, p->logp,  p->coef,
+                  p->val,     p->val2,     p->rho,     p->probs, p->live};
   for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
     free(bufs[i]);
   free(p);
@@ -216,22 +216,25 @@ static int copy_bounds(qac *p, const crl_space *act) {
   return 0;
 }
 
+/* Parameters the critic's optimiser steps: q's, or the state value's. */
+static size_t critic_size(const qac *p) {
+  return p->spec.mode == MODE_QAC ? p->q.n : p->pol->n_params - p->pol->n_pi;
+}
+
 static int alloc_optimizers(qac *p) {
   if (p->spec.optimizer != OPT_ADAM)
     return 0;
   crl_adam_spec a = crl_adam_spec_default();
   a.eps = p->spec.adam_eps;
-  size_t n_critic = p->spec.mode == MODE_QAC ? p->q.n
-                                             : p->pol->n_params - p->pol->n_pi;
   int rc = crl_adam_alloc(p->pol->n_pi, &a, &p->pi_adam);
   if (rc == 0)
-    rc = crl_adam_alloc(n_critic, &a, &p->c_adam);
+    rc = crl_adam_alloc(critic_size(p), &a, &p->c_adam);
   return rc;
 }
 
 int crl_qac_create(const void *spec_, const crl_space *obs,
-                      const crl_space *act, int n_envs, uint64_t seed,
-                      void **self) {
+                   const crl_space *act, int n_envs, uint64_t seed,
+                   void **self) {
   const qac_spec *s = spec_;
   *self = NULL;
   if (s->net_arch.n > CRL_MLP_MAX_LAYERS - 1)
@@ -277,4 +280,37 @@ int crl_qac_create(const void *spec_, const crl_space *obs,
   }
   *self = p;
   return 0;
+}
+
+/* ---- checkpoints and export -------------------------------------------------
+ */
+
+/* Everything a step reads besides the env copies: the policy and value
+ * (pg_policy), the q critic (mode qac), the Adam states, the action stream. */
+int crl_qac_save(void *self, crl_ckpt_writer *w) {
+  qac *p = self;
+  int rc = crl_pgp_save(p->pol, w, "qac.policy");
+  if (rc == 0 && p->spec.mode == MODE_QAC)
+    rc = crl_ckpt_put_real(w, "qac.q", p->q.n, p->q.params);
+  if (rc == 0 && p->pi_adam != NULL)
+    rc = crl_adam_save(p->pi_adam, p->pol->n_pi, w, "qac.pi_adam");
+  if (rc == 0 && p->c_adam != NULL)
+    rc = crl_adam_save(p->c_adam, critic_size(p), w, "qac.c_adam");
+  return rc ? rc : crl_rng_save(p->act_rng, w, "qac.act_rng");
+}
+
+int crl_qac_load(void *self, const crl_ckpt_reader *r) {
+  qac *p = self;
+  int rc = crl_pgp_load(p->pol, r, "qac.policy");
+  if (rc == 0 && p->spec.mode == MODE_QAC)
+    rc = crl_ckpt_get_real_finite(r, "qac.q", p->q.n, p->q.params);
+  if (rc == 0 && p->pi_adam != NULL)
+    rc = crl_adam_load(p->pi_adam, p->pol->n_pi, r, "qac.pi_adam");
+  if (rc == 0 && p->c_adam != NULL)
+    rc = crl_adam_load(p->c_adam, critic_size(p), r, "qac.c_adam");
+  return rc ? rc : crl_rng_load(p->act_rng, r, "qac.act_rng");
+}
+
+int crl_qac_export(void *self, int max_batch, crl_policy **out) {
+  return crl_pgp_export(((qac *)self)->pol, max_batch, out);
 }

@@ -34,12 +34,12 @@ typedef struct qac_spec {
  * [obs, action] (continuous). */
 typedef struct qnet {
   int linear, discrete, in, out, D, A;
-  crl_mlp *mlp;        /* or NULL when linear */
+  crl_mlp *mlp;             /* or NULL when linear */
   crl_real *params, *grads; /* [n] */
   size_t n;
-  crl_real *x;         /* [N, in] network input */
-  crl_real *y;         /* [N, out] */
-  crl_real *dy;        /* [N, out] */
+  crl_real *x;  /* [N, in] network input */
+  crl_real *y;  /* [N, out] */
+  crl_real *dy; /* [N, out] */
 } qnet;
 
 typedef struct qac {
@@ -51,21 +51,23 @@ typedef struct qac {
   int N, D, A, K;
   double *box_low, *box_high; /* [A] continuous action bounds (copies) */
   /* per-step scratch, [N] rows */
-  crl_real *obs, *next;   /* [N, D] s_t and the state to bootstrap from */
-  crl_real *dist;         /* [N, n_out] */
-  crl_real *act, *act2;   /* [N, A] a_t and a' (qac) */
-  crl_real *env_act;      /* [N, A] */
+  crl_real *obs, *next; /* [N, D] s_t and the state to bootstrap from */
+  crl_real *dist;       /* [N, n_out] */
+  crl_real *act, *act2; /* [N, A] a_t and a' (qac) */
+  crl_real *env_act;    /* [N, A] */
   crl_real *logp, *coef, *val, *val2, *rho; /* [N] */
-  crl_real *probs;        /* [N, K] */
-  double *live;           /* [N] gamma when the future counts, else 0 */
+  crl_real *probs;                          /* [N, K] */
+  double *live; /* [N] gamma when the future counts, else 0 */
 } qac;
 
 extern const crl_param_def crl_qac_params[];
 
-int crl_qac_create(const void *spec, const crl_space *obs,
-                   const crl_space *act, int n_envs, uint64_t seed,
-                   void **self);
+int crl_qac_create(const void *spec, const crl_space *obs, const crl_space *act,
+                   int n_envs, uint64_t seed, void **self);
 void crl_qac_destroy(void *self);
+int crl_qac_save(void *self, crl_ckpt_writer *w);
+int crl_qac_load(void *self, const crl_ckpt_reader *r);
+int crl_qac_export(void *self, int max_batch, crl_policy **out);
 
 /* qv [N] = q(obs_i, act_i); backward for L = sum_i dq[i] q(s_i, a_i)
  * through the last forward, ADDing to the q gradients. */

@@ -24,8 +24,8 @@ static double uniform_density(const qac *p, const crl_real *a) {
 /* a ~ beta for discrete actions, rho = pi(a) / beta(a). */
 static void behave_discrete(qac *p) {
   const int K = p->K;
-  const double e = p->spec.behavior == BEH_MIXTURE ? p->spec.behavior_epsilon
-                                                   : 1.0;
+  const double e =
+      p->spec.behavior == BEH_MIXTURE ? p->spec.behavior_epsilon : 1.0;
   crl_pgp_probs(p->pol, p->dist, p->N, p->probs);
   for (int i = 0; i < p->N; i++) {
     const crl_real *pi = p->probs + (size_t)i * K;
@@ -47,8 +47,8 @@ static void behave_discrete(qac *p) {
  * 1 - e a draw from pi; rho = pi(a) / ((1 - e) pi(a) + e U(a)). */
 static void behave_box(qac *p) {
   const int N = p->N, A = p->A;
-  const double e = p->spec.behavior == BEH_MIXTURE ? p->spec.behavior_epsilon
-                                                   : 1.0;
+  const double e =
+      p->spec.behavior == BEH_MIXTURE ? p->spec.behavior_epsilon : 1.0;
   crl_pgp_sample(p->pol, p->dist, N, 0, p->act_rng, p->act);
   for (int i = 0; i < N; i++)
     if (gsl_rng_uniform(p->act_rng) < e)
@@ -59,7 +59,8 @@ static void behave_box(qac *p) {
   crl_pgp_log_prob(p->pol, p->dist, p->act, N, p->logp);
   for (int i = 0; i < N; i++) {
     double pi = exp((double)p->logp[i]);
-    double beta = (1.0 - e) * pi + e * uniform_density(p, p->act + (size_t)i * A);
+    double beta =
+        (1.0 - e) * pi + e * uniform_density(p, p->act + (size_t)i * A);
     p->rho[i] = (crl_real)(beta > 0.0 ? pi / beta : 0.0);
   }
 }
@@ -78,7 +79,8 @@ static int choose_actions(qac *p) {
   return 0;
 }
 
-/* ---- one step ------------------------------------------------------------- */
+/* ---- one step -------------------------------------------------------------
+ */
 
 /* After the env step: the state each copy bootstraps from (the final
  * observation when an episode ended) and gamma, or 0 when it terminated. */
@@ -111,7 +113,7 @@ static int q_critic(qac *p, const double *rew, double *sq) {
   for (int i = 0; i < p->N; i++) {
     double delta = rew[i] + p->live[i] * p->val2[i] - p->val[i];
     *sq += delta * delta;
-    p->coef[i] = (crl_real)(-delta / p->N); /* dL/dq: w moves along +delta */
+    p->coef[i] = (crl_real)(-delta / p->N);    /* dL/dq: w moves along +delta */
     p->rho[i] = (crl_real)((double)p->val[i]); /* actor weight q(s, a) */
   }
   return crl_qnet_backward(&p->q, p->act, p->coef, p->N);
@@ -186,14 +188,14 @@ static int qac_step(qac *p, crl_vec_env *venv, double lr, double *sq) {
   return apply_updates(p, lr);
 }
 
-static int qac_iterate(void *self, crl_vec_env *venv,
-                       double progress_remaining, crl_algo_stats *st) {
+static int qac_iterate(void *self, crl_vec_env *venv, double progress_remaining,
+                       crl_algo_stats *st) {
   qac *p = self;
   if (crl_vec_env_n(venv) != p->N)
     return crl_fail(CRL_ESHAPE, "qac: built for %d env copies, got %d", p->N,
                     crl_vec_env_n(venv));
-  const double lr = crl_schedule_value(&p->spec.learning_rate,
-                                       progress_remaining);
+  const double lr =
+      crl_schedule_value(&p->spec.learning_rate, progress_remaining);
   double sq = 0.0;
   for (int t = 0; t < p->spec.n_steps; t++) {
     int rc = qac_step(p, venv, lr, &sq);
@@ -213,8 +215,8 @@ static int qac_act(void *self, const crl_real *obs, int B, int deterministic,
   qac *p = self;
   for (int start = 0; start < B; start += p->N) {
     int b = B - start < p->N ? B - start : p->N;
-    int rc = crl_pgp_actor_forward(p->pol, obs + (size_t)start * p->D, b,
-                                   p->dist);
+    int rc =
+        crl_pgp_actor_forward(p->pol, obs + (size_t)start * p->D, b, p->dist);
     if (rc)
       return rc;
     crl_pgp_sample(p->pol, p->dist, b, deterministic, p->act_rng,
@@ -232,4 +234,7 @@ const crl_algo_type crl_algo_qac = {
     .iterate = qac_iterate,
     .act = qac_act,
     .destroy = crl_qac_destroy,
+    .save = crl_qac_save,
+    .load = crl_qac_load,
+    .export_policy = crl_qac_export,
 };

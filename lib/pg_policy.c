@@ -2,12 +2,15 @@
  * an MLP actor-critic or a linear softmax, with an optional probability
  * floor (see pg_policy.h for the definitions). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crl/dist.h"
 #include "crl/error.h"
 #include "pg_policy.h"
+#include "policy_internal.h"
+#include "state_io.h"
 
 /* ---- linear maps ------------------------------------------------------- */
 
@@ -97,8 +100,7 @@ static int check_spec(const crl_pgp_spec *s, const crl_space *obs,
     return crl_fail(CRL_EUNSUPPORTED,
                     "policy: prob_floor applies to discrete actions only");
   if (discrete && s->prob_floor * act->n >= 1.0)
-    return crl_fail(CRL_EINVAL,
-                    "policy: prob_floor %g must be below 1/K = %g",
+    return crl_fail(CRL_EINVAL, "policy: prob_floor %g must be below 1/K = %g",
                     s->prob_floor, 1.0 / act->n);
   size_t want = (size_t)act->n * (size_t)obs->dim;
   if (s->theta_init.n > 0 && (!s->linear || (size_t)s->theta_init.n != want))
@@ -216,8 +218,7 @@ void crl_pgp_probs(const crl_pgp *p, const crl_real *dist, int B,
                    crl_real *probs) {
   const int K = p->n_out;
   for (int i = 0; i < B; i++)
-    crl_floor_softmax(K, dist + (size_t)i * K, p->floor,
-                      probs + (size_t)i * K);
+    crl_floor_softmax(K, dist + (size_t)i * K, p->floor, probs + (size_t)i * K);
 }
 
 /* An index drawn from one row of probabilities. */
@@ -231,8 +232,8 @@ static int draw(int K, const crl_real *probs, gsl_rng *rng) {
   return K - 1;
 }
 
-void crl_pgp_sample(crl_pgp *p, const crl_real *dist, int B,
-                    int deterministic, gsl_rng *rng, crl_real *actions) {
+void crl_pgp_sample(crl_pgp *p, const crl_real *dist, int B, int deterministic,
+                    gsl_rng *rng, crl_real *actions) {
   const int K = p->n_out;
   if (!p->discrete) {
     crl_ac_sample(p->ac, dist, B, deterministic, rng, actions);
@@ -245,8 +246,8 @@ void crl_pgp_sample(crl_pgp *p, const crl_real *dist, int B,
   }
 }
 
-void crl_pgp_log_prob(crl_pgp *p, const crl_real *dist,
-                      const crl_real *actions, int B, crl_real *logp) {
+void crl_pgp_log_prob(crl_pgp *p, const crl_real *dist, const crl_real *actions,
+                      int B, crl_real *logp) {
   const int K = p->n_out;
   if (!p->discrete || p->floor <= 0.0) {
     if (p->discrete)
@@ -335,4 +336,63 @@ void crl_pgp_env_actions(const crl_pgp *p, const crl_real *actions, int B,
     return;
   }
   memcpy(out, actions, (size_t)B * p->act_dim * sizeof *out);
+}
+
+/* ---- checkpoints and export -------------------------------------------------
+ */
+
+/* "<prefix>.<what>" into buf [64]. */
+static const char *key(char *buf, const char *prefix, const char *what) {
+  snprintf(buf, 64, "%s.%s", prefix, what);
+  return buf;
+}
+
+int crl_pgp_save(const crl_pgp *p, crl_ckpt_writer *w, const char *prefix) {
+  char k[64];
+  int rc =
+      crl_ckpt_put_real(w, key(k, prefix, "params"), p->n_params, p->params);
+  if (rc == 0 && p->ac != NULL && p->ac->norm != NULL)
+    rc = crl_normalizer_save(p->ac->norm, w, key(k, prefix, "norm"));
+  return rc;
+}
+
+int crl_pgp_load(crl_pgp *p, const crl_ckpt_reader *r, const char *prefix) {
+  char k[64];
+  int rc = crl_ckpt_get_real_finite(r, key(k, prefix, "params"), p->n_params,
+                                    p->params);
+  if (rc == 0 && p->ac != NULL && p->ac->norm != NULL)
+    rc = crl_normalizer_load(p->ac->norm, r, key(k, prefix, "norm"));
+  return rc;
+}
+
+/* The linear softmax as a one-layer network with zero biases: its argmax
+ * is the policy's most likely action (the floor keeps the order). */
+static int export_linear(const crl_pgp *p, int max_batch, crl_policy **out) {
+  const size_t KD = (size_t)p->n_out * (size_t)p->obs_dim;
+  crl_mlp_spec spec = {.n_layers = 1,
+                       .sizes = {p->obs_dim, p->n_out},
+                       .hidden_activation = CRL_ACT_IDENTITY,
+                       .output_activation = CRL_ACT_IDENTITY,
+                       .max_batch = 1};
+  crl_mlp *net = NULL;
+  int rc = crl_mlp_alloc(&spec, NULL, NULL, &net);
+  if (rc)
+    return rc;
+  crl_real *w = crl_mlp_params(net); /* W [K, D] then b [K] */
+  memcpy(w, p->params, KD * sizeof *w);
+  memset(w + KD, 0, (size_t)p->n_out * sizeof *w);
+  const crl_space act = {CRL_SPACE_DISCRETE, 1, p->n_out, NULL, NULL};
+  rc =
+      crl_policy_from_parts(net, NULL, &act, CRL_POLICY_ARGMAX, max_batch, out);
+  crl_mlp_free(net);
+  return rc;
+}
+
+int crl_pgp_export(const crl_pgp *p, int max_batch, crl_policy **out) {
+  if (p->linear)
+    return export_linear(p, max_batch, out);
+  const crl_ac *ac = p->ac;
+  return crl_policy_from_parts(
+      ac->actor, ac->norm, &ac->act_space,
+      ac->discrete ? CRL_POLICY_ARGMAX : CRL_POLICY_CLIP, max_batch, out);
 }

@@ -33,30 +33,32 @@
 #include <gsl/gsl_rng.h>
 
 #include "actor_critic.h"
+#include "ckpt.h"
 #include "crl/params.h"
+#include "crl/policy.h"
 
 typedef struct crl_pgp_spec {
-  int linear;                /* 1: linear softmax backend (discrete only) */
-  crl_ac_spec ac;            /* mlp backend; ac.max_batch is the capacity */
-  double prob_floor;         /* categorical floor e in [0, 1/K); 0 = off */
-  crl_real_list theta_init;  /* linear: K*D values of theta_0, or none = 0 */
+  int linear;               /* 1: linear softmax backend (discrete only) */
+  crl_ac_spec ac;           /* mlp backend; ac.max_batch is the capacity */
+  double prob_floor;        /* categorical floor e in [0, 1/K); 0 = off */
+  crl_real_list theta_init; /* linear: K*D values of theta_0, or none = 0 */
 } crl_pgp_spec;
 
 typedef struct crl_pgp {
   int linear, discrete;
   int obs_dim;
-  int act_dim;               /* values per action: Box dim, or 1 */
-  int n_out;                 /* actor outputs: logits K or Gaussian mean */
+  int act_dim; /* values per action: Box dim, or 1 */
+  int n_out;   /* actor outputs: logits K or Gaussian mean */
   int max_batch;
   double floor;
-  size_t n_params, n_pi;     /* policy = [0, n_pi), value = [n_pi, n_params) */
-  crl_real *params, *grads;  /* the backend's flat vectors */
-  crl_ac *ac;                /* mlp backend, else NULL */
-  crl_real *own_params;      /* linear: [K*D + D] */
+  size_t n_params, n_pi;    /* policy = [0, n_pi), value = [n_pi, n_params) */
+  crl_real *params, *grads; /* the backend's flat vectors */
+  crl_ac *ac;               /* mlp backend, else NULL */
+  crl_real *own_params;     /* linear: [K*D + D] */
   crl_real *own_grads;
-  crl_real *x_pi, *x_v;      /* linear: [max_batch, D] inputs of the last forwards */
-  crl_real *probs;           /* [max_batch, K] scratch */
-  crl_real *dout;            /* [max_batch, n_out] scratch */
+  crl_real *x_pi, *x_v; /* linear: [max_batch, D] inputs of the last forwards */
+  crl_real *probs;      /* [max_batch, K] scratch */
+  crl_real *dout;       /* [max_batch, n_out] scratch */
 } crl_pgp;
 
 int crl_pgp_alloc(const crl_pgp_spec *spec, const crl_space *obs,
@@ -73,12 +75,12 @@ void crl_pgp_probs(const crl_pgp *p, const crl_real *dist, int B,
                    crl_real *probs);
 
 /* actions [B, act_dim]: a sample, or argmax / mean when deterministic. */
-void crl_pgp_sample(crl_pgp *p, const crl_real *dist, int B,
-                    int deterministic, gsl_rng *rng, crl_real *actions);
+void crl_pgp_sample(crl_pgp *p, const crl_real *dist, int B, int deterministic,
+                    gsl_rng *rng, crl_real *actions);
 
 /* logp [B] = ln pi(action | s) for each row. */
-void crl_pgp_log_prob(crl_pgp *p, const crl_real *dist,
-                      const crl_real *actions, int B, crl_real *logp);
+void crl_pgp_log_prob(crl_pgp *p, const crl_real *dist, const crl_real *actions,
+                      int B, crl_real *logp);
 
 /* Mean entropy of the rows' action distributions. */
 double crl_pgp_entropy_mean(crl_pgp *p, const crl_real *dist, int B);
@@ -99,6 +101,18 @@ int crl_pgp_value_backward(crl_pgp *p, const crl_real *dv, int B);
 /* Clip Box actions to the bounds (a copy for discrete ones). */
 void crl_pgp_env_actions(const crl_pgp *p, const crl_real *actions, int B,
                          crl_real *out);
+
+/* ---- checkpoints and export ---- */
+
+/* The parameters (and the normaliser's statistics, if any) as sections
+ * "<prefix>.params", "<prefix>.norm"; the loader checks the count and that
+ * every value is finite. */
+int crl_pgp_save(const crl_pgp *p, crl_ckpt_writer *w, const char *prefix);
+int crl_pgp_load(crl_pgp *p, const crl_ckpt_reader *r, const char *prefix);
+
+/* The deterministic policy (argmax, or the clipped Gaussian mean) as a
+ * policy file's contents. */
+int crl_pgp_export(const crl_pgp *p, int max_batch, crl_policy **out);
 
 /* ---- the floor, one row at a time (also used by the tests) ---- */
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -100,9 +101,9 @@ static void test_q_critic_gradient(void **unused) {
   (void)unused;
   static const char *const mlp[] = {"policy_kwargs.net_arch", "[8]", NULL};
   static const char *const lin[] = {"policy_kwargs.linear", "true", NULL};
-  check_q_gradient("CartPole-v1", mlp);   /* obs -> K values */
-  check_q_gradient("Pendulum-v1", mlp);   /* [obs, action] -> 1 */
-  check_q_gradient("CartPole-v1", lin);   /* q(s, a) = w_a . x(s) */
+  check_q_gradient("CartPole-v1", mlp); /* obs -> K values */
+  check_q_gradient("Pendulum-v1", mlp); /* [obs, action] -> 1 */
+  check_q_gradient("CartPole-v1", lin); /* q(s, a) = w_a . x(s) */
 }
 
 /* ---- the short corridor ---------------------------------------------- */
@@ -126,12 +127,23 @@ static void test_corridor_modes(void **unused) {
   const char *modes[] = {"qac", "a2c", "off_policy"};
   const double want[] = {-14.0, -14.0, -20.0};
   for (int m = 0; m < 3; m++) {
-    const char *const kv[] = {"mode", modes[m], "n_steps", "10", "gamma", "1",
-                              "learning_rate", "0.0001220703125",
-                              "critic_learning_rate", "0.015625",
-                              "prob_floor", "0.05", "policy_kwargs.linear",
-                              "true", "policy_kwargs.theta_init",
-                              "[0, -2.944439]", NULL};
+    const char *const kv[] = {"mode",
+                              modes[m],
+                              "n_steps",
+                              "10",
+                              "gamma",
+                              "1",
+                              "learning_rate",
+                              "0.0001220703125",
+                              "critic_learning_rate",
+                              "0.015625",
+                              "prob_floor",
+                              "0.05",
+                              "policy_kwargs.linear",
+                              "true",
+                              "policy_kwargs.theta_init",
+                              "[0, -2.944439]",
+                              NULL};
     double sum = 0;
     for (int s = 0; s < 3; s++) {
       crl_algo *algo = train("ShortCorridor-v0", (uint64_t)s, 1000, 0, kv);
@@ -147,8 +159,9 @@ static void test_corridor_modes(void **unused) {
 
 /* ---- CartPole and Box actions ------------------------------------------- */
 
-/* The advantage actor-critic with Adam (experiments/cartpole/qac_a2c_adam.yaml):
- * seeds 0-4 evaluate at 500 after 100k steps. */
+/* The advantage actor-critic with Adam
+ * (experiments/cartpole/qac_a2c_adam.yaml): seeds 0-4 evaluate at 500 after
+ * 100k steps. */
 static void test_cartpole_a2c(void **unused) {
   (void)unused;
   static const char *const kv[] = {"mode", "a2c", "optimizer", "adam", NULL};
@@ -167,8 +180,9 @@ static void test_box_actions_run(void **unused) {
   (void)unused;
   const char *modes[] = {"qac", "a2c", "off_policy"};
   for (int m = 0; m < 3; m++) {
-    const char *const kv[] = {"mode", modes[m], "behavior", "mixture",
-                              "policy_kwargs.net_arch", "[16]", NULL};
+    const char *const kv[] = {
+        "mode", modes[m], "behavior", "mixture", "policy_kwargs.net_arch",
+        "[16]", NULL};
     crl_algo *algo = train("Pendulum-v1", 2, 0, 1000, kv);
     double mean = 0;
     assert_int_equal(crl_evaluate(algo, "Pendulum-v1", 1, 0, &mean, NULL, NULL),
@@ -180,8 +194,7 @@ static void test_box_actions_run(void **unused) {
 
 static void test_same_seed_same_result(void **unused) {
   (void)unused;
-  static const char *const kv[] = {"mode", "off_policy", "n_steps", "50",
-                                   NULL};
+  static const char *const kv[] = {"mode", "off_policy", "n_steps", "50", NULL};
   crl_algo *x = train("CartPole-v1", 4, 0, 500, kv);
   crl_algo *y = train("CartPole-v1", 4, 0, 500, kv);
   crl_real obs[4] = {0.01f, 0.2f, -0.03f, -0.1f}, a[16], b[16];
@@ -193,6 +206,93 @@ static void test_same_seed_same_result(void **unused) {
   assert_memory_equal(a, b, sizeof a);
   crl_algo_free(x);
   crl_algo_free(y);
+}
+
+static int same_file_bytes(const char *p, const char *q) {
+  FILE *f = fopen(p, "rb"), *g = fopen(q, "rb");
+  int same = f != NULL && g != NULL;
+  while (same) {
+    int c = fgetc(f), d = fgetc(g);
+    same = c == d;
+    if (c == EOF)
+      break;
+  }
+  if (f)
+    fclose(f);
+  if (g)
+    fclose(g);
+  return same;
+}
+
+/* Checkpoint after 2 iterations, restore into a fresh instance, continue
+ * both: the same sampled actions and the same deterministic ones after
+ * (parameters, Adam states, the action stream and the env copies all
+ * restored); the exported policy acts as the algorithm does. */
+static void resume_one(const char *env_name, const char *const *kv,
+                       int obs_dim) {
+  char path[128];
+  snprintf(path, sizeof path, "/tmp/crl_test_qac_%d.ckpt", (int)getpid());
+  crl_vec_env *va = NULL, *vb = NULL;
+  crl_algo *a = make(env_name, 2, 7, kv, &va);
+  crl_algo *b = make(env_name, 2, 7, kv, &vb);
+  crl_algo_stats st;
+  for (int i = 0; i < 2; i++)
+    assert_int_equal(crl_algo_iterate(a, va, 1.0, &st), 0);
+  assert_int_equal(crl_algo_checkpoint_save(a, va, path), 0);
+  assert_int_equal(crl_algo_checkpoint_load(b, vb, path), 0);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(crl_algo_iterate(a, va, 0.5, &st), 0);
+    assert_int_equal(crl_algo_iterate(b, vb, 0.5, &st), 0);
+  }
+  /* the whole states agree: checkpoints of both are the same bytes */
+  char path_b[160];
+  snprintf(path_b, sizeof path_b, "%s.b", path);
+  assert_int_equal(crl_algo_checkpoint_save(a, va, path), 0);
+  assert_int_equal(crl_algo_checkpoint_save(b, vb, path_b), 0);
+  assert_true(same_file_bytes(path, path_b));
+  unlink(path_b);
+  crl_policy *pol = NULL;
+  assert_int_equal(crl_algo_export_policy(a, 1, &pol), 0);
+  for (int k = 0; k < 16; k++) {
+    crl_real obs[8];
+    for (int d = 0; d < obs_dim; d++)
+      obs[d] = (crl_real)(0.3 * sin(1.7 * k + d));
+    crl_real x[4], y[4], z[4];
+    assert_int_equal(crl_algo_act(a, obs, 1, 0, x), 0); /* sampled */
+    assert_int_equal(crl_algo_act(b, obs, 1, 0, y), 0);
+    assert_memory_equal(x, y, sizeof(crl_real));
+    assert_int_equal(crl_algo_act(a, obs, 1, 1, x), 0); /* deterministic */
+    assert_int_equal(crl_policy_act(pol, obs, z), 0);
+    assert_true(fabs((double)x[0] - (double)z[0]) <= 1e-5);
+  }
+  crl_policy_free(pol);
+  crl_algo_free(a);
+  crl_algo_free(b);
+  crl_vec_env_free(va);
+  crl_vec_env_free(vb);
+  unlink(path);
+}
+
+static void test_checkpoint_resume_and_export(void **unused) {
+  (void)unused;
+  static const char *const q_adam[] = {"mode",    "qac", "optimizer", "adam",
+                                       "n_steps", "30",  NULL};
+  static const char *const linear[] = {"mode",
+                                       "a2c",
+                                       "n_steps",
+                                       "30",
+                                       "policy_kwargs.linear",
+                                       "true",
+                                       "prob_floor",
+                                       "0.05",
+                                       "policy_kwargs.theta_init",
+                                       "[0.0, -2.944438979]",
+                                       NULL};
+  static const char *const box[] = {"mode", "off_policy", "n_steps", "30",
+                                    NULL};
+  resume_one("CartPole-v1", q_adam, 4);
+  resume_one("ShortCorridor-v0", linear, 1);
+  resume_one("Pendulum-v1", box, 3);
 }
 
 static void test_spec_validation(void **unused) {
@@ -222,6 +322,7 @@ int main(void) {
       cmocka_unit_test(test_spec_validation),
       cmocka_unit_test(test_q_critic_gradient),
       cmocka_unit_test(test_same_seed_same_result),
+      cmocka_unit_test(test_checkpoint_resume_and_export),
       cmocka_unit_test(test_box_actions_run),
       cmocka_unit_test(test_corridor_modes),
       cmocka_unit_test(test_cartpole_a2c),
