@@ -35,6 +35,7 @@
 #include "crl/optim.h"
 #include "crl/rng.h"
 #include "pg_policy.h"
+#include "state_io.h"
 
 enum { OPT_SGD = 0, OPT_ADAM = 1 };
 enum { CHUNK = 256 }; /* rows per batched forward/backward */
@@ -90,9 +91,8 @@ static const crl_param_def reinforce_params[] = {
      "discrete: lowest action probability (pg_policy.h defines it)"},
     {"policy_kwargs.linear", CRL_PARAM_BOOL, F(linear), "false", 0, 1, NULL,
      "linear softmax h(s,a) = theta_a . x(s), v(s) = w . x(s) (discrete)"},
-    {"policy_kwargs.theta_init", CRL_PARAM_REAL_LIST, F(theta_init), "[]",
-     -1e6, 1e6, NULL,
-     "linear: theta_0 as theta[a][d], action-major; [] = zeros"},
+    {"policy_kwargs.theta_init", CRL_PARAM_REAL_LIST, F(theta_init), "[]", -1e6,
+     1e6, NULL, "linear: theta_0 as theta[a][d], action-major; [] = zeros"},
     {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[64, 64]", 1,
      65536, NULL, "hidden layer sizes of the MLP policy and value"},
     {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "tanh", 0, 0,
@@ -111,19 +111,19 @@ typedef struct reinforce {
   gsl_rng *act_rng;
   int obs_dim, act_dim, n_out, cap;
   /* the episodes of one iteration, [cap] rows */
-  int n;                  /* rows filled */
-  crl_real *obs;          /* [cap, obs_dim] */
-  crl_real *actions;      /* [cap, act_dim] as sampled (unclipped) */
-  double *rewards;        /* [cap] */
-  double *boot;           /* [cap] value after the last row of an episode */
-  unsigned char *ends;    /* [cap] 1 on the last row of an episode */
-  crl_real *values;       /* [cap] v(s_t) */
-  crl_real *adv;          /* [cap] advantages */
-  crl_real *ret;          /* [cap] returns G_t (value targets) */
+  int n;               /* rows filled */
+  crl_real *obs;       /* [cap, obs_dim] */
+  crl_real *actions;   /* [cap, act_dim] as sampled (unclipped) */
+  double *rewards;     /* [cap] */
+  double *boot;        /* [cap] value after the last row of an episode */
+  unsigned char *ends; /* [cap] 1 on the last row of an episode */
+  crl_real *values;    /* [cap] v(s_t) */
+  crl_real *adv;       /* [cap] advantages */
+  crl_real *ret;       /* [cap] returns G_t (value targets) */
   /* per-chunk scratch */
-  crl_real *dist;         /* [CHUNK, n_out] */
+  crl_real *dist;                  /* [CHUNK, n_out] */
   crl_real *logp, *dlogp, *v, *dv; /* [CHUNK] */
-  crl_real *env_action;   /* [act_dim] */
+  crl_real *env_action;            /* [act_dim] */
 } reinforce;
 
 static void reinforce_destroy(void *self) {
@@ -428,9 +428,8 @@ static int value_step(reinforce *r, double *loss_out) {
   double loss = 0.0;
   for (int start = 0; start < r->n; start += CHUNK) {
     int b = r->n - start < CHUNK ? r->n - start : CHUNK;
-    int rc = crl_pgp_value_forward(r->pol,
-                                   r->obs + (size_t)start * r->obs_dim, b,
-                                   r->v);
+    int rc = crl_pgp_value_forward(r->pol, r->obs + (size_t)start * r->obs_dim,
+                                   b, r->v);
     if (rc)
       return rc;
     for (int i = 0; i < b; i++) {
@@ -535,8 +534,8 @@ static int reinforce_iterate(void *self, crl_vec_env *venv,
   if (crl_vec_env_n(venv) != 1)
     return crl_fail(CRL_ESHAPE, "reinforce: needs one env copy, got %d",
                     crl_vec_env_n(venv));
-  const double lr = crl_schedule_value(&r->spec.learning_rate,
-                                       progress_remaining);
+  const double lr =
+      crl_schedule_value(&r->spec.learning_rate, progress_remaining);
   r->n = 0;
   int rc = r->spec.textbook ? textbook_iterate(r, venv, lr, st)
                             : batch_iterate(r, venv, lr, st);
@@ -550,14 +549,45 @@ static int reinforce_act(void *self, const crl_real *obs, int B,
   reinforce *r = self;
   for (int start = 0; start < B; start += CHUNK) {
     int b = B - start < CHUNK ? B - start : CHUNK;
-    int rc = crl_pgp_actor_forward(r->pol, obs + (size_t)start * r->obs_dim,
-                                   b, r->dist);
+    int rc = crl_pgp_actor_forward(r->pol, obs + (size_t)start * r->obs_dim, b,
+                                   r->dist);
     if (rc)
       return rc;
     crl_pgp_sample(r->pol, r->dist, b, deterministic, r->act_rng,
                    action + (size_t)start * r->act_dim);
   }
   return 0;
+}
+
+/* ---- checkpoints and export -------------------------------------------------
+ */
+
+/* An iteration ends with its last episode, so between iterations the state
+ * is the policy and value, the Adam states and the action stream. */
+static int reinforce_save(void *self, crl_ckpt_writer *w) {
+  reinforce *r = self;
+  int rc = crl_pgp_save(r->pol, w, "reinforce.policy");
+  if (rc == 0 && r->pi_adam != NULL)
+    rc = crl_adam_save(r->pi_adam, r->pol->n_pi, w, "reinforce.pi_adam");
+  if (rc == 0 && r->v_adam != NULL)
+    rc = crl_adam_save(r->v_adam, r->pol->n_params - r->pol->n_pi, w,
+                       "reinforce.v_adam");
+  return rc ? rc : crl_rng_save(r->act_rng, w, "reinforce.act_rng");
+}
+
+static int reinforce_load(void *self, const crl_ckpt_reader *rd) {
+  reinforce *r = self;
+  int rc = crl_pgp_load(r->pol, rd, "reinforce.policy");
+  if (rc == 0 && r->pi_adam != NULL)
+    rc = crl_adam_load(r->pi_adam, r->pol->n_pi, rd, "reinforce.pi_adam");
+  if (rc == 0 && r->v_adam != NULL)
+    rc = crl_adam_load(r->v_adam, r->pol->n_params - r->pol->n_pi, rd,
+                       "reinforce.v_adam");
+  return rc ? rc : crl_rng_load(r->act_rng, rd, "reinforce.act_rng");
+}
+
+static int reinforce_export(void *self, int max_batch, crl_policy **out) {
+  return crl_pgp_export(((reinforce *)self)->pol, max_batch, out);
 }
 
 const crl_algo_type crl_algo_reinforce = {
@@ -570,4 +600,7 @@ const crl_algo_type crl_algo_reinforce = {
     .iterate = reinforce_iterate,
     .act = reinforce_act,
     .destroy = reinforce_destroy,
+    .save = reinforce_save,
+    .load = reinforce_load,
+    .export_policy = reinforce_export,
 };

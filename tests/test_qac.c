@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "algos/qac.h"
 #include "crl/crl.h"
+#include "pg_test.h"
 
 static const crl_algo_type *qac_type(void) {
   const crl_algo_type *t = crl_algo_find("qac");
@@ -208,71 +208,6 @@ static void test_same_seed_same_result(void **unused) {
   crl_algo_free(y);
 }
 
-static int same_file_bytes(const char *p, const char *q) {
-  FILE *f = fopen(p, "rb"), *g = fopen(q, "rb");
-  int same = f != NULL && g != NULL;
-  while (same) {
-    int c = fgetc(f), d = fgetc(g);
-    same = c == d;
-    if (c == EOF)
-      break;
-  }
-  if (f)
-    fclose(f);
-  if (g)
-    fclose(g);
-  return same;
-}
-
-/* Checkpoint after 2 iterations, restore into a fresh instance, continue
- * both: the same sampled actions and the same deterministic ones after
- * (parameters, Adam states, the action stream and the env copies all
- * restored); the exported policy acts as the algorithm does. */
-static void resume_one(const char *env_name, const char *const *kv,
-                       int obs_dim) {
-  char path[128];
-  snprintf(path, sizeof path, "/tmp/crl_test_qac_%d.ckpt", (int)getpid());
-  crl_vec_env *va = NULL, *vb = NULL;
-  crl_algo *a = make(env_name, 2, 7, kv, &va);
-  crl_algo *b = make(env_name, 2, 7, kv, &vb);
-  crl_algo_stats st;
-  for (int i = 0; i < 2; i++)
-    assert_int_equal(crl_algo_iterate(a, va, 1.0, &st), 0);
-  assert_int_equal(crl_algo_checkpoint_save(a, va, path), 0);
-  assert_int_equal(crl_algo_checkpoint_load(b, vb, path), 0);
-  for (int i = 0; i < 2; i++) {
-    assert_int_equal(crl_algo_iterate(a, va, 0.5, &st), 0);
-    assert_int_equal(crl_algo_iterate(b, vb, 0.5, &st), 0);
-  }
-  /* the whole states agree: checkpoints of both are the same bytes */
-  char path_b[160];
-  snprintf(path_b, sizeof path_b, "%s.b", path);
-  assert_int_equal(crl_algo_checkpoint_save(a, va, path), 0);
-  assert_int_equal(crl_algo_checkpoint_save(b, vb, path_b), 0);
-  assert_true(same_file_bytes(path, path_b));
-  unlink(path_b);
-  crl_policy *pol = NULL;
-  assert_int_equal(crl_algo_export_policy(a, 1, &pol), 0);
-  for (int k = 0; k < 16; k++) {
-    crl_real obs[8];
-    for (int d = 0; d < obs_dim; d++)
-      obs[d] = (crl_real)(0.3 * sin(1.7 * k + d));
-    crl_real x[4], y[4], z[4];
-    assert_int_equal(crl_algo_act(a, obs, 1, 0, x), 0); /* sampled */
-    assert_int_equal(crl_algo_act(b, obs, 1, 0, y), 0);
-    assert_memory_equal(x, y, sizeof(crl_real));
-    assert_int_equal(crl_algo_act(a, obs, 1, 1, x), 0); /* deterministic */
-    assert_int_equal(crl_policy_act(pol, obs, z), 0);
-    assert_true(fabs((double)x[0] - (double)z[0]) <= 1e-5);
-  }
-  crl_policy_free(pol);
-  crl_algo_free(a);
-  crl_algo_free(b);
-  crl_vec_env_free(va);
-  crl_vec_env_free(vb);
-  unlink(path);
-}
-
 static void test_checkpoint_resume_and_export(void **unused) {
   (void)unused;
   static const char *const q_adam[] = {"mode",    "qac", "optimizer", "adam",
@@ -290,9 +225,9 @@ static void test_checkpoint_resume_and_export(void **unused) {
                                        NULL};
   static const char *const box[] = {"mode", "off_policy", "n_steps", "30",
                                     NULL};
-  resume_one("CartPole-v1", q_adam, 4);
-  resume_one("ShortCorridor-v0", linear, 1);
-  resume_one("Pendulum-v1", box, 3);
+  pg_check_resume("qac", "CartPole-v1", 2, q_adam, NULL);
+  pg_check_resume("qac", "ShortCorridor-v0", 2, linear, NULL);
+  pg_check_resume("qac", "Pendulum-v1", 2, box, q_adam);
 }
 
 static void test_spec_validation(void **unused) {

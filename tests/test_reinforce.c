@@ -14,12 +14,13 @@
 
 #include "crl/crl.h"
 #include "pg_policy.h"
+#include "pg_test.h"
 
 /* ---- the policy's backward pass against finite differences ------------ */
 
 /* ln pi(a|x) of the linear floored softmax at theta (double). */
-static double log_pi(const double *theta, int K, int D, const double *x,
-                     int a, double floor) {
+static double log_pi(const double *theta, int K, int D, const double *x, int a,
+                     double floor) {
   crl_real h[8], p[8];
   for (int k = 0; k < K; k++) {
     double s = 0;
@@ -32,8 +33,8 @@ static double log_pi(const double *theta, int K, int D, const double *x,
 }
 
 /* Analytic gradient of ln pi(a|x) through crl_pgp (linear backend). */
-static void analytic(crl_pgp *pol, const double *theta, const double *x,
-                     int a, double *g) {
+static void analytic(crl_pgp *pol, const double *theta, const double *x, int a,
+                     double *g) {
   const int K = pol->n_out, D = pol->obs_dim;
   crl_real obs[8], h[8], act = (crl_real)a, one = 1;
   for (int i = 0; i < K * D; i++)
@@ -165,8 +166,8 @@ static run train(const char *env, uint64_t seed, int iters, long steps,
   for (int k = 0; k < cap && (iters > 0 || done < steps); k++) {
     crl_algo_stats st;
     long before = crl_vec_env_episodes(r.venv);
-    double remaining = iters > 0 ? 1.0 - (double)k / iters
-                                 : 1.0 - (double)done / steps;
+    double remaining =
+        iters > 0 ? 1.0 - (double)k / iters : 1.0 - (double)done / steps;
     if (crl_algo_iterate(r.algo, r.venv, remaining, &st))
       fail_msg("iterate: %s", crl_last_error());
     assert_true(st.steps > 0);
@@ -185,20 +186,22 @@ static void run_free(run *r) {
 
 /* Figure 13.1's setting: theta_0 = [0, ln(0.05/0.95)] gives P(right) = 0.05
  * (actions: 0 = left, 1 = right), floor 0.05, gamma 1. */
-#define CORRIDOR_COMMON                                                       \
+#define CORRIDOR_COMMON                                                        \
   "textbook", "true", "gamma", "1", "optimizer", "sgd", "prob_floor", "0.05",  \
-      "policy_kwargs.linear", "true", "policy_kwargs.theta_init",             \
+      "policy_kwargs.linear", "true", "policy_kwargs.theta_init",              \
       "[0, -2.944439]", "gae_lambda", "null"
 
 /* Mean return of the last 100 episodes of a textbook run (one episode per
  * iteration). */
-static double last100(const run *r) { return r->returns[r->iters - 1]; }
+static double last100(const run *r) {
+  return r->returns[r->iters - 1];
+}
 
 static void test_corridor_reinforce(void **unused) {
   (void)unused;
-  static const char *const kv[] = {CORRIDOR_COMMON, "learning_rate",
-                                   "0.0001220703125", /* 2^-13 */
-                                   "baseline", "false", NULL};
+  static const char *const kv[] = {
+      CORRIDOR_COMMON, "learning_rate", "0.0001220703125", /* 2^-13 */
+      "baseline",      "false",         NULL};
   double sum = 0;
   const int runs = 5;
   for (int s = 0; s < runs; s++) {
@@ -206,21 +209,21 @@ static void test_corridor_reinforce(void **unused) {
     sum += last100(&r);
     run_free(&r);
   }
-  printf("# corridor REINFORCE 2^-13, episodes 901-1000, %d runs: %.2f\n",
-         runs, sum / runs);
+  printf("# corridor REINFORCE 2^-13, episodes 901-1000, %d runs: %.2f\n", runs,
+         sum / runs);
   /* v*(S0) = -11.66; the start is about -82. */
   assert_true(sum / runs > -16.0);
 }
 
 static void test_corridor_baseline_faster(void **unused) {
   (void)unused;
-  static const char *const with[] = {CORRIDOR_COMMON, "learning_rate",
-                                     "0.001953125", /* 2^-9 */
-                                     "vf_learning_rate", "0.015625", /* 2^-6 */
-                                     "baseline", "true", NULL};
-  static const char *const without[] = {CORRIDOR_COMMON, "learning_rate",
+  static const char *const with[] = {
+      CORRIDOR_COMMON,    "learning_rate", "0.001953125", /* 2^-9 */
+      "vf_learning_rate", "0.015625",                     /* 2^-6 */
+      "baseline",         "true",          NULL};
+  static const char *const without[] = {CORRIDOR_COMMON,   "learning_rate",
                                         "0.0001220703125", "baseline",
-                                        "false", NULL};
+                                        "false",           NULL};
   double b = 0, p = 0;
   const int runs = 5;
   for (int s = 0; s < runs; s++) {
@@ -242,14 +245,13 @@ static void test_corridor_baseline_faster(void **unused) {
  * settings; seeds 0-4 all evaluate at 500 after 100k steps. */
 static void test_cartpole_vpg(void **unused) {
   (void)unused;
-  static const char *const kv[] = {"learning_rate", "3e-3", "n_steps",
-                                   "2000", NULL};
+  static const char *const kv[] = {"learning_rate", "3e-3", "n_steps", "2000",
+                                   NULL};
   run r = train("CartPole-v1", 0, 0, 100000, kv);
   double mean = 0, sd = 0;
   assert_int_equal(
       crl_evaluate(r.algo, "CartPole-v1", 20, 100, &mean, &sd, NULL), 0);
-  printf("# CartPole-v1 VPG 100k steps, seed 0: eval %.1f +- %.1f\n", mean,
-         sd);
+  printf("# CartPole-v1 VPG 100k steps, seed 0: eval %.1f +- %.1f\n", mean, sd);
   assert_true(mean >= 475.0);
   run_free(&r);
 }
@@ -258,12 +260,12 @@ static void test_cartpole_vpg(void **unused) {
  * solving it: VPG is weak there). */
 static void test_pendulum_runs(void **unused) {
   (void)unused;
-  static const char *const kv[] = {"n_steps", "1000", "vf_iters", "5",
-                                   "policy_kwargs.net_arch", "[16]", NULL};
+  static const char *const kv[] = {
+      "n_steps", "1000", "vf_iters", "5", "policy_kwargs.net_arch",
+      "[16]",    NULL};
   run r = train("Pendulum-v1", 1, 0, 4000, kv);
   double mean = 0;
-  assert_int_equal(crl_evaluate(r.algo, "Pendulum-v1", 2, 1, &mean, NULL,
-                                NULL),
+  assert_int_equal(crl_evaluate(r.algo, "Pendulum-v1", 2, 1, &mean, NULL, NULL),
                    0);
   assert_true(isfinite(mean) && mean < 0);
   run_free(&r);
@@ -290,6 +292,23 @@ static void test_same_seed_same_result(void **unused) {
   run_free(&y);
 }
 
+/* Checkpoints resume bit for bit and export the policy: VPG with Adam and
+ * a learned baseline on Pendulum-v1 (refusing a file of another network),
+ * and the textbook mode's linear softmax on the corridor. */
+static void test_checkpoint_resume_and_export(void **unused) {
+  (void)unused;
+  static const char *const vpg[] = {"n_steps",    "300",      "vf_iters",
+                                    "3",          "baseline", "true",
+                                    "gae_lambda", "0.97",     NULL};
+  static const char *const other[] = {"n_steps", "300",
+                                      "policy_kwargs.net_arch", "[8]", NULL};
+  static const char *const book[] = {CORRIDOR_COMMON, "learning_rate",
+                                     "0.0001220703125", NULL};
+  pg_check_resume("reinforce", "Pendulum-v1", 1, vpg, other);
+  pg_check_resume("reinforce", "CartPole-v1", 1, vpg, NULL);
+  pg_check_resume("reinforce", "ShortCorridor-v0", 1, book, NULL);
+}
+
 static int try_alloc(const char *env_name, int n_envs, const char *const *kv) {
   const crl_algo_type *t = crl_algo_find("reinforce");
   void *spec = NULL;
@@ -314,8 +333,8 @@ static void test_spec_validation(void **unused) {
   static const char *const linear_box[] = {"policy_kwargs.linear", "true",
                                            NULL};
   static const char *const bad_theta[] = {"policy_kwargs.linear", "true",
-                                          "policy_kwargs.theta_init", "[1, 2, 3]",
-                                          NULL};
+                                          "policy_kwargs.theta_init",
+                                          "[1, 2, 3]", NULL};
   static const char *const bad_floor[] = {"prob_floor", "0.5", NULL};
   assert_int_equal(try_alloc("CartPole-v1", 1, none), 0);
   assert_int_equal(try_alloc("CartPole-v1", 2, none), CRL_EINVAL);
@@ -328,9 +347,9 @@ static void test_spec_validation(void **unused) {
   const crl_algo_type *t = crl_algo_find("reinforce");
   void *spec = NULL;
   assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
-  assert_int_equal(crl_algo_spec_set(t, spec, "policy_kwargs.theta_init",
-                                     "[0.5, x]"),
-                   CRL_EFORMAT);
+  assert_int_equal(
+      crl_algo_spec_set(t, spec, "policy_kwargs.theta_init", "[0.5, x]"),
+      CRL_EFORMAT);
   assert_int_equal(crl_algo_spec_set(t, spec, "optimizer", "rmsprop"),
                    CRL_EFORMAT);
   crl_algo_spec_free(spec);
@@ -345,6 +364,7 @@ int main(void) {
       cmocka_unit_test(test_corridor_baseline_faster),
       cmocka_unit_test(test_spec_validation),
       cmocka_unit_test(test_same_seed_same_result),
+      cmocka_unit_test(test_checkpoint_resume_and_export),
       cmocka_unit_test(test_pendulum_runs),
       cmocka_unit_test(test_cartpole_vpg),
   };
