@@ -238,7 +238,7 @@ int crl_offpolicy_iterate(crl_offpolicy *op, crl_vec_env *venv,
   return 0;
 }
 
-/* ---- checkpoints ------------------------------------------------------------
+/* ---- checkpoints ----------------------------------------------------------
  */
 
 crl_space crl_offpolicy_act_space(const crl_offpolicy *op) {
@@ -254,30 +254,12 @@ static const char *sec(char *buf, const char *prefix, const char *what) {
 
 int crl_offpolicy_save(const crl_offpolicy *op, crl_ckpt_writer *w,
                        const char *prefix) {
-  const crl_replay *rb = op->replay;
-  const uint64_t n = (uint64_t)rb->size;
   size_t n_noise = 0;
   const double *noise = crl_noise_state(op->noise, &n_noise);
   char b[128];
   int rc =
       crl_ckpt_put_i64(w, sec(b, prefix, "num_timesteps"), op->num_timesteps);
-  rc = rc ? rc : crl_ckpt_put_i64(w, sec(b, prefix, "replay.size"), rb->size);
-  rc = rc ? rc : crl_ckpt_put_i64(w, sec(b, prefix, "replay.pos"), rb->pos);
-  rc = rc ? rc
-          : crl_ckpt_put_real(w, sec(b, prefix, "replay.obs"), n * rb->obs_dim,
-                              rb->obs);
-  rc = rc ? rc
-          : crl_ckpt_put_real(w, sec(b, prefix, "replay.actions"),
-                              n * rb->act_dim, rb->actions);
-  rc = rc ? rc
-          : crl_ckpt_put_real(w, sec(b, prefix, "replay.rewards"), n,
-                              rb->rewards);
-  rc = rc ? rc
-          : crl_ckpt_put_real(w, sec(b, prefix, "replay.next_obs"),
-                              n * rb->obs_dim, rb->next_obs);
-  rc = rc ? rc
-          : crl_ckpt_put_real(w, sec(b, prefix, "replay.terminated"), n,
-                              rb->terminated);
+  rc = rc ? rc : crl_replay_save(op->replay, w, sec(b, prefix, "replay"));
   rc = rc ? rc
           : crl_ckpt_put(w, sec(b, prefix, "noise"), CRL_CKPT_F64, n_noise,
                          noise);
@@ -285,74 +267,15 @@ int crl_offpolicy_save(const crl_offpolicy *op, crl_ckpt_writer *w,
   return rc ? rc : crl_rng_save(op->batch_rng, w, sec(b, prefix, "batch_rng"));
 }
 
-/* Size and position: size in [0, capacity], pos in [0, capacity), and
- * pos = size until the buffer has wrapped. */
-static int load_replay_shape(crl_replay *rb, const crl_ckpt_reader *r,
-                             const char *prefix, const char *name) {
-  char b[128];
-  int64_t size = -1, pos = -1;
-  int rc = crl_ckpt_get_i64(r, sec(b, prefix, "replay.size"), &size);
-  rc = rc ? rc : crl_ckpt_get_i64(r, sec(b, prefix, "replay.pos"), &pos);
-  if (rc)
-    return rc;
-  if (size < 0 || size > rb->capacity || pos < 0 || pos >= rb->capacity ||
-      (size < rb->capacity && pos != size))
-    return crl_fail(CRL_EFORMAT,
-                    "checkpoint: %s replay size %lld / position %lld do not "
-                    "fit a buffer of %ld rows",
-                    name, (long long)size, (long long)pos, rb->capacity);
-  rb->size = (long)size;
-  rb->pos = (long)pos;
-  return 0;
-}
-
-/* Every stored value finite, terminated flags 0 or 1. */
-static int check_replay_values(const crl_replay *rb, const char *name) {
-  const size_t n = (size_t)rb->size;
-  const size_t O = (size_t)rb->obs_dim, A = (size_t)rb->act_dim;
-  int ok = 1;
-  for (size_t i = 0; i < n * O; i++)
-    ok &= isfinite((double)rb->obs[i]) && isfinite((double)rb->next_obs[i]);
-  for (size_t i = 0; i < n * A; i++)
-    ok &= isfinite((double)rb->actions[i]);
-  for (size_t i = 0; i < n; i++)
-    ok &= isfinite((double)rb->rewards[i]) &&
-          (rb->terminated[i] == 0 || rb->terminated[i] == 1);
-  return ok ? 0
-            : crl_fail(CRL_EFORMAT,
-                       "checkpoint: %s replay buffer holds "
-                       "non-finite values or bad flags",
-                       name);
-}
-
 int crl_offpolicy_load(crl_offpolicy *op, const crl_ckpt_reader *r,
                        const char *prefix) {
-  crl_replay *rb = op->replay;
   char b[128];
   int64_t steps = -1;
   int rc = crl_ckpt_get_i64(r, sec(b, prefix, "num_timesteps"), &steps);
   if (rc == 0 && steps < 0)
     rc = crl_fail(CRL_EFORMAT, "checkpoint: %s step count %lld", op->name,
                   (long long)steps);
-  rc = rc ? rc : load_replay_shape(rb, r, prefix, op->name);
-  if (rc)
-    return rc;
-  const uint64_t n = (uint64_t)rb->size;
-  rc = crl_ckpt_get_real(r, sec(b, prefix, "replay.obs"), n * rb->obs_dim,
-                         rb->obs);
-  rc = rc ? rc
-          : crl_ckpt_get_real(r, sec(b, prefix, "replay.actions"),
-                              n * rb->act_dim, rb->actions);
-  rc = rc ? rc
-          : crl_ckpt_get_real(r, sec(b, prefix, "replay.rewards"), n,
-                              rb->rewards);
-  rc = rc ? rc
-          : crl_ckpt_get_real(r, sec(b, prefix, "replay.next_obs"),
-                              n * rb->obs_dim, rb->next_obs);
-  rc = rc ? rc
-          : crl_ckpt_get_real(r, sec(b, prefix, "replay.terminated"), n,
-                              rb->terminated);
-  rc = rc ? rc : check_replay_values(rb, op->name);
+  rc = rc ? rc : crl_replay_load(op->replay, r, sec(b, prefix, "replay"));
   size_t n_noise = 0;
   double *noise = crl_noise_state(op->noise, &n_noise);
   rc = rc ? rc

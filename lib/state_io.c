@@ -37,8 +37,10 @@ int crl_rng_load(gsl_rng *rng, const crl_ckpt_reader *r, const char *name) {
   /* The library only makes MT19937 generators; their state holds an index
    * that must be checked before the generator may run on it. */
   if (strcmp(type, "mt19937") != 0)
-    return crl_fail(CRL_EUNSUPPORTED, "checkpoint: cannot restore a '%s' "
-                                      "generator", type);
+    return crl_fail(CRL_EUNSUPPORTED,
+                    "checkpoint: cannot restore a '%s' "
+                    "generator",
+                    type);
   size_t size = gsl_rng_size(rng);
   if (size < 624 * sizeof(unsigned long) + sizeof(int))
     return crl_fail(CRL_EUNSUPPORTED, "checkpoint: unexpected MT19937 layout");
@@ -51,8 +53,7 @@ int crl_rng_load(gsl_rng *rng, const crl_ckpt_reader *r, const char *name) {
     int mti;
     memcpy(&mti, tmp + 624 * sizeof(unsigned long), sizeof mti);
     if (mti < 0 || mti > 624)
-      rc = crl_fail(CRL_EFORMAT, "checkpoint: %s holds an invalid state",
-                    name);
+      rc = crl_fail(CRL_EFORMAT, "checkpoint: %s holds an invalid state", name);
   }
   if (rc == 0)
     memcpy(gsl_rng_state(rng), tmp, size);
@@ -74,9 +75,10 @@ int crl_env_save(const crl_env *env, crl_ckpt_writer *w, const char *prefix) {
   crl_env_get_state(env, state);
   int rc = crl_ckpt_put_string(w, KEY("name"), t->name);
   rc = rc ? rc
-          : crl_ckpt_put(w, KEY("state"), CRL_CKPT_F64,
-                         (uint64_t)t->state_dim, state);
-  rc = rc ? rc : crl_ckpt_put_i64(w, KEY("elapsed"), crl_env_elapsed_steps(env));
+          : crl_ckpt_put(w, KEY("state"), CRL_CKPT_F64, (uint64_t)t->state_dim,
+                         state);
+  rc =
+      rc ? rc : crl_ckpt_put_i64(w, KEY("elapsed"), crl_env_elapsed_steps(env));
   rc = rc ? rc : crl_rng_save(crl_env_rng((crl_env *)env), w, KEY("rng"));
   free(state);
   return rc;
@@ -150,8 +152,8 @@ int crl_adam_load(crl_adam *adam, size_t n, const crl_ckpt_reader *r,
 int crl_normalizer_save(const crl_normalizer *n, crl_ckpt_writer *w,
                         const char *prefix) {
   char k[256];
-  int rc = crl_ckpt_put(w, KEY("mean"), CRL_CKPT_F64, (uint64_t)n->dim,
-                        n->mean);
+  int rc =
+      crl_ckpt_put(w, KEY("mean"), CRL_CKPT_F64, (uint64_t)n->dim, n->mean);
   rc = rc ? rc
           : crl_ckpt_put(w, KEY("var"), CRL_CKPT_F64, (uint64_t)n->dim, n->var);
   return rc ? rc : crl_ckpt_put_f64(w, KEY("count"), n->count);
@@ -179,5 +181,70 @@ int crl_normalizer_load(crl_normalizer *n, const crl_ckpt_reader *r,
     n->count = count;
   }
   free(mean);
+  return rc;
+}
+
+/* ---- replay buffer --------------------------------------------------------
+ */
+
+/* The buffer's arrays, each [capacity, width]. */
+typedef struct replay_part {
+  const char *what;
+  crl_real *data;
+  int width;
+} replay_part;
+
+enum { N_REPLAY_PARTS = 5 };
+
+static void replay_parts(const crl_replay *rb, replay_part *p) {
+  p[0] = (replay_part){"obs", rb->obs, rb->obs_dim};
+  p[1] = (replay_part){"actions", rb->actions, rb->act_dim};
+  p[2] = (replay_part){"rewards", rb->rewards, 1};
+  p[3] = (replay_part){"next_obs", rb->next_obs, rb->obs_dim};
+  p[4] = (replay_part){"terminated", rb->terminated, 1};
+}
+
+int crl_replay_save(const crl_replay *rb, crl_ckpt_writer *w,
+                    const char *prefix) {
+  char k[128];
+  replay_part parts[N_REPLAY_PARTS];
+  replay_parts(rb, parts);
+  int rc = crl_ckpt_put_i64(w, KEY("size"), rb->size);
+  rc = rc ? rc : crl_ckpt_put_i64(w, KEY("pos"), rb->pos);
+  for (int i = 0; rc == 0 && i < N_REPLAY_PARTS; i++)
+    rc = crl_ckpt_put_real(w, KEY(parts[i].what),
+                           (uint64_t)rb->size * (uint64_t)parts[i].width,
+                           parts[i].data);
+  return rc;
+}
+
+int crl_replay_load(crl_replay *rb, const crl_ckpt_reader *r,
+                    const char *prefix) {
+  char k[128];
+  int64_t size = -1, pos = -1;
+  int rc = crl_ckpt_get_i64(r, KEY("size"), &size);
+  rc = rc ? rc : crl_ckpt_get_i64(r, KEY("pos"), &pos);
+  if (rc)
+    return rc;
+  if (size < 0 || size > rb->capacity || pos < 0 || pos >= rb->capacity ||
+      (size < rb->capacity && pos != size))
+    return crl_fail(CRL_EFORMAT,
+                    "checkpoint: %s: size %lld / position %lld do not fit a "
+                    "buffer of %ld rows",
+                    prefix, (long long)size, (long long)pos, rb->capacity);
+  replay_part parts[N_REPLAY_PARTS];
+  replay_parts(rb, parts);
+  for (int i = 0; rc == 0 && i < N_REPLAY_PARTS; i++)
+    rc = crl_ckpt_get_real_finite(r, KEY(parts[i].what),
+                                  (uint64_t)size * (uint64_t)parts[i].width,
+                                  parts[i].data);
+  for (int64_t i = 0; rc == 0 && i < size; i++)
+    if (rb->terminated[i] != 0 && rb->terminated[i] != 1)
+      rc = crl_fail(CRL_EFORMAT, "checkpoint: %s.terminated[%lld] is %g",
+                    prefix, (long long)i, (double)rb->terminated[i]);
+  if (rc == 0) {
+    rb->size = (long)size;
+    rb->pos = (long)pos;
+  }
   return rc;
 }

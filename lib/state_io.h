@@ -9,6 +9,7 @@
 #include "crl/env.h"
 #include "crl/normalizer.h"
 #include "crl/optim.h"
+#include "crl/replay.h"
 #include "crl/vec_env.h"
 
 /* A generator's full state under `name` (its GSL type name is checked on
@@ -44,5 +45,14 @@ int crl_normalizer_save(const crl_normalizer *n, crl_ckpt_writer *w,
                         const char *prefix);
 int crl_normalizer_load(crl_normalizer *n, const crl_ckpt_reader *r,
                         const char *prefix);
+
+/* A replay buffer's filled rows, size and position ("<prefix>.size",
+ * ".pos", ".obs", ...). The loader checks size and position against this
+ * buffer's capacity (position = size until it has wrapped), that every
+ * value is finite and every terminated flag 0 or 1. */
+int crl_replay_save(const crl_replay *rb, crl_ckpt_writer *w,
+                    const char *prefix);
+int crl_replay_load(crl_replay *rb, const crl_ckpt_reader *r,
+                    const char *prefix);
 
 #endif

@@ -3,8 +3,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -175,8 +175,8 @@ static void tamper(const char *name, crl_ckpt_type type, uint64_t count,
   crl_ckpt_writer_free(w);
 }
 
-static void expect_refused(const char *name, crl_ckpt_type type,
-                           uint64_t count, const void *data) {
+static void expect_refused(const char *name, crl_ckpt_type type, uint64_t count,
+                           const void *data) {
   crl_vec_env *a = NULL;
   assert_int_equal(crl_vec_env_make("Pendulum-v1", 2, 0, &a), 0);
   assert_int_equal(crl_vec_env_reset(a), 0);
@@ -225,12 +225,102 @@ static int teardown(void **state) {
   return 0;
 }
 
+/* ---- replay buffer ------------------------------------------------------- */
+
+/* Buffer of capacity 8 holding n transitions numbered from 0 (field values
+ * encode the number; every third is terminal). */
+static crl_replay *filled_replay(int n) {
+  crl_replay *rb = NULL;
+  assert_int_equal(crl_replay_alloc(8, 2, 1, &rb), 0);
+  for (int t = 0; t < n; t++) {
+    crl_real o[2] = {(crl_real)t, (crl_real)(t + 0.5)}, a = (crl_real)-t;
+    crl_real next[2] = {(crl_real)(t + 1), (crl_real)(t + 1.5)};
+    double r = 0.25 * t;
+    int term = t % 3 == 0;
+    assert_int_equal(crl_replay_add(rb, 1, o, &a, &r, next, &term), 0);
+  }
+  return rb;
+}
+
+static void save_replay(const crl_replay *rb) {
+  crl_ckpt_writer *w = NULL;
+  assert_int_equal(crl_ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w), 0);
+  assert_int_equal(crl_replay_save(rb, w, "rb"), 0);
+  assert_int_equal(crl_ckpt_write_file(w, path), 0);
+  crl_ckpt_writer_free(w);
+}
+
+static int load_replay(crl_replay *rb) {
+  crl_ckpt_reader *r = NULL;
+  assert_int_equal(crl_ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
+  int rc = crl_replay_load(rb, r, "rb");
+  crl_ckpt_reader_free(r);
+  return rc;
+}
+
+/* Before and after wrapping: the restored buffer holds the same rows,
+ * continues writing at the same position and samples the same batches; a
+ * hand-edited size, position, value or flag is refused. */
+static void test_replay_resumes_and_refuses_damage(void **state) {
+  (void)state;
+  for (int n = 5; n <= 13; n += 8) { /* 13 wraps a capacity of 8 */
+    crl_replay *a = filled_replay(n), *b = filled_replay(0);
+    save_replay(a);
+    assert_int_equal(load_replay(b), 0);
+    assert_int_equal(b->size, a->size);
+    assert_int_equal(b->pos, a->pos);
+    const size_t rows = (size_t)a->size;
+    assert_memory_equal(a->obs, b->obs, rows * 2 * sizeof(crl_real));
+    assert_memory_equal(a->actions, b->actions, rows * sizeof(crl_real));
+    assert_memory_equal(a->rewards, b->rewards, rows * sizeof(crl_real));
+    assert_memory_equal(a->next_obs, b->next_obs, rows * 2 * sizeof(crl_real));
+    assert_memory_equal(a->terminated, b->terminated, rows * sizeof(crl_real));
+    crl_replay_batch *x = NULL, *y = NULL;
+    assert_int_equal(crl_replay_batch_alloc(4, 2, 1, &x), 0);
+    assert_int_equal(crl_replay_batch_alloc(4, 2, 1, &y), 0);
+    gsl_rng *g = crl_rng_alloc(3, 0), *h = crl_rng_alloc(3, 0);
+    assert_int_equal(crl_replay_sample(a, g, x), 0);
+    assert_int_equal(crl_replay_sample(b, h, y), 0);
+    assert_memory_equal(x->obs, y->obs, 4 * 2 * sizeof(crl_real));
+    gsl_rng_free(g);
+    gsl_rng_free(h);
+    crl_replay_batch_free(x);
+    crl_replay_batch_free(y);
+    crl_replay_free(a);
+    crl_replay_free(b);
+  }
+  crl_replay *a = filled_replay(5), *b = filled_replay(0);
+  int64_t big = 9, pos_off = 3, neg = -1;
+  crl_real nan_row[5] = {0, 1, NAN, 3, 4}, flag[5] = {1, 0, 0, 0.5f, 0};
+  const crl_ckpt_type rt = sizeof(crl_real) == 8 ? CRL_CKPT_F64 : CRL_CKPT_F32;
+  struct {
+    const char *name;
+    crl_ckpt_type type;
+    uint64_t count;
+    const void *data;
+  } bad[] = {
+      {"rb.size", CRL_CKPT_I64, 1, &big},    {"rb.size", CRL_CKPT_I64, 1, &neg},
+      {"rb.pos", CRL_CKPT_I64, 1, &pos_off}, /* not wrapped: pos = size */
+      {"rb.rewards", rt, 5, nan_row},        {"rb.terminated", rt, 5, flag},
+      {"rb.actions", rt, 4, nan_row}}; /* one row short */
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    save_replay(a);
+    tamper(bad[i].name, bad[i].type, bad[i].count, bad[i].data);
+    int rc = load_replay(b);
+    if (rc != CRL_EFORMAT)
+      fail_msg("tampered '%s' was accepted (rc %d)", bad[i].name, rc);
+  }
+  crl_replay_free(a);
+  crl_replay_free(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_vec_envs_resume_exactly),
       cmocka_unit_test(test_wrong_env_or_count_is_refused),
       cmocka_unit_test(test_rng_and_adam_resume),
       cmocka_unit_test(test_tampered_checkpoints_are_refused),
+      cmocka_unit_test(test_replay_resumes_and_refuses_damage),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
