@@ -97,6 +97,30 @@ run "algos ppo" 0 "$CRL" algos ppo && expect "algos ppo shows learning_rate" out
   expect "algos ppo shows nested keys" out "policy_kwargs.net_arch"
 run "algos typo" 2 "$CRL" algos ppoo && expect "algos typo suggests" err "did you mean 'ppo'?"
 
+# ---- check-env --------------------------------------------------------------
+
+run "help lists check-env" 0 "$CRL" help && expect "help check-env synopsis" out "crl check-env NAME"
+run "help check-env" 0 "$CRL" help check-env && expect "help check-env points to C" out "crl_env_check"
+run "check-env Pendulum" 0 "$CRL" check-env Pendulum-v1 --steps 1000
+expect "check-env Pendulum: ok line" out "Pendulum-v1: ok (1000 random steps, seed 0;"
+expect "check-env Pendulum: limit" out "time limit 200"
+run "check-env discrete env, --seed" 0 "$CRL" check-env CartPole-v1 --steps=600 --seed=3
+expect "check-env CartPole: ok line" out "CartPole-v1: ok (600 random steps, seed 3;"
+run "check-env unknown env" 2 "$CRL" check-env Pendulum-v0
+expect "check-env unknown env suggests" err "unknown env 'Pendulum-v0' (did you mean 'Pendulum-v1'?)"
+expect_not "check-env unknown env: no ok line" out "ok ("
+run "check-env without a name" 2 "$CRL" check-env
+run "check-env --steps not a number" 2 "$CRL" check-env Pendulum-v1 --steps abc
+run "check-env --set without =" 2 "$CRL" check-env Pendulum-v1 --set frame_skip
+run "check-env --set on an env without settings" 2 "$CRL" check-env Pendulum-v1 --set g=9.81
+expect "check-env --set: message" err "env 'Pendulum-v1' has no settings (got 'g')"
+if has_env MujocoInvertedPendulum-v0; then
+  run "check-env --set a MuJoCo setting" 0 "$CRL" check-env MujocoInvertedPendulum-v0 --steps 500 --set frame_skip=2
+  expect "check-env --set: configured name" out "MujocoInvertedPendulum-v0{frame_skip=2}: ok"
+  run "check-env --set typo" 2 "$CRL" check-env MujocoInvertedPendulum-v0 --set frame_skp=2
+  expect "check-env --set typo suggests" err "did you mean 'frame_skip'?"
+fi
+
 # ---- bad experiment files --------------------------------------------------
 
 cat >base.yaml <<'EOF'

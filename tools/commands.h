@@ -20,6 +20,7 @@ int crl_cmd_algos(int argc, char **argv);
 int crl_cmd_export(int argc, char **argv);
 int crl_cmd_eval(int argc, char **argv);
 int crl_cmd_render(int argc, char **argv);
+int crl_cmd_check_env(int argc, char **argv);
 
 #include <stddef.h>
 #include <stdio.h>

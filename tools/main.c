@@ -48,8 +48,8 @@ static const struct {
     {"train", crl_cmd_train},   {"check", crl_cmd_check},
     {"plot", crl_cmd_plot},     {"eval", crl_cmd_eval},
     {"export", crl_cmd_export}, {"render", crl_cmd_render},
-    {"envs", crl_cmd_envs},     {"algos", crl_cmd_algos},
-    {"help", help},
+    {"envs", crl_cmd_envs},     {"check-env", crl_cmd_check_env},
+    {"algos", crl_cmd_algos},   {"help", help},
 };
 
 int main(int argc, char **argv) {

@@ -72,6 +72,22 @@ static const command_help commands[] = {
      "Acrobot. --every K keeps every K-th step (default: about 250\n"
      "frames); --seed picks the episode's reset seed.\n"},
     {"envs", "crl envs", "List the environments and their spaces.\n"},
+    {"check-env", "crl check-env NAME [--steps N] [--seed N] "
+                  "[--set KEY=VALUE]...",
+     "Check an environment with crl_env_check: its spaces, that reset\n"
+     "writes obs_dim finite values and is reproducible for a seed, that N\n"
+     "random actions (default 10000) give finite observations and rewards,\n"
+     "that truncation comes at the time limit, and that get_state/set_state\n"
+     "round-trip. Prints every problem, one line each, or `NAME: ok (...)`;\n"
+     "exit status 1 when a problem was found, 2 for an unknown env.\n"
+     "  --steps N        random steps to take (default 10000)\n"
+     "  --seed N         seed of the resets and random actions (default 0)\n"
+     "  --set KEY=VALUE  one of the env's declared settings (what env_kwargs:\n"
+     "                   gives in an experiment file), e.g. for MuJoCo:\n"
+     "                   crl check-env mujoco --set model=arm.xml\n"
+     "NAME is a built-in env or one compiled into this program (`crl envs`\n"
+     "lists them); an env your own program registers is checked from C with\n"
+     "crl_env_check (docs/embedding.md).\n"},
     {"algos", "crl algos [NAME]",
      "List the algorithms, or the parameters of one.\n"},
     {"help", "crl help [COMMAND]", "Show this help, or one command's.\n"},
