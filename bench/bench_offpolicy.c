@@ -22,8 +22,12 @@
  * "ratio" is ms/upd over floor. Times are CPU time of this process (the
  * wall time is printed too), which a shared machine disturbs less.
  *
- * usage: bench_offpolicy [config|all|small|zoo] [seed] [repeats]
- * (OPENBLAS_NUM_THREADS=1 for one thread; repeats 0 = the floor only). */
+ * usage: bench_offpolicy [config|all|small|zoo] [seed] [repeats] [steps]
+ * (OPENBLAS_NUM_THREADS=1 for one thread.) repeats 0 = the floor only,
+ * and next to it the same sequence through crl's lib/gemm.c on the same
+ * hot buffers ("crl products"), which separates the kernels' speed from
+ * the rest of an update. steps overrides n_timesteps (a shorter run for
+ * profiling); the floor is then skipped and printed as 0. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +35,7 @@
 
 #include "blas.h"
 #include "crl/crl.h"
+#include "gemm.h"
 
 typedef struct bench_cfg {
   const char *name, *algo;
@@ -110,10 +115,14 @@ static void fwd(op_list *L, int M, int in, const int *h, int out) {
     push(L, M, s[l + 1], s[l], 0, 1); /* a W^T */
 }
 
-static void bwd(op_list *L, int M, int in, const int *h, int out, int dx) {
+/* dw: parameter gradients (crl_mlp_backward); without them only the
+ * input gradient (crl_mlp_backward_input: the actor loss through a critic). */
+static void bwd(op_list *L, int M, int in, const int *h, int out, int dw,
+                int dx) {
   const int s[4] = {in, h[0], h[1], out};
   for (int l = 2; l >= 0; l--) {
-    push(L, s[l + 1], s[l], M, 1, 0); /* dW = d^T a */
+    if (dw)
+      push(L, s[l + 1], s[l], M, 1, 0); /* dW = d^T a */
     if (l > 0 || dx)
       push(L, M, s[l], s[l + 1], 0, 0); /* dX = d W */
   }
@@ -131,16 +140,16 @@ static void update_ops(const bench_cfg *c, op_list *each, op_list *every) {
     fwd(each, M, Q, c->hidden, 1); /* target critics */
   for (int k = 0; k < n; k++) {
     fwd(each, M, Q, c->hidden, 1);
-    bwd(each, M, Q, c->hidden, 1, 0);
+    bwd(each, M, Q, c->hidden, 1, 1, 0);
   }
   op_list *a = c->policy_delay > 1 ? every : each;
   fwd(a, M, OBS, c->hidden, pi_out);
   const int n_pi = strcmp(c->algo, "sac") == 0 ? n : 1; /* SAC: min of all */
   for (int k = 0; k < n_pi; k++) {
     fwd(a, M, Q, c->hidden, 1);
-    bwd(a, M, Q, c->hidden, 1, 1);
+    bwd(a, M, Q, c->hidden, 1, 0, 1);
   }
-  bwd(a, M, OBS, c->hidden, pi_out, 0);
+  bwd(a, M, OBS, c->hidden, pi_out, 1, 0);
 }
 
 static void run_ops(const op_list *L, const crl_real *A, const crl_real *B,
@@ -154,13 +163,39 @@ static void run_ops(const op_list *L, const crl_real *A, const crl_real *B,
   }
 }
 
-/* CPU seconds per update of the plain gemm sequence (best of 3). */
-static double floor_time(const bench_cfg *c, double *flops) {
+/* The same sequence through crl's own products (lib/gemm.c, with the
+ * CBLAS hand-over of CRL_GEMM_AUTO), without epilogues: what the kernels
+ * alone cost on hot caches, next to the floor. work: scratch [512 * 512],
+ * more than crl_gemm_work_size of any product here. */
+static void run_ops_crl(const op_list *L, const crl_real *A, const crl_real *B,
+                        crl_real *C, crl_real *work) {
+  for (int i = 0; i < L->n; i++) {
+    const gemm_op *o = &L->op[i];
+    const int lda = o->ta ? o->m : o->k, ldb = o->tb ? o->k : o->n;
+    if (o->tb)
+      crl_gemm_nt(o->m, o->n, o->k, A, lda, B, ldb, C, o->n, 0, NULL, work);
+    else if (o->ta)
+      crl_gemm_tn(o->m, o->n, o->k, A, lda, B, ldb, C, o->n, work);
+    else
+      crl_gemm_nn(o->m, o->n, o->k, A, lda, B, ldb, C, o->n, 0, NULL);
+  }
+}
+
+/* The FLOPs of one update, averaged over the policy delay. */
+static double update_flops(const bench_cfg *c) {
+  op_list each, every;
+  update_ops(c, &each, &every);
+  return each.flops + every.flops / c->policy_delay;
+}
+
+/* CPU seconds per update of the plain gemm sequence (best of 3), through
+ * CBLAS (crl = 0) or through crl's products (crl = 1). */
+static double floor_time(const bench_cfg *c, double *flops, int crl) {
   op_list each, every;
   update_ops(c, &each, &every);
   const size_t big = 512 * 512;
   crl_real *A = malloc(big * sizeof *A), *B = malloc(big * sizeof *B);
-  crl_real *C = malloc(big * sizeof *C);
+  crl_real *C = malloc(big * sizeof *C), *W = malloc(big * sizeof *W);
   for (size_t i = 0; i < big; i++)
     A[i] = (crl_real)((i % 7) * 0.01), B[i] = (crl_real)((i % 5) * 0.02);
   const int reps = c->batch > 128 ? 200 : 2000;
@@ -168,17 +203,25 @@ static double floor_time(const bench_cfg *c, double *flops) {
   for (int trial = 0; trial < 3; trial++) {
     const double t0 = cpu_now();
     for (int r = 0; r < reps; r++) {
-      run_ops(&each, A, B, C);
-      if (r % c->policy_delay == 0)
-        run_ops(&every, A, B, C);
+      const int delayed = r % c->policy_delay == 0;
+      if (crl) {
+        run_ops_crl(&each, A, B, C, W);
+        if (delayed)
+          run_ops_crl(&every, A, B, C, W);
+      } else {
+        run_ops(&each, A, B, C);
+        if (delayed)
+          run_ops(&every, A, B, C);
+      }
     }
     const double t = (cpu_now() - t0) / reps;
     best = t < best ? t : best;
   }
-  *flops = each.flops + every.flops / c->policy_delay;
+  *flops = update_flops(c);
   free(A);
   free(B);
   free(C);
+  free(W);
   return best;
 }
 
@@ -189,8 +232,14 @@ static int fail(const char *what) {
   return -1;
 }
 
+/* n_timesteps of the configuration, unless the command line overrides it
+ * (a shorter zoo run, e.g. 12 000 steps = 2 000 updates, for profiling). */
+static long steps_override = 0;
+
 static int train(const bench_cfg *c, int seed, double *wall, double *cpu,
                  long *updates, double *eval) {
+  const long n_timesteps =
+      steps_override > 0 ? steps_override : c->n_timesteps;
   const crl_algo_type *t = crl_algo_find(c->algo);
   void *spec = NULL;
   if (t == NULL || crl_algo_spec_alloc(t, &spec))
@@ -212,10 +261,10 @@ static int train(const bench_cfg *c, int seed, double *wall, double *cpu,
   const double t0 = now(), c0 = cpu_now();
   long steps = 0;
   *updates = 0;
-  while (rc == 0 && steps < c->n_timesteps) {
+  while (rc == 0 && steps < n_timesteps) {
     crl_algo_stats st;
     rc = crl_algo_iterate(algo, venv,
-                          1.0 - (double)steps / (double)c->n_timesteps, &st);
+                          1.0 - (double)steps / (double)n_timesteps, &st);
     steps += st.steps;
     *updates += st.n_updates;
   }
@@ -241,6 +290,7 @@ int main(int argc, char **argv) {
   int repeats = argc > 3 ? atoi(argv[3]) : 1;
   if (repeats < 0 || repeats > 100)
     repeats = 1;
+  steps_override = argc > 4 ? atol(argv[4]) : 0;
   int found = 0;
   printf("%-9s %4s %8s %8s %8s %8s %9s %8s %8s %8s %6s %7s\n", "config",
          "seed", "wall s", "cpu s", "updates", "ms/upd", "MFLOP/upd",
@@ -251,10 +301,18 @@ int main(int argc, char **argv) {
       continue;
     found = 1;
     double flops = 0.0;
-    const double fl = floor_time(c, &flops);
-    if (repeats == 0)
-      printf("%-9s floor %.3f ms per update, %.1f MFLOP, %.1f GFLOP/s\n",
-             c->name, 1e3 * fl, flops * 1e-6, flops / fl * 1e-9);
+    /* (a shortened run is for profiling: no floor, printed as 0) */
+    const int skip = steps_override > 0 && repeats > 0;
+    const double fl = skip ? 0.0 : floor_time(c, &flops, 0);
+    if (skip)
+      flops = update_flops(c);
+    if (repeats == 0) {
+      const double kt = floor_time(c, &flops, 1);
+      printf("%-9s floor %.3f ms per update, %.1f MFLOP, %.1f GFLOP/s; "
+             "crl products %.3f ms, %.1f GFLOP/s, %.2f x floor\n",
+             c->name, 1e3 * fl, flops * 1e-6, flops / fl * 1e-9, 1e3 * kt,
+             flops / kt * 1e-9, kt / fl);
+    }
     for (int r = 0; r < repeats; r++) {
       double wall = 0, cpu = 0, eval = 0;
       long updates = 0;
@@ -264,13 +322,15 @@ int main(int argc, char **argv) {
       printf("%-9s %4d %8.2f %8.2f %8ld %8.3f %9.1f %8.1f %8.3f %8.1f %6.2f "
              "%7.1f\n",
              c->name, seed, wall, cpu, updates, 1e3 * per, flops * 1e-6,
-             flops / per * 1e-9, 1e3 * fl, flops / fl * 1e-9, per / fl, eval);
+             flops / per * 1e-9, 1e3 * fl, skip ? 0.0 : flops / fl * 1e-9,
+             skip ? 0.0 : per / fl, eval);
       fflush(stdout);
     }
   }
   if (!found) {
     fprintf(stderr, "usage: bench_offpolicy [all|small|zoo|td3_small|"
-                    "sac_small|ddpg_zoo|td3_zoo|sac_zoo] [seed] [repeats]\n");
+                    "sac_small|ddpg_zoo|td3_zoo|sac_zoo] [seed] [repeats] "
+                    "[steps]\n");
     return 2;
   }
   return 0;

@@ -233,8 +233,11 @@ static int use_blas(int m, int n, int k) {
 /* ---- the products -------------------------------------------------------- */
 
 size_t crl_gemm_work_size(int m, int n, int k) {
-  size_t nt = (size_t)k * (size_t)n, tn = (size_t)m * (size_t)n;
-  return nt > tn ? nt : tn;
+  const size_t nt = (size_t)k * (size_t)n; /* B^T, or panels of it */
+  const size_t tn = (size_t)m * (size_t)n; /* C^T */
+  const size_t ta = (size_t)m * (size_t)k; /* A^T */
+  const size_t w = nt > tn ? nt : tn;
+  return w > ta ? w : ta;
 }
 
 void crl_gemm_nt(int m, int n, int k, const crl_real *A, int lda,
@@ -262,8 +265,26 @@ void crl_gemm_nt(int m, int n, int k, const crl_real *A, int lda,
     post_pass(m, n, C, ldc, post);
     return;
   }
-  ks->transpose(n, k, B, ldb, work, n); /* work [k, n] = B^T */
-  ks->nn(m, n, k, A, lda, 1, work, n, C, ldc, acc, post);
+  /* One panel of NT_PANEL columns of C at a time: work [k, nb] = B [j0 ..
+   * j0 + nb, :]^T, then the sequential sums on it. Transposing all of B
+   * first would write a k x n copy (480 KB for a 400 x 300 layer) that
+   * falls out of L2 before the products read it back; a panel is written
+   * and read while it stays there, and it is contiguous for the kernel.
+   * Small B (a first layer's 400 x 3) is transposed whole. (Each element's
+   * sum is the same whichever panel it is in.) */
+  enum { NT_PANEL = 256 / (int)sizeof(crl_real) }; /* 4 AVX-512 vectors */
+  const int panel = (size_t)k * n * sizeof(crl_real) <= 32768 ? n : NT_PANEL;
+  for (int j0 = 0; j0 < n; j0 += panel) {
+    const int nb = n - j0 < panel ? n - j0 : panel;
+    crl_gemm_post pj; /* the epilogue, its operand moved to column j0 */
+    if (post != NULL) {
+      pj = *post;
+      pj.v = post->v != NULL ? post->v + j0 : NULL;
+    }
+    ks->transpose(nb, k, B + (ptrdiff_t)j0 * ldb, ldb, work, nb);
+    ks->nn(m, nb, k, A, lda, 1, work, nb, C + j0, ldc, acc,
+           post != NULL ? &pj : NULL);
+  }
 }
 
 void crl_gemm_nn(int m, int n, int k, const crl_real *A, int lda,
@@ -298,6 +319,16 @@ void crl_gemm_tn(int m, int n, int k, const crl_real *A, int lda,
     ks->transpose(m, n, C, ldc, work, m); /* work [n, m] = C^T */
     ks->nn(n, m, k, B, 1, ldb, A, lda, work, m, 1, NULL);
     ks->transpose(n, m, work, m, C, ldc);
+    return;
+  }
+  /* The kernels broadcast A(i, t) for MR consecutive i at each step t:
+   * from A [k, m] that is a new cache line every step (k lines of stride
+   * lda per tile, which overflow L1 and, at strides of 1 KiB, fall into a
+   * few of its sets). Transposed once into work [m, k], the same elements
+   * come in runs along t, as in nn. (Data movement only: the same sums.) */
+  if (m >= 32) {
+    ks->transpose(k, m, A, lda, work, k); /* work [m, k] = A^T */
+    ks->nn(m, n, k, work, k, 1, B, ldb, C, ldc, 1, NULL);
     return;
   }
   ks->nn(m, n, k, A, 1, lda, B, ldb, C, ldc, 1, NULL);

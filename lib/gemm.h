@@ -79,8 +79,9 @@ typedef struct crl_gemm_post {
 } crl_gemm_post;
 
 /* Scratch the products need, in crl_real values: nt transposes B into
- * work [k, n] when it takes the sequential-sum path; tn may compute a
- * transposed C in work [n, m] when n is much smaller than m. */
+ * work [k, n] (or panels of its columns) when it takes the sequential-sum
+ * path; tn may compute a transposed C in work [n, m] when n is much
+ * smaller than m, or else transpose A into work [m, k]. */
 size_t crl_gemm_work_size(int m, int n, int k);
 
 /* Elementwise loops that should vectorise for the CPU at hand: compiled

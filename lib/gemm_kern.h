@@ -31,7 +31,8 @@
 KINLINE void KFN(tile)(const int mr, const int nv, int k, const crl_real *A,
                        ptrdiff_t rsa, ptrdiff_t csa, const crl_real *B,
                        ptrdiff_t ldb, crl_real *C, ptrdiff_t ldc, int acc,
-                       MASK_T ml, int op, const crl_real *E, ptrdiff_t lde) {
+                       MASK_T ml, int op, const crl_real *E, ptrdiff_t lde,
+                       const crl_real *pc, const crl_real *pe) {
   V c[MR][NV]; /* the tile of C, in registers */
 #pragma GCC unroll 8
   for (int i = 0; i < mr; i++)
@@ -40,6 +41,23 @@ KINLINE void KFN(tile)(const int mr, const int nv, int k, const crl_real *A,
       crl_real *p = C + i * ldc + v * VL;
       c[i][v] = !acc ? ZERO() : v == nv - 1 ? MLOAD(p, ml) : LOADU(p);
     }
+  /* The next tile's rows of C (read when accumulating, else written) and
+   * of the epilogue's y (pc, pe; NULL for none), which in an update are
+   * usually out of L2 (dW of a 400 x 300 layer is 480 KB): fetched now,
+   * they arrive while this tile's k steps run instead of stalling the next
+   * tile's first loads. */
+  if (pc != NULL)
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 8
+      for (int b = 0; b < NV * VL * (int)sizeof(crl_real); b += 64)
+        __builtin_prefetch((const char *)(pc + i * ldc) + b, 0, 3);
+  if (pe != NULL)
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 8
+      for (int b = 0; b < NV * VL * (int)sizeof(crl_real); b += 64)
+        __builtin_prefetch((const char *)(pe + i * lde) + b, 0, 3);
   for (int t = 0; t < k; t++) {
     V b[NV]; /* row t of the B panel */
 #pragma GCC unroll 8
@@ -83,12 +101,13 @@ static KTARGET void KFN(tile_any)(int mr, int nv, int k, const crl_real *A,
                                   const crl_real *B, ptrdiff_t ldb,
                                   crl_real *C, ptrdiff_t ldc, int acc,
                                   MASK_T ml, int op, const crl_real *E,
-                                  ptrdiff_t lde) {
+                                  ptrdiff_t lde, const crl_real *pc,
+                                  const crl_real *pe) {
 #define KCASE(R, N)                                                          \
   case R * 8 + N:                                                            \
     if (N <= NV)                                                             \
       KFN(tile)(R, N <= NV ? N : 1, k, A, rsa, csa, B, ldb, C, ldc, acc, ml,  \
-                op, E, lde);                                                 \
+                op, E, lde, pc, pe);                                         \
     break;
 #define KROW(R) KCASE(R, 1) KCASE(R, 2) KCASE(R, 3) KCASE(R, 4)
   switch (mr * 8 + nv) {
@@ -106,7 +125,9 @@ static KTARGET void KFN(tile_any)(int mr, int nv, int k, const crl_real *A,
 
 /* C [m, n] (=|+=) A [m, k] B [k, n], A(i, t) = A[i * rsa + t * csa], B rows
  * contiguous. Column blocks of NV * VL outside, row blocks of MR inside, so
- * that one k x (NV * VL) panel of B is reused by all the row blocks. */
+ * that one k x (NV * VL) panel of B is reused by all the row blocks; the
+ * other way round when all of B is small. (The order of the tiles changes
+ * no sum: each element is one tile's.) */
 static KTARGET void KFN(nn)(int m, int n, int k, const crl_real *A,
                             ptrdiff_t rsa, ptrdiff_t csa, const crl_real *B,
                             ptrdiff_t ldb, crl_real *C, ptrdiff_t ldc, int acc,
@@ -115,15 +136,41 @@ static KTARGET void KFN(nn)(int m, int n, int k, const crl_real *A,
   const crl_real *E = post ? post->v : NULL;
   const ptrdiff_t lde = op == CRL_POST_BIAS || op == CRL_POST_BIAS_RELU
                             ? 0 : post ? post->ldv : 0;
+  if ((size_t)k * (size_t)n * sizeof(crl_real) <= 16384) {
+    /* B fits in L1 and there is little to reuse (a first layer, k = 3):
+     * the time goes into writing C, usually out of L2 in an update. Row
+     * blocks outside, so that C is written in address order, which the
+     * hardware prefetchers follow, instead of in strided column strips. */
+    for (int i0 = 0; i0 < m; i0 += MR) {
+      const int mr = m - i0 < MR ? m - i0 : MR;
+      for (int j0 = 0; j0 < n; j0 += NV * VL) {
+        const int nc = n - j0 < NV * VL ? n - j0 : NV * VL;
+        const int nv = (nc + VL - 1) / VL;
+        const MASK_T ml = MK_MASK(nc - (nv - 1) * VL);
+        KFN(tile_any)(mr, nv, k, A + i0 * rsa, rsa, csa, B + j0, ldb,
+                      C + i0 * ldc + j0, ldc, acc, ml, op,
+                      E ? E + i0 * lde + j0 : NULL, lde, NULL, NULL);
+      }
+    }
+    return;
+  }
   for (int j0 = 0; j0 < n; j0 += NV * VL) {
     const int nc = n - j0 < NV * VL ? n - j0 : NV * VL;
     const int nv = (nc + VL - 1) / VL;
     const MASK_T ml = MK_MASK(nc - (nv - 1) * VL);
     for (int i0 = 0; i0 < m; i0 += MR) {
       const int mr = m - i0 < MR ? m - i0 : MR;
+      /* The next tile: the next rows, else the top of the next columns.
+       * Prefetched only when it is a full one (the addresses stay inside
+       * the arrays) and this tile is long enough to hide the fetch. */
+      const int i1 = i0 + MR < m ? i0 + MR : 0;
+      const int j1 = i0 + MR < m ? j0 : j0 + NV * VL;
+      const int full = i1 + MR <= m && j1 + NV * VL <= n && k > 64;
       KFN(tile_any)(mr, nv, k, A + i0 * rsa, rsa, csa, B + j0, ldb,
                     C + i0 * ldc + j0, ldc, acc, ml, op,
-                    E ? E + i0 * lde + j0 : NULL, lde);
+                    E ? E + i0 * lde + j0 : NULL, lde,
+                    full ? C + i1 * ldc + j1 : NULL,
+                    full && E != NULL && lde != 0 ? E + i1 * lde + j1 : NULL);
     }
   }
 }

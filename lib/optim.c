@@ -61,14 +61,35 @@ void crl_adam_free(crl_adam *adam) {
  *   m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g g,
  *   p -= step m / (sqrt(v) inv_bc2 + eps).
  * Every operation is a correctly rounded IEEE one (no FMA), so the vector
- * versions below give the same bits as this loop on any ISA. */
+ * versions below give the same bits as this loop on any ISA.
+ *
+ * On x86 the whole update (vector loop and scalar tail alike) runs with
+ * subnormals flushed to zero (MXCSR FTZ and DAZ), restored afterwards.
+ * A weight whose gradient stays 0 (a dead ReLU unit's row and column)
+ * has m decay by b1 each step into the subnormal range, where every
+ * multiply takes a microcode assist of ~100 cycles: that tripled Adam's
+ * time in a TD3 update of 400-300 nets (10 % of the update instead of
+ * 4 %). Flushing changes only values below 2^-126 (2^-1022 in double),
+ * which become 0: a subnormal m moves p by under step 2^-126 / eps, about
+ * 1e-33 for lr 1e-3 and eps 1e-8 in float, less than half an ulp of any
+ * |p| above 1e-25, so p keeps its bits in practice; m and v may not. */
 typedef struct adam_consts {
   crl_real b1, c1, b2, c2, step, inv_bc2, eps; /* c = 1 - b */
 } adam_consts;
 
-static void adam_scalar(size_t i0, size_t n, crl_real *restrict p,
-                        const crl_real *restrict g, crl_real *restrict m,
-                        crl_real *restrict v, const adam_consts *k) {
+/* Not inlined, so that the compiler cannot move its arithmetic across the
+ * MXCSR writes around the call (GCC does not order FP code with them). */
+#if defined(__GNUC__)
+#define ADAM_NOINLINE __attribute__((noinline))
+#else
+#define ADAM_NOINLINE
+#endif
+static ADAM_NOINLINE void adam_scalar(size_t i0, size_t n,
+                                      crl_real *restrict p,
+                                      const crl_real *restrict g,
+                                      crl_real *restrict m,
+                                      crl_real *restrict v,
+                                      const adam_consts *k) {
   for (size_t i = i0; i < n; i++) {
     m[i] = k->b1 * m[i] + k->c1 * g[i];
     v[i] = k->b2 * v[i] + k->c2 * g[i] * g[i];
@@ -115,6 +136,15 @@ ADAM_VEC(adam_avx, "avx", __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps,
          _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps,
          _mm256_div_ps, _mm256_sqrt_ps)
 #endif
+/* MXCSR's flush-to-zero (bit 15) and denormals-are-zero (bit 6) */
+#define ADAM_FTZ_DAZ 0x8040u
+static unsigned adam_fp_enter(void) {
+  const unsigned csr = _mm_getcsr();
+  _mm_setcsr(csr | ADAM_FTZ_DAZ);
+  return csr;
+}
+static void adam_fp_leave(unsigned csr) { _mm_setcsr(csr); }
+
 static size_t adam_vector(size_t n, crl_real *p, const crl_real *g,
                           crl_real *m, crl_real *v, const adam_consts *k) {
   __builtin_cpu_init();
@@ -130,6 +160,8 @@ static size_t adam_vector(size_t n, crl_real *p, const crl_real *g,
   (void)n, (void)p, (void)g, (void)m, (void)v, (void)k;
   return 0;
 }
+static unsigned adam_fp_enter(void) { return 0; }
+static void adam_fp_leave(unsigned csr) { (void)csr; }
 #endif
 
 void crl_adam_step(crl_adam *adam, crl_real *params, const crl_real *grads,
@@ -147,8 +179,10 @@ void crl_adam_step(crl_adam *adam, crl_real *params, const crl_real *grads,
   k.step = (crl_real)(lr / bc1);
   k.inv_bc2 = (crl_real)(1.0 / bc2_sqrt);
   k.eps = (crl_real)adam->spec.eps;
+  const unsigned csr = adam_fp_enter(); /* (both parts, see adam_scalar) */
   size_t done = adam_vector(adam->n, params, grads, adam->m, adam->v, &k);
   adam_scalar(done, adam->n, params, grads, adam->m, adam->v, &k);
+  adam_fp_leave(csr);
 }
 
 long crl_adam_steps(const crl_adam *adam) { return adam->t; }

@@ -197,7 +197,8 @@ static void test_avx2_equals_avx512(void **state) {
   static const int shapes[][3] = {{1, 64, 64},  {1, 65, 3},   {4, 64, 64},
                                   {7, 63, 65},  {256, 64, 64}, {256, 1, 64},
                                   {64, 3, 256}, {17, 257, 5}, {64, 64, 256},
-                                  {9, 2, 300},  {1, 1, 1},     {33, 400, 17}};
+                                  {9, 2, 300},  {1, 1, 1},     {33, 400, 17},
+                                  {40, 150, 70}};
   for (int op = NT; op <= TN; op++)
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
       for (int acc = 0; acc <= 1; acc++) {
@@ -245,9 +246,10 @@ static crl_real post_ref(crl_gemm_post_op op, crl_real c, crl_real x) {
 
 static void test_epilogue(void **state) {
   (void)state;
+  /* ({40, 150, 70}: nt in column panels, each with its slice of v) */
   static const int shapes[][3] = {{1, 64, 64}, {4, 64, 3},   {256, 64, 64},
                                   {256, 1, 64}, {9, 65, 17}, {33, 7, 5},
-                                  {3, 3, 70},   {17, 33, 1}};
+                                  {3, 3, 70},   {17, 33, 1}, {40, 150, 70}};
   gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
   for (size_t ii = 0; ii < sizeof isas / sizeof isas[0]; ii++) {
     if (!crl_gemm_isa_supported(isas[ii]))

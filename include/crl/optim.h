@@ -26,7 +26,11 @@ CRL_API int crl_adam_alloc(size_t n, const crl_adam_spec *spec,
                            crl_adam **out);
 CRL_API void crl_adam_free(crl_adam *adam);
 
-/** One step: params -= lr * m_hat / (sqrt(v_hat) + eps). */
+/** One step: params -= lr * m_hat / (sqrt(v_hat) + eps). On x86 the
+ *  update runs with subnormals flushed to zero (the caller's floating-point
+ *  mode is restored before it returns): moments below 2^-126 (2^-1022 in
+ *  double) become 0, which keeps dead units' decaying moments from slowing
+ *  every step by microcode assists. */
 CRL_API void crl_adam_step(crl_adam *adam, crl_real *params,
                            const crl_real *grads, double lr);
 
