@@ -37,31 +37,30 @@ static double surrogate(trpo *t) {
   return s / t->M;
 }
 
-/* g = grad L at the current parameters (chunk by chunk: each backward
- * follows its own forward); also leaves dist at these parameters. */
+/* g = grad L at the current parameters, through the forward pass that the
+ * Fisher-vector products of the step then reuse (crl_ac_fisher_point);
+ * also leaves dist at these parameters. */
 static int surrogate_gradient(trpo *t, double *L) {
   crl_ac *ac = t->onp->ac;
-  const int K = ac->n_out, O = ac->obs_dim, A = ac->act_dim;
-  memset(ac->grads, 0, t->n_pi * sizeof *ac->grads);
+  const crl_real *dist = NULL;
+  t->fisher->obs = t->obs;
+  t->fisher->B = t->M;
+  int rc = crl_ac_fisher_point(t->fisher, &dist);
+  if (rc)
+    return rc;
+  memcpy(t->dist, dist, (size_t)t->M * ac->n_out * sizeof *t->dist);
+  crl_ac_log_prob(ac, t->dist, t->act, t->M, t->logp);
   double s = 0.0;
-  for (int st = 0; st < t->M; st += cap_of(t)) {
-    int b = t->M - st < cap_of(t) ? t->M - st : cap_of(t);
-    crl_real *dist = t->dist + (size_t)st * K;
-    const crl_real *act = t->act + (size_t)st * A;
-    int rc = crl_ac_actor_forward(ac, t->obs + (size_t)st * O, b, dist);
-    if (rc)
-      return rc;
-    crl_ac_log_prob(ac, dist, act, b, t->logp + st);
-    for (int i = st; i < st + b; i++) {
-      double ratio = exp((double)t->logp[i] - (double)t->old_logp[i]);
-      s += (double)t->adv[i] * ratio;
-      /* dL/dlogp_i = A_i ratio_i / M */
-      t->dlogp[i] = (crl_real)((double)t->adv[i] * ratio / t->M);
-    }
-    rc = crl_ac_actor_backward(ac, dist, act, b, t->dlogp + st, 0.0);
-    if (rc)
-      return rc;
+  for (int i = 0; i < t->M; i++) {
+    double ratio = exp((double)t->logp[i] - (double)t->old_logp[i]);
+    s += (double)t->adv[i] * ratio;
+    /* dL/dlogp_i = A_i ratio_i / M */
+    t->dlogp[i] = (crl_real)((double)t->adv[i] * ratio / t->M);
   }
+  memset(ac->grads, 0, t->n_pi * sizeof *ac->grads);
+  rc = crl_ac_fisher_logp_backward(t->fisher, t->act, t->dlogp);
+  if (rc)
+    return rc;
   memcpy(t->g, ac->grads, t->n_pi * sizeof *t->g);
   *L = s / t->M;
   return 0;
@@ -132,8 +131,6 @@ int trpo_policy_step(trpo *t, trpo_step_result *res) {
   if (rc)
     return rc;
   res->surrogate = L_old;
-  t->fisher->obs = t->obs;
-  t->fisher->B = t->M;
   t->fisher->damping = t->spec.cg_damping;
   rc = crl_cg_solve(t->cg, crl_ac_fisher_vp, t->fisher, t->g,
                     t->spec.cg_max_steps, 1e-10, t->x, &res->cg_iters);

@@ -12,19 +12,43 @@ size_t crl_ac_policy_size(const crl_ac *ac) {
   return crl_mlp_n_params(ac->actor) + (ac->discrete ? 0 : (size_t)ac->act_dim);
 }
 
-int crl_ac_fisher_alloc(crl_ac *ac, crl_ac_fisher **out) {
+int crl_ac_fisher_alloc(crl_ac *ac, int max_rows, crl_ac_fisher **out) {
   *out = NULL;
+  if (max_rows < 1)
+    return crl_fail(CRL_EINVAL, "fisher: max_rows %d, must be >= 1", max_rows);
   crl_ac_fisher *f = calloc(1, sizeof *f);
   if (f == NULL)
     return crl_fail(CRL_ENOMEM, "fisher: out of memory");
-  size_t rows = (size_t)ac->max_batch * (size_t)ac->n_out;
+  const size_t K = (size_t)ac->n_out;
+  const size_t n_actor = crl_mlp_n_params(ac->actor);
   f->ac = ac;
-  f->tangent = malloc(rows * sizeof *f->tangent);
-  f->dist = malloc(rows * sizeof *f->dist);
+  f->max_rows = max_rows;
+  /* Chunks of the actor's capacity, as its own forward passes take the
+   * batch. (Smaller chunks, whose activations would stay in L2 from the
+   * tangent to the backward pass, measured no faster at 2048 x 64 x 64.) */
+  f->rows = ac->max_batch;
+  f->n_chunks = (max_rows + f->rows - 1) / f->rows;
+  f->chunk = calloc((size_t)f->n_chunks, sizeof *f->chunk);
+  f->obs_at = malloc((size_t)max_rows * ac->obs_dim * sizeof *f->obs_at);
+  f->theta_at = malloc((n_actor ? n_actor : 1) * sizeof *f->theta_at);
+  f->dist = malloc((size_t)max_rows * K * sizeof *f->dist);
+  f->tangent = malloc((size_t)f->rows * K * sizeof *f->tangent);
   f->inv_var = malloc(2 * (size_t)ac->act_dim * sizeof *f->inv_var);
-  if (!f->tangent || !f->dist || !f->inv_var) {
+  if (!f->chunk || !f->obs_at || !f->theta_at || !f->dist || !f->tangent ||
+      !f->inv_var) {
     crl_ac_fisher_free(f);
     return crl_fail(CRL_ENOMEM, "fisher: out of memory");
+  }
+  crl_mlp_spec spec = *crl_mlp_get_spec(ac->actor);
+  for (int c = 0; c < f->n_chunks; c++) {
+    const int left = max_rows - c * f->rows;
+    spec.max_batch = left < f->rows ? left : f->rows;
+    int rc = crl_mlp_alloc(&spec, crl_mlp_params(ac->actor),
+                           crl_mlp_grads(ac->actor), &f->chunk[c]);
+    if (rc) {
+      crl_ac_fisher_free(f);
+      return rc;
+    }
   }
   *out = f;
   return 0;
@@ -33,21 +57,28 @@ int crl_ac_fisher_alloc(crl_ac *ac, crl_ac_fisher **out) {
 void crl_ac_fisher_free(crl_ac_fisher *f) {
   if (f == NULL)
     return;
-  free(f->tangent);
+  for (int c = 0; f->chunk != NULL && c < f->n_chunks; c++)
+    crl_mlp_free(f->chunk[c]);
+  free(f->chunk);
+  free(f->obs_at);
+  free(f->theta_at);
   free(f->dist);
+  free(f->tangent);
   free(f->inv_var);
   free(f);
 }
 
-/* dout [b, n_out] = M_i t_i / B for each row: the distribution's Fisher
- * matrix (in mean or logit coordinates) times the tangent, with the 1/B of
- * the batch mean folded in. */
-static void apply_metric(const crl_ac_fisher *f, int b, crl_real *dout) {
+/* dout [b, n_out] = M_i t_i / B for each row of the chunk whose outputs
+ * are dist [b, n_out] and tangents f->tangent [b, n_out]: the
+ * distribution's Fisher matrix (in mean or logit coordinates) times the
+ * tangent, with the 1/B of the batch mean folded in. */
+static void apply_metric(const crl_ac_fisher *f, const crl_real *dist, int b,
+                         crl_real *dout) {
   const crl_ac *ac = f->ac;
   const int K = ac->n_out;
   const double inv_B = 1.0 / f->B;
   if (ac->discrete) {
-    crl_cat_fisher_vp(b, K, f->dist, f->tangent, dout);
+    crl_cat_fisher_vp(b, K, dist, f->tangent, dout);
     for (size_t k = 0; k < (size_t)b * K; k++)
       dout[k] = (crl_real)((double)dout[k] * inv_B);
     return;
@@ -60,25 +91,61 @@ static void apply_metric(const crl_ac_fisher *f, int b, crl_real *dout) {
     }
 }
 
+/* Make the chunks' activations those of f->obs at the current parameters,
+ * running the forward pass only if the kept one was at another point. */
+static int keep_point(crl_ac_fisher *f) {
+  crl_ac *ac = f->ac;
+  if (f->B < 1 || f->B > f->max_rows)
+    return crl_fail(CRL_ESHAPE, "fisher: batch %d outside [1, %d]", f->B,
+                    f->max_rows);
+  const size_t n_obs = (size_t)f->B * ac->obs_dim;
+  const size_t n_actor = crl_mlp_n_params(ac->actor);
+  const crl_real *theta = crl_mlp_params(ac->actor); /* [n_actor] */
+  if (f->rows_at == f->B &&
+      memcmp(f->obs_at, f->obs, n_obs * sizeof *f->obs) == 0 &&
+      memcmp(f->theta_at, theta, n_actor * sizeof *theta) == 0)
+    return 0;
+  f->rows_at = 0; /* nothing kept if a forward fails halfway */
+  for (int c = 0, start = 0; start < f->B; c++, start += f->rows) {
+    const int b = f->B - start < f->rows ? f->B - start : f->rows;
+    int rc = crl_mlp_forward(f->chunk[c], f->obs + (size_t)start * ac->obs_dim,
+                             b, f->dist + (size_t)start * ac->n_out);
+    if (rc)
+      return rc;
+  }
+  memcpy(f->obs_at, f->obs, n_obs * sizeof *f->obs);
+  memcpy(f->theta_at, theta, n_actor * sizeof *theta);
+  f->rows_at = f->B;
+  return 0;
+}
+
+int crl_ac_fisher_point(crl_ac_fisher *f, const crl_real **dist) {
+  int rc = keep_point(f);
+  *dist = rc == 0 ? f->dist : NULL;
+  return rc;
+}
+
 int crl_ac_fisher_vp(void *ctx, const crl_real *v, crl_real *out) {
   crl_ac_fisher *f = ctx;
   crl_ac *ac = f->ac;
   const size_t n_actor = crl_mlp_n_params(ac->actor);
-  const int D = ac->act_dim, cap = ac->max_batch;
+  const int D = ac->act_dim;
   crl_real *fisher_log_std = f->inv_var + D;
   if (!ac->discrete)
     crl_gauss_fisher(D, ac->log_std, f->inv_var, fisher_log_std);
+  int rc = keep_point(f);
+  if (rc)
+    return rc;
   memset(ac->grads, 0, n_actor * sizeof *ac->grads);
-  for (int start = 0; start < f->B; start += cap) {
-    int b = f->B - start < cap ? f->B - start : cap;
+  for (int c = 0, start = 0; start < f->B; c++, start += f->rows) {
+    const int b = f->B - start < f->rows ? f->B - start : f->rows;
     /* tangent [b, n_out] = J v: how the distribution parameters move. */
-    int rc = crl_mlp_jvp(ac->actor, f->obs + (size_t)start * ac->obs_dim, b,
-                         v, NULL, f->dist, f->tangent);
+    rc = crl_mlp_jvp_cached(f->chunk[c], b, v, NULL, f->tangent);
     if (rc)
       return rc;
-    apply_metric(f, b, ac->dout);
+    apply_metric(f, f->dist + (size_t)start * ac->n_out, b, ac->dout);
     /* grads += J^T (M J v) / B through the same activations. */
-    rc = crl_mlp_backward(ac->actor, ac->dout, b, NULL);
+    rc = crl_mlp_backward(f->chunk[c], ac->dout, b, NULL);
     if (rc)
       return rc;
   }
@@ -130,6 +197,20 @@ static void logp_entropy_terms(crl_ac *ac, const crl_real *dist,
   /* The Gaussian's entropy does not depend on the state. */
   if (dent_mean != 0.0)
     crl_gauss_entropy_backward(ac->act_dim, (crl_real)dent_mean, ac->dlog_std);
+}
+
+int crl_ac_fisher_logp_backward(crl_ac_fisher *f, const crl_real *actions,
+                                const crl_real *dlogp) {
+  crl_ac *ac = f->ac;
+  int rc = keep_point(f);
+  for (int c = 0, start = 0; rc == 0 && start < f->B; c++, start += f->rows) {
+    const int b = f->B - start < f->rows ? f->B - start : f->rows;
+    logp_entropy_terms(ac, f->dist + (size_t)start * ac->n_out,
+                       actions + (size_t)start * ac->act_dim, b, dlogp + start,
+                       0.0);
+    rc = crl_mlp_backward(f->chunk[c], ac->dout, b, NULL);
+  }
+  return rc;
 }
 
 int crl_ac_actor_backward_kl(crl_ac *ac, const crl_real *dist,

@@ -22,24 +22,66 @@
 /* n_pi: the actor MLP's parameters plus log_std (Gaussian). */
 size_t crl_ac_policy_size(const crl_ac *ac);
 
-/* The Fisher-vector product at a fixed set of states. */
+/* The Fisher-vector product at a fixed set of states.
+ *
+ * F depends on the parameters and the states only, not on v, so the
+ * products of one conjugate-gradient solve all run through the same
+ * forward pass. The product keeps that pass: private views of the actor
+ * (over the same parameters and gradients, one per chunk of rows, so
+ * nothing else overwrites their activations) hold the activations of the
+ * whole batch, and a product is then a tangent pass (crl_mlp_jvp_cached)
+ * and a backward pass per chunk. The point is recognised by value: the
+ * forward runs again whenever B, the bytes of obs or the bytes of the
+ * actor's parameters differ from those of the kept pass, so the caller
+ * needs no call to invalidate it and the result is bit for bit that of a
+ * fresh forward. */
 typedef struct crl_ac_fisher {
   crl_ac *ac;
   const crl_real *obs; /* [B, obs_dim] normalised states, set by the caller */
-  int B;
+  int B;               /* rows of obs, 1 .. max_rows; set by the caller */
   double damping;      /* F v + damping v */
-  crl_real *tangent;   /* [max_batch, n_out] J v of a chunk */
-  crl_real *dist;      /* [max_batch, n_out] actor outputs of a chunk */
-  crl_real *inv_var;   /* [act_dim] 1 / sigma^2 (Gaussian) */
+  /* the rest is private */
+  int max_rows;       /* largest B, fixed at alloc */
+  int rows;           /* rows of a chunk (the last may have fewer) */
+  int n_chunks;       /* ceil(max_rows / rows) */
+  crl_mlp **chunk;    /* [n_chunks] views of the actor, chunk c holds the
+                         activations of rows [c rows, (c + 1) rows) */
+  int rows_at;        /* B of the kept pass, 0 when there is none */
+  crl_real *obs_at;   /* [max_rows, obs_dim] the states of the kept pass */
+  crl_real *theta_at; /* [n_actor] the actor's parameters at the kept pass */
+  crl_real *dist;     /* [max_rows, n_out] actor outputs at the kept pass */
+  crl_real *tangent;  /* [rows, n_out] J v of a chunk */
+  crl_real *inv_var;  /* [2, act_dim] 1 / sigma^2, then log_std's Fisher
+                         (Gaussian) */
 } crl_ac_fisher;
 
-int crl_ac_fisher_alloc(crl_ac *ac, crl_ac_fisher **out);
+/* A product for batches of up to max_rows states (>= 1). *out is NULL on
+ * failure. Memory: the actor's scratch (activations, deltas, the
+ * products' workspace) for max_rows rows instead of its capacity. */
+int crl_ac_fisher_alloc(crl_ac *ac, int max_rows, crl_ac_fisher **out);
 void crl_ac_fisher_free(crl_ac_fisher *f);
 
-/* out [n_pi] = F v [n_pi] + damping v at f->obs (f->B rows, in chunks of
- * the networks' capacity). A crl_matvec_fn (cg.h) with ctx = f. Overwrites
- * the policy part of ac->grads and the actor's activations. */
+/* out [n_pi] = F v [n_pi] + damping v at f->obs (f->B rows; CRL_ESHAPE
+ * outside 1 .. max_rows), F taken at the parameters as they are now. A
+ * crl_matvec_fn (cg.h) with ctx = f. Overwrites the actor MLP's part of
+ * ac->grads (not the actor's activations). */
 int crl_ac_fisher_vp(void *f, const crl_real *v, crl_real *out);
+
+/* The actor's outputs at the product's point: makes the kept forward pass
+ * that of f->obs (f->B rows; CRL_ESHAPE outside 1 .. max_rows) at the
+ * current parameters, running it if needed, and points *dist at its
+ * outputs [B, n_out] (valid until the next call on f). TRPO's step starts
+ * here, so that the surrogate's gradient at theta_old and the products of
+ * the solve that follows share one forward pass. */
+int crl_ac_fisher_point(crl_ac_fisher *f, const crl_real **dist);
+
+/* Backward through the kept pass at the product's point (made current
+ * first, as crl_ac_fisher_point) for L = sum_i dlogp[i] logp_i, actions
+ * [B, act_dim]: ADDs dL/dtheta to ac->grads, bit for bit what
+ * crl_ac_actor_backward (no entropy term) gives after crl_ac_actor_forward
+ * over the same rows in chunks of the actor's capacity. */
+int crl_ac_fisher_logp_backward(crl_ac_fisher *f, const crl_real *actions,
+                                const crl_real *dlogp);
 
 /* kl [B] = KL(ref || current) row by row: ref = (dist_ref [B, n_out],
  * log_std_ref [act_dim]; NULL when discrete), current = (dist, ac->log_std).

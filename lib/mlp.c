@@ -3,7 +3,8 @@
  * Parameters live in one flat vector (owned or a view), layer l at
  * W_l [out_l, in_l] row-major then b_l [out_l]. A layer computes
  *   a_{l+1} [B, out] = f(a_l [B, in] W^T + b),
- * with a_0 = x. Activations are kept for backward and jvp; derivatives of
+ * with a_0 = x. Activations are kept for backward and jvp (and
+ * crl_mlp_jvp_cached runs on them without a forward); derivatives of
  * tanh and relu are taken from the layer's output (1 - y^2, y > 0), so
  * pre-activations need not be stored. All scratch is sized in
  * crl_mlp_alloc for spec.max_batch rows.
@@ -322,8 +323,29 @@ int crl_mlp_init(crl_mlp *net, crl_init init, double hidden_gain,
  * rounded exponent). Branch-free selects; NaN in, NaN out; +-0 kept. Worst
  * error over every float in [2^-126, 12], and over 16M doubles spread
  * log-uniformly: 1.4 ulp (glibc's tanhf: < 1 ulp), measured against libm's
- * tanh in double and tanhl respectively. */
+ * tanh in double and tanhl respectively.
+ *
+ * The selects go through the bits (sel_r) rather than `?:`: from the
+ * `?:` of the clamp GCC builds a branch (beyond the clamp the exp side
+ * folds to the constant 1, so it moves that side under the test), and
+ * with AVX2 or SSE it then cannot vectorise the loop back, since that
+ * would execute the division of the side not taken. The bits select
+ * exactly what `?:` selected (every float, and 2^28 doubles, compared),
+ * and the AVX2 loop runs about 6 times faster, the SSE one 3 times;
+ * AVX-512, which masks the division, is unchanged. */
 #if CRL_REAL_IS_DOUBLE
+/* c ? a : b, by masking the bits. */
+static inline double sel_r(int c, double a, double b) {
+  int64_t ia, ib;
+  memcpy(&ia, &a, sizeof ia);
+  memcpy(&ib, &b, sizeof ib);
+  const int64_t m = -(int64_t)(c != 0);
+  const int64_t r = (ia & m) | (ib & ~m);
+  double f;
+  memcpy(&f, &r, sizeof f);
+  return f;
+}
+
 static inline double tanh_r(double x) {
   const double ax = fabs(x), s = x * x;
   const double num =
@@ -332,9 +354,9 @@ static inline double tanh_r(double x) {
   const double den =
       ((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s +
       4.84406305325125486048e3;
-  const double small = ax < 0x1p-27 ? x : x + x * s * (num / den);
+  const double small = sel_r(ax < 0x1p-27, x, x + x * s * (num / den));
   /* tanh rounds to 1 beyond 19.1; the clamp keeps 2^n finite */
-  const double y = 2.0 * (ax < 20.0 ? ax : 20.0);
+  const double y = 2.0 * sel_r(ax < 20.0, ax, 20.0);
   const double magic = 6755399441055744.0; /* 1.5 * 2^52: rounds to int */
   const double t = y * 1.4426950408889634073599 + magic;
   const double n = t - magic;
@@ -357,11 +379,23 @@ static inline double tanh_r(double x) {
   double scale; /* 2^n */
   memcpy(&scale, &bits, sizeof scale);
   double big = 1.0 - 2.0 / (er * scale + 1.0);
-  big = x < 0 ? -big : big;
-  const double res = ax < 0.625 ? small : big;
-  return x != x ? x : res;
+  big = sel_r(x < 0, -big, big);
+  const double res = sel_r(ax < 0.625, small, big);
+  return sel_r(x != x, x, res);
 }
 #else
+/* c ? a : b, by masking the bits. */
+static inline float sel_r(int c, float a, float b) {
+  int32_t ia, ib;
+  memcpy(&ia, &a, sizeof ia);
+  memcpy(&ib, &b, sizeof ib);
+  const int32_t m = -(int32_t)(c != 0);
+  const int32_t r = (ia & m) | (ib & ~m);
+  float f;
+  memcpy(&f, &r, sizeof f);
+  return f;
+}
+
 static inline float tanh_r(float x) {
   const float ax = fabsf(x), z = x * x;
   float p = -5.70498872745e-3f;
@@ -369,9 +403,9 @@ static inline float tanh_r(float x) {
   p = p * z - 5.37397155531e-2f;
   p = p * z + 1.33314422036e-1f;
   p = p * z - 3.33332819422e-1f;
-  const float small = ax < 0x1p-12f ? x : p * z * x + x;
+  const float small = sel_r(ax < 0x1p-12f, x, p * z * x + x);
   /* tanhf rounds to 1 beyond 9.01; the clamp keeps 2^n finite */
-  const float y = 2.0f * (ax < 10.0f ? ax : 10.0f);
+  const float y = 2.0f * sel_r(ax < 10.0f, ax, 10.0f);
   const float magic = 12582912.0f; /* 1.5 * 2^23: rounds to int */
   const float t = y * 1.44269504088896341f + magic;
   const float n = t - magic;
@@ -390,9 +424,9 @@ static inline float tanh_r(float x) {
   float scale; /* 2^n */
   memcpy(&scale, &bits, sizeof scale);
   float big = 1.0f - 2.0f / (q * scale + 1.0f);
-  big = x < 0 ? -big : big;
-  const float res = ax < 0.625f ? small : big;
-  return x != x ? x : res;
+  big = sel_r(x < 0, -big, big);
+  const float res = sel_r(ax < 0.625f, small, big);
+  return sel_r(x != x, x, res);
 }
 #endif
 
@@ -421,15 +455,57 @@ CRL_CLONES static void act_grad(crl_real *restrict d,
   }
 }
 
-/* db [n] += the column sums of d [B, n]. */
+/* db [n] += the column sums of d [B, n]: each db[j] one sequential sum
+ * over the rows, starting from db[j] (the order that fixes the bits).
+ * Blocks of columns keep their sums in registers through all the rows
+ * (four vectors, so that four chains of adds overlap), instead of loading
+ * and storing db once a row, which made the row-by-row loop wait on
+ * store-to-load forwarding: a chain of a load, an add and a store per row.
+ * Columns left over go by one vector, then one at a time. */
+enum { COL_VEC = 64 / (int)sizeof(crl_real) }; /* one AVX-512 vector */
+#define COL_SUMS_BLOCK(width)                                                  \
+  for (; j0 + (width) <= n; j0 += (width)) {                                   \
+    crl_real acc[width];                                                       \
+    for (int j = 0; j < (width); j++)                                          \
+      acc[j] = db[j0 + j];                                                     \
+    for (int r = 0; r < B; r++) {                                              \
+      const crl_real *restrict row = d + (size_t)r * n + j0; /* [width] */     \
+      for (int j = 0; j < (width); j++)                                        \
+        acc[j] += row[j];                                                      \
+    }                                                                          \
+    for (int j = 0; j < (width); j++)                                          \
+      db[j0 + j] = acc[j];                                                     \
+  }
 CRL_CLONES static void col_sums(crl_real *restrict db,
                                 const crl_real *restrict d, int B, int n) {
-  for (int r = 0; r < B; r++) {
-    const crl_real *restrict row = d + (size_t)r * n;
-    for (int j = 0; j < n; j++)
-      db[j] += row[j];
-  }
+  int j0 = 0;
+  COL_SUMS_BLOCK(4 * COL_VEC)
+  COL_SUMS_BLOCK(COL_VEC)
+  COL_SUMS_BLOCK(1)
 }
+#undef COL_SUMS_BLOCK
+
+/* z [B, n] = b [n] in every row. By blocks of columns of a fixed width,
+ * like col_sums: a row-by-row loop of variable width compiles to a memcpy
+ * call per row, whose overhead exceeds the copy at these widths (one call
+ * per sample for a 1-wide output layer). */
+#define FILL_ROWS_BLOCK(width)                                                 \
+  for (; j0 + (width) <= n; j0 += (width)) {                                   \
+    crl_real v[width];                                                         \
+    for (int j = 0; j < (width); j++)                                          \
+      v[j] = b[j0 + j];                                                        \
+    for (int r = 0; r < B; r++)                                                \
+      for (int j = 0; j < (width); j++)                                        \
+        z[(size_t)r * n + j0 + j] = v[j];                                      \
+  }
+CRL_CLONES static void fill_rows(crl_real *restrict z,
+                                 const crl_real *restrict b, int B, int n) {
+  int j0 = 0;
+  FILL_ROWS_BLOCK(4 * COL_VEC)
+  FILL_ROWS_BLOCK(COL_VEC)
+  FILL_ROWS_BLOCK(1)
+}
+#undef FILL_ROWS_BLOCK
 
 /* act[l+1] [B, out] = f(act[l] [B, in] W^T + b). The bias, and ReLU,
  * are applied by the product's epilogue; tanh by a pass after it. */
@@ -531,6 +607,65 @@ int crl_mlp_backward_input(crl_mlp *net, const crl_real *dy, int B,
   return backward(net, dy, B, dx, 0);
 }
 
+/* The epilogue that multiplies a product by f'(z) of layer l, through the
+ * layer's output y = act[l + 1] [B, o]: the arithmetic of act_grad, fused
+ * into the product that completes the tangent. */
+static crl_gemm_post dact_post(const crl_mlp *net, int l) {
+  const crl_activation a = layer_act(&net->spec, l);
+  const crl_gemm_post post = {a == CRL_ACT_TANH   ? CRL_POST_DTANH
+                              : a == CRL_ACT_RELU ? CRL_POST_DRELU
+                                                  : CRL_POST_NONE,
+                              net->act[l + 1], net->spec.sizes[l + 1]};
+  return post;
+}
+
+/* The tangent of layer l, given t [B, in] (the tangent of its input, NULL
+ * for zero) and act[l], act[l + 1] of the current point:
+ *   dz [B, o] = (t W^T + act[l] dW^T + db) * f'(z).
+ * Returns dz, or NULL when both parts are zero (no product run). */
+static crl_real *layer_tangent(crl_mlp *net, int l, int B,
+                               const crl_real *v_params, const crl_real *t,
+                               crl_real *dz) {
+  const int in = net->spec.sizes[l], o = net->spec.sizes[l + 1];
+  const crl_real *W = net->params + net->w_off[l]; /* [o, in] */
+  const crl_gemm_post post = dact_post(net, l);
+  if (v_params != NULL) {
+    const crl_real *dW = v_params + net->w_off[l]; /* [o, in] */
+    const crl_real *db = v_params + net->b_off[l]; /* [o] */
+    fill_rows(dz, db, B, o);
+    /* the derivative goes on whichever product comes last */
+    crl_gemm_nt(B, o, in, net->act[l], in, dW, in, dz, o, 1,
+                t == NULL ? &post : NULL, net->work);
+  }
+  if (t != NULL)
+    crl_gemm_nt(B, o, in, t, in, W, in, dz, o, v_params != NULL, &post,
+                net->work);
+  return v_params != NULL || t != NULL ? dz : NULL;
+}
+
+/* The JVP of crl_mlp_jvp and crl_mlp_jvp_cached: layer by layer, the
+ * forward first when with_forward (the tangent of a layer needs its
+ * output), else through the activations already there. Arguments checked
+ * by the callers. */
+static void jvp_pass(crl_mlp *net, int B, const crl_real *v_params,
+                     const crl_real *v_x, crl_real *dy, int with_forward) {
+  const crl_mlp_spec *s = &net->spec;
+  const int L = s->n_layers;
+  /* t [B, in_l]: tangent of layer l's input; NULL stands for zero, so a
+   * missing direction costs no gemm. The tangents ping-pong between tmp[0]
+   * and tmp[1] and the last one lands in dy. */
+  const crl_real *t = v_x;
+  for (int l = 0; l < L; l++) {
+    if (with_forward)
+      layer_forward(net, l, B);
+    crl_real *dz =
+        l == L - 1 ? dy : (t == net->tmp[0] ? net->tmp[1] : net->tmp[0]);
+    t = layer_tangent(net, l, B, v_params, t, dz);
+  }
+  if (t == NULL)
+    memset(dy, 0, (size_t)B * s->sizes[L] * sizeof(crl_real));
+}
+
 int crl_mlp_jvp(crl_mlp *net, const crl_real *x, int B,
                 const crl_real *v_params, const crl_real *v_x, crl_real *y,
                 crl_real *dy) {
@@ -540,42 +675,27 @@ int crl_mlp_jvp(crl_mlp *net, const crl_real *x, int B,
   if (rc != 0)
     return rc;
   const crl_mlp_spec *s = &net->spec;
-  const int L = s->n_layers;
   memcpy(net->act[0], x, (size_t)B * s->sizes[0] * sizeof(crl_real));
-  /* t [B, in_l]: tangent of layer l's input; NULL stands for zero, so a
-   * missing direction costs no gemm. */
-  const crl_real *t = v_x;
-  for (int l = 0; l < L; l++) {
-    const int in = s->sizes[l], o = s->sizes[l + 1];
-    const crl_real *W = net->params + net->w_off[l]; /* [o, in] */
-    layer_forward(net, l, B);
-    /* dz [B, o] = t W^T + act[l] dW^T + db, then * f'(z) */
-    crl_real *dz =
-        l == L - 1 ? dy : (t == net->tmp[0] ? net->tmp[1] : net->tmp[0]);
-    int have = 0;
-    if (v_params != NULL) {
-      const crl_real *dW = v_params + net->w_off[l]; /* [o, in] */
-      const crl_real *db = v_params + net->b_off[l]; /* [o] */
-      for (int r = 0; r < B; r++)
-        memcpy(dz + (size_t)r * o, db, (size_t)o * sizeof(crl_real));
-      crl_gemm_nt(B, o, in, net->act[l], in, dW, in, dz, o, 1, NULL, net->work);
-      have = 1;
-    }
-    if (t != NULL) {
-      crl_gemm_nt(B, o, in, t, in, W, in, dz, o, have, NULL, net->work);
-      have = 1;
-    }
-    if (have) {
-      act_grad(dz, net->act[l + 1], (size_t)B * o, layer_act(s, l));
-      t = dz;
-    } else {
-      t = NULL;
-    }
-  }
-  if (t == NULL)
-    memset(dy, 0, (size_t)B * s->sizes[L] * sizeof(crl_real));
+  jvp_pass(net, B, v_params, v_x, dy, 1);
   if (y != NULL)
-    memcpy(y, net->act[L], (size_t)B * s->sizes[L] * sizeof(crl_real));
+    memcpy(y, net->act[s->n_layers],
+           (size_t)B * s->sizes[s->n_layers] * sizeof(crl_real));
   net->last_batch = B;
+  return 0;
+}
+
+int crl_mlp_jvp_cached(crl_mlp *net, int B, const crl_real *v_params,
+                       const crl_real *v_x, crl_real *dy) {
+  if (net == NULL || dy == NULL)
+    return crl_fail(CRL_EINVAL, "mlp_jvp_cached: NULL argument");
+  int rc = check_batch(net, B, "mlp_jvp_cached");
+  if (rc != 0)
+    return rc;
+  if (net->last_batch == 0)
+    return crl_fail(CRL_ESTATE, "mlp_jvp_cached: no forward call before");
+  if (B != net->last_batch)
+    return crl_fail(CRL_ESHAPE, "mlp_jvp_cached: batch %d, last forward had %d",
+                    B, net->last_batch);
+  jvp_pass(net, B, v_params, v_x, dy, 0);
   return 0;
 }

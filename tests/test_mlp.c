@@ -1,7 +1,9 @@
 /* MLP: backward and JVP against central finite differences, JVP/VJP
- * consistency, a naive double reference forward, inits, capacity checks and
- * external parameter views. (tests/test_gemm.c runs whole networks through
- * each kernel set of lib/gemm.c.)
+ * consistency, the JVP through kept activations (crl_mlp_jvp_cached) bit
+ * for bit against the JVP, exact bias-gradient sums, a naive double
+ * reference forward, inits, capacity checks and external parameter views.
+ * (tests/test_gemm.c runs whole networks through each kernel set of
+ * lib/gemm.c.)
  *
  * The tolerances are tight enough to catch real mistakes. Each of these
  * deliberate breakages of lib/mlp.c made test_backward_fd and/or
@@ -268,6 +270,9 @@ static void check_jvp(const net_case *c, int ci) {
   crl_real *dx = malloc(nx * sizeof *x); /* [B, in] */
   crl_real *y = malloc(ny * sizeof *y), *yj = malloc(ny * sizeof *y);
   crl_real *dy = malloc(ny * sizeof *y), *w = malloc(ny * sizeof *y);
+  crl_real *dyc = malloc(ny * sizeof *y); /* [B, out] */
+  crl_real *g1 = malloc(n * sizeof *g1);  /* [n] */
+  crl_real *dx1 = malloc(nx * sizeof *x); /* [B, in] */
   double *pd = malloc(n * sizeof *pd), *xd = malloc(nx * sizeof *xd);
   double *ys = malloc(ny * sizeof *ys);
   double *ana = malloc(ny * sizeof *ana), *num = malloc(ny * sizeof *num);
@@ -297,6 +302,18 @@ static void check_jvp(const net_case *c, int ci) {
     if (err > GRAD_TOL)
       print_message("case %d mode %d: jvp rel err %.3g\n", ci, mode, err);
     assert_true(err <= GRAD_TOL);
+
+    /* through the activations of the last forward: the same bits, after a
+     * forward and after a jvp (forward_d changed the double build's
+     * parameters, so restore them and run the forward again) */
+    memcpy(p, p0, n * sizeof *p);
+    assert_int_equal(crl_mlp_forward(net, x, B, yj), 0);
+    assert_int_equal(crl_mlp_jvp_cached(net, B, vpm, vxm, dyc), 0);
+    assert_memory_equal(dy, dyc, ny * sizeof *dy);
+    assert_int_equal(crl_mlp_jvp(net, x, B, vpm, vxm, NULL, dyc), 0);
+    assert_memory_equal(dy, dyc, ny * sizeof *dy);
+    assert_int_equal(crl_mlp_jvp_cached(net, B, vpm, vxm, dyc), 0);
+    assert_memory_equal(dy, dyc, ny * sizeof *dy);
   }
   memcpy(p, p0, n * sizeof *p);
 
@@ -304,6 +321,10 @@ static void check_jvp(const net_case *c, int ci) {
   assert_int_equal(crl_mlp_jvp(net, x, B, NULL, NULL, NULL, dy), 0);
   for (size_t i = 0; i < ny; i++)
     assert_true(dy[i] == 0);
+  for (size_t i = 0; i < ny; i++)
+    dyc[i] = 1;
+  assert_int_equal(crl_mlp_jvp_cached(net, B, NULL, NULL, dyc), 0);
+  assert_memory_equal(dy, dyc, ny * sizeof *dy);
 
   /* <J v, w> = <v, J^T w>; backward runs on the activations jvp left */
   assert_int_equal(crl_mlp_jvp(net, x, B, vp, vx, NULL, dy), 0);
@@ -326,8 +347,24 @@ static void check_jvp(const net_case *c, int ci) {
     print_message("case %d: <Jv,w> %.17g vs <v,J^T w> %.17g\n", ci, lhs, rhs);
   assert_true(fabs(lhs - rhs) <= DOT_TOL * scale);
 
+  /* jvp_cached leaves the activations as they were: a backward after it
+   * gives the gradients of a backward after the forward (TRPO's products
+   * run the two in turn, many times, on one forward) */
+  memcpy(g1, g, n * sizeof *g);
+  memcpy(dx1, dx, nx * sizeof *dx);
+  assert_int_equal(crl_mlp_forward(net, x, B, y), 0);
+  for (int rep = 0; rep < 2; rep++) {
+    assert_int_equal(crl_mlp_jvp_cached(net, B, vp, vx, dyc), 0);
+    assert_memory_equal(dy, dyc, ny * sizeof *dy);
+    crl_mlp_zero_grad(net);
+    assert_int_equal(crl_mlp_backward(net, w, B, dx), 0);
+    assert_memory_equal(g1, g, n * sizeof *g);
+    assert_memory_equal(dx1, dx, nx * sizeof *dx);
+  }
+
   free(p0), free(vp), free(x), free(vx), free(dx), free(y), free(yj);
   free(dy), free(w), free(pd), free(xd), free(ys), free(ana), free(num);
+  free(dyc), free(g1), free(dx1);
   crl_mlp_free(net);
   gsl_rng_free(rng);
 }
@@ -336,6 +373,46 @@ static void test_jvp_fd_and_consistency(void **state) {
   (void)state;
   for (int ci = 0; ci < N_CASES; ci++)
     check_jvp(&cases[ci], ci);
+}
+
+/* ---- the bias gradient: exact sequential column sums --------------------- */
+
+/* db of a one-layer identity net is the column sums of dy, added to the
+ * gradient there: bit for bit the sequential sum over the rows starting
+ * from the old value, whatever the width (the kernel goes by blocks of
+ * four vectors, then one vector, then one column: 83 = 64 + 16 + 3 in
+ * float, 32 + 32 + 8 + 8 + 3 in double) and the batch. */
+static void test_bias_gradient_sums(void **state) {
+  (void)state;
+  enum { IN = 2, OUT = 83, BMAX = 37 };
+  crl_mlp_spec s = crl_mlp_spec_make(IN, 0, NULL, OUT, CRL_ACT_IDENTITY,
+                                     CRL_ACT_IDENTITY, BMAX);
+  crl_mlp *net = NULL;
+  assert_int_equal(crl_mlp_alloc(&s, NULL, NULL, &net), 0);
+  gsl_rng *rng = crl_rng_alloc(17, 1003);
+  static crl_real x[BMAX * IN], y[BMAX * OUT], dy[BMAX * OUT];
+  crl_real db0[OUT], want[OUT];
+  const crl_real *db = crl_mlp_grads(net) + (size_t)OUT * IN; /* [OUT] */
+  fill_gauss(crl_mlp_params(net), crl_mlp_n_params(net), 0.5, rng);
+  const int batches[] = {1, 2, 7, BMAX};
+  for (size_t bi = 0; bi < sizeof batches / sizeof batches[0]; bi++) {
+    const int B = batches[bi];
+    fill_gauss(x, (size_t)B * IN, 1.0, rng);
+    fill_gauss(dy, (size_t)B * OUT, 1.0, rng);
+    fill_gauss(crl_mlp_grads(net), crl_mlp_n_params(net), 1.0, rng);
+    memcpy(db0, db, sizeof db0);
+    for (int j = 0; j < OUT; j++) {
+      crl_real acc = db0[j];
+      for (int r = 0; r < B; r++)
+        acc += dy[(size_t)r * OUT + j];
+      want[j] = acc;
+    }
+    assert_int_equal(crl_mlp_forward(net, x, B, y), 0);
+    assert_int_equal(crl_mlp_backward(net, dy, B, NULL), 0);
+    assert_memory_equal(want, db, sizeof want);
+  }
+  gsl_rng_free(rng);
+  crl_mlp_free(net);
 }
 
 /* ---- forward against the naive reference in double ----------------------- */
@@ -472,7 +549,14 @@ static void test_capacity_and_errors(void **state) {
   assert_true(strstr(crl_last_error(), "5") != NULL);
   assert_int_equal(crl_mlp_forward(net, x, 0, y), CRL_ESHAPE);
   assert_int_equal(crl_mlp_jvp(net, x, 5, NULL, v, y, dy), CRL_ESHAPE);
+  /* jvp_cached needs a forward (or jvp) of the same batch before it */
+  assert_int_equal(crl_mlp_jvp_cached(net, 4, NULL, v, dy), CRL_ESTATE);
   assert_int_equal(crl_mlp_forward(net, x, 4, y), 0);
+  assert_int_equal(crl_mlp_jvp_cached(net, 3, NULL, v, dy), CRL_ESHAPE);
+  assert_int_equal(crl_mlp_jvp_cached(net, 5, NULL, v, dy), CRL_ESHAPE);
+  assert_int_equal(crl_mlp_jvp_cached(net, 4, NULL, v, NULL), CRL_EINVAL);
+  assert_int_equal(crl_mlp_jvp_cached(NULL, 4, NULL, v, dy), CRL_EINVAL);
+  assert_int_equal(crl_mlp_jvp_cached(net, 4, NULL, v, dy), 0);
   assert_int_equal(crl_mlp_backward(net, dy, 5, NULL), CRL_ESHAPE);
   assert_int_equal(crl_mlp_backward(net, dy, 3, NULL), CRL_ESHAPE);
   assert_int_equal(crl_mlp_backward(net, dy, 4, NULL), 0);
@@ -560,6 +644,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_backward_fd),
       cmocka_unit_test(test_jvp_fd_and_consistency),
+      cmocka_unit_test(test_bias_gradient_sums),
       cmocka_unit_test(test_forward_reference),
       cmocka_unit_test(test_orthogonal_init),
       cmocka_unit_test(test_torch_init),

@@ -1,6 +1,9 @@
 /* TRPO: conjugate gradient on random SPD systems; the exact Fisher-vector
  * product against a finite-difference Hessian of the KL (Gaussian with
- * log_std, categorical); both line-search rejections and an acceptance;
+ * log_std, categorical), and its kept forward pass bit for bit against
+ * the product recomputed from scratch as the point changes, and the
+ * surrogate's gradient through that pass; both
+ * line-search rejections and an acceptance;
  * learning on CartPole-v1 and Pendulum-v1; resume and export. */
 #include <math.h>
 #include <setjmp.h>
@@ -117,6 +120,15 @@ static void test_cg_rejects_indefinite(void **state) {
 
 /* ---- the Fisher-vector product ----------------------------------------------- */
 
+/* The next crl_real above x. */
+static crl_real nextafterf_r(crl_real x) {
+#if CRL_REAL_IS_DOUBLE
+  return nextafter(x, INFINITY);
+#else
+  return nextafterf(x, INFINITY);
+#endif
+}
+
 enum { B_FVP = 7, OBS = 3 };
 
 static const double box_lo[2] = {-2, -1}, box_hi[2] = {2, 1};
@@ -222,7 +234,7 @@ static void check_fvp(const crl_space *act) {
   if (!ac->discrete)
     memcpy(c.log_std_ref, ac->log_std, (size_t)ac->act_dim * sizeof(crl_real));
   crl_ac_fisher *f = NULL;
-  assert_int_equal(crl_ac_fisher_alloc(ac, &f), 0);
+  assert_int_equal(crl_ac_fisher_alloc(ac, B_FVP, &f), 0);
   f->obs = c.obs;
   f->B = B_FVP;
   f->damping = 0.0;
@@ -263,6 +275,174 @@ static void check_fvp(const crl_space *act) {
   assert_true(fabs(slope - fd) < FD_TOL * fabs(fd) + 1e-6);
   crl_ac_fisher_free(f);
   fvp_teardown(&c);
+}
+
+/* out [n_pi] = F v + damping v as the product was first written: the
+ * actor's forward run again inside every JVP (crl_mlp_jvp), in chunks of
+ * the actor's capacity, on the actor itself. The product that keeps its
+ * forward pass must give these bits exactly. */
+static void fvp_recompute(crl_ac *ac, const crl_real *obs, int B,
+                          double damping, const crl_real *v, crl_real *out) {
+  const int K = ac->n_out, D = ac->act_dim, cap = ac->max_batch;
+  const size_t n_actor = crl_mlp_n_params(ac->actor);
+  crl_real inv_var[2], fl[2];                        /* [act_dim] */
+  crl_real dist[4 * 3], tangent[4 * 3], dout[4 * 3]; /* [cap, n_out] */
+  assert_true(cap <= 4 && K <= 3 && D <= 2);
+  if (!ac->discrete)
+    crl_gauss_fisher(D, ac->log_std, inv_var, fl);
+  memset(ac->grads, 0, n_actor * sizeof *ac->grads);
+  for (int start = 0; start < B; start += cap) {
+    const int b = B - start < cap ? B - start : cap;
+    assert_int_equal(crl_mlp_jvp(ac->actor, obs + (size_t)start * OBS, b, v,
+                                 NULL, dist, tangent),
+                     0);
+    if (ac->discrete) {
+      crl_cat_fisher_vp(b, K, dist, tangent, dout);
+      for (int k = 0; k < b * K; k++)
+        dout[k] = (crl_real)((double)dout[k] * (1.0 / B));
+    } else {
+      for (int i = 0; i < b; i++)
+        for (int j = 0; j < K; j++)
+          dout[i * K + j] = (crl_real)((double)tangent[i * K + j] *
+                                       (double)inv_var[j] * (1.0 / B));
+    }
+    assert_int_equal(crl_mlp_backward(ac->actor, dout, b, NULL), 0);
+  }
+  for (size_t k = 0; k < n_actor; k++)
+    out[k] = (crl_real)((double)ac->grads[k] + damping * (double)v[k]);
+  for (int j = 0; !ac->discrete && j < D; j++) {
+    size_t k = n_actor + (size_t)j;
+    out[k] = (crl_real)(((double)fl[j] + damping) * (double)v[k]);
+  }
+}
+
+/* The product keeps its forward pass across calls (one per CG solve
+ * instead of one per product) and must notice every change of the point:
+ * the parameters, the states (in place, through the same pointer), the
+ * number of rows. Each result is compared bit for bit with the product
+ * recomputed from scratch; the actor's own activations are clobbered in
+ * between, which the kept pass must not depend on. */
+static void check_fvp_keeps_point(const crl_space *act) {
+  static fvp_case c;
+  memset(&c, 0, sizeof c);
+  fvp_setup(&c, act);
+  crl_ac *ac = c.ac;
+  crl_ac_fisher *f = NULL;
+  assert_int_equal(crl_ac_fisher_alloc(ac, 0, &f), CRL_EINVAL);
+  assert_null(f);
+  assert_int_equal(crl_ac_fisher_alloc(ac, B_FVP, &f), 0);
+  crl_real *want = calloc(c.n_pi, sizeof(crl_real));
+  crl_real *other = calloc(c.n_pi, sizeof(crl_real));
+  crl_real junk[4 * 3];
+  f->obs = c.obs;
+  f->damping = 0.1;
+  for (int step = 0; step < 6; step++) {
+    f->B = step == 3 ? 5 : B_FVP;
+    if (step == 1) /* the parameters move (a line-search step) */
+      set_params(&c, 0.25);
+    if (step == 2) /* new states in the same buffer */
+      for (int k = 0; k < B_FVP * OBS; k++)
+        c.obs[k] = (crl_real)(0.5 * c.obs[k] + 0.1);
+    if (step == 4) /* back to parameters seen before, bytes and all */
+      set_params(&c, 0.0);
+    if (step == 5) /* one weight, one ulp */
+      ac->params[3] = nextafterf_r(ac->params[3]);
+    for (int rep = 0; rep < 3; rep++) {
+      /* another direction each time, so no product can be a stale one */
+      for (size_t k = 0; k < c.n_pi; k++)
+        c.v[k] = (crl_real)(cos(0.7 * (double)k + step + 0.3 * rep));
+      assert_int_equal(crl_ac_fisher_vp(f, c.v, other), 0);
+      fvp_recompute(ac, c.obs, f->B, f->damping, c.v, want);
+      assert_memory_equal(want, other, c.n_pi * sizeof *want);
+      /* the actor's activations, now at other states, are not used */
+      assert_int_equal(crl_ac_actor_forward(ac, c.obs + 2 * OBS, 4, junk), 0);
+    }
+  }
+  /* batches outside 1 .. max_rows are refused */
+  f->B = B_FVP + 1;
+  assert_int_equal(crl_ac_fisher_vp(f, c.v, other), CRL_ESHAPE);
+  f->B = 0;
+  assert_int_equal(crl_ac_fisher_vp(f, c.v, other), CRL_ESHAPE);
+  free(want);
+  free(other);
+  crl_ac_fisher_free(f);
+  crl_ac_fisher_free(NULL);
+  fvp_teardown(&c);
+}
+
+/* The surrogate's gradient goes through the product's kept pass
+ * (crl_ac_fisher_point, crl_ac_fisher_logp_backward): outputs and
+ * gradient bit for bit those of the actor's own forward and backward over
+ * the same chunks, and the products that follow find their point kept. */
+static void check_fisher_point(const crl_space *act) {
+  static fvp_case c;
+  memset(&c, 0, sizeof c);
+  fvp_setup(&c, act);
+  crl_ac *ac = c.ac;
+  const int K = ac->n_out, A = ac->act_dim;
+  crl_ac_fisher *f = NULL;
+  assert_int_equal(crl_ac_fisher_alloc(ac, B_FVP, &f), 0);
+  crl_real acts[B_FVP * 2], dlogp[B_FVP];
+  gsl_rng *rng = crl_rng_alloc(5, 2);
+  for (int i = 0; i < B_FVP; i++) {
+    dlogp[i] = (crl_real)gsl_ran_gaussian(rng, 1.0);
+    for (int j = 0; j < A; j++)
+      acts[i * A + j] = ac->discrete ? (crl_real)(i % K)
+                                     : (crl_real)gsl_ran_gaussian(rng, 1.0);
+  }
+  gsl_rng_free(rng);
+  crl_real *want = calloc(c.n_pi, sizeof(crl_real));
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == 1) /* elsewhere, so that the point is not the kept one */
+      set_params(&c, -0.5);
+    /* the reference: the actor's own passes, chunk by chunk */
+    crl_ac_zero_grad(ac);
+    for (int s = 0; s < B_FVP; s += 4) {
+      const int b = B_FVP - s < 4 ? B_FVP - s : 4;
+      assert_int_equal(
+          crl_ac_actor_forward(ac, c.obs + s * OBS, b, c.dist_ref + s * K), 0);
+      assert_int_equal(crl_ac_actor_backward(ac, c.dist_ref + s * K,
+                                             acts + s * A, b, dlogp + s, 0.0),
+                       0);
+    }
+    memcpy(want, ac->grads, c.n_pi * sizeof *want);
+    crl_ac_zero_grad(ac);
+    f->obs = c.obs;
+    f->B = B_FVP;
+    const crl_real *dist = NULL;
+    assert_int_equal(crl_ac_fisher_point(f, &dist), 0);
+    assert_memory_equal(c.dist_ref, dist, (size_t)B_FVP * K * sizeof *dist);
+    assert_int_equal(crl_ac_fisher_logp_backward(f, acts, dlogp), 0);
+    assert_memory_equal(want, ac->grads, c.n_pi * sizeof *want);
+    /* and the products at this point are those recomputed from scratch */
+    assert_int_equal(crl_ac_fisher_vp(f, c.v, c.fv), 0);
+    fvp_recompute(ac, c.obs, B_FVP, f->damping, c.v, want);
+    assert_memory_equal(want, c.fv, c.n_pi * sizeof *want);
+  }
+  f->B = B_FVP + 1;
+  const crl_real *dist = c.dist;
+  assert_int_equal(crl_ac_fisher_point(f, &dist), CRL_ESHAPE);
+  assert_null(dist);
+  assert_int_equal(crl_ac_fisher_logp_backward(f, acts, dlogp), CRL_ESHAPE);
+  free(want);
+  crl_ac_fisher_free(f);
+  fvp_teardown(&c);
+}
+
+static void test_fisher_point(void **state) {
+  (void)state;
+  const crl_space gauss = {CRL_SPACE_BOX, 2, 0, box_lo, box_hi};
+  const crl_space cat = {CRL_SPACE_DISCRETE, 1, 3, NULL, NULL};
+  check_fisher_point(&gauss);
+  check_fisher_point(&cat);
+}
+
+static void test_fvp_keeps_point(void **state) {
+  (void)state;
+  const crl_space gauss = {CRL_SPACE_BOX, 2, 0, box_lo, box_hi};
+  const crl_space cat = {CRL_SPACE_DISCRETE, 1, 3, NULL, NULL};
+  check_fvp_keeps_point(&gauss);
+  check_fvp_keeps_point(&cat);
 }
 
 static void test_fvp_gaussian(void **state) {
@@ -388,6 +568,8 @@ int main(void) {
       cmocka_unit_test(test_cg_rejects_indefinite),
       cmocka_unit_test(test_fvp_gaussian),
       cmocka_unit_test(test_fvp_categorical),
+      cmocka_unit_test(test_fvp_keeps_point),
+      cmocka_unit_test(test_fisher_point),
       cmocka_unit_test(test_line_search_paths),
       cmocka_unit_test(test_spec_validation),
       cmocka_unit_test(test_checkpoint_resume_and_export),
