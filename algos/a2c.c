@@ -63,7 +63,8 @@ static const crl_param_def a2c_params[] = {
     {"normalize", CRL_PARAM_BOOL, F(normalize), "false", 0, 1, NULL,
      "normalise observations with running mean/std (clip 10)"},
     {"normalize_reward", CRL_PARAM_BOOL, F(normalize_reward), "false", 0, 1,
-     NULL, "scale rewards by the running std of the discounted return "
+     NULL,
+     "scale rewards by the running std of the discounted return "
      "(VecNormalize's norm_reward; the zoo's normalize sets both)"},
     {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[64, 64]", 1,
      65536, NULL, "hidden layer sizes of actor and critic"},
@@ -217,16 +218,16 @@ static int update(a2c *p, double lr, crl_algo_stats *st) {
   return 0;
 }
 
-static int a2c_iterate(void *self, crl_vec_env *venv,
-                       double progress_remaining, crl_algo_stats *st) {
+static int a2c_iterate(void *self, crl_vec_env *venv, double progress_remaining,
+                       crl_algo_stats *st) {
   a2c *p = self;
   int rc = crl_onp_check_venv(p->onp, venv);
   if (rc == 0)
     rc = crl_onp_collect(p->onp, venv, p->spec.gamma, p->spec.gae_lambda);
   if (rc)
     return rc;
-  const double lr = crl_schedule_value(&p->spec.learning_rate,
-                                       progress_remaining);
+  const double lr =
+      crl_schedule_value(&p->spec.learning_rate, progress_remaining);
   rc = update(p, lr, st);
   st->steps = (long)p->onp->n_steps * p->onp->n_envs;
   st->learning_rate = lr;
@@ -241,7 +242,8 @@ static int a2c_act(void *self, const crl_real *obs, int B, int deterministic,
   return crl_onp_act(p->onp, obs, B, deterministic, action);
 }
 
-/* ---- checkpoints and export ------------------------------------------------ */
+/* ---- checkpoints and export ------------------------------------------------
+ */
 
 static int a2c_save(void *self, crl_ckpt_writer *w) {
   a2c *p = self;

@@ -18,7 +18,7 @@ typedef struct grpo_spec {
   int n_epochs;
   int batch_size;
   double gamma;
-  int advantage;    /* GRPO_ADV_* */
+  int advantage; /* GRPO_ADV_* */
   int scale_by_std;
   crl_schedule clip_range;
   double kl_coef;
@@ -39,31 +39,31 @@ typedef struct grpo_mb {
 
 typedef struct grpo {
   grpo_spec spec;
-  crl_ac *ac;             /* its critic is not used */
-  crl_adam *adam;         /* over the policy's n_pi parameters */
+  crl_ac *ac;     /* its critic is not used */
+  crl_adam *adam; /* over the policy's n_pi parameters */
   gsl_rng *act_rng, *batch_rng;
-  uint64_t group_base;    /* group k starts from seed derive(group_base, k) */
-  uint64_t groups_done;   /* groups run so far (checkpointed) */
+  uint64_t group_base;  /* group k starts from seed derive(group_base, k) */
+  uint64_t groups_done; /* groups run so far (checkpointed) */
   int obs_dim, act_dim, n_out, cap;
   size_t n_pi;
   /* the iteration's episodes, [cap] rows, episode e = rows
    * [ep_start[e], ep_start[e + 1]), group k = episodes k G .. k G + G - 1 */
   int n;
-  crl_real *obs, *act;    /* [cap, obs_dim], [cap, act_dim] (as sampled) */
-  crl_real *logp_ref;     /* [cap] log pi_ref(a|s) */
-  crl_real *dist_ref;     /* [cap, n_out] pi_ref's outputs */
-  double *rewards;        /* [cap] */
-  crl_real *adv;          /* [cap] */
-  int *ep_start;          /* [n_groups * group_size + 1] */
-  crl_real *log_std_ref;  /* [act_dim] */
-  crl_real *env_action;   /* [act_dim] */
-  double *group_vals;     /* [group_size] */
-  int *alive;             /* [group_size] */
+  crl_real *obs, *act;   /* [cap, obs_dim], [cap, act_dim] (as sampled) */
+  crl_real *logp_ref;    /* [cap] log pi_ref(a|s) */
+  crl_real *dist_ref;    /* [cap, n_out] pi_ref's outputs */
+  double *rewards;       /* [cap] */
+  crl_real *adv;         /* [cap] */
+  int *ep_start;         /* [n_groups * group_size + 1] */
+  crl_real *log_std_ref; /* [act_dim] */
+  crl_real *env_action;  /* [act_dim] */
+  double *group_vals;    /* [group_size] */
+  int *alive;            /* [group_size] */
   /* minibatch scratch, [2 batch_size] rows */
-  size_t *perm;           /* [cap] */
+  size_t *perm; /* [cap] */
   crl_real *mb_obs, *mb_act, *mb_adv, *mb_logp_ref, *mb_dist_ref;
   crl_real *dist, *logp, *dlogp;
-  crl_real *scratch;      /* [rows * (n_out + 1)] */
+  crl_real *scratch; /* [rows * (n_out + 1)] */
 } grpo;
 
 /* Run the iteration's groups of episodes into the buffer (g->n rows). */

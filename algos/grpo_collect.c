@@ -57,7 +57,8 @@ int grpo_collect(grpo *g, crl_vec_env *venv) {
            (size_t)g->act_dim * sizeof *g->log_std_ref);
   int e = 0;
   for (int k = 0; k < g->spec.n_groups; k++) {
-    uint64_t seed = crl_seed_derive(g->group_base, g->groups_done + (uint64_t)k);
+    uint64_t seed =
+        crl_seed_derive(g->group_base, g->groups_done + (uint64_t)k);
     for (int m = 0; m < G; m++) {
       g->ep_start[e++] = g->n;
       int rc = run_episode(g, venv, seed);

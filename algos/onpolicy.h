@@ -22,23 +22,23 @@
 #include "crl/rollout.h"
 
 typedef struct crl_onp {
-  const char *name;      /* for messages and checkpoint sections */
+  const char *name; /* for messages and checkpoint sections */
   crl_ac *ac;
   crl_rollout *ro;
-  gsl_rng *act_rng;      /* action sampling */
+  gsl_rng *act_rng; /* action sampling */
   int n_envs, n_steps, obs_dim, act_dim, n_out;
-  crl_real *obs_norm;    /* [N, obs_dim] */
-  crl_real *dist;        /* [N, n_out] */
-  crl_real *actions;     /* [N, act_dim] as sampled */
-  crl_real *env_actions; /* [N, act_dim] clipped to the bounds */
-  crl_real *logp;        /* [N] */
-  crl_real *values;      /* [N] */
-  crl_real *final_values;/* [N] V(final obs) of truncated copies */
-  crl_real *final_norm;  /* [N, obs_dim] */
+  crl_real *obs_norm;       /* [N, obs_dim] */
+  crl_real *dist;           /* [N, n_out] */
+  crl_real *actions;        /* [N, act_dim] as sampled */
+  crl_real *env_actions;    /* [N, act_dim] clipped to the bounds */
+  crl_real *logp;           /* [N] */
+  crl_real *values;         /* [N] */
+  crl_real *final_values;   /* [N] V(final obs) of truncated copies */
+  crl_real *final_norm;     /* [N, obs_dim] */
   crl_normalizer *ret_norm; /* running variance of ret; NULL: no scaling */
-  double *ret;           /* [N] discounted running return of each copy */
-  double *scaled;        /* [N] the rewards as stored */
-  crl_real *ret_real;    /* [N] ret as crl_real, for the normaliser */
+  double *ret;              /* [N] discounted running return of each copy */
+  double *scaled;           /* [N] the rewards as stored */
+  crl_real *ret_real;       /* [N] ret as crl_real, for the normaliser */
 } crl_onp;
 
 /* The policy of spec (whose max_batch must be >= n_envs) and a rollout of
@@ -46,16 +46,14 @@ typedef struct crl_onp {
  * turns on the reward scaling above. */
 int crl_onp_alloc(const char *name, const crl_ac_spec *spec,
                   const crl_space *obs, const crl_space *act, int n_envs,
-                  int n_steps, int scale_rewards, uint64_t seed,
-                  crl_onp **out);
+                  int n_steps, int scale_rewards, uint64_t seed, crl_onp **out);
 void crl_onp_free(crl_onp *o);
 
 /* Fails with CRL_ESHAPE unless venv has the n_envs copies o was built for. */
 int crl_onp_check_venv(const crl_onp *o, crl_vec_env *venv);
 
 /* Fill the rollout with n_steps from every copy and compute GAE. */
-int crl_onp_collect(crl_onp *o, crl_vec_env *venv, double gamma,
-                    double lambda);
+int crl_onp_collect(crl_onp *o, crl_vec_env *venv, double gamma, double lambda);
 
 /* crl_algo_type.act for this policy. */
 int crl_onp_act(crl_onp *o, const crl_real *obs, int B, int deterministic,

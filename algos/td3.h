@@ -17,14 +17,14 @@ typedef struct crl_td3_config {
   double target_policy_noise; /* std of the target smoothing noise; 0 = off */
   double target_noise_clip;
   crl_int_list net_arch;
-  int activation;             /* crl_activation, hidden layers */
+  int activation; /* crl_activation, hidden layers */
   int n_critics;
 } crl_td3_config;
 
 /* name is used in messages ("td3", "ddpg"); it must outlive the instance. */
 int crl_td3_create_named(const char *name, const crl_td3_config *cfg,
-                         const crl_space *obs, const crl_space *act,
-                         int n_envs, uint64_t seed, void **self);
+                         const crl_space *obs, const crl_space *act, int n_envs,
+                         uint64_t seed, void **self);
 int crl_td3_iterate(void *self, crl_vec_env *venv, double progress_remaining,
                     crl_algo_stats *stats);
 int crl_td3_act(void *self, const crl_real *obs, int B, int deterministic,

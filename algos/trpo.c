@@ -50,7 +50,8 @@ static const crl_param_def trpo_params[] = {
     {"normalize", CRL_PARAM_BOOL, F(normalize), "false", 0, 1, NULL,
      "normalise observations with running mean/std (clip 10)"},
     {"normalize_reward", CRL_PARAM_BOOL, F(normalize_reward), "false", 0, 1,
-     NULL, "scale rewards by the running std of the discounted return "
+     NULL,
+     "scale rewards by the running std of the discounted return "
      "(VecNormalize's norm_reward)"},
     {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[64, 64]", 1,
      65536, NULL, "hidden layer sizes of actor and critic"},
@@ -127,8 +128,8 @@ static int alloc_buffers(trpo *t) {
   t->dv = zalloc(B, r);
   int ok = t->obs && t->act && t->adv && t->old_logp && t->dist_old &&
            t->log_std_old && t->dist && t->logp && t->dlogp && t->kl && t->g &&
-           t->x && t->fx && t->theta_old && t->perm && t->mb_obs &&
-           t->mb_ret && t->v && t->dv;
+           t->x && t->fx && t->theta_old && t->perm && t->mb_obs && t->mb_ret &&
+           t->v && t->dv;
   return ok ? 0 : crl_fail(CRL_ENOMEM, "trpo: out of memory");
 }
 
@@ -305,8 +306,8 @@ static int trpo_iterate(void *self, crl_vec_env *venv,
   rc = trpo_policy_step(t, &res);
   if (rc)
     return rc;
-  const double lr = crl_schedule_value(&t->spec.learning_rate,
-                                       progress_remaining);
+  const double lr =
+      crl_schedule_value(&t->spec.learning_rate, progress_remaining);
   int vf_steps = 0;
   rc = fit_critic(t, lr, &st->value_loss, &vf_steps);
   st->steps = (long)t->onp->n_steps * t->onp->n_envs;
@@ -325,7 +326,8 @@ static int trpo_act(void *self, const crl_real *obs, int B, int deterministic,
   return crl_onp_act(t->onp, obs, B, deterministic, action);
 }
 
-/* ---- checkpoints and export ------------------------------------------------ */
+/* ---- checkpoints and export ------------------------------------------------
+ */
 
 static int trpo_save(void *self, crl_ckpt_writer *w) {
   trpo *t = self;

@@ -11,7 +11,7 @@
 typedef struct trpo_spec {
   crl_schedule learning_rate; /* the critic's Adam */
   int n_steps;
-  int batch_size;             /* critic minibatch */
+  int batch_size; /* critic minibatch */
   double gamma;
   double gae_lambda;
   int cg_max_steps;
@@ -33,32 +33,32 @@ typedef struct trpo_spec {
 
 /* What one policy step did, for the stats. */
 typedef struct trpo_step_result {
-  double surrogate;  /* objective after the step (before when rejected) */
-  double kl;         /* mean KL(old || new); 0 when rejected */
-  int accepted;      /* 1: a line-search point met both conditions */
-  int backtracks;    /* points tried */
+  double surrogate; /* objective after the step (before when rejected) */
+  double kl;        /* mean KL(old || new); 0 when rejected */
+  int accepted;     /* 1: a line-search point met both conditions */
+  int backtracks;   /* points tried */
   int cg_iters;
 } trpo_step_result;
 
 typedef struct trpo {
   trpo_spec spec;
   crl_onp *onp;
-  crl_adam *vf_adam;      /* over the critic's slice of the flat vector */
+  crl_adam *vf_adam; /* over the critic's slice of the flat vector */
   crl_cg *cg;
   crl_ac_fisher *fisher;
-  gsl_rng *batch_rng;     /* critic minibatch shuffling */
-  size_t n_pi;            /* policy parameters: actor MLP + log_std */
-  int M;                  /* rows of the policy step (after sub-sampling) */
+  gsl_rng *batch_rng; /* critic minibatch shuffling */
+  size_t n_pi;        /* policy parameters: actor MLP + log_std */
+  int M;              /* rows of the policy step (after sub-sampling) */
   /* the policy step's batch, [M] rows */
   crl_real *obs, *act, *adv, *old_logp;
-  crl_real *dist_old;     /* [M, n_out] pi_old's outputs */
-  crl_real *log_std_old;  /* [act_dim] */
-  crl_real *dist;         /* [M, n_out] */
+  crl_real *dist_old;          /* [M, n_out] pi_old's outputs */
+  crl_real *log_std_old;       /* [act_dim] */
+  crl_real *dist;              /* [M, n_out] */
   crl_real *logp, *dlogp, *kl; /* [M] */
   /* [n_pi] vectors of the step */
   crl_real *g, *x, *fx, *theta_old;
   /* critic minibatches */
-  size_t *perm;           /* [T * N] */
+  size_t *perm;                       /* [T * N] */
   crl_real *mb_obs, *mb_ret, *v, *dv; /* [batch_size (, obs_dim)] */
 } trpo;
 
@@ -73,7 +73,6 @@ int trpo_policy_step(trpo *t, trpo_step_result *res);
  * first point with KL <= target_kl and a surrogate above L_old, else
  * restore theta_old exactly. */
 int trpo_begin_step(trpo *t, double *L_old);
-int trpo_line_search(trpo *t, double beta, double L_old,
-                     trpo_step_result *res);
+int trpo_line_search(trpo *t, double beta, double L_old, trpo_step_result *res);
 
 #endif

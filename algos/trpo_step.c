@@ -12,7 +12,9 @@
 
 #include "trpo.h"
 
-static int cap_of(const trpo *t) { return t->onp->ac->max_batch; }
+static int cap_of(const trpo *t) {
+  return t->onp->ac->max_batch;
+}
 
 /* dist [M, n_out] = actor(obs) at the current parameters, in chunks. */
 static int batch_forward(trpo *t) {
@@ -94,8 +96,8 @@ int trpo_line_search(trpo *t, double beta, double L_old,
     if (rc)
       return rc;
     double L = surrogate(t);
-    double kl = crl_ac_kl(ac, t->dist_old, t->log_std_old, t->dist, t->M,
-                          t->kl);
+    double kl =
+        crl_ac_kl(ac, t->dist_old, t->log_std_old, t->dist, t->M, t->kl);
     res->backtracks = k + 1;
     if (isfinite(L) && isfinite(kl) && kl <= delta && L > L_old) {
       res->accepted = 1;

@@ -167,16 +167,15 @@ static void products(void) {
   /* (op, m, n, k): the MLP's products for 3-64-64-1 at B = 4, 64, 256,
    * then wider layers (SB3's 400-300 for TD3/DDPG) */
   static const int shapes[][4] = {
-      {NT, 1, 64, 3},      {NT, 1, 64, 64},     {NT, 4, 64, 3},
-      {NT, 4, 64, 64},     {NT, 4, 1, 64},      {NT, 8, 64, 64},
-      {NT, 16, 64, 64},    {NT, 32, 64, 64},
-      {NT, 64, 64, 3},     {NT, 64, 64, 64},    {NT, 256, 64, 3},
-      {NT, 256, 64, 64},   {NT, 256, 1, 64},    {NN, 256, 64, 64},
-      {NN, 256, 64, 1},    {TN, 64, 3, 256},    {TN, 64, 64, 256},
-      {TN, 1, 64, 256},    {NT, 256, 400, 17},
-      {NT, 256, 300, 400}, {NN, 256, 400, 300}, {TN, 300, 400, 256},
-      {NT, 1, 300, 400},   {NT, 512, 512, 512}, {NN, 512, 512, 512},
-      {NN, 1024, 1024, 1024}};
+      {NT, 1, 64, 3},      {NT, 1, 64, 64},       {NT, 4, 64, 3},
+      {NT, 4, 64, 64},     {NT, 4, 1, 64},        {NT, 8, 64, 64},
+      {NT, 16, 64, 64},    {NT, 32, 64, 64},      {NT, 64, 64, 3},
+      {NT, 64, 64, 64},    {NT, 256, 64, 3},      {NT, 256, 64, 64},
+      {NT, 256, 1, 64},    {NN, 256, 64, 64},     {NN, 256, 64, 1},
+      {TN, 64, 3, 256},    {TN, 64, 64, 256},     {TN, 1, 64, 256},
+      {NT, 256, 400, 17},  {NT, 256, 300, 400},   {NN, 256, 400, 300},
+      {TN, 300, 400, 256}, {NT, 1, 300, 400},     {NT, 512, 512, 512},
+      {NN, 512, 512, 512}, {NN, 1024, 1024, 1024}};
   printf("\nproduct GFLOP/s (2 m n k / s)     ");
   for (int s = 0; s < N_SETS; s++)
     if (crl_gemm_isa_supported(sets[s]))
@@ -204,8 +203,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: bench_mlp [seconds per measurement > 0]\n");
     return 2;
   }
-  printf("crl %s, crl_real = %s, kernels: %s\n", crl_version(),
-         crl_real_name(), crl_gemm_isa_name(crl_gemm_isa_active()));
+  printf("crl %s, crl_real = %s, kernels: %s\n", crl_version(), crl_real_name(),
+         crl_gemm_isa_name(crl_gemm_isa_active()));
   for (int s = 0; s < N_SETS; s++) {
     if (!crl_gemm_isa_supported(sets[s]))
       continue;

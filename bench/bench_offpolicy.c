@@ -44,27 +44,91 @@ typedef struct bench_cfg {
   const char *const *kv; /* key, value, ..., NULL */
 } bench_cfg;
 
-static const char *const td3_small_kv[] = {
-    "learning_rate", "1e-3", "adam_eps", "1e-7", "buffer_size", "10000",
-    "learning_starts", "100", "batch_size", "100", "gamma", "0.99", "tau",
-    "0.005", "train_freq", "1", "gradient_steps", "1", "policy_delay", "2",
-    "target_policy_noise", "0.2", "target_noise_clip", "0.5", "noise_type",
-    "normal", "noise_std", "0.1", "policy_kwargs.net_arch", "[64, 64]",
-    "policy_kwargs.activation", "relu", NULL};
+static const char *const td3_small_kv[] = {"learning_rate",
+                                           "1e-3",
+                                           "adam_eps",
+                                           "1e-7",
+                                           "buffer_size",
+                                           "10000",
+                                           "learning_starts",
+                                           "100",
+                                           "batch_size",
+                                           "100",
+                                           "gamma",
+                                           "0.99",
+                                           "tau",
+                                           "0.005",
+                                           "train_freq",
+                                           "1",
+                                           "gradient_steps",
+                                           "1",
+                                           "policy_delay",
+                                           "2",
+                                           "target_policy_noise",
+                                           "0.2",
+                                           "target_noise_clip",
+                                           "0.5",
+                                           "noise_type",
+                                           "normal",
+                                           "noise_std",
+                                           "0.1",
+                                           "policy_kwargs.net_arch",
+                                           "[64, 64]",
+                                           "policy_kwargs.activation",
+                                           "relu",
+                                           NULL};
 
-static const char *const sac_small_kv[] = {
-    "learning_rate", "1e-3", "adam_eps", "1e-7", "buffer_size", "10000",
-    "learning_starts", "100", "batch_size", "100", "gamma", "0.99", "tau",
-    "0.005", "train_freq", "1", "gradient_steps", "1", "ent_coef", "auto_0.5",
-    "target_entropy", "-1", "policy_kwargs.net_arch", "[64, 64]",
-    "policy_kwargs.activation", "relu", "policy_kwargs.log_std_min", "-20",
-    "policy_kwargs.log_std_max", "2", NULL};
+static const char *const sac_small_kv[] = {"learning_rate",
+                                           "1e-3",
+                                           "adam_eps",
+                                           "1e-7",
+                                           "buffer_size",
+                                           "10000",
+                                           "learning_starts",
+                                           "100",
+                                           "batch_size",
+                                           "100",
+                                           "gamma",
+                                           "0.99",
+                                           "tau",
+                                           "0.005",
+                                           "train_freq",
+                                           "1",
+                                           "gradient_steps",
+                                           "1",
+                                           "ent_coef",
+                                           "auto_0.5",
+                                           "target_entropy",
+                                           "-1",
+                                           "policy_kwargs.net_arch",
+                                           "[64, 64]",
+                                           "policy_kwargs.activation",
+                                           "relu",
+                                           "policy_kwargs.log_std_min",
+                                           "-20",
+                                           "policy_kwargs.log_std_max",
+                                           "2",
+                                           NULL};
 
-static const char *const det_zoo_kv[] = {
-    "learning_rate", "1e-3", "buffer_size", "200000", "learning_starts",
-    "10000", "gamma", "0.98", "noise_type", "normal", "noise_std", "0.1",
-    "train_freq", "200", "gradient_steps", "-1", "policy_kwargs.net_arch",
-    "[400, 300]", NULL};
+static const char *const det_zoo_kv[] = {"learning_rate",
+                                         "1e-3",
+                                         "buffer_size",
+                                         "200000",
+                                         "learning_starts",
+                                         "10000",
+                                         "gamma",
+                                         "0.98",
+                                         "noise_type",
+                                         "normal",
+                                         "noise_std",
+                                         "0.1",
+                                         "train_freq",
+                                         "200",
+                                         "gradient_steps",
+                                         "-1",
+                                         "policy_kwargs.net_arch",
+                                         "[400, 300]",
+                                         NULL};
 
 static const char *const sac_zoo_kv[] = {"learning_rate", "1e-3", NULL};
 
@@ -87,8 +151,12 @@ static double clock_s(clockid_t id) {
 
 /* Wall time, and this process's CPU time: on a shared machine the CPU
  * time of a single-threaded run is the steadier measure. */
-static double now(void) { return clock_s(CLOCK_MONOTONIC); }
-static double cpu_now(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
+static double now(void) {
+  return clock_s(CLOCK_MONOTONIC);
+}
+static double cpu_now(void) {
+  return clock_s(CLOCK_PROCESS_CPUTIME_ID);
+}
 
 /* ---- the gemm sequence of one update ------------------------------------ */
 
@@ -158,8 +226,8 @@ static void run_ops(const op_list *L, const crl_real *A, const crl_real *B,
     const gemm_op *o = &L->op[i];
     const int lda = o->ta ? o->m : o->k, ldb = o->tb ? o->k : o->n;
     CRL_GEMM(CblasRowMajor, o->ta ? CblasTrans : CblasNoTrans,
-             o->tb ? CblasTrans : CblasNoTrans, o->m, o->n, o->k, 1, A, lda,
-             B, ldb, 0, C, o->n);
+             o->tb ? CblasTrans : CblasNoTrans, o->m, o->n, o->k, 1, A, lda, B,
+             ldb, 0, C, o->n);
   }
 }
 
@@ -225,7 +293,8 @@ static double floor_time(const bench_cfg *c, double *flops, int crl) {
   return best;
 }
 
-/* ---- training --------------------------------------------------------------- */
+/* ---- training ---------------------------------------------------------------
+ */
 
 static int fail(const char *what) {
   fprintf(stderr, "bench_offpolicy: %s: %s\n", what, crl_last_error());
@@ -238,8 +307,7 @@ static long steps_override = 0;
 
 static int train(const bench_cfg *c, int seed, double *wall, double *cpu,
                  long *updates, double *eval) {
-  const long n_timesteps =
-      steps_override > 0 ? steps_override : c->n_timesteps;
+  const long n_timesteps = steps_override > 0 ? steps_override : c->n_timesteps;
   const crl_algo_type *t = crl_algo_find(c->algo);
   void *spec = NULL;
   if (t == NULL || crl_algo_spec_alloc(t, &spec))
@@ -263,16 +331,16 @@ static int train(const bench_cfg *c, int seed, double *wall, double *cpu,
   *updates = 0;
   while (rc == 0 && steps < n_timesteps) {
     crl_algo_stats st;
-    rc = crl_algo_iterate(algo, venv,
-                          1.0 - (double)steps / (double)n_timesteps, &st);
+    rc = crl_algo_iterate(algo, venv, 1.0 - (double)steps / (double)n_timesteps,
+                          &st);
     steps += st.steps;
     *updates += st.n_updates;
   }
   *wall = now() - t0;
   *cpu = cpu_now() - c0;
   if (rc == 0)
-    rc = crl_evaluate(algo, "Pendulum-v1", 20, (uint64_t)seed, eval, NULL,
-                      NULL);
+    rc =
+        crl_evaluate(algo, "Pendulum-v1", 20, (uint64_t)seed, eval, NULL, NULL);
   crl_algo_free(algo);
   crl_vec_env_free(venv);
   return rc ? fail(c->name) : 0;
@@ -292,9 +360,9 @@ int main(int argc, char **argv) {
     repeats = 1;
   steps_override = argc > 4 ? atol(argv[4]) : 0;
   int found = 0;
-  printf("%-9s %4s %8s %8s %8s %8s %9s %8s %8s %8s %6s %7s\n", "config",
-         "seed", "wall s", "cpu s", "updates", "ms/upd", "MFLOP/upd",
-         "GFLOP/s", "floor ms", "floor GF", "ratio", "eval");
+  printf("%-9s %4s %8s %8s %8s %8s %9s %8s %8s %8s %6s %7s\n", "config", "seed",
+         "wall s", "cpu s", "updates", "ms/upd", "MFLOP/upd", "GFLOP/s",
+         "floor ms", "floor GF", "ratio", "eval");
   for (int i = 0; i < N_CONFIGS; i++) {
     const bench_cfg *c = &configs[i];
     if (!selected(which, c))

@@ -28,24 +28,62 @@ typedef struct bench_cfg {
   const char *const *kv; /* key, value, ..., NULL */
 } bench_cfg;
 
-static const char *const rltools_kv[] = {
-    "n_steps", "1024", "batch_size", "256", "n_epochs", "2", "gamma", "0.9",
-    "gae_lambda", "0.95", "clip_range", "0.2", "ent_coef", "0.0",
-    "learning_rate", "1e-3", "max_grad_norm", "1e9", "adam_eps", "1e-7",
-    "policy_kwargs.net_arch", "[64, 64]", "policy_kwargs.activation", "relu",
-    "policy_kwargs.log_std_init", "0.693", NULL};
+static const char *const rltools_kv[] = {"n_steps",
+                                         "1024",
+                                         "batch_size",
+                                         "256",
+                                         "n_epochs",
+                                         "2",
+                                         "gamma",
+                                         "0.9",
+                                         "gae_lambda",
+                                         "0.95",
+                                         "clip_range",
+                                         "0.2",
+                                         "ent_coef",
+                                         "0.0",
+                                         "learning_rate",
+                                         "1e-3",
+                                         "max_grad_norm",
+                                         "1e9",
+                                         "adam_eps",
+                                         "1e-7",
+                                         "policy_kwargs.net_arch",
+                                         "[64, 64]",
+                                         "policy_kwargs.activation",
+                                         "relu",
+                                         "policy_kwargs.log_std_init",
+                                         "0.693",
+                                         NULL};
 
-static const char *const pendulum_kv[] = {
-    "n_steps", "1024", "batch_size", "64", "n_epochs", "10", "gamma", "0.9",
-    "gae_lambda", "0.95", "learning_rate", "1e-3", "clip_range", "0.2",
-    "ent_coef", "0.0", "policy_kwargs.net_arch", "[64, 64]",
-    "policy_kwargs.activation", "tanh", "policy_kwargs.log_std_init", "0.0",
-    NULL};
+static const char *const pendulum_kv[] = {"n_steps",
+                                          "1024",
+                                          "batch_size",
+                                          "64",
+                                          "n_epochs",
+                                          "10",
+                                          "gamma",
+                                          "0.9",
+                                          "gae_lambda",
+                                          "0.95",
+                                          "learning_rate",
+                                          "1e-3",
+                                          "clip_range",
+                                          "0.2",
+                                          "ent_coef",
+                                          "0.0",
+                                          "policy_kwargs.net_arch",
+                                          "[64, 64]",
+                                          "policy_kwargs.activation",
+                                          "tanh",
+                                          "policy_kwargs.log_std_init",
+                                          "0.0",
+                                          NULL};
 
 static const char *const cartpole_kv[] = {
-    "n_steps", "32", "batch_size", "256", "gae_lambda", "0.8", "gamma", "0.98",
-    "n_epochs", "20", "ent_coef", "0.0", "learning_rate", "lin_0.001",
-    "clip_range", "lin_0.2", NULL};
+    "n_steps",       "32",        "batch_size", "256",     "gae_lambda", "0.8",
+    "gamma",         "0.98",      "n_epochs",   "20",      "ent_coef",   "0.0",
+    "learning_rate", "lin_0.001", "clip_range", "lin_0.2", NULL};
 
 static const bench_cfg configs[] = {
     {"rltools", "Pendulum-v1", 4, 307200, rltools_kv},
@@ -81,8 +119,8 @@ static int run(const bench_cfg *c, int seed, double *wall, double *cpu) {
   int rc = crl_vec_env_make(c->env, c->n_envs, (uint64_t)seed, &venv);
   if (rc == 0)
     rc = crl_algo_alloc(t, spec, crl_vec_env_obs_space(venv),
-                        crl_vec_env_act_space(venv), c->n_envs,
-                        (uint64_t)seed, &algo);
+                        crl_vec_env_act_space(venv), c->n_envs, (uint64_t)seed,
+                        &algo);
   crl_algo_spec_free(spec);
   if (rc == 0)
     rc = crl_vec_env_reset(venv);
@@ -103,8 +141,7 @@ static int run(const bench_cfg *c, int seed, double *wall, double *cpu) {
   if (rc == 0)
     printf("%-9s seed %d  %7ld steps  %7.3f s wall  %7.3f s CPU  %9.0f "
            "steps/s  eval %8.2f +- %6.2f\n",
-           c->name, seed, steps, *wall, *cpu, (double)steps / *wall, mean,
-           sd);
+           c->name, seed, steps, *wall, *cpu, (double)steps / *wall, mean, sd);
   crl_algo_free(algo);
   crl_vec_env_free(venv);
   return rc ? fail(c->name) : 0;
@@ -136,8 +173,8 @@ int main(int argc, char **argv) {
       qsort(cpus, (size_t)repeats, sizeof *cpus, cmp_double);
       printf("%-9s median of %d: wall %.3f s (min %.3f, max %.3f), CPU %.3f "
              "s (min %.3f)\n",
-             c->name, repeats, walls[repeats / 2], walls[0],
-             walls[repeats - 1], cpus[repeats / 2], cpus[0]);
+             c->name, repeats, walls[repeats / 2], walls[0], walls[repeats - 1],
+             cpus[repeats / 2], cpus[0]);
     }
   }
   if (!found) {

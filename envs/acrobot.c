@@ -30,10 +30,10 @@ typedef struct acrobot {
 } acrobot;
 
 /* float32 array [1, 1, 1, 1, MAX_VEL_1, MAX_VEL_2] and its negation. */
-static const double obs_high[6] = {1.0, 1.0, 1.0, 1.0, (float)MAX_VEL_1,
-                                   (float)MAX_VEL_2};
-static const double obs_low[6] = {-1.0, -1.0, -1.0, -1.0, -(float)MAX_VEL_1,
-                                  -(float)MAX_VEL_2};
+static const double obs_high[6] = {
+    1.0, 1.0, 1.0, 1.0, (float)MAX_VEL_1, (float)MAX_VEL_2};
+static const double obs_low[6] = {
+    -1.0, -1.0, -1.0, -1.0, -(float)MAX_VEL_1, -(float)MAX_VEL_2};
 
 /* _dsdt: the derivative of y = (theta1, theta2, dtheta1, dtheta2, torque).
  * Every line is evaluated left to right as the Python reads; a leading
@@ -178,7 +178,8 @@ static void acrobot_set_state(void *self, const double *state) {
  *  step; 500 steps. */
 const crl_env_type crl_env_acrobot = {
     .name = ACROBOT_NAME,
-    .doc = "swing a two-link chain up; Box(6) obs, Discrete(3) torque, 500 steps",
+    .doc =
+        "swing a two-link chain up; Box(6) obs, Discrete(3) torque, 500 steps",
     .self_size = sizeof(acrobot),
     .max_episode_steps = 500,
     .state_dim = 4,

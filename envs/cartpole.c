@@ -53,8 +53,7 @@ static void cartpole_advance(cartpole *c, double force, double *reward,
   const double total_mass = masspole + masscart;
   const double polemass_length = masspole * length;
 
-  double x = c->x, x_dot = c->x_dot, theta = c->theta,
-         theta_dot = c->theta_dot;
+  double x = c->x, x_dot = c->x_dot, theta = c->theta, theta_dot = c->theta_dot;
   double costheta = cos(theta);
   double sintheta = sin(theta);
 
@@ -76,8 +75,8 @@ static void cartpole_advance(cartpole *c, double force, double *reward,
   c->theta = theta;
   c->theta_dot = theta_dot;
 
-  int term = x < -x_threshold || x > x_threshold ||
-             theta < -THETA_THRESHOLD || theta > THETA_THRESHOLD;
+  int term = x < -x_threshold || x > x_threshold || theta < -THETA_THRESHOLD ||
+             theta > THETA_THRESHOLD;
   if (!term) {
     *reward = 1.0;
   } else if (c->steps_beyond_terminated < 0) {

@@ -15,12 +15,14 @@
 #include "crl/env.h"
 #include "crl/error.h"
 
-extern const crl_env_type crl_env_pendulum;                /* Pendulum-v1 */
-extern const crl_env_type crl_env_cartpole;                /* CartPole-v1 */
-extern const crl_env_type crl_env_cartpole_continuous;     /* CartPoleContinuous-v1 */
-extern const crl_env_type crl_env_mountain_car_continuous; /* MountainCarContinuous-v0 */
-extern const crl_env_type crl_env_acrobot;                 /* Acrobot-v1 */
-extern const crl_env_type crl_env_short_corridor;          /* ShortCorridor-v0 */
+extern const crl_env_type crl_env_pendulum; /* Pendulum-v1 */
+extern const crl_env_type crl_env_cartpole; /* CartPole-v1 */
+extern const crl_env_type
+    crl_env_cartpole_continuous; /* CartPoleContinuous-v1 */
+extern const crl_env_type
+    crl_env_mountain_car_continuous;              /* MountainCarContinuous-v0 */
+extern const crl_env_type crl_env_acrobot;        /* Acrobot-v1 */
+extern const crl_env_type crl_env_short_corridor; /* ShortCorridor-v0 */
 
 /* Python's `x ** 2` on a float is libm pow(x, 2.0), which differs from x*x
  * in the last bit for about 0.08 % of inputs. GCC folds pow(x, 2.0) into

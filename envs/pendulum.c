@@ -78,8 +78,8 @@ static int pendulum_step(void *self, const crl_real *action, double *reward,
 
   /* The cost uses the pre-step state and the clipped torque, summed left to
    * right; `**2` is pow, not x*x. */
-  double costs = crl_envs_sq(angle_normalize(th)) +
-                 0.1 * crl_envs_sq(thdot) + 0.001 * crl_envs_sq(u);
+  double costs = crl_envs_sq(angle_normalize(th)) + 0.1 * crl_envs_sq(thdot) +
+                 0.001 * crl_envs_sq(u);
 
   /* Grouping exactly as the Python: 3*g/(2*l) and 3.0/(m*l**2) are not
    * pre-folded (l*l is exact for l = 1, as pow is); sin of the

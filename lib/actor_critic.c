@@ -177,11 +177,11 @@ double crl_ac_entropy_mean(crl_ac *ac, const crl_real *dist, int B) {
 }
 
 int crl_ac_actor_backward(crl_ac *ac, const crl_real *dist,
-                          const crl_real *actions, int B,
-                          const crl_real *dlogp, double dent_mean) {
+                          const crl_real *actions, int B, const crl_real *dlogp,
+                          double dent_mean) {
   if (B > ac->max_batch)
-    return crl_fail(CRL_ESHAPE, "actor-critic: batch %d exceeds capacity %d",
-                    B, ac->max_batch);
+    return crl_fail(CRL_ESHAPE, "actor-critic: batch %d exceeds capacity %d", B,
+                    ac->max_batch);
   if (ac->discrete) {
     crl_cat_log_prob_backward(B, ac->n_out, dist, actions, dlogp, ac->dout);
     if (dent_mean != 0.0) {

@@ -28,24 +28,24 @@ typedef struct crl_ac_spec {
 
 typedef struct crl_ac {
   crl_space obs_space, act_space; /* bounds point to the copies below */
-  double *act_bounds;    /* [2, act_dim] low then high, owned: the env that
-                            described the space may be freed first */
+  double *act_bounds; /* [2, act_dim] low then high, owned: the env that
+                         described the space may be freed first */
   int obs_dim;
-  int act_dim;           /* values per action: Box dim, or 1 for Discrete */
-  int n_out;             /* actor outputs: Box dim, or n for Discrete */
+  int act_dim; /* values per action: Box dim, or 1 for Discrete */
+  int n_out;   /* actor outputs: Box dim, or n for Discrete */
   int discrete;
   int max_batch;
   size_t n_params;
-  crl_real *params;      /* [n_params] flat */
-  crl_real *grads;       /* [n_params] flat */
-  crl_mlp *actor;        /* view into params[0 .. actor_n) */
-  crl_real *log_std;     /* [act_dim] view, NULL when discrete */
-  crl_real *dlog_std;    /* [act_dim] view into grads */
-  crl_mlp *critic;       /* view after log_std */
-  crl_normalizer *norm;  /* NULL unless normalize_obs */
-  crl_real *dout;        /* [max_batch, n_out] scratch: dL/d(actor output) */
-  crl_real *ent;         /* [max_batch] scratch */
-  crl_real *dent;        /* [max_batch] scratch */
+  crl_real *params;     /* [n_params] flat */
+  crl_real *grads;      /* [n_params] flat */
+  crl_mlp *actor;       /* view into params[0 .. actor_n) */
+  crl_real *log_std;    /* [act_dim] view, NULL when discrete */
+  crl_real *dlog_std;   /* [act_dim] view into grads */
+  crl_mlp *critic;      /* view after log_std */
+  crl_normalizer *norm; /* NULL unless normalize_obs */
+  crl_real *dout;       /* [max_batch, n_out] scratch: dL/d(actor output) */
+  crl_real *ent;        /* [max_batch] scratch */
+  crl_real *dent;       /* [max_batch] scratch */
 } crl_ac;
 
 int crl_ac_alloc(const crl_ac_spec *spec, const crl_space *obs,
@@ -81,8 +81,8 @@ double crl_ac_entropy_mean(crl_ac *ac, const crl_real *dist, int B);
 /* Backward through the actor of the last crl_ac_actor_forward (same B) for
  * L = sum_i dlogp[i] * logp_i + dent_mean * mean_i entropy_i. ADDs to grads. */
 int crl_ac_actor_backward(crl_ac *ac, const crl_real *dist,
-                          const crl_real *actions, int B,
-                          const crl_real *dlogp, double dent_mean);
+                          const crl_real *actions, int B, const crl_real *dlogp,
+                          double dent_mean);
 
 /* Backward through the critic of the last crl_ac_critic_forward for
  * L = sum_i dv[i] * v_i. ADDs to grads. */

@@ -86,8 +86,8 @@ static void apply_metric(const crl_ac_fisher *f, const crl_real *dist, int b,
   for (int i = 0; i < b; i++)
     for (int j = 0; j < K; j++) {
       size_t k = (size_t)i * K + j;
-      dout[k] = (crl_real)((double)f->tangent[k] * (double)f->inv_var[j] *
-                           inv_B);
+      dout[k] =
+          (crl_real)((double)f->tangent[k] * (double)f->inv_var[j] * inv_B);
     }
 }
 
@@ -156,7 +156,8 @@ int crl_ac_fisher_vp(void *ctx, const crl_real *v, crl_real *out) {
    * the mean/log_std cross terms of a diagonal Gaussian are zero. */
   for (int j = 0; !ac->discrete && j < D; j++) {
     size_t k = n_actor + (size_t)j;
-    out[k] = (crl_real)(((double)fisher_log_std[j] + f->damping) * (double)v[k]);
+    out[k] =
+        (crl_real)(((double)fisher_log_std[j] + f->damping) * (double)v[k]);
   }
   return 0;
 }
@@ -220,8 +221,8 @@ int crl_ac_actor_backward_kl(crl_ac *ac, const crl_real *dist,
                              const crl_real *log_std_ref, double dkl_mean,
                              crl_real *scratch) {
   if (B > ac->max_batch)
-    return crl_fail(CRL_ESHAPE, "actor-critic: batch %d exceeds capacity %d",
-                    B, ac->max_batch);
+    return crl_fail(CRL_ESHAPE, "actor-critic: batch %d exceeds capacity %d", B,
+                    ac->max_batch);
   logp_entropy_terms(ac, dist, actions, B, dlogp, dent_mean);
   if (dkl_mean != 0.0) {
     const int K = ac->n_out;

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crl/error.h"
 #include "checkpoint.h"
+#include "crl/error.h"
 #include "internal.h"
 
 struct crl_algo {
@@ -16,7 +16,9 @@ struct crl_algo {
 static const crl_algo_type *user_algo_types[CRL_MAX_USER_ALGOS];
 static int user_algo_count;
 
-int crl_algo_count(void) { return crl_builtin_algo_count + user_algo_count; }
+int crl_algo_count(void) {
+  return crl_builtin_algo_count + user_algo_count;
+}
 
 const crl_algo_type *crl_algo_at(int i) {
   if (i < 0 || i >= crl_algo_count())
@@ -61,7 +63,9 @@ int crl_algo_spec_alloc(const crl_algo_type *type, void **spec) {
   return rc;
 }
 
-void crl_algo_spec_free(void *spec) { free(spec); }
+void crl_algo_spec_free(void *spec) {
+  free(spec);
+}
 
 int crl_algo_spec_set(const crl_algo_type *type, void *spec, const char *key,
                       const char *value) {
@@ -98,7 +102,9 @@ const crl_algo_type *crl_algo_get_type(const crl_algo *algo) {
   return algo->type;
 }
 
-void *crl_algo_self(crl_algo *algo) { return algo->self; }
+void *crl_algo_self(crl_algo *algo) {
+  return algo->self;
+}
 
 int crl_algo_iterate(crl_algo *algo, crl_vec_env *venv,
                      double progress_remaining, crl_algo_stats *stats) {

@@ -49,9 +49,8 @@ static double dot(size_t n, const double *a, const double *b) {
   return s;
 }
 
-int crl_cg_solve(crl_cg *cg, crl_matvec_fn matvec, void *ctx,
-                 const crl_real *b, int max_iter, double residual_tol,
-                 crl_real *x, int *iters) {
+int crl_cg_solve(crl_cg *cg, crl_matvec_fn matvec, void *ctx, const crl_real *b,
+                 int max_iter, double residual_tol, crl_real *x, int *iters) {
   const size_t n = cg->n;
   for (size_t i = 0; i < n; i++) {
     cg->x[i] = 0.0;

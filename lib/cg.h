@@ -21,8 +21,7 @@ void crl_cg_free(crl_cg *cg);
  * early once |r|^2 <= residual_tol (SB3-contrib's 1e-10 criterion). The
  * iterates are kept in double, the products are taken in crl_real. Writes
  * the products taken to *iters (may be NULL). No allocation. */
-int crl_cg_solve(crl_cg *cg, crl_matvec_fn matvec, void *ctx,
-                 const crl_real *b, int max_iter, double residual_tol,
-                 crl_real *x, int *iters);
+int crl_cg_solve(crl_cg *cg, crl_matvec_fn matvec, void *ctx, const crl_real *b,
+                 int max_iter, double residual_tol, crl_real *x, int *iters);
 
 #endif

@@ -1,6 +1,6 @@
 /* Whole-run checkpoints of an algorithm and its vec env. */
-#include "ckpt.h"
 #include "checkpoint.h"
+#include "ckpt.h"
 #include "crl/error.h"
 #include "state_io.h"
 

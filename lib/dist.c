@@ -13,7 +13,8 @@
 
 #define LOG_2PI 1.83787706640934548356065947281123527
 
-/* ---- Diagonal Gaussian ----------------------------------------------------- */
+/* ---- Diagonal Gaussian -----------------------------------------------------
+ */
 
 void crl_gauss_sample(int B, int D, const crl_real *mean,
                       const crl_real *log_std, gsl_rng *rng, crl_real *out) {
@@ -89,8 +90,8 @@ void crl_gauss_kl(int B, int D, const crl_real *mean_p,
     for (int d = 0; d < D; d++) {
       double dls = (double)log_std_q[d] - log_std_p[d];
       double diff = (double)mean_p[r + d] - mean_q[r + d];
-      acc += dls + 0.5 * (exp(-2.0 * dls) + diff * diff *
-                                                exp(-2.0 * log_std_q[d])) -
+      acc += dls +
+             0.5 * (exp(-2.0 * dls) + diff * diff * exp(-2.0 * log_std_q[d])) -
              0.5;
     }
     kl[b] = (crl_real)acc;
@@ -133,7 +134,8 @@ void crl_gauss_fisher(int D, const crl_real *log_std, crl_real *fisher_mean,
   }
 }
 
-/* ---- Categorical ------------------------------------------------------------ */
+/* ---- Categorical ------------------------------------------------------------
+ */
 
 /* log sum_k exp(l[k]) of one row [K], shifted by the max for stability. */
 static double row_logsumexp(int K, const crl_real *l) {
@@ -289,8 +291,8 @@ void crl_cat_kl_backward_q(int B, int K, const crl_real *logits_p,
 }
 
 /* (diag(p) - p p^T) v = p * (v - p.v), elementwise. */
-void crl_cat_fisher_vp(int B, int K, const crl_real *logits,
-                       const crl_real *v, crl_real *out) {
+void crl_cat_fisher_vp(int B, int K, const crl_real *logits, const crl_real *v,
+                       crl_real *out) {
   for (int b = 0; b < B; b++) {
     const crl_real *l = logits + (size_t)b * K;
     const crl_real *vb = v + (size_t)b * K;
@@ -304,7 +306,8 @@ void crl_cat_fisher_vp(int B, int K, const crl_real *logits,
   }
 }
 
-/* ---- Tanh-squashed Gaussian --------------------------------------------------- */
+/* ---- Tanh-squashed Gaussian
+ * --------------------------------------------------- */
 
 #define LOG_2 0.69314718055994530941723212145817657
 
@@ -383,9 +386,9 @@ void crl_squashed_sample_backward(int B, int D, const crl_real *mean,
       const double ga = daction != NULL ? daction[i] : 0.0;
       const double du = ga * (1.0 - a * a) + gl * 2.0 * a;
       dmean[i] = (crl_real)du;
-      dlog_std[i] = (crl_real)(clamp_pass(log_std[i], log_std_min,
-                                          log_std_max) *
-                               (du * se - gl));
+      dlog_std[i] =
+          (crl_real)(clamp_pass(log_std[i], log_std_min, log_std_max) *
+                     (du * se - gl));
     }
   }
 }
@@ -409,10 +412,10 @@ void crl_squashed_log_prob(int B, int D, const crl_real *mean,
 /* At fixed u the Jacobian term is a constant: the Gaussian's gradients,
  * d/dmean = z / sigma, d/dlog_std = z^2 - 1, through the clamp. */
 void crl_squashed_log_prob_backward(int B, int D, const crl_real *mean,
-                                    const crl_real *log_std,
-                                    double log_std_min, double log_std_max,
-                                    const crl_real *u, const crl_real *dlogp,
-                                    crl_real *dmean, crl_real *dlog_std) {
+                                    const crl_real *log_std, double log_std_min,
+                                    double log_std_max, const crl_real *u,
+                                    const crl_real *dlogp, crl_real *dmean,
+                                    crl_real *dlog_std) {
   for (int b = 0; b < B; b++) {
     const size_t r = (size_t)b * D;
     for (int d = 0; d < D; d++) {
@@ -421,9 +424,9 @@ void crl_squashed_log_prob_backward(int B, int D, const crl_real *mean,
       const double inv_sd = exp(-ls);
       const double z = ((double)u[i] - mean[i]) * inv_sd;
       dmean[i] = (crl_real)(dlogp[b] * z * inv_sd);
-      dlog_std[i] = (crl_real)(dlogp[b] * (z * z - 1.0) *
-                               clamp_pass(log_std[i], log_std_min,
-                                          log_std_max));
+      dlog_std[i] =
+          (crl_real)(dlogp[b] * (z * z - 1.0) *
+                     clamp_pass(log_std[i], log_std_min, log_std_max));
     }
   }
 }

@@ -9,8 +9,8 @@
 
 struct crl_env {
   const crl_env_type *type;
-  void *self;        /* type->self_size bytes */
-  gsl_rng *rng;      /* reset distribution */
+  void *self;   /* type->self_size bytes */
+  gsl_rng *rng; /* reset distribution */
   crl_space obs_space;
   crl_space act_space;
   int elapsed_steps; /* TimeLimit counter, zeroed by reset */
@@ -92,20 +92,21 @@ typedef struct configured_type {
   unsigned char template_self[]; /* base->self_size bytes */
 } configured_type;
 
-int crl_env_register_configured(const char *name, const char *base_name,
-                                int n, const char *const *keys,
+int crl_env_register_configured(const char *name, const char *base_name, int n,
+                                const char *const *keys,
                                 const char *const *values) {
   const crl_env_type *base = crl_env_find(base_name);
   if (base == NULL) {
     crl_env *probe = NULL;
     return crl_env_make(base_name, &probe); /* sets the "did you mean" */
   }
-  if (name == NULL || strlen(name) >= sizeof ((configured_type *)0)->name)
+  if (name == NULL || strlen(name) >= sizeof((configured_type *)0)->name)
     return crl_fail(CRL_EINVAL, "configured env: missing or too long name");
   if (n > 0 && base->params == NULL)
     return crl_fail(CRL_ENOTFOUND, "env '%s' has no settings (got '%s')",
                     base->name, keys[0]);
-  configured_type *c = calloc(1, sizeof *c + (base->self_size ? base->self_size : 1));
+  configured_type *c =
+      calloc(1, sizeof *c + (base->self_size ? base->self_size : 1));
   if (c == NULL)
     return crl_fail(CRL_ENOMEM, "configured env: out of memory");
   int rc = 0;
@@ -138,13 +139,12 @@ int crl_env_register_configured(const char *name, const char *base_name,
 
 /* ---- instances ----------------------------------------------------------- */
 
-static int check_space(const char *env, const char *which,
-                       const crl_space *s) {
+static int check_space(const char *env, const char *which, const crl_space *s) {
   if (s->kind == CRL_SPACE_DISCRETE) {
     if (s->dim != 1 || s->n < 1)
       return crl_fail(CRL_EINVAL,
-                      "env '%s': discrete %s space needs dim 1 and n >= 1",
-                      env, which);
+                      "env '%s': discrete %s space needs dim 1 and n >= 1", env,
+                      which);
     return 0;
   }
   if (s->kind != CRL_SPACE_BOX || s->dim < 1 || s->low == NULL ||
@@ -206,8 +206,7 @@ int crl_env_make(const char *name, crl_env **out) {
     if (near)
       return crl_fail(CRL_ENOTFOUND, "unknown env '%s' (did you mean '%s'?)",
                       name ? name : "(null)", near);
-    return crl_fail(CRL_ENOTFOUND,
-                    "unknown env '%s' (`crl envs` lists them)",
+    return crl_fail(CRL_ENOTFOUND, "unknown env '%s' (`crl envs` lists them)",
                     name ? name : "(null)");
   }
   return crl_env_alloc(type, out);
@@ -224,7 +223,9 @@ void crl_env_free(crl_env *env) {
   free(env);
 }
 
-const crl_env_type *crl_env_get_type(const crl_env *env) { return env->type; }
+const crl_env_type *crl_env_get_type(const crl_env *env) {
+  return env->type;
+}
 const crl_space *crl_env_obs_space(const crl_env *env) {
   return &env->obs_space;
 }
@@ -273,11 +274,17 @@ int crl_env_step(crl_env *env, const crl_real *action, crl_real *obs,
   return 0;
 }
 
-int crl_env_elapsed_steps(const crl_env *env) { return env->elapsed_steps; }
+int crl_env_elapsed_steps(const crl_env *env) {
+  return env->elapsed_steps;
+}
 
-gsl_rng *crl_env_rng(crl_env *env) { return env->rng; }
+gsl_rng *crl_env_rng(crl_env *env) {
+  return env->rng;
+}
 
-void *crl_env_self(crl_env *env) { return env->self; }
+void *crl_env_self(crl_env *env) {
+  return env->self;
+}
 
 void crl_env_set_elapsed_steps(crl_env *env, int steps) {
   env->elapsed_steps = steps;

@@ -68,7 +68,7 @@ int crl_env_register_callbacks(const crl_env_callbacks *cb) {
   if (cb == NULL || cb->name == NULL || cb->reset == NULL || cb->step == NULL)
     return crl_fail(CRL_EINVAL,
                     "callback env: name, reset and step are required");
-  if (strlen(cb->name) >= sizeof ((cb_registration *)0)->name)
+  if (strlen(cb->name) >= sizeof((cb_registration *)0)->name)
     return crl_fail(CRL_EINVAL, "callback env: name '%s' is too long",
                     cb->name);
   if (crl_env_find(cb->name) != NULL)

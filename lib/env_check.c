@@ -9,7 +9,7 @@
 #include "crl/rng.h"
 #include "internal.h"
 
-#define GUARD 4              /* canary values written past obs_dim */
+#define GUARD 4 /* canary values written past obs_dim */
 #define CANARY ((crl_real)-12345.678)
 
 typedef struct report {
@@ -48,8 +48,9 @@ static void check_spaces(report *r, const crl_env *env) {
   if (a->kind == CRL_SPACE_BOX)
     for (int j = 0; j < a->dim; j++)
       if (!isfinite(a->low[j]) || !isfinite(a->high[j]))
-        note(r, "action space: bound %d is not finite ([%g, %g]); random "
-                "actions and clipping need finite bounds",
+        note(r,
+             "action space: bound %d is not finite ([%g, %g]); random "
+             "actions and clipping need finite bounds",
              j, a->low[j], a->high[j]);
 }
 
@@ -80,8 +81,8 @@ static void random_action(const crl_space *a, gsl_rng *rng, crl_real *act) {
     return;
   }
   for (int j = 0; j < a->dim; j++)
-    act[j] = (crl_real)(a->low[j] +
-                        (a->high[j] - a->low[j]) * gsl_rng_uniform(rng));
+    act[j] =
+        (crl_real)(a->low[j] + (a->high[j] - a->low[j]) * gsl_rng_uniform(rng));
 }
 
 static void check_state_round_trip(report *r, crl_env *env, int dim,
@@ -140,8 +141,8 @@ static void check_steps(report *r, crl_env *env, int steps, gsl_rng *rng,
   }
 }
 
-int crl_env_check(const crl_env_type *type, int steps, uint64_t seed,
-                  char *buf, size_t size) {
+int crl_env_check(const crl_env_type *type, int steps, uint64_t seed, char *buf,
+                  size_t size) {
   report r = {buf, size, 0, 0};
   if (buf && size)
     buf[0] = '\0';

@@ -30,9 +30,13 @@ const char *crl_errname(int code) {
   }
 }
 
-const char *crl_last_error(void) { return last_message; }
+const char *crl_last_error(void) {
+  return last_message;
+}
 
-void crl_clear_error(void) { last_message[0] = '\0'; }
+void crl_clear_error(void) {
+  last_message[0] = '\0';
+}
 
 int crl_fail(int code, const char *fmt, ...) {
   va_list ap;

@@ -52,9 +52,9 @@ CRL_CLONES static void post_pass(int m, int n, crl_real *restrict C,
 }
 
 static void nn_generic(int m, int n, int k, const crl_real *A, ptrdiff_t rsa,
-                       ptrdiff_t csa, const crl_real *restrict B,
-                       ptrdiff_t ldb, crl_real *restrict C, ptrdiff_t ldc,
-                       int acc, const crl_gemm_post *post) {
+                       ptrdiff_t csa, const crl_real *restrict B, ptrdiff_t ldb,
+                       crl_real *restrict C, ptrdiff_t ldc, int acc,
+                       const crl_gemm_post *post) {
   for (int i = 0; i < m; i++) {
     crl_real *restrict c = C + i * ldc; /* [n] */
     if (!acc)
@@ -76,9 +76,9 @@ static crl_real hsum_generic(crl_real *p) {
   return p[0];
 }
 
-static void dot_generic(int m, int n, int k, const crl_real *A,
-                        ptrdiff_t lda, const crl_real *B, ptrdiff_t ldb,
-                        crl_real *C, ptrdiff_t ldc, int acc) {
+static void dot_generic(int m, int n, int k, const crl_real *A, ptrdiff_t lda,
+                        const crl_real *B, ptrdiff_t ldb, crl_real *C,
+                        ptrdiff_t ldc, int acc) {
   for (int i = 0; i < m; i++)
     for (int j = 0; j < n; j++) {
       const crl_real *a = A + i * lda, *b = B + j * ldb; /* [k] each */
@@ -199,9 +199,9 @@ static double blas_min_volume(void) {
   if (crl_gemm_isa_active() == CRL_GEMM_GENERIC)
     return 0.0;
   /* OpenBLAS names the kernel set it picked; the SSE-only ones: */
-  static const char *const sse[] = {"Prescott", "Core2",   "Penryn",
+  static const char *const sse[] = {"Prescott",   "Core2",   "Penryn",
                                     "Dunnington", "Nehalem", "Atom",
-                                    "Barcelona", "Opteron", "Bobcat"};
+                                    "Barcelona",  "Opteron", "Bobcat"};
   const char *core = openblas_get_corename();
   for (size_t i = 0; core != NULL && i < sizeof sse / sizeof sse[0]; i++)
     if (strcmp(core, sse[i]) == 0)
@@ -293,8 +293,8 @@ void crl_gemm_nn(int m, int n, int k, const crl_real *A, int lda,
   if (m <= 0 || n <= 0)
     return;
   if (use_blas(m, n, k)) {
-    CRL_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1, A, lda,
-             B, ldb, acc ? 1 : 0, C, ldc);
+    CRL_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1, A, lda, B,
+             ldb, acc ? 1 : 0, C, ldc);
     post_pass(m, n, C, ldc, post);
     return;
   }

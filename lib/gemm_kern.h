@@ -98,22 +98,20 @@ KINLINE void KFN(tile)(const int mr, const int nv, int k, const crl_real *A,
  * kernel. */
 static KTARGET void KFN(tile_any)(int mr, int nv, int k, const crl_real *A,
                                   ptrdiff_t rsa, ptrdiff_t csa,
-                                  const crl_real *B, ptrdiff_t ldb,
-                                  crl_real *C, ptrdiff_t ldc, int acc,
-                                  MASK_T ml, int op, const crl_real *E,
-                                  ptrdiff_t lde, const crl_real *pc,
-                                  const crl_real *pe) {
-#define KCASE(R, N)                                                          \
-  case R * 8 + N:                                                            \
-    if (N <= NV)                                                             \
-      KFN(tile)(R, N <= NV ? N : 1, k, A, rsa, csa, B, ldb, C, ldc, acc, ml,  \
-                op, E, lde, pc, pe);                                         \
+                                  const crl_real *B, ptrdiff_t ldb, crl_real *C,
+                                  ptrdiff_t ldc, int acc, MASK_T ml, int op,
+                                  const crl_real *E, ptrdiff_t lde,
+                                  const crl_real *pc, const crl_real *pe) {
+#define KCASE(R, N)                                                            \
+  case R * 8 + N:                                                              \
+    if (N <= NV)                                                               \
+      KFN(tile)                                                                \
+      (R, N <= NV ? N : 1, k, A, rsa, csa, B, ldb, C, ldc, acc, ml, op, E,     \
+       lde, pc, pe);                                                           \
     break;
 #define KROW(R) KCASE(R, 1) KCASE(R, 2) KCASE(R, 3) KCASE(R, 4)
   switch (mr * 8 + nv) {
-    KROW(1) KROW(2) KROW(3) KROW(4) KROW(5) KROW(6)
-  default:
-    break;
+    KROW(1) KROW(2) KROW(3) KROW(4) KROW(5) KROW(6) default : break;
   }
 #undef KROW
 #undef KCASE
@@ -134,8 +132,9 @@ static KTARGET void KFN(nn)(int m, int n, int k, const crl_real *A,
                             const crl_gemm_post *post) {
   const int op = post ? (int)post->op : CRL_POST_NONE;
   const crl_real *E = post ? post->v : NULL;
-  const ptrdiff_t lde = op == CRL_POST_BIAS || op == CRL_POST_BIAS_RELU
-                            ? 0 : post ? post->ldv : 0;
+  const ptrdiff_t lde = op == CRL_POST_BIAS || op == CRL_POST_BIAS_RELU ? 0
+                        : post ? post->ldv
+                               : 0;
   if ((size_t)k * (size_t)n * sizeof(crl_real) <= 16384) {
     /* B fits in L1 and there is little to reuse (a first layer, k = 3):
      * the time goes into writing C, usually out of L2 in an update. Row
@@ -147,9 +146,9 @@ static KTARGET void KFN(nn)(int m, int n, int k, const crl_real *A,
         const int nc = n - j0 < NV * VL ? n - j0 : NV * VL;
         const int nv = (nc + VL - 1) / VL;
         const MASK_T ml = MK_MASK(nc - (nv - 1) * VL);
-        KFN(tile_any)(mr, nv, k, A + i0 * rsa, rsa, csa, B + j0, ldb,
-                      C + i0 * ldc + j0, ldc, acc, ml, op,
-                      E ? E + i0 * lde + j0 : NULL, lde, NULL, NULL);
+        KFN(tile_any)
+        (mr, nv, k, A + i0 * rsa, rsa, csa, B + j0, ldb, C + i0 * ldc + j0, ldc,
+         acc, ml, op, E ? E + i0 * lde + j0 : NULL, lde, NULL, NULL);
       }
     }
     return;
@@ -166,11 +165,11 @@ static KTARGET void KFN(nn)(int m, int n, int k, const crl_real *A,
       const int i1 = i0 + MR < m ? i0 + MR : 0;
       const int j1 = i0 + MR < m ? j0 : j0 + NV * VL;
       const int full = i1 + MR <= m && j1 + NV * VL <= n && k > 64;
-      KFN(tile_any)(mr, nv, k, A + i0 * rsa, rsa, csa, B + j0, ldb,
-                    C + i0 * ldc + j0, ldc, acc, ml, op,
-                    E ? E + i0 * lde + j0 : NULL, lde,
-                    full ? C + i1 * ldc + j1 : NULL,
-                    full && E != NULL && lde != 0 ? E + i1 * lde + j1 : NULL);
+      KFN(tile_any)
+      (mr, nv, k, A + i0 * rsa, rsa, csa, B + j0, ldb, C + i0 * ldc + j0, ldc,
+       acc, ml, op, E ? E + i0 * lde + j0 : NULL, lde,
+       full ? C + i1 * ldc + j1 : NULL,
+       full && E != NULL && lde != 0 ? E + i1 * lde + j1 : NULL);
     }
   }
 }
@@ -242,17 +241,13 @@ static KTARGET void KFN(dtile_any)(int mr, int nr, int k, const crl_real *A,
                                    ptrdiff_t lda, const crl_real *B,
                                    ptrdiff_t ldb, crl_real *C, ptrdiff_t ldc,
                                    int acc) {
-#define KCASE(R, N)                                                          \
-  case R * 8 + N:                                                            \
-    if (R <= DMR)                                                            \
-      KFN(dtile)(R <= DMR ? R : 1, N, k, A, lda, B, ldb, C, ldc, acc);       \
+#define KCASE(R, N)                                                            \
+  case R * 8 + N:                                                              \
+    if (R <= DMR)                                                              \
+      KFN(dtile)(R <= DMR ? R : 1, N, k, A, lda, B, ldb, C, ldc, acc);         \
     break;
 #define KROW(R) KCASE(R, 1) KCASE(R, 2) KCASE(R, 3) KCASE(R, 4)
-  switch (mr * 8 + nr) {
-    KROW(1) KROW(2) KROW(3) KROW(4)
-  default:
-    break;
-  }
+  switch (mr * 8 + nr) { KROW(1) KROW(2) KROW(3) KROW(4) default : break; }
 #undef KROW
 #undef KCASE
 }
@@ -268,8 +263,9 @@ static KTARGET void KFN(dot)(int m, int n, int k, const crl_real *A,
     const int mr = m - i0 < DMR ? m - i0 : DMR;
     for (int j0 = 0; j0 < n; j0 += 4) {
       const int nr = n - j0 < 4 ? n - j0 : 4;
-      KFN(dtile_any)(mr, nr, k, A + i0 * lda, lda, B + j0 * ldb, ldb,
-                     C + i0 * ldc + j0, ldc, acc);
+      KFN(dtile_any)
+      (mr, nr, k, A + i0 * lda, lda, B + j0 * ldb, ldb, C + i0 * ldc + j0, ldc,
+       acc);
     }
   }
 }

@@ -51,16 +51,17 @@ tblock(const float *s, ptrdiff_t lds, float *d, ptrdiff_t ldd) {
 
 /* The right edge, fewer than TB columns (all of a layer with 3 inputs):
  * each column gathered TB rows at a time. */
-static __attribute__((target("avx2"))) void
-tcols(int rows, int cols, const crl_real *src, ptrdiff_t lds, crl_real *dst,
-      ptrdiff_t ldd) {
+static __attribute__((target("avx2"))) void tcols(int rows, int cols,
+                                                  const crl_real *src,
+                                                  ptrdiff_t lds, crl_real *dst,
+                                                  ptrdiff_t ldd) {
   const int rb = rows - rows % TB;
   const int s = (int)lds;
 #if CRL_REAL_IS_DOUBLE
   const __m128i idx = _mm_setr_epi32(0, s, 2 * s, 3 * s);
 #else
-  const __m256i idx = _mm256_setr_epi32(0, s, 2 * s, 3 * s, 4 * s, 5 * s,
-                                        6 * s, 7 * s);
+  const __m256i idx =
+      _mm256_setr_epi32(0, s, 2 * s, 3 * s, 4 * s, 5 * s, 6 * s, 7 * s);
 #endif
   for (int c = 0; c < cols; c++) {
     for (int r0 = 0; r0 < rb; r0 += TB)
@@ -137,9 +138,8 @@ transpose_avx(int rows, int cols, const crl_real *restrict src, ptrdiff_t lds,
 typedef __m256d R4;
 AI __attribute__((target("avx2"))) void store4(double *c, R4 r, int nr,
                                                int acc) {
-  const __m256i m =
-      _mm256_cmpgt_epi64(_mm256_set1_epi64x(nr),
-                         _mm256_setr_epi64x(0, 1, 2, 3));
+  const __m256i m = _mm256_cmpgt_epi64(_mm256_set1_epi64x(nr),
+                                       _mm256_setr_epi64x(0, 1, 2, 3));
   if (acc)
     r = _mm256_add_pd(_mm256_maskload_pd(c, m), r);
   _mm256_maskstore_pd(c, m, r);
@@ -168,8 +168,8 @@ AI __attribute__((target("avx2"))) void store4(float *c, R4 r, int nr,
     r = _mm_add_ps(_mm_maskload_ps(c, m), r);
   _mm_maskstore_ps(c, m, r);
 }
-AI KTARGET R4 hsum4_avx512(const __m512 *p0, const __m512 *p1,
-                           const __m512 *p2, const __m512 *p3) {
+AI KTARGET R4 hsum4_avx512(const __m512 *p0, const __m512 *p1, const __m512 *p2,
+                           const __m512 *p3) {
   /* w = 8: pairs of accumulators, 128-bit chunks [q c0+c2, q c1+c3] */
   __m512 s01 = _mm512_shuffle_f32x4(p0[0], p1[0], 0x44) +
                _mm512_shuffle_f32x4(p0[0], p1[0], 0xEE);
@@ -255,7 +255,7 @@ AI KTARGET __m512 post_avx512(int op, __m512 c, __m512 x) {
 #define V __m256d
 #define VL 4
 #define MASK_T __m256i
-#define MK_MASK(n)                                                           \
+#define MK_MASK(n)                                                             \
   _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3))
 #define LOADU _mm256_loadu_pd
 #define MLOAD(p, m) _mm256_maskload_pd((p), (m))
@@ -284,8 +284,8 @@ AI KTARGET R4 hsum4_avx2(const __m256d *p0, const __m256d *p1,
 #define V __m256
 #define VL 8
 #define MASK_T __m256i
-#define MK_MASK(n)                                                           \
-  _mm256_cmpgt_epi32(_mm256_set1_epi32(n),                                   \
+#define MK_MASK(n)                                                             \
+  _mm256_cmpgt_epi32(_mm256_set1_epi32(n),                                     \
                      _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 #define LOADU _mm256_loadu_ps
 #define MLOAD(p, m) _mm256_maskload_ps((p), (m))
@@ -294,8 +294,8 @@ AI KTARGET R4 hsum4_avx2(const __m256d *p0, const __m256d *p1,
 #define BCAST _mm256_set1_ps
 #define ZERO _mm256_setzero_ps
 #define FMA _mm256_fmadd_ps
-AI KTARGET R4 hsum4_avx2(const __m256 *p0, const __m256 *p1,
-                         const __m256 *p2, const __m256 *p3) {
+AI KTARGET R4 hsum4_avx2(const __m256 *p0, const __m256 *p1, const __m256 *p2,
+                         const __m256 *p3) {
   /* w = 8: the two vectors of each accumulator */
   __m256 s0 = p0[0] + p0[1], s1 = p1[0] + p1[1];
   __m256 s2 = p2[0] + p2[1], s3 = p3[0] + p3[1];

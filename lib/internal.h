@@ -4,8 +4,8 @@
 
 #include <stddef.h>
 
-#include "crl/env.h"
 #include "crl/algo.h"
+#include "crl/env.h"
 
 /* Built-in environments (envs/registry.c). */
 extern const crl_env_type *const crl_builtin_env_types[];

@@ -55,8 +55,8 @@ void crl_normalizer_update(crl_normalizer *n, const crl_real *x, int B) {
     }
     bv /= nb;
     double delta = bm - n->mean[j];
-    double m2 = n->var[j] * n->count + bv * nb +
-                delta * delta * n->count * nb / tot;
+    double m2 =
+        n->var[j] * n->count + bv * nb + delta * delta * n->count * nb / tot;
     n->mean[j] += delta * nb / tot;
     n->var[j] = m2 / tot;
   }

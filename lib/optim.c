@@ -28,8 +28,8 @@ crl_adam_spec crl_adam_spec_default(void) {
 int crl_adam_alloc(size_t n, const crl_adam_spec *spec, crl_adam **out) {
   *out = NULL;
   crl_adam_spec s = spec ? *spec : crl_adam_spec_default();
-  if (!(s.beta1 >= 0.0 && s.beta1 < 1.0) || !(s.beta2 >= 0.0 && s.beta2 < 1.0) ||
-      !(s.eps > 0.0))
+  if (!(s.beta1 >= 0.0 && s.beta1 < 1.0) ||
+      !(s.beta2 >= 0.0 && s.beta2 < 1.0) || !(s.eps > 0.0))
     return crl_fail(CRL_ERANGE,
                     "adam: need 0 <= beta1, beta2 < 1 and eps > 0 "
                     "(got %g, %g, %g)",
@@ -84,8 +84,7 @@ typedef struct adam_consts {
 #else
 #define ADAM_NOINLINE
 #endif
-static ADAM_NOINLINE void adam_scalar(size_t i0, size_t n,
-                                      crl_real *restrict p,
+static ADAM_NOINLINE void adam_scalar(size_t i0, size_t n, crl_real *restrict p,
                                       const crl_real *restrict g,
                                       crl_real *restrict m,
                                       crl_real *restrict v,
@@ -102,36 +101,36 @@ static ADAM_NOINLINE void adam_scalar(size_t i0, size_t n,
  * elements it did; adam_scalar does the rest. */
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #include <immintrin.h>
-#define ADAM_VEC(NAME, TARGET, V, W, LD, ST, SET1, ADD, SUB, MUL, DIV, SQRT)  \
-  static __attribute__((target(TARGET))) size_t NAME(                         \
-      size_t n, crl_real *p, const crl_real *g, crl_real *m, crl_real *v,     \
-      const adam_consts *k) {                                                 \
-    const V b1 = SET1(k->b1), c1 = SET1(k->c1), b2 = SET1(k->b2);             \
-    const V c2 = SET1(k->c2), step = SET1(k->step);                           \
-    const V inv = SET1(k->inv_bc2), eps = SET1(k->eps);                       \
-    size_t i = 0;                                                             \
-    for (; i + W <= n; i += W) {                                              \
-      const V gi = LD(g + i);                                                 \
-      const V mi = ADD(MUL(b1, LD(m + i)), MUL(c1, gi));                      \
-      const V vi = ADD(MUL(b2, LD(v + i)), MUL(MUL(c2, gi), gi));             \
-      const V d = DIV(MUL(step, mi), ADD(MUL(SQRT(vi), inv), eps));           \
-      ST(m + i, mi);                                                          \
-      ST(v + i, vi);                                                          \
-      ST(p + i, SUB(LD(p + i), d));                                           \
-    }                                                                         \
-    return i;                                                                 \
+#define ADAM_VEC(NAME, TARGET, V, W, LD, ST, SET1, ADD, SUB, MUL, DIV, SQRT)   \
+  static __attribute__((target(TARGET))) size_t NAME(                          \
+      size_t n, crl_real *p, const crl_real *g, crl_real *m, crl_real *v,      \
+      const adam_consts *k) {                                                  \
+    const V b1 = SET1(k->b1), c1 = SET1(k->c1), b2 = SET1(k->b2);              \
+    const V c2 = SET1(k->c2), step = SET1(k->step);                            \
+    const V inv = SET1(k->inv_bc2), eps = SET1(k->eps);                        \
+    size_t i = 0;                                                              \
+    for (; i + W <= n; i += W) {                                               \
+      const V gi = LD(g + i);                                                  \
+      const V mi = ADD(MUL(b1, LD(m + i)), MUL(c1, gi));                       \
+      const V vi = ADD(MUL(b2, LD(v + i)), MUL(MUL(c2, gi), gi));              \
+      const V d = DIV(MUL(step, mi), ADD(MUL(SQRT(vi), inv), eps));            \
+      ST(m + i, mi);                                                           \
+      ST(v + i, vi);                                                           \
+      ST(p + i, SUB(LD(p + i), d));                                            \
+    }                                                                          \
+    return i;                                                                  \
   }
 #if CRL_REAL_IS_DOUBLE
-ADAM_VEC(adam_avx512, "avx512f", __m512d, 8, _mm512_loadu_pd,
-         _mm512_storeu_pd, _mm512_set1_pd, _mm512_add_pd, _mm512_sub_pd,
-         _mm512_mul_pd, _mm512_div_pd, _mm512_sqrt_pd)
+ADAM_VEC(adam_avx512, "avx512f", __m512d, 8, _mm512_loadu_pd, _mm512_storeu_pd,
+         _mm512_set1_pd, _mm512_add_pd, _mm512_sub_pd, _mm512_mul_pd,
+         _mm512_div_pd, _mm512_sqrt_pd)
 ADAM_VEC(adam_avx, "avx", __m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd,
          _mm256_set1_pd, _mm256_add_pd, _mm256_sub_pd, _mm256_mul_pd,
          _mm256_div_pd, _mm256_sqrt_pd)
 #else
-ADAM_VEC(adam_avx512, "avx512f", __m512, 16, _mm512_loadu_ps,
-         _mm512_storeu_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_sub_ps,
-         _mm512_mul_ps, _mm512_div_ps, _mm512_sqrt_ps)
+ADAM_VEC(adam_avx512, "avx512f", __m512, 16, _mm512_loadu_ps, _mm512_storeu_ps,
+         _mm512_set1_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps,
+         _mm512_div_ps, _mm512_sqrt_ps)
 ADAM_VEC(adam_avx, "avx", __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps,
          _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps,
          _mm256_div_ps, _mm256_sqrt_ps)
@@ -143,10 +142,12 @@ static unsigned adam_fp_enter(void) {
   _mm_setcsr(csr | ADAM_FTZ_DAZ);
   return csr;
 }
-static void adam_fp_leave(unsigned csr) { _mm_setcsr(csr); }
+static void adam_fp_leave(unsigned csr) {
+  _mm_setcsr(csr);
+}
 
-static size_t adam_vector(size_t n, crl_real *p, const crl_real *g,
-                          crl_real *m, crl_real *v, const adam_consts *k) {
+static size_t adam_vector(size_t n, crl_real *p, const crl_real *g, crl_real *m,
+                          crl_real *v, const adam_consts *k) {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f"))
     return adam_avx512(n, p, g, m, v, k);
@@ -155,20 +156,25 @@ static size_t adam_vector(size_t n, crl_real *p, const crl_real *g,
   return 0;
 }
 #else
-static size_t adam_vector(size_t n, crl_real *p, const crl_real *g,
-                          crl_real *m, crl_real *v, const adam_consts *k) {
+static size_t adam_vector(size_t n, crl_real *p, const crl_real *g, crl_real *m,
+                          crl_real *v, const adam_consts *k) {
   (void)n, (void)p, (void)g, (void)m, (void)v, (void)k;
   return 0;
 }
-static unsigned adam_fp_enter(void) { return 0; }
-static void adam_fp_leave(unsigned csr) { (void)csr; }
+static unsigned adam_fp_enter(void) {
+  return 0;
+}
+static void adam_fp_leave(unsigned csr) {
+  (void)csr;
+}
 #endif
 
 void crl_adam_step(crl_adam *adam, crl_real *params, const crl_real *grads,
                    double lr) {
   adam->t++;
   const double b1 = adam->spec.beta1, b2 = adam->spec.beta2;
-  /* PyTorch's form: step = lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps) */
+  /* PyTorch's form: step = lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) +
+   * eps) */
   const double bc1 = 1.0 - pow(b1, (double)adam->t);
   const double bc2_sqrt = sqrt(1.0 - pow(b2, (double)adam->t));
   adam_consts k;
@@ -185,9 +191,15 @@ void crl_adam_step(crl_adam *adam, crl_real *params, const crl_real *grads,
   adam_fp_leave(csr);
 }
 
-long crl_adam_steps(const crl_adam *adam) { return adam->t; }
-crl_real *crl_adam_m(crl_adam *adam) { return adam->m; }
-crl_real *crl_adam_v(crl_adam *adam) { return adam->v; }
+long crl_adam_steps(const crl_adam *adam) {
+  return adam->t;
+}
+crl_real *crl_adam_m(crl_adam *adam) {
+  return adam->m;
+}
+crl_real *crl_adam_v(crl_adam *adam) {
+  return adam->v;
+}
 
 /* Sixteen partial sums (element i goes to i mod 16), added pairwise at the
  * end: a fixed order, so the loop vectorises (CRL_CLONES) without changing
@@ -218,4 +230,6 @@ double crl_clip_grad_norm(size_t n, crl_real *g, double max_norm) {
   return norm;
 }
 
-void crl_adam_set_steps(crl_adam *adam, long steps) { adam->t = steps; }
+void crl_adam_set_steps(crl_adam *adam, long steps) {
+  adam->t = steps;
+}

@@ -153,8 +153,7 @@ static void describe_expected(const crl_param_def *d, char *buf, size_t size) {
 static int fail_expected(int code, const crl_param_def *d, const char *text) {
   char expected[192];
   describe_expected(d, expected, sizeof expected);
-  return crl_fail(code, "'%s' expects %s, got \"%s\"", d->name, expected,
-                  text);
+  return crl_fail(code, "'%s' expects %s, got \"%s\"", d->name, expected, text);
 }
 
 /* ---- text to numbers ---------------------------------------------------- */
@@ -312,10 +311,10 @@ static int parse_enum_value(const crl_param_def *d, const char *text,
   const char *near = crl_nearest_name(text, names, n);
   if (near != NULL)
     return crl_fail(CRL_EFORMAT,
-                    "'%s' expects %s, got \"%s\" (did you mean '%s'?)",
-                    d->name, expected, text, near);
-  return crl_fail(CRL_EFORMAT, "'%s' expects %s, got \"%s\"", d->name,
-                  expected, text);
+                    "'%s' expects %s, got \"%s\" (did you mean '%s'?)", d->name,
+                    expected, text, near);
+  return crl_fail(CRL_EFORMAT, "'%s' expects %s, got \"%s\"", d->name, expected,
+                  text);
 }
 
 static int parse_schedule_value(const crl_param_def *d, const char *text,
@@ -402,8 +401,9 @@ static int parse_string_value(const crl_param_def *d, const char *text,
                               param_value *v) {
   size_t len = strlen(text);
   if (len >= CRL_STRING_MAX)
-    return crl_fail(CRL_ERANGE, "'%s' expects a string of at most %d "
-                                "characters, got %zu",
+    return crl_fail(CRL_ERANGE,
+                    "'%s' expects a string of at most %d "
+                    "characters, got %zu",
                     d->name, CRL_STRING_MAX - 1, len);
   memcpy(v->string, text, len + 1);
   return 0;
@@ -459,8 +459,8 @@ static size_t field_size(crl_param_kind kind) {
 static int fail_unknown_key(const crl_param_def *defs, const char *key) {
   const char *near = crl_params_suggest(defs, key);
   if (near != NULL)
-    return crl_fail(CRL_ENOTFOUND, "unknown key '%s' (did you mean '%s'?)",
-                    key, near);
+    return crl_fail(CRL_ENOTFOUND, "unknown key '%s' (did you mean '%s'?)", key,
+                    near);
   return crl_fail(CRL_ENOTFOUND, "unknown key '%s'", key);
 }
 
@@ -576,8 +576,8 @@ int crl_params_format(const crl_param_def *defs, const void *spec,
     return fail_unknown_key(defs, key);
   int n = format_value(d, (const char *)spec + d->offset, buf, size);
   if (n < 0 || (size_t)n >= size)
-    return crl_fail(CRL_ERANGE, "'%s': buffer of %zu bytes is too small",
-                    key, size);
+    return crl_fail(CRL_ERANGE, "'%s': buffer of %zu bytes is too small", key,
+                    size);
   return 0;
 }
 

@@ -8,10 +8,10 @@
 #include "policy_internal.h"
 
 struct crl_policy {
-  crl_mlp *net;          /* owns its parameters */
-  crl_normalizer *norm;  /* NULL: observations used as they are */
-  crl_space act_space;   /* bounds point into `bounds` */
-  double *bounds;        /* [2, act_dim] low then high (Box) */
+  crl_mlp *net;         /* owns its parameters */
+  crl_normalizer *norm; /* NULL: observations used as they are */
+  crl_space act_space;  /* bounds point into `bounds` */
+  double *bounds;       /* [2, act_dim] low then high (Box) */
   crl_policy_output output;
   int obs_dim, n_out, max_batch;
   crl_real *obs_scratch; /* [max_batch, obs_dim] normalised observations */
@@ -29,7 +29,9 @@ void crl_policy_free(crl_policy *p) {
   free(p);
 }
 
-int crl_policy_obs_dim(const crl_policy *p) { return p->obs_dim; }
+int crl_policy_obs_dim(const crl_policy *p) {
+  return p->obs_dim;
+}
 const crl_space *crl_policy_act_space(const crl_policy *p) {
   return &p->act_space;
 }
@@ -83,7 +85,8 @@ static int shell_alloc(const crl_mlp_spec *spec_in, const crl_space *act,
     p->bounds = malloc(2 * (size_t)act->dim * sizeof *p->bounds);
     if (p->bounds) {
       memcpy(p->bounds, act->low, (size_t)act->dim * sizeof(double));
-      memcpy(p->bounds + act->dim, act->high, (size_t)act->dim * sizeof(double));
+      memcpy(p->bounds + act->dim, act->high,
+             (size_t)act->dim * sizeof(double));
       p->act_space.low = p->bounds;
       p->act_space.high = p->bounds + act->dim;
     }
@@ -135,7 +138,8 @@ int crl_policy_from_parts(const crl_mlp *net, const crl_normalizer *norm,
   return rc;
 }
 
-/* ---- acting ------------------------------------------------------------------ */
+/* ---- acting
+ * ------------------------------------------------------------------ */
 
 static void transform(const crl_policy *p, const crl_real *y, int B,
                       crl_real *action) {
@@ -182,7 +186,8 @@ int crl_policy_act(crl_policy *p, const crl_real *obs, crl_real *action) {
   return crl_policy_act_batch(p, obs, 1, action);
 }
 
-/* ---- files ------------------------------------------------------------------- */
+/* ---- files
+ * ------------------------------------------------------------------- */
 
 int crl_policy_save(const crl_policy *p, const char *path) {
   crl_ckpt_writer *w = NULL;
@@ -195,12 +200,14 @@ int crl_policy_save(const crl_policy *p, const char *path) {
     sizes[l] = s->sizes[l];
   const crl_space *a = &p->act_space;
   rc = crl_ckpt_put_i64(w, "net.n_layers", s->n_layers);
-  rc = rc ? rc : crl_ckpt_put(w, "net.sizes", CRL_CKPT_I64,
-                              (uint64_t)s->n_layers + 1, sizes);
+  rc = rc ? rc
+          : crl_ckpt_put(w, "net.sizes", CRL_CKPT_I64,
+                         (uint64_t)s->n_layers + 1, sizes);
   rc = rc ? rc : crl_ckpt_put_i64(w, "net.hidden_act", s->hidden_activation);
   rc = rc ? rc : crl_ckpt_put_i64(w, "net.output_act", s->output_activation);
-  rc = rc ? rc : crl_ckpt_put_real(w, "net.params", crl_mlp_n_params(p->net),
-                                   crl_mlp_params(p->net));
+  rc = rc ? rc
+          : crl_ckpt_put_real(w, "net.params", crl_mlp_n_params(p->net),
+                              crl_mlp_params(p->net));
   rc = rc ? rc : crl_ckpt_put_i64(w, "act.kind", a->kind);
   rc = rc ? rc : crl_ckpt_put_i64(w, "act.dim", a->dim);
   rc = rc ? rc : crl_ckpt_put_i64(w, "act.n", a->n);
@@ -212,8 +219,9 @@ int crl_policy_save(const crl_policy *p, const char *path) {
   if (rc == 0 && p->norm != NULL) {
     const crl_normalizer *n = p->norm;
     rc = crl_ckpt_put(w, "norm.mean", CRL_CKPT_F64, (uint64_t)n->dim, n->mean);
-    rc = rc ? rc : crl_ckpt_put(w, "norm.var", CRL_CKPT_F64, (uint64_t)n->dim,
-                                n->var);
+    rc = rc ? rc
+            : crl_ckpt_put(w, "norm.var", CRL_CKPT_F64, (uint64_t)n->dim,
+                           n->var);
     rc = rc ? rc : crl_ckpt_put_f64(w, "norm.clip", n->clip);
     rc = rc ? rc : crl_ckpt_put_f64(w, "norm.eps", n->eps);
     rc = rc ? rc : crl_ckpt_put_f64(w, "norm.count", n->count);

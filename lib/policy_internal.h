@@ -7,9 +7,9 @@
 #include "crl/policy.h"
 
 typedef enum crl_policy_output {
-  CRL_POLICY_CLIP = 0,   /* Box: the network output clipped to the bounds */
-  CRL_POLICY_TANH = 1,   /* Box: low + (tanh(y) + 1) / 2 * (high - low) */
-  CRL_POLICY_ARGMAX = 2  /* Discrete: index of the largest output */
+  CRL_POLICY_CLIP = 0,  /* Box: the network output clipped to the bounds */
+  CRL_POLICY_TANH = 1,  /* Box: low + (tanh(y) + 1) / 2 * (high - low) */
+  CRL_POLICY_ARGMAX = 2 /* Discrete: index of the largest output */
 } crl_policy_output;
 
 /* A policy that copies net's spec and parameters, norm's statistics (norm

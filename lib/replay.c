@@ -34,8 +34,7 @@ int crl_replay_alloc(long capacity, int obs_dim, int act_dim,
   if (!rb->obs || !rb->actions || !rb->rewards || !rb->next_obs ||
       !rb->terminated) {
     crl_replay_free(rb);
-    return crl_fail(CRL_ENOMEM, "replay: out of memory for %ld rows",
-                    capacity);
+    return crl_fail(CRL_ENOMEM, "replay: out of memory for %ld rows", capacity);
   }
   *out = rb;
   return 0;
@@ -73,8 +72,8 @@ int crl_replay_add(crl_replay *rb, int B, const crl_real *obs,
   for (int i = 0; i < B; i++) {
     const long k = rb->pos;
     memcpy(row(rb->obs, k, rb->obs_dim), obs + (size_t)i * rb->obs_dim, so);
-    memcpy(row(rb->actions, k, rb->act_dim),
-           actions + (size_t)i * rb->act_dim, sa);
+    memcpy(row(rb->actions, k, rb->act_dim), actions + (size_t)i * rb->act_dim,
+           sa);
     memcpy(row(rb->next_obs, k, rb->obs_dim),
            next_obs + (size_t)i * rb->obs_dim, so);
     rb->rewards[k] = (crl_real)rewards[i];
@@ -106,8 +105,7 @@ int crl_replay_batch_alloc(int n, int obs_dim, int act_dim,
   b->rewards = zalloc(N, r);
   b->next_obs = zalloc(N * (size_t)obs_dim, r);
   b->terminated = zalloc(N, r);
-  if (!b->obs || !b->actions || !b->rewards || !b->next_obs ||
-      !b->terminated) {
+  if (!b->obs || !b->actions || !b->rewards || !b->next_obs || !b->terminated) {
     crl_replay_batch_free(b);
     return crl_fail(CRL_ENOMEM, "replay_batch: out of memory");
   }
@@ -126,8 +124,7 @@ void crl_replay_batch_free(crl_replay_batch *b) {
   free(b);
 }
 
-int crl_replay_sample(const crl_replay *rb, gsl_rng *rng,
-                      crl_replay_batch *b) {
+int crl_replay_sample(const crl_replay *rb, gsl_rng *rng, crl_replay_batch *b) {
   if (rb->size < 1)
     return crl_fail(CRL_ESTATE, "replay_sample: the buffer is empty");
   if (b->obs_dim != rb->obs_dim || b->act_dim != rb->act_dim)

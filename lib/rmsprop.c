@@ -36,8 +36,7 @@ int crl_rmsprop_alloc(size_t n, const crl_rmsprop_spec *spec,
   o->v = calloc(n ? n : 1, sizeof *o->v);
   if (o->v == NULL) {
     free(o);
-    return crl_fail(CRL_ENOMEM, "rmsprop: out of memory for %zu parameters",
-                    n);
+    return crl_fail(CRL_ENOMEM, "rmsprop: out of memory for %zu parameters", n);
   }
   o->n = n;
   o->spec = s;
@@ -52,13 +51,14 @@ void crl_rmsprop_free(crl_rmsprop *opt) {
   free(opt);
 }
 
-void crl_rmsprop_step(crl_rmsprop *opt, crl_real *params,
-                      const crl_real *grads, double lr) {
+void crl_rmsprop_step(crl_rmsprop *opt, crl_real *params, const crl_real *grads,
+                      double lr) {
   const crl_real a = (crl_real)opt->spec.alpha;
   const crl_real c = (crl_real)(1.0 - opt->spec.alpha);
   const crl_real eps = (crl_real)opt->spec.eps, step = (crl_real)lr;
   crl_real *v = opt->v;
-  /* PyTorch's order of operations: v = a v + c g g; p -= lr g / (sqrt v + eps). */
+  /* PyTorch's order of operations: v = a v + c g g; p -= lr g / (sqrt v + eps).
+   */
   for (size_t i = 0; i < opt->n; i++) {
     const crl_real g = grads[i];
     v[i] = a * v[i] + c * g * g;
@@ -66,4 +66,6 @@ void crl_rmsprop_step(crl_rmsprop *opt, crl_real *params,
   }
 }
 
-crl_real *crl_rmsprop_v(crl_rmsprop *opt) { return opt->v; }
+crl_real *crl_rmsprop_v(crl_rmsprop *opt) {
+  return opt->v;
+}

@@ -59,7 +59,9 @@ void crl_rollout_free(crl_rollout *r) {
   free(r);
 }
 
-void crl_rollout_clear(crl_rollout *r) { r->pos = 0; }
+void crl_rollout_clear(crl_rollout *r) {
+  r->pos = 0;
+}
 
 int crl_rollout_add(crl_rollout *r, const crl_real *obs,
                     const crl_real *actions, const crl_real *log_probs,
@@ -107,8 +109,8 @@ int crl_rollout_compute_gae(crl_rollout *r, const crl_real *last_values,
     for (int t = T - 1; t >= 0; t--) {
       size_t k = (size_t)t * N + i;
       double live = r->dones[k] ? 0.0 : 1.0;
-      double delta = r->rewards[k] + gamma * next_value * live -
-                     (double)r->values[k];
+      double delta =
+          r->rewards[k] + gamma * next_value * live - (double)r->values[k];
       gae = delta + gamma * lambda * live * gae;
       r->advantages[k] = (crl_real)gae;
       r->returns[k] = (crl_real)(gae + (double)r->values[k]);

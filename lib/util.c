@@ -17,8 +17,8 @@ int crl_edit_distance(const char *a, const char *b) {
     row[0] = (int)i;
     for (size_t j = 1; j <= lb; j++) {
       int up = row[j];
-      int cost = tolower((unsigned char)a[i - 1]) !=
-                 tolower((unsigned char)b[j - 1]);
+      int cost =
+          tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
       int best = diag + cost;
       if (row[j] + 1 < best)
         best = row[j] + 1;
@@ -41,8 +41,7 @@ static int close_enough(const char *key, const char *name, int d) {
   return d <= limit;
 }
 
-const char *crl_nearest_name(const char *key, const char *const *names,
-                             int n) {
+const char *crl_nearest_name(const char *key, const char *const *names, int n) {
   const char *best = NULL;
   int best_d = 1 << 30;
   for (int i = 0; i < n; i++) {

@@ -13,14 +13,14 @@
 
 struct crl_vec_env {
   int n, obs_dim, act_dim;
-  crl_env **envs;       /* [n] */
-  crl_real *obs;        /* [n, obs_dim] current observation */
-  crl_real *final_obs;  /* [n, obs_dim] last obs of an episode that just ended */
-  double *rewards;      /* [n] */
-  int *terminated;      /* [n] */
-  int *truncated;       /* [n] */
-  double *ep_return;    /* [n] running return of the current episode */
-  int *ep_length;       /* [n] */
+  crl_env **envs;      /* [n] */
+  crl_real *obs;       /* [n, obs_dim] current observation */
+  crl_real *final_obs; /* [n, obs_dim] last obs of an episode that just ended */
+  double *rewards;     /* [n] */
+  int *terminated;     /* [n] */
+  int *truncated;      /* [n] */
+  double *ep_return;   /* [n] running return of the current episode */
+  int *ep_length;      /* [n] */
   double recent_return[RECENT];
   double recent_length[RECENT];
   long episodes;
@@ -49,9 +49,9 @@ int crl_vec_env_alloc(const crl_env_type *type, int n, uint64_t seed,
     }
     /* Copies get their own id space under the ENV stream, so that no copy
      * index can coincide with another stream of the same run seed. */
-    crl_env_seed(v->envs[i],
-                 crl_seed_derive(crl_seed_derive(seed, CRL_STREAM_ENV),
-                                 (uint64_t)i));
+    crl_env_seed(
+        v->envs[i],
+        crl_seed_derive(crl_seed_derive(seed, CRL_STREAM_ENV), (uint64_t)i));
   }
   v->obs_dim = crl_env_obs_space(v->envs[0])->dim;
   v->act_dim = crl_env_act_space(v->envs[0])->dim;
@@ -101,7 +101,9 @@ void crl_vec_env_free(crl_vec_env *v) {
   free(v);
 }
 
-int crl_vec_env_n(const crl_vec_env *v) { return v->n; }
+int crl_vec_env_n(const crl_vec_env *v) {
+  return v->n;
+}
 const crl_space *crl_vec_env_obs_space(const crl_vec_env *v) {
   return crl_env_obs_space(v->envs[0]);
 }
@@ -156,17 +158,27 @@ int crl_vec_env_step(crl_vec_env *v, const crl_real *actions) {
   return 0;
 }
 
-const crl_real *crl_vec_env_obs(const crl_vec_env *v) { return v->obs; }
+const crl_real *crl_vec_env_obs(const crl_vec_env *v) {
+  return v->obs;
+}
 const crl_real *crl_vec_env_final_obs(const crl_vec_env *v) {
   return v->final_obs;
 }
-const double *crl_vec_env_rewards(const crl_vec_env *v) { return v->rewards; }
+const double *crl_vec_env_rewards(const crl_vec_env *v) {
+  return v->rewards;
+}
 const int *crl_vec_env_terminated(const crl_vec_env *v) {
   return v->terminated;
 }
-const int *crl_vec_env_truncated(const crl_vec_env *v) { return v->truncated; }
-long crl_vec_env_episodes(const crl_vec_env *v) { return v->episodes; }
-long crl_vec_env_steps(const crl_vec_env *v) { return v->steps; }
+const int *crl_vec_env_truncated(const crl_vec_env *v) {
+  return v->truncated;
+}
+long crl_vec_env_episodes(const crl_vec_env *v) {
+  return v->episodes;
+}
+long crl_vec_env_steps(const crl_vec_env *v) {
+  return v->steps;
+}
 
 /* Mean of the filled part of a ring of the last RECENT episodes. */
 static double recent_mean(const crl_vec_env *v, const double *ring) {
@@ -200,7 +212,8 @@ double crl_vec_env_last_returns(const crl_vec_env *v, long k) {
   return s / (double)k;
 }
 
-/* ---- checkpoints ------------------------------------------------------------ */
+/* ---- checkpoints ------------------------------------------------------------
+ */
 
 static const char *vkey(char *buf, size_t n, const char *prefix,
                         const char *field) {
@@ -216,7 +229,8 @@ int crl_vec_env_save(const crl_vec_env *v, crl_ckpt_writer *w,
   rc = rc ? rc
           : crl_ckpt_put_string(w, vkey(k, sizeof k, prefix, "env"),
                                 crl_env_get_type(v->envs[0])->name);
-  rc = rc ? rc : crl_ckpt_put_real(w, vkey(k, sizeof k, prefix, "obs"), no, v->obs);
+  rc = rc ? rc
+          : crl_ckpt_put_real(w, vkey(k, sizeof k, prefix, "obs"), no, v->obs);
   rc = rc ? rc
           : crl_ckpt_put_real(w, vkey(k, sizeof k, prefix, "final_obs"), no,
                               v->final_obs);
@@ -276,7 +290,8 @@ int crl_vec_env_load(crl_vec_env *v, const crl_ckpt_reader *r,
   int64_t *ints = malloc((size_t)v->n * 3 * sizeof *ints);
   if (ints == NULL)
     return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
-  rc = rc ? rc : crl_ckpt_get_real(r, vkey(k, sizeof k, prefix, "obs"), no, v->obs);
+  rc = rc ? rc
+          : crl_ckpt_get_real(r, vkey(k, sizeof k, prefix, "obs"), no, v->obs);
   rc = rc ? rc
           : crl_ckpt_get_real(r, vkey(k, sizeof k, prefix, "final_obs"), no,
                               v->final_obs);
@@ -289,16 +304,19 @@ int crl_vec_env_load(crl_vec_env *v, const crl_ckpt_reader *r,
   rc = rc ? rc
           : crl_ckpt_get_f64_array(r, vkey(k, sizeof k, prefix, "rewards"),
                                    (uint64_t)v->n, v->rewards);
-  rc = rc ? rc
-          : crl_ckpt_get_f64_array(r, vkey(k, sizeof k, prefix, "recent_return"),
-                                   RECENT, v->recent_return);
-  rc = rc ? rc
-          : crl_ckpt_get_f64_array(r, vkey(k, sizeof k, prefix, "recent_length"),
-                                   RECENT, v->recent_length);
+  rc =
+      rc ? rc
+         : crl_ckpt_get_f64_array(r, vkey(k, sizeof k, prefix, "recent_return"),
+                                  RECENT, v->recent_return);
+  rc =
+      rc ? rc
+         : crl_ckpt_get_f64_array(r, vkey(k, sizeof k, prefix, "recent_length"),
+                                  RECENT, v->recent_length);
   rc = rc ? rc
           : crl_ckpt_get_i64(r, vkey(k, sizeof k, prefix, "episodes"),
                              &episodes);
-  rc = rc ? rc : crl_ckpt_get_i64(r, vkey(k, sizeof k, prefix, "steps"), &steps);
+  rc =
+      rc ? rc : crl_ckpt_get_i64(r, vkey(k, sizeof k, prefix, "steps"), &steps);
   if (rc == 0 && (episodes < 0 || steps < 0))
     rc = crl_fail(CRL_EFORMAT, "checkpoint: negative episode or step count");
   for (int i = 0; rc == 0 && i < v->n; i++)

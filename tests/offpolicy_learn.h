@@ -18,9 +18,9 @@
 #include "crl/crl.h"
 
 /* Keys every learning test shares (RLtools' small Pendulum setting). */
-#define SMALL_PENDULUM_KEYS                                                   \
-  "learning_rate", "1e-3", "adam_eps", "1e-7", "buffer_size", "10000",        \
-      "learning_starts", "100", "batch_size", "100", "gamma", "0.99", "tau",  \
+#define SMALL_PENDULUM_KEYS                                                    \
+  "learning_rate", "1e-3", "adam_eps", "1e-7", "buffer_size", "10000",         \
+      "learning_starts", "100", "batch_size", "100", "gamma", "0.99", "tau",   \
       "0.005", "policy_kwargs.net_arch", "[64, 64]"
 
 /* Train `algo` with kv for `steps` env steps, evaluating (10 episodes)
@@ -53,9 +53,8 @@ static double train_best_eval(const char *name, const char *const *kv,
     done += st.steps;
     if (done >= eval_from) {
       double mean = 0;
-      assert_int_equal(crl_evaluate(algo, "Pendulum-v1", 10, 100, &mean,
-                                    NULL, NULL),
-                       0);
+      assert_int_equal(
+          crl_evaluate(algo, "Pendulum-v1", 10, 100, &mean, NULL, NULL), 0);
       printf(" %ldk %.0f", done / 1000, mean);
       best = mean > best ? mean : best;
     }

@@ -26,22 +26,24 @@ static void test_pendulum_learns(void **state) {
    * larger step size, which gets there in 300k: seeds 0-3 evaluate at -111
    * to -220 here; an untrained policy scores about -1200. */
   static const char *const kv[] = {
-      "normalize", "true", "normalize_reward", "true", "n_steps", "8",
-      "gae_lambda", "0.9", "vf_coef", "0.4", "gamma", "0.9",
-      "learning_rate", "lin_3e-3", "policy_kwargs.ortho_init", "false",
-      NULL};
+      "normalize",     "true",     "normalize_reward",
+      "true",          "n_steps",  "8",
+      "gae_lambda",    "0.9",      "vf_coef",
+      "0.4",           "gamma",    "0.9",
+      "learning_rate", "lin_3e-3", "policy_kwargs.ortho_init",
+      "false",         NULL};
   double mean = pg_train_eval("a2c", "Pendulum-v1", 16, 0, 300000, kv);
   assert_true(mean >= -400.0);
 }
 
 static void test_checkpoint_resume_and_export(void **state) {
   (void)state;
-  static const char *const rms[] = {"n_steps", "16", "normalize", "true",
-                                    "normalize_reward", "true", NULL};
+  static const char *const rms[] = {
+      "n_steps", "16", "normalize", "true", "normalize_reward", "true", NULL};
   static const char *const adam[] = {"n_steps", "16", "use_rms_prop", "false",
                                      NULL};
-  static const char *const other[] = {"n_steps", "16",
-                                      "policy_kwargs.net_arch", "[8]", NULL};
+  static const char *const other[] = {"n_steps", "16", "policy_kwargs.net_arch",
+                                      "[8]", NULL};
   pg_check_resume_and_export("a2c", 2, rms, other);
   pg_check_resume_and_export("a2c", 2, adam, other);
 }
@@ -73,8 +75,7 @@ static void test_spec_validation(void **state) {
   assert_non_null(t);
   void *spec = NULL;
   assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
-  assert_int_equal(crl_algo_spec_set(t, spec, "rms_prop_eps", "0"),
-                   CRL_ERANGE);
+  assert_int_equal(crl_algo_spec_set(t, spec, "rms_prop_eps", "0"), CRL_ERANGE);
   assert_int_equal(crl_algo_spec_set(t, spec, "use_rms_pro", "true"),
                    CRL_ENOTFOUND);
   crl_algo_spec_free(spec);

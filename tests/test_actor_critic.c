@@ -29,9 +29,9 @@ typedef struct problem {
   crl_ac *ac;
   crl_real obs[B * OBS];
   crl_real actions[B * 2];
-  crl_real w[B];  /* weights on log-probs */
-  crl_real u[B];  /* weights on values */
-  double c;       /* weight on the mean entropy */
+  crl_real w[B]; /* weights on log-probs */
+  crl_real u[B]; /* weights on values */
+  double c;      /* weight on the mean entropy */
   crl_real dist[B * 3];
   crl_real logp[B];
   crl_real v[B];
@@ -78,8 +78,8 @@ static void check_gradients(const crl_space *act) {
 
   loss(&p);
   crl_ac_zero_grad(p.ac);
-  assert_int_equal(
-      crl_ac_actor_backward(p.ac, p.dist, p.actions, B, p.w, p.c), 0);
+  assert_int_equal(crl_ac_actor_backward(p.ac, p.dist, p.actions, B, p.w, p.c),
+                   0);
   assert_int_equal(crl_ac_critic_backward(p.ac, p.u, B), 0);
 
   double worst = 0;
@@ -116,16 +116,18 @@ static void test_categorical_head_gradients(void **state) {
 static void test_actions_clipped_to_bounds(void **state) {
   (void)state;
   gsl_rng *rng = crl_rng_alloc(1, 0);
-  crl_ac_spec spec = {.net_arch = {1, {4}}, .activation = CRL_ACT_RELU,
-                      .ortho_init = 0, .max_batch = 2};
+  crl_ac_spec spec = {.net_arch = {1, {4}},
+                      .activation = CRL_ACT_RELU,
+                      .ortho_init = 0,
+                      .max_batch = 2};
   crl_space obs = {CRL_SPACE_BOX, OBS, 0, obs_lo, obs_hi};
   crl_space act = {CRL_SPACE_BOX, 2, 0, box_lo, box_hi};
   crl_ac *ac = NULL;
   assert_int_equal(crl_ac_alloc(&spec, &obs, &act, rng, &ac), 0);
   crl_real a[4] = {-5, 0.5, 1.5, 3}, out[4];
   crl_ac_clip_actions(ac, a, 2, out);
-  assert_true(out[0] == -2 && out[1] == (crl_real)0.5 && out[2] == (crl_real)1.5 &&
-              out[3] == 1);
+  assert_true(out[0] == -2 && out[1] == (crl_real)0.5 &&
+              out[2] == (crl_real)1.5 && out[3] == 1);
   crl_real o[3 * OBS] = {0}, d[3 * 2];
   assert_int_equal(crl_ac_actor_forward(ac, o, 3, d), CRL_ESHAPE);
   crl_ac_free(ac);

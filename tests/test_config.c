@@ -95,9 +95,14 @@ static void test_flatten_positions(void **state) {
   char err[CRL_ERR_SIZE];
   assert_int_equal(crl_cfg_load_yaml(yaml_path, &e, err, sizeof err), 0);
   assert_int_equal(e.n, 8);
-  const char *keys[] = {"env",   "policy_kwargs.net_arch",
-                        "policy_kwargs.activation", "seeds", "eval.every",
-                        "eval.episodes", "target", "n_timesteps"};
+  const char *keys[] = {"env",
+                        "policy_kwargs.net_arch",
+                        "policy_kwargs.activation",
+                        "seeds",
+                        "eval.every",
+                        "eval.episodes",
+                        "target",
+                        "n_timesteps"};
   const char *values[] = {"Toy-v0", "[64, 64]", "tanh", "[1, 2]",
                           "40",     "2",        "",     "1e3"};
   for (int i = 0; i < 8; i++) {
@@ -119,9 +124,10 @@ static void test_valid_config(void **state) {
   (void)state;
   crl_run_config cfg;
   char err[CRL_ERR_SIZE];
-  assert_int_equal(load(BASE "n_envs: 2\nseeds: [3, 4]\naction: -0.25\n"
-                             "policy_kwargs: {net_arch: [8], activation: relu}\n"
-                             "name: \"a: b\"\n",
+  assert_int_equal(load(BASE
+                        "n_envs: 2\nseeds: [3, 4]\naction: -0.25\n"
+                        "policy_kwargs: {net_arch: [8], activation: relu}\n"
+                        "name: \"a: b\"\n",
                         NULL, 0, &cfg, err),
                    0);
   assert_string_equal(cfg.keys.env, "Toy-v0");
@@ -227,9 +233,9 @@ static void test_malformed_yaml(void **state) {
   expect_error(BASE "[a]: 1\n", "4:1: error: keys must be plain names");
   crl_run_config cfg;
   char err[CRL_ERR_SIZE];
-  assert_int_equal(crl_config_load("/nonexistent/x.yaml", NULL, 0, &cfg, err,
-                                   sizeof err),
-                   -1);
+  assert_int_equal(
+      crl_config_load("/nonexistent/x.yaml", NULL, 0, &cfg, err, sizeof err),
+      -1);
   assert_string_equal(err, "/nonexistent/x.yaml: error: cannot open: No such "
                            "file or directory");
 }
@@ -311,8 +317,7 @@ static void test_seeds(void **state) {
   crl_config_free(&cfg);
   /* An override of one form replaces the file's other form. */
   const char *set_seed[] = {"seed=5"};
-  assert_int_equal(load(BASE "seeds: [1, 2, 3]\n", set_seed, 1, &cfg, err),
-                   0);
+  assert_int_equal(load(BASE "seeds: [1, 2, 3]\n", set_seed, 1, &cfg, err), 0);
   assert_int_equal(cfg.keys.seeds.n, 1);
   assert_int_equal(cfg.keys.seeds.v[0], 5);
   crl_config_free(&cfg);
@@ -328,9 +333,10 @@ static void test_resolved_round_trip(void **state) {
   (void)state;
   crl_run_config a, b;
   char err[CRL_ERR_SIZE];
-  assert_int_equal(load(BASE "seeds: [1, 2]\naction: 0.1\nlearning_rate: "
-                             "lin_3e-4\ndescription: 'it''s \"quoted\"'\n"
-                             "policy_kwargs: {net_arch: [], activation: relu}\n",
+  assert_int_equal(load(BASE
+                        "seeds: [1, 2]\naction: 0.1\nlearning_rate: "
+                        "lin_3e-4\ndescription: 'it''s \"quoted\"'\n"
+                        "policy_kwargs: {net_arch: [], activation: relu}\n",
                         NULL, 0, &a, err),
                    0);
   char text[4096];
@@ -361,7 +367,8 @@ static void test_default_run_dir(void **state) {
   assert_string_equal(dir, "runs/cart_a2c");
 }
 
-/* ---- a run ----------------------------------------------------------------- */
+/* ---- a run -----------------------------------------------------------------
+ */
 
 static void read_file(const char *path, char *buf, size_t size) {
   FILE *f = fopen(path, "r");

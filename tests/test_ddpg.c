@@ -12,7 +12,7 @@
 static void test_pendulum_learns(void **state) {
   (void)state;
   static const char *const kv[] = {SMALL_PENDULUM_KEYS, "noise_type", "normal",
-                                   "noise_std", "0.1", NULL};
+                                   "noise_std",         "0.1",        NULL};
   /* seeds 0-5 of the float build: best of 4k-7k between -98 and -171 */
   assert_true(train_best_eval("ddpg", kv, 0, 7000, 4000) >= -400);
 }

@@ -148,7 +148,8 @@ static ctx *random_ctx(uint64_t seed) {
   return s;
 }
 
-/* ---- Gaussian ---------------------------------------------------------------- */
+/* ---- Gaussian
+ * ---------------------------------------------------------------- */
 
 static void test_gauss_values(void **state) {
   (void)state;
@@ -193,8 +194,7 @@ static void test_gauss_grads(void **state) {
   for (int i = 0; i < B * D; i++)
     dmean[i] = 99; /* WRITE: overwritten */
   crl_gauss_log_prob_backward(B, D, s->a, s->b, s->x, s->r, dmean, dls);
-  expect_grad("gauss logp / mean", obj_gauss_logp, s, s->a, B * D, dmean,
-              NULL);
+  expect_grad("gauss logp / mean", obj_gauss_logp, s, s->a, B * D, dmean, NULL);
   expect_grad("gauss logp / log_std", obj_gauss_logp, s, s->b, D, dls, dls0);
   crl_gauss_log_prob_backward(B, D, s->a, s->b, s->x, s->r, NULL, NULL);
 
@@ -283,7 +283,8 @@ static void test_gauss_sample(void **state) {
   free(out);
 }
 
-/* ---- Categorical ------------------------------------------------------------- */
+/* ---- Categorical
+ * ------------------------------------------------------------- */
 
 static void set_actions(ctx *s) {
   for (int i = 0; i < B; i++)
@@ -308,8 +309,8 @@ static void test_cat_values(void **state) {
       h -= p * log(p);
       k += p * log(p / q);
     }
-    assert_true(close_rel(lp[i], log(exp((double)l[(int)s->x[i]]) / z),
-                          VAL_TOL));
+    assert_true(
+        close_rel(lp[i], log(exp((double)l[(int)s->x[i]]) / z), VAL_TOL));
     assert_true(close_rel(ent[i], h, VAL_TOL));
     assert_true(close_rel(kl[i], k, VAL_TOL));
   }
@@ -350,7 +351,7 @@ static void test_cat_grads(void **state) {
   set_actions(s);
   crl_real g[B * K], g0[B * K];
   for (int i = 0; i < B * K; i++) {
-    g[i] = 99;                        /* WRITE: overwritten */
+    g[i] = 99;                         /* WRITE: overwritten */
     g0[i] = (crl_real)(0.1 * i - 0.7); /* ADD: compare increment */
   }
   crl_cat_log_prob_backward(B, K, s->a, s->x, s->r, g);
@@ -453,7 +454,8 @@ static void test_cat_sample(void **state) {
   free(out);
 }
 
-/* ---- Tanh-squashed Gaussian --------------------------------------------------- */
+/* ---- Tanh-squashed Gaussian
+ * --------------------------------------------------- */
 
 /* A clamp range of the order of random_ctx's log-stds (sd 0.5). */
 #define LS_MIN -1.0
@@ -547,8 +549,8 @@ static void test_squashed_grads(void **state) {
   assert_true(dls[1] == 0 && dls[6] == 0);
   expect_grad("squashed sample / mean", obj_squashed_sample, s, s->a, B * D,
               dmean, NULL);
-  expect_grad("squashed sample / log_std", obj_squashed_sample, s, s->b,
-              B * D, dls, NULL);
+  expect_grad("squashed sample / log_std", obj_squashed_sample, s, s->b, B * D,
+              dls, NULL);
   /* NULL dL/daction or dL/dlogp stand for zeros */
   crl_real zero[B * K] = {0}, dm2[B * D], dl2[B * D];
   crl_real dm3[B * D], dl3[B * D];
@@ -562,10 +564,10 @@ static void test_squashed_grads(void **state) {
   crl_squashed_log_prob_backward(B, D, s->a, s->b, LS_MIN, LS_MAX, s->x, s->r,
                                  dmean, dls);
   assert_true(dls[1] == 0 && dls[6] == 0);
-  expect_grad("squashed logp / mean", obj_squashed_logp, s, s->a, B * D,
-              dmean, NULL);
-  expect_grad("squashed logp / log_std", obj_squashed_logp, s, s->b, B * D,
-              dls, NULL);
+  expect_grad("squashed logp / mean", obj_squashed_logp, s, s->a, B * D, dmean,
+              NULL);
+  expect_grad("squashed logp / log_std", obj_squashed_logp, s, s->b, B * D, dls,
+              NULL);
   free(s);
 }
 

@@ -75,8 +75,7 @@ static void expect_problem(int flaw, const char *needle) {
                     .observe = broken_observe,
                     .self_template = &tmpl};
   char report[1024];
-  assert_int_equal(crl_env_check(&t, 50, 0, report, sizeof report),
-                   CRL_EINVAL);
+  assert_int_equal(crl_env_check(&t, 50, 0, report, sizeof report), CRL_EINVAL);
   if (strstr(report, needle) == NULL)
     fail_msg("expected '%s' in the report:\n%s", needle, report);
 }
@@ -139,9 +138,9 @@ static void test_callback_env(void **state) {
   assert_int_equal(crl_env_register_callbacks(&cb), 0);
   assert_int_equal(crl_env_register_callbacks(&cb), CRL_EINVAL); /* taken */
   char report[512];
-  assert_int_equal(crl_env_check(crl_env_find("Point-test"), 500, 3, report,
-                                 sizeof report),
-                   0);
+  assert_int_equal(
+      crl_env_check(crl_env_find("Point-test"), 500, 3, report, sizeof report),
+      0);
   crl_vec_env *v = NULL;
   assert_int_equal(crl_vec_env_make("Point-test", 3, 9, &v), 0);
   assert_int_equal(shared_counter.instances_alive, 3); /* one per copy */

@@ -3,9 +3,9 @@
  * bit for bit (==), teacher-forced and free-running, in both the float and
  * the double build. Plus resets, action validation and the registry. */
 #include <math.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,9 +48,9 @@ static const char *reference_dir(void) {
 
 typedef struct csv {
   int ncols, nrows;
-  char **names;  /* [ncols] */
-  double *data;  /* [nrows * ncols]; an empty or text field is NaN */
-  char **keys;   /* [nrows]: each row's first field as text */
+  char **names; /* [ncols] */
+  double *data; /* [nrows * ncols]; an empty or text field is NaN */
+  char **keys;  /* [nrows]: each row's first field as text */
 } csv;
 
 static void csv_free(csv *t) {
@@ -175,7 +175,8 @@ static double cell(const csv *t, int row, int col) {
   return t->data[(size_t)row * (size_t)t->ncols + (size_t)col];
 }
 
-/* ---- golden trajectories -------------------------------------------------- */
+/* ---- golden trajectories --------------------------------------------------
+ */
 
 typedef struct golden {
   const char *env;
@@ -231,8 +232,7 @@ static crl_real action_of(const golden *g, double a) {
 /* Compare one step's outputs with row r. */
 static void check_row(const golden *g, const char *mode, const csv *t,
                       const columns *c, int r, crl_env *env,
-                      const crl_real *obs, double reward, int term,
-                      int trunc) {
+                      const crl_real *obs, double reward, int term, int trunc) {
   int ep = (int)cell(t, r, c->episode), st = (int)cell(t, r, c->step);
   double state[8];
   assert_int_equal(crl_env_get_state(env, state), 0);
@@ -490,8 +490,7 @@ static void test_step_before_reset(void **state) {
     crl_real a = 0, obs[8];
     double r;
     int term, trunc;
-    assert_int_equal(crl_env_step(env, &a, obs, &r, &term, &trunc),
-                     CRL_ESTATE);
+    assert_int_equal(crl_env_step(env, &a, obs, &r, &term, &trunc), CRL_ESTATE);
     crl_env_free(env);
   }
 }
@@ -516,8 +515,8 @@ static void expect_rejected(const char *name, crl_real a) {
   assert_non_null(strstr(crl_last_error(), "action"));
   assert_int_equal(crl_env_elapsed_steps(env), 0);
   assert_int_equal(crl_env_get_state(env, after), 0);
-  assert_memory_equal(before, after,
-                      (size_t)crl_env_get_type(env)->state_dim * sizeof(double));
+  assert_memory_equal(
+      before, after, (size_t)crl_env_get_type(env)->state_dim * sizeof(double));
   crl_env_free(env);
 }
 
@@ -573,10 +572,10 @@ static void test_cartpole_continuous_force(void **state) {
     assert_int_equal(crl_env_reset(disc, NULL), 0);
     assert_int_equal(crl_env_set_state(cont, s0), 0);
     assert_int_equal(crl_env_set_state(disc, s0), 0);
-    assert_int_equal(
-        crl_env_step(cont, &pairs[i][0], obs, &r, &term, &trunc), 0);
-    assert_int_equal(
-        crl_env_step(disc, &pairs[i][1], obs, &r, &term, &trunc), 0);
+    assert_int_equal(crl_env_step(cont, &pairs[i][0], obs, &r, &term, &trunc),
+                     0);
+    assert_int_equal(crl_env_step(disc, &pairs[i][1], obs, &r, &term, &trunc),
+                     0);
     crl_env_get_state(cont, sc);
     crl_env_get_state(disc, sd);
     assert_memory_equal(sc, sd, sizeof sc);
@@ -613,8 +612,7 @@ static void test_registry(void **state) {
     assert_int_equal(crl_env_obs_space(env)->kind, CRL_SPACE_BOX);
     assert_int_equal(crl_env_obs_space(env)->dim, obs_dims[i]);
     const crl_space *as = crl_env_act_space(env);
-    assert_int_equal(as->kind,
-                     act_n[i] ? CRL_SPACE_DISCRETE : CRL_SPACE_BOX);
+    assert_int_equal(as->kind, act_n[i] ? CRL_SPACE_DISCRETE : CRL_SPACE_BOX);
     assert_int_equal(as->dim, 1);
     assert_int_equal(as->n, act_n[i]);
     crl_env_free(env);

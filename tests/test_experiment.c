@@ -49,8 +49,7 @@ static int load_x(const char *text, const char *const *sets, int n_sets,
                   crl_experiment *x, char *err) {
   write_yaml(text);
   err[0] = '\0';
-  return crl_experiment_load(yaml_path, sets, n_sets, -1, x, err,
-                             CRL_ERR_SIZE);
+  return crl_experiment_load(yaml_path, sets, n_sets, -1, x, err, CRL_ERR_SIZE);
 }
 
 /* Loading fails with a message that contains `part`. */
@@ -71,15 +70,17 @@ static void expect_set_failure(const char *set, const char *part) {
     fail_msg("'%s' not in '%s'", part, err);
 }
 
-/* ---- grids ---------------------------------------------------------------- */
+/* ---- grids ----------------------------------------------------------------
+ */
 
 static void test_grid_points(void **state) {
   (void)state;
   crl_experiment x;
   char err[CRL_ERR_SIZE];
-  assert_int_equal(load_x(BASE "seeds: [1, 2]\n"
-                               "grid:\n  action: [0.25, -0.5]\n"
-                               "  policy_kwargs.net_arch: [[64, 64], [8], []]\n",
+  assert_int_equal(load_x(BASE
+                          "seeds: [1, 2]\n"
+                          "grid:\n  action: [0.25, -0.5]\n"
+                          "  policy_kwargs.net_arch: [[64, 64], [8], []]\n",
                           NULL, 0, &x, err),
                    0);
   assert_int_equal(x.n_axes, 2);
@@ -130,16 +131,18 @@ static void test_grid_errors(void **state) {
   expect_failure(BASE "grid: 3\n", "'grid' expects a mapping");
 }
 
-/* ---- expect -------------------------------------------------------------------- */
+/* ---- expect
+ * -------------------------------------------------------------------- */
 
 static void test_expect_blocks(void **state) {
   (void)state;
   crl_experiment x;
   char err[CRL_ERR_SIZE];
   assert_int_equal(
-      load_x(BASE "expect:\n  final_eval_return_mean: {min: -200}\n"
-                  "  eval_return_mean: {min: 475, by_step: 100000}\n"
-                  "  episode_return: {max: -1.5e1, smooth: 10, by_episode: 100}\n",
+      load_x(BASE
+             "expect:\n  final_eval_return_mean: {min: -200}\n"
+             "  eval_return_mean: {min: 475, by_step: 100000}\n"
+             "  episode_return: {max: -1.5e1, smooth: 10, by_episode: 100}\n",
              NULL, 0, &x, err),
       0);
   const crl_run_config *c = &x.points[0];
@@ -153,10 +156,11 @@ static void test_expect_blocks(void **state) {
   FILE *f = fmemopen(text, sizeof text, "w");
   assert_int_equal(crl_config_write_body(c, f), 0);
   fclose(f);
-  assert_non_null(strstr(text, "expect:\n  final_eval_return_mean: {min: -200}\n"
-                               "  eval_return_mean: {min: 475, by_step: 100000}\n"
-                               "  episode_return: {max: -15, by_episode: 100, "
-                               "smooth: 10}\n"));
+  assert_non_null(strstr(text,
+                         "expect:\n  final_eval_return_mean: {min: -200}\n"
+                         "  eval_return_mean: {min: 475, by_step: 100000}\n"
+                         "  episode_return: {max: -15, by_episode: 100, "
+                         "smooth: 10}\n"));
   crl_run_config back;
   assert_int_equal(crl_config_from_text(text, "text", &back, err, sizeof err),
                    0);
@@ -174,11 +178,13 @@ static void test_expect_errors(void **state) {
   expect_failure(BASE "expect: {eval_return_mean: {mni: 1}}\n",
                  "unknown key 'expect.eval_return_mean.mni' (did you mean "
                  "'min'?)");
-  expect_failure(BASE "expect: {eval_return_mean: -200}\n",
-                 "'expect.eval_return_mean' expects a mapping like {min: -200}");
+  expect_failure(
+      BASE "expect: {eval_return_mean: -200}\n",
+      "'expect.eval_return_mean' expects a mapping like {min: -200}");
   expect_failure(BASE "expect: {eval_return_mean: {by_step: 5}}\n",
                  "'expect.eval_return_mean' needs min or max");
-  expect_failure(BASE "expect: {final_eval_return_mean: {min: 1, by_step: 5}}\n",
+  expect_failure(BASE
+                 "expect: {final_eval_return_mean: {min: 1, by_step: 5}}\n",
                  "by_step, by_episode and smooth apply to progress.csv");
   expect_failure(BASE "expect: {eval_return_mean: {min: abc}}\n",
                  "4:34: error: 'min' expects a number or null");
@@ -186,7 +192,8 @@ static void test_expect_errors(void **state) {
                  "unknown expectation 'wall_seconds'");
 }
 
-/* ---- env_kwargs, checkpoint keys ---------------------------------------------- */
+/* ---- env_kwargs, checkpoint keys
+ * ---------------------------------------------- */
 
 static void test_env_kwargs(void **state) {
   (void)state;
@@ -221,8 +228,9 @@ static void test_env_kwargs(void **state) {
   expect_failure(BASE "env_kwargs: {sped: 1}\n",
                  "4:14: error: env 'Toy-v0' has no setting 'sped' (did you "
                  "mean 'speed'?)");
-  expect_failure(BASE "env_kwargs: {speed: 20}\n",
-                 "4:21: error: env_kwargs: 'speed' expects a number in [0, 10]");
+  expect_failure(
+      BASE "env_kwargs: {speed: 20}\n",
+      "4:21: error: env_kwargs: 'speed' expects a number in [0, 10]");
   expect_failure("env: Pendulum-v1\nalgo: toy\nn_timesteps: 10\n"
                  "env_kwargs: {g: 9.8}\n",
                  "env 'Pendulum-v1' has no settings");
@@ -232,9 +240,8 @@ static void test_checkpoint_keys(void **state) {
   (void)state;
   crl_experiment x;
   char err[CRL_ERR_SIZE];
-  assert_int_equal(load_x(BASE "checkpoint: {every: 32, keep: 3}\n", NULL, 0,
-                          &x, err),
-                   0);
+  assert_int_equal(
+      load_x(BASE "checkpoint: {every: 32, keep: 3}\n", NULL, 0, &x, err), 0);
   assert_int_equal(x.points[0].keys.checkpoint_every, 32);
   assert_int_equal(x.points[0].keys.checkpoint_keep, 3);
   crl_experiment_free(&x);
@@ -246,7 +253,8 @@ static void test_checkpoint_keys(void **state) {
                  "'checkpoint.keep' expects an integer in [1, 1000]");
 }
 
-/* ---- input that used to get through or hang ---------------------------------- */
+/* ---- input that used to get through or hang
+ * ---------------------------------- */
 
 static void test_empty_mappings(void **state) {
   (void)state;
@@ -287,9 +295,8 @@ static void test_many_keys_fail_fast(void **state) {
   crl_experiment x;
   char err[CRL_ERR_SIZE];
   double t0 = seconds();
-  assert_int_equal(crl_experiment_load(yaml_path, NULL, 0, -1, &x, err,
-                                       sizeof err),
-                   -1);
+  assert_int_equal(
+      crl_experiment_load(yaml_path, NULL, 0, -1, &x, err, sizeof err), -1);
   assert_true(seconds() - t0 < 10.0);
   assert_non_null(strstr(err, "more than 4096 keys"));
   /* Many distinct keys in one mapping: duplicates found by sorting. */
@@ -299,9 +306,8 @@ static void test_many_keys_fail_fast(void **state) {
     fprintf(f, "  k%d: 1\n", i);
   fputs("  k17: 2\n", f);
   fclose(f);
-  assert_int_equal(crl_experiment_load(yaml_path, NULL, 0, -1, &x, err,
-                                       sizeof err),
-                   -1);
+  assert_int_equal(
+      crl_experiment_load(yaml_path, NULL, 0, -1, &x, err, sizeof err), -1);
   assert_non_null(strstr(err, "duplicate key 'policy_kwargs.k17' (first "
                               "given at line 22)"));
 }

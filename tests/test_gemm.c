@@ -104,8 +104,7 @@ static double check_one(int op, int m, int n, int k, int acc, gsl_rng *rng,
     }
   switch (op) {
   case NT:
-    crl_gemm_nt(m, n, k, s.a, s.lda, s.b, s.ldb, s.c, s.ldc, acc, NULL,
-                s.work);
+    crl_gemm_nt(m, n, k, s.a, s.lda, s.b, s.ldb, s.c, s.ldc, acc, NULL, s.work);
     break;
   case NN:
     crl_gemm_nn(m, n, k, s.a, s.lda, s.b, s.ldb, s.c, s.ldc, acc, NULL);
@@ -173,8 +172,8 @@ static void test_kernels_vs_naive(void **state) {
               if (e > 1.0)
                 print_message("%s %s m %d n %d k %d acc %d: error %.3g x "
                               "bound\n",
-                              crl_gemm_isa_name(isas[ii]), op_name[op], m, n,
-                              k, acc, e);
+                              crl_gemm_isa_name(isas[ii]), op_name[op], m, n, k,
+                              acc, e);
               assert_true(e <= 1.0);
               worst = fmax(worst, e);
               count++;
@@ -194,11 +193,10 @@ static void test_avx2_equals_avx512(void **state) {
     skip();
     return;
   }
-  static const int shapes[][3] = {{1, 64, 64},  {1, 65, 3},   {4, 64, 64},
-                                  {7, 63, 65},  {256, 64, 64}, {256, 1, 64},
-                                  {64, 3, 256}, {17, 257, 5}, {64, 64, 256},
-                                  {9, 2, 300},  {1, 1, 1},     {33, 400, 17},
-                                  {40, 150, 70}};
+  static const int shapes[][3] = {
+      {1, 64, 64},  {1, 65, 3},    {4, 64, 64},  {7, 63, 65},   {256, 64, 64},
+      {256, 1, 64}, {64, 3, 256},  {17, 257, 5}, {64, 64, 256}, {9, 2, 300},
+      {1, 1, 1},    {33, 400, 17}, {40, 150, 70}};
   for (int op = NT; op <= TN; op++)
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
       for (int acc = 0; acc <= 1; acc++) {
@@ -247,7 +245,7 @@ static crl_real post_ref(crl_gemm_post_op op, crl_real c, crl_real x) {
 static void test_epilogue(void **state) {
   (void)state;
   /* ({40, 150, 70}: nt in column panels, each with its slice of v) */
-  static const int shapes[][3] = {{1, 64, 64}, {4, 64, 3},   {256, 64, 64},
+  static const int shapes[][3] = {{1, 64, 64},  {4, 64, 3},  {256, 64, 64},
                                   {256, 1, 64}, {9, 65, 17}, {33, 7, 5},
                                   {3, 3, 70},   {17, 33, 1}, {40, 150, 70}};
   gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
@@ -284,8 +282,8 @@ static void test_epilogue(void **state) {
               const crl_real want = post_ref(op, c1[(size_t)i * n + j], x);
               if (memcmp(&want, &c2[(size_t)i * n + j], sizeof want) != 0)
                 fail_msg("%s %s op %d m %d n %d k %d: (%d, %d) %.9g vs %.9g",
-                         crl_gemm_isa_name(isas[ii]), nn ? "nn" : "nt", op,
-                         m, n, k, i, j, (double)c2[(size_t)i * n + j],
+                         crl_gemm_isa_name(isas[ii]), nn ? "nn" : "nt", op, m,
+                         n, k, i, j, (double)c2[(size_t)i * n + j],
                          (double)want);
             }
           free(a), free(b), free(v), free(c1), free(c2), free(w);
@@ -366,8 +364,8 @@ static void test_networks(void **state) {
   for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
     const net_case *c = &cases[ci];
     const int B = c->B, in = c->sizes[0], o = c->sizes[3];
-    crl_mlp_spec spec = crl_mlp_spec_make(in, 2, c->sizes + 1, o, c->act,
-                                          c->out_act, B);
+    crl_mlp_spec spec =
+        crl_mlp_spec_make(in, 2, c->sizes + 1, o, c->act, c->out_act, B);
     crl_mlp *net = NULL;
     assert_int_equal(crl_mlp_alloc(&spec, NULL, NULL, &net), 0);
     const size_t n = crl_mlp_n_params(net);

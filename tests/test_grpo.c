@@ -19,7 +19,7 @@
  * groups. */
 static void test_groups_share_start_states(void **state) {
   (void)state;
-  static const char *const kv[] = {"group_size", "4", "n_groups", "3",
+  static const char *const kv[] = {"group_size", "4",  "n_groups", "3",
                                    "batch_size", "64", NULL};
   pg_run r = pg_start("grpo", "CartPole-v1", 1, 2, kv);
   grpo *g = crl_algo_self(r.algo);
@@ -48,7 +48,7 @@ static void test_groups_share_start_states(void **state) {
  * standardises at each step over the episodes still running. */
 static void test_advantages(void **state) {
   (void)state;
-  static const char *const kv[] = {"group_size", "3", "n_groups", "1",
+  static const char *const kv[] = {"group_size", "3",  "n_groups", "1",
                                    "batch_size", "16", NULL};
   pg_run r = pg_start("grpo", "CartPole-v1", 1, 0, kv);
   grpo *g = crl_algo_self(r.algo);
@@ -82,8 +82,8 @@ static void test_advantages(void **state) {
 static void test_cartpole_learns(void **state) {
   (void)state;
   /* experiments/cartpole/grpo.yaml: seeds 0-4 evaluate at 500 at 100k. */
-  static const char *const kv[] = {"group_size", "8", "n_groups", "4",
-                                   "n_epochs", "4", "batch_size", "256",
+  static const char *const kv[] = {"group_size",    "8",    "n_groups",   "4",
+                                   "n_epochs",      "4",    "batch_size", "256",
                                    "learning_rate", "3e-3", NULL};
   double mean = pg_train_eval("grpo", "CartPole-v1", 1, 0, 100000, kv);
   assert_true(mean >= 475.0);
@@ -91,11 +91,13 @@ static void test_cartpole_learns(void **state) {
 
 static void test_checkpoint_resume_and_export(void **state) {
   (void)state;
-  static const char *const kv[] = {"group_size", "2", "n_groups", "1",
-                                   "batch_size", "64", "n_epochs", "2",
-                                   "advantage", "reward_to_go", NULL};
-  static const char *const other[] = {"group_size", "2", "n_groups", "1",
-                                      "policy_kwargs.net_arch", "[8]", NULL};
+  static const char *const kv[] = {
+      "group_size", "2",        "n_groups", "1",         "batch_size",
+      "64",         "n_epochs", "2",        "advantage", "reward_to_go",
+      NULL};
+  static const char *const other[] = {
+      "group_size", "2", "n_groups", "1", "policy_kwargs.net_arch",
+      "[8]",        NULL};
   pg_check_resume_and_export("grpo", 1, kv, other);
 }
 

@@ -38,8 +38,8 @@ static void test_batches_merge_exactly(void **state) {
   fill(x);
   double mean[D], var[D];
   reference(x, mean, var);
-  const int splits[][4] = {{1000, 0, 0, 0}, {1, 999, 0, 0}, {300, 300, 400, 0},
-                           {7, 93, 500, 400}};
+  const int splits[][4] = {
+      {1000, 0, 0, 0}, {1, 999, 0, 0}, {300, 300, 400, 0}, {7, 93, 500, 400}};
   for (size_t s = 0; s < sizeof splits / sizeof splits[0]; s++) {
     crl_normalizer *n = NULL;
     assert_int_equal(crl_normalizer_alloc(D, 10.0, &n), 0);

@@ -84,9 +84,8 @@ static void test_defaults(void **state) {
 static void test_bad_default_is_reported(void **state) {
   (void)state;
   int x;
-  const crl_param_def bad[] = {
-      {"k", CRL_PARAM_INT, 0, "zero", 0, 10, NULL, ""},
-      {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
+  const crl_param_def bad[] = {{"k", CRL_PARAM_INT, 0, "zero", 0, 10, NULL, ""},
+                               {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
   assert_int_equal(crl_params_defaults(bad, &x), CRL_EFORMAT);
   assert_non_null(strstr(crl_last_error(), "default of 'k' is invalid"));
 }
@@ -174,8 +173,8 @@ static void test_bool(void **state) {
 static void test_enum(void **state) {
   (void)state;
   spec s = fresh();
-  assert_int_equal(
-      crl_params_set(defs, &s, "policy_kwargs.activation", "relu"), 0);
+  assert_int_equal(crl_params_set(defs, &s, "policy_kwargs.activation", "relu"),
+                   0);
   assert_int_equal(s.activation, 1);
   assert_int_equal(
       crl_params_set(defs, &s, "policy_kwargs.activation", "identity"), 0);
@@ -221,8 +220,7 @@ static void test_int_list(void **state) {
       crl_params_set(defs, &s, "policy_kwargs.net_arch", "[32,16, 8]"), 0);
   assert_int_equal(s.net_arch.n, 3);
   assert_int_equal(s.net_arch.v[2], 8);
-  assert_int_equal(crl_params_set(defs, &s, "policy_kwargs.net_arch", "[]"),
-                   0);
+  assert_int_equal(crl_params_set(defs, &s, "policy_kwargs.net_arch", "[]"), 0);
   assert_int_equal(s.net_arch.n, 0);
   assert_int_equal(crl_params_set(defs, &s, "policy_kwargs.net_arch", "256"),
                    0);
@@ -231,7 +229,12 @@ static void test_int_list(void **state) {
   const char *expected =
       "'policy_kwargs.net_arch' expects a list of at most 16 integers in "
       "[1, 4096], like [64, 64], got \"%s\"";
-  const char *bad[] = {"[64, x]", "[64,]", "[64", "64]", "[1.5]", "",
+  const char *bad[] = {"[64, x]",
+                       "[64,]",
+                       "[64",
+                       "64]",
+                       "[1.5]",
+                       "",
                        "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]"};
   char message[512];
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -289,8 +292,7 @@ static void test_format(void **state) {
   expect_format(&s, "name", "run");
   assert_int_equal(crl_params_set(defs, &s, "learning_rate", "lin_1e-3"), 0);
   expect_format(&s, "learning_rate", "lin_0.001");
-  assert_int_equal(crl_params_set(defs, &s, "policy_kwargs.net_arch", "[]"),
-                   0);
+  assert_int_equal(crl_params_set(defs, &s, "policy_kwargs.net_arch", "[]"), 0);
   expect_format(&s, "policy_kwargs.net_arch", "[]");
   s.free_real = 0.1 + 0.2; /* needs 17 digits to read back */
   expect_format(&s, "free_real", "0.30000000000000004");
@@ -301,12 +303,12 @@ static void test_format(void **state) {
       CRL_ERANGE);
   assert_int_equal(crl_params_format(defs, &s, "gama", small, 4),
                    CRL_ENOTFOUND);
-  assert_int_equal(crl_params_set(defs, &s, "policy_kwargs.net_arch",
-                                  "[1000, 1000, 1000]"),
-                   0);
-  assert_int_equal(crl_params_format(defs, &s, "policy_kwargs.net_arch",
-                                     small, 4),
-                   CRL_ERANGE);
+  assert_int_equal(
+      crl_params_set(defs, &s, "policy_kwargs.net_arch", "[1000, 1000, 1000]"),
+      0);
+  assert_int_equal(
+      crl_params_format(defs, &s, "policy_kwargs.net_arch", small, 4),
+      CRL_ERANGE);
 }
 
 /* Every field formatted and parsed back gives the same spec. */
@@ -319,8 +321,7 @@ static void test_round_trip(void **state) {
   assert_int_equal(crl_params_set(defs, &a, "normalize", "yes"), 0);
   assert_int_equal(
       crl_params_set(defs, &a, "policy_kwargs.activation", "identity"), 0);
-  assert_int_equal(crl_params_set(defs, &a, "learning_rate", "lin_7.3e-4"),
-                   0);
+  assert_int_equal(crl_params_set(defs, &a, "learning_rate", "lin_7.3e-4"), 0);
   assert_int_equal(
       crl_params_set(defs, &a, "policy_kwargs.net_arch", "[400, 300, 1]"), 0);
   assert_int_equal(crl_params_set(defs, &a, "name", "x y"), 0);
@@ -328,8 +329,7 @@ static void test_round_trip(void **state) {
   spec b = fresh();
   for (const crl_param_def *d = defs; d->name; d++) {
     char buf[256];
-    assert_int_equal(crl_params_format(defs, &a, d->name, buf, sizeof buf),
-                     0);
+    assert_int_equal(crl_params_format(defs, &a, d->name, buf, sizeof buf), 0);
     assert_int_equal(crl_params_set(defs, &b, d->name, buf), 0);
   }
   assert_int_equal(a.n_steps, b.n_steps);

@@ -121,9 +121,9 @@ static void test_discrete_and_tanh_outputs(void **st) {
   assert_memory_equal(want, got, sizeof want);
   /* A discrete space with a clip transform is inconsistent. */
   crl_policy *bad = NULL;
-  assert_int_equal(crl_policy_from_parts(ac->actor, NULL, &dact,
-                                         CRL_POLICY_CLIP, 1, &bad),
-                   CRL_EFORMAT);
+  assert_int_equal(
+      crl_policy_from_parts(ac->actor, NULL, &dact, CRL_POLICY_CLIP, 1, &bad),
+      CRL_EFORMAT);
   assert_null(bad);
   crl_policy_free(p);
   crl_ac_free(ac);

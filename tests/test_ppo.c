@@ -46,9 +46,9 @@ static crl_algo *train(const char *env, int n_envs, uint64_t seed, long steps,
 
 /* RL Zoo's CartPole-v1 PPO settings. */
 static const char *const cartpole_zoo[] = {
-    "n_steps", "32", "batch_size", "256", "gae_lambda", "0.8", "gamma", "0.98",
-    "n_epochs", "20", "ent_coef", "0.0", "learning_rate", "lin_0.001",
-    "clip_range", "lin_0.2", NULL};
+    "n_steps",       "32",        "batch_size", "256",     "gae_lambda", "0.8",
+    "gamma",         "0.98",      "n_epochs",   "20",      "ent_coef",   "0.0",
+    "learning_rate", "lin_0.001", "clip_range", "lin_0.2", NULL};
 
 static void test_cartpole_learns(void **state) {
   (void)state;
@@ -63,11 +63,27 @@ static void test_cartpole_learns(void **state) {
 }
 
 /* The RLtools Pendulum configuration (see docs/benchmarks.md). */
-static const char *const pendulum_small[] = {
-    "n_steps", "1024", "batch_size", "256", "n_epochs", "2", "gamma", "0.9",
-    "gae_lambda", "0.95", "ent_coef", "0.0", "learning_rate", "1e-3",
-    "policy_kwargs.activation", "relu", "policy_kwargs.log_std_init", "0.693",
-    "max_grad_norm", "1e9", NULL};
+static const char *const pendulum_small[] = {"n_steps",
+                                             "1024",
+                                             "batch_size",
+                                             "256",
+                                             "n_epochs",
+                                             "2",
+                                             "gamma",
+                                             "0.9",
+                                             "gae_lambda",
+                                             "0.95",
+                                             "ent_coef",
+                                             "0.0",
+                                             "learning_rate",
+                                             "1e-3",
+                                             "policy_kwargs.activation",
+                                             "relu",
+                                             "policy_kwargs.log_std_init",
+                                             "0.693",
+                                             "max_grad_norm",
+                                             "1e9",
+                                             NULL};
 
 static void test_pendulum_learns(void **state) {
   (void)state;
@@ -98,8 +114,9 @@ static void probe(crl_algo *algo, crl_real *out) {
 
 static void test_same_seed_same_result(void **state) {
   (void)state;
-  static const char *const kv[] = {"n_steps", "64", "batch_size", "32",
-                                   "n_epochs", "3", "normalize", "true", NULL};
+  static const char *const kv[] = {"n_steps",   "64",       "batch_size",
+                                   "32",        "n_epochs", "3",
+                                   "normalize", "true",     NULL};
   crl_real a[16], b[16], c[16];
   crl_algo *x = train("Pendulum-v1", 2, 5, 512, kv);
   crl_algo *y = train("Pendulum-v1", 2, 5, 512, kv);
@@ -147,8 +164,9 @@ static void iterate(run *r, int n) {
  * does; a file from another algorithm configuration is refused. */
 static void test_checkpoint_resume_and_export(void **state) {
   (void)state;
-  static const char *const kv[] = {"n_steps", "64", "batch_size", "32",
-                                   "n_epochs", "2", "normalize", "true", NULL};
+  static const char *const kv[] = {"n_steps",   "64",       "batch_size",
+                                   "32",        "n_epochs", "2",
+                                   "normalize", "true",     NULL};
   char path[128];
   snprintf(path, sizeof path, "/tmp/crl_test_ppo_%d.ckpt", (int)getpid());
   run a = start(8, kv), b = start(8, kv);
@@ -176,8 +194,9 @@ static void test_checkpoint_resume_and_export(void **state) {
   }
   crl_policy_free(pol);
 
-  static const char *const other[] = {"n_steps", "64", "batch_size", "32",
-                                      "policy_kwargs.net_arch", "[8]", NULL};
+  static const char *const other[] = {
+      "n_steps", "64", "batch_size", "32", "policy_kwargs.net_arch",
+      "[8]",     NULL};
   run c = start(8, other);
   assert_int_equal(crl_algo_checkpoint_load(c.algo, c.venv, path), CRL_EFORMAT);
   crl_algo_free(c.algo);

@@ -13,8 +13,8 @@
 enum { O = 3, A = 2 };
 
 /* Transition number t: every field encodes t, so rows can be identified. */
-static void make_rows(int t0, int B, crl_real *obs, crl_real *act,
-                      double *rew, crl_real *next, int *term) {
+static void make_rows(int t0, int B, crl_real *obs, crl_real *act, double *rew,
+                      crl_real *next, int *term) {
   for (int i = 0; i < B; i++) {
     const int t = t0 + i;
     for (int j = 0; j < O; j++) {
@@ -138,8 +138,7 @@ static void test_capacity_errors(void **state) {
   crl_real obs[5 * O] = {0}, act[5 * A] = {0};
   double rew[5] = {0};
   int term[5] = {0};
-  assert_int_equal(crl_replay_add(rb, 5, obs, act, rew, obs, term),
-                   CRL_ESHAPE);
+  assert_int_equal(crl_replay_add(rb, 5, obs, act, rew, obs, term), CRL_ESHAPE);
   assert_int_equal(rb->size, 0);
   assert_int_equal(crl_replay_add(rb, 4, obs, act, rew, obs, term), 0);
   assert_int_equal(crl_replay_batch_alloc(2, O + 1, A, &b), 0);
@@ -187,7 +186,7 @@ static void test_noise(void **state) {
   crl_noise_reset(ou, 0);
   crl_real y[N * A];
   crl_noise_sample(ou, rng, y);
-  assert_true(fabs(y[0]) < 0.5 * 0.1 * 6);   /* restarted at 0 */
+  assert_true(fabs(y[0]) < 0.5 * 0.1 * 6);        /* restarted at 0 */
   assert_true(fabs(y[2] - x[2]) < 0.5 * 0.1 * 6); /* copy 1 continued */
   crl_noise_sample(none, rng, y);
   for (int i = 0; i < N * A; i++)

@@ -25,9 +25,9 @@ static void fill(crl_rollout *ro, double gamma, const crl_real *final_v) {
     crl_real v[N] = {(crl_real)(0.5 * t), (crl_real)(0.5 * t - 1)};
     double r[N] = {t + 1.0, t + 11.0};
     int term[N] = {t == 2, 0}, trunc[N] = {0, t == 3};
-    assert_int_equal(crl_rollout_add(ro, obs, act, logp, v, r, term, trunc,
-                                     final_v, gamma),
-                     0);
+    assert_int_equal(
+        crl_rollout_add(ro, obs, act, logp, v, r, term, trunc, final_v, gamma),
+        0);
   }
 }
 
@@ -79,16 +79,19 @@ static void test_gae_matches_definition(void **state) {
         for (int s = t; s < T; s++) {
           double v = i == 0 ? 0.5 * s : 0.5 * s - 1;
           double r = i == 0 ? s + 1.0 : s + 11.0;
-          double next = s == T - 1 ? lastd[i]
-                                   : (i == 0 ? 0.5 * (s + 1) : 0.5 * (s + 1) - 1);
+          double next = s == T - 1
+                            ? lastd[i]
+                            : (i == 0 ? 0.5 * (s + 1) : 0.5 * (s + 1) - 1);
           want += w * (r + gamma * next - v);
           w *= gamma * lam;
         }
       }
       size_t k = (size_t)t * N + i;
-      assert_true(fabs((double)ro->advantages[k] - want) < TOL * (1 + fabs(want)));
-      assert_true(fabs((double)ro->returns[k] -
-                       (want + (double)ro->values[k])) < TOL * (1 + fabs(want)));
+      assert_true(fabs((double)ro->advantages[k] - want) <
+                  TOL * (1 + fabs(want)));
+      assert_true(
+          fabs((double)ro->returns[k] - (want + (double)ro->values[k])) <
+          TOL * (1 + fabs(want)));
     }
   crl_rollout_free(ro);
 }

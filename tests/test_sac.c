@@ -12,7 +12,7 @@
 static void test_pendulum_learns(void **state) {
   (void)state;
   static const char *const kv[] = {SMALL_PENDULUM_KEYS, "ent_coef", "auto_0.5",
-                                   "target_entropy", "-1", NULL};
+                                   "target_entropy",    "-1",       NULL};
   /* seeds 0-5 of the float build: best of 4k-7k between -99 and -192 */
   assert_true(train_best_eval("sac", kv, 0, 7000, 4000) >= -400);
 }

@@ -78,8 +78,7 @@ static void test_spaces_and_observation(void **unused) {
   double r;
   int term, trunc;
   assert_int_equal(crl_env_reset(env, obs), 0);
-  assert_int_equal(crl_env_step(env, &bad, obs, &r, &term, &trunc),
-                   CRL_EINVAL);
+  assert_int_equal(crl_env_step(env, &bad, obs, &r, &term, &trunc), CRL_EINVAL);
   crl_env_free(env);
 }
 

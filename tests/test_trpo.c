@@ -32,12 +32,14 @@
 #define FD_TOL 1e-2
 #endif
 
-/* ---- conjugate gradient ------------------------------------------------------ */
+/* ---- conjugate gradient
+ * ------------------------------------------------------ */
 
 enum { N_CG = 40 };
 
 typedef struct spd {
-  double a[N_CG * N_CG]; /* A = R^T R / n + 0.05 I, symmetric positive definite */
+  double
+      a[N_CG * N_CG]; /* A = R^T R / n + 0.05 I, symmetric positive definite */
   int products;
 } spd;
 
@@ -118,7 +120,8 @@ static void test_cg_rejects_indefinite(void **state) {
   crl_cg_free(cg);
 }
 
-/* ---- the Fisher-vector product ----------------------------------------------- */
+/* ---- the Fisher-vector product
+ * ----------------------------------------------- */
 
 /* The next crl_real above x. */
 static crl_real nextafterf_r(crl_real x) {
@@ -191,8 +194,8 @@ static double kl_grad_at(fvp_case *c, double s, crl_real *g) {
   assert_int_equal(crl_ac_actor_forward(c->ac, c->obs + 4 * OBS, B_FVP - 4,
                                         c->dist + 4 * c->ac->n_out),
                    0);
-  double kl = crl_ac_kl(c->ac, c->dist_ref, c->log_std_ref, c->dist, B_FVP,
-                        c->kl);
+  double kl =
+      crl_ac_kl(c->ac, c->dist_ref, c->log_std_ref, c->dist, B_FVP, c->kl);
   /* Two chunks of the batch mean: weights 4/B and 3/B. */
   crl_ac_zero_grad(c->ac);
   assert_int_equal(crl_ac_actor_forward(c->ac, c->obs, 4, c->dist), 0);
@@ -204,9 +207,9 @@ static double kl_grad_at(fvp_case *c, double s, crl_real *g) {
                                         c->dist + 4 * c->ac->n_out),
                    0);
   assert_int_equal(crl_ac_actor_backward_kl(
-                       c->ac, c->dist + 4 * c->ac->n_out, NULL, B_FVP - 4,
-                       NULL, 0, c->dist_ref + 4 * c->ac->n_out,
-                       c->log_std_ref, 3.0 / B_FVP, c->scratch),
+                       c->ac, c->dist + 4 * c->ac->n_out, NULL, B_FVP - 4, NULL,
+                       0, c->dist_ref + 4 * c->ac->n_out, c->log_std_ref,
+                       3.0 / B_FVP, c->scratch),
                    0);
   memcpy(g, c->ac->grads, c->n_pi * sizeof *g);
   return kl;
@@ -259,9 +262,9 @@ static void check_fvp(const crl_space *act) {
   f->damping = 0.5;
   assert_int_equal(crl_ac_fisher_vp(f, c.v, c.g_minus), 0);
   for (size_t k = 0; k < c.n_pi; k++)
-    assert_true(fabs((double)c.g_minus[k] - (double)c.fv[k] -
-                     0.5 * (double)c.v[k]) <
-                1e-4 * (1 + fabs((double)c.fv[k])));
+    assert_true(
+        fabs((double)c.g_minus[k] - (double)c.fv[k] - 0.5 * (double)c.v[k]) <
+        1e-4 * (1 + fabs((double)c.fv[k])));
 
   /* The KL gradient itself, away from theta: its derivative along v. */
   kl_grad_at(&c, 0.5, c.g_plus);
@@ -457,7 +460,8 @@ static void test_fvp_categorical(void **state) {
   check_fvp(&act);
 }
 
-/* ---- the line search ---------------------------------------------------------- */
+/* ---- the line search
+ * ---------------------------------------------------------- */
 
 static void test_line_search_paths(void **state) {
   (void)state;
@@ -504,16 +508,17 @@ static void test_line_search_paths(void **state) {
   pg_free(&r);
 }
 
-/* ---- learning, resume, validation -------------------------------------------- */
+/* ---- learning, resume, validation
+ * -------------------------------------------- */
 
 static void test_cartpole_learns(void **state) {
   (void)state;
   /* experiments/cartpole/trpo.yaml: every seed 0-9 evaluates at 500, in
    * the float and the double build. */
   static const char *const kv[] = {
-      "n_steps", "1024", "batch_size", "512", "cg_damping", "0.1",
-      "gae_lambda", "0.98", "gamma", "0.99", "learning_rate", "1e-3",
-      "n_critic_updates", "20", NULL};
+      "n_steps",          "1024", "batch_size", "512",  "cg_damping",    "0.1",
+      "gae_lambda",       "0.98", "gamma",      "0.99", "learning_rate", "1e-3",
+      "n_critic_updates", "20",   NULL};
   double mean = pg_train_eval("trpo", "CartPole-v1", 2, 0, 100000, kv);
   assert_true(mean >= 475.0);
 }
@@ -523,19 +528,21 @@ static void test_pendulum_learns(void **state) {
   /* experiments/pendulum/trpo.yaml: seeds 0-9 evaluate at -136 to -207
    * in the float and the double build; an untrained policy scores about
    * -1200. */
-  static const char *const kv[] = {"n_steps", "1024", "gamma", "0.9",
-                                   "n_critic_updates", "25", NULL};
+  static const char *const kv[] = {"n_steps",          "1024", "gamma", "0.9",
+                                   "n_critic_updates", "25",   NULL};
   double mean = pg_train_eval("trpo", "Pendulum-v1", 2, 0, 100000, kv);
   assert_true(mean >= -300.0);
 }
 
 static void test_checkpoint_resume_and_export(void **state) {
   (void)state;
-  static const char *const kv[] = {"n_steps", "64", "batch_size", "32",
-                                   "n_critic_updates", "2", "normalize",
-                                   "true", "normalize_reward", "true", NULL};
-  static const char *const other[] = {"n_steps", "64", "batch_size", "32",
-                                      "policy_kwargs.net_arch", "[8]", NULL};
+  static const char *const kv[] = {
+      "n_steps",          "64",   "batch_size", "32",
+      "n_critic_updates", "2",    "normalize",  "true",
+      "normalize_reward", "true", NULL};
+  static const char *const other[] = {
+      "n_steps", "64", "batch_size", "32", "policy_kwargs.net_arch",
+      "[8]",     NULL};
   pg_check_resume_and_export("trpo", 2, kv, other);
 }
 

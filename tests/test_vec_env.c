@@ -45,10 +45,14 @@ static void counter_observe(const void *self, crl_real *obs) {
   obs[0] = (crl_real)c->start;
   obs[1] = (crl_real)c->t;
 }
-static const crl_env_type counter_type = {
-    .name = "Counter-test", .doc = "toy", .self_size = sizeof(counter),
-    .max_episode_steps = 5, .init = counter_init, .reset = counter_reset,
-    .step = counter_step, .observe = counter_observe};
+static const crl_env_type counter_type = {.name = "Counter-test",
+                                          .doc = "toy",
+                                          .self_size = sizeof(counter),
+                                          .max_episode_steps = 5,
+                                          .init = counter_init,
+                                          .reset = counter_reset,
+                                          .step = counter_step,
+                                          .observe = counter_observe};
 
 static void test_auto_reset_and_final_obs(void **state) {
   (void)state;
@@ -60,7 +64,8 @@ static void test_auto_reset_and_final_obs(void **state) {
   for (int t = 1; t <= 5; t++) {
     crl_real a[2] = {t == 3 ? 2 : 1, 1};
     assert_int_equal(crl_vec_env_step(v, a), 0);
-    const int *term = crl_vec_env_terminated(v), *trunc = crl_vec_env_truncated(v);
+    const int *term = crl_vec_env_terminated(v),
+              *trunc = crl_vec_env_truncated(v);
     assert_int_equal(term[0], t == 3);
     assert_int_equal(trunc[0], 0);
     assert_int_equal(term[1], 0);
@@ -179,10 +184,13 @@ static int scaled_step(void *self, const crl_real *a, double *r, int *term) {
   *term = 0;
   return 0;
 }
-static const crl_env_type scaled_type = {
-    .name = "Scaled-test", .self_size = sizeof(scaled), .init = counter_init,
-    .reset = scaled_reset, .step = scaled_step, .observe = counter_observe,
-    .params = scaled_params};
+static const crl_env_type scaled_type = {.name = "Scaled-test",
+                                         .self_size = sizeof(scaled),
+                                         .init = counter_init,
+                                         .reset = scaled_reset,
+                                         .step = scaled_step,
+                                         .observe = counter_observe,
+                                         .params = scaled_params};
 
 static double one_reward(const char *name) {
   crl_env *e = NULL;
@@ -199,8 +207,10 @@ static double one_reward(const char *name) {
 static void test_configured_env(void **state) {
   (void)state;
   assert_int_equal(crl_env_register(&scaled_type), 0);
-  const char *k[] = {"scale"}, *v[] = {"3"}, *bad[] = {"30"}, *typo[] = {"scal"};
-  assert_int_equal(crl_env_register_configured("Scaled-x3", "Scaled-test", 1, k, v), 0);
+  const char *k[] = {"scale"}, *v[] = {"3"}, *bad[] = {"30"},
+             *typo[] = {"scal"};
+  assert_int_equal(
+      crl_env_register_configured("Scaled-x3", "Scaled-test", 1, k, v), 0);
   assert_true(one_reward("Scaled-test") == 2.0); /* the default, 1 */
   assert_true(one_reward("Scaled-x3") == 6.0);
   assert_int_equal(crl_env_register_configured("S2", "Scaled-test", 1, k, bad),
@@ -209,8 +219,9 @@ static void test_configured_env(void **state) {
                    CRL_ENOTFOUND);
   assert_non_null(strstr(crl_last_error(), "scale"));
   assert_null(crl_env_find("S3"));
-  assert_int_equal(crl_env_register_configured("S4", "Scaled-tset", 0, NULL, NULL),
-                   CRL_ENOTFOUND);
+  assert_int_equal(
+      crl_env_register_configured("S4", "Scaled-tset", 0, NULL, NULL),
+      CRL_ENOTFOUND);
   assert_int_equal(crl_env_register_configured("S5", "Counter-test", 1, k, v),
                    CRL_ENOTFOUND); /* no settings */
 }

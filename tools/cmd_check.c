@@ -22,8 +22,8 @@ static int check_file(const crl_train_args *a) {
     fprintf(stderr, "%s\n", err);
     return CRL_EXIT_USAGE;
   }
-  int rc = crl_experiment_write_yaml(&x, stdout) ? CRL_EXIT_FAILURE
-                                                  : CRL_EXIT_OK;
+  int rc =
+      crl_experiment_write_yaml(&x, stdout) ? CRL_EXIT_FAILURE : CRL_EXIT_OK;
   crl_experiment_free(&x);
   return rc;
 }
@@ -45,8 +45,8 @@ static int check_run(const crl_train_args *a) {
     return CRL_EXIT_USAGE;
   }
   int checked = 0;
-  int failed = crl_expect_check(&x, a->config, stdout, &checked, err,
-                                sizeof err);
+  int failed =
+      crl_expect_check(&x, a->config, stdout, &checked, err, sizeof err);
   crl_experiment_free(&x);
   if (failed < 0) {
     fprintf(stderr, "crl check: %s\n", err);

@@ -85,8 +85,8 @@ static int eval_defaults(const crl_policy_source *s, eval_args *a) {
 
 static void describe_source(const crl_policy_source *s) {
   if (s->from_checkpoint)
-    printf("policy: %s (%s, seed %d, %ld steps)\n", s->path,
-           s->cfg.keys.algo, s->seed, s->steps);
+    printf("policy: %s (%s, seed %d, %ld steps)\n", s->path, s->cfg.keys.algo,
+           s->seed, s->steps);
   else
     printf("policy: %s\n", s->path);
 }
@@ -174,7 +174,8 @@ int crl_cmd_eval(int argc, char **argv) {
   return rc;
 }
 
-/* ---- crl export -------------------------------------------------------------- */
+/* ---- crl export
+ * -------------------------------------------------------------- */
 
 int crl_cmd_export(int argc, char **argv) {
   const char *source = NULL, *out = NULL;

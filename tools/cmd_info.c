@@ -88,8 +88,8 @@ void crl_print_param_table(const crl_param_def *defs,
   for (const crl_param_def *d = defs; d->name; d++) {
     char allowed[128];
     describe_allowed(d, allowed, sizeof allowed);
-    const char *def = d->default_text && d->default_text[0] ? d->default_text
-                                                            : "\"\"";
+    const char *def =
+        d->default_text && d->default_text[0] ? d->default_text : "\"\"";
     if (default_label && default_label(d->name))
       def = default_label(d->name);
     printf("%-28s %-16s %-10s %-20s %s\n", d->name,

@@ -48,8 +48,7 @@ static int parse_curve_option(int argc, char **argv, int *i,
     char *end;
     long w = strtol(v, &end, 10);
     if (end == v || *end != '\0' || w < 1 || w > 1000000)
-      return plot_usage("--smooth takes a window of 1 or more points, not ",
-                        v);
+      return plot_usage("--smooth takes a window of 1 or more points, not ", v);
     o->smooth = (int)w;
   } else {
     static const char *const bands[] = {"std", "sem", "none"};

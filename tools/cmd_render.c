@@ -21,8 +21,8 @@ typedef struct render_args {
 } render_args;
 
 static int usage(const char *what, const char *arg) {
-  fprintf(stderr, "crl render: %s%s\n(run `crl help render` for usage)\n",
-          what, arg);
+  fprintf(stderr, "crl render: %s%s\n(run `crl help render` for usage)\n", what,
+          arg);
   return CRL_EXIT_USAGE;
 }
 
@@ -76,8 +76,8 @@ static int parse_args(int argc, char **argv, render_args *a) {
     return usage("usage: crl render CKPT|policy.crlp -o FILE.svg|.gif|.png",
                  "");
   const char *dot = strrchr(a->out, '.');
-  if (dot == NULL || (strcmp(dot, ".svg") && strcmp(dot, ".gif") &&
-                      strcmp(dot, ".png")))
+  if (dot == NULL ||
+      (strcmp(dot, ".svg") && strcmp(dot, ".gif") && strcmp(dot, ".png")))
     return usage("the picture must end in .svg, .gif or .png: ", a->out);
   return 0;
 }
@@ -114,8 +114,8 @@ static int record(crl_policy_source *s, crl_env *env, uint64_t seed,
   if (r->every == 0) {
     crl_env_seed(env, seed);
     rc = crl_play_episode(s, env, NULL, NULL, 0, &ret, &len);
-    r->every = len > TARGET_FRAMES ? (len + TARGET_FRAMES - 1) / TARGET_FRAMES
-                                   : 1;
+    r->every =
+        len > TARGET_FRAMES ? (len + TARGET_FRAMES - 1) / TARGET_FRAMES : 1;
   }
   crl_env_seed(env, seed);
   return rc ? rc : crl_play_episode(s, env, on_frame, r, 0, &ret, &len);
@@ -133,16 +133,15 @@ static int render(const render_args *a, crl_policy_source *s) {
     return CRL_EXIT_USAGE;
   }
   crl_env *env = NULL;
-  if (crl_env_make(name, &env) || crl_policy_source_fits(s, env, err,
-                                                          sizeof err)) {
+  if (crl_env_make(name, &env) ||
+      crl_policy_source_fits(s, env, err, sizeof err)) {
     fprintf(stderr, "crl render: %s\n", env ? err : crl_last_error());
     crl_env_free(env);
     return CRL_EXIT_USAGE;
   }
   int seed = a->has_seed ? a->seed : s->from_checkpoint ? s->seed : 0;
   crl_scene_init(&r.scene, r.drawing, 0.05);
-  int rc = record(s, env, crl_seed_derive((uint64_t)seed, CRL_STREAM_EVAL),
-                  &r);
+  int rc = record(s, env, crl_seed_derive((uint64_t)seed, CRL_STREAM_EVAL), &r);
   r.scene.seconds_per_frame = 0.05 * r.every;
   if (rc || r.failed)
     snprintf(err, sizeof err, "%s",

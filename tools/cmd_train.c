@@ -16,7 +16,8 @@
 #include "tools/summary.h"
 #include "tools/train_args.h"
 
-/* ---- run directory ---------------------------------------------------------- */
+/* ---- run directory ----------------------------------------------------------
+ */
 
 void crl_default_run_dir(const char *config_path, char *buf, size_t size) {
   char copy[CRL_PATH_MAX];
@@ -39,7 +40,8 @@ void crl_default_run_dir(const char *config_path, char *buf, size_t size) {
     snprintf(buf, size, "runs/%s_%s", parent, file);
 }
 
-/* ---- curves ------------------------------------------------------------------ */
+/* ---- curves
+ * ------------------------------------------------------------------ */
 
 static void plot_options_for(const crl_run_config *cfg, char *title,
                              size_t size, crl_plot_options *o) {
@@ -75,7 +77,8 @@ static void draw_curve(const crl_experiment *x, const char *dir, int quiet) {
     printf("learning curve: %s\n", out);
 }
 
-/* ---- after the runs ------------------------------------------------------------ */
+/* ---- after the runs
+ * ------------------------------------------------------------ */
 
 static int count_status(const crl_job *jobs, int n, int status) {
   int k = 0;
@@ -101,8 +104,8 @@ static int check_expectations(const crl_experiment *x, const char *dir) {
 static int finish(const crl_train_args *a, const crl_experiment *x,
                   const char *dir, const crl_job *jobs, int n) {
   char err[CRL_ERR_SIZE];
-  int interrupted = crl_stop_requested ||
-                    count_status(jobs, n, CRL_RUN_INTERRUPTED) > 0;
+  int interrupted =
+      crl_stop_requested || count_status(jobs, n, CRL_RUN_INTERRUPTED) > 0;
   if (crl_summary_write(x, jobs, n, dir, err, sizeof err))
     fprintf(stderr, "crl train: error: %s\n", err);
   crl_summary_print(x, jobs, n, a->quiet);
@@ -126,7 +129,8 @@ static int finish(const crl_train_args *a, const crl_experiment *x,
   return rc;
 }
 
-/* ---- the command --------------------------------------------------------------- */
+/* ---- the command
+ * --------------------------------------------------------------- */
 
 /* The experiment: the file with its overrides, or DIR/config.yaml. */
 static int load(const crl_train_args *a, crl_experiment *x, char *dir,
@@ -145,8 +149,8 @@ static int load(const crl_train_args *a, crl_experiment *x, char *dir,
   } else {
     crl_default_run_dir(a->config, dir, size);
   }
-  if (crl_experiment_load(file, a->sets, a->n_sets,
-                          a->has_seed ? a->seed : -1, x, err, sizeof err)) {
+  if (crl_experiment_load(file, a->sets, a->n_sets, a->has_seed ? a->seed : -1,
+                          x, err, sizeof err)) {
     fprintf(stderr, "%s\n", err);
     return CRL_EXIT_USAGE;
   }

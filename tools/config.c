@@ -41,8 +41,8 @@ const crl_param_def crl_run_key_defs[] = {
      "n_timesteps/20; 0 = only at the end)"},
     {"eval.episodes", CRL_PARAM_INT, K(eval_episodes), "10", 1, 100000, NULL,
      "episodes per evaluation"},
-    {"eval.deterministic", CRL_PARAM_BOOL, K(eval_deterministic), "true", 0,
-     1, NULL,
+    {"eval.deterministic", CRL_PARAM_BOOL, K(eval_deterministic), "true", 0, 1,
+     NULL,
      "evaluate the mean / most likely action; false samples from the policy"},
     {"policy", CRL_PARAM_ENUM, K(policy), "MlpPolicy", 0, 0, "MlpPolicy",
      "RL Zoo's policy class; only MlpPolicy exists"},
@@ -69,8 +69,9 @@ static const char *const required_keys[] = {"env", "algo", "n_timesteps"};
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
 #endif
-static int fail_entry(const crl_cfg_entry *e, int at_value, char *err,
-                      size_t size, const char *fmt, ...) {
+static int
+fail_entry(const crl_cfg_entry *e, int at_value, char *err, size_t size,
+           const char *fmt, ...) {
   crl_cfg_where(e, at_value, err, size);
   size_t n = strlen(err);
   va_list ap;
@@ -141,9 +142,8 @@ static int all_key_names(const crl_algo_type *algo, const char **names,
   int n = 0;
   for (const crl_param_def *d = crl_run_key_defs; d->name && n < max; d++)
     names[n++] = d->name;
-  for (const crl_param_def *d = algo ? algo->params : NULL; d && d->name &&
-                                                          n < max;
-       d++)
+  for (const crl_param_def *d = algo ? algo->params : NULL;
+       d && d->name && n < max; d++)
     names[n++] = d->name;
   return n;
 }
@@ -176,8 +176,8 @@ static int fail_unknown_key(const crl_cfg_entry *e, const crl_algo_type *algo,
   int n = all_key_names(algo, names, 512);
   const char *near = crl_nearest_name(e->key, names, n);
   if (near)
-    return fail_entry(e, 0, err, size,
-                      "unknown key '%s' (did you mean '%s'?)", e->key, near);
+    return fail_entry(e, 0, err, size, "unknown key '%s' (did you mean '%s'?)",
+                      e->key, near);
   if (algo)
     return fail_entry(e, 0, err, size,
                       "unknown key '%s' (`crl algos %s` lists the algorithm's "
@@ -208,10 +208,10 @@ static int check_required(const crl_cfg_entries *entries, const char *source,
     if (strcmp(required_keys[i], "n_timesteps") == 0 &&
         crl_cfg_find(entries, "n_episodes") >= 0)
       continue; /* an episode budget alone is enough */
-    const crl_param_def *d = crl_params_find(crl_run_key_defs,
-                                             required_keys[i]);
-    snprintf(err, size, "%s:1:1: error: missing required key '%s': %s",
-             source, d->name, d->doc);
+    const crl_param_def *d =
+        crl_params_find(crl_run_key_defs, required_keys[i]);
+    snprintf(err, size, "%s:1:1: error: missing required key '%s': %s", source,
+             d->name, d->doc);
     return -1;
   }
   return 0;
@@ -226,10 +226,10 @@ static int check_env_name(const crl_cfg_entry *e, char *err, size_t size) {
     names[i] = crl_env_at(i)->name;
   const char *near = crl_nearest_name(e->value, names, n);
   if (near)
-    return fail_entry(e, 1, err, size,
-                      "unknown env '%s' (did you mean '%s'?)", e->value, near);
-  return fail_entry(e, 1, err, size,
-                    "unknown env '%s' (`crl envs` lists them)", e->value);
+    return fail_entry(e, 1, err, size, "unknown env '%s' (did you mean '%s'?)",
+                      e->value, near);
+  return fail_entry(e, 1, err, size, "unknown env '%s' (`crl envs` lists them)",
+                    e->value);
 }
 
 static int check_algo_name(const crl_cfg_entry *e, char *err, size_t size) {
@@ -241,8 +241,8 @@ static int check_algo_name(const crl_cfg_entry *e, char *err, size_t size) {
     names[i] = crl_algo_at(i)->name;
   const char *near = crl_nearest_name(e->value, names, n);
   if (near)
-    return fail_entry(e, 1, err, size,
-                      "unknown algo '%s' (did you mean '%s'?)", e->value, near);
+    return fail_entry(e, 1, err, size, "unknown algo '%s' (did you mean '%s'?)",
+                      e->value, near);
   return fail_entry(e, 1, err, size,
                     "unknown algo '%s' (`crl algos` lists them)", e->value);
 }
@@ -261,8 +261,7 @@ static int find_seeds(const crl_cfg_entries *entries, int *index, char *err,
     int list_set = entries->v[list].key_line == 0;
     int range_set = entries->v[range].key_line == 0;
     if (list_set == range_set)
-      return fail_entry(&entries->v[list > range ? list : range], 0, err,
-                        size,
+      return fail_entry(&entries->v[list > range ? list : range], 0, err, size,
                         "give 'seeds' as a list or as {from, count}, not "
                         "both");
     /* An override (--set) of one form replaces the file's other form. */
@@ -370,8 +369,7 @@ static int check_checkpoints(const crl_cfg_entries *entries,
 }
 
 /* A grid is several configurations: grid.c expands it before this. */
-static int refuse_grid(const crl_cfg_entries *entries, char *err,
-                       size_t size) {
+static int refuse_grid(const crl_cfg_entries *entries, char *err, size_t size) {
   for (int i = 0; i < entries->n; i++)
     if (strncmp(entries->v[i].key, "grid.", 5) == 0)
       return fail_entry(&entries->v[i], 0, err, size,
@@ -381,8 +379,8 @@ static int refuse_grid(const crl_cfg_entries *entries, char *err,
 
 /* ---- entry points ------------------------------------------------------- */
 
-static int check_unknown_before_algo(const crl_cfg_entries *entries,
-                                     char *err, size_t size) {
+static int check_unknown_before_algo(const crl_cfg_entries *entries, char *err,
+                                     size_t size) {
   /* Mapping-shaped mistakes on runner keys (eval: 5, n_envs: {..}) are
    * reported even before the algorithm is known. */
   for (int i = 0; i < entries->n; i++) {
@@ -453,8 +451,7 @@ void crl_config_set_single_seed(crl_run_config *cfg, int seed) {
 }
 
 int crl_config_seed_count(const crl_run_config *cfg) {
-  return cfg->keys.seeds_count > 0 ? cfg->keys.seeds_count
-                                   : cfg->keys.seeds.n;
+  return cfg->keys.seeds_count > 0 ? cfg->keys.seeds_count : cfg->keys.seeds.n;
 }
 
 int crl_config_seed_at(const crl_run_config *cfg, int i) {

@@ -17,8 +17,7 @@ static const char *const sections[] = {"expect", "env_kwargs", "grid"};
 int crl_cfg_is_section_key(const char *key) {
   for (size_t i = 0; i < sizeof sections / sizeof *sections; i++) {
     size_t n = strlen(sections[i]);
-    if (strncmp(key, sections[i], n) == 0 &&
-        (key[n] == '\0' || key[n] == '.'))
+    if (strncmp(key, sections[i], n) == 0 && (key[n] == '\0' || key[n] == '.'))
       return 1;
   }
   return 0;
@@ -27,8 +26,9 @@ int crl_cfg_is_section_key(const char *key) {
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
 #endif
-static int fail_at(const crl_cfg_entry *e, int at_value, char *err,
-                   size_t size, const char *fmt, ...) {
+static int
+fail_at(const crl_cfg_entry *e, int at_value, char *err, size_t size,
+        const char *fmt, ...) {
   crl_cfg_where(e, at_value, err, size);
   size_t n = strlen(err);
   va_list ap;
@@ -156,8 +156,7 @@ static int check_expect(const crl_cfg_entries *entries, const crl_expect *x,
     if (strncmp(entries->v[i].key, key, strlen(key)) == 0)
       e = &entries->v[i];
   if (isnan(x->min) && isnan(x->max))
-    return fail_at(e, 0, err, size, "'expect.%s' needs min or max",
-                   x->metric);
+    return fail_at(e, 0, err, size, "'expect.%s' needs min or max", x->metric);
   if (x->by_step > 0 && x->by_episode > 0)
     return fail_at(e, 0, err, size,
                    "'expect.%s': give by_step or by_episode, not both",
@@ -171,8 +170,8 @@ static int check_expect(const crl_cfg_entries *entries, const crl_expect *x,
   return 0;
 }
 
-int crl_config_read_expect(const crl_cfg_entries *entries,
-                           crl_run_config *cfg, char *err, size_t size) {
+int crl_config_read_expect(const crl_cfg_entries *entries, crl_run_config *cfg,
+                           char *err, size_t size) {
   cfg->n_expect = 0;
   for (int i = 0; i < entries->n; i++) {
     const crl_cfg_entry *e = &entries->v[i];
@@ -192,7 +191,8 @@ int crl_config_read_expect(const crl_cfg_entries *entries,
   return 0;
 }
 
-/* ---- env_kwargs ----------------------------------------------------------- */
+/* ---- env_kwargs -----------------------------------------------------------
+ */
 
 static uint64_t fnv1a(const char *s, uint64_t h) {
   for (; *s; s++) {
@@ -204,16 +204,15 @@ static uint64_t fnv1a(const char *s, uint64_t h) {
 
 /* "Base{k=v,k2=v2}", or "Base{#<hash>}" when that is too long: the same
  * settings always give the same name, so a type is registered once. */
-static void configured_name(const crl_run_config *cfg, char *buf,
-                            size_t size) {
+static void configured_name(const crl_run_config *cfg, char *buf, size_t size) {
   int n = snprintf(buf, size, "%s{", cfg->keys.env);
   uint64_t h = 0xcbf29ce484222325ULL;
   for (int i = 0; i < cfg->n_env_kwargs; i++) {
     const crl_env_kwarg *k = &cfg->env_kwargs[i];
     h = fnv1a(k->value, fnv1a("=", fnv1a(k->key, fnv1a(";", h))));
     if (n >= 0 && (size_t)n < size)
-      n += snprintf(buf + n, size - (size_t)n, "%s%s=%s", i ? "," : "",
-                    k->key, k->value);
+      n += snprintf(buf + n, size - (size_t)n, "%s%s=%s", i ? "," : "", k->key,
+                    k->value);
   }
   if (n >= 0 && (size_t)n + 1 < size) {
     snprintf(buf + n, size - (size_t)n, "}");
@@ -234,8 +233,7 @@ static int check_env_kwarg(const crl_cfg_entry *e, const crl_env_type *base,
                    base->name, key, near ? " (did you mean '" : "",
                    near ? near : "", near ? "'?)" : "");
   }
-  if (is_empty_map(e) || crl_params_set(base->params, scratch, key,
-                                        e->value)) {
+  if (is_empty_map(e) || crl_params_set(base->params, scratch, key, e->value)) {
     char why[CRL_ERR_SIZE];
     snprintf(why, sizeof why, "%s",
              is_empty_map(e) ? "expects a value, not a mapping"
@@ -318,7 +316,8 @@ int crl_config_read_env_kwargs(const crl_cfg_entries *entries,
   return 0;
 }
 
-/* ---- writing them back ---------------------------------------------------- */
+/* ---- writing them back ----------------------------------------------------
+ */
 
 static void write_quoted(FILE *f, const char *s) {
   fputc('"', f);

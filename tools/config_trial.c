@@ -88,8 +88,8 @@ static void *narrow_spec(const crl_run_config *cfg) {
   return spec;
 }
 
-int crl_config_trial(const crl_cfg_entries *entries,
-                     const crl_run_config *cfg, char *err, size_t size) {
+int crl_config_trial(const crl_cfg_entries *entries, const crl_run_config *cfg,
+                     char *err, size_t size) {
   crl_env *env = NULL;
   crl_algo *algo = NULL;
   void *spec = NULL;

@@ -47,8 +47,9 @@ void crl_cfg_where(const crl_cfg_entry *e, int at_value, char *buf,
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
 #endif
-static int fail_at(const walk *w, const yaml_node_t *node, char *err,
-                   size_t size, const char *fmt, ...) {
+static int
+fail_at(const walk *w, const yaml_node_t *node, char *err, size_t size,
+        const char *fmt, ...) {
   int n;
   if (w->positions && node != NULL)
     n = snprintf(err, size, "%s:%d:%d: error: ", w->origin,
@@ -178,8 +179,9 @@ static int render_sequence(const walk *w, const yaml_node_t *seq,
 
 /* ---- mappings to dotted keys ------------------------------------------ */
 
-static int add_entry(const walk *w, const char *key, const yaml_node_t *key_node,
-                     const yaml_node_t *value_node, const char *value) {
+static int add_entry(const walk *w, const char *key,
+                     const yaml_node_t *key_node, const yaml_node_t *value_node,
+                     const char *value) {
   if (w->out->n >= MAX_ENTRIES)
     return fail_at(w, value_node, w->err, w->err_size,
                    "more than %d keys (alias expansion?)", MAX_ENTRIES);
@@ -250,8 +252,8 @@ static int check_duplicate_keys(const walk *w, const yaml_node_t *map,
   if (refs == NULL)
     return fail_at(w, NULL, w->err, w->err_size, "out of memory");
   for (int i = 0; i < n; i++)
-    refs[i] = (key_ref){
-        scalar_text(yaml_document_get_node(w->doc, pairs[i].key)), i};
+    refs[i] =
+        (key_ref){scalar_text(yaml_document_get_node(w->doc, pairs[i].key)), i};
   qsort(refs, (size_t)n, sizeof *refs, compare_key_ref);
   int later = -1, first = -1;
   for (int i = 1; i < n; i++)
@@ -273,8 +275,8 @@ static int check_duplicate_keys(const walk *w, const yaml_node_t *map,
 }
 
 static int flatten_mapping(const walk *w, const char *prefix,
-                           const yaml_node_t *key_node,
-                           const yaml_node_t *map, int depth) {
+                           const yaml_node_t *key_node, const yaml_node_t *map,
+                           int depth) {
   if (check_mapping_keys(w, map, prefix) ||
       check_duplicate_keys(w, map, prefix))
     return -1;
@@ -333,8 +335,8 @@ static int compare_entry_key(const void *a, const void *b) {
 /* `policy_kwargs: {net_arch: ..}` and `policy_kwargs.net_arch: ..` in the
  * same file name the same key twice. Sorted, so n log n; the message names
  * the earliest entry that repeats a key. */
-static int check_flat_duplicates(const crl_cfg_entries *e, int from,
-                                 char *err, size_t size) {
+static int check_flat_duplicates(const crl_cfg_entries *e, int from, char *err,
+                                 size_t size) {
   int n = e->n - from;
   if (n < 2)
     return 0;
@@ -409,13 +411,12 @@ static int load_single_document(yaml_parser_t *parser, const char *origin,
 }
 
 static int flatten_file_document(yaml_document_t *doc, const char *path,
-                                 crl_cfg_entries *out, char *err,
-                                 size_t size) {
+                                 crl_cfg_entries *out, char *err, size_t size) {
   int pairs = 0;
   walk w = {doc, path, 1, out, err, size, &pairs};
   yaml_node_t *root = yaml_document_get_root_node(doc);
-  if (root == NULL || (root->type == YAML_SCALAR_NODE &&
-                       scalar_text(root)[0] == '\0')) {
+  if (root == NULL ||
+      (root->type == YAML_SCALAR_NODE && scalar_text(root)[0] == '\0')) {
     snprintf(err, size,
              "%s:1:1: error: the file is empty; an experiment needs at least "
              "env, algo and n_timesteps",
@@ -434,8 +435,7 @@ static int flatten_file_document(yaml_document_t *doc, const char *path,
 
 /* Parse what the parser was given (a file or a string) under origin. */
 static int load_and_flatten(yaml_parser_t *parser, const char *origin,
-                            crl_cfg_entries *out, char *err,
-                            size_t err_size) {
+                            crl_cfg_entries *out, char *err, size_t err_size) {
   yaml_document_t doc;
   if (load_single_document(parser, origin, &doc, err, err_size))
     return -1;
@@ -517,8 +517,9 @@ static int parse_set_value(const char *key, const char *value,
     snprintf(err, size, "%s: error: malformed value: %s", origin,
              parser.problem ? parser.problem : "cannot parse");
   } else if (has_second_document(&parser)) {
-    snprintf(err, size, "%s: error: the value holds more than one YAML "
-                        "document",
+    snprintf(err, size,
+             "%s: error: the value holds more than one YAML "
+             "document",
              origin);
     yaml_document_delete(&doc);
   } else {
@@ -544,8 +545,9 @@ int crl_cfg_apply_set(crl_cfg_entries *entries, const char *arg, char *err,
   snprintf(origin, sizeof origin, "--set %s", arg);
   const char *eq = strchr(arg, '=');
   if (eq == NULL || eq == arg) {
-    snprintf(err, err_size, "%s: error: expected KEY=VALUE, like "
-                            "--set n_envs=4",
+    snprintf(err, err_size,
+             "%s: error: expected KEY=VALUE, like "
+             "--set n_envs=4",
              origin);
     return -1;
   }

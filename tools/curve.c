@@ -88,8 +88,8 @@ crl_plot_options crl_plot_options_default(void) {
                             .key = "top left"};
 }
 
-static int read_series(const char *path, const crl_plot_options *o,
-                       series *s, char *err, size_t size) {
+static int read_series(const char *path, const crl_plot_options *o, series *s,
+                       char *err, size_t size) {
   FILE *f = fopen(path, "r");
   if (f == NULL) {
     snprintf(err, size, "cannot read %s: %s", path, strerror(errno));
@@ -256,10 +256,9 @@ static int seed_paths(const char *dir, char (*paths)[CRL_PATH_MAX], int max) {
   if (n < 0)
     return -1;
   for (int i = 0; i < n; i++)
-    snprintf(paths[i], CRL_PATH_MAX, "%s/seed_%ld/progress.csv", dir,
-             seeds[i]);
-  if (n == 0 && crl_path_join(paths[0], CRL_PATH_MAX, dir, "progress.csv") ==
-                    0 &&
+    snprintf(paths[i], CRL_PATH_MAX, "%s/seed_%ld/progress.csv", dir, seeds[i]);
+  if (n == 0 &&
+      crl_path_join(paths[0], CRL_PATH_MAX, dir, "progress.csv") == 0 &&
       access(paths[0], R_OK) == 0)
     n = 1;
   return n;

@@ -45,7 +45,8 @@ static void describe_bounds(const crl_expect *e, char *buf, size_t size) {
     snprintf(buf, size, "<= %s", hi);
 }
 
-/* ---- the metrics ------------------------------------------------------------ */
+/* ---- the metrics ------------------------------------------------------------
+ */
 
 static void check_final_eval(const crl_expect *e, const crl_seed_result *r,
                              int n, verdict *v) {
@@ -92,7 +93,8 @@ static void check_column(const crl_expect *e, const char *dir, verdict *v) {
   crl_curve_free(&c);
 }
 
-/* ---- one point ------------------------------------------------------------------ */
+/* ---- one point
+ * ------------------------------------------------------------------ */
 
 static void print_verdict(FILE *out, const char *prefix, const crl_expect *e,
                           const verdict *v) {
@@ -163,9 +165,9 @@ int crl_expect_check(const crl_experiment *x, const char *run_dir, FILE *out,
   for (int p = 0; p < x->n_points; p++) {
     char dir[CRL_PATH_MAX], prefix[CRL_PATH_MAX];
     const char *name = x->names[p];
-    int bad = name[0] ? crl_path_join(dir, sizeof dir, run_dir, name)
-                      : snprintf(dir, sizeof dir, "%s", run_dir) >=
-                            (int)sizeof dir;
+    int bad = name[0]
+                  ? crl_path_join(dir, sizeof dir, run_dir, name)
+                  : snprintf(dir, sizeof dir, "%s", run_dir) >= (int)sizeof dir;
     if (bad) {
       snprintf(err, err_size, "%s: path too long", run_dir);
       return -1;

@@ -85,14 +85,15 @@ static int read_axis(const crl_cfg_entry *e, crl_experiment *x, char *err,
   return fail_entry(e, 1, what, err, size);
 }
 
-/* ---- names ---------------------------------------------------------------- */
+/* ---- names ----------------------------------------------------------------
+ */
 
 void crl_grid_value_name(const char *value, char *buf, size_t size) {
   size_t n = 0;
   for (const char *p = value; *p && n + 1 < size; p++) {
     if (*p == '[' || *p == ']' || *p == ' ' || *p == '"' || *p == '\'')
       continue;
-    buf[n++] = *p == ',' ? '-'
+    buf[n++] = *p == ','                                          ? '-'
                : isalnum((unsigned char)*p) || strchr("._+-", *p) ? *p
                                                                   : '_';
   }
@@ -113,8 +114,8 @@ static int point_name(const crl_experiment *x, int p, char **out) {
   size_t used = 0;
   for (int a = 0; a < x->n_axes; a++) {
     crl_grid_value_name(crl_experiment_value(x, p, a), part, sizeof part);
-    int w = snprintf(name + used, sizeof name - used, "%s%s=%s",
-                     a ? "_" : "", x->axes[a].key, part);
+    int w = snprintf(name + used, sizeof name - used, "%s%s=%s", a ? "_" : "",
+                     x->axes[a].key, part);
     if (w < 0 || (size_t)w >= sizeof name - used)
       return -1;
     used += (size_t)w;
@@ -135,7 +136,8 @@ static int check_unique_names(const crl_experiment *x, const char *source,
   return 0;
 }
 
-/* ---- expanding -------------------------------------------------------------- */
+/* ---- expanding --------------------------------------------------------------
+ */
 
 /* The entries of point p: the file's without grid.*, plus each axis' value
  * located at its grid entry. */
@@ -149,15 +151,14 @@ static int point_entries(const crl_cfg_entries *all, const crl_experiment *x,
   for (int a = 0; rc == 0 && a < x->n_axes; a++) {
     char grid_key[CRL_STRING_MAX + 8];
     snprintf(grid_key, sizeof grid_key, "grid.%s", x->axes[a].key);
-    rc = crl_cfg_put(out, &all->v[crl_cfg_find(all, grid_key)],
-                     x->axes[a].key, crl_experiment_value(x, p, a));
+    rc = crl_cfg_put(out, &all->v[crl_cfg_find(all, grid_key)], x->axes[a].key,
+                     crl_experiment_value(x, p, a));
   }
   return rc;
 }
 
-static int validate_point(const crl_cfg_entries *all, crl_experiment *x,
-                          int p, const char *source, char *err,
-                          size_t size) {
+static int validate_point(const crl_cfg_entries *all, crl_experiment *x, int p,
+                          const char *source, char *err, size_t size) {
   crl_cfg_entries e = {0};
   if (point_entries(all, x, p, &e)) {
     crl_cfg_entries_free(&e);
@@ -173,12 +174,11 @@ static int validate_point(const crl_cfg_entries *all, crl_experiment *x,
   return rc;
 }
 
-static int read_axes(const crl_cfg_entries *all, crl_experiment *x,
-                     char *err, size_t size) {
+static int read_axes(const crl_cfg_entries *all, crl_experiment *x, char *err,
+                     size_t size) {
   for (int i = 0; i < all->n; i++) {
     const crl_cfg_entry *e = &all->v[i];
-    if (strcmp(e->key, "grid") == 0 &&
-        strcmp(e->value, CRL_CFG_EMPTY_MAP) != 0)
+    if (strcmp(e->key, "grid") == 0 && strcmp(e->value, CRL_CFG_EMPTY_MAP) != 0)
       return fail_entry(e, 1,
                         "'grid' expects a mapping of keys to lists of values",
                         err, size);
@@ -231,8 +231,8 @@ int crl_experiment_from_entries(const crl_cfg_entries *entries,
   return -1;
 }
 
-int crl_experiment_load(const char *path, const char *const *sets,
-                        int n_sets, int seed, crl_experiment *x, char *err,
+int crl_experiment_load(const char *path, const char *const *sets, int n_sets,
+                        int seed, crl_experiment *x, char *err,
                         size_t err_size) {
   crl_cfg_entries entries = {0};
   memset(x, 0, sizeof *x);

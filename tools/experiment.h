@@ -13,7 +13,7 @@
 typedef struct crl_grid_axis {
   char key[CRL_STRING_MAX]; /* the dotted key the values go to */
   int n;
-  char **values;            /* each value's text, as YAML gives it */
+  char **values; /* each value's text, as YAML gives it */
 } crl_grid_axis;
 
 typedef struct crl_experiment {
@@ -27,8 +27,8 @@ typedef struct crl_experiment {
 /* Load, override and validate every point of an experiment file. With
  * seed >= 0 every point runs only that seed. 0, or -1 with the one
  * message in err (a point's own error names the point). */
-int crl_experiment_load(const char *path, const char *const *sets,
-                        int n_sets, int seed, crl_experiment *x, char *err,
+int crl_experiment_load(const char *path, const char *const *sets, int n_sets,
+                        int seed, crl_experiment *x, char *err,
                         size_t err_size);
 
 /* The same from flattened entries (source names the file). */

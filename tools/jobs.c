@@ -20,8 +20,8 @@ int crl_cpu_count(void) {
   return n >= 1 ? (int)(n > 4096 ? 4096 : n) : 1;
 }
 
-int crl_jobs_make(const crl_experiment *x, const char *run_dir,
-                  crl_job **out, int *n) {
+int crl_jobs_make(const crl_experiment *x, const char *run_dir, crl_job **out,
+                  int *n) {
   int total = 0;
   for (int p = 0; p < x->n_points; p++)
     total += crl_config_seed_count(&x->points[p]);
@@ -42,7 +42,8 @@ int crl_jobs_make(const crl_experiment *x, const char *run_dir,
         free(jobs);
         return -1;
       }
-      j->result = (crl_seed_result){.seed = j->seed, .status = CRL_RUN_NOT_RUN,
+      j->result = (crl_seed_result){.seed = j->seed,
+                                    .status = CRL_RUN_NOT_RUN,
                                     .final_eval_mean = NAN,
                                     .final_eval_std = NAN};
     }
@@ -56,7 +57,7 @@ int crl_jobs_make(const crl_experiment *x, const char *run_dir,
 static long job_budget(const crl_run_config *cfg) {
   const crl_run_keys *k = &cfg->keys;
   return k->n_timesteps == INT_MAX && k->n_episodes > 0 ? k->n_episodes
-                                                         : k->n_timesteps;
+                                                        : k->n_timesteps;
 }
 
 /* A finished job of an earlier, interrupted invocation. */
@@ -78,8 +79,7 @@ static void run_job(const crl_experiment *x, crl_job *j, const crl_jobs_opts *o,
       j->result.status == CRL_RUN_OK) {
     j->result.status = CRL_RUN_FAILED;
     snprintf(j->result.error, sizeof j->result.error,
-             "cannot write %.600s/result.json: %s", j->dir,
-             strerror(errno));
+             "cannot write %.600s/result.json: %s", j->dir, strerror(errno));
   }
 }
 
@@ -91,8 +91,8 @@ static void report_end(const crl_job *j, int index, int n, FILE *out) {
     fprintf(out,
             "run %d/%d (%s): final eval return %.1f ± %.1f in %s "
             "(%.0f steps/s)\n",
-            index + 1, n, j->label, r->final_eval_mean, r->final_eval_std,
-            when, r->steps_per_second);
+            index + 1, n, j->label, r->final_eval_mean, r->final_eval_std, when,
+            r->steps_per_second);
   else
     fprintf(out, "run %d/%d (%s): %s: %s\n", index + 1, n, j->label,
             r->status == CRL_RUN_INTERRUPTED ? "interrupted" : "FAILED",
@@ -100,7 +100,8 @@ static void report_end(const crl_job *j, int index, int n, FILE *out) {
   fflush(out);
 }
 
-/* ---- in this process ------------------------------------------------------- */
+/* ---- in this process -------------------------------------------------------
+ */
 
 static void run_here(const crl_experiment *x, crl_job *jobs, int n,
                      const crl_jobs_opts *o) {
@@ -111,8 +112,8 @@ static void run_here(const crl_experiment *x, crl_job *jobs, int n,
       continue;
     const crl_run_config *cfg = &x->points[j->point];
     crl_progress p;
-    crl_progress_init(&p, crl_progress_pick_mode(stderr, o->quiet), stderr,
-                      n, job_budget(cfg));
+    crl_progress_init(&p, crl_progress_pick_mode(stderr, o->quiet), stderr, n,
+                      job_budget(cfg));
     if (cfg->keys.n_timesteps == INT_MAX && cfg->keys.n_episodes > 0)
       p.unit = "episodes";
     p.label = grid ? j->label : NULL;
@@ -127,7 +128,8 @@ static void run_here(const crl_experiment *x, crl_job *jobs, int n,
   }
 }
 
-/* ---- in worker processes ------------------------------------------------------ */
+/* ---- in worker processes
+ * ------------------------------------------------------ */
 
 typedef struct pool {
   const crl_experiment *x;
@@ -206,8 +208,7 @@ static void collect(pool *pl, pid_t pid, int status) {
 
 /* Steps done over all jobs, the total, and the steps this invocation
  * took (a resumed run starts at its checkpoint, a finished one is done). */
-static void overall(const pool *pl, double *done, double *total,
-                    double *now) {
+static void overall(const pool *pl, double *done, double *total, double *now) {
   *done = *total = *now = 0.0;
   for (int i = 0; i < pl->n; i++) {
     double b = (double)job_budget(&pl->x->points[pl->jobs[i].point]);
@@ -237,8 +238,9 @@ static void draw_status(pool *pl) {
     for (int k = 0; k < 24; k++)
       bar[k] = k < (int)(frac * 24) ? '#' : '.';
     bar[24] = '\0';
-    fprintf(stderr, "\rruns %d/%d done, %d running [%s] %3.0f%%  %.0f/s  "
-                    "ETA %s\033[K",
+    fprintf(stderr,
+            "\rruns %d/%d done, %d running [%s] %3.0f%%  %.0f/s  "
+            "ETA %s\033[K",
             pl->finished, pl->n, pl->running, bar, 100 * frac, rate, eta);
     pl->drawn = 1;
   } else if (frac * 10 >= pl->next_tenth + 1 && frac < 1.0) {

@@ -11,7 +11,7 @@
 #include "tools/runner.h"
 
 typedef struct crl_job {
-  int point;                /* index into the experiment's points */
+  int point; /* index into the experiment's points */
   int seed;
   char dir[CRL_PATH_MAX];   /* RUN_DIR[/POINT]/seed_<k> */
   char label[CRL_PATH_MAX]; /* "seed_<k>" or "POINT/seed_<k>" */
@@ -21,13 +21,13 @@ typedef struct crl_job {
 typedef struct crl_jobs_opts {
   int workers; /* processes at once; 1 runs the jobs in this process */
   int quiet;
-  int resume;  /* skip jobs whose result.json says OK, resume the others */
+  int resume; /* skip jobs whose result.json says OK, resume the others */
 } crl_jobs_opts;
 
 /* The jobs of an experiment under run_dir, in order (point, then seed).
  * *out is malloc'd; 0, or -1 (out of memory, path too long). */
-int crl_jobs_make(const crl_experiment *x, const char *run_dir,
-                  crl_job **out, int *n);
+int crl_jobs_make(const crl_experiment *x, const char *run_dir, crl_job **out,
+                  int *n);
 
 /* Run every job (results in jobs[i].result; one that fails does not stop
  * the others). After Ctrl-C, running jobs write checkpoints and stop, and

@@ -37,8 +37,8 @@ static const char *const status_names[] = {"ok", "failed", "interrupted",
 /* One run's fields, without braces: shared by summary.json and
  * result.json. */
 void crl_json_result_fields(FILE *f, const crl_seed_result *r) {
-  fprintf(f, "\"seed\": %d, \"steps\": %ld, \"final_eval_return\": ",
-          r->seed, r->steps);
+  fprintf(f, "\"seed\": %d, \"steps\": %ld, \"final_eval_return\": ", r->seed,
+          r->steps);
   crl_json_number(f, r->final_eval_mean);
   fputs(", \"final_eval_return_std\": ", f);
   crl_json_number(f, r->final_eval_std);

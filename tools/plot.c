@@ -69,17 +69,16 @@ static const char *axis_name(const char *column) {
 }
 
 static void write_setup(FILE *g, const crl_plot_options *o) {
-  static const char *const spread[] = {"mean +/- std over seeds",
-                                       "mean +/- s.e. over seeds",
-                                       "mean over seeds"};
+  static const char *const spread[] = {
+      "mean +/- std over seeds", "mean +/- s.e. over seeds", "mean over seeds"};
   if (o->title != NULL) {
     fputs("set title ", g);
     put_quoted(g, o->title);
     fputc('\n', g);
   }
   char ylabel[256];
-  snprintf(ylabel, sizeof ylabel, "%s (%s%s)", axis_name(o->y),
-           spread[o->band], o->smooth > 1 ? ", smoothed" : "");
+  snprintf(ylabel, sizeof ylabel, "%s (%s%s)", axis_name(o->y), spread[o->band],
+           o->smooth > 1 ? ", smoothed" : "");
   fputs("set xlabel ", g);
   put_quoted(g, axis_name(o->x));
   fputs("\nset ylabel ", g);
@@ -122,8 +121,9 @@ static void write_references(FILE *g, const crl_curve *c, int n) {
     snprintf(label, sizeof label, "%s = %.4g",
              c[i].reference_label[0] ? c[i].reference_label : "reference",
              c[i].reference);
-    fprintf(g, ", \\\n     %.17g with lines dt 2 lw 1.5 lc rgb 'black' "
-               "title ",
+    fprintf(g,
+            ", \\\n     %.17g with lines dt 2 lw 1.5 lc rgb 'black' "
+            "title ",
             c[i].reference);
     put_quoted(g, label);
   }
@@ -175,10 +175,9 @@ static int run_gnuplot(const crl_curve *curves, int n, const char *out,
                        const crl_plot_options *o, char *err, size_t size) {
   char tmp[CRL_PATH_MAX], log_path[] = "/tmp/crl-gnuplot-XXXXXX";
   int log_fd = mkstemp(log_path);
-  if (log_fd < 0 || snprintf(tmp, sizeof tmp, "%s.tmp", out) >=
-                        (int)sizeof tmp) {
-    snprintf(err, size, "cannot create a temporary file: %s",
-             strerror(errno));
+  if (log_fd < 0 ||
+      snprintf(tmp, sizeof tmp, "%s.tmp", out) >= (int)sizeof tmp) {
+    snprintf(err, size, "cannot create a temporary file: %s", strerror(errno));
     return -1;
   }
   close(log_fd);
@@ -277,8 +276,7 @@ static void expand_runs(const char *const *dirs, int n_dirs, run_list *runs) {
 }
 
 static int read_curves(const run_list *runs, const crl_plot_options *opts,
-                       crl_curve *curves, int *read, char *err,
-                       size_t size) {
+                       crl_curve *curves, int *read, char *err, size_t size) {
   for (*read = 0; *read < runs->n; (*read)++) {
     crl_curve *c = &curves[*read];
     if (crl_curve_read_opts(runs->dir[*read], opts, c, err, size))

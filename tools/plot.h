@@ -18,8 +18,11 @@
 
 /* What to draw. The defaults (crl_plot_options_default) are the
  * evaluation return against env steps, mean +- std over seeds. */
-typedef enum crl_band { CRL_BAND_STD = 0, CRL_BAND_SEM = 1, CRL_BAND_NONE = 2 }
-    crl_band;
+typedef enum crl_band {
+  CRL_BAND_STD = 0,
+  CRL_BAND_SEM = 1,
+  CRL_BAND_NONE = 2
+} crl_band;
 
 typedef struct crl_plot_options {
   const char *x;     /* progress.csv column: timesteps, episodes or
@@ -37,13 +40,13 @@ crl_plot_options crl_plot_options_default(void);
  * aligned by index across seeds (the seeds of one run log at the same
  * points). */
 typedef struct crl_curve {
-  char label[256];   /* the run's `name`, or the directory name */
+  char label[256]; /* the run's `name`, or the directory name */
   int n_seeds;
   int n_points;
-  double *steps;     /* [n_points] mean over seeds of the x column */
-  double *mean;      /* [n_points] mean over seeds of the (smoothed) y */
-  double *std;       /* [n_points] population std over seeds */
-  double reference;  /* the run's reference.value, NAN when none */
+  double *steps;    /* [n_points] mean over seeds of the x column */
+  double *mean;     /* [n_points] mean over seeds of the (smoothed) y */
+  double *std;      /* [n_points] population std over seeds */
+  double reference; /* the run's reference.value, NAN when none */
   char reference_label[256];
 } crl_curve;
 

@@ -58,8 +58,7 @@ static int resolve_checkpoint(const char *arg, char *path, size_t size,
     return -1;
   if (crl_run_latest_checkpoint(seed_dir, path, size) == 0)
     return 0;
-  snprintf(err, err_size, "%s: no checkpoint in %s/checkpoints", arg,
-           seed_dir);
+  snprintf(err, err_size, "%s: no checkpoint in %s/checkpoints", arg, seed_dir);
   return -1;
 }
 
@@ -83,8 +82,7 @@ static int open_checkpoint(crl_policy_source *s, const crl_ckpt_reader *rd,
   s->seed = (int)seed;
   s->steps = (long)steps;
   const crl_run_config *c = &s->cfg;
-  if (crl_vec_env_make(c->env_name, c->keys.n_envs, (uint64_t)seed,
-                       &s->venv) ||
+  if (crl_vec_env_make(c->env_name, c->keys.n_envs, (uint64_t)seed, &s->venv) ||
       crl_algo_alloc(c->algo, c->algo_spec, crl_vec_env_obs_space(s->venv),
                      crl_vec_env_act_space(s->venv), c->keys.n_envs,
                      (uint64_t)seed, &s->algo) ||

@@ -16,7 +16,7 @@ typedef struct crl_policy_source {
   long steps;              /* checkpoint: env steps trained */
   crl_vec_env *venv;       /* checkpoint: restored with the algorithm */
   crl_algo *algo;
-  crl_policy *policy;      /* policy file */
+  crl_policy *policy; /* policy file */
 } crl_policy_source;
 
 /* Open what arg names. 0, or -1 with a message in err (and everything

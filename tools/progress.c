@@ -67,8 +67,8 @@ static void describe_run(const crl_progress *p, char *buf, size_t size) {
     snprintf(buf, size, "run %d/%d (%s)", p->seed_index + 1, p->n_seeds,
              p->label);
   else
-    snprintf(buf, size, "seed %d/%d (seed %d)", p->seed_index + 1,
-             p->n_seeds, p->seed);
+    snprintf(buf, size, "seed %d/%d (seed %d)", p->seed_index + 1, p->n_seeds,
+             p->seed);
 }
 
 static void draw_bar(crl_progress *p, long steps, double elapsed,

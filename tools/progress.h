@@ -16,9 +16,9 @@ typedef enum crl_progress_mode {
 /* Where a worker process publishes its progress (shared memory the parent
  * reads to draw one line for all workers). */
 typedef struct crl_progress_slot {
-  volatile long start_steps;    /* where this invocation started (resume) */
-  volatile long steps;          /* steps (or episodes) done */
-  volatile double elapsed;      /* seconds */
+  volatile long start_steps; /* where this invocation started (resume) */
+  volatile long steps;       /* steps (or episodes) done */
+  volatile double elapsed;   /* seconds */
   volatile double recent_return;
   volatile double last_eval;
 } crl_progress_slot;

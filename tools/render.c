@@ -66,7 +66,9 @@ static void cartpole_draw(const double *s, const crl_real *a, crl_frame *f) {
 
 /* ---- MountainCarContinuous-v0: state (position, velocity) --------------- */
 
-static double hill(double p) { return sin(3 * p) * 0.45 + 0.55; }
+static double hill(double p) {
+  return sin(3 * p) * 0.45 + 0.55;
+}
 
 static void mountain_background(crl_scene *scene) {
   scene->n_curve = CRL_SCENE_CURVE;
@@ -83,7 +85,8 @@ static void mountain_background(crl_scene *scene) {
 static void mountain_draw(const double *s, const crl_real *a, crl_frame *f) {
   (void)a;
   double p = s[0], slope = 3 * 0.45 * cos(3 * p);
-  double nx = -slope / sqrt(1 + slope * slope), ny = 1 / sqrt(1 + slope * slope);
+  double nx = -slope / sqrt(1 + slope * slope),
+         ny = 1 / sqrt(1 + slope * slope);
   circle(f, p + 0.04 * nx, hill(p) + 0.04 * ny, 0.04, CART);
   if (p >= 0.45)
     circle(f, 0.485, hill(0.45) + 0.13, 0.02, GOAL);

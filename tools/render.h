@@ -38,8 +38,8 @@ typedef struct crl_scene {
   double xmin, xmax, ymin, ymax; /* world window */
   int width, height;             /* pixels */
   double seconds_per_frame;
-  crl_frame background;          /* drawn under every frame */
-  int n_curve;                   /* a polyline in the background (ground) */
+  crl_frame background; /* drawn under every frame */
+  int n_curve;          /* a polyline in the background (ground) */
   double curve_x[CRL_SCENE_CURVE], curve_y[CRL_SCENE_CURVE];
   int n_frames, cap_frames;
   crl_frame *frames;

@@ -15,7 +15,8 @@ static int ends_with(const char *s, const char *suffix) {
   return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* ---- SVG ------------------------------------------------------------------ */
+/* ---- SVG ------------------------------------------------------------------
+ */
 
 static double px(const crl_scene *s, double x) {
   return (x - s->xmin) / (s->xmax - s->xmin) * s->width;
@@ -28,8 +29,9 @@ static void svg_shape(FILE *f, const crl_scene *sc, const crl_shape *s) {
   double scale = sc->width / (sc->xmax - sc->xmin);
   switch (s->kind) {
   case CRL_SHAPE_LINE:
-    fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' "
-               "stroke='%s' stroke-width='%.1f' stroke-linecap='round'/>",
+    fprintf(f,
+            "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' "
+            "stroke='%s' stroke-width='%.1f' stroke-linecap='round'/>",
             px(sc, s->x1), py(sc, s->y1), px(sc, s->x2), py(sc, s->y2),
             s->color, s->width);
     break;
@@ -38,14 +40,16 @@ static void svg_shape(FILE *f, const crl_scene *sc, const crl_shape *s) {
             px(sc, s->x1), py(sc, s->y1), s->r * scale, s->color);
     break;
   case CRL_SHAPE_RECT:
-    fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' "
-               "fill='%s'/>",
+    fprintf(f,
+            "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' "
+            "fill='%s'/>",
             px(sc, s->x1), py(sc, s->y2), px(sc, s->x2) - px(sc, s->x1),
             py(sc, s->y1) - py(sc, s->y2), s->color);
     break;
   case CRL_SHAPE_TEXT:
-    fprintf(f, "<text x='%.1f' y='%.1f' font-family='sans-serif' "
-               "font-size='13' fill='%s'>%s</text>",
+    fprintf(f,
+            "<text x='%.1f' y='%.1f' font-family='sans-serif' "
+            "font-size='13' fill='%s'>%s</text>",
             px(sc, s->x1) + 6, py(sc, s->y1) + 16, s->color, s->text);
     break;
   }
@@ -55,22 +59,23 @@ static void svg_frame_timing(FILE *f, int i, int n, double total) {
   double a = (double)i / n, b = (double)(i + 1) / n;
   if (n == 1)
     return;
-  fprintf(f, "<animate attributeName='visibility' dur='%.3fs' "
-             "repeatCount='indefinite' calcMode='discrete' ",
+  fprintf(f,
+          "<animate attributeName='visibility' dur='%.3fs' "
+          "repeatCount='indefinite' calcMode='discrete' ",
           total);
   if (i == 0)
     fprintf(f, "values='visible;hidden' keyTimes='0;%.6f'/>", b);
   else if (i == n - 1)
     fprintf(f, "values='hidden;visible' keyTimes='0;%.6f'/>", a);
   else
-    fprintf(f, "values='hidden;visible;hidden' keyTimes='0;%.6f;%.6f'/>", a,
-            b);
+    fprintf(f, "values='hidden;visible;hidden' keyTimes='0;%.6f;%.6f'/>", a, b);
 }
 
 static void write_svg(FILE *f, const crl_scene *s) {
-  fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' "
-             "height='%d' viewBox='0 0 %d %d'>\n"
-             "<rect width='100%%' height='100%%' fill='white'/>\n",
+  fprintf(f,
+          "<svg xmlns='http://www.w3.org/2000/svg' width='%d' "
+          "height='%d' viewBox='0 0 %d %d'>\n"
+          "<rect width='100%%' height='100%%' fill='white'/>\n",
           s->width, s->height, s->width, s->height);
   if (s->n_curve > 1) {
     fputs("<polyline fill='none' stroke='#333333' stroke-width='2' "
@@ -94,28 +99,33 @@ static void write_svg(FILE *f, const crl_scene *s) {
   fputs("</svg>\n", f);
 }
 
-/* ---- gnuplot ----------------------------------------------------------------- */
+/* ---- gnuplot
+ * ----------------------------------------------------------------- */
 
 static void gp_shape(FILE *g, const crl_shape *s, int *object) {
   switch (s->kind) {
   case CRL_SHAPE_LINE:
-    fprintf(g, "set arrow from %.4f,%.4f to %.4f,%.4f nohead lw %.1f "
-               "lc rgb '%s' front\n",
+    fprintf(g,
+            "set arrow from %.4f,%.4f to %.4f,%.4f nohead lw %.1f "
+            "lc rgb '%s' front\n",
             s->x1, s->y1, s->x2, s->y2, s->width * 0.6, s->color);
     break;
   case CRL_SHAPE_CIRCLE:
-    fprintf(g, "set object %d circle at %.4f,%.4f size %.4f fc rgb '%s' "
-               "fs solid noborder front\n",
+    fprintf(g,
+            "set object %d circle at %.4f,%.4f size %.4f fc rgb '%s' "
+            "fs solid noborder front\n",
             ++*object, s->x1, s->y1, s->r, s->color);
     break;
   case CRL_SHAPE_RECT:
-    fprintf(g, "set object %d rect from %.4f,%.4f to %.4f,%.4f fc rgb '%s' "
-               "fs solid noborder front\n",
+    fprintf(g,
+            "set object %d rect from %.4f,%.4f to %.4f,%.4f fc rgb '%s' "
+            "fs solid noborder front\n",
             ++*object, s->x1, s->y1, s->x2, s->y2, s->color);
     break;
   case CRL_SHAPE_TEXT:
-    fprintf(g, "set label '%s' at graph 0.02, graph 0.95 tc rgb '%s' "
-               "front\n",
+    fprintf(g,
+            "set label '%s' at graph 0.02, graph 0.95 tc rgb '%s' "
+            "front\n",
             s->text, s->color);
     break;
   }
@@ -194,8 +204,8 @@ static int run_gnuplot(const crl_scene *s, const char *path, int frame,
   return 0;
 }
 
-int crl_scene_write(const crl_scene *s, const char *path, int frame,
-                    char *err, size_t size) {
+int crl_scene_write(const crl_scene *s, const char *path, int frame, char *err,
+                    size_t size) {
   if (s->n_frames == 0) {
     snprintf(err, size, "no frames to draw");
     return -1;
@@ -205,8 +215,7 @@ int crl_scene_write(const crl_scene *s, const char *path, int frame,
   if (ends_with(path, ".gif") || ends_with(path, ".png"))
     return run_gnuplot(s, path, frame, err, size);
   if (!ends_with(path, ".svg")) {
-    snprintf(err, size, "%s: the picture must end in .svg, .gif or .png",
-             path);
+    snprintf(err, size, "%s: the picture must end in .svg, .gif or .png", path);
     return -1;
   }
   crl_atomic_file af;

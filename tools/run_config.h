@@ -20,9 +20,9 @@
 
 /* One flattened key with its value as text and where it was written. */
 typedef struct crl_cfg_entry {
-  char *key;      /* dotted: "policy_kwargs.net_arch" */
-  char *value;    /* scalar text, or "[a, b]" for a sequence */
-  char *origin;   /* file name, or "--set KEY=VALUE" */
+  char *key;                 /* dotted: "policy_kwargs.net_arch" */
+  char *value;               /* scalar text, or "[a, b]" for a sequence */
+  char *origin;              /* file name, or "--set KEY=VALUE" */
   int key_line, key_col;     /* 1-based; 0 when not from a file */
   int value_line, value_col; /* 1-based; 0 when not from a file */
 } crl_cfg_entry;
@@ -67,20 +67,20 @@ void crl_cfg_entries_free(crl_cfg_entries *entries);
 typedef struct crl_run_keys {
   char env[CRL_STRING_MAX];
   char algo[CRL_STRING_MAX];
-  int n_timesteps;   /* INT_MAX when only n_episodes bounds the run */
-  int n_episodes;    /* 0: no episode budget */
+  int n_timesteps; /* INT_MAX when only n_episodes bounds the run */
+  int n_episodes;  /* 0: no episode budget */
   int n_envs;
   int seed;
   crl_int_list seeds;
-  int seeds_from;    /* seeds: {from, count}: seeds from .. from+count-1 */
-  int seeds_count;   /* 0: the list `seeds` is used */
-  int eval_every;    /* 0: evaluate only at the end */
+  int seeds_from;  /* seeds: {from, count}: seeds from .. from+count-1 */
+  int seeds_count; /* 0: the list `seeds` is used */
+  int eval_every;  /* 0: evaluate only at the end */
   int eval_episodes;
   int eval_deterministic; /* 0: sample actions from the policy */
-  int policy;        /* RL Zoo's `policy: MlpPolicy`, accepted and checked */
+  int policy; /* RL Zoo's `policy: MlpPolicy`, accepted and checked */
   char name[CRL_STRING_MAX];
   char description[CRL_STRING_MAX];
-  double reference_value;              /* NAN: no reference line */
+  double reference_value; /* NAN: no reference line */
   char reference_label[CRL_STRING_MAX];
   int checkpoint_every; /* 0: only at the end and when interrupted */
   int checkpoint_keep;  /* the most recent checkpoints kept */
@@ -108,9 +108,9 @@ typedef struct crl_env_kwarg {
 
 /* A validated experiment, ready to run. */
 typedef struct crl_run_config {
-  crl_run_keys keys;          /* keys.seeds holds the seeds to run */
+  crl_run_keys keys; /* keys.seeds holds the seeds to run */
   const crl_algo_type *algo;
-  void *algo_spec;            /* filled from the algorithm's table */
+  void *algo_spec;             /* filled from the algorithm's table */
   char source[CRL_STRING_MAX]; /* the YAML file it came from */
   /* The registered env the run uses: keys.env itself, or with env_kwargs
    * a configured variant registered under a name derived from them. */
@@ -157,8 +157,8 @@ int crl_config_from_text(const char *text, const char *origin,
 int crl_cfg_is_section_key(const char *key);
 
 /* Read `expect:` entries into cfg->expect. */
-int crl_config_read_expect(const crl_cfg_entries *entries,
-                           crl_run_config *cfg, char *err, size_t size);
+int crl_config_read_expect(const crl_cfg_entries *entries, crl_run_config *cfg,
+                           char *err, size_t size);
 
 /* Read `env_kwargs:` entries, validate them against the env's settings and
  * register the configured env; sets cfg->env_name. */
@@ -170,8 +170,8 @@ void crl_config_write_sections(const crl_run_config *cfg, FILE *f);
 
 /* Build the env and the algorithm once, with narrow networks, after
  * checking the networks' size (config_trial.c). */
-int crl_config_trial(const crl_cfg_entries *entries,
-                     const crl_run_config *cfg, char *err, size_t size);
+int crl_config_trial(const crl_cfg_entries *entries, const crl_run_config *cfg,
+                     char *err, size_t size);
 
 /* A number as the shortest text that reads back to the same double. */
 void crl_format_double(double x, char *buf, size_t size);

@@ -10,7 +10,8 @@
 #include "tools/commands.h"
 #include "tools/fsutil.h"
 
-/* ---- removing an earlier run (--force) ------------------------------------- */
+/* ---- removing an earlier run (--force) -------------------------------------
+ */
 
 static const char *const run_files[] = {"config.yaml", "summary.json",
                                         "curve.png"};
@@ -102,10 +103,11 @@ int crl_rundir_prepare(const char *dir, int force) {
   return CRL_EXIT_OK;
 }
 
-/* ---- configs ------------------------------------------------------------------- */
+/* ---- configs
+ * ------------------------------------------------------------------- */
 
-int crl_rundir_point(const crl_experiment *x, int p, const char *dir,
-                     char *buf, size_t size) {
+int crl_rundir_point(const crl_experiment *x, int p, const char *dir, char *buf,
+                     size_t size) {
   if (x->names[p][0] == '\0')
     return snprintf(buf, size, "%s", dir) >= (int)size ? -1 : 0;
   return crl_path_join(buf, size, dir, x->names[p]);
@@ -114,8 +116,8 @@ int crl_rundir_point(const crl_experiment *x, int p, const char *dir,
 static int write_file(const char *dir, const crl_experiment *x, int point) {
   char path[CRL_PATH_MAX];
   crl_atomic_file af;
-  if (crl_mkdir_p(dir) || crl_path_join(path, sizeof path, dir,
-                                         "config.yaml") ||
+  if (crl_mkdir_p(dir) ||
+      crl_path_join(path, sizeof path, dir, "config.yaml") ||
       crl_atomic_open(&af, path))
     return -1;
   int rc = point < 0 ? crl_experiment_write_yaml(x, af.f)
@@ -134,8 +136,9 @@ int crl_rundir_write_configs(const crl_experiment *x, const char *dir) {
     rc = crl_rundir_point(x, p, dir, point, sizeof point) ||
          write_file(point, x, p);
   if (rc)
-    fprintf(stderr, "crl train: cannot write the config.yaml files in %s: "
-                    "%s\n",
+    fprintf(stderr,
+            "crl train: cannot write the config.yaml files in %s: "
+            "%s\n",
             dir, strerror(errno));
   return rc;
 }

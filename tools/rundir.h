@@ -22,7 +22,7 @@ int crl_rundir_prepare(const char *dir, int force);
 int crl_rundir_write_configs(const crl_experiment *x, const char *dir);
 
 /* DIR/POINT, or DIR itself without a grid. 0, or -1 when too long. */
-int crl_rundir_point(const crl_experiment *x, int p, const char *dir,
-                     char *buf, size_t size);
+int crl_rundir_point(const crl_experiment *x, int p, const char *dir, char *buf,
+                     size_t size);
 
 #endif

@@ -24,21 +24,21 @@ typedef enum crl_run_status {
 
 typedef struct crl_seed_result {
   int seed;
-  long steps;               /* env steps actually taken */
-  double final_eval_mean;   /* eval return at the end */
-  double final_eval_std;    /* its std over eval episodes */
+  long steps;             /* env steps actually taken */
+  double final_eval_mean; /* eval return at the end */
+  double final_eval_std;  /* its std over eval episodes */
   double wall_seconds;
   double steps_per_second;
-  int status;               /* crl_run_status */
-  char error[768];          /* why it failed or stopped; "" when OK */
+  int status;      /* crl_run_status */
+  char error[768]; /* why it failed or stopped; "" when OK */
 } crl_seed_result;
 
 typedef struct crl_run_opts {
-  crl_progress *progress;         /* NULL: no display */
-  volatile sig_atomic_t *stop;    /* when it becomes non-zero: checkpoint
-                                     at the next iteration boundary, stop */
-  int resume;                     /* continue from the newest checkpoint in
-                                     seed_dir (from scratch when none) */
+  crl_progress *progress;      /* NULL: no display */
+  volatile sig_atomic_t *stop; /* when it becomes non-zero: checkpoint
+                                  at the next iteration boundary, stop */
+  int resume;                  /* continue from the newest checkpoint in
+                                  seed_dir (from scratch when none) */
 } crl_run_opts;
 
 /* Train one seed; writes seed_dir/progress.csv (one row per iteration) and

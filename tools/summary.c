@@ -8,8 +8,7 @@
 
 #include "tools/rundir.h"
 
-int crl_point_results(const crl_job *jobs, int n, int p,
-                      crl_seed_result *out) {
+int crl_point_results(const crl_job *jobs, int n, int p, crl_seed_result *out) {
   int k = 0;
   for (int i = 0; i < n; i++)
     if (jobs[i].point == p)
@@ -32,7 +31,8 @@ static void mean_speed(const crl_seed_result *r, int n, double *wall,
   *sps = k ? *sps / k : NAN;
 }
 
-/* ---- summary.json --------------------------------------------------------- */
+/* ---- summary.json ---------------------------------------------------------
+ */
 
 static void write_point(FILE *f, const crl_experiment *x, int p,
                         const crl_seed_result *r, int k, int last) {
@@ -122,7 +122,8 @@ int crl_summary_write(const crl_experiment *x, const crl_job *jobs, int n,
   return rc;
 }
 
-/* ---- tables ------------------------------------------------------------------ */
+/* ---- tables
+ * ------------------------------------------------------------------ */
 
 static const char *status_word(int status) {
   return status == CRL_RUN_FAILED        ? "failed"
@@ -131,8 +132,8 @@ static const char *status_word(int status) {
 }
 
 static void print_seed_table(const crl_seed_result *r, int n) {
-  printf("\n%6s  %24s  %10s  %10s\n", "seed", "final eval return",
-         "wall time", "steps/s");
+  printf("\n%6s  %24s  %10s  %10s\n", "seed", "final eval return", "wall time",
+         "steps/s");
   for (int i = 0; i < n; i++) {
     char when[32];
     crl_format_duration(r[i].wall_seconds, when, sizeof when);
@@ -177,8 +178,8 @@ static void print_point_row(const char *name, int width,
   char when[32], seeds[32];
   crl_format_duration(wall, when, sizeof when);
   snprintf(seeds, sizeof seeds, "%d/%d", count_ok(r, k), k);
-  printf("%-*s  %12.1f ± %-9.1f  %6s  %10s  %10.0f\n", width, name, mean,
-         std, seeds, when, isfinite(sps) ? sps : 0.0);
+  printf("%-*s  %12.1f ± %-9.1f  %6s  %10s  %10.0f\n", width, name, mean, std,
+         seeds, when, isfinite(sps) ? sps : 0.0);
 }
 
 static void print_grid_table(const crl_experiment *x, const crl_job *jobs,
@@ -187,8 +188,8 @@ static void print_grid_table(const crl_experiment *x, const crl_job *jobs,
   for (int p = 0; p < x->n_points; p++)
     if ((int)strlen(x->names[p]) > width)
       width = (int)strlen(x->names[p]);
-  printf("\n%-*s  %24s  %6s  %10s  %10s\n", width, "point",
-         "final eval return", "seeds", "wall/seed", "steps/s");
+  printf("\n%-*s  %24s  %6s  %10s  %10s\n", width, "point", "final eval return",
+         "seeds", "wall/seed", "steps/s");
   for (int p = 0; p < x->n_points; p++) {
     int k = crl_point_results(jobs, n, p, r);
     print_point_row(x->names[p], width, r, k);
@@ -199,8 +200,7 @@ static void print_grid_table(const crl_experiment *x, const crl_job *jobs,
 static void print_failures(const crl_job *jobs, int n) {
   for (int i = 0; i < n; i++)
     if (jobs[i].result.status != CRL_RUN_OK)
-      printf("%s %s%s%s\n", jobs[i].label,
-             status_word(jobs[i].result.status),
+      printf("%s %s%s%s\n", jobs[i].label, status_word(jobs[i].result.status),
              jobs[i].result.error[0] ? ": " : "", jobs[i].result.error);
 }
 

@@ -7,8 +7,7 @@
 #include "tools/jobs.h"
 
 /* The results of point p's seeds, in order, into out (room for all). */
-int crl_point_results(const crl_job *jobs, int n, int p,
-                      crl_seed_result *out);
+int crl_point_results(const crl_job *jobs, int n, int p, crl_seed_result *out);
 
 /* summary.json of every point (in its directory; the run directory itself
  * without a grid) and, with a grid, run_dir/summary.json over points.

@@ -63,8 +63,7 @@ static int train_value_option(const char *command, int argc, char **argv,
   } else if (is_option(arg, "-j") || is_option(arg, "--jobs")) {
     value = option_value(argc, argv, i, arg[1] == 'j' ? "-j" : "--jobs");
     if (value == NULL || parse_count(value, 4096, &a->jobs) || a->jobs < 1)
-      return usage_error(command, "-j needs a number of processes >= 1%s",
-                         "");
+      return usage_error(command, "-j needs a number of processes >= 1%s", "");
   } else {
     return -1;
   }
@@ -89,8 +88,7 @@ static int common_option(const char *command, int argc, char **argv, int *i,
   if (is_option(arg, "--seed")) {
     value = option_value(argc, argv, i, "--seed");
     if (value == NULL || parse_count(value, INT_MAX, &a->seed))
-      return usage_error(command, "--seed needs a non-negative integer%s",
-                         "");
+      return usage_error(command, "--seed needs a non-negative integer%s", "");
     a->has_seed = 1;
   } else if (is_option(arg, "--set")) {
     value = option_value(argc, argv, i, "--set");
@@ -106,8 +104,8 @@ static int common_option(const char *command, int argc, char **argv, int *i,
 }
 
 static int check_combination(const char *command, crl_train_args *a) {
-  if (a->resume && (a->config || a->out_dir || a->n_sets || a->has_seed ||
-                    a->force))
+  if (a->resume &&
+      (a->config || a->out_dir || a->n_sets || a->has_seed || a->force))
     return usage_error(command,
                        "--resume DIR continues DIR with its own config.yaml; "
                        "it takes no CONFIG, -o, --set, --seed or --force%s",

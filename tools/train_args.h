@@ -5,13 +5,13 @@
 #define CRL_MAX_SETS 256
 
 typedef struct crl_train_args {
-  const char *config;   /* CONFIG.yaml (or, for check, a run directory) */
-  const char *out_dir;  /* -o */
-  const char *resume;   /* --resume DIR */
+  const char *config;  /* CONFIG.yaml (or, for check, a run directory) */
+  const char *out_dir; /* -o */
+  const char *resume;  /* --resume DIR */
   int has_seed, seed;
   const char *sets[CRL_MAX_SETS];
   int n_sets;
-  int jobs;             /* -j N; 0: the number of cores */
+  int jobs; /* -j N; 0: the number of cores */
   int force, quiet, no_plot, check;
 } crl_train_args;
 

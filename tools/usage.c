@@ -12,10 +12,11 @@ typedef struct command_help {
 } command_help;
 
 static const command_help commands[] = {
-    {"train", "crl train CONFIG.yaml [-o DIR] [-j N] [--seed N] "
-              "[--set KEY=VALUE]... [--force] [--check] [--quiet] "
-              "[--no-plot]\n  crl train --resume DIR [-j N] [--check] "
-              "[--quiet] [--no-plot]",
+    {"train",
+     "crl train CONFIG.yaml [-o DIR] [-j N] [--seed N] "
+     "[--set KEY=VALUE]... [--force] [--check] [--quiet] "
+     "[--no-plot]\n  crl train --resume DIR [-j N] [--check] "
+     "[--quiet] [--no-plot]",
      "Train every grid point and seed of an experiment file and write\n"
      "DIR/config.yaml, DIR/[POINT/]seed_<k>/progress.csv, checkpoints,\n"
      "DIR/summary.json and DIR/curve.png.\n"
@@ -35,15 +36,17 @@ static const command_help commands[] = {
      "  --no-plot        do not draw curve.png\n"
      "Ctrl-C (or SIGTERM) writes a checkpoint at the next iteration and\n"
      "exits with status 130; a second Ctrl-C exits at once.\n"},
-    {"check", "crl check CONFIG.yaml [--seed N] [--set KEY=VALUE]...\n"
-              "  crl check DIR",
+    {"check",
+     "crl check CONFIG.yaml [--seed N] [--set KEY=VALUE]...\n"
+     "  crl check DIR",
      "With an experiment file: validate it and print the resolved\n"
      "configuration (what `crl train` would write as config.yaml).\n"
      "With a run directory: compare its results with the expect: block,\n"
      "one PASS/FAIL line per expectation (exit status 3 when one fails).\n"},
-    {"plot", "crl plot DIR... -o FILE.png|FILE.svg [--title TEXT] [--x "
-             "timesteps|episodes|wall_seconds] [--y COLUMN] [--smooth N] "
-             "[--band std|sem|none] [--key WORDS]",
+    {"plot",
+     "crl plot DIR... -o FILE.png|FILE.svg [--title TEXT] [--x "
+     "timesteps|episodes|wall_seconds] [--y COLUMN] [--smooth N] "
+     "[--band std|sem|none] [--key WORDS]",
      "Draw one or more run directories, one curve per run (and one per\n"
      "grid point for a grid run): a progress.csv column (default\n"
      "eval_return_mean) against env steps, episodes or wall time, the mean\n"
@@ -54,8 +57,9 @@ static const command_help commands[] = {
      "  --band std|sem|none     spread over seeds (default std)\n"
      "  --key WORDS             legend place, e.g. 'bottom right'\n"
      "Needs gnuplot.\n"},
-    {"eval", "crl eval CKPT|POLICY.crlp [--episodes N] [--env NAME] "
-             "[--seed N]",
+    {"eval",
+     "crl eval CKPT|POLICY.crlp [--episodes N] [--env NAME] "
+     "[--seed N]",
      "Deterministic evaluation of a trained policy: mean and std of the\n"
      "return, episode lengths. CKPT is a checkpoint file, a seed_<k>\n"
      "directory (its newest checkpoint) or a run directory with one seed;\n"
@@ -64,16 +68,18 @@ static const command_help commands[] = {
     {"export", "crl export CKPT -o POLICY.crlp",
      "Write the policy of a checkpoint (network, observation normaliser,\n"
      "action scaling) as a small file for crl_policy_load.\n"},
-    {"render", "crl render CKPT|POLICY.crlp -o FILE.svg|FILE.gif|FILE.png "
-               "[--env NAME] [--seed N] [--every K] [--frame I]",
+    {"render",
+     "crl render CKPT|POLICY.crlp -o FILE.svg|FILE.gif|FILE.png "
+     "[--env NAME] [--seed N] [--every K] [--frame I]",
      "Draw one deterministic episode: an animated SVG (written directly),\n"
      "an animated GIF or a PNG of frame I (default the last; gnuplot).\n"
      "Drawings exist for Pendulum, CartPole, MountainCarContinuous and\n"
      "Acrobot. --every K keeps every K-th step (default: about 250\n"
      "frames); --seed picks the episode's reset seed.\n"},
     {"envs", "crl envs", "List the environments and their spaces.\n"},
-    {"check-env", "crl check-env NAME [--steps N] [--seed N] "
-                  "[--set KEY=VALUE]...",
+    {"check-env",
+     "crl check-env NAME [--steps N] [--seed N] "
+     "[--set KEY=VALUE]...",
      "Check an environment with crl_env_check: its spaces, that reset\n"
      "writes obs_dim finite values and is reproducible for a seed, that N\n"
      "random actions (default 10000) give finite observations and rewards,\n"
@@ -108,18 +114,17 @@ static const char *runner_default_label(const char *key) {
 
 /* The keys that are not in the table. */
 static void print_sections(FILE *f) {
-  fprintf(f,
-          "\nand three mappings of their own:\n"
-          "  grid: {KEY: [V1, V2], ...}   every combination of the values "
-          "is a run\n"
-          "  expect: {METRIC: {min: X, max: Y, by_step: N, by_episode: N, "
-          "smooth: W}}\n"
-          "                               what --check and `crl check DIR` "
-          "verify;\n"
-          "                               METRIC is final_eval_return_mean "
-          "or a\n"
-          "                               progress.csv column\n"
-          "  env_kwargs: {KEY: VALUE}     the env's declared settings\n");
+  fprintf(f, "\nand three mappings of their own:\n"
+             "  grid: {KEY: [V1, V2], ...}   every combination of the values "
+             "is a run\n"
+             "  expect: {METRIC: {min: X, max: Y, by_step: N, by_episode: N, "
+             "smooth: W}}\n"
+             "                               what --check and `crl check DIR` "
+             "verify;\n"
+             "                               METRIC is final_eval_return_mean "
+             "or a\n"
+             "                               progress.csv column\n"
+             "  env_kwargs: {KEY: VALUE}     the env's declared settings\n");
 }
 
 static void print_runner_keys(FILE *f) {
@@ -133,8 +138,9 @@ static void print_runner_keys(FILE *f) {
 
 void crl_print_usage(const char *name, FILE *f) {
   if (name == NULL) {
-    fprintf(f, "crl %s: reinforcement learning from YAML experiments\n\n"
-               "usage:\n",
+    fprintf(f,
+            "crl %s: reinforcement learning from YAML experiments\n\n"
+            "usage:\n",
             crl_version());
     for (int i = 0; i < N_COMMANDS; i++)
       fprintf(f, "  %s\n", commands[i].synopsis);

@@ -17,15 +17,15 @@ CRL_BEGIN_DECLS
 
 /* What one iteration reports. Values an algorithm does not have are NAN. */
 typedef struct crl_algo_stats {
-  long steps;            /* env steps taken in this iteration (all copies) */
-  double learning_rate;  /* value used this iteration */
+  long steps;           /* env steps taken in this iteration (all copies) */
+  double learning_rate; /* value used this iteration */
   double policy_loss;
   double value_loss;
   double entropy;
   double approx_kl;
   double clip_fraction;
   double explained_variance;
-  int n_updates;         /* gradient steps taken */
+  int n_updates; /* gradient steps taken */
 } crl_algo_stats;
 
 /* The checkpoint container (its format is internal; algorithms write
@@ -108,16 +108,16 @@ CRL_API int crl_algo_export_policy(crl_algo *algo, int max_batch,
  *  the action bounds. Writes the mean and std of the returns and the mean
  *  episode length (any pointer may be NULL). */
 CRL_API int crl_evaluate(crl_algo *algo, const char *env_name, int episodes,
-                         uint64_t seed, double *mean_return,
-                         double *std_return, double *mean_length);
+                         uint64_t seed, double *mean_return, double *std_return,
+                         double *mean_length);
 
 /** As crl_evaluate, with the actions chosen deterministically
  *  (deterministic = 1, crl_evaluate itself) or sampled from the policy
  *  (0), for policies that must stay stochastic (ShortCorridor-v0's best
  *  policy is). Sampling goes through crl_algo_act, so it draws from the
  *  algorithm's action stream. */
-CRL_API int crl_evaluate_ex(crl_algo *algo, const char *env_name,
-                            int episodes, uint64_t seed, int deterministic,
+CRL_API int crl_evaluate_ex(crl_algo *algo, const char *env_name, int episodes,
+                            uint64_t seed, int deterministic,
                             double *mean_return, double *std_return,
                             double *mean_length);
 

@@ -30,12 +30,13 @@ CRL_API void crl_gauss_log_prob(int B, int D, const crl_real *mean,
                                 const crl_real *log_std, const crl_real *x,
                                 crl_real *logp);
 
-/** Given dL/dlogp [B]: write dmean [B, D] (may be NULL) and ADD to dlog_std [D] (may be NULL). */
+/** Given dL/dlogp [B]: write dmean [B, D] (may be NULL) and ADD to dlog_std [D]
+ * (may be NULL). */
 CRL_API void crl_gauss_log_prob_backward(int B, int D, const crl_real *mean,
                                          const crl_real *log_std,
                                          const crl_real *x,
-                                         const crl_real *dlogp,
-                                         crl_real *dmean, crl_real *dlog_std);
+                                         const crl_real *dlogp, crl_real *dmean,
+                                         crl_real *dlog_std);
 
 /** Entropy of one sample's distribution (the same for every row). */
 CRL_API crl_real crl_gauss_entropy(int D, const crl_real *log_std);
@@ -44,7 +45,8 @@ CRL_API crl_real crl_gauss_entropy(int D, const crl_real *log_std);
 CRL_API void crl_gauss_entropy_backward(int D, crl_real scale,
                                         crl_real *dlog_std);
 
-/** kl [B] = KL(p || q) with p = (mean_p, log_std_p), q = (mean_q, log_std_q). */
+/** kl [B] = KL(p || q) with p = (mean_p, log_std_p), q = (mean_q, log_std_q).
+ */
 CRL_API void crl_gauss_kl(int B, int D, const crl_real *mean_p,
                           const crl_real *log_std_p, const crl_real *mean_q,
                           const crl_real *log_std_q, crl_real *kl);
@@ -122,10 +124,9 @@ CRL_API void crl_cat_fisher_vp(int B, int K, const crl_real *logits,
 /** Given noise eps [B, D]: action [B, D] = tanh(u) and, if logp is
  *  non-NULL, logp [B] = log pi(action). */
 CRL_API void crl_squashed_transform(int B, int D, const crl_real *mean,
-                                    const crl_real *log_std,
-                                    double log_std_min, double log_std_max,
-                                    const crl_real *eps, crl_real *action,
-                                    crl_real *logp);
+                                    const crl_real *log_std, double log_std_min,
+                                    double log_std_max, const crl_real *eps,
+                                    crl_real *action, crl_real *logp);
 
 /** Draw eps [B, D] ~ N(0, 1) (kept for the backward pass), then as
  *  crl_squashed_transform. */
@@ -143,14 +144,12 @@ CRL_API void crl_squashed_mode(int B, int D, const crl_real *mean,
  *  crl_squashed_transform at this eps, given dL/daction [B, D] and dL/dlogp
  *  [B] (either may be NULL for zero), WRITE dmean [B, D] and dlog_std
  *  [B, D] (the total derivatives, through the sample). */
-CRL_API void crl_squashed_sample_backward(int B, int D, const crl_real *mean,
-                                          const crl_real *log_std,
-                                          double log_std_min,
-                                          double log_std_max,
-                                          const crl_real *eps,
-                                          const crl_real *daction,
-                                          const crl_real *dlogp,
-                                          crl_real *dmean, crl_real *dlog_std);
+CRL_API void
+crl_squashed_sample_backward(int B, int D, const crl_real *mean,
+                             const crl_real *log_std, double log_std_min,
+                             double log_std_max, const crl_real *eps,
+                             const crl_real *daction, const crl_real *dlogp,
+                             crl_real *dmean, crl_real *dlog_std);
 
 /** logp [B] = log pi(tanh(u)) for pre-squash values u [B, D] (a stored
  *  sample; from an action a, u = atanh(a)). */
@@ -161,14 +160,10 @@ CRL_API void crl_squashed_log_prob(int B, int D, const crl_real *mean,
 
 /** Score-function gradient of crl_squashed_log_prob at fixed u: given
  *  dL/dlogp [B], WRITE dmean [B, D] and dlog_std [B, D]. */
-CRL_API void crl_squashed_log_prob_backward(int B, int D, const crl_real *mean,
-                                            const crl_real *log_std,
-                                            double log_std_min,
-                                            double log_std_max,
-                                            const crl_real *u,
-                                            const crl_real *dlogp,
-                                            crl_real *dmean,
-                                            crl_real *dlog_std);
+CRL_API void crl_squashed_log_prob_backward(
+    int B, int D, const crl_real *mean, const crl_real *log_std,
+    double log_std_min, double log_std_max, const crl_real *u,
+    const crl_real *dlogp, crl_real *dmean, crl_real *dlog_std);
 
 CRL_END_DECLS
 

@@ -35,7 +35,8 @@ typedef struct crl_env_type {
   const char *name;      /* registry name, e.g. "Pendulum-v1" */
   const char *doc;       /* one line for `crl envs` */
   size_t self_size;      /* bytes of the env's own state struct */
-  int max_episode_steps; /* TimeLimit: truncate after this many steps; 0 = never */
+  int max_episode_steps; /* TimeLimit: truncate after this many steps; 0 = never
+                          */
   int state_dim;         /* number of doubles in get_state/set_state */
   /* Fill in the spaces (arrays may point into self or static storage).
    * Called once after allocation. May be NULL when `spaces` is enough. */
@@ -153,14 +154,14 @@ typedef struct crl_env_callbacks {
   crl_space act_space;   /* Box or Discrete; same rule */
   int max_episode_steps; /* TimeLimit; 0 = never truncate */
   void *user;            /* passed to create (or to every call without it) */
-  void *(*create)(void *user);  /* optional: per-instance state, NULL = fail */
-  void (*destroy)(void *inst);  /* optional: frees what create made */
+  void *(*create)(void *user); /* optional: per-instance state, NULL = fail */
+  void (*destroy)(void *inst); /* optional: frees what create made */
   /* Start an episode from a seed drawn from the env's reset stream; write
    * obs_space.dim values. Return 0 or a negative CRL_E* code. */
   int (*reset)(void *inst, uint64_t seed, crl_real *obs);
   /* One step: write the next observation, the reward and terminated. */
-  int (*step)(void *inst, const crl_real *action, crl_real *obs,
-              double *reward, int *terminated);
+  int (*step)(void *inst, const crl_real *action, crl_real *obs, double *reward,
+              int *terminated);
 } crl_env_callbacks;
 
 /** Register an environment given by callbacks (copied; the name must be

@@ -11,7 +11,7 @@
 CRL_BEGIN_DECLS
 
 /* One table gives the enum, crl_strerror and crl_errname. */
-#define CRL_ERROR_TABLE(X)                                                    \
+#define CRL_ERROR_TABLE(X)                                                     \
   X(OK, 0, "success")                                                          \
   X(EINVAL, -1, "invalid argument")                                            \
   X(ENOMEM, -2, "out of memory")                                               \

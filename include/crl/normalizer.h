@@ -12,19 +12,18 @@ CRL_BEGIN_DECLS
 
 typedef struct crl_normalizer {
   int dim;
-  double count;  /* starts at eps (1e-4) as SB3 */
-  double *mean;  /* [dim] */
-  double *var;   /* [dim] */
-  double clip;   /* 10 */
-  double eps;    /* 1e-8, added to var under the sqrt */
+  double count; /* starts at eps (1e-4) as SB3 */
+  double *mean; /* [dim] */
+  double *var;  /* [dim] */
+  double clip;  /* 10 */
+  double eps;   /* 1e-8, added to var under the sqrt */
 } crl_normalizer;
 
 CRL_API int crl_normalizer_alloc(int dim, double clip, crl_normalizer **out);
 CRL_API void crl_normalizer_free(crl_normalizer *n);
 
 /** Merge a batch x [B, dim] into the statistics. */
-CRL_API void crl_normalizer_update(crl_normalizer *n, const crl_real *x,
-                                   int B);
+CRL_API void crl_normalizer_update(crl_normalizer *n, const crl_real *x, int B);
 
 /** out [B, dim] = clip((x - mean) / sqrt(var + eps)); out may equal x. */
 CRL_API void crl_normalizer_apply(const crl_normalizer *n, const crl_real *x,

@@ -11,9 +11,9 @@
 CRL_BEGIN_DECLS
 
 typedef struct crl_adam_spec {
-  double beta1;  /* 0.9 */
-  double beta2;  /* 0.999 */
-  double eps;    /* 1e-8 (PyTorch), 1e-5 (SB3 PPO), 1e-7 (Keras, RLtools) */
+  double beta1; /* 0.9 */
+  double beta2; /* 0.999 */
+  double eps;   /* 1e-8 (PyTorch), 1e-5 (SB3 PPO), 1e-7 (Keras, RLtools) */
 } crl_adam_spec;
 
 /** The defaults above, with eps 1e-8. */
@@ -22,8 +22,7 @@ CRL_API crl_adam_spec crl_adam_spec_default(void);
 typedef struct crl_adam crl_adam;
 
 /** Adam over n parameters. *out is NULL on failure. */
-CRL_API int crl_adam_alloc(size_t n, const crl_adam_spec *spec,
-                           crl_adam **out);
+CRL_API int crl_adam_alloc(size_t n, const crl_adam_spec *spec, crl_adam **out);
 CRL_API void crl_adam_free(crl_adam *adam);
 
 /** One step: params -= lr * m_hat / (sqrt(v_hat) + eps). On x86 the

@@ -48,7 +48,7 @@ typedef struct crl_real_list {
 } crl_real_list;
 
 typedef struct crl_param_def {
-  const char *name;         /* key, dotted for nested ones: "policy_kwargs.net_arch" */
+  const char *name; /* key, dotted for nested ones: "policy_kwargs.net_arch" */
   crl_param_kind kind;
   size_t offset;            /* offsetof(spec struct, field) */
   const char *default_text; /* the default as it would be written in YAML */

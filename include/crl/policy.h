@@ -22,8 +22,7 @@ typedef struct crl_policy crl_policy;
  *  CRL_EFORMAT (damaged, truncated or not a policy file) or CRL_ENOMEM;
  *  *out is NULL then. Files written by float and double builds load in
  *  either. */
-CRL_API int crl_policy_load(const char *path, int max_batch,
-                            crl_policy **out);
+CRL_API int crl_policy_load(const char *path, int max_batch, crl_policy **out);
 
 /** Write the policy to path atomically (temporary file, then rename). */
 CRL_API int crl_policy_save(const crl_policy *policy, const char *path);
@@ -43,8 +42,8 @@ CRL_API int crl_policy_act(crl_policy *policy, const crl_real *obs,
 
 /** The same for B rows: obs [B, obs_dim] -> action [B, act_dim]. Fails
  *  with CRL_ESHAPE when B exceeds the max_batch given at load. */
-CRL_API int crl_policy_act_batch(crl_policy *policy, const crl_real *obs,
-                                 int B, crl_real *action);
+CRL_API int crl_policy_act_batch(crl_policy *policy, const crl_real *obs, int B,
+                                 crl_real *action);
 
 CRL_END_DECLS
 

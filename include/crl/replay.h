@@ -20,14 +20,14 @@
 CRL_BEGIN_DECLS
 
 typedef struct crl_replay {
-  long capacity;        /* rows */
+  long capacity; /* rows */
   int obs_dim, act_dim;
-  long size;            /* rows filled, 0..capacity */
-  long pos;             /* next row written, 0..capacity-1 */
-  crl_real *obs;        /* [capacity, obs_dim] observation the action was taken in */
-  crl_real *actions;    /* [capacity, act_dim] action as the algorithm sees it */
-  crl_real *rewards;    /* [capacity] */
-  crl_real *next_obs;   /* [capacity, obs_dim] next (or true final) observation */
+  long size;     /* rows filled, 0..capacity */
+  long pos;      /* next row written, 0..capacity-1 */
+  crl_real *obs; /* [capacity, obs_dim] observation the action was taken in */
+  crl_real *actions;  /* [capacity, act_dim] action as the algorithm sees it */
+  crl_real *rewards;  /* [capacity] */
+  crl_real *next_obs; /* [capacity, obs_dim] next (or true final) observation */
   crl_real *terminated; /* [capacity] 1.0 at a true terminal state, else 0.0 */
 } crl_replay;
 

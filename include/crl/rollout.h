@@ -14,19 +14,19 @@ CRL_BEGIN_DECLS
 
 typedef struct crl_rollout {
   int n_steps, n_envs, obs_dim, act_dim;
-  int pos;              /* rows filled so far, 0..n_steps */
-  crl_real *obs;        /* [T, N, obs_dim] observation the action was taken in */
-  crl_real *actions;    /* [T, N, act_dim] action as sampled (unclipped) */
-  crl_real *log_probs;  /* [T, N] log pi(a|s) at collection */
-  crl_real *values;     /* [T, N] V(s) at collection */
-  double *rewards;      /* [T, N] reward (+ gamma V(final) on truncation) */
+  int pos;             /* rows filled so far, 0..n_steps */
+  crl_real *obs;       /* [T, N, obs_dim] observation the action was taken in */
+  crl_real *actions;   /* [T, N, act_dim] action as sampled (unclipped) */
+  crl_real *log_probs; /* [T, N] log pi(a|s) at collection */
+  crl_real *values;    /* [T, N] V(s) at collection */
+  double *rewards;     /* [T, N] reward (+ gamma V(final) on truncation) */
   unsigned char *dones; /* [T, N] 1 when the episode ended at this step */
   crl_real *advantages; /* [T, N] GAE(lambda) */
   crl_real *returns;    /* [T, N] advantages + values (value targets) */
 } crl_rollout;
 
-CRL_API int crl_rollout_alloc(int n_steps, int n_envs, int obs_dim,
-                              int act_dim, crl_rollout **out);
+CRL_API int crl_rollout_alloc(int n_steps, int n_envs, int obs_dim, int act_dim,
+                              crl_rollout **out);
 CRL_API void crl_rollout_free(crl_rollout *r);
 
 /** Forget what was stored (pos = 0). */

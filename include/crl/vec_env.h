@@ -36,11 +36,13 @@ CRL_API int crl_vec_env_reset(crl_vec_env *venv);
 /** Step every copy with actions [N, act_dim]. */
 CRL_API int crl_vec_env_step(crl_vec_env *venv, const crl_real *actions);
 
-CRL_API const crl_real *crl_vec_env_obs(const crl_vec_env *venv);       /* [N, obs_dim] */
-CRL_API const crl_real *crl_vec_env_final_obs(const crl_vec_env *venv); /* [N, obs_dim], valid where done */
-CRL_API const double *crl_vec_env_rewards(const crl_vec_env *venv);     /* [N] */
-CRL_API const int *crl_vec_env_terminated(const crl_vec_env *venv);     /* [N] */
-CRL_API const int *crl_vec_env_truncated(const crl_vec_env *venv);      /* [N] */
+CRL_API const crl_real *
+crl_vec_env_obs(const crl_vec_env *venv); /* [N, obs_dim] */
+CRL_API const crl_real *crl_vec_env_final_obs(
+    const crl_vec_env *venv); /* [N, obs_dim], valid where done */
+CRL_API const double *crl_vec_env_rewards(const crl_vec_env *venv); /* [N] */
+CRL_API const int *crl_vec_env_terminated(const crl_vec_env *venv); /* [N] */
+CRL_API const int *crl_vec_env_truncated(const crl_vec_env *venv);  /* [N] */
 
 /** Episodes finished so far and env steps taken (all copies). */
 CRL_API long crl_vec_env_episodes(const crl_vec_env *venv);
