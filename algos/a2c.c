@@ -66,14 +66,7 @@ static const crl_param_def a2c_params[] = {
      NULL,
      "scale rewards by the running std of the discounted return "
      "(VecNormalize's norm_reward; the zoo's normalize sets both)"},
-    {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[64, 64]", 1,
-     65536, NULL, "hidden layer sizes of actor and critic"},
-    {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "tanh", 0, 0,
-     "identity|tanh|relu", "hidden activation"},
-    {"policy_kwargs.log_std_init", CRL_PARAM_REAL, F(log_std_init), "0.0", -20,
-     20, NULL, "initial log std of Gaussian actions"},
-    {"policy_kwargs.ortho_init", CRL_PARAM_BOOL, F(ortho_init), "true", 0, 1,
-     NULL, "orthogonal init (SB3 gains); false = PyTorch default"},
+    CRL_AC_POLICY_KWARGS(F, "actor and critic"),
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
 

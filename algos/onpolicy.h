@@ -59,6 +59,8 @@ int crl_onp_collect(crl_onp *o, crl_vec_env *venv, double gamma, double lambda);
 int crl_onp_act(crl_onp *o, const crl_real *obs, int B, int deterministic,
                 crl_real *action);
 
+/* Also used by PPO, which collects with its own loop: */
+
 /* 1 - Var(returns - values) / Var(returns) over the rollout; NAN when the
  * returns are constant. */
 double crl_onp_explained_variance(const crl_rollout *ro);

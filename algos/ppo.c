@@ -16,6 +16,7 @@
 #include "crl/optim.h"
 #include "crl/rng.h"
 #include "crl/rollout.h"
+#include "onpolicy.h"
 #include "policy_internal.h"
 #include "state_io.h"
 
@@ -72,14 +73,7 @@ static const crl_param_def ppo_params[] = {
      "Adam epsilon (SB3 uses 1e-5 for PPO)"},
     {"normalize", CRL_PARAM_BOOL, F(normalize), "false", 0, 1, NULL,
      "normalise observations with running mean/std (clip 10)"},
-    {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[64, 64]", 1,
-     65536, NULL, "hidden layer sizes of actor and critic"},
-    {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "tanh", 0, 0,
-     "identity|tanh|relu", "hidden activation"},
-    {"policy_kwargs.log_std_init", CRL_PARAM_REAL, F(log_std_init), "0.0", -20,
-     20, NULL, "initial log std of Gaussian actions"},
-    {"policy_kwargs.ortho_init", CRL_PARAM_BOOL, F(ortho_init), "true", 0, 1,
-     NULL, "orthogonal init (SB3 gains); false = PyTorch default"},
+    CRL_AC_POLICY_KWARGS(F, "actor and critic"),
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
 
@@ -313,18 +307,8 @@ static void gather_minibatch(ppo *p, const size_t *idx, int M) {
     p->mb_oldlogp[i] = ro->log_probs[k];
     p->mb_oldv[i] = ro->values[k];
   }
-  if (p->spec.normalize_advantage && M > 1) {
-    double mean = 0.0, var = 0.0;
-    for (int i = 0; i < M; i++)
-      mean += p->mb_adv[i];
-    mean /= M;
-    for (int i = 0; i < M; i++)
-      var += (p->mb_adv[i] - mean) * (p->mb_adv[i] - mean);
-    /* torch.std is the unbiased estimate. */
-    double sd = sqrt(var / (M - 1));
-    for (int i = 0; i < M; i++)
-      p->mb_adv[i] = (crl_real)((p->mb_adv[i] - mean) / (sd + 1e-8));
-  }
+  if (p->spec.normalize_advantage)
+    crl_onp_standardize(p->mb_adv, (size_t)M);
 }
 
 typedef struct mb_result {
@@ -416,25 +400,6 @@ static int train_minibatch(ppo *p, const size_t *idx, int M, double clip,
   return 0;
 }
 
-static double explained_variance(const crl_rollout *ro) {
-  size_t n = (size_t)ro->n_steps * ro->n_envs;
-  double my = 0, md = 0;
-  for (size_t k = 0; k < n; k++) {
-    my += ro->returns[k];
-    md += ro->returns[k] - ro->values[k];
-  }
-  my /= n;
-  md /= n;
-  double vy = 0, vd = 0;
-  for (size_t k = 0; k < n; k++) {
-    double y = ro->returns[k] - my;
-    double d = ro->returns[k] - ro->values[k] - md;
-    vy += y * y;
-    vd += d * d;
-  }
-  return vy == 0.0 ? NAN : 1.0 - vd / vy;
-}
-
 static int ppo_iterate(void *self, crl_vec_env *venv, double progress_remaining,
                        crl_algo_stats *stats) {
   ppo *p = self;
@@ -480,7 +445,7 @@ static int ppo_iterate(void *self, crl_vec_env *venv, double progress_remaining,
     stats->approx_kl = sum.approx_kl / n_mb;
     stats->clip_fraction = sum.clip_fraction / n_mb;
   }
-  stats->explained_variance = explained_variance(p->ro);
+  stats->explained_variance = crl_onp_explained_variance(p->ro);
   return 0;
 }
 

@@ -93,14 +93,7 @@ static const crl_param_def reinforce_params[] = {
      "linear softmax h(s,a) = theta_a . x(s), v(s) = w . x(s) (discrete)"},
     {"policy_kwargs.theta_init", CRL_PARAM_REAL_LIST, F(theta_init), "[]", -1e6,
      1e6, NULL, "linear: theta_0 as theta[a][d], action-major; [] = zeros"},
-    {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[64, 64]", 1,
-     65536, NULL, "hidden layer sizes of the MLP policy and value"},
-    {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "tanh", 0, 0,
-     "identity|tanh|relu", "hidden activation"},
-    {"policy_kwargs.log_std_init", CRL_PARAM_REAL, F(log_std_init), "0.0", -20,
-     20, NULL, "initial log std of Gaussian actions"},
-    {"policy_kwargs.ortho_init", CRL_PARAM_BOOL, F(ortho_init), "true", 0, 1,
-     NULL, "orthogonal init (SB3 gains); false = PyTorch default"},
+    CRL_AC_POLICY_KWARGS(F, "the MLP policy and value"),
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
 

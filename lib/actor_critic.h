@@ -26,6 +26,23 @@ typedef struct crl_ac_spec {
   int max_batch;         /* largest batch any call uses */
 } crl_ac_spec;
 
+/* The declared-parameter rows of crl_ac_spec's network settings
+ * (policy_kwargs.net_arch, .activation, .log_std_init, .ortho_init; SB3's
+ * defaults), for an algorithm's table. F(field) is the caller's offsetof
+ * macro, so its spec struct needs fields of these four names; `nets` ends
+ * net_arch's description ("actor and critic"). */
+/* clang-format off */
+#define CRL_AC_POLICY_KWARGS(F, nets)                                         \
+  {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[64, 64]", 1,   \
+   65536, NULL, "hidden layer sizes of " nets},                               \
+  {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "tanh", 0, 0,    \
+   "identity|tanh|relu", "hidden activation"},                                \
+  {"policy_kwargs.log_std_init", CRL_PARAM_REAL, F(log_std_init), "0.0", -20,  \
+   20, NULL, "initial log std of Gaussian actions"},                          \
+  {"policy_kwargs.ortho_init", CRL_PARAM_BOOL, F(ortho_init), "true", 0, 1,    \
+   NULL, "orthogonal init (SB3 gains); false = PyTorch default"}
+/* clang-format on */
+
 typedef struct crl_ac {
   crl_space obs_space, act_space; /* bounds point to the copies below */
   double *act_bounds; /* [2, act_dim] low then high, owned: the env that

@@ -312,3 +312,14 @@ int crl_env_observe(const crl_env *env, crl_real *obs) {
   env->type->observe(env->self, obs);
   return 0;
 }
+
+void crl_space_clip(const crl_space *s, crl_real *action) {
+  if (s->kind != CRL_SPACE_BOX)
+    return;
+  for (int j = 0; j < s->dim; j++) {
+    if (action[j] < s->low[j])
+      action[j] = (crl_real)s->low[j];
+    if (action[j] > s->high[j])
+      action[j] = (crl_real)s->high[j];
+  }
+}

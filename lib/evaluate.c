@@ -6,18 +6,6 @@
 #include "crl/rng.h"
 #include "internal.h"
 
-/* Clip a Box action to its bounds, as a Gymnasium user clips before step. */
-static void clip_action(const crl_space *s, crl_real *a) {
-  if (s->kind != CRL_SPACE_BOX)
-    return;
-  for (int j = 0; j < s->dim; j++) {
-    if (a[j] < s->low[j])
-      a[j] = (crl_real)s->low[j];
-    if (a[j] > s->high[j])
-      a[j] = (crl_real)s->high[j];
-  }
-}
-
 static int run_episode(crl_algo *algo, crl_env *env, int deterministic,
                        crl_real *obs, crl_real *act, double *ret, int *len) {
   int rc = crl_env_reset(env, obs);
@@ -28,7 +16,7 @@ static int run_episode(crl_algo *algo, crl_env *env, int deterministic,
     rc = crl_algo_act(algo, obs, 1, deterministic, act);
     if (rc)
       break;
-    clip_action(crl_env_act_space(env), act);
+    crl_space_clip(crl_env_act_space(env), act);
     double r = 0.0;
     rc = crl_env_step(env, act, obs, &r, &terminated, &truncated);
     *ret += r;

@@ -121,28 +121,29 @@ static void test_critic_action_gradient(void **state) {
   crl_qcritic_free(NULL);
 }
 
-/* ---- the shared loop
- * --------------------------------------------------------- */
+/* ---- the shared loop ------------------------------------------------------
+ */
 
-typedef struct stub {
+/* A recording algorithm: constant actions, counts the loop's calls. */
+typedef struct recorder {
   int explore_calls, updates;
   long first_update_at; /* loop->num_timesteps at the first update */
   crl_offpolicy *loop;
-} stub;
+} recorder;
 
-static int stub_explore(void *self, const crl_real *obs, int B,
-                        crl_real *action) {
+static int recorder_explore(void *self, const crl_real *obs, int B,
+                            crl_real *action) {
   (void)obs;
-  stub *s = self;
+  recorder *s = self;
   s->explore_calls++;
   for (int i = 0; i < B * s->loop->act_dim; i++)
     action[i] = (crl_real)0.5;
   return 0;
 }
 
-static int stub_update(void *self, const crl_replay_batch *b,
-                       crl_offpolicy_losses *acc) {
-  stub *s = self;
+static int recorder_update(void *self, const crl_replay_batch *b,
+                           crl_offpolicy_losses *acc) {
+  recorder *s = self;
   assert_int_equal(b->n, 16);
   if (s->updates++ == 0)
     s->first_update_at = s->loop->num_timesteps;
@@ -174,11 +175,11 @@ static void test_loop_bookkeeping(void **state) {
   const crl_space *os = crl_vec_env_obs_space(venv);
   const crl_space *as = crl_vec_env_act_space(venv);
   assert_int_equal(as->dim, 1);
-  stub s = {0};
-  const crl_offpolicy_ops ops = {stub_explore, stub_update};
+  recorder s = {0};
+  const crl_offpolicy_ops ops = {recorder_explore, recorder_update};
   crl_offpolicy_spec sp = loop_spec();
   assert_int_equal(
-      crl_offpolicy_alloc(&sp, "stub", os, as, N, 4, &ops, &s, &s.loop), 0);
+      crl_offpolicy_alloc(&sp, "recorder", os, as, N, 4, &ops, &s, &s.loop), 0);
   assert_int_equal(crl_vec_env_reset(venv), 0);
   crl_algo_stats st;
   assert_int_equal(crl_offpolicy_iterate(s.loop, venv, &st), 0);

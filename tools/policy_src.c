@@ -153,18 +153,6 @@ int crl_policy_source_fits(const crl_policy_source *s, const crl_env *env,
   return -1;
 }
 
-/* Clip a Box action to its bounds, as crl_evaluate does. */
-static void clip_action(const crl_space *s, crl_real *a) {
-  if (s->kind != CRL_SPACE_BOX)
-    return;
-  for (int j = 0; j < s->dim; j++) {
-    if (a[j] < s->low[j])
-      a[j] = (crl_real)s->low[j];
-    if (a[j] > s->high[j])
-      a[j] = (crl_real)s->high[j];
-  }
-}
-
 int crl_play_episode(crl_policy_source *s, crl_env *env, crl_frame_fn frame,
                      void *ctx, int max_steps, double *ret, int *len) {
   const crl_space *as = crl_env_act_space(env);
@@ -181,7 +169,7 @@ int crl_play_episode(crl_policy_source *s, crl_env *env, crl_frame_fn frame,
     rc = crl_policy_source_act(s, obs, act);
     if (rc)
       break;
-    clip_action(as, act);
+    crl_space_clip(as, act);
     double r = 0.0;
     rc = crl_env_step(env, act, obs, &r, &terminated, &truncated);
     *ret += r;

@@ -116,6 +116,10 @@ CRL_API const crl_env_type *crl_env_get_type(const crl_env *env);
 CRL_API const crl_space *crl_env_obs_space(const crl_env *env);
 CRL_API const crl_space *crl_env_act_space(const crl_env *env);
 
+/** Clip action [s->dim] to a Box space's bounds in place (what a Gymnasium
+ *  user does before step); nothing for a Discrete space. */
+CRL_API void crl_space_clip(const crl_space *s, crl_real *action);
+
 /** Re-seed the env's reset RNG, as Gymnasium's reset(seed=k) does; later
  *  resets continue the same stream. */
 CRL_API void crl_env_seed(crl_env *env, uint64_t seed);
