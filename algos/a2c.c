@@ -14,8 +14,8 @@
 
 #include "crl/error.h"
 #include "crl/optim.h"
+#include "io/state_io.h"
 #include "onpolicy.h"
-#include "state_io.h"
 
 typedef struct a2c_spec {
   crl_schedule learning_rate;
@@ -72,7 +72,7 @@ static const crl_param_def a2c_params[] = {
 
 typedef struct a2c {
   a2c_spec spec;
-  crl_onp *onp;
+  crl__onp *onp;
   crl_rmsprop *rms; /* one of rms and adam */
   crl_adam *adam;
   crl_real *dist;   /* [T*N, n_out] */
@@ -87,7 +87,7 @@ static void a2c_destroy(void *self) {
   a2c *p = self;
   if (p == NULL)
     return;
-  crl_onp_free(p->onp);
+  crl__onp_free(p->onp);
   crl_rmsprop_free(p->rms);
   crl_adam_free(p->adam);
   free(p->dist);
@@ -140,14 +140,14 @@ static int a2c_create(const void *spec_, const crl_space *obs,
   if (p == NULL)
     return crl_fail(CRL_ENOMEM, "a2c: out of memory");
   p->spec = *spec;
-  crl_ac_spec as = {.net_arch = spec->net_arch,
-                    .activation = spec->activation,
-                    .log_std_init = spec->log_std_init,
-                    .ortho_init = spec->ortho_init,
-                    .normalize_obs = spec->normalize,
-                    .max_batch = (int)M};
-  int rc = crl_onp_alloc("a2c", &as, obs, act, n_envs, spec->n_steps,
-                         spec->normalize_reward, seed, &p->onp);
+  crl__ac_spec as = {.net_arch = spec->net_arch,
+                     .activation = spec->activation,
+                     .log_std_init = spec->log_std_init,
+                     .ortho_init = spec->ortho_init,
+                     .normalize_obs = spec->normalize,
+                     .max_batch = (int)M};
+  int rc = crl__onp_alloc("a2c", &as, obs, act, n_envs, spec->n_steps,
+                          spec->normalize_reward, seed, &p->onp);
   if (rc == 0)
     rc = alloc_optimizer(p);
   if (rc == 0)
@@ -177,30 +177,30 @@ static void losses(a2c *p, int M, crl_algo_stats *st) {
 }
 
 static int update(a2c *p, double lr, crl_algo_stats *st) {
-  crl_onp *o = p->onp;
-  crl_ac *ac = o->ac;
+  crl__onp *o = p->onp;
+  crl__ac *ac = o->ac;
   const int M = o->n_steps * o->n_envs;
   memcpy(p->adv, o->ro->advantages, (size_t)M * sizeof *p->adv);
   if (p->spec.normalize_advantage)
-    crl_onp_standardize(p->adv, (size_t)M);
-  int rc = crl_ac_actor_forward(ac, o->ro->obs, M, p->dist);
+    crl__onp_standardize(p->adv, (size_t)M);
+  int rc = crl__ac_actor_forward(ac, o->ro->obs, M, p->dist);
   if (rc == 0)
-    rc = crl_ac_critic_forward(ac, o->ro->obs, M, p->values);
+    rc = crl__ac_critic_forward(ac, o->ro->obs, M, p->values);
   if (rc)
     return rc;
-  crl_ac_log_prob(ac, p->dist, o->ro->actions, M, p->logp);
+  crl__ac_log_prob(ac, p->dist, o->ro->actions, M, p->logp);
   losses(p, M, st);
-  st->entropy = crl_ac_entropy_mean(ac, p->dist, M);
+  st->entropy = crl__ac_entropy_mean(ac, p->dist, M);
   double total = st->policy_loss - p->spec.ent_coef * st->entropy +
                  p->spec.vf_coef * st->value_loss;
-  rc = crl_onp_check_finite(o, "the loss", total);
+  rc = crl__onp_check_finite(o, "the loss", total);
   if (rc)
     return rc;
-  crl_ac_zero_grad(ac);
-  rc = crl_ac_actor_backward(ac, p->dist, o->ro->actions, M, p->dlogp,
-                             -p->spec.ent_coef);
+  crl__ac_zero_grad(ac);
+  rc = crl__ac_actor_backward(ac, p->dist, o->ro->actions, M, p->dlogp,
+                              -p->spec.ent_coef);
   if (rc == 0)
-    rc = crl_ac_critic_backward(ac, p->dv, M);
+    rc = crl__ac_critic_backward(ac, p->dv, M);
   if (rc)
     return rc;
   crl_clip_grad_norm(ac->n_params, ac->grads, p->spec.max_grad_norm);
@@ -214,9 +214,9 @@ static int update(a2c *p, double lr, crl_algo_stats *st) {
 static int a2c_iterate(void *self, crl_vec_env *venv, double progress_remaining,
                        crl_algo_stats *st) {
   a2c *p = self;
-  int rc = crl_onp_check_venv(p->onp, venv);
+  int rc = crl__onp_check_venv(p->onp, venv);
   if (rc == 0)
-    rc = crl_onp_collect(p->onp, venv, p->spec.gamma, p->spec.gae_lambda);
+    rc = crl__onp_collect(p->onp, venv, p->spec.gamma, p->spec.gae_lambda);
   if (rc)
     return rc;
   const double lr =
@@ -225,40 +225,39 @@ static int a2c_iterate(void *self, crl_vec_env *venv, double progress_remaining,
   st->steps = (long)p->onp->n_steps * p->onp->n_envs;
   st->learning_rate = lr;
   st->n_updates = 1;
-  st->explained_variance = crl_onp_explained_variance(p->onp->ro);
+  st->explained_variance = crl__onp_explained_variance(p->onp->ro);
   return rc;
 }
 
 static int a2c_act(void *self, const crl_real *obs, int B, int deterministic,
                    crl_real *action) {
   a2c *p = self;
-  return crl_onp_act(p->onp, obs, B, deterministic, action);
+  return crl__onp_act(p->onp, obs, B, deterministic, action);
 }
 
-/* ---- checkpoints and export ------------------------------------------------
- */
+/* ---- checkpoints and export ---------------------------------------------- */
 
 static int a2c_save(void *self, crl_ckpt_writer *w) {
   a2c *p = self;
   size_t n = p->onp->ac->n_params;
-  int rc = crl_onp_save(p->onp, w);
+  int rc = crl__onp_save(p->onp, w);
   if (rc)
     return rc;
   if (p->rms)
-    return crl_ckpt_put_real(w, "a2c.rmsprop.v", n, crl_rmsprop_v(p->rms));
-  return crl_adam_save(p->adam, n, w, "a2c.adam");
+    return crl__ckpt_put_real(w, "a2c.rmsprop.v", n, crl_rmsprop_v(p->rms));
+  return crl__adam_save(p->adam, n, w, "a2c.adam");
 }
 
 static int a2c_load(void *self, const crl_ckpt_reader *r) {
   a2c *p = self;
   size_t n = p->onp->ac->n_params;
-  int rc = crl_onp_load(p->onp, r);
+  int rc = crl__onp_load(p->onp, r);
   if (rc)
     return rc;
   if (p->adam)
-    return crl_adam_load(p->adam, n, r, "a2c.adam");
+    return crl__adam_load(p->adam, n, r, "a2c.adam");
   crl_real *v = crl_rmsprop_v(p->rms);
-  rc = crl_ckpt_get_real(r, "a2c.rmsprop.v", n, v);
+  rc = crl__ckpt_get_real(r, "a2c.rmsprop.v", n, v);
   for (size_t k = 0; rc == 0 && k < n; k++)
     if (!(v[k] >= 0) || !isfinite((double)v[k]))
       rc = crl_fail(CRL_EFORMAT,
@@ -270,10 +269,10 @@ static int a2c_load(void *self, const crl_ckpt_reader *r) {
 
 static int a2c_export(void *self, int max_batch, crl_policy **out) {
   a2c *p = self;
-  return crl_onp_export(p->onp, max_batch, out);
+  return crl__onp_export(p->onp, max_batch, out);
 }
 
-const crl_algo_type crl_algo_a2c = {
+const crl_algo_type crl__algo_a2c = {
     .name = "a2c",
     .doc = "Advantage Actor-Critic, synchronous n-step (SB3 semantics)",
     .params = a2c_params,

@@ -10,11 +10,11 @@
 
 #include "td3.h"
 
-#define F(field) offsetof(crl_td3_config, field)
+#define F(field) offsetof(crl__td3_config, field)
 static const crl_param_def ddpg_params[] = {
     {"learning_rate", CRL_PARAM_SCHEDULE, F(learning_rate), "1e-3", 0, 1, NULL,
      "Adam step size of actor and critic; lin_<v> decays it to 0"},
-    CRL_OFFPOLICY_PARAMS(crl_td3_config, off),
+    CRL_OFFPOLICY_PARAMS(crl__td3_config, off),
     {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[400, 300]", 1,
      65536, NULL, "hidden layer sizes of actor and critic"},
     {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "relu", 0, 0,
@@ -27,23 +27,23 @@ static const crl_param_def ddpg_params[] = {
 static int ddpg_create(const void *spec, const crl_space *obs,
                        const crl_space *act, int n_envs, uint64_t seed,
                        void **self) {
-  crl_td3_config cfg = *(const crl_td3_config *)spec;
+  crl__td3_config cfg = *(const crl__td3_config *)spec;
   cfg.policy_delay = 1;
   cfg.target_policy_noise = 0.0;
   cfg.target_noise_clip = 0.0;
-  return crl_td3_create_named("ddpg", &cfg, obs, act, n_envs, seed, self);
+  return crl__td3_create_named("ddpg", &cfg, obs, act, n_envs, seed, self);
 }
 
-const crl_algo_type crl_algo_ddpg = {
+const crl_algo_type crl__algo_ddpg = {
     .name = "ddpg",
     .doc = "Deep Deterministic Policy Gradient (SB3 semantics)",
     .params = ddpg_params,
-    .spec_size = sizeof(crl_td3_config),
+    .spec_size = sizeof(crl__td3_config),
     .create = ddpg_create,
-    .iterate = crl_td3_iterate,
-    .act = crl_td3_act,
-    .destroy = crl_td3_destroy,
-    .save = crl_td3_save,
-    .load = crl_td3_load,
-    .export_policy = crl_td3_export,
+    .iterate = crl__td3_iterate,
+    .act = crl__td3_act,
+    .destroy = crl__td3_destroy,
+    .save = crl__td3_save,
+    .load = crl__td3_load,
+    .export_policy = crl__td3_export,
 };

@@ -24,14 +24,14 @@
 
 #include <gsl/gsl_randist.h>
 
-#include "actor_critic_fvp.h"
 #include "crl/algo.h"
 #include "crl/error.h"
 #include "crl/optim.h"
 #include "crl/rng.h"
 #include "grpo.h"
-#include "policy_internal.h"
-#include "state_io.h"
+#include "io/policy_internal.h"
+#include "io/state_io.h"
+#include "rl/actor_critic_fvp.h"
 
 /* The stream the group seeds come from (library streams are below 1000). */
 enum { STREAM_GROUPS = 110 };
@@ -75,7 +75,7 @@ static void grpo_destroy(void *self) {
   grpo *g = self;
   if (g == NULL)
     return;
-  crl_ac_free(g->ac);
+  crl__ac_free(g->ac);
   crl_adam_free(g->adam);
   if (g->act_rng)
     gsl_rng_free(g->act_rng);
@@ -172,29 +172,29 @@ static int grpo_create(const void *spec_, const crl_space *obs,
   g->cap = spec->buffer_size;
   g->group_base = crl_seed_derive(seed, STREAM_GROUPS);
   /* A minibatch holds up to 2 batch_size - 1 rows (even split). */
-  crl_ac_spec as = {.net_arch = spec->net_arch,
-                    .activation = spec->activation,
-                    .log_std_init = spec->log_std_init,
-                    .ortho_init = spec->ortho_init,
-                    .normalize_obs = 0,
-                    .max_batch = 2 * spec->batch_size};
+  crl__ac_spec as = {.net_arch = spec->net_arch,
+                     .activation = spec->activation,
+                     .log_std_init = spec->log_std_init,
+                     .ortho_init = spec->ortho_init,
+                     .normalize_obs = 0,
+                     .max_batch = 2 * spec->batch_size};
   gsl_rng *init_rng = crl_rng_alloc(seed, CRL_STREAM_INIT);
   g->act_rng = crl_rng_alloc(seed, CRL_STREAM_ACT);
   g->batch_rng = crl_rng_alloc(seed, CRL_STREAM_BATCH);
   if (!init_rng || !g->act_rng || !g->batch_rng)
     rc = crl_fail(CRL_ENOMEM, "grpo: out of memory");
   if (rc == 0)
-    rc = crl_ac_alloc(&as, obs, act, init_rng, &g->ac);
+    rc = crl__ac_alloc(&as, obs, act, init_rng, &g->ac);
   if (init_rng)
     gsl_rng_free(init_rng);
   if (rc == 0) {
     g->obs_dim = g->ac->obs_dim;
     g->act_dim = g->ac->act_dim;
     g->n_out = g->ac->n_out;
-    g->n_pi = crl_ac_policy_size(g->ac);
+    g->n_pi = crl__ac_policy_size(g->ac);
     crl_adam_spec a = crl_adam_spec_default();
     a.eps = spec->adam_eps;
-    /* The critic that crl_ac carries is never used; Adam skips it. */
+    /* The critic that crl__ac carries is never used; Adam skips it. */
     rc = crl_adam_alloc(g->n_pi, &a, &g->adam);
   }
   if (rc == 0)
@@ -207,8 +207,7 @@ static int grpo_create(const void *spec_, const crl_space *obs,
   return 0;
 }
 
-/* ---- one minibatch ----------------------------------------------------------
- */
+/* ---- one minibatch ------------------------------------------------------- */
 
 static void gather(grpo *g, const size_t *idx, int m) {
   const size_t O = (size_t)g->obs_dim, A = (size_t)g->act_dim;
@@ -245,15 +244,16 @@ static void clipped_term(grpo *g, int m, double clip, grpo_mb *r) {
 
 static int train_minibatch(grpo *g, const size_t *idx, int m, double clip,
                            double lr, grpo_mb *r) {
-  crl_ac *ac = g->ac;
+  crl__ac *ac = g->ac;
   gather(g, idx, m);
-  int rc = crl_ac_actor_forward(ac, g->mb_obs, m, g->dist);
+  int rc = crl__ac_actor_forward(ac, g->mb_obs, m, g->dist);
   if (rc)
     return rc;
-  crl_ac_log_prob(ac, g->dist, g->mb_act, m, g->logp);
+  crl__ac_log_prob(ac, g->dist, g->mb_act, m, g->logp);
   clipped_term(g, m, clip, r);
-  r->kl = crl_ac_kl(ac, g->mb_dist_ref, g->log_std_ref, g->dist, m, g->scratch);
-  r->entropy = crl_ac_entropy_mean(ac, g->dist, m);
+  r->kl =
+      crl__ac_kl(ac, g->mb_dist_ref, g->log_std_ref, g->dist, m, g->scratch);
+  r->entropy = crl__ac_entropy_mean(ac, g->dist, m);
   double total =
       r->policy_loss + g->spec.kl_coef * r->kl - g->spec.ent_coef * r->entropy;
   if (!isfinite(total))
@@ -261,9 +261,9 @@ static int train_minibatch(grpo *g, const size_t *idx, int m, double clip,
                     "grpo: loss is not finite (policy %g, kl %g, entropy %g)",
                     r->policy_loss, r->kl, r->entropy);
   memset(ac->grads, 0, g->n_pi * sizeof *ac->grads);
-  rc = crl_ac_actor_backward_kl(ac, g->dist, g->mb_act, m, g->dlogp,
-                                -g->spec.ent_coef, g->mb_dist_ref,
-                                g->log_std_ref, g->spec.kl_coef, g->scratch);
+  rc = crl__ac_actor_backward_kl(ac, g->dist, g->mb_act, m, g->dlogp,
+                                 -g->spec.ent_coef, g->mb_dist_ref,
+                                 g->log_std_ref, g->spec.kl_coef, g->scratch);
   if (rc)
     return rc;
   crl_clip_grad_norm(g->n_pi, ac->grads, g->spec.max_grad_norm);
@@ -331,51 +331,51 @@ static int grpo_act(void *self, const crl_real *obs, int B, int deterministic,
   for (int s = 0; s < B; s += cap) {
     int b = B - s < cap ? B - s : cap;
     int rc =
-        crl_ac_actor_forward(g->ac, obs + (size_t)s * g->obs_dim, b, g->dist);
+        crl__ac_actor_forward(g->ac, obs + (size_t)s * g->obs_dim, b, g->dist);
     if (rc)
       return rc;
-    crl_ac_sample(g->ac, g->dist, b, deterministic, g->act_rng,
-                  action + (size_t)s * g->act_dim);
+    crl__ac_sample(g->ac, g->dist, b, deterministic, g->act_rng,
+                   action + (size_t)s * g->act_dim);
   }
   return 0;
 }
 
-/* ---- checkpoints and export ------------------------------------------------
- */
+/* ---- checkpoints and export ---------------------------------------------- */
 
 static int grpo_save(void *self, crl_ckpt_writer *w) {
   grpo *g = self;
-  int rc = crl_ckpt_put_real(w, "grpo.params", g->ac->n_params, g->ac->params);
-  rc = rc ? rc : crl_adam_save(g->adam, g->n_pi, w, "grpo.adam");
-  rc = rc ? rc : crl_ckpt_put_i64(w, "grpo.groups", (int64_t)g->groups_done);
-  rc = rc ? rc : crl_rng_save(g->act_rng, w, "grpo.act_rng");
-  return rc ? rc : crl_rng_save(g->batch_rng, w, "grpo.batch_rng");
+  int rc = crl__ckpt_put_real(w, "grpo.params", g->ac->n_params, g->ac->params);
+  rc = rc ? rc : crl__adam_save(g->adam, g->n_pi, w, "grpo.adam");
+  rc = rc ? rc : crl__ckpt_put_i64(w, "grpo.groups", (int64_t)g->groups_done);
+  rc = rc ? rc : crl__rng_save(g->act_rng, w, "grpo.act_rng");
+  return rc ? rc : crl__rng_save(g->batch_rng, w, "grpo.batch_rng");
 }
 
 static int grpo_load(void *self, const crl_ckpt_reader *r) {
   grpo *g = self;
-  crl_ac *ac = g->ac;
-  int rc = crl_ckpt_get_real_finite(r, "grpo.params", ac->n_params, ac->params);
-  rc = rc ? rc : crl_adam_load(g->adam, g->n_pi, r, "grpo.adam");
+  crl__ac *ac = g->ac;
+  int rc =
+      crl__ckpt_get_real_finite(r, "grpo.params", ac->n_params, ac->params);
+  rc = rc ? rc : crl__adam_load(g->adam, g->n_pi, r, "grpo.adam");
   int64_t groups = 0;
-  rc = rc ? rc : crl_ckpt_get_i64(r, "grpo.groups", &groups);
+  rc = rc ? rc : crl__ckpt_get_i64(r, "grpo.groups", &groups);
   if (rc == 0 && groups < 0)
     rc = crl_fail(CRL_EFORMAT, "checkpoint: grpo group count %lld < 0",
                   (long long)groups);
   if (rc == 0)
     g->groups_done = (uint64_t)groups;
-  rc = rc ? rc : crl_rng_load(g->act_rng, r, "grpo.act_rng");
-  return rc ? rc : crl_rng_load(g->batch_rng, r, "grpo.batch_rng");
+  rc = rc ? rc : crl__rng_load(g->act_rng, r, "grpo.act_rng");
+  return rc ? rc : crl__rng_load(g->batch_rng, r, "grpo.batch_rng");
 }
 
 static int grpo_export(void *self, int max_batch, crl_policy **out) {
   grpo *g = self;
-  return crl_policy_from_parts(
+  return crl__policy_from_parts(
       g->ac->actor, NULL, &g->ac->act_space,
       g->ac->discrete ? CRL_POLICY_ARGMAX : CRL_POLICY_CLIP, max_batch, out);
 }
 
-const crl_algo_type crl_algo_grpo = {
+const crl_algo_type crl__algo_grpo = {
     .name = "grpo",
     .doc =
         "Group Relative Policy Optimization: critic-free, group-standardised "

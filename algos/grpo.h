@@ -5,9 +5,9 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "actor_critic.h"
 #include "crl/optim.h"
 #include "crl/vec_env.h"
+#include "rl/actor_critic.h"
 
 enum { GRPO_ADV_EPISODE = 0, GRPO_ADV_REWARD_TO_GO = 1 };
 
@@ -39,7 +39,7 @@ typedef struct grpo_mb {
 
 typedef struct grpo {
   grpo_spec spec;
-  crl_ac *ac;     /* its critic is not used */
+  crl__ac *ac;    /* its critic is not used */
   crl_adam *adam; /* over the policy's n_pi parameters */
   gsl_rng *act_rng, *batch_rng;
   uint64_t group_base;  /* group k starts from seed derive(group_base, k) */

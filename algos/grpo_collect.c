@@ -22,12 +22,12 @@ static int collect_step(grpo *g, crl_vec_env *venv, int *done) {
   crl_real *obs = g->obs + t * O, *act = g->act + t * A;
   crl_real *dist = g->dist_ref + t * K;
   memcpy(obs, crl_vec_env_obs(venv), O * sizeof *obs);
-  int rc = crl_ac_actor_forward(g->ac, obs, 1, dist);
+  int rc = crl__ac_actor_forward(g->ac, obs, 1, dist);
   if (rc)
     return rc;
-  crl_ac_sample(g->ac, dist, 1, 0, g->act_rng, act);
-  crl_ac_log_prob(g->ac, dist, act, 1, g->logp_ref + t);
-  crl_ac_clip_actions(g->ac, act, 1, g->env_action);
+  crl__ac_sample(g->ac, dist, 1, 0, g->act_rng, act);
+  crl__ac_log_prob(g->ac, dist, act, 1, g->logp_ref + t);
+  crl__ac_clip_actions(g->ac, act, 1, g->env_action);
   rc = crl_vec_env_step(venv, g->env_action);
   if (rc)
     return rc;

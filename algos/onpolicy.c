@@ -6,14 +6,14 @@
 
 #include "crl/error.h"
 #include "crl/rng.h"
+#include "io/policy_internal.h"
+#include "io/state_io.h"
 #include "onpolicy.h"
-#include "policy_internal.h"
-#include "state_io.h"
 
-void crl_onp_free(crl_onp *o) {
+void crl__onp_free(crl__onp *o) {
   if (o == NULL)
     return;
-  crl_ac_free(o->ac);
+  crl__ac_free(o->ac);
   crl_rollout_free(o->ro);
   if (o->act_rng)
     gsl_rng_free(o->act_rng);
@@ -36,7 +36,7 @@ static void *zalloc(size_t count, size_t size) {
   return calloc(count > 0 ? count : 1, size);
 }
 
-static int alloc_scratch(crl_onp *o) {
+static int alloc_scratch(crl__onp *o) {
   size_t N = (size_t)o->n_envs, O = (size_t)o->obs_dim;
   size_t A = (size_t)o->act_dim;
   const size_t r = sizeof(crl_real);
@@ -57,15 +57,15 @@ static int alloc_scratch(crl_onp *o) {
   return ok ? 0 : crl_fail(CRL_ENOMEM, "%s: out of memory", o->name);
 }
 
-int crl_onp_alloc(const char *name, const crl_ac_spec *spec,
-                  const crl_space *obs, const crl_space *act, int n_envs,
-                  int n_steps, int scale_rewards, uint64_t seed,
-                  crl_onp **out) {
+int crl__onp_alloc(const char *name, const crl__ac_spec *spec,
+                   const crl_space *obs, const crl_space *act, int n_envs,
+                   int n_steps, int scale_rewards, uint64_t seed,
+                   crl__onp **out) {
   *out = NULL;
   if (spec->max_batch < n_envs)
     return crl_fail(CRL_EINVAL, "%s: policy capacity %d below n_envs %d", name,
                     spec->max_batch, n_envs);
-  crl_onp *o = calloc(1, sizeof *o);
+  crl__onp *o = calloc(1, sizeof *o);
   if (o == NULL)
     return crl_fail(CRL_ENOMEM, "%s: out of memory", name);
   o->name = name;
@@ -77,7 +77,7 @@ int crl_onp_alloc(const char *name, const crl_ac_spec *spec,
   if (init_rng == NULL || o->act_rng == NULL)
     rc = crl_fail(CRL_ENOMEM, "%s: out of memory", name);
   if (rc == 0)
-    rc = crl_ac_alloc(spec, obs, act, init_rng, &o->ac);
+    rc = crl__ac_alloc(spec, obs, act, init_rng, &o->ac);
   if (init_rng)
     gsl_rng_free(init_rng);
   if (rc == 0) {
@@ -91,14 +91,14 @@ int crl_onp_alloc(const char *name, const crl_ac_spec *spec,
   if (rc == 0 && scale_rewards)
     rc = crl_normalizer_alloc(1, 10.0, &o->ret_norm);
   if (rc) {
-    crl_onp_free(o);
+    crl__onp_free(o);
     return rc;
   }
   *out = o;
   return 0;
 }
 
-int crl_onp_check_venv(const crl_onp *o, crl_vec_env *venv) {
+int crl__onp_check_venv(const crl__onp *o, crl_vec_env *venv) {
   if (crl_vec_env_n(venv) == o->n_envs)
     return 0;
   return crl_fail(CRL_ESHAPE, "%s: built for %d env copies, got %d", o->name,
@@ -106,7 +106,7 @@ int crl_onp_check_venv(const crl_onp *o, crl_vec_env *venv) {
 }
 
 /* V(final observation) for copies whose episode was cut by the time limit. */
-static int final_values(crl_onp *o, crl_vec_env *venv) {
+static int final_values(crl__onp *o, crl_vec_env *venv) {
   const int *term = crl_vec_env_terminated(venv);
   const int *trunc = crl_vec_env_truncated(venv);
   int any = 0;
@@ -114,16 +114,16 @@ static int final_values(crl_onp *o, crl_vec_env *venv) {
     any |= trunc[i] && !term[i];
   if (!any)
     return 0;
-  crl_ac_normalize(o->ac, crl_vec_env_final_obs(venv), o->n_envs, o->final_norm,
-                   0);
-  return crl_ac_critic_forward(o->ac, o->final_norm, o->n_envs,
-                               o->final_values);
+  crl__ac_normalize(o->ac, crl_vec_env_final_obs(venv), o->n_envs,
+                    o->final_norm, 0);
+  return crl__ac_critic_forward(o->ac, o->final_norm, o->n_envs,
+                                o->final_values);
 }
 
 /* The rewards to store: as they are, or scaled by the running std of the
  * discounted return (VecNormalize's order: update with this step's
  * returns, then divide). */
-static const double *stored_rewards(crl_onp *o, crl_vec_env *venv,
+static const double *stored_rewards(crl__onp *o, crl_vec_env *venv,
                                     double gamma) {
   const double *rew = crl_vec_env_rewards(venv);
   if (o->ret_norm == NULL)
@@ -147,17 +147,17 @@ static const double *stored_rewards(crl_onp *o, crl_vec_env *venv,
 }
 
 /* One step of every copy: act, store, and bootstrap truncated episodes. */
-static int collect_step(crl_onp *o, crl_vec_env *venv, double gamma) {
+static int collect_step(crl__onp *o, crl_vec_env *venv, double gamma) {
   const int N = o->n_envs;
-  crl_ac_normalize(o->ac, crl_vec_env_obs(venv), N, o->obs_norm, 1);
-  int rc = crl_ac_actor_forward(o->ac, o->obs_norm, N, o->dist);
+  crl__ac_normalize(o->ac, crl_vec_env_obs(venv), N, o->obs_norm, 1);
+  int rc = crl__ac_actor_forward(o->ac, o->obs_norm, N, o->dist);
   if (rc == 0)
-    rc = crl_ac_critic_forward(o->ac, o->obs_norm, N, o->values);
+    rc = crl__ac_critic_forward(o->ac, o->obs_norm, N, o->values);
   if (rc)
     return rc;
-  crl_ac_sample(o->ac, o->dist, N, 0, o->act_rng, o->actions);
-  crl_ac_log_prob(o->ac, o->dist, o->actions, N, o->logp);
-  crl_ac_clip_actions(o->ac, o->actions, N, o->env_actions);
+  crl__ac_sample(o->ac, o->dist, N, 0, o->act_rng, o->actions);
+  crl__ac_log_prob(o->ac, o->dist, o->actions, N, o->logp);
+  crl__ac_clip_actions(o->ac, o->actions, N, o->env_actions);
   rc = crl_vec_env_step(venv, o->env_actions);
   if (rc == 0)
     rc = final_values(o, venv);
@@ -169,38 +169,38 @@ static int collect_step(crl_onp *o, crl_vec_env *venv, double gamma) {
                          crl_vec_env_truncated(venv), o->final_values, gamma);
 }
 
-int crl_onp_collect(crl_onp *o, crl_vec_env *venv, double gamma,
-                    double lambda) {
+int crl__onp_collect(crl__onp *o, crl_vec_env *venv, double gamma,
+                     double lambda) {
   crl_rollout_clear(o->ro);
   for (int t = 0; t < o->n_steps; t++) {
     int rc = collect_step(o, venv, gamma);
     if (rc)
       return rc;
   }
-  crl_ac_normalize(o->ac, crl_vec_env_obs(venv), o->n_envs, o->obs_norm, 0);
-  int rc = crl_ac_critic_forward(o->ac, o->obs_norm, o->n_envs, o->values);
+  crl__ac_normalize(o->ac, crl_vec_env_obs(venv), o->n_envs, o->obs_norm, 0);
+  int rc = crl__ac_critic_forward(o->ac, o->obs_norm, o->n_envs, o->values);
   if (rc)
     return rc;
   return crl_rollout_compute_gae(o->ro, o->values, gamma, lambda);
 }
 
-int crl_onp_act(crl_onp *o, const crl_real *obs, int B, int deterministic,
-                crl_real *action) {
+int crl__onp_act(crl__onp *o, const crl_real *obs, int B, int deterministic,
+                 crl_real *action) {
   const int cap = o->n_envs; /* the scratch rows */
   for (int start = 0; start < B; start += cap) {
     int b = B - start < cap ? B - start : cap;
-    crl_ac_normalize(o->ac, obs + (size_t)start * o->obs_dim, b, o->obs_norm,
-                     0);
-    int rc = crl_ac_actor_forward(o->ac, o->obs_norm, b, o->dist);
+    crl__ac_normalize(o->ac, obs + (size_t)start * o->obs_dim, b, o->obs_norm,
+                      0);
+    int rc = crl__ac_actor_forward(o->ac, o->obs_norm, b, o->dist);
     if (rc)
       return rc;
-    crl_ac_sample(o->ac, o->dist, b, deterministic, o->act_rng,
-                  action + (size_t)start * o->act_dim);
+    crl__ac_sample(o->ac, o->dist, b, deterministic, o->act_rng,
+                   action + (size_t)start * o->act_dim);
   }
   return 0;
 }
 
-double crl_onp_explained_variance(const crl_rollout *ro) {
+double crl__onp_explained_variance(const crl_rollout *ro) {
   size_t n = (size_t)ro->n_steps * ro->n_envs;
   double my = 0, md = 0;
   for (size_t k = 0; k < n; k++) {
@@ -219,7 +219,7 @@ double crl_onp_explained_variance(const crl_rollout *ro) {
   return vy == 0.0 ? NAN : 1.0 - vd / vy;
 }
 
-void crl_onp_standardize(crl_real *a, size_t n) {
+void crl__onp_standardize(crl_real *a, size_t n) {
   if (n < 2)
     return;
   double mean = 0.0, var = 0.0;
@@ -233,7 +233,7 @@ void crl_onp_standardize(crl_real *a, size_t n) {
     a[i] = (crl_real)(((double)a[i] - mean) / (sd + 1e-8));
 }
 
-int crl_onp_check_finite(const crl_onp *o, const char *what, double x) {
+int crl__onp_check_finite(const crl__onp *o, const char *what, double x) {
   if (isfinite(x))
     return 0;
   return crl_fail(CRL_ENONFINITE, "%s: %s is not finite", o->name, what);
@@ -241,42 +241,42 @@ int crl_onp_check_finite(const crl_onp *o, const char *what, double x) {
 
 /* ---- checkpoints and export ---------------------------------------------- */
 
-static const char *section(const crl_onp *o, const char *part, char *buf,
+static const char *section(const crl__onp *o, const char *part, char *buf,
                            size_t size) {
   snprintf(buf, size, "%s.%s", o->name, part);
   return buf;
 }
 
-int crl_onp_save(crl_onp *o, crl_ckpt_writer *w) {
+int crl__onp_save(crl__onp *o, crl_ckpt_writer *w) {
   char s[64];
-  crl_ac *ac = o->ac;
-  int rc = crl_ckpt_put_real(w, section(o, "params", s, sizeof s), ac->n_params,
-                             ac->params);
+  crl__ac *ac = o->ac;
+  int rc = crl__ckpt_put_real(w, section(o, "params", s, sizeof s),
+                              ac->n_params, ac->params);
   if (rc == 0 && ac->norm != NULL)
-    rc = crl_normalizer_save(ac->norm, w, section(o, "norm", s, sizeof s));
+    rc = crl__normalizer_save(ac->norm, w, section(o, "norm", s, sizeof s));
   if (rc == 0 && o->ret_norm != NULL)
-    rc = crl_normalizer_save(o->ret_norm, w,
-                             section(o, "ret_norm", s, sizeof s));
+    rc = crl__normalizer_save(o->ret_norm, w,
+                              section(o, "ret_norm", s, sizeof s));
   if (rc == 0 && o->ret_norm != NULL)
-    rc = crl_ckpt_put(w, section(o, "ret", s, sizeof s), CRL_CKPT_F64,
-                      (uint64_t)o->n_envs, o->ret);
+    rc = crl__ckpt_put(w, section(o, "ret", s, sizeof s), CRL_CKPT_F64,
+                       (uint64_t)o->n_envs, o->ret);
   return rc ? rc
-            : crl_rng_save(o->act_rng, w, section(o, "act_rng", s, sizeof s));
+            : crl__rng_save(o->act_rng, w, section(o, "act_rng", s, sizeof s));
 }
 
-int crl_onp_load(crl_onp *o, const crl_ckpt_reader *r) {
+int crl__onp_load(crl__onp *o, const crl_ckpt_reader *r) {
   char s[64];
-  crl_ac *ac = o->ac;
-  int rc = crl_ckpt_get_real_finite(r, section(o, "params", s, sizeof s),
-                                    ac->n_params, ac->params);
+  crl__ac *ac = o->ac;
+  int rc = crl__ckpt_get_real_finite(r, section(o, "params", s, sizeof s),
+                                     ac->n_params, ac->params);
   if (rc == 0 && ac->norm != NULL)
-    rc = crl_normalizer_load(ac->norm, r, section(o, "norm", s, sizeof s));
+    rc = crl__normalizer_load(ac->norm, r, section(o, "norm", s, sizeof s));
   if (rc == 0 && o->ret_norm != NULL)
-    rc = crl_normalizer_load(o->ret_norm, r,
-                             section(o, "ret_norm", s, sizeof s));
+    rc = crl__normalizer_load(o->ret_norm, r,
+                              section(o, "ret_norm", s, sizeof s));
   if (rc == 0 && o->ret_norm != NULL)
-    rc = crl_ckpt_get_f64_array(r, section(o, "ret", s, sizeof s),
-                                (uint64_t)o->n_envs, o->ret);
+    rc = crl__ckpt_get_f64_array(r, section(o, "ret", s, sizeof s),
+                                 (uint64_t)o->n_envs, o->ret);
   for (int i = 0; rc == 0 && o->ret_norm != NULL && i < o->n_envs; i++)
     if (!isfinite(o->ret[i]))
       rc = crl_fail(CRL_EFORMAT,
@@ -284,12 +284,12 @@ int crl_onp_load(crl_onp *o, const crl_ckpt_reader *r) {
                     "finite",
                     o->name, i);
   return rc ? rc
-            : crl_rng_load(o->act_rng, r, section(o, "act_rng", s, sizeof s));
+            : crl__rng_load(o->act_rng, r, section(o, "act_rng", s, sizeof s));
 }
 
-int crl_onp_export(crl_onp *o, int max_batch, crl_policy **out) {
-  crl_ac *ac = o->ac;
-  return crl_policy_from_parts(
+int crl__onp_export(crl__onp *o, int max_batch, crl_policy **out) {
+  crl__ac *ac = o->ac;
+  return crl__policy_from_parts(
       ac->actor, ac->norm, &ac->act_space,
       ac->discrete ? CRL_POLICY_ARGMAX : CRL_POLICY_CLIP, max_batch, out);
 }

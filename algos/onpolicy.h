@@ -17,13 +17,13 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "actor_critic.h"
 #include "crl/algo.h"
 #include "crl/rollout.h"
+#include "rl/actor_critic.h"
 
-typedef struct crl_onp {
+typedef struct crl__onp {
   const char *name; /* for messages and checkpoint sections */
-  crl_ac *ac;
+  crl__ac *ac;
   crl_rollout *ro;
   gsl_rng *act_rng; /* action sampling */
   int n_envs, n_steps, obs_dim, act_dim, n_out;
@@ -39,46 +39,48 @@ typedef struct crl_onp {
   double *ret;              /* [N] discounted running return of each copy */
   double *scaled;           /* [N] the rewards as stored */
   crl_real *ret_real;       /* [N] ret as crl_real, for the normaliser */
-} crl_onp;
+} crl__onp;
 
 /* The policy of spec (whose max_batch must be >= n_envs) and a rollout of
  * n_steps x n_envs; the generators are seeded from seed; scale_rewards
  * turns on the reward scaling above. */
-int crl_onp_alloc(const char *name, const crl_ac_spec *spec,
-                  const crl_space *obs, const crl_space *act, int n_envs,
-                  int n_steps, int scale_rewards, uint64_t seed, crl_onp **out);
-void crl_onp_free(crl_onp *o);
+int crl__onp_alloc(const char *name, const crl__ac_spec *spec,
+                   const crl_space *obs, const crl_space *act, int n_envs,
+                   int n_steps, int scale_rewards, uint64_t seed,
+                   crl__onp **out);
+void crl__onp_free(crl__onp *o);
 
 /* Fails with CRL_ESHAPE unless venv has the n_envs copies o was built for. */
-int crl_onp_check_venv(const crl_onp *o, crl_vec_env *venv);
+int crl__onp_check_venv(const crl__onp *o, crl_vec_env *venv);
 
 /* Fill the rollout with n_steps from every copy and compute GAE. */
-int crl_onp_collect(crl_onp *o, crl_vec_env *venv, double gamma, double lambda);
+int crl__onp_collect(crl__onp *o, crl_vec_env *venv, double gamma,
+                     double lambda);
 
 /* crl_algo_type.act for this policy. */
-int crl_onp_act(crl_onp *o, const crl_real *obs, int B, int deterministic,
-                crl_real *action);
+int crl__onp_act(crl__onp *o, const crl_real *obs, int B, int deterministic,
+                 crl_real *action);
 
 /* Also used by PPO, which collects with its own loop: */
 
 /* 1 - Var(returns - values) / Var(returns) over the rollout; NAN when the
  * returns are constant. */
-double crl_onp_explained_variance(const crl_rollout *ro);
+double crl__onp_explained_variance(const crl_rollout *ro);
 
 /* Standardise a [n] in place, (a - mean) / (std + 1e-8) with torch's
  * unbiased std (SB3); nothing for n < 2. */
-void crl_onp_standardize(crl_real *a, size_t n);
+void crl__onp_standardize(crl_real *a, size_t n);
 
 /* 0 when x is finite, else CRL_ENONFINITE naming what. */
-int crl_onp_check_finite(const crl_onp *o, const char *what, double x);
+int crl__onp_check_finite(const crl__onp *o, const char *what, double x);
 
 /* Checkpoint sections "<name>.params", "<name>.norm", "<name>.act_rng"
  * (and "<name>.ret_norm", "<name>.ret" with reward scaling);
  * load checks that every parameter is finite. */
-int crl_onp_save(crl_onp *o, crl_ckpt_writer *w);
-int crl_onp_load(crl_onp *o, const crl_ckpt_reader *r);
+int crl__onp_save(crl__onp *o, crl_ckpt_writer *w);
+int crl__onp_load(crl__onp *o, const crl_ckpt_reader *r);
 
 /* The deterministic policy (mean clipped to the bounds, or argmax). */
-int crl_onp_export(crl_onp *o, int max_batch, crl_policy **out);
+int crl__onp_export(crl__onp *o, int max_batch, crl_policy **out);
 
 #endif

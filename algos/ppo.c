@@ -10,15 +10,15 @@
 
 #include <gsl/gsl_randist.h>
 
-#include "actor_critic.h"
 #include "crl/algo.h"
 #include "crl/error.h"
 #include "crl/optim.h"
 #include "crl/rng.h"
 #include "crl/rollout.h"
+#include "io/policy_internal.h"
+#include "io/state_io.h"
 #include "onpolicy.h"
-#include "policy_internal.h"
-#include "state_io.h"
+#include "rl/actor_critic.h"
 
 typedef struct ppo_spec {
   crl_schedule learning_rate;
@@ -79,7 +79,7 @@ static const crl_param_def ppo_params[] = {
 
 typedef struct ppo {
   ppo_spec spec;
-  crl_ac *ac;
+  crl__ac *ac;
   crl_adam *adam;
   crl_rollout *ro;
   gsl_rng *act_rng;   /* action sampling */
@@ -110,7 +110,7 @@ static void ppo_destroy(void *self) {
   ppo *p = self;
   if (p == NULL)
     return;
-  crl_ac_free(p->ac);
+  crl__ac_free(p->ac);
   crl_adam_free(p->adam);
   crl_rollout_free(p->ro);
   if (p->act_rng)
@@ -201,20 +201,20 @@ static int ppo_create(const void *spec_, const crl_space *obs,
     return crl_fail(CRL_ENOMEM, "ppo: out of memory");
   p->spec = *spec;
   p->n_envs = n_envs;
-  crl_ac_spec as = {.net_arch = spec->net_arch,
-                    .activation = spec->activation,
-                    .log_std_init = spec->log_std_init,
-                    .ortho_init = spec->ortho_init,
-                    .normalize_obs = spec->normalize,
-                    .max_batch =
-                        n_envs > spec->batch_size ? n_envs : spec->batch_size};
+  crl__ac_spec as = {.net_arch = spec->net_arch,
+                     .activation = spec->activation,
+                     .log_std_init = spec->log_std_init,
+                     .ortho_init = spec->ortho_init,
+                     .normalize_obs = spec->normalize,
+                     .max_batch =
+                         n_envs > spec->batch_size ? n_envs : spec->batch_size};
   gsl_rng *init_rng = crl_rng_alloc(seed, CRL_STREAM_INIT);
   p->act_rng = crl_rng_alloc(seed, CRL_STREAM_ACT);
   p->batch_rng = crl_rng_alloc(seed, CRL_STREAM_BATCH);
   if (init_rng == NULL || p->act_rng == NULL || p->batch_rng == NULL)
     rc = crl_fail(CRL_ENOMEM, "ppo: out of memory");
   if (rc == 0)
-    rc = crl_ac_alloc(&as, obs, act, init_rng, &p->ac);
+    rc = crl__ac_alloc(&as, obs, act, init_rng, &p->ac);
   if (init_rng)
     gsl_rng_free(init_rng);
   if (rc == 0) {
@@ -247,24 +247,24 @@ static int final_values(ppo *p, crl_vec_env *venv) {
     any |= trunc[i] && !term[i];
   if (!any)
     return 0;
-  crl_ac_normalize(p->ac, crl_vec_env_final_obs(venv), p->n_envs, p->final_norm,
-                   0);
-  return crl_ac_critic_forward(p->ac, p->final_norm, p->n_envs,
-                               p->final_values);
+  crl__ac_normalize(p->ac, crl_vec_env_final_obs(venv), p->n_envs,
+                    p->final_norm, 0);
+  return crl__ac_critic_forward(p->ac, p->final_norm, p->n_envs,
+                                p->final_values);
 }
 
 /* One step of every copy: act, store, and bootstrap truncated episodes. */
 static int collect_step(ppo *p, crl_vec_env *venv) {
   const int N = p->n_envs;
-  crl_ac_normalize(p->ac, crl_vec_env_obs(venv), N, p->obs_norm, 1);
-  int rc = crl_ac_actor_forward(p->ac, p->obs_norm, N, p->dist);
+  crl__ac_normalize(p->ac, crl_vec_env_obs(venv), N, p->obs_norm, 1);
+  int rc = crl__ac_actor_forward(p->ac, p->obs_norm, N, p->dist);
   if (rc == 0)
-    rc = crl_ac_critic_forward(p->ac, p->obs_norm, N, p->values);
+    rc = crl__ac_critic_forward(p->ac, p->obs_norm, N, p->values);
   if (rc)
     return rc;
-  crl_ac_sample(p->ac, p->dist, N, 0, p->act_rng, p->actions);
-  crl_ac_log_prob(p->ac, p->dist, p->actions, N, p->logp);
-  crl_ac_clip_actions(p->ac, p->actions, N, p->env_actions);
+  crl__ac_sample(p->ac, p->dist, N, 0, p->act_rng, p->actions);
+  crl__ac_log_prob(p->ac, p->dist, p->actions, N, p->logp);
+  crl__ac_clip_actions(p->ac, p->actions, N, p->env_actions);
   /* obs_norm keeps the observations the actions were chosen in. */
   rc = crl_vec_env_step(venv, p->env_actions);
   if (rc == 0)
@@ -284,8 +284,8 @@ static int collect(ppo *p, crl_vec_env *venv) {
     if (rc)
       return rc;
   }
-  crl_ac_normalize(p->ac, crl_vec_env_obs(venv), p->n_envs, p->obs_norm, 0);
-  int rc = crl_ac_critic_forward(p->ac, p->obs_norm, p->n_envs, p->values);
+  crl__ac_normalize(p->ac, crl_vec_env_obs(venv), p->n_envs, p->obs_norm, 0);
+  int rc = crl__ac_critic_forward(p->ac, p->obs_norm, p->n_envs, p->values);
   if (rc)
     return rc;
   return crl_rollout_compute_gae(p->ro, p->values, p->spec.gamma,
@@ -308,7 +308,7 @@ static void gather_minibatch(ppo *p, const size_t *idx, int M) {
     p->mb_oldv[i] = ro->values[k];
   }
   if (p->spec.normalize_advantage)
-    crl_onp_standardize(p->mb_adv, (size_t)M);
+    crl__onp_standardize(p->mb_adv, (size_t)M);
 }
 
 typedef struct mb_result {
@@ -368,16 +368,16 @@ static void value_term(ppo *p, int M, mb_result *r) {
 static int train_minibatch(ppo *p, const size_t *idx, int M, double clip,
                            double lr, mb_result *r, int *stop) {
   gather_minibatch(p, idx, M);
-  crl_ac *ac = p->ac;
-  int rc = crl_ac_actor_forward(ac, p->mb_obs, M, p->dist);
+  crl__ac *ac = p->ac;
+  int rc = crl__ac_actor_forward(ac, p->mb_obs, M, p->dist);
   if (rc == 0)
-    rc = crl_ac_critic_forward(ac, p->mb_obs, M, p->values);
+    rc = crl__ac_critic_forward(ac, p->mb_obs, M, p->values);
   if (rc)
     return rc;
-  crl_ac_log_prob(ac, p->dist, p->mb_act, M, p->logp);
+  crl__ac_log_prob(ac, p->dist, p->mb_act, M, p->logp);
   policy_term(p, M, clip, r);
   value_term(p, M, r);
-  r->entropy = crl_ac_entropy_mean(ac, p->dist, M);
+  r->entropy = crl__ac_entropy_mean(ac, p->dist, M);
   if (!isnan(p->spec.target_kl) && r->approx_kl > 1.5 * p->spec.target_kl) {
     *stop = 1;
     return 0;
@@ -388,11 +388,11 @@ static int train_minibatch(ppo *p, const size_t *idx, int M, double clip,
     return crl_fail(CRL_ENONFINITE,
                     "ppo: loss is not finite (policy %g, value %g, entropy %g)",
                     r->policy_loss, r->value_loss, r->entropy);
-  crl_ac_zero_grad(ac);
-  rc = crl_ac_actor_backward(ac, p->dist, p->mb_act, M, p->dlogp,
-                             -p->spec.ent_coef);
+  crl__ac_zero_grad(ac);
+  rc = crl__ac_actor_backward(ac, p->dist, p->mb_act, M, p->dlogp,
+                              -p->spec.ent_coef);
   if (rc == 0)
-    rc = crl_ac_critic_backward(ac, p->dv, M);
+    rc = crl__ac_critic_backward(ac, p->dv, M);
   if (rc)
     return rc;
   crl_clip_grad_norm(ac->n_params, ac->grads, p->spec.max_grad_norm);
@@ -445,7 +445,7 @@ static int ppo_iterate(void *self, crl_vec_env *venv, double progress_remaining,
     stats->approx_kl = sum.approx_kl / n_mb;
     stats->clip_fraction = sum.clip_fraction / n_mb;
   }
-  stats->explained_variance = crl_onp_explained_variance(p->ro);
+  stats->explained_variance = crl__onp_explained_variance(p->ro);
   return 0;
 }
 
@@ -456,49 +456,48 @@ static int ppo_act(void *self, const crl_real *obs, int B, int deterministic,
   const int cap = p->ac->max_batch < p->n_envs ? p->ac->max_batch : p->n_envs;
   for (int start = 0; start < B; start += cap) {
     int b = B - start < cap ? B - start : cap;
-    crl_ac_normalize(p->ac, obs + (size_t)start * p->obs_dim, b, p->obs_norm,
-                     0);
-    int rc = crl_ac_actor_forward(p->ac, p->obs_norm, b, p->dist);
+    crl__ac_normalize(p->ac, obs + (size_t)start * p->obs_dim, b, p->obs_norm,
+                      0);
+    int rc = crl__ac_actor_forward(p->ac, p->obs_norm, b, p->dist);
     if (rc)
       return rc;
-    crl_ac_sample(p->ac, p->dist, b, deterministic, p->act_rng,
-                  action + (size_t)start * p->act_dim);
+    crl__ac_sample(p->ac, p->dist, b, deterministic, p->act_rng,
+                   action + (size_t)start * p->act_dim);
   }
   return 0;
 }
 
-/* ---- checkpoints and export ------------------------------------------------
- */
+/* ---- checkpoints and export ---------------------------------------------- */
 
 static int ppo_save(void *self, crl_ckpt_writer *w) {
   ppo *p = self;
-  int rc = crl_ckpt_put_real(w, "ppo.params", p->ac->n_params, p->ac->params);
-  rc = rc ? rc : crl_adam_save(p->adam, p->ac->n_params, w, "ppo.adam");
+  int rc = crl__ckpt_put_real(w, "ppo.params", p->ac->n_params, p->ac->params);
+  rc = rc ? rc : crl__adam_save(p->adam, p->ac->n_params, w, "ppo.adam");
   if (rc == 0 && p->ac->norm != NULL)
-    rc = crl_normalizer_save(p->ac->norm, w, "ppo.norm");
-  rc = rc ? rc : crl_rng_save(p->act_rng, w, "ppo.act_rng");
-  return rc ? rc : crl_rng_save(p->batch_rng, w, "ppo.batch_rng");
+    rc = crl__normalizer_save(p->ac->norm, w, "ppo.norm");
+  rc = rc ? rc : crl__rng_save(p->act_rng, w, "ppo.act_rng");
+  return rc ? rc : crl__rng_save(p->batch_rng, w, "ppo.batch_rng");
 }
 
 static int ppo_load(void *self, const crl_ckpt_reader *r) {
   ppo *p = self;
-  crl_ac *ac = p->ac;
-  int rc = crl_ckpt_get_real_finite(r, "ppo.params", ac->n_params, ac->params);
-  rc = rc ? rc : crl_adam_load(p->adam, ac->n_params, r, "ppo.adam");
+  crl__ac *ac = p->ac;
+  int rc = crl__ckpt_get_real_finite(r, "ppo.params", ac->n_params, ac->params);
+  rc = rc ? rc : crl__adam_load(p->adam, ac->n_params, r, "ppo.adam");
   if (rc == 0 && ac->norm != NULL)
-    rc = crl_normalizer_load(ac->norm, r, "ppo.norm");
-  rc = rc ? rc : crl_rng_load(p->act_rng, r, "ppo.act_rng");
-  return rc ? rc : crl_rng_load(p->batch_rng, r, "ppo.batch_rng");
+    rc = crl__normalizer_load(ac->norm, r, "ppo.norm");
+  rc = rc ? rc : crl__rng_load(p->act_rng, r, "ppo.act_rng");
+  return rc ? rc : crl__rng_load(p->batch_rng, r, "ppo.batch_rng");
 }
 
 static int ppo_export(void *self, int max_batch, crl_policy **out) {
   ppo *p = self;
-  return crl_policy_from_parts(
+  return crl__policy_from_parts(
       p->ac->actor, p->ac->norm, &p->ac->act_space,
       p->ac->discrete ? CRL_POLICY_ARGMAX : CRL_POLICY_CLIP, max_batch, out);
 }
 
-const crl_algo_type crl_algo_ppo = {
+const crl_algo_type crl__algo_ppo = {
     .name = "ppo",
     .doc = "Proximal Policy Optimization, clipped surrogate (SB3 semantics)",
     .params = ppo_params,

@@ -29,11 +29,11 @@
 
 #include "crl/error.h"
 #include "crl/rng.h"
+#include "io/state_io.h"
 #include "qac.h"
-#include "state_io.h"
 
 #define F(field) offsetof(qac_spec, field)
-const crl_param_def crl_qac_params[] = {
+const crl_param_def crl__qac_params[] = {
     {"mode", CRL_PARAM_ENUM, F(mode), "qac", 0, 0, "qac|a2c|off_policy",
      "Zhao Algorithm 10.1 (q critic), 10.2 (TD error), 10.3 (importance "
      "weighted)"},
@@ -65,7 +65,7 @@ const crl_param_def crl_qac_params[] = {
 #undef F
 /* ---- the q critic ------------------------------------------------------ */
 
-static int qnet_alloc(qnet *q, const crl_pgp *pol, const qac_spec *s, int N,
+static int qnet_alloc(qnet *q, const crl__pgp *pol, const qac_spec *s, int N,
                       gsl_rng *rng) {
   q->linear = s->linear;
   q->discrete = pol->discrete;
@@ -114,8 +114,8 @@ static void qnet_free(qnet *q) {
 }
 
 /* qv [N] = q(obs_i, act_i). */
-int crl_qnet_forward(qnet *q, const crl_real *obs, const crl_real *act, int N,
-                     crl_real *qv) {
+int crl__qnet_forward(qnet *q, const crl_real *obs, const crl_real *act, int N,
+                      crl_real *qv) {
   for (int i = 0; i < N; i++) {
     memcpy(q->x + (size_t)i * q->in, obs + (size_t)i * q->D,
            (size_t)q->D * sizeof *obs);
@@ -124,7 +124,7 @@ int crl_qnet_forward(qnet *q, const crl_real *obs, const crl_real *act, int N,
              (size_t)q->A * sizeof *act);
   }
   if (q->linear)
-    crl_linear_forward(N, q->in, q->out, q->params, q->x, q->y);
+    crl__linear_forward(N, q->in, q->out, q->params, q->x, q->y);
   else {
     int rc = crl_mlp_forward(q->mlp, q->x, N, q->y);
     if (rc)
@@ -136,12 +136,13 @@ int crl_qnet_forward(qnet *q, const crl_real *obs, const crl_real *act, int N,
 }
 
 /* Backward through the last forward for L = sum_i dq[i] q(s_i, a_i). */
-int crl_qnet_backward(qnet *q, const crl_real *act, const crl_real *dq, int N) {
+int crl__qnet_backward(qnet *q, const crl_real *act, const crl_real *dq,
+                       int N) {
   memset(q->dy, 0, (size_t)N * q->out * sizeof *q->dy);
   for (int i = 0; i < N; i++)
     q->dy[(size_t)i * q->out + (q->discrete ? (int)act[i] : 0)] = dq[i];
   if (q->linear) {
-    crl_linear_backward(N, q->in, q->out, q->x, q->dy, q->grads);
+    crl__linear_backward(N, q->in, q->out, q->x, q->dy, q->grads);
     return 0;
   }
   return crl_mlp_backward(q->mlp, q->dy, N, NULL);
@@ -149,11 +150,11 @@ int crl_qnet_backward(qnet *q, const crl_real *act, const crl_real *dq, int N) {
 
 /* ---- create / destroy ---------------------------------------------------- */
 
-void crl_qac_destroy(void *self) {
+void crl__qac_destroy(void *self) {
   qac *p = self;
   if (p == NULL)
     return;
-  crl_pgp_free(p->pol);
+  crl__pgp_free(p->pol);
   qnet_free(&p->q);
   crl_adam_free(p->pi_adam);
   crl_adam_free(p->c_adam);
@@ -225,9 +226,9 @@ static int alloc_optimizers(qac *p) {
   return rc;
 }
 
-int crl_qac_create(const void *spec_, const crl_space *obs,
-                   const crl_space *act, int n_envs, uint64_t seed,
-                   void **self) {
+int crl__qac_create(const void *spec_, const crl_space *obs,
+                    const crl_space *act, int n_envs, uint64_t seed,
+                    void **self) {
   const qac_spec *s = spec_;
   *self = NULL;
   if (s->net_arch.n > CRL_MLP_MAX_LAYERS - 1)
@@ -238,21 +239,21 @@ int crl_qac_create(const void *spec_, const crl_space *obs,
     return crl_fail(CRL_ENOMEM, "qac: out of memory");
   p->spec = *s;
   p->N = n_envs;
-  crl_pgp_spec ps = {.linear = s->linear,
-                     .prob_floor = s->prob_floor,
-                     .theta_init = s->theta_init};
-  ps.ac = (crl_ac_spec){.net_arch = s->net_arch,
-                        .activation = s->activation,
-                        .log_std_init = s->log_std_init,
-                        .ortho_init = s->ortho_init,
-                        .max_batch = n_envs};
+  crl__pgp_spec ps = {.linear = s->linear,
+                      .prob_floor = s->prob_floor,
+                      .theta_init = s->theta_init};
+  ps.ac = (crl__ac_spec){.net_arch = s->net_arch,
+                         .activation = s->activation,
+                         .log_std_init = s->log_std_init,
+                         .ortho_init = s->ortho_init,
+                         .max_batch = n_envs};
   int rc = 0;
   gsl_rng *init_rng = crl_rng_alloc(seed, CRL_STREAM_INIT);
   p->act_rng = crl_rng_alloc(seed, CRL_STREAM_ACT);
   if (init_rng == NULL || p->act_rng == NULL)
     rc = crl_fail(CRL_ENOMEM, "qac: out of memory");
   if (rc == 0)
-    rc = crl_pgp_alloc(&ps, obs, act, init_rng, &p->pol);
+    rc = crl__pgp_alloc(&ps, obs, act, init_rng, &p->pol);
   if (rc == 0) {
     p->D = p->pol->obs_dim;
     p->A = p->pol->act_dim;
@@ -268,42 +269,41 @@ int crl_qac_create(const void *spec_, const crl_space *obs,
   if (init_rng)
     gsl_rng_free(init_rng);
   if (rc) {
-    crl_qac_destroy(p);
+    crl__qac_destroy(p);
     return rc;
   }
   *self = p;
   return 0;
 }
 
-/* ---- checkpoints and export -------------------------------------------------
- */
+/* ---- checkpoints and export ---------------------------------------------- */
 
 /* Everything a step reads besides the env copies: the policy and value
  * (pg_policy), the q critic (mode qac), the Adam states, the action stream. */
-int crl_qac_save(void *self, crl_ckpt_writer *w) {
+int crl__qac_save(void *self, crl_ckpt_writer *w) {
   qac *p = self;
-  int rc = crl_pgp_save(p->pol, w, "qac.policy");
+  int rc = crl__pgp_save(p->pol, w, "qac.policy");
   if (rc == 0 && p->spec.mode == MODE_QAC)
-    rc = crl_ckpt_put_real(w, "qac.q", p->q.n, p->q.params);
+    rc = crl__ckpt_put_real(w, "qac.q", p->q.n, p->q.params);
   if (rc == 0 && p->pi_adam != NULL)
-    rc = crl_adam_save(p->pi_adam, p->pol->n_pi, w, "qac.pi_adam");
+    rc = crl__adam_save(p->pi_adam, p->pol->n_pi, w, "qac.pi_adam");
   if (rc == 0 && p->c_adam != NULL)
-    rc = crl_adam_save(p->c_adam, critic_size(p), w, "qac.c_adam");
-  return rc ? rc : crl_rng_save(p->act_rng, w, "qac.act_rng");
+    rc = crl__adam_save(p->c_adam, critic_size(p), w, "qac.c_adam");
+  return rc ? rc : crl__rng_save(p->act_rng, w, "qac.act_rng");
 }
 
-int crl_qac_load(void *self, const crl_ckpt_reader *r) {
+int crl__qac_load(void *self, const crl_ckpt_reader *r) {
   qac *p = self;
-  int rc = crl_pgp_load(p->pol, r, "qac.policy");
+  int rc = crl__pgp_load(p->pol, r, "qac.policy");
   if (rc == 0 && p->spec.mode == MODE_QAC)
-    rc = crl_ckpt_get_real_finite(r, "qac.q", p->q.n, p->q.params);
+    rc = crl__ckpt_get_real_finite(r, "qac.q", p->q.n, p->q.params);
   if (rc == 0 && p->pi_adam != NULL)
-    rc = crl_adam_load(p->pi_adam, p->pol->n_pi, r, "qac.pi_adam");
+    rc = crl__adam_load(p->pi_adam, p->pol->n_pi, r, "qac.pi_adam");
   if (rc == 0 && p->c_adam != NULL)
-    rc = crl_adam_load(p->c_adam, critic_size(p), r, "qac.c_adam");
-  return rc ? rc : crl_rng_load(p->act_rng, r, "qac.act_rng");
+    rc = crl__adam_load(p->c_adam, critic_size(p), r, "qac.c_adam");
+  return rc ? rc : crl__rng_load(p->act_rng, r, "qac.act_rng");
 }
 
-int crl_qac_export(void *self, int max_batch, crl_policy **out) {
-  return crl_pgp_export(((qac *)self)->pol, max_batch, out);
+int crl__qac_export(void *self, int max_batch, crl_policy **out) {
+  return crl__pgp_export(((qac *)self)->pol, max_batch, out);
 }

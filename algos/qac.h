@@ -5,7 +5,7 @@
 
 #include "crl/algo.h"
 #include "crl/optim.h"
-#include "pg_policy.h"
+#include "rl/pg_policy.h"
 
 enum { MODE_QAC = 0, MODE_A2C = 1, MODE_OFF = 2 };
 enum { OPT_SGD = 0, OPT_ADAM = 1 };
@@ -44,7 +44,7 @@ typedef struct qnet {
 
 typedef struct qac {
   qac_spec spec;
-  crl_pgp *pol;
+  crl__pgp *pol;
   qnet q;
   crl_adam *pi_adam, *c_adam;
   gsl_rng *act_rng;
@@ -60,19 +60,20 @@ typedef struct qac {
   double *live; /* [N] gamma when the future counts, else 0 */
 } qac;
 
-extern const crl_param_def crl_qac_params[];
+extern const crl_param_def crl__qac_params[];
 
-int crl_qac_create(const void *spec, const crl_space *obs, const crl_space *act,
-                   int n_envs, uint64_t seed, void **self);
-void crl_qac_destroy(void *self);
-int crl_qac_save(void *self, crl_ckpt_writer *w);
-int crl_qac_load(void *self, const crl_ckpt_reader *r);
-int crl_qac_export(void *self, int max_batch, crl_policy **out);
+int crl__qac_create(const void *spec, const crl_space *obs,
+                    const crl_space *act, int n_envs, uint64_t seed,
+                    void **self);
+void crl__qac_destroy(void *self);
+int crl__qac_save(void *self, crl_ckpt_writer *w);
+int crl__qac_load(void *self, const crl_ckpt_reader *r);
+int crl__qac_export(void *self, int max_batch, crl_policy **out);
 
 /* qv [N] = q(obs_i, act_i); backward for L = sum_i dq[i] q(s_i, a_i)
  * through the last forward, ADDing to the q gradients. */
-int crl_qnet_forward(qnet *q, const crl_real *obs, const crl_real *act, int N,
-                     crl_real *qv);
-int crl_qnet_backward(qnet *q, const crl_real *act, const crl_real *dq, int N);
+int crl__qnet_forward(qnet *q, const crl_real *obs, const crl_real *act, int N,
+                      crl_real *qv);
+int crl__qnet_backward(qnet *q, const crl_real *act, const crl_real *dq, int N);
 
 #endif

@@ -26,7 +26,7 @@ static void behave_discrete(qac *p) {
   const int K = p->K;
   const double e =
       p->spec.behavior == BEH_MIXTURE ? p->spec.behavior_epsilon : 1.0;
-  crl_pgp_probs(p->pol, p->dist, p->N, p->probs);
+  crl__pgp_probs(p->pol, p->dist, p->N, p->probs);
   for (int i = 0; i < p->N; i++) {
     const crl_real *pi = p->probs + (size_t)i * K;
     double u = gsl_rng_uniform(p->act_rng), c = 0.0;
@@ -49,14 +49,14 @@ static void behave_box(qac *p) {
   const int N = p->N, A = p->A;
   const double e =
       p->spec.behavior == BEH_MIXTURE ? p->spec.behavior_epsilon : 1.0;
-  crl_pgp_sample(p->pol, p->dist, N, 0, p->act_rng, p->act);
+  crl__pgp_sample(p->pol, p->dist, N, 0, p->act_rng, p->act);
   for (int i = 0; i < N; i++)
     if (gsl_rng_uniform(p->act_rng) < e)
       for (int j = 0; j < A; j++)
         p->act[(size_t)i * A + j] =
             (crl_real)(p->box_low[j] + (p->box_high[j] - p->box_low[j]) *
                                            gsl_rng_uniform(p->act_rng));
-  crl_pgp_log_prob(p->pol, p->dist, p->act, N, p->logp);
+  crl__pgp_log_prob(p->pol, p->dist, p->act, N, p->logp);
   for (int i = 0; i < N; i++) {
     double pi = exp((double)p->logp[i]);
     double beta =
@@ -67,11 +67,11 @@ static void behave_box(qac *p) {
 
 /* a_t for every copy: from pi, or from beta with its importance ratio. */
 static int choose_actions(qac *p) {
-  int rc = crl_pgp_actor_forward(p->pol, p->obs, p->N, p->dist);
+  int rc = crl__pgp_actor_forward(p->pol, p->obs, p->N, p->dist);
   if (rc)
     return rc;
   if (p->spec.mode != MODE_OFF)
-    crl_pgp_sample(p->pol, p->dist, p->N, 0, p->act_rng, p->act);
+    crl__pgp_sample(p->pol, p->dist, p->N, 0, p->act_rng, p->act);
   else if (p->pol->discrete)
     behave_discrete(p);
   else
@@ -79,8 +79,7 @@ static int choose_actions(qac *p) {
   return 0;
 }
 
-/* ---- one step -------------------------------------------------------------
- */
+/* ---- one step ------------------------------------------------------------ */
 
 /* After the env step: the state each copy bootstraps from (the final
  * observation when an episode ended) and gamma, or 0 when it terminated. */
@@ -100,13 +99,13 @@ static void bootstrap_rows(qac *p, crl_vec_env *venv) {
 /* QAC's critic: val = q(s, a), val2 = q(s', a') with a' ~ pi(s'); the TD
  * error goes to coef (critic), and the actor's weight is q(s, a). */
 static int q_critic(qac *p, const double *rew, double *sq) {
-  int rc = crl_pgp_actor_forward(p->pol, p->next, p->N, p->dist);
+  int rc = crl__pgp_actor_forward(p->pol, p->next, p->N, p->dist);
   if (rc)
     return rc;
-  crl_pgp_sample(p->pol, p->dist, p->N, 0, p->act_rng, p->act2);
-  rc = crl_qnet_forward(&p->q, p->next, p->act2, p->N, p->val2);
+  crl__pgp_sample(p->pol, p->dist, p->N, 0, p->act_rng, p->act2);
+  rc = crl__qnet_forward(&p->q, p->next, p->act2, p->N, p->val2);
   if (rc == 0) /* last: the backward pass goes through q(s, a) */
-    rc = crl_qnet_forward(&p->q, p->obs, p->act, p->N, p->val);
+    rc = crl__qnet_forward(&p->q, p->obs, p->act, p->N, p->val);
   if (rc)
     return rc;
   memset(p->q.grads, 0, p->q.n * sizeof *p->q.grads);
@@ -116,15 +115,15 @@ static int q_critic(qac *p, const double *rew, double *sq) {
     p->coef[i] = (crl_real)(-delta / p->N);    /* dL/dq: w moves along +delta */
     p->rho[i] = (crl_real)((double)p->val[i]); /* actor weight q(s, a) */
   }
-  return crl_qnet_backward(&p->q, p->act, p->coef, p->N);
+  return crl__qnet_backward(&p->q, p->act, p->coef, p->N);
 }
 
 /* The v critic: delta = r + gamma v(s') - v(s), weighted by rho when off
  * policy; the actor's weight is rho * delta. */
 static int v_critic(qac *p, const double *rew, double *sq) {
-  int rc = crl_pgp_value_forward(p->pol, p->next, p->N, p->val2);
+  int rc = crl__pgp_value_forward(p->pol, p->next, p->N, p->val2);
   if (rc == 0)
-    rc = crl_pgp_value_forward(p->pol, p->obs, p->N, p->val);
+    rc = crl__pgp_value_forward(p->pol, p->obs, p->N, p->val);
   if (rc)
     return rc;
   for (int i = 0; i < p->N; i++) {
@@ -134,21 +133,21 @@ static int v_critic(qac *p, const double *rew, double *sq) {
     p->coef[i] = (crl_real)(-w * delta / p->N);
     p->rho[i] = (crl_real)(w * delta); /* actor weight */
   }
-  return crl_pgp_value_backward(p->pol, p->coef, p->N);
+  return crl__pgp_value_backward(p->pol, p->coef, p->N);
 }
 
 /* theta <- theta + a_theta mean_i weight_i grad ln pi(a_i|s_i), weights in
  * rho; and the critic's step. */
 static int apply_updates(qac *p, double lr) {
-  int rc = crl_pgp_actor_forward(p->pol, p->obs, p->N, p->dist);
+  int rc = crl__pgp_actor_forward(p->pol, p->obs, p->N, p->dist);
   if (rc)
     return rc;
   for (int i = 0; i < p->N; i++)
     p->coef[i] = (crl_real)(-(double)p->rho[i] / p->N);
-  rc = crl_pgp_actor_backward(p->pol, p->dist, p->act, p->N, p->coef);
+  rc = crl__pgp_actor_backward(p->pol, p->dist, p->act, p->N, p->coef);
   if (rc)
     return rc;
-  crl_pgp *pol = p->pol;
+  crl__pgp *pol = p->pol;
   int qmode = p->spec.mode == MODE_QAC;
   crl_real *cp = qmode ? p->q.params : pol->params + pol->n_pi;
   const crl_real *cg = qmode ? p->q.grads : pol->grads + pol->n_pi;
@@ -171,13 +170,13 @@ static int qac_step(qac *p, crl_vec_env *venv, double lr, double *sq) {
   int rc = choose_actions(p);
   if (rc)
     return rc;
-  crl_pgp_env_actions(p->pol, p->act, p->N, p->env_act);
+  crl__pgp_env_actions(p->pol, p->act, p->N, p->env_act);
   rc = crl_vec_env_step(venv, p->env_act);
   if (rc)
     return rc;
   bootstrap_rows(p, venv);
   const double *rew = crl_vec_env_rewards(venv);
-  crl_pgp_zero_grad(p->pol);
+  crl__pgp_zero_grad(p->pol);
   rc = p->spec.mode == MODE_QAC ? q_critic(p, rew, sq) : v_critic(p, rew, sq);
   if (rc)
     return rc;
@@ -205,7 +204,7 @@ static int qac_iterate(void *self, crl_vec_env *venv, double progress_remaining,
   st->steps = (long)p->spec.n_steps * p->N;
   st->learning_rate = lr;
   st->value_loss = sq / st->steps; /* mean squared TD error */
-  st->entropy = crl_pgp_entropy_mean(p->pol, p->dist, p->N);
+  st->entropy = crl__pgp_entropy_mean(p->pol, p->dist, p->N);
   st->n_updates = p->spec.n_steps;
   return 0;
 }
@@ -216,25 +215,25 @@ static int qac_act(void *self, const crl_real *obs, int B, int deterministic,
   for (int start = 0; start < B; start += p->N) {
     int b = B - start < p->N ? B - start : p->N;
     int rc =
-        crl_pgp_actor_forward(p->pol, obs + (size_t)start * p->D, b, p->dist);
+        crl__pgp_actor_forward(p->pol, obs + (size_t)start * p->D, b, p->dist);
     if (rc)
       return rc;
-    crl_pgp_sample(p->pol, p->dist, b, deterministic, p->act_rng,
-                   action + (size_t)start * p->A);
+    crl__pgp_sample(p->pol, p->dist, b, deterministic, p->act_rng,
+                    action + (size_t)start * p->A);
   }
   return 0;
 }
 
-const crl_algo_type crl_algo_qac = {
+const crl_algo_type crl__algo_qac = {
     .name = "qac",
     .doc = "Zhao's actor-critics: QAC, advantage AC, off-policy AC (per step)",
-    .params = crl_qac_params,
+    .params = crl__qac_params,
     .spec_size = sizeof(qac_spec),
-    .create = crl_qac_create,
+    .create = crl__qac_create,
     .iterate = qac_iterate,
     .act = qac_act,
-    .destroy = crl_qac_destroy,
-    .save = crl_qac_save,
-    .load = crl_qac_load,
-    .export_policy = crl_qac_export,
+    .destroy = crl__qac_destroy,
+    .save = crl__qac_save,
+    .load = crl__qac_load,
+    .export_policy = crl__qac_export,
 };

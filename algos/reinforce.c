@@ -34,8 +34,8 @@
 #include "crl/error.h"
 #include "crl/optim.h"
 #include "crl/rng.h"
-#include "pg_policy.h"
-#include "state_io.h"
+#include "io/state_io.h"
+#include "rl/pg_policy.h"
 
 enum { OPT_SGD = 0, OPT_ADAM = 1 };
 enum { CHUNK = 256 }; /* rows per batched forward/backward */
@@ -99,7 +99,7 @@ static const crl_param_def reinforce_params[] = {
 
 typedef struct reinforce {
   reinforce_spec spec;
-  crl_pgp *pol;
+  crl__pgp *pol;
   crl_adam *pi_adam, *v_adam; /* NULL with sgd */
   gsl_rng *act_rng;
   int obs_dim, act_dim, n_out, cap;
@@ -123,7 +123,7 @@ static void reinforce_destroy(void *self) {
   reinforce *r = self;
   if (r == NULL)
     return;
-  crl_pgp_free(r->pol);
+  crl__pgp_free(r->pol);
   crl_adam_free(r->pi_adam);
   crl_adam_free(r->v_adam);
   if (r->act_rng)
@@ -187,16 +187,16 @@ static int alloc_buffers(reinforce *r) {
   return ok ? 0 : crl_fail(CRL_ENOMEM, "reinforce: out of memory");
 }
 
-static crl_pgp_spec policy_spec(const reinforce_spec *s) {
-  crl_pgp_spec ps = {.linear = s->linear,
-                     .prob_floor = s->prob_floor,
-                     .theta_init = s->theta_init};
-  ps.ac = (crl_ac_spec){.net_arch = s->net_arch,
-                        .activation = s->activation,
-                        .log_std_init = s->log_std_init,
-                        .ortho_init = s->ortho_init,
-                        .normalize_obs = 0,
-                        .max_batch = CHUNK};
+static crl__pgp_spec policy_spec(const reinforce_spec *s) {
+  crl__pgp_spec ps = {.linear = s->linear,
+                      .prob_floor = s->prob_floor,
+                      .theta_init = s->theta_init};
+  ps.ac = (crl__ac_spec){.net_arch = s->net_arch,
+                         .activation = s->activation,
+                         .log_std_init = s->log_std_init,
+                         .ortho_init = s->ortho_init,
+                         .normalize_obs = 0,
+                         .max_batch = CHUNK};
   return ps;
 }
 
@@ -224,13 +224,13 @@ static int reinforce_create(const void *spec_, const crl_space *obs,
     return crl_fail(CRL_ENOMEM, "reinforce: out of memory");
   r->spec = *spec;
   r->cap = spec->buffer_size;
-  crl_pgp_spec ps = policy_spec(spec);
+  crl__pgp_spec ps = policy_spec(spec);
   gsl_rng *init_rng = crl_rng_alloc(seed, CRL_STREAM_INIT);
   r->act_rng = crl_rng_alloc(seed, CRL_STREAM_ACT);
   if (init_rng == NULL || r->act_rng == NULL)
     rc = crl_fail(CRL_ENOMEM, "reinforce: out of memory");
   if (rc == 0)
-    rc = crl_pgp_alloc(&ps, obs, act, init_rng, &r->pol);
+    rc = crl__pgp_alloc(&ps, obs, act, init_rng, &r->pol);
   if (init_rng)
     gsl_rng_free(init_rng);
   if (rc == 0) {
@@ -261,11 +261,11 @@ static int collect_step(reinforce *r, crl_vec_env *venv, int *done) {
   const int t = r->n, O = r->obs_dim, A = r->act_dim;
   crl_real *obs = r->obs + (size_t)t * O, *action = r->actions + (size_t)t * A;
   memcpy(obs, crl_vec_env_obs(venv), (size_t)O * sizeof *obs);
-  int rc = crl_pgp_actor_forward(r->pol, obs, 1, r->dist);
+  int rc = crl__pgp_actor_forward(r->pol, obs, 1, r->dist);
   if (rc)
     return rc;
-  crl_pgp_sample(r->pol, r->dist, 1, 0, r->act_rng, action);
-  crl_pgp_env_actions(r->pol, action, 1, r->env_action);
+  crl__pgp_sample(r->pol, r->dist, 1, 0, r->act_rng, action);
+  crl__pgp_env_actions(r->pol, action, 1, r->env_action);
   rc = crl_vec_env_step(venv, r->env_action);
   if (rc)
     return rc;
@@ -281,7 +281,7 @@ static int collect_step(reinforce *r, crl_vec_env *venv, int *done) {
    * time limits). */
   if (trunc && !term && r->spec.baseline && !r->spec.textbook) {
     crl_real v;
-    rc = crl_pgp_value_forward(r->pol, crl_vec_env_final_obs(venv), 1, &v);
+    rc = crl__pgp_value_forward(r->pol, crl_vec_env_final_obs(venv), 1, &v);
     r->boot[t] = (double)v;
   }
   return rc;
@@ -299,8 +299,8 @@ static int collect_episode(reinforce *r, crl_vec_env *venv) {
 static int compute_values(reinforce *r) {
   for (int start = 0; start < r->n; start += CHUNK) {
     int b = r->n - start < CHUNK ? r->n - start : CHUNK;
-    int rc = crl_pgp_value_forward(r->pol, r->obs + (size_t)start * r->obs_dim,
-                                   b, r->values + start);
+    int rc = crl__pgp_value_forward(r->pol, r->obs + (size_t)start * r->obs_dim,
+                                    b, r->values + start);
     if (rc)
       return rc;
   }
@@ -387,22 +387,22 @@ static int check_finite(const char *what, double x) {
 
 /* One gradient step on L = -mean_t A_t ln pi(a_t|s_t). */
 static int policy_update(reinforce *r, double lr, crl_algo_stats *st) {
-  crl_pgp_zero_grad(r->pol);
+  crl__pgp_zero_grad(r->pol);
   double loss = 0.0, ent = 0.0;
   for (int start = 0; start < r->n; start += CHUNK) {
     int b = r->n - start < CHUNK ? r->n - start : CHUNK;
     const crl_real *act = r->actions + (size_t)start * r->act_dim;
-    int rc = crl_pgp_actor_forward(r->pol, r->obs + (size_t)start * r->obs_dim,
-                                   b, r->dist);
+    int rc = crl__pgp_actor_forward(r->pol, r->obs + (size_t)start * r->obs_dim,
+                                    b, r->dist);
     if (rc)
       return rc;
-    crl_pgp_log_prob(r->pol, r->dist, act, b, r->logp);
+    crl__pgp_log_prob(r->pol, r->dist, act, b, r->logp);
     for (int i = 0; i < b; i++) {
       loss -= (double)r->adv[start + i] * (double)r->logp[i];
       r->dlogp[i] = (crl_real)(-(double)r->adv[start + i] / r->n);
     }
-    ent += crl_pgp_entropy_mean(r->pol, r->dist, b) * b;
-    rc = crl_pgp_actor_backward(r->pol, r->dist, act, b, r->dlogp);
+    ent += crl__pgp_entropy_mean(r->pol, r->dist, b) * b;
+    rc = crl__pgp_actor_backward(r->pol, r->dist, act, b, r->dlogp);
     if (rc)
       return rc;
   }
@@ -417,12 +417,12 @@ static int policy_update(reinforce *r, double lr, crl_algo_stats *st) {
 
 /* One gradient step on mean_t (v(s_t) - G_t)^2; returns the loss before. */
 static int value_step(reinforce *r, double *loss_out) {
-  crl_pgp_zero_grad(r->pol);
+  crl__pgp_zero_grad(r->pol);
   double loss = 0.0;
   for (int start = 0; start < r->n; start += CHUNK) {
     int b = r->n - start < CHUNK ? r->n - start : CHUNK;
-    int rc = crl_pgp_value_forward(r->pol, r->obs + (size_t)start * r->obs_dim,
-                                   b, r->v);
+    int rc = crl__pgp_value_forward(r->pol, r->obs + (size_t)start * r->obs_dim,
+                                    b, r->v);
     if (rc)
       return rc;
     for (int i = 0; i < b; i++) {
@@ -430,7 +430,7 @@ static int value_step(reinforce *r, double *loss_out) {
       loss += err * err;
       r->dv[i] = (crl_real)(2.0 * err / r->n);
     }
-    rc = crl_pgp_value_backward(r->pol, r->dv, b);
+    rc = crl__pgp_value_backward(r->pol, r->dv, b);
     if (rc)
       return rc;
   }
@@ -477,26 +477,26 @@ static int textbook_step(reinforce *r, int t, double discount, double lr,
   int rc = 0;
   if (r->spec.baseline) {
     crl_real v, dv;
-    rc = crl_pgp_value_forward(r->pol, obs, 1, &v);
+    rc = crl__pgp_value_forward(r->pol, obs, 1, &v);
     if (rc)
       return rc;
     delta -= (double)v;
     /* w <- w + alpha_w delta grad v: the loss gradient is -delta grad v. */
-    crl_pgp_zero_grad(r->pol);
+    crl__pgp_zero_grad(r->pol);
     dv = (crl_real)-delta;
-    rc = crl_pgp_value_backward(r->pol, &dv, 1);
+    rc = crl__pgp_value_backward(r->pol, &dv, 1);
     if (rc)
       return rc;
     step_value(r, r->spec.vf_learning_rate);
   }
   *sq_delta += delta * delta;
   /* theta <- theta + alpha gamma^t delta grad ln pi(A_t|S_t). */
-  crl_pgp_zero_grad(r->pol);
-  rc = crl_pgp_actor_forward(r->pol, obs, 1, r->dist);
+  crl__pgp_zero_grad(r->pol);
+  rc = crl__pgp_actor_forward(r->pol, obs, 1, r->dist);
   if (rc)
     return rc;
   r->dlogp[0] = (crl_real)(-discount * delta);
-  rc = crl_pgp_actor_backward(r->pol, r->dist, act, 1, r->dlogp);
+  rc = crl__pgp_actor_backward(r->pol, r->dist, act, 1, r->dlogp);
   if (rc == 0)
     step_policy(r, lr);
   return rc;
@@ -542,48 +542,47 @@ static int reinforce_act(void *self, const crl_real *obs, int B,
   reinforce *r = self;
   for (int start = 0; start < B; start += CHUNK) {
     int b = B - start < CHUNK ? B - start : CHUNK;
-    int rc = crl_pgp_actor_forward(r->pol, obs + (size_t)start * r->obs_dim, b,
-                                   r->dist);
+    int rc = crl__pgp_actor_forward(r->pol, obs + (size_t)start * r->obs_dim, b,
+                                    r->dist);
     if (rc)
       return rc;
-    crl_pgp_sample(r->pol, r->dist, b, deterministic, r->act_rng,
-                   action + (size_t)start * r->act_dim);
+    crl__pgp_sample(r->pol, r->dist, b, deterministic, r->act_rng,
+                    action + (size_t)start * r->act_dim);
   }
   return 0;
 }
 
-/* ---- checkpoints and export -------------------------------------------------
- */
+/* ---- checkpoints and export ---------------------------------------------- */
 
 /* An iteration ends with its last episode, so between iterations the state
  * is the policy and value, the Adam states and the action stream. */
 static int reinforce_save(void *self, crl_ckpt_writer *w) {
   reinforce *r = self;
-  int rc = crl_pgp_save(r->pol, w, "reinforce.policy");
+  int rc = crl__pgp_save(r->pol, w, "reinforce.policy");
   if (rc == 0 && r->pi_adam != NULL)
-    rc = crl_adam_save(r->pi_adam, r->pol->n_pi, w, "reinforce.pi_adam");
+    rc = crl__adam_save(r->pi_adam, r->pol->n_pi, w, "reinforce.pi_adam");
   if (rc == 0 && r->v_adam != NULL)
-    rc = crl_adam_save(r->v_adam, r->pol->n_params - r->pol->n_pi, w,
-                       "reinforce.v_adam");
-  return rc ? rc : crl_rng_save(r->act_rng, w, "reinforce.act_rng");
+    rc = crl__adam_save(r->v_adam, r->pol->n_params - r->pol->n_pi, w,
+                        "reinforce.v_adam");
+  return rc ? rc : crl__rng_save(r->act_rng, w, "reinforce.act_rng");
 }
 
 static int reinforce_load(void *self, const crl_ckpt_reader *rd) {
   reinforce *r = self;
-  int rc = crl_pgp_load(r->pol, rd, "reinforce.policy");
+  int rc = crl__pgp_load(r->pol, rd, "reinforce.policy");
   if (rc == 0 && r->pi_adam != NULL)
-    rc = crl_adam_load(r->pi_adam, r->pol->n_pi, rd, "reinforce.pi_adam");
+    rc = crl__adam_load(r->pi_adam, r->pol->n_pi, rd, "reinforce.pi_adam");
   if (rc == 0 && r->v_adam != NULL)
-    rc = crl_adam_load(r->v_adam, r->pol->n_params - r->pol->n_pi, rd,
-                       "reinforce.v_adam");
-  return rc ? rc : crl_rng_load(r->act_rng, rd, "reinforce.act_rng");
+    rc = crl__adam_load(r->v_adam, r->pol->n_params - r->pol->n_pi, rd,
+                        "reinforce.v_adam");
+  return rc ? rc : crl__rng_load(r->act_rng, rd, "reinforce.act_rng");
 }
 
 static int reinforce_export(void *self, int max_batch, crl_policy **out) {
-  return crl_pgp_export(((reinforce *)self)->pol, max_batch, out);
+  return crl__pgp_export(((reinforce *)self)->pol, max_batch, out);
 }
 
-const crl_algo_type crl_algo_reinforce = {
+const crl_algo_type crl__algo_reinforce = {
     .name = "reinforce",
     .doc = "REINFORCE / VPG: Monte-Carlo policy gradient, batch (Spinning Up) "
            "or S&B per-step",

@@ -21,13 +21,13 @@
 #include "crl/error.h"
 #include "crl/optim.h"
 #include "crl/rng.h"
-#include "offpolicy.h"
-#include "policy_internal.h"
-#include "qcritic.h"
-#include "state_io.h"
+#include "io/policy_internal.h"
+#include "io/state_io.h"
+#include "rl/offpolicy.h"
+#include "rl/qcritic.h"
 
 typedef struct sac_spec {
-  crl_offpolicy_spec off;
+  crl__offpolicy_spec off;
   crl_schedule learning_rate;
   char ent_coef[CRL_STRING_MAX];       /* auto, auto_<init>, or a number */
   char target_entropy[CRL_STRING_MAX]; /* auto (-dim A) or a number */
@@ -65,9 +65,9 @@ static const crl_param_def sac_params[] = {
 
 typedef struct sac {
   sac_spec cfg;
-  crl_offpolicy *loop;
+  crl__offpolicy *loop;
   crl_mlp *actor; /* obs -> net_arch -> [mean | log_std], 2 act_dim */
-  crl_qcritic *critic, *critic_target;
+  crl__qcritic *critic, *critic_target;
   crl_adam *actor_adam, *critic_adam, *alpha_adam;
   gsl_rng *noise_rng; /* reparameterisation noise inside updates */
   int learn_alpha;
@@ -97,10 +97,10 @@ static void sac_destroy(void *self) {
   sac *s = self;
   if (s == NULL)
     return;
-  crl_offpolicy_free(s->loop);
+  crl__offpolicy_free(s->loop);
   crl_mlp_free(s->actor);
-  crl_qcritic_free(s->critic);
-  crl_qcritic_free(s->critic_target);
+  crl__qcritic_free(s->critic);
+  crl__qcritic_free(s->critic_target);
   crl_adam_free(s->actor_adam);
   crl_adam_free(s->critic_adam);
   crl_adam_free(s->alpha_adam);
@@ -157,9 +157,9 @@ static int alloc_networks(sac *s, uint64_t seed) {
       (crl_activation)c->activation, CRL_ACT_IDENTITY, s->max_batch);
   int rc = crl_mlp_alloc(&as, NULL, NULL, &s->actor);
   for (int k = 0; k < 2 && rc == 0; k++)
-    rc = crl_qcritic_alloc(c->n_critics, s->obs_dim, s->act_dim, &c->net_arch,
-                           (crl_activation)c->activation, s->max_batch,
-                           k == 0 ? &s->critic : &s->critic_target);
+    rc = crl__qcritic_alloc(c->n_critics, s->obs_dim, s->act_dim, &c->net_arch,
+                            (crl_activation)c->activation, s->max_batch,
+                            k == 0 ? &s->critic : &s->critic_target);
   if (rc)
     return rc;
   gsl_rng *init = crl_rng_alloc(seed, CRL_STREAM_INIT);
@@ -168,7 +168,7 @@ static int alloc_networks(sac *s, uint64_t seed) {
   /* PyTorch's default initialisation, as SB3's SAC policy. */
   rc = crl_mlp_init(s->actor, CRL_INIT_TORCH, 1.0, 1.0, init);
   if (rc == 0)
-    rc = crl_qcritic_init(s->critic, init);
+    rc = crl__qcritic_init(s->critic, init);
   gsl_rng_free(init);
   if (rc)
     return rc;
@@ -211,13 +211,13 @@ static int alloc_scratch(sac *s, uint64_t seed) {
 static int sac_explore(void *self, const crl_real *obs, int B,
                        crl_real *action);
 static int sac_update(void *self, const crl_replay_batch *b,
-                      crl_offpolicy_losses *acc);
+                      crl__offpolicy_losses *acc);
 
 static int sac_create(const void *spec, const crl_space *obs,
                       const crl_space *act, int n_envs, uint64_t seed,
                       void **self) {
   *self = NULL;
-  int rc = crl_offpolicy_check_spaces("sac", obs, act);
+  int rc = crl__offpolicy_check_spaces("sac", obs, act);
   if (rc)
     return rc;
   sac *s = calloc(1, sizeof *s);
@@ -228,11 +228,11 @@ static int sac_create(const void *spec, const crl_space *obs,
   s->act_dim = act->dim;
   s->max_batch =
       s->cfg.off.batch_size > n_envs ? s->cfg.off.batch_size : n_envs;
-  const crl_offpolicy_ops ops = {sac_explore, sac_update};
+  const crl__offpolicy_ops ops = {sac_explore, sac_update};
   rc = parse_entropy_keys(s);
   if (rc == 0)
-    rc = crl_offpolicy_alloc(&s->cfg.off, "sac", obs, act, n_envs, seed, &ops,
-                             s, &s->loop);
+    rc = crl__offpolicy_alloc(&s->cfg.off, "sac", obs, act, n_envs, seed, &ops,
+                              s, &s->loop);
   if (rc == 0)
     rc = alloc_networks(s, seed);
   if (rc == 0)
@@ -245,8 +245,7 @@ static int sac_create(const void *spec, const crl_space *obs,
   return 0;
 }
 
-/* ---- the policy -----------------------------------------------------------
- */
+/* ---- the policy ---------------------------------------------------------- */
 
 /* Actor on obs [B, obs_dim]: split its output rows into mean and log_std. */
 static int actor_forward(sac *s, const crl_real *obs, int B) {
@@ -272,8 +271,7 @@ static double alpha_now(const sac *s) {
   return s->learn_alpha ? exp((double)s->log_alpha[0]) : s->alpha_fixed;
 }
 
-/* ---- update ---------------------------------------------------------------
- */
+/* ---- update -------------------------------------------------------------- */
 
 /* min over critics of q [n, M] for row i, and which critic gave it (the
  * first on ties, as torch.min). */
@@ -296,9 +294,9 @@ static int compute_targets(sac *s, const crl_replay_batch *b, double alpha) {
   if (rc)
     return rc;
   sample(s, M, s->noise_rng);
-  rc = crl_qcritic_set_input(s->critic_target, b->next_obs, s->act, M);
+  rc = crl__qcritic_set_input(s->critic_target, b->next_obs, s->act, M);
   for (int k = 0; k < s->cfg.n_critics && rc == 0; k++)
-    rc = crl_qcritic_forward(s->critic_target, k, s->q + (size_t)k * M);
+    rc = crl__qcritic_forward(s->critic_target, k, s->q + (size_t)k * M);
   if (rc)
     return rc;
   for (int i = 0; i < M; i++) {
@@ -312,22 +310,22 @@ static int compute_targets(sac *s, const crl_replay_batch *b, double alpha) {
 
 /* 0.5 * sum over critics of mean (Q_k(s, a) - y)^2, one Adam step. */
 static int critic_step(sac *s, const crl_replay_batch *b,
-                       crl_offpolicy_losses *acc) {
+                       crl__offpolicy_losses *acc) {
   const int M = b->n;
-  int rc = crl_qcritic_set_input(s->critic, b->obs, b->actions, M);
+  int rc = crl__qcritic_set_input(s->critic, b->obs, b->actions, M);
   if (rc)
     return rc;
-  crl_qcritic_zero_grad(s->critic);
+  crl__qcritic_zero_grad(s->critic);
   double loss = 0.0;
   for (int k = 0; k < s->cfg.n_critics && rc == 0; k++) {
-    rc = crl_qcritic_forward(s->critic, k, s->q);
+    rc = crl__qcritic_forward(s->critic, k, s->q);
     for (int i = 0; i < M && rc == 0; i++) {
       const double e = (double)s->q[i] - s->y[i];
       loss += 0.5 * e * e / M;
       s->dq[i] = (crl_real)(e / M);
     }
     if (rc == 0)
-      rc = crl_qcritic_backward(s->critic, k, s->dq, NULL);
+      rc = crl__qcritic_backward(s->critic, k, s->dq, NULL);
   }
   if (rc)
     return rc;
@@ -356,7 +354,7 @@ static int min_q_backward(sac *s, int M, double alpha, double *loss) {
   const int n = s->cfg.n_critics;
   int rc = 0;
   for (int k = 0; k < n && rc == 0; k++)
-    rc = crl_qcritic_forward(s->critic, k, s->q + (size_t)k * M);
+    rc = crl__qcritic_forward(s->critic, k, s->q + (size_t)k * M);
   if (rc)
     return rc;
   memset(s->dact, 0, (size_t)M * s->act_dim * sizeof *s->dact);
@@ -372,7 +370,7 @@ static int min_q_backward(sac *s, int M, double alpha, double *loss) {
       used |= which == k;
     }
     if (used)
-      rc = crl_qcritic_action_grad(s->critic, k, s->dq, s->dact);
+      rc = crl__qcritic_action_grad(s->critic, k, s->dq, s->dact);
   }
   return rc;
 }
@@ -380,7 +378,7 @@ static int min_q_backward(sac *s, int M, double alpha, double *loss) {
 /* Actor: minimise mean(alpha log pi(a|s) - min_k Q_k(s, a)), a reparameterised.
  */
 static int actor_step(sac *s, const crl_replay_batch *b, double alpha,
-                      crl_offpolicy_losses *acc) {
+                      crl__offpolicy_losses *acc) {
   const int M = b->n, A = s->act_dim;
   int rc = actor_forward(s, b->obs, M);
   if (rc)
@@ -392,7 +390,7 @@ static int actor_step(sac *s, const crl_replay_batch *b, double alpha,
   if (s->learn_alpha)
     alpha_step(s, M);
   double loss = 0.0;
-  rc = crl_qcritic_set_input(s->critic, b->obs, s->act, M);
+  rc = crl__qcritic_set_input(s->critic, b->obs, s->act, M);
   if (rc == 0)
     rc = min_q_backward(s, M, alpha, &loss);
   if (rc)
@@ -426,7 +424,7 @@ static int actor_step(sac *s, const crl_replay_batch *b, double alpha,
  * that the activations backward needs are the last ones; the actor does
  * not change in between, so this is SB3's update in another order. */
 static int sac_update(void *self, const crl_replay_batch *b,
-                      crl_offpolicy_losses *acc) {
+                      crl__offpolicy_losses *acc) {
   sac *s = self;
   s->n_updates++;
   const double alpha = alpha_now(s); /* before this step's alpha update */
@@ -441,8 +439,7 @@ static int sac_update(void *self, const crl_replay_batch *b,
   return rc;
 }
 
-/* ---- acting ---------------------------------------------------------------
- */
+/* ---- acting -------------------------------------------------------------- */
 
 static int sac_explore(void *self, const crl_real *obs, int B,
                        crl_real *action) {
@@ -461,7 +458,7 @@ static int sac_iterate(void *self, crl_vec_env *venv, double progress_remaining,
   sac *s = self;
   s->lr = crl_schedule_value(&s->cfg.learning_rate, progress_remaining);
   stats->learning_rate = s->lr;
-  return crl_offpolicy_iterate(s->loop, venv, stats);
+  return crl__offpolicy_iterate(s->loop, venv, stats);
 }
 
 /* tanh(mean) when deterministic, else a sample; in the env's bounds. */
@@ -479,30 +476,29 @@ static int sac_act(void *self, const crl_real *obs, int B, int deterministic,
       crl_squashed_sample(b, s->act_dim, s->mean, s->log_std,
                           s->cfg.log_std_min, s->cfg.log_std_max,
                           s->loop->act_rng, s->eps, s->act, NULL);
-    crl_offpolicy_unscale(s->loop, s->act, b,
-                          action + (size_t)start * s->act_dim);
+    crl__offpolicy_unscale(s->loop, s->act, b,
+                           action + (size_t)start * s->act_dim);
   }
   return 0;
 }
 
-/* ---- checkpoints and export ------------------------------------------------
- */
+/* ---- checkpoints and export ---------------------------------------------- */
 
 static int sac_save(void *self, crl_ckpt_writer *w) {
   sac *s = self;
   const size_t na = crl_mlp_n_params(s->actor), nc = s->critic->n_params;
-  int rc = crl_ckpt_put_real(w, "sac.actor", na, crl_mlp_params(s->actor));
-  rc = rc ? rc : crl_ckpt_put_real(w, "sac.critic", nc, s->critic->params);
+  int rc = crl__ckpt_put_real(w, "sac.actor", na, crl_mlp_params(s->actor));
+  rc = rc ? rc : crl__ckpt_put_real(w, "sac.critic", nc, s->critic->params);
   rc = rc ? rc
-          : crl_ckpt_put_real(w, "sac.critic_target", nc,
-                              s->critic_target->params);
-  rc = rc ? rc : crl_ckpt_put_real(w, "sac.log_alpha", 1, s->log_alpha);
-  rc = rc ? rc : crl_adam_save(s->actor_adam, na, w, "sac.actor_adam");
-  rc = rc ? rc : crl_adam_save(s->critic_adam, nc, w, "sac.critic_adam");
-  rc = rc ? rc : crl_adam_save(s->alpha_adam, 1, w, "sac.alpha_adam");
-  rc = rc ? rc : crl_ckpt_put_i64(w, "sac.n_updates", s->n_updates);
-  rc = rc ? rc : crl_rng_save(s->noise_rng, w, "sac.noise_rng");
-  return rc ? rc : crl_offpolicy_save(s->loop, w, "sac.loop");
+          : crl__ckpt_put_real(w, "sac.critic_target", nc,
+                               s->critic_target->params);
+  rc = rc ? rc : crl__ckpt_put_real(w, "sac.log_alpha", 1, s->log_alpha);
+  rc = rc ? rc : crl__adam_save(s->actor_adam, na, w, "sac.actor_adam");
+  rc = rc ? rc : crl__adam_save(s->critic_adam, nc, w, "sac.critic_adam");
+  rc = rc ? rc : crl__adam_save(s->alpha_adam, 1, w, "sac.alpha_adam");
+  rc = rc ? rc : crl__ckpt_put_i64(w, "sac.n_updates", s->n_updates);
+  rc = rc ? rc : crl__rng_save(s->noise_rng, w, "sac.noise_rng");
+  return rc ? rc : crl__offpolicy_save(s->loop, w, "sac.loop");
 }
 
 static int sac_load(void *self, const crl_ckpt_reader *r) {
@@ -510,22 +506,22 @@ static int sac_load(void *self, const crl_ckpt_reader *r) {
   const size_t na = crl_mlp_n_params(s->actor), nc = s->critic->n_params;
   int64_t n_updates = -1;
   int rc =
-      crl_ckpt_get_real_finite(r, "sac.actor", na, crl_mlp_params(s->actor));
+      crl__ckpt_get_real_finite(r, "sac.actor", na, crl_mlp_params(s->actor));
   rc = rc ? rc
-          : crl_ckpt_get_real_finite(r, "sac.critic", nc, s->critic->params);
+          : crl__ckpt_get_real_finite(r, "sac.critic", nc, s->critic->params);
   rc = rc ? rc
-          : crl_ckpt_get_real_finite(r, "sac.critic_target", nc,
-                                     s->critic_target->params);
-  rc = rc ? rc : crl_ckpt_get_real_finite(r, "sac.log_alpha", 1, s->log_alpha);
-  rc = rc ? rc : crl_adam_load(s->actor_adam, na, r, "sac.actor_adam");
-  rc = rc ? rc : crl_adam_load(s->critic_adam, nc, r, "sac.critic_adam");
-  rc = rc ? rc : crl_adam_load(s->alpha_adam, 1, r, "sac.alpha_adam");
-  rc = rc ? rc : crl_ckpt_get_i64(r, "sac.n_updates", &n_updates);
+          : crl__ckpt_get_real_finite(r, "sac.critic_target", nc,
+                                      s->critic_target->params);
+  rc = rc ? rc : crl__ckpt_get_real_finite(r, "sac.log_alpha", 1, s->log_alpha);
+  rc = rc ? rc : crl__adam_load(s->actor_adam, na, r, "sac.actor_adam");
+  rc = rc ? rc : crl__adam_load(s->critic_adam, nc, r, "sac.critic_adam");
+  rc = rc ? rc : crl__adam_load(s->alpha_adam, 1, r, "sac.alpha_adam");
+  rc = rc ? rc : crl__ckpt_get_i64(r, "sac.n_updates", &n_updates);
   if (rc == 0 && n_updates < 0)
     rc = crl_fail(CRL_EFORMAT, "checkpoint: sac.n_updates %lld",
                   (long long)n_updates);
-  rc = rc ? rc : crl_rng_load(s->noise_rng, r, "sac.noise_rng");
-  rc = rc ? rc : crl_offpolicy_load(s->loop, r, "sac.loop");
+  rc = rc ? rc : crl__rng_load(s->noise_rng, r, "sac.noise_rng");
+  rc = rc ? rc : crl__offpolicy_load(s->loop, r, "sac.loop");
   if (rc == 0)
     s->n_updates = (long)n_updates;
   return rc;
@@ -553,13 +549,14 @@ static int sac_export(void *self, int max_batch, crl_policy **out) {
   memcpy(dst, src, body * sizeof *dst);
   memcpy(dst + body, src + body, w * sizeof *dst);             /* W rows */
   memcpy(dst + body + w, src + body + 2 * w, A * sizeof *dst); /* b */
-  const crl_space act = crl_offpolicy_act_space(s->loop);
-  rc = crl_policy_from_parts(mean, NULL, &act, CRL_POLICY_TANH, max_batch, out);
+  const crl_space act = crl__offpolicy_act_space(s->loop);
+  rc =
+      crl__policy_from_parts(mean, NULL, &act, CRL_POLICY_TANH, max_batch, out);
   crl_mlp_free(mean);
   return rc;
 }
 
-const crl_algo_type crl_algo_sac = {
+const crl_algo_type crl__algo_sac = {
     .name = "sac",
     .doc = "Soft Actor-Critic with learned temperature (SB3 semantics)",
     .params = sac_params,

@@ -18,16 +18,16 @@
 #include "crl/error.h"
 #include "crl/optim.h"
 #include "crl/rng.h"
-#include "policy_internal.h"
-#include "qcritic.h"
-#include "state_io.h"
+#include "io/policy_internal.h"
+#include "io/state_io.h"
+#include "rl/qcritic.h"
 #include "td3.h"
 
-#define F(field) offsetof(crl_td3_config, field)
+#define F(field) offsetof(crl__td3_config, field)
 static const crl_param_def td3_params[] = {
     {"learning_rate", CRL_PARAM_SCHEDULE, F(learning_rate), "1e-3", 0, 1, NULL,
      "Adam step size of actor and critics; lin_<v> decays it to 0"},
-    CRL_OFFPOLICY_PARAMS(crl_td3_config, off),
+    CRL_OFFPOLICY_PARAMS(crl__td3_config, off),
     {"policy_delay", CRL_PARAM_INT, F(policy_delay), "2", 1, 1e6, NULL,
      "update the actor and the targets every this many critic updates"},
     {"target_policy_noise", CRL_PARAM_REAL, F(target_policy_noise), "0.2", 0,
@@ -44,11 +44,11 @@ static const crl_param_def td3_params[] = {
 #undef F
 
 typedef struct td3 {
-  crl_td3_config cfg;
+  crl__td3_config cfg;
   const char *name;
-  crl_offpolicy *loop;
+  crl__offpolicy *loop;
   crl_mlp *actor, *actor_target; /* obs -> net_arch -> act_dim, tanh */
-  crl_qcritic *critic, *critic_target;
+  crl__qcritic *critic, *critic_target;
   crl_adam *actor_adam, *critic_adam;
   gsl_rng *noise_rng; /* target smoothing noise */
   double lr;          /* this iteration's learning rate */
@@ -62,15 +62,15 @@ typedef struct td3 {
   crl_real *dact;     /* [batch, act_dim] dL/d(actor output) */
 } td3;
 
-void crl_td3_destroy(void *self) {
+void crl__td3_destroy(void *self) {
   td3 *t = self;
   if (t == NULL)
     return;
-  crl_offpolicy_free(t->loop);
+  crl__offpolicy_free(t->loop);
   crl_mlp_free(t->actor);
   crl_mlp_free(t->actor_target);
-  crl_qcritic_free(t->critic);
-  crl_qcritic_free(t->critic_target);
+  crl__qcritic_free(t->critic);
+  crl__qcritic_free(t->critic_target);
   crl_adam_free(t->actor_adam);
   crl_adam_free(t->critic_adam);
   if (t->noise_rng)
@@ -86,7 +86,7 @@ void crl_td3_destroy(void *self) {
 
 /* Actor, critics, their targets (copies) and optimisers. */
 static int alloc_networks(td3 *t, uint64_t seed) {
-  const crl_td3_config *c = &t->cfg;
+  const crl__td3_config *c = &t->cfg;
   crl_mlp_spec as = crl_mlp_spec_make(t->obs_dim, c->net_arch.n, c->net_arch.v,
                                       t->act_dim, (crl_activation)c->activation,
                                       CRL_ACT_TANH, t->max_batch);
@@ -94,13 +94,13 @@ static int alloc_networks(td3 *t, uint64_t seed) {
   if (rc == 0)
     rc = crl_mlp_alloc(&as, NULL, NULL, &t->actor_target);
   if (rc == 0)
-    rc = crl_qcritic_alloc(c->n_critics, t->obs_dim, t->act_dim, &c->net_arch,
-                           (crl_activation)c->activation, t->max_batch,
-                           &t->critic);
+    rc = crl__qcritic_alloc(c->n_critics, t->obs_dim, t->act_dim, &c->net_arch,
+                            (crl_activation)c->activation, t->max_batch,
+                            &t->critic);
   if (rc == 0)
-    rc = crl_qcritic_alloc(c->n_critics, t->obs_dim, t->act_dim, &c->net_arch,
-                           (crl_activation)c->activation, t->max_batch,
-                           &t->critic_target);
+    rc = crl__qcritic_alloc(c->n_critics, t->obs_dim, t->act_dim, &c->net_arch,
+                            (crl_activation)c->activation, t->max_batch,
+                            &t->critic_target);
   if (rc)
     return rc;
   gsl_rng *init = crl_rng_alloc(seed, CRL_STREAM_INIT);
@@ -109,7 +109,7 @@ static int alloc_networks(td3 *t, uint64_t seed) {
   /* SB3's off-policy policies keep PyTorch's default initialisation. */
   rc = crl_mlp_init(t->actor, CRL_INIT_TORCH, 1.0, 1.0, init);
   if (rc == 0)
-    rc = crl_qcritic_init(t->critic, init);
+    rc = crl__qcritic_init(t->critic, init);
   gsl_rng_free(init);
   if (rc)
     return rc;
@@ -143,13 +143,13 @@ static int alloc_scratch(td3 *t, uint64_t seed) {
 static int td3_explore(void *self, const crl_real *obs, int B,
                        crl_real *action);
 static int td3_update(void *self, const crl_replay_batch *b,
-                      crl_offpolicy_losses *acc);
+                      crl__offpolicy_losses *acc);
 
-int crl_td3_create_named(const char *name, const crl_td3_config *cfg,
-                         const crl_space *obs, const crl_space *act, int n_envs,
-                         uint64_t seed, void **self) {
+int crl__td3_create_named(const char *name, const crl__td3_config *cfg,
+                          const crl_space *obs, const crl_space *act,
+                          int n_envs, uint64_t seed, void **self) {
   *self = NULL;
-  int rc = crl_offpolicy_check_spaces(name, obs, act);
+  int rc = crl__offpolicy_check_spaces(name, obs, act);
   if (rc)
     return rc;
   td3 *t = calloc(1, sizeof *t);
@@ -160,15 +160,15 @@ int crl_td3_create_named(const char *name, const crl_td3_config *cfg,
   t->obs_dim = obs->dim;
   t->act_dim = act->dim;
   t->max_batch = cfg->off.batch_size > n_envs ? cfg->off.batch_size : n_envs;
-  const crl_offpolicy_ops ops = {td3_explore, td3_update};
-  rc = crl_offpolicy_alloc(&cfg->off, name, obs, act, n_envs, seed, &ops, t,
-                           &t->loop);
+  const crl__offpolicy_ops ops = {td3_explore, td3_update};
+  rc = crl__offpolicy_alloc(&cfg->off, name, obs, act, n_envs, seed, &ops, t,
+                            &t->loop);
   if (rc == 0)
     rc = alloc_networks(t, seed);
   if (rc == 0)
     rc = alloc_scratch(t, seed);
   if (rc) {
-    crl_td3_destroy(t);
+    crl__td3_destroy(t);
     return rc;
   }
   *self = t;
@@ -178,7 +178,7 @@ int crl_td3_create_named(const char *name, const crl_td3_config *cfg,
 static int td3_create(const void *spec, const crl_space *obs,
                       const crl_space *act, int n_envs, uint64_t seed,
                       void **self) {
-  return crl_td3_create_named("td3", spec, obs, act, n_envs, seed, self);
+  return crl__td3_create_named("td3", spec, obs, act, n_envs, seed, self);
 }
 
 /* ---- update ------------------------------------------------------------- */
@@ -200,9 +200,9 @@ static int compute_targets(td3 *t, const crl_replay_batch *b) {
       double e = clip_abs(gsl_ran_gaussian_ziggurat(t->noise_rng, sd), c);
       t->next_act[i] = (crl_real)clip_abs((double)t->next_act[i] + e, 1.0);
     }
-  rc = crl_qcritic_set_input(t->critic_target, b->next_obs, t->next_act, M);
+  rc = crl__qcritic_set_input(t->critic_target, b->next_obs, t->next_act, M);
   for (int k = 0; k < t->cfg.n_critics && rc == 0; k++)
-    rc = crl_qcritic_forward(t->critic_target, k, t->q + (size_t)k * M);
+    rc = crl__qcritic_forward(t->critic_target, k, t->q + (size_t)k * M);
   if (rc)
     return rc;
   for (int i = 0; i < M; i++) {
@@ -217,22 +217,22 @@ static int compute_targets(td3 *t, const crl_replay_batch *b) {
 
 /* Sum over critics of mean (Q_k(s, a) - y)^2, and one Adam step. */
 static int critic_step(td3 *t, const crl_replay_batch *b,
-                       crl_offpolicy_losses *acc) {
+                       crl__offpolicy_losses *acc) {
   const int M = b->n;
-  int rc = crl_qcritic_set_input(t->critic, b->obs, b->actions, M);
+  int rc = crl__qcritic_set_input(t->critic, b->obs, b->actions, M);
   if (rc)
     return rc;
-  crl_qcritic_zero_grad(t->critic);
+  crl__qcritic_zero_grad(t->critic);
   double loss = 0.0;
   for (int k = 0; k < t->cfg.n_critics && rc == 0; k++) {
-    rc = crl_qcritic_forward(t->critic, k, t->q);
+    rc = crl__qcritic_forward(t->critic, k, t->q);
     for (int i = 0; i < M && rc == 0; i++) {
       const double e = (double)t->q[i] - t->y[i];
       loss += e * e / M;
       t->dq[i] = (crl_real)(2.0 * e / M);
     }
     if (rc == 0)
-      rc = crl_qcritic_backward(t->critic, k, t->dq, NULL);
+      rc = crl__qcritic_backward(t->critic, k, t->dq, NULL);
   }
   if (rc)
     return rc;
@@ -248,13 +248,13 @@ static int critic_step(td3 *t, const crl_replay_batch *b,
 /* Ascend Q_1(s, mu(s)): dL/da = -dQ_1/da / M through the critic's input
  * gradient, then back through the actor. */
 static int actor_step(td3 *t, const crl_replay_batch *b,
-                      crl_offpolicy_losses *acc) {
+                      crl__offpolicy_losses *acc) {
   const int M = b->n, A = t->act_dim;
   int rc = crl_mlp_forward(t->actor, b->obs, M, t->act);
   if (rc == 0)
-    rc = crl_qcritic_set_input(t->critic, b->obs, t->act, M);
+    rc = crl__qcritic_set_input(t->critic, b->obs, t->act, M);
   if (rc == 0)
-    rc = crl_qcritic_forward(t->critic, 0, t->q);
+    rc = crl__qcritic_forward(t->critic, 0, t->q);
   if (rc)
     return rc;
   double loss = 0.0;
@@ -263,7 +263,7 @@ static int actor_step(td3 *t, const crl_replay_batch *b,
     t->dq[i] = (crl_real)(-1.0 / M);
   }
   memset(t->dact, 0, (size_t)M * A * sizeof *t->dact);
-  rc = crl_qcritic_action_grad(t->critic, 0, t->dq, t->dact);
+  rc = crl__qcritic_action_grad(t->critic, 0, t->dq, t->dact);
   if (rc)
     return rc;
   crl_mlp_zero_grad(t->actor);
@@ -289,7 +289,7 @@ static void update_targets(td3 *t) {
 }
 
 static int td3_update(void *self, const crl_replay_batch *b,
-                      crl_offpolicy_losses *acc) {
+                      crl__offpolicy_losses *acc) {
   td3 *t = self;
   t->n_updates++;
   int rc = compute_targets(t, b);
@@ -312,18 +312,18 @@ static int td3_explore(void *self, const crl_real *obs, int B,
   return crl_mlp_forward(t->actor, obs, B, action);
 }
 
-int crl_td3_iterate(void *self, crl_vec_env *venv, double progress_remaining,
-                    crl_algo_stats *stats) {
+int crl__td3_iterate(void *self, crl_vec_env *venv, double progress_remaining,
+                     crl_algo_stats *stats) {
   td3 *t = self;
   t->lr = crl_schedule_value(&t->cfg.learning_rate, progress_remaining);
   stats->learning_rate = t->lr;
-  return crl_offpolicy_iterate(t->loop, venv, stats);
+  return crl__offpolicy_iterate(t->loop, venv, stats);
 }
 
 /* The actor's action in the env's bounds; without noise whether or not
  * deterministic is set, as SB3's predict. */
-int crl_td3_act(void *self, const crl_real *obs, int B, int deterministic,
-                crl_real *action) {
+int crl__td3_act(void *self, const crl_real *obs, int B, int deterministic,
+                 crl_real *action) {
   (void)deterministic;
   td3 *t = self;
   for (int start = 0; start < B; start += t->max_batch) {
@@ -332,14 +332,13 @@ int crl_td3_act(void *self, const crl_real *obs, int B, int deterministic,
         crl_mlp_forward(t->actor, obs + (size_t)start * t->obs_dim, b, t->act);
     if (rc)
       return rc;
-    crl_offpolicy_unscale(t->loop, t->act, b,
-                          action + (size_t)start * t->act_dim);
+    crl__offpolicy_unscale(t->loop, t->act, b,
+                           action + (size_t)start * t->act_dim);
   }
   return 0;
 }
 
-/* ---- checkpoints and export ------------------------------------------------
- */
+/* ---- checkpoints and export ---------------------------------------------- */
 
 /* Section "<algorithm name>.<what>" ("td3.actor", "ddpg.actor"). */
 static const char *sec(const td3 *t, char *buf, const char *what) {
@@ -347,51 +346,53 @@ static const char *sec(const td3 *t, char *buf, const char *what) {
   return buf;
 }
 
-int crl_td3_save(void *self, crl_ckpt_writer *w) {
+int crl__td3_save(void *self, crl_ckpt_writer *w) {
   td3 *t = self;
   const size_t na = crl_mlp_n_params(t->actor), nc = t->critic->n_params;
   char b[64];
   int rc =
-      crl_ckpt_put_real(w, sec(t, b, "actor"), na, crl_mlp_params(t->actor));
+      crl__ckpt_put_real(w, sec(t, b, "actor"), na, crl_mlp_params(t->actor));
   rc = rc ? rc
-          : crl_ckpt_put_real(w, sec(t, b, "actor_target"), na,
-                              crl_mlp_params(t->actor_target));
+          : crl__ckpt_put_real(w, sec(t, b, "actor_target"), na,
+                               crl_mlp_params(t->actor_target));
   rc = rc ? rc
-          : crl_ckpt_put_real(w, sec(t, b, "critic"), nc, t->critic->params);
+          : crl__ckpt_put_real(w, sec(t, b, "critic"), nc, t->critic->params);
   rc = rc ? rc
-          : crl_ckpt_put_real(w, sec(t, b, "critic_target"), nc,
-                              t->critic_target->params);
-  rc = rc ? rc : crl_adam_save(t->actor_adam, na, w, sec(t, b, "actor_adam"));
-  rc = rc ? rc : crl_adam_save(t->critic_adam, nc, w, sec(t, b, "critic_adam"));
-  rc = rc ? rc : crl_ckpt_put_i64(w, sec(t, b, "n_updates"), t->n_updates);
-  rc = rc ? rc : crl_rng_save(t->noise_rng, w, sec(t, b, "noise_rng"));
-  return rc ? rc : crl_offpolicy_save(t->loop, w, sec(t, b, "loop"));
+          : crl__ckpt_put_real(w, sec(t, b, "critic_target"), nc,
+                               t->critic_target->params);
+  rc = rc ? rc : crl__adam_save(t->actor_adam, na, w, sec(t, b, "actor_adam"));
+  rc =
+      rc ? rc : crl__adam_save(t->critic_adam, nc, w, sec(t, b, "critic_adam"));
+  rc = rc ? rc : crl__ckpt_put_i64(w, sec(t, b, "n_updates"), t->n_updates);
+  rc = rc ? rc : crl__rng_save(t->noise_rng, w, sec(t, b, "noise_rng"));
+  return rc ? rc : crl__offpolicy_save(t->loop, w, sec(t, b, "loop"));
 }
 
-int crl_td3_load(void *self, const crl_ckpt_reader *r) {
+int crl__td3_load(void *self, const crl_ckpt_reader *r) {
   td3 *t = self;
   const size_t na = crl_mlp_n_params(t->actor), nc = t->critic->n_params;
   char b[64];
   int64_t n_updates = -1;
-  int rc = crl_ckpt_get_real_finite(r, sec(t, b, "actor"), na,
-                                    crl_mlp_params(t->actor));
+  int rc = crl__ckpt_get_real_finite(r, sec(t, b, "actor"), na,
+                                     crl_mlp_params(t->actor));
   rc = rc ? rc
-          : crl_ckpt_get_real_finite(r, sec(t, b, "actor_target"), na,
-                                     crl_mlp_params(t->actor_target));
+          : crl__ckpt_get_real_finite(r, sec(t, b, "actor_target"), na,
+                                      crl_mlp_params(t->actor_target));
   rc = rc ? rc
-          : crl_ckpt_get_real_finite(r, sec(t, b, "critic"), nc,
-                                     t->critic->params);
+          : crl__ckpt_get_real_finite(r, sec(t, b, "critic"), nc,
+                                      t->critic->params);
   rc = rc ? rc
-          : crl_ckpt_get_real_finite(r, sec(t, b, "critic_target"), nc,
-                                     t->critic_target->params);
-  rc = rc ? rc : crl_adam_load(t->actor_adam, na, r, sec(t, b, "actor_adam"));
-  rc = rc ? rc : crl_adam_load(t->critic_adam, nc, r, sec(t, b, "critic_adam"));
-  rc = rc ? rc : crl_ckpt_get_i64(r, sec(t, b, "n_updates"), &n_updates);
+          : crl__ckpt_get_real_finite(r, sec(t, b, "critic_target"), nc,
+                                      t->critic_target->params);
+  rc = rc ? rc : crl__adam_load(t->actor_adam, na, r, sec(t, b, "actor_adam"));
+  rc =
+      rc ? rc : crl__adam_load(t->critic_adam, nc, r, sec(t, b, "critic_adam"));
+  rc = rc ? rc : crl__ckpt_get_i64(r, sec(t, b, "n_updates"), &n_updates);
   if (rc == 0 && n_updates < 0)
     rc = crl_fail(CRL_EFORMAT, "checkpoint: %s.n_updates %lld", t->name,
                   (long long)n_updates);
-  rc = rc ? rc : crl_rng_load(t->noise_rng, r, sec(t, b, "noise_rng"));
-  rc = rc ? rc : crl_offpolicy_load(t->loop, r, sec(t, b, "loop"));
+  rc = rc ? rc : crl__rng_load(t->noise_rng, r, sec(t, b, "noise_rng"));
+  rc = rc ? rc : crl__offpolicy_load(t->loop, r, sec(t, b, "loop"));
   if (rc == 0)
     t->n_updates = (long)n_updates;
   return rc;
@@ -399,7 +400,7 @@ int crl_td3_load(void *self, const crl_ckpt_reader *r) {
 
 /* The actor without its tanh (a view of the same parameters), with the
  * policy file's tanh-to-bounds output doing the rest. */
-int crl_td3_export(void *self, int max_batch, crl_policy **out) {
+int crl__td3_export(void *self, int max_batch, crl_policy **out) {
   td3 *t = self;
   crl_mlp_spec spec = *crl_mlp_get_spec(t->actor);
   spec.output_activation = CRL_ACT_IDENTITY;
@@ -407,25 +408,25 @@ int crl_td3_export(void *self, int max_batch, crl_policy **out) {
   crl_mlp *pre = NULL;
   int rc = crl_mlp_alloc(&spec, crl_mlp_params(t->actor),
                          crl_mlp_grads(t->actor), &pre);
-  const crl_space act = crl_offpolicy_act_space(t->loop);
+  const crl_space act = crl__offpolicy_act_space(t->loop);
   if (rc == 0)
-    rc =
-        crl_policy_from_parts(pre, NULL, &act, CRL_POLICY_TANH, max_batch, out);
+    rc = crl__policy_from_parts(pre, NULL, &act, CRL_POLICY_TANH, max_batch,
+                                out);
   crl_mlp_free(pre);
   return rc;
 }
 
-const crl_algo_type crl_algo_td3 = {
+const crl_algo_type crl__algo_td3 = {
     .name = "td3",
     .doc = "Twin Delayed DDPG: twin critics, target smoothing, delayed "
            "actor (SB3 semantics)",
     .params = td3_params,
-    .spec_size = sizeof(crl_td3_config),
+    .spec_size = sizeof(crl__td3_config),
     .create = td3_create,
-    .iterate = crl_td3_iterate,
-    .act = crl_td3_act,
-    .destroy = crl_td3_destroy,
-    .save = crl_td3_save,
-    .load = crl_td3_load,
-    .export_policy = crl_td3_export,
+    .iterate = crl__td3_iterate,
+    .act = crl__td3_act,
+    .destroy = crl__td3_destroy,
+    .save = crl__td3_save,
+    .load = crl__td3_load,
+    .export_policy = crl__td3_export,
 };

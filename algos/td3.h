@@ -8,10 +8,10 @@
 #define CRL_ALGOS_TD3_H
 
 #include "crl/algo.h"
-#include "offpolicy.h"
+#include "rl/offpolicy.h"
 
-typedef struct crl_td3_config {
-  crl_offpolicy_spec off;
+typedef struct crl__td3_config {
+  crl__offpolicy_spec off;
   crl_schedule learning_rate;
   int policy_delay;           /* actor and target updates every this many */
   double target_policy_noise; /* std of the target smoothing noise; 0 = off */
@@ -19,19 +19,19 @@ typedef struct crl_td3_config {
   crl_int_list net_arch;
   int activation; /* crl_activation, hidden layers */
   int n_critics;
-} crl_td3_config;
+} crl__td3_config;
 
 /* name is used in messages ("td3", "ddpg"); it must outlive the instance. */
-int crl_td3_create_named(const char *name, const crl_td3_config *cfg,
-                         const crl_space *obs, const crl_space *act, int n_envs,
-                         uint64_t seed, void **self);
-int crl_td3_iterate(void *self, crl_vec_env *venv, double progress_remaining,
-                    crl_algo_stats *stats);
-int crl_td3_act(void *self, const crl_real *obs, int B, int deterministic,
-                crl_real *action);
-void crl_td3_destroy(void *self);
-int crl_td3_save(void *self, crl_ckpt_writer *w);
-int crl_td3_load(void *self, const crl_ckpt_reader *r);
-int crl_td3_export(void *self, int max_batch, crl_policy **out);
+int crl__td3_create_named(const char *name, const crl__td3_config *cfg,
+                          const crl_space *obs, const crl_space *act,
+                          int n_envs, uint64_t seed, void **self);
+int crl__td3_iterate(void *self, crl_vec_env *venv, double progress_remaining,
+                     crl_algo_stats *stats);
+int crl__td3_act(void *self, const crl_real *obs, int B, int deterministic,
+                 crl_real *action);
+void crl__td3_destroy(void *self);
+int crl__td3_save(void *self, crl_ckpt_writer *w);
+int crl__td3_load(void *self, const crl_ckpt_reader *r);
+int crl__td3_export(void *self, int max_batch, crl_policy **out);
 
 #endif

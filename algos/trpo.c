@@ -14,7 +14,7 @@
 
 #include "crl/error.h"
 #include "crl/rng.h"
-#include "state_io.h"
+#include "io/state_io.h"
 #include "trpo.h"
 
 #define F(field) offsetof(trpo_spec, field)
@@ -63,10 +63,10 @@ static void trpo_destroy(void *self) {
   trpo *t = self;
   if (t == NULL)
     return;
-  crl_onp_free(t->onp);
+  crl__onp_free(t->onp);
   crl_adam_free(t->vf_adam);
-  crl_cg_free(t->cg);
-  crl_ac_fisher_free(t->fisher);
+  crl__cg_free(t->cg);
+  crl__ac_fisher_free(t->fisher);
   if (t->batch_rng)
     gsl_rng_free(t->batch_rng);
   free(t->obs);
@@ -96,7 +96,7 @@ static void *zalloc(size_t count, size_t size) {
 }
 
 static int alloc_buffers(trpo *t) {
-  const crl_ac *ac = t->onp->ac;
+  const crl__ac *ac = t->onp->ac;
   const size_t M = (size_t)t->M, O = (size_t)ac->obs_dim;
   const size_t A = (size_t)ac->act_dim, K = (size_t)ac->n_out;
   const size_t B = (size_t)t->spec.batch_size, r = sizeof(crl_real);
@@ -150,25 +150,25 @@ static int alloc_parts(trpo *t, const crl_space *obs, const crl_space *act,
   t->M = (total + s->sub_sampling_factor - 1) / s->sub_sampling_factor;
   int cap = t->M < CHUNK ? t->M : CHUNK;
   cap = cap > s->batch_size ? cap : s->batch_size;
-  crl_ac_spec as = {.net_arch = s->net_arch,
-                    .activation = s->activation,
-                    .log_std_init = s->log_std_init,
-                    .ortho_init = s->ortho_init,
-                    .normalize_obs = s->normalize,
-                    .max_batch = cap > n_envs ? cap : n_envs};
-  int rc = crl_onp_alloc("trpo", &as, obs, act, n_envs, s->n_steps,
-                         s->normalize_reward, seed, &t->onp);
+  crl__ac_spec as = {.net_arch = s->net_arch,
+                     .activation = s->activation,
+                     .log_std_init = s->log_std_init,
+                     .ortho_init = s->ortho_init,
+                     .normalize_obs = s->normalize,
+                     .max_batch = cap > n_envs ? cap : n_envs};
+  int rc = crl__onp_alloc("trpo", &as, obs, act, n_envs, s->n_steps,
+                          s->normalize_reward, seed, &t->onp);
   if (rc)
     return rc;
-  crl_ac *ac = t->onp->ac;
-  t->n_pi = crl_ac_policy_size(ac);
+  crl__ac *ac = t->onp->ac;
+  t->n_pi = crl__ac_policy_size(ac);
   crl_adam_spec a = crl_adam_spec_default();
   a.eps = s->adam_eps;
   rc = crl_adam_alloc(ac->n_params - t->n_pi, &a, &t->vf_adam);
   if (rc == 0)
-    rc = crl_cg_alloc(t->n_pi, &t->cg);
+    rc = crl__cg_alloc(t->n_pi, &t->cg);
   if (rc == 0)
-    rc = crl_ac_fisher_alloc(ac, t->M, &t->fisher);
+    rc = crl__ac_fisher_alloc(ac, t->M, &t->fisher);
   t->batch_rng = crl_rng_alloc(seed, CRL_STREAM_BATCH);
   if (rc == 0 && t->batch_rng == NULL)
     rc = crl_fail(CRL_ENOMEM, "trpo: out of memory");
@@ -210,13 +210,13 @@ static void gather_batch(trpo *t) {
     t->old_logp[i] = ro->log_probs[j];
   }
   if (t->spec.normalize_advantage)
-    crl_onp_standardize(t->adv, (size_t)t->M);
+    crl__onp_standardize(t->adv, (size_t)t->M);
 }
 
 /* One Adam step on mean (V(s) - R)^2 over minibatch idx [n]. */
 static int critic_minibatch(trpo *t, const size_t *idx, int n, double lr,
                             double *loss) {
-  crl_ac *ac = t->onp->ac;
+  crl__ac *ac = t->onp->ac;
   const crl_rollout *ro = t->onp->ro;
   const size_t O = (size_t)ro->obs_dim;
   for (int i = 0; i < n; i++) {
@@ -224,7 +224,7 @@ static int critic_minibatch(trpo *t, const size_t *idx, int n, double lr,
            O * sizeof *t->mb_obs);
     t->mb_ret[i] = ro->returns[idx[i]];
   }
-  int rc = crl_ac_critic_forward(ac, t->mb_obs, n, t->v);
+  int rc = crl__ac_critic_forward(ac, t->mb_obs, n, t->v);
   if (rc)
     return rc;
   double l = 0.0;
@@ -234,12 +234,12 @@ static int critic_minibatch(trpo *t, const size_t *idx, int n, double lr,
     t->dv[i] = (crl_real)(2.0 * err / n);
   }
   *loss = l / n;
-  rc = crl_onp_check_finite(t->onp, "the value loss", *loss);
+  rc = crl__onp_check_finite(t->onp, "the value loss", *loss);
   if (rc)
     return rc;
   /* Only the critic's slice: the policy moved by the trust-region step. */
   memset(ac->grads + t->n_pi, 0, (ac->n_params - t->n_pi) * sizeof *ac->grads);
-  rc = crl_ac_critic_backward(ac, t->dv, n);
+  rc = crl__ac_critic_backward(ac, t->dv, n);
   if (rc == 0)
     crl_adam_step(t->vf_adam, ac->params + t->n_pi, ac->grads + t->n_pi, lr);
   return rc;
@@ -289,9 +289,9 @@ static int fit_critic(trpo *t, double lr, double *mean_loss, int *steps) {
 static int trpo_iterate(void *self, crl_vec_env *venv,
                         double progress_remaining, crl_algo_stats *st) {
   trpo *t = self;
-  int rc = crl_onp_check_venv(t->onp, venv);
+  int rc = crl__onp_check_venv(t->onp, venv);
   if (rc == 0)
-    rc = crl_onp_collect(t->onp, venv, t->spec.gamma, t->spec.gae_lambda);
+    rc = crl__onp_collect(t->onp, venv, t->spec.gamma, t->spec.gae_lambda);
   if (rc)
     return rc;
   gather_batch(t);
@@ -307,43 +307,42 @@ static int trpo_iterate(void *self, crl_vec_env *venv,
   st->learning_rate = lr;
   st->policy_loss = -res.surrogate;
   st->approx_kl = res.kl; /* 0 when the line search rejected every point */
-  st->entropy = crl_ac_entropy_mean(t->onp->ac, t->dist_old, t->M);
+  st->entropy = crl__ac_entropy_mean(t->onp->ac, t->dist_old, t->M);
   st->n_updates = res.accepted + vf_steps;
-  st->explained_variance = crl_onp_explained_variance(t->onp->ro);
+  st->explained_variance = crl__onp_explained_variance(t->onp->ro);
   return rc;
 }
 
 static int trpo_act(void *self, const crl_real *obs, int B, int deterministic,
                     crl_real *action) {
   trpo *t = self;
-  return crl_onp_act(t->onp, obs, B, deterministic, action);
+  return crl__onp_act(t->onp, obs, B, deterministic, action);
 }
 
-/* ---- checkpoints and export ------------------------------------------------
- */
+/* ---- checkpoints and export ---------------------------------------------- */
 
 static int trpo_save(void *self, crl_ckpt_writer *w) {
   trpo *t = self;
   size_t n_vf = t->onp->ac->n_params - t->n_pi;
-  int rc = crl_onp_save(t->onp, w);
-  rc = rc ? rc : crl_adam_save(t->vf_adam, n_vf, w, "trpo.vf_adam");
-  return rc ? rc : crl_rng_save(t->batch_rng, w, "trpo.batch_rng");
+  int rc = crl__onp_save(t->onp, w);
+  rc = rc ? rc : crl__adam_save(t->vf_adam, n_vf, w, "trpo.vf_adam");
+  return rc ? rc : crl__rng_save(t->batch_rng, w, "trpo.batch_rng");
 }
 
 static int trpo_load(void *self, const crl_ckpt_reader *r) {
   trpo *t = self;
   size_t n_vf = t->onp->ac->n_params - t->n_pi;
-  int rc = crl_onp_load(t->onp, r);
-  rc = rc ? rc : crl_adam_load(t->vf_adam, n_vf, r, "trpo.vf_adam");
-  return rc ? rc : crl_rng_load(t->batch_rng, r, "trpo.batch_rng");
+  int rc = crl__onp_load(t->onp, r);
+  rc = rc ? rc : crl__adam_load(t->vf_adam, n_vf, r, "trpo.vf_adam");
+  return rc ? rc : crl__rng_load(t->batch_rng, r, "trpo.batch_rng");
 }
 
 static int trpo_export(void *self, int max_batch, crl_policy **out) {
   trpo *t = self;
-  return crl_onp_export(t->onp, max_batch, out);
+  return crl__onp_export(t->onp, max_batch, out);
 }
 
-const crl_algo_type crl_algo_trpo = {
+const crl_algo_type crl__algo_trpo = {
     .name = "trpo",
     .doc = "Trust Region Policy Optimization: natural gradient by CG on the "
            "exact Fisher, KL line search",

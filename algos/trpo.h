@@ -3,10 +3,10 @@
 #ifndef CRL_ALGOS_TRPO_H
 #define CRL_ALGOS_TRPO_H
 
-#include "actor_critic_fvp.h"
-#include "cg.h"
 #include "crl/optim.h"
+#include "nn/cg.h"
 #include "onpolicy.h"
+#include "rl/actor_critic_fvp.h"
 
 typedef struct trpo_spec {
   crl_schedule learning_rate; /* the critic's Adam */
@@ -42,10 +42,10 @@ typedef struct trpo_step_result {
 
 typedef struct trpo {
   trpo_spec spec;
-  crl_onp *onp;
+  crl__onp *onp;
   crl_adam *vf_adam; /* over the critic's slice of the flat vector */
-  crl_cg *cg;
-  crl_ac_fisher *fisher;
+  crl__cg *cg;
+  crl__ac_fisher *fisher;
   gsl_rng *batch_rng; /* critic minibatch shuffling */
   size_t n_pi;        /* policy parameters: actor MLP + log_std */
   int M;              /* rows of the policy step (after sub-sampling) */

@@ -18,12 +18,12 @@ static int cap_of(const trpo *t) {
 
 /* dist [M, n_out] = actor(obs) at the current parameters, in chunks. */
 static int batch_forward(trpo *t) {
-  crl_ac *ac = t->onp->ac;
+  crl__ac *ac = t->onp->ac;
   const int K = ac->n_out, O = ac->obs_dim;
   for (int s = 0; s < t->M; s += cap_of(t)) {
     int b = t->M - s < cap_of(t) ? t->M - s : cap_of(t);
-    int rc = crl_ac_actor_forward(ac, t->obs + (size_t)s * O, b,
-                                  t->dist + (size_t)s * K);
+    int rc = crl__ac_actor_forward(ac, t->obs + (size_t)s * O, b,
+                                   t->dist + (size_t)s * K);
     if (rc)
       return rc;
   }
@@ -32,7 +32,7 @@ static int batch_forward(trpo *t) {
 
 /* L = mean_i A_i exp(logp_i - old_logp_i) for the outputs in dist. */
 static double surrogate(trpo *t) {
-  crl_ac_log_prob(t->onp->ac, t->dist, t->act, t->M, t->logp);
+  crl__ac_log_prob(t->onp->ac, t->dist, t->act, t->M, t->logp);
   double s = 0.0;
   for (int i = 0; i < t->M; i++)
     s += (double)t->adv[i] * exp((double)t->logp[i] - (double)t->old_logp[i]);
@@ -40,18 +40,18 @@ static double surrogate(trpo *t) {
 }
 
 /* g = grad L at the current parameters, through the forward pass that the
- * Fisher-vector products of the step then reuse (crl_ac_fisher_point);
+ * Fisher-vector products of the step then reuse (crl__ac_fisher_point);
  * also leaves dist at these parameters. */
 static int surrogate_gradient(trpo *t, double *L) {
-  crl_ac *ac = t->onp->ac;
+  crl__ac *ac = t->onp->ac;
   const crl_real *dist = NULL;
   t->fisher->obs = t->obs;
   t->fisher->B = t->M;
-  int rc = crl_ac_fisher_point(t->fisher, &dist);
+  int rc = crl__ac_fisher_point(t->fisher, &dist);
   if (rc)
     return rc;
   memcpy(t->dist, dist, (size_t)t->M * ac->n_out * sizeof *t->dist);
-  crl_ac_log_prob(ac, t->dist, t->act, t->M, t->logp);
+  crl__ac_log_prob(ac, t->dist, t->act, t->M, t->logp);
   double s = 0.0;
   for (int i = 0; i < t->M; i++) {
     double ratio = exp((double)t->logp[i] - (double)t->old_logp[i]);
@@ -60,7 +60,7 @@ static int surrogate_gradient(trpo *t, double *L) {
     t->dlogp[i] = (crl_real)((double)t->adv[i] * ratio / t->M);
   }
   memset(ac->grads, 0, t->n_pi * sizeof *ac->grads);
-  rc = crl_ac_fisher_logp_backward(t->fisher, t->act, t->dlogp);
+  rc = crl__ac_fisher_logp_backward(t->fisher, t->act, t->dlogp);
   if (rc)
     return rc;
   memcpy(t->g, ac->grads, t->n_pi * sizeof *t->g);
@@ -84,7 +84,7 @@ static void set_policy(trpo *t, double c) {
 
 int trpo_line_search(trpo *t, double beta, double L_old,
                      trpo_step_result *res) {
-  crl_ac *ac = t->onp->ac;
+  crl__ac *ac = t->onp->ac;
   const double delta = t->spec.target_kl;
   res->accepted = 0;
   res->kl = 0.0;
@@ -97,7 +97,7 @@ int trpo_line_search(trpo *t, double beta, double L_old,
       return rc;
     double L = surrogate(t);
     double kl =
-        crl_ac_kl(ac, t->dist_old, t->log_std_old, t->dist, t->M, t->kl);
+        crl__ac_kl(ac, t->dist_old, t->log_std_old, t->dist, t->M, t->kl);
     res->backtracks = k + 1;
     if (isfinite(L) && isfinite(kl) && kl <= delta && L > L_old) {
       res->accepted = 1;
@@ -112,10 +112,10 @@ int trpo_line_search(trpo *t, double beta, double L_old,
 }
 
 int trpo_begin_step(trpo *t, double *L_old) {
-  crl_ac *ac = t->onp->ac;
+  crl__ac *ac = t->onp->ac;
   int rc = surrogate_gradient(t, L_old);
   if (rc == 0)
-    rc = crl_onp_check_finite(t->onp, "the surrogate objective", *L_old);
+    rc = crl__onp_check_finite(t->onp, "the surrogate objective", *L_old);
   if (rc)
     return rc;
   memcpy(t->dist_old, t->dist, (size_t)t->M * ac->n_out * sizeof *t->dist);
@@ -134,10 +134,10 @@ int trpo_policy_step(trpo *t, trpo_step_result *res) {
     return rc;
   res->surrogate = L_old;
   t->fisher->damping = t->spec.cg_damping;
-  rc = crl_cg_solve(t->cg, crl_ac_fisher_vp, t->fisher, t->g,
-                    t->spec.cg_max_steps, 1e-10, t->x, &res->cg_iters);
+  rc = crl__cg_solve(t->cg, crl__ac_fisher_vp, t->fisher, t->g,
+                     t->spec.cg_max_steps, 1e-10, t->x, &res->cg_iters);
   if (rc == 0)
-    rc = crl_ac_fisher_vp(t->fisher, t->x, t->fx);
+    rc = crl__ac_fisher_vp(t->fisher, t->x, t->fx);
   if (rc)
     return rc;
   double xfx = dot(t->n_pi, t->x, t->fx);

@@ -4,7 +4,7 @@
  * space with a fixed seed, then crl_env_step in a loop through the handle
  * (TimeLimit included), resetting whenever an episode ends by terminated or
  * truncated. Mirrors Gymnasium's "actions pre-sampled, gym.make wrappers"
- * measurement (shared/reference/gymnasium/README.md).
+ * measurement (tests/data/gymnasium/README.md).
  *
  * usage: bench_envs [seconds per env, default 0.5]
  * prints: env, steps, wall seconds, steps/s (wall), steps/s (CPU) */

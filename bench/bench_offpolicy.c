@@ -33,9 +33,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "blas.h"
 #include "crl/crl.h"
-#include "gemm.h"
+#include "nn/blas.h"
+#include "nn/gemm.h"
 
 typedef struct bench_cfg {
   const char *name, *algo;
@@ -234,18 +234,18 @@ static void run_ops(const op_list *L, const crl_real *A, const crl_real *B,
 /* The same sequence through crl's own products (lib/gemm.c, with the
  * CBLAS hand-over of CRL_GEMM_AUTO), without epilogues: what the kernels
  * alone cost on hot caches, next to the floor. work: scratch [512 * 512],
- * more than crl_gemm_work_size of any product here. */
+ * more than crl__gemm_work_size of any product here. */
 static void run_ops_crl(const op_list *L, const crl_real *A, const crl_real *B,
                         crl_real *C, crl_real *work) {
   for (int i = 0; i < L->n; i++) {
     const gemm_op *o = &L->op[i];
     const int lda = o->ta ? o->m : o->k, ldb = o->tb ? o->k : o->n;
     if (o->tb)
-      crl_gemm_nt(o->m, o->n, o->k, A, lda, B, ldb, C, o->n, 0, NULL, work);
+      crl__gemm_nt(o->m, o->n, o->k, A, lda, B, ldb, C, o->n, 0, NULL, work);
     else if (o->ta)
-      crl_gemm_tn(o->m, o->n, o->k, A, lda, B, ldb, C, o->n, work);
+      crl__gemm_tn(o->m, o->n, o->k, A, lda, B, ldb, C, o->n, work);
     else
-      crl_gemm_nn(o->m, o->n, o->k, A, lda, B, ldb, C, o->n, 0, NULL);
+      crl__gemm_nn(o->m, o->n, o->k, A, lda, B, ldb, C, o->n, 0, NULL);
   }
 }
 
@@ -293,8 +293,7 @@ static double floor_time(const bench_cfg *c, double *flops, int crl) {
   return best;
 }
 
-/* ---- training ---------------------------------------------------------------
- */
+/* ---- training ------------------------------------------------------------ */
 
 static int fail(const char *what) {
   fprintf(stderr, "bench_offpolicy: %s: %s\n", what, crl_last_error());

@@ -55,13 +55,13 @@ static void dsdt(const double y[5], double dy[5]) {
               m2 * ((l1 * l1) + (lc2 * lc2) + 2 * l1 * lc2 * c2) + I1 + I2;
   double d2 = m2 * ((lc2 * lc2) + l1 * lc2 * c2) + I2;
   double phi2 = m2 * lc2 * g * cos(theta1 + theta2 - M_PI / 2.0);
-  double phi1 = -m2 * l1 * lc2 * crl_envs_sq(dtheta2) * s2 -
+  double phi1 = -m2 * l1 * lc2 * crl__envs_sq(dtheta2) * s2 -
                 2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * s2 +
                 (m1 * lc1 + m2 * l1) * g * cos(theta1 - M_PI / 2) + phi2;
   /* book_or_nips == "book": keeps the dtheta1**2 term. */
   double ddtheta2 =
-      (a + d2 / d1 * phi1 - m2 * l1 * lc2 * crl_envs_sq(dtheta1) * s2 - phi2) /
-      (m2 * (lc2 * lc2) + I2 - crl_envs_sq(d2) / d1);
+      (a + d2 / d1 * phi1 - m2 * l1 * lc2 * crl__envs_sq(dtheta1) * s2 - phi2) /
+      (m2 * (lc2 * lc2) + I2 - crl__envs_sq(d2) / d1);
   double ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
 
   dy[0] = dtheta1;
@@ -121,7 +121,7 @@ static int acrobot_reset(void *self, gsl_rng *rng) {
   acrobot *ac = self;
   /* uniform(low=-0.1, high=0.1, size=(4,)).astype(np.float32) */
   for (int i = 0; i < 4; i++)
-    ac->s[i] = crl_envs_f32(-0.1 + (0.1 - -0.1) * gsl_rng_uniform(rng));
+    ac->s[i] = crl__envs_f32(-0.1 + (0.1 - -0.1) * gsl_rng_uniform(rng));
   return 0;
 }
 
@@ -134,7 +134,7 @@ static int acrobot_step(void *self, const crl_real *action, double *reward,
                         int *terminated) {
   acrobot *ac = self;
   int a = 0;
-  int rc = crl_envs_discrete(ACROBOT_NAME, action[0], 3, &a);
+  int rc = crl__envs_discrete(ACROBOT_NAME, action[0], 3, &a);
   if (rc)
     return rc;
   /* torque_noise_max is 0, so no noise is drawn. */
@@ -153,12 +153,12 @@ static int acrobot_step(void *self, const crl_real *action, double *reward,
 
 static void acrobot_observe(const void *self, crl_real *obs) {
   const acrobot *ac = self;
-  obs[0] = crl_envs_obs(cos(ac->s[0]));
-  obs[1] = crl_envs_obs(sin(ac->s[0]));
-  obs[2] = crl_envs_obs(cos(ac->s[1]));
-  obs[3] = crl_envs_obs(sin(ac->s[1]));
-  obs[4] = crl_envs_obs(ac->s[2]);
-  obs[5] = crl_envs_obs(ac->s[3]);
+  obs[0] = crl__envs_obs(cos(ac->s[0]));
+  obs[1] = crl__envs_obs(sin(ac->s[0]));
+  obs[2] = crl__envs_obs(cos(ac->s[1]));
+  obs[3] = crl__envs_obs(sin(ac->s[1]));
+  obs[4] = crl__envs_obs(ac->s[2]);
+  obs[5] = crl__envs_obs(ac->s[3]);
 }
 
 static void acrobot_get_state(const void *self, double *state) {
@@ -176,7 +176,7 @@ static void acrobot_set_state(void *self, const double *state) {
 /** Acrobot-v1 (Gymnasium v0.29.1): swing a two-link chain's tip above one
  *  link length with torque -1, 0 or +1 at the middle joint; reward -1 per
  *  step; 500 steps. */
-const crl_env_type crl_env_acrobot = {
+const crl_env_type crl__env_acrobot = {
     .name = ACROBOT_NAME,
     .doc =
         "swing a two-link chain up; Box(6) obs, Discrete(3) torque, 500 steps",

@@ -58,11 +58,11 @@ static void cartpole_advance(cartpole *c, double force, double *reward,
   double sintheta = sin(theta);
 
   /* Left to right as Python evaluates it; `**2` is pow. */
-  double temp = (force + polemass_length * crl_envs_sq(theta_dot) * sintheta) /
+  double temp = (force + polemass_length * crl__envs_sq(theta_dot) * sintheta) /
                 total_mass;
   double thetaacc =
       (gravity * sintheta - costheta * temp) /
-      (length * (4.0 / 3.0 - masspole * crl_envs_sq(costheta) / total_mass));
+      (length * (4.0 / 3.0 - masspole * crl__envs_sq(costheta) / total_mass));
   double xacc = temp - polemass_length * thetaacc * costheta / total_mass;
 
   /* kinematics_integrator == "euler": positions use the old velocities. */
@@ -122,7 +122,7 @@ static int cartpole_reset(void *self, gsl_rng *rng) {
 static int cartpole_step(void *self, const crl_real *action, double *reward,
                          int *terminated) {
   int a = 0;
-  int rc = crl_envs_discrete(CARTPOLE_NAME, action[0], 2, &a);
+  int rc = crl__envs_discrete(CARTPOLE_NAME, action[0], 2, &a);
   if (rc)
     return rc;
   cartpole_advance(self, a == 1 ? force_mag : -force_mag, reward, terminated);
@@ -133,7 +133,7 @@ static int cartpole_cont_step(void *self, const crl_real *action,
                               double *reward, int *terminated) {
   /* NaN is rejected (decision for this variant): it has no clipped value
    * and would turn the whole state into NaN. +-inf clip to +-1. */
-  int rc = crl_envs_not_nan(CARTPOLE_CONT_NAME, action[0]);
+  int rc = crl__envs_not_nan(CARTPOLE_CONT_NAME, action[0]);
   if (rc)
     return rc;
   double a = (double)action[0];
@@ -145,10 +145,10 @@ static int cartpole_cont_step(void *self, const crl_real *action,
 
 static void cartpole_observe(const void *self, crl_real *obs) {
   const cartpole *c = self;
-  obs[0] = crl_envs_obs(c->x);
-  obs[1] = crl_envs_obs(c->x_dot);
-  obs[2] = crl_envs_obs(c->theta);
-  obs[3] = crl_envs_obs(c->theta_dot);
+  obs[0] = crl__envs_obs(c->x);
+  obs[1] = crl__envs_obs(c->x_dot);
+  obs[2] = crl__envs_obs(c->theta);
+  obs[3] = crl__envs_obs(c->theta_dot);
 }
 
 static void cartpole_get_state(const void *self, double *state) {
@@ -171,7 +171,7 @@ static void cartpole_set_state(void *self, const double *state) {
 /** CartPole-v1 (Gymnasium v0.29.1): balance a pole on a cart pushed with
  *  +-10 N (action 0 = left, 1 = right); reward 1 per step; terminates when
  *  |x| > 2.4 or |theta| > 12 degrees; 500 steps. */
-const crl_env_type crl_env_cartpole = {
+const crl_env_type crl__env_cartpole = {
     .name = CARTPOLE_NAME,
     .doc = "balance a pole on a cart; Box(4) obs, Discrete(2) push, 500 steps",
     .self_size = sizeof(cartpole),
@@ -188,7 +188,7 @@ const crl_env_type crl_env_cartpole = {
 
 /** CartPoleContinuous-v1 (ENVS.md section 5): CartPole-v1 with a force of
  *  clip(a, -1, 1) * 10 N; a NaN action fails with CRL_EINVAL. */
-const crl_env_type crl_env_cartpole_continuous = {
+const crl_env_type crl__env_cartpole_continuous = {
     .name = CARTPOLE_CONT_NAME,
     .doc = "CartPole-v1 with a continuous force in [-1, 1] x 10 N, 500 steps",
     .self_size = sizeof(cartpole),

@@ -25,7 +25,7 @@ static const double power = 0.0015;
 
 typedef struct mountain_car {
   /* Double so that the reset state keeps its precision; after a step both
-   * hold float32 values (rounded through crl_envs_f32, which survives the
+   * hold float32 values (rounded through crl__envs_f32, which survives the
    * GCC 12 SLP bug that drops adjacent float round-trips). */
   double position;
   double velocity;
@@ -56,7 +56,7 @@ static int mcc_reset(void *self, gsl_rng *rng) {
 static int mcc_step(void *self, const crl_real *action, double *reward,
                     int *terminated) {
   mountain_car *mc = self;
-  int rc = crl_envs_not_nan(MCC_NAME, action[0]);
+  int rc = crl__envs_not_nan(MCC_NAME, action[0]);
   if (rc)
     return rc;
   double a = (double)action[0];
@@ -85,19 +85,19 @@ static int mcc_step(void *self, const crl_real *action, double *reward,
   /* On the double values, before the float32 storage below. */
   int term = position >= goal_position && velocity >= goal_velocity;
   /* The raw action, not the clipped force: a = 2 costs 0.4. */
-  *reward = (term ? 100.0 : 0.0) - crl_envs_sq(a) * 0.1;
+  *reward = (term ? 100.0 : 0.0) - crl__envs_sq(a) * 0.1;
   *terminated = term;
 
-  mc->position = crl_envs_f32(position);
-  mc->velocity = crl_envs_f32(velocity);
+  mc->position = crl__envs_f32(position);
+  mc->velocity = crl__envs_f32(velocity);
   return 0;
 }
 
 static void mcc_observe(const void *self, crl_real *obs) {
   const mountain_car *mc = self;
   /* Exact after a step; after reset, the float32 view of the double state. */
-  obs[0] = crl_envs_obs(mc->position);
-  obs[1] = crl_envs_obs(mc->velocity);
+  obs[0] = crl__envs_obs(mc->position);
+  obs[1] = crl__envs_obs(mc->velocity);
 }
 
 static void mcc_get_state(const void *self, double *state) {
@@ -115,7 +115,7 @@ static void mcc_set_state(void *self, const double *state) {
 /** MountainCarContinuous-v0 (Gymnasium v0.29.1): reach position 0.45 with a
  *  force in [-1, 1]; reward 100 at the goal minus 0.1 a^2 per step; 999
  *  steps. */
-const crl_env_type crl_env_mountain_car_continuous = {
+const crl_env_type crl__env_mountain_car_continuous = {
     .name = MCC_NAME,
     .doc = "drive a car up a hill; Box(2) obs, force in [-1, 1], 999 steps",
     .self_size = sizeof(mountain_car),

@@ -70,7 +70,7 @@ static int pendulum_reset(void *self, gsl_rng *rng) {
 static int pendulum_step(void *self, const crl_real *action, double *reward,
                          int *terminated) {
   pendulum *p = self;
-  int rc = crl_envs_not_nan(PENDULUM_NAME, action[0]);
+  int rc = crl__envs_not_nan(PENDULUM_NAME, action[0]);
   if (rc)
     return rc;
   double th = p->theta, thdot = p->theta_dot;
@@ -78,8 +78,8 @@ static int pendulum_step(void *self, const crl_real *action, double *reward,
 
   /* The cost uses the pre-step state and the clipped torque, summed left to
    * right; `**2` is pow, not x*x. */
-  double costs = crl_envs_sq(angle_normalize(th)) + 0.1 * crl_envs_sq(thdot) +
-                 0.001 * crl_envs_sq(u);
+  double costs = crl__envs_sq(angle_normalize(th)) + 0.1 * crl__envs_sq(thdot) +
+                 0.001 * crl__envs_sq(u);
 
   /* Grouping exactly as the Python: 3*g/(2*l) and 3.0/(m*l**2) are not
    * pre-folded (l*l is exact for l = 1, as pow is); sin of the
@@ -99,9 +99,9 @@ static int pendulum_step(void *self, const crl_real *action, double *reward,
 
 static void pendulum_observe(const void *self, crl_real *obs) {
   const pendulum *p = self;
-  obs[0] = crl_envs_obs(cos(p->theta));
-  obs[1] = crl_envs_obs(sin(p->theta));
-  obs[2] = crl_envs_obs(p->theta_dot);
+  obs[0] = crl__envs_obs(cos(p->theta));
+  obs[1] = crl__envs_obs(sin(p->theta));
+  obs[2] = crl__envs_obs(p->theta_dot);
 }
 
 static void pendulum_get_state(const void *self, double *state) {
@@ -118,7 +118,7 @@ static void pendulum_set_state(void *self, const double *state) {
 
 /** Pendulum-v1 (Gymnasium v0.29.1): swing-up with torque in [-2, 2];
  *  reward -(angle^2 + 0.1 omega^2 + 0.001 u^2); 200 steps, no termination. */
-const crl_env_type crl_env_pendulum = {
+const crl_env_type crl__env_pendulum = {
     .name = PENDULUM_NAME,
     .doc = "swing a pendulum upright; Box(3) obs, torque in [-2, 2], 200 steps",
     .self_size = sizeof(pendulum),

@@ -64,7 +64,7 @@ static int corridor_step(void *self, const crl_real *action, double *reward,
                          int *terminated) {
   corridor *c = self;
   int a = 0;
-  int rc = crl_envs_discrete(CORRIDOR_NAME, action[0], 2, &a);
+  int rc = crl__envs_discrete(CORRIDOR_NAME, action[0], 2, &a);
   if (rc)
     return rc;
   /* Stepping after the goal is allowed (as Gymnasium) and stays there. */
@@ -91,7 +91,7 @@ static void corridor_set_state(void *self, const double *state) {
 
 /** ShortCorridor-v0: S&B Example 13.1; reward -1 per step, actions
  *  switched in the second state, one constant observation; TimeLimit 1000. */
-const crl_env_type crl_env_short_corridor = {
+const crl_env_type crl__env_short_corridor = {
     .name = CORRIDOR_NAME,
     .doc = "S&B Example 13.1: 3 cells, switched actions in the middle, one "
            "observation; -1 per step",

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "actor_critic.h"
 #include "crl/crl.h"
+#include "rl/actor_critic.h"
 
 #if CRL_REAL_IS_DOUBLE
 #define STEP 1e-6
@@ -26,7 +26,7 @@ static const double box_lo[2] = {-2, -1}, box_hi[2] = {2, 1};
 static const double obs_lo[OBS] = {-1, -1, -1}, obs_hi[OBS] = {1, 1, 1};
 
 typedef struct problem {
-  crl_ac *ac;
+  crl__ac *ac;
   crl_real obs[B * OBS];
   crl_real actions[B * 2];
   crl_real w[B]; /* weights on log-probs */
@@ -39,10 +39,10 @@ typedef struct problem {
 
 /* L = sum w_i logp_i + c * mean entropy + sum u_i V_i, in double. */
 static double loss(problem *p) {
-  assert_int_equal(crl_ac_actor_forward(p->ac, p->obs, B, p->dist), 0);
-  assert_int_equal(crl_ac_critic_forward(p->ac, p->obs, B, p->v), 0);
-  crl_ac_log_prob(p->ac, p->dist, p->actions, B, p->logp);
-  double L = p->c * crl_ac_entropy_mean(p->ac, p->dist, B);
+  assert_int_equal(crl__ac_actor_forward(p->ac, p->obs, B, p->dist), 0);
+  assert_int_equal(crl__ac_critic_forward(p->ac, p->obs, B, p->v), 0);
+  crl__ac_log_prob(p->ac, p->dist, p->actions, B, p->logp);
+  double L = p->c * crl__ac_entropy_mean(p->ac, p->dist, B);
   for (int i = 0; i < B; i++)
     L += (double)p->w[i] * p->logp[i] + (double)p->u[i] * p->v[i];
   return L;
@@ -50,15 +50,15 @@ static double loss(problem *p) {
 
 static void check_gradients(const crl_space *act) {
   gsl_rng *rng = crl_rng_alloc(3, 0);
-  crl_ac_spec spec = {.net_arch = {2, {7, 6}},
-                      .activation = CRL_ACT_TANH,
-                      .log_std_init = -0.3,
-                      .ortho_init = 1,
-                      .normalize_obs = 0,
-                      .max_batch = B};
+  crl__ac_spec spec = {.net_arch = {2, {7, 6}},
+                       .activation = CRL_ACT_TANH,
+                       .log_std_init = -0.3,
+                       .ortho_init = 1,
+                       .normalize_obs = 0,
+                       .max_batch = B};
   crl_space obs = {CRL_SPACE_BOX, OBS, 0, obs_lo, obs_hi};
   problem p = {0};
-  assert_int_equal(crl_ac_alloc(&spec, &obs, act, rng, &p.ac), 0);
+  assert_int_equal(crl__ac_alloc(&spec, &obs, act, rng, &p.ac), 0);
   /* Orthogonal init with gain 0.01 makes the head tiny; perturb all
    * parameters so every path carries gradient. */
   for (size_t k = 0; k < p.ac->n_params; k++)
@@ -77,10 +77,10 @@ static void check_gradients(const crl_space *act) {
   p.c = 0.7;
 
   loss(&p);
-  crl_ac_zero_grad(p.ac);
-  assert_int_equal(crl_ac_actor_backward(p.ac, p.dist, p.actions, B, p.w, p.c),
+  crl__ac_zero_grad(p.ac);
+  assert_int_equal(crl__ac_actor_backward(p.ac, p.dist, p.actions, B, p.w, p.c),
                    0);
-  assert_int_equal(crl_ac_critic_backward(p.ac, p.u, B), 0);
+  assert_int_equal(crl__ac_critic_backward(p.ac, p.u, B), 0);
 
   double worst = 0;
   for (size_t k = 0; k < p.ac->n_params; k++) {
@@ -97,7 +97,7 @@ static void check_gradients(const crl_space *act) {
       worst = err;
   }
   assert_true(worst < TOL);
-  crl_ac_free(p.ac);
+  crl__ac_free(p.ac);
   gsl_rng_free(rng);
 }
 
@@ -116,22 +116,22 @@ static void test_categorical_head_gradients(void **state) {
 static void test_actions_clipped_to_bounds(void **state) {
   (void)state;
   gsl_rng *rng = crl_rng_alloc(1, 0);
-  crl_ac_spec spec = {.net_arch = {1, {4}},
-                      .activation = CRL_ACT_RELU,
-                      .ortho_init = 0,
-                      .max_batch = 2};
+  crl__ac_spec spec = {.net_arch = {1, {4}},
+                       .activation = CRL_ACT_RELU,
+                       .ortho_init = 0,
+                       .max_batch = 2};
   crl_space obs = {CRL_SPACE_BOX, OBS, 0, obs_lo, obs_hi};
   crl_space act = {CRL_SPACE_BOX, 2, 0, box_lo, box_hi};
-  crl_ac *ac = NULL;
-  assert_int_equal(crl_ac_alloc(&spec, &obs, &act, rng, &ac), 0);
+  crl__ac *ac = NULL;
+  assert_int_equal(crl__ac_alloc(&spec, &obs, &act, rng, &ac), 0);
   crl_real a[4] = {-5, 0.5, 1.5, 3}, out[4];
-  crl_ac_clip_actions(ac, a, 2, out);
+  crl__ac_clip_actions(ac, a, 2, out);
   assert_true(out[0] == -2 && out[1] == (crl_real)0.5 &&
               out[2] == (crl_real)1.5 && out[3] == 1);
   crl_real o[3 * OBS] = {0}, d[3 * 2];
-  assert_int_equal(crl_ac_actor_forward(ac, o, 3, d), CRL_ESHAPE);
-  crl_ac_free(ac);
-  crl_ac_free(NULL);
+  assert_int_equal(crl__ac_actor_forward(ac, o, 3, d), CRL_ESHAPE);
+  crl__ac_free(ac);
+  crl__ac_free(NULL);
   gsl_rng_free(rng);
 }
 

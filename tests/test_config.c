@@ -13,11 +13,11 @@
 
 #include <cmocka.h>
 
+#include "cli/commands.h"
+#include "config/run_config.h"
 #include "crl/crl.h"
-#include "tools/commands.h"
-#include "tools/plot.h"
-#include "tools/run_config.h"
-#include "tools/runner.h"
+#include "plot/plot.h"
+#include "run/runner.h"
 #include "toy.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -367,8 +367,7 @@ static void test_default_run_dir(void **state) {
   assert_string_equal(dir, "runs/cart_a2c");
 }
 
-/* ---- a run -----------------------------------------------------------------
- */
+/* ---- a run --------------------------------------------------------------- */
 
 static void read_file(const char *path, char *buf, size_t size) {
   FILE *f = fopen(path, "r");

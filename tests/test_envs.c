@@ -1,7 +1,7 @@
 /* Built-in environments against Gymnasium v0.29.1's golden trajectories
- * (shared/reference/gymnasium, see its README): every value is compared
- * bit for bit (==), teacher-forced and free-running, in both the float and
- * the double build. Plus resets, action validation and the registry. */
+ * (tests/data/gymnasium, see its README for provenance): every value is
+ * compared bit for bit (==), teacher-forced and free-running, in both the float
+ * and the double build. Plus resets, action validation and the registry. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,9 +21,10 @@
 
 static char ref_dir[4096];
 
-/* CRL_REFERENCE_DIR (set by tests/meson.build), else the default location
- * next to the source tree. A missing directory is a failure, not a skip: a
- * silently skipped bit-exactness test would hide every regression. */
+/* CRL_REFERENCE_DIR (set by tests/meson.build to tests/data/gymnasium),
+ * else that directory under CRL_SOURCE_ROOT or the working directory. A
+ * missing directory is a failure, not a skip: a silently skipped
+ * bit-exactness test would hide every regression. */
 static const char *reference_dir(void) {
   if (ref_dir[0] == '\0') {
     const char *env = getenv("CRL_REFERENCE_DIR");
@@ -31,15 +32,14 @@ static const char *reference_dir(void) {
     if (env != NULL && env[0] != '\0')
       snprintf(ref_dir, sizeof ref_dir, "%s", env);
     else if (root != NULL && root[0] != '\0')
-      snprintf(ref_dir, sizeof ref_dir, "%s/../shared/reference/gymnasium",
-               root);
+      snprintf(ref_dir, sizeof ref_dir, "%s/tests/data/gymnasium", root);
     else
-      snprintf(ref_dir, sizeof ref_dir, "../shared/reference/gymnasium");
+      snprintf(ref_dir, sizeof ref_dir, "tests/data/gymnasium");
   }
   struct stat st;
   if (stat(ref_dir, &st) != 0 || !S_ISDIR(st.st_mode))
     fail_msg("reference directory '%s' not found: set CRL_REFERENCE_DIR to "
-             "shared/reference/gymnasium (the golden Gymnasium trajectories)",
+             "tests/data/gymnasium (the golden Gymnasium trajectories)",
              ref_dir);
   return ref_dir;
 }
@@ -175,8 +175,7 @@ static double cell(const csv *t, int row, int col) {
   return t->data[(size_t)row * (size_t)t->ncols + (size_t)col];
 }
 
-/* ---- golden trajectories --------------------------------------------------
- */
+/* ---- golden trajectories ------------------------------------------------- */
 
 typedef struct golden {
   const char *env;

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "tools/experiment.h"
-#include "tools/run_config.h"
+#include "config/experiment.h"
+#include "config/run_config.h"
 #include "toy.h"
 
 static char tmp_dir[256];
@@ -70,8 +70,7 @@ static void expect_set_failure(const char *set, const char *part) {
     fail_msg("'%s' not in '%s'", part, err);
 }
 
-/* ---- grids ----------------------------------------------------------------
- */
+/* ---- grids --------------------------------------------------------------- */
 
 static void test_grid_points(void **state) {
   (void)state;

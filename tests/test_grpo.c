@@ -10,8 +10,8 @@
 #include <cmocka.h>
 
 #include "algos/grpo.h"
-#include "checkpoint.h"
 #include "crl/crl.h"
+#include "io/checkpoint.h"
 #include "pg_test.h"
 
 /* After one iteration, each episode's first observation is the same within
@@ -22,7 +22,7 @@ static void test_groups_share_start_states(void **state) {
   static const char *const kv[] = {"group_size", "4",  "n_groups", "3",
                                    "batch_size", "64", NULL};
   pg_run r = pg_start("grpo", "CartPole-v1", 1, 2, kv);
-  grpo *g = crl_algo_self(r.algo);
+  grpo *g = crl__algo_self(r.algo);
   crl_real first[2][3][4];
   for (int it = 0; it < 2; it++) {
     pg_iterate(&r, 1);
@@ -51,7 +51,7 @@ static void test_advantages(void **state) {
   static const char *const kv[] = {"group_size", "3",  "n_groups", "1",
                                    "batch_size", "16", NULL};
   pg_run r = pg_start("grpo", "CartPole-v1", 1, 0, kv);
-  grpo *g = crl_algo_self(r.algo);
+  grpo *g = crl__algo_self(r.algo);
   /* Three episodes of lengths 2, 3, 1 with rewards 1. */
   g->n = 6;
   int starts[4] = {0, 2, 5, 6};

@@ -447,8 +447,7 @@ static void test_forward_reference(void **state) {
   gsl_rng_free(rng);
 }
 
-/* ---- invariants -------------------------------------------------------------
- */
+/* ---- invariants ---------------------------------------------------------- */
 
 static void test_capacity_and_errors(void **state) {
   (void)state;

@@ -16,8 +16,8 @@
 #include <gsl/gsl_randist.h>
 
 #include "crl/crl.h"
-#include "offpolicy.h"
-#include "qcritic.h"
+#include "rl/offpolicy.h"
+#include "rl/qcritic.h"
 
 #if CRL_REAL_IS_DOUBLE
 #define FD_H 1e-4
@@ -32,16 +32,16 @@
 enum { NC = 2, OD = 3, AD = 2, NB = 4 };
 
 typedef struct qctx {
-  crl_qcritic *qc;
+  crl__qcritic *qc;
   crl_real obs[NB * OD], act[NB * AD], w[NC * NB], q[NB];
 } qctx;
 
 /* L = sum_k sum_i w[k, i] Q_k(obs_i, act_i). */
 static double q_objective(qctx *c) {
-  assert_int_equal(crl_qcritic_set_input(c->qc, c->obs, c->act, NB), 0);
+  assert_int_equal(crl__qcritic_set_input(c->qc, c->obs, c->act, NB), 0);
   double acc = 0.0;
   for (int k = 0; k < NC; k++) {
-    assert_int_equal(crl_qcritic_forward(c->qc, k, c->q), 0);
+    assert_int_equal(crl__qcritic_forward(c->qc, k, c->q), 0);
     for (int i = 0; i < NB; i++)
       acc += (double)c->w[k * NB + i] * c->q[i];
   }
@@ -82,9 +82,9 @@ static void test_critic_action_gradient(void **state) {
   const crl_int_list hidden = {2, {8, 6}};
   /* tanh: smooth, so finite differences need no care about ReLU kinks */
   assert_int_equal(
-      crl_qcritic_alloc(NC, OD, AD, &hidden, CRL_ACT_TANH, NB, &c.qc), 0);
+      crl__qcritic_alloc(NC, OD, AD, &hidden, CRL_ACT_TANH, NB, &c.qc), 0);
   gsl_rng *rng = crl_rng_alloc(1, 3000);
-  assert_int_equal(crl_qcritic_init(c.qc, rng), 0);
+  assert_int_equal(crl__qcritic_init(c.qc, rng), 0);
   for (int i = 0; i < NB * OD; i++)
     c.obs[i] = (crl_real)gsl_ran_gaussian(rng, 1.0);
   for (int i = 0; i < NB * AD; i++)
@@ -97,9 +97,9 @@ static void test_critic_action_gradient(void **state) {
   for (int i = 0; i < NB * AD; i++)
     dact[i] = (crl_real)(0.1 * i); /* ADD: the increment is compared */
   q_objective(&c);
-  crl_qcritic_zero_grad(c.qc);
+  crl__qcritic_zero_grad(c.qc);
   for (int k = 0; k < NC; k++)
-    assert_int_equal(crl_qcritic_backward(c.qc, k, c.w + k * NB, dact), 0);
+    assert_int_equal(crl__qcritic_backward(c.qc, k, c.w + k * NB, dact), 0);
   double ana[NB * AD], num[NB * AD];
   for (int i = 0; i < NB * AD; i++) {
     ana[i] = (double)dact[i] - 0.1 * i;
@@ -117,18 +117,17 @@ static void test_critic_action_gradient(void **state) {
   expect_close("dQ/dtheta", pa, pn, (int)P);
   free(pa);
   free(pn);
-  crl_qcritic_free(c.qc);
-  crl_qcritic_free(NULL);
+  crl__qcritic_free(c.qc);
+  crl__qcritic_free(NULL);
 }
 
-/* ---- the shared loop ------------------------------------------------------
- */
+/* ---- the shared loop ----------------------------------------------------- */
 
 /* A recording algorithm: constant actions, counts the loop's calls. */
 typedef struct recorder {
   int explore_calls, updates;
   long first_update_at; /* loop->num_timesteps at the first update */
-  crl_offpolicy *loop;
+  crl__offpolicy *loop;
 } recorder;
 
 static int recorder_explore(void *self, const crl_real *obs, int B,
@@ -142,7 +141,7 @@ static int recorder_explore(void *self, const crl_real *obs, int B,
 }
 
 static int recorder_update(void *self, const crl_replay_batch *b,
-                           crl_offpolicy_losses *acc) {
+                           crl__offpolicy_losses *acc) {
   recorder *s = self;
   assert_int_equal(b->n, 16);
   if (s->updates++ == 0)
@@ -152,18 +151,18 @@ static int recorder_update(void *self, const crl_replay_batch *b,
   return 0;
 }
 
-static crl_offpolicy_spec loop_spec(void) {
-  crl_offpolicy_spec sp = {.buffer_size = 1000,
-                           .learning_starts = 50,
-                           .batch_size = 16,
-                           .tau = 0.005,
-                           .gamma = 0.99,
-                           .train_freq = 5,
-                           .gradient_steps = -1,
-                           .noise_type = CRL_NOISE_NONE,
-                           .noise_std = 0.1,
-                           .adam_eps = 1e-8,
-                           .iteration_steps = 245};
+static crl__offpolicy_spec loop_spec(void) {
+  crl__offpolicy_spec sp = {.buffer_size = 1000,
+                            .learning_starts = 50,
+                            .batch_size = 16,
+                            .tau = 0.005,
+                            .gamma = 0.99,
+                            .train_freq = 5,
+                            .gradient_steps = -1,
+                            .noise_type = CRL_NOISE_NONE,
+                            .noise_std = 0.1,
+                            .adam_eps = 1e-8,
+                            .iteration_steps = 245};
   return sp;
 }
 
@@ -176,13 +175,14 @@ static void test_loop_bookkeeping(void **state) {
   const crl_space *as = crl_vec_env_act_space(venv);
   assert_int_equal(as->dim, 1);
   recorder s = {0};
-  const crl_offpolicy_ops ops = {recorder_explore, recorder_update};
-  crl_offpolicy_spec sp = loop_spec();
+  const crl__offpolicy_ops ops = {recorder_explore, recorder_update};
+  crl__offpolicy_spec sp = loop_spec();
   assert_int_equal(
-      crl_offpolicy_alloc(&sp, "recorder", os, as, N, 4, &ops, &s, &s.loop), 0);
+      crl__offpolicy_alloc(&sp, "recorder", os, as, N, 4, &ops, &s, &s.loop),
+      0);
   assert_int_equal(crl_vec_env_reset(venv), 0);
   crl_algo_stats st;
-  assert_int_equal(crl_offpolicy_iterate(s.loop, venv, &st), 0);
+  assert_int_equal(crl__offpolicy_iterate(s.loop, venv, &st), 0);
   /* 245 rounded up to whole cycles of train_freq * N = 10 transitions */
   assert_int_equal(st.steps, 250);
   /* training once num_timesteps > 50: after cycles 6..25, 10 steps each */
@@ -192,7 +192,7 @@ static void test_loop_bookkeeping(void **state) {
   /* the policy acts from step 50 on: 25 of the 250 / N steps were random */
   assert_int_equal(s.explore_calls, 100);
   /* second iteration: past the 200-step time limit */
-  assert_int_equal(crl_offpolicy_iterate(s.loop, venv, &st), 0);
+  assert_int_equal(crl__offpolicy_iterate(s.loop, venv, &st), 0);
   const crl_replay *rb = s.loop->replay;
   assert_int_equal(rb->size, 500);
   for (long k = 0; k < rb->size; k++) {
@@ -225,13 +225,12 @@ static void test_loop_bookkeeping(void **state) {
   assert_memory_not_equal(rb->next_obs + 199 * N * 3, rb->obs + 200 * N * 3,
                           3 * sizeof(crl_real)); /* a reset came between */
   crl_env_free(env);
-  crl_offpolicy_free(s.loop);
-  crl_offpolicy_free(NULL);
+  crl__offpolicy_free(s.loop);
+  crl__offpolicy_free(NULL);
   crl_vec_env_free(venv);
 }
 
-/* ---- the algorithms' specs --------------------------------------------------
- */
+/* ---- the algorithms' specs ----------------------------------------------- */
 
 static const char *const algos[] = {"ddpg", "td3", "sac"};
 

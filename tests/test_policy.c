@@ -12,11 +12,11 @@
 
 #include <cmocka.h>
 
-#include "actor_critic.h"
-#include "ckpt.h"
 #include "crl/crl.h"
 #include "crl/policy.h"
-#include "policy_internal.h"
+#include "io/ckpt.h"
+#include "io/policy_internal.h"
+#include "rl/actor_critic.h"
 
 enum { OBS = 3, B = 6 };
 static const double lo[2] = {-2, -0.5}, hi[2] = {2, 0.5};
@@ -37,21 +37,21 @@ static int teardown(void **state) {
 }
 
 /* A trained-looking actor-critic: random parameters and fitted normaliser. */
-static crl_ac *make_ac(const crl_space *act, gsl_rng *rng) {
-  crl_ac_spec spec = {.net_arch = {2, {16, 8}},
-                      .activation = CRL_ACT_TANH,
-                      .ortho_init = 1,
-                      .normalize_obs = 1,
-                      .max_batch = B};
+static crl__ac *make_ac(const crl_space *act, gsl_rng *rng) {
+  crl__ac_spec spec = {.net_arch = {2, {16, 8}},
+                       .activation = CRL_ACT_TANH,
+                       .ortho_init = 1,
+                       .normalize_obs = 1,
+                       .max_batch = B};
   crl_space obs = {CRL_SPACE_BOX, OBS, 0, olo, ohi};
-  crl_ac *ac = NULL;
-  assert_int_equal(crl_ac_alloc(&spec, &obs, act, rng, &ac), 0);
+  crl__ac *ac = NULL;
+  assert_int_equal(crl__ac_alloc(&spec, &obs, act, rng, &ac), 0);
   for (size_t k = 0; k < ac->n_params; k++)
     ac->params[k] = (crl_real)(2 * gsl_rng_uniform(rng) - 1);
   crl_real x[B * OBS];
   for (int i = 0; i < B * OBS; i++)
     x[i] = (crl_real)(3 * gsl_rng_uniform(rng) + i % 3);
-  crl_ac_normalize(ac, x, B, x, 1);
+  crl__ac_normalize(ac, x, B, x, 1);
   return ac;
 }
 
@@ -61,23 +61,23 @@ static void random_obs(gsl_rng *rng, crl_real *obs, int n) {
 }
 
 /* The action the training code takes deterministically, then clipped. */
-static void training_side(crl_ac *ac, const crl_real *obs, int n,
+static void training_side(crl__ac *ac, const crl_real *obs, int n,
                           crl_real *action) {
   crl_real z[B * OBS], dist[B * 3];
-  crl_ac_normalize(ac, obs, n, z, 0);
-  assert_int_equal(crl_ac_actor_forward(ac, z, n, dist), 0);
-  crl_ac_sample(ac, dist, n, 1, NULL, action);
-  crl_ac_clip_actions(ac, action, n, action);
+  crl__ac_normalize(ac, obs, n, z, 0);
+  assert_int_equal(crl__ac_actor_forward(ac, z, n, dist), 0);
+  crl__ac_sample(ac, dist, n, 1, NULL, action);
+  crl__ac_clip_actions(ac, action, n, action);
 }
 
 static void test_gaussian_policy_matches_training_and_round_trips(void **st) {
   (void)st;
   gsl_rng *rng = crl_rng_alloc(1, 0);
   crl_space act = {CRL_SPACE_BOX, 2, 0, lo, hi};
-  crl_ac *ac = make_ac(&act, rng);
+  crl__ac *ac = make_ac(&act, rng);
   crl_policy *p = NULL;
   assert_int_equal(
-      crl_policy_from_parts(ac->actor, ac->norm, &act, CRL_POLICY_CLIP, B, &p),
+      crl__policy_from_parts(ac->actor, ac->norm, &act, CRL_POLICY_CLIP, B, &p),
       0);
   crl_real obs[B * OBS], want[B * 2], got[B * 2], one[2];
   random_obs(rng, obs, B);
@@ -101,7 +101,7 @@ static void test_gaussian_policy_matches_training_and_round_trips(void **st) {
   crl_policy_free(q);
   crl_policy_free(p);
   crl_policy_free(NULL);
-  crl_ac_free(ac);
+  crl__ac_free(ac);
   gsl_rng_free(rng);
 }
 
@@ -109,10 +109,10 @@ static void test_discrete_and_tanh_outputs(void **st) {
   (void)st;
   gsl_rng *rng = crl_rng_alloc(2, 0);
   crl_space dact = {CRL_SPACE_DISCRETE, 1, 3, NULL, NULL};
-  crl_ac *ac = make_ac(&dact, rng);
+  crl__ac *ac = make_ac(&dact, rng);
   crl_policy *p = NULL;
-  assert_int_equal(crl_policy_from_parts(ac->actor, ac->norm, &dact,
-                                         CRL_POLICY_ARGMAX, B, &p),
+  assert_int_equal(crl__policy_from_parts(ac->actor, ac->norm, &dact,
+                                          CRL_POLICY_ARGMAX, B, &p),
                    0);
   crl_real obs[B * OBS], want[B], got[B];
   random_obs(rng, obs, B);
@@ -122,27 +122,27 @@ static void test_discrete_and_tanh_outputs(void **st) {
   /* A discrete space with a clip transform is inconsistent. */
   crl_policy *bad = NULL;
   assert_int_equal(
-      crl_policy_from_parts(ac->actor, NULL, &dact, CRL_POLICY_CLIP, 1, &bad),
+      crl__policy_from_parts(ac->actor, NULL, &dact, CRL_POLICY_CLIP, 1, &bad),
       CRL_EFORMAT);
   assert_null(bad);
   crl_policy_free(p);
-  crl_ac_free(ac);
+  crl__ac_free(ac);
 
   crl_space act = {CRL_SPACE_BOX, 2, 0, lo, hi};
   ac = make_ac(&act, rng);
   assert_int_equal(
-      crl_policy_from_parts(ac->actor, NULL, &act, CRL_POLICY_TANH, B, &p), 0);
+      crl__policy_from_parts(ac->actor, NULL, &act, CRL_POLICY_TANH, B, &p), 0);
   crl_real a[B * 2];
   assert_int_equal(crl_policy_act_batch(p, obs, B, a), 0);
   crl_real y[B * 2];
-  assert_int_equal(crl_ac_actor_forward(ac, obs, B, y), 0);
+  assert_int_equal(crl__ac_actor_forward(ac, obs, B, y), 0);
   for (int i = 0; i < B * 2; i++) {
     int j = i % 2;
     double w = lo[j] + (tanh((double)y[i]) + 1) / 2 * (hi[j] - lo[j]);
     assert_true(fabs((double)a[i] - w) < 1e-6);
   }
   crl_policy_free(p);
-  crl_ac_free(ac);
+  crl__ac_free(ac);
   gsl_rng_free(rng);
 }
 
@@ -168,14 +168,14 @@ static void spit(const char *path, const unsigned char *b, size_t n) {
 static void save_sample_policy(void) {
   gsl_rng *rng = crl_rng_alloc(3, 0);
   crl_space act = {CRL_SPACE_BOX, 2, 0, lo, hi};
-  crl_ac *ac = make_ac(&act, rng);
+  crl__ac *ac = make_ac(&act, rng);
   crl_policy *p = NULL;
   assert_int_equal(
-      crl_policy_from_parts(ac->actor, ac->norm, &act, CRL_POLICY_CLIP, 1, &p),
+      crl__policy_from_parts(ac->actor, ac->norm, &act, CRL_POLICY_CLIP, 1, &p),
       0);
   assert_int_equal(crl_policy_save(p, tmp_path), 0);
   crl_policy_free(p);
-  crl_ac_free(ac);
+  crl__ac_free(ac);
   gsl_rng_free(rng);
 }
 
@@ -202,10 +202,10 @@ static void test_damaged_files_are_rejected(void **st) {
   /* Missing file; a checkpoint-kind file. */
   assert_int_equal(crl_policy_load("/nonexistent/x.crlp", 1, &p), CRL_EIO);
   crl_ckpt_writer *w = NULL;
-  assert_int_equal(crl_ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w), 0);
-  assert_int_equal(crl_ckpt_put_i64(w, "x", 1), 0);
-  assert_int_equal(crl_ckpt_write_file(w, tmp_path), 0);
-  crl_ckpt_writer_free(w);
+  assert_int_equal(crl__ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w), 0);
+  assert_int_equal(crl__ckpt_put_i64(w, "x", 1), 0);
+  assert_int_equal(crl__ckpt_write_file(w, tmp_path), 0);
+  crl__ckpt_writer_free(w);
   assert_int_equal(crl_policy_load(tmp_path, 1, &p), CRL_EINVAL);
   assert_non_null(strstr(crl_last_error(), "not a policy"));
   free(bad);
@@ -216,20 +216,20 @@ static void test_damaged_files_are_rejected(void **st) {
  * with the other crl_real would have written it. */
 static void convert_precision(const char *path) {
   crl_ckpt_reader *r = NULL;
-  assert_int_equal(crl_ckpt_read_file(path, CRL_CKPT_KIND_POLICY, &r), 0);
+  assert_int_equal(crl__ckpt_read_file(path, CRL_CKPT_KIND_POLICY, &r), 0);
   crl_ckpt_writer *w = NULL;
-  assert_int_equal(crl_ckpt_writer_alloc(CRL_CKPT_KIND_POLICY, &w), 0);
-  for (uint64_t i = 0; i < crl_ckpt_n_sections(r); i++) {
+  assert_int_equal(crl__ckpt_writer_alloc(CRL_CKPT_KIND_POLICY, &w), 0);
+  for (uint64_t i = 0; i < crl__ckpt_n_sections(r); i++) {
     const char *name;
     int nl;
-    crl_ckpt_type t;
+    crl__ckpt_type t;
     uint64_t count;
     const void *data;
-    crl_ckpt_section_at(r, i, &name, &nl, &t, &count, &data);
+    crl__ckpt_section_at(r, i, &name, &nl, &t, &count, &data);
     char key[256];
     snprintf(key, sizeof key, "%.*s", nl, name);
     if (strcmp(key, "net.params") != 0) {
-      assert_int_equal(crl_ckpt_put(w, key, t, count, data), 0);
+      assert_int_equal(crl__ckpt_put(w, key, t, count, data), 0);
       continue;
     }
     if (t == CRL_CKPT_F32) {
@@ -239,7 +239,7 @@ static void convert_precision(const char *path) {
         memcpy(&f, (const char *)data + 4 * k, 4);
         d[k] = f;
       }
-      assert_int_equal(crl_ckpt_put(w, key, CRL_CKPT_F64, count, d), 0);
+      assert_int_equal(crl__ckpt_put(w, key, CRL_CKPT_F64, count, d), 0);
       free(d);
     } else {
       float *f = malloc(count * sizeof *f);
@@ -248,13 +248,13 @@ static void convert_precision(const char *path) {
         memcpy(&d, (const char *)data + 8 * k, 8);
         f[k] = (float)d;
       }
-      assert_int_equal(crl_ckpt_put(w, key, CRL_CKPT_F32, count, f), 0);
+      assert_int_equal(crl__ckpt_put(w, key, CRL_CKPT_F32, count, f), 0);
       free(f);
     }
   }
-  crl_ckpt_reader_free(r);
-  assert_int_equal(crl_ckpt_write_file(w, path), 0);
-  crl_ckpt_writer_free(w);
+  crl__ckpt_reader_free(r);
+  assert_int_equal(crl__ckpt_write_file(w, path), 0);
+  crl__ckpt_writer_free(w);
 }
 
 static void test_other_precision_loads(void **st) {

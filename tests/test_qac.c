@@ -79,14 +79,14 @@ static void check_q_gradient(const char *env_name, const char *const *kv) {
   for (int i = 0; i < 2 * p->A; i++)
     act[i] = p->pol->discrete ? (crl_real)(i % 2) : (crl_real)(0.3 * i - 0.2);
   memset(q->grads, 0, q->n * sizeof *q->grads);
-  assert_int_equal(crl_qnet_forward(q, obs, act, 2, qv), 0);
-  assert_int_equal(crl_qnet_backward(q, act, dq, 2), 0);
+  assert_int_equal(crl__qnet_forward(q, obs, act, 2, qv), 0);
+  assert_int_equal(crl__qnet_backward(q, act, dq, 2), 0);
   for (size_t j = 0; j < q->n; j += q->n / 23 + 1) {
     crl_real save = q->params[j];
     double h = 1e-3, f[2];
     for (int s = 0; s < 2; s++) {
       q->params[j] = (crl_real)(save + (s ? -h : h));
-      assert_int_equal(crl_qnet_forward(q, obs, act, 2, qv), 0);
+      assert_int_equal(crl__qnet_forward(q, obs, act, 2, qv), 0);
       f[s] = dq[0] * (double)qv[0] + dq[1] * (double)qv[1];
     }
     q->params[j] = save;

@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "crl/crl.h"
-#include "pg_policy.h"
 #include "pg_test.h"
+#include "rl/pg_policy.h"
 
 /* ---- the policy's backward pass against finite differences ------------ */
 
@@ -28,12 +28,12 @@ static double log_pi(const double *theta, int K, int D, const double *x, int a,
       s += theta[k * D + d] * x[d];
     h[k] = (crl_real)s;
   }
-  crl_floor_softmax(K, h, floor, p);
+  crl__floor_softmax(K, h, floor, p);
   return log((double)p[a]);
 }
 
-/* Analytic gradient of ln pi(a|x) through crl_pgp (linear backend). */
-static void analytic(crl_pgp *pol, const double *theta, const double *x, int a,
+/* Analytic gradient of ln pi(a|x) through crl__pgp (linear backend). */
+static void analytic(crl__pgp *pol, const double *theta, const double *x, int a,
                      double *g) {
   const int K = pol->n_out, D = pol->obs_dim;
   crl_real obs[8], h[8], act = (crl_real)a, one = 1;
@@ -41,14 +41,14 @@ static void analytic(crl_pgp *pol, const double *theta, const double *x, int a,
     pol->params[i] = (crl_real)theta[i];
   for (int d = 0; d < D; d++)
     obs[d] = (crl_real)x[d];
-  crl_pgp_zero_grad(pol);
-  assert_int_equal(crl_pgp_actor_forward(pol, obs, 1, h), 0);
-  assert_int_equal(crl_pgp_actor_backward(pol, h, &act, 1, &one), 0);
+  crl__pgp_zero_grad(pol);
+  assert_int_equal(crl__pgp_actor_forward(pol, obs, 1, h), 0);
+  assert_int_equal(crl__pgp_actor_backward(pol, h, &act, 1, &one), 0);
   for (int i = 0; i < K * D; i++)
     g[i] = (double)pol->grads[i];
 }
 
-static crl_pgp *linear_policy(int K, int D, double floor) {
+static crl__pgp *linear_policy(int K, int D, double floor) {
   static double low[8], high[8];
   for (int d = 0; d < D; d++) {
     low[d] = -10;
@@ -56,10 +56,10 @@ static crl_pgp *linear_policy(int K, int D, double floor) {
   }
   crl_space obs = {CRL_SPACE_BOX, D, 0, low, high};
   crl_space act = {CRL_SPACE_DISCRETE, 1, K, NULL, NULL};
-  crl_pgp_spec spec = {.linear = 1, .prob_floor = floor};
+  crl__pgp_spec spec = {.linear = 1, .prob_floor = floor};
   spec.ac.max_batch = 4;
-  crl_pgp *pol = NULL;
-  assert_int_equal(crl_pgp_alloc(&spec, &obs, &act, NULL, &pol), 0);
+  crl__pgp *pol = NULL;
+  assert_int_equal(crl__pgp_alloc(&spec, &obs, &act, NULL, &pol), 0);
   return pol;
 }
 
@@ -71,7 +71,7 @@ static void test_linear_softmax_gradient(void **unused) {
   const double x[2] = {0.7, -1.3};
   const double floors[2] = {0.0, 0.05};
   for (int f = 0; f < 2; f++) {
-    crl_pgp *pol = linear_policy(K, D, floors[f]);
+    crl__pgp *pol = linear_policy(K, D, floors[f]);
     double theta[6] = {0.3, -0.2, 0.1, 0.4, -0.5, 0.2}, g[6];
     for (int a = 0; a < K; a++) {
       analytic(pol, theta, x, a, g);
@@ -86,7 +86,7 @@ static void test_linear_softmax_gradient(void **unused) {
         assert_true(fabs(fd - g[i]) < 2e-3 * (1 + fabs(fd)));
       }
     }
-    crl_pgp_free(pol);
+    crl__pgp_free(pol);
   }
 }
 
@@ -94,13 +94,13 @@ static void test_linear_softmax_gradient(void **unused) {
 static void test_floor_definition(void **unused) {
   (void)unused;
   crl_real h[2] = {0, -6}, p[2], d[2];
-  crl_floor_softmax(2, h, 0.05, p);
+  crl__floor_softmax(2, h, 0.05, p);
   assert_true(fabs(p[1] - 0.05) < 1e-6 && fabs(p[0] - 0.95) < 1e-6);
-  crl_floor_score(2, p, 1, 1, d);
+  crl__floor_score(2, p, 1, 1, d);
   assert_true(fabs(d[0] + 0.95) < 1e-6 && fabs(d[1] - 0.95) < 1e-6);
   /* K = 4: two below the floor, the rest scaled into the remaining mass. */
   crl_real h4[4] = {5, 4, -5, -6}, p4[4];
-  crl_floor_softmax(4, h4, 0.1, p4);
+  crl__floor_softmax(4, h4, 0.1, p4);
   double sum = 0;
   for (int k = 0; k < 4; k++) {
     sum += p4[k];
@@ -111,26 +111,26 @@ static void test_floor_definition(void **unused) {
   /* p0 / p1 keeps the softmax ratio e^1. */
   assert_true(fabs(p4[0] / p4[1] - exp(1.0)) < 1e-4);
   /* Without the floor it is the softmax. */
-  crl_floor_softmax(2, h, 0.0, p);
+  crl__floor_softmax(2, h, 0.0, p);
   assert_true(fabs(p[1] - 1 / (1 + exp(6.0))) < 1e-7);
 }
 
 /* The linear value v(s) = w . x and its gradient x. */
 static void test_linear_value_gradient(void **unused) {
   (void)unused;
-  crl_pgp *pol = linear_policy(2, 3, 0);
+  crl__pgp *pol = linear_policy(2, 3, 0);
   crl_real x[3] = {1.5f, -2, 0.25f}, v, dv = 2;
   crl_real *w = pol->params + pol->n_pi;
   w[0] = 1;
   w[1] = 0.5f;
   w[2] = -4;
-  assert_int_equal(crl_pgp_value_forward(pol, x, 1, &v), 0);
+  assert_int_equal(crl__pgp_value_forward(pol, x, 1, &v), 0);
   assert_true(fabs(v - (1.5 - 1 - 1)) < 1e-6);
-  crl_pgp_zero_grad(pol);
-  assert_int_equal(crl_pgp_value_backward(pol, &dv, 1), 0);
+  crl__pgp_zero_grad(pol);
+  assert_int_equal(crl__pgp_value_backward(pol, &dv, 1), 0);
   for (int d = 0; d < 3; d++)
     assert_true(pol->grads[pol->n_pi + d] == 2 * x[d]);
-  crl_pgp_free(pol);
+  crl__pgp_free(pol);
 }
 
 /* ---- training ------------------------------------------------------------ */

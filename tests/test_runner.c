@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "tools/expect.h"
-#include "tools/jobs.h"
-#include "tools/summary.h"
+#include "config/expect.h"
+#include "run/jobs.h"
+#include "run/summary.h"
 #include "toy.h"
 
 static char tmp_dir[256];
@@ -85,8 +85,7 @@ static int run(const crl_run_config *cfg, const char *dir, int resume,
   "env: Toy-v0\nalgo: toy\nn_timesteps: 320\nn_envs: 2\nseed: 3\n"             \
   "eval: {every: 48, episodes: 2}\nnoise: 0.3\n"
 
-/* ---- exact resume -----------------------------------------------------------
- */
+/* ---- exact resume -------------------------------------------------------- */
 
 static void test_resume_after_interrupt(void **state) {
   (void)state;
@@ -183,8 +182,7 @@ static void test_resume_refuses_other_settings(void **state) {
   crl_experiment_free(&y);
 }
 
-/* ---- stopping on non-finite values -----------------------------------------
- */
+/* ---- stopping on non-finite values --------------------------------------- */
 
 static void test_nonfinite(void **state) {
   (void)state;

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "crl/crl.h"
-#include "state_io.h"
+#include "io/state_io.h"
 
 static char path[256];
 
@@ -28,17 +28,17 @@ static void random_actions(const crl_space *a, gsl_rng *rng, int n,
 
 static void write_checkpoint(const crl_vec_env *v) {
   crl_ckpt_writer *w = NULL;
-  assert_int_equal(crl_ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w), 0);
-  assert_int_equal(crl_vec_env_save(v, w, "venv"), 0);
-  assert_int_equal(crl_ckpt_write_file(w, path), 0);
-  crl_ckpt_writer_free(w);
+  assert_int_equal(crl__ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w), 0);
+  assert_int_equal(crl__vec_env_save(v, w, "venv"), 0);
+  assert_int_equal(crl__ckpt_write_file(w, path), 0);
+  crl__ckpt_writer_free(w);
 }
 
 static void read_checkpoint(crl_vec_env *v) {
   crl_ckpt_reader *r = NULL;
-  assert_int_equal(crl_ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
-  assert_int_equal(crl_vec_env_load(v, r, "venv"), 0);
-  crl_ckpt_reader_free(r);
+  assert_int_equal(crl__ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
+  assert_int_equal(crl__vec_env_load(v, r, "venv"), 0);
+  crl__ckpt_reader_free(r);
 }
 
 /* Run `a` for a while, checkpoint, restore into `b` (built from another
@@ -99,11 +99,11 @@ static void test_wrong_env_or_count_is_refused(void **state) {
   assert_int_equal(crl_vec_env_reset(a), 0);
   write_checkpoint(a);
   crl_ckpt_reader *r = NULL;
-  assert_int_equal(crl_ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
-  assert_int_equal(crl_vec_env_load(b, r, "venv"), CRL_EFORMAT);
-  assert_int_equal(crl_vec_env_load(c, r, "venv"), CRL_EFORMAT);
+  assert_int_equal(crl__ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
+  assert_int_equal(crl__vec_env_load(b, r, "venv"), CRL_EFORMAT);
+  assert_int_equal(crl__vec_env_load(c, r, "venv"), CRL_EFORMAT);
   assert_non_null(strstr(crl_last_error(), "Pendulum-v1"));
-  crl_ckpt_reader_free(r);
+  crl__ckpt_reader_free(r);
   crl_vec_env_free(a);
   crl_vec_env_free(b);
   crl_vec_env_free(c);
@@ -123,16 +123,16 @@ static void test_rng_and_adam_resume(void **state) {
     crl_adam_step(x, px, grad, 0.01);
   memcpy(py, px, sizeof px);
   crl_ckpt_writer *w = NULL;
-  assert_int_equal(crl_ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w), 0);
-  assert_int_equal(crl_rng_save(g, w, "rng"), 0);
-  assert_int_equal(crl_adam_save(x, P, w, "adam"), 0);
-  assert_int_equal(crl_ckpt_write_file(w, path), 0);
-  crl_ckpt_writer_free(w);
+  assert_int_equal(crl__ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w), 0);
+  assert_int_equal(crl__rng_save(g, w, "rng"), 0);
+  assert_int_equal(crl__adam_save(x, P, w, "adam"), 0);
+  assert_int_equal(crl__ckpt_write_file(w, path), 0);
+  crl__ckpt_writer_free(w);
   crl_ckpt_reader *r = NULL;
-  assert_int_equal(crl_ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
-  assert_int_equal(crl_rng_load(h, r, "rng"), 0);
-  assert_int_equal(crl_adam_load(y, P, r, "adam"), 0);
-  crl_ckpt_reader_free(r);
+  assert_int_equal(crl__ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
+  assert_int_equal(crl__rng_load(h, r, "rng"), 0);
+  assert_int_equal(crl__adam_load(y, P, r, "adam"), 0);
+  crl__ckpt_reader_free(r);
   for (int i = 0; i < 100; i++)
     assert_int_equal(gsl_rng_get(g), gsl_rng_get(h));
   crl_adam_step(x, px, grad, 0.01);
@@ -146,48 +146,48 @@ static void test_rng_and_adam_resume(void **state) {
 
 /* Rewrite the checkpoint at `path` with section `name` replaced: a file a
  * person edited by hand, with a valid checksum. */
-static void tamper(const char *name, crl_ckpt_type type, uint64_t count,
+static void tamper(const char *name, crl__ckpt_type type, uint64_t count,
                    const void *data) {
   crl_ckpt_reader *r = NULL;
-  assert_int_equal(crl_ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
+  assert_int_equal(crl__ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
   crl_ckpt_writer *w = NULL;
-  assert_int_equal(crl_ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w), 0);
+  assert_int_equal(crl__ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w), 0);
   int found = 0;
-  for (uint64_t i = 0; i < crl_ckpt_n_sections(r); i++) {
+  for (uint64_t i = 0; i < crl__ckpt_n_sections(r); i++) {
     const char *sname;
     int nl;
-    crl_ckpt_type t;
+    crl__ckpt_type t;
     uint64_t c;
     const void *d;
-    crl_ckpt_section_at(r, i, &sname, &nl, &t, &c, &d);
+    crl__ckpt_section_at(r, i, &sname, &nl, &t, &c, &d);
     char key[256];
     snprintf(key, sizeof key, "%.*s", nl, sname);
     if (strcmp(key, name) == 0) {
       found = 1;
-      assert_int_equal(crl_ckpt_put(w, key, type, count, data), 0);
+      assert_int_equal(crl__ckpt_put(w, key, type, count, data), 0);
     } else {
-      assert_int_equal(crl_ckpt_put(w, key, t, c, d), 0);
+      assert_int_equal(crl__ckpt_put(w, key, t, c, d), 0);
     }
   }
   assert_true(found);
-  crl_ckpt_reader_free(r);
-  assert_int_equal(crl_ckpt_write_file(w, path), 0);
-  crl_ckpt_writer_free(w);
+  crl__ckpt_reader_free(r);
+  assert_int_equal(crl__ckpt_write_file(w, path), 0);
+  crl__ckpt_writer_free(w);
 }
 
-static void expect_refused(const char *name, crl_ckpt_type type, uint64_t count,
-                           const void *data) {
+static void expect_refused(const char *name, crl__ckpt_type type,
+                           uint64_t count, const void *data) {
   crl_vec_env *a = NULL;
   assert_int_equal(crl_vec_env_make("Pendulum-v1", 2, 0, &a), 0);
   assert_int_equal(crl_vec_env_reset(a), 0);
   write_checkpoint(a);
   tamper(name, type, count, data);
   crl_ckpt_reader *r = NULL;
-  assert_int_equal(crl_ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
-  int rc = crl_vec_env_load(a, r, "venv");
+  assert_int_equal(crl__ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
+  int rc = crl__vec_env_load(a, r, "venv");
   if (rc != CRL_EFORMAT)
     fail_msg("tampered '%s' was accepted (rc %d)", name, rc);
-  crl_ckpt_reader_free(r);
+  crl__ckpt_reader_free(r);
   crl_vec_env_free(a);
 }
 
@@ -244,17 +244,17 @@ static crl_replay *filled_replay(int n) {
 
 static void save_replay(const crl_replay *rb) {
   crl_ckpt_writer *w = NULL;
-  assert_int_equal(crl_ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w), 0);
-  assert_int_equal(crl_replay_save(rb, w, "rb"), 0);
-  assert_int_equal(crl_ckpt_write_file(w, path), 0);
-  crl_ckpt_writer_free(w);
+  assert_int_equal(crl__ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w), 0);
+  assert_int_equal(crl__replay_save(rb, w, "rb"), 0);
+  assert_int_equal(crl__ckpt_write_file(w, path), 0);
+  crl__ckpt_writer_free(w);
 }
 
 static int load_replay(crl_replay *rb) {
   crl_ckpt_reader *r = NULL;
-  assert_int_equal(crl_ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
-  int rc = crl_replay_load(rb, r, "rb");
-  crl_ckpt_reader_free(r);
+  assert_int_equal(crl__ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
+  int rc = crl__replay_load(rb, r, "rb");
+  crl__ckpt_reader_free(r);
   return rc;
 }
 
@@ -292,10 +292,10 @@ static void test_replay_resumes_and_refuses_damage(void **state) {
   crl_replay *a = filled_replay(5), *b = filled_replay(0);
   int64_t big = 9, pos_off = 3, neg = -1;
   crl_real nan_row[5] = {0, 1, NAN, 3, 4}, flag[5] = {1, 0, 0, 0.5f, 0};
-  const crl_ckpt_type rt = sizeof(crl_real) == 8 ? CRL_CKPT_F64 : CRL_CKPT_F32;
+  const crl__ckpt_type rt = sizeof(crl_real) == 8 ? CRL_CKPT_F64 : CRL_CKPT_F32;
   struct {
     const char *name;
-    crl_ckpt_type type;
+    crl__ckpt_type type;
     uint64_t count;
     const void *data;
   } bad[] = {

@@ -15,12 +15,12 @@
 #include <cmocka.h>
 #include <gsl/gsl_randist.h>
 
-#include "actor_critic_fvp.h"
 #include "algos/trpo.h"
-#include "cg.h"
-#include "checkpoint.h"
 #include "crl/crl.h"
+#include "io/checkpoint.h"
+#include "nn/cg.h"
 #include "pg_test.h"
+#include "rl/actor_critic_fvp.h"
 
 #if CRL_REAL_IS_DOUBLE
 #define CG_TOL 1e-9
@@ -58,8 +58,8 @@ static int spd_matvec(void *ctx, const crl_real *x, crl_real *y) {
 static void test_cg_solves_random_spd(void **state) {
   (void)state;
   gsl_rng *rng = crl_rng_alloc(3, 0);
-  crl_cg *cg = NULL;
-  assert_int_equal(crl_cg_alloc(N_CG, &cg), 0);
+  crl__cg *cg = NULL;
+  assert_int_equal(crl__cg_alloc(N_CG, &cg), 0);
   static spd s;
   for (int trial = 0; trial < 5; trial++) {
     double R[N_CG * N_CG];
@@ -78,7 +78,7 @@ static void test_cg_solves_random_spd(void **state) {
     s.products = 0;
     int iters = -1;
     assert_int_equal(
-        crl_cg_solve(cg, spd_matvec, &s, b, 4 * N_CG, 1e-24, x, &iters), 0);
+        crl__cg_solve(cg, spd_matvec, &s, b, 4 * N_CG, 1e-24, x, &iters), 0);
     assert_int_equal(iters, s.products);
     spd_matvec(&s, x, ax);
     double res = 0.0, nb = 0.0;
@@ -88,17 +88,17 @@ static void test_cg_solves_random_spd(void **state) {
     }
     assert_true(sqrt(res / nb) < CG_TOL);
     /* max_iter caps the products; a zero right-hand side takes none. */
-    assert_int_equal(crl_cg_solve(cg, spd_matvec, &s, b, 3, 0, x, &iters), 0);
+    assert_int_equal(crl__cg_solve(cg, spd_matvec, &s, b, 3, 0, x, &iters), 0);
     assert_int_equal(iters, 3);
   }
   crl_real zero[N_CG] = {0}, x[N_CG];
   int iters = -1;
-  assert_int_equal(crl_cg_solve(cg, spd_matvec, &s, zero, 10, 1e-10, x, &iters),
-                   0);
+  assert_int_equal(
+      crl__cg_solve(cg, spd_matvec, &s, zero, 10, 1e-10, x, &iters), 0);
   assert_int_equal(iters, 0);
   assert_true(x[0] == 0 && x[N_CG - 1] == 0);
-  crl_cg_free(cg);
-  crl_cg_free(NULL);
+  crl__cg_free(cg);
+  crl__cg_free(NULL);
   gsl_rng_free(rng);
 }
 
@@ -112,12 +112,12 @@ static int neg_matvec(void *ctx, const crl_real *x, crl_real *y) {
 
 static void test_cg_rejects_indefinite(void **state) {
   (void)state;
-  crl_cg *cg = NULL;
-  assert_int_equal(crl_cg_alloc(2, &cg), 0);
+  crl__cg *cg = NULL;
+  assert_int_equal(crl__cg_alloc(2, &cg), 0);
   crl_real b[2] = {1, 2}, x[2];
-  assert_int_equal(crl_cg_solve(cg, neg_matvec, NULL, b, 5, 0, x, NULL),
+  assert_int_equal(crl__cg_solve(cg, neg_matvec, NULL, b, 5, 0, x, NULL),
                    CRL_ENONFINITE);
-  crl_cg_free(cg);
+  crl__cg_free(cg);
 }
 
 /* ---- the Fisher-vector product
@@ -137,7 +137,7 @@ enum { B_FVP = 7, OBS = 3 };
 static const double box_lo[2] = {-2, -1}, box_hi[2] = {2, 1};
 
 typedef struct fvp_case {
-  crl_ac *ac;
+  crl__ac *ac;
   size_t n_pi;
   crl_real obs[B_FVP * OBS];
   crl_real *theta, *v, *fv, *g_plus, *g_minus;
@@ -147,14 +147,15 @@ typedef struct fvp_case {
 
 static void fvp_setup(fvp_case *c, const crl_space *act) {
   const crl_space obs = {CRL_SPACE_BOX, OBS, 0, NULL, NULL};
-  crl_ac_spec spec = {.net_arch = {2, {16, 8}},
-                      .activation = CRL_ACT_TANH,
-                      .log_std_init = -0.3,
-                      .ortho_init = 0,
-                      .max_batch = 4}; /* < B_FVP: the product goes by chunks */
+  crl__ac_spec spec = {.net_arch = {2, {16, 8}},
+                       .activation = CRL_ACT_TANH,
+                       .log_std_init = -0.3,
+                       .ortho_init = 0,
+                       .max_batch =
+                           4}; /* < B_FVP: the product goes by chunks */
   gsl_rng *rng = crl_rng_alloc(11, 1);
-  assert_int_equal(crl_ac_alloc(&spec, &obs, act, rng, &c->ac), 0);
-  c->n_pi = crl_ac_policy_size(c->ac);
+  assert_int_equal(crl__ac_alloc(&spec, &obs, act, rng, &c->ac), 0);
+  c->n_pi = crl__ac_policy_size(c->ac);
   c->theta = calloc(c->n_pi, sizeof(crl_real));
   c->v = calloc(c->n_pi, sizeof(crl_real));
   c->fv = calloc(c->n_pi, sizeof(crl_real));
@@ -172,7 +173,7 @@ static void fvp_setup(fvp_case *c, const crl_space *act) {
 }
 
 static void fvp_teardown(fvp_case *c) {
-  crl_ac_free(c->ac);
+  crl__ac_free(c->ac);
   free(c->theta);
   free(c->v);
   free(c->fv);
@@ -190,23 +191,23 @@ static void set_params(fvp_case *c, double s) {
  * the KL itself. */
 static double kl_grad_at(fvp_case *c, double s, crl_real *g) {
   set_params(c, s);
-  assert_int_equal(crl_ac_actor_forward(c->ac, c->obs, 4, c->dist), 0);
-  assert_int_equal(crl_ac_actor_forward(c->ac, c->obs + 4 * OBS, B_FVP - 4,
-                                        c->dist + 4 * c->ac->n_out),
+  assert_int_equal(crl__ac_actor_forward(c->ac, c->obs, 4, c->dist), 0);
+  assert_int_equal(crl__ac_actor_forward(c->ac, c->obs + 4 * OBS, B_FVP - 4,
+                                         c->dist + 4 * c->ac->n_out),
                    0);
   double kl =
-      crl_ac_kl(c->ac, c->dist_ref, c->log_std_ref, c->dist, B_FVP, c->kl);
+      crl__ac_kl(c->ac, c->dist_ref, c->log_std_ref, c->dist, B_FVP, c->kl);
   /* Two chunks of the batch mean: weights 4/B and 3/B. */
-  crl_ac_zero_grad(c->ac);
-  assert_int_equal(crl_ac_actor_forward(c->ac, c->obs, 4, c->dist), 0);
-  assert_int_equal(crl_ac_actor_backward_kl(c->ac, c->dist, NULL, 4, NULL, 0,
-                                            c->dist_ref, c->log_std_ref,
-                                            4.0 / B_FVP, c->scratch),
+  crl__ac_zero_grad(c->ac);
+  assert_int_equal(crl__ac_actor_forward(c->ac, c->obs, 4, c->dist), 0);
+  assert_int_equal(crl__ac_actor_backward_kl(c->ac, c->dist, NULL, 4, NULL, 0,
+                                             c->dist_ref, c->log_std_ref,
+                                             4.0 / B_FVP, c->scratch),
                    0);
-  assert_int_equal(crl_ac_actor_forward(c->ac, c->obs + 4 * OBS, B_FVP - 4,
-                                        c->dist + 4 * c->ac->n_out),
+  assert_int_equal(crl__ac_actor_forward(c->ac, c->obs + 4 * OBS, B_FVP - 4,
+                                         c->dist + 4 * c->ac->n_out),
                    0);
-  assert_int_equal(crl_ac_actor_backward_kl(
+  assert_int_equal(crl__ac_actor_backward_kl(
                        c->ac, c->dist + 4 * c->ac->n_out, NULL, B_FVP - 4, NULL,
                        0, c->dist_ref + 4 * c->ac->n_out, c->log_std_ref,
                        3.0 / B_FVP, c->scratch),
@@ -228,20 +229,20 @@ static void check_fvp(const crl_space *act) {
   static fvp_case c;
   memset(&c, 0, sizeof c);
   fvp_setup(&c, act);
-  crl_ac *ac = c.ac;
+  crl__ac *ac = c.ac;
   /* The reference is the policy at theta itself. */
-  assert_int_equal(crl_ac_actor_forward(ac, c.obs, 4, c.dist_ref), 0);
-  assert_int_equal(crl_ac_actor_forward(ac, c.obs + 4 * OBS, B_FVP - 4,
-                                        c.dist_ref + 4 * ac->n_out),
+  assert_int_equal(crl__ac_actor_forward(ac, c.obs, 4, c.dist_ref), 0);
+  assert_int_equal(crl__ac_actor_forward(ac, c.obs + 4 * OBS, B_FVP - 4,
+                                         c.dist_ref + 4 * ac->n_out),
                    0);
   if (!ac->discrete)
     memcpy(c.log_std_ref, ac->log_std, (size_t)ac->act_dim * sizeof(crl_real));
-  crl_ac_fisher *f = NULL;
-  assert_int_equal(crl_ac_fisher_alloc(ac, B_FVP, &f), 0);
+  crl__ac_fisher *f = NULL;
+  assert_int_equal(crl__ac_fisher_alloc(ac, B_FVP, &f), 0);
   f->obs = c.obs;
   f->B = B_FVP;
   f->damping = 0.0;
-  assert_int_equal(crl_ac_fisher_vp(f, c.v, c.fv), 0);
+  assert_int_equal(crl__ac_fisher_vp(f, c.v, c.fv), 0);
 
   /* H v ~ (grad KL(theta + h v) - grad KL(theta - h v)) / 2h */
   kl_grad_at(&c, FD_STEP, c.g_plus);
@@ -260,7 +261,7 @@ static void check_fvp(const crl_space *act) {
   assert_true(vfv > 0);
   set_params(&c, 0.0);
   f->damping = 0.5;
-  assert_int_equal(crl_ac_fisher_vp(f, c.v, c.g_minus), 0);
+  assert_int_equal(crl__ac_fisher_vp(f, c.v, c.g_minus), 0);
   for (size_t k = 0; k < c.n_pi; k++)
     assert_true(
         fabs((double)c.g_minus[k] - (double)c.fv[k] - 0.5 * (double)c.v[k]) <
@@ -276,7 +277,7 @@ static void check_fvp(const crl_space *act) {
                kl_grad_at(&c, 0.5 - h, c.g_minus)) /
               (2 * h);
   assert_true(fabs(slope - fd) < FD_TOL * fabs(fd) + 1e-6);
-  crl_ac_fisher_free(f);
+  crl__ac_fisher_free(f);
   fvp_teardown(&c);
 }
 
@@ -284,7 +285,7 @@ static void check_fvp(const crl_space *act) {
  * actor's forward run again inside every JVP (crl_mlp_jvp), in chunks of
  * the actor's capacity, on the actor itself. The product that keeps its
  * forward pass must give these bits exactly. */
-static void fvp_recompute(crl_ac *ac, const crl_real *obs, int B,
+static void fvp_recompute(crl__ac *ac, const crl_real *obs, int B,
                           double damping, const crl_real *v, crl_real *out) {
   const int K = ac->n_out, D = ac->act_dim, cap = ac->max_batch;
   const size_t n_actor = crl_mlp_n_params(ac->actor);
@@ -329,11 +330,11 @@ static void check_fvp_keeps_point(const crl_space *act) {
   static fvp_case c;
   memset(&c, 0, sizeof c);
   fvp_setup(&c, act);
-  crl_ac *ac = c.ac;
-  crl_ac_fisher *f = NULL;
-  assert_int_equal(crl_ac_fisher_alloc(ac, 0, &f), CRL_EINVAL);
+  crl__ac *ac = c.ac;
+  crl__ac_fisher *f = NULL;
+  assert_int_equal(crl__ac_fisher_alloc(ac, 0, &f), CRL_EINVAL);
   assert_null(f);
-  assert_int_equal(crl_ac_fisher_alloc(ac, B_FVP, &f), 0);
+  assert_int_equal(crl__ac_fisher_alloc(ac, B_FVP, &f), 0);
   crl_real *want = calloc(c.n_pi, sizeof(crl_real));
   crl_real *other = calloc(c.n_pi, sizeof(crl_real));
   crl_real junk[4 * 3];
@@ -354,37 +355,37 @@ static void check_fvp_keeps_point(const crl_space *act) {
       /* another direction each time, so no product can be a stale one */
       for (size_t k = 0; k < c.n_pi; k++)
         c.v[k] = (crl_real)(cos(0.7 * (double)k + step + 0.3 * rep));
-      assert_int_equal(crl_ac_fisher_vp(f, c.v, other), 0);
+      assert_int_equal(crl__ac_fisher_vp(f, c.v, other), 0);
       fvp_recompute(ac, c.obs, f->B, f->damping, c.v, want);
       assert_memory_equal(want, other, c.n_pi * sizeof *want);
       /* the actor's activations, now at other states, are not used */
-      assert_int_equal(crl_ac_actor_forward(ac, c.obs + 2 * OBS, 4, junk), 0);
+      assert_int_equal(crl__ac_actor_forward(ac, c.obs + 2 * OBS, 4, junk), 0);
     }
   }
   /* batches outside 1 .. max_rows are refused */
   f->B = B_FVP + 1;
-  assert_int_equal(crl_ac_fisher_vp(f, c.v, other), CRL_ESHAPE);
+  assert_int_equal(crl__ac_fisher_vp(f, c.v, other), CRL_ESHAPE);
   f->B = 0;
-  assert_int_equal(crl_ac_fisher_vp(f, c.v, other), CRL_ESHAPE);
+  assert_int_equal(crl__ac_fisher_vp(f, c.v, other), CRL_ESHAPE);
   free(want);
   free(other);
-  crl_ac_fisher_free(f);
-  crl_ac_fisher_free(NULL);
+  crl__ac_fisher_free(f);
+  crl__ac_fisher_free(NULL);
   fvp_teardown(&c);
 }
 
 /* The surrogate's gradient goes through the product's kept pass
- * (crl_ac_fisher_point, crl_ac_fisher_logp_backward): outputs and
+ * (crl__ac_fisher_point, crl__ac_fisher_logp_backward): outputs and
  * gradient bit for bit those of the actor's own forward and backward over
  * the same chunks, and the products that follow find their point kept. */
 static void check_fisher_point(const crl_space *act) {
   static fvp_case c;
   memset(&c, 0, sizeof c);
   fvp_setup(&c, act);
-  crl_ac *ac = c.ac;
+  crl__ac *ac = c.ac;
   const int K = ac->n_out, A = ac->act_dim;
-  crl_ac_fisher *f = NULL;
-  assert_int_equal(crl_ac_fisher_alloc(ac, B_FVP, &f), 0);
+  crl__ac_fisher *f = NULL;
+  assert_int_equal(crl__ac_fisher_alloc(ac, B_FVP, &f), 0);
   crl_real acts[B_FVP * 2], dlogp[B_FVP];
   gsl_rng *rng = crl_rng_alloc(5, 2);
   for (int i = 0; i < B_FVP; i++) {
@@ -399,36 +400,36 @@ static void check_fisher_point(const crl_space *act) {
     if (pass == 1) /* elsewhere, so that the point is not the kept one */
       set_params(&c, -0.5);
     /* the reference: the actor's own passes, chunk by chunk */
-    crl_ac_zero_grad(ac);
+    crl__ac_zero_grad(ac);
     for (int s = 0; s < B_FVP; s += 4) {
       const int b = B_FVP - s < 4 ? B_FVP - s : 4;
       assert_int_equal(
-          crl_ac_actor_forward(ac, c.obs + s * OBS, b, c.dist_ref + s * K), 0);
-      assert_int_equal(crl_ac_actor_backward(ac, c.dist_ref + s * K,
-                                             acts + s * A, b, dlogp + s, 0.0),
+          crl__ac_actor_forward(ac, c.obs + s * OBS, b, c.dist_ref + s * K), 0);
+      assert_int_equal(crl__ac_actor_backward(ac, c.dist_ref + s * K,
+                                              acts + s * A, b, dlogp + s, 0.0),
                        0);
     }
     memcpy(want, ac->grads, c.n_pi * sizeof *want);
-    crl_ac_zero_grad(ac);
+    crl__ac_zero_grad(ac);
     f->obs = c.obs;
     f->B = B_FVP;
     const crl_real *dist = NULL;
-    assert_int_equal(crl_ac_fisher_point(f, &dist), 0);
+    assert_int_equal(crl__ac_fisher_point(f, &dist), 0);
     assert_memory_equal(c.dist_ref, dist, (size_t)B_FVP * K * sizeof *dist);
-    assert_int_equal(crl_ac_fisher_logp_backward(f, acts, dlogp), 0);
+    assert_int_equal(crl__ac_fisher_logp_backward(f, acts, dlogp), 0);
     assert_memory_equal(want, ac->grads, c.n_pi * sizeof *want);
     /* and the products at this point are those recomputed from scratch */
-    assert_int_equal(crl_ac_fisher_vp(f, c.v, c.fv), 0);
+    assert_int_equal(crl__ac_fisher_vp(f, c.v, c.fv), 0);
     fvp_recompute(ac, c.obs, B_FVP, f->damping, c.v, want);
     assert_memory_equal(want, c.fv, c.n_pi * sizeof *want);
   }
   f->B = B_FVP + 1;
   const crl_real *dist = c.dist;
-  assert_int_equal(crl_ac_fisher_point(f, &dist), CRL_ESHAPE);
+  assert_int_equal(crl__ac_fisher_point(f, &dist), CRL_ESHAPE);
   assert_null(dist);
-  assert_int_equal(crl_ac_fisher_logp_backward(f, acts, dlogp), CRL_ESHAPE);
+  assert_int_equal(crl__ac_fisher_logp_backward(f, acts, dlogp), CRL_ESHAPE);
   free(want);
-  crl_ac_fisher_free(f);
+  crl__ac_fisher_free(f);
   fvp_teardown(&c);
 }
 
@@ -468,7 +469,7 @@ static void test_line_search_paths(void **state) {
   static const char *const kv[] = {"n_steps", "64", "batch_size", "64", NULL};
   pg_run r = pg_start("trpo", "CartPole-v1", 2, 4, kv);
   pg_iterate(&r, 1); /* fills the batch */
-  trpo *t = crl_algo_self(r.algo);
+  trpo *t = crl__algo_self(r.algo);
   crl_real *params = t->onp->ac->params;
   double L_old = 0;
   trpo_step_result res;

@@ -14,7 +14,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "crl/crl.h"
-#include "state_io.h"
+#include "io/state_io.h"
 
 /* ---- env: a point that moves by the action; reward -|x|; 10 steps ------ */
 
@@ -70,8 +70,7 @@ static const crl_env_type toy_env_type = {.name = "Toy-v0",
                                           .set_state = toy_set_state,
                                           .params = toy_env_params};
 
-/* ---- algorithm: a constant action plus seeded noise ------------------------
- */
+/* ---- algorithm: a constant action plus seeded noise ---------------------- */
 
 typedef struct toy_spec {
   double action;
@@ -179,15 +178,15 @@ static int toy_save(void *self, crl_ckpt_writer *w) {
   toy_algo *t = self;
   const int nan = t->spec.param_nan_at > 0 && t->steps >= t->spec.param_nan_at;
   const crl_real param = nan ? (crl_real)NAN : (crl_real)t->spec.action;
-  int rc = crl_rng_save(t->rng, w, "toy.rng");
-  rc = rc ? rc : crl_ckpt_put_real(w, "toy.param", 1, &param);
-  return rc ? rc : crl_ckpt_put_i64(w, "toy.steps", t->steps);
+  int rc = crl__rng_save(t->rng, w, "toy.rng");
+  rc = rc ? rc : crl__ckpt_put_real(w, "toy.param", 1, &param);
+  return rc ? rc : crl__ckpt_put_i64(w, "toy.steps", t->steps);
 }
 static int toy_load(void *self, const crl_ckpt_reader *r) {
   toy_algo *t = self;
   int64_t steps;
-  int rc = crl_rng_load(t->rng, r, "toy.rng");
-  rc = rc ? rc : crl_ckpt_get_i64(r, "toy.steps", &steps);
+  int rc = crl__rng_load(t->rng, r, "toy.rng");
+  rc = rc ? rc : crl__ckpt_get_i64(r, "toy.steps", &steps);
   if (rc == 0)
     t->steps = (long)steps;
   return rc;

@@ -1,0 +1,510 @@
+/* The binary container behind checkpoints and policy files (see ckpt.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crl/error.h"
+#include "io/ckpt.h"
+
+static const char MAGIC[8] = {'C', 'R', 'L', 'F', 'I', 'L', 'E', '\0'};
+#define MAX_NAME 255u
+#define MAX_SECTIONS 100000u
+#define MAX_FILE ((uint64_t)1 << 36) /* 64 GiB: far above any real file */
+
+/* ---- shared helpers ------------------------------------------------------ */
+
+static uint64_t fnv1a(const unsigned char *p, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+static size_t type_size(uint32_t type) {
+  switch (type) {
+  case CRL_CKPT_U8:
+    return 1;
+  case CRL_CKPT_F32:
+    return 4;
+  case CRL_CKPT_I64:
+  case CRL_CKPT_F64:
+    return 8;
+  default:
+    return 0;
+  }
+}
+
+static int host_is_little_endian(void) {
+  const uint16_t one = 1;
+  unsigned char b;
+  memcpy(&b, &one, 1);
+  return b == 1;
+}
+
+/* ---- writer
+ * ------------------------------------------------------------------ */
+
+struct crl_ckpt_writer {
+  unsigned char *buf;
+  size_t len, cap;
+  uint64_t n_sections;
+  int failed; /* an allocation failed; report at write time */
+};
+
+static int reserve(crl_ckpt_writer *w, size_t more) {
+  if (w->len + more <= w->cap)
+    return 0;
+  size_t cap = w->cap ? w->cap : 4096;
+  while (cap < w->len + more)
+    cap *= 2;
+  unsigned char *b = realloc(w->buf, cap);
+  if (b == NULL) {
+    w->failed = 1;
+    return crl_fail(CRL_ENOMEM, "checkpoint: out of memory (%zu bytes)", cap);
+  }
+  w->buf = b;
+  w->cap = cap;
+  return 0;
+}
+
+static int append(crl_ckpt_writer *w, const void *p, size_t n) {
+  int rc = reserve(w, n);
+  if (rc)
+    return rc;
+  if (n)
+    memcpy(w->buf + w->len, p, n);
+  w->len += n;
+  return 0;
+}
+
+int crl__ckpt_writer_alloc(crl__ckpt_kind kind, crl_ckpt_writer **out) {
+  *out = NULL;
+  if (!host_is_little_endian())
+    return crl_fail(CRL_EUNSUPPORTED,
+                    "checkpoint: big-endian hosts are not supported");
+  crl_ckpt_writer *w = calloc(1, sizeof *w);
+  if (w == NULL)
+    return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
+  uint32_t version = CRL_CKPT_VERSION, k = (uint32_t)kind;
+  uint64_t zero = 0; /* n_sections, patched at write time */
+  int rc = append(w, MAGIC, sizeof MAGIC);
+  if (rc == 0)
+    rc = append(w, &version, 4);
+  if (rc == 0)
+    rc = append(w, &k, 4);
+  if (rc == 0)
+    rc = append(w, &zero, 8);
+  if (rc) {
+    crl__ckpt_writer_free(w);
+    return rc;
+  }
+  *out = w;
+  return 0;
+}
+
+void crl__ckpt_writer_free(crl_ckpt_writer *w) {
+  if (w == NULL)
+    return;
+  free(w->buf);
+  free(w);
+}
+
+int crl__ckpt_put(crl_ckpt_writer *w, const char *name, crl__ckpt_type type,
+                  uint64_t count, const void *data) {
+  size_t nl = strlen(name);
+  size_t es = type_size((uint32_t)type);
+  if (nl == 0 || nl > MAX_NAME || es == 0)
+    return crl_fail(CRL_EINVAL, "checkpoint: bad section '%s'", name);
+  uint32_t nl32 = (uint32_t)nl, t32 = (uint32_t)type;
+  int rc = append(w, &nl32, 4);
+  if (rc == 0)
+    rc = append(w, name, nl);
+  if (rc == 0)
+    rc = append(w, &t32, 4);
+  if (rc == 0)
+    rc = append(w, &count, 8);
+  if (rc == 0)
+    rc = append(w, data, (size_t)count * es);
+  if (rc == 0)
+    w->n_sections++;
+  return rc;
+}
+
+int crl__ckpt_put_real(crl_ckpt_writer *w, const char *name, uint64_t count,
+                       const crl_real *data) {
+  /* Parameters, optimiser moments, replay rows: a non-finite one means the
+   * training diverged, and a checkpoint of it would replace a good one. */
+  for (uint64_t i = 0; i < count; i++)
+    if (!isfinite((double)data[i]))
+      return crl_fail(CRL_ENONFINITE,
+                      "%s[%llu] is %g (not written to a "
+                      "checkpoint)",
+                      name, (unsigned long long)i, (double)data[i]);
+  return crl__ckpt_put(w, name,
+                       sizeof(crl_real) == 8 ? CRL_CKPT_F64 : CRL_CKPT_F32,
+                       count, data);
+}
+
+int crl__ckpt_put_i64(crl_ckpt_writer *w, const char *name, int64_t value) {
+  return crl__ckpt_put(w, name, CRL_CKPT_I64, 1, &value);
+}
+
+int crl__ckpt_put_f64(crl_ckpt_writer *w, const char *name, double value) {
+  return crl__ckpt_put(w, name, CRL_CKPT_F64, 1, &value);
+}
+
+int crl__ckpt_put_string(crl_ckpt_writer *w, const char *name, const char *s) {
+  return crl__ckpt_put(w, name, CRL_CKPT_U8, strlen(s), s);
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n) {
+  while (n > 0) {
+    ssize_t k = write(fd, p, n);
+    if (k < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    p += k;
+    n -= (size_t)k;
+  }
+  return 0;
+}
+
+int crl__ckpt_write_file(crl_ckpt_writer *w, const char *path) {
+  if (w->failed)
+    return crl_fail(CRL_ENOMEM, "checkpoint: an earlier section failed");
+  memcpy(w->buf + 16, &w->n_sections, 8);
+  uint64_t sum = fnv1a(w->buf, w->len);
+  char tmp[4096];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+    return crl_fail(CRL_EINVAL, "checkpoint: path too long");
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0)
+    return crl_fail(CRL_EIO, "checkpoint: cannot create %s: %s", tmp,
+                    strerror(errno));
+  int bad = write_all(fd, w->buf, w->len) || write_all(fd, (void *)&sum, 8) ||
+            fsync(fd) != 0;
+  int err = errno;
+  if (close(fd) != 0 && !bad) {
+    bad = 1;
+    err = errno;
+  }
+  if (bad || rename(tmp, path) != 0) {
+    if (!bad)
+      err = errno;
+    unlink(tmp);
+    return crl_fail(CRL_EIO, "checkpoint: cannot write %s: %s", path,
+                    strerror(err));
+  }
+  return 0;
+}
+
+/* ---- reader
+ * ------------------------------------------------------------------ */
+
+typedef struct section {
+  const char *name; /* not NUL-terminated */
+  uint32_t name_len;
+  uint32_t type;
+  uint64_t count;
+  const unsigned char *data;
+} section;
+
+struct crl_ckpt_reader {
+  unsigned char *buf;
+  size_t len;
+  section *sections;
+  uint64_t n_sections;
+};
+
+void crl__ckpt_reader_free(crl_ckpt_reader *r) {
+  if (r == NULL)
+    return;
+  free(r->buf);
+  free(r->sections);
+  free(r);
+}
+
+/* Bounded little reads from the buffer. */
+typedef struct cursor {
+  const unsigned char *p, *end;
+} cursor;
+
+static int take(cursor *c, void *out, size_t n) {
+  if ((size_t)(c->end - c->p) < n)
+    return -1;
+  memcpy(out, c->p, n);
+  c->p += n;
+  return 0;
+}
+
+static int parse_sections(crl_ckpt_reader *r, const char *what) {
+  cursor c = {r->buf + 24, r->buf + r->len - 8};
+  /* Each section takes at least 16 bytes: bound the count before use. */
+  if (r->n_sections > MAX_SECTIONS ||
+      r->n_sections > (uint64_t)(c.end - c.p) / 16)
+    return crl_fail(CRL_EFORMAT, "%s: implausible section count %llu", what,
+                    (unsigned long long)r->n_sections);
+  r->sections = calloc(r->n_sections ? r->n_sections : 1, sizeof *r->sections);
+  if (r->sections == NULL)
+    return crl_fail(CRL_ENOMEM, "%s: out of memory", what);
+  for (uint64_t i = 0; i < r->n_sections; i++) {
+    section *s = &r->sections[i];
+    if (take(&c, &s->name_len, 4) || s->name_len == 0 ||
+        s->name_len > MAX_NAME || (size_t)(c.end - c.p) < s->name_len)
+      return crl_fail(CRL_EFORMAT, "%s: damaged section %llu", what,
+                      (unsigned long long)i);
+    s->name = (const char *)c.p;
+    c.p += s->name_len;
+    if (take(&c, &s->type, 4) || take(&c, &s->count, 8))
+      return crl_fail(CRL_EFORMAT, "%s: truncated section %llu", what,
+                      (unsigned long long)i);
+    size_t es = type_size(s->type);
+    if (es == 0 || s->count > (uint64_t)(c.end - c.p) / es)
+      return crl_fail(CRL_EFORMAT,
+                      "%s: section '%.*s' claims more data than the file has",
+                      what, (int)s->name_len, s->name);
+    s->data = c.p;
+    c.p += (size_t)s->count * es;
+  }
+  if (c.p != c.end)
+    return crl_fail(CRL_EFORMAT, "%s: %zu stray bytes after the sections", what,
+                    (size_t)(c.end - c.p));
+  return 0;
+}
+
+static int verify_header(crl_ckpt_reader *r, crl__ckpt_kind kind,
+                         const char *what) {
+  if (r->len < 32 || memcmp(r->buf, MAGIC, 8) != 0)
+    return crl_fail(CRL_EFORMAT, "%s: not a crl file", what);
+  uint64_t stored;
+  memcpy(&stored, r->buf + r->len - 8, 8);
+  if (stored != fnv1a(r->buf, r->len - 8))
+    return crl_fail(CRL_EFORMAT, "%s: checksum mismatch (damaged or truncated)",
+                    what);
+  uint32_t version, k;
+  memcpy(&version, r->buf + 8, 4);
+  memcpy(&k, r->buf + 12, 4);
+  memcpy(&r->n_sections, r->buf + 16, 8);
+  if (version != CRL_CKPT_VERSION)
+    return crl_fail(CRL_EFORMAT,
+                    "%s: format version %u, this build reads version %u", what,
+                    version, CRL_CKPT_VERSION);
+  if (k != (uint32_t)kind)
+    return crl_fail(CRL_EINVAL, "%s: holds a %s, not a %s", what,
+                    k == CRL_CKPT_KIND_POLICY ? "policy" : "checkpoint",
+                    kind == CRL_CKPT_KIND_POLICY ? "policy" : "checkpoint");
+  return 0;
+}
+
+static int open_buffer(unsigned char *buf, size_t len, crl__ckpt_kind kind,
+                       const char *what, crl_ckpt_reader **out) {
+  crl_ckpt_reader *r = calloc(1, sizeof *r);
+  if (r == NULL) {
+    free(buf);
+    return crl_fail(CRL_ENOMEM, "%s: out of memory", what);
+  }
+  r->buf = buf;
+  r->len = len;
+  int rc = host_is_little_endian()
+               ? 0
+               : crl_fail(CRL_EUNSUPPORTED, "big-endian hosts not supported");
+  if (rc == 0)
+    rc = verify_header(r, kind, what);
+  if (rc == 0)
+    rc = parse_sections(r, what);
+  if (rc) {
+    crl__ckpt_reader_free(r);
+    return rc;
+  }
+  *out = r;
+  return 0;
+}
+
+int crl__ckpt_read_memory(const void *data, size_t size, crl__ckpt_kind kind,
+                          crl_ckpt_reader **out) {
+  *out = NULL;
+  unsigned char *buf = malloc(size ? size : 1);
+  if (buf == NULL)
+    return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
+  memcpy(buf, data, size);
+  return open_buffer(buf, size, kind, "checkpoint", out);
+}
+
+int crl__ckpt_read_file(const char *path, crl__ckpt_kind kind,
+                        crl_ckpt_reader **out) {
+  *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (f == NULL)
+    return crl_fail(CRL_EIO, "%s: %s", path, strerror(errno));
+  long size = -1;
+  if (fseek(f, 0, SEEK_END) == 0)
+    size = ftell(f);
+  if (size < 0 || (uint64_t)size > MAX_FILE || fseek(f, 0, SEEK_SET) != 0) {
+    fclose(f);
+    return crl_fail(CRL_EIO, "%s: cannot determine its size", path);
+  }
+  unsigned char *buf = malloc(size > 0 ? (size_t)size : 1);
+  if (buf == NULL) {
+    fclose(f);
+    return crl_fail(CRL_ENOMEM, "%s: out of memory (%ld bytes)", path, size);
+  }
+  size_t got = fread(buf, 1, (size_t)size, f);
+  fclose(f);
+  if (got != (size_t)size) {
+    free(buf);
+    return crl_fail(CRL_EIO, "%s: read %zu of %ld bytes", path, got, size);
+  }
+  return open_buffer(buf, got, kind, path, out);
+}
+
+static const section *lookup(const crl_ckpt_reader *r, const char *name) {
+  size_t nl = strlen(name);
+  for (uint64_t i = 0; i < r->n_sections; i++)
+    if (r->sections[i].name_len == nl &&
+        memcmp(r->sections[i].name, name, nl) == 0)
+      return &r->sections[i];
+  return NULL;
+}
+
+uint64_t crl__ckpt_n_sections(const crl_ckpt_reader *r) {
+  return r->n_sections;
+}
+
+void crl__ckpt_section_at(const crl_ckpt_reader *r, uint64_t i,
+                          const char **name, int *name_len,
+                          crl__ckpt_type *type, uint64_t *count,
+                          const void **data) {
+  const section *s = &r->sections[i];
+  *name = s->name;
+  *name_len = (int)s->name_len;
+  *type = (crl__ckpt_type)s->type;
+  *count = s->count;
+  *data = s->data;
+}
+
+int crl__ckpt_find(const crl_ckpt_reader *r, const char *name,
+                   crl__ckpt_type *type, uint64_t *count) {
+  const section *s = lookup(r, name);
+  if (s == NULL)
+    return crl_fail(CRL_ENOTFOUND, "checkpoint: no section '%s'", name);
+  if (type)
+    *type = (crl__ckpt_type)s->type;
+  if (count)
+    *count = s->count;
+  return 0;
+}
+
+/* The section `name`, which must hold exactly `count` values. */
+static int expect(const crl_ckpt_reader *r, const char *name, uint64_t count,
+                  const section **out) {
+  const section *s = lookup(r, name);
+  if (s == NULL)
+    return crl_fail(CRL_EFORMAT, "checkpoint: missing section '%s'", name);
+  if (s->count != count)
+    return crl_fail(
+        CRL_EFORMAT, "checkpoint: section '%s' has %llu values, expected %llu",
+        name, (unsigned long long)s->count, (unsigned long long)count);
+  *out = s;
+  return 0;
+}
+
+int crl__ckpt_get_real(const crl_ckpt_reader *r, const char *name,
+                       uint64_t count, crl_real *out) {
+  const section *s;
+  int rc = expect(r, name, count, &s);
+  if (rc)
+    return rc;
+  for (uint64_t i = 0; i < count; i++) {
+    if (s->type == CRL_CKPT_F32) {
+      float v;
+      memcpy(&v, s->data + 4 * i, 4);
+      out[i] = (crl_real)v;
+    } else if (s->type == CRL_CKPT_F64) {
+      double v;
+      memcpy(&v, s->data + 8 * i, 8);
+      out[i] = (crl_real)v;
+    } else {
+      return crl_fail(CRL_EFORMAT, "checkpoint: section '%s' is not real",
+                      name);
+    }
+  }
+  return 0;
+}
+
+int crl__ckpt_get_real_finite(const crl_ckpt_reader *r, const char *name,
+                              uint64_t count, crl_real *out) {
+  int rc = crl__ckpt_get_real(r, name, count, out);
+  for (uint64_t i = 0; rc == 0 && i < count; i++)
+    if (!isfinite((double)out[i]))
+      rc = crl_fail(CRL_EFORMAT, "checkpoint: %s[%llu] is not finite", name,
+                    (unsigned long long)i);
+  return rc;
+}
+
+int crl__ckpt_get_f64_array(const crl_ckpt_reader *r, const char *name,
+                            uint64_t count, double *out) {
+  const section *s;
+  int rc = expect(r, name, count, &s);
+  if (rc)
+    return rc;
+  if (s->type != CRL_CKPT_F64)
+    return crl_fail(CRL_EFORMAT, "checkpoint: section '%s' is not f64", name);
+  memcpy(out, s->data, (size_t)count * 8);
+  return 0;
+}
+
+int crl__ckpt_get_bytes(const crl_ckpt_reader *r, const char *name,
+                        uint64_t count, void *out) {
+  const section *s;
+  int rc = expect(r, name, count, &s);
+  if (rc)
+    return rc;
+  if (s->type != CRL_CKPT_U8)
+    return crl_fail(CRL_EFORMAT, "checkpoint: section '%s' is not bytes", name);
+  memcpy(out, s->data, (size_t)count);
+  return 0;
+}
+
+int crl__ckpt_get_i64_array(const crl_ckpt_reader *r, const char *name,
+                            uint64_t count, int64_t *out) {
+  const section *s;
+  int rc = expect(r, name, count, &s);
+  if (rc)
+    return rc;
+  if (s->type != CRL_CKPT_I64)
+    return crl_fail(CRL_EFORMAT, "checkpoint: section '%s' is not i64", name);
+  memcpy(out, s->data, (size_t)count * 8);
+  return 0;
+}
+
+int crl__ckpt_get_i64(const crl_ckpt_reader *r, const char *name,
+                      int64_t *out) {
+  return crl__ckpt_get_i64_array(r, name, 1, out);
+}
+
+int crl__ckpt_get_f64(const crl_ckpt_reader *r, const char *name, double *out) {
+  return crl__ckpt_get_f64_array(r, name, 1, out);
+}
+
+int crl__ckpt_get_string(const crl_ckpt_reader *r, const char *name, char *buf,
+                         size_t size) {
+  const section *s = lookup(r, name);
+  if (s == NULL)
+    return crl_fail(CRL_EFORMAT, "checkpoint: missing section '%s'", name);
+  if (s->type != CRL_CKPT_U8 || s->count >= size)
+    return crl_fail(CRL_EFORMAT,
+                    "checkpoint: section '%s' is not a string "
+                    "that fits %zu bytes",
+                    name, size);
+  memcpy(buf, s->data, (size_t)s->count);
+  buf[s->count] = '\0';
+  return 0;
+}

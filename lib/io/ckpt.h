@@ -1,0 +1,92 @@
+/* Internal: the binary container behind checkpoints and policy files.
+ *
+ * Layout (little-endian):
+ *   "CRLFILE\0"            8 bytes magic
+ *   u32 format version     (CRL_CKPT_VERSION)
+ *   u32 kind               (what the file holds: policy, checkpoint, ...)
+ *   u64 n_sections
+ *   n_sections x { u32 name_len, name, u32 type, u64 count, data }
+ *   u64 FNV-1a 64 of every byte before it
+ * Reals are stored as F32 or F64 sections (whatever the writer's crl_real
+ * was) and converted on read, so files move between float and double
+ * builds. The reader loads the whole file, verifies size bounds and the
+ * checksum before it trusts any count, and never allocates from a count it
+ * has not checked against the bytes actually present. Files are written to
+ * PATH.tmp, flushed, synced and renamed, so a crash leaves either the old
+ * file or the new one. */
+#ifndef CRL_CKPT_H
+#define CRL_CKPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crl/common.h"
+
+#define CRL_CKPT_VERSION 1u
+
+typedef enum crl__ckpt_kind {
+  CRL_CKPT_KIND_POLICY = 1,
+  CRL_CKPT_KIND_CHECKPOINT = 2
+} crl__ckpt_kind;
+
+typedef enum crl__ckpt_type {
+  CRL_CKPT_U8 = 1,
+  CRL_CKPT_I64 = 2,
+  CRL_CKPT_F32 = 3,
+  CRL_CKPT_F64 = 4
+} crl__ckpt_type;
+
+typedef struct crl_ckpt_writer crl_ckpt_writer;
+typedef struct crl_ckpt_reader crl_ckpt_reader;
+
+int crl__ckpt_writer_alloc(crl__ckpt_kind kind, crl_ckpt_writer **out);
+void crl__ckpt_writer_free(crl_ckpt_writer *w);
+int crl__ckpt_put(crl_ckpt_writer *w, const char *name, crl__ckpt_type type,
+                  uint64_t count, const void *data);
+int crl__ckpt_put_real(crl_ckpt_writer *w, const char *name, uint64_t count,
+                       const crl_real *data);
+int crl__ckpt_put_i64(crl_ckpt_writer *w, const char *name, int64_t value);
+int crl__ckpt_put_f64(crl_ckpt_writer *w, const char *name, double value);
+int crl__ckpt_put_string(crl_ckpt_writer *w, const char *name, const char *s);
+/* Write atomically (PATH.tmp, fsync, rename). */
+int crl__ckpt_write_file(crl_ckpt_writer *w, const char *path);
+
+/* Open and verify; fails with CRL_EIO (cannot read), CRL_EFORMAT (not a
+ * crl file, damaged, truncated, unknown version) or CRL_EINVAL (other kind). */
+int crl__ckpt_read_file(const char *path, crl__ckpt_kind kind,
+                        crl_ckpt_reader **out);
+/* Same from memory (data is copied). */
+int crl__ckpt_read_memory(const void *data, size_t size, crl__ckpt_kind kind,
+                          crl_ckpt_reader **out);
+void crl__ckpt_reader_free(crl_ckpt_reader *r);
+
+/* Enumerate sections: their number, and the i-th one's name (name_len
+ * bytes, not NUL-terminated), type, count and raw data. */
+uint64_t crl__ckpt_n_sections(const crl_ckpt_reader *r);
+void crl__ckpt_section_at(const crl_ckpt_reader *r, uint64_t i,
+                          const char **name, int *name_len,
+                          crl__ckpt_type *type, uint64_t *count,
+                          const void **data);
+
+/* Look up a section: 0, or CRL_ENOTFOUND. */
+int crl__ckpt_find(const crl_ckpt_reader *r, const char *name,
+                   crl__ckpt_type *type, uint64_t *count);
+/* Read a section that must have exactly `count` values. */
+int crl__ckpt_get_real(const crl_ckpt_reader *r, const char *name,
+                       uint64_t count, crl_real *out);
+/* The same, and every value finite (parameters, replay rows). */
+int crl__ckpt_get_real_finite(const crl_ckpt_reader *r, const char *name,
+                              uint64_t count, crl_real *out);
+int crl__ckpt_get_f64_array(const crl_ckpt_reader *r, const char *name,
+                            uint64_t count, double *out);
+int crl__ckpt_get_bytes(const crl_ckpt_reader *r, const char *name,
+                        uint64_t count, void *out);
+int crl__ckpt_get_i64_array(const crl_ckpt_reader *r, const char *name,
+                            uint64_t count, int64_t *out);
+int crl__ckpt_get_i64(const crl_ckpt_reader *r, const char *name, int64_t *out);
+int crl__ckpt_get_f64(const crl_ckpt_reader *r, const char *name, double *out);
+/* Copy a string section into buf (size bytes, NUL-terminated). */
+int crl__ckpt_get_string(const crl_ckpt_reader *r, const char *name, char *buf,
+                         size_t size);
+
+#endif

@@ -1,0 +1,21 @@
+/* Internal: building a crl_policy from an algorithm's parts. */
+#ifndef CRL_POLICY_INTERNAL_H
+#define CRL_POLICY_INTERNAL_H
+
+#include "crl/mlp.h"
+#include "crl/normalizer.h"
+#include "crl/policy.h"
+
+typedef enum crl__policy_output {
+  CRL_POLICY_CLIP = 0,  /* Box: the network output clipped to the bounds */
+  CRL_POLICY_TANH = 1,  /* Box: low + (tanh(y) + 1) / 2 * (high - low) */
+  CRL_POLICY_ARGMAX = 2 /* Discrete: index of the largest output */
+} crl__policy_output;
+
+/* A policy that copies net's spec and parameters, norm's statistics (norm
+ * may be NULL) and the action space's bounds. */
+int crl__policy_from_parts(const crl_mlp *net, const crl_normalizer *norm,
+                           const crl_space *act, crl__policy_output output,
+                           int max_batch, crl_policy **out);
+
+#endif

@@ -1,0 +1,110 @@
+/* Internal: small-matrix products for the MLP, with runtime ISA dispatch.
+ *
+ * The three products a dense layer needs, on row-major crl_real matrices:
+ *   crl__gemm_nt  C [m, n] (=|+=) A [m, k] B [n, k]^T   forward  y = x W^T
+ *   crl__gemm_nn  C [m, n] (=|+=) A [m, k] B [k, n]     backward dx = dy W
+ *   crl__gemm_tn  C [m, n]  +=    A [k, m]^T B [k, n]   backward dW += dy^T x
+ * (`acc` = 0 overwrites C, 1 adds to it; lda, ldb, ldc are row strides.)
+ *
+ * Shapes in RL are small (widths 1-400, batches 1-256), where a BLAS call
+ * spends much of its time packing and, with OpenBLAS 0.3.21 on a CPU it
+ * does not recognise, runs SSE3 kernels. These kernels use AVX-512 or
+ * AVX2+FMA when the CPU has them (chosen once, at the first call) and plain
+ * C otherwise. CBLAS takes the products where it is faster (see
+ * blas_min_volume in gemm.c): with OpenBLAS, every product on a CPU
+ * without AVX2+FMA, and otherwise those above m n k = 2^24 (2^27 when
+ * OpenBLAS runs its SSE-only kernels); never with GSL's CBLAS.
+ *
+ * Arithmetic order, which fixes the bits of every result:
+ *  - nn, tn, and nt with n >= 5 and (m >= 8 or k < 16): each C element is one
+ *    sequential sum over k, starting from C (acc) or 0, one multiply-add
+ *    per step. The AVX-512 and AVX2 kernels fuse each step into one FMA and
+ *    so give identical bits to each other; the plain-C kernel rounds the
+ *    product and the sum separately (the project builds with
+ *    -ffp-contract=off) and can differ from them in the last bits.
+ *  - nt with n <= 4, or m < 8 and k >= 16 (inference): each element is a dot
+ *    product with 64 / sizeof(crl_real) partial sums (lane l takes every
+ *    index t = l mod lanes), added in a fixed halving tree, then added to C
+ *    when acc. Again identical on AVX-512 and AVX2, and unfused in plain C.
+ *  - products given to CBLAS: the BLAS library's order.
+ * The path depends only on (m, n, k), the CPU and the BLAS build, never on
+ * the alignment of the buffers or on threads (these kernels are single-
+ * threaded), so one machine gives bit-identical results run after run. */
+#ifndef CRL_GEMM_H
+#define CRL_GEMM_H
+
+#include "crl/common.h"
+
+typedef enum crl__gemm_isa {
+  CRL_GEMM_AUTO = 0,    /* best the CPU supports, CBLAS where it is faster */
+  CRL_GEMM_GENERIC = 1, /* plain C (auto-vectorised for the baseline ISA) */
+  CRL_GEMM_AVX2 = 2,    /* AVX2 + FMA */
+  CRL_GEMM_AVX512 = 3,  /* AVX-512F */
+  CRL_GEMM_BLAS = 4     /* always CBLAS (for comparisons) */
+} crl__gemm_isa;
+
+/* The kernel set in use after CRL_GEMM_AUTO resolves (never AUTO). */
+crl__gemm_isa crl__gemm_isa_active(void);
+
+/* Whether this build and CPU can run `isa`. */
+int crl__gemm_isa_supported(crl__gemm_isa isa);
+
+/* Force a kernel set process-wide, for tests and benchmarks; AUTO restores
+ * the default. With an explicit ISA CBLAS is never used, so the kernels
+ * run at every size. Returns 0, or -1 if `isa` is not supported. Products
+ * running in other threads meanwhile may use either set. */
+int crl__gemm_isa_force(crl__gemm_isa isa);
+
+const char *crl__gemm_isa_name(crl__gemm_isa isa);
+
+/* An optional epilogue on the product, applied to each element c of C
+ * right after its sum (in registers when the kernels allow), with
+ * exactly the arithmetic of the separate loops it replaces:
+ *   BIAS       c + v[j]                     v: bias [n]
+ *   BIAS_RELU  (c + v[j]) > 0 ? c + v[j] : 0
+ *   DRELU      y > 0 ? c : 0                v: layer output y [m, ldv]
+ *   DTANH      c * (1 - y * y)              (the derivatives through y) */
+typedef enum crl__gemm_post_op {
+  CRL_POST_NONE = 0,
+  CRL_POST_BIAS,
+  CRL_POST_BIAS_RELU,
+  CRL_POST_DRELU,
+  CRL_POST_DTANH
+} crl__gemm_post_op;
+
+typedef struct crl__gemm_post {
+  crl__gemm_post_op op;
+  const crl_real *v;
+  int ldv; /* row stride of y for DRELU, DTANH */
+} crl__gemm_post;
+
+/* Scratch the products need, in crl_real values: nt transposes B into
+ * work [k, n] (or panels of its columns) when it takes the sequential-sum
+ * path; tn may compute a transposed C in work [n, m] when n is much
+ * smaller than m, or else transpose A into work [m, k]. */
+size_t crl__gemm_work_size(int m, int n, int k);
+
+/* Elementwise loops that should vectorise for the CPU at hand: compiled
+ * for AVX-512, AVX2 and the baseline, picked by the loader (an ifunc).
+ * Plain C without FMA contraction gives the same bits on each. */
+#if defined(__x86_64__) && defined(__GLIBC__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define CRL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef CRL_CLONES
+#define CRL_CLONES
+#endif
+
+/* post may be NULL (no epilogue). */
+void crl__gemm_nt(int m, int n, int k, const crl_real *A, int lda,
+                  const crl_real *B, int ldb, crl_real *C, int ldc, int acc,
+                  const crl__gemm_post *post, crl_real *work);
+void crl__gemm_nn(int m, int n, int k, const crl_real *A, int lda,
+                  const crl_real *B, int ldb, crl_real *C, int ldc, int acc,
+                  const crl__gemm_post *post);
+void crl__gemm_tn(int m, int n, int k, const crl_real *A, int lda,
+                  const crl_real *B, int ldb, crl_real *C, int ldc,
+                  crl_real *work);
+
+#endif

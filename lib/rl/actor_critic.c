@@ -1,0 +1,223 @@
+/* The actor-critic policy shared by on-policy algorithms (see the header). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crl/dist.h"
+#include "crl/error.h"
+#include "rl/actor_critic.h"
+
+static crl_mlp_spec net_spec(const crl__ac_spec *s, int in, int out, int B) {
+  return crl_mlp_spec_make(in, s->net_arch.n, s->net_arch.v, out,
+                           (crl_activation)s->activation, CRL_ACT_IDENTITY, B);
+}
+
+/* Initialise as SB3's ActorCriticPolicy: orthogonal weights with gain
+ * sqrt(2) in hidden layers, 0.01 for the action head and 1 for the value
+ * head; or PyTorch's default when ortho_init is off. */
+static int init_params(crl__ac *ac, const crl__ac_spec *s, gsl_rng *rng) {
+  crl_init kind = s->ortho_init ? CRL_INIT_ORTHOGONAL : CRL_INIT_TORCH;
+  int rc = crl_mlp_init(ac->actor, kind, sqrt(2.0), 0.01, rng);
+  if (rc == 0)
+    rc = crl_mlp_init(ac->critic, kind, sqrt(2.0), 1.0, rng);
+  if (ac->log_std)
+    for (int j = 0; j < ac->act_dim; j++)
+      ac->log_std[j] = (crl_real)s->log_std_init;
+  return rc;
+}
+
+static int check_spaces(const crl_space *obs, const crl_space *act) {
+  if (obs->kind != CRL_SPACE_BOX)
+    return crl_fail(CRL_EUNSUPPORTED,
+                    "actor-critic: observation space must be a Box");
+  if (act->kind == CRL_SPACE_DISCRETE && act->n < 2)
+    return crl_fail(CRL_EINVAL,
+                    "actor-critic: a discrete action space needs n >= 2");
+  return 0;
+}
+
+int crl__ac_alloc(const crl__ac_spec *spec, const crl_space *obs,
+                  const crl_space *act, gsl_rng *init_rng, crl__ac **out) {
+  *out = NULL;
+  int rc = check_spaces(obs, act);
+  if (rc)
+    return rc;
+  if (spec->max_batch < 1)
+    return crl_fail(CRL_EINVAL, "actor-critic: max_batch must be >= 1");
+  crl__ac *ac = calloc(1, sizeof *ac);
+  if (ac == NULL)
+    return crl_fail(CRL_ENOMEM, "actor-critic: out of memory");
+  ac->obs_space = *obs;
+  ac->act_space = *act;
+  ac->obs_dim = obs->dim;
+  ac->discrete = act->kind == CRL_SPACE_DISCRETE;
+  ac->act_dim = ac->discrete ? 1 : act->dim;
+  ac->n_out = ac->discrete ? act->n : act->dim;
+  ac->max_batch = spec->max_batch;
+
+  crl_mlp_spec as = net_spec(spec, ac->obs_dim, ac->n_out, spec->max_batch);
+  crl_mlp_spec cs = net_spec(spec, ac->obs_dim, 1, spec->max_batch);
+  size_t n_actor = crl_mlp_param_count(&as);
+  size_t n_log_std = ac->discrete ? 0 : (size_t)ac->act_dim;
+  size_t n_critic = crl_mlp_param_count(&cs);
+  ac->n_params = n_actor + n_log_std + n_critic;
+  ac->params = calloc(ac->n_params, sizeof *ac->params);
+  ac->grads = calloc(ac->n_params, sizeof *ac->grads);
+  ac->dout = calloc((size_t)spec->max_batch * ac->n_out, sizeof *ac->dout);
+  ac->ent = calloc((size_t)spec->max_batch, sizeof *ac->ent);
+  ac->dent = calloc((size_t)spec->max_batch, sizeof *ac->dent);
+  if (!ac->discrete) {
+    ac->act_bounds = malloc(2 * (size_t)ac->act_dim * sizeof *ac->act_bounds);
+    if (ac->act_bounds) {
+      memcpy(ac->act_bounds, act->low, (size_t)ac->act_dim * sizeof(double));
+      memcpy(ac->act_bounds + ac->act_dim, act->high,
+             (size_t)ac->act_dim * sizeof(double));
+      ac->act_space.low = ac->act_bounds;
+      ac->act_space.high = ac->act_bounds + ac->act_dim;
+    }
+  }
+  ac->obs_space.low = ac->obs_space.high = NULL; /* not kept */
+  if (!ac->params || !ac->grads || !ac->dout || !ac->ent || !ac->dent ||
+      (!ac->discrete && !ac->act_bounds)) {
+    crl__ac_free(ac);
+    return crl_fail(CRL_ENOMEM, "actor-critic: out of memory");
+  }
+  rc = crl_mlp_alloc(&as, ac->params, ac->grads, &ac->actor);
+  if (rc == 0 && !ac->discrete) {
+    ac->log_std = ac->params + n_actor;
+    ac->dlog_std = ac->grads + n_actor;
+  }
+  if (rc == 0)
+    rc = crl_mlp_alloc(&cs, ac->params + n_actor + n_log_std,
+                       ac->grads + n_actor + n_log_std, &ac->critic);
+  if (rc == 0 && spec->normalize_obs)
+    rc = crl_normalizer_alloc(ac->obs_dim, 10.0, &ac->norm);
+  if (rc == 0)
+    rc = init_params(ac, spec, init_rng);
+  if (rc) {
+    crl__ac_free(ac);
+    return rc;
+  }
+  *out = ac;
+  return 0;
+}
+
+void crl__ac_free(crl__ac *ac) {
+  if (ac == NULL)
+    return;
+  crl_mlp_free(ac->actor);
+  crl_mlp_free(ac->critic);
+  crl_normalizer_free(ac->norm);
+  free(ac->params);
+  free(ac->grads);
+  free(ac->dout);
+  free(ac->ent);
+  free(ac->dent);
+  free(ac->act_bounds);
+  free(ac);
+}
+
+void crl__ac_zero_grad(crl__ac *ac) {
+  memset(ac->grads, 0, ac->n_params * sizeof *ac->grads);
+}
+
+void crl__ac_normalize(crl__ac *ac, const crl_real *obs, int B, crl_real *out,
+                       int update) {
+  if (ac->norm == NULL) {
+    if (out != obs)
+      memcpy(out, obs, (size_t)B * ac->obs_dim * sizeof *obs);
+    return;
+  }
+  if (update)
+    crl_normalizer_update(ac->norm, obs, B);
+  crl_normalizer_apply(ac->norm, obs, B, out);
+}
+
+int crl__ac_actor_forward(crl__ac *ac, const crl_real *obs_norm, int B,
+                          crl_real *dist) {
+  return crl_mlp_forward(ac->actor, obs_norm, B, dist);
+}
+
+int crl__ac_critic_forward(crl__ac *ac, const crl_real *obs_norm, int B,
+                           crl_real *values) {
+  /* The critic's output is [B, 1], which is the same memory as [B]. */
+  return crl_mlp_forward(ac->critic, obs_norm, B, values);
+}
+
+void crl__ac_sample(const crl__ac *ac, const crl_real *dist, int B,
+                    int deterministic, gsl_rng *rng, crl_real *actions) {
+  if (ac->discrete) {
+    if (deterministic)
+      crl_cat_mode(B, ac->n_out, dist, actions);
+    else
+      crl_cat_sample(B, ac->n_out, dist, rng, actions);
+  } else if (deterministic) {
+    memcpy(actions, dist, (size_t)B * ac->act_dim * sizeof *actions);
+  } else {
+    crl_gauss_sample(B, ac->act_dim, dist, ac->log_std, rng, actions);
+  }
+}
+
+void crl__ac_log_prob(const crl__ac *ac, const crl_real *dist,
+                      const crl_real *actions, int B, crl_real *logp) {
+  if (ac->discrete)
+    crl_cat_log_prob(B, ac->n_out, dist, actions, logp);
+  else
+    crl_gauss_log_prob(B, ac->act_dim, dist, ac->log_std, actions, logp);
+}
+
+double crl__ac_entropy_mean(crl__ac *ac, const crl_real *dist, int B) {
+  if (!ac->discrete)
+    return (double)crl_gauss_entropy(ac->act_dim, ac->log_std);
+  crl_cat_entropy(B, ac->n_out, dist, ac->ent);
+  double s = 0.0;
+  for (int i = 0; i < B; i++)
+    s += (double)ac->ent[i];
+  return s / B;
+}
+
+int crl__ac_actor_backward(crl__ac *ac, const crl_real *dist,
+                           const crl_real *actions, int B,
+                           const crl_real *dlogp, double dent_mean) {
+  if (B > ac->max_batch)
+    return crl_fail(CRL_ESHAPE, "actor-critic: batch %d exceeds capacity %d", B,
+                    ac->max_batch);
+  if (ac->discrete) {
+    crl_cat_log_prob_backward(B, ac->n_out, dist, actions, dlogp, ac->dout);
+    if (dent_mean != 0.0) {
+      for (int i = 0; i < B; i++)
+        ac->dent[i] = (crl_real)(dent_mean / B);
+      crl_cat_entropy_backward(B, ac->n_out, dist, ac->dent, ac->dout);
+    }
+  } else {
+    crl_gauss_log_prob_backward(B, ac->act_dim, dist, ac->log_std, actions,
+                                dlogp, ac->dout, ac->dlog_std);
+    /* The Gaussian's entropy does not depend on the state: its mean over
+     * the batch is the entropy itself. */
+    if (dent_mean != 0.0)
+      crl_gauss_entropy_backward(ac->act_dim, (crl_real)dent_mean,
+                                 ac->dlog_std);
+  }
+  return crl_mlp_backward(ac->actor, ac->dout, B, NULL);
+}
+
+int crl__ac_critic_backward(crl__ac *ac, const crl_real *dv, int B) {
+  return crl_mlp_backward(ac->critic, dv, B, NULL);
+}
+
+void crl__ac_clip_actions(const crl__ac *ac, const crl_real *actions, int B,
+                          crl_real *out) {
+  size_t n = (size_t)B * ac->act_dim;
+  if (ac->discrete) {
+    if (out != actions)
+      memcpy(out, actions, n * sizeof *out);
+    return;
+  }
+  for (int i = 0; i < B; i++)
+    for (int j = 0; j < ac->act_dim; j++) {
+      crl_real a = actions[(size_t)i * ac->act_dim + j];
+      crl_real lo = (crl_real)ac->act_space.low[j];
+      crl_real hi = (crl_real)ac->act_space.high[j];
+      out[(size_t)i * ac->act_dim + j] = a < lo ? lo : (a > hi ? hi : a);
+    }
+}

@@ -1,0 +1,112 @@
+/* Internal: an actor-critic policy shared by the on-policy algorithms.
+ *
+ * One flat parameter vector (and one flat gradient vector) holds, in order:
+ *   actor MLP  obs_dim -> net_arch -> n_out   (Gaussian mean or logits)
+ *   log_std    [act_dim]                      (Gaussian only)
+ *   critic MLP obs_dim -> net_arch -> 1       (state value)
+ * so that Adam, gradient clipping and checkpoints need one call each, and
+ * the global gradient norm covers actor and critic together, as SB3. An
+ * optional running normaliser whitens observations before both networks. */
+#ifndef CRL_ACTOR_CRITIC_H
+#define CRL_ACTOR_CRITIC_H
+
+#include <gsl/gsl_rng.h>
+
+#include "crl/env.h"
+#include "crl/mlp.h"
+#include "crl/normalizer.h"
+#include "crl/params.h"
+
+typedef struct crl__ac_spec {
+  crl_int_list net_arch; /* hidden sizes, shared shape for actor and critic */
+  int activation;        /* crl_activation */
+  double log_std_init;   /* initial log std of the Gaussian */
+  int ortho_init;        /* 1: orthogonal (SB3 gains), 0: PyTorch default */
+  int normalize_obs;     /* running mean/std of observations */
+  int max_batch;         /* largest batch any call uses */
+} crl__ac_spec;
+
+/* The declared-parameter rows of crl__ac_spec's network settings
+ * (policy_kwargs.net_arch, .activation, .log_std_init, .ortho_init; SB3's
+ * defaults), for an algorithm's table. F(field) is the caller's offsetof
+ * macro, so its spec struct needs fields of these four names; `nets` ends
+ * net_arch's description ("actor and critic"). */
+/* clang-format off */
+#define CRL_AC_POLICY_KWARGS(F, nets)                                         \
+  {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[64, 64]", 1,   \
+   65536, NULL, "hidden layer sizes of " nets},                               \
+  {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "tanh", 0, 0,    \
+   "identity|tanh|relu", "hidden activation"},                                \
+  {"policy_kwargs.log_std_init", CRL_PARAM_REAL, F(log_std_init), "0.0", -20,  \
+   20, NULL, "initial log std of Gaussian actions"},                          \
+  {"policy_kwargs.ortho_init", CRL_PARAM_BOOL, F(ortho_init), "true", 0, 1,    \
+   NULL, "orthogonal init (SB3 gains); false = PyTorch default"}
+/* clang-format on */
+
+typedef struct crl__ac {
+  crl_space obs_space, act_space; /* bounds point to the copies below */
+  double *act_bounds; /* [2, act_dim] low then high, owned: the env that
+                         described the space may be freed first */
+  int obs_dim;
+  int act_dim; /* values per action: Box dim, or 1 for Discrete */
+  int n_out;   /* actor outputs: Box dim, or n for Discrete */
+  int discrete;
+  int max_batch;
+  size_t n_params;
+  crl_real *params;     /* [n_params] flat */
+  crl_real *grads;      /* [n_params] flat */
+  crl_mlp *actor;       /* view into params[0 .. actor_n) */
+  crl_real *log_std;    /* [act_dim] view, NULL when discrete */
+  crl_real *dlog_std;   /* [act_dim] view into grads */
+  crl_mlp *critic;      /* view after log_std */
+  crl_normalizer *norm; /* NULL unless normalize_obs */
+  crl_real *dout;       /* [max_batch, n_out] scratch: dL/d(actor output) */
+  crl_real *ent;        /* [max_batch] scratch */
+  crl_real *dent;       /* [max_batch] scratch */
+} crl__ac;
+
+int crl__ac_alloc(const crl__ac_spec *spec, const crl_space *obs,
+                  const crl_space *act, gsl_rng *init_rng, crl__ac **out);
+void crl__ac_free(crl__ac *ac);
+
+void crl__ac_zero_grad(crl__ac *ac);
+
+/* out [B, obs_dim] = normalised obs; with update = 1 the statistics first
+ * absorb the batch. Without a normaliser this is a copy. */
+void crl__ac_normalize(crl__ac *ac, const crl_real *obs, int B, crl_real *out,
+                       int update);
+
+/* dist [B, n_out] = actor(obs_norm). */
+int crl__ac_actor_forward(crl__ac *ac, const crl_real *obs_norm, int B,
+                          crl_real *dist);
+
+/* values [B] = critic(obs_norm). */
+int crl__ac_critic_forward(crl__ac *ac, const crl_real *obs_norm, int B,
+                           crl_real *values);
+
+/* actions [B, act_dim]: a sample, or the mean / argmax when deterministic. */
+void crl__ac_sample(const crl__ac *ac, const crl_real *dist, int B,
+                    int deterministic, gsl_rng *rng, crl_real *actions);
+
+/* logp [B] of actions under dist. */
+void crl__ac_log_prob(const crl__ac *ac, const crl_real *dist,
+                      const crl_real *actions, int B, crl_real *logp);
+
+/* Mean entropy over the batch. */
+double crl__ac_entropy_mean(crl__ac *ac, const crl_real *dist, int B);
+
+/* Backward through the actor of the last crl__ac_actor_forward (same B) for
+ * L = sum_i dlogp[i] * logp_i + dent_mean * mean_i entropy_i. ADDs to grads. */
+int crl__ac_actor_backward(crl__ac *ac, const crl_real *dist,
+                           const crl_real *actions, int B,
+                           const crl_real *dlogp, double dent_mean);
+
+/* Backward through the critic of the last crl__ac_critic_forward for
+ * L = sum_i dv[i] * v_i. ADDs to grads. */
+int crl__ac_critic_backward(crl__ac *ac, const crl_real *dv, int B);
+
+/* Clip Box actions to the action bounds (the env receives these). */
+void crl__ac_clip_actions(const crl__ac *ac, const crl_real *actions, int B,
+                          crl_real *out);
+
+#endif

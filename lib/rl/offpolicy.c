@@ -1,0 +1,292 @@
+/* The off-policy loop: step, store, sample, update (see offpolicy.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crl/error.h"
+#include "crl/rng.h"
+#include "io/state_io.h"
+#include "rl/offpolicy.h"
+
+int crl__offpolicy_check_spaces(const char *name, const crl_space *obs,
+                                const crl_space *act) {
+  if (act->kind != CRL_SPACE_BOX)
+    return crl_fail(CRL_EUNSUPPORTED,
+                    "%s: needs a continuous (Box) action space; this env's "
+                    "actions are Discrete(%d) (use ppo for discrete actions)",
+                    name, act->n);
+  if (obs->kind != CRL_SPACE_BOX)
+    return crl_fail(CRL_EUNSUPPORTED,
+                    "%s: needs a Box observation space, got Discrete(%d)", name,
+                    obs->n);
+  for (int j = 0; j < act->dim; j++)
+    if (!isfinite(act->low[j]) || !isfinite(act->high[j]) ||
+        !(act->low[j] < act->high[j]))
+      return crl_fail(CRL_EUNSUPPORTED,
+                      "%s: action bound %d is [%g, %g]; tanh policies need "
+                      "finite bounds with low < high",
+                      name, j, act->low[j], act->high[j]);
+  return 0;
+}
+
+int crl__offpolicy_check_spec(const char *name, const crl__offpolicy_spec *s) {
+  if (s->batch_size > s->buffer_size)
+    return crl_fail(CRL_EINVAL, "%s: batch_size %d exceeds buffer_size %d",
+                    name, s->batch_size, s->buffer_size);
+  if (s->noise_type < CRL_NOISE_NONE || s->noise_type > CRL_NOISE_OU)
+    return crl_fail(CRL_EINVAL, "%s: unknown noise_type %d", name,
+                    s->noise_type);
+  return 0;
+}
+
+/* calloc that never asks for zero bytes. */
+static void *zalloc(size_t count, size_t size) {
+  return calloc(count > 0 ? count : 1, size);
+}
+
+static int alloc_parts(crl__offpolicy *op, const crl_space *act,
+                       uint64_t seed) {
+  const size_t N = (size_t)op->n_envs, O = (size_t)op->obs_dim,
+               A = (size_t)op->act_dim, r = sizeof(crl_real);
+  op->act_low = zalloc(A, sizeof(double));
+  op->act_high = zalloc(A, sizeof(double));
+  op->obs = zalloc(N * O, r);
+  op->actions = zalloc(N * A, r);
+  op->env_actions = zalloc(N * A, r);
+  op->noise_buf = zalloc(N * A, r);
+  op->next_obs = zalloc(N * O, r);
+  op->act_rng = crl_rng_alloc(seed, CRL_STREAM_ACT);
+  op->batch_rng = crl_rng_alloc(seed, CRL_STREAM_BATCH);
+  if (!op->act_low || !op->act_high || !op->obs || !op->actions ||
+      !op->env_actions || !op->noise_buf || !op->next_obs || !op->act_rng ||
+      !op->batch_rng)
+    return crl_fail(CRL_ENOMEM, "%s: out of memory", op->name);
+  memcpy(op->act_low, act->low, A * sizeof(double));
+  memcpy(op->act_high, act->high, A * sizeof(double));
+  int rc = crl_replay_alloc(op->spec.buffer_size, op->obs_dim, op->act_dim,
+                            &op->replay);
+  if (rc == 0)
+    rc = crl_replay_batch_alloc(op->spec.batch_size, op->obs_dim, op->act_dim,
+                                &op->batch);
+  if (rc == 0)
+    rc = crl_noise_alloc((crl_noise_kind)op->spec.noise_type, op->n_envs,
+                         op->act_dim, op->spec.noise_std, &op->noise);
+  return rc;
+}
+
+int crl__offpolicy_alloc(const crl__offpolicy_spec *spec, const char *name,
+                         const crl_space *obs, const crl_space *act, int n_envs,
+                         uint64_t seed, const crl__offpolicy_ops *ops,
+                         void *algo, crl__offpolicy **out) {
+  *out = NULL;
+  int rc = crl__offpolicy_check_spaces(name, obs, act);
+  if (rc == 0)
+    rc = crl__offpolicy_check_spec(name, spec);
+  if (rc)
+    return rc;
+  crl__offpolicy *op = calloc(1, sizeof *op);
+  if (op == NULL)
+    return crl_fail(CRL_ENOMEM, "%s: out of memory", name);
+  op->spec = *spec;
+  op->ops = *ops;
+  op->algo = algo;
+  op->name = name;
+  op->n_envs = n_envs;
+  op->obs_dim = obs->dim;
+  op->act_dim = act->dim;
+  rc = alloc_parts(op, act, seed);
+  if (rc) {
+    crl__offpolicy_free(op);
+    return rc;
+  }
+  *out = op;
+  return 0;
+}
+
+void crl__offpolicy_free(crl__offpolicy *op) {
+  if (op == NULL)
+    return;
+  crl_replay_free(op->replay);
+  crl_replay_batch_free(op->batch);
+  crl_noise_free(op->noise);
+  if (op->act_rng)
+    gsl_rng_free(op->act_rng);
+  if (op->batch_rng)
+    gsl_rng_free(op->batch_rng);
+  free(op->act_low);
+  free(op->act_high);
+  free(op->obs);
+  free(op->actions);
+  free(op->env_actions);
+  free(op->noise_buf);
+  free(op->next_obs);
+  free(op);
+}
+
+void crl__offpolicy_unscale(const crl__offpolicy *op, const crl_real *scaled,
+                            int B, crl_real *out) {
+  const int A = op->act_dim;
+  for (int i = 0; i < B; i++)
+    for (int j = 0; j < A; j++) {
+      const size_t k = (size_t)i * A + j;
+      const double lo = op->act_low[j], hi = op->act_high[j];
+      out[k] = (crl_real)(lo + 0.5 * ((double)scaled[k] + 1.0) * (hi - lo));
+    }
+}
+
+/* next_obs [N, obs_dim]: the observation after the step, or the true final
+ * one where the copy's episode ended (it has been reset already). */
+static void gather_next_obs(crl__offpolicy *op, crl_vec_env *venv) {
+  const int *term = crl_vec_env_terminated(venv);
+  const int *trunc = crl_vec_env_truncated(venv);
+  const crl_real *now = crl_vec_env_obs(venv);
+  const crl_real *fin = crl_vec_env_final_obs(venv);
+  const size_t O = (size_t)op->obs_dim;
+  for (int i = 0; i < op->n_envs; i++) {
+    const crl_real *src = term[i] || trunc[i] ? fin : now;
+    memcpy(op->next_obs + (size_t)i * O, src + (size_t)i * O,
+           O * sizeof(crl_real));
+  }
+}
+
+/* One step of every copy: choose, perturb, step, store. */
+static int collect_step(crl__offpolicy *op, crl_vec_env *venv) {
+  const int N = op->n_envs, A = op->act_dim;
+  memcpy(op->obs, crl_vec_env_obs(venv),
+         (size_t)N * op->obs_dim * sizeof(crl_real));
+  if (op->num_timesteps < op->spec.learning_starts) {
+    crl_uniform_actions(N, A, op->act_rng, op->actions);
+  } else {
+    int rc = op->ops.explore(op->algo, op->obs, N, op->actions);
+    if (rc)
+      return rc;
+  }
+  if (op->spec.noise_type != CRL_NOISE_NONE) {
+    crl_noise_sample(op->noise, op->act_rng, op->noise_buf);
+    crl_noise_add_clip(N, A, op->noise_buf, op->actions);
+  }
+  crl__offpolicy_unscale(op, op->actions, N, op->env_actions);
+  int rc = crl_vec_env_step(venv, op->env_actions);
+  if (rc)
+    return rc;
+  gather_next_obs(op, venv);
+  rc = crl_replay_add(op->replay, N, op->obs, op->actions,
+                      crl_vec_env_rewards(venv), op->next_obs,
+                      crl_vec_env_terminated(venv));
+  if (rc)
+    return rc;
+  const int *term = crl_vec_env_terminated(venv);
+  const int *trunc = crl_vec_env_truncated(venv);
+  for (int i = 0; i < N; i++)
+    if (term[i] || trunc[i])
+      crl_noise_reset(op->noise, i);
+  op->num_timesteps += N;
+  return 0;
+}
+
+static int train(crl__offpolicy *op, crl__offpolicy_losses *acc, int *n) {
+  const int steps = op->spec.gradient_steps >= 0
+                        ? op->spec.gradient_steps
+                        : op->spec.train_freq * op->n_envs;
+  for (int g = 0; g < steps; g++) {
+    int rc = crl_replay_sample(op->replay, op->batch_rng, op->batch);
+    if (rc == 0)
+      rc = op->ops.update(op->algo, op->batch, acc);
+    if (rc)
+      return rc;
+    (*n)++;
+  }
+  return 0;
+}
+
+static double mean_or_nan(double sum, int n) {
+  return n > 0 ? sum / n : NAN;
+}
+
+int crl__offpolicy_iterate(crl__offpolicy *op, crl_vec_env *venv,
+                           crl_algo_stats *stats) {
+  if (crl_vec_env_n(venv) != op->n_envs)
+    return crl_fail(CRL_ESHAPE, "%s: built for %d env copies, got %d", op->name,
+                    op->n_envs, crl_vec_env_n(venv));
+  if (crl_vec_env_obs_space(venv)->dim != op->obs_dim ||
+      crl_vec_env_act_space(venv)->dim != op->act_dim)
+    return crl_fail(CRL_ESHAPE,
+                    "%s: env spaces differ from the ones the "
+                    "algorithm was built for",
+                    op->name);
+  crl__offpolicy_losses acc = {0};
+  long collected = 0;
+  int updates = 0;
+  while (collected < op->spec.iteration_steps) {
+    for (int t = 0; t < op->spec.train_freq; t++) {
+      int rc = collect_step(op, venv);
+      if (rc)
+        return rc;
+      collected += op->n_envs;
+    }
+    if (op->num_timesteps > op->spec.learning_starts) {
+      int rc = train(op, &acc, &updates);
+      if (rc)
+        return rc;
+    }
+  }
+  stats->steps = collected;
+  stats->n_updates = updates;
+  stats->value_loss = mean_or_nan(acc.critic_loss, acc.n_critic);
+  stats->policy_loss = mean_or_nan(acc.actor_loss, acc.n_actor);
+  stats->entropy = mean_or_nan(acc.entropy, acc.n_entropy);
+  return 0;
+}
+
+/* ---- checkpoints --------------------------------------------------------- */
+
+crl_space crl__offpolicy_act_space(const crl__offpolicy *op) {
+  crl_space s = {CRL_SPACE_BOX, op->act_dim, 0, op->act_low, op->act_high};
+  return s;
+}
+
+/* "<prefix>.<what>" into buf (section names are short). */
+static const char *sec(char *buf, const char *prefix, const char *what) {
+  snprintf(buf, 128, "%s.%s", prefix, what);
+  return buf;
+}
+
+int crl__offpolicy_save(const crl__offpolicy *op, crl_ckpt_writer *w,
+                        const char *prefix) {
+  size_t n_noise = 0;
+  const double *noise = crl_noise_state(op->noise, &n_noise);
+  char b[128];
+  int rc =
+      crl__ckpt_put_i64(w, sec(b, prefix, "num_timesteps"), op->num_timesteps);
+  rc = rc ? rc : crl__replay_save(op->replay, w, sec(b, prefix, "replay"));
+  rc = rc ? rc
+          : crl__ckpt_put(w, sec(b, prefix, "noise"), CRL_CKPT_F64, n_noise,
+                          noise);
+  rc = rc ? rc : crl__rng_save(op->act_rng, w, sec(b, prefix, "act_rng"));
+  return rc ? rc : crl__rng_save(op->batch_rng, w, sec(b, prefix, "batch_rng"));
+}
+
+int crl__offpolicy_load(crl__offpolicy *op, const crl_ckpt_reader *r,
+                        const char *prefix) {
+  char b[128];
+  int64_t steps = -1;
+  int rc = crl__ckpt_get_i64(r, sec(b, prefix, "num_timesteps"), &steps);
+  if (rc == 0 && steps < 0)
+    rc = crl_fail(CRL_EFORMAT, "checkpoint: %s step count %lld", op->name,
+                  (long long)steps);
+  rc = rc ? rc : crl__replay_load(op->replay, r, sec(b, prefix, "replay"));
+  size_t n_noise = 0;
+  double *noise = crl_noise_state(op->noise, &n_noise);
+  rc = rc ? rc
+          : crl__ckpt_get_f64_array(r, sec(b, prefix, "noise"), n_noise, noise);
+  for (size_t i = 0; rc == 0 && i < n_noise; i++)
+    if (!isfinite(noise[i]))
+      rc = crl_fail(CRL_EFORMAT, "checkpoint: %s noise state is not finite",
+                    op->name);
+  rc = rc ? rc : crl__rng_load(op->act_rng, r, sec(b, prefix, "act_rng"));
+  rc = rc ? rc : crl__rng_load(op->batch_rng, r, sec(b, prefix, "batch_rng"));
+  if (rc == 0)
+    op->num_timesteps = (long)steps;
+  return rc;
+}

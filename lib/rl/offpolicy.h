@@ -1,0 +1,205 @@
+/* Internal: the off-policy loop shared by DDPG, TD3 and SAC.
+ *
+ * The loop owns the replay buffer, the exploration noise, the random
+ * warm-up and the step/store/sample cycle, as SB3's OffPolicyAlgorithm:
+ *
+ *   one cycle = train_freq steps of every env copy, each step
+ *     action = uniform in [-1, 1]        while num_timesteps < learning_starts
+ *            = ops.explore(obs)          afterwards (policy's [-1, 1] scale)
+ *     action = clip(action + noise, -1, 1)   when noise_type is set
+ *     env action = low + (action + 1) (high - low) / 2
+ *     store (obs, action, reward, next obs, terminated) — next obs is the
+ *       true final observation for copies whose episode ended, and
+ *       `terminated` excludes time-limit truncation, so targets bootstrap
+ *       through a time limit; the noise of those copies restarts
+ *   then, once num_timesteps > learning_starts, gradient_steps updates
+ *   (-1: as many as transitions collected in the cycle), each on a fresh
+ *   uniform batch: ops.update(batch).
+ *
+ * One crl_algo_iterate call runs whole cycles until at least
+ * `iteration_steps` transitions (all copies) were collected, so that the
+ * runner's progress.csv gets one row per ~iteration_steps steps and the
+ * algorithm's learning rate schedule is re-read that often.
+ *
+ * An algorithm embeds crl__offpolicy_spec in its spec struct, lists
+ * CRL_OFFPOLICY_PARAMS in its parameter table, and implements the two
+ * callbacks; its file then holds only its own networks and update. */
+#ifndef CRL_OFFPOLICY_H
+#define CRL_OFFPOLICY_H
+
+#include <stddef.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "crl/algo.h"
+#include "crl/noise.h"
+#include "crl/replay.h"
+#include "io/ckpt.h"
+
+/* Stream of the noise drawn inside updates (TD3's target smoothing, SAC's
+ * reparameterised samples), next to the ones in crl/rng.h. */
+#define CRL_STREAM_UPDATE_NOISE 110
+
+typedef struct crl__offpolicy_spec {
+  int buffer_size;
+  int learning_starts;
+  int batch_size;
+  double tau;
+  double gamma;
+  int train_freq;
+  int gradient_steps; /* -1: train_freq * n_envs */
+  int noise_type;     /* crl_noise_kind */
+  double noise_std;
+  double adam_eps;
+  int iteration_steps;
+} crl__offpolicy_spec;
+
+/* Parameter rows for a spec struct T whose crl__offpolicy_spec member is m.
+ * Defaults are SB3's (noise_std has none there: 0.1 as RL Zoo uses). */
+#define CRL_OFFPOLICY_PARAMS(T, m)                                             \
+  {"buffer_size",                                                              \
+   CRL_PARAM_INT,                                                              \
+   offsetof(T, m.buffer_size),                                                 \
+   "1000000",                                                                  \
+   1,                                                                          \
+   1e9,                                                                        \
+   NULL,                                                                       \
+   "replay buffer capacity (transitions)"},                                    \
+      {"learning_starts",                                                      \
+       CRL_PARAM_INT,                                                          \
+       offsetof(T, m.learning_starts),                                         \
+       "100",                                                                  \
+       0,                                                                      \
+       1e9,                                                                    \
+       NULL,                                                                   \
+       "random uniform actions for this many steps; training "                 \
+       "starts after it"},                                                     \
+      {"batch_size", CRL_PARAM_INT, offsetof(T, m.batch_size),      "256", 1,  \
+       1e6,          NULL,          "transitions per gradient step"},          \
+      {"tau",                                                                  \
+       CRL_PARAM_REAL,                                                         \
+       offsetof(T, m.tau),                                                     \
+       "0.005",                                                                \
+       0,                                                                      \
+       1,                                                                      \
+       NULL,                                                                   \
+       "Polyak coefficient of the target networks (1 = hard copy)"},           \
+      {"gamma", CRL_PARAM_REAL, offsetof(T, m.gamma), "0.99", 0,               \
+       1,       NULL,           "discount factor"},                            \
+      {"train_freq",                                                           \
+       CRL_PARAM_INT,                                                          \
+       offsetof(T, m.train_freq),                                              \
+       "1",                                                                    \
+       1,                                                                      \
+       1e7,                                                                    \
+       NULL,                                                                   \
+       "steps of every env copy between training phases"},                     \
+      {"gradient_steps",                                                       \
+       CRL_PARAM_INT,                                                          \
+       offsetof(T, m.gradient_steps),                                          \
+       "1",                                                                    \
+       -1,                                                                     \
+       1e7,                                                                    \
+       NULL,                                                                   \
+       "gradient steps per training phase; -1 = as many as "                   \
+       "transitions collected"},                                               \
+      {"noise_type",                                                           \
+       CRL_PARAM_ENUM,                                                         \
+       offsetof(T, m.noise_type),                                              \
+       "none",                                                                 \
+       0,                                                                      \
+       0,                                                                      \
+       CRL_NOISE_CHOICES,                                                      \
+       "exploration noise added to the actions"},                              \
+      {"noise_std",                                                            \
+       CRL_PARAM_REAL,                                                         \
+       offsetof(T, m.noise_std),                                               \
+       "0.1",                                                                  \
+       0,                                                                      \
+       1e3,                                                                    \
+       NULL,                                                                   \
+       "std of the exploration noise, in units of half the action range"},     \
+      {"adam_eps",                                                             \
+       CRL_PARAM_REAL,                                                         \
+       offsetof(T, m.adam_eps),                                                \
+       "1e-8",                                                                 \
+       1e-12,                                                                  \
+       1,                                                                      \
+       NULL,                                                                   \
+       "Adam epsilon of every optimiser"},                                     \
+  {                                                                            \
+    "iteration_steps", CRL_PARAM_INT, offsetof(T, m.iteration_steps), "1000",  \
+        1, 1e9, NULL,                                                          \
+        "env steps per iteration (one progress.csv row), rounded "             \
+        "up to whole train_freq cycles"                                        \
+  }
+
+/* What updates report; the loop averages it into crl_algo_stats. */
+typedef struct crl__offpolicy_losses {
+  double critic_loss, actor_loss, entropy;
+  int n_critic, n_actor, n_entropy;
+} crl__offpolicy_losses;
+
+typedef struct crl__offpolicy_ops {
+  /* action [B, act_dim] in [-1, 1] for obs [B, obs_dim], before noise. */
+  int (*explore)(void *algo, const crl_real *obs, int B, crl_real *action);
+  /* One gradient step on batch; adds what it measured to acc. */
+  int (*update)(void *algo, const crl_replay_batch *batch,
+                crl__offpolicy_losses *acc);
+} crl__offpolicy_ops;
+
+typedef struct crl__offpolicy {
+  crl__offpolicy_spec spec;
+  crl__offpolicy_ops ops;
+  void *algo;
+  const char *name; /* for messages */
+  int n_envs, obs_dim, act_dim;
+  double *act_low, *act_high; /* [act_dim] each, copies of the bounds */
+  crl_replay *replay;
+  crl_replay_batch *batch;
+  crl_noise *noise;
+  gsl_rng *act_rng;   /* warm-up actions, exploration noise, policy samples */
+  gsl_rng *batch_rng; /* replay sampling */
+  long num_timesteps; /* transitions collected, all copies */
+  crl_real *obs;      /* [N, obs_dim] observation the action is taken in */
+  crl_real *actions;  /* [N, act_dim] in [-1, 1] */
+  crl_real *env_actions; /* [N, act_dim] in the env's bounds */
+  crl_real *noise_buf;   /* [N, act_dim] */
+  crl_real *next_obs;    /* [N, obs_dim] */
+} crl__offpolicy;
+
+/* CRL_EUNSUPPORTED unless both spaces are bounded Boxes. */
+int crl__offpolicy_check_spaces(const char *name, const crl_space *obs,
+                                const crl_space *act);
+
+/* CRL_EINVAL with a message when the shared keys are inconsistent. */
+int crl__offpolicy_check_spec(const char *name, const crl__offpolicy_spec *s);
+
+int crl__offpolicy_alloc(const crl__offpolicy_spec *spec, const char *name,
+                         const crl_space *obs, const crl_space *act, int n_envs,
+                         uint64_t seed, const crl__offpolicy_ops *ops,
+                         void *algo, crl__offpolicy **out);
+void crl__offpolicy_free(crl__offpolicy *op);
+
+/* Collect and train for one iteration (see above); fills stats except
+ * learning_rate. */
+int crl__offpolicy_iterate(crl__offpolicy *op, crl_vec_env *venv,
+                           crl_algo_stats *stats);
+
+/* The loop's state in a checkpoint, sections named "<prefix>.*": step
+ * count, the replay buffer's filled rows, size and position, the noise
+ * processes and both random streams. The loader checks every count, range
+ * and value it reads against this loop's shapes. */
+int crl__offpolicy_save(const crl__offpolicy *op, crl_ckpt_writer *w,
+                        const char *prefix);
+int crl__offpolicy_load(crl__offpolicy *op, const crl_ckpt_reader *r,
+                        const char *prefix);
+
+/* The action space as the loop keeps it (Box, bounds pointing into op). */
+crl_space crl__offpolicy_act_space(const crl__offpolicy *op);
+
+/* out [B, act_dim] = env-scale actions for scaled [B, act_dim] in [-1, 1]. */
+void crl__offpolicy_unscale(const crl__offpolicy *op, const crl_real *scaled,
+                            int B, crl_real *out);
+
+#endif

@@ -1,0 +1,62 @@
+/* Internal: a set of n action-value networks Q_k(obs, act) (TD3/SAC twins,
+ * or DDPG's single critic), as SB3's ContinuousCritic.
+ *
+ * Every Q_k is an MLP concat(obs, act) [obs_dim + act_dim] -> hidden -> 1,
+ * all in one flat parameter and one flat gradient vector, so that one Adam
+ * and one Polyak update cover them. The concatenated input is built once
+ * per batch (crl__qcritic_set_input) and shared by the n networks; backward
+ * can also return dQ/dact (the input gradient's action columns), which the
+ * deterministic and squashed actors need. */
+#ifndef CRL_QCRITIC_H
+#define CRL_QCRITIC_H
+
+#include <gsl/gsl_rng.h>
+
+#include "crl/mlp.h"
+#include "crl/params.h"
+
+#define CRL_QCRITIC_MAX 8
+
+typedef struct crl__qcritic {
+  int n, obs_dim, act_dim, in_dim, max_batch;
+  size_t n_params;             /* all n networks */
+  crl_real *params;            /* [n_params] network k at k * n_params / n */
+  crl_real *grads;             /* [n_params] */
+  crl_mlp *q[CRL_QCRITIC_MAX]; /* views into params / grads */
+  crl_real *x;                 /* [max_batch, in_dim] concat(obs, act) */
+  crl_real *dx;                /* [max_batch, in_dim] input gradient scratch */
+  int batch; /* rows of x set by the last set_input, 0 before */
+} crl__qcritic;
+
+/* n networks obs_dim + act_dim -> hidden -> 1 with hidden activation act,
+ * for batches of at most max_batch rows. Parameters start at zero. */
+int crl__qcritic_alloc(int n, int obs_dim, int act_dim,
+                       const crl_int_list *hidden, crl_activation act,
+                       int max_batch, crl__qcritic **out);
+void crl__qcritic_free(crl__qcritic *qc);
+
+/* PyTorch's nn.Linear default initialisation, network after network. */
+int crl__qcritic_init(crl__qcritic *qc, gsl_rng *rng);
+
+void crl__qcritic_zero_grad(crl__qcritic *qc);
+
+/* x [B, in_dim] = concat(obs [B, obs_dim], act [B, act_dim]). */
+int crl__qcritic_set_input(crl__qcritic *qc, const crl_real *obs,
+                           const crl_real *act, int B);
+
+/* q [B] = Q_k(x) for the input of the last set_input. */
+int crl__qcritic_forward(crl__qcritic *qc, int k, crl_real *q);
+
+/* Backward through Q_k's last forward for L = sum_i dq[i] Q_k(x_i): ADDs
+ * dL/dθ_k to grads and, if dact is non-NULL, ADDs dL/dact [B, act_dim]. */
+int crl__qcritic_backward(crl__qcritic *qc, int k, const crl_real *dq,
+                          crl_real *dact);
+
+/* The same for dact only (must be non-NULL): θ_k's gradients untouched. */
+int crl__qcritic_action_grad(crl__qcritic *qc, int k, const crl_real *dq,
+                             crl_real *dact);
+
+/* Multiply-adds of one forward pass of one network on one row. */
+size_t crl__qcritic_macs_per_row(const crl__qcritic *qc);
+
+#endif

@@ -1,0 +1,219 @@
+/* crl eval CKPT|policy.crlp [--episodes N] [--env NAME] [--seed N]: a
+ * deterministic evaluation (mean ± std return, episode lengths). With a
+ * checkpoint and no options it repeats the run's own evaluation: same env,
+ * same episodes, same reset seeds.
+ *
+ * crl export CKPT -o policy.crlp: the policy alone (network, normaliser,
+ * action scaling), for inference in another program. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "run/policy_src.h"
+
+static int usage(const char *command, const char *what, const char *arg) {
+  fprintf(stderr, "crl %s: %s%s\n(run `crl help %s` for usage)\n", command,
+          what, arg, command);
+  return CRL_EXIT_USAGE;
+}
+
+static int parse_int(const char *text, long min, long max, int *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (end == text || *end != '\0' || errno || v < min || v > max)
+    return -1;
+  *out = (int)v;
+  return 0;
+}
+
+/* ---- crl eval ------------------------------------------------------------ */
+
+typedef struct eval_args {
+  const char *source, *env;
+  int episodes, seed, has_seed;
+} eval_args;
+
+static int parse_eval_args(int argc, char **argv, eval_args *a) {
+  memset(a, 0, sizeof *a);
+  for (int i = 0; i < argc; i++) {
+    const char *o = argv[i];
+    int has_value = strcmp(o, "--episodes") == 0 || strcmp(o, "--env") == 0 ||
+                    strcmp(o, "--seed") == 0;
+    if (has_value && i + 1 == argc)
+      return usage("eval", "a value is missing after ", o);
+    if (strcmp(o, "--episodes") == 0) {
+      if (parse_int(argv[++i], 1, 1000000, &a->episodes))
+        return usage("eval", "--episodes takes a number >= 1, not ", argv[i]);
+    } else if (strcmp(o, "--seed") == 0) {
+      if (parse_int(argv[++i], 0, INT_MAX, &a->seed))
+        return usage("eval", "--seed takes an integer >= 0, not ", argv[i]);
+      a->has_seed = 1;
+    } else if (strcmp(o, "--env") == 0) {
+      a->env = argv[++i];
+    } else if (o[0] == '-' && o[1] != '\0') {
+      return usage("eval", "unknown option ", o);
+    } else if (a->source == NULL) {
+      a->source = o;
+    } else {
+      return usage("eval", "unexpected argument ", o);
+    }
+  }
+  return a->source ? 0 : usage("eval", "missing CKPT or policy.crlp", "");
+}
+
+/* Settings a checkpoint knows and a policy file does not. */
+static int eval_defaults(const crl_policy_source *s, eval_args *a) {
+  if (s->from_checkpoint) {
+    if (a->env == NULL)
+      a->env = s->cfg.env_name;
+    if (a->episodes == 0)
+      a->episodes = s->cfg.keys.eval_episodes;
+    if (!a->has_seed)
+      a->seed = s->seed;
+    return 0;
+  }
+  if (a->env == NULL)
+    return usage("eval", "a policy file needs --env NAME", "");
+  if (a->episodes == 0)
+    a->episodes = 10;
+  return 0;
+}
+
+static void describe_source(const crl_policy_source *s) {
+  if (s->from_checkpoint)
+    printf("policy: %s (%s, seed %d, %ld steps)\n", s->path, s->cfg.keys.algo,
+           s->seed, s->steps);
+  else
+    printf("policy: %s\n", s->path);
+}
+
+static void mean_std(const double *v, int n, double *mean, double *std) {
+  double sum = 0.0, sq = 0.0;
+  for (int i = 0; i < n; i++)
+    sum += v[i];
+  *mean = sum / n;
+  for (int i = 0; i < n; i++)
+    sq += (v[i] - *mean) * (v[i] - *mean);
+  *std = sqrt(sq / n);
+}
+
+static void min_max(const double *v, int n, double *lo, double *hi) {
+  *lo = *hi = v[0];
+  for (int i = 1; i < n; i++) {
+    *lo = fmin(*lo, v[i]);
+    *hi = fmax(*hi, v[i]);
+  }
+}
+
+static void print_results(const eval_args *a, const double *ret,
+                          const double *len) {
+  double m, sd, lo, hi;
+  printf("env: %s, %d episode%s, seed %d, deterministic actions\n", a->env,
+         a->episodes, a->episodes == 1 ? "" : "s", a->seed);
+  mean_std(ret, a->episodes, &m, &sd);
+  min_max(ret, a->episodes, &lo, &hi);
+  printf("return: %.2f ± %.2f (min %.2f, max %.2f)\n", m, sd, lo, hi);
+  mean_std(len, a->episodes, &m, &sd);
+  min_max(len, a->episodes, &lo, &hi);
+  printf("episode length: %.1f ± %.1f (min %.0f, max %.0f)\n", m, sd, lo, hi);
+}
+
+static int run_eval(crl_policy_source *s, const eval_args *a) {
+  crl_env *env = NULL;
+  char err[CRL_ERR_SIZE];
+  if (crl_env_make(a->env, &env)) {
+    fprintf(stderr, "crl eval: %s\n", crl_last_error());
+    return CRL_EXIT_USAGE;
+  }
+  if (crl_policy_source_fits(s, env, err, sizeof err)) {
+    fprintf(stderr, "crl eval: %s\n", err);
+    crl_env_free(env);
+    return CRL_EXIT_USAGE;
+  }
+  /* The stream crl_evaluate uses: a run's own final evaluation again. */
+  crl_env_seed(env, crl_seed_derive((uint64_t)a->seed, CRL_STREAM_EVAL));
+  double *ret = calloc((size_t)a->episodes, sizeof *ret);
+  double *len = calloc((size_t)a->episodes, sizeof *len);
+  int rc = ret && len ? 0 : CRL_ENOMEM;
+  for (int e = 0; rc == 0 && e < a->episodes; e++) {
+    int steps = 0;
+    rc = crl_play_episode(s, env, NULL, NULL, 0, &ret[e], &steps);
+    len[e] = steps;
+  }
+  if (rc == 0)
+    print_results(a, ret, len);
+  else
+    fprintf(stderr, "crl eval: %s\n", crl_last_error());
+  free(ret);
+  free(len);
+  crl_env_free(env);
+  return rc ? CRL_EXIT_FAILURE : CRL_EXIT_OK;
+}
+
+int crl_cmd_eval(int argc, char **argv) {
+  eval_args a;
+  int rc = parse_eval_args(argc, argv, &a);
+  if (rc)
+    return rc;
+  crl_policy_source s;
+  char err[CRL_ERR_SIZE];
+  if (crl_policy_source_open(a.source, &s, err, sizeof err)) {
+    fprintf(stderr, "crl eval: %s\n", err);
+    return CRL_EXIT_USAGE;
+  }
+  rc = eval_defaults(&s, &a);
+  if (rc == 0) {
+    describe_source(&s);
+    rc = run_eval(&s, &a);
+  }
+  crl_policy_source_close(&s);
+  return rc;
+}
+
+/* ---- crl export
+ * -------------------------------------------------------------- */
+
+int crl_cmd_export(int argc, char **argv) {
+  const char *source = NULL, *out = NULL;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
+      if (++i == argc || argv[i][0] == '\0')
+        return usage("export", "-o needs a file name", "");
+      out = argv[i];
+    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+      return usage("export", "unknown option ", argv[i]);
+    } else if (source == NULL) {
+      source = argv[i];
+    } else {
+      return usage("export", "unexpected argument ", argv[i]);
+    }
+  }
+  if (source == NULL || out == NULL)
+    return usage("export", "usage: crl export CKPT -o policy.crlp", "");
+  crl_policy_source s;
+  char err[CRL_ERR_SIZE];
+  if (crl_policy_source_open(source, &s, err, sizeof err)) {
+    fprintf(stderr, "crl export: %s\n", err);
+    return CRL_EXIT_USAGE;
+  }
+  if (!s.from_checkpoint) {
+    crl_policy_source_close(&s);
+    return usage("export", "needs a checkpoint, not a policy file: ", source);
+  }
+  crl_policy *p = NULL;
+  int rc = crl_algo_export_policy(s.algo, 1, &p);
+  rc = rc ? rc : crl_policy_save(p, out);
+  if (rc)
+    fprintf(stderr, "crl export: %s\n", crl_last_error());
+  else
+    printf("wrote %s (the policy of %s)\n", out, s.path);
+  crl_policy_free(p);
+  crl_policy_source_close(&s);
+  return rc == CRL_EUNSUPPORTED ? CRL_EXIT_USAGE
+         : rc                   ? CRL_EXIT_FAILURE
+                                : CRL_EXIT_OK;
+}

@@ -1,0 +1,175 @@
+/* crl render CKPT|policy.crlp -o episode.svg|.gif|.png [--env NAME]
+ * [--seed N] [--every K] [--frame I]: one deterministic episode drawn as
+ * an animation (or one frame as a PNG), so a person can see what the
+ * policy does. The episode is the first of the run's evaluation (same
+ * reset seed) unless --seed says otherwise. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "plot/render.h"
+#include "run/policy_src.h"
+
+/* Longer episodes are thinned to about this many frames. */
+#define TARGET_FRAMES 250
+
+typedef struct render_args {
+  const char *source, *out, *env;
+  int seed, has_seed, every, frame;
+} render_args;
+
+static int usage(const char *what, const char *arg) {
+  fprintf(stderr, "crl render: %s%s\n(run `crl help render` for usage)\n", what,
+          arg);
+  return CRL_EXIT_USAGE;
+}
+
+static int parse_int(const char *text, long min, long max, int *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (end == text || *end != '\0' || errno || v < min || v > max)
+    return -1;
+  *out = (int)v;
+  return 0;
+}
+
+static int int_option(const char *o, const char *v, render_args *a) {
+  int *field = strcmp(o, "--seed") == 0    ? &a->seed
+               : strcmp(o, "--every") == 0 ? &a->every
+                                           : &a->frame;
+  long min = strcmp(o, "--every") == 0 ? 1 : 0;
+  if (parse_int(v, min, INT_MAX, field))
+    return usage("a number is expected after ", o);
+  if (field == &a->seed)
+    a->has_seed = 1;
+  return 0;
+}
+
+static int parse_args(int argc, char **argv, render_args *a) {
+  memset(a, 0, sizeof *a);
+  a->frame = -1;
+  for (int i = 0; i < argc; i++) {
+    const char *o = argv[i];
+    int valued = strcmp(o, "-o") == 0 || strcmp(o, "--output") == 0 ||
+                 strcmp(o, "--env") == 0 || strcmp(o, "--seed") == 0 ||
+                 strcmp(o, "--every") == 0 || strcmp(o, "--frame") == 0;
+    if (valued && i + 1 == argc)
+      return usage("a value is missing after ", o);
+    if (strcmp(o, "-o") == 0 || strcmp(o, "--output") == 0)
+      a->out = argv[++i];
+    else if (strcmp(o, "--env") == 0)
+      a->env = argv[++i];
+    else if (valued) {
+      if (int_option(o, argv[++i], a))
+        return CRL_EXIT_USAGE;
+    } else if (o[0] == '-' && o[1] != '\0')
+      return usage("unknown option ", o);
+    else if (a->source == NULL)
+      a->source = o;
+    else
+      return usage("unexpected argument ", o);
+  }
+  if (a->source == NULL || a->out == NULL || a->out[0] == '\0')
+    return usage("usage: crl render CKPT|policy.crlp -o FILE.svg|.gif|.png",
+                 "");
+  const char *dot = strrchr(a->out, '.');
+  if (dot == NULL ||
+      (strcmp(dot, ".svg") && strcmp(dot, ".gif") && strcmp(dot, ".png")))
+    return usage("the picture must end in .svg, .gif or .png: ", a->out);
+  return 0;
+}
+
+typedef struct recorder {
+  crl_scene scene;
+  const crl_drawing *drawing;
+  int every;
+  double ret;
+  int failed;
+} recorder;
+
+static void on_frame(void *ctx, const crl_env *env, int t,
+                     const crl_real *action, double reward) {
+  recorder *r = ctx;
+  r->ret += reward;
+  if (t % r->every == 0)
+    r->failed |= crl_scene_add(&r->scene, r->drawing, env, t, r->ret, action);
+}
+
+/* The env to draw: --env, else the run's. */
+static const char *env_of(const render_args *a, const crl_policy_source *s) {
+  if (a->env)
+    return a->env;
+  return s->from_checkpoint ? s->cfg.env_name : NULL;
+}
+
+/* Play once to learn the episode's length, then again to record it with
+ * the frame stride that gives about TARGET_FRAMES frames. */
+static int record(crl_policy_source *s, crl_env *env, uint64_t seed,
+                  recorder *r) {
+  double ret;
+  int len = 0, rc = 0;
+  if (r->every == 0) {
+    crl_env_seed(env, seed);
+    rc = crl_play_episode(s, env, NULL, NULL, 0, &ret, &len);
+    r->every =
+        len > TARGET_FRAMES ? (len + TARGET_FRAMES - 1) / TARGET_FRAMES : 1;
+  }
+  crl_env_seed(env, seed);
+  return rc ? rc : crl_play_episode(s, env, on_frame, r, 0, &ret, &len);
+}
+
+static int render(const render_args *a, crl_policy_source *s) {
+  char err[CRL_ERR_SIZE];
+  const char *name = env_of(a, s);
+  if (name == NULL)
+    return usage("a policy file needs --env NAME", "");
+  recorder r = {.drawing = crl_drawing_find(name), .every = a->every};
+  if (r.drawing == NULL) {
+    fprintf(stderr, "crl render: no drawing for env '%s' (there are: %s)\n",
+            name, crl_drawing_names());
+    return CRL_EXIT_USAGE;
+  }
+  crl_env *env = NULL;
+  if (crl_env_make(name, &env) ||
+      crl_policy_source_fits(s, env, err, sizeof err)) {
+    fprintf(stderr, "crl render: %s\n", env ? err : crl_last_error());
+    crl_env_free(env);
+    return CRL_EXIT_USAGE;
+  }
+  int seed = a->has_seed ? a->seed : s->from_checkpoint ? s->seed : 0;
+  crl_scene_init(&r.scene, r.drawing, 0.05);
+  int rc = record(s, env, crl_seed_derive((uint64_t)seed, CRL_STREAM_EVAL), &r);
+  r.scene.seconds_per_frame = 0.05 * r.every;
+  if (rc || r.failed)
+    snprintf(err, sizeof err, "%s",
+             rc ? crl_last_error() : "out of memory recording frames");
+  else
+    rc = crl_scene_write(&r.scene, a->out, a->frame, err, sizeof err);
+  if (rc == 0)
+    printf("wrote %s (%d frames, return %.1f)\n", a->out, r.scene.n_frames,
+           r.ret);
+  else
+    fprintf(stderr, "crl render: %s\n", err);
+  crl_scene_free(&r.scene);
+  crl_env_free(env);
+  return rc ? CRL_EXIT_FAILURE : CRL_EXIT_OK;
+}
+
+int crl_cmd_render(int argc, char **argv) {
+  render_args a;
+  int rc = parse_args(argc, argv, &a);
+  if (rc)
+    return rc;
+  crl_policy_source s;
+  char err[CRL_ERR_SIZE];
+  if (crl_policy_source_open(a.source, &s, err, sizeof err)) {
+    fprintf(stderr, "crl render: %s\n", err);
+    return CRL_EXIT_USAGE;
+  }
+  rc = render(&a, &s);
+  crl_policy_source_close(&s);
+  return rc;
+}

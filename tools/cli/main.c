@@ -1,0 +1,80 @@
+/* The crl program: dispatch to a command (see tools/commands.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "crl/crl.h"
+
+#ifdef CRL_USE_OPENBLAS
+void openblas_set_num_threads(int);
+#endif
+
+/* Small networks gain nothing from BLAS threads and lose determinism of
+ * timing; one thread unless the user asked for more. */
+static void limit_blas_threads(void) {
+#ifdef CRL_USE_OPENBLAS
+  if (getenv("OPENBLAS_NUM_THREADS") == NULL)
+    openblas_set_num_threads(1);
+#endif
+}
+
+static int print_version(void) {
+  printf("crl %s (%s, %s)\n", crl_version(), crl_real_name(),
+#ifdef CRL_USE_OPENBLAS
+         "OpenBLAS"
+#else
+         "GSL CBLAS"
+#endif
+  );
+  return CRL_EXIT_OK;
+}
+
+static int help(int argc, char **argv) {
+  if (argc > 1) {
+    fprintf(stderr, "crl help: takes at most one COMMAND\n");
+    return CRL_EXIT_USAGE;
+  }
+  crl_print_usage(argc ? argv[0] : NULL, stdout);
+  return CRL_EXIT_OK;
+}
+
+typedef int (*command_fn)(int argc, char **argv);
+
+static const struct {
+  const char *name;
+  command_fn run;
+} commands[] = {
+    {"train", crl_cmd_train},   {"check", crl_cmd_check},
+    {"plot", crl_cmd_plot},     {"eval", crl_cmd_eval},
+    {"export", crl_cmd_export}, {"render", crl_cmd_render},
+    {"envs", crl_cmd_envs},     {"check-env", crl_cmd_check_env},
+    {"algos", crl_cmd_algos},   {"help", help},
+};
+
+int main(int argc, char **argv) {
+  limit_blas_threads();
+  if (argc < 2) {
+    crl_print_usage(NULL, stderr);
+    return CRL_EXIT_USAGE;
+  }
+  const char *name = argv[1];
+  if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0)
+    return print_version();
+  if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+    return help(0, NULL);
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    if (strcmp(commands[i].name, name) != 0)
+      continue;
+    /* A command's own --help. */
+    for (int j = 2; j < argc; j++)
+      if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0) {
+        crl_print_usage(name, stdout);
+        return CRL_EXIT_OK;
+      }
+    return commands[i].run(argc - 2, argv + 2);
+  }
+  fprintf(stderr, "crl: unknown command '%s'\n\n", name);
+  crl_print_usage(NULL, stderr);
+  return CRL_EXIT_USAGE;
+}

@@ -1,0 +1,139 @@
+/* Option parsing of `crl train` and `crl check`. */
+#include "cli/train_args.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+static int usage_error(const char *command, const char *fmt, const char *arg) {
+  fprintf(stderr, "crl %s: ", command);
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\n(run `crl help %s` for usage)\n", command);
+  return CRL_EXIT_USAGE;
+}
+
+static int parse_count(const char *text, long max, int *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (end == text || *end != '\0' || errno || v < 0 || v > max)
+    return -1;
+  *out = (int)v;
+  return 0;
+}
+
+/* The value of an option: "--set k=v" or "--set=k=v" ("-j4" too). */
+static const char *option_value(int argc, char **argv, int *i,
+                                const char *name) {
+  size_t n = strlen(name);
+  if (argv[*i][n] == '=')
+    return argv[*i] + n + 1;
+  if (argv[*i][n] != '\0')
+    return argv[*i] + n;
+  if (*i + 1 >= argc)
+    return NULL;
+  return argv[++*i];
+}
+
+static int is_option(const char *arg, const char *name) {
+  size_t n = strlen(name);
+  return strncmp(arg, name, n) == 0 &&
+         (arg[n] == '\0' || arg[n] == '=' ||
+          (name[1] != '-' && arg[n] >= '0' && arg[n] <= '9'));
+}
+
+/* -o DIR, --resume DIR, -j N: the options with a value only train has. */
+static int train_value_option(const char *command, int argc, char **argv,
+                              int *i, crl_train_args *a) {
+  const char *arg = argv[*i], *value;
+  if (is_option(arg, "-o") || is_option(arg, "--output")) {
+    value = option_value(argc, argv, i, arg[1] == 'o' ? "-o" : "--output");
+    if (value == NULL || value[0] == '\0')
+      return usage_error(command, "%s needs a directory", arg);
+    a->out_dir = value;
+  } else if (is_option(arg, "--resume")) {
+    value = option_value(argc, argv, i, "--resume");
+    if (value == NULL || value[0] == '\0')
+      return usage_error(command, "--resume needs a run directory%s", "");
+    a->resume = value;
+  } else if (is_option(arg, "-j") || is_option(arg, "--jobs")) {
+    value = option_value(argc, argv, i, arg[1] == 'j' ? "-j" : "--jobs");
+    if (value == NULL || parse_count(value, 4096, &a->jobs) || a->jobs < 1)
+      return usage_error(command, "-j needs a number of processes >= 1%s", "");
+  } else {
+    return -1;
+  }
+  return 0;
+}
+
+static int train_flag(const char *arg, crl_train_args *a) {
+  int *flag = strcmp(arg, "--force") == 0     ? &a->force
+              : strcmp(arg, "--quiet") == 0   ? &a->quiet
+              : strcmp(arg, "--no-plot") == 0 ? &a->no_plot
+              : strcmp(arg, "--check") == 0   ? &a->check
+                                              : NULL;
+  if (flag == NULL)
+    return -1;
+  *flag = 1;
+  return 0;
+}
+
+static int common_option(const char *command, int argc, char **argv, int *i,
+                         crl_train_args *a) {
+  const char *arg = argv[*i], *value;
+  if (is_option(arg, "--seed")) {
+    value = option_value(argc, argv, i, "--seed");
+    if (value == NULL || parse_count(value, INT_MAX, &a->seed))
+      return usage_error(command, "--seed needs a non-negative integer%s", "");
+    a->has_seed = 1;
+  } else if (is_option(arg, "--set")) {
+    value = option_value(argc, argv, i, "--set");
+    if (value == NULL)
+      return usage_error(command, "--set needs KEY=VALUE%s", "");
+    if (a->n_sets == CRL_MAX_SETS)
+      return usage_error(command, "too many --set options%s", "");
+    a->sets[a->n_sets++] = value;
+  } else {
+    return -1;
+  }
+  return 0;
+}
+
+static int check_combination(const char *command, crl_train_args *a) {
+  if (a->resume &&
+      (a->config || a->out_dir || a->n_sets || a->has_seed || a->force))
+    return usage_error(command,
+                       "--resume DIR continues DIR with its own config.yaml; "
+                       "it takes no CONFIG, -o, --set, --seed or --force%s",
+                       "");
+  if (a->config == NULL && a->resume == NULL)
+    return usage_error(command, "missing CONFIG.yaml%s", "");
+  return CRL_EXIT_OK;
+}
+
+int crl_parse_train_args(const char *command, int argc, char **argv,
+                         int train_options, crl_train_args *a) {
+  memset(a, 0, sizeof *a);
+  for (int i = 0; i < argc; i++) {
+    const char *arg = argv[i];
+    int rc = common_option(command, argc, argv, &i, a);
+    if (rc < 0 && train_options)
+      rc = train_value_option(command, argc, argv, &i, a);
+    if (rc < 0 && train_options)
+      rc = train_flag(arg, a);
+    if (rc > 0)
+      return rc;
+    if (rc == 0)
+      continue;
+    if (arg[0] == '-' && arg[1] != '\0')
+      return usage_error(command, "unknown option '%s'", arg);
+    if (a->config != NULL)
+      return usage_error(command, "unexpected argument '%s'", arg);
+    a->config = arg;
+  }
+  return check_combination(command, a);
+}

@@ -1,0 +1,312 @@
+/* Running the jobs of an experiment (see jobs.h). MAP_ANONYMOUS is not
+ * in POSIX 2008; glibc shows it with _DEFAULT_SOURCE. */
+#define _DEFAULT_SOURCE
+#include "run/jobs.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/signals.h"
+
+int crl_cpu_count(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n >= 1 ? (int)(n > 4096 ? 4096 : n) : 1;
+}
+
+int crl_jobs_make(const crl_experiment *x, const char *run_dir, crl_job **out,
+                  int *n) {
+  int total = 0;
+  for (int p = 0; p < x->n_points; p++)
+    total += crl_config_seed_count(&x->points[p]);
+  crl_job *jobs = calloc((size_t)(total ? total : 1), sizeof *jobs);
+  if (jobs == NULL)
+    return -1;
+  int k = 0;
+  for (int p = 0; p < x->n_points; p++)
+    for (int i = 0; i < crl_config_seed_count(&x->points[p]); i++, k++) {
+      crl_job *j = &jobs[k];
+      j->point = p;
+      j->seed = crl_config_seed_at(&x->points[p], i);
+      const char *point = x->names[p];
+      int a = snprintf(j->label, sizeof j->label, "%s%sseed_%d", point,
+                       point[0] ? "/" : "", j->seed);
+      int b = snprintf(j->dir, sizeof j->dir, "%s/%s", run_dir, j->label);
+      if (a < 0 || b < 0 || (size_t)b >= sizeof j->dir) {
+        free(jobs);
+        return -1;
+      }
+      j->result = (crl_seed_result){.seed = j->seed,
+                                    .status = CRL_RUN_NOT_RUN,
+                                    .final_eval_mean = NAN,
+                                    .final_eval_std = NAN};
+    }
+  *out = jobs;
+  *n = total;
+  return 0;
+}
+
+/* ---- one job ------------------------------------------------------------- */
+
+static long job_budget(const crl_run_config *cfg) {
+  const crl_run_keys *k = &cfg->keys;
+  return k->n_timesteps == INT_MAX && k->n_episodes > 0 ? k->n_episodes
+                                                        : k->n_timesteps;
+}
+
+/* A finished job of an earlier, interrupted invocation. */
+static int done_before(crl_job *j, const crl_jobs_opts *o) {
+  crl_seed_result r;
+  if (!o->resume || crl_result_read(j->dir, &r) || r.status != CRL_RUN_OK)
+    return 0;
+  j->result = r;
+  return 1;
+}
+
+static void run_job(const crl_experiment *x, crl_job *j, const crl_jobs_opts *o,
+                    crl_progress *p) {
+  char err[CRL_ERR_SIZE];
+  crl_run_opts ro = {p, &crl_stop_requested, o->resume};
+  crl_run_seed_ex(&x->points[j->point], j->seed, j->dir, &ro, &j->result, err,
+                  sizeof err);
+  if (crl_result_write(j->dir, &j->result) != 0 &&
+      j->result.status == CRL_RUN_OK) {
+    j->result.status = CRL_RUN_FAILED;
+    snprintf(j->result.error, sizeof j->result.error,
+             "cannot write %.600s/result.json: %s", j->dir, strerror(errno));
+  }
+}
+
+static void report_end(const crl_job *j, int index, int n, FILE *out) {
+  const crl_seed_result *r = &j->result;
+  char when[32];
+  crl_format_duration(r->wall_seconds, when, sizeof when);
+  if (r->status == CRL_RUN_OK)
+    fprintf(out,
+            "run %d/%d (%s): final eval return %.1f ± %.1f in %s "
+            "(%.0f steps/s)\n",
+            index + 1, n, j->label, r->final_eval_mean, r->final_eval_std, when,
+            r->steps_per_second);
+  else
+    fprintf(out, "run %d/%d (%s): %s: %s\n", index + 1, n, j->label,
+            r->status == CRL_RUN_INTERRUPTED ? "interrupted" : "FAILED",
+            r->error);
+  fflush(out);
+}
+
+/* ---- in this process ----------------------------------------------------- */
+
+static void run_here(const crl_experiment *x, crl_job *jobs, int n,
+                     const crl_jobs_opts *o) {
+  const int grid = x->n_axes > 0;
+  for (int i = 0; i < n && !crl_stop_requested; i++) {
+    crl_job *j = &jobs[i];
+    if (done_before(j, o))
+      continue;
+    const crl_run_config *cfg = &x->points[j->point];
+    crl_progress p;
+    crl_progress_init(&p, crl_progress_pick_mode(stderr, o->quiet), stderr, n,
+                      job_budget(cfg));
+    if (cfg->keys.n_timesteps == INT_MAX && cfg->keys.n_episodes > 0)
+      p.unit = "episodes";
+    p.label = grid ? j->label : NULL;
+    crl_progress_seed_begin(&p, i, j->seed);
+    run_job(x, j, o, &p);
+    if (j->result.status == CRL_RUN_OK)
+      crl_progress_seed_end(&p, j->result.final_eval_mean,
+                            j->result.final_eval_std, j->result.wall_seconds,
+                            j->result.steps_per_second);
+    else
+      report_end(j, i, n, stderr);
+  }
+}
+
+/* ---- in worker processes
+ * ------------------------------------------------------ */
+
+typedef struct pool {
+  const crl_experiment *x;
+  crl_job *jobs;
+  int n;
+  const crl_jobs_opts *o;
+  crl_progress_slot *slots; /* shared with the workers */
+  pid_t *pids;              /* [n] 0 when not running */
+  char *ran;                /* [n] started by this invocation */
+  int running, finished, next;
+  crl_progress_mode mode;
+  double t0, last_draw;
+  int drawn, next_tenth;
+} pool;
+
+static void worker_main(pool *pl, int i) {
+  crl_signals_in_child();
+  crl_job *j = &pl->jobs[i];
+  crl_progress p;
+  crl_progress_init(&p, CRL_PROGRESS_QUIET, stderr, pl->n,
+                    job_budget(&pl->x->points[j->point]));
+  p.slot = &pl->slots[i];
+  crl_progress_seed_begin(&p, i, j->seed);
+  run_job(pl->x, j, pl->o, &p);
+  fflush(NULL);
+  _exit(j->result.status == CRL_RUN_OK ? 0 : 1);
+}
+
+static int start_one(pool *pl, int i) {
+  fflush(NULL); /* nothing buffered may be written twice */
+  pid_t pid = fork();
+  if (pid == 0)
+    worker_main(pl, i);
+  if (pid < 0) {
+    crl_seed_result *r = &pl->jobs[i].result;
+    r->status = CRL_RUN_FAILED;
+    snprintf(r->error, sizeof r->error, "cannot start a worker: %s",
+             strerror(errno));
+    return -1;
+  }
+  pl->pids[i] = pid;
+  pl->ran[i] = 1;
+  crl_signals_add_child(pid);
+  pl->running++;
+  return 0;
+}
+
+/* A worker ended: its result is in its result.json. */
+static void collect(pool *pl, pid_t pid, int status) {
+  int i = 0;
+  while (i < pl->n && pl->pids[i] != pid)
+    i++;
+  if (i == pl->n)
+    return;
+  crl_signals_remove_child(pid);
+  pl->pids[i] = 0;
+  pl->running--;
+  pl->finished++;
+  crl_job *j = &pl->jobs[i];
+  if (crl_result_read(j->dir, &j->result) != 0) {
+    j->result.status = CRL_RUN_FAILED;
+    if (WIFSIGNALED(status))
+      snprintf(j->result.error, sizeof j->result.error,
+               "the worker was killed by signal %d", WTERMSIG(status));
+    else
+      snprintf(j->result.error, sizeof j->result.error,
+               "the worker exited with status %d without a result",
+               WEXITSTATUS(status));
+  }
+  if (pl->drawn)
+    fputs("\r\033[K", stderr);
+  pl->drawn = 0;
+  if (pl->mode != CRL_PROGRESS_QUIET || j->result.status == CRL_RUN_FAILED)
+    report_end(j, i, pl->n, stderr);
+}
+
+/* Steps done over all jobs, the total, and the steps this invocation
+ * took (a resumed run starts at its checkpoint, a finished one is done). */
+static void overall(const pool *pl, double *done, double *total, double *now) {
+  *done = *total = *now = 0.0;
+  for (int i = 0; i < pl->n; i++) {
+    double b = (double)job_budget(&pl->x->points[pl->jobs[i].point]);
+    double start = (double)pl->slots[i].start_steps;
+    double d = pl->pids[i] != 0 ? fmin((double)pl->slots[i].steps, b)
+               : pl->jobs[i].result.status != CRL_RUN_NOT_RUN ? b
+                                                              : 0.0;
+    *total += b;
+    *done += d;
+    if (pl->ran[i] && d > start)
+      *now += d - start;
+  }
+}
+
+static void draw_status(pool *pl) {
+  double now = crl_now(), done, total, here;
+  if (pl->mode == CRL_PROGRESS_QUIET || now - pl->last_draw < 0.2)
+    return;
+  pl->last_draw = now;
+  overall(pl, &done, &total, &here);
+  double frac = total > 0 ? done / total : 0.0;
+  double rate = here / fmax(now - pl->t0, 1e-9);
+  char eta[32];
+  crl_format_duration(rate > 0 ? (total - done) / rate : NAN, eta, sizeof eta);
+  if (pl->mode == CRL_PROGRESS_BAR) {
+    char bar[25];
+    for (int k = 0; k < 24; k++)
+      bar[k] = k < (int)(frac * 24) ? '#' : '.';
+    bar[24] = '\0';
+    fprintf(stderr,
+            "\rruns %d/%d done, %d running [%s] %3.0f%%  %.0f/s  "
+            "ETA %s\033[K",
+            pl->finished, pl->n, pl->running, bar, 100 * frac, rate, eta);
+    pl->drawn = 1;
+  } else if (frac * 10 >= pl->next_tenth + 1 && frac < 1.0) {
+    pl->next_tenth = (int)(frac * 10);
+    fprintf(stderr, "runs %d/%d done, %d running: %3.0f%%, %.0f/s, ETA %s\n",
+            pl->finished, pl->n, pl->running, 100 * frac, rate, eta);
+  }
+  fflush(stderr);
+}
+
+static void pool_loop(pool *pl) {
+  while (pl->next < pl->n || pl->running > 0) {
+    while (!crl_stop_requested && pl->running < pl->o->workers &&
+           pl->next < pl->n) {
+      int i = pl->next++;
+      if (done_before(&pl->jobs[i], pl->o))
+        pl->finished++;
+      else
+        start_one(pl, i);
+    }
+    if (crl_stop_requested)
+      pl->next = pl->n; /* start nothing more */
+    int status;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid > 0) {
+      collect(pl, pid, status);
+      continue;
+    }
+    if (pid < 0 && errno == ECHILD && pl->running > 0)
+      pl->running = 0; /* cannot happen, but never spin forever */
+    draw_status(pl);
+    nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+  }
+  if (pl->drawn)
+    fputs("\r\033[K", stderr);
+}
+
+static void run_pool(const crl_experiment *x, crl_job *jobs, int n,
+                     const crl_jobs_opts *o) {
+  pool pl = {.x = x, .jobs = jobs, .n = n, .o = o};
+  size_t bytes = (size_t)n * sizeof *pl.slots;
+  pl.slots = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  pl.pids = calloc((size_t)n, sizeof *pl.pids);
+  pl.ran = calloc((size_t)n, 1);
+  if (pl.slots == MAP_FAILED || pl.pids == NULL || pl.ran == NULL) {
+    if (pl.slots != MAP_FAILED)
+      munmap(pl.slots, bytes);
+    free(pl.pids);
+    free(pl.ran);
+    run_here(x, jobs, n, o); /* no room for workers: one at a time */
+    return;
+  }
+  memset(pl.slots, 0, bytes);
+  pl.mode = crl_progress_pick_mode(stderr, o->quiet);
+  pl.t0 = crl_now();
+  pl.last_draw = -1.0;
+  pool_loop(&pl);
+  munmap(pl.slots, bytes);
+  free(pl.pids);
+  free(pl.ran);
+}
+
+void crl_jobs_run(const crl_experiment *x, crl_job *jobs, int n,
+                  const crl_jobs_opts *o) {
+  if (o->workers <= 1 || n <= 1)
+    run_here(x, jobs, n, o);
+  else
+    run_pool(x, jobs, n, o);
+}

@@ -1,0 +1,143 @@
+/* The run directory (see rundir.h). */
+#include "run/rundir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "run/fsutil.h"
+
+/* ---- removing an earlier run (--force) ----------------------------------- */
+
+static const char *const run_files[] = {"config.yaml", "summary.json",
+                                        "curve.png"};
+static const char *const seed_files[] = {"progress.csv", "progress.csv.tmp",
+                                         "result.json", "result.json.tmp"};
+
+static void remove_names(const char *dir, const char *const *names, int n) {
+  char path[CRL_PATH_MAX];
+  for (int i = 0; i < n; i++)
+    if (crl_path_join(path, sizeof path, dir, names[i]) == 0)
+      remove(path);
+}
+
+static int is_dir(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The checkpoint files crl writes (step_*.ckpt and their .tmp). */
+static void remove_checkpoints(const char *seed_dir) {
+  char dir[CRL_PATH_MAX], path[CRL_PATH_MAX];
+  if (crl_path_join(dir, sizeof dir, seed_dir, "checkpoints"))
+    return;
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL)
+    if (strncmp(e->d_name, "step_", 5) == 0 &&
+        strstr(e->d_name, ".ckpt") != NULL &&
+        crl_path_join(path, sizeof path, dir, e->d_name) == 0)
+      remove(path);
+  closedir(d);
+  rmdir(dir); /* only if now empty */
+}
+
+static void remove_seed_dir(const char *seed_dir) {
+  remove_names(seed_dir, seed_files, 4);
+  remove_checkpoints(seed_dir);
+  rmdir(seed_dir); /* only if now empty */
+}
+
+/* What an earlier run wrote in dir, and in its grid points' directories
+ * (the subdirectories that hold a config.yaml). Nothing else is touched. */
+static void remove_previous_run(const char *dir, int depth) {
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return;
+  struct dirent *e;
+  char path[CRL_PATH_MAX], config[CRL_PATH_MAX];
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.' ||
+        crl_path_join(path, sizeof path, dir, e->d_name) || !is_dir(path))
+      continue;
+    if (strncmp(e->d_name, "seed_", 5) == 0)
+      remove_seed_dir(path);
+    else if (depth == 0 &&
+             crl_path_join(config, sizeof config, path, "config.yaml") == 0 &&
+             access(config, F_OK) == 0) {
+      remove_previous_run(path, 1);
+      rmdir(path);
+    }
+  }
+  closedir(d);
+  remove_names(dir, run_files, 3);
+}
+
+int crl_rundir_prepare(const char *dir, int force) {
+  int state = crl_dir_is_free(dir);
+  if (state < 0) {
+    fprintf(stderr, "crl train: '%s' exists and is not a directory\n", dir);
+    return CRL_EXIT_USAGE;
+  }
+  if (state == 0 && !force) {
+    fprintf(stderr,
+            "crl train: output directory '%s' already exists and is not "
+            "empty; use --resume %s to continue it, --force to overwrite it "
+            "or -o DIR to choose another\n",
+            dir, dir);
+    return CRL_EXIT_USAGE;
+  }
+  if (state == 0)
+    remove_previous_run(dir, 0);
+  if (crl_mkdir_p(dir) != 0) {
+    fprintf(stderr, "crl train: cannot create '%s': %s\n", dir,
+            strerror(errno));
+    return CRL_EXIT_FAILURE;
+  }
+  return CRL_EXIT_OK;
+}
+
+/* ---- configs
+ * ------------------------------------------------------------------- */
+
+int crl_rundir_point(const crl_experiment *x, int p, const char *dir, char *buf,
+                     size_t size) {
+  if (x->names[p][0] == '\0')
+    return snprintf(buf, size, "%s", dir) >= (int)size ? -1 : 0;
+  return crl_path_join(buf, size, dir, x->names[p]);
+}
+
+static int write_file(const char *dir, const crl_experiment *x, int point) {
+  char path[CRL_PATH_MAX];
+  crl_atomic_file af;
+  if (crl_mkdir_p(dir) ||
+      crl_path_join(path, sizeof path, dir, "config.yaml") ||
+      crl_atomic_open(&af, path))
+    return -1;
+  int rc = point < 0 ? crl_experiment_write_yaml(x, af.f)
+                     : crl_config_write_yaml(&x->points[point], af.f);
+  if (rc) {
+    crl_atomic_abort(&af);
+    return -1;
+  }
+  return crl_atomic_commit(&af);
+}
+
+int crl_rundir_write_configs(const crl_experiment *x, const char *dir) {
+  char point[CRL_PATH_MAX];
+  int rc = write_file(dir, x, -1);
+  for (int p = 0; rc == 0 && x->n_axes > 0 && p < x->n_points; p++)
+    rc = crl_rundir_point(x, p, dir, point, sizeof point) ||
+         write_file(point, x, p);
+  if (rc)
+    fprintf(stderr,
+            "crl train: cannot write the config.yaml files in %s: "
+            "%s\n",
+            dir, strerror(errno));
+  return rc;
+}

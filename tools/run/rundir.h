@@ -1,0 +1,28 @@
+/* The run directory of `crl train`:
+ *
+ *   DIR/config.yaml                 the resolved experiment (with its grid)
+ *   DIR/summary.json                results (over grid points with a grid)
+ *   DIR/curve.png                   learning curves
+ *   DIR/[POINT/]config.yaml         with a grid: each point's settings
+ *   DIR/[POINT/]summary.json        and results
+ *   DIR/[POINT/]seed_<k>/           progress.csv, result.json, checkpoints/
+ *
+ * and the rules for reusing one: a non-empty DIR is refused unless --force
+ * (which first removes what an earlier run wrote, and only that) or
+ * --resume (which continues it). */
+#ifndef CRL_TOOLS_RUNDIR_H
+#define CRL_TOOLS_RUNDIR_H
+
+#include "config/experiment.h"
+
+/* Make DIR ready for a new run: exit status (CRL_EXIT_*), message printed. */
+int crl_rundir_prepare(const char *dir, int force);
+
+/* Write DIR/config.yaml and, with a grid, DIR/POINT/config.yaml. */
+int crl_rundir_write_configs(const crl_experiment *x, const char *dir);
+
+/* DIR/POINT, or DIR itself without a grid. 0, or -1 when too long. */
+int crl_rundir_point(const crl_experiment *x, int p, const char *dir, char *buf,
+                     size_t size);
+
+#endif
