@@ -1,0 +1,56 @@
+/* One allocation for a table of buffers (core/bufs.h). */
+#include "core/bufs.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crl/error.h"
+
+#define BUF_ALIGN 64u
+
+size_t crl__buf_elem_size(crl__buf_type t) {
+  switch (t) {
+#define CRL__BUF_SIZE_CASE(name, size)                                         \
+  case CRL__BUF_##name:                                                        \
+    return size;
+    CRL__BUF_TYPES(CRL__BUF_SIZE_CASE)
+#undef CRL__BUF_SIZE_CASE
+  }
+  return 0;
+}
+
+static size_t round_up(size_t n) {
+  return (n + (BUF_ALIGN - 1)) & ~(size_t)(BUF_ALIGN - 1);
+}
+
+int crl__bufs_alloc(const crl__buf *table, int n, void **block,
+                    const char *who) {
+  *block = NULL;
+  for (int i = 0; i < n; i++)
+    *table[i].ptr = NULL;
+  size_t total = 0;
+  for (int i = 0; i < n; i++) {
+    size_t elem = crl__buf_elem_size(table[i].type), bytes;
+    if (elem == 0 || __builtin_mul_overflow(table[i].count, elem, &bytes) ||
+        bytes > SIZE_MAX - total - 2 * BUF_ALIGN)
+      return crl_fail(CRL_EINVAL, "%s: buffer %d of %d is too large", who, i,
+                      n);
+    total += round_up(bytes);
+  }
+  /* The block itself is aligned; at least one byte so that a table of empty
+   * buffers still gets distinct valid pointers. */
+  size_t size = round_up(total > 0 ? total : 1);
+  unsigned char *base = aligned_alloc(BUF_ALIGN, size);
+  if (base == NULL)
+    return crl_fail(CRL_ENOMEM, "%s: out of memory (%zu bytes of buffers)", who,
+                    size);
+  memset(base, 0, size);
+  size_t offset = 0;
+  for (int i = 0; i < n; i++) {
+    *table[i].ptr = base + offset;
+    offset += round_up(table[i].count * crl__buf_elem_size(table[i].type));
+  }
+  *block = base;
+  return 0;
+}
