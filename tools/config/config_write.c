@@ -114,7 +114,7 @@ static int write_table(FILE *f, const crl_param_def *defs, const void *spec,
 
 /* `seeds` carries the seed list; empty labels are left out. */
 static int skip_runner_key(const crl_param_def *d, const void *spec) {
-  const crl_run_keys *k = spec;
+  const cli_run_keys *k = spec;
   if (strcmp(d->name, "seed") == 0)
     return 1;
   /* One form of the seeds: the list, or {from, count}. */
@@ -133,17 +133,17 @@ static int skip_runner_key(const crl_param_def *d, const void *spec) {
   return 0;
 }
 
-int crl_config_write_yaml(const crl_run_config *cfg, FILE *f) {
+int cli_config_write_yaml(const cli_run_config *cfg, FILE *f) {
   fprintf(f, "# Resolved experiment (crl %s, from %s).\n", crl_version(),
           cfg->source);
   fprintf(f, "# `crl train` reads this file back to the same settings.\n");
-  return crl_config_write_body(cfg, f);
+  return cli_config_write_body(cfg, f);
 }
 
-int crl_config_write_body(const crl_run_config *cfg, FILE *f) {
-  if (write_table(f, crl_run_key_defs, &cfg->keys, skip_runner_key))
+int cli_config_write_body(const cli_run_config *cfg, FILE *f) {
+  if (write_table(f, cli_run_key_defs, &cfg->keys, skip_runner_key))
     return -1;
-  crl_config_write_sections(cfg, f);
+  cli_config_write_sections(cfg, f);
   fprintf(f, "\n# %s parameters (`crl algos %s` documents them)\n",
           cfg->algo->name, cfg->algo->name);
   if (write_table(f, cfg->algo->params, cfg->algo_spec, NULL))
