@@ -258,6 +258,13 @@ expect_file "--force writes the new seed" "$R/seed_3/progress.csv"
 run "--quiet" 0 "$CRL" train exp/pendulum/tiny.yaml -o quiet --quiet --no-plot --seed 0 --set n_timesteps=512
 if [ "$(wc -l <"$WORK/out")" -eq 1 ] && [ ! -s "$WORK/err" ]; then ok "--quiet prints one line"; else bad "--quiet prints one line" "$(cat "$WORK/out" "$WORK/err")"; fi
 expect "--quiet prints the result" out "final eval return: "
+# Control characters and grid strings survive config.yaml and checkpoints
+# (the resolved file is read back by check, --resume and eval).
+{ cat exp/pendulum/tiny.yaml; printf '%s\n' 'name: "a\x7fb\Nc\x9fd"' 'grid: {description: ["a, b", "x #y"]}'; } >ctl.yaml
+run "train a name with DEL and C1 characters" 0 "$CRL" train ctl.yaml -o ctl --quiet --no-plot --seed 0 --set n_timesteps=512
+run "check DIR reads the escaped config back" 0 "$CRL" check ctl
+if [ "$(ls -d ctl/*/ 2>/dev/null | wc -l)" -eq 2 ]; then ok "a quoted grid item with a comma is one point"; else bad "a quoted grid item with a comma is one point" "$(ls ctl)"; fi
+run "--resume reads the escaped config back" 0 "$CRL" train --resume ctl --no-plot --quiet
 run "--set nested" 0 "$CRL" check exp/pendulum/tiny.yaml --set policy_kwargs.net_arch=[32,32] --set 'eval={episodes: 3}'
 expect "--set nested value" out "  net_arch: [32, 32]"
 expect "--set flow mapping" out "  episodes: 3"
