@@ -237,6 +237,15 @@ sed 's/min: -5000/min: 1000/' "$R/config.yaml" >strict.yaml
 run "train --check with an unmet expectation" 3 "$CRL" train strict.yaml -o strict --seed 0 --check --no-plot --quiet
 expect "the verdict says FAIL" out "FAIL  final_eval_return_mean = "
 run "check DIR of an unmet expectation" 3 "$CRL" check strict
+# A damaged result.json (huge or null numbers) is a failed seed with the
+# reason, never undefined behaviour.
+cp -r strict damaged
+sed -i 's/"seed": [0-9]*/"seed": 1e300/' damaged/seed_0/result.json
+run "check DIR with seed 1e300 in result.json" 3 "$CRL" check damaged
+expect "the reason names the field" out "'seed' is not an integer"
+sed -i 's/"seed": 1e300/"seed": 0/; s/"steps": [0-9]*/"steps": null/' damaged/seed_0/result.json
+run "check DIR with steps null in result.json" 3 "$CRL" check damaged
+expect "the reason names steps" out "'steps' is not an integer"
 
 # ---- determinism, the resolved config, one process ---------------------------
 
