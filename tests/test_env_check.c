@@ -27,15 +27,22 @@ typedef struct broken {
   int t;
   int flaw;
 } broken;
-enum { FLAW_OVERFLOW = 1, FLAW_NAN = 2, FLAW_UNSEEDED = 3, FLAW_INF_BOUND = 4 };
+enum {
+  FLAW_OVERFLOW = 1,
+  FLAW_NAN = 2,
+  FLAW_UNSEEDED = 3,
+  FLAW_INF_BOUND = 4,
+  FLAW_NAN_BOUND = 5
+};
 
-static const double lo2[2] = {-1, -1}, hi2[2] = {1, 1};
+static const double lo2[2] = {-1, -1}, hi2[2] = {1, 1}, nan_lo2[2] = {-1, NAN};
 static const double inf_hi[1] = {INFINITY}, neg1[1] = {-1};
 static int counter_of_resets; /* makes FLAW_UNSEEDED depend on history */
 
 static int broken_init(void *self, crl_space *obs, crl_space *act) {
   broken *b = self;
-  *obs = (crl_space){CRL_SPACE_BOX, 2, 0, lo2, hi2};
+  *obs = (crl_space){CRL_SPACE_BOX, 2, 0,
+                     b->flaw == FLAW_NAN_BOUND ? nan_lo2 : lo2, hi2};
   if (b->flaw == FLAW_INF_BOUND)
     *act = (crl_space){CRL_SPACE_BOX, 1, 0, neg1, inf_hi};
   else
@@ -86,6 +93,10 @@ static void test_broken_envs_are_reported(void **state) {
   expect_problem(FLAW_NAN, "step 6: observation[1] is not finite");
   expect_problem(FLAW_UNSEEDED, "same seed gave a different first observation");
   expect_problem(FLAW_INF_BOUND, "bound 0 is not finite");
+  expect_problem(FLAW_NAN_BOUND, "observation space bound 1 is NaN");
+  /* obs[0] counts the steps: 2 leaves the declared box [-1, 1] */
+  expect_problem(0, "step 1: observation[0] = 2 is outside the declared box "
+                    "[-1, 1]");
 }
 
 /* ---- callbacks: a 1-D point mass that must reach x = 1 ---- */

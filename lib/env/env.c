@@ -155,10 +155,15 @@ static int check_space(const char *env, const char *which, const crl_space *s) {
     return crl_fail(CRL_EINVAL,
                     "env '%s': box %s space needs dim >= 1, low and high", env,
                     which);
-  for (int i = 0; i < s->dim; i++)
+  for (int i = 0; i < s->dim; i++) {
+    if (isnan(s->low[i]) || isnan(s->high[i]))
+      return crl_fail(CRL_EINVAL, "env '%s': %s space bound %d is NaN", env,
+                      which, i);
     if (!(s->low[i] <= s->high[i]))
-      return crl_fail(CRL_EINVAL, "env '%s': %s space has low[%d] > high[%d]",
-                      env, which, i, i);
+      return crl_fail(CRL_EINVAL,
+                      "env '%s': %s space has low[%d] = %g > high[%d] = %g",
+                      env, which, i, s->low[i], i, s->high[i]);
+  }
   return 0;
 }
 
