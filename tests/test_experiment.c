@@ -148,6 +148,36 @@ static void test_strings_round_trip(void **state) {
   cli_experiment_free(&y);
 }
 
+/* 100,000 nested '[' took libyaml over a minute to load before the depth
+ * was checked: the events are read first and the file is refused at the
+ * 35th level, at once. A directory is not "malformed YAML". */
+static void test_deep_nesting_refused_early(void **state) {
+  (void)state;
+  enum { DEPTH = 100000 };
+  char *text = malloc(sizeof BASE + 16 + 2 * DEPTH);
+  assert_non_null(text);
+  int n = sprintf(text, BASE "grid:\n  gamma: ");
+  memset(text + n, '[', DEPTH);
+  memset(text + n + DEPTH, ']', DEPTH);
+  text[n + 2 * DEPTH] = '\0';
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  expect_failure(text, ":5:42: error: mappings and lists nested more than 34 "
+                       "levels deep");
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double seconds = (double)(t1.tv_sec - t0.tv_sec) +
+                   1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  if (seconds > 10.0) /* a bound on a denial of service, not a benchmark */
+    fail_msg("refusing took %.1f s", seconds);
+  free(text);
+  cli_experiment x;
+  char err[CLI_ERR_SIZE];
+  assert_int_equal(
+      cli_experiment_load(tmp_dir, NULL, 0, -1, &x, err, sizeof err), -1);
+  if (strstr(err, "cannot read: Is a directory") == NULL)
+    fail_msg("'%s'", err);
+}
+
 static void test_grid_errors(void **state) {
   (void)state;
   expect_failure(BASE "grid: {action: 0.5}\n",
@@ -372,6 +402,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_grid_points),
       cmocka_unit_test(test_strings_round_trip),
+      cmocka_unit_test(test_deep_nesting_refused_early),
       cmocka_unit_test(test_grid_errors),
       cmocka_unit_test(test_expect_blocks),
       cmocka_unit_test(test_expect_errors),

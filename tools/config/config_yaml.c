@@ -451,6 +451,47 @@ static int flatten_file_document(yaml_document_t *doc, const char *path,
   return check_flat_duplicates(out, first, err, size);
 }
 
+/* libyaml's parse time grows with the square of the nesting depth (40,000
+ * nested '[' take 10 s), and loading a document reads all of it before its
+ * depth can be checked. So the events are read first, and the text is
+ * refused at the first collection nested deeper than any experiment can be
+ * (mappings and lists together), after reading only that far. */
+#define MAX_EVENT_DEPTH (2 * MAX_DEPTH + 2)
+
+static int check_nesting(const unsigned char *text, size_t len,
+                         const char *origin, char *err, size_t size) {
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) {
+    snprintf(err, size, "%s: error: out of memory", origin);
+    return -1;
+  }
+  yaml_parser_set_input_string(&parser, text, len);
+  int depth = 0, rc = 0;
+  for (;;) {
+    yaml_event_t ev;
+    if (!yaml_parser_parse(&parser, &ev))
+      break; /* the loader reports malformed YAML with its context */
+    yaml_event_type_t type = ev.type;
+    if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT)
+      depth++;
+    else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT)
+      depth--;
+    if (depth > MAX_EVENT_DEPTH) {
+      snprintf(err, size,
+               "%s:%d:%d: error: mappings and lists nested more than %d "
+               "levels deep",
+               origin, (int)ev.start_mark.line + 1,
+               (int)ev.start_mark.column + 1, MAX_EVENT_DEPTH);
+      rc = -1;
+    }
+    yaml_event_delete(&ev);
+    if (rc || type == YAML_STREAM_END_EVENT)
+      break;
+  }
+  yaml_parser_delete(&parser);
+  return rc;
+}
+
 /* Parse what the parser was given (a file or a string) under origin. */
 static int load_and_flatten(yaml_parser_t *parser, const char *origin,
                             cli_cfg_entries *out, char *err, size_t err_size) {
@@ -462,6 +503,9 @@ static int load_and_flatten(yaml_parser_t *parser, const char *origin,
   return rc;
 }
 
+/* Experiment files are small; a larger file is refused before it is read. */
+#define MAX_FILE_BYTES (4L << 20)
+
 int cli_cfg_load_yaml(const char *path, cli_cfg_entries *out, char *err,
                       size_t err_size) {
   FILE *f = fopen(path, "rb");
@@ -470,16 +514,29 @@ int cli_cfg_load_yaml(const char *path, cli_cfg_entries *out, char *err,
              strerror(errno));
     return -1;
   }
-  yaml_parser_t parser;
-  if (!yaml_parser_initialize(&parser)) {
-    snprintf(err, err_size, "%s: error: out of memory", path);
-    fclose(f);
-    return -1;
-  }
-  yaml_parser_set_input_file(&parser, f);
-  int rc = load_and_flatten(&parser, path, out, err, err_size);
-  yaml_parser_delete(&parser);
+  char *text = malloc(MAX_FILE_BYTES + 1);
+  size_t n = text ? fread(text, 1, MAX_FILE_BYTES + 1, f) : 0;
+  int failed = ferror(f);
   fclose(f);
+  int rc = -1;
+  if (text == NULL)
+    snprintf(err, err_size, "%s: error: out of memory", path);
+  else if (failed)
+    snprintf(err, err_size, "%s: error: cannot read: %s", path,
+             strerror(errno));
+  else if (n > MAX_FILE_BYTES)
+    snprintf(err, err_size,
+             "%s: error: larger than %ld MiB; an experiment file is a few "
+             "KiB",
+             path, MAX_FILE_BYTES >> 20);
+  else if (memchr(text, '\0', n) != NULL)
+    snprintf(err, err_size, "%s: error: not a text file (it holds a NUL byte)",
+             path);
+  else {
+    text[n] = '\0';
+    rc = cli_cfg_load_yaml_text(text, path, out, err, err_size);
+  }
+  free(text);
   return rc;
 }
 
@@ -492,7 +549,10 @@ int cli_cfg_load_yaml_text(const char *text, const char *origin,
   }
   yaml_parser_set_input_string(&parser, (const unsigned char *)text,
                                strlen(text));
-  int rc = load_and_flatten(&parser, origin, out, err, err_size);
+  int rc = check_nesting((const unsigned char *)text, strlen(text), origin, err,
+                         err_size);
+  if (rc == 0)
+    rc = load_and_flatten(&parser, origin, out, err, err_size);
   yaml_parser_delete(&parser);
   return rc;
 }
@@ -531,7 +591,10 @@ static int parse_set_value(const char *key, const char *value,
   yaml_parser_set_input_string(&parser, (const unsigned char *)value,
                                strlen(value));
   int rc = -1;
-  if (!yaml_parser_load(&parser, &doc)) {
+  if (check_nesting((const unsigned char *)value, strlen(value), origin, err,
+                    size)) {
+    /* refused before loading */
+  } else if (!yaml_parser_load(&parser, &doc)) {
     snprintf(err, size, "%s: error: malformed value: %s", origin,
              parser.problem ? parser.problem : "cannot parse");
   } else if (has_second_document(&parser)) {
