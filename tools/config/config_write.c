@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config/run_config.h"
+#include "config/config_internal.h"
 
 /* Words YAML would read as something other than a string. */
 static int is_yaml_keyword(const char *s) {
