@@ -158,11 +158,79 @@ static void test_callback_env(void **state) {
   assert_int_equal(shared_counter.instances_alive, 0);
 }
 
+/* ---- a hostile user env: silent failures and non-finite outputs ---- */
+typedef struct hostile {
+  int steps;
+} hostile;
+static int hostile_mode; /* 0: NaN observation, 1: Inf reward, 2: silent EIO */
+
+static void *hostile_create(void *user) {
+  (void)user;
+  return calloc(1, sizeof(hostile));
+}
+static void hostile_destroy(void *inst) {
+  free(inst);
+}
+static int hostile_reset(void *inst, uint64_t seed, crl_real *obs) {
+  (void)seed;
+  ((hostile *)inst)->steps = 0;
+  obs[0] = 0;
+  return 0;
+}
+static int hostile_step(void *inst, const crl_real *a, crl_real *obs,
+                        double *reward, int *terminated) {
+  (void)a;
+  hostile *h = inst;
+  h->steps++;
+  obs[0] = hostile_mode == 0 && h->steps == 3 ? (crl_real)NAN : 0;
+  *reward = hostile_mode == 1 && h->steps == 3 ? INFINITY : 0.0;
+  *terminated = 0;
+  return hostile_mode == 2 && h->steps == 3 ? CRL_EIO : 0; /* no crl_fail */
+}
+
+static void test_hostile_env(void **state) {
+  (void)state;
+  crl_env_callbacks cb = {.name = "Hostile-test",
+                          .doc = "fails in the ways users' envs do",
+                          .obs_space = {CRL_SPACE_BOX, 1, 0, plo, phi},
+                          .act_space = {CRL_SPACE_BOX, 1, 0, alo, ahi},
+                          .max_episode_steps = 50,
+                          .create = hostile_create,
+                          .destroy = hostile_destroy,
+                          .reset = hostile_reset,
+                          .step = hostile_step};
+  assert_int_equal(crl_env_register_callbacks(&cb), 0);
+  const char *want[] = {
+      "(copy 0) returned a non-finite observation from step at vec-env "
+      "step 2 (obs[0] = nan)",
+      "(copy 0) returned a non-finite reward at vec-env step 2 (inf)",
+      "step failed with CRL_EIO"};
+  const int codes[] = {CRL_ENONFINITE, CRL_ENONFINITE, CRL_EIO};
+  for (hostile_mode = 0; hostile_mode < 3; hostile_mode++) {
+    crl_vec_env *v = NULL;
+    assert_int_equal(crl_vec_env_make("Hostile-test", 1, 0, &v), 0);
+    crl_real a[1] = {0};
+    assert_int_equal(crl_vec_env_reset(v), 0);
+    assert_int_equal(crl_vec_env_step(v, a), 0);
+    assert_int_equal(crl_vec_env_step(v, a), 0);
+    /* an earlier, unrelated failure must not lend its message */
+    crl_env *none = NULL;
+    assert_int_not_equal(crl_env_make("NoSuchEnv-v0", &none), 0);
+    assert_int_equal(crl_vec_env_step(v, a), codes[hostile_mode]);
+    if (strstr(crl_last_error(), want[hostile_mode]) == NULL ||
+        strstr(crl_last_error(), "Hostile-test") == NULL)
+      fail_msg("mode %d: '%s'", hostile_mode, crl_last_error());
+    assert_null(strstr(crl_last_error(), "NoSuchEnv"));
+    crl_vec_env_free(v);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_builtin_envs_pass),
       cmocka_unit_test(test_broken_envs_are_reported),
       cmocka_unit_test(test_callback_env),
+      cmocka_unit_test(test_hostile_env),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

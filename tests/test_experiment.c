@@ -114,6 +114,40 @@ static void test_grid_points(void **state) {
   cli_experiment_free(&x);
 }
 
+/* Grid values and names hold any characters: a comma or '#' inside a
+ * quoted item stays part of it, and the resolved file (config.yaml) reads
+ * back to the same bytes, control characters included. */
+static void test_strings_round_trip(void **state) {
+  (void)state;
+  cli_experiment x, y;
+  char err[CLI_ERR_SIZE];
+  assert_int_equal(load_x(BASE "name: \"del\\x7f c1\\x80\\x9f nel\\N ls\\L\"\n"
+                               "grid:\n  description: [\"a, b\", c, \"x #y\", "
+                               "\"[q]\", \"say \\\"hi\\\"\"]\n",
+                          NULL, 0, &x, err),
+                   0);
+  assert_int_equal(x.n_points, 5);
+  const char *want[] = {"a, b", "c", "x #y", "[q]", "say \"hi\""};
+  for (int p = 0; p < 5; p++)
+    assert_string_equal(x.points[p].keys.description, want[p]);
+  assert_string_equal(x.points[0].keys.name,
+                      "del\x7f c1\xc2\x80\xc2\x9f nel\xc2\x85 ls\xe2\x80\xa8");
+  char text[8192];
+  FILE *f = fmemopen(text, sizeof text, "w");
+  assert_int_equal(cli_experiment_write_yaml(&x, f), 0);
+  fclose(f);
+  if (load_x(text, NULL, 0, &y, err) != 0)
+    fail_msg("%s\n%s", err, text);
+  assert_int_equal(y.n_points, 5);
+  for (int p = 0; p < 5; p++) {
+    assert_string_equal(y.points[p].keys.description, want[p]);
+    assert_string_equal(y.points[p].keys.name, x.points[0].keys.name);
+    assert_string_equal(x.names[p], y.names[p]);
+  }
+  cli_experiment_free(&x);
+  cli_experiment_free(&y);
+}
+
 static void test_grid_errors(void **state) {
   (void)state;
   expect_failure(BASE "grid: {action: 0.5}\n",
@@ -337,6 +371,7 @@ static void test_set_values(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_grid_points),
+      cmocka_unit_test(test_strings_round_trip),
       cmocka_unit_test(test_grid_errors),
       cmocka_unit_test(test_expect_blocks),
       cmocka_unit_test(test_expect_errors),

@@ -8,6 +8,7 @@
 #include <yaml.h>
 
 #include "config/run_config.h"
+#include "config/yaml_text.h"
 
 /* Bounds that keep alias expansion ("billion laughs") and deep nesting from
  * exhausting memory or the stack. */
@@ -145,6 +146,21 @@ static void text_append(text_buf *t, const char *s) {
   t->len += n;
 }
 
+/* A scalar item as it is when that reads back as the same string, else
+ * double-quoted, so that a comma, bracket or '#' inside an item stays part
+ * of it. */
+static int append_item(text_buf *t, const char *item) {
+  if (cli_yaml_is_plain(item)) {
+    text_append(t, item);
+    return 0;
+  }
+  char quoted[MAX_SEQ_TEXT];
+  if (cli_yaml_quote(item, quoted, sizeof quoted) < 0)
+    return -1;
+  text_append(t, quoted);
+  return 0;
+}
+
 static int render_sequence(const walk *w, const yaml_node_t *seq,
                            const char *key, int depth, text_buf *t) {
   if (depth > MAX_DEPTH)
@@ -159,9 +175,11 @@ static int render_sequence(const walk *w, const yaml_node_t *seq,
       break;
     text_append(t, first ? "" : ", ");
     first = 0;
-    if (item->type == YAML_SCALAR_NODE)
-      text_append(t, scalar_text(item));
-    else if (item->type == YAML_SEQUENCE_NODE) {
+    if (item->type == YAML_SCALAR_NODE) {
+      if (append_item(t, scalar_text(item)))
+        return fail_at(w, seq, w->err, w->err_size,
+                       "'%s' is longer than %d characters", key, MAX_SEQ_TEXT);
+    } else if (item->type == YAML_SEQUENCE_NODE) {
       if (render_sequence(w, item, key, depth + 1, t))
         return -1;
     } else

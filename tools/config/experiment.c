@@ -9,6 +9,7 @@
 
 #include "config/config_internal.h"
 #include "config/experiment.h"
+#include "config/yaml_text.h"
 
 /* ---- reading the grid entries ------------------------------------------- */
 
@@ -21,16 +22,24 @@ static char *dup_range(const char *s, size_t n) {
   return p;
 }
 
-/* Split "[a, [b, c], d]" at its top-level commas. -1 when it is not a
- * non-empty list. */
+/* Split "[a, [b, c], \"d, e\"]" at its top-level commas, outside quoted
+ * items (which stay quoted: point_entries unquotes them). -1 when it is not
+ * a non-empty list. */
 static int split_list(const char *text, cli_grid_axis *axis) {
   size_t len = strlen(text);
   if (len < 3 || text[0] != '[' || text[len - 1] != ']')
     return -1;
-  int depth = 0;
+  int depth = 0, quoted = 0;
   const char *start = text + 1;
   for (const char *p = text + 1; p < text + len; p++) {
-    if (*p == '[')
+    if (quoted) {
+      if (*p == '\\' && p[1] != '\0')
+        p++;
+      else if (*p == '"')
+        quoted = 0;
+    } else if (*p == '"')
+      quoted = 1;
+    else if (*p == '[')
       depth++;
     else if (*p == ']' && depth > 0)
       depth--;
@@ -49,7 +58,7 @@ static int split_list(const char *text, cli_grid_axis *axis) {
       start = p + 1;
     }
   }
-  return axis->n > 0 ? 0 : -1;
+  return axis->n > 0 && !quoted ? 0 : -1;
 }
 
 static int fail_entry(const cli_cfg_entry *e, int at_value, const char *what,
@@ -150,8 +159,15 @@ static int point_entries(const cli_cfg_entries *all, const cli_experiment *x,
   for (int a = 0; rc == 0 && a < x->n_axes; a++) {
     char grid_key[CRL_STRING_MAX + 8];
     snprintf(grid_key, sizeof grid_key, "grid.%s", x->axes[a].key);
-    rc = cli_cfg_put(out, &all->v[cli_cfg_find(all, grid_key)], x->axes[a].key,
-                     cli_experiment_value(x, p, a));
+    /* A quoted item of the list is the string it quotes. */
+    const char *item = cli_experiment_value(x, p, a);
+    char *value = malloc(strlen(item) + 1);
+    if (value == NULL || cli_yaml_unquote(item, value, strlen(item) + 1) < 0)
+      rc = -1;
+    else
+      rc = cli_cfg_put(out, &all->v[cli_cfg_find(all, grid_key)],
+                       x->axes[a].key, value);
+    free(value);
   }
   return rc;
 }

@@ -122,10 +122,15 @@ static int check_seeds(const cli_run_config *cfg, const char *dir, FILE *out,
     char seed_dir[CLI_PATH_MAX];
     int seed = cli_config_seed_at(cfg, i);
     int len = snprintf(seed_dir, sizeof seed_dir, "%s/seed_%d", dir, seed);
-    if (len < 0 || (size_t)len >= sizeof seed_dir ||
-        cli_result_read(seed_dir, &r[i]) != 0) {
+    int unreadable = len < 0 || (size_t)len >= sizeof seed_dir;
+    if (unreadable)
+      snprintf(r[i].error, sizeof r[i].error, "the path is too long");
+    if (unreadable || cli_result_read(seed_dir, &r[i]) != 0) {
+      /* keep cli_result_read's reason */
+      char why[sizeof r[i].error];
+      snprintf(why, sizeof why, "%s", r[i].error);
       r[i] = (cli_seed_result){.seed = seed, .status = CLI_RUN_NOT_RUN};
-      snprintf(r[i].error, sizeof r[i].error, "no result.json");
+      snprintf(r[i].error, sizeof r[i].error, "%s", why);
     }
     if (r[i].status == CLI_RUN_OK)
       continue;

@@ -1,6 +1,7 @@
 /* result.json and summary.json (see result.h): a small JSON writer and
  * reader of the flat objects the runner writes itself. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,9 +185,27 @@ static void json_read_string(const char *text, const char *key, char *buf,
   buf[n] = '\0';
 }
 
+/* An integer field in [lo, hi] (both exactly representable as doubles):
+ * anything else, null, a fraction or 1e300, is refused before it is
+ * converted, since converting it would be undefined. */
+static int json_read_integer(const char *text, const char *key, double lo,
+                             double hi, cli_seed_result *r, long *out) {
+  double v = json_read_number(text, key);
+  if (!(v >= lo && v <= hi) || v != floor(v)) {
+    snprintf(r->error, sizeof r->error,
+             "result.json: '%s' is not an integer in [%.0f, %.0f]", key, lo,
+             hi);
+    return -1;
+  }
+  *out = (long)v;
+  return 0;
+}
+
 int cli_result_read(const char *seed_dir, cli_seed_result *r) {
   char path[CLI_PATH_MAX], text[8192];
   FILE *f = NULL;
+  memset(r, 0, sizeof *r);
+  snprintf(r->error, sizeof r->error, "no result.json");
   if (cli_path_join(path, sizeof path, seed_dir, "result.json") ||
       (f = fopen(path, "r")) == NULL)
     return -1;
@@ -195,9 +214,14 @@ int cli_result_read(const char *seed_dir, cli_seed_result *r) {
   text[n] = '\0';
   if (json_value(text, "seed") == NULL)
     return -1;
-  memset(r, 0, sizeof *r);
-  r->seed = (int)json_read_number(text, "seed");
-  r->steps = (long)json_read_number(text, "steps");
+  r->error[0] = '\0';
+  long seed, steps;
+  /* 2^53: the largest count a double holds exactly. */
+  if (json_read_integer(text, "seed", 0, INT_MAX, r, &seed) ||
+      json_read_integer(text, "steps", 0, 9007199254740992.0, r, &steps))
+    return -1;
+  r->seed = (int)seed;
+  r->steps = steps;
   r->final_eval_mean = json_read_number(text, "final_eval_return");
   r->final_eval_std = json_read_number(text, "final_eval_return_std");
   r->wall_seconds = json_read_number(text, "wall_seconds");
