@@ -272,6 +272,11 @@ static int a2c_export(void *self, int max_batch, crl_policy **out) {
   return crl__onp_export(p->onp, max_batch, out);
 }
 
+/* One iteration: n_steps on every copy. */
+static long a2c_steps_per_iteration(const void *spec, int n_envs) {
+  return (long)((const a2c_spec *)spec)->n_steps * n_envs;
+}
+
 const crl_algo_type crl__algo_a2c = {
     .name = "a2c",
     .doc = "Advantage Actor-Critic, synchronous n-step (SB3 semantics)",
@@ -284,4 +289,5 @@ const crl_algo_type crl__algo_a2c = {
     .save = a2c_save,
     .load = a2c_load,
     .export_policy = a2c_export,
+    .steps_per_iteration = a2c_steps_per_iteration,
 };

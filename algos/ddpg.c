@@ -34,6 +34,11 @@ static int ddpg_create(const void *spec, const crl_space *obs,
   return crl__td3_create_named("ddpg", &cfg, obs, act, n_envs, seed, self);
 }
 
+static long ddpg_steps_per_iteration(const void *spec, int n_envs) {
+  return crl__offpolicy_steps_per_iteration(
+      &((const crl__td3_config *)spec)->off, n_envs);
+}
+
 const crl_algo_type crl__algo_ddpg = {
     .name = "ddpg",
     .doc = "Deep Deterministic Policy Gradient (SB3 semantics)",
@@ -46,4 +51,5 @@ const crl_algo_type crl__algo_ddpg = {
     .save = crl__td3_save,
     .load = crl__td3_load,
     .export_policy = crl__td3_export,
+    .steps_per_iteration = ddpg_steps_per_iteration,
 };

@@ -497,6 +497,11 @@ static int ppo_export(void *self, int max_batch, crl_policy **out) {
       p->ac->discrete ? CRL_POLICY_ARGMAX : CRL_POLICY_CLIP, max_batch, out);
 }
 
+/* One iteration: n_steps on every copy. */
+static long ppo_steps_per_iteration(const void *spec, int n_envs) {
+  return (long)((const ppo_spec *)spec)->n_steps * n_envs;
+}
+
 const crl_algo_type crl__algo_ppo = {
     .name = "ppo",
     .doc = "Proximal Policy Optimization, clipped surrogate (SB3 semantics)",
@@ -509,4 +514,5 @@ const crl_algo_type crl__algo_ppo = {
     .save = ppo_save,
     .load = ppo_load,
     .export_policy = ppo_export,
+    .steps_per_iteration = ppo_steps_per_iteration,
 };

@@ -224,6 +224,11 @@ static int qac_act(void *self, const crl_real *obs, int B, int deterministic,
   return 0;
 }
 
+/* One iteration: n_steps on every copy. */
+static long qac_steps_per_iteration(const void *spec, int n_envs) {
+  return (long)((const qac_spec *)spec)->n_steps * n_envs;
+}
+
 const crl_algo_type crl__algo_qac = {
     .name = "qac",
     .doc = "Zhao's actor-critics: QAC, advantage AC, off-policy AC (per step)",
@@ -236,4 +241,5 @@ const crl_algo_type crl__algo_qac = {
     .save = crl__qac_save,
     .load = crl__qac_load,
     .export_policy = crl__qac_export,
+    .steps_per_iteration = qac_steps_per_iteration,
 };

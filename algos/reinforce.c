@@ -582,6 +582,13 @@ static int reinforce_export(void *self, int max_batch, crl_policy **out) {
   return crl__pgp_export(((reinforce *)self)->pol, max_batch, out);
 }
 
+/* Batch mode collects whole episodes until at least n_steps (on its one
+ * copy): the least an iteration takes. Textbook mode's one episode has no
+ * size known in advance; the same value stands for it. */
+static long reinforce_steps_per_iteration(const void *spec, int n_envs) {
+  return (long)((const reinforce_spec *)spec)->n_steps * n_envs;
+}
+
 const crl_algo_type crl__algo_reinforce = {
     .name = "reinforce",
     .doc = "REINFORCE / VPG: Monte-Carlo policy gradient, batch (Spinning Up) "
@@ -595,4 +602,5 @@ const crl_algo_type crl__algo_reinforce = {
     .save = reinforce_save,
     .load = reinforce_load,
     .export_policy = reinforce_export,
+    .steps_per_iteration = reinforce_steps_per_iteration,
 };

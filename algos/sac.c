@@ -556,6 +556,11 @@ static int sac_export(void *self, int max_batch, crl_policy **out) {
   return rc;
 }
 
+static long sac_steps_per_iteration(const void *spec, int n_envs) {
+  return crl__offpolicy_steps_per_iteration(&((const sac_spec *)spec)->off,
+                                            n_envs);
+}
+
 const crl_algo_type crl__algo_sac = {
     .name = "sac",
     .doc = "Soft Actor-Critic with learned temperature (SB3 semantics)",
@@ -568,4 +573,5 @@ const crl_algo_type crl__algo_sac = {
     .save = sac_save,
     .load = sac_load,
     .export_policy = sac_export,
+    .steps_per_iteration = sac_steps_per_iteration,
 };

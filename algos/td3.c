@@ -416,6 +416,11 @@ int crl__td3_export(void *self, int max_batch, crl_policy **out) {
   return rc;
 }
 
+static long td3_steps_per_iteration(const void *spec, int n_envs) {
+  return crl__offpolicy_steps_per_iteration(
+      &((const crl__td3_config *)spec)->off, n_envs);
+}
+
 const crl_algo_type crl__algo_td3 = {
     .name = "td3",
     .doc = "Twin Delayed DDPG: twin critics, target smoothing, delayed "
@@ -429,4 +434,5 @@ const crl_algo_type crl__algo_td3 = {
     .save = crl__td3_save,
     .load = crl__td3_load,
     .export_policy = crl__td3_export,
+    .steps_per_iteration = td3_steps_per_iteration,
 };

@@ -342,6 +342,11 @@ static int trpo_export(void *self, int max_batch, crl_policy **out) {
   return crl__onp_export(t->onp, max_batch, out);
 }
 
+/* One iteration: n_steps on every copy. */
+static long trpo_steps_per_iteration(const void *spec, int n_envs) {
+  return (long)((const trpo_spec *)spec)->n_steps * n_envs;
+}
+
 const crl_algo_type crl__algo_trpo = {
     .name = "trpo",
     .doc = "Trust Region Policy Optimization: natural gradient by CG on the "
@@ -355,4 +360,5 @@ const crl_algo_type crl__algo_trpo = {
     .save = trpo_save,
     .load = trpo_load,
     .export_policy = trpo_export,
+    .steps_per_iteration = trpo_steps_per_iteration,
 };

@@ -12,7 +12,7 @@
  *    GFLOP/s of one 1024^3 cblas gemm (the BLAS's peak on this CPU) is the
  *    yardstick printed with 2. (Set OPENBLAS_CORETYPE, e.g. SkylakeX, to
  *    compare with OpenBLAS kernels it does not pick by itself.)
- * Kernel sets are switched with crl__gemm_isa_force (internal API).
+ * Kernel sets are switched with crl_gemm_isa_force (crl/kernels.h).
  *
  * usage: bench_mlp [seconds per measurement, default 0.2] */
 #include <math.h>
@@ -22,7 +22,6 @@
 #include <time.h>
 
 #include "crl/crl.h"
-#include "nn/gemm.h"
 
 static double budget = 0.2;
 static double peak = 0; /* GFLOP/s of one 1024^3 cblas gemm */
@@ -85,7 +84,7 @@ static void latency(crl_activation act, const char *name) {
   qsort(t, LAT_CALLS, sizeof *t, cmp_double);
   printf("batch-1 forward 3-64-64-1 %-4s (%s): median %6.0f ns  p99 %6.0f ns"
          "  (clock %.0f ns subtracted)\n",
-         name, crl__gemm_isa_name(crl__gemm_isa_active()), t[LAT_CALLS / 2],
+         name, crl_gemm_isa_name(crl_gemm_isa_active()), t[LAT_CALLS / 2],
          t[LAT_CALLS * 99 / 100], clock_ns);
   crl_mlp_free(net);
 }
@@ -119,7 +118,7 @@ static void fwd_bwd(int B, crl_activation act, const char *name) {
   const double rate = 2 * macs / per * 1e-9;
   printf("fwd+bwd B %3d %-4s %-8s %8.2f us  %6.1f GFLOP/s  (%3.0f %% of the "
          "big-gemm peak)\n",
-         B, name, crl__gemm_isa_name(crl__gemm_isa_active()), 1e6 * per, rate,
+         B, name, crl_gemm_isa_name(crl_gemm_isa_active()), 1e6 * per, rate,
          100 * rate / peak);
   free(x);
   free(y);
@@ -136,7 +135,7 @@ static double product_rate(int op, int m, int n, int k) {
   crl_real *A = malloc((size_t)ar * ac * sizeof *A);
   crl_real *B = malloc((size_t)br * bc * sizeof *B);
   crl_real *C = calloc((size_t)m * n, sizeof *C);
-  crl_real *W = malloc(crl__gemm_work_size(m, n, k) * sizeof *W);
+  crl_real *W = malloc(crl_gemm_work_size(m, n, k) * sizeof *W);
   fill(A, (size_t)ar * ac, 4);
   fill(B, (size_t)br * bc, 5);
   long calls = 0;
@@ -144,11 +143,11 @@ static double product_rate(int op, int m, int n, int k) {
   while (t1 - t0 < budget) {
     for (int i = 0; i < 10; i++, calls++) {
       if (op == NT)
-        crl__gemm_nt(m, n, k, A, ac, B, bc, C, n, 0, NULL, W);
+        crl_gemm_nt(m, n, k, A, ac, B, bc, C, n, 0, W);
       else if (op == NN)
-        crl__gemm_nn(m, n, k, A, ac, B, bc, C, n, 0, NULL);
+        crl_gemm_nn(m, n, k, A, ac, B, bc, C, n, 0);
       else
-        crl__gemm_tn(m, n, k, A, ac, B, bc, C, n, W);
+        crl_gemm_tn(m, n, k, A, ac, B, bc, C, n, W);
     }
     t1 = cpu();
   }
@@ -159,8 +158,8 @@ static double product_rate(int op, int m, int n, int k) {
   return 2.0 * m * n * k * (double)calls / (t1 - t0) * 1e-9;
 }
 
-static const crl__gemm_isa sets[] = {CRL_GEMM_GENERIC, CRL_GEMM_AVX2,
-                                     CRL_GEMM_AVX512, CRL_GEMM_BLAS};
+static const crl_gemm_isa sets[] = {CRL_GEMM_GENERIC, CRL_GEMM_AVX2,
+                                    CRL_GEMM_AVX512, CRL_GEMM_BLAS};
 #define N_SETS (int)(sizeof sets / sizeof sets[0])
 
 static void products(void) {
@@ -178,22 +177,22 @@ static void products(void) {
       {NN, 512, 512, 512}, {NN, 1024, 1024, 1024}};
   printf("\nproduct GFLOP/s (2 m n k / s)     ");
   for (int s = 0; s < N_SETS; s++)
-    if (crl__gemm_isa_supported(sets[s]))
-      printf(" %8s", crl__gemm_isa_name(sets[s]));
+    if (crl_gemm_isa_supported(sets[s]))
+      printf(" %8s", crl_gemm_isa_name(sets[s]));
   printf("\n");
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
     const int *sh = shapes[i];
     printf("%s m %4d n %4d k %4d           ", op_name[sh[0]], sh[1], sh[2],
            sh[3]);
     for (int s = 0; s < N_SETS; s++)
-      if (crl__gemm_isa_supported(sets[s])) {
-        crl__gemm_isa_force(sets[s]);
+      if (crl_gemm_isa_supported(sets[s])) {
+        crl_gemm_isa_force(sets[s]);
         printf(" %8.1f", product_rate(sh[0], sh[1], sh[2], sh[3]));
         fflush(stdout);
       }
     printf("\n");
   }
-  crl__gemm_isa_force(CRL_GEMM_AUTO);
+  crl_gemm_isa_force(CRL_GEMM_AUTO);
 }
 
 int main(int argc, char **argv) {
@@ -204,29 +203,29 @@ int main(int argc, char **argv) {
     return 2;
   }
   printf("crl %s, crl_real = %s, kernels: %s\n", crl_version(), crl_real_name(),
-         crl__gemm_isa_name(crl__gemm_isa_active()));
+         crl_gemm_isa_name(crl_gemm_isa_active()));
   for (int s = 0; s < N_SETS; s++) {
-    if (!crl__gemm_isa_supported(sets[s]))
+    if (!crl_gemm_isa_supported(sets[s]))
       continue;
-    crl__gemm_isa_force(sets[s]);
+    crl_gemm_isa_force(sets[s]);
     latency(CRL_ACT_RELU, "relu");
     latency(CRL_ACT_TANH, "tanh");
   }
-  crl__gemm_isa_force(CRL_GEMM_BLAS);
+  crl_gemm_isa_force(CRL_GEMM_BLAS);
   peak = product_rate(NN, 1024, 1024, 1024);
-  crl__gemm_isa_force(CRL_GEMM_AUTO);
+  crl_gemm_isa_force(CRL_GEMM_AUTO);
   printf("\nbig-gemm peak: cblas gemm 1024 x 1024 x 1024, %.1f GFLOP/s\n",
          peak);
   for (int s = 0; s < N_SETS; s++) {
-    if (!crl__gemm_isa_supported(sets[s]))
+    if (!crl_gemm_isa_supported(sets[s]))
       continue;
-    crl__gemm_isa_force(sets[s]);
+    crl_gemm_isa_force(sets[s]);
     for (int B = 64; B <= 256; B *= 4) {
       fwd_bwd(B, CRL_ACT_RELU, "relu");
       fwd_bwd(B, CRL_ACT_TANH, "tanh");
     }
   }
-  crl__gemm_isa_force(CRL_GEMM_AUTO);
+  crl_gemm_isa_force(CRL_GEMM_AUTO);
   products();
   return 0;
 }

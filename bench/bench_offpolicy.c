@@ -24,18 +24,33 @@
  *
  * usage: bench_offpolicy [config|all|small|zoo] [seed] [repeats] [steps]
  * (OPENBLAS_NUM_THREADS=1 for one thread.) repeats 0 = the floor only,
- * and next to it the same sequence through crl's lib/gemm.c on the same
- * hot buffers ("crl products"), which separates the kernels' speed from
- * the rest of an update. steps overrides n_timesteps (a shorter run for
+ * and next to it the same sequence through crl's products (crl/kernels.h) on
+ * the same hot buffers ("crl products"), which separates the kernels' speed
+ * from the rest of an update. steps overrides n_timesteps (a shorter run for
  * profiling); the floor is then skipped and printed as 0. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+/* The floor calls CBLAS itself: OpenBLAS's when the library was built with
+ * it, GSL's otherwise (crl/config.h says which). <cblas.h> comes before
+ * the crl headers, whose GSL includes must not declare the CBLAS enums
+ * first. */
+#include "crl/config.h"
+#ifdef CRL_USE_OPENBLAS
+#include <cblas.h>
+#else
+#include <gsl/gsl_cblas.h>
+#endif
+
 #include "crl/crl.h"
-#include "nn/blas.h"
-#include "nn/gemm.h"
+
+#if CRL_REAL_IS_DOUBLE
+#define BENCH_GEMM cblas_dgemm
+#else
+#define BENCH_GEMM cblas_sgemm
+#endif
 
 typedef struct bench_cfg {
   const char *name, *algo;
@@ -225,27 +240,27 @@ static void run_ops(const op_list *L, const crl_real *A, const crl_real *B,
   for (int i = 0; i < L->n; i++) {
     const gemm_op *o = &L->op[i];
     const int lda = o->ta ? o->m : o->k, ldb = o->tb ? o->k : o->n;
-    CRL_GEMM(CblasRowMajor, o->ta ? CblasTrans : CblasNoTrans,
-             o->tb ? CblasTrans : CblasNoTrans, o->m, o->n, o->k, 1, A, lda, B,
-             ldb, 0, C, o->n);
+    BENCH_GEMM(CblasRowMajor, o->ta ? CblasTrans : CblasNoTrans,
+               o->tb ? CblasTrans : CblasNoTrans, o->m, o->n, o->k, 1, A, lda,
+               B, ldb, 0, C, o->n);
   }
 }
 
 /* The same sequence through crl's own products (lib/gemm.c, with the
  * CBLAS hand-over of CRL_GEMM_AUTO), without epilogues: what the kernels
  * alone cost on hot caches, next to the floor. work: scratch [512 * 512],
- * more than crl__gemm_work_size of any product here. */
+ * more than crl_gemm_work_size of any product here. */
 static void run_ops_crl(const op_list *L, const crl_real *A, const crl_real *B,
                         crl_real *C, crl_real *work) {
   for (int i = 0; i < L->n; i++) {
     const gemm_op *o = &L->op[i];
     const int lda = o->ta ? o->m : o->k, ldb = o->tb ? o->k : o->n;
     if (o->tb)
-      crl__gemm_nt(o->m, o->n, o->k, A, lda, B, ldb, C, o->n, 0, NULL, work);
+      crl_gemm_nt(o->m, o->n, o->k, A, lda, B, ldb, C, o->n, 0, work);
     else if (o->ta)
-      crl__gemm_tn(o->m, o->n, o->k, A, lda, B, ldb, C, o->n, work);
+      crl_gemm_tn(o->m, o->n, o->k, A, lda, B, ldb, C, o->n, work);
     else
-      crl__gemm_nn(o->m, o->n, o->k, A, lda, B, ldb, C, o->n, 0, NULL);
+      crl_gemm_nn(o->m, o->n, o->k, A, lda, B, ldb, C, o->n, 0);
   }
 }
 

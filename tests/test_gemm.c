@@ -90,7 +90,7 @@ static double check_one(int op, int m, int n, int k, int acc, gsl_rng *rng,
   s.b = alloc_view(nb, &s.raw[1]);
   s.c = alloc_view(nc, &s.raw[2]);
   s.c0 = alloc_view(nc, &s.raw[3]);
-  s.work = alloc_view(crl__gemm_work_size(m, n, k), &s.raw[4]);
+  s.work = alloc_view(crl_gemm_work_size(m, n, k), &s.raw[4]);
   fill(s.a, na, rng);
   fill(s.b, nb, rng);
   fill(s.c0, nc, rng);
@@ -140,8 +140,8 @@ static double check_one(int op, int m, int n, int k, int acc, gsl_rng *rng,
   return worst;
 }
 
-static const crl__gemm_isa isas[] = {CRL_GEMM_GENERIC, CRL_GEMM_AVX2,
-                                     CRL_GEMM_AVX512, CRL_GEMM_BLAS};
+static const crl_gemm_isa isas[] = {CRL_GEMM_GENERIC, CRL_GEMM_AVX2,
+                                    CRL_GEMM_AVX512, CRL_GEMM_BLAS};
 
 /* Shapes: every (m, n, k) from sizes[] whose volume stays moderate, so the
  * run takes seconds even under ASan. */
@@ -153,12 +153,12 @@ static void test_kernels_vs_naive(void **state) {
   (void)state;
   gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
   for (size_t ii = 0; ii < sizeof isas / sizeof isas[0]; ii++) {
-    if (!crl__gemm_isa_supported(isas[ii])) {
+    if (!crl_gemm_isa_supported(isas[ii])) {
       print_message("# %s: not supported here, skipped\n",
-                    crl__gemm_isa_name(isas[ii]));
+                    crl_gemm_isa_name(isas[ii]));
       continue;
     }
-    assert_int_equal(crl__gemm_isa_force(isas[ii]), 0);
+    assert_int_equal(crl_gemm_isa_force(isas[ii]), 0);
     int count = 0;
     double worst = 0.0;
     for (int op = NT; op <= TN; op++)
@@ -173,24 +173,24 @@ static void test_kernels_vs_naive(void **state) {
               if (e > 1.0)
                 print_message("%s %s m %d n %d k %d acc %d: error %.3g x "
                               "bound\n",
-                              crl__gemm_isa_name(isas[ii]), op_name[op], m, n,
-                              k, acc, e);
+                              crl_gemm_isa_name(isas[ii]), op_name[op], m, n, k,
+                              acc, e);
               assert_true(e <= 1.0);
               worst = fmax(worst, e);
               count++;
             }
     print_message("# %s: %d products, worst error %.3g of the bound\n",
-                  crl__gemm_isa_name(isas[ii]), count, worst);
+                  crl_gemm_isa_name(isas[ii]), count, worst);
   }
-  assert_int_equal(crl__gemm_isa_force(CRL_GEMM_AUTO), 0);
+  assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
   gsl_rng_free(rng);
 }
 
 /* Same inputs through AVX2 and AVX-512: the same bits. */
 static void test_avx2_equals_avx512(void **state) {
   (void)state;
-  if (!crl__gemm_isa_supported(CRL_GEMM_AVX2) ||
-      !crl__gemm_isa_supported(CRL_GEMM_AVX512)) {
+  if (!crl_gemm_isa_supported(CRL_GEMM_AVX2) ||
+      !crl_gemm_isa_supported(CRL_GEMM_AVX512)) {
     skip();
     return;
   }
@@ -208,9 +208,9 @@ static void test_avx2_equals_avx512(void **state) {
         gsl_rng *r2 = gsl_rng_alloc(gsl_rng_mt19937);
         gsl_rng_set(r1, 100 + s);
         gsl_rng_set(r2, 100 + s);
-        assert_int_equal(crl__gemm_isa_force(CRL_GEMM_AVX2), 0);
+        assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AVX2), 0);
         assert_true(check_one(op, m, n, k, acc, r1, x) <= 1.0);
-        assert_int_equal(crl__gemm_isa_force(CRL_GEMM_AVX512), 0);
+        assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AVX512), 0);
         assert_true(check_one(op, m, n, k, acc, r2, y) <= 1.0);
         if (memcmp(x, y, (size_t)m * n * sizeof *x) != 0)
           fail_msg("%s m %d n %d k %d acc %d: AVX2 and AVX-512 differ",
@@ -220,7 +220,7 @@ static void test_avx2_equals_avx512(void **state) {
         gsl_rng_free(r1);
         gsl_rng_free(r2);
       }
-  assert_int_equal(crl__gemm_isa_force(CRL_GEMM_AUTO), 0);
+  assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
 }
 
 /* The epilogue gives the same bits as the plain product followed by the
@@ -251,9 +251,9 @@ static void test_epilogue(void **state) {
                                   {3, 3, 70},   {17, 33, 1}, {40, 150, 70}};
   gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
   for (size_t ii = 0; ii < sizeof isas / sizeof isas[0]; ii++) {
-    if (!crl__gemm_isa_supported(isas[ii]))
+    if (!crl_gemm_isa_supported(isas[ii]))
       continue;
-    assert_int_equal(crl__gemm_isa_force(isas[ii]), 0);
+    assert_int_equal(crl_gemm_isa_force(isas[ii]), 0);
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
       for (int nn = 0; nn <= 1; nn++)
         for (int op = CRL_POST_BIAS; op <= CRL_POST_DTANH; op++) {
@@ -264,7 +264,7 @@ static void test_epilogue(void **state) {
           crl_real *v = malloc((size_t)m * ldv * sizeof *v);
           crl_real *c1 = malloc((size_t)m * n * sizeof *c1);
           crl_real *c2 = malloc((size_t)m * n * sizeof *c2);
-          crl_real *w = malloc(crl__gemm_work_size(m, n, k) * sizeof *w);
+          crl_real *w = malloc(crl_gemm_work_size(m, n, k) * sizeof *w);
           fill(a, (size_t)m * k, rng);
           fill(b, (size_t)k * n, rng);
           fill(v, (size_t)m * ldv, rng);
@@ -283,14 +283,14 @@ static void test_epilogue(void **state) {
               const crl_real want = post_ref(op, c1[(size_t)i * n + j], x);
               if (memcmp(&want, &c2[(size_t)i * n + j], sizeof want) != 0)
                 fail_msg("%s %s op %d m %d n %d k %d: (%d, %d) %.9g vs %.9g",
-                         crl__gemm_isa_name(isas[ii]), nn ? "nn" : "nt", op, m,
+                         crl_gemm_isa_name(isas[ii]), nn ? "nn" : "nt", op, m,
                          n, k, i, j, (double)c2[(size_t)i * n + j],
                          (double)want);
             }
           free(a), free(b), free(v), free(c1), free(c2), free(w);
         }
   }
-  assert_int_equal(crl__gemm_isa_force(CRL_GEMM_AUTO), 0);
+  assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
   gsl_rng_free(rng);
 }
 
@@ -298,13 +298,13 @@ static void test_epilogue(void **state) {
  * same call twice gives the same bits. */
 static void test_auto_and_repeatable(void **state) {
   (void)state;
-  assert_int_equal(crl__gemm_isa_force(CRL_GEMM_AUTO), 0);
-  crl__gemm_isa isa = crl__gemm_isa_active();
+  assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
+  crl_gemm_isa isa = crl_gemm_isa_active();
   assert_true(isa == CRL_GEMM_GENERIC || isa == CRL_GEMM_AVX2 ||
               isa == CRL_GEMM_AVX512);
-  assert_true(crl__gemm_isa_supported(isa));
-  print_message("# auto: %s\n", crl__gemm_isa_name(isa));
-  assert_int_equal(crl__gemm_isa_force((crl__gemm_isa)99), -1);
+  assert_true(crl_gemm_isa_supported(isa));
+  print_message("# auto: %s\n", crl_gemm_isa_name(isa));
+  assert_int_equal(crl_gemm_isa_force((crl_gemm_isa)99), -1);
   crl_real x[65 * 63], y[65 * 63];
   gsl_rng *r1 = gsl_rng_alloc(gsl_rng_mt19937);
   gsl_rng *r2 = gsl_rng_alloc(gsl_rng_mt19937);
@@ -380,11 +380,11 @@ static void test_networks(void **state) {
     fill_gauss(x, (size_t)B * in, 1.0, rng);
     fill_gauss(r, (size_t)B * o, 1.0, rng);
     fill_gauss(v, n, 1.0, rng);
-    assert_int_equal(crl__gemm_isa_force(CRL_GEMM_GENERIC), 0);
+    assert_int_equal(crl_gemm_isa_force(CRL_GEMM_GENERIC), 0);
     assert_int_equal(run_all(net, B, in, o, x, r, v, ref), len);
     int have_avx2 = 0;
     for (size_t si = 1; si < sizeof isas / sizeof isas[0]; si++) {
-      if (crl__gemm_isa_force(isas[si]) != 0)
+      if (crl_gemm_isa_force(isas[si]) != 0)
         continue;
       run_all(net, B, in, o, x, r, v, got);
       double scale = 0.0, worst = 0.0;
@@ -394,7 +394,7 @@ static void test_networks(void **state) {
         worst = fmax(worst, fabs((double)got[i] - ref[i]));
       if (worst > NET_TOL * scale)
         print_message("case %zu %s: max diff %.3g (scale %.3g)\n", ci,
-                      crl__gemm_isa_name(isas[si]), worst, scale);
+                      crl_gemm_isa_name(isas[si]), worst, scale);
       assert_true(worst <= NET_TOL * scale);
       if (isas[si] == CRL_GEMM_AVX2) {
         memcpy(avx2, got, len * sizeof *got);
@@ -403,7 +403,7 @@ static void test_networks(void **state) {
       if (isas[si] == CRL_GEMM_AVX512 && have_avx2)
         assert_memory_equal(avx2, got, len * sizeof *got);
     }
-    assert_int_equal(crl__gemm_isa_force(CRL_GEMM_AUTO), 0);
+    assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
     free(x), free(r), free(v), free(ref), free(got), free(avx2);
     crl_mlp_free(net);
   }

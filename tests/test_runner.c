@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "config/expect.h"
+#include "plot/expect.h"
 #include "run/jobs.h"
 #include "run/summary.h"
 #include "toy.h"

@@ -191,6 +191,11 @@ static int toy_load(void *self, const crl_ckpt_reader *r) {
     t->steps = (long)steps;
   return rc;
 }
+/* Each iteration takes n_steps on every copy (toy_iterate). */
+static long toy_steps_per_iteration(const void *spec, int n_envs) {
+  return (long)((const toy_spec *)spec)->n_steps * n_envs;
+}
+
 static const crl_algo_type toy_algo_type = {.name = "toy",
                                             .doc = "a constant policy",
                                             .params = toy_params,
@@ -200,7 +205,9 @@ static const crl_algo_type toy_algo_type = {.name = "toy",
                                             .act = toy_act,
                                             .destroy = toy_destroy,
                                             .save = toy_save,
-                                            .load = toy_load};
+                                            .load = toy_load,
+                                            .steps_per_iteration =
+                                                toy_steps_per_iteration};
 
 /* Register both (once per process). */
 static int toy_register(void) {

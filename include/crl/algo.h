@@ -15,16 +15,30 @@
 
 CRL_BEGIN_DECLS
 
-/* What one iteration reports. Values an algorithm does not have are NAN. */
+/* The statistics one iteration reports, one row each:
+ * X(name, diverged_if_infinite, doc). Each is a double field of
+ * crl_algo_stats, NAN when the algorithm has no such value (crl_algo_iterate
+ * sets them all to NAN before the algorithm runs). The crl program writes
+ * them, in this order, as progress.csv columns that its `expect:` blocks may
+ * name. diverged_if_infinite = 1 marks the losses: an infinite value means
+ * that the training diverged (the program stops the run there). */
+// clang-format off
+#define CRL_ALGO_STATS(X)                                                      \
+  X(learning_rate,      0, "value used this iteration")                        \
+  X(policy_loss,        1, "loss of the policy (or actor) update")             \
+  X(value_loss,         1, "loss of the value (or critic) update")             \
+  X(entropy,            1, "entropy of the policy (an estimate for SAC)")      \
+  X(approx_kl,          1, "KL divergence between the old and new policy")    \
+  X(clip_fraction,      0, "share of PPO's ratios outside the clip range")     \
+  X(explained_variance, 0, "1 - Var(returns - values) / Var(returns)")
+// clang-format on
+
+/* What one iteration reports. */
 typedef struct crl_algo_stats {
-  long steps;           /* env steps taken in this iteration (all copies) */
-  double learning_rate; /* value used this iteration */
-  double policy_loss;
-  double value_loss;
-  double entropy;
-  double approx_kl;
-  double clip_fraction;
-  double explained_variance;
+  long steps; /* env steps taken in this iteration (all copies) */
+#define CRL_ALGO_STATS_FIELD(name, diverged_if_infinite, doc) double name;
+  CRL_ALGO_STATS(CRL_ALGO_STATS_FIELD)
+#undef CRL_ALGO_STATS_FIELD
   int n_updates; /* gradient steps taken */
 } crl_algo_stats;
 
@@ -56,6 +70,12 @@ typedef struct crl_algo_type {
   int (*load)(void *self, const crl_ckpt_reader *r);
   /* Optional: the deterministic policy, for inference (crl/policy.h). */
   int (*export_policy)(void *self, int max_batch, crl_policy **out);
+  /* Optional: the env steps (all copies together) that one iteration with
+   * this spec takes on n_envs copies, known before it runs (PPO: n_steps *
+   * n_envs). A training loop that schedules by the budget left can use it
+   * for the first iteration, before one has run. NULL, or 0: the spec does
+   * not fix it (whole episodes). */
+  long (*steps_per_iteration)(const void *spec, int n_envs);
 } crl_algo_type;
 
 typedef struct crl_algo crl_algo;

@@ -71,6 +71,13 @@ CRL_API const crl_param_def *crl_params_find(const crl_param_def *defs,
 CRL_API const char *crl_params_suggest(const crl_param_def *defs,
                                        const char *key);
 
+/** Of names[0..n-1] (NULL entries skipped), the one nearest to key by
+ *  case-insensitive edit distance, or NULL when none is close enough to be
+ *  worth suggesting (about a third of the longer name may differ, at least
+ *  two edits): the "did you mean" of messages about names. */
+CRL_API const char *crl_nearest_name(const char *key, const char *const *names,
+                                     int n);
+
 /** Parse value (text) into the field named key, checking kind and range.
  *  Fails with CRL_ENOTFOUND (unknown key; message names the nearest),
  *  CRL_EFORMAT (wrong type) or CRL_ERANGE, and leaves spec unchanged. */

@@ -16,12 +16,8 @@ void *crl__env_self(crl_env *env);
 /* Levenshtein distance, case-insensitive. */
 int crl__edit_distance(const char *a, const char *b);
 
-/* Of names[0..n-1], the one nearest to key, or NULL when none is within a
- * distance that makes a suggestion useful. */
-const char *crl__nearest_name(const char *key, const char *const *names, int n);
-
-/* Same, over a strided array of structs whose first member is const char *
- * (e.g. a crl_param_def table ended by a NULL name). */
+/* crl_nearest_name (crl/params.h) over a strided array of structs whose first
+ * member is const char * (e.g. a crl_param_def table ended by a NULL name). */
 const char *crl__nearest_name_strided(const char *key, const void *first,
                                       size_t stride);
 

@@ -308,7 +308,7 @@ static int parse_enum_value(const crl_param_def *d, const char *text,
   }
   char expected[192];
   describe_expected(d, expected, sizeof expected);
-  const char *near = crl__nearest_name(text, names, n);
+  const char *near = crl_nearest_name(text, names, n);
   if (near != NULL)
     return crl_fail(CRL_EFORMAT,
                     "'%s' expects %s, got \"%s\" (did you mean '%s'?)", d->name,

@@ -41,8 +41,7 @@ static int close_enough(const char *key, const char *name, int d) {
   return d <= limit;
 }
 
-const char *crl__nearest_name(const char *key, const char *const *names,
-                              int n) {
+const char *crl_nearest_name(const char *key, const char *const *names, int n) {
   const char *best = NULL;
   int best_d = 1 << 30;
   for (int i = 0; i < n; i++) {

@@ -210,7 +210,7 @@ int crl_env_make(const char *name, crl_env **out) {
     int n = crl_env_count() < 256 ? crl_env_count() : 256;
     for (int i = 0; i < n; i++)
       names[i] = crl_env_at(i)->name;
-    const char *near = crl__nearest_name(name ? name : "", names, n);
+    const char *near = crl_nearest_name(name ? name : "", names, n);
     if (near)
       return crl_fail(CRL_ENOTFOUND, "unknown env '%s' (did you mean '%s'?)",
                       name ? name : "(null)", near);

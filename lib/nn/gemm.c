@@ -114,12 +114,12 @@ typedef crl__gemm_kernels kernels;
 static const kernels k_generic = {crl__gemm_transpose_generic, nn_generic,
                                   dot_generic};
 
-/* 0 until the first call resolves AUTO; then the crl__gemm_isa in use. A
+/* 0 until the first call resolves AUTO; then the crl_gemm_isa in use. A
  * relaxed atomic: every thread computes the same value. */
 static _Atomic int active_isa = 0;
 static _Atomic int forced = 0;
 
-int crl__gemm_isa_supported(crl__gemm_isa isa) {
+int crl_gemm_isa_supported(crl_gemm_isa isa) {
   switch (isa) {
   case CRL_GEMM_AUTO:
   case CRL_GEMM_GENERIC:
@@ -138,25 +138,25 @@ int crl__gemm_isa_supported(crl__gemm_isa isa) {
   }
 }
 
-static crl__gemm_isa best_isa(void) {
-  if (crl__gemm_isa_supported(CRL_GEMM_AVX512))
+static crl_gemm_isa best_isa(void) {
+  if (crl_gemm_isa_supported(CRL_GEMM_AVX512))
     return CRL_GEMM_AVX512;
-  if (crl__gemm_isa_supported(CRL_GEMM_AVX2))
+  if (crl_gemm_isa_supported(CRL_GEMM_AVX2))
     return CRL_GEMM_AVX2;
   return CRL_GEMM_GENERIC;
 }
 
-crl__gemm_isa crl__gemm_isa_active(void) {
+crl_gemm_isa crl_gemm_isa_active(void) {
   int isa = atomic_load_explicit(&active_isa, memory_order_relaxed);
   if (isa == 0) {
     isa = (int)best_isa();
     atomic_store_explicit(&active_isa, isa, memory_order_relaxed);
   }
-  return (crl__gemm_isa)isa;
+  return (crl_gemm_isa)isa;
 }
 
-int crl__gemm_isa_force(crl__gemm_isa isa) {
-  if (!crl__gemm_isa_supported(isa))
+int crl_gemm_isa_force(crl_gemm_isa isa) {
+  if (!crl_gemm_isa_supported(isa))
     return -1;
   atomic_store_explicit(&forced, isa != CRL_GEMM_AUTO, memory_order_relaxed);
   atomic_store_explicit(&active_isa, isa == CRL_GEMM_AUTO ? 0 : (int)isa,
@@ -164,14 +164,14 @@ int crl__gemm_isa_force(crl__gemm_isa isa) {
   return 0;
 }
 
-const char *crl__gemm_isa_name(crl__gemm_isa isa) {
+const char *crl_gemm_isa_name(crl_gemm_isa isa) {
   static const char *const names[] = {"auto", "generic", "avx2", "avx512",
                                       "blas"};
   return (unsigned)isa < sizeof names / sizeof names[0] ? names[isa] : "?";
 }
 
 static const kernels *pick(void) {
-  switch (crl__gemm_isa_active()) {
+  switch (crl_gemm_isa_active()) {
 #if CRL_GEMM_X86
   case CRL_GEMM_AVX512:
     return &crl__gemm_kernels_avx512;
@@ -196,7 +196,7 @@ static const kernels *pick(void) {
  * GSL's CBLAS is a reference implementation, never faster than plain C. */
 static double blas_min_volume(void) {
 #if defined(CRL_USE_OPENBLAS)
-  if (crl__gemm_isa_active() == CRL_GEMM_GENERIC)
+  if (crl_gemm_isa_active() == CRL_GEMM_GENERIC)
     return 0.0;
   /* OpenBLAS names the kernel set it picked; the SSE-only ones: */
   static const char *const sse[] = {"Prescott",   "Core2",   "Penryn",
@@ -214,7 +214,7 @@ static double blas_min_volume(void) {
 
 /* Whether this product goes to CBLAS. */
 static int use_blas(int m, int n, int k) {
-  const crl__gemm_isa isa = crl__gemm_isa_active();
+  const crl_gemm_isa isa = crl_gemm_isa_active();
   if (isa == CRL_GEMM_BLAS)
     return 1;
   if (atomic_load_explicit(&forced, memory_order_relaxed))
@@ -232,7 +232,11 @@ static int use_blas(int m, int n, int k) {
 
 /* ---- the products -------------------------------------------------------- */
 
-size_t crl__gemm_work_size(int m, int n, int k) {
+/* nt transposes B into work [k, n] (or panels of its columns) when it
+ * takes the sequential-sum path; tn may compute a transposed C in work
+ * [n, m] when n is much smaller than m, or else transpose A into work
+ * [m, k]. */
+size_t crl_gemm_work_size(int m, int n, int k) {
   const size_t nt = (size_t)k * (size_t)n; /* B^T, or panels of it */
   const size_t tn = (size_t)m * (size_t)n; /* C^T */
   const size_t ta = (size_t)m * (size_t)k; /* A^T */
@@ -332,4 +336,23 @@ void crl__gemm_tn(int m, int n, int k, const crl_real *A, int lda,
     return;
   }
   ks->nn(m, n, k, A, 1, lda, B, ldb, C, ldc, 1, NULL);
+}
+
+/* ---- the public products (crl/kernels.h): no epilogue ------------------- */
+
+void crl_gemm_nt(int m, int n, int k, const crl_real *A, int lda,
+                 const crl_real *B, int ldb, crl_real *C, int ldc, int acc,
+                 crl_real *work) {
+  crl__gemm_nt(m, n, k, A, lda, B, ldb, C, ldc, acc, NULL, work);
+}
+
+void crl_gemm_nn(int m, int n, int k, const crl_real *A, int lda,
+                 const crl_real *B, int ldb, crl_real *C, int ldc, int acc) {
+  crl__gemm_nn(m, n, k, A, lda, B, ldb, C, ldc, acc, NULL);
+}
+
+void crl_gemm_tn(int m, int n, int k, const crl_real *A, int lda,
+                 const crl_real *B, int ldb, crl_real *C, int ldc,
+                 crl_real *work) {
+  crl__gemm_tn(m, n, k, A, lda, B, ldb, C, ldc, work);
 }

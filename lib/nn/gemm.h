@@ -33,29 +33,10 @@
 #ifndef CRL_GEMM_H
 #define CRL_GEMM_H
 
-#include "crl/common.h"
+#include "crl/kernels.h"
 
-typedef enum crl__gemm_isa {
-  CRL_GEMM_AUTO = 0,    /* best the CPU supports, CBLAS where it is faster */
-  CRL_GEMM_GENERIC = 1, /* plain C (auto-vectorised for the baseline ISA) */
-  CRL_GEMM_AVX2 = 2,    /* AVX2 + FMA */
-  CRL_GEMM_AVX512 = 3,  /* AVX-512F */
-  CRL_GEMM_BLAS = 4     /* always CBLAS (for comparisons) */
-} crl__gemm_isa;
-
-/* The kernel set in use after CRL_GEMM_AUTO resolves (never AUTO). */
-crl__gemm_isa crl__gemm_isa_active(void);
-
-/* Whether this build and CPU can run `isa`. */
-int crl__gemm_isa_supported(crl__gemm_isa isa);
-
-/* Force a kernel set process-wide, for tests and benchmarks; AUTO restores
- * the default. With an explicit ISA CBLAS is never used, so the kernels
- * run at every size. Returns 0, or -1 if `isa` is not supported. Products
- * running in other threads meanwhile may use either set. */
-int crl__gemm_isa_force(crl__gemm_isa isa);
-
-const char *crl__gemm_isa_name(crl__gemm_isa isa);
+/* The kernel-set choice (crl_gemm_isa_*) and the products without an
+ * epilogue (crl_gemm_nt, _nn, _tn) are public: crl/kernels.h. */
 
 /* An optional epilogue on the product, applied to each element c of C
  * right after its sum (in registers when the kernels allow), with
@@ -77,12 +58,6 @@ typedef struct crl__gemm_post {
   const crl_real *v;
   int ldv; /* row stride of y for DRELU, DTANH */
 } crl__gemm_post;
-
-/* Scratch the products need, in crl_real values: nt transposes B into
- * work [k, n] (or panels of its columns) when it takes the sequential-sum
- * path; tn may compute a transposed C in work [n, m] when n is much
- * smaller than m, or else transpose A into work [m, k]. */
-size_t crl__gemm_work_size(int m, int n, int k);
 
 /* Elementwise loops that should vectorise for the CPU at hand: compiled
  * for AVX-512, AVX2 and the baseline, picked by the loader (an ifunc).

@@ -145,8 +145,8 @@ int crl_mlp_alloc(const crl_mlp_spec *spec, crl_real *params, crl_real *grads,
   size_t n_work = 1; /* the largest scratch any product of a layer needs */
   for (int l = 0; l < L; l++) {
     const int in = spec->sizes[l], o = spec->sizes[l + 1];
-    size_t fwd = crl__gemm_work_size(spec->max_batch, o, in);
-    size_t dw = crl__gemm_work_size(o, in, spec->max_batch);
+    size_t fwd = crl_gemm_work_size(spec->max_batch, o, in);
+    size_t dw = crl_gemm_work_size(o, in, spec->max_batch);
     n_work = fwd > n_work ? fwd : n_work;
     n_work = dw > n_work ? dw : n_work;
   }

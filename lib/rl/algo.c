@@ -113,8 +113,9 @@ int crl_algo_iterate(crl_algo *algo, crl_vec_env *venv,
   crl_algo_stats *s = stats ? stats : &local;
   s->steps = 0;
   s->n_updates = 0;
-  s->learning_rate = s->policy_loss = s->value_loss = s->entropy = NAN;
-  s->approx_kl = s->clip_fraction = s->explained_variance = NAN;
+#define SET_NAN(name, diverged_if_infinite, doc) s->name = NAN;
+  CRL_ALGO_STATS(SET_NAN)
+#undef SET_NAN
   if (progress_remaining < 0.0)
     progress_remaining = 0.0;
   if (progress_remaining > 1.0)

@@ -290,3 +290,9 @@ int crl__offpolicy_load(crl__offpolicy *op, const crl_ckpt_reader *r,
     op->num_timesteps = (long)steps;
   return rc;
 }
+
+long crl__offpolicy_steps_per_iteration(const crl__offpolicy_spec *s,
+                                        int n_envs) {
+  const long round = (long)s->train_freq * n_envs;
+  return (s->iteration_steps + round - 1) / round * round;
+}

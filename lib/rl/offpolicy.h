@@ -202,4 +202,9 @@ crl_space crl__offpolicy_act_space(const crl__offpolicy *op);
 void crl__offpolicy_unscale(const crl__offpolicy *op, const crl_real *scaled,
                             int B, crl_real *out);
 
+/* The steps one iteration takes on n_envs copies: whole train_freq cycles
+ * (train_freq * n_envs steps each) until at least iteration_steps. */
+long crl__offpolicy_steps_per_iteration(const crl__offpolicy_spec *s,
+                                        int n_envs);
+
 #endif

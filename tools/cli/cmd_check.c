@@ -6,7 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/train_args.h"
-#include "config/expect.h"
+#include "plot/expect.h"
 #include "run/fsutil.h"
 
 static int is_directory(const char *path) {

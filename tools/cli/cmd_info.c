@@ -5,7 +5,6 @@
 
 #include "cli/commands.h"
 #include "config/run_config.h"
-#include "core/internal.h"
 
 /* "Discrete(2)", "Box(3)", or "Box(1) in [-2, 2]" when every dimension has
  * the same finite bounds. */
@@ -104,7 +103,7 @@ static int show_algo(const char *name) {
     int n = crl_algo_count() < 256 ? crl_algo_count() : 256;
     for (int i = 0; i < n; i++)
       names[i] = crl_algo_at(i)->name;
-    const char *near = crl__nearest_name(name, names, n);
+    const char *near = crl_nearest_name(name, names, n);
     if (near)
       fprintf(stderr, "crl algos: unknown algo '%s' (did you mean '%s'?)\n",
               name, near);

@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/signals.h"
 #include "cli/train_args.h"
-#include "config/expect.h"
+#include "plot/expect.h"
 #include "plot/plot.h"
 #include "run/rundir.h"
+#include "run/signals.h"
 #include "run/summary.h"
 
 /* ---- run directory ------------------------------------------------------- */

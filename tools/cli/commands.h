@@ -1,16 +1,9 @@
 /* The crl program's commands. Each takes the arguments after the command
- * name and returns the exit status: 0 success, 1 failure while running,
- * 2 bad usage or bad configuration (nothing was written), 3 an expectation
- * of the experiment was not met, 130 interrupted (Ctrl-C or SIGTERM; a
- * checkpoint was written). */
+ * name and returns the exit status (CLI_EXIT_*, run/status.h). */
 #ifndef TOOLS_COMMANDS_H
 #define TOOLS_COMMANDS_H
 
-#define CLI_EXIT_OK 0
-#define CLI_EXIT_FAILURE 1
-#define CLI_EXIT_USAGE 2
-#define CLI_EXIT_EXPECT 3
-#define CLI_EXIT_INTERRUPTED 130
+#include "run/status.h"
 
 int cli_cmd_train(int argc, char **argv);
 int cli_cmd_check(int argc, char **argv);

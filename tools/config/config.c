@@ -11,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/run_config.h"
-#include "core/internal.h"
+#include "config/config_internal.h"
 
 #define K(field) offsetof(cli_run_keys, field)
 
@@ -174,7 +173,7 @@ static int fail_unknown_key(const cli_cfg_entry *e, const crl_algo_type *algo,
   }
   const char *names[512];
   int n = all_key_names(algo, names, 512);
-  const char *near = crl__nearest_name(e->key, names, n);
+  const char *near = crl_nearest_name(e->key, names, n);
   if (near)
     return fail_entry(e, 0, err, size, "unknown key '%s' (did you mean '%s'?)",
                       e->key, near);
@@ -224,7 +223,7 @@ static int check_env_name(const cli_cfg_entry *e, char *err, size_t size) {
   int n = crl_env_count() < 256 ? crl_env_count() : 256;
   for (int i = 0; i < n; i++)
     names[i] = crl_env_at(i)->name;
-  const char *near = crl__nearest_name(e->value, names, n);
+  const char *near = crl_nearest_name(e->value, names, n);
   if (near)
     return fail_entry(e, 1, err, size, "unknown env '%s' (did you mean '%s'?)",
                       e->value, near);
@@ -239,7 +238,7 @@ static int check_algo_name(const cli_cfg_entry *e, char *err, size_t size) {
   int n = crl_algo_count() < 256 ? crl_algo_count() : 256;
   for (int i = 0; i < n; i++)
     names[i] = crl_algo_at(i)->name;
-  const char *near = crl__nearest_name(e->value, names, n);
+  const char *near = crl_nearest_name(e->value, names, n);
   if (near)
     return fail_entry(e, 1, err, size, "unknown algo '%s' (did you mean '%s'?)",
                       e->value, near);
@@ -412,7 +411,8 @@ int cli_config_from_entries(const cli_cfg_entries *entries, const char *source,
   if (set_algo_keys(entries, cfg, err, err_size) ||
       cli_config_read_expect(entries, cfg, err, err_size) ||
       check_checkpoints(entries, cfg, err, err_size) ||
-      cli_config_trial(entries, cfg, err, err_size)) {
+      cli_config_trial(entries, cfg, (uint64_t)cli_config_seed_at(cfg, 0), err,
+                       err_size)) {
     cli_config_free(cfg);
     return -1;
   }

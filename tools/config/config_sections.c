@@ -8,9 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/run_config.h"
-#include "core/internal.h"
-#include "run/runner.h"
+#include "config/config_internal.h"
 
 static const char *const sections[] = {"expect", "env_kwargs", "grid"};
 
@@ -68,6 +66,18 @@ static const crl_param_def expect_fields[] = {
      "trailing mean over this many rows of each seed"},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 
+// clang-format off
+const char *const cli_progress_columns[] = {
+    "timesteps", "episodes", "episode_return", "episode_return_mean",
+    "episode_length_mean", "eval_return_mean", "eval_return_std",
+#define STAT_COLUMN(name, diverged_if_infinite, doc) #name,
+    CRL_ALGO_STATS(STAT_COLUMN)
+#undef STAT_COLUMN
+    "wall_seconds"};
+// clang-format on
+const int cli_progress_column_count =
+    (int)(sizeof cli_progress_columns / sizeof cli_progress_columns[0]);
+
 /* final_eval_return_mean, or a progress.csv column that is a result. */
 static int is_metric(const char *name) {
   if (strcmp(name, "final_eval_return_mean") == 0)
@@ -89,7 +99,7 @@ static int fail_metric(const cli_cfg_entry *e, const char *metric, char *err,
   for (int i = 0; i < cli_progress_column_count && n < 32; i++)
     if (is_metric(cli_progress_columns[i]))
       names[n++] = cli_progress_columns[i];
-  const char *near = crl__nearest_name(metric, names, n);
+  const char *near = crl_nearest_name(metric, names, n);
   if (near)
     return fail_at(e, 0, err, size,
                    "unknown expectation '%s' (did you mean '%s'?)", metric,

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "config/run_config.h"
+#include "config/config_internal.h"
 
 /* Weights of one network, a little over 2^26 (256 MiB of floats before
  * gradients and Adam's moments): far beyond what trains on a laptop. */
@@ -89,7 +89,7 @@ static void *narrow_spec(const cli_run_config *cfg) {
 }
 
 int cli_config_trial(const cli_cfg_entries *entries, const cli_run_config *cfg,
-                     char *err, size_t size) {
+                     uint64_t seed, char *err, size_t size) {
   crl_env *env = NULL;
   crl_algo *algo = NULL;
   void *spec = NULL;
@@ -102,8 +102,7 @@ int cli_config_trial(const cli_cfg_entries *entries, const cli_run_config *cfg,
     rc = -1;
   if (rc == 0)
     rc = crl_algo_alloc(cfg->algo, spec, crl_env_obs_space(env),
-                        crl_env_act_space(env), cfg->keys.n_envs,
-                        (uint64_t)cli_config_seed_at(cfg, 0), &algo);
+                        crl_env_act_space(env), cfg->keys.n_envs, seed, &algo);
   if (rc)
     snprintf(err, size, "%s: error: %s", cfg->source, crl_last_error());
   crl_algo_free(algo);

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "config/run_config.h"
+#include "config/config_internal.h"
 #include "config/yaml_text.h"
 
 /* A name like Pendulum-v1 is written bare; anything else quoted, with

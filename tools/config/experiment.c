@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config_internal.h"
 #include "config/experiment.h"
 #include "config/yaml_text.h"
 

@@ -89,7 +89,15 @@ typedef struct cli_run_keys {
 /* NULL-terminated table of the runner keys (for docs and `crl help`). */
 extern const crl_param_def cli_run_key_defs[];
 
-/* One expectation of `expect:` (expect.c): a metric and its bounds. */
+/* The columns of progress.csv, in order: the runner's counters and
+ * evaluation, the algorithm's statistics (CRL_ALGO_STATS, crl/algo.h),
+ * wall_seconds. run/runner.c writes them; `expect:` and `crl plot` name
+ * them. */
+extern const char *const cli_progress_columns[];
+extern const int cli_progress_column_count;
+
+/* One expectation of `expect:` (plot/expect.c checks it): a metric and its
+ * bounds. */
 #define CLI_MAX_EXPECT 16
 typedef struct cli_expect {
   char metric[64]; /* final_eval_return_mean or a progress.csv column */
@@ -150,28 +158,6 @@ int cli_config_write_body(const cli_run_config *cfg, FILE *f);
 /* Validate a configuration held as text (a checkpoint's). */
 int cli_config_from_text(const char *text, const char *origin,
                          cli_run_config *cfg, char *err, size_t err_size);
-
-/* ---- sections with keys of their own (config_sections.c) ---------------- */
-
-/* Is key part of `expect:`, `env_kwargs:` or `grid:`? */
-int cli_cfg_is_section_key(const char *key);
-
-/* Read `expect:` entries into cfg->expect. */
-int cli_config_read_expect(const cli_cfg_entries *entries, cli_run_config *cfg,
-                           char *err, size_t size);
-
-/* Read `env_kwargs:` entries, validate them against the env's settings and
- * register the configured env; sets cfg->env_name. */
-int cli_config_read_env_kwargs(const cli_cfg_entries *entries,
-                               cli_run_config *cfg, char *err, size_t size);
-
-/* Write the expect: and env_kwargs: blocks (nothing when empty). */
-void cli_config_write_sections(const cli_run_config *cfg, FILE *f);
-
-/* Build the env and the algorithm once, with narrow networks, after
- * checking the networks' size (config_trial.c). */
-int cli_config_trial(const cli_cfg_entries *entries, const cli_run_config *cfg,
-                     char *err, size_t size);
 
 /* A number as the shortest text that reads back to the same double. */
 void cli_format_double(double x, char *buf, size_t size);

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/signals.h"
+#include "run/signals.h"
 
 int cli_cpu_count(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);

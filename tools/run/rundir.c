@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/commands.h"
 #include "run/fsutil.h"
+#include "run/status.h"
 
 /* ---- removing an earlier run (--force) ----------------------------------- */
 

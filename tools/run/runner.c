@@ -15,40 +15,6 @@
 
 #include "run/runner_internal.h"
 
-const char *const cli_progress_columns[] = {"timesteps",
-                                            "episodes",
-                                            "episode_return",
-                                            "episode_return_mean",
-                                            "episode_length_mean",
-                                            "eval_return_mean",
-                                            "eval_return_std",
-                                            "learning_rate",
-                                            "policy_loss",
-                                            "value_loss",
-                                            "entropy",
-                                            "approx_kl",
-                                            "clip_fraction",
-                                            "explained_variance",
-                                            "wall_seconds"};
-const int cli_progress_column_count =
-    (int)(sizeof cli_progress_columns / sizeof cli_progress_columns[0]);
-
-void cli_results_mean_std(const cli_seed_result *r, int n, double *mean,
-                          double *std) {
-  double sum = 0.0, sq = 0.0;
-  int k = 0;
-  for (int i = 0; i < n; i++)
-    if (r[i].status == CLI_RUN_OK) {
-      sum += r[i].final_eval_mean;
-      k++;
-    }
-  *mean = k > 0 ? sum / k : NAN;
-  for (int i = 0; i < n; i++)
-    if (r[i].status == CLI_RUN_OK)
-      sq += (r[i].final_eval_mean - *mean) * (r[i].final_eval_mean - *mean);
-  *std = k > 0 ? sqrt(sq / k) : NAN;
-}
-
 /* ---- progress.csv ------------------------------------------------------ */
 
 static void csv_number(FILE *f, double x) {
@@ -62,6 +28,7 @@ static void csv_header(FILE *f) {
   fputc('\n', f);
 }
 
+/* One row, in the order of cli_progress_columns. */
 static void csv_row(seed_run *r, const crl_algo_stats *s, int evaluated) {
   FILE *f = r->csv;
   long episodes = crl_vec_env_episodes(r->venv);
@@ -77,13 +44,11 @@ static void csv_row(seed_run *r, const crl_algo_stats *s, int evaluated) {
   csv_number(f, evaluated ? r->eval_mean : NAN);
   fputc(',', f);
   csv_number(f, evaluated ? r->eval_std : NAN);
-  const double stats[] = {
-      s->learning_rate, s->policy_loss,   s->value_loss,        s->entropy,
-      s->approx_kl,     s->clip_fraction, s->explained_variance};
-  for (size_t i = 0; i < sizeof stats / sizeof *stats; i++) {
-    fputc(',', f);
-    csv_number(f, stats[i]);
-  }
+#define STAT_VALUE(name, diverged_if_infinite, doc)                            \
+  fputc(',', f);                                                               \
+  csv_number(f, s->name);
+  CRL_ALGO_STATS(STAT_VALUE)
+#undef STAT_VALUE
   fprintf(f, ",%.3f\n", cli_now() - r->t0);
   fflush(f); /* rows are complete lines even if the process dies */
   r->csv_bytes = ftell(f);
@@ -141,26 +106,14 @@ static int keep_config_text(seed_run *r, char *err, size_t size) {
   return 0;
 }
 
-/* Steps one iteration is expected to take before it has run once: the
- * algorithm's declared rollout (n_steps per copy, or the off-policy
- * iteration_steps in whole train_freq rounds). Later iterations use what
- * the previous one took. */
+/* Steps one iteration is expected to take before it has run once: what
+ * the algorithm declares for its spec (0 when it declares nothing). Later
+ * iterations use what the previous one took. */
 static long first_iteration_steps(const cli_run_config *cfg) {
-  char buf[64];
-  const crl_param_def *p = cfg->algo->params;
-  const int n = cfg->keys.n_envs;
-  if (crl_params_format(p, cfg->algo_spec, "iteration_steps", buf,
-                        sizeof buf) == 0) {
-    long want = atol(buf), round = n;
-    if (crl_params_format(p, cfg->algo_spec, "train_freq", buf, sizeof buf) ==
-            0 &&
-        atol(buf) > 0)
-      round = atol(buf) * n;
-    return (want + round - 1) / round * round;
-  }
-  if (crl_params_format(p, cfg->algo_spec, "n_steps", buf, sizeof buf) == 0)
-    return atol(buf) * n;
-  return 0;
+  const crl_algo_type *t = cfg->algo;
+  return t->steps_per_iteration
+             ? t->steps_per_iteration(cfg->algo_spec, cfg->keys.n_envs)
+             : 0;
 }
 
 static int open_run(seed_run *r, const cli_run_opts *o, char *err,
@@ -233,37 +186,23 @@ static long progress_count(const seed_run *r) {
 
 /* ---- one iteration ------------------------------------------------------- */
 
-/* "...; the last good checkpoint is X (kept)" for failure messages. */
-static void append_last_checkpoint(const seed_run *r, char *err, size_t size) {
-  size_t n = strlen(err);
-  if (r->last_ckpt[0])
-    snprintf(err + n, size - n, "; last good checkpoint: %s (kept)",
-             r->last_ckpt);
-  else
-    snprintf(err + n, size - n, "; no checkpoint was written before it");
-}
-
-int cli_run_fail_nonfinite(seed_run *r, const char *what, char *err,
-                           size_t size) {
-  snprintf(err, size, "seed %d: non-finite value at step %ld: %s", r->seed,
-           r->steps, what);
-  append_last_checkpoint(r, err, size);
-  return -1;
-}
-
 /* An infinite statistic means the training has diverged. (A NAN one means
  * "not computed" and is normal; the algorithms themselves fail with
  * CRL_ENONFINITE on a NaN loss.) */
+static int fail_infinite(seed_run *r, const char *name, double v, char *err,
+                         size_t size) {
+  char what[64];
+  snprintf(what, sizeof what, "%s is %g", name, v);
+  return cli_run_fail_nonfinite(r, what, err, size);
+}
+
 static int check_stats(seed_run *r, const crl_algo_stats *s, char *err,
                        size_t size) {
-  const double v[] = {s->policy_loss, s->value_loss, s->entropy, s->approx_kl};
-  const char *names[] = {"policy_loss", "value_loss", "entropy", "approx_kl"};
-  for (size_t i = 0; i < sizeof v / sizeof *v; i++)
-    if (isinf(v[i])) {
-      char what[64];
-      snprintf(what, sizeof what, "%s is %g", names[i], v[i]);
-      return cli_run_fail_nonfinite(r, what, err, size);
-    }
+#define CHECK_STAT(name, diverged_if_infinite, doc)                            \
+  if (diverged_if_infinite && isinf(s->name))                                  \
+    return fail_infinite(r, #name, s->name, err, size);
+  CRL_ALGO_STATS(CHECK_STAT)
+#undef CHECK_STAT
   return 0;
 }
 

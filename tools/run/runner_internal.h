@@ -1,11 +1,11 @@
-/* Internal to the runner: one live training run, shared by the loop
- * (runner.c) and its checkpoints (runner_ckpt.c). */
+/* Internal to run/: one live training run, shared by the loop (runner.c),
+ * its checkpoints (runner_ckpt.c), the failure message both give
+ * (seed_run.c), and the checkpoint reader of policy_src.c. */
 #ifndef TOOLS_RUNNER_INTERNAL_H
 #define TOOLS_RUNNER_INTERNAL_H
 
 #include <stdio.h>
 
-#include "io/ckpt.h"
 #include "run/fsutil.h"
 #include "run/runner.h"
 
@@ -30,7 +30,7 @@ typedef struct seed_run {
 } seed_run;
 
 /* "seed S: non-finite value at step N: <what>; last good checkpoint: ..."
- * into err; returns -1. */
+ * into err; returns -1 (seed_run.c). */
 int cli_run_fail_nonfinite(seed_run *r, const char *what, char *err,
                            size_t size);
 

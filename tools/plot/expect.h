@@ -1,5 +1,7 @@
 /* Checking a finished run against its `expect:` block: one verdict line
- * per expectation (and per seed that did not finish), PASS or FAIL. */
+ * per expectation (and per seed that did not finish), PASS or FAIL. It
+ * reads the run back as `crl plot` does (the curves of plot.h) and the
+ * seeds' results (run/result.h). */
 #ifndef TOOLS_EXPECT_H
 #define TOOLS_EXPECT_H
 

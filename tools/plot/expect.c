@@ -11,7 +11,7 @@
  *                           row at or before that step / episode
  *
  * A seed that did not finish fails the point. */
-#include "config/expect.h"
+#include "plot/expect.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 
 #include "plot/plot.h"
 #include "run/fsutil.h"
-#include "run/runner.h"
+#include "run/result.h"
 
 typedef struct verdict {
   int pass;

@@ -1,12 +1,16 @@
-/* summary.json: a small JSON writer is all the runner needs. */
+/* result.json and summary.json (see result.h): a small JSON writer and
+ * reader of the flat objects the runner writes itself. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/result.h"
+
 #include "run/fsutil.h"
-#include "run/runner.h"
+
+/* ---- JSON ---------------------------------------------------------------- */
 
 void cli_json_string(FILE *f, const char *s) {
   fputc('"', f);
@@ -57,6 +61,24 @@ static void write_seed(FILE *f, const cli_seed_result *r, int last) {
   fputs("    {", f);
   cli_json_result_fields(f, r);
   fprintf(f, "}%s\n", last ? "" : ",");
+}
+
+/* ---- summary.json -------------------------------------------------------- */
+
+void cli_results_mean_std(const cli_seed_result *r, int n, double *mean,
+                          double *std) {
+  double sum = 0.0, sq = 0.0;
+  int k = 0;
+  for (int i = 0; i < n; i++)
+    if (r[i].status == CLI_RUN_OK) {
+      sum += r[i].final_eval_mean;
+      k++;
+    }
+  *mean = k > 0 ? sum / k : NAN;
+  for (int i = 0; i < n; i++)
+    if (r[i].status == CLI_RUN_OK)
+      sq += (r[i].final_eval_mean - *mean) * (r[i].final_eval_mean - *mean);
+  *std = k > 0 ? sqrt(sq / k) : NAN;
 }
 
 static void write_summary(FILE *f, const cli_run_config *cfg,

@@ -1,6 +1,6 @@
 /* SIGINT / SIGTERM handling (see signals.h). Everything the handler does
  * is async-signal-safe: set a flag, kill(), _exit(). */
-#include "cli/signals.h"
+#include "run/signals.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <sys/prctl.h>
 #endif
 
-#include "cli/commands.h"
+#include "run/status.h"
 
 #define MAX_CHILDREN 1024
 
