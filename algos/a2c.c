@@ -113,12 +113,12 @@ static int alloc_batch(a2c *p, size_t M) {
   const size_t K = (size_t)p->onp->n_out;
   /* clang-format off */
   crl__buf bufs[] = {
-      {(void **)&p->dist,   CRL__BUF_REAL, M * K}, /* [T*N, n_out] */
-      {(void **)&p->logp,   CRL__BUF_REAL, M},     /* [T*N] */
-      {(void **)&p->values, CRL__BUF_REAL, M},     /* [T*N] */
-      {(void **)&p->adv,    CRL__BUF_REAL, M},     /* [T*N] */
-      {(void **)&p->dlogp,  CRL__BUF_REAL, M},     /* [T*N] */
-      {(void **)&p->dv,     CRL__BUF_REAL, M},     /* [T*N] */
+    {(void **)&p->dist,   CRL__BUF_REAL, M * K}, /* [T*N, n_out] */
+    {(void **)&p->logp,   CRL__BUF_REAL, M},     /* [T*N] */
+    {(void **)&p->values, CRL__BUF_REAL, M},     /* [T*N] */
+    {(void **)&p->adv,    CRL__BUF_REAL, M},     /* [T*N] */
+    {(void **)&p->dlogp,  CRL__BUF_REAL, M},     /* [T*N] */
+    {(void **)&p->dv,     CRL__BUF_REAL, M},     /* [T*N] */
   };
   /* clang-format on */
   return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &p->block, "a2c");

@@ -93,29 +93,30 @@ static int alloc_buffers(grpo *g) {
   const size_t W = (size_t)g->ac->max_batch;
   const size_t G = (size_t)g->spec.group_size;
   const size_t E = (size_t)g->spec.n_groups * G;
+  const size_t S = W * (K + 1);
   /* clang-format off */
   crl__buf bufs[] = {
-  {(void **)&g->obs,         CRL__BUF_REAL,   C * O},       /* [cap, obs_dim] */
-  {(void **)&g->act,         CRL__BUF_REAL,   C * A},       /* [cap, act_dim] */
-  {(void **)&g->logp_ref,    CRL__BUF_REAL,   C},           /* [cap] */
-  {(void **)&g->dist_ref,    CRL__BUF_REAL,   C * K},       /* [cap, n_out] */
-  {(void **)&g->rewards,     CRL__BUF_DOUBLE, C},           /* [cap] */
-  {(void **)&g->adv,         CRL__BUF_REAL,   C},           /* [cap] */
-  {(void **)&g->ep_start,    CRL__BUF_INT,    E + 1},       /* [episodes + 1] */
-  {(void **)&g->log_std_ref, CRL__BUF_REAL,   A},           /* [act_dim] */
-  {(void **)&g->env_action,  CRL__BUF_REAL,   A},           /* [act_dim] */
-  {(void **)&g->group_vals,  CRL__BUF_DOUBLE, G},           /* [group_size] */
-  {(void **)&g->alive,       CRL__BUF_INT,    G},           /* [group_size] */
-  {(void **)&g->perm,        CRL__BUF_SIZE,   C},           /* [cap] */
-  {(void **)&g->mb_obs,      CRL__BUF_REAL,   W * O},       /* [W, obs_dim] */
-  {(void **)&g->mb_act,      CRL__BUF_REAL,   W * A},       /* [W, act_dim] */
-  {(void **)&g->mb_adv,      CRL__BUF_REAL,   W},           /* [W] */
-  {(void **)&g->mb_logp_ref, CRL__BUF_REAL,   W},           /* [W] */
-  {(void **)&g->mb_dist_ref, CRL__BUF_REAL,   W * K},       /* [W, n_out] */
-  {(void **)&g->dist,        CRL__BUF_REAL,   W * K},       /* [W, n_out] */
-  {(void **)&g->logp,        CRL__BUF_REAL,   W},           /* [W] */
-  {(void **)&g->dlogp,       CRL__BUF_REAL,   W},           /* [W] */
-  {(void **)&g->scratch,     CRL__BUF_REAL,   W * (K + 1)}, /* [W, n_out + 1] */
+    {(void **)&g->obs,         CRL__BUF_REAL,   C * O}, /* [cap, obs_dim] */
+    {(void **)&g->act,         CRL__BUF_REAL,   C * A}, /* [cap, act_dim] */
+    {(void **)&g->logp_ref,    CRL__BUF_REAL,   C},     /* [cap] */
+    {(void **)&g->dist_ref,    CRL__BUF_REAL,   C * K}, /* [cap, n_out] */
+    {(void **)&g->rewards,     CRL__BUF_DOUBLE, C},     /* [cap] */
+    {(void **)&g->adv,         CRL__BUF_REAL,   C},     /* [cap] */
+    {(void **)&g->ep_start,    CRL__BUF_INT,    E + 1}, /* [episodes + 1] */
+    {(void **)&g->log_std_ref, CRL__BUF_REAL,   A},     /* [act_dim] */
+    {(void **)&g->env_action,  CRL__BUF_REAL,   A},     /* [act_dim] */
+    {(void **)&g->group_vals,  CRL__BUF_DOUBLE, G},     /* [group_size] */
+    {(void **)&g->alive,       CRL__BUF_INT,    G},     /* [group_size] */
+    {(void **)&g->perm,        CRL__BUF_SIZE,   C},     /* [cap] */
+    {(void **)&g->mb_obs,      CRL__BUF_REAL,   W * O}, /* [W, obs_dim] */
+    {(void **)&g->mb_act,      CRL__BUF_REAL,   W * A}, /* [W, act_dim] */
+    {(void **)&g->mb_adv,      CRL__BUF_REAL,   W},     /* [W] */
+    {(void **)&g->mb_logp_ref, CRL__BUF_REAL,   W},     /* [W] */
+    {(void **)&g->mb_dist_ref, CRL__BUF_REAL,   W * K}, /* [W, n_out] */
+    {(void **)&g->dist,        CRL__BUF_REAL,   W * K}, /* [W, n_out] */
+    {(void **)&g->logp,        CRL__BUF_REAL,   W},     /* [W] */
+    {(void **)&g->dlogp,       CRL__BUF_REAL,   W},     /* [W] */
+    {(void **)&g->scratch,     CRL__BUF_REAL,   S},     /* [W, n_out + 1] */
   };
   /* clang-format on */
   return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &g->block, "grpo");

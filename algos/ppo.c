@@ -135,18 +135,18 @@ static int alloc_buffers(ppo *p) {
   const size_t K = (size_t)o->n_out;
   /* clang-format off */
   crl__buf bufs[] = {
-      {(void **)&p->perm,       CRL__BUF_SIZE, T * N}, /* [T * N] */
-      {(void **)&p->mb_obs,     CRL__BUF_REAL, M * O}, /* [batch, obs_dim] */
-      {(void **)&p->mb_act,     CRL__BUF_REAL, M * A}, /* [batch, act_dim] */
-      {(void **)&p->mb_adv,     CRL__BUF_REAL, M},     /* [batch] */
-      {(void **)&p->mb_ret,     CRL__BUF_REAL, M},     /* [batch] */
-      {(void **)&p->mb_oldlogp, CRL__BUF_REAL, M},     /* [batch] */
-      {(void **)&p->mb_oldv,    CRL__BUF_REAL, M},     /* [batch] */
-      {(void **)&p->dist,       CRL__BUF_REAL, M * K}, /* [batch, n_out] */
-      {(void **)&p->logp,       CRL__BUF_REAL, M},     /* [batch] */
-      {(void **)&p->values,     CRL__BUF_REAL, M},     /* [batch] */
-      {(void **)&p->dlogp,      CRL__BUF_REAL, M},     /* [batch] */
-      {(void **)&p->dv,         CRL__BUF_REAL, M},     /* [batch] */
+    {(void **)&p->perm,       CRL__BUF_SIZE, T * N}, /* [T * N] */
+    {(void **)&p->mb_obs,     CRL__BUF_REAL, M * O}, /* [batch, obs_dim] */
+    {(void **)&p->mb_act,     CRL__BUF_REAL, M * A}, /* [batch, act_dim] */
+    {(void **)&p->mb_adv,     CRL__BUF_REAL, M},     /* [batch] */
+    {(void **)&p->mb_ret,     CRL__BUF_REAL, M},     /* [batch] */
+    {(void **)&p->mb_oldlogp, CRL__BUF_REAL, M},     /* [batch] */
+    {(void **)&p->mb_oldv,    CRL__BUF_REAL, M},     /* [batch] */
+    {(void **)&p->dist,       CRL__BUF_REAL, M * K}, /* [batch, n_out] */
+    {(void **)&p->logp,       CRL__BUF_REAL, M},     /* [batch] */
+    {(void **)&p->values,     CRL__BUF_REAL, M},     /* [batch] */
+    {(void **)&p->dlogp,      CRL__BUF_REAL, M},     /* [batch] */
+    {(void **)&p->dv,         CRL__BUF_REAL, M},     /* [batch] */
   };
   /* clang-format on */
   return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &p->block, "ppo");

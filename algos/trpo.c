@@ -83,25 +83,25 @@ static int alloc_buffers(trpo *t) {
   const size_t TN = (size_t)t->onp->n_steps * t->onp->n_envs;
   /* clang-format off */
   crl__buf bufs[] = {
-      {(void **)&t->obs,         CRL__BUF_REAL, M * O}, /* [M, obs_dim] */
-      {(void **)&t->act,         CRL__BUF_REAL, M * A}, /* [M, act_dim] */
-      {(void **)&t->adv,         CRL__BUF_REAL, M},     /* [M] */
-      {(void **)&t->old_logp,    CRL__BUF_REAL, M},     /* [M] */
-      {(void **)&t->dist_old,    CRL__BUF_REAL, M * K}, /* [M, n_out] */
-      {(void **)&t->log_std_old, CRL__BUF_REAL, A},     /* [act_dim] */
-      {(void **)&t->dist,        CRL__BUF_REAL, M * K}, /* [M, n_out] */
-      {(void **)&t->logp,        CRL__BUF_REAL, M},     /* [M] */
-      {(void **)&t->dlogp,       CRL__BUF_REAL, M},     /* [M] */
-      {(void **)&t->kl,          CRL__BUF_REAL, M},     /* [M] */
-      {(void **)&t->g,           CRL__BUF_REAL, P},     /* [n_pi] */
-      {(void **)&t->x,           CRL__BUF_REAL, P},     /* [n_pi] */
-      {(void **)&t->fx,          CRL__BUF_REAL, P},     /* [n_pi] */
-      {(void **)&t->theta_old,   CRL__BUF_REAL, P},     /* [n_pi] */
-      {(void **)&t->perm,        CRL__BUF_SIZE, TN},    /* [T * N] */
-      {(void **)&t->mb_obs,      CRL__BUF_REAL, B * O}, /* [batch, obs_dim] */
-      {(void **)&t->mb_ret,      CRL__BUF_REAL, B},     /* [batch] */
-      {(void **)&t->v,           CRL__BUF_REAL, B},     /* [batch] */
-      {(void **)&t->dv,          CRL__BUF_REAL, B},     /* [batch] */
+    {(void **)&t->obs,         CRL__BUF_REAL, M * O}, /* [M, obs_dim] */
+    {(void **)&t->act,         CRL__BUF_REAL, M * A}, /* [M, act_dim] */
+    {(void **)&t->adv,         CRL__BUF_REAL, M},     /* [M] */
+    {(void **)&t->old_logp,    CRL__BUF_REAL, M},     /* [M] */
+    {(void **)&t->dist_old,    CRL__BUF_REAL, M * K}, /* [M, n_out] */
+    {(void **)&t->log_std_old, CRL__BUF_REAL, A},     /* [act_dim] */
+    {(void **)&t->dist,        CRL__BUF_REAL, M * K}, /* [M, n_out] */
+    {(void **)&t->logp,        CRL__BUF_REAL, M},     /* [M] */
+    {(void **)&t->dlogp,       CRL__BUF_REAL, M},     /* [M] */
+    {(void **)&t->kl,          CRL__BUF_REAL, M},     /* [M] */
+    {(void **)&t->g,           CRL__BUF_REAL, P},     /* [n_pi] */
+    {(void **)&t->x,           CRL__BUF_REAL, P},     /* [n_pi] */
+    {(void **)&t->fx,          CRL__BUF_REAL, P},     /* [n_pi] */
+    {(void **)&t->theta_old,   CRL__BUF_REAL, P},     /* [n_pi] */
+    {(void **)&t->perm,        CRL__BUF_SIZE, TN},    /* [T * N] */
+    {(void **)&t->mb_obs,      CRL__BUF_REAL, B * O}, /* [batch, obs_dim] */
+    {(void **)&t->mb_ret,      CRL__BUF_REAL, B},     /* [batch] */
+    {(void **)&t->v,           CRL__BUF_REAL, B},     /* [batch] */
+    {(void **)&t->dv,          CRL__BUF_REAL, B},     /* [batch] */
   };
   /* clang-format on */
   return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &t->block, "trpo");

@@ -29,17 +29,17 @@ static int alloc_buffers(crl__onp *o) {
   crl__onp_rows *w = &o->rows;
   /* clang-format off */
   crl__buf bufs[] = {
-      {(void **)&w->obs_norm,      CRL__BUF_REAL,   N * O}, /* [N, obs_dim] */
-      {(void **)&w->dist,          CRL__BUF_REAL,   N * K}, /* [N, n_out] */
-      {(void **)&w->values,        CRL__BUF_REAL,   N},     /* [N] */
-      {(void **)&w->actions,       CRL__BUF_REAL,   N * A}, /* [N, act_dim] */
-      {(void **)&w->logp,          CRL__BUF_REAL,   N},     /* [N] */
-      {(void **)&w->env_actions,   CRL__BUF_REAL,   N * A}, /* [N, act_dim] */
-      {(void **)&o->final_values,  CRL__BUF_REAL,   N},     /* [N] */
-      {(void **)&o->final_norm,    CRL__BUF_REAL,   N * O}, /* [N, obs_dim] */
-      {(void **)&o->ret,           CRL__BUF_DOUBLE, N},     /* [N] */
-      {(void **)&o->scaled,        CRL__BUF_DOUBLE, N},     /* [N] */
-      {(void **)&o->ret_real,      CRL__BUF_REAL,   N},     /* [N] */
+    {(void **)&w->obs_norm,     CRL__BUF_REAL,   N * O}, /* [N, obs_dim] */
+    {(void **)&w->dist,         CRL__BUF_REAL,   N * K}, /* [N, n_out] */
+    {(void **)&w->values,       CRL__BUF_REAL,   N},     /* [N] */
+    {(void **)&w->actions,      CRL__BUF_REAL,   N * A}, /* [N, act_dim] */
+    {(void **)&w->logp,         CRL__BUF_REAL,   N},     /* [N] */
+    {(void **)&w->env_actions,  CRL__BUF_REAL,   N * A}, /* [N, act_dim] */
+    {(void **)&o->final_values, CRL__BUF_REAL,   N},     /* [N] */
+    {(void **)&o->final_norm,   CRL__BUF_REAL,   N * O}, /* [N, obs_dim] */
+    {(void **)&o->ret,          CRL__BUF_DOUBLE, N},     /* [N] */
+    {(void **)&o->scaled,       CRL__BUF_DOUBLE, N},     /* [N] */
+    {(void **)&o->ret_real,     CRL__BUF_REAL,   N},     /* [N] */
   };
   /* clang-format on */
   return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &o->block, o->name);
