@@ -6,16 +6,18 @@
  * over the whole rollout, with the global gradient norm clipped to
  * max_grad_norm, by RMSprop (torch's, alpha 0.99, eps rms_prop_eps) or
  * Adam. The collector, GAE with time-limit bootstrapping, checkpoints and
- * export are shared with TRPO (onpolicy.h). */
+ * export are shared with PPO and TRPO (rl/onpolicy.h). */
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bufs.h"
 #include "crl/error.h"
 #include "crl/optim.h"
 #include "io/state_io.h"
-#include "onpolicy.h"
+#include "rl/onpolicy.h"
+#include "rl/pg_loss.h"
 
 typedef struct a2c_spec {
   crl_schedule learning_rate;
@@ -75,6 +77,7 @@ typedef struct a2c {
   crl__onp *onp;
   crl_rmsprop *rms; /* one of rms and adam */
   crl_adam *adam;
+  void *block;      /* the buffers below, one allocation */
   crl_real *dist;   /* [T*N, n_out] */
   crl_real *logp;   /* [T*N] */
   crl_real *values; /* [T*N] */
@@ -90,12 +93,7 @@ static void a2c_destroy(void *self) {
   crl__onp_free(p->onp);
   crl_rmsprop_free(p->rms);
   crl_adam_free(p->adam);
-  free(p->dist);
-  free(p->logp);
-  free(p->values);
-  free(p->adv);
-  free(p->dlogp);
-  free(p->dv);
+  free(p->block);
   free(p);
 }
 
@@ -110,16 +108,20 @@ static int alloc_optimizer(a2c *p) {
   return crl_adam_alloc(n, &a, &p->adam);
 }
 
+/* The update's batch is the whole rollout, M = n_steps * n_envs rows. */
 static int alloc_batch(a2c *p, size_t M) {
-  const size_t r = sizeof(crl_real);
-  p->dist = calloc(M * (size_t)p->onp->n_out, r);
-  p->logp = calloc(M, r);
-  p->values = calloc(M, r);
-  p->adv = calloc(M, r);
-  p->dlogp = calloc(M, r);
-  p->dv = calloc(M, r);
-  int ok = p->dist && p->logp && p->values && p->adv && p->dlogp && p->dv;
-  return ok ? 0 : crl_fail(CRL_ENOMEM, "a2c: out of memory");
+  const size_t K = (size_t)p->onp->n_out;
+  /* clang-format off */
+  crl__buf bufs[] = {
+    {(void **)&p->dist,   CRL__BUF_REAL, M * K}, /* [T*N, n_out] */
+    {(void **)&p->logp,   CRL__BUF_REAL, M},     /* [T*N] */
+    {(void **)&p->values, CRL__BUF_REAL, M},     /* [T*N] */
+    {(void **)&p->adv,    CRL__BUF_REAL, M},     /* [T*N] */
+    {(void **)&p->dlogp,  CRL__BUF_REAL, M},     /* [T*N] */
+    {(void **)&p->dv,     CRL__BUF_REAL, M},     /* [T*N] */
+  };
+  /* clang-format on */
+  return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &p->block, "a2c");
 }
 
 static int a2c_create(const void *spec_, const crl_space *obs,
@@ -182,7 +184,7 @@ static int update(a2c *p, double lr, crl_algo_stats *st) {
   const int M = o->n_steps * o->n_envs;
   memcpy(p->adv, o->ro->advantages, (size_t)M * sizeof *p->adv);
   if (p->spec.normalize_advantage)
-    crl__onp_standardize(p->adv, (size_t)M);
+    crl__pg_standardize(p->adv, (size_t)M, 1, 1);
   int rc = crl__ac_actor_forward(ac, o->ro->obs, M, p->dist);
   if (rc == 0)
     rc = crl__ac_critic_forward(ac, o->ro->obs, M, p->values);

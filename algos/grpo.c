@@ -24,6 +24,7 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "core/bufs.h"
 #include "crl/algo.h"
 #include "crl/error.h"
 #include "crl/optim.h"
@@ -32,6 +33,7 @@
 #include "io/policy_internal.h"
 #include "io/state_io.h"
 #include "rl/actor_critic_fvp.h"
+#include "rl/pg_loss.h"
 
 /* The stream the group seeds come from (library streams are below 1000). */
 enum { STREAM_GROUPS = 110 };
@@ -81,66 +83,43 @@ static void grpo_destroy(void *self) {
     gsl_rng_free(g->act_rng);
   if (g->batch_rng)
     gsl_rng_free(g->batch_rng);
-  free(g->obs);
-  free(g->act);
-  free(g->logp_ref);
-  free(g->dist_ref);
-  free(g->rewards);
-  free(g->adv);
-  free(g->ep_start);
-  free(g->log_std_ref);
-  free(g->env_action);
-  free(g->group_vals);
-  free(g->alive);
-  free(g->perm);
-  free(g->mb_obs);
-  free(g->mb_act);
-  free(g->mb_adv);
-  free(g->mb_logp_ref);
-  free(g->mb_dist_ref);
-  free(g->dist);
-  free(g->logp);
-  free(g->dlogp);
-  free(g->scratch);
+  free(g->block);
   free(g);
-}
-
-static void *zalloc(size_t count, size_t size) {
-  return calloc(count > 0 ? count : 1, size);
 }
 
 static int alloc_buffers(grpo *g) {
   const size_t C = (size_t)g->cap, O = (size_t)g->obs_dim;
   const size_t A = (size_t)g->act_dim, K = (size_t)g->n_out;
-  const size_t W = (size_t)g->ac->max_batch, r = sizeof(crl_real);
-  const size_t E = (size_t)g->spec.n_groups * g->spec.group_size;
-  g->obs = zalloc(C * O, r);
-  g->act = zalloc(C * A, r);
-  g->logp_ref = zalloc(C, r);
-  g->dist_ref = zalloc(C * K, r);
-  g->rewards = zalloc(C, sizeof(double));
-  g->adv = zalloc(C, r);
-  g->ep_start = zalloc(E + 1, sizeof *g->ep_start);
-  g->log_std_ref = zalloc(A, r);
-  g->env_action = zalloc(A, r);
-  g->group_vals = zalloc((size_t)g->spec.group_size, sizeof(double));
-  g->alive = zalloc((size_t)g->spec.group_size, sizeof(int));
-  g->perm = zalloc(C, sizeof *g->perm);
-  g->mb_obs = zalloc(W * O, r);
-  g->mb_act = zalloc(W * A, r);
-  g->mb_adv = zalloc(W, r);
-  g->mb_logp_ref = zalloc(W, r);
-  g->mb_dist_ref = zalloc(W * K, r);
-  g->dist = zalloc(W * K, r);
-  g->logp = zalloc(W, r);
-  g->dlogp = zalloc(W, r);
-  g->scratch = zalloc(W * (K + 1), r);
-  int ok = g->obs && g->act && g->logp_ref && g->dist_ref && g->rewards &&
-           g->adv && g->ep_start && g->log_std_ref && g->env_action &&
-           g->group_vals && g->alive && g->perm && g->mb_obs && g->mb_act &&
-           g->mb_adv && g->mb_logp_ref && g->mb_dist_ref && g->dist &&
-           g->logp && g->dlogp && g->scratch;
-  return ok ? 0 : crl_fail(CRL_ENOMEM, "grpo: out of memory");
+  const size_t W = (size_t)g->ac->max_batch;
+  const size_t G = (size_t)g->spec.group_size;
+  const size_t E = (size_t)g->spec.n_groups * G;
+  const size_t S = W * (K + 1);
+  /* clang-format off */
+  crl__buf bufs[] = {
+    {(void **)&g->obs,         CRL__BUF_REAL,   C * O}, /* [cap, obs_dim] */
+    {(void **)&g->act,         CRL__BUF_REAL,   C * A}, /* [cap, act_dim] */
+    {(void **)&g->logp_ref,    CRL__BUF_REAL,   C},     /* [cap] */
+    {(void **)&g->dist_ref,    CRL__BUF_REAL,   C * K}, /* [cap, n_out] */
+    {(void **)&g->rewards,     CRL__BUF_DOUBLE, C},     /* [cap] */
+    {(void **)&g->adv,         CRL__BUF_REAL,   C},     /* [cap] */
+    {(void **)&g->ep_start,    CRL__BUF_INT,    E + 1}, /* [episodes + 1] */
+    {(void **)&g->log_std_ref, CRL__BUF_REAL,   A},     /* [act_dim] */
+    {(void **)&g->env_action,  CRL__BUF_REAL,   A},     /* [act_dim] */
+    {(void **)&g->group_vals,  CRL__BUF_DOUBLE, G},     /* [group_size] */
+    {(void **)&g->alive,       CRL__BUF_INT,    G},     /* [group_size] */
+    {(void **)&g->perm,        CRL__BUF_SIZE,   C},     /* [cap] */
+    {(void **)&g->mb_obs,      CRL__BUF_REAL,   W * O}, /* [W, obs_dim] */
+    {(void **)&g->mb_act,      CRL__BUF_REAL,   W * A}, /* [W, act_dim] */
+    {(void **)&g->mb_adv,      CRL__BUF_REAL,   W},     /* [W] */
+    {(void **)&g->mb_logp_ref, CRL__BUF_REAL,   W},     /* [W] */
+    {(void **)&g->mb_dist_ref, CRL__BUF_REAL,   W * K}, /* [W, n_out] */
+    {(void **)&g->dist,        CRL__BUF_REAL,   W * K}, /* [W, n_out] */
+    {(void **)&g->logp,        CRL__BUF_REAL,   W},     /* [W] */
+    {(void **)&g->dlogp,       CRL__BUF_REAL,   W},     /* [W] */
+    {(void **)&g->scratch,     CRL__BUF_REAL,   S},     /* [W, n_out + 1] */
+  };
+  /* clang-format on */
+  return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &g->block, "grpo");
 }
 
 static int check_spec(const grpo_spec *s, int n_envs) {
@@ -222,26 +201,6 @@ static void gather(grpo *g, const size_t *idx, int m) {
   }
 }
 
-/* Clipped-ratio term: fills dlogp with dL/dlogp_i (1/m folded in). */
-static void clipped_term(grpo *g, int m, double clip, grpo_mb *r) {
-  double loss = 0.0, clipped = 0.0;
-  for (int i = 0; i < m; i++) {
-    double ratio = exp((double)g->logp[i] - (double)g->mb_logp_ref[i]);
-    double adv = g->mb_adv[i];
-    double rc = ratio < 1.0 - clip ? 1.0 - clip
-                                   : (ratio > 1.0 + clip ? 1.0 + clip : ratio);
-    double unclipped = ratio * adv, clipped_obj = rc * adv;
-    /* Where the clipped objective is the smaller one the ratio is outside
-     * the range and the term is flat; otherwise d(-ratio A)/dlogp. */
-    int use_unclipped = unclipped <= clipped_obj;
-    loss -= use_unclipped ? unclipped : clipped_obj;
-    g->dlogp[i] = (crl_real)(use_unclipped ? -unclipped / m : 0.0);
-    clipped += fabs(ratio - 1.0) > clip;
-  }
-  r->policy_loss = loss / m;
-  r->clip_fraction = clipped / m;
-}
-
 static int train_minibatch(grpo *g, const size_t *idx, int m, double clip,
                            double lr, grpo_mb *r) {
   crl__ac *ac = g->ac;
@@ -250,7 +209,11 @@ static int train_minibatch(grpo *g, const size_t *idx, int m, double clip,
   if (rc)
     return rc;
   crl__ac_log_prob(ac, g->dist, g->mb_act, m, g->logp);
-  clipped_term(g, m, clip, r);
+  crl__pg_clip_result pr;
+  crl__pg_clipped_surrogate(m, g->logp, g->mb_logp_ref, g->mb_adv, clip,
+                            g->dlogp, &pr);
+  r->policy_loss = pr.loss;
+  r->clip_fraction = pr.clip_fraction;
   r->kl =
       crl__ac_kl(ac, g->mb_dist_ref, g->log_std_ref, g->dist, m, g->scratch);
   r->entropy = crl__ac_entropy_mean(ac, g->dist, m);

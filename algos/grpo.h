@@ -46,10 +46,12 @@ typedef struct grpo {
   uint64_t groups_done; /* groups run so far (checkpointed) */
   int obs_dim, act_dim, n_out, cap;
   size_t n_pi;
+  void *block; /* the buffers below, one allocation */
   /* the iteration's episodes, [cap] rows, episode e = rows
    * [ep_start[e], ep_start[e + 1]), group k = episodes k G .. k G + G - 1 */
   int n;
-  crl_real *obs, *act;   /* [cap, obs_dim], [cap, act_dim] (as sampled) */
+  crl_real *obs;         /* [cap, obs_dim] */
+  crl_real *act;         /* [cap, act_dim] as sampled */
   crl_real *logp_ref;    /* [cap] log pi_ref(a|s) */
   crl_real *dist_ref;    /* [cap, n_out] pi_ref's outputs */
   double *rewards;       /* [cap] */
@@ -59,11 +61,17 @@ typedef struct grpo {
   crl_real *env_action;  /* [act_dim] */
   double *group_vals;    /* [group_size] */
   int *alive;            /* [group_size] */
-  /* minibatch scratch, [2 batch_size] rows */
-  size_t *perm; /* [cap] */
-  crl_real *mb_obs, *mb_act, *mb_adv, *mb_logp_ref, *mb_dist_ref;
-  crl_real *dist, *logp, *dlogp;
-  crl_real *scratch; /* [rows * (n_out + 1)] */
+  size_t *perm;          /* [cap] */
+  /* minibatch scratch, [W] = [2 batch_size] rows (the networks' capacity) */
+  crl_real *mb_obs;      /* [W, obs_dim] */
+  crl_real *mb_act;      /* [W, act_dim] */
+  crl_real *mb_adv;      /* [W] */
+  crl_real *mb_logp_ref; /* [W] */
+  crl_real *mb_dist_ref; /* [W, n_out] */
+  crl_real *dist;        /* [W, n_out] */
+  crl_real *logp;        /* [W] */
+  crl_real *dlogp;       /* [W] */
+  crl_real *scratch;     /* [W, n_out + 1] for the KL and its gradient */
 } grpo;
 
 /* Run the iteration's groups of episodes into the buffer (g->n rows). */

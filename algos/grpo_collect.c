@@ -6,6 +6,8 @@
 #include "crl/error.h"
 #include "crl/rng.h"
 #include "grpo.h"
+#include "rl/onpolicy.h"
+#include "rl/pg_loss.h"
 
 /* Act in the current observation, step, store the row; *done at the end
  * of the episode (terminated or cut by the time limit: without a critic
@@ -19,16 +21,17 @@ static int collect_step(grpo *g, crl_vec_env *venv, int *done) {
                     g->cap);
   const size_t t = (size_t)g->n, O = (size_t)g->obs_dim;
   const size_t A = (size_t)g->act_dim, K = (size_t)g->n_out;
-  crl_real *obs = g->obs + t * O, *act = g->act + t * A;
-  crl_real *dist = g->dist_ref + t * K;
-  memcpy(obs, crl_vec_env_obs(venv), O * sizeof *obs);
-  int rc = crl__ac_actor_forward(g->ac, obs, 1, dist);
-  if (rc)
-    return rc;
-  crl__ac_sample(g->ac, dist, 1, 0, g->act_rng, act);
-  crl__ac_log_prob(g->ac, dist, act, 1, g->logp_ref + t);
-  crl__ac_clip_actions(g->ac, act, 1, g->env_action);
-  rc = crl_vec_env_step(venv, g->env_action);
+  /* The row is stored as the collector's step writes it (no normaliser, no
+   * critic: the observation is copied and no value is computed). */
+  const crl__onp_rows row = {.obs_norm = g->obs + t * O,
+                             .dist = g->dist_ref + t * K,
+                             .values = NULL,
+                             .actions = g->act + t * A,
+                             .logp = g->logp_ref + t,
+                             .env_actions = g->env_action};
+  int rc = crl__onp_sample(g->ac, crl_vec_env_obs(venv), 1, g->act_rng, &row);
+  if (rc == 0)
+    rc = crl_vec_env_step(venv, g->env_action);
   if (rc)
     return rc;
   g->rewards[t] = crl_vec_env_rewards(venv)[0];
@@ -73,23 +76,16 @@ int grpo_collect(grpo *g, crl_vec_env *venv) {
 
 /* ---- advantages ---------------------------------------------------------- */
 
-/* x [n] -> (x - mean) / (std + 1e-8), torch's unbiased std, or x - mean
- * without scaling; a single value (or none) gives 0. */
+/* x [n] standardised within its group (torch's unbiased std; without
+ * scale only centred). A single value (or none) has nothing to be compared
+ * with: it gets 0. */
 static void standardize(double *x, int n, int scale) {
   if (n < 2) {
     for (int i = 0; i < n; i++)
       x[i] = 0.0;
     return;
   }
-  double mean = 0.0, var = 0.0;
-  for (int i = 0; i < n; i++)
-    mean += x[i];
-  mean /= n;
-  for (int i = 0; i < n; i++)
-    var += (x[i] - mean) * (x[i] - mean);
-  double div = scale ? sqrt(var / (n - 1)) + 1e-8 : 1.0;
-  for (int i = 0; i < n; i++)
-    x[i] = (x[i] - mean) / div;
+  crl__pg_standardize_f64(x, (size_t)n, 1, scale);
 }
 
 /* Every step of episode j gets its episode's standardised return. */

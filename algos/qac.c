@@ -5,8 +5,9 @@
  * mode: qac (Algorithm 10.1, QAC). a_t ~ pi(.|s_t), observe r, s'; draw
  *   a' ~ pi(.|s') for the target only (SARSA-style critic), then
  *     theta <- theta + a_theta grad ln pi(a_t|s_t) q(s_t, a_t, w)
- *     w     <- w + a_w [r + gamma q(s', a', w) - q(s_t, a_t, w)] grad q(s_t,
- * a_t, w) mode: a2c (Algorithm 10.2, advantage actor-critic / TD actor-critic):
+ *     w     <- w + a_w [r + gamma q(s', a', w) - q(s_t, a_t, w)]
+ *                      grad q(s_t, a_t, w)
+ * mode: a2c (Algorithm 10.2, advantage actor-critic / TD actor-critic):
  *     delta = r + gamma v(s', w) - v(s_t, w)
  *     theta <- theta + a_theta delta grad ln pi(a_t|s_t)
  *     w     <- w + a_w delta grad v(s_t, w)
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bufs.h"
 #include "crl/error.h"
 #include "crl/rng.h"
 #include "io/state_io.h"
@@ -73,22 +75,30 @@ static int qnet_alloc(qnet *q, const crl__pgp *pol, const qac_spec *s, int N,
   q->A = pol->act_dim;
   q->in = q->discrete ? q->D : q->D + q->A;
   q->out = q->discrete ? pol->n_out : 1;
-  q->x = calloc((size_t)N * q->in, sizeof *q->x);
-  q->y = calloc((size_t)N * q->out, sizeof *q->y);
-  q->dy = calloc((size_t)N * q->out, sizeof *q->dy);
-  if (!q->x || !q->y || !q->dy)
-    return crl_fail(CRL_ENOMEM, "qac: out of memory");
+  const size_t rows = (size_t)N, in = (size_t)q->in, out = (size_t)q->out;
+  const size_t W = q->linear ? out * in : 0;
+  /* clang-format off */
+  crl__buf bufs[] = {
+    {(void **)&q->x,  CRL__BUF_REAL, rows * in},  /* [N, in] */
+    {(void **)&q->y,  CRL__BUF_REAL, rows * out}, /* [N, out] */
+    {(void **)&q->dy, CRL__BUF_REAL, rows * out}, /* [N, out] */
+    {(void **)&q->w,  CRL__BUF_REAL, W},          /* [out, in] or [0] */
+    {(void **)&q->dw, CRL__BUF_REAL, W},          /* [out, in] or [0] */
+  };
+  /* clang-format on */
+  int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &q->block, "qac");
+  if (rc)
+    return rc;
   if (q->linear) {
-    q->n = (size_t)q->out * q->in;
-    q->params = calloc(q->n, sizeof *q->params); /* w_0 = 0 */
-    q->grads = calloc(q->n, sizeof *q->grads);
-    return q->params && q->grads ? 0
-                                 : crl_fail(CRL_ENOMEM, "qac: out of memory");
+    q->n = W;
+    q->params = q->w; /* w_0 = 0 */
+    q->grads = q->dw;
+    return 0;
   }
   crl_mlp_spec ms =
       crl_mlp_spec_make(q->in, s->net_arch.n, s->net_arch.v, q->out,
                         (crl_activation)s->activation, CRL_ACT_IDENTITY, N);
-  int rc = crl_mlp_alloc(&ms, NULL, NULL, &q->mlp);
+  rc = crl_mlp_alloc(&ms, NULL, NULL, &q->mlp);
   if (rc == 0)
     rc = crl_mlp_init(q->mlp,
                       s->ortho_init ? CRL_INIT_ORTHOGONAL : CRL_INIT_TORCH,
@@ -102,15 +112,8 @@ static int qnet_alloc(qnet *q, const crl__pgp *pol, const qac_spec *s, int N,
 }
 
 static void qnet_free(qnet *q) {
-  if (q->mlp)
-    crl_mlp_free(q->mlp);
-  else {
-    free(q->params);
-    free(q->grads);
-  }
-  free(q->x);
-  free(q->y);
-  free(q->dy);
+  crl_mlp_free(q->mlp);
+  free(q->block);
 }
 
 /* qv [N] = q(obs_i, act_i). */
@@ -160,36 +163,33 @@ void crl__qac_destroy(void *self) {
   crl_adam_free(p->c_adam);
   if (p->act_rng)
     gsl_rng_free(p->act_rng);
-  void *bufs[] = {p->box_low, p->box_high, p->obs,     p->next,  p->dist,
-                  p->act,     p->act2,     p->env_act, p->logp,  p->coef,
-                  p->val,     p->val2,     p->rho,     p->probs, p->live};
-  for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
-    free(bufs[i]);
+  free(p->block);
   free(p);
 }
 
 static int alloc_scratch(qac *p) {
-  size_t N = (size_t)p->N, D = (size_t)p->D, A = (size_t)p->A;
-  size_t O = (size_t)p->pol->n_out, r = sizeof(crl_real);
-  p->obs = calloc(N * D, r);
-  p->next = calloc(N * D, r);
-  p->dist = calloc(N * O, r);
-  p->act = calloc(N * A, r);
-  p->act2 = calloc(N * A, r);
-  p->env_act = calloc(N * A, r);
-  p->logp = calloc(N, r);
-  p->coef = calloc(N, r);
-  p->val = calloc(N, r);
-  p->val2 = calloc(N, r);
-  p->rho = calloc(N, r);
-  p->probs = calloc(N * O, r);
-  p->live = calloc(N, sizeof(double));
-  p->box_low = calloc(A, sizeof(double));
-  p->box_high = calloc(A, sizeof(double));
-  int ok = p->obs && p->next && p->dist && p->act && p->act2 && p->env_act &&
-           p->logp && p->coef && p->val && p->val2 && p->rho && p->probs &&
-           p->live && p->box_low && p->box_high;
-  return ok ? 0 : crl_fail(CRL_ENOMEM, "qac: out of memory");
+  const size_t N = (size_t)p->N, D = (size_t)p->D, A = (size_t)p->A;
+  const size_t K = (size_t)p->pol->n_out;
+  /* clang-format off */
+  crl__buf bufs[] = {
+    {(void **)&p->box_low,  CRL__BUF_DOUBLE, A},     /* [A] */
+    {(void **)&p->box_high, CRL__BUF_DOUBLE, A},     /* [A] */
+    {(void **)&p->obs,      CRL__BUF_REAL,   N * D}, /* [N, D] */
+    {(void **)&p->next,     CRL__BUF_REAL,   N * D}, /* [N, D] */
+    {(void **)&p->dist,     CRL__BUF_REAL,   N * K}, /* [N, n_out] */
+    {(void **)&p->act,      CRL__BUF_REAL,   N * A}, /* [N, A] */
+    {(void **)&p->act2,     CRL__BUF_REAL,   N * A}, /* [N, A] */
+    {(void **)&p->env_act,  CRL__BUF_REAL,   N * A}, /* [N, A] */
+    {(void **)&p->logp,     CRL__BUF_REAL,   N},     /* [N] */
+    {(void **)&p->coef,     CRL__BUF_REAL,   N},     /* [N] */
+    {(void **)&p->val,      CRL__BUF_REAL,   N},     /* [N] */
+    {(void **)&p->val2,     CRL__BUF_REAL,   N},     /* [N] */
+    {(void **)&p->rho,      CRL__BUF_REAL,   N},     /* [N] */
+    {(void **)&p->probs,    CRL__BUF_REAL,   N * K}, /* [N, n_out] */
+    {(void **)&p->live,     CRL__BUF_DOUBLE, N},     /* [N] */
+  };
+  /* clang-format on */
+  return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &p->block, "qac");
 }
 
 /* Uniform behaviour over a Box needs finite bounds. */

@@ -34,12 +34,16 @@ typedef struct qac_spec {
  * [obs, action] (continuous). */
 typedef struct qnet {
   int linear, discrete, in, out, D, A;
-  crl_mlp *mlp;             /* or NULL when linear */
-  crl_real *params, *grads; /* [n] */
-  size_t n;
-  crl_real *x;  /* [N, in] network input */
-  crl_real *y;  /* [N, out] */
-  crl_real *dy; /* [N, out] */
+  crl_mlp *mlp;     /* or NULL when linear */
+  size_t n;         /* parameters */
+  crl_real *params; /* [n] the MLP's, or the linear map's [out, in] below */
+  crl_real *grads;  /* [n] */
+  void *block;      /* the buffers below, one allocation */
+  crl_real *x;      /* [N, in] network input */
+  crl_real *y;      /* [N, out] */
+  crl_real *dy;     /* [N, out] */
+  crl_real *w;      /* [out, in] linear weights (0 values for the MLP) */
+  crl_real *dw;     /* [out, in] their gradient */
 } qnet;
 
 typedef struct qac {
@@ -49,15 +53,23 @@ typedef struct qac {
   crl_adam *pi_adam, *c_adam;
   gsl_rng *act_rng;
   int N, D, A, K;
-  double *box_low, *box_high; /* [A] continuous action bounds (copies) */
+  void *block;      /* the buffers below, one allocation */
+  double *box_low;  /* [A] continuous action bounds (copies) */
+  double *box_high; /* [A] */
   /* per-step scratch, [N] rows */
-  crl_real *obs, *next; /* [N, D] s_t and the state to bootstrap from */
-  crl_real *dist;       /* [N, n_out] */
-  crl_real *act, *act2; /* [N, A] a_t and a' (qac) */
-  crl_real *env_act;    /* [N, A] */
-  crl_real *logp, *coef, *val, *val2, *rho; /* [N] */
-  crl_real *probs;                          /* [N, K] */
-  double *live; /* [N] gamma when the future counts, else 0 */
+  crl_real *obs;     /* [N, D] s_t */
+  crl_real *next;    /* [N, D] the state to bootstrap from */
+  crl_real *dist;    /* [N, n_out] */
+  crl_real *act;     /* [N, A] a_t */
+  crl_real *act2;    /* [N, A] a' (qac) */
+  crl_real *env_act; /* [N, A] */
+  crl_real *logp;    /* [N] */
+  crl_real *coef;    /* [N] */
+  crl_real *val;     /* [N] */
+  crl_real *val2;    /* [N] */
+  crl_real *rho;     /* [N] */
+  crl_real *probs;   /* [N, n_out] pi(.|s) (discrete) */
+  double *live;      /* [N] gamma when the future counts, else 0 */
 } qac;
 
 extern const crl_param_def crl__qac_params[];

@@ -30,11 +30,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bufs.h"
 #include "crl/algo.h"
 #include "crl/error.h"
 #include "crl/optim.h"
 #include "crl/rng.h"
 #include "io/state_io.h"
+#include "rl/pg_loss.h"
 #include "rl/pg_policy.h"
 
 enum { OPT_SGD = 0, OPT_ADAM = 1 };
@@ -103,6 +105,7 @@ typedef struct reinforce {
   crl_adam *pi_adam, *v_adam; /* NULL with sgd */
   gsl_rng *act_rng;
   int obs_dim, act_dim, n_out, cap;
+  void *block; /* the buffers below, one allocation */
   /* the episodes of one iteration, [cap] rows */
   int n;               /* rows filled */
   crl_real *obs;       /* [cap, obs_dim] */
@@ -114,9 +117,12 @@ typedef struct reinforce {
   crl_real *adv;       /* [cap] advantages */
   crl_real *ret;       /* [cap] returns G_t (value targets) */
   /* per-chunk scratch */
-  crl_real *dist;                  /* [CHUNK, n_out] */
-  crl_real *logp, *dlogp, *v, *dv; /* [CHUNK] */
-  crl_real *env_action;            /* [act_dim] */
+  crl_real *dist;       /* [CHUNK, n_out] */
+  crl_real *logp;       /* [CHUNK] */
+  crl_real *dlogp;      /* [CHUNK] */
+  crl_real *v;          /* [CHUNK] */
+  crl_real *dv;         /* [CHUNK] */
+  crl_real *env_action; /* [act_dim] */
 } reinforce;
 
 static void reinforce_destroy(void *self) {
@@ -128,20 +134,7 @@ static void reinforce_destroy(void *self) {
   crl_adam_free(r->v_adam);
   if (r->act_rng)
     gsl_rng_free(r->act_rng);
-  free(r->obs);
-  free(r->actions);
-  free(r->rewards);
-  free(r->boot);
-  free(r->ends);
-  free(r->values);
-  free(r->adv);
-  free(r->ret);
-  free(r->dist);
-  free(r->logp);
-  free(r->dlogp);
-  free(r->v);
-  free(r->dv);
-  free(r->env_action);
+  free(r->block);
   free(r);
 }
 
@@ -160,31 +153,29 @@ static int check_spec(const reinforce_spec *s, int n_envs) {
   return 0;
 }
 
-static void *zalloc(size_t count, size_t size) {
-  return calloc(count > 0 ? count : 1, size);
-}
-
 static int alloc_buffers(reinforce *r) {
-  size_t C = (size_t)r->cap, O = (size_t)r->obs_dim, A = (size_t)r->act_dim;
-  const size_t s = sizeof(crl_real);
-  r->obs = zalloc(C * O, s);
-  r->actions = zalloc(C * A, s);
-  r->rewards = zalloc(C, sizeof(double));
-  r->boot = zalloc(C, sizeof(double));
-  r->ends = zalloc(C, 1);
-  r->values = zalloc(C, s);
-  r->adv = zalloc(C, s);
-  r->ret = zalloc(C, s);
-  r->dist = zalloc((size_t)CHUNK * (size_t)r->n_out, s);
-  r->logp = zalloc(CHUNK, s);
-  r->dlogp = zalloc(CHUNK, s);
-  r->v = zalloc(CHUNK, s);
-  r->dv = zalloc(CHUNK, s);
-  r->env_action = zalloc(A, s);
-  int ok = r->obs && r->actions && r->rewards && r->boot && r->ends &&
-           r->values && r->adv && r->ret && r->dist && r->logp && r->dlogp &&
-           r->v && r->dv && r->env_action;
-  return ok ? 0 : crl_fail(CRL_ENOMEM, "reinforce: out of memory");
+  const size_t C = (size_t)r->cap, O = (size_t)r->obs_dim;
+  const size_t A = (size_t)r->act_dim, K = (size_t)r->n_out;
+  const size_t B = CHUNK;
+  /* clang-format off */
+  crl__buf bufs[] = {
+    {(void **)&r->obs,        CRL__BUF_REAL,   C * O}, /* [cap, obs_dim] */
+    {(void **)&r->actions,    CRL__BUF_REAL,   C * A}, /* [cap, act_dim] */
+    {(void **)&r->rewards,    CRL__BUF_DOUBLE, C},     /* [cap] */
+    {(void **)&r->boot,       CRL__BUF_DOUBLE, C},     /* [cap] */
+    {(void **)&r->ends,       CRL__BUF_U8,     C},     /* [cap] */
+    {(void **)&r->values,     CRL__BUF_REAL,   C},     /* [cap] */
+    {(void **)&r->adv,        CRL__BUF_REAL,   C},     /* [cap] */
+    {(void **)&r->ret,        CRL__BUF_REAL,   C},     /* [cap] */
+    {(void **)&r->dist,       CRL__BUF_REAL,   B * K}, /* [CHUNK, n_out] */
+    {(void **)&r->logp,       CRL__BUF_REAL,   B},     /* [CHUNK] */
+    {(void **)&r->dlogp,      CRL__BUF_REAL,   B},     /* [CHUNK] */
+    {(void **)&r->v,          CRL__BUF_REAL,   B},     /* [CHUNK] */
+    {(void **)&r->dv,         CRL__BUF_REAL,   B},     /* [CHUNK] */
+    {(void **)&r->env_action, CRL__BUF_REAL,   A},     /* [act_dim] */
+  };
+  /* clang-format on */
+  return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &r->block, "reinforce");
 }
 
 static crl__pgp_spec policy_spec(const reinforce_spec *s) {
@@ -342,18 +333,10 @@ static void compute_advantages(reinforce *r) {
   }
 }
 
+/* Over the batch, with numpy's std as Spinning Up. */
 static void normalize_advantages(reinforce *r) {
-  if (!r->spec.normalize_advantage || r->n < 2)
-    return;
-  double mean = 0.0, var = 0.0;
-  for (int t = 0; t < r->n; t++)
-    mean += r->adv[t];
-  mean /= r->n;
-  for (int t = 0; t < r->n; t++)
-    var += (r->adv[t] - mean) * (r->adv[t] - mean);
-  double sd = sqrt(var / r->n); /* numpy std, as Spinning Up */
-  for (int t = 0; t < r->n; t++)
-    r->adv[t] = (crl_real)((r->adv[t] - mean) / (sd + 1e-8));
+  if (r->spec.normalize_advantage)
+    crl__pg_standardize(r->adv, (size_t)r->n, 0, 1);
 }
 
 /* ---- updates ------------------------------------------------------------ */

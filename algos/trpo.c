@@ -12,9 +12,11 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "core/bufs.h"
 #include "crl/error.h"
 #include "crl/rng.h"
 #include "io/state_io.h"
+#include "rl/pg_loss.h"
 #include "trpo.h"
 
 #define F(field) offsetof(trpo_spec, field)
@@ -69,61 +71,40 @@ static void trpo_destroy(void *self) {
   crl__ac_fisher_free(t->fisher);
   if (t->batch_rng)
     gsl_rng_free(t->batch_rng);
-  free(t->obs);
-  free(t->act);
-  free(t->adv);
-  free(t->old_logp);
-  free(t->dist_old);
-  free(t->log_std_old);
-  free(t->dist);
-  free(t->logp);
-  free(t->dlogp);
-  free(t->kl);
-  free(t->g);
-  free(t->x);
-  free(t->fx);
-  free(t->theta_old);
-  free(t->perm);
-  free(t->mb_obs);
-  free(t->mb_ret);
-  free(t->v);
-  free(t->dv);
+  free(t->block);
   free(t);
-}
-
-static void *zalloc(size_t count, size_t size) {
-  return calloc(count > 0 ? count : 1, size);
 }
 
 static int alloc_buffers(trpo *t) {
   const crl__ac *ac = t->onp->ac;
   const size_t M = (size_t)t->M, O = (size_t)ac->obs_dim;
   const size_t A = (size_t)ac->act_dim, K = (size_t)ac->n_out;
-  const size_t B = (size_t)t->spec.batch_size, r = sizeof(crl_real);
-  t->obs = zalloc(M * O, r);
-  t->act = zalloc(M * A, r);
-  t->adv = zalloc(M, r);
-  t->old_logp = zalloc(M, r);
-  t->dist_old = zalloc(M * K, r);
-  t->log_std_old = zalloc(A, r);
-  t->dist = zalloc(M * K, r);
-  t->logp = zalloc(M, r);
-  t->dlogp = zalloc(M, r);
-  t->kl = zalloc(M, r);
-  t->g = zalloc(t->n_pi, r);
-  t->x = zalloc(t->n_pi, r);
-  t->fx = zalloc(t->n_pi, r);
-  t->theta_old = zalloc(t->n_pi, r);
-  t->perm = zalloc((size_t)t->onp->n_steps * t->onp->n_envs, sizeof *t->perm);
-  t->mb_obs = zalloc(B * O, r);
-  t->mb_ret = zalloc(B, r);
-  t->v = zalloc(B, r);
-  t->dv = zalloc(B, r);
-  int ok = t->obs && t->act && t->adv && t->old_logp && t->dist_old &&
-           t->log_std_old && t->dist && t->logp && t->dlogp && t->kl && t->g &&
-           t->x && t->fx && t->theta_old && t->perm && t->mb_obs && t->mb_ret &&
-           t->v && t->dv;
-  return ok ? 0 : crl_fail(CRL_ENOMEM, "trpo: out of memory");
+  const size_t B = (size_t)t->spec.batch_size, P = t->n_pi;
+  const size_t TN = (size_t)t->onp->n_steps * t->onp->n_envs;
+  /* clang-format off */
+  crl__buf bufs[] = {
+    {(void **)&t->obs,         CRL__BUF_REAL, M * O}, /* [M, obs_dim] */
+    {(void **)&t->act,         CRL__BUF_REAL, M * A}, /* [M, act_dim] */
+    {(void **)&t->adv,         CRL__BUF_REAL, M},     /* [M] */
+    {(void **)&t->old_logp,    CRL__BUF_REAL, M},     /* [M] */
+    {(void **)&t->dist_old,    CRL__BUF_REAL, M * K}, /* [M, n_out] */
+    {(void **)&t->log_std_old, CRL__BUF_REAL, A},     /* [act_dim] */
+    {(void **)&t->dist,        CRL__BUF_REAL, M * K}, /* [M, n_out] */
+    {(void **)&t->logp,        CRL__BUF_REAL, M},     /* [M] */
+    {(void **)&t->dlogp,       CRL__BUF_REAL, M},     /* [M] */
+    {(void **)&t->kl,          CRL__BUF_REAL, M},     /* [M] */
+    {(void **)&t->g,           CRL__BUF_REAL, P},     /* [n_pi] */
+    {(void **)&t->x,           CRL__BUF_REAL, P},     /* [n_pi] */
+    {(void **)&t->fx,          CRL__BUF_REAL, P},     /* [n_pi] */
+    {(void **)&t->theta_old,   CRL__BUF_REAL, P},     /* [n_pi] */
+    {(void **)&t->perm,        CRL__BUF_SIZE, TN},    /* [T * N] */
+    {(void **)&t->mb_obs,      CRL__BUF_REAL, B * O}, /* [batch, obs_dim] */
+    {(void **)&t->mb_ret,      CRL__BUF_REAL, B},     /* [batch] */
+    {(void **)&t->v,           CRL__BUF_REAL, B},     /* [batch] */
+    {(void **)&t->dv,          CRL__BUF_REAL, B},     /* [batch] */
+  };
+  /* clang-format on */
+  return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &t->block, "trpo");
 }
 
 static int check_spec(const trpo_spec *s, int n_envs) {
@@ -210,7 +191,7 @@ static void gather_batch(trpo *t) {
     t->old_logp[i] = ro->log_probs[j];
   }
   if (t->spec.normalize_advantage)
-    crl__onp_standardize(t->adv, (size_t)t->M);
+    crl__pg_standardize(t->adv, (size_t)t->M, 1, 1);
 }
 
 /* One Adam step on mean (V(s) - R)^2 over minibatch idx [n]. */

@@ -5,8 +5,8 @@
 
 #include "crl/optim.h"
 #include "nn/cg.h"
-#include "onpolicy.h"
 #include "rl/actor_critic_fvp.h"
+#include "rl/onpolicy.h"
 
 typedef struct trpo_spec {
   crl_schedule learning_rate; /* the critic's Adam */
@@ -49,17 +49,29 @@ typedef struct trpo {
   gsl_rng *batch_rng; /* critic minibatch shuffling */
   size_t n_pi;        /* policy parameters: actor MLP + log_std */
   int M;              /* rows of the policy step (after sub-sampling) */
+  void *block;        /* the buffers below, one allocation */
   /* the policy step's batch, [M] rows */
-  crl_real *obs, *act, *adv, *old_logp;
-  crl_real *dist_old;          /* [M, n_out] pi_old's outputs */
-  crl_real *log_std_old;       /* [act_dim] */
-  crl_real *dist;              /* [M, n_out] */
-  crl_real *logp, *dlogp, *kl; /* [M] */
-  /* [n_pi] vectors of the step */
-  crl_real *g, *x, *fx, *theta_old;
+  crl_real *obs;         /* [M, obs_dim] */
+  crl_real *act;         /* [M, act_dim] */
+  crl_real *adv;         /* [M] */
+  crl_real *old_logp;    /* [M] */
+  crl_real *dist_old;    /* [M, n_out] pi_old's outputs */
+  crl_real *log_std_old; /* [act_dim] */
+  crl_real *dist;        /* [M, n_out] */
+  crl_real *logp;        /* [M] */
+  crl_real *dlogp;       /* [M] */
+  crl_real *kl;          /* [M] */
+  /* vectors of the step, [n_pi] */
+  crl_real *g;         /* [n_pi] gradient of the surrogate */
+  crl_real *x;         /* [n_pi] step direction */
+  crl_real *fx;        /* [n_pi] (F + damping I) x */
+  crl_real *theta_old; /* [n_pi] */
   /* critic minibatches */
-  size_t *perm;                       /* [T * N] */
-  crl_real *mb_obs, *mb_ret, *v, *dv; /* [batch_size (, obs_dim)] */
+  size_t *perm;     /* [T * N] */
+  crl_real *mb_obs; /* [batch_size, obs_dim] */
+  crl_real *mb_ret; /* [batch_size] */
+  crl_real *v;      /* [batch_size] */
+  crl_real *dv;     /* [batch_size] */
 } trpo;
 
 /* The natural-gradient step on the policy from the batch in t (obs, act,

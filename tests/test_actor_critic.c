@@ -1,6 +1,7 @@
 /* The actor-critic glue (flat vector layout, log-prob/entropy backward
  * through the actor, value backward through the critic) checked against
- * central finite differences, for Gaussian and categorical heads. */
+ * central finite differences, for Gaussian and categorical heads; and the
+ * on-policy collector's step (crl__onp_sample) against its parts. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 
 #include "crl/crl.h"
 #include "rl/actor_critic.h"
+#include "rl/onpolicy.h"
 
 #if CRL_REAL_IS_DOUBLE
 #define STEP 1e-6
@@ -135,11 +137,70 @@ static void test_actions_clipped_to_bounds(void **state) {
   gsl_rng_free(rng);
 }
 
+/* crl__onp_sample is the collector's step: the normaliser absorbs the
+ * batch, then the outputs are those of the separate calls on the
+ * normalised observations, with the same draws. */
+static void test_collection_step(void **state) {
+  (void)state;
+  enum { N = 3 };
+  gsl_rng *rng = crl_rng_alloc(2, 0);
+  crl__ac_spec spec = {.net_arch = {1, {5}},
+                       .activation = CRL_ACT_TANH,
+                       .ortho_init = 0,
+                       .normalize_obs = 1,
+                       .max_batch = N};
+  crl_space obs = {CRL_SPACE_BOX, OBS, 0, obs_lo, obs_hi};
+  crl_space act = {CRL_SPACE_BOX, 2, 0, box_lo, box_hi};
+  crl__ac *ac = NULL;
+  assert_int_equal(crl__ac_alloc(&spec, &obs, &act, rng, &ac), 0);
+  for (size_t k = 0; k < ac->n_params; k++) /* actions past the bounds too */
+    ac->params[k] = (crl_real)(3 * (gsl_rng_uniform(rng) - 0.5));
+  crl_real o[N * OBS];
+  for (int i = 0; i < N * OBS; i++)
+    o[i] = (crl_real)(4 * gsl_rng_uniform(rng) - 2);
+  crl_real on[N * OBS], dist[N * 2], v[N], a[N * 2], lp[N], ea[N * 2];
+  const crl__onp_rows rows = {on, dist, v, a, lp, ea};
+  gsl_rng *draw = crl_rng_alloc(5, 1), *again = crl_rng_alloc(5, 1);
+  const double count = ac->norm->count;
+  assert_int_equal(crl__onp_sample(ac, o, N, draw, &rows), 0);
+  assert_true(ac->norm->count == count + N);
+
+  crl_real on2[N * OBS], dist2[N * 2], v2[N], a2[N * 2], lp2[N], ea2[N * 2];
+  crl_normalizer_apply(ac->norm, o, N, on2);
+  assert_int_equal(crl__ac_actor_forward(ac, on2, N, dist2), 0);
+  assert_int_equal(crl__ac_critic_forward(ac, on2, N, v2), 0);
+  crl__ac_sample(ac, dist2, N, 0, again, a2);
+  crl__ac_log_prob(ac, dist2, a2, N, lp2);
+  crl__ac_clip_actions(ac, a2, N, ea2);
+  assert_memory_equal(on, on2, sizeof on);
+  assert_memory_equal(dist, dist2, sizeof dist);
+  assert_memory_equal(v, v2, sizeof v);
+  assert_memory_equal(a, a2, sizeof a);
+  assert_memory_equal(lp, lp2, sizeof lp);
+  assert_memory_equal(ea, ea2, sizeof ea);
+  int clipped = 0;
+  for (int k = 0; k < N * 2; k++)
+    clipped += ea[k] != a[k];
+  assert_true(clipped > 0);
+
+  /* Without a values buffer (GRPO's rows) the rest is filled as before. */
+  const crl__onp_rows no_critic = {on, dist, NULL, a, lp, ea};
+  assert_int_equal(crl__onp_sample(ac, o, N, draw, &no_critic), 0);
+  assert_true(ac->norm->count == count + 2 * N);
+  crl_normalizer_apply(ac->norm, o, N, on2);
+  assert_memory_equal(on, on2, sizeof on);
+  crl__ac_free(ac);
+  gsl_rng_free(rng);
+  gsl_rng_free(draw);
+  gsl_rng_free(again);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gaussian_head_gradients),
       cmocka_unit_test(test_categorical_head_gradients),
       cmocka_unit_test(test_actions_clipped_to_bounds),
+      cmocka_unit_test(test_collection_step),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

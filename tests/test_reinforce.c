@@ -1,7 +1,7 @@
 /* REINFORCE / VPG: the linear softmax with a probability floor against
  * finite differences, the textbook form on the short corridor (S&B
- * Figures 13.1 and 13.2 in miniature), VPG on CartPole-v1, a continuous
- * smoke run, determinism and spec validation. */
+ * Figures 13.1 and 13.2 in miniature), VPG on CartPole-v1, Gaussian VPG
+ * improving on Pendulum-v1, determinism and spec validation. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -256,19 +256,42 @@ static void test_cartpole_vpg(void **unused) {
   run_free(&r);
 }
 
-/* Gaussian actions run and improve a little on Pendulum-v1 (no claim of
- * solving it: VPG is weak there). */
-static void test_pendulum_runs(void **unused) {
+/* Gaussian actions on Pendulum-v1. VPG is weak there (no claim of solving
+ * it: the policy stays near -1100), but after 50k steps its deterministic
+ * policy beats the untrained one from the same evaluation start states.
+ * Measured over seeds 0-47 in blocks of 12, in the float and the double
+ * build: the mean gain of a block was 22 to 63 (19 to 77 after 100k
+ * steps), at least 8 of its 12 seeds gained, and with the policy
+ * gradient's sign flipped the mean gain is about -530. */
+static void test_pendulum_improves(void **unused) {
   (void)unused;
   static const char *const kv[] = {
-      "n_steps", "1000", "vf_iters", "5", "policy_kwargs.net_arch",
-      "[16]",    NULL};
-  run r = train("Pendulum-v1", 1, 0, 4000, kv);
-  double mean = 0;
-  assert_int_equal(crl_evaluate(r.algo, "Pendulum-v1", 2, 1, &mean, NULL, NULL),
-                   0);
-  assert_true(isfinite(mean) && mean < 0);
-  run_free(&r);
+      "learning_rate",          "3e-3", "n_steps", "1000", "vf_iters", "5",
+      "policy_kwargs.net_arch", "[16]", NULL};
+  enum { SEEDS = 12 };
+  double gain = 0;
+  int better = 0;
+  for (int s = 0; s < SEEDS; s++) {
+    pg_run r = pg_start("reinforce", "Pendulum-v1", 1, (uint64_t)s, kv);
+    double before = 0, after = 0;
+    /* Deterministic actions draw nothing: this does not move the run. */
+    assert_int_equal(crl_evaluate(r.algo, "Pendulum-v1", 10, (uint64_t)s,
+                                  &before, NULL, NULL),
+                     0);
+    pg_train_steps(&r, 50000);
+    assert_int_equal(crl_evaluate(r.algo, "Pendulum-v1", 10, (uint64_t)s,
+                                  &after, NULL, NULL),
+                     0);
+    assert_true(isfinite(after) && after < 0);
+    gain += after - before;
+    better += after > before;
+    pg_free(&r);
+  }
+  printf("# Pendulum-v1 VPG 50k steps, seeds 0-%d: mean gain over the "
+         "untrained policy %.1f, %d of %d gained\n",
+         SEEDS - 1, gain / SEEDS, better, SEEDS);
+  assert_true(gain / SEEDS > 15.0);
+  assert_true(better > SEEDS / 2);
 }
 
 static void probe_cartpole(crl_algo *algo, crl_real *out) {
@@ -365,7 +388,7 @@ int main(void) {
       cmocka_unit_test(test_spec_validation),
       cmocka_unit_test(test_same_seed_same_result),
       cmocka_unit_test(test_checkpoint_resume_and_export),
-      cmocka_unit_test(test_pendulum_runs),
+      cmocka_unit_test(test_pendulum_improves),
       cmocka_unit_test(test_cartpole_vpg),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

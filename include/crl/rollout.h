@@ -23,6 +23,7 @@ typedef struct crl_rollout {
   unsigned char *dones; /* [T, N] 1 when the episode ended at this step */
   crl_real *advantages; /* [T, N] GAE(lambda) */
   crl_real *returns;    /* [T, N] advantages + values (value targets) */
+  void *block;          /* the one allocation the arrays above live in */
 } crl_rollout;
 
 CRL_API int crl_rollout_alloc(int n_steps, int n_envs, int obs_dim, int act_dim,

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bufs.h"
 #include "crl/dist.h"
 #include "crl/error.h"
 #include "rl/actor_critic.h"
@@ -61,27 +62,32 @@ int crl__ac_alloc(const crl__ac_spec *spec, const crl_space *obs,
   size_t n_log_std = ac->discrete ? 0 : (size_t)ac->act_dim;
   size_t n_critic = crl_mlp_param_count(&cs);
   ac->n_params = n_actor + n_log_std + n_critic;
-  ac->params = calloc(ac->n_params, sizeof *ac->params);
-  ac->grads = calloc(ac->n_params, sizeof *ac->grads);
-  ac->dout = calloc((size_t)spec->max_batch * ac->n_out, sizeof *ac->dout);
-  ac->ent = calloc((size_t)spec->max_batch, sizeof *ac->ent);
-  ac->dent = calloc((size_t)spec->max_batch, sizeof *ac->dent);
+  const size_t B = (size_t)spec->max_batch, K = (size_t)ac->n_out;
+  const size_t P = ac->n_params;
+  const size_t n_bounds = ac->discrete ? 0 : 2 * (size_t)ac->act_dim;
+  /* clang-format off */
+  crl__buf bufs[] = {
+    {(void **)&ac->params,     CRL__BUF_REAL,   P},        /* [n_params] */
+    {(void **)&ac->grads,      CRL__BUF_REAL,   P},        /* [n_params] */
+    {(void **)&ac->dout,       CRL__BUF_REAL,   B * K},    /* [B, n_out] */
+    {(void **)&ac->ent,        CRL__BUF_REAL,   B},        /* [B] */
+    {(void **)&ac->dent,       CRL__BUF_REAL,   B},        /* [B] */
+    {(void **)&ac->act_bounds, CRL__BUF_DOUBLE, n_bounds}, /* [2, act_dim] */
+  };
+  /* clang-format on */
+  rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &ac->block, "actor-critic");
+  if (rc) {
+    free(ac);
+    return rc;
+  }
   if (!ac->discrete) {
-    ac->act_bounds = malloc(2 * (size_t)ac->act_dim * sizeof *ac->act_bounds);
-    if (ac->act_bounds) {
-      memcpy(ac->act_bounds, act->low, (size_t)ac->act_dim * sizeof(double));
-      memcpy(ac->act_bounds + ac->act_dim, act->high,
-             (size_t)ac->act_dim * sizeof(double));
-      ac->act_space.low = ac->act_bounds;
-      ac->act_space.high = ac->act_bounds + ac->act_dim;
-    }
+    memcpy(ac->act_bounds, act->low, (size_t)ac->act_dim * sizeof(double));
+    memcpy(ac->act_bounds + ac->act_dim, act->high,
+           (size_t)ac->act_dim * sizeof(double));
+    ac->act_space.low = ac->act_bounds;
+    ac->act_space.high = ac->act_bounds + ac->act_dim;
   }
   ac->obs_space.low = ac->obs_space.high = NULL; /* not kept */
-  if (!ac->params || !ac->grads || !ac->dout || !ac->ent || !ac->dent ||
-      (!ac->discrete && !ac->act_bounds)) {
-    crl__ac_free(ac);
-    return crl_fail(CRL_ENOMEM, "actor-critic: out of memory");
-  }
   rc = crl_mlp_alloc(&as, ac->params, ac->grads, &ac->actor);
   if (rc == 0 && !ac->discrete) {
     ac->log_std = ac->params + n_actor;
@@ -108,12 +114,7 @@ void crl__ac_free(crl__ac *ac) {
   crl_mlp_free(ac->actor);
   crl_mlp_free(ac->critic);
   crl_normalizer_free(ac->norm);
-  free(ac->params);
-  free(ac->grads);
-  free(ac->dout);
-  free(ac->ent);
-  free(ac->dent);
-  free(ac->act_bounds);
+  free(ac->block);
   free(ac);
 }
 

@@ -53,6 +53,7 @@ typedef struct crl__ac {
   int discrete;
   int max_batch;
   size_t n_params;
+  void *block;          /* the buffers, one allocation */
   crl_real *params;     /* [n_params] flat */
   crl_real *grads;      /* [n_params] flat */
   crl_mlp *actor;       /* view into params[0 .. actor_n) */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bufs.h"
 #include "crl/dist.h"
 #include "crl/error.h"
 #include "rl/actor_critic_fvp.h"
@@ -28,23 +29,31 @@ int crl__ac_fisher_alloc(crl__ac *ac, int max_rows, crl__ac_fisher **out) {
    * tangent to the backward pass, measured no faster at 2048 x 64 x 64.) */
   f->rows = ac->max_batch;
   f->n_chunks = (max_rows + f->rows - 1) / f->rows;
-  f->chunk = calloc((size_t)f->n_chunks, sizeof *f->chunk);
-  f->obs_at = malloc((size_t)max_rows * ac->obs_dim * sizeof *f->obs_at);
-  f->theta_at = malloc((n_actor ? n_actor : 1) * sizeof *f->theta_at);
-  f->dist = malloc((size_t)max_rows * K * sizeof *f->dist);
-  f->tangent = malloc((size_t)f->rows * K * sizeof *f->tangent);
-  f->inv_var = malloc(2 * (size_t)ac->act_dim * sizeof *f->inv_var);
-  if (!f->chunk || !f->obs_at || !f->theta_at || !f->dist || !f->tangent ||
-      !f->inv_var) {
-    crl__ac_fisher_free(f);
-    return crl_fail(CRL_ENOMEM, "fisher: out of memory");
+  const size_t R = (size_t)max_rows, O = (size_t)ac->obs_dim;
+  const size_t D = (size_t)ac->act_dim, T = (size_t)f->rows * K;
+  /* The table has no pointer type: the chunk array is counted in bytes. */
+  const size_t CB = (size_t)f->n_chunks * sizeof *f->chunk;
+  /* clang-format off */
+  crl__buf bufs[] = {
+    {(void **)&f->chunk,    CRL__BUF_U8,   CB},      /* [n_chunks] */
+    {(void **)&f->obs_at,   CRL__BUF_REAL, R * O},   /* [max_rows, obs_dim] */
+    {(void **)&f->theta_at, CRL__BUF_REAL, n_actor}, /* [n_actor] */
+    {(void **)&f->dist,     CRL__BUF_REAL, R * K},   /* [max_rows, n_out] */
+    {(void **)&f->tangent,  CRL__BUF_REAL, T},       /* [rows, n_out] */
+    {(void **)&f->inv_var,  CRL__BUF_REAL, 2 * D},   /* [2, act_dim] */
+  };
+  /* clang-format on */
+  int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &f->block, "fisher");
+  if (rc) {
+    free(f);
+    return rc;
   }
   crl_mlp_spec spec = *crl_mlp_get_spec(ac->actor);
   for (int c = 0; c < f->n_chunks; c++) {
     const int left = max_rows - c * f->rows;
     spec.max_batch = left < f->rows ? left : f->rows;
-    int rc = crl_mlp_alloc(&spec, crl_mlp_params(ac->actor),
-                           crl_mlp_grads(ac->actor), &f->chunk[c]);
+    rc = crl_mlp_alloc(&spec, crl_mlp_params(ac->actor),
+                       crl_mlp_grads(ac->actor), &f->chunk[c]);
     if (rc) {
       crl__ac_fisher_free(f);
       return rc;
@@ -59,12 +68,7 @@ void crl__ac_fisher_free(crl__ac_fisher *f) {
     return;
   for (int c = 0; f->chunk != NULL && c < f->n_chunks; c++)
     crl_mlp_free(f->chunk[c]);
-  free(f->chunk);
-  free(f->obs_at);
-  free(f->theta_at);
-  free(f->dist);
-  free(f->tangent);
-  free(f->inv_var);
+  free(f->block);
   free(f);
 }
 

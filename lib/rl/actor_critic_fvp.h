@@ -44,6 +44,7 @@ typedef struct crl__ac_fisher {
   int max_rows;       /* largest B, fixed at alloc */
   int rows;           /* rows of a chunk (the last may have fewer) */
   int n_chunks;       /* ceil(max_rows / rows) */
+  void *block;        /* the buffers, one allocation */
   crl_mlp **chunk;    /* [n_chunks] views of the actor, chunk c holds the
                          activations of rows [c rows, (c + 1) rows) */
   int rows_at;        /* B of the kept pass, 0 when there is none */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bufs.h"
 #include "crl/dist.h"
 #include "crl/error.h"
 #include "io/policy_internal.h"
@@ -111,21 +112,32 @@ static int check_spec(const crl__pgp_spec *s, const crl_space *obs,
   return 0;
 }
 
-static int alloc_linear(crl__pgp *p, const crl__pgp_spec *s) {
+static int alloc_buffers(crl__pgp *p) {
+  const size_t B = (size_t)p->max_batch, K = (size_t)p->n_out;
+  const size_t D = (size_t)p->obs_dim;
+  const size_t L = p->linear ? K * D + D : 0, X = p->linear ? B * D : 0;
+  /* clang-format off */
+  crl__buf bufs[] = {
+    {(void **)&p->own_params, CRL__BUF_REAL, L},     /* [K*D + D] or [0] */
+    {(void **)&p->own_grads,  CRL__BUF_REAL, L},     /* [K*D + D] or [0] */
+    {(void **)&p->x_pi,       CRL__BUF_REAL, X},     /* [max_batch, D] or [0] */
+    {(void **)&p->x_v,        CRL__BUF_REAL, X},     /* [max_batch, D] or [0] */
+    {(void **)&p->probs,      CRL__BUF_REAL, B * K}, /* [max_batch, K] */
+    {(void **)&p->dout,       CRL__BUF_REAL, B * K}, /* [max_batch, n_out] */
+  };
+  /* clang-format on */
+  return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &p->block, "policy");
+}
+
+/* theta [K, D] then w [D], theta_0 from the spec (or 0) and w_0 = 0. */
+static void init_linear(crl__pgp *p, const crl__pgp_spec *s) {
   size_t K = (size_t)p->n_out, D = (size_t)p->obs_dim;
   p->n_pi = K * D;
   p->n_params = K * D + D;
-  p->own_params = calloc(p->n_params, sizeof *p->own_params);
-  p->own_grads = calloc(p->n_params, sizeof *p->own_grads);
-  p->x_pi = calloc((size_t)p->max_batch * D, sizeof *p->x_pi);
-  p->x_v = calloc((size_t)p->max_batch * D, sizeof *p->x_v);
-  if (!p->own_params || !p->own_grads || !p->x_pi || !p->x_v)
-    return crl_fail(CRL_ENOMEM, "policy: out of memory");
   for (int i = 0; i < s->theta_init.n; i++)
     p->own_params[i] = (crl_real)s->theta_init.v[i];
   p->params = p->own_params;
   p->grads = p->own_grads;
-  return 0;
 }
 
 static int alloc_mlp(crl__pgp *p, const crl__pgp_spec *s, const crl_space *obs,
@@ -158,15 +170,11 @@ int crl__pgp_alloc(const crl__pgp_spec *spec, const crl_space *obs,
   p->n_out = p->discrete ? act->n : act->dim;
   p->max_batch = spec->ac.max_batch;
   p->floor = spec->prob_floor;
-  rc = p->linear ? alloc_linear(p, spec)
-                 : alloc_mlp(p, spec, obs, act, init_rng);
-  if (rc == 0) {
-    size_t rows = (size_t)p->max_batch * (size_t)p->n_out;
-    p->probs = calloc(rows, sizeof *p->probs);
-    p->dout = calloc(rows, sizeof *p->dout);
-    if (!p->probs || !p->dout)
-      rc = crl_fail(CRL_ENOMEM, "policy: out of memory");
-  }
+  rc = alloc_buffers(p);
+  if (rc == 0 && p->linear)
+    init_linear(p, spec);
+  else if (rc == 0)
+    rc = alloc_mlp(p, spec, obs, act, init_rng);
   if (rc) {
     crl__pgp_free(p);
     return rc;
@@ -179,12 +187,7 @@ void crl__pgp_free(crl__pgp *p) {
   if (p == NULL)
     return;
   crl__ac_free(p->ac);
-  free(p->own_params);
-  free(p->own_grads);
-  free(p->x_pi);
-  free(p->x_v);
-  free(p->probs);
-  free(p->dout);
+  free(p->block);
   free(p);
 }
 

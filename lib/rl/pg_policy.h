@@ -54,11 +54,14 @@ typedef struct crl__pgp {
   size_t n_params, n_pi;    /* policy = [0, n_pi), value = [n_pi, n_params) */
   crl_real *params, *grads; /* the backend's flat vectors */
   crl__ac *ac;              /* mlp backend, else NULL */
-  crl_real *own_params;     /* linear: [K*D + D] */
-  crl_real *own_grads;
-  crl_real *x_pi, *x_v; /* linear: [max_batch, D] inputs of the last forwards */
-  crl_real *probs;      /* [max_batch, K] scratch */
-  crl_real *dout;       /* [max_batch, n_out] scratch */
+  void *block;              /* the buffers below, one allocation */
+  crl_real *own_params;     /* linear: [K*D + D]; mlp: [0] */
+  crl_real *own_grads;      /* linear: [K*D + D]; mlp: [0] */
+  crl_real *x_pi;           /* linear: [max_batch, D] input of the last
+                               actor forward; mlp: [0] */
+  crl_real *x_v;            /* linear: [max_batch, D] the same of the value */
+  crl_real *probs;          /* [max_batch, K] scratch */
+  crl_real *dout;           /* [max_batch, n_out] scratch */
 } crl__pgp;
 
 int crl__pgp_alloc(const crl__pgp_spec *spec, const crl_space *obs,

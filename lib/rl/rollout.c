@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bufs.h"
 #include "crl/error.h"
 #include "crl/rollout.h"
 
@@ -27,19 +28,22 @@ int crl_rollout_alloc(int n_steps, int n_envs, int obs_dim, int act_dim,
   r->n_envs = n_envs;
   r->obs_dim = obs_dim;
   r->act_dim = act_dim;
-  r->obs = malloc(tno * sizeof *r->obs);
-  r->actions = malloc(tna * sizeof *r->actions);
-  r->log_probs = malloc(tn * sizeof *r->log_probs);
-  r->values = malloc(tn * sizeof *r->values);
-  r->rewards = malloc(tn * sizeof *r->rewards);
-  r->dones = malloc(tn * sizeof *r->dones);
-  r->advantages = malloc(tn * sizeof *r->advantages);
-  r->returns = malloc(tn * sizeof *r->returns);
-  if (!r->obs || !r->actions || !r->log_probs || !r->values || !r->rewards ||
-      !r->dones || !r->advantages || !r->returns) {
-    crl_rollout_free(r);
-    return crl_fail(CRL_ENOMEM, "rollout: out of memory for %zu transitions",
-                    tn);
+  /* clang-format off */
+  crl__buf bufs[] = {
+    {(void **)&r->obs,        CRL__BUF_REAL,   tno}, /* [T, N, obs_dim] */
+    {(void **)&r->actions,    CRL__BUF_REAL,   tna}, /* [T, N, act_dim] */
+    {(void **)&r->log_probs,  CRL__BUF_REAL,   tn},  /* [T, N] */
+    {(void **)&r->values,     CRL__BUF_REAL,   tn},  /* [T, N] */
+    {(void **)&r->rewards,    CRL__BUF_DOUBLE, tn},  /* [T, N] */
+    {(void **)&r->dones,      CRL__BUF_U8,     tn},  /* [T, N] */
+    {(void **)&r->advantages, CRL__BUF_REAL,   tn},  /* [T, N] */
+    {(void **)&r->returns,    CRL__BUF_REAL,   tn},  /* [T, N] */
+  };
+  /* clang-format on */
+  int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &r->block, "rollout");
+  if (rc) {
+    free(r);
+    return rc;
   }
   *out = r;
   return 0;
@@ -48,14 +52,7 @@ int crl_rollout_alloc(int n_steps, int n_envs, int obs_dim, int act_dim,
 void crl_rollout_free(crl_rollout *r) {
   if (r == NULL)
     return;
-  free(r->obs);
-  free(r->actions);
-  free(r->log_probs);
-  free(r->values);
-  free(r->rewards);
-  free(r->dones);
-  free(r->advantages);
-  free(r->returns);
+  free(r->block);
   free(r);
 }
 

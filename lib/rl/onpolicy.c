@@ -1,14 +1,15 @@
-/* The on-policy collector shared by A2C and TRPO (see onpolicy.h). */
+/* The on-policy collector shared by PPO, A2C and TRPO (see onpolicy.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bufs.h"
 #include "crl/error.h"
 #include "crl/rng.h"
 #include "io/policy_internal.h"
 #include "io/state_io.h"
-#include "onpolicy.h"
+#include "rl/onpolicy.h"
 
 void crl__onp_free(crl__onp *o) {
   if (o == NULL)
@@ -17,44 +18,31 @@ void crl__onp_free(crl__onp *o) {
   crl_rollout_free(o->ro);
   if (o->act_rng)
     gsl_rng_free(o->act_rng);
-  free(o->obs_norm);
-  free(o->dist);
-  free(o->actions);
-  free(o->env_actions);
-  free(o->logp);
-  free(o->values);
-  free(o->final_values);
-  free(o->final_norm);
   crl_normalizer_free(o->ret_norm);
-  free(o->ret);
-  free(o->scaled);
-  free(o->ret_real);
+  free(o->block);
   free(o);
 }
 
-static void *zalloc(size_t count, size_t size) {
-  return calloc(count > 0 ? count : 1, size);
-}
-
-static int alloc_scratch(crl__onp *o) {
-  size_t N = (size_t)o->n_envs, O = (size_t)o->obs_dim;
-  size_t A = (size_t)o->act_dim;
-  const size_t r = sizeof(crl_real);
-  o->obs_norm = zalloc(N * O, r);
-  o->dist = zalloc(N * (size_t)o->n_out, r);
-  o->actions = zalloc(N * A, r);
-  o->env_actions = zalloc(N * A, r);
-  o->logp = zalloc(N, r);
-  o->values = zalloc(N, r);
-  o->final_values = zalloc(N, r);
-  o->final_norm = zalloc(N * O, r);
-  o->ret = zalloc(N, sizeof(double));
-  o->scaled = zalloc(N, sizeof(double));
-  o->ret_real = zalloc(N, r);
-  int ok = o->obs_norm && o->dist && o->actions && o->env_actions && o->logp &&
-           o->values && o->final_values && o->final_norm && o->ret &&
-           o->scaled && o->ret_real;
-  return ok ? 0 : crl_fail(CRL_ENOMEM, "%s: out of memory", o->name);
+static int alloc_buffers(crl__onp *o) {
+  const size_t N = (size_t)o->n_envs, O = (size_t)o->obs_dim;
+  const size_t A = (size_t)o->act_dim, K = (size_t)o->n_out;
+  crl__onp_rows *w = &o->rows;
+  /* clang-format off */
+  crl__buf bufs[] = {
+    {(void **)&w->obs_norm,     CRL__BUF_REAL,   N * O}, /* [N, obs_dim] */
+    {(void **)&w->dist,         CRL__BUF_REAL,   N * K}, /* [N, n_out] */
+    {(void **)&w->values,       CRL__BUF_REAL,   N},     /* [N] */
+    {(void **)&w->actions,      CRL__BUF_REAL,   N * A}, /* [N, act_dim] */
+    {(void **)&w->logp,         CRL__BUF_REAL,   N},     /* [N] */
+    {(void **)&w->env_actions,  CRL__BUF_REAL,   N * A}, /* [N, act_dim] */
+    {(void **)&o->final_values, CRL__BUF_REAL,   N},     /* [N] */
+    {(void **)&o->final_norm,   CRL__BUF_REAL,   N * O}, /* [N, obs_dim] */
+    {(void **)&o->ret,          CRL__BUF_DOUBLE, N},     /* [N] */
+    {(void **)&o->scaled,       CRL__BUF_DOUBLE, N},     /* [N] */
+    {(void **)&o->ret_real,     CRL__BUF_REAL,   N},     /* [N] */
+  };
+  /* clang-format on */
+  return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &o->block, o->name);
 }
 
 int crl__onp_alloc(const char *name, const crl__ac_spec *spec,
@@ -87,7 +75,7 @@ int crl__onp_alloc(const char *name, const crl__ac_spec *spec,
     rc = crl_rollout_alloc(n_steps, n_envs, o->obs_dim, o->act_dim, &o->ro);
   }
   if (rc == 0)
-    rc = alloc_scratch(o);
+    rc = alloc_buffers(o);
   if (rc == 0 && scale_rewards)
     rc = crl_normalizer_alloc(1, 10.0, &o->ret_norm);
   if (rc) {
@@ -146,24 +134,33 @@ static const double *stored_rewards(crl__onp *o, crl_vec_env *venv,
   return o->scaled;
 }
 
-/* One step of every copy: act, store, and bootstrap truncated episodes. */
-static int collect_step(crl__onp *o, crl_vec_env *venv, double gamma) {
-  const int N = o->n_envs;
-  crl__ac_normalize(o->ac, crl_vec_env_obs(venv), N, o->obs_norm, 1);
-  int rc = crl__ac_actor_forward(o->ac, o->obs_norm, N, o->dist);
-  if (rc == 0)
-    rc = crl__ac_critic_forward(o->ac, o->obs_norm, N, o->values);
+int crl__onp_sample(crl__ac *ac, const crl_real *obs, int B, gsl_rng *rng,
+                    const crl__onp_rows *rows) {
+  crl__ac_normalize(ac, obs, B, rows->obs_norm, 1);
+  int rc = crl__ac_actor_forward(ac, rows->obs_norm, B, rows->dist);
+  if (rc == 0 && rows->values != NULL)
+    rc = crl__ac_critic_forward(ac, rows->obs_norm, B, rows->values);
   if (rc)
     return rc;
-  crl__ac_sample(o->ac, o->dist, N, 0, o->act_rng, o->actions);
-  crl__ac_log_prob(o->ac, o->dist, o->actions, N, o->logp);
-  crl__ac_clip_actions(o->ac, o->actions, N, o->env_actions);
-  rc = crl_vec_env_step(venv, o->env_actions);
+  crl__ac_sample(ac, rows->dist, B, 0, rng, rows->actions);
+  crl__ac_log_prob(ac, rows->dist, rows->actions, B, rows->logp);
+  crl__ac_clip_actions(ac, rows->actions, B, rows->env_actions);
+  return 0;
+}
+
+/* One step of every copy: act, store, and bootstrap truncated episodes. */
+static int collect_step(crl__onp *o, crl_vec_env *venv, double gamma) {
+  const crl__onp_rows *w = &o->rows;
+  int rc =
+      crl__onp_sample(o->ac, crl_vec_env_obs(venv), o->n_envs, o->act_rng, w);
+  /* obs_norm keeps the observations the actions were chosen in. */
+  if (rc == 0)
+    rc = crl_vec_env_step(venv, w->env_actions);
   if (rc == 0)
     rc = final_values(o, venv);
   if (rc)
     return rc;
-  return crl_rollout_add(o->ro, o->obs_norm, o->actions, o->logp, o->values,
+  return crl_rollout_add(o->ro, w->obs_norm, w->actions, w->logp, w->values,
                          stored_rewards(o, venv, gamma),
                          crl_vec_env_terminated(venv),
                          crl_vec_env_truncated(venv), o->final_values, gamma);
@@ -171,17 +168,18 @@ static int collect_step(crl__onp *o, crl_vec_env *venv, double gamma) {
 
 int crl__onp_collect(crl__onp *o, crl_vec_env *venv, double gamma,
                      double lambda) {
+  crl_real *obs_norm = o->rows.obs_norm, *values = o->rows.values;
   crl_rollout_clear(o->ro);
   for (int t = 0; t < o->n_steps; t++) {
     int rc = collect_step(o, venv, gamma);
     if (rc)
       return rc;
   }
-  crl__ac_normalize(o->ac, crl_vec_env_obs(venv), o->n_envs, o->obs_norm, 0);
-  int rc = crl__ac_critic_forward(o->ac, o->obs_norm, o->n_envs, o->values);
+  crl__ac_normalize(o->ac, crl_vec_env_obs(venv), o->n_envs, obs_norm, 0);
+  int rc = crl__ac_critic_forward(o->ac, obs_norm, o->n_envs, values);
   if (rc)
     return rc;
-  return crl_rollout_compute_gae(o->ro, o->values, gamma, lambda);
+  return crl_rollout_compute_gae(o->ro, values, gamma, lambda);
 }
 
 int crl__onp_act(crl__onp *o, const crl_real *obs, int B, int deterministic,
@@ -189,12 +187,12 @@ int crl__onp_act(crl__onp *o, const crl_real *obs, int B, int deterministic,
   const int cap = o->n_envs; /* the scratch rows */
   for (int start = 0; start < B; start += cap) {
     int b = B - start < cap ? B - start : cap;
-    crl__ac_normalize(o->ac, obs + (size_t)start * o->obs_dim, b, o->obs_norm,
-                      0);
-    int rc = crl__ac_actor_forward(o->ac, o->obs_norm, b, o->dist);
+    crl__ac_normalize(o->ac, obs + (size_t)start * o->obs_dim, b,
+                      o->rows.obs_norm, 0);
+    int rc = crl__ac_actor_forward(o->ac, o->rows.obs_norm, b, o->rows.dist);
     if (rc)
       return rc;
-    crl__ac_sample(o->ac, o->dist, b, deterministic, o->act_rng,
+    crl__ac_sample(o->ac, o->rows.dist, b, deterministic, o->act_rng,
                    action + (size_t)start * o->act_dim);
   }
   return 0;
@@ -217,20 +215,6 @@ double crl__onp_explained_variance(const crl_rollout *ro) {
     vd += d * d;
   }
   return vy == 0.0 ? NAN : 1.0 - vd / vy;
-}
-
-void crl__onp_standardize(crl_real *a, size_t n) {
-  if (n < 2)
-    return;
-  double mean = 0.0, var = 0.0;
-  for (size_t i = 0; i < n; i++)
-    mean += a[i];
-  mean /= (double)n;
-  for (size_t i = 0; i < n; i++)
-    var += ((double)a[i] - mean) * ((double)a[i] - mean);
-  double sd = sqrt(var / (double)(n - 1));
-  for (size_t i = 0; i < n; i++)
-    a[i] = (crl_real)(((double)a[i] - mean) / (sd + 1e-8));
 }
 
 int crl__onp_check_finite(const crl__onp *o, const char *what, double x) {

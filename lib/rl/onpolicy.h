@@ -1,9 +1,10 @@
-/* Internal: what A2C and TRPO share, which is SB3's OnPolicyAlgorithm: an
- * actor-critic policy, n_steps of experience from each of n_envs copies in
- * a rollout buffer with GAE(lambda) (time-limit cuts bootstrap from the
- * value of the final observation), optional reward scaling, acting,
- * checkpoints of the policy and export. (PPO keeps its own copy of the
- * same loop in ppo.c.)
+/* Internal: the on-policy collector that PPO, A2C and TRPO share, which is
+ * SB3's OnPolicyAlgorithm.collect_rollouts: an actor-critic policy, n_steps
+ * of experience from each of n_envs copies in a rollout buffer with
+ * GAE(lambda) (time-limit cuts bootstrap from the value of the final
+ * observation), optional reward scaling, acting, checkpoints of the policy
+ * and export. GRPO collects whole episodes instead, but its every step is
+ * this collector's crl__onp_sample.
  *
  * Reward scaling is SB3 VecNormalize's norm_reward (which RL Zoo's
  * `normalize: true` turns on together with the observations): each copy
@@ -12,14 +13,26 @@
  * reward is clip(r / sqrt(var + 1e-8), -10, 10). Values and advantages are
  * then in that scale; the env's own returns (training and evaluation) are
  * not touched. */
-#ifndef CRL_ALGOS_ONPOLICY_H
-#define CRL_ALGOS_ONPOLICY_H
+#ifndef CRL_RL_ONPOLICY_H
+#define CRL_RL_ONPOLICY_H
 
 #include <gsl/gsl_rng.h>
 
 #include "crl/algo.h"
 #include "crl/rollout.h"
+#include "crl/vec_env.h"
+#include "io/ckpt.h"
 #include "rl/actor_critic.h"
+
+/* Where crl__onp_sample writes its B rows. */
+typedef struct crl__onp_rows {
+  crl_real *obs_norm;    /* [B, obs_dim] the observations the networks saw */
+  crl_real *dist;        /* [B, n_out] the actor's outputs */
+  crl_real *values;      /* [B] V(obs_norm); NULL: no critic pass */
+  crl_real *actions;     /* [B, act_dim] as sampled (what is learned from) */
+  crl_real *logp;        /* [B] log pi(actions | obs) */
+  crl_real *env_actions; /* [B, act_dim] clipped to the bounds (to the env) */
+} crl__onp_rows;
 
 typedef struct crl__onp {
   const char *name; /* for messages and checkpoint sections */
@@ -27,15 +40,11 @@ typedef struct crl__onp {
   crl_rollout *ro;
   gsl_rng *act_rng; /* action sampling */
   int n_envs, n_steps, obs_dim, act_dim, n_out;
-  crl_real *obs_norm;       /* [N, obs_dim] */
-  crl_real *dist;           /* [N, n_out] */
-  crl_real *actions;        /* [N, act_dim] as sampled */
-  crl_real *env_actions;    /* [N, act_dim] clipped to the bounds */
-  crl_real *logp;           /* [N] */
-  crl_real *values;         /* [N] */
+  crl_normalizer *ret_norm; /* running variance of ret; NULL: no scaling */
+  void *block;              /* the buffers below, one allocation */
+  crl__onp_rows rows;       /* [N] rows of the step being collected */
   crl_real *final_values;   /* [N] V(final obs) of truncated copies */
   crl_real *final_norm;     /* [N, obs_dim] */
-  crl_normalizer *ret_norm; /* running variance of ret; NULL: no scaling */
   double *ret;              /* [N] discounted running return of each copy */
   double *scaled;           /* [N] the rewards as stored */
   crl_real *ret_real;       /* [N] ret as crl_real, for the normaliser */
@@ -57,19 +66,21 @@ int crl__onp_check_venv(const crl__onp *o, crl_vec_env *venv);
 int crl__onp_collect(crl__onp *o, crl_vec_env *venv, double gamma,
                      double lambda);
 
+/* The policy's half of one collection step for obs [B, obs_dim]: the
+ * normaliser (if any) absorbs obs, then rows gets the normalised
+ * observations, the actor's outputs, the values (unless rows->values is
+ * NULL), actions sampled from rng, their log-probabilities and the clipped
+ * actions, in that order. */
+int crl__onp_sample(crl__ac *ac, const crl_real *obs, int B, gsl_rng *rng,
+                    const crl__onp_rows *rows);
+
 /* crl_algo_type.act for this policy. */
 int crl__onp_act(crl__onp *o, const crl_real *obs, int B, int deterministic,
                  crl_real *action);
 
-/* Also used by PPO, which collects with its own loop: */
-
 /* 1 - Var(returns - values) / Var(returns) over the rollout; NAN when the
  * returns are constant. */
 double crl__onp_explained_variance(const crl_rollout *ro);
-
-/* Standardise a [n] in place, (a - mean) / (std + 1e-8) with torch's
- * unbiased std (SB3); nothing for n < 2. */
-void crl__onp_standardize(crl_real *a, size_t n);
 
 /* 0 when x is finite, else CRL_ENONFINITE naming what. */
 int crl__onp_check_finite(const crl__onp *o, const char *what, double x);
