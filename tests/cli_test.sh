@@ -417,6 +417,18 @@ for jobs in 1 2; do
   expect "Ctrl-C -j $jobs: result.json says interrupted" int$jobs/seed_0/result.json '"status": "interrupted"'
   if ls "int$jobs"/seed_0/checkpoints/step_*.ckpt >/dev/null 2>&1; then ok "Ctrl-C -j $jobs: checkpoint written"; else bad "Ctrl-C -j $jobs: checkpoint written"; fi
 done
+# One writer per run directory: a second --resume or --force on a directory
+# being trained into is refused, and takes over once the first has ended.
+"$CRL" train long.yaml -o locked -j 1 --no-plot >locked.out 2>&1 &
+lockpid=$!
+for i in $(seq 1 200); do [ -s locked/seed_0/progress.csv ] && break; sleep 0.05; done
+run "a second writer (--resume) is refused" 2 "$CRL" train --resume locked --no-plot --quiet
+expect "the refusal says why" err "is being written by another crl train"
+run "a second writer (--force) is refused" 2 "$CRL" train long.yaml -o locked --force --no-plot --quiet
+expect_file "--force of a locked directory removed nothing" locked/seed_0/progress.csv
+kill -INT "$lockpid"
+wait "$lockpid"
+run "the lock goes with the first writer" 0 "$CRL" train long.yaml -o locked --force --set n_timesteps=256 --set seeds=[0] --no-plot --quiet
 # The interrupted run's rows are those of an uninterrupted one.
 rows=$(($(wc -l <int2/seed_1/progress.csv) - 1))
 steps=$(tail -1 int2/seed_1/progress.csv | cut -d, -f1)

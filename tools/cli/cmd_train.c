@@ -164,6 +164,10 @@ static int run(const cli_train_args *a, const cli_experiment *x,
       return rc;
     if (cli_rundir_write_configs(x, dir))
       return CLI_EXIT_FAILURE;
+  } else {
+    int rc = cli_rundir_lock(dir);
+    if (rc)
+      return rc;
   }
   cli_job *jobs = NULL;
   int n = 0;

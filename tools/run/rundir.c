@@ -3,7 +3,10 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,6 +81,32 @@ static void remove_previous_run(const char *dir, int depth) {
   remove_names(dir, run_files, 3);
 }
 
+/* The directory itself is locked (flock on its descriptor): no file of the
+ * run's is added, the lock goes with the process however it ends (the
+ * kernel releases it), and worker processes inherit it. The descriptor is
+ * kept open for the life of the process. */
+int cli_rundir_lock(const char *dir) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY);
+  if (fd < 0) {
+    fprintf(stderr, "crl train: cannot open '%s': %s\n", dir, strerror(errno));
+    return CLI_EXIT_FAILURE;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int busy = errno == EWOULDBLOCK;
+    if (busy)
+      fprintf(stderr,
+              "crl train: '%s' is being written by another crl train; wait "
+              "for it to finish or stop it (one writer per run directory)\n",
+              dir);
+    else
+      fprintf(stderr, "crl train: cannot lock '%s': %s\n", dir,
+              strerror(errno));
+    close(fd);
+    return busy ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+  }
+  return CLI_EXIT_OK;
+}
+
 int cli_rundir_prepare(const char *dir, int force) {
   int state = cli_dir_is_free(dir);
   if (state < 0) {
@@ -92,14 +121,16 @@ int cli_rundir_prepare(const char *dir, int force) {
             dir, dir);
     return CLI_EXIT_USAGE;
   }
-  if (state == 0)
-    remove_previous_run(dir, 0);
   if (cli_mkdir_p(dir) != 0) {
     fprintf(stderr, "crl train: cannot create '%s': %s\n", dir,
             strerror(errno));
     return CLI_EXIT_FAILURE;
   }
-  return CLI_EXIT_OK;
+  /* Locked before --force removes anything another process is writing. */
+  int rc = cli_rundir_lock(dir);
+  if (rc == CLI_EXIT_OK && state == 0)
+    remove_previous_run(dir, 0);
+  return rc;
 }
 
 /* ---- configs

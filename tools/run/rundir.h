@@ -15,8 +15,15 @@
 
 #include "config/experiment.h"
 
-/* Make DIR ready for a new run: exit status (CLI_EXIT_*), message printed. */
+/* Make DIR ready for a new run, and hold its lock (cli_rundir_lock):
+ * exit status (CLI_EXIT_*), message printed. */
 int cli_rundir_prepare(const char *dir, int force);
+
+/* Take DIR's writer lock for the rest of the process (an existing run being
+ * resumed): CLI_EXIT_USAGE when another process holds it, message printed.
+ * The lock is advisory and released by the kernel when the process (and
+ * the workers it started) end, however they end. */
+int cli_rundir_lock(const char *dir);
 
 /* Write DIR/config.yaml and, with a grid, DIR/POINT/config.yaml. */
 int cli_rundir_write_configs(const cli_experiment *x, const char *dir);
