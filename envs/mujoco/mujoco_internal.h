@@ -106,6 +106,8 @@ int crl__mj_resolve_model(const char *model, char *path, size_t size);
 int crl__mj_state_size(const mjModel *m);
 void crl__mj_state_get(const mjModel *m, const mjData *d, double *state);
 void crl__mj_state_put(const mjModel *m, mjData *d, const double *state);
+/* The same without mj_resetData. */
+void crl__mj_state_copy_in(const mjModel *m, mjData *d, const double *state);
 /* How many times MuJoCo found the simulation unstable and reset it. */
 int crl__mj_unstable_count(const mjData *d);
 /* envs/mujoco/guard.c: mj_rnePostConstraint (cacc, cfrc_int, cfrc_ext). */

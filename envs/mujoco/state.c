@@ -41,17 +41,21 @@ void crl__mj_state_get(const mjModel *m, const mjData *d, double *state) {
   }
 }
 
-/* Into a clean mjData (mj_resetData also clears what a failed step may
- * have left behind); the caller runs mj_forward. */
-void crl__mj_state_put(const mjModel *m, mjData *d, const double *state) {
+void crl__mj_state_copy_in(const mjModel *m, mjData *d, const double *state) {
   state_part parts[N_STATE_PARTS];
-  mj_resetData(m, d);
   state_parts(m, d, parts);
   for (int i = 0; i < N_STATE_PARTS; i++) {
     if (parts[i].n > 0)
       memcpy(parts[i].p, state, (size_t)parts[i].n * sizeof(double));
     state += parts[i].n;
   }
+}
+
+/* Into a clean mjData (mj_resetData also clears what a failed step may
+ * have left behind); the caller runs mj_forward. */
+void crl__mj_state_put(const mjModel *m, mjData *d, const double *state) {
+  mj_resetData(m, d);
+  crl__mj_state_copy_in(m, d, state);
 }
 
 /* MuJoCo resets mjData itself when qpos, qvel or qacc go bad, and counts

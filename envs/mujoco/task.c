@@ -353,16 +353,21 @@ void crl__mj_task_get_state(const void *self, double *state) {
 
 /* The physics continues bit for bit from the state (qacc_warmstart
  * included); mj_forward makes the rest of mjData consistent, and then the
- * arrays the task reads are put back as mj_step had left them. */
+ * state and the arrays the task reads are put back as they were. */
 void crl__mj_task_set_state(void *self, const double *state) {
   mj_task_env *e = self;
   crl__mj_state_put(e->m, e->d, state);
-  state += crl__mj_state_size(e->m);
   e->broken = 0;
   if (crl__mj_forward(e->m, e->d) != 0) {
     mark_broken(e);
     return;
   }
+  /* mj_forward wrote qacc_warmstart (the solver's start for the next
+   * step) and normalised the root quaternion in qpos: the state goes back
+   * as it was saved, so that the next mj_step starts where the original
+   * did. */
+  crl__mj_state_copy_in(e->m, e->d, state);
+  state += crl__mj_state_size(e->m);
   for (int i = 0; i < N_EXTRA; i++) {
     int n = extra_len(e->m, i);
     if ((e->task->extra & (1 << i)) && n > 0) {
