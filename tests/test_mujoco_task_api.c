@@ -6,8 +6,7 @@
 
 #include "mujoco_tasks.h"
 
-/* ---- reset noise ------------------------------------------------------------
- */
+/* ---- reset noise --------------------------------------------------------- */
 
 typedef struct moments {
   double n, sum, sq, lo, hi, beyond; /* beyond: |x| > s */
@@ -95,8 +94,7 @@ static void test_reset_noise(void **state) {
   check_noise(loud, 0.05, 0);
 }
 
-/* ---- time limit
- * ---------------------------------------------------------------- */
+/* ---- time limit ---------------------------------------------------------- */
 
 static void test_time_limit(void **state) {
   (void)state;
@@ -126,8 +124,7 @@ static void test_time_limit(void **state) {
   task_close(&t);
 }
 
-/* ---- keyword arguments
- * --------------------------------------------------------------- */
+/* ---- keyword arguments --------------------------------------------------- */
 
 static void test_kwargs(void **state) {
   (void)state;
@@ -205,9 +202,7 @@ static void test_kwargs(void **state) {
                            "healthy_z_range", value, NULL));
 }
 
-/* ---- errors
- * -------------------------------------------------------------------------------
- */
+/* ---- errors -------------------------------------------------------------- */
 
 static void expect_error(const char *name, int rc, int code,
                          const char *needle1, const char *needle2) {
@@ -312,8 +307,7 @@ static void test_model_errors(void **state) {
   task_close(&t);
 }
 
-/* ---- determinism and state
- * ------------------------------------------------------------------ */
+/* ---- determinism and state ----------------------------------------------- */
 
 typedef struct trace {
   crl_real obs[60][512];

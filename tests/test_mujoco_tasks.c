@@ -7,8 +7,7 @@
  * test_mujoco_fixed_base.c. */
 #include "mujoco_tasks.h"
 
-/* ---- sizes ----------------------------------------------------------------
- */
+/* ---- sizes --------------------------------------------------------------- */
 
 typedef struct sizes {
   const char *name;
@@ -63,8 +62,7 @@ static void test_sizes(void **state) {
   }
 }
 
-/* ---- Hopper and Walker2d
- * -------------------------------------------------------- */
+/* ---- Hopper and Walker2d ------------------------------------------------- */
 
 static int planar_healthy(const task *t, int hopper) {
   const double *q = t->d->qpos, *v = t->d->qvel;
@@ -133,8 +131,7 @@ static void test_walker2d(void **state) {
   check_planar("Walker2d-v5", 0);
 }
 
-/* ---- HalfCheetah and Swimmer
- * ------------------------------------------------------ */
+/* ---- HalfCheetah and Swimmer --------------------------------------------- */
 
 static void check_runner(const char *name, int skip, double ctrl_w) {
   task t;
@@ -185,9 +182,7 @@ static void test_swimmer(void **state) {
   check_runner("Swimmer-v5", 2, 1e-4);
 }
 
-/* ---- Ant
- * -------------------------------------------------------------------------------
- */
+/* ---- Ant ----------------------------------------------------------------- */
 
 /* cfrc_ext is what mj_rnePostConstraint makes of the data (checked on a
  * copy), so the env's contact forces are the current ones. */
@@ -254,8 +249,7 @@ static void test_ant(void **state) {
   task_close(&t);
 }
 
-/* ---- Humanoid and HumanoidStandup
- * --------------------------------------------------- */
+/* ---- Humanoid and HumanoidStandup ---------------------------------------- */
 
 static void mass_center(const task *t, double *xy) {
   double mx = 0, my = 0, mass = 0;
@@ -355,8 +349,7 @@ static void test_humanoid_standup(void **state) {
   task_close(&t);
 }
 
-/* ---- the edges of the healthy ranges
- * ------------------------------------------------------ */
+/* ---- the edges of the healthy ranges ------------------------------------- */
 
 /* The state after one step of zero action from seed 3; configured copies
  * of the task follow the same trajectory (settings do not change the

@@ -44,8 +44,8 @@ static void nothing_before(mj_task_env *e) {
   (void)e;
 }
 
-/* ---- InvertedPendulum-v5 ---------------------------------------------------
- * obs qpos, qvel; reward 1 while |qpos[1]| <= 0.2 and the observation is
+/* ---- InvertedPendulum-v5 ------------------------------------------------- */
+/* obs qpos, qvel; reward 1 while |qpos[1]| <= 0.2 and the observation is
  * finite, 0 on the step that ends the episode. */
 
 static int pendulum_check(mj_task_env *e, const char *path) {
@@ -80,10 +80,10 @@ static void qpos_qvel_observe(const mj_task_env *e, crl_real *obs) {
     obs[k++] = (crl_real)e->d->qvel[i];
 }
 
-/* ---- InvertedDoublePendulum-v5
- * ------------------------------------------------ obs qpos[0], sin(qpos[1:]),
- * cos(qpos[1:]), clip(qvel, +-10), clip(qfrc_constraint[0], +-10); the episode
- * ends when the tip (site 0) is at z <= 1. */
+/* ---- InvertedDoublePendulum-v5 ------------------------------------------- */
+/* obs qpos[0], sin(qpos[1:]), cos(qpos[1:]), clip(qvel, +-10),
+ * clip(qfrc_constraint[0], +-10); the episode ends when the tip (site 0) is
+ * at z <= 1. */
 
 static int double_check(mj_task_env *e, const char *path) {
   int rc = need_sizes(e, path, 3, 3);
@@ -133,11 +133,10 @@ static void double_observe(const mj_task_env *e, crl_real *obs) {
   obs[k++] = (crl_real)clip10(e->d->qfrc_constraint[0]);
 }
 
-/* ---- Reacher-v5
- * ----------------------------------------------------------------- obs cos,
- * sin of the two arm angles, the target's x, y (qpos[2:]), the arm's qvel,
- * fingertip - target in x, y; reward -|fingertip - target| * reward_dist_weight
- * - sum(a^2) * reward_control_weight. */
+/* ---- Reacher-v5 ---------------------------------------------------------- */
+/* obs cos, sin of the two arm angles, the target's x, y (qpos[2:]), the
+ * arm's qvel, fingertip - target in x, y; reward -|fingertip - target| *
+ * reward_dist_weight - sum(a^2) * reward_control_weight. */
 
 static int reacher_check(mj_task_env *e, const char *path) {
   int rc = need_sizes(e, path, 4, 4);
@@ -193,11 +192,10 @@ static void reacher_observe(const mj_task_env *e, crl_real *obs) {
   obs[k++] = (crl_real)(tip[1] - target[1]);
 }
 
-/* ---- Pusher-v5
- * ------------------------------------------------------------------ obs the
- * arm's qpos[:7] and qvel[:7], then the positions of tips_arm, object and goal;
- * reward -|object - tip| * near - |object - goal| * dist - sum(a^2) * control.
- */
+/* ---- Pusher-v5 ----------------------------------------------------------- */
+/* obs the arm's qpos[:7] and qvel[:7], then the positions of tips_arm,
+ * object and goal; reward -|object - tip| * near - |object - goal| * dist -
+ * sum(a^2) * control. */
 
 static int pusher_check(mj_task_env *e, const char *path) {
   static const char *const bodies[3] = {"tips_arm", "object", "goal"};
@@ -254,8 +252,7 @@ static void pusher_observe(const mj_task_env *e, crl_real *obs) {
       obs[k++] = (crl_real)e->d->xpos[3 * e->ids[b] + i];
 }
 
-/* ---- the tables
- * -------------------------------------------------------------------- */
+/* ---- the tables ---------------------------------------------------------- */
 
 #define REAL(key, def, lo, hi, doc)                                            \
   { #key, CRL_PARAM_REAL, MJ_KW(key), def, lo, hi, NULL, doc }

@@ -78,7 +78,7 @@ typedef struct loco {
 
 #define LOCO(e) ((const loco *)(e)->task)
 
-/* ---- the model ---------------------------------------------------------- */
+/* ---- the model ----------------------------------------------------------- */
 
 static int check_root(mj_task_env *e, const char *path) {
   const loco *t = LOCO(e);
@@ -139,8 +139,7 @@ static int loco_check(mj_task_env *e, const char *path) {
          (b & OBS_CFRC ? 6 * nb : 0);
 }
 
-/* ---- reset -----------------------------------------------------------------
- */
+/* ---- reset --------------------------------------------------------------- */
 
 static void loco_reset(mj_task_env *e, gsl_rng *rng) {
   const mjModel *m = e->m;
@@ -162,8 +161,7 @@ static void standup_info(mj_task_env *e) {
   e->info[Z_DISTANCE] = e->d->qpos[2] - e->m->qpos0[2];
 }
 
-/* ---- step -------------------------------------------------------------------
- */
+/* ---- step ---------------------------------------------------------------- */
 
 static void mass_center(const mjModel *m, const mjData *d, double *xy) {
   double num[2] = {0.0, 0.0}, mass = 0.0;
@@ -289,8 +287,7 @@ static double standup_score(mj_task_env *e, const double *action,
   return uph - ctrl - impact + 1;
 }
 
-/* ---- observation
- * --------------------------------------------------------------- */
+/* ---- observation --------------------------------------------------------- */
 
 static void put(crl_real *obs, int *k, const double *v, int n) {
   for (int i = 0; i < n; i++)
@@ -323,8 +320,7 @@ static void loco_observe(const mj_task_env *e, crl_real *obs) {
   }
 }
 
-/* ---- the settings
- * ------------------------------------------------------------- */
+/* ---- the settings -------------------------------------------------------- */
 
 #define REAL(key, def, lo, hi, doc)                                            \
   { #key, CRL_PARAM_REAL, MJ_KW(key), def, lo, hi, NULL, doc }

@@ -122,8 +122,7 @@ int crl_mujoco_handles(crl_env *env, const mjModel **model, mjData **data) {
   return 0;
 }
 
-/* ---- the tasks' info ------------------------------------------------------
- */
+/* ---- the tasks' info ----------------------------------------------------- */
 
 static mj_task_env *task_of(crl_env *env, const char *who) {
   if (env == NULL || !crl__mj_is_task(crl_env_get_type(env))) {

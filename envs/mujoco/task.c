@@ -24,8 +24,7 @@
 #include "mujoco_internal.h"
 #include "task.h"
 
-/* ---- helpers the tasks share ----------------------------------------------
- */
+/* ---- helpers the tasks share --------------------------------------------- */
 
 double crl__mj_ctrl_cost(double weight, const double *a, int n) {
   double sq = 0.0;
@@ -120,14 +119,13 @@ int crl__mj_body(const mj_task_env *e, const char *path, const char *key,
   }
   int b = mj_name2id(e->m, mjOBJ_BODY, name);
   if (b < 0)
-    return crl_fail(CRL_ENOTFOUND, "env '%s': model '%s' has no body '%s'%s%s",
-                    e->task->name, path, name, key ? " (setting " : "",
-                    key ? key : "");
+    return crl_fail(CRL_ENOTFOUND,
+                    "env '%s': model '%s' has no body '%s' (setting %s)",
+                    e->task->name, path, name, key ? key : "xml_file");
   return b;
 }
 
-/* ---- init and fini ----------------------------------------------------------
- */
+/* ---- init and fini ------------------------------------------------------- */
 
 static int load_model(mj_task_env *e, char *path, size_t size) {
   int rc = crl__mj_resolve_model(e->kw.xml_file, path, size);
@@ -232,8 +230,7 @@ void crl__mj_task_fini(void *self) {
   e->block = NULL;
 }
 
-/* ---- reset, step, observe
- * ---------------------------------------------------- */
+/* ---- reset, step, observe ------------------------------------------------ */
 
 static void mark_broken(mj_task_env *e) {
   e->broken = 1;
@@ -310,8 +307,7 @@ void crl__mj_task_observe(const void *self, crl_real *obs) {
   e->task->observe(e, obs);
 }
 
-/* ---- state
- * -------------------------------------------------------------------- */
+/* ---- state --------------------------------------------------------------- */
 
 /* The MJ_X_* arrays, in bit order: length and place. */
 enum { N_EXTRA = 8 };
@@ -377,8 +373,7 @@ void crl__mj_task_set_state(void *self, const double *state) {
   }
 }
 
-/* ---- configured types
- * ---------------------------------------------------------- */
+/* ---- configured types ---------------------------------------------------- */
 
 int crl__mj_is_task(const crl_env_type *type) {
   return type != NULL && type->reset == crl__mj_task_reset;

@@ -127,8 +127,8 @@ typedef struct mj_task {
   int n_reset_keys;
 } mj_task;
 
-/* ---- task.c: the shared vtable --------------------------------------------
- * A task's env type is MJ_TASK_TYPE(symbol, task, name, params, doc,
+/* ---- task.c: the shared vtable ------------------------------------------ */
+/* A task's env type is MJ_TASK_TYPE(symbol, task, name, params, doc,
  * state_dim, max_episode_steps), with the task's own name and state_dim
  * repeated as constants (a test checks that they agree). */
 int crl__mj_task_init(void *self, const mj_task *task, crl_space *obs,
@@ -204,7 +204,8 @@ int crl__mj_fail_model(const mj_task_env *e, const char *path, const char *fmt,
  * hinges, along axis (0 x, 1 y, 2 z; -1 any). */
 int crl__mj_check_joint(const mj_task_env *e, const char *path, int j, int type,
                         int axis);
-/* A body by name (or, for main_body, a number); -1 with the error set. */
+/* A body by name or number: its id, or a negative CRL_E* code naming the
+ * file and the setting (key, or xml_file for a body the task names). */
 int crl__mj_body(const mj_task_env *e, const char *path, const char *key,
                  const char *name);
 
