@@ -435,13 +435,18 @@ static void mujoco_get_state(const void *self, double *state) {
 }
 
 /* From a clean mjData, then mj_forward so that sensors and positions
- * match. */
+ * match. mj_forward rewrites qacc_warmstart (where the next step's solver
+ * starts) and normalises quaternions in qpos, so the state goes back as it
+ * was saved: without that a restored env with contacts drifts from the
+ * original in the last bits. */
 static void mujoco_set_state(void *self, const double *state) {
   mj_env *e = self;
   crl__mj_state_put(e->m, e->d, state);
   e->broken = 0;
   if (crl__mj_forward(e->m, e->d) != 0)
     mark_broken(e);
+  else
+    crl__mj_state_copy_in(e->m, e->d, state);
 }
 
 int crl__mj_is_mujoco(const crl_env_type *type) {
