@@ -19,6 +19,18 @@ static const crl_env_type *const env_types[] = {
     &crl__env_short_corridor,
 #ifdef CRL_HAVE_MUJOCO
     &crl__env_mujoco, /* any MJCF model, configured by settings */
+    /* Gymnasium's v5 MuJoCo tasks */
+    &crl__env_inverted_pendulum_v5,
+    &crl__env_inverted_double_pendulum_v5,
+    &crl__env_reacher_v5,
+    &crl__env_pusher_v5,
+    &crl__env_swimmer_v5,
+    &crl__env_hopper_v5,
+    &crl__env_walker2d_v5,
+    &crl__env_half_cheetah_v5,
+    &crl__env_ant_v5,
+    &crl__env_humanoid_v5,
+    &crl__env_humanoid_standup_v5,
 #endif
 };
 

@@ -245,6 +245,51 @@ static void test_int_list(void **state) {
   expect_error("policy_kwargs.net_arch", "[64, 0]", CRL_ERANGE, message);
 }
 
+/* A REAL_LIST takes inf, +inf, -inf and YAML's .inf, -.inf only on the
+ * sides where its range is open (a Gymnasium range like (0.7, inf)). */
+typedef struct ranges {
+  crl_real_list open, closed, half;
+} ranges;
+
+static const crl_param_def range_defs[] = {
+    {"open", CRL_PARAM_REAL_LIST, offsetof(ranges, open), "[0.7, inf]",
+     -INFINITY, INFINITY, NULL, "open both sides"},
+    {"closed", CRL_PARAM_REAL_LIST, offsetof(ranges, closed), "[0, 1]", -10, 10,
+     NULL, "bounded"},
+    {"half", CRL_PARAM_REAL_LIST, offsetof(ranges, half), "[0]", 0, INFINITY,
+     NULL, "open above"},
+    {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
+
+static void test_real_list_infinities(void **state) {
+  (void)state;
+  ranges r;
+  assert_int_equal(crl_params_defaults(range_defs, &r), 0);
+  assert_int_equal(r.open.n, 2);
+  assert_true(r.open.v[0] == 0.7 && isinf(r.open.v[1]) && r.open.v[1] > 0);
+  assert_int_equal(
+      crl_params_set(range_defs, &r, "open", "[-.inf, +inf, .inf, -inf, 2]"),
+      0);
+  assert_int_equal(r.open.n, 5);
+  assert_true(r.open.v[0] == -INFINITY && r.open.v[1] == INFINITY &&
+              r.open.v[2] == INFINITY && r.open.v[3] == -INFINITY &&
+              r.open.v[4] == 2);
+  char buf[64];
+  assert_int_equal(crl_params_format(range_defs, &r, "open", buf, sizeof buf),
+                   0);
+  assert_string_equal(buf, "[-inf, inf, inf, -inf, 2]");
+  assert_int_equal(crl_params_set(range_defs, &r, "half", "[1, inf]"), 0);
+  assert_int_equal(crl_params_set(range_defs, &r, "half", "[-inf]"),
+                   CRL_EFORMAT);
+  assert_int_equal(crl_params_set(range_defs, &r, "closed", "[0, inf]"),
+                   CRL_EFORMAT);
+  assert_int_equal(crl_params_set(range_defs, &r, "open", "[0, infinity]"),
+                   CRL_EFORMAT);
+  assert_int_equal(crl_params_set(range_defs, &r, "open", "[0, nan]"),
+                   CRL_EFORMAT);
+  assert_int_equal(crl_params_set(range_defs, &r, "open", "[0, in f]"),
+                   CRL_EFORMAT);
+}
+
 static void test_string(void **state) {
   (void)state;
   spec s = fresh();
@@ -379,6 +424,7 @@ int main(void) {
       cmocka_unit_test(test_enum),
       cmocka_unit_test(test_schedule),
       cmocka_unit_test(test_int_list),
+      cmocka_unit_test(test_real_list_infinities),
       cmocka_unit_test(test_string),
       cmocka_unit_test(test_unknown_key_suggests),
       cmocka_unit_test(test_format),

@@ -13,10 +13,7 @@
  * qpos and qvel drawn in that order, then mj_forward.
  *
  * State (get_state / set_state): time, qpos, qvel, act, ctrl,
- * qacc_warmstart, mocap_pos, mocap_quat, userdata. qacc_warmstart makes a
- * restored env continue bit for bit when constraints are active (the
- * solver starts from it); ctrl and userdata make sensors and callbacks see
- * what the original saw. */
+ * qacc_warmstart, mocap_pos, mocap_quat, userdata (envs/mujoco/state.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,10 +240,6 @@ static int fill_selections(mj_env *e) {
   return rc ? rc : fill_bounds(e);
 }
 
-static int state_size(const mjModel *m) {
-  return 1 + m->nq + 2 * m->nv + m->na + m->nu + 7 * m->nmocap + m->nuserdata;
-}
-
 /* ---- the vtable ---------------------------------------------------------- */
 
 /* On failure the caller (the env handle, or crl__mj_configure) calls fini,
@@ -264,7 +257,7 @@ static int mujoco_init(void *self, crl_space *obs, crl_space *act) {
   if (rc)
     return rc;
   e->dt = e->m->opt.timestep * e->set.frame_skip;
-  e->state_dim = state_size(e->m);
+  e->state_dim = crl__mj_state_size(e->m);
   *obs = (crl_space){CRL_SPACE_BOX, e->obs_dim, 0, e->obs_lo, e->obs_hi};
   *act = (crl_space){CRL_SPACE_BOX, e->act_dim, 0, e->act_lo, e->act_hi};
   return 0;
@@ -338,13 +331,6 @@ static const double *point_pos(const mj_env *e, const mj_point *p) {
   return p->is_site ? e->d->site_xpos + 3 * p->id : e->d->xpos + 3 * p->id;
 }
 
-/* MuJoCo resets mjData itself when qpos, qvel or qacc go bad, and counts
- * it in the warning statistics. */
-static int instability_count(const mjData *d) {
-  return d->warning[mjWARN_BADQPOS].number + d->warning[mjWARN_BADQVEL].number +
-         d->warning[mjWARN_BADQACC].number;
-}
-
 static double builtin_reward(const mj_env *e, double x_before) {
   const mj_settings *s = &e->set;
   double r = s->alive_bonus;
@@ -398,7 +384,7 @@ static int mujoco_step(void *self, const crl_real *action, double *reward,
   if (rc)
     return rc;
   double x_before = e->forward.id >= 0 ? point_pos(e, &e->forward)[0] : 0.0;
-  int unstable = instability_count(e->d);
+  int unstable = crl__mj_unstable_count(e->d);
   rc = crl__mj_step(e->m, e->d, e->set.frame_skip);
   if (rc == 0 && needs_forward(e))
     rc = crl__mj_forward(e->m, e->d);
@@ -407,7 +393,7 @@ static int mujoco_step(void *self, const crl_real *action, double *reward,
     return rc;
   }
   *terminated = 0;
-  if (instability_count(e->d) != unstable) {
+  if (crl__mj_unstable_count(e->d) != unstable) {
     /* The simulation blew up and MuJoCo restarted it: end the episode. */
     *reward = 0.0;
     *terminated = 1;
@@ -443,53 +429,24 @@ static void mujoco_observe(const void *self, crl_real *obs) {
   }
 }
 
-/* The state, in order (see the top of the file): where each part lives in
- * mjData and how many numbers it has. */
-typedef struct state_part {
-  mjtNum *p;
-  int n;
-} state_part;
-enum { N_STATE_PARTS = 9 };
-
-static void state_parts(const mjModel *m, mjData *d, state_part *parts) {
-  state_part all[N_STATE_PARTS] = {{&d->time, 1},
-                                   {d->qpos, m->nq},
-                                   {d->qvel, m->nv},
-                                   {d->act, m->na},
-                                   {d->ctrl, m->nu},
-                                   {d->qacc_warmstart, m->nv},
-                                   {d->mocap_pos, 3 * m->nmocap},
-                                   {d->mocap_quat, 4 * m->nmocap},
-                                   {d->userdata, m->nuserdata}};
-  memcpy(parts, all, sizeof all);
-}
-
 static void mujoco_get_state(const void *self, double *state) {
   const mj_env *e = self;
-  state_part parts[N_STATE_PARTS];
-  state_parts(e->m, e->d, parts);
-  for (int i = 0; i < N_STATE_PARTS; i++) {
-    if (parts[i].n > 0) /* empty parts may be NULL */
-      memcpy(state, parts[i].p, (size_t)parts[i].n * sizeof(double));
-    state += parts[i].n;
-  }
+  crl__mj_state_get(e->m, e->d, state);
 }
 
-/* From a clean mjData (mj_resetData also clears what a failed step may have
- * left behind), then mj_forward so that sensors and positions match. */
+/* From a clean mjData, then mj_forward so that sensors and positions
+ * match. mj_forward rewrites qacc_warmstart (where the next step's solver
+ * starts) and normalises quaternions in qpos, so the state goes back as it
+ * was saved: without that a restored env with contacts drifts from the
+ * original in the last bits. */
 static void mujoco_set_state(void *self, const double *state) {
   mj_env *e = self;
-  state_part parts[N_STATE_PARTS];
-  mj_resetData(e->m, e->d);
-  state_parts(e->m, e->d, parts);
-  for (int i = 0; i < N_STATE_PARTS; i++) {
-    if (parts[i].n > 0)
-      memcpy(parts[i].p, state, (size_t)parts[i].n * sizeof(double));
-    state += parts[i].n;
-  }
+  crl__mj_state_put(e->m, e->d, state);
   e->broken = 0;
   if (crl__mj_forward(e->m, e->d) != 0)
     mark_broken(e);
+  else
+    crl__mj_state_copy_in(e->m, e->d, state);
 }
 
 int crl__mj_is_mujoco(const crl_env_type *type) {

@@ -102,3 +102,8 @@ int crl__mj_forward(const mjModel *m, mjData *d) {
   GUARDED("forward", mj_forward(m, d));
   return 0;
 }
+
+int crl__mj_rne_post(const mjModel *m, mjData *d) {
+  GUARDED("rnePostConstraint", mj_rnePostConstraint(m, d));
+  return 0;
+}

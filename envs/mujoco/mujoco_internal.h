@@ -101,7 +101,33 @@ int crl__mj_point(const mjModel *m, const char *setting, const char *name,
  * tree's experiments/mujoco/models and the installed models directory. */
 int crl__mj_resolve_model(const char *model, char *path, size_t size);
 
+/* envs/mujoco/state.c: the state as doubles (state_size of them); put
+ * starts from mj_resetData and leaves mj_forward to the caller. */
+int crl__mj_state_size(const mjModel *m);
+void crl__mj_state_get(const mjModel *m, const mjData *d, double *state);
+void crl__mj_state_put(const mjModel *m, mjData *d, const double *state);
+/* The same without mj_resetData. */
+void crl__mj_state_copy_in(const mjModel *m, mjData *d, const double *state);
+/* How many times MuJoCo found the simulation unstable and reset it. */
+int crl__mj_unstable_count(const mjData *d);
+/* envs/mujoco/guard.c: mj_rnePostConstraint (cacc, cfrc_int, cfrc_ext). */
+int crl__mj_rne_post(const mjModel *m, mjData *d);
+
 /* envs/mujoco_register.c: registers the project's models by name. */
 int crl__mj_register_presets(void);
+
+/* Gymnasium's v5 tasks under Gymnasium's ids (envs/mujoco/task.h):
+ * locomotion.c and fixed_base.c. */
+extern const crl_env_type crl__env_hopper_v5;
+extern const crl_env_type crl__env_walker2d_v5;
+extern const crl_env_type crl__env_half_cheetah_v5;
+extern const crl_env_type crl__env_swimmer_v5;
+extern const crl_env_type crl__env_ant_v5;
+extern const crl_env_type crl__env_humanoid_v5;
+extern const crl_env_type crl__env_humanoid_standup_v5;
+extern const crl_env_type crl__env_inverted_pendulum_v5;
+extern const crl_env_type crl__env_inverted_double_pendulum_v5;
+extern const crl_env_type crl__env_reacher_v5;
+extern const crl_env_type crl__env_pusher_v5;
 
 #endif

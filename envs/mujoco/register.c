@@ -7,6 +7,7 @@
 #include "core/internal.h"
 #include "crl/error.h"
 #include "mujoco_internal.h"
+#include "task.h"
 
 /* A registered MuJoCo type and its template; lives as long as the process,
  * like every registration. */
@@ -102,7 +103,16 @@ int crl_mujoco_register(const char *name, const crl_mujoco_spec *spec) {
 }
 
 int crl_mujoco_handles(crl_env *env, const mjModel **model, mjData **data) {
-  if (env == NULL || !crl__mj_is_mujoco(crl_env_get_type(env)))
+  const crl_env_type *type = env ? crl_env_get_type(env) : NULL;
+  if (crl__mj_is_task(type)) {
+    mj_task_env *e = crl__env_self(env);
+    if (model != NULL)
+      *model = e->m;
+    if (data != NULL)
+      *data = e->d;
+    return 0;
+  }
+  if (!crl__mj_is_mujoco(type))
     return crl_fail(CRL_EINVAL, "crl_mujoco_handles: not a MuJoCo env");
   mj_env *e = crl__env_self(env);
   if (model != NULL)
@@ -110,6 +120,47 @@ int crl_mujoco_handles(crl_env *env, const mjModel **model, mjData **data) {
   if (data != NULL)
     *data = e->d;
   return 0;
+}
+
+/* ---- the tasks' info ----------------------------------------------------- */
+
+static mj_task_env *task_of(crl_env *env, const char *who) {
+  if (env == NULL || !crl__mj_is_task(crl_env_get_type(env))) {
+    crl_fail(CRL_EINVAL, "%s: not a Gymnasium MuJoCo task env", who);
+    return NULL;
+  }
+  return crl__env_self(env);
+}
+
+int crl_mujoco_info_count(crl_env *env) {
+  mj_task_env *e = task_of(env, "crl_mujoco_info_count");
+  return e == NULL ? CRL_EINVAL : e->n_keys;
+}
+
+int crl_mujoco_info(crl_env *env, int i, const char **name, double *value) {
+  mj_task_env *e = task_of(env, "crl_mujoco_info");
+  if (e == NULL)
+    return CRL_EINVAL;
+  if (i < 0 || i >= e->n_keys)
+    return crl_fail(CRL_ERANGE, "crl_mujoco_info: item %d of %d", i, e->n_keys);
+  if (name != NULL)
+    *name = e->task->names[e->keys[i]];
+  if (value != NULL)
+    *value = e->info[e->keys[i]];
+  return 0;
+}
+
+int crl_mujoco_info_get(crl_env *env, const char *name, double *value) {
+  mj_task_env *e = task_of(env, "crl_mujoco_info_get");
+  if (e == NULL)
+    return CRL_EINVAL;
+  for (int i = 0; name != NULL && i < e->n_keys; i++)
+    if (strcmp(e->task->names[e->keys[i]], name) == 0) {
+      *value = e->info[e->keys[i]];
+      return 0;
+    }
+  return crl_fail(CRL_ENOTFOUND, "env '%s' reports no info '%s' here",
+                  e->task->name, name ? name : "(null)");
 }
 
 /* ---- the project's models ------------------------------------------------ */

@@ -83,6 +83,20 @@ CRL_API int crl_mujoco_register(const char *name, const crl_mujoco_spec *spec);
 CRL_API int crl_mujoco_handles(crl_env *env, const struct mjModel_ **model,
                                struct mjData_ **data);
 
+/* ---- Gymnasium's tasks ----------------------------------------------------
+ * Hopper-v5, Walker2d-v5, HalfCheetah-v5, Swimmer-v5, Ant-v5, Humanoid-v5,
+ * HumanoidStandup-v5, InvertedPendulum-v5, InvertedDoublePendulum-v5,
+ * Reacher-v5 and Pusher-v5 are built-in envs with Gymnasium's observation,
+ * reward, termination, reset and keyword arguments (docs/mujoco.md). What
+ * Gymnasium returns as the info dict of the last reset or step is read
+ * here: item i of crl_mujoco_info_count(env), in Gymnasium's order
+ * ("x_velocity", "reward_ctrl", ...), or one value by name (CRL_ENOTFOUND
+ * when the last reset or step did not report it). Other envs: CRL_EINVAL. */
+CRL_API int crl_mujoco_info_count(crl_env *env);
+CRL_API int crl_mujoco_info(crl_env *env, int i, const char **name,
+                            double *value);
+CRL_API int crl_mujoco_info_get(crl_env *env, const char *name, double *value);
+
 CRL_END_DECLS
 
 #endif

@@ -332,6 +332,27 @@ static int parse_schedule_value(const crl_param_def *d, const char *text,
   return 0;
 }
 
+/* "inf", "+inf", "-inf" or YAML's ".inf", "-.inf": an infinite element
+ * of a REAL_LIST whose range is open on that side (a Gymnasium range such
+ * as healthy_z_range = (0.7, inf)). Nowhere else is an infinity a value. */
+static int parse_open_bound(const crl_param_def *d, const char *item,
+                            double *x) {
+  while (isspace((unsigned char)*item))
+    item++;
+  size_t len = strcspn(item, " \t\r\n");
+  if (!is_blank(item + len))
+    return -1;
+  int neg = *item == '-';
+  const char *w = item + (*item == '-' || *item == '+');
+  size_t wl = len - (size_t)(w - item);
+  int inf = (wl == 3 && strncmp(w, "inf", 3) == 0) ||
+            (wl == 4 && strncmp(w, ".inf", 4) == 0);
+  if (!inf || !isinf(neg ? d->min : d->max))
+    return -1;
+  *x = neg ? -INFINITY : INFINITY;
+  return 0;
+}
+
 /* One list element: integer or number, range-checked; 0, or the code. */
 static int parse_list_item(const crl_param_def *d, const char *item,
                            double *x) {
@@ -340,7 +361,7 @@ static int parse_list_item(const crl_param_def *d, const char *item,
     if (parse_int(item, &i, &overflow))
       return CRL_EFORMAT;
     *x = i;
-  } else if (parse_double(item, x)) {
+  } else if (parse_double(item, x) && parse_open_bound(d, item, x)) {
     return CRL_EFORMAT;
   }
   return in_range(d, *x) ? 0 : CRL_ERANGE;
