@@ -417,6 +417,28 @@ for jobs in 1 2; do
   expect "Ctrl-C -j $jobs: result.json says interrupted" int$jobs/seed_0/result.json '"status": "interrupted"'
   if ls "int$jobs"/seed_0/checkpoints/step_*.ckpt >/dev/null 2>&1; then ok "Ctrl-C -j $jobs: checkpoint written"; else bad "Ctrl-C -j $jobs: checkpoint written"; fi
 done
+# Ctrl-C during the last iteration: the run still completes, so it is not
+# reported as interrupted; the note says when it will stop.
+cat >oneiter.yaml <<'EOF'
+env: Pendulum-v1
+algo: ppo
+n_timesteps: 8192
+n_steps: 8192
+batch_size: 64
+n_epochs: 200
+seeds: [0]
+eval: {every: 0, episodes: 1}
+policy_kwargs: {net_arch: [64, 64]}
+EOF
+"$CRL" train oneiter.yaml -o oneiter -j 1 --no-plot >oneiter.out 2>oneiter.err &
+onepid=$!
+sleep 0.5
+kill -INT "$onepid"
+wait "$onepid"
+status=$?
+if [ "$status" -eq 0 ]; then ok "Ctrl-C in the last iteration: exit 0"; else bad "Ctrl-C in the last iteration: exit 0" "exit $status: $(cat oneiter.err)"; fi
+expect "Ctrl-C says when it stops" oneiter.err "stopping at the end of the current iteration"
+expect_not "a completed run is not called interrupted" oneiter.out "interrupted"
 # One writer per run directory: a second --resume or --force on a directory
 # being trained into is refused, and takes over once the first has ended.
 "$CRL" train long.yaml -o locked -j 1 --no-plot >locked.out 2>&1 &

@@ -103,8 +103,11 @@ static int check_expectations(const cli_experiment *x, const char *dir) {
 static int finish(const cli_train_args *a, const cli_experiment *x,
                   const char *dir, const cli_job *jobs, int n) {
   char err[CLI_ERR_SIZE];
+  /* A signal during the last iteration, after which every run finished,
+   * interrupted nothing. */
   int interrupted =
-      cli_stop_requested || count_status(jobs, n, CLI_RUN_INTERRUPTED) > 0;
+      count_status(jobs, n, CLI_RUN_INTERRUPTED) > 0 ||
+      (cli_stop_requested && count_status(jobs, n, CLI_RUN_NOT_RUN) > 0);
   if (cli_summary_write(x, jobs, n, dir, err, sizeof err))
     fprintf(stderr, "crl train: error: %s\n", err);
   cli_summary_print(x, jobs, n, a->quiet);

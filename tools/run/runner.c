@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "run/runner_internal.h"
+#include "run/signals.h"
 
 /* ---- progress.csv ------------------------------------------------------ */
 
@@ -245,8 +246,10 @@ static int run_iteration(seed_run *r, crl_algo_stats *stats, char *err,
 static int iterate_once(seed_run *r, cli_progress *p, char *err, size_t size) {
   const cli_run_keys *k = &r->cfg->keys;
   crl_algo_stats stats;
+  double started = cli_now();
   if (run_iteration(r, &stats, err, size))
     return -1;
+  cli_signals_set_iteration_time(cli_now() - started);
   long before = r->steps;
   r->steps += stats.steps;
   if (check_stats(r, &stats, err, size))

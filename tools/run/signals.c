@@ -1,7 +1,8 @@
 /* SIGINT / SIGTERM handling (see signals.h). Everything the handler does
- * is async-signal-safe: set a flag, kill(), _exit(). */
+ * is async-signal-safe: set a flag, kill(), write(), _exit(). */
 #include "run/signals.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #if defined(__linux__)
@@ -23,11 +24,26 @@ static void forward(int sig) {
       kill(children[i], sig);
 }
 
+/* What the first signal says, on a line of its own (a progress bar may
+ * hold the cursor): written by the handler with write(), which is
+ * async-signal-safe, and updated between iterations with the signals
+ * blocked so that it is never seen half-written. */
+static char stop_note[256] =
+    "\ncrl: stopping at the end of the current iteration, with a checkpoint "
+    "(press Ctrl-C again to stop at once, without one)\n";
+static volatile sig_atomic_t stop_note_len = 0;
+static volatile sig_atomic_t top_level = 1; /* 0 in a worker */
+
 static void on_signal(int sig) {
   forward(sig);
   if (cli_stop_requested)
     _exit(CLI_EXIT_INTERRUPTED); /* the second one: at once */
   cli_stop_requested = sig;
+  if (top_level) {
+    size_t n = stop_note_len > 0 ? (size_t)stop_note_len : strlen(stop_note);
+    ssize_t w = write(STDERR_FILENO, stop_note, n);
+    (void)w; /* nothing to do if stderr is gone */
+  }
 }
 
 void cli_signals_install(void) {
@@ -38,6 +54,9 @@ void cli_signals_install(void) {
   sa.sa_flags = SA_RESTART; /* file writes of the loop are not cut short */
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  /* Past a file size limit (ulimit -f) a write fails with EFBIG, which is
+   * reported, instead of the process dying silently. */
+  signal(SIGXFSZ, SIG_IGN);
 }
 
 /* The list is changed with the signals blocked, so that the handler never
@@ -73,8 +92,21 @@ void cli_signals_remove_child(pid_t pid) {
   sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+void cli_signals_set_iteration_time(double seconds) {
+  sigset_t old;
+  block(&old);
+  int n = snprintf(stop_note, sizeof stop_note,
+                   "\ncrl: stopping at the end of the current iteration, "
+                   "with a checkpoint (the last one took %.1f s; press Ctrl-C "
+                   "again to stop at once, without one)\n",
+                   seconds);
+  stop_note_len = n > 0 && (size_t)n < sizeof stop_note ? n : 0;
+  sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 void cli_signals_in_child(void) {
   n_children = 0;
+  top_level = 0;
   setpgid(0, 0);
 #if defined(__linux__)
   prctl(PR_SET_PDEATHSIG, SIGTERM);

@@ -12,8 +12,15 @@
 /* Non-zero (the signal number) once SIGINT or SIGTERM arrived. */
 extern volatile sig_atomic_t cli_stop_requested;
 
-/* Install the handlers for SIGINT and SIGTERM. */
+/* Install the handlers for SIGINT and SIGTERM (the first one prints, in
+ * the top-level process, that the run stops at the end of the current
+ * iteration), and ignore SIGXFSZ (a write past `ulimit -f` fails with
+ * EFBIG and is reported). */
 void cli_signals_install(void);
+
+/* The duration of the last iteration, for the first signal's note ("the
+ * last one took 3.2 s"); in-process runs call it after each iteration. */
+void cli_signals_set_iteration_time(double seconds);
 
 /* The parent's list of workers that signals are forwarded to. */
 void cli_signals_add_child(pid_t pid);
