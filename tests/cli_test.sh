@@ -75,6 +75,11 @@ expect "help train lists checkpoint keys" out "checkpoint.every"
 expect "help train lists the sections" out "expect: {METRIC"
 run "no arguments" 2 "$CRL"
 run "unknown command" 2 "$CRL" trian
+expect "a misspelt command gets a suggestion" err "unknown command 'trian' (did you mean 'train'?)"
+run "help of an unknown command" 2 "$CRL" help nosuchcmd
+printf 'env: Pendulum-v1\nalgo: ppo\nn_timesteps: 1e18\n' >huge.yaml
+run "n_timesteps past INT_MAX" 2 "$CRL" check huge.yaml
+expect "the error gives the real limit" err "(integers go up to 2147483647)"
 run "train without config" 2 "$CRL" train
 run "train unknown option" 2 "$CRL" train x.yaml --bogus
 run "train --seed not a number" 2 "$CRL" train x.yaml --seed abc

@@ -114,7 +114,8 @@ static void test_int(void **state) {
   expect_error("n_steps", "12abc", CRL_EFORMAT,
                "'n_steps' expects an integer in [1, 1000000], got \"12abc\"");
   expect_error("anything", "99999999999", CRL_ERANGE,
-               "'anything' expects an integer, got \"99999999999\"");
+               "'anything' expects an integer, got \"99999999999\" "
+               "(integers go up to 2147483647)");
 }
 
 static void test_real(void **state) {

@@ -226,11 +226,16 @@ static int is_null_text(const char *text) {
 static int parse_int_value(const crl_param_def *d, const char *text,
                            param_value *v) {
   int overflow;
-  if (parse_int(text, &v->i, &overflow))
-    return fail_expected(overflow ? CRL_ERANGE : CRL_EFORMAT, d, text);
-  if (!in_range(d, v->i))
-    return fail_expected(CRL_ERANGE, d, text);
-  return 0;
+  if (parse_int(text, &v->i, &overflow) == 0)
+    return in_range(d, v->i) ? 0 : fail_expected(CRL_ERANGE, d, text);
+  if (!overflow)
+    return fail_expected(CRL_EFORMAT, d, text);
+  /* The int's own limit, which an open range ("an integer >= 1") hides. */
+  char expected[192];
+  describe_expected(d, expected, sizeof expected);
+  return crl_fail(CRL_ERANGE,
+                  "'%s' expects %s, got \"%s\" (integers go up to %d)", d->name,
+                  expected, text, INT_MAX);
 }
 
 static int parse_real_value(const crl_param_def *d, const char *text,

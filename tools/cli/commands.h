@@ -29,6 +29,12 @@ void cli_print_param_table(const crl_param_def *defs,
 /* Print the usage of one command (or all when name is NULL) to f. */
 void cli_print_usage(const char *name, FILE *f);
 
+/* 1 when name is one of the commands cli_print_usage documents. */
+int cli_is_command(const char *name);
+
+/* The command nearest to a misspelt name, or NULL. */
+const char *cli_nearest_command(const char *name);
+
 /* "runs/pendulum_ppo" for "experiments/pendulum/ppo.yaml": the default
  * output directory of a config file. */
 void cli_default_run_dir(const char *config_path, char *buf, size_t size);

@@ -30,12 +30,25 @@ static int print_version(void) {
   return CLI_EXIT_OK;
 }
 
+/* "crl: unknown command 'trian' (did you mean 'train'?)" and the usage. */
+static void unknown_command(const char *name) {
+  const char *near = cli_nearest_command(name);
+  fprintf(stderr, "crl: unknown command '%s'%s%s%s\n\n", name,
+          near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+  cli_print_usage(NULL, stderr);
+}
+
 static int help(int argc, char **argv) {
   if (argc > 1) {
     fprintf(stderr, "crl help: takes at most one COMMAND\n");
     return CLI_EXIT_USAGE;
   }
-  cli_print_usage(argc ? argv[0] : NULL, stdout);
+  const char *name = argc ? argv[0] : NULL;
+  if (name != NULL && !cli_is_command(name)) {
+    unknown_command(name);
+    return CLI_EXIT_USAGE;
+  }
+  cli_print_usage(name, stdout);
   return CLI_EXIT_OK;
 }
 
@@ -74,7 +87,6 @@ int main(int argc, char **argv) {
       }
     return commands[i].run(argc - 2, argv + 2);
   }
-  fprintf(stderr, "crl: unknown command '%s'\n\n", name);
-  cli_print_usage(NULL, stderr);
+  unknown_command(name);
   return CLI_EXIT_USAGE;
 }

@@ -155,5 +155,18 @@ void cli_print_usage(const char *name, FILE *f) {
       print_runner_keys(f);
     return;
   }
-  fprintf(f, "crl: no command '%s'\n", name);
+}
+
+int cli_is_command(const char *name) {
+  for (int i = 0; i < N_COMMANDS; i++)
+    if (strcmp(commands[i].name, name) == 0)
+      return 1;
+  return 0;
+}
+
+const char *cli_nearest_command(const char *name) {
+  const char *names[N_COMMANDS];
+  for (int i = 0; i < N_COMMANDS; i++)
+    names[i] = commands[i].name;
+  return crl_nearest_name(name, names, N_COMMANDS);
 }
