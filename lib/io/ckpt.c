@@ -58,6 +58,8 @@ struct crl_ckpt_writer {
   unsigned char *buf;
   size_t len, cap;
   uint64_t n_sections;
+  size_t *names; /* [n_sections] offset in buf of each section's name_len */
+  size_t names_cap;
   int failed; /* an allocation failed; report at write time */
 };
 
@@ -116,7 +118,33 @@ void crl__ckpt_writer_free(crl_ckpt_writer *w) {
   if (w == NULL)
     return;
   free(w->buf);
+  free(w->names);
   free(w);
+}
+
+/* A reader finds the first of two sections of one name, so a second one
+ * (two table items named alike) would be lost: refuse it, and remember
+ * where this one's name is. */
+static int add_name(crl_ckpt_writer *w, const char *name, size_t nl) {
+  for (uint64_t i = 0; i < w->n_sections; i++) {
+    uint32_t l;
+    memcpy(&l, w->buf + w->names[i], 4);
+    if (l == nl && memcmp(w->buf + w->names[i] + 4, name, nl) == 0)
+      return crl_fail(CRL_EINVAL, "checkpoint: section '%s' written twice",
+                      name);
+  }
+  if (w->n_sections == w->names_cap) {
+    size_t cap = w->names_cap ? 2 * w->names_cap : 64;
+    size_t *n = realloc(w->names, cap * sizeof *n);
+    if (n == NULL) {
+      w->failed = 1;
+      return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
+    }
+    w->names = n;
+    w->names_cap = cap;
+  }
+  w->names[w->n_sections] = w->len;
+  return 0;
 }
 
 int crl__ckpt_reserve(crl_ckpt_writer *w, const char *name, crl__ckpt_type type,
@@ -129,7 +157,8 @@ int crl__ckpt_reserve(crl_ckpt_writer *w, const char *name, crl__ckpt_type type,
   if (count > (uint64_t)(SIZE_MAX / 2) / es)
     return crl_fail(CRL_EINVAL, "checkpoint: section '%s' is too large", name);
   uint32_t nl32 = (uint32_t)nl, t32 = (uint32_t)type;
-  int rc = append(w, &nl32, 4);
+  int rc = add_name(w, name, nl);
+  rc = rc ? rc : append(w, &nl32, 4);
   if (rc == 0)
     rc = append(w, name, nl);
   if (rc == 0)
