@@ -13,7 +13,6 @@
  * off-policy loop's (lib/offpolicy.c). */
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

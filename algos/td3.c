@@ -9,7 +9,6 @@
  * are the shared off-policy loop's (lib/offpolicy.c). */
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -22,6 +22,7 @@
 
 #define CRL__COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* Element types (PTR: an array of pointers, zeroed, i.e. NULL). */
 /* clang-format off */
 #define CRL__BUF_TYPES(X)      \
   X(REAL,   sizeof(crl_real))  \
