@@ -237,6 +237,15 @@ sed 's/min: -5000/min: 1000/' "$R/config.yaml" >strict.yaml
 run "train --check with an unmet expectation" 3 "$CRL" train strict.yaml -o strict --seed 0 --check --no-plot --quiet
 expect "the verdict says FAIL" out "FAIL  final_eval_return_mean = "
 run "check DIR of an unmet expectation" 3 "$CRL" check strict
+# A damaged result.json (huge or null numbers) is a failed seed with the
+# reason, never undefined behaviour.
+cp -r strict damaged
+sed -i 's/"seed": [0-9]*/"seed": 1e300/' damaged/seed_0/result.json
+run "check DIR with seed 1e300 in result.json" 3 "$CRL" check damaged
+expect "the reason names the field" out "'seed' is not an integer"
+sed -i 's/"seed": 1e300/"seed": 0/; s/"steps": [0-9]*/"steps": null/' damaged/seed_0/result.json
+run "check DIR with steps null in result.json" 3 "$CRL" check damaged
+expect "the reason names steps" out "'steps' is not an integer"
 
 # ---- determinism, the resolved config, one process ---------------------------
 
@@ -258,6 +267,13 @@ expect_file "--force writes the new seed" "$R/seed_3/progress.csv"
 run "--quiet" 0 "$CRL" train exp/pendulum/tiny.yaml -o quiet --quiet --no-plot --seed 0 --set n_timesteps=512
 if [ "$(wc -l <"$WORK/out")" -eq 1 ] && [ ! -s "$WORK/err" ]; then ok "--quiet prints one line"; else bad "--quiet prints one line" "$(cat "$WORK/out" "$WORK/err")"; fi
 expect "--quiet prints the result" out "final eval return: "
+# Control characters and grid strings survive config.yaml and checkpoints
+# (the resolved file is read back by check, --resume and eval).
+{ cat exp/pendulum/tiny.yaml; printf '%s\n' 'name: "a\x7fb\Nc\x9fd"' 'grid: {description: ["a, b", "x #y"]}'; } >ctl.yaml
+run "train a name with DEL and C1 characters" 0 "$CRL" train ctl.yaml -o ctl --quiet --no-plot --seed 0 --set n_timesteps=512
+run "check DIR reads the escaped config back" 0 "$CRL" check ctl
+if [ "$(ls -d ctl/*/ 2>/dev/null | wc -l)" -eq 2 ]; then ok "a quoted grid item with a comma is one point"; else bad "a quoted grid item with a comma is one point" "$(ls ctl)"; fi
+run "--resume reads the escaped config back" 0 "$CRL" train --resume ctl --no-plot --quiet
 run "--set nested" 0 "$CRL" check exp/pendulum/tiny.yaml --set policy_kwargs.net_arch=[32,32] --set 'eval={episodes: 3}'
 expect "--set nested value" out "  net_arch: [32, 32]"
 expect "--set flow mapping" out "  episodes: 3"

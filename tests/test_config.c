@@ -52,30 +52,30 @@ static void write_yaml(const char *text) {
 
 /* Load text with --set options; returns the rc, message in err. */
 static int load(const char *text, const char *const *sets, int n_sets,
-                crl_run_config *cfg, char *err) {
+                cli_run_config *cfg, char *err) {
   write_yaml(text);
   err[0] = '\0';
-  return crl_config_load(yaml_path, sets, n_sets, cfg, err, CRL_ERR_SIZE);
+  return cli_config_load(yaml_path, sets, n_sets, cfg, err, CLI_ERR_SIZE);
 }
 
 /* The load fails with "PATH:" + tail exactly. */
 static void expect_error(const char *text, const char *tail) {
-  crl_run_config cfg;
-  char err[CRL_ERR_SIZE], expected[CRL_ERR_SIZE];
+  cli_run_config cfg;
+  char err[CLI_ERR_SIZE], expected[CLI_ERR_SIZE];
   assert_int_equal(load(text, NULL, 0, &cfg, err), -1);
   snprintf(expected, sizeof expected, "%s:%s", yaml_path, tail);
   assert_string_equal(err, expected);
 }
 
 static void expect_set_error(const char *set, const char *message) {
-  crl_run_config cfg;
-  char err[CRL_ERR_SIZE];
+  cli_run_config cfg;
+  char err[CLI_ERR_SIZE];
   const char *sets[1] = {set};
   assert_int_equal(load(BASE, sets, 1, &cfg, err), -1);
   assert_string_equal(err, message);
 }
 
-static const toy_spec *spec_of(const crl_run_config *cfg) {
+static const toy_spec *spec_of(const cli_run_config *cfg) {
   return cfg->algo_spec;
 }
 
@@ -91,9 +91,9 @@ static void test_flatten_positions(void **state) {
              "eval: {every: 40, episodes: 2}\n"
              "target: \n"
              "n_timesteps: !!float 1e3\n");
-  crl_cfg_entries e = {0};
-  char err[CRL_ERR_SIZE];
-  assert_int_equal(crl_cfg_load_yaml(yaml_path, &e, err, sizeof err), 0);
+  cli_cfg_entries e = {0};
+  char err[CLI_ERR_SIZE];
+  assert_int_equal(cli_cfg_load_yaml(yaml_path, &e, err, sizeof err), 0);
   assert_int_equal(e.n, 8);
   const char *keys[] = {"env",
                         "policy_kwargs.net_arch",
@@ -115,15 +115,15 @@ static void test_flatten_positions(void **state) {
   assert_int_equal(e.v[1].value_col, 13);
   assert_int_equal(e.v[5].value_line, 8);
   assert_int_equal(e.v[5].value_col, 29);
-  assert_int_equal(crl_cfg_find(&e, "eval.every"), 4);
-  assert_int_equal(crl_cfg_find(&e, "eval"), -1);
-  crl_cfg_entries_free(&e);
+  assert_int_equal(cli_cfg_find(&e, "eval.every"), 4);
+  assert_int_equal(cli_cfg_find(&e, "eval"), -1);
+  cli_cfg_entries_free(&e);
 }
 
 static void test_valid_config(void **state) {
   (void)state;
-  crl_run_config cfg;
-  char err[CRL_ERR_SIZE];
+  cli_run_config cfg;
+  char err[CLI_ERR_SIZE];
   assert_int_equal(load(BASE
                         "n_envs: 2\nseeds: [3, 4]\naction: -0.25\n"
                         "policy_kwargs: {net_arch: [8], activation: relu}\n"
@@ -141,7 +141,7 @@ static void test_valid_config(void **state) {
   assert_true(spec_of(&cfg)->action == -0.25);
   assert_int_equal(spec_of(&cfg)->net_arch.n, 1);
   assert_int_equal(spec_of(&cfg)->activation, 1);
-  crl_config_free(&cfg);
+  cli_config_free(&cfg);
 }
 
 /* ---- every kind of bad input -------------------------------------------- */
@@ -231,10 +231,10 @@ static void test_malformed_yaml(void **state) {
                "5:1: error: a second YAML document; an experiment file holds "
                "one");
   expect_error(BASE "[a]: 1\n", "4:1: error: keys must be plain names");
-  crl_run_config cfg;
-  char err[CRL_ERR_SIZE];
+  cli_run_config cfg;
+  char err[CLI_ERR_SIZE];
   assert_int_equal(
-      crl_config_load("/nonexistent/x.yaml", NULL, 0, &cfg, err, sizeof err),
+      cli_config_load("/nonexistent/x.yaml", NULL, 0, &cfg, err, sizeof err),
       -1);
   assert_string_equal(err, "/nonexistent/x.yaml: error: cannot open: No such "
                            "file or directory");
@@ -266,8 +266,8 @@ static void test_trial_construction(void **state) {
 
 static void test_set_overrides(void **state) {
   (void)state;
-  crl_run_config cfg;
-  char err[CRL_ERR_SIZE];
+  cli_run_config cfg;
+  char err[CLI_ERR_SIZE];
   const char *sets[] = {"n_envs=3",
                         "policy_kwargs.net_arch=[32,32]",
                         "policy_kwargs={activation: relu}",
@@ -284,7 +284,7 @@ static void test_set_overrides(void **state) {
   assert_int_equal(cfg.keys.eval_every, 0);
   assert_int_equal(spec_of(&cfg)->learning_rate.linear, 0);
   assert_string_equal(cfg.keys.name, "hello world");
-  crl_config_free(&cfg);
+  cli_config_free(&cfg);
 
   expect_set_error("n_envs", "--set n_envs: error: expected KEY=VALUE, like "
                              "--set n_envs=4");
@@ -302,37 +302,37 @@ static void test_set_overrides(void **state) {
 
 static void test_seeds(void **state) {
   (void)state;
-  crl_run_config cfg;
-  char err[CRL_ERR_SIZE];
+  cli_run_config cfg;
+  char err[CLI_ERR_SIZE];
   assert_int_equal(load(BASE, NULL, 0, &cfg, err), 0);
   assert_int_equal(cfg.keys.seeds.n, 1); /* default: seed 0 */
   assert_int_equal(cfg.keys.seeds.v[0], 0);
-  crl_config_free(&cfg);
+  cli_config_free(&cfg);
   assert_int_equal(load(BASE "seed: 7\n", NULL, 0, &cfg, err), 0);
   assert_int_equal(cfg.keys.seeds.n, 1);
   assert_int_equal(cfg.keys.seeds.v[0], 7);
-  crl_config_set_single_seed(&cfg, 9); /* --seed 9 */
+  cli_config_set_single_seed(&cfg, 9); /* --seed 9 */
   assert_int_equal(cfg.keys.seeds.n, 1);
   assert_int_equal(cfg.keys.seeds.v[0], 9);
-  crl_config_free(&cfg);
+  cli_config_free(&cfg);
   /* An override of one form replaces the file's other form. */
   const char *set_seed[] = {"seed=5"};
   assert_int_equal(load(BASE "seeds: [1, 2, 3]\n", set_seed, 1, &cfg, err), 0);
   assert_int_equal(cfg.keys.seeds.n, 1);
   assert_int_equal(cfg.keys.seeds.v[0], 5);
-  crl_config_free(&cfg);
+  cli_config_free(&cfg);
   const char *set_seeds[] = {"seeds=[4, 5]"};
   assert_int_equal(load(BASE "seed: 1\n", set_seeds, 1, &cfg, err), 0);
   assert_int_equal(cfg.keys.seeds.n, 2);
   assert_int_equal(cfg.keys.seeds.v[1], 5);
-  crl_config_free(&cfg);
+  cli_config_free(&cfg);
 }
 
 /* The resolved config reads back to the same settings. */
 static void test_resolved_round_trip(void **state) {
   (void)state;
-  crl_run_config a, b;
-  char err[CRL_ERR_SIZE];
+  cli_run_config a, b;
+  char err[CLI_ERR_SIZE];
   assert_int_equal(load(BASE
                         "seeds: [1, 2]\naction: 0.1\nlearning_rate: "
                         "lin_3e-4\ndescription: 'it''s \"quoted\"'\n"
@@ -341,7 +341,7 @@ static void test_resolved_round_trip(void **state) {
                    0);
   char text[4096];
   FILE *f = fmemopen(text, sizeof text, "w");
-  assert_int_equal(crl_config_write_yaml(&a, f), 0);
+  assert_int_equal(cli_config_write_yaml(&a, f), 0);
   fclose(f);
   assert_non_null(strstr(text, "eval:\n  every: 8\n  episodes: 10\n"));
   assert_non_null(strstr(text, "policy_kwargs:\n  net_arch: []\n"
@@ -350,20 +350,20 @@ static void test_resolved_round_trip(void **state) {
   assert_int_equal(load(text, NULL, 0, &b, err), 0);
   assert_memory_equal(&a.keys, &b.keys, sizeof a.keys);
   assert_memory_equal(a.algo_spec, b.algo_spec, sizeof(toy_spec));
-  crl_config_free(&a);
-  crl_config_free(&b);
+  cli_config_free(&a);
+  cli_config_free(&b);
 }
 
 static void test_default_run_dir(void **state) {
   (void)state;
   char dir[256];
-  crl_default_run_dir("experiments/pendulum/ppo.yaml", dir, sizeof dir);
+  cli_default_run_dir("experiments/pendulum/ppo.yaml", dir, sizeof dir);
   assert_string_equal(dir, "runs/pendulum_ppo");
-  crl_default_run_dir("ppo.yaml", dir, sizeof dir);
+  cli_default_run_dir("ppo.yaml", dir, sizeof dir);
   assert_string_equal(dir, "runs/ppo");
-  crl_default_run_dir("./my.exp.yaml", dir, sizeof dir);
+  cli_default_run_dir("./my.exp.yaml", dir, sizeof dir);
   assert_string_equal(dir, "runs/my.exp");
-  crl_default_run_dir("/abs/cart/a2c.yml", dir, sizeof dir);
+  cli_default_run_dir("/abs/cart/a2c.yml", dir, sizeof dir);
   assert_string_equal(dir, "runs/cart_a2c");
 }
 
@@ -395,21 +395,21 @@ static void strip_wall_seconds(char *text) {
 }
 
 static void run_once(const char *dir, char *csv, size_t size,
-                     crl_seed_result *r) {
-  crl_run_config cfg;
-  char err[CRL_ERR_SIZE], path[512];
+                     cli_seed_result *r) {
+  cli_run_config cfg;
+  char err[CLI_ERR_SIZE], path[512];
   assert_int_equal(load(BASE "n_envs: 2\neval: {every: 50, episodes: 2}\n",
                         NULL, 0, &cfg, err),
                    0);
-  crl_progress p;
-  crl_progress_init(&p, CRL_PROGRESS_QUIET, stderr, 1, 160);
-  crl_progress_seed_begin(&p, 0, 3);
-  int rc = crl_run_seed(&cfg, 3, dir, &p, r, err, sizeof err);
+  cli_progress p;
+  cli_progress_init(&p, CLI_PROGRESS_QUIET, stderr, 1, 160);
+  cli_progress_seed_begin(&p, 0, 3);
+  int rc = cli_run_seed(&cfg, 3, dir, &p, r, err, sizeof err);
   if (rc)
     fail_msg("%s", err);
   snprintf(path, sizeof path, "%s/progress.csv", dir);
   read_file(path, csv, size);
-  crl_config_free(&cfg);
+  cli_config_free(&cfg);
 }
 
 static void test_run_seed(void **state) {
@@ -417,7 +417,7 @@ static void test_run_seed(void **state) {
   char dir1[300], dir2[300], csv1[8192], csv2[8192];
   snprintf(dir1, sizeof dir1, "%s/run1/seed_3", tmp_dir);
   snprintf(dir2, sizeof dir2, "%s/run2/seed_3", tmp_dir);
-  crl_seed_result r1, r2;
+  cli_seed_result r1, r2;
   run_once(dir1, csv1, sizeof csv1, &r1);
   run_once(dir2, csv2, sizeof csv2, &r2);
   /* 16 steps per iteration (8 x 2 copies): 10 rows; evals where a multiple
@@ -458,13 +458,13 @@ static void test_run_seed(void **state) {
 
 static void test_summary_and_curve(void **state) {
   (void)state;
-  crl_run_config cfg;
-  char err[CRL_ERR_SIZE], path[400], text[4096];
+  cli_run_config cfg;
+  char err[CLI_ERR_SIZE], path[400], text[4096];
   assert_int_equal(load(BASE, NULL, 0, &cfg, err), 0);
-  crl_seed_result r[2] = {{0, 160, -1.0, 0.5, 1.0, 160.0, CRL_RUN_OK, ""},
-                          {1, 160, -3.0, 0.5, 2.0, 80.0, CRL_RUN_OK, ""}};
+  cli_seed_result r[2] = {{0, 160, -1.0, 0.5, 1.0, 160.0, CLI_RUN_OK, ""},
+                          {1, 160, -3.0, 0.5, 2.0, 80.0, CLI_RUN_OK, ""}};
   snprintf(path, sizeof path, "%s/summary.json", tmp_dir);
-  assert_int_equal(crl_write_summary(path, &cfg, r, 2, err, sizeof err), 0);
+  assert_int_equal(cli_write_summary(path, &cfg, r, 2, err, sizeof err), 0);
   read_file(path, text, sizeof text);
   assert_non_null(strstr(text, "\"env\": \"Toy-v0\""));
   assert_non_null(strstr(text, "\"n_timesteps\": 160"));
@@ -475,20 +475,20 @@ static void test_summary_and_curve(void **state) {
                                "\"final_eval_return_std\": 0.5, "
                                "\"wall_seconds\": 2.000, "
                                "\"steps_per_second\": 80.0}"));
-  crl_config_free(&cfg);
+  cli_config_free(&cfg);
 
   /* Two seeds' eval rows (run1, run2 from test_run_seed are one seed each):
    * the curve of a directory with seed dirs aligns by eval index. */
-  crl_curve c;
+  cli_curve c;
   snprintf(path, sizeof path, "%s/run1", tmp_dir);
-  assert_int_equal(crl_curve_read(path, &c, err, sizeof err), 0);
+  assert_int_equal(cli_curve_read(path, &c, err, sizeof err), 0);
   assert_int_equal(c.n_seeds, 1);
   assert_int_equal(c.n_points, 3);
   assert_true(c.steps[0] == 64 && c.steps[2] == 160);
   assert_true(c.std[1] == 0.0);
   assert_string_equal(c.label, "run1");
-  crl_curve_free(&c);
-  assert_int_equal(crl_curve_read(tmp_dir, &c, err, sizeof err), -1);
+  cli_curve_free(&c);
+  assert_int_equal(cli_curve_read(tmp_dir, &c, err, sizeof err), -1);
   assert_non_null(strstr(err, "no seed_<k>/progress.csv here"));
 }
 

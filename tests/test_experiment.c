@@ -46,24 +46,24 @@ static void write_yaml(const char *text) {
 #define BASE "env: Toy-v0\nalgo: toy\nn_timesteps: 160\n"
 
 static int load_x(const char *text, const char *const *sets, int n_sets,
-                  crl_experiment *x, char *err) {
+                  cli_experiment *x, char *err) {
   write_yaml(text);
   err[0] = '\0';
-  return crl_experiment_load(yaml_path, sets, n_sets, -1, x, err, CRL_ERR_SIZE);
+  return cli_experiment_load(yaml_path, sets, n_sets, -1, x, err, CLI_ERR_SIZE);
 }
 
 /* Loading fails with a message that contains `part`. */
 static void expect_failure(const char *text, const char *part) {
-  crl_experiment x;
-  char err[CRL_ERR_SIZE];
+  cli_experiment x;
+  char err[CLI_ERR_SIZE];
   assert_int_equal(load_x(text, NULL, 0, &x, err), -1);
   if (strstr(err, part) == NULL)
     fail_msg("'%s' not in '%s'", part, err);
 }
 
 static void expect_set_failure(const char *set, const char *part) {
-  crl_experiment x;
-  char err[CRL_ERR_SIZE];
+  cli_experiment x;
+  char err[CLI_ERR_SIZE];
   const char *sets[1] = {set};
   assert_int_equal(load_x(BASE, sets, 1, &x, err), -1);
   if (strstr(err, part) == NULL)
@@ -74,8 +74,8 @@ static void expect_set_failure(const char *set, const char *part) {
 
 static void test_grid_points(void **state) {
   (void)state;
-  crl_experiment x;
-  char err[CRL_ERR_SIZE];
+  cli_experiment x;
+  char err[CLI_ERR_SIZE];
   assert_int_equal(load_x(BASE
                           "seeds: [1, 2]\n"
                           "grid:\n  action: [0.25, -0.5]\n"
@@ -91,13 +91,13 @@ static void test_grid_points(void **state) {
   assert_true(s->action == -0.5);
   assert_int_equal(s->net_arch.n, 1);
   assert_int_equal(s->net_arch.v[0], 8);
-  assert_int_equal(crl_config_seed_count(&x.points[5]), 2);
+  assert_int_equal(cli_config_seed_count(&x.points[5]), 2);
   /* The resolved experiment reads back to the same points. */
   char text[8192];
   FILE *f = fmemopen(text, sizeof text, "w");
-  assert_int_equal(crl_experiment_write_yaml(&x, f), 0);
+  assert_int_equal(cli_experiment_write_yaml(&x, f), 0);
   fclose(f);
-  crl_experiment y;
+  cli_experiment y;
   assert_int_equal(load_x(text, NULL, 0, &y, err), 0);
   assert_int_equal(y.n_points, 6);
   for (int p = 0; p < 6; p++) {
@@ -105,13 +105,77 @@ static void test_grid_points(void **state) {
     assert_memory_equal(x.points[p].algo_spec, y.points[p].algo_spec,
                         sizeof(toy_spec));
   }
-  crl_experiment_free(&x);
-  crl_experiment_free(&y);
+  cli_experiment_free(&x);
+  cli_experiment_free(&y);
   /* No grid: one point without a name; grid: {} is no grid. */
   assert_int_equal(load_x(BASE "grid: {}\n", NULL, 0, &x, err), 0);
   assert_int_equal(x.n_points, 1);
   assert_string_equal(x.names[0], "");
-  crl_experiment_free(&x);
+  cli_experiment_free(&x);
+}
+
+/* Grid values and names hold any characters: a comma or '#' inside a
+ * quoted item stays part of it, and the resolved file (config.yaml) reads
+ * back to the same bytes, control characters included. */
+static void test_strings_round_trip(void **state) {
+  (void)state;
+  cli_experiment x, y;
+  char err[CLI_ERR_SIZE];
+  assert_int_equal(load_x(BASE "name: \"del\\x7f c1\\x80\\x9f nel\\N ls\\L\"\n"
+                               "grid:\n  description: [\"a, b\", c, \"x #y\", "
+                               "\"[q]\", \"say \\\"hi\\\"\"]\n",
+                          NULL, 0, &x, err),
+                   0);
+  assert_int_equal(x.n_points, 5);
+  const char *want[] = {"a, b", "c", "x #y", "[q]", "say \"hi\""};
+  for (int p = 0; p < 5; p++)
+    assert_string_equal(x.points[p].keys.description, want[p]);
+  assert_string_equal(x.points[0].keys.name,
+                      "del\x7f c1\xc2\x80\xc2\x9f nel\xc2\x85 ls\xe2\x80\xa8");
+  char text[8192];
+  FILE *f = fmemopen(text, sizeof text, "w");
+  assert_int_equal(cli_experiment_write_yaml(&x, f), 0);
+  fclose(f);
+  if (load_x(text, NULL, 0, &y, err) != 0)
+    fail_msg("%s\n%s", err, text);
+  assert_int_equal(y.n_points, 5);
+  for (int p = 0; p < 5; p++) {
+    assert_string_equal(y.points[p].keys.description, want[p]);
+    assert_string_equal(y.points[p].keys.name, x.points[0].keys.name);
+    assert_string_equal(x.names[p], y.names[p]);
+  }
+  cli_experiment_free(&x);
+  cli_experiment_free(&y);
+}
+
+/* 100,000 nested '[' took libyaml over a minute to load before the depth
+ * was checked: the events are read first and the file is refused at the
+ * 35th level, at once. A directory is not "malformed YAML". */
+static void test_deep_nesting_refused_early(void **state) {
+  (void)state;
+  enum { DEPTH = 100000 };
+  char *text = malloc(sizeof BASE + 16 + 2 * DEPTH);
+  assert_non_null(text);
+  int n = sprintf(text, BASE "grid:\n  gamma: ");
+  memset(text + n, '[', DEPTH);
+  memset(text + n + DEPTH, ']', DEPTH);
+  text[n + 2 * DEPTH] = '\0';
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  expect_failure(text, ":5:42: error: mappings and lists nested more than 34 "
+                       "levels deep");
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double seconds = (double)(t1.tv_sec - t0.tv_sec) +
+                   1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  if (seconds > 10.0) /* a bound on a denial of service, not a benchmark */
+    fail_msg("refusing took %.1f s", seconds);
+  free(text);
+  cli_experiment x;
+  char err[CLI_ERR_SIZE];
+  assert_int_equal(
+      cli_experiment_load(tmp_dir, NULL, 0, -1, &x, err, sizeof err), -1);
+  if (strstr(err, "cannot read: Is a directory") == NULL)
+    fail_msg("'%s'", err);
 }
 
 static void test_grid_errors(void **state) {
@@ -135,8 +199,8 @@ static void test_grid_errors(void **state) {
 
 static void test_expect_blocks(void **state) {
   (void)state;
-  crl_experiment x;
-  char err[CRL_ERR_SIZE];
+  cli_experiment x;
+  char err[CLI_ERR_SIZE];
   assert_int_equal(
       load_x(BASE
              "expect:\n  final_eval_return_mean: {min: -200}\n"
@@ -144,7 +208,7 @@ static void test_expect_blocks(void **state) {
              "  episode_return: {max: -1.5e1, smooth: 10, by_episode: 100}\n",
              NULL, 0, &x, err),
       0);
-  const crl_run_config *c = &x.points[0];
+  const cli_run_config *c = &x.points[0];
   assert_int_equal(c->n_expect, 3);
   assert_string_equal(c->expect[0].metric, "final_eval_return_mean");
   assert_true(c->expect[0].min == -200 && isnan(c->expect[0].max));
@@ -153,20 +217,20 @@ static void test_expect_blocks(void **state) {
   assert_int_equal(c->expect[2].by_episode, 100);
   char text[8192];
   FILE *f = fmemopen(text, sizeof text, "w");
-  assert_int_equal(crl_config_write_body(c, f), 0);
+  assert_int_equal(cli_config_write_body(c, f), 0);
   fclose(f);
   assert_non_null(strstr(text,
                          "expect:\n  final_eval_return_mean: {min: -200}\n"
                          "  eval_return_mean: {min: 475, by_step: 100000}\n"
                          "  episode_return: {max: -15, by_episode: 100, "
                          "smooth: 10}\n"));
-  crl_run_config back;
-  assert_int_equal(crl_config_from_text(text, "text", &back, err, sizeof err),
+  cli_run_config back;
+  assert_int_equal(cli_config_from_text(text, "text", &back, err, sizeof err),
                    0);
   assert_memory_equal(back.expect, c->expect, sizeof c->expect);
   assert_memory_equal(&back.keys, &c->keys, sizeof c->keys);
-  crl_config_free(&back);
-  crl_experiment_free(&x);
+  cli_config_free(&back);
+  cli_experiment_free(&x);
 }
 
 static void test_expect_errors(void **state) {
@@ -196,8 +260,8 @@ static void test_expect_errors(void **state) {
 
 static void test_env_kwargs(void **state) {
   (void)state;
-  crl_experiment x;
-  char err[CRL_ERR_SIZE];
+  cli_experiment x;
+  char err[CLI_ERR_SIZE];
   assert_int_equal(load_x(BASE "env_kwargs: {speed: 0.5}\n", NULL, 0, &x, err),
                    0);
   assert_string_equal(x.points[0].env_name, "Toy-v0{speed=0.5}");
@@ -213,17 +277,17 @@ static void test_env_kwargs(void **state) {
   assert_true(fabs(obs[0] - x0 - 0.5) < 1e-6); /* moved by the setting */
   crl_env_free(env);
   /* Loading it again reuses the registered type. */
-  crl_experiment y;
+  cli_experiment y;
   assert_int_equal(load_x(BASE "env_kwargs: {speed: 0.5}\n", NULL, 0, &y, err),
                    0);
   char text[8192];
   FILE *f = fmemopen(text, sizeof text, "w");
-  assert_int_equal(crl_config_write_body(&y.points[0], f), 0);
+  assert_int_equal(cli_config_write_body(&y.points[0], f), 0);
   fclose(f);
   assert_non_null(strstr(text, "env: Toy-v0\n"));
   assert_non_null(strstr(text, "env_kwargs:\n  speed: \"0.5\"\n"));
-  crl_experiment_free(&x);
-  crl_experiment_free(&y);
+  cli_experiment_free(&x);
+  cli_experiment_free(&y);
   expect_failure(BASE "env_kwargs: {sped: 1}\n",
                  "4:14: error: env 'Toy-v0' has no setting 'sped' (did you "
                  "mean 'speed'?)");
@@ -237,17 +301,17 @@ static void test_env_kwargs(void **state) {
 
 static void test_checkpoint_keys(void **state) {
   (void)state;
-  crl_experiment x;
-  char err[CRL_ERR_SIZE];
+  cli_experiment x;
+  char err[CLI_ERR_SIZE];
   assert_int_equal(
       load_x(BASE "checkpoint: {every: 32, keep: 3}\n", NULL, 0, &x, err), 0);
   assert_int_equal(x.points[0].keys.checkpoint_every, 32);
   assert_int_equal(x.points[0].keys.checkpoint_keep, 3);
-  crl_experiment_free(&x);
+  cli_experiment_free(&x);
   assert_int_equal(load_x(BASE, NULL, 0, &x, err), 0);
   assert_int_equal(x.points[0].keys.checkpoint_every, 0);
   assert_int_equal(x.points[0].keys.checkpoint_keep, 1);
-  crl_experiment_free(&x);
+  cli_experiment_free(&x);
   expect_failure(BASE "checkpoint: {every: 32, keep: 0}\n",
                  "'checkpoint.keep' expects an integer in [1, 1000]");
 }
@@ -257,13 +321,13 @@ static void test_checkpoint_keys(void **state) {
 
 static void test_empty_mappings(void **state) {
   (void)state;
-  crl_experiment x;
-  char err[CRL_ERR_SIZE];
+  cli_experiment x;
+  char err[CLI_ERR_SIZE];
   assert_int_equal(load_x(BASE "policy_kwargs: {}\neval: {}\nexpect: {}\n"
                                "env_kwargs: {}\n",
                           NULL, 0, &x, err),
                    0);
-  crl_experiment_free(&x);
+  cli_experiment_free(&x);
   expect_failure(BASE "foo: {}\n", "4:1: error: unknown key 'foo'");
   expect_failure(BASE "learnign_rate: {}\n",
                  "4:1: error: unknown key 'learnign_rate' (did you mean "
@@ -291,11 +355,11 @@ static void test_many_keys_fail_fast(void **state) {
   for (int i = 0; i < 200000; i++)
     fprintf(f, "k%d: {}\n", i);
   fclose(f);
-  crl_experiment x;
-  char err[CRL_ERR_SIZE];
+  cli_experiment x;
+  char err[CLI_ERR_SIZE];
   double t0 = seconds();
   assert_int_equal(
-      crl_experiment_load(yaml_path, NULL, 0, -1, &x, err, sizeof err), -1);
+      cli_experiment_load(yaml_path, NULL, 0, -1, &x, err, sizeof err), -1);
   assert_true(seconds() - t0 < 10.0);
   assert_non_null(strstr(err, "more than 4096 keys"));
   /* Many distinct keys in one mapping: duplicates found by sorting. */
@@ -306,7 +370,7 @@ static void test_many_keys_fail_fast(void **state) {
   fputs("  k17: 2\n", f);
   fclose(f);
   assert_int_equal(
-      crl_experiment_load(yaml_path, NULL, 0, -1, &x, err, sizeof err), -1);
+      cli_experiment_load(yaml_path, NULL, 0, -1, &x, err, sizeof err), -1);
   assert_non_null(strstr(err, "duplicate key 'policy_kwargs.k17' (first "
                               "given at line 22)"));
 }
@@ -316,14 +380,14 @@ static void test_network_size(void **state) {
   expect_failure(BASE "policy_kwargs: {net_arch: [65536, 65536]}\n",
                  "4:27: error: 'policy_kwargs.net_arch' makes networks of "
                  "about 4.3e+09 weights");
-  crl_experiment x;
-  char err[CRL_ERR_SIZE];
+  cli_experiment x;
+  char err[CLI_ERR_SIZE];
   double t0 = seconds();
   assert_int_equal(load_x(BASE "policy_kwargs: {net_arch: [3000, 3000]}\n",
                           NULL, 0, &x, err),
                    0);
   assert_true(seconds() - t0 < 5.0); /* the trial networks are narrow */
-  crl_experiment_free(&x);
+  cli_experiment_free(&x);
 }
 
 static void test_set_values(void **state) {
@@ -337,6 +401,8 @@ static void test_set_values(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_grid_points),
+      cmocka_unit_test(test_strings_round_trip),
+      cmocka_unit_test(test_deep_nesting_refused_early),
       cmocka_unit_test(test_grid_errors),
       cmocka_unit_test(test_expect_blocks),
       cmocka_unit_test(test_expect_errors),

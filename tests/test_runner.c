@@ -37,14 +37,14 @@ static int teardown_group(void **state) {
 }
 
 /* An experiment from YAML text (written under tmp_dir/name.yaml). */
-static void load(const char *name, const char *text, crl_experiment *x) {
-  char path[400], err[CRL_ERR_SIZE];
+static void load(const char *name, const char *text, cli_experiment *x) {
+  char path[400], err[CLI_ERR_SIZE];
   snprintf(path, sizeof path, "%s/%s.yaml", tmp_dir, name);
   FILE *f = fopen(path, "w");
   assert_non_null(f);
   fputs(text, f);
   fclose(f);
-  if (crl_experiment_load(path, NULL, 0, -1, x, err, sizeof err))
+  if (cli_experiment_load(path, NULL, 0, -1, x, err, sizeof err))
     fail_msg("%s", err);
 }
 
@@ -75,10 +75,10 @@ static void read_csv(const char *dir, char *buf, size_t size) {
   buf[n] = '\0';
 }
 
-static int run(const crl_run_config *cfg, const char *dir, int resume,
-               crl_seed_result *r, char *err) {
-  crl_run_opts o = {NULL, &toy_stop, resume};
-  return crl_run_seed_ex(cfg, 3, dir, &o, r, err, CRL_ERR_SIZE);
+static int run(const cli_run_config *cfg, const char *dir, int resume,
+               cli_seed_result *r, char *err) {
+  cli_run_opts o = {NULL, &toy_stop, resume};
+  return cli_run_seed_ex(cfg, 3, dir, &o, r, err, CLI_ERR_SIZE);
 }
 
 #define RESUMABLE                                                              \
@@ -89,19 +89,19 @@ static int run(const crl_run_config *cfg, const char *dir, int resume,
 
 static void test_resume_after_interrupt(void **state) {
   (void)state;
-  crl_experiment x;
+  cli_experiment x;
   load("resume", RESUMABLE, &x);
-  char full[400], part[400], err[CRL_ERR_SIZE];
+  char full[400], part[400], err[CLI_ERR_SIZE];
   char a[65536], b[65536];
-  crl_seed_result r1, r2;
+  cli_seed_result r1, r2;
   snprintf(full, sizeof full, "%s/full/seed_3", tmp_dir);
   snprintf(part, sizeof part, "%s/part/seed_3", tmp_dir);
   toy_stop = 0;
   toy_stop_after = 0;
-  assert_int_equal(run(&x.points[0], full, 0, &r1, err), CRL_RUN_OK);
+  assert_int_equal(run(&x.points[0], full, 0, &r1, err), CLI_RUN_OK);
   /* Ctrl-C's flag after 160 steps: a checkpoint at that boundary. */
   toy_stop_after = 160;
-  assert_int_equal(run(&x.points[0], part, 0, &r2, err), CRL_RUN_INTERRUPTED);
+  assert_int_equal(run(&x.points[0], part, 0, &r2, err), CLI_RUN_INTERRUPTED);
   assert_int_equal(r2.steps, 160);
   assert_non_null(strstr(err, "interrupted at step 160"));
   char ckpt[600];
@@ -109,25 +109,25 @@ static void test_resume_after_interrupt(void **state) {
   assert_int_equal(access(ckpt, R_OK), 0);
   toy_stop = 0;
   toy_stop_after = 0;
-  assert_int_equal(run(&x.points[0], part, 1, &r2, err), CRL_RUN_OK);
+  assert_int_equal(run(&x.points[0], part, 1, &r2, err), CLI_RUN_OK);
   read_csv(full, a, sizeof a);
   read_csv(part, b, sizeof b);
   assert_string_equal(a, b);
   assert_true(r1.final_eval_mean == r2.final_eval_mean);
   assert_int_equal(r2.steps, 320);
-  crl_experiment_free(&x);
+  cli_experiment_free(&x);
 }
 
 static void test_resume_after_crash(void **state) {
   (void)state;
-  crl_experiment x;
+  cli_experiment x;
   load("crash", RESUMABLE "checkpoint: {every: 100, keep: 10}\n", &x);
-  char dir[400], path[600], err[CRL_ERR_SIZE], a[65536], b[65536];
-  crl_seed_result r;
+  char dir[400], path[600], err[CLI_ERR_SIZE], a[65536], b[65536];
+  cli_seed_result r;
   snprintf(dir, sizeof dir, "%s/crash/seed_3", tmp_dir);
   toy_stop = 0;
   toy_stop_after = 0;
-  assert_int_equal(run(&x.points[0], dir, 0, &r, err), CRL_RUN_OK);
+  assert_int_equal(run(&x.points[0], dir, 0, &r, err), CLI_RUN_OK);
   read_csv(dir, a, sizeof a);
   /* Checkpoints where 100, 200, 300 were crossed, and the final one. */
   const long steps[] = {112, 208, 304, 320};
@@ -143,7 +143,7 @@ static void test_resume_after_crash(void **state) {
              steps[i]);
     remove(path);
   }
-  assert_int_equal(run(&x.points[0], dir, 1, &r, err), CRL_RUN_OK);
+  assert_int_equal(run(&x.points[0], dir, 1, &r, err), CLI_RUN_OK);
   read_csv(dir, b, sizeof b);
   assert_string_equal(a, b);
   /* A damaged newest checkpoint: the one before it is used. */
@@ -153,60 +153,60 @@ static void test_resume_after_crash(void **state) {
   fseek(f, 40, SEEK_SET);
   fputc('X', f);
   fclose(f);
-  assert_int_equal(run(&x.points[0], dir, 1, &r, err), CRL_RUN_OK);
+  assert_int_equal(run(&x.points[0], dir, 1, &r, err), CLI_RUN_OK);
   read_csv(dir, b, sizeof b);
   assert_string_equal(a, b);
-  crl_experiment_free(&x);
+  cli_experiment_free(&x);
 }
 
 static void test_resume_refuses_other_settings(void **state) {
   (void)state;
-  crl_experiment x, y;
+  cli_experiment x, y;
   load("mine", RESUMABLE, &x);
   load("other", RESUMABLE "action: 0.25\n", &y);
-  char dir[400], err[CRL_ERR_SIZE];
-  crl_seed_result r;
+  char dir[400], err[CLI_ERR_SIZE];
+  cli_seed_result r;
   snprintf(dir, sizeof dir, "%s/mine/seed_3", tmp_dir);
   toy_stop = 0;
   toy_stop_after = 64;
-  assert_int_equal(run(&x.points[0], dir, 0, &r, err), CRL_RUN_INTERRUPTED);
+  assert_int_equal(run(&x.points[0], dir, 0, &r, err), CLI_RUN_INTERRUPTED);
   toy_stop = 0;
   toy_stop_after = 0;
-  assert_int_equal(run(&y.points[0], dir, 1, &r, err), CRL_RUN_FAILED);
+  assert_int_equal(run(&y.points[0], dir, 1, &r, err), CLI_RUN_FAILED);
   assert_non_null(strstr(err, "with other settings"));
   /* Resuming a directory without checkpoints starts from scratch. */
   snprintf(dir, sizeof dir, "%s/fresh/seed_3", tmp_dir);
-  assert_int_equal(run(&x.points[0], dir, 1, &r, err), CRL_RUN_OK);
+  assert_int_equal(run(&x.points[0], dir, 1, &r, err), CLI_RUN_OK);
   assert_int_equal(r.steps, 320);
-  crl_experiment_free(&x);
-  crl_experiment_free(&y);
+  cli_experiment_free(&x);
+  cli_experiment_free(&y);
 }
 
 /* ---- stopping on non-finite values --------------------------------------- */
 
 static void test_nonfinite(void **state) {
   (void)state;
-  crl_experiment x;
-  char dir[400], err[CRL_ERR_SIZE], ckpt[600];
-  crl_seed_result r;
+  cli_experiment x;
+  char dir[400], err[CLI_ERR_SIZE], ckpt[600];
+  cli_seed_result r;
   toy_stop = 0;
   toy_stop_after = 0;
   load("nan", RESUMABLE "checkpoint: {every: 64, keep: 1}\nnan_at: 200\n", &x);
   snprintf(dir, sizeof dir, "%s/nan/seed_3", tmp_dir);
-  assert_int_equal(run(&x.points[0], dir, 0, &r, err), CRL_RUN_FAILED);
+  assert_int_equal(run(&x.points[0], dir, 0, &r, err), CLI_RUN_FAILED);
   snprintf(ckpt, sizeof ckpt, "%s/checkpoints/step_0000000192.ckpt", dir);
   assert_non_null(strstr(err, "non-finite value at step 208: toy: the loss "
                               "is not finite (nan); last good checkpoint: "));
   assert_non_null(strstr(err, ckpt));
   assert_int_equal(access(ckpt, R_OK), 0); /* kept */
-  assert_int_equal(r.status, CRL_RUN_FAILED);
-  crl_experiment_free(&x);
+  assert_int_equal(r.status, CLI_RUN_FAILED);
+  cli_experiment_free(&x);
   load("inf", RESUMABLE "inf_at: 40\n", &x);
   snprintf(dir, sizeof dir, "%s/inf/seed_3", tmp_dir);
-  assert_int_equal(run(&x.points[0], dir, 0, &r, err), CRL_RUN_FAILED);
+  assert_int_equal(run(&x.points[0], dir, 0, &r, err), CLI_RUN_FAILED);
   assert_non_null(strstr(err, "non-finite value at step 48: value_loss is "
                               "inf; no checkpoint was written before it"));
-  crl_experiment_free(&x);
+  cli_experiment_free(&x);
   /* A parameter gone NaN while every loss stays finite: the checkpoint
    * that would hold it is refused, the previous one stays. */
   load("pnan",
@@ -214,7 +214,7 @@ static void test_nonfinite(void **state) {
                  "param_nan_at: 100\n",
        &x);
   snprintf(dir, sizeof dir, "%s/pnan/seed_3", tmp_dir);
-  assert_int_equal(run(&x.points[0], dir, 0, &r, err), CRL_RUN_FAILED);
+  assert_int_equal(run(&x.points[0], dir, 0, &r, err), CLI_RUN_FAILED);
   snprintf(ckpt, sizeof ckpt, "%s/checkpoints/step_0000000064.ckpt", dir);
   assert_non_null(strstr(err, "non-finite value at step 128: toy.param[0] "
                               "is nan"));
@@ -223,7 +223,7 @@ static void test_nonfinite(void **state) {
   assert_int_equal(access(ckpt, R_OK), 0);
   snprintf(ckpt, sizeof ckpt, "%s/checkpoints/step_0000000128.ckpt", dir);
   assert_int_equal(access(ckpt, F_OK), -1); /* nor a partial file */
-  crl_experiment_free(&x);
+  cli_experiment_free(&x);
 }
 
 /* ---- schedules
@@ -231,17 +231,17 @@ static void test_nonfinite(void **state) {
 
 static void test_progress_remaining(void **state) {
   (void)state;
-  crl_run_keys k = {.n_timesteps = 160, .n_episodes = 0};
+  cli_run_keys k = {.n_timesteps = 160, .n_episodes = 0};
   /* SB3: 1 - num_timesteps / total after the collection. */
-  assert_true(crl_run_progress_remaining(&k, 0, 0, 16, 0) == 0.9);
-  assert_true(crl_run_progress_remaining(&k, 144, 0, 16, 0) == 0.0);
-  assert_true(crl_run_progress_remaining(&k, 150, 0, 16, 0) == 0.0);
+  assert_true(cli_run_progress_remaining(&k, 0, 0, 16, 0) == 0.9);
+  assert_true(cli_run_progress_remaining(&k, 144, 0, 16, 0) == 0.0);
+  assert_true(cli_run_progress_remaining(&k, 150, 0, 16, 0) == 0.0);
   k.n_episodes = 10;
-  assert_true(crl_run_progress_remaining(&k, 16, 4, 16, 1) == 0.5);
+  assert_true(cli_run_progress_remaining(&k, 16, 4, 16, 1) == 0.5);
   /* In a run: the first iteration already knows its size (n_steps). */
-  crl_experiment x;
-  char dir[400], err[CRL_ERR_SIZE], csv[65536];
-  crl_seed_result r;
+  cli_experiment x;
+  char dir[400], err[CLI_ERR_SIZE], csv[65536];
+  cli_seed_result r;
   toy_stop = 0;
   toy_stop_after = 0;
   load("remaining",
@@ -249,27 +249,27 @@ static void test_progress_remaining(void **state) {
        "seed: 3\neval: {every: 0}\n",
        &x);
   snprintf(dir, sizeof dir, "%s/remaining/seed_3", tmp_dir);
-  assert_int_equal(run(&x.points[0], dir, 0, &r, err), CRL_RUN_OK);
+  assert_int_equal(run(&x.points[0], dir, 0, &r, err), CLI_RUN_OK);
   read_csv(dir, csv, sizeof csv);
   assert_non_null(strstr(csv, "\n16,0,,,,,,0.0009,0.9,"));
   assert_non_null(strstr(csv, "\n160,"));
   assert_true(toy_last_remaining == 0.0);
-  crl_experiment_free(&x);
+  cli_experiment_free(&x);
 }
 
 /* ---- jobs
  * -------------------------------------------------------------------------- */
 
-static void run_jobs(const crl_experiment *x, const char *dir, int workers,
-                     crl_job **jobs, int *n) {
-  assert_int_equal(crl_jobs_make(x, dir, jobs, n), 0);
-  crl_jobs_opts o = {workers, 1, 0};
-  crl_jobs_run(x, *jobs, *n, &o);
+static void run_jobs(const cli_experiment *x, const char *dir, int workers,
+                     cli_job **jobs, int *n) {
+  assert_int_equal(cli_jobs_make(x, dir, jobs, n), 0);
+  cli_jobs_opts o = {workers, 1, 0};
+  cli_jobs_run(x, *jobs, *n, &o);
 }
 
 static void test_workers_and_failures(void **state) {
   (void)state;
-  crl_experiment x;
+  cli_experiment x;
   load("grid",
        "env: Toy-v0\nalgo: toy\nn_timesteps: 96\nn_envs: 2\n"
        "seeds: [0, 1]\nnoise: 0.2\n"
@@ -280,7 +280,7 @@ static void test_workers_and_failures(void **state) {
   char one[400], two[400], csv1[65536], csv2[65536];
   snprintf(one, sizeof one, "%s/grid1", tmp_dir);
   snprintf(two, sizeof two, "%s/grid2", tmp_dir);
-  crl_job *j1, *j2;
+  cli_job *j1, *j2;
   int n1, n2;
   toy_stop = 0;
   toy_stop_after = 0;
@@ -292,7 +292,7 @@ static void test_workers_and_failures(void **state) {
     const toy_spec *spec = x.points[j1[i].point].algo_spec;
     int should_fail = spec->nan_at == 40;
     assert_int_equal(j1[i].result.status,
-                     should_fail ? CRL_RUN_FAILED : CRL_RUN_OK);
+                     should_fail ? CLI_RUN_FAILED : CLI_RUN_OK);
     assert_int_equal(j2[i].result.status, j1[i].result.status);
     assert_true(j1[i].result.steps == j2[i].result.steps);
     read_csv(j1[i].dir, csv1, sizeof csv1);
@@ -302,8 +302,8 @@ static void test_workers_and_failures(void **state) {
   assert_string_equal(j1[7].label, "nan_at=40_action=-0.5/seed_1");
   assert_non_null(strstr(j2[7].result.error, "non-finite value at step 48"));
   /* The summary names the failed runs; the expectations fail for them. */
-  char err[CRL_ERR_SIZE], text[65536], path[600];
-  assert_int_equal(crl_summary_write(&x, j2, n2, two, err, sizeof err), 0);
+  char err[CLI_ERR_SIZE], text[65536], path[600];
+  assert_int_equal(cli_summary_write(&x, j2, n2, two, err, sizeof err), 0);
   snprintf(path, sizeof path, "%s/summary.json", two);
   read_text(path, text, sizeof text);
   assert_non_null(strstr(text, "\"name\": \"nan_at=40_action=0.5\""));
@@ -311,7 +311,7 @@ static void test_workers_and_failures(void **state) {
                                "\"non-finite value at step 48"));
   FILE *out = fmemopen(text, sizeof text, "w");
   int checked = 0;
-  int failed = crl_expect_check(&x, two, out, &checked, err, sizeof err);
+  int failed = cli_expect_check(&x, two, out, &checked, err, sizeof err);
   fclose(out);
   assert_int_equal(checked, 8);
   /* Two points x two seeds did not finish, and their final evaluations
@@ -323,7 +323,7 @@ static void test_workers_and_failures(void **state) {
                                "finish: non-finite value"));
   free(j1);
   free(j2);
-  crl_experiment_free(&x);
+  cli_experiment_free(&x);
 }
 
 int main(void) {

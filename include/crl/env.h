@@ -35,11 +35,11 @@ typedef struct crl_env_type {
   const char *name;      /* registry name, e.g. "Pendulum-v1" */
   const char *doc;       /* one line for `crl envs` */
   size_t self_size;      /* bytes of the env's own state struct */
-  int max_episode_steps; /* TimeLimit: truncate after this many steps; 0 = never
-                          */
-  int state_dim;         /* number of doubles in get_state/set_state */
-  /* Fill in the spaces (arrays may point into self or static storage).
-   * Called once after allocation. May be NULL when `spaces` is enough. */
+  /* TimeLimit: truncate after this many steps; 0 = never. */
+  int max_episode_steps;
+  int state_dim; /* number of doubles in get_state/set_state */
+  /* Fill in the observation and action spaces (their arrays may point into
+   * self or static storage). Called once after allocation; required. */
   int (*init)(void *self, crl_space *obs_space, crl_space *act_space);
   /* Sample an initial state from rng (Gymnasium's reset distribution).
    * Returns 0 or a negative CRL_E* code (e.g. a user simulator failing). */

@@ -1,4 +1,5 @@
 /* Environment handles: TimeLimit bookkeeping, reset RNG and the registry. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,10 +155,15 @@ static int check_space(const char *env, const char *which, const crl_space *s) {
     return crl_fail(CRL_EINVAL,
                     "env '%s': box %s space needs dim >= 1, low and high", env,
                     which);
-  for (int i = 0; i < s->dim; i++)
+  for (int i = 0; i < s->dim; i++) {
+    if (isnan(s->low[i]) || isnan(s->high[i]))
+      return crl_fail(CRL_EINVAL, "env '%s': %s space bound %d is NaN", env,
+                      which, i);
     if (!(s->low[i] <= s->high[i]))
-      return crl_fail(CRL_EINVAL, "env '%s': %s space has low[%d] > high[%d]",
-                      env, which, i, i);
+      return crl_fail(CRL_EINVAL,
+                      "env '%s': %s space has low[%d] = %g > high[%d] = %g",
+                      env, which, i, s->low[i], i, s->high[i]);
+  }
   return 0;
 }
 
@@ -242,10 +248,21 @@ void crl_env_seed(crl_env *env, uint64_t seed) {
   gsl_rng_set(env->rng, s32 ? s32 : 4357);
 }
 
+/* A callback that fails without crl_fail must not be reported with the
+ * message of an earlier, unrelated failure: the message is cleared before
+ * the call and, when still empty after it, names the env and the code. */
+static int callback_failed(const crl_env *env, const char *what, int rc) {
+  if (crl_last_error()[0] == '\0')
+    crl_fail(rc, "env '%s': %s failed with %s (%s) and no message",
+             env->type->name, what, crl_errname(rc), crl_strerror(rc));
+  return rc;
+}
+
 int crl_env_reset(crl_env *env, crl_real *obs) {
+  crl_clear_error();
   int rc = env->type->reset(env->self, env->rng);
   if (rc)
-    return rc;
+    return callback_failed(env, "reset", rc);
   env->elapsed_steps = 0;
   env->has_reset = 1;
   if (obs != NULL)
@@ -260,9 +277,10 @@ int crl_env_step(crl_env *env, const crl_real *action, crl_real *obs,
                     env->type->name);
   double r = 0.0;
   int term = 0;
+  crl_clear_error();
   int rc = env->type->step(env->self, action, &r, &term);
   if (rc)
-    return rc;
+    return callback_failed(env, "step", rc);
   env->elapsed_steps++;
   int limit = env->type->max_episode_steps;
   if (obs != NULL)

@@ -16,6 +16,7 @@ typedef struct report {
   char *buf;
   size_t size, used;
   int problems;
+  int outside_reported; /* an observation outside the box was noted */
 } report;
 
 static void note(report *r, const char *fmt, ...)
@@ -54,6 +55,25 @@ static void check_spaces(report *r, const crl_env *env) {
              j, a->low[j], a->high[j]);
 }
 
+/* An observation outside its declared Box (reported once per env, at the
+ * first element out of bounds: a policy normalising by the bounds, or a
+ * user trusting them, would be misled). */
+static void check_in_box(report *r, const crl_env *env, const crl_real *obs,
+                         const char *what, const char *when) {
+  const crl_space *s = crl_env_obs_space(env);
+  if (s->kind != CRL_SPACE_BOX || r->outside_reported)
+    return;
+  for (int j = 0; j < s->dim; j++)
+    if ((double)obs[j] < s->low[j] || (double)obs[j] > s->high[j]) {
+      note(r,
+           "%s %s: observation[%d] = %g is outside the declared box "
+           "[%g, %g]",
+           what, when, j, (double)obs[j], s->low[j], s->high[j]);
+      r->outside_reported = 1;
+      return;
+    }
+}
+
 /* Reset into a buffer with canaries after obs_dim; check size and values. */
 static int checked_reset(report *r, crl_env *env, crl_real *obs, int dim,
                          const char *when) {
@@ -67,6 +87,7 @@ static int checked_reset(report *r, crl_env *env, crl_real *obs, int dim,
   for (int j = 0; j < dim; j++)
     if (!isfinite((double)obs[j]))
       note(r, "reset (%s): observation[%d] is not finite", when, j);
+  check_in_box(r, env, obs, "reset", when);
   for (int j = dim; j < dim + GUARD; j++)
     if (obs[j] != CANARY) {
       note(r, "reset (%s): wrote past the %d observation values", when, dim);
@@ -128,6 +149,9 @@ static void check_steps(report *r, crl_env *env, int steps, gsl_rng *rng,
       }
     if (obs[dim] != CANARY)
       note(r, "step %d: wrote past the %d observation values", k, dim);
+    char when[32];
+    snprintf(when, sizeof when, "%d", k);
+    check_in_box(r, env, obs, "step", when);
     if (!isfinite(reward))
       note(r, "step %d: reward is not finite", k);
     if (limit > 0 && (trunc != 0) != (t_in_episode >= limit))
@@ -143,7 +167,7 @@ static void check_steps(report *r, crl_env *env, int steps, gsl_rng *rng,
 
 int crl_env_check(const crl_env_type *type, int steps, uint64_t seed, char *buf,
                   size_t size) {
-  report r = {buf, size, 0, 0};
+  report r = {buf, size, 0, 0, 0};
   if (buf && size)
     buf[0] = '\0';
   crl_env *env = NULL;

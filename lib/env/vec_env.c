@@ -116,9 +116,31 @@ crl_env *crl_vec_env_get(crl_vec_env *v, int i) {
   return i >= 0 && i < v->n ? v->envs[i] : NULL;
 }
 
+/* What an env hands to training is checked where it enters: a NaN would
+ * otherwise pass silently through ReLU networks (ReLU maps it to 0). The
+ * env itself may return them, as Gymnasium's do for a non-finite action. */
+static int check_finite(const crl_vec_env *v, int i, const char *what,
+                        double reward) {
+  const crl_real *obs = v->obs + (size_t)i * v->obs_dim;
+  const char *name = crl_env_get_type(v->envs[i])->name;
+  for (int j = 0; j < v->obs_dim; j++)
+    if (!isfinite((double)obs[j]))
+      return crl_fail(CRL_ENONFINITE,
+                      "env '%s' (copy %d) returned a non-finite observation "
+                      "from %s at vec-env step %ld (obs[%d] = %g)",
+                      name, i, what, v->steps, j, (double)obs[j]);
+  if (!isfinite(reward))
+    return crl_fail(CRL_ENONFINITE,
+                    "env '%s' (copy %d) returned a non-finite reward at "
+                    "vec-env step %ld (%g)",
+                    name, i, v->steps, reward);
+  return 0;
+}
+
 int crl_vec_env_reset(crl_vec_env *v) {
   for (int i = 0; i < v->n; i++) {
     int rc = crl_env_reset(v->envs[i], v->obs + (size_t)i * v->obs_dim);
+    rc = rc ? rc : check_finite(v, i, "reset", 0.0);
     if (rc)
       return rc;
     v->ep_return[i] = 0.0;
@@ -144,6 +166,7 @@ int crl_vec_env_step(crl_vec_env *v, const crl_real *actions) {
     crl_real *obs = v->obs + (size_t)i * D;
     int rc = crl_env_step(v->envs[i], actions + (size_t)i * v->act_dim, obs,
                           &v->rewards[i], &v->terminated[i], &v->truncated[i]);
+    rc = rc ? rc : check_finite(v, i, "step", v->rewards[i]);
     if (rc)
       return rc;
     v->ep_return[i] += v->rewards[i];
@@ -152,6 +175,7 @@ int crl_vec_env_step(crl_vec_env *v, const crl_real *actions) {
       memcpy(v->final_obs + (size_t)i * D, obs, (size_t)D * sizeof *obs);
       record_episode(v, i);
       rc = crl_env_reset(v->envs[i], obs);
+      rc = rc ? rc : check_finite(v, i, "reset", 0.0);
       if (rc)
         return rc;
     }

@@ -36,7 +36,7 @@ typedef struct check_env_args {
 static int usage(const char *what, const char *arg) {
   fprintf(stderr, "crl check-env: %s%s\n(run `crl help check-env` for usage)\n",
           what, arg);
-  return CRL_EXIT_USAGE;
+  return CLI_EXIT_USAGE;
 }
 
 /* "--steps N" or "--steps=N"; NULL when the value is missing. */
@@ -200,7 +200,7 @@ static void print_problems(const char *label, char *report) {
     printf("%s: ... (the report stops at %d bytes)\n", label, REPORT_SIZE);
 }
 
-int crl_cmd_check_env(int argc, char **argv) {
+int cli_cmd_check_env(int argc, char **argv) {
   check_env_args a;
   int rc = parse_args(argc, argv, &a);
   if (rc)
@@ -208,7 +208,7 @@ int crl_cmd_check_env(int argc, char **argv) {
   char label[128];
   const crl_env_type *type = find_type(&a, label, sizeof label);
   if (type == NULL)
-    return CRL_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   static char report[REPORT_SIZE];
   rc = crl_env_check(type, a.steps, (uint64_t)a.seed, report, sizeof report);
   if (rc == 0) {
@@ -216,7 +216,7 @@ int crl_cmd_check_env(int argc, char **argv) {
     describe_type(type, what, sizeof what);
     printf("%s: ok (%d random steps, seed %llu; %s)\n", label, a.steps, a.seed,
            what);
-    return CRL_EXIT_OK;
+    return CLI_EXIT_OK;
   }
   /* The last error is the count ("env 'X': 2 problem(s) found") or, when
    * the env could not even be created, why; the report has that line too. */
@@ -225,5 +225,5 @@ int crl_cmd_check_env(int argc, char **argv) {
   print_problems(label, report);
   if (rc == CRL_EINVAL)
     printf("%s\n", summary);
-  return CRL_EXIT_FAILURE;
+  return CLI_EXIT_FAILURE;
 }

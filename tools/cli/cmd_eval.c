@@ -17,7 +17,7 @@
 static int usage(const char *command, const char *what, const char *arg) {
   fprintf(stderr, "crl %s: %s%s\n(run `crl help %s` for usage)\n", command,
           what, arg, command);
-  return CRL_EXIT_USAGE;
+  return CLI_EXIT_USAGE;
 }
 
 static int parse_int(const char *text, long min, long max, int *out) {
@@ -66,7 +66,7 @@ static int parse_eval_args(int argc, char **argv, eval_args *a) {
 }
 
 /* Settings a checkpoint knows and a policy file does not. */
-static int eval_defaults(const crl_policy_source *s, eval_args *a) {
+static int eval_defaults(const cli_policy_source *s, eval_args *a) {
   if (s->from_checkpoint) {
     if (a->env == NULL)
       a->env = s->cfg.env_name;
@@ -83,7 +83,7 @@ static int eval_defaults(const crl_policy_source *s, eval_args *a) {
   return 0;
 }
 
-static void describe_source(const crl_policy_source *s) {
+static void describe_source(const cli_policy_source *s) {
   if (s->from_checkpoint)
     printf("policy: %s (%s, seed %d, %ld steps)\n", s->path, s->cfg.keys.algo,
            s->seed, s->steps);
@@ -122,17 +122,17 @@ static void print_results(const eval_args *a, const double *ret,
   printf("episode length: %.1f ± %.1f (min %.0f, max %.0f)\n", m, sd, lo, hi);
 }
 
-static int run_eval(crl_policy_source *s, const eval_args *a) {
+static int run_eval(cli_policy_source *s, const eval_args *a) {
   crl_env *env = NULL;
-  char err[CRL_ERR_SIZE];
+  char err[CLI_ERR_SIZE];
   if (crl_env_make(a->env, &env)) {
     fprintf(stderr, "crl eval: %s\n", crl_last_error());
-    return CRL_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
-  if (crl_policy_source_fits(s, env, err, sizeof err)) {
+  if (cli_policy_source_fits(s, env, err, sizeof err)) {
     fprintf(stderr, "crl eval: %s\n", err);
     crl_env_free(env);
-    return CRL_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   /* The stream crl_evaluate uses: a run's own final evaluation again. */
   crl_env_seed(env, crl_seed_derive((uint64_t)a->seed, CRL_STREAM_EVAL));
@@ -141,7 +141,7 @@ static int run_eval(crl_policy_source *s, const eval_args *a) {
   int rc = ret && len ? 0 : CRL_ENOMEM;
   for (int e = 0; rc == 0 && e < a->episodes; e++) {
     int steps = 0;
-    rc = crl_play_episode(s, env, NULL, NULL, 0, &ret[e], &steps);
+    rc = cli_play_episode(s, env, NULL, NULL, 0, &ret[e], &steps);
     len[e] = steps;
   }
   if (rc == 0)
@@ -151,33 +151,33 @@ static int run_eval(crl_policy_source *s, const eval_args *a) {
   free(ret);
   free(len);
   crl_env_free(env);
-  return rc ? CRL_EXIT_FAILURE : CRL_EXIT_OK;
+  return rc ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
 
-int crl_cmd_eval(int argc, char **argv) {
+int cli_cmd_eval(int argc, char **argv) {
   eval_args a;
   int rc = parse_eval_args(argc, argv, &a);
   if (rc)
     return rc;
-  crl_policy_source s;
-  char err[CRL_ERR_SIZE];
-  if (crl_policy_source_open(a.source, &s, err, sizeof err)) {
+  cli_policy_source s;
+  char err[CLI_ERR_SIZE];
+  if (cli_policy_source_open(a.source, &s, err, sizeof err)) {
     fprintf(stderr, "crl eval: %s\n", err);
-    return CRL_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   rc = eval_defaults(&s, &a);
   if (rc == 0) {
     describe_source(&s);
     rc = run_eval(&s, &a);
   }
-  crl_policy_source_close(&s);
+  cli_policy_source_close(&s);
   return rc;
 }
 
 /* ---- crl export
  * -------------------------------------------------------------- */
 
-int crl_cmd_export(int argc, char **argv) {
+int cli_cmd_export(int argc, char **argv) {
   const char *source = NULL, *out = NULL;
   for (int i = 0; i < argc; i++) {
     if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
@@ -194,14 +194,14 @@ int crl_cmd_export(int argc, char **argv) {
   }
   if (source == NULL || out == NULL)
     return usage("export", "usage: crl export CKPT -o policy.crlp", "");
-  crl_policy_source s;
-  char err[CRL_ERR_SIZE];
-  if (crl_policy_source_open(source, &s, err, sizeof err)) {
+  cli_policy_source s;
+  char err[CLI_ERR_SIZE];
+  if (cli_policy_source_open(source, &s, err, sizeof err)) {
     fprintf(stderr, "crl export: %s\n", err);
-    return CRL_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   if (!s.from_checkpoint) {
-    crl_policy_source_close(&s);
+    cli_policy_source_close(&s);
     return usage("export", "needs a checkpoint, not a policy file: ", source);
   }
   crl_policy *p = NULL;
@@ -212,8 +212,8 @@ int crl_cmd_export(int argc, char **argv) {
   else
     printf("wrote %s (the policy of %s)\n", out, s.path);
   crl_policy_free(p);
-  crl_policy_source_close(&s);
-  return rc == CRL_EUNSUPPORTED ? CRL_EXIT_USAGE
-         : rc                   ? CRL_EXIT_FAILURE
-                                : CRL_EXIT_OK;
+  cli_policy_source_close(&s);
+  return rc == CRL_EUNSUPPORTED ? CLI_EXIT_USAGE
+         : rc                   ? CLI_EXIT_FAILURE
+                                : CLI_EXIT_OK;
 }

@@ -23,11 +23,11 @@ static void describe_space(const crl_space *s, char *buf, size_t size) {
     snprintf(buf, size, "Box(%d)", s->dim);
 }
 
-int crl_cmd_envs(int argc, char **argv) {
+int cli_cmd_envs(int argc, char **argv) {
   (void)argv;
   if (argc > 0) {
     fprintf(stderr, "crl envs: takes no arguments\n");
-    return CRL_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   printf("%-28s %-20s %-22s %9s  %s\n", "name", "observations", "actions",
          "max steps", "description");
@@ -45,7 +45,7 @@ int crl_cmd_envs(int argc, char **argv) {
     printf("%-28s %-20s %-22s %9s  %s\n", t->name, obs, act,
            t->max_episode_steps ? steps : "-", t->doc ? t->doc : "");
   }
-  return CRL_EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 static void list_algos(void) {
@@ -81,7 +81,7 @@ static void describe_allowed(const crl_param_def *d, char *buf, size_t size) {
     snprintf(buf, size, "[%s, %s]", lo, hi);
 }
 
-void crl_print_param_table(const crl_param_def *defs,
+void cli_print_param_table(const crl_param_def *defs,
                            const char *(*default_label)(const char *key)) {
   printf("%-28s %-16s %-10s %-20s %s\n", "key", "type", "default",
          "range/choices", "description");
@@ -111,23 +111,23 @@ static int show_algo(const char *name) {
     else
       fprintf(stderr, "crl algos: unknown algo '%s' (`crl algos` lists them)\n",
               name);
-    return CRL_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   printf("%s: %s\n\n", t->name, t->doc ? t->doc : "");
-  crl_print_param_table(t->params, NULL);
+  cli_print_param_table(t->params, NULL);
   printf("\nExperiment files also take the runner keys (see `crl help "
          "train`).\n");
-  return CRL_EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
-int crl_cmd_algos(int argc, char **argv) {
+int cli_cmd_algos(int argc, char **argv) {
   if (argc == 0) {
     list_algos();
-    return CRL_EXIT_OK;
+    return CLI_EXIT_OK;
   }
   if (argc > 1) {
     fprintf(stderr, "crl algos: takes at most one NAME\n");
-    return CRL_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   return show_algo(argv[0]);
 }

@@ -14,13 +14,13 @@
 static int plot_usage(const char *what, const char *arg) {
   fprintf(stderr, "crl plot: %s%s\n(run `crl help plot` for usage)\n", what,
           arg);
-  return CRL_EXIT_USAGE;
+  return CLI_EXIT_USAGE;
 }
 
 /* --x, --y, --smooth, --band, --key: 0 when argv[*i] is one of them (and took
  * its value), 1 when it is not, or the usage status on a bad value. */
 static int parse_curve_option(int argc, char **argv, int *i,
-                              crl_plot_options *o) {
+                              cli_plot_options *o) {
   const char *opt = argv[*i];
   int known = strcmp(opt, "--x") == 0 || strcmp(opt, "--y") == 0 ||
               strcmp(opt, "--smooth") == 0 || strcmp(opt, "--band") == 0 ||
@@ -57,14 +57,14 @@ static int parse_curve_option(int argc, char **argv, int *i,
       b++;
     if (b == 3)
       return plot_usage("--band takes std, sem or none, not ", v);
-    o->band = (crl_band)b;
+    o->band = (cli_band)b;
   }
   return 0;
 }
 
-int crl_cmd_plot(int argc, char **argv) {
+int cli_cmd_plot(int argc, char **argv) {
   const char *dirs[MAX_RUNS], *out = NULL;
-  crl_plot_options o = crl_plot_options_default();
+  cli_plot_options o = cli_plot_options_default();
   int n = 0;
   for (int i = 0; i < argc; i++) {
     int rc;
@@ -91,12 +91,12 @@ int crl_cmd_plot(int argc, char **argv) {
     return plot_usage("missing run directory", "");
   if (out == NULL)
     return plot_usage("missing -o FILE.png or -o FILE.svg", "");
-  char err[CRL_ERR_SIZE];
-  int rc = crl_plot_runs_opts(dirs, n, out, &o, err, sizeof err);
+  char err[CLI_ERR_SIZE];
+  int rc = cli_plot_runs_opts(dirs, n, out, &o, err, sizeof err);
   if (rc) {
     fprintf(stderr, "crl plot: error: %s\n", err);
-    return rc == CRL_PLOT_BAD_INPUT ? CRL_EXIT_USAGE : CRL_EXIT_FAILURE;
+    return rc == CLI_PLOT_BAD_INPUT ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
   }
   printf("wrote %s\n", out);
-  return CRL_EXIT_OK;
+  return CLI_EXIT_OK;
 }

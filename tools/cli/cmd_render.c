@@ -23,7 +23,7 @@ typedef struct render_args {
 static int usage(const char *what, const char *arg) {
   fprintf(stderr, "crl render: %s%s\n(run `crl help render` for usage)\n", what,
           arg);
-  return CRL_EXIT_USAGE;
+  return CLI_EXIT_USAGE;
 }
 
 static int parse_int(const char *text, long min, long max, int *out) {
@@ -64,7 +64,7 @@ static int parse_args(int argc, char **argv, render_args *a) {
       a->env = argv[++i];
     else if (valued) {
       if (int_option(o, argv[++i], a))
-        return CRL_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     } else if (o[0] == '-' && o[1] != '\0')
       return usage("unknown option ", o);
     else if (a->source == NULL)
@@ -83,8 +83,8 @@ static int parse_args(int argc, char **argv, render_args *a) {
 }
 
 typedef struct recorder {
-  crl_scene scene;
-  const crl_drawing *drawing;
+  cli_scene scene;
+  const cli_drawing *drawing;
   int every;
   double ret;
   int failed;
@@ -95,11 +95,11 @@ static void on_frame(void *ctx, const crl_env *env, int t,
   recorder *r = ctx;
   r->ret += reward;
   if (t % r->every == 0)
-    r->failed |= crl_scene_add(&r->scene, r->drawing, env, t, r->ret, action);
+    r->failed |= cli_scene_add(&r->scene, r->drawing, env, t, r->ret, action);
 }
 
 /* The env to draw: --env, else the run's. */
-static const char *env_of(const render_args *a, const crl_policy_source *s) {
+static const char *env_of(const render_args *a, const cli_policy_source *s) {
   if (a->env)
     return a->env;
   return s->from_checkpoint ? s->cfg.env_name : NULL;
@@ -107,69 +107,69 @@ static const char *env_of(const render_args *a, const crl_policy_source *s) {
 
 /* Play once to learn the episode's length, then again to record it with
  * the frame stride that gives about TARGET_FRAMES frames. */
-static int record(crl_policy_source *s, crl_env *env, uint64_t seed,
+static int record(cli_policy_source *s, crl_env *env, uint64_t seed,
                   recorder *r) {
   double ret;
   int len = 0, rc = 0;
   if (r->every == 0) {
     crl_env_seed(env, seed);
-    rc = crl_play_episode(s, env, NULL, NULL, 0, &ret, &len);
+    rc = cli_play_episode(s, env, NULL, NULL, 0, &ret, &len);
     r->every =
         len > TARGET_FRAMES ? (len + TARGET_FRAMES - 1) / TARGET_FRAMES : 1;
   }
   crl_env_seed(env, seed);
-  return rc ? rc : crl_play_episode(s, env, on_frame, r, 0, &ret, &len);
+  return rc ? rc : cli_play_episode(s, env, on_frame, r, 0, &ret, &len);
 }
 
-static int render(const render_args *a, crl_policy_source *s) {
-  char err[CRL_ERR_SIZE];
+static int render(const render_args *a, cli_policy_source *s) {
+  char err[CLI_ERR_SIZE];
   const char *name = env_of(a, s);
   if (name == NULL)
     return usage("a policy file needs --env NAME", "");
-  recorder r = {.drawing = crl_drawing_find(name), .every = a->every};
+  recorder r = {.drawing = cli_drawing_find(name), .every = a->every};
   if (r.drawing == NULL) {
     fprintf(stderr, "crl render: no drawing for env '%s' (there are: %s)\n",
-            name, crl_drawing_names());
-    return CRL_EXIT_USAGE;
+            name, cli_drawing_names());
+    return CLI_EXIT_USAGE;
   }
   crl_env *env = NULL;
   if (crl_env_make(name, &env) ||
-      crl_policy_source_fits(s, env, err, sizeof err)) {
+      cli_policy_source_fits(s, env, err, sizeof err)) {
     fprintf(stderr, "crl render: %s\n", env ? err : crl_last_error());
     crl_env_free(env);
-    return CRL_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   int seed = a->has_seed ? a->seed : s->from_checkpoint ? s->seed : 0;
-  crl_scene_init(&r.scene, r.drawing, 0.05);
+  cli_scene_init(&r.scene, r.drawing, 0.05);
   int rc = record(s, env, crl_seed_derive((uint64_t)seed, CRL_STREAM_EVAL), &r);
   r.scene.seconds_per_frame = 0.05 * r.every;
   if (rc || r.failed)
     snprintf(err, sizeof err, "%s",
              rc ? crl_last_error() : "out of memory recording frames");
   else
-    rc = crl_scene_write(&r.scene, a->out, a->frame, err, sizeof err);
+    rc = cli_scene_write(&r.scene, a->out, a->frame, err, sizeof err);
   if (rc == 0)
     printf("wrote %s (%d frames, return %.1f)\n", a->out, r.scene.n_frames,
            r.ret);
   else
     fprintf(stderr, "crl render: %s\n", err);
-  crl_scene_free(&r.scene);
+  cli_scene_free(&r.scene);
   crl_env_free(env);
-  return rc ? CRL_EXIT_FAILURE : CRL_EXIT_OK;
+  return rc ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
 
-int crl_cmd_render(int argc, char **argv) {
+int cli_cmd_render(int argc, char **argv) {
   render_args a;
   int rc = parse_args(argc, argv, &a);
   if (rc)
     return rc;
-  crl_policy_source s;
-  char err[CRL_ERR_SIZE];
-  if (crl_policy_source_open(a.source, &s, err, sizeof err)) {
+  cli_policy_source s;
+  char err[CLI_ERR_SIZE];
+  if (cli_policy_source_open(a.source, &s, err, sizeof err)) {
     fprintf(stderr, "crl render: %s\n", err);
-    return CRL_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   rc = render(&a, &s);
-  crl_policy_source_close(&s);
+  cli_policy_source_close(&s);
   return rc;
 }

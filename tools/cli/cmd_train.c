@@ -18,8 +18,8 @@
 
 /* ---- run directory ------------------------------------------------------- */
 
-void crl_default_run_dir(const char *config_path, char *buf, size_t size) {
-  char copy[CRL_PATH_MAX];
+void cli_default_run_dir(const char *config_path, char *buf, size_t size) {
+  char copy[CLI_PATH_MAX];
   snprintf(copy, sizeof copy, "%s", config_path);
   char *slash = strrchr(copy, '/');
   char *file = slash ? slash + 1 : copy;
@@ -42,35 +42,35 @@ void crl_default_run_dir(const char *config_path, char *buf, size_t size) {
 /* ---- curves
  * ------------------------------------------------------------------ */
 
-static void plot_options_for(const crl_run_config *cfg, char *title,
-                             size_t size, crl_plot_options *o) {
+static void plot_options_for(const cli_run_config *cfg, char *title,
+                             size_t size, cli_plot_options *o) {
   snprintf(title, size, "%s on %s", cfg->keys.algo, cfg->keys.env);
-  *o = crl_plot_options_default();
+  *o = cli_plot_options_default();
   o->title = title;
   if (cfg->keys.n_episodes > 0 && cfg->keys.n_timesteps == INT_MAX) {
     /* An episode budget: the training return of each episode. */
     o->x = "episodes";
     o->y = "episode_return";
-    o->band = CRL_BAND_SEM;
+    o->band = CLI_BAND_SEM;
     o->key = "bottom right";
   }
 }
 
 /* DIR/curve.png: the run, or one curve per grid point. */
-static void draw_curve(const crl_experiment *x, const char *dir, int quiet) {
-  char out[CRL_PATH_MAX], err[CRL_ERR_SIZE], title[2 * CRL_STRING_MAX + 8];
-  if (crl_path_join(out, sizeof out, dir, "curve.png"))
+static void draw_curve(const cli_experiment *x, const char *dir, int quiet) {
+  char out[CLI_PATH_MAX], err[CLI_ERR_SIZE], title[2 * CRL_STRING_MAX + 8];
+  if (cli_path_join(out, sizeof out, dir, "curve.png"))
     return;
-  crl_plot_options o;
+  cli_plot_options o;
   plot_options_for(&x->points[0], title, sizeof title, &o);
   const char *dirs[1] = {dir};
-  int rc = crl_plot_runs_opts(dirs, 1, out, &o, err, sizeof err);
-  if (rc == CRL_PLOT_NO_GNUPLOT && !quiet)
+  int rc = cli_plot_runs_opts(dirs, 1, out, &o, err, sizeof err);
+  if (rc == CLI_PLOT_NO_GNUPLOT && !quiet)
     fprintf(stderr,
             "note: no learning-curve picture: gnuplot is not installed (%s, "
             "then run `crl plot %s -o %s`)\n",
-            CRL_GNUPLOT_HINT, dir, out);
-  else if (rc != 0 && rc != CRL_PLOT_NO_GNUPLOT)
+            CLI_GNUPLOT_HINT, dir, out);
+  else if (rc != 0 && rc != CLI_PLOT_NO_GNUPLOT)
     fprintf(stderr, "warning: no learning-curve picture: %s\n", err);
   else if (!quiet)
     printf("learning curve: %s\n", out);
@@ -79,50 +79,50 @@ static void draw_curve(const crl_experiment *x, const char *dir, int quiet) {
 /* ---- after the runs
  * ------------------------------------------------------------ */
 
-static int count_status(const crl_job *jobs, int n, int status) {
+static int count_status(const cli_job *jobs, int n, int status) {
   int k = 0;
   for (int i = 0; i < n; i++)
     k += jobs[i].result.status == status;
   return k;
 }
 
-static int check_expectations(const crl_experiment *x, const char *dir) {
-  char err[CRL_ERR_SIZE];
+static int check_expectations(const cli_experiment *x, const char *dir) {
+  char err[CLI_ERR_SIZE];
   int checked = 0;
   printf("\nexpectations (%s):\n", dir);
-  int failed = crl_expect_check(x, dir, stdout, &checked, err, sizeof err);
+  int failed = cli_expect_check(x, dir, stdout, &checked, err, sizeof err);
   if (failed < 0) {
     fprintf(stderr, "crl train: error: %s\n", err);
-    return CRL_EXIT_FAILURE;
+    return CLI_EXIT_FAILURE;
   }
   if (checked == 0)
     printf("(the experiment has no expect: block)\n");
-  return failed ? CRL_EXIT_EXPECT : CRL_EXIT_OK;
+  return failed ? CLI_EXIT_EXPECT : CLI_EXIT_OK;
 }
 
-static int finish(const crl_train_args *a, const crl_experiment *x,
-                  const char *dir, const crl_job *jobs, int n) {
-  char err[CRL_ERR_SIZE];
+static int finish(const cli_train_args *a, const cli_experiment *x,
+                  const char *dir, const cli_job *jobs, int n) {
+  char err[CLI_ERR_SIZE];
   int interrupted =
-      crl_stop_requested || count_status(jobs, n, CRL_RUN_INTERRUPTED) > 0;
-  if (crl_summary_write(x, jobs, n, dir, err, sizeof err))
+      cli_stop_requested || count_status(jobs, n, CLI_RUN_INTERRUPTED) > 0;
+  if (cli_summary_write(x, jobs, n, dir, err, sizeof err))
     fprintf(stderr, "crl train: error: %s\n", err);
-  crl_summary_print(x, jobs, n, a->quiet);
+  cli_summary_print(x, jobs, n, a->quiet);
   if (interrupted) {
     printf("interrupted: continue with `crl train --resume %s`\n", dir);
-    return CRL_EXIT_INTERRUPTED;
+    return CLI_EXIT_INTERRUPTED;
   }
   if (!a->quiet)
     printf("results: %s/ (config.yaml, summary.json, %sseed_<k>/)\n", dir,
            x->n_axes ? "<point>/" : "");
   fflush(stdout);
-  int ok = count_status(jobs, n, CRL_RUN_OK);
+  int ok = count_status(jobs, n, CLI_RUN_OK);
   if (!a->no_plot && ok > 0)
     draw_curve(x, dir, a->quiet);
-  int rc = ok == n ? CRL_EXIT_OK : CRL_EXIT_FAILURE;
+  int rc = ok == n ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
   if (a->check) {
     int verdict = check_expectations(x, dir);
-    if (rc == CRL_EXIT_OK)
+    if (rc == CLI_EXIT_OK)
       rc = verdict;
   }
   return rc;
@@ -132,65 +132,65 @@ static int finish(const crl_train_args *a, const crl_experiment *x,
  * --------------------------------------------------------------- */
 
 /* The experiment: the file with its overrides, or DIR/config.yaml. */
-static int load(const crl_train_args *a, crl_experiment *x, char *dir,
+static int load(const cli_train_args *a, cli_experiment *x, char *dir,
                 size_t size) {
-  char err[CRL_ERR_SIZE], path[CRL_PATH_MAX];
+  char err[CLI_ERR_SIZE], path[CLI_PATH_MAX];
   const char *file = a->config;
   if (a->resume) {
     snprintf(dir, size, "%s", a->resume);
-    if (crl_path_join(path, sizeof path, dir, "config.yaml") != 0) {
+    if (cli_path_join(path, sizeof path, dir, "config.yaml") != 0) {
       fprintf(stderr, "crl train: '%s' is too long a path\n", dir);
-      return CRL_EXIT_USAGE;
+      return CLI_EXIT_USAGE;
     }
     file = path;
   } else if (a->out_dir) {
     snprintf(dir, size, "%s", a->out_dir);
   } else {
-    crl_default_run_dir(a->config, dir, size);
+    cli_default_run_dir(a->config, dir, size);
   }
-  if (crl_experiment_load(file, a->sets, a->n_sets, a->has_seed ? a->seed : -1,
+  if (cli_experiment_load(file, a->sets, a->n_sets, a->has_seed ? a->seed : -1,
                           x, err, sizeof err)) {
     fprintf(stderr, "%s\n", err);
-    return CRL_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
-  return CRL_EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
-static int run(const crl_train_args *a, const crl_experiment *x,
+static int run(const cli_train_args *a, const cli_experiment *x,
                const char *dir) {
   if (!a->resume) {
-    int rc = crl_rundir_prepare(dir, a->force);
+    int rc = cli_rundir_prepare(dir, a->force);
     if (rc)
       return rc;
-    if (crl_rundir_write_configs(x, dir))
-      return CRL_EXIT_FAILURE;
+    if (cli_rundir_write_configs(x, dir))
+      return CLI_EXIT_FAILURE;
   }
-  crl_job *jobs = NULL;
+  cli_job *jobs = NULL;
   int n = 0;
-  if (crl_jobs_make(x, dir, &jobs, &n)) {
+  if (cli_jobs_make(x, dir, &jobs, &n)) {
     fprintf(stderr, "crl train: error: out of memory or paths too long\n");
-    return CRL_EXIT_FAILURE;
+    return CLI_EXIT_FAILURE;
   }
-  crl_jobs_opts o = {a->jobs > 0 ? a->jobs : crl_cpu_count(), a->quiet,
+  cli_jobs_opts o = {a->jobs > 0 ? a->jobs : cli_cpu_count(), a->quiet,
                      a->resume != NULL};
-  crl_signals_install();
-  crl_jobs_run(x, jobs, n, &o);
+  cli_signals_install();
+  cli_jobs_run(x, jobs, n, &o);
   int rc = finish(a, x, dir, jobs, n);
   free(jobs);
   return rc;
 }
 
-int crl_cmd_train(int argc, char **argv) {
-  crl_train_args a;
-  int rc = crl_parse_train_args("train", argc, argv, 1, &a);
+int cli_cmd_train(int argc, char **argv) {
+  cli_train_args a;
+  int rc = cli_parse_train_args("train", argc, argv, 1, &a);
   if (rc)
     return rc;
-  crl_experiment x;
-  char dir[CRL_PATH_MAX];
+  cli_experiment x;
+  char dir[CLI_PATH_MAX];
   rc = load(&a, &x, dir, sizeof dir);
   if (rc)
     return rc;
   rc = run(&a, &x, dir);
-  crl_experiment_free(&x);
+  cli_experiment_free(&x);
   return rc;
 }

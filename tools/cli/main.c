@@ -27,16 +27,16 @@ static int print_version(void) {
          "GSL CBLAS"
 #endif
   );
-  return CRL_EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 static int help(int argc, char **argv) {
   if (argc > 1) {
     fprintf(stderr, "crl help: takes at most one COMMAND\n");
-    return CRL_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
-  crl_print_usage(argc ? argv[0] : NULL, stdout);
-  return CRL_EXIT_OK;
+  cli_print_usage(argc ? argv[0] : NULL, stdout);
+  return CLI_EXIT_OK;
 }
 
 typedef int (*command_fn)(int argc, char **argv);
@@ -45,18 +45,18 @@ static const struct {
   const char *name;
   command_fn run;
 } commands[] = {
-    {"train", crl_cmd_train},   {"check", crl_cmd_check},
-    {"plot", crl_cmd_plot},     {"eval", crl_cmd_eval},
-    {"export", crl_cmd_export}, {"render", crl_cmd_render},
-    {"envs", crl_cmd_envs},     {"check-env", crl_cmd_check_env},
-    {"algos", crl_cmd_algos},   {"help", help},
+    {"train", cli_cmd_train},   {"check", cli_cmd_check},
+    {"plot", cli_cmd_plot},     {"eval", cli_cmd_eval},
+    {"export", cli_cmd_export}, {"render", cli_cmd_render},
+    {"envs", cli_cmd_envs},     {"check-env", cli_cmd_check_env},
+    {"algos", cli_cmd_algos},   {"help", help},
 };
 
 int main(int argc, char **argv) {
   limit_blas_threads();
   if (argc < 2) {
-    crl_print_usage(NULL, stderr);
-    return CRL_EXIT_USAGE;
+    cli_print_usage(NULL, stderr);
+    return CLI_EXIT_USAGE;
   }
   const char *name = argv[1];
   if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0)
@@ -69,12 +69,12 @@ int main(int argc, char **argv) {
     /* A command's own --help. */
     for (int j = 2; j < argc; j++)
       if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0) {
-        crl_print_usage(name, stdout);
-        return CRL_EXIT_OK;
+        cli_print_usage(name, stdout);
+        return CLI_EXIT_OK;
       }
     return commands[i].run(argc - 2, argv + 2);
   }
   fprintf(stderr, "crl: unknown command '%s'\n\n", name);
-  crl_print_usage(NULL, stderr);
-  return CRL_EXIT_USAGE;
+  cli_print_usage(NULL, stderr);
+  return CLI_EXIT_USAGE;
 }

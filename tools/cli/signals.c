@@ -12,7 +12,7 @@
 
 #define MAX_CHILDREN 1024
 
-volatile sig_atomic_t crl_stop_requested = 0;
+volatile sig_atomic_t cli_stop_requested = 0;
 
 static volatile pid_t children[MAX_CHILDREN];
 static volatile sig_atomic_t n_children = 0;
@@ -25,12 +25,12 @@ static void forward(int sig) {
 
 static void on_signal(int sig) {
   forward(sig);
-  if (crl_stop_requested)
-    _exit(CRL_EXIT_INTERRUPTED); /* the second one: at once */
-  crl_stop_requested = sig;
+  if (cli_stop_requested)
+    _exit(CLI_EXIT_INTERRUPTED); /* the second one: at once */
+  cli_stop_requested = sig;
 }
 
-void crl_signals_install(void) {
+void cli_signals_install(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
@@ -50,7 +50,7 @@ static void block(sigset_t *old) {
   sigprocmask(SIG_BLOCK, &set, old);
 }
 
-void crl_signals_add_child(pid_t pid) {
+void cli_signals_add_child(pid_t pid) {
   sigset_t old;
   block(&old);
   for (int i = 0; i < n_children; i++)
@@ -64,7 +64,7 @@ void crl_signals_add_child(pid_t pid) {
   sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
-void crl_signals_remove_child(pid_t pid) {
+void cli_signals_remove_child(pid_t pid) {
   sigset_t old;
   block(&old);
   for (int i = 0; i < n_children; i++)
@@ -73,7 +73,7 @@ void crl_signals_remove_child(pid_t pid) {
   sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
-void crl_signals_in_child(void) {
+void cli_signals_in_child(void) {
   n_children = 0;
   setpgid(0, 0);
 #if defined(__linux__)

@@ -1,26 +1,26 @@
 /* Ctrl-C and SIGTERM for the crl program: the first one asks the training
  * loops to write a checkpoint at their next iteration boundary and stop
- * (exit status CRL_EXIT_INTERRUPTED); a second one exits at once. A parent
+ * (exit status CLI_EXIT_INTERRUPTED); a second one exits at once. A parent
  * running worker processes forwards each signal to them (they run in their
  * own process groups, so a terminal's Ctrl-C reaches them only once). */
-#ifndef CRL_TOOLS_SIGNALS_H
-#define CRL_TOOLS_SIGNALS_H
+#ifndef TOOLS_SIGNALS_H
+#define TOOLS_SIGNALS_H
 
 #include <signal.h>
 #include <sys/types.h>
 
 /* Non-zero (the signal number) once SIGINT or SIGTERM arrived. */
-extern volatile sig_atomic_t crl_stop_requested;
+extern volatile sig_atomic_t cli_stop_requested;
 
 /* Install the handlers for SIGINT and SIGTERM. */
-void crl_signals_install(void);
+void cli_signals_install(void);
 
 /* The parent's list of workers that signals are forwarded to. */
-void crl_signals_add_child(pid_t pid);
-void crl_signals_remove_child(pid_t pid);
+void cli_signals_add_child(pid_t pid);
+void cli_signals_remove_child(pid_t pid);
 
 /* In a freshly forked worker: forward nothing, get a process group of
  * its own, and be told (SIGTERM) when the parent dies. */
-void crl_signals_in_child(void);
+void cli_signals_in_child(void);
 
 #endif

@@ -13,7 +13,7 @@ static int usage_error(const char *command, const char *fmt, const char *arg) {
   fprintf(stderr, "crl %s: ", command);
   fprintf(stderr, fmt, arg);
   fprintf(stderr, "\n(run `crl help %s` for usage)\n", command);
-  return CRL_EXIT_USAGE;
+  return CLI_EXIT_USAGE;
 }
 
 static int parse_count(const char *text, long max, int *out) {
@@ -48,7 +48,7 @@ static int is_option(const char *arg, const char *name) {
 
 /* -o DIR, --resume DIR, -j N: the options with a value only train has. */
 static int train_value_option(const char *command, int argc, char **argv,
-                              int *i, crl_train_args *a) {
+                              int *i, cli_train_args *a) {
   const char *arg = argv[*i], *value;
   if (is_option(arg, "-o") || is_option(arg, "--output")) {
     value = option_value(argc, argv, i, arg[1] == 'o' ? "-o" : "--output");
@@ -70,7 +70,7 @@ static int train_value_option(const char *command, int argc, char **argv,
   return 0;
 }
 
-static int train_flag(const char *arg, crl_train_args *a) {
+static int train_flag(const char *arg, cli_train_args *a) {
   int *flag = strcmp(arg, "--force") == 0     ? &a->force
               : strcmp(arg, "--quiet") == 0   ? &a->quiet
               : strcmp(arg, "--no-plot") == 0 ? &a->no_plot
@@ -83,7 +83,7 @@ static int train_flag(const char *arg, crl_train_args *a) {
 }
 
 static int common_option(const char *command, int argc, char **argv, int *i,
-                         crl_train_args *a) {
+                         cli_train_args *a) {
   const char *arg = argv[*i], *value;
   if (is_option(arg, "--seed")) {
     value = option_value(argc, argv, i, "--seed");
@@ -94,7 +94,7 @@ static int common_option(const char *command, int argc, char **argv, int *i,
     value = option_value(argc, argv, i, "--set");
     if (value == NULL)
       return usage_error(command, "--set needs KEY=VALUE%s", "");
-    if (a->n_sets == CRL_MAX_SETS)
+    if (a->n_sets == CLI_MAX_SETS)
       return usage_error(command, "too many --set options%s", "");
     a->sets[a->n_sets++] = value;
   } else {
@@ -103,7 +103,7 @@ static int common_option(const char *command, int argc, char **argv, int *i,
   return 0;
 }
 
-static int check_combination(const char *command, crl_train_args *a) {
+static int check_combination(const char *command, cli_train_args *a) {
   if (a->resume &&
       (a->config || a->out_dir || a->n_sets || a->has_seed || a->force))
     return usage_error(command,
@@ -112,11 +112,11 @@ static int check_combination(const char *command, crl_train_args *a) {
                        "");
   if (a->config == NULL && a->resume == NULL)
     return usage_error(command, "missing CONFIG.yaml%s", "");
-  return CRL_EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
-int crl_parse_train_args(const char *command, int argc, char **argv,
-                         int train_options, crl_train_args *a) {
+int cli_parse_train_args(const char *command, int argc, char **argv,
+                         int train_options, cli_train_args *a) {
   memset(a, 0, sizeof *a);
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i];

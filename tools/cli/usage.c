@@ -131,12 +131,12 @@ static void print_runner_keys(FILE *f) {
   fprintf(f, "\nExperiment file keys of the runner (all other keys go to the "
              "algorithm;\nnested mappings are dotted keys):\n\n");
   fflush(f);
-  crl_print_param_table(crl_run_key_defs, runner_default_label);
+  cli_print_param_table(cli_run_key_defs, runner_default_label);
   print_sections(stdout);
   fflush(stdout);
 }
 
-void crl_print_usage(const char *name, FILE *f) {
+void cli_print_usage(const char *name, FILE *f) {
   if (name == NULL) {
     fprintf(f,
             "crl %s: reinforcement learning from YAML experiments\n\n"

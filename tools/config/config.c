@@ -14,9 +14,9 @@
 #include "config/run_config.h"
 #include "core/internal.h"
 
-#define K(field) offsetof(crl_run_keys, field)
+#define K(field) offsetof(cli_run_keys, field)
 
-const crl_param_def crl_run_key_defs[] = {
+const crl_param_def cli_run_key_defs[] = {
     {"env", CRL_PARAM_STRING, K(env), "", 0, 0, NULL,
      "environment name (required; `crl envs` lists them)"},
     {"algo", CRL_PARAM_STRING, K(algo), "", 0, 0, NULL,
@@ -70,9 +70,9 @@ static const char *const required_keys[] = {"env", "algo", "n_timesteps"};
 __attribute__((format(printf, 5, 6)))
 #endif
 static int
-fail_entry(const crl_cfg_entry *e, int at_value, char *err, size_t size,
+fail_entry(const cli_cfg_entry *e, int at_value, char *err, size_t size,
            const char *fmt, ...) {
-  crl_cfg_where(e, at_value, err, size);
+  cli_cfg_where(e, at_value, err, size);
   size_t n = strlen(err);
   va_list ap;
   va_start(ap, fmt);
@@ -82,8 +82,8 @@ fail_entry(const crl_cfg_entry *e, int at_value, char *err, size_t size,
 }
 
 /* The library's message for a failed set, located at the value. */
-static int fail_set(const crl_cfg_entry *e, char *err, size_t size) {
-  char why[CRL_ERR_SIZE];
+static int fail_set(const cli_cfg_entry *e, char *err, size_t size) {
+  char why[CLI_ERR_SIZE];
   snprintf(why, sizeof why, "%s", crl_last_error());
   return fail_entry(e, 1, err, size, "%s", why);
 }
@@ -91,23 +91,23 @@ static int fail_set(const crl_cfg_entry *e, char *err, size_t size) {
 /* ---- unknown keys ------------------------------------------------------ */
 
 static int is_runner_key(const char *key) {
-  return crl_params_find(crl_run_key_defs, key) != NULL;
+  return crl_params_find(cli_run_key_defs, key) != NULL;
 }
 
 static int is_mapping_prefix(const crl_param_def *defs, const char *key);
 
 /* `eval: {}` or `policy_kwargs: {}`: an empty mapping where a mapping
  * belongs changes nothing. */
-static int is_harmless_empty_map(const crl_cfg_entry *e,
+static int is_harmless_empty_map(const cli_cfg_entry *e,
                                  const crl_algo_type *algo) {
-  return strcmp(e->value, CRL_CFG_EMPTY_MAP) == 0 &&
-         (is_mapping_prefix(crl_run_key_defs, e->key) ||
+  return strcmp(e->value, CLI_CFG_EMPTY_MAP) == 0 &&
+         (is_mapping_prefix(cli_run_key_defs, e->key) ||
           (algo && is_mapping_prefix(algo->params, e->key)));
 }
 
 /* Keys that are neither the runner's nor the algorithm's. */
-static int is_other_key(const crl_cfg_entry *e, const crl_algo_type *algo) {
-  return crl_cfg_is_section_key(e->key) || is_harmless_empty_map(e, algo);
+static int is_other_key(const cli_cfg_entry *e, const crl_algo_type *algo) {
+  return cli_cfg_is_section_key(e->key) || is_harmless_empty_map(e, algo);
 }
 
 /* Some declared key lives under "key." (so key is a mapping). */
@@ -140,7 +140,7 @@ static void list_sub_keys(const crl_param_def *defs, const char *prefix,
 static int all_key_names(const crl_algo_type *algo, const char **names,
                          int max) {
   int n = 0;
-  for (const crl_param_def *d = crl_run_key_defs; d->name && n < max; d++)
+  for (const crl_param_def *d = cli_run_key_defs; d->name && n < max; d++)
     names[n++] = d->name;
   for (const crl_param_def *d = algo ? algo->params : NULL;
        d && d->name && n < max; d++)
@@ -148,9 +148,9 @@ static int all_key_names(const crl_algo_type *algo, const char **names,
   return n;
 }
 
-static int fail_unknown_key(const crl_cfg_entry *e, const crl_algo_type *algo,
+static int fail_unknown_key(const cli_cfg_entry *e, const crl_algo_type *algo,
                             char *err, size_t size) {
-  const crl_param_def *tables[2] = {crl_run_key_defs,
+  const crl_param_def *tables[2] = {cli_run_key_defs,
                                     algo ? algo->params : NULL};
   for (int t = 0; t < 2; t++)
     if (tables[t] && is_mapping_prefix(tables[t], e->key)) {
@@ -166,7 +166,7 @@ static int fail_unknown_key(const crl_cfg_entry *e, const crl_algo_type *algo,
   for (char *dot = strrchr(parent, '.'); dot; dot = strrchr(parent, '.')) {
     *dot = '\0';
     if ((is_runner_key(parent) &&
-         !is_mapping_prefix(crl_run_key_defs, parent)) ||
+         !is_mapping_prefix(cli_run_key_defs, parent)) ||
         crl_params_find(algo ? algo->params : NULL, parent))
       return fail_entry(e, 0, err, size,
                         "'%s' is a single value, not a mapping (found '%s')",
@@ -188,28 +188,28 @@ static int fail_unknown_key(const crl_cfg_entry *e, const crl_algo_type *algo,
 
 /* ---- runner keys -------------------------------------------------------- */
 
-static int set_runner_keys(const crl_cfg_entries *entries, crl_run_keys *keys,
+static int set_runner_keys(const cli_cfg_entries *entries, cli_run_keys *keys,
                            char *err, size_t size) {
-  crl_params_defaults(crl_run_key_defs, keys);
+  crl_params_defaults(cli_run_key_defs, keys);
   for (int i = 0; i < entries->n; i++) {
-    const crl_cfg_entry *e = &entries->v[i];
+    const cli_cfg_entry *e = &entries->v[i];
     if (is_runner_key(e->key) &&
-        crl_params_set(crl_run_key_defs, keys, e->key, e->value))
+        crl_params_set(cli_run_key_defs, keys, e->key, e->value))
       return fail_set(e, err, size);
   }
   return 0;
 }
 
-static int check_required(const crl_cfg_entries *entries, const char *source,
+static int check_required(const cli_cfg_entries *entries, const char *source,
                           char *err, size_t size) {
   for (size_t i = 0; i < sizeof required_keys / sizeof *required_keys; i++) {
-    if (crl_cfg_find(entries, required_keys[i]) >= 0)
+    if (cli_cfg_find(entries, required_keys[i]) >= 0)
       continue;
     if (strcmp(required_keys[i], "n_timesteps") == 0 &&
-        crl_cfg_find(entries, "n_episodes") >= 0)
+        cli_cfg_find(entries, "n_episodes") >= 0)
       continue; /* an episode budget alone is enough */
     const crl_param_def *d =
-        crl_params_find(crl_run_key_defs, required_keys[i]);
+        crl_params_find(cli_run_key_defs, required_keys[i]);
     snprintf(err, size, "%s:1:1: error: missing required key '%s': %s", source,
              d->name, d->doc);
     return -1;
@@ -217,7 +217,7 @@ static int check_required(const crl_cfg_entries *entries, const char *source,
   return 0;
 }
 
-static int check_env_name(const crl_cfg_entry *e, char *err, size_t size) {
+static int check_env_name(const cli_cfg_entry *e, char *err, size_t size) {
   if (crl_env_find(e->value) != NULL)
     return 0;
   const char *names[256];
@@ -232,7 +232,7 @@ static int check_env_name(const crl_cfg_entry *e, char *err, size_t size) {
                     e->value);
 }
 
-static int check_algo_name(const crl_cfg_entry *e, char *err, size_t size) {
+static int check_algo_name(const cli_cfg_entry *e, char *err, size_t size) {
   if (crl_algo_find(e->value) != NULL)
     return 0;
   const char *names[256];
@@ -251,11 +251,11 @@ static int check_algo_name(const crl_cfg_entry *e, char *err, size_t size) {
  * in the file is ambiguous. */
 /* The entry that gives the seeds as a list or as {from, count}; both
  * forms at once are an error. */
-static int find_seeds(const crl_cfg_entries *entries, int *index, char *err,
+static int find_seeds(const cli_cfg_entries *entries, int *index, char *err,
                       size_t size) {
-  int list = crl_cfg_find(entries, "seeds");
-  int from = crl_cfg_find(entries, "seeds.from");
-  int count = crl_cfg_find(entries, "seeds.count");
+  int list = cli_cfg_find(entries, "seeds");
+  int from = cli_cfg_find(entries, "seeds.from");
+  int count = cli_cfg_find(entries, "seeds.count");
   int range = count >= 0 ? count : from;
   if (list >= 0 && range >= 0) {
     int list_set = entries->v[list].key_line == 0;
@@ -277,9 +277,9 @@ static int find_seeds(const crl_cfg_entries *entries, int *index, char *err,
   return 0;
 }
 
-static int resolve_seeds(const crl_cfg_entries *entries, crl_run_keys *keys,
+static int resolve_seeds(const cli_cfg_entries *entries, cli_run_keys *keys,
                          char *err, size_t size) {
-  int one = crl_cfg_find(entries, "seed");
+  int one = cli_cfg_find(entries, "seed");
   int list = -1;
   if (find_seeds(entries, &list, err, size))
     return -1;
@@ -293,7 +293,7 @@ static int resolve_seeds(const crl_cfg_entries *entries, crl_run_keys *keys,
     int one_set = entries->v[one].key_line == 0;
     int list_set = entries->v[list].key_line == 0;
     if (one_set == list_set) {
-      const crl_cfg_entry *later = &entries->v[one > list ? one : list];
+      const cli_cfg_entry *later = &entries->v[one > list ? one : list];
       return fail_entry(later, 0, err, size,
                         "give either 'seed' or 'seeds', not both");
     }
@@ -320,12 +320,12 @@ static int resolve_seeds(const crl_cfg_entries *entries, crl_run_keys *keys,
   return 0;
 }
 
-static void resolve_eval_every(const crl_cfg_entries *entries,
-                               crl_run_keys *keys) {
+static void resolve_eval_every(const cli_cfg_entries *entries,
+                               cli_run_keys *keys) {
   /* Only an episode budget: no step budget. */
-  if (crl_cfg_find(entries, "n_timesteps") < 0)
+  if (cli_cfg_find(entries, "n_timesteps") < 0)
     keys->n_timesteps = INT_MAX;
-  if (crl_cfg_find(entries, "eval.every") >= 0)
+  if (cli_cfg_find(entries, "eval.every") >= 0)
     return;
   if (keys->n_timesteps == INT_MAX) {
     keys->eval_every = 0; /* steps are no measure here: only at the end */
@@ -337,7 +337,7 @@ static void resolve_eval_every(const crl_cfg_entries *entries,
 
 /* ---- algorithm keys ----------------------------------------------------- */
 
-static int set_algo_keys(const crl_cfg_entries *entries, crl_run_config *cfg,
+static int set_algo_keys(const cli_cfg_entries *entries, cli_run_config *cfg,
                          char *err, size_t size) {
   if (crl_algo_spec_alloc(cfg->algo, &cfg->algo_spec)) {
     snprintf(err, size, "%s: error: algo '%s': %s", cfg->source,
@@ -345,7 +345,7 @@ static int set_algo_keys(const crl_cfg_entries *entries, crl_run_config *cfg,
     return -1;
   }
   for (int i = 0; i < entries->n; i++) {
-    const crl_cfg_entry *e = &entries->v[i];
+    const cli_cfg_entry *e = &entries->v[i];
     if (is_runner_key(e->key) || is_other_key(e, cfg->algo))
       continue;
     if (!crl_params_find(cfg->algo->params, e->key))
@@ -357,10 +357,10 @@ static int set_algo_keys(const crl_cfg_entries *entries, crl_run_config *cfg,
 }
 
 /* Periodic checkpoints need an algorithm that can save itself. */
-static int check_checkpoints(const crl_cfg_entries *entries,
-                             const crl_run_config *cfg, char *err,
+static int check_checkpoints(const cli_cfg_entries *entries,
+                             const cli_run_config *cfg, char *err,
                              size_t size) {
-  int i = crl_cfg_find(entries, "checkpoint.every");
+  int i = cli_cfg_find(entries, "checkpoint.every");
   if (i < 0 || cfg->keys.checkpoint_every == 0 || cfg->algo->save != NULL)
     return 0;
   return fail_entry(&entries->v[i], 1, err, size,
@@ -369,7 +369,7 @@ static int check_checkpoints(const crl_cfg_entries *entries,
 }
 
 /* A grid is several configurations: grid.c expands it before this. */
-static int refuse_grid(const crl_cfg_entries *entries, char *err, size_t size) {
+static int refuse_grid(const cli_cfg_entries *entries, char *err, size_t size) {
   for (int i = 0; i < entries->n; i++)
     if (strncmp(entries->v[i].key, "grid.", 5) == 0)
       return fail_entry(&entries->v[i], 0, err, size,
@@ -379,88 +379,88 @@ static int refuse_grid(const crl_cfg_entries *entries, char *err, size_t size) {
 
 /* ---- entry points ------------------------------------------------------- */
 
-static int check_unknown_before_algo(const crl_cfg_entries *entries, char *err,
+static int check_unknown_before_algo(const cli_cfg_entries *entries, char *err,
                                      size_t size) {
   /* Mapping-shaped mistakes on runner keys (eval: 5, n_envs: {..}) are
    * reported even before the algorithm is known. */
   for (int i = 0; i < entries->n; i++) {
-    const crl_cfg_entry *e = &entries->v[i];
+    const cli_cfg_entry *e = &entries->v[i];
     if (!is_runner_key(e->key) && strchr(e->key, '.') == NULL &&
-        is_mapping_prefix(crl_run_key_defs, e->key) && !is_other_key(e, NULL))
+        is_mapping_prefix(cli_run_key_defs, e->key) && !is_other_key(e, NULL))
       return fail_unknown_key(e, NULL, err, size);
   }
   return 0;
 }
 
-int crl_config_from_entries(const crl_cfg_entries *entries, const char *source,
-                            crl_run_config *cfg, char *err, size_t err_size) {
+int cli_config_from_entries(const cli_cfg_entries *entries, const char *source,
+                            cli_run_config *cfg, char *err, size_t err_size) {
   memset(cfg, 0, sizeof *cfg);
   snprintf(cfg->source, sizeof cfg->source, "%s", source);
   if (refuse_grid(entries, err, err_size) ||
       set_runner_keys(entries, &cfg->keys, err, err_size) ||
       check_unknown_before_algo(entries, err, err_size) ||
       check_required(entries, source, err, err_size) ||
-      check_env_name(&entries->v[crl_cfg_find(entries, "env")], err,
+      check_env_name(&entries->v[cli_cfg_find(entries, "env")], err,
                      err_size) ||
-      check_algo_name(&entries->v[crl_cfg_find(entries, "algo")], err,
+      check_algo_name(&entries->v[cli_cfg_find(entries, "algo")], err,
                       err_size) ||
       resolve_seeds(entries, &cfg->keys, err, err_size) ||
-      crl_config_read_env_kwargs(entries, cfg, err, err_size))
+      cli_config_read_env_kwargs(entries, cfg, err, err_size))
     return -1;
   resolve_eval_every(entries, &cfg->keys);
   cfg->algo = crl_algo_find(cfg->keys.algo);
   if (set_algo_keys(entries, cfg, err, err_size) ||
-      crl_config_read_expect(entries, cfg, err, err_size) ||
+      cli_config_read_expect(entries, cfg, err, err_size) ||
       check_checkpoints(entries, cfg, err, err_size) ||
-      crl_config_trial(entries, cfg, err, err_size)) {
-    crl_config_free(cfg);
+      cli_config_trial(entries, cfg, err, err_size)) {
+    cli_config_free(cfg);
     return -1;
   }
   return 0;
 }
 
-int crl_config_load(const char *path, const char *const *sets, int n_sets,
-                    crl_run_config *cfg, char *err, size_t err_size) {
-  crl_cfg_entries entries = {0};
+int cli_config_load(const char *path, const char *const *sets, int n_sets,
+                    cli_run_config *cfg, char *err, size_t err_size) {
+  cli_cfg_entries entries = {0};
   memset(cfg, 0, sizeof *cfg);
-  int rc = crl_cfg_load_yaml(path, &entries, err, err_size);
+  int rc = cli_cfg_load_yaml(path, &entries, err, err_size);
   for (int i = 0; rc == 0 && i < n_sets; i++)
-    rc = crl_cfg_apply_set(&entries, sets[i], err, err_size);
+    rc = cli_cfg_apply_set(&entries, sets[i], err, err_size);
   if (rc == 0)
-    rc = crl_config_from_entries(&entries, path, cfg, err, err_size);
-  crl_cfg_entries_free(&entries);
+    rc = cli_config_from_entries(&entries, path, cfg, err, err_size);
+  cli_cfg_entries_free(&entries);
   return rc;
 }
 
-int crl_config_from_text(const char *text, const char *origin,
-                         crl_run_config *cfg, char *err, size_t err_size) {
-  crl_cfg_entries entries = {0};
+int cli_config_from_text(const char *text, const char *origin,
+                         cli_run_config *cfg, char *err, size_t err_size) {
+  cli_cfg_entries entries = {0};
   memset(cfg, 0, sizeof *cfg);
-  int rc = crl_cfg_load_yaml_text(text, origin, &entries, err, err_size);
+  int rc = cli_cfg_load_yaml_text(text, origin, &entries, err, err_size);
   if (rc == 0)
-    rc = crl_config_from_entries(&entries, origin, cfg, err, err_size);
-  crl_cfg_entries_free(&entries);
+    rc = cli_config_from_entries(&entries, origin, cfg, err, err_size);
+  cli_cfg_entries_free(&entries);
   return rc;
 }
 
-void crl_config_set_single_seed(crl_run_config *cfg, int seed) {
+void cli_config_set_single_seed(cli_run_config *cfg, int seed) {
   cfg->keys.seed = seed;
   cfg->keys.seeds.n = 1;
   cfg->keys.seeds.v[0] = seed;
   cfg->keys.seeds_count = 0;
 }
 
-int crl_config_seed_count(const crl_run_config *cfg) {
+int cli_config_seed_count(const cli_run_config *cfg) {
   return cfg->keys.seeds_count > 0 ? cfg->keys.seeds_count : cfg->keys.seeds.n;
 }
 
-int crl_config_seed_at(const crl_run_config *cfg, int i) {
+int cli_config_seed_at(const cli_run_config *cfg, int i) {
   if (cfg->keys.seeds_count > 0)
     return cfg->keys.seeds_from + i;
   return cfg->keys.seeds.v[i];
 }
 
-void crl_config_free(crl_run_config *cfg) {
+void cli_config_free(cli_run_config *cfg) {
   crl_algo_spec_free(cfg->algo_spec);
   cfg->algo_spec = NULL;
 }

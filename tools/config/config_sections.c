@@ -14,7 +14,7 @@
 
 static const char *const sections[] = {"expect", "env_kwargs", "grid"};
 
-int crl_cfg_is_section_key(const char *key) {
+int cli_cfg_is_section_key(const char *key) {
   for (size_t i = 0; i < sizeof sections / sizeof *sections; i++) {
     size_t n = strlen(sections[i]);
     if (strncmp(key, sections[i], n) == 0 && (key[n] == '\0' || key[n] == '.'))
@@ -27,9 +27,9 @@ int crl_cfg_is_section_key(const char *key) {
 __attribute__((format(printf, 5, 6)))
 #endif
 static int
-fail_at(const crl_cfg_entry *e, int at_value, char *err, size_t size,
+fail_at(const cli_cfg_entry *e, int at_value, char *err, size_t size,
         const char *fmt, ...) {
-  crl_cfg_where(e, at_value, err, size);
+  cli_cfg_where(e, at_value, err, size);
   size_t n = strlen(err);
   va_list ap;
   va_start(ap, fmt);
@@ -38,11 +38,11 @@ fail_at(const crl_cfg_entry *e, int at_value, char *err, size_t size,
   return -1;
 }
 
-static int is_empty_map(const crl_cfg_entry *e) {
-  return strcmp(e->value, CRL_CFG_EMPTY_MAP) == 0;
+static int is_empty_map(const cli_cfg_entry *e) {
+  return strcmp(e->value, CLI_CFG_EMPTY_MAP) == 0;
 }
 
-void crl_format_double(double x, char *buf, size_t size) {
+void cli_format_double(double x, char *buf, size_t size) {
   if (buf == NULL || size == 0)
     return;
   for (int digits = 6; digits <= 17; digits++) {
@@ -54,7 +54,7 @@ void crl_format_double(double x, char *buf, size_t size) {
 
 /* ---- expect ------------------------------------------------------------- */
 
-#define E(field) offsetof(crl_expect, field)
+#define E(field) offsetof(cli_expect, field)
 static const crl_param_def expect_fields[] = {
     {"min", CRL_PARAM_REAL_OPT, E(min), "null", -HUGE_VAL, HUGE_VAL, NULL,
      "the metric must be at least this"},
@@ -75,20 +75,20 @@ static int is_metric(const char *name) {
   if (strcmp(name, "timesteps") == 0 || strcmp(name, "episodes") == 0 ||
       strcmp(name, "wall_seconds") == 0)
     return 0;
-  for (int i = 0; i < crl_progress_column_count; i++)
-    if (strcmp(name, crl_progress_columns[i]) == 0)
+  for (int i = 0; i < cli_progress_column_count; i++)
+    if (strcmp(name, cli_progress_columns[i]) == 0)
       return 1;
   return 0;
 }
 
-static int fail_metric(const crl_cfg_entry *e, const char *metric, char *err,
+static int fail_metric(const cli_cfg_entry *e, const char *metric, char *err,
                        size_t size) {
   const char *names[32];
   int n = 0;
   names[n++] = "final_eval_return_mean";
-  for (int i = 0; i < crl_progress_column_count && n < 32; i++)
-    if (is_metric(crl_progress_columns[i]))
-      names[n++] = crl_progress_columns[i];
+  for (int i = 0; i < cli_progress_column_count && n < 32; i++)
+    if (is_metric(cli_progress_columns[i]))
+      names[n++] = cli_progress_columns[i];
   const char *near = crl__nearest_name(metric, names, n);
   if (near)
     return fail_at(e, 0, err, size,
@@ -101,19 +101,19 @@ static int fail_metric(const crl_cfg_entry *e, const char *metric, char *err,
 }
 
 /* The expectation for metric, added in file order. */
-static crl_expect *expect_slot(crl_run_config *cfg, const char *metric) {
+static cli_expect *expect_slot(cli_run_config *cfg, const char *metric) {
   for (int i = 0; i < cfg->n_expect; i++)
     if (strcmp(cfg->expect[i].metric, metric) == 0)
       return &cfg->expect[i];
-  if (cfg->n_expect == CRL_MAX_EXPECT)
+  if (cfg->n_expect == CLI_MAX_EXPECT)
     return NULL;
-  crl_expect *x = &cfg->expect[cfg->n_expect++];
+  cli_expect *x = &cfg->expect[cfg->n_expect++];
   crl_params_defaults(expect_fields, x);
   snprintf(x->metric, sizeof x->metric, "%s", metric);
   return x;
 }
 
-static int read_expect_entry(const crl_cfg_entry *e, crl_run_config *cfg,
+static int read_expect_entry(const cli_cfg_entry *e, cli_run_config *cfg,
                              char *err, size_t size) {
   const char *rest = e->key + strlen("expect.");
   const char *dot = strchr(rest, '.');
@@ -134,12 +134,12 @@ static int read_expect_entry(const crl_cfg_entry *e, crl_run_config *cfg,
                    near ? " (did you mean '" : "", near ? near : "",
                    near ? "'?)" : "");
   }
-  crl_expect *x = expect_slot(cfg, metric);
+  cli_expect *x = expect_slot(cfg, metric);
   if (x == NULL)
     return fail_at(e, 0, err, size, "more than %d expectations",
-                   CRL_MAX_EXPECT);
+                   CLI_MAX_EXPECT);
   if (crl_params_set(expect_fields, x, field, e->value)) {
-    char why[CRL_ERR_SIZE];
+    char why[CLI_ERR_SIZE];
     snprintf(why, sizeof why, "%s", crl_last_error());
     return fail_at(e, 1, err, size, "%s", why);
   }
@@ -147,11 +147,11 @@ static int read_expect_entry(const crl_cfg_entry *e, crl_run_config *cfg,
 }
 
 /* Each expectation has a bound and makes sense for its metric. */
-static int check_expect(const crl_cfg_entries *entries, const crl_expect *x,
+static int check_expect(const cli_cfg_entries *entries, const cli_expect *x,
                         char *err, size_t size) {
   char key[128];
   snprintf(key, sizeof key, "expect.%s.", x->metric);
-  const crl_cfg_entry *e = NULL;
+  const cli_cfg_entry *e = NULL;
   for (int i = 0; i < entries->n && e == NULL; i++)
     if (strncmp(entries->v[i].key, key, strlen(key)) == 0)
       e = &entries->v[i];
@@ -170,11 +170,11 @@ static int check_expect(const crl_cfg_entries *entries, const crl_expect *x,
   return 0;
 }
 
-int crl_config_read_expect(const crl_cfg_entries *entries, crl_run_config *cfg,
+int cli_config_read_expect(const cli_cfg_entries *entries, cli_run_config *cfg,
                            char *err, size_t size) {
   cfg->n_expect = 0;
   for (int i = 0; i < entries->n; i++) {
-    const crl_cfg_entry *e = &entries->v[i];
+    const cli_cfg_entry *e = &entries->v[i];
     if (strcmp(e->key, "expect") == 0 && is_empty_map(e))
       continue;
     if (strcmp(e->key, "expect") == 0)
@@ -203,11 +203,11 @@ static uint64_t fnv1a(const char *s, uint64_t h) {
 
 /* "Base{k=v,k2=v2}", or "Base{#<hash>}" when that is too long: the same
  * settings always give the same name, so a type is registered once. */
-static void configured_name(const crl_run_config *cfg, char *buf, size_t size) {
+static void configured_name(const cli_run_config *cfg, char *buf, size_t size) {
   int n = snprintf(buf, size, "%s{", cfg->keys.env);
   uint64_t h = 0xcbf29ce484222325ULL;
   for (int i = 0; i < cfg->n_env_kwargs; i++) {
-    const crl_env_kwarg *k = &cfg->env_kwargs[i];
+    const cli_env_kwarg *k = &cfg->env_kwargs[i];
     h = fnv1a(k->value, fnv1a("=", fnv1a(k->key, fnv1a(";", h))));
     if (n >= 0 && (size_t)n < size)
       n += snprintf(buf + n, size - (size_t)n, "%s%s=%s", i ? "," : "", k->key,
@@ -221,7 +221,7 @@ static void configured_name(const crl_run_config *cfg, char *buf, size_t size) {
 }
 
 /* Check one setting against the env's table, located at its entry. */
-static int check_env_kwarg(const crl_cfg_entry *e, const crl_env_type *base,
+static int check_env_kwarg(const cli_cfg_entry *e, const crl_env_type *base,
                            void *scratch, const char *key, char *err,
                            size_t size) {
   if (base->params == NULL)
@@ -233,7 +233,7 @@ static int check_env_kwarg(const crl_cfg_entry *e, const crl_env_type *base,
                    near ? near : "", near ? "'?)" : "");
   }
   if (is_empty_map(e) || crl_params_set(base->params, scratch, key, e->value)) {
-    char why[CRL_ERR_SIZE];
+    char why[CLI_ERR_SIZE];
     snprintf(why, sizeof why, "%s",
              is_empty_map(e) ? "expects a value, not a mapping"
                              : crl_last_error());
@@ -242,12 +242,12 @@ static int check_env_kwarg(const crl_cfg_entry *e, const crl_env_type *base,
   return 0;
 }
 
-static int collect_env_kwargs(const crl_cfg_entries *entries,
-                              crl_run_config *cfg, const crl_env_type *base,
-                              void *scratch, const crl_cfg_entry **first,
+static int collect_env_kwargs(const cli_cfg_entries *entries,
+                              cli_run_config *cfg, const crl_env_type *base,
+                              void *scratch, const cli_cfg_entry **first,
                               char *err, size_t size) {
   for (int i = 0; i < entries->n; i++) {
-    const crl_cfg_entry *e = &entries->v[i];
+    const cli_cfg_entry *e = &entries->v[i];
     if (strcmp(e->key, "env_kwargs") == 0) {
       if (is_empty_map(e))
         continue;
@@ -257,12 +257,12 @@ static int collect_env_kwargs(const crl_cfg_entries *entries,
     if (strncmp(e->key, "env_kwargs.", 11) != 0)
       continue;
     const char *key = e->key + 11;
-    if (cfg->n_env_kwargs == CRL_MAX_ENV_KWARGS ||
+    if (cfg->n_env_kwargs == CLI_MAX_ENV_KWARGS ||
         strlen(key) >= sizeof cfg->env_kwargs[0].key)
       return fail_at(e, 0, err, size, "too many or too long env_kwargs");
     if (check_env_kwarg(e, base, scratch, key, err, size))
       return -1;
-    crl_env_kwarg *k = &cfg->env_kwargs[cfg->n_env_kwargs++];
+    cli_env_kwarg *k = &cfg->env_kwargs[cfg->n_env_kwargs++];
     snprintf(k->key, sizeof k->key, "%s", key);
     snprintf(k->value, sizeof k->value, "%s", e->value);
     if (*first == NULL)
@@ -271,10 +271,10 @@ static int collect_env_kwargs(const crl_cfg_entries *entries,
   return 0;
 }
 
-static int register_configured(const crl_run_config *cfg, char *name) {
+static int register_configured(const cli_run_config *cfg, char *name) {
   if (crl_env_find(name) != NULL)
     return 0; /* the same settings, registered by an earlier load */
-  const char *keys[CRL_MAX_ENV_KWARGS], *values[CRL_MAX_ENV_KWARGS];
+  const char *keys[CLI_MAX_ENV_KWARGS], *values[CLI_MAX_ENV_KWARGS];
   for (int i = 0; i < cfg->n_env_kwargs; i++) {
     keys[i] = cfg->env_kwargs[i].key;
     values[i] = cfg->env_kwargs[i].value;
@@ -283,8 +283,8 @@ static int register_configured(const crl_run_config *cfg, char *name) {
                                      keys, values);
 }
 
-int crl_config_read_env_kwargs(const crl_cfg_entries *entries,
-                               crl_run_config *cfg, char *err, size_t size) {
+int cli_config_read_env_kwargs(const cli_cfg_entries *entries,
+                               cli_run_config *cfg, char *err, size_t size) {
   snprintf(cfg->env_name, sizeof cfg->env_name, "%.127s", cfg->keys.env);
   cfg->n_env_kwargs = 0;
   const crl_env_type *base = crl_env_find(cfg->keys.env);
@@ -299,7 +299,7 @@ int crl_config_read_env_kwargs(const crl_cfg_entries *entries,
     memcpy(scratch, base->self_template, base->self_size);
   else if (base->params)
     crl_params_defaults(base->params, scratch);
-  const crl_cfg_entry *first = NULL;
+  const cli_cfg_entry *first = NULL;
   int rc = collect_env_kwargs(entries, cfg, base, scratch, &first, err, size);
   free(scratch);
   if (rc || cfg->n_env_kwargs == 0)
@@ -307,7 +307,7 @@ int crl_config_read_env_kwargs(const crl_cfg_entries *entries,
   char name[sizeof cfg->env_name];
   configured_name(cfg, name, sizeof name);
   if (register_configured(cfg, name)) {
-    char why[CRL_ERR_SIZE];
+    char why[CLI_ERR_SIZE];
     snprintf(why, sizeof why, "%s", crl_last_error());
     return fail_at(first, 0, err, size, "env_kwargs: %s", why);
   }
@@ -332,17 +332,17 @@ static void write_quoted(FILE *f, const char *s) {
   fputc('"', f);
 }
 
-static void write_expect(FILE *f, const crl_expect *x) {
+static void write_expect(FILE *f, const cli_expect *x) {
   char num[64];
   const char *sep = "";
   fprintf(f, "  %s: {", x->metric);
   if (!isnan(x->min)) {
-    crl_format_double(x->min, num, sizeof num);
+    cli_format_double(x->min, num, sizeof num);
     fprintf(f, "min: %s", num);
     sep = ", ";
   }
   if (!isnan(x->max)) {
-    crl_format_double(x->max, num, sizeof num);
+    cli_format_double(x->max, num, sizeof num);
     fprintf(f, "%smax: %s", sep, num);
   }
   if (x->by_step > 0)
@@ -354,7 +354,7 @@ static void write_expect(FILE *f, const crl_expect *x) {
   fputs("}\n", f);
 }
 
-void crl_config_write_sections(const crl_run_config *cfg, FILE *f) {
+void cli_config_write_sections(const cli_run_config *cfg, FILE *f) {
   if (cfg->n_env_kwargs > 0) {
     fputs("env_kwargs:\n", f);
     for (int i = 0; i < cfg->n_env_kwargs; i++) {

@@ -39,14 +39,14 @@ static double mlp_weights(int in, const crl_int_list *widths, int out) {
 }
 
 /* The entry that set key, or NULL when it has its default. */
-static const crl_cfg_entry *entry_of(const crl_cfg_entries *entries,
+static const cli_cfg_entry *entry_of(const cli_cfg_entries *entries,
                                      const char *key) {
-  int i = crl_cfg_find(entries, key);
+  int i = cli_cfg_find(entries, key);
   return i >= 0 ? &entries->v[i] : NULL;
 }
 
-static int check_network_sizes(const crl_cfg_entries *entries,
-                               const crl_run_config *cfg, const crl_env *env,
+static int check_network_sizes(const cli_cfg_entries *entries,
+                               const cli_run_config *cfg, const crl_env *env,
                                char *err, size_t size) {
   int in = crl_env_obs_space(env)->dim;
   int out = crl_env_act_space(env)->dim;
@@ -56,9 +56,9 @@ static int check_network_sizes(const crl_cfg_entries *entries,
     double w = mlp_weights(in, list_at(cfg->algo_spec, d), out);
     if (w <= MAX_WEIGHTS)
       continue;
-    const crl_cfg_entry *e = entry_of(entries, d->name);
+    const cli_cfg_entry *e = entry_of(entries, d->name);
     if (e)
-      crl_cfg_where(e, 1, err, size);
+      cli_cfg_where(e, 1, err, size);
     else
       snprintf(err, size, "%s: error: ", cfg->source);
     size_t n = strlen(err);
@@ -72,7 +72,7 @@ static int check_network_sizes(const crl_cfg_entries *entries,
 }
 
 /* A copy of the spec with every network narrowed to TRIAL_WIDTH. */
-static void *narrow_spec(const crl_run_config *cfg) {
+static void *narrow_spec(const cli_run_config *cfg) {
   void *spec = NULL;
   if (crl_algo_spec_alloc(cfg->algo, &spec))
     return NULL;
@@ -88,7 +88,7 @@ static void *narrow_spec(const crl_run_config *cfg) {
   return spec;
 }
 
-int crl_config_trial(const crl_cfg_entries *entries, const crl_run_config *cfg,
+int cli_config_trial(const cli_cfg_entries *entries, const cli_run_config *cfg,
                      char *err, size_t size) {
   crl_env *env = NULL;
   crl_algo *algo = NULL;
@@ -103,7 +103,7 @@ int crl_config_trial(const crl_cfg_entries *entries, const crl_run_config *cfg,
   if (rc == 0)
     rc = crl_algo_alloc(cfg->algo, spec, crl_env_obs_space(env),
                         crl_env_act_space(env), cfg->keys.n_envs,
-                        (uint64_t)crl_config_seed_at(cfg, 0), &algo);
+                        (uint64_t)cli_config_seed_at(cfg, 0), &algo);
   if (rc)
     snprintf(err, size, "%s: error: %s", cfg->source, crl_last_error());
   crl_algo_free(algo);

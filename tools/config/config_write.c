@@ -4,49 +4,21 @@
 #include <ctype.h>
 #include <math.h>
 #include <string.h>
-#include <strings.h>
 
 #include "config/run_config.h"
+#include "config/yaml_text.h"
 
-/* Words YAML would read as something other than a string. */
-static int is_yaml_keyword(const char *s) {
-  static const char *const words[] = {"true", "false", "yes", "no", "on",
-                                      "off",  "null",  "~",   "y",  "n"};
-  for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-    if (strcasecmp(s, words[i]) == 0)
-      return 1;
-  return 0;
-}
-
-/* A name like Pendulum-v1 can be written bare; anything else is quoted. */
-static int is_plain_safe(const char *s) {
-  if (!isalpha((unsigned char)s[0]) || is_yaml_keyword(s))
-    return 0;
-  for (const char *p = s; *p; p++)
-    if (!isalnum((unsigned char)*p) && strchr("_-./", *p) == NULL)
-      return 0;
-  return 1;
-}
-
+/* A name like Pendulum-v1 is written bare; anything else quoted, with
+ * every character that libyaml would refuse or fold escaped. */
 static void write_string(FILE *f, const char *s) {
-  if (is_plain_safe(s)) {
+  if (isalpha((unsigned char)s[0]) && cli_yaml_is_plain(s)) {
     fputs(s, f);
     return;
   }
-  fputc('"', f);
-  for (const char *p = s; *p; p++) {
-    if (*p == '"' || *p == '\\')
-      fprintf(f, "\\%c", *p);
-    else if (*p == '\n')
-      fputs("\\n", f);
-    else if (*p == '\t')
-      fputs("\\t", f);
-    else if ((unsigned char)*p < 0x20)
-      fprintf(f, "\\x%02x", (unsigned char)*p);
-    else
-      fputc(*p, f);
-  }
-  fputc('"', f);
+  char quoted[CRL_STRING_MAX * 8];
+  if (cli_yaml_quote(s, quoted, sizeof quoted) < 0)
+    quoted[0] = '\0'; /* cannot happen: an escape is at most 6 bytes */
+  fputs(quoted, f);
 }
 
 static int write_value(FILE *f, const crl_param_def *defs, const void *spec,
@@ -114,7 +86,7 @@ static int write_table(FILE *f, const crl_param_def *defs, const void *spec,
 
 /* `seeds` carries the seed list; empty labels are left out. */
 static int skip_runner_key(const crl_param_def *d, const void *spec) {
-  const crl_run_keys *k = spec;
+  const cli_run_keys *k = spec;
   if (strcmp(d->name, "seed") == 0)
     return 1;
   /* One form of the seeds: the list, or {from, count}. */
@@ -133,17 +105,17 @@ static int skip_runner_key(const crl_param_def *d, const void *spec) {
   return 0;
 }
 
-int crl_config_write_yaml(const crl_run_config *cfg, FILE *f) {
+int cli_config_write_yaml(const cli_run_config *cfg, FILE *f) {
   fprintf(f, "# Resolved experiment (crl %s, from %s).\n", crl_version(),
           cfg->source);
   fprintf(f, "# `crl train` reads this file back to the same settings.\n");
-  return crl_config_write_body(cfg, f);
+  return cli_config_write_body(cfg, f);
 }
 
-int crl_config_write_body(const crl_run_config *cfg, FILE *f) {
-  if (write_table(f, crl_run_key_defs, &cfg->keys, skip_runner_key))
+int cli_config_write_body(const cli_run_config *cfg, FILE *f) {
+  if (write_table(f, cli_run_key_defs, &cfg->keys, skip_runner_key))
     return -1;
-  crl_config_write_sections(cfg, f);
+  cli_config_write_sections(cfg, f);
   fprintf(f, "\n# %s parameters (`crl algos %s` documents them)\n",
           cfg->algo->name, cfg->algo->name);
   if (write_table(f, cfg->algo->params, cfg->algo_spec, NULL))

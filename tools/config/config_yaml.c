@@ -8,6 +8,7 @@
 #include <yaml.h>
 
 #include "config/run_config.h"
+#include "config/yaml_text.h"
 
 /* Bounds that keep alias expansion ("billion laughs") and deep nesting from
  * exhausting memory or the stack. */
@@ -20,7 +21,7 @@ typedef struct walk {
   yaml_document_t *doc;
   const char *origin;
   int positions; /* 0 for --set values: they have no file position */
-  crl_cfg_entries *out;
+  cli_cfg_entries *out;
   char *err;
   size_t err_size;
   int *pairs; /* mapping pairs seen so far, empty ones included */
@@ -34,7 +35,7 @@ static char *dup_text(const char *s) {
   return p;
 }
 
-void crl_cfg_where(const crl_cfg_entry *e, int at_value, char *buf,
+void cli_cfg_where(const cli_cfg_entry *e, int at_value, char *buf,
                    size_t size) {
   int line = at_value ? e->value_line : e->key_line;
   int col = at_value ? e->value_col : e->key_col;
@@ -66,20 +67,20 @@ fail_at(const walk *w, const yaml_node_t *node, char *err, size_t size,
   return -1;
 }
 
-int crl_cfg_find(const crl_cfg_entries *entries, const char *key) {
+int cli_cfg_find(const cli_cfg_entries *entries, const char *key) {
   for (int i = 0; i < entries->n; i++)
     if (strcmp(entries->v[i].key, key) == 0)
       return i;
   return -1;
 }
 
-static void entry_free(crl_cfg_entry *e) {
+static void entry_free(cli_cfg_entry *e) {
   free(e->key);
   free(e->value);
   free(e->origin);
 }
 
-void crl_cfg_entries_free(crl_cfg_entries *entries) {
+void cli_cfg_entries_free(cli_cfg_entries *entries) {
   for (int i = 0; i < entries->n; i++)
     entry_free(&entries->v[i]);
   free(entries->v);
@@ -87,10 +88,10 @@ void crl_cfg_entries_free(crl_cfg_entries *entries) {
   entries->n = entries->cap = 0;
 }
 
-static int entries_push(crl_cfg_entries *entries, crl_cfg_entry e) {
+static int entries_push(cli_cfg_entries *entries, cli_cfg_entry e) {
   if (entries->n == entries->cap) {
     int cap = entries->cap ? 2 * entries->cap : 32;
-    crl_cfg_entry *v = realloc(entries->v, (size_t)cap * sizeof *v);
+    cli_cfg_entry *v = realloc(entries->v, (size_t)cap * sizeof *v);
     if (v == NULL)
       return -1;
     entries->v = v;
@@ -104,9 +105,9 @@ static const char *scalar_text(const yaml_node_t *node) {
   return (const char *)node->data.scalar.value;
 }
 
-int crl_cfg_put(crl_cfg_entries *entries, const crl_cfg_entry *from,
+int cli_cfg_put(cli_cfg_entries *entries, const cli_cfg_entry *from,
                 const char *key, const char *value) {
-  crl_cfg_entry e = *from;
+  cli_cfg_entry e = *from;
   e.key = dup_text(key ? key : from->key);
   e.value = dup_text(value ? value : from->value);
   e.origin = dup_text(from->origin);
@@ -114,7 +115,7 @@ int crl_cfg_put(crl_cfg_entries *entries, const crl_cfg_entry *from,
     entry_free(&e);
     return -1;
   }
-  int i = crl_cfg_find(entries, e.key);
+  int i = cli_cfg_find(entries, e.key);
   if (i >= 0) {
     entry_free(&entries->v[i]);
     entries->v[i] = e;
@@ -145,6 +146,21 @@ static void text_append(text_buf *t, const char *s) {
   t->len += n;
 }
 
+/* A scalar item as it is when that reads back as the same string, else
+ * double-quoted, so that a comma, bracket or '#' inside an item stays part
+ * of it. */
+static int append_item(text_buf *t, const char *item) {
+  if (cli_yaml_is_plain(item)) {
+    text_append(t, item);
+    return 0;
+  }
+  char quoted[MAX_SEQ_TEXT];
+  if (cli_yaml_quote(item, quoted, sizeof quoted) < 0)
+    return -1;
+  text_append(t, quoted);
+  return 0;
+}
+
 static int render_sequence(const walk *w, const yaml_node_t *seq,
                            const char *key, int depth, text_buf *t) {
   if (depth > MAX_DEPTH)
@@ -159,9 +175,11 @@ static int render_sequence(const walk *w, const yaml_node_t *seq,
       break;
     text_append(t, first ? "" : ", ");
     first = 0;
-    if (item->type == YAML_SCALAR_NODE)
-      text_append(t, scalar_text(item));
-    else if (item->type == YAML_SEQUENCE_NODE) {
+    if (item->type == YAML_SCALAR_NODE) {
+      if (append_item(t, scalar_text(item)))
+        return fail_at(w, seq, w->err, w->err_size,
+                       "'%s' is longer than %d characters", key, MAX_SEQ_TEXT);
+    } else if (item->type == YAML_SEQUENCE_NODE) {
       if (render_sequence(w, item, key, depth + 1, t))
         return -1;
     } else
@@ -185,7 +203,7 @@ static int add_entry(const walk *w, const char *key,
   if (w->out->n >= MAX_ENTRIES)
     return fail_at(w, value_node, w->err, w->err_size,
                    "more than %d keys (alias expansion?)", MAX_ENTRIES);
-  crl_cfg_entry e = {0};
+  cli_cfg_entry e = {0};
   e.key = dup_text(key);
   e.value = dup_text(value);
   e.origin = dup_text(w->origin);
@@ -284,7 +302,7 @@ static int flatten_mapping(const walk *w, const char *prefix,
    * written as an empty mapping is still reported. */
   if (prefix != NULL &&
       map->data.mapping.pairs.top == map->data.mapping.pairs.start)
-    return add_entry(w, prefix, key_node, map, CRL_CFG_EMPTY_MAP);
+    return add_entry(w, prefix, key_node, map, CLI_CFG_EMPTY_MAP);
   for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
        pair < map->data.mapping.pairs.top; pair++) {
     yaml_node_t *key = yaml_document_get_node(w->doc, pair->key);
@@ -327,7 +345,7 @@ static int flatten(const walk *w, const char *prefix,
 /* ---- flattened duplicates --------------------------------------------- */
 
 static int compare_entry_key(const void *a, const void *b) {
-  const crl_cfg_entry *const *x = a, *const *y = b;
+  const cli_cfg_entry *const *x = a, *const *y = b;
   int c = strcmp((*x)->key, (*y)->key);
   return c ? c : (*x > *y) - (*x < *y); /* then file order */
 }
@@ -335,12 +353,12 @@ static int compare_entry_key(const void *a, const void *b) {
 /* `policy_kwargs: {net_arch: ..}` and `policy_kwargs.net_arch: ..` in the
  * same file name the same key twice. Sorted, so n log n; the message names
  * the earliest entry that repeats a key. */
-static int check_flat_duplicates(const crl_cfg_entries *e, int from, char *err,
+static int check_flat_duplicates(const cli_cfg_entries *e, int from, char *err,
                                  size_t size) {
   int n = e->n - from;
   if (n < 2)
     return 0;
-  const crl_cfg_entry **v = malloc((size_t)n * sizeof *v);
+  const cli_cfg_entry **v = malloc((size_t)n * sizeof *v);
   if (v == NULL) {
     snprintf(err, size, "out of memory");
     return -1;
@@ -348,7 +366,7 @@ static int check_flat_duplicates(const crl_cfg_entries *e, int from, char *err,
   for (int i = 0; i < n; i++)
     v[i] = &e->v[from + i];
   qsort(v, (size_t)n, sizeof *v, compare_entry_key);
-  const crl_cfg_entry *later = NULL, *first = NULL;
+  const cli_cfg_entry *later = NULL, *first = NULL;
   for (int i = 1; i < n; i++)
     if (strcmp(v[i]->key, v[i - 1]->key) == 0 &&
         (i < 2 || strcmp(v[i - 1]->key, v[i - 2]->key) != 0) &&
@@ -360,7 +378,7 @@ static int check_flat_duplicates(const crl_cfg_entries *e, int from, char *err,
   if (later == NULL)
     return 0;
   char where[CRL_STRING_MAX + 64];
-  crl_cfg_where(later, 0, where, sizeof where);
+  cli_cfg_where(later, 0, where, sizeof where);
   snprintf(err, size, "%sduplicate key '%s' (first given at line %d)", where,
            later->key, first->key_line);
   return -1;
@@ -411,7 +429,7 @@ static int load_single_document(yaml_parser_t *parser, const char *origin,
 }
 
 static int flatten_file_document(yaml_document_t *doc, const char *path,
-                                 crl_cfg_entries *out, char *err, size_t size) {
+                                 cli_cfg_entries *out, char *err, size_t size) {
   int pairs = 0;
   walk w = {doc, path, 1, out, err, size, &pairs};
   yaml_node_t *root = yaml_document_get_root_node(doc);
@@ -433,9 +451,50 @@ static int flatten_file_document(yaml_document_t *doc, const char *path,
   return check_flat_duplicates(out, first, err, size);
 }
 
+/* libyaml's parse time grows with the square of the nesting depth (40,000
+ * nested '[' take 10 s), and loading a document reads all of it before its
+ * depth can be checked. So the events are read first, and the text is
+ * refused at the first collection nested deeper than any experiment can be
+ * (mappings and lists together), after reading only that far. */
+#define MAX_EVENT_DEPTH (2 * MAX_DEPTH + 2)
+
+static int check_nesting(const unsigned char *text, size_t len,
+                         const char *origin, char *err, size_t size) {
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) {
+    snprintf(err, size, "%s: error: out of memory", origin);
+    return -1;
+  }
+  yaml_parser_set_input_string(&parser, text, len);
+  int depth = 0, rc = 0;
+  for (;;) {
+    yaml_event_t ev;
+    if (!yaml_parser_parse(&parser, &ev))
+      break; /* the loader reports malformed YAML with its context */
+    yaml_event_type_t type = ev.type;
+    if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT)
+      depth++;
+    else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT)
+      depth--;
+    if (depth > MAX_EVENT_DEPTH) {
+      snprintf(err, size,
+               "%s:%d:%d: error: mappings and lists nested more than %d "
+               "levels deep",
+               origin, (int)ev.start_mark.line + 1,
+               (int)ev.start_mark.column + 1, MAX_EVENT_DEPTH);
+      rc = -1;
+    }
+    yaml_event_delete(&ev);
+    if (rc || type == YAML_STREAM_END_EVENT)
+      break;
+  }
+  yaml_parser_delete(&parser);
+  return rc;
+}
+
 /* Parse what the parser was given (a file or a string) under origin. */
 static int load_and_flatten(yaml_parser_t *parser, const char *origin,
-                            crl_cfg_entries *out, char *err, size_t err_size) {
+                            cli_cfg_entries *out, char *err, size_t err_size) {
   yaml_document_t doc;
   if (load_single_document(parser, origin, &doc, err, err_size))
     return -1;
@@ -444,7 +503,10 @@ static int load_and_flatten(yaml_parser_t *parser, const char *origin,
   return rc;
 }
 
-int crl_cfg_load_yaml(const char *path, crl_cfg_entries *out, char *err,
+/* Experiment files are small; a larger file is refused before it is read. */
+#define MAX_FILE_BYTES (4L << 20)
+
+int cli_cfg_load_yaml(const char *path, cli_cfg_entries *out, char *err,
                       size_t err_size) {
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
@@ -452,21 +514,34 @@ int crl_cfg_load_yaml(const char *path, crl_cfg_entries *out, char *err,
              strerror(errno));
     return -1;
   }
-  yaml_parser_t parser;
-  if (!yaml_parser_initialize(&parser)) {
-    snprintf(err, err_size, "%s: error: out of memory", path);
-    fclose(f);
-    return -1;
-  }
-  yaml_parser_set_input_file(&parser, f);
-  int rc = load_and_flatten(&parser, path, out, err, err_size);
-  yaml_parser_delete(&parser);
+  char *text = malloc(MAX_FILE_BYTES + 1);
+  size_t n = text ? fread(text, 1, MAX_FILE_BYTES + 1, f) : 0;
+  int failed = ferror(f);
   fclose(f);
+  int rc = -1;
+  if (text == NULL)
+    snprintf(err, err_size, "%s: error: out of memory", path);
+  else if (failed)
+    snprintf(err, err_size, "%s: error: cannot read: %s", path,
+             strerror(errno));
+  else if (n > MAX_FILE_BYTES)
+    snprintf(err, err_size,
+             "%s: error: larger than %ld MiB; an experiment file is a few "
+             "KiB",
+             path, MAX_FILE_BYTES >> 20);
+  else if (memchr(text, '\0', n) != NULL)
+    snprintf(err, err_size, "%s: error: not a text file (it holds a NUL byte)",
+             path);
+  else {
+    text[n] = '\0';
+    rc = cli_cfg_load_yaml_text(text, path, out, err, err_size);
+  }
+  free(text);
   return rc;
 }
 
-int crl_cfg_load_yaml_text(const char *text, const char *origin,
-                           crl_cfg_entries *out, char *err, size_t err_size) {
+int cli_cfg_load_yaml_text(const char *text, const char *origin,
+                           cli_cfg_entries *out, char *err, size_t err_size) {
   yaml_parser_t parser;
   if (!yaml_parser_initialize(&parser)) {
     snprintf(err, err_size, "%s: error: out of memory", origin);
@@ -474,15 +549,18 @@ int crl_cfg_load_yaml_text(const char *text, const char *origin,
   }
   yaml_parser_set_input_string(&parser, (const unsigned char *)text,
                                strlen(text));
-  int rc = load_and_flatten(&parser, origin, out, err, err_size);
+  int rc = check_nesting((const unsigned char *)text, strlen(text), origin, err,
+                         err_size);
+  if (rc == 0)
+    rc = load_and_flatten(&parser, origin, out, err, err_size);
   yaml_parser_delete(&parser);
   return rc;
 }
 
 /* ---- --set KEY=VALUE -------------------------------------------------- */
 
-static int replace_or_append(crl_cfg_entries *entries, crl_cfg_entry *e) {
-  int i = crl_cfg_find(entries, e->key);
+static int replace_or_append(cli_cfg_entries *entries, cli_cfg_entry *e) {
+  int i = cli_cfg_find(entries, e->key);
   if (i < 0)
     return entries_push(entries, *e);
   entry_free(&entries->v[i]);
@@ -502,7 +580,7 @@ static int has_second_document(yaml_parser_t *parser) {
 
 /* Parse the value as a one-document YAML string and flatten it under key. */
 static int parse_set_value(const char *key, const char *value,
-                           const char *origin, crl_cfg_entries *parsed,
+                           const char *origin, cli_cfg_entries *parsed,
                            char *err, size_t size) {
   yaml_parser_t parser;
   yaml_document_t doc;
@@ -513,7 +591,10 @@ static int parse_set_value(const char *key, const char *value,
   yaml_parser_set_input_string(&parser, (const unsigned char *)value,
                                strlen(value));
   int rc = -1;
-  if (!yaml_parser_load(&parser, &doc)) {
+  if (check_nesting((const unsigned char *)value, strlen(value), origin, err,
+                    size)) {
+    /* refused before loading */
+  } else if (!yaml_parser_load(&parser, &doc)) {
     snprintf(err, size, "%s: error: malformed value: %s", origin,
              parser.problem ? parser.problem : "cannot parse");
   } else if (has_second_document(&parser)) {
@@ -539,7 +620,7 @@ static int parse_set_value(const char *key, const char *value,
   return rc;
 }
 
-int crl_cfg_apply_set(crl_cfg_entries *entries, const char *arg, char *err,
+int cli_cfg_apply_set(cli_cfg_entries *entries, const char *arg, char *err,
                       size_t err_size) {
   char origin[CRL_STRING_MAX];
   snprintf(origin, sizeof origin, "--set %s", arg);
@@ -559,7 +640,7 @@ int crl_cfg_apply_set(crl_cfg_entries *entries, const char *arg, char *err,
   }
   memcpy(key, arg, key_len);
   key[key_len] = '\0';
-  crl_cfg_entries parsed = {0};
+  cli_cfg_entries parsed = {0};
   int rc = parse_set_value(key, eq + 1, origin, &parsed, err, err_size);
   for (int i = 0; i < parsed.n; i++) {
     if (rc == 0 && replace_or_append(entries, &parsed.v[i]) == 0)

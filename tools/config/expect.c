@@ -24,19 +24,19 @@
 typedef struct verdict {
   int pass;
   double value; /* what was measured; NAN when nothing was */
-  char why[CRL_ERR_SIZE];
+  char why[CLI_ERR_SIZE];
 } verdict;
 
-static int within(const crl_expect *e, double v) {
+static int within(const cli_expect *e, double v) {
   return isfinite(v) && (isnan(e->min) || v >= e->min) &&
          (isnan(e->max) || v <= e->max);
 }
 
 /* "min -200", "max 5", "in [1, 2]" */
-static void describe_bounds(const crl_expect *e, char *buf, size_t size) {
+static void describe_bounds(const cli_expect *e, char *buf, size_t size) {
   char lo[32], hi[32];
-  crl_format_double(e->min, lo, sizeof lo);
-  crl_format_double(e->max, hi, sizeof hi);
+  cli_format_double(e->min, lo, sizeof lo);
+  cli_format_double(e->max, hi, sizeof hi);
   if (!isnan(e->min) && !isnan(e->max))
     snprintf(buf, size, "in [%s, %s]", lo, hi);
   else if (!isnan(e->min))
@@ -47,16 +47,16 @@ static void describe_bounds(const crl_expect *e, char *buf, size_t size) {
 
 /* ---- the metrics --------------------------------------------------------- */
 
-static void check_final_eval(const crl_expect *e, const crl_seed_result *r,
+static void check_final_eval(const cli_expect *e, const cli_seed_result *r,
                              int n, verdict *v) {
   double mean, std;
-  crl_results_mean_std(r, n, &mean, &std);
+  cli_results_mean_std(r, n, &mean, &std);
   v->value = mean;
   v->pass = within(e, mean);
 }
 
 /* The better of two values for this expectation (closer to passing). */
-static double better(const crl_expect *e, double a, double b) {
+static double better(const cli_expect *e, double a, double b) {
   if (!isfinite(a))
     return b;
   if (!isfinite(b))
@@ -64,16 +64,16 @@ static double better(const crl_expect *e, double a, double b) {
   return !isnan(e->min) ? fmax(a, b) : fmin(a, b);
 }
 
-static void check_column(const crl_expect *e, const char *dir, verdict *v) {
-  crl_plot_options o = crl_plot_options_default();
+static void check_column(const cli_expect *e, const char *dir, verdict *v) {
+  cli_plot_options o = cli_plot_options_default();
   o.y = e->metric;
   o.x = e->by_episode > 0 ? "episodes" : "timesteps";
   o.smooth = e->smooth;
-  o.band = CRL_BAND_NONE;
-  crl_curve c;
-  char err[CRL_ERR_SIZE];
+  o.band = CLI_BAND_NONE;
+  cli_curve c;
+  char err[CLI_ERR_SIZE];
   v->value = NAN;
-  if (crl_curve_read_opts(dir, &o, &c, err, sizeof err)) {
+  if (cli_curve_read_opts(dir, &o, &c, err, sizeof err)) {
     snprintf(v->why, sizeof v->why, "%s", err);
     v->pass = 0;
     return;
@@ -89,13 +89,13 @@ static void check_column(const crl_expect *e, const char *dir, verdict *v) {
       v->pass |= within(e, c.mean[k]);
     }
   }
-  crl_curve_free(&c);
+  cli_curve_free(&c);
 }
 
 /* ---- one point
  * ------------------------------------------------------------------ */
 
-static void print_verdict(FILE *out, const char *prefix, const crl_expect *e,
+static void print_verdict(FILE *out, const char *prefix, const cli_expect *e,
                           const verdict *v) {
   char bounds[96];
   describe_bounds(e, bounds, sizeof bounds);
@@ -115,19 +115,24 @@ static void print_verdict(FILE *out, const char *prefix, const crl_expect *e,
 }
 
 /* Seeds that did not finish: each one a failed verdict. */
-static int check_seeds(const crl_run_config *cfg, const char *dir, FILE *out,
-                       const char *prefix, crl_seed_result *r) {
-  int failed = 0, n = crl_config_seed_count(cfg);
+static int check_seeds(const cli_run_config *cfg, const char *dir, FILE *out,
+                       const char *prefix, cli_seed_result *r) {
+  int failed = 0, n = cli_config_seed_count(cfg);
   for (int i = 0; i < n; i++) {
-    char seed_dir[CRL_PATH_MAX];
-    int seed = crl_config_seed_at(cfg, i);
+    char seed_dir[CLI_PATH_MAX];
+    int seed = cli_config_seed_at(cfg, i);
     int len = snprintf(seed_dir, sizeof seed_dir, "%s/seed_%d", dir, seed);
-    if (len < 0 || (size_t)len >= sizeof seed_dir ||
-        crl_result_read(seed_dir, &r[i]) != 0) {
-      r[i] = (crl_seed_result){.seed = seed, .status = CRL_RUN_NOT_RUN};
-      snprintf(r[i].error, sizeof r[i].error, "no result.json");
+    int unreadable = len < 0 || (size_t)len >= sizeof seed_dir;
+    if (unreadable)
+      snprintf(r[i].error, sizeof r[i].error, "the path is too long");
+    if (unreadable || cli_result_read(seed_dir, &r[i]) != 0) {
+      /* keep cli_result_read's reason */
+      char why[sizeof r[i].error];
+      snprintf(why, sizeof why, "%s", r[i].error);
+      r[i] = (cli_seed_result){.seed = seed, .status = CLI_RUN_NOT_RUN};
+      snprintf(r[i].error, sizeof r[i].error, "%s", why);
     }
-    if (r[i].status == CRL_RUN_OK)
+    if (r[i].status == CLI_RUN_OK)
       continue;
     failed++;
     fprintf(out, "%sFAIL  seed %d did not finish: %s\n", prefix, seed,
@@ -136,15 +141,15 @@ static int check_seeds(const crl_run_config *cfg, const char *dir, FILE *out,
   return failed;
 }
 
-static int check_point(const crl_run_config *cfg, const char *dir,
+static int check_point(const cli_run_config *cfg, const char *dir,
                        const char *prefix, FILE *out) {
-  int n = crl_config_seed_count(cfg);
-  crl_seed_result *r = calloc((size_t)n, sizeof *r);
+  int n = cli_config_seed_count(cfg);
+  cli_seed_result *r = calloc((size_t)n, sizeof *r);
   if (r == NULL)
     return 1;
   int failed = check_seeds(cfg, dir, out, prefix, r);
   for (int i = 0; i < cfg->n_expect; i++) {
-    const crl_expect *e = &cfg->expect[i];
+    const cli_expect *e = &cfg->expect[i];
     verdict v = {0, NAN, ""};
     if (strcmp(e->metric, "final_eval_return_mean") == 0)
       check_final_eval(e, r, n, &v);
@@ -157,15 +162,15 @@ static int check_point(const crl_run_config *cfg, const char *dir,
   return failed;
 }
 
-int crl_expect_check(const crl_experiment *x, const char *run_dir, FILE *out,
+int cli_expect_check(const cli_experiment *x, const char *run_dir, FILE *out,
                      int *n_checked, char *err, size_t err_size) {
   int failed = 0;
   *n_checked = 0;
   for (int p = 0; p < x->n_points; p++) {
-    char dir[CRL_PATH_MAX], prefix[CRL_PATH_MAX];
+    char dir[CLI_PATH_MAX], prefix[CLI_PATH_MAX];
     const char *name = x->names[p];
     int bad = name[0]
-                  ? crl_path_join(dir, sizeof dir, run_dir, name)
+                  ? cli_path_join(dir, sizeof dir, run_dir, name)
                   : snprintf(dir, sizeof dir, "%s", run_dir) >= (int)sizeof dir;
     if (bad) {
       snprintf(err, err_size, "%s: path too long", run_dir);

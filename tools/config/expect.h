@@ -1,7 +1,7 @@
 /* Checking a finished run against its `expect:` block: one verdict line
  * per expectation (and per seed that did not finish), PASS or FAIL. */
-#ifndef CRL_TOOLS_EXPECT_H
-#define CRL_TOOLS_EXPECT_H
+#ifndef TOOLS_EXPECT_H
+#define TOOLS_EXPECT_H
 
 #include <stdio.h>
 
@@ -12,7 +12,7 @@
  * Returns the number of failed expectations (0: all met), or -1 when the
  * files cannot be read at all (message in err). *n_checked counts the
  * expectations. */
-int crl_expect_check(const crl_experiment *x, const char *run_dir, FILE *out,
+int cli_expect_check(const cli_experiment *x, const char *run_dir, FILE *out,
                      int *n_checked, char *err, size_t err_size);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config/experiment.h"
+#include "config/yaml_text.h"
 
 /* ---- reading the grid entries ------------------------------------------- */
 
@@ -20,16 +21,24 @@ static char *dup_range(const char *s, size_t n) {
   return p;
 }
 
-/* Split "[a, [b, c], d]" at its top-level commas. -1 when it is not a
- * non-empty list. */
-static int split_list(const char *text, crl_grid_axis *axis) {
+/* Split "[a, [b, c], \"d, e\"]" at its top-level commas, outside quoted
+ * items (which stay quoted: point_entries unquotes them). -1 when it is not
+ * a non-empty list. */
+static int split_list(const char *text, cli_grid_axis *axis) {
   size_t len = strlen(text);
   if (len < 3 || text[0] != '[' || text[len - 1] != ']')
     return -1;
-  int depth = 0;
+  int depth = 0, quoted = 0;
   const char *start = text + 1;
   for (const char *p = text + 1; p < text + len; p++) {
-    if (*p == '[')
+    if (quoted) {
+      if (*p == '\\' && p[1] != '\0')
+        p++;
+      else if (*p == '"')
+        quoted = 0;
+    } else if (*p == '"')
+      quoted = 1;
+    else if (*p == '[')
       depth++;
     else if (*p == ']' && depth > 0)
       depth--;
@@ -48,12 +57,12 @@ static int split_list(const char *text, crl_grid_axis *axis) {
       start = p + 1;
     }
   }
-  return axis->n > 0 ? 0 : -1;
+  return axis->n > 0 && !quoted ? 0 : -1;
 }
 
-static int fail_entry(const crl_cfg_entry *e, int at_value, const char *what,
+static int fail_entry(const cli_cfg_entry *e, int at_value, const char *what,
                       char *err, size_t size) {
-  crl_cfg_where(e, at_value, err, size);
+  cli_cfg_where(e, at_value, err, size);
   size_t n = strlen(err);
   snprintf(err + n, size - n, "%s", what);
   return -1;
@@ -63,17 +72,17 @@ static int is_seed_key(const char *key) {
   return strcmp(key, "seed") == 0 || strncmp(key, "seeds", 5) == 0;
 }
 
-static int read_axis(const crl_cfg_entry *e, crl_experiment *x, char *err,
+static int read_axis(const cli_cfg_entry *e, cli_experiment *x, char *err,
                      size_t size) {
   const char *key = e->key + strlen("grid.");
-  if (x->n_axes == CRL_MAX_GRID_AXES)
+  if (x->n_axes == CLI_MAX_GRID_AXES)
     return fail_entry(e, 0, "a grid has at most 8 keys", err, size);
-  if (is_seed_key(key) || crl_cfg_is_section_key(key))
+  if (is_seed_key(key) || cli_cfg_is_section_key(key))
     return fail_entry(e, 0,
                       "'grid' cannot vary seeds, expect, env_kwargs or grid "
                       "(seeds are run for every point anyway)",
                       err, size);
-  crl_grid_axis *a = &x->axes[x->n_axes++];
+  cli_grid_axis *a = &x->axes[x->n_axes++];
   snprintf(a->key, sizeof a->key, "%s", key);
   if (split_list(e->value, a) == 0)
     return 0;
@@ -87,7 +96,7 @@ static int read_axis(const crl_cfg_entry *e, crl_experiment *x, char *err,
 
 /* ---- names --------------------------------------------------------------- */
 
-void crl_grid_value_name(const char *value, char *buf, size_t size) {
+void cli_grid_value_name(const char *value, char *buf, size_t size) {
   size_t n = 0;
   for (const char *p = value; *p && n + 1 < size; p++) {
     if (*p == '[' || *p == ']' || *p == ' ' || *p == '"' || *p == '\'')
@@ -101,18 +110,18 @@ void crl_grid_value_name(const char *value, char *buf, size_t size) {
     snprintf(buf, size, "empty");
 }
 
-const char *crl_experiment_value(const crl_experiment *x, int p, int axis) {
+const char *cli_experiment_value(const cli_experiment *x, int p, int axis) {
   int index = p;
   for (int a = x->n_axes - 1; a > axis; a--)
     index /= x->axes[a].n;
   return x->axes[axis].values[index % x->axes[axis].n];
 }
 
-static int point_name(const crl_experiment *x, int p, char **out) {
+static int point_name(const cli_experiment *x, int p, char **out) {
   char name[CRL_STRING_MAX] = "", part[CRL_STRING_MAX];
   size_t used = 0;
   for (int a = 0; a < x->n_axes; a++) {
-    crl_grid_value_name(crl_experiment_value(x, p, a), part, sizeof part);
+    cli_grid_value_name(cli_experiment_value(x, p, a), part, sizeof part);
     int w = snprintf(name + used, sizeof name - used, "%s%s=%s", a ? "_" : "",
                      x->axes[a].key, part);
     if (w < 0 || (size_t)w >= sizeof name - used)
@@ -122,7 +131,7 @@ static int point_name(const crl_experiment *x, int p, char **out) {
   return (*out = dup_range(name, used)) ? 0 : -1;
 }
 
-static int check_unique_names(const crl_experiment *x, const char *source,
+static int check_unique_names(const cli_experiment *x, const char *source,
                               char *err, size_t size) {
   for (int i = 1; i < x->n_points; i++)
     for (int j = 0; j < i; j++)
@@ -139,32 +148,39 @@ static int check_unique_names(const crl_experiment *x, const char *source,
 
 /* The entries of point p: the file's without grid.*, plus each axis' value
  * located at its grid entry. */
-static int point_entries(const crl_cfg_entries *all, const crl_experiment *x,
-                         int p, crl_cfg_entries *out) {
+static int point_entries(const cli_cfg_entries *all, const cli_experiment *x,
+                         int p, cli_cfg_entries *out) {
   int rc = 0;
   for (int i = 0; rc == 0 && i < all->n; i++)
     if (strncmp(all->v[i].key, "grid", 4) != 0 ||
         (all->v[i].key[4] != '.' && all->v[i].key[4] != '\0'))
-      rc = crl_cfg_put(out, &all->v[i], NULL, NULL);
+      rc = cli_cfg_put(out, &all->v[i], NULL, NULL);
   for (int a = 0; rc == 0 && a < x->n_axes; a++) {
     char grid_key[CRL_STRING_MAX + 8];
     snprintf(grid_key, sizeof grid_key, "grid.%s", x->axes[a].key);
-    rc = crl_cfg_put(out, &all->v[crl_cfg_find(all, grid_key)], x->axes[a].key,
-                     crl_experiment_value(x, p, a));
+    /* A quoted item of the list is the string it quotes. */
+    const char *item = cli_experiment_value(x, p, a);
+    char *value = malloc(strlen(item) + 1);
+    if (value == NULL || cli_yaml_unquote(item, value, strlen(item) + 1) < 0)
+      rc = -1;
+    else
+      rc = cli_cfg_put(out, &all->v[cli_cfg_find(all, grid_key)],
+                       x->axes[a].key, value);
+    free(value);
   }
   return rc;
 }
 
-static int validate_point(const crl_cfg_entries *all, crl_experiment *x, int p,
+static int validate_point(const cli_cfg_entries *all, cli_experiment *x, int p,
                           const char *source, char *err, size_t size) {
-  crl_cfg_entries e = {0};
+  cli_cfg_entries e = {0};
   if (point_entries(all, x, p, &e)) {
-    crl_cfg_entries_free(&e);
+    cli_cfg_entries_free(&e);
     snprintf(err, size, "%s: error: out of memory", source);
     return -1;
   }
-  int rc = crl_config_from_entries(&e, source, &x->points[p], err, size);
-  crl_cfg_entries_free(&e);
+  int rc = cli_config_from_entries(&e, source, &x->points[p], err, size);
+  cli_cfg_entries_free(&e);
   if (rc && x->n_axes > 0) {
     size_t n = strlen(err);
     snprintf(err + n, size - n, " (grid point %s)", x->names[p]);
@@ -172,11 +188,11 @@ static int validate_point(const crl_cfg_entries *all, crl_experiment *x, int p,
   return rc;
 }
 
-static int read_axes(const crl_cfg_entries *all, crl_experiment *x, char *err,
+static int read_axes(const cli_cfg_entries *all, cli_experiment *x, char *err,
                      size_t size) {
   for (int i = 0; i < all->n; i++) {
-    const crl_cfg_entry *e = &all->v[i];
-    if (strcmp(e->key, "grid") == 0 && strcmp(e->value, CRL_CFG_EMPTY_MAP) != 0)
+    const cli_cfg_entry *e = &all->v[i];
+    if (strcmp(e->key, "grid") == 0 && strcmp(e->value, CLI_CFG_EMPTY_MAP) != 0)
       return fail_entry(e, 1,
                         "'grid' expects a mapping of keys to lists of values",
                         err, size);
@@ -186,16 +202,16 @@ static int read_axes(const crl_cfg_entries *all, crl_experiment *x, char *err,
   return 0;
 }
 
-static int expand(const crl_cfg_entries *entries, const char *source,
-                  crl_experiment *x, char *err, size_t err_size) {
+static int expand(const cli_cfg_entries *entries, const char *source,
+                  cli_experiment *x, char *err, size_t err_size) {
   if (read_axes(entries, x, err, err_size))
     return -1;
   long n = 1;
-  for (int a = 0; a < x->n_axes && n <= CRL_MAX_GRID_POINTS; a++)
+  for (int a = 0; a < x->n_axes && n <= CLI_MAX_GRID_POINTS; a++)
     n *= x->axes[a].n;
-  if (n > CRL_MAX_GRID_POINTS) {
+  if (n > CLI_MAX_GRID_POINTS) {
     snprintf(err, err_size, "%s: error: the grid has more than %d points",
-             source, CRL_MAX_GRID_POINTS);
+             source, CLI_MAX_GRID_POINTS);
     return -1;
   }
   x->points = calloc((size_t)n, sizeof *x->points);
@@ -219,34 +235,34 @@ static int expand(const crl_cfg_entries *entries, const char *source,
   return 0;
 }
 
-int crl_experiment_from_entries(const crl_cfg_entries *entries,
-                                const char *source, crl_experiment *x,
+int cli_experiment_from_entries(const cli_cfg_entries *entries,
+                                const char *source, cli_experiment *x,
                                 char *err, size_t err_size) {
   memset(x, 0, sizeof *x);
   if (expand(entries, source, x, err, err_size) == 0)
     return 0;
-  crl_experiment_free(x);
+  cli_experiment_free(x);
   return -1;
 }
 
-int crl_experiment_load(const char *path, const char *const *sets, int n_sets,
-                        int seed, crl_experiment *x, char *err,
+int cli_experiment_load(const char *path, const char *const *sets, int n_sets,
+                        int seed, cli_experiment *x, char *err,
                         size_t err_size) {
-  crl_cfg_entries entries = {0};
+  cli_cfg_entries entries = {0};
   memset(x, 0, sizeof *x);
-  int rc = crl_cfg_load_yaml(path, &entries, err, err_size);
+  int rc = cli_cfg_load_yaml(path, &entries, err, err_size);
   for (int i = 0; rc == 0 && i < n_sets; i++)
-    rc = crl_cfg_apply_set(&entries, sets[i], err, err_size);
+    rc = cli_cfg_apply_set(&entries, sets[i], err, err_size);
   if (rc == 0)
-    rc = crl_experiment_from_entries(&entries, path, x, err, err_size);
-  crl_cfg_entries_free(&entries);
+    rc = cli_experiment_from_entries(&entries, path, x, err, err_size);
+  cli_cfg_entries_free(&entries);
   for (int p = 0; rc == 0 && seed >= 0 && p < x->n_points; p++)
-    crl_config_set_single_seed(&x->points[p], seed);
+    cli_config_set_single_seed(&x->points[p], seed);
   return rc;
 }
 
-int crl_experiment_write_yaml(const crl_experiment *x, FILE *f) {
-  if (crl_config_write_yaml(&x->points[0], f))
+int cli_experiment_write_yaml(const cli_experiment *x, FILE *f) {
+  if (cli_config_write_yaml(&x->points[0], f))
     return -1;
   if (x->n_axes == 0)
     return 0;
@@ -262,9 +278,9 @@ int crl_experiment_write_yaml(const crl_experiment *x, FILE *f) {
   return ferror(f) ? -1 : 0;
 }
 
-void crl_experiment_free(crl_experiment *x) {
+void cli_experiment_free(cli_experiment *x) {
   for (int p = 0; x->points && p < x->n_points; p++)
-    crl_config_free(&x->points[p]);
+    cli_config_free(&x->points[p]);
   for (int p = 0; x->names && p < x->n_points; p++)
     free(x->names[p]);
   for (int a = 0; a < x->n_axes; a++) {

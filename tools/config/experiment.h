@@ -2,50 +2,50 @@
  * `grid:` values (each a validated configuration, a "point" with a
  * readable directory name), times the seeds. Without a grid there is one
  * point whose name is empty: its files live in the run directory itself. */
-#ifndef CRL_TOOLS_EXPERIMENT_H
-#define CRL_TOOLS_EXPERIMENT_H
+#ifndef TOOLS_EXPERIMENT_H
+#define TOOLS_EXPERIMENT_H
 
 #include "config/run_config.h"
 
-#define CRL_MAX_GRID_AXES 8
-#define CRL_MAX_GRID_POINTS 4096
+#define CLI_MAX_GRID_AXES 8
+#define CLI_MAX_GRID_POINTS 4096
 
-typedef struct crl_grid_axis {
+typedef struct cli_grid_axis {
   char key[CRL_STRING_MAX]; /* the dotted key the values go to */
   int n;
   char **values; /* each value's text, as YAML gives it */
-} crl_grid_axis;
+} cli_grid_axis;
 
-typedef struct crl_experiment {
+typedef struct cli_experiment {
   int n_axes;
-  crl_grid_axis axes[CRL_MAX_GRID_AXES];
+  cli_grid_axis axes[CLI_MAX_GRID_AXES];
   int n_points;
-  crl_run_config *points; /* [n_points] */
+  cli_run_config *points; /* [n_points] */
   char **names;           /* [n_points] "lr=1e-3_gamma=0.9", "" if no grid */
-} crl_experiment;
+} cli_experiment;
 
 /* Load, override and validate every point of an experiment file. With
  * seed >= 0 every point runs only that seed. 0, or -1 with the one
  * message in err (a point's own error names the point). */
-int crl_experiment_load(const char *path, const char *const *sets, int n_sets,
-                        int seed, crl_experiment *x, char *err,
+int cli_experiment_load(const char *path, const char *const *sets, int n_sets,
+                        int seed, cli_experiment *x, char *err,
                         size_t err_size);
 
 /* The same from flattened entries (source names the file). */
-int crl_experiment_from_entries(const crl_cfg_entries *entries,
-                                const char *source, crl_experiment *x,
+int cli_experiment_from_entries(const cli_cfg_entries *entries,
+                                const char *source, cli_experiment *x,
                                 char *err, size_t err_size);
 
 /* The value axis `axis` takes at point p. */
-const char *crl_experiment_value(const crl_experiment *x, int p, int axis);
+const char *cli_experiment_value(const cli_experiment *x, int p, int axis);
 
 /* The resolved experiment as YAML: the first point's settings and the
- * grid, which crl_experiment_load reads back to the same points. */
-int crl_experiment_write_yaml(const crl_experiment *x, FILE *f);
+ * grid, which cli_experiment_load reads back to the same points. */
+int cli_experiment_write_yaml(const cli_experiment *x, FILE *f);
 
 /* "a=[64, 64]" -> "a=64-64": a value as a directory-name part. */
-void crl_grid_value_name(const char *value, char *buf, size_t size);
+void cli_grid_value_name(const char *value, char *buf, size_t size);
 
-void crl_experiment_free(crl_experiment *x);
+void cli_experiment_free(cli_experiment *x);
 
 #endif

@@ -5,66 +5,66 @@
  * Every error is one message "FILE:LINE:COL: error: ..." (or
  * "--set KEY=VALUE: error: ...") written into the caller's buffer, and
  * nothing is created on disk until the whole configuration is valid. */
-#ifndef CRL_TOOLS_RUN_CONFIG_H
-#define CRL_TOOLS_RUN_CONFIG_H
+#ifndef TOOLS_RUN_CONFIG_H
+#define TOOLS_RUN_CONFIG_H
 
 #include <stdio.h>
 
 #include "crl/crl.h"
 
-#define CRL_ERR_SIZE 1024
+#define CLI_ERR_SIZE 1024
 
 /* The value of an entry written as an empty mapping (`policy_kwargs: {}`):
  * kept so that a misspelt key is still reported. */
-#define CRL_CFG_EMPTY_MAP "{}"
+#define CLI_CFG_EMPTY_MAP "{}"
 
 /* One flattened key with its value as text and where it was written. */
-typedef struct crl_cfg_entry {
+typedef struct cli_cfg_entry {
   char *key;                 /* dotted: "policy_kwargs.net_arch" */
   char *value;               /* scalar text, or "[a, b]" for a sequence */
   char *origin;              /* file name, or "--set KEY=VALUE" */
   int key_line, key_col;     /* 1-based; 0 when not from a file */
   int value_line, value_col; /* 1-based; 0 when not from a file */
-} crl_cfg_entry;
+} cli_cfg_entry;
 
-typedef struct crl_cfg_entries {
-  crl_cfg_entry *v;
+typedef struct cli_cfg_entries {
+  cli_cfg_entry *v;
   int n, cap;
-} crl_cfg_entries;
+} cli_cfg_entries;
 
 /* Parse a YAML file and append its flattened keys. Mappings become dotted
  * keys, sequences "[a, b, ...]", scalars their text. Duplicate keys,
  * malformed YAML, a non-mapping document and mappings inside sequences are
  * errors. 0, or -1 with the message in err. */
-int crl_cfg_load_yaml(const char *path, crl_cfg_entries *out, char *err,
+int cli_cfg_load_yaml(const char *path, cli_cfg_entries *out, char *err,
                       size_t err_size);
 
 /* The same from YAML text; origin names it in messages. */
-int crl_cfg_load_yaml_text(const char *text, const char *origin,
-                           crl_cfg_entries *out, char *err, size_t err_size);
+int cli_cfg_load_yaml_text(const char *text, const char *origin,
+                           cli_cfg_entries *out, char *err, size_t err_size);
 
 /* Apply one --set KEY=VALUE: VALUE is read as YAML flow (scalar, [seq] or
  * {map}); each resulting key replaces the same key or is appended. */
-int crl_cfg_apply_set(crl_cfg_entries *entries, const char *arg, char *err,
+int cli_cfg_apply_set(cli_cfg_entries *entries, const char *arg, char *err,
                       size_t err_size);
 
 /* Add a copy of `from` with key and value replaced (NULL: keep them),
  * replacing an entry with the same key. 0, or -1 when out of memory. */
-int crl_cfg_put(crl_cfg_entries *entries, const crl_cfg_entry *from,
+int cli_cfg_put(cli_cfg_entries *entries, const cli_cfg_entry *from,
                 const char *key, const char *value);
 
 /* Index of key, or -1. */
-int crl_cfg_find(const crl_cfg_entries *entries, const char *key);
+int cli_cfg_find(const cli_cfg_entries *entries, const char *key);
 
 /* "FILE:LINE:COL: error: " (value position when at_value) or
  * "--set K=V: error: " into buf. */
-void crl_cfg_where(const crl_cfg_entry *e, int at_value, char *buf,
+void cli_cfg_where(const cli_cfg_entry *e, int at_value, char *buf,
                    size_t size);
 
-void crl_cfg_entries_free(crl_cfg_entries *entries);
+void cli_cfg_entries_free(cli_cfg_entries *entries);
 
 /* The runner's own keys (the rest go to the algorithm). */
-typedef struct crl_run_keys {
+typedef struct cli_run_keys {
   char env[CRL_STRING_MAX];
   char algo[CRL_STRING_MAX];
   int n_timesteps; /* INT_MAX when only n_episodes bounds the run */
@@ -84,31 +84,31 @@ typedef struct crl_run_keys {
   char reference_label[CRL_STRING_MAX];
   int checkpoint_every; /* 0: only at the end and when interrupted */
   int checkpoint_keep;  /* the most recent checkpoints kept */
-} crl_run_keys;
+} cli_run_keys;
 
 /* NULL-terminated table of the runner keys (for docs and `crl help`). */
-extern const crl_param_def crl_run_key_defs[];
+extern const crl_param_def cli_run_key_defs[];
 
 /* One expectation of `expect:` (expect.c): a metric and its bounds. */
-#define CRL_MAX_EXPECT 16
-typedef struct crl_expect {
+#define CLI_MAX_EXPECT 16
+typedef struct cli_expect {
   char metric[64]; /* final_eval_return_mean or a progress.csv column */
   double min, max; /* NAN: no bound */
   int by_step;     /* > 0: reached at a row with timesteps <= by_step */
   int by_episode;  /* > 0: reached at a row with episodes <= by_episode */
   int smooth;      /* trailing mean over this many rows of each seed */
-} crl_expect;
+} cli_expect;
 
 /* Settings of the environment (`env_kwargs:`), as text. */
-#define CRL_MAX_ENV_KWARGS 32
-typedef struct crl_env_kwarg {
+#define CLI_MAX_ENV_KWARGS 32
+typedef struct cli_env_kwarg {
   char key[64];
   char value[CRL_STRING_MAX];
-} crl_env_kwarg;
+} cli_env_kwarg;
 
 /* A validated experiment, ready to run. */
-typedef struct crl_run_config {
-  crl_run_keys keys; /* keys.seeds holds the seeds to run */
+typedef struct cli_run_config {
+  cli_run_keys keys; /* keys.seeds holds the seeds to run */
   const crl_algo_type *algo;
   void *algo_spec;             /* filled from the algorithm's table */
   char source[CRL_STRING_MAX]; /* the YAML file it came from */
@@ -116,66 +116,66 @@ typedef struct crl_run_config {
    * a configured variant registered under a name derived from them. */
   char env_name[128];
   int n_env_kwargs;
-  crl_env_kwarg env_kwargs[CRL_MAX_ENV_KWARGS];
+  cli_env_kwarg env_kwargs[CLI_MAX_ENV_KWARGS];
   int n_expect;
-  crl_expect expect[CRL_MAX_EXPECT];
-} crl_run_config;
+  cli_expect expect[CLI_MAX_EXPECT];
+} cli_run_config;
 
 /* Load, override and validate an experiment completely (including a trial
  * construction of the env and the algorithm, so that inconsistent
  * settings fail here). 0, or -1 with the one message in err. */
-int crl_config_load(const char *path, const char *const *sets, int n_sets,
-                    crl_run_config *cfg, char *err, size_t err_size);
+int cli_config_load(const char *path, const char *const *sets, int n_sets,
+                    cli_run_config *cfg, char *err, size_t err_size);
 
-/* Validate already flattened entries (what crl_config_load does after
+/* Validate already flattened entries (what cli_config_load does after
  * reading the file); `source` names the file in messages. */
-int crl_config_from_entries(const crl_cfg_entries *entries, const char *source,
-                            crl_run_config *cfg, char *err, size_t err_size);
+int cli_config_from_entries(const cli_cfg_entries *entries, const char *source,
+                            cli_run_config *cfg, char *err, size_t err_size);
 
 /* Run only this seed instead of the file's list. */
-void crl_config_set_single_seed(crl_run_config *cfg, int seed);
+void cli_config_set_single_seed(cli_run_config *cfg, int seed);
 
 /* The seeds to run: how many, and the i-th (list or from/count range). */
-int crl_config_seed_count(const crl_run_config *cfg);
-int crl_config_seed_at(const crl_run_config *cfg, int i);
+int cli_config_seed_count(const cli_run_config *cfg);
+int cli_config_seed_at(const cli_run_config *cfg, int i);
 
-/* Write the resolved configuration as YAML that crl_config_load reads back
+/* Write the resolved configuration as YAML that cli_config_load reads back
  * to the same values: every runner key and every algorithm parameter. */
-int crl_config_write_yaml(const crl_run_config *cfg, FILE *f);
+int cli_config_write_yaml(const cli_run_config *cfg, FILE *f);
 
 /* The same without the leading comment (which names the source file), so
  * that equal settings give equal text: what checkpoints store. */
-int crl_config_write_body(const crl_run_config *cfg, FILE *f);
+int cli_config_write_body(const cli_run_config *cfg, FILE *f);
 
 /* Validate a configuration held as text (a checkpoint's). */
-int crl_config_from_text(const char *text, const char *origin,
-                         crl_run_config *cfg, char *err, size_t err_size);
+int cli_config_from_text(const char *text, const char *origin,
+                         cli_run_config *cfg, char *err, size_t err_size);
 
 /* ---- sections with keys of their own (config_sections.c) ---------------- */
 
 /* Is key part of `expect:`, `env_kwargs:` or `grid:`? */
-int crl_cfg_is_section_key(const char *key);
+int cli_cfg_is_section_key(const char *key);
 
 /* Read `expect:` entries into cfg->expect. */
-int crl_config_read_expect(const crl_cfg_entries *entries, crl_run_config *cfg,
+int cli_config_read_expect(const cli_cfg_entries *entries, cli_run_config *cfg,
                            char *err, size_t size);
 
 /* Read `env_kwargs:` entries, validate them against the env's settings and
  * register the configured env; sets cfg->env_name. */
-int crl_config_read_env_kwargs(const crl_cfg_entries *entries,
-                               crl_run_config *cfg, char *err, size_t size);
+int cli_config_read_env_kwargs(const cli_cfg_entries *entries,
+                               cli_run_config *cfg, char *err, size_t size);
 
 /* Write the expect: and env_kwargs: blocks (nothing when empty). */
-void crl_config_write_sections(const crl_run_config *cfg, FILE *f);
+void cli_config_write_sections(const cli_run_config *cfg, FILE *f);
 
 /* Build the env and the algorithm once, with narrow networks, after
  * checking the networks' size (config_trial.c). */
-int crl_config_trial(const crl_cfg_entries *entries, const crl_run_config *cfg,
+int cli_config_trial(const cli_cfg_entries *entries, const cli_run_config *cfg,
                      char *err, size_t size);
 
 /* A number as the shortest text that reads back to the same double. */
-void crl_format_double(double x, char *buf, size_t size);
+void cli_format_double(double x, char *buf, size_t size);
 
-void crl_config_free(crl_run_config *cfg);
+void cli_config_free(cli_run_config *cfg);
 
 #endif

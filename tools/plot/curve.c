@@ -79,16 +79,16 @@ static int field_number(const char *field, double *out) {
   return end == field ? -1 : 0;
 }
 
-crl_plot_options crl_plot_options_default(void) {
-  return (crl_plot_options){.x = "timesteps",
+cli_plot_options cli_plot_options_default(void) {
+  return (cli_plot_options){.x = "timesteps",
                             .y = "eval_return_mean",
                             .smooth = 1,
-                            .band = CRL_BAND_STD,
+                            .band = CLI_BAND_STD,
                             .title = NULL,
                             .key = "top left"};
 }
 
-static int read_series(const char *path, const crl_plot_options *o, series *s,
+static int read_series(const char *path, const cli_plot_options *o, series *s,
                        char *err, size_t size) {
   FILE *f = fopen(path, "r");
   if (f == NULL) {
@@ -144,7 +144,7 @@ static int list_seeds(const char *dir, long *seeds, int max) {
   struct dirent *e;
   while ((e = readdir(d)) != NULL && n < max) {
     long number;
-    char path[CRL_PATH_MAX];
+    char path[CLI_PATH_MAX];
     if (is_seed_dir_name(e->d_name, &number) &&
         snprintf(path, sizeof path, "%s/%s/progress.csv", dir, e->d_name) <
             (int)sizeof path &&
@@ -159,7 +159,7 @@ static int list_seeds(const char *dir, long *seeds, int max) {
 /* ---- reduce seeds to one curve ----------------------------------------- */
 
 static void label_from_dir(const char *dir, char *buf, size_t size) {
-  char copy[CRL_PATH_MAX];
+  char copy[CLI_PATH_MAX];
   snprintf(copy, sizeof copy, "%s", dir);
   size_t len = strlen(copy);
   while (len > 1 && copy[len - 1] == '/')
@@ -185,7 +185,7 @@ static void smooth_series(series *s, int w) {
   free(out);
 }
 
-static int reduce(const series *s, int n, crl_band band, crl_curve *c) {
+static int reduce(const series *s, int n, cli_band band, cli_curve *c) {
   int points = s[0].n;
   for (int i = 1; i < n; i++)
     if (s[i].n < points)
@@ -207,9 +207,9 @@ static int reduce(const series *s, int n, crl_band band, crl_curve *c) {
     c->steps[k] = t / n;
     c->mean[k] = m;
     c->std[k] = sqrt(var / n);
-    if (band == CRL_BAND_SEM) /* standard error of the mean over seeds */
+    if (band == CLI_BAND_SEM) /* standard error of the mean over seeds */
       c->std[k] = n > 1 ? sqrt(var / (n - 1) / n) : 0.0;
-    else if (band == CRL_BAND_NONE)
+    else if (band == CLI_BAND_NONE)
       c->std[k] = 0.0;
   }
   c->n_points = points;
@@ -221,68 +221,68 @@ static int reduce(const series *s, int n, crl_band band, crl_curve *c) {
 
 /* The run's `name` (the legend) and reference line from DIR/config.yaml,
  * when there is one; a single seed directory has none. */
-static void read_run_labels(const char *dir, crl_curve *c) {
-  char path[CRL_PATH_MAX], err[CRL_ERR_SIZE];
+static void read_run_labels(const char *dir, cli_curve *c) {
+  char path[CLI_PATH_MAX], err[CLI_ERR_SIZE];
   c->reference = NAN;
   c->reference_label[0] = '\0';
-  crl_cfg_entries e = {0};
-  if (crl_path_join(path, sizeof path, dir, "config.yaml") ||
+  cli_cfg_entries e = {0};
+  if (cli_path_join(path, sizeof path, dir, "config.yaml") ||
       access(path, R_OK) != 0 ||
-      crl_cfg_load_yaml(path, &e, err, sizeof err) != 0) {
-    crl_cfg_entries_free(&e);
+      cli_cfg_load_yaml(path, &e, err, sizeof err) != 0) {
+    cli_cfg_entries_free(&e);
     return;
   }
-  int i = crl_cfg_find(&e, "name");
+  int i = cli_cfg_find(&e, "name");
   if (i >= 0 && e.v[i].value[0])
     snprintf(c->label, sizeof c->label, "%s", e.v[i].value);
-  i = crl_cfg_find(&e, "reference.value");
+  i = cli_cfg_find(&e, "reference.value");
   char *end;
   double v = i >= 0 ? strtod(e.v[i].value, &end) : NAN;
   if (i >= 0 && end != e.v[i].value && isfinite(v)) {
     c->reference = v;
-    i = crl_cfg_find(&e, "reference.label");
+    i = cli_cfg_find(&e, "reference.label");
     if (i >= 0)
       snprintf(c->reference_label, sizeof c->reference_label, "%s",
                e.v[i].value);
   }
-  crl_cfg_entries_free(&e);
+  cli_cfg_entries_free(&e);
 }
 
 /* The progress.csv files of a run: one per seed_<k>, or the directory's
  * own (a single seed directory given directly). */
-static int seed_paths(const char *dir, char (*paths)[CRL_PATH_MAX], int max) {
+static int seed_paths(const char *dir, char (*paths)[CLI_PATH_MAX], int max) {
   long seeds[MAX_SEEDS];
   int n = list_seeds(dir, seeds, max < MAX_SEEDS ? max : MAX_SEEDS);
   if (n < 0)
     return -1;
   for (int i = 0; i < n; i++)
-    snprintf(paths[i], CRL_PATH_MAX, "%s/seed_%ld/progress.csv", dir, seeds[i]);
+    snprintf(paths[i], CLI_PATH_MAX, "%s/seed_%ld/progress.csv", dir, seeds[i]);
   if (n == 0 &&
-      crl_path_join(paths[0], CRL_PATH_MAX, dir, "progress.csv") == 0 &&
+      cli_path_join(paths[0], CLI_PATH_MAX, dir, "progress.csv") == 0 &&
       access(paths[0], R_OK) == 0)
     n = 1;
   return n;
 }
 
-int crl_curve_probe(const char *dir) {
-  char(*paths)[CRL_PATH_MAX] = malloc(MAX_SEEDS * sizeof *paths);
+int cli_curve_probe(const char *dir) {
+  char(*paths)[CLI_PATH_MAX] = malloc(MAX_SEEDS * sizeof *paths);
   int n = paths ? seed_paths(dir, paths, MAX_SEEDS) : -1;
   free(paths);
   return n > 0 ? 0 : -1;
 }
 
-int crl_curve_read(const char *dir, crl_curve *curve, char *err,
+int cli_curve_read(const char *dir, cli_curve *curve, char *err,
                    size_t err_size) {
-  crl_plot_options o = crl_plot_options_default();
-  return crl_curve_read_opts(dir, &o, curve, err, err_size);
+  cli_plot_options o = cli_plot_options_default();
+  return cli_curve_read_opts(dir, &o, curve, err, err_size);
 }
 
-int crl_curve_read_opts(const char *dir, const crl_plot_options *opts,
-                        crl_curve *curve, char *err, size_t err_size) {
+int cli_curve_read_opts(const char *dir, const cli_plot_options *opts,
+                        cli_curve *curve, char *err, size_t err_size) {
   memset(curve, 0, sizeof *curve);
   label_from_dir(dir, curve->label, sizeof curve->label);
   read_run_labels(dir, curve);
-  char(*paths)[CRL_PATH_MAX] = malloc(MAX_SEEDS * sizeof *paths);
+  char(*paths)[CLI_PATH_MAX] = malloc(MAX_SEEDS * sizeof *paths);
   if (paths == NULL) {
     snprintf(err, err_size, "out of memory");
     return -1;
@@ -318,11 +318,11 @@ int crl_curve_read_opts(const char *dir, const crl_plot_options *opts,
     series_free(&s[i]);
   free(s);
   if (rc)
-    crl_curve_free(curve);
+    cli_curve_free(curve);
   return rc;
 }
 
-void crl_curve_free(crl_curve *curve) {
+void cli_curve_free(cli_curve *curve) {
   free(curve->steps);
   free(curve->mean);
   free(curve->std);

@@ -68,7 +68,7 @@ static const char *axis_name(const char *column) {
   return column;
 }
 
-static void write_setup(FILE *g, const crl_plot_options *o) {
+static void write_setup(FILE *g, const cli_plot_options *o) {
   static const char *const spread[] = {
       "mean +/- std over seeds", "mean +/- s.e. over seeds", "mean over seeds"};
   if (o->title != NULL) {
@@ -96,7 +96,7 @@ static void write_setup(FILE *g, const crl_plot_options *o) {
         g);
 }
 
-static void write_data(FILE *g, const crl_curve *c, int index) {
+static void write_data(FILE *g, const cli_curve *c, int index) {
   fprintf(g, "$run%d << EOD\n", index);
   for (int k = 0; k < c->n_points; k++)
     fprintf(g, "%.10g %.10g %.10g\n", c->steps[k], c->mean[k], c->std[k]);
@@ -104,7 +104,7 @@ static void write_data(FILE *g, const crl_curve *c, int index) {
 }
 
 /* Was curve i's reference line already drawn for an earlier curve? */
-static int reference_seen(const crl_curve *c, int i) {
+static int reference_seen(const cli_curve *c, int i) {
   for (int j = 0; j < i; j++)
     if (c[j].reference == c[i].reference &&
         strcmp(c[j].reference_label, c[i].reference_label) == 0)
@@ -113,7 +113,7 @@ static int reference_seen(const crl_curve *c, int i) {
 }
 
 /* Dashed horizontal lines at the runs' reference values, each once. */
-static void write_references(FILE *g, const crl_curve *c, int n) {
+static void write_references(FILE *g, const cli_curve *c, int n) {
   for (int i = 0; i < n; i++) {
     if (isnan(c[i].reference) || reference_seen(c, i))
       continue;
@@ -129,8 +129,8 @@ static void write_references(FILE *g, const crl_curve *c, int n) {
   }
 }
 
-static void write_plot(FILE *g, const crl_curve *curves, int n,
-                       const crl_plot_options *o) {
+static void write_plot(FILE *g, const cli_curve *curves, int n,
+                       const cli_plot_options *o) {
   fputs("plot ", g);
   for (int i = 0; i < n; i++) {
     const char *color = colors[i % N_COLORS];
@@ -141,7 +141,7 @@ static void write_plot(FILE *g, const crl_curve *curves, int n,
              curves[i].n_seeds, curves[i].n_seeds == 1 ? "" : "s");
     if (i)
       fputs(", \\\n     ", g);
-    if (o->band != CRL_BAND_NONE)
+    if (o->band != CLI_BAND_NONE)
       fprintf(g,
               "$run%d using 1:($2-$3):($2+$3) with filledcurves "
               "fc rgb '%s' notitle, \\\n     ",
@@ -171,9 +171,9 @@ static void read_first_line(const char *path, char *buf, size_t size) {
   fclose(f);
 }
 
-static int run_gnuplot(const crl_curve *curves, int n, const char *out,
-                       const crl_plot_options *o, char *err, size_t size) {
-  char tmp[CRL_PATH_MAX], log_path[] = "/tmp/crl-gnuplot-XXXXXX";
+static int run_gnuplot(const cli_curve *curves, int n, const char *out,
+                       const cli_plot_options *o, char *err, size_t size) {
+  char tmp[CLI_PATH_MAX], log_path[] = "/tmp/crl-gnuplot-XXXXXX";
   int log_fd = mkstemp(log_path);
   if (log_fd < 0 ||
       snprintf(tmp, sizeof tmp, "%s.tmp", out) >= (int)sizeof tmp) {
@@ -181,7 +181,7 @@ static int run_gnuplot(const crl_curve *curves, int n, const char *out,
     return -1;
   }
   close(log_fd);
-  char command[CRL_PATH_MAX + 64];
+  char command[CLI_PATH_MAX + 64];
   snprintf(command, sizeof command, "gnuplot 2>'%s'", log_path);
   fflush(NULL);
   FILE *g = popen(command, "w");
@@ -214,11 +214,11 @@ static int run_gnuplot(const crl_curve *curves, int n, const char *out,
   return 0;
 }
 
-int crl_plot_runs(const char *const *dirs, int n_dirs, const char *out,
+int cli_plot_runs(const char *const *dirs, int n_dirs, const char *out,
                   const char *title, char *err, size_t err_size) {
-  crl_plot_options o = crl_plot_options_default();
+  cli_plot_options o = cli_plot_options_default();
   o.title = title;
-  return crl_plot_runs_opts(dirs, n_dirs, out, &o, err, err_size);
+  return cli_plot_runs_opts(dirs, n_dirs, out, &o, err, err_size);
 }
 
 /* ---- run directories --------------------------------------------------- */
@@ -227,7 +227,7 @@ int crl_plot_runs(const char *const *dirs, int n_dirs, const char *out,
 
 typedef struct run_list {
   int n;
-  char dir[MAX_CURVES][CRL_PATH_MAX];
+  char dir[MAX_CURVES][CLI_PATH_MAX];
   int point[MAX_CURVES]; /* a grid point: labelled by its directory name */
 } run_list;
 
@@ -245,7 +245,7 @@ static int add_grid_points(const char *dir, run_list *runs) {
   int n = 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL && n < MAX_CURVES) {
-    char path[CRL_PATH_MAX];
+    char path[CLI_PATH_MAX];
     if (e->d_name[0] != '.' && strncmp(e->d_name, "seed_", 5) != 0 &&
         snprintf(path, sizeof path, "%s/%s/config.yaml", dir, e->d_name) <
             (int)sizeof path &&
@@ -256,7 +256,7 @@ static int add_grid_points(const char *dir, run_list *runs) {
   qsort(names, (size_t)n, sizeof *names, compare_names);
   for (int i = 0; i < n; i++) {
     if (runs->n < MAX_CURVES &&
-        crl_path_join(runs->dir[runs->n], CRL_PATH_MAX, dir, names[i]) == 0)
+        cli_path_join(runs->dir[runs->n], CLI_PATH_MAX, dir, names[i]) == 0)
       runs->point[runs->n++] = 1;
     free(names[i]);
   }
@@ -268,19 +268,19 @@ static int add_grid_points(const char *dir, run_list *runs) {
 static void expand_runs(const char *const *dirs, int n_dirs, run_list *runs) {
   runs->n = 0;
   for (int i = 0; i < n_dirs && runs->n < MAX_CURVES; i++) {
-    if (crl_curve_probe(dirs[i]) != 0 && add_grid_points(dirs[i], runs) > 0)
+    if (cli_curve_probe(dirs[i]) != 0 && add_grid_points(dirs[i], runs) > 0)
       continue;
-    snprintf(runs->dir[runs->n], CRL_PATH_MAX, "%s", dirs[i]);
+    snprintf(runs->dir[runs->n], CLI_PATH_MAX, "%s", dirs[i]);
     runs->point[runs->n++] = 0;
   }
 }
 
-static int read_curves(const run_list *runs, const crl_plot_options *opts,
-                       crl_curve *curves, int *read, char *err, size_t size) {
+static int read_curves(const run_list *runs, const cli_plot_options *opts,
+                       cli_curve *curves, int *read, char *err, size_t size) {
   for (*read = 0; *read < runs->n; (*read)++) {
-    crl_curve *c = &curves[*read];
-    if (crl_curve_read_opts(runs->dir[*read], opts, c, err, size))
-      return CRL_PLOT_BAD_INPUT;
+    cli_curve *c = &curves[*read];
+    if (cli_curve_read_opts(runs->dir[*read], opts, c, err, size))
+      return CLI_PLOT_BAD_INPUT;
     if (runs->point[*read]) { /* the point, not the experiment's name */
       const char *slash = strrchr(runs->dir[*read], '/');
       snprintf(c->label, sizeof c->label, "%s",
@@ -290,15 +290,15 @@ static int read_curves(const run_list *runs, const crl_plot_options *opts,
   return 0;
 }
 
-int crl_plot_runs_opts(const char *const *dirs, int n_dirs, const char *out,
-                       const crl_plot_options *opts, char *err,
+int cli_plot_runs_opts(const char *const *dirs, int n_dirs, const char *out,
+                       const cli_plot_options *opts, char *err,
                        size_t err_size) {
   if (!ends_with(out, ".png") && !ends_with(out, ".svg")) {
     snprintf(err, err_size, "%s: the picture must end in .png or .svg", out);
-    return CRL_PLOT_BAD_INPUT;
+    return CLI_PLOT_BAD_INPUT;
   }
   run_list *runs = malloc(sizeof *runs);
-  crl_curve *curves = calloc(MAX_CURVES, sizeof *curves);
+  cli_curve *curves = calloc(MAX_CURVES, sizeof *curves);
   int rc = runs && curves ? 0 : -1, read = 0;
   if (rc)
     snprintf(err, err_size, "out of memory");
@@ -306,14 +306,14 @@ int crl_plot_runs_opts(const char *const *dirs, int n_dirs, const char *out,
     expand_runs(dirs, n_dirs, runs);
     rc = read_curves(runs, opts, curves, &read, err, err_size);
   }
-  if (rc == 0 && !crl_program_in_path("gnuplot")) {
-    snprintf(err, err_size, "gnuplot is not installed; %s", CRL_GNUPLOT_HINT);
-    rc = CRL_PLOT_NO_GNUPLOT;
+  if (rc == 0 && !cli_program_in_path("gnuplot")) {
+    snprintf(err, err_size, "gnuplot is not installed; %s", CLI_GNUPLOT_HINT);
+    rc = CLI_PLOT_NO_GNUPLOT;
   }
   if (rc == 0)
     rc = run_gnuplot(curves, runs->n, out, opts, err, err_size);
   for (int i = 0; i < read; i++)
-    crl_curve_free(&curves[i]);
+    cli_curve_free(&curves[i]);
   free(curves);
   free(runs);
   return rc;

@@ -2,44 +2,44 @@
  * progress.csv (the evaluation return by default) against env steps or
  * episodes, mean and spread over its seeds, one curve per run, and the
  * reference lines the experiments declare. */
-#ifndef CRL_TOOLS_PLOT_H
-#define CRL_TOOLS_PLOT_H
+#ifndef TOOLS_PLOT_H
+#define TOOLS_PLOT_H
 
 #include <stddef.h>
 
-/* crl_plot_runs failed because gnuplot is not installed. */
-#define CRL_PLOT_NO_GNUPLOT (-2)
-/* crl_plot_runs failed on its input: a file name, a directory that is no
+/* cli_plot_runs failed because gnuplot is not installed. */
+#define CLI_PLOT_NO_GNUPLOT (-2)
+/* cli_plot_runs failed on its input: a file name, a directory that is no
  * run, a column that does not exist. */
-#define CRL_PLOT_BAD_INPUT (-3)
+#define CLI_PLOT_BAD_INPUT (-3)
 
 /* How to install gnuplot, for messages. */
-#define CRL_GNUPLOT_HINT "install it with `sudo apt-get install gnuplot-nox`"
+#define CLI_GNUPLOT_HINT "install it with `sudo apt-get install gnuplot-nox`"
 
-/* What to draw. The defaults (crl_plot_options_default) are the
+/* What to draw. The defaults (cli_plot_options_default) are the
  * evaluation return against env steps, mean +- std over seeds. */
-typedef enum crl_band {
-  CRL_BAND_STD = 0,
-  CRL_BAND_SEM = 1,
-  CRL_BAND_NONE = 2
-} crl_band;
+typedef enum cli_band {
+  CLI_BAND_STD = 0,
+  CLI_BAND_SEM = 1,
+  CLI_BAND_NONE = 2
+} cli_band;
 
-typedef struct crl_plot_options {
+typedef struct cli_plot_options {
   const char *x;     /* progress.csv column: timesteps, episodes or
                         wall_seconds */
   const char *y;     /* progress.csv column, e.g. "episode_return" */
   int smooth;        /* trailing moving average over this many points, >= 1 */
-  crl_band band;     /* spread drawn around the mean over seeds */
+  cli_band band;     /* spread drawn around the mean over seeds */
   const char *title; /* may be NULL */
   const char *key;   /* gnuplot legend place, e.g. "bottom right" */
-} crl_plot_options;
+} cli_plot_options;
 
-crl_plot_options crl_plot_options_default(void);
+cli_plot_options cli_plot_options_default(void);
 
 /* One curve: rows of the seeds' progress.csv that have both columns,
  * aligned by index across seeds (the seeds of one run log at the same
  * points). */
-typedef struct crl_curve {
+typedef struct cli_curve {
   char label[256]; /* the run's `name`, or the directory name */
   int n_seeds;
   int n_points;
@@ -48,27 +48,27 @@ typedef struct crl_curve {
   double *std;      /* [n_points] population std over seeds */
   double reference; /* the run's reference.value, NAN when none */
   char reference_label[256];
-} crl_curve;
+} cli_curve;
 
 /* Read dir/seed_<k>/progress.csv (or dir/progress.csv) into a curve, with
  * the default options. 0, or -1 with a message in err. */
-int crl_curve_read(const char *dir, crl_curve *curve, char *err,
+int cli_curve_read(const char *dir, cli_curve *curve, char *err,
                    size_t err_size);
-int crl_curve_read_opts(const char *dir, const crl_plot_options *opts,
-                        crl_curve *curve, char *err, size_t err_size);
-void crl_curve_free(crl_curve *curve);
+int cli_curve_read_opts(const char *dir, const cli_plot_options *opts,
+                        cli_curve *curve, char *err, size_t err_size);
+void cli_curve_free(cli_curve *curve);
 
 /* 0 when dir holds a run's progress.csv files (seed_<k>/ or its own). */
-int crl_curve_probe(const char *dir);
+int cli_curve_probe(const char *dir);
 
 /* Draw the runs into out (.png or .svg): one curve per run directory, and
  * one per grid point for the directory of a grid run. 0, -1 (gnuplot
- * failed; message in err), CRL_PLOT_NO_GNUPLOT or CRL_PLOT_BAD_INPUT.
+ * failed; message in err), CLI_PLOT_NO_GNUPLOT or CLI_PLOT_BAD_INPUT.
  * title may be NULL. */
-int crl_plot_runs(const char *const *dirs, int n_dirs, const char *out,
+int cli_plot_runs(const char *const *dirs, int n_dirs, const char *out,
                   const char *title, char *err, size_t err_size);
-int crl_plot_runs_opts(const char *const *dirs, int n_dirs, const char *out,
-                       const crl_plot_options *opts, char *err,
+int cli_plot_runs_opts(const char *const *dirs, int n_dirs, const char *out,
+                       const cli_plot_options *opts, char *err,
                        size_t err_size);
 
 #endif

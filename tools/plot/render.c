@@ -8,40 +8,40 @@
 
 #define MAX_STATE 8
 
-struct crl_drawing {
+struct cli_drawing {
   const char *prefix; /* env names starting with this */
   double xmin, xmax, ymin, ymax;
   int width, height;
-  void (*background)(crl_scene *scene);
-  void (*draw)(const double *state, const crl_real *action, crl_frame *f);
+  void (*background)(cli_scene *scene);
+  void (*draw)(const double *state, const crl_real *action, cli_frame *f);
 };
 
 static const char *const INK = "#333333", *const POLE = "#ca9865",
                          *const JOINT = "#8184cb", *const CART = "#222222",
                          *const GOAL = "#2ca02c";
 
-static crl_shape *add(crl_frame *f, crl_shape_kind kind, double x1, double y1,
+static cli_shape *add(cli_frame *f, cli_shape_kind kind, double x1, double y1,
                       double x2, double y2, const char *color) {
-  if (f->n == CRL_FRAME_SHAPES)
-    return &f->s[CRL_FRAME_SHAPES - 1]; /* never: drawings are small */
-  crl_shape *s = &f->s[f->n++];
-  *s = (crl_shape){kind, x1, y1, x2, y2, 0.0, 2.0, color, ""};
+  if (f->n == CLI_FRAME_SHAPES)
+    return &f->s[CLI_FRAME_SHAPES - 1]; /* never: drawings are small */
+  cli_shape *s = &f->s[f->n++];
+  *s = (cli_shape){kind, x1, y1, x2, y2, 0.0, 2.0, color, ""};
   return s;
 }
 
-static void line(crl_frame *f, double x1, double y1, double x2, double y2,
+static void line(cli_frame *f, double x1, double y1, double x2, double y2,
                  double width, const char *color) {
-  add(f, CRL_SHAPE_LINE, x1, y1, x2, y2, color)->width = width;
+  add(f, CLI_SHAPE_LINE, x1, y1, x2, y2, color)->width = width;
 }
 
-static void circle(crl_frame *f, double x, double y, double r,
+static void circle(cli_frame *f, double x, double y, double r,
                    const char *color) {
-  add(f, CRL_SHAPE_CIRCLE, x, y, x, y, color)->r = r;
+  add(f, CLI_SHAPE_CIRCLE, x, y, x, y, color)->r = r;
 }
 
 /* ---- Pendulum-v1: state (theta, theta_dot), theta = 0 upright ------------ */
 
-static void pendulum_draw(const double *s, const crl_real *a, crl_frame *f) {
+static void pendulum_draw(const double *s, const crl_real *a, cli_frame *f) {
   double x = -sin(s[0]), y = cos(s[0]);
   line(f, 0, 0, x, y, 14, POLE);
   circle(f, 0, 0, 0.06, INK);
@@ -52,14 +52,14 @@ static void pendulum_draw(const double *s, const crl_real *a, crl_frame *f) {
 
 /* ---- CartPole: state (x, x_dot, theta, theta_dot), theta = 0 upright ----- */
 
-static void cartpole_background(crl_scene *scene) {
+static void cartpole_background(cli_scene *scene) {
   line(&scene->background, -2.4, 0, 2.4, 0, 1, INK);
 }
 
-static void cartpole_draw(const double *s, const crl_real *a, crl_frame *f) {
+static void cartpole_draw(const double *s, const crl_real *a, cli_frame *f) {
   (void)a;
   double x = s[0], top = 0.15;
-  add(f, CRL_SHAPE_RECT, x - 0.25, -0.0, x + 0.25, top * 2, CART);
+  add(f, CLI_SHAPE_RECT, x - 0.25, -0.0, x + 0.25, top * 2, CART);
   line(f, x, top, x + sin(s[2]), top + cos(s[2]), 10, POLE);
   circle(f, x, top, 0.04, JOINT);
 }
@@ -70,19 +70,19 @@ static double hill(double p) {
   return sin(3 * p) * 0.45 + 0.55;
 }
 
-static void mountain_background(crl_scene *scene) {
-  scene->n_curve = CRL_SCENE_CURVE;
-  for (int i = 0; i < CRL_SCENE_CURVE; i++) {
-    double p = -1.2 + 1.8 * i / (CRL_SCENE_CURVE - 1);
+static void mountain_background(cli_scene *scene) {
+  scene->n_curve = CLI_SCENE_CURVE;
+  for (int i = 0; i < CLI_SCENE_CURVE; i++) {
+    double p = -1.2 + 1.8 * i / (CLI_SCENE_CURVE - 1);
     scene->curve_x[i] = p;
     scene->curve_y[i] = hill(p);
   }
   line(&scene->background, 0.45, hill(0.45), 0.45, hill(0.45) + 0.15, 2, INK);
-  add(&scene->background, CRL_SHAPE_RECT, 0.45, hill(0.45) + 0.11, 0.52,
+  add(&scene->background, CLI_SHAPE_RECT, 0.45, hill(0.45) + 0.11, 0.52,
       hill(0.45) + 0.15, "#e5c100");
 }
 
-static void mountain_draw(const double *s, const crl_real *a, crl_frame *f) {
+static void mountain_draw(const double *s, const crl_real *a, cli_frame *f) {
   (void)a;
   double p = s[0], slope = 3 * 0.45 * cos(3 * p);
   double nx = -slope / sqrt(1 + slope * slope),
@@ -94,11 +94,11 @@ static void mountain_draw(const double *s, const crl_real *a, crl_frame *f) {
 
 /* ---- Acrobot-v1: state (theta1, theta2, ...), theta1 = 0 hanging down --- */
 
-static void acrobot_background(crl_scene *scene) {
+static void acrobot_background(cli_scene *scene) {
   line(&scene->background, -2.2, 1, 2.2, 1, 1, INK); /* the goal height */
 }
 
-static void acrobot_draw(const double *s, const crl_real *a, crl_frame *f) {
+static void acrobot_draw(const double *s, const crl_real *a, cli_frame *f) {
   (void)a;
   double x1 = sin(s[0]), y1 = -cos(s[0]);
   double x2 = x1 + sin(s[0] + s[1]), y2 = y1 - cos(s[0] + s[1]);
@@ -108,7 +108,7 @@ static void acrobot_draw(const double *s, const crl_real *a, crl_frame *f) {
   circle(f, x1, y1, 0.06, "#cccc00");
 }
 
-static const crl_drawing drawings[] = {
+static const cli_drawing drawings[] = {
     {"Pendulum", -1.3, 1.3, -1.3, 1.3, 360, 360, NULL, pendulum_draw},
     {"CartPole", -2.6, 2.6, -0.4, 1.4, 520, 180, cartpole_background,
      cartpole_draw},
@@ -119,7 +119,7 @@ static const crl_drawing drawings[] = {
 };
 #define N_DRAWINGS (int)(sizeof drawings / sizeof drawings[0])
 
-const crl_drawing *crl_drawing_find(const char *env_name) {
+const cli_drawing *cli_drawing_find(const char *env_name) {
   for (int i = 0; i < N_DRAWINGS; i++)
     if (strncmp(env_name, drawings[i].prefix, strlen(drawings[i].prefix)) ==
             0 &&
@@ -128,12 +128,12 @@ const crl_drawing *crl_drawing_find(const char *env_name) {
   return NULL;
 }
 
-const char *crl_drawing_names(void) {
+const char *cli_drawing_names(void) {
   return "Pendulum-v1, CartPole-v1, CartPoleContinuous-v1, "
          "MountainCarContinuous-v0, Acrobot-v1";
 }
 
-void crl_scene_init(crl_scene *scene, const crl_drawing *d, double dt) {
+void cli_scene_init(cli_scene *scene, const cli_drawing *d, double dt) {
   memset(scene, 0, sizeof *scene);
   scene->xmin = d->xmin;
   scene->xmax = d->xmax;
@@ -146,7 +146,7 @@ void crl_scene_init(crl_scene *scene, const crl_drawing *d, double dt) {
     d->background(scene);
 }
 
-int crl_scene_add(crl_scene *scene, const crl_drawing *d, const crl_env *env,
+int cli_scene_add(cli_scene *scene, const cli_drawing *d, const crl_env *env,
                   int step, double ret, const crl_real *action) {
   double state[MAX_STATE] = {0};
   if (crl_env_get_type(env)->state_dim > MAX_STATE ||
@@ -154,21 +154,21 @@ int crl_scene_add(crl_scene *scene, const crl_drawing *d, const crl_env *env,
     return -1;
   if (scene->n_frames == scene->cap_frames) {
     int cap = scene->cap_frames ? 2 * scene->cap_frames : 256;
-    crl_frame *f = realloc(scene->frames, (size_t)cap * sizeof *f);
+    cli_frame *f = realloc(scene->frames, (size_t)cap * sizeof *f);
     if (f == NULL)
       return -1;
     scene->frames = f;
     scene->cap_frames = cap;
   }
-  crl_frame *f = &scene->frames[scene->n_frames++];
+  cli_frame *f = &scene->frames[scene->n_frames++];
   f->n = 0;
   d->draw(state, step > 0 ? action : NULL, f);
-  crl_shape *t = add(f, CRL_SHAPE_TEXT, scene->xmin, scene->ymax, 0, 0, INK);
+  cli_shape *t = add(f, CLI_SHAPE_TEXT, scene->xmin, scene->ymax, 0, 0, INK);
   snprintf(t->text, sizeof t->text, "step %d  return %.1f", step, ret);
   return 0;
 }
 
-void crl_scene_free(crl_scene *scene) {
+void cli_scene_free(cli_scene *scene) {
   free(scene->frames);
   memset(scene, 0, sizeof *scene);
 }

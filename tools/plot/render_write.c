@@ -17,35 +17,35 @@ static int ends_with(const char *s, const char *suffix) {
 
 /* ---- SVG ----------------------------------------------------------------- */
 
-static double px(const crl_scene *s, double x) {
+static double px(const cli_scene *s, double x) {
   return (x - s->xmin) / (s->xmax - s->xmin) * s->width;
 }
-static double py(const crl_scene *s, double y) {
+static double py(const cli_scene *s, double y) {
   return (s->ymax - y) / (s->ymax - s->ymin) * s->height;
 }
 
-static void svg_shape(FILE *f, const crl_scene *sc, const crl_shape *s) {
+static void svg_shape(FILE *f, const cli_scene *sc, const cli_shape *s) {
   double scale = sc->width / (sc->xmax - sc->xmin);
   switch (s->kind) {
-  case CRL_SHAPE_LINE:
+  case CLI_SHAPE_LINE:
     fprintf(f,
             "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' "
             "stroke='%s' stroke-width='%.1f' stroke-linecap='round'/>",
             px(sc, s->x1), py(sc, s->y1), px(sc, s->x2), py(sc, s->y2),
             s->color, s->width);
     break;
-  case CRL_SHAPE_CIRCLE:
+  case CLI_SHAPE_CIRCLE:
     fprintf(f, "<circle cx='%.1f' cy='%.1f' r='%.1f' fill='%s'/>",
             px(sc, s->x1), py(sc, s->y1), s->r * scale, s->color);
     break;
-  case CRL_SHAPE_RECT:
+  case CLI_SHAPE_RECT:
     fprintf(f,
             "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' "
             "fill='%s'/>",
             px(sc, s->x1), py(sc, s->y2), px(sc, s->x2) - px(sc, s->x1),
             py(sc, s->y1) - py(sc, s->y2), s->color);
     break;
-  case CRL_SHAPE_TEXT:
+  case CLI_SHAPE_TEXT:
     fprintf(f,
             "<text x='%.1f' y='%.1f' font-family='sans-serif' "
             "font-size='13' fill='%s'>%s</text>",
@@ -70,7 +70,7 @@ static void svg_frame_timing(FILE *f, int i, int n, double total) {
     fprintf(f, "values='hidden;visible;hidden' keyTimes='0;%.6f;%.6f'/>", a, b);
 }
 
-static void write_svg(FILE *f, const crl_scene *s) {
+static void write_svg(FILE *f, const cli_scene *s) {
   fprintf(f,
           "<svg xmlns='http://www.w3.org/2000/svg' width='%d' "
           "height='%d' viewBox='0 0 %d %d'>\n"
@@ -101,27 +101,27 @@ static void write_svg(FILE *f, const crl_scene *s) {
 /* ---- gnuplot
  * ----------------------------------------------------------------- */
 
-static void gp_shape(FILE *g, const crl_shape *s, int *object) {
+static void gp_shape(FILE *g, const cli_shape *s, int *object) {
   switch (s->kind) {
-  case CRL_SHAPE_LINE:
+  case CLI_SHAPE_LINE:
     fprintf(g,
             "set arrow from %.4f,%.4f to %.4f,%.4f nohead lw %.1f "
             "lc rgb '%s' front\n",
             s->x1, s->y1, s->x2, s->y2, s->width * 0.6, s->color);
     break;
-  case CRL_SHAPE_CIRCLE:
+  case CLI_SHAPE_CIRCLE:
     fprintf(g,
             "set object %d circle at %.4f,%.4f size %.4f fc rgb '%s' "
             "fs solid noborder front\n",
             ++*object, s->x1, s->y1, s->r, s->color);
     break;
-  case CRL_SHAPE_RECT:
+  case CLI_SHAPE_RECT:
     fprintf(g,
             "set object %d rect from %.4f,%.4f to %.4f,%.4f fc rgb '%s' "
             "fs solid noborder front\n",
             ++*object, s->x1, s->y1, s->x2, s->y2, s->color);
     break;
-  case CRL_SHAPE_TEXT:
+  case CLI_SHAPE_TEXT:
     fprintf(g,
             "set label '%s' at graph 0.02, graph 0.95 tc rgb '%s' "
             "front\n",
@@ -130,7 +130,7 @@ static void gp_shape(FILE *g, const crl_shape *s, int *object) {
   }
 }
 
-static void gp_frame(FILE *g, const crl_scene *s, const crl_frame *f) {
+static void gp_frame(FILE *g, const cli_scene *s, const cli_frame *f) {
   int object = 0;
   fputs("unset arrow\nunset object\nunset label\n", g);
   for (int k = 0; k < s->background.n; k++)
@@ -143,7 +143,7 @@ static void gp_frame(FILE *g, const crl_scene *s, const crl_frame *f) {
         g);
 }
 
-static void gp_setup(FILE *g, const crl_scene *s, const char *tmp, int gif) {
+static void gp_setup(FILE *g, const cli_scene *s, const char *tmp, int gif) {
   if (gif)
     fprintf(g, "set terminal gif animate delay %d size %d,%d optimize\n",
             (int)(s->seconds_per_frame * 100 + 0.5), s->width, s->height);
@@ -167,14 +167,14 @@ static void gp_setup(FILE *g, const crl_scene *s, const char *tmp, int gif) {
   }
 }
 
-static int run_gnuplot(const crl_scene *s, const char *path, int frame,
+static int run_gnuplot(const cli_scene *s, const char *path, int frame,
                        char *err, size_t size) {
-  if (!crl_program_in_path("gnuplot")) {
+  if (!cli_program_in_path("gnuplot")) {
     snprintf(err, size, "gnuplot is not installed; %s (or write an .svg)",
-             CRL_GNUPLOT_HINT);
+             CLI_GNUPLOT_HINT);
     return -2;
   }
-  char tmp[CRL_PATH_MAX];
+  char tmp[CLI_PATH_MAX];
   if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp ||
       strchr(path, '\'') != NULL) {
     snprintf(err, size, "%s: unusable file name", path);
@@ -203,7 +203,7 @@ static int run_gnuplot(const crl_scene *s, const char *path, int frame,
   return 0;
 }
 
-int crl_scene_write(const crl_scene *s, const char *path, int frame, char *err,
+int cli_scene_write(const cli_scene *s, const char *path, int frame, char *err,
                     size_t size) {
   if (s->n_frames == 0) {
     snprintf(err, size, "no frames to draw");
@@ -217,13 +217,13 @@ int crl_scene_write(const crl_scene *s, const char *path, int frame, char *err,
     snprintf(err, size, "%s: the picture must end in .svg, .gif or .png", path);
     return -1;
   }
-  crl_atomic_file af;
-  if (crl_atomic_open(&af, path)) {
+  cli_atomic_file af;
+  if (cli_atomic_open(&af, path)) {
     snprintf(err, size, "cannot write %s: %s", path, strerror(errno));
     return -1;
   }
   write_svg(af.f, s);
-  if (crl_atomic_commit(&af)) {
+  if (cli_atomic_commit(&af)) {
     snprintf(err, size, "cannot write %s: %s", path, strerror(errno));
     return -1;
   }

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int crl_path_join(char *buf, size_t size, const char *dir, const char *name) {
+int cli_path_join(char *buf, size_t size, const char *dir, const char *name) {
   int n = snprintf(buf, size, "%s/%s", dir, name);
   if (n < 0 || (size_t)n >= size) {
     errno = ENAMETOOLONG;
@@ -28,8 +28,8 @@ static int mkdir_one(const char *path) {
   return -1;
 }
 
-int crl_mkdir_p(const char *path) {
-  char buf[CRL_PATH_MAX];
+int cli_mkdir_p(const char *path) {
+  char buf[CLI_PATH_MAX];
   size_t len = strlen(path);
   if (len == 0 || len >= sizeof buf) {
     errno = len ? ENAMETOOLONG : ENOENT;
@@ -49,7 +49,7 @@ int crl_mkdir_p(const char *path) {
   return mkdir_one(buf);
 }
 
-int crl_dir_is_free(const char *path) {
+int cli_dir_is_free(const char *path) {
   struct stat st;
   if (stat(path, &st) != 0)
     return 1;
@@ -67,17 +67,17 @@ int crl_dir_is_free(const char *path) {
   return empty;
 }
 
-int crl_program_in_path(const char *name) {
+int cli_program_in_path(const char *name) {
   const char *path = getenv("PATH");
   if (path == NULL || strchr(name, '/') != NULL)
     return strchr(name, '/') != NULL && access(name, X_OK) == 0;
-  char dir[CRL_PATH_MAX], full[CRL_PATH_MAX];
+  char dir[CLI_PATH_MAX], full[CLI_PATH_MAX];
   while (*path) {
     size_t len = strcspn(path, ":");
     if (len > 0 && len < sizeof dir) {
       memcpy(dir, path, len);
       dir[len] = '\0';
-      if (crl_path_join(full, sizeof full, dir, name) == 0 &&
+      if (cli_path_join(full, sizeof full, dir, name) == 0 &&
           access(full, X_OK) == 0)
         return 1;
     }
@@ -88,7 +88,7 @@ int crl_program_in_path(const char *name) {
   return 0;
 }
 
-int crl_atomic_open(crl_atomic_file *af, const char *path) {
+int cli_atomic_open(cli_atomic_file *af, const char *path) {
   af->f = NULL;
   int n1 = snprintf(af->path, sizeof af->path, "%s", path);
   int n2 = snprintf(af->tmp, sizeof af->tmp, "%s.tmp", path);
@@ -100,7 +100,7 @@ int crl_atomic_open(crl_atomic_file *af, const char *path) {
   return af->f ? 0 : -1;
 }
 
-int crl_atomic_commit(crl_atomic_file *af) {
+int cli_atomic_commit(cli_atomic_file *af) {
   int failed = ferror(af->f) != 0;
   int saved = errno;
   if (fflush(af->f) != 0 || fsync(fileno(af->f)) != 0) {
@@ -121,7 +121,7 @@ int crl_atomic_commit(crl_atomic_file *af) {
   return -1;
 }
 
-void crl_atomic_abort(crl_atomic_file *af) {
+void cli_atomic_abort(cli_atomic_file *af) {
   if (af->f != NULL)
     fclose(af->f);
   af->f = NULL;

@@ -15,25 +15,25 @@
 
 #include "cli/signals.h"
 
-int crl_cpu_count(void) {
+int cli_cpu_count(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n >= 1 ? (int)(n > 4096 ? 4096 : n) : 1;
 }
 
-int crl_jobs_make(const crl_experiment *x, const char *run_dir, crl_job **out,
+int cli_jobs_make(const cli_experiment *x, const char *run_dir, cli_job **out,
                   int *n) {
   int total = 0;
   for (int p = 0; p < x->n_points; p++)
-    total += crl_config_seed_count(&x->points[p]);
-  crl_job *jobs = calloc((size_t)(total ? total : 1), sizeof *jobs);
+    total += cli_config_seed_count(&x->points[p]);
+  cli_job *jobs = calloc((size_t)(total ? total : 1), sizeof *jobs);
   if (jobs == NULL)
     return -1;
   int k = 0;
   for (int p = 0; p < x->n_points; p++)
-    for (int i = 0; i < crl_config_seed_count(&x->points[p]); i++, k++) {
-      crl_job *j = &jobs[k];
+    for (int i = 0; i < cli_config_seed_count(&x->points[p]); i++, k++) {
+      cli_job *j = &jobs[k];
       j->point = p;
-      j->seed = crl_config_seed_at(&x->points[p], i);
+      j->seed = cli_config_seed_at(&x->points[p], i);
       const char *point = x->names[p];
       int a = snprintf(j->label, sizeof j->label, "%s%sseed_%d", point,
                        point[0] ? "/" : "", j->seed);
@@ -42,8 +42,8 @@ int crl_jobs_make(const crl_experiment *x, const char *run_dir, crl_job **out,
         free(jobs);
         return -1;
       }
-      j->result = (crl_seed_result){.seed = j->seed,
-                                    .status = CRL_RUN_NOT_RUN,
+      j->result = (cli_seed_result){.seed = j->seed,
+                                    .status = CLI_RUN_NOT_RUN,
                                     .final_eval_mean = NAN,
                                     .final_eval_std = NAN};
     }
@@ -54,40 +54,40 @@ int crl_jobs_make(const crl_experiment *x, const char *run_dir, crl_job **out,
 
 /* ---- one job ------------------------------------------------------------- */
 
-static long job_budget(const crl_run_config *cfg) {
-  const crl_run_keys *k = &cfg->keys;
+static long job_budget(const cli_run_config *cfg) {
+  const cli_run_keys *k = &cfg->keys;
   return k->n_timesteps == INT_MAX && k->n_episodes > 0 ? k->n_episodes
                                                         : k->n_timesteps;
 }
 
 /* A finished job of an earlier, interrupted invocation. */
-static int done_before(crl_job *j, const crl_jobs_opts *o) {
-  crl_seed_result r;
-  if (!o->resume || crl_result_read(j->dir, &r) || r.status != CRL_RUN_OK)
+static int done_before(cli_job *j, const cli_jobs_opts *o) {
+  cli_seed_result r;
+  if (!o->resume || cli_result_read(j->dir, &r) || r.status != CLI_RUN_OK)
     return 0;
   j->result = r;
   return 1;
 }
 
-static void run_job(const crl_experiment *x, crl_job *j, const crl_jobs_opts *o,
-                    crl_progress *p) {
-  char err[CRL_ERR_SIZE];
-  crl_run_opts ro = {p, &crl_stop_requested, o->resume};
-  crl_run_seed_ex(&x->points[j->point], j->seed, j->dir, &ro, &j->result, err,
+static void run_job(const cli_experiment *x, cli_job *j, const cli_jobs_opts *o,
+                    cli_progress *p) {
+  char err[CLI_ERR_SIZE];
+  cli_run_opts ro = {p, &cli_stop_requested, o->resume};
+  cli_run_seed_ex(&x->points[j->point], j->seed, j->dir, &ro, &j->result, err,
                   sizeof err);
-  if (crl_result_write(j->dir, &j->result) != 0 &&
-      j->result.status == CRL_RUN_OK) {
-    j->result.status = CRL_RUN_FAILED;
+  if (cli_result_write(j->dir, &j->result) != 0 &&
+      j->result.status == CLI_RUN_OK) {
+    j->result.status = CLI_RUN_FAILED;
     snprintf(j->result.error, sizeof j->result.error,
              "cannot write %.600s/result.json: %s", j->dir, strerror(errno));
   }
 }
 
-static void report_end(const crl_job *j, int index, int n, FILE *out) {
-  const crl_seed_result *r = &j->result;
+static void report_end(const cli_job *j, int index, int n, FILE *out) {
+  const cli_seed_result *r = &j->result;
   char when[32];
-  crl_format_duration(r->wall_seconds, when, sizeof when);
-  if (r->status == CRL_RUN_OK)
+  cli_format_duration(r->wall_seconds, when, sizeof when);
+  if (r->status == CLI_RUN_OK)
     fprintf(out,
             "run %d/%d (%s): final eval return %.1f ± %.1f in %s "
             "(%.0f steps/s)\n",
@@ -95,31 +95,31 @@ static void report_end(const crl_job *j, int index, int n, FILE *out) {
             r->steps_per_second);
   else
     fprintf(out, "run %d/%d (%s): %s: %s\n", index + 1, n, j->label,
-            r->status == CRL_RUN_INTERRUPTED ? "interrupted" : "FAILED",
+            r->status == CLI_RUN_INTERRUPTED ? "interrupted" : "FAILED",
             r->error);
   fflush(out);
 }
 
 /* ---- in this process ----------------------------------------------------- */
 
-static void run_here(const crl_experiment *x, crl_job *jobs, int n,
-                     const crl_jobs_opts *o) {
+static void run_here(const cli_experiment *x, cli_job *jobs, int n,
+                     const cli_jobs_opts *o) {
   const int grid = x->n_axes > 0;
-  for (int i = 0; i < n && !crl_stop_requested; i++) {
-    crl_job *j = &jobs[i];
+  for (int i = 0; i < n && !cli_stop_requested; i++) {
+    cli_job *j = &jobs[i];
     if (done_before(j, o))
       continue;
-    const crl_run_config *cfg = &x->points[j->point];
-    crl_progress p;
-    crl_progress_init(&p, crl_progress_pick_mode(stderr, o->quiet), stderr, n,
+    const cli_run_config *cfg = &x->points[j->point];
+    cli_progress p;
+    cli_progress_init(&p, cli_progress_pick_mode(stderr, o->quiet), stderr, n,
                       job_budget(cfg));
     if (cfg->keys.n_timesteps == INT_MAX && cfg->keys.n_episodes > 0)
       p.unit = "episodes";
     p.label = grid ? j->label : NULL;
-    crl_progress_seed_begin(&p, i, j->seed);
+    cli_progress_seed_begin(&p, i, j->seed);
     run_job(x, j, o, &p);
-    if (j->result.status == CRL_RUN_OK)
-      crl_progress_seed_end(&p, j->result.final_eval_mean,
+    if (j->result.status == CLI_RUN_OK)
+      cli_progress_seed_end(&p, j->result.final_eval_mean,
                             j->result.final_eval_std, j->result.wall_seconds,
                             j->result.steps_per_second);
     else
@@ -131,30 +131,30 @@ static void run_here(const crl_experiment *x, crl_job *jobs, int n,
  * ------------------------------------------------------ */
 
 typedef struct pool {
-  const crl_experiment *x;
-  crl_job *jobs;
+  const cli_experiment *x;
+  cli_job *jobs;
   int n;
-  const crl_jobs_opts *o;
-  crl_progress_slot *slots; /* shared with the workers */
+  const cli_jobs_opts *o;
+  cli_progress_slot *slots; /* shared with the workers */
   pid_t *pids;              /* [n] 0 when not running */
   char *ran;                /* [n] started by this invocation */
   int running, finished, next;
-  crl_progress_mode mode;
+  cli_progress_mode mode;
   double t0, last_draw;
   int drawn, next_tenth;
 } pool;
 
 static void worker_main(pool *pl, int i) {
-  crl_signals_in_child();
-  crl_job *j = &pl->jobs[i];
-  crl_progress p;
-  crl_progress_init(&p, CRL_PROGRESS_QUIET, stderr, pl->n,
+  cli_signals_in_child();
+  cli_job *j = &pl->jobs[i];
+  cli_progress p;
+  cli_progress_init(&p, CLI_PROGRESS_QUIET, stderr, pl->n,
                     job_budget(&pl->x->points[j->point]));
   p.slot = &pl->slots[i];
-  crl_progress_seed_begin(&p, i, j->seed);
+  cli_progress_seed_begin(&p, i, j->seed);
   run_job(pl->x, j, pl->o, &p);
   fflush(NULL);
-  _exit(j->result.status == CRL_RUN_OK ? 0 : 1);
+  _exit(j->result.status == CLI_RUN_OK ? 0 : 1);
 }
 
 static int start_one(pool *pl, int i) {
@@ -163,15 +163,15 @@ static int start_one(pool *pl, int i) {
   if (pid == 0)
     worker_main(pl, i);
   if (pid < 0) {
-    crl_seed_result *r = &pl->jobs[i].result;
-    r->status = CRL_RUN_FAILED;
+    cli_seed_result *r = &pl->jobs[i].result;
+    r->status = CLI_RUN_FAILED;
     snprintf(r->error, sizeof r->error, "cannot start a worker: %s",
              strerror(errno));
     return -1;
   }
   pl->pids[i] = pid;
   pl->ran[i] = 1;
-  crl_signals_add_child(pid);
+  cli_signals_add_child(pid);
   pl->running++;
   return 0;
 }
@@ -183,13 +183,13 @@ static void collect(pool *pl, pid_t pid, int status) {
     i++;
   if (i == pl->n)
     return;
-  crl_signals_remove_child(pid);
+  cli_signals_remove_child(pid);
   pl->pids[i] = 0;
   pl->running--;
   pl->finished++;
-  crl_job *j = &pl->jobs[i];
-  if (crl_result_read(j->dir, &j->result) != 0) {
-    j->result.status = CRL_RUN_FAILED;
+  cli_job *j = &pl->jobs[i];
+  if (cli_result_read(j->dir, &j->result) != 0) {
+    j->result.status = CLI_RUN_FAILED;
     if (WIFSIGNALED(status))
       snprintf(j->result.error, sizeof j->result.error,
                "the worker was killed by signal %d", WTERMSIG(status));
@@ -201,7 +201,7 @@ static void collect(pool *pl, pid_t pid, int status) {
   if (pl->drawn)
     fputs("\r\033[K", stderr);
   pl->drawn = 0;
-  if (pl->mode != CRL_PROGRESS_QUIET || j->result.status == CRL_RUN_FAILED)
+  if (pl->mode != CLI_PROGRESS_QUIET || j->result.status == CLI_RUN_FAILED)
     report_end(j, i, pl->n, stderr);
 }
 
@@ -213,7 +213,7 @@ static void overall(const pool *pl, double *done, double *total, double *now) {
     double b = (double)job_budget(&pl->x->points[pl->jobs[i].point]);
     double start = (double)pl->slots[i].start_steps;
     double d = pl->pids[i] != 0 ? fmin((double)pl->slots[i].steps, b)
-               : pl->jobs[i].result.status != CRL_RUN_NOT_RUN ? b
+               : pl->jobs[i].result.status != CLI_RUN_NOT_RUN ? b
                                                               : 0.0;
     *total += b;
     *done += d;
@@ -223,16 +223,16 @@ static void overall(const pool *pl, double *done, double *total, double *now) {
 }
 
 static void draw_status(pool *pl) {
-  double now = crl_now(), done, total, here;
-  if (pl->mode == CRL_PROGRESS_QUIET || now - pl->last_draw < 0.2)
+  double now = cli_now(), done, total, here;
+  if (pl->mode == CLI_PROGRESS_QUIET || now - pl->last_draw < 0.2)
     return;
   pl->last_draw = now;
   overall(pl, &done, &total, &here);
   double frac = total > 0 ? done / total : 0.0;
   double rate = here / fmax(now - pl->t0, 1e-9);
   char eta[32];
-  crl_format_duration(rate > 0 ? (total - done) / rate : NAN, eta, sizeof eta);
-  if (pl->mode == CRL_PROGRESS_BAR) {
+  cli_format_duration(rate > 0 ? (total - done) / rate : NAN, eta, sizeof eta);
+  if (pl->mode == CLI_PROGRESS_BAR) {
     char bar[25];
     for (int k = 0; k < 24; k++)
       bar[k] = k < (int)(frac * 24) ? '#' : '.';
@@ -252,7 +252,7 @@ static void draw_status(pool *pl) {
 
 static void pool_loop(pool *pl) {
   while (pl->next < pl->n || pl->running > 0) {
-    while (!crl_stop_requested && pl->running < pl->o->workers &&
+    while (!cli_stop_requested && pl->running < pl->o->workers &&
            pl->next < pl->n) {
       int i = pl->next++;
       if (done_before(&pl->jobs[i], pl->o))
@@ -260,7 +260,7 @@ static void pool_loop(pool *pl) {
       else
         start_one(pl, i);
     }
-    if (crl_stop_requested)
+    if (cli_stop_requested)
       pl->next = pl->n; /* start nothing more */
     int status;
     pid_t pid = waitpid(-1, &status, WNOHANG);
@@ -277,8 +277,8 @@ static void pool_loop(pool *pl) {
     fputs("\r\033[K", stderr);
 }
 
-static void run_pool(const crl_experiment *x, crl_job *jobs, int n,
-                     const crl_jobs_opts *o) {
+static void run_pool(const cli_experiment *x, cli_job *jobs, int n,
+                     const cli_jobs_opts *o) {
   pool pl = {.x = x, .jobs = jobs, .n = n, .o = o};
   size_t bytes = (size_t)n * sizeof *pl.slots;
   pl.slots = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
@@ -294,8 +294,8 @@ static void run_pool(const crl_experiment *x, crl_job *jobs, int n,
     return;
   }
   memset(pl.slots, 0, bytes);
-  pl.mode = crl_progress_pick_mode(stderr, o->quiet);
-  pl.t0 = crl_now();
+  pl.mode = cli_progress_pick_mode(stderr, o->quiet);
+  pl.t0 = cli_now();
   pl.last_draw = -1.0;
   pool_loop(&pl);
   munmap(pl.slots, bytes);
@@ -303,8 +303,8 @@ static void run_pool(const crl_experiment *x, crl_job *jobs, int n,
   free(pl.ran);
 }
 
-void crl_jobs_run(const crl_experiment *x, crl_job *jobs, int n,
-                  const crl_jobs_opts *o) {
+void cli_jobs_run(const cli_experiment *x, cli_job *jobs, int n,
+                  const cli_jobs_opts *o) {
   if (o->workers <= 1 || n <= 1)
     run_here(x, jobs, n, o);
   else

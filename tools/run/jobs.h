@@ -3,39 +3,39 @@
  * job writes its own files (progress.csv, checkpoints, result.json) in its
  * own directory, so what ends up on disk does not depend on the order in
  * which jobs happen to finish; results are collected in job order. */
-#ifndef CRL_TOOLS_JOBS_H
-#define CRL_TOOLS_JOBS_H
+#ifndef TOOLS_JOBS_H
+#define TOOLS_JOBS_H
 
 #include "config/experiment.h"
 #include "run/fsutil.h"
 #include "run/runner.h"
 
-typedef struct crl_job {
+typedef struct cli_job {
   int point; /* index into the experiment's points */
   int seed;
-  char dir[CRL_PATH_MAX];   /* RUN_DIR[/POINT]/seed_<k> */
-  char label[CRL_PATH_MAX]; /* "seed_<k>" or "POINT/seed_<k>" */
-  crl_seed_result result;
-} crl_job;
+  char dir[CLI_PATH_MAX];   /* RUN_DIR[/POINT]/seed_<k> */
+  char label[CLI_PATH_MAX]; /* "seed_<k>" or "POINT/seed_<k>" */
+  cli_seed_result result;
+} cli_job;
 
-typedef struct crl_jobs_opts {
+typedef struct cli_jobs_opts {
   int workers; /* processes at once; 1 runs the jobs in this process */
   int quiet;
   int resume; /* skip jobs whose result.json says OK, resume the others */
-} crl_jobs_opts;
+} cli_jobs_opts;
 
 /* The jobs of an experiment under run_dir, in order (point, then seed).
  * *out is malloc'd; 0, or -1 (out of memory, path too long). */
-int crl_jobs_make(const crl_experiment *x, const char *run_dir, crl_job **out,
+int cli_jobs_make(const cli_experiment *x, const char *run_dir, cli_job **out,
                   int *n);
 
 /* Run every job (results in jobs[i].result; one that fails does not stop
  * the others). After Ctrl-C, running jobs write checkpoints and stop, and
- * jobs not started are marked CRL_RUN_NOT_RUN. */
-void crl_jobs_run(const crl_experiment *x, crl_job *jobs, int n,
-                  const crl_jobs_opts *o);
+ * jobs not started are marked CLI_RUN_NOT_RUN. */
+void cli_jobs_run(const cli_experiment *x, cli_job *jobs, int n,
+                  const cli_jobs_opts *o);
 
 /* Number of online processors (at least 1): the default worker count. */
-int crl_cpu_count(void);
+int cli_cpu_count(void);
 
 #endif

@@ -1,5 +1,6 @@
 /* summary.json: a small JSON writer is all the runner needs. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +8,7 @@
 #include "run/fsutil.h"
 #include "run/runner.h"
 
-void crl_json_string(FILE *f, const char *s) {
+void cli_json_string(FILE *f, const char *s) {
   fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     if (*p == '"' || *p == '\\')
@@ -24,7 +25,7 @@ void crl_json_string(FILE *f, const char *s) {
   fputc('"', f);
 }
 
-void crl_json_number(FILE *f, double x) {
+void cli_json_number(FILE *f, double x) {
   if (isfinite(x))
     fprintf(f, "%.17g", x);
   else
@@ -36,69 +37,69 @@ static const char *const status_names[] = {"ok", "failed", "interrupted",
 
 /* One run's fields, without braces: shared by summary.json and
  * result.json. */
-void crl_json_result_fields(FILE *f, const crl_seed_result *r) {
+void cli_json_result_fields(FILE *f, const cli_seed_result *r) {
   fprintf(f, "\"seed\": %d, \"steps\": %ld, \"final_eval_return\": ", r->seed,
           r->steps);
-  crl_json_number(f, r->final_eval_mean);
+  cli_json_number(f, r->final_eval_mean);
   fputs(", \"final_eval_return_std\": ", f);
-  crl_json_number(f, r->final_eval_std);
+  cli_json_number(f, r->final_eval_std);
   fprintf(f, ", \"wall_seconds\": %.3f, \"steps_per_second\": %.1f",
           r->wall_seconds, r->steps_per_second);
-  if (r->status != CRL_RUN_OK) {
+  if (r->status != CLI_RUN_OK) {
     fputs(", \"status\": ", f);
-    crl_json_string(f, status_names[r->status & 3]);
+    cli_json_string(f, status_names[r->status & 3]);
     fputs(", \"error\": ", f);
-    crl_json_string(f, r->error);
+    cli_json_string(f, r->error);
   }
 }
 
-static void write_seed(FILE *f, const crl_seed_result *r, int last) {
+static void write_seed(FILE *f, const cli_seed_result *r, int last) {
   fputs("    {", f);
-  crl_json_result_fields(f, r);
+  cli_json_result_fields(f, r);
   fprintf(f, "}%s\n", last ? "" : ",");
 }
 
-static void write_summary(FILE *f, const crl_run_config *cfg,
-                          const crl_seed_result *results, int n) {
+static void write_summary(FILE *f, const cli_run_config *cfg,
+                          const cli_seed_result *results, int n) {
   double mean, std;
-  crl_results_mean_std(results, n, &mean, &std);
+  cli_results_mean_std(results, n, &mean, &std);
   fputs("{\n  \"env\": ", f);
-  crl_json_string(f, cfg->keys.env);
+  cli_json_string(f, cfg->keys.env);
   fputs(",\n  \"algo\": ", f);
-  crl_json_string(f, cfg->keys.algo);
+  cli_json_string(f, cfg->keys.algo);
   if (cfg->keys.name[0]) {
     fputs(",\n  \"name\": ", f);
-    crl_json_string(f, cfg->keys.name);
+    cli_json_string(f, cfg->keys.name);
   }
   fprintf(f, ",\n  \"n_timesteps\": %d,\n", cfg->keys.n_timesteps);
   if (cfg->keys.n_episodes > 0)
     fprintf(f, "  \"n_episodes\": %d,\n", cfg->keys.n_episodes);
   if (!isnan(cfg->keys.reference_value)) {
     fputs("  \"reference\": {\"value\": ", f);
-    crl_json_number(f, cfg->keys.reference_value);
+    cli_json_number(f, cfg->keys.reference_value);
     fputs(", \"label\": ", f);
-    crl_json_string(f, cfg->keys.reference_label);
+    cli_json_string(f, cfg->keys.reference_label);
     fputs("},\n", f);
   }
   fprintf(f, "  \"n_envs\": %d,\n", cfg->keys.n_envs);
   fprintf(f, "  \"eval_episodes\": %d,\n  \"final_eval_return_mean\": ",
           cfg->keys.eval_episodes);
-  crl_json_number(f, mean);
+  cli_json_number(f, mean);
   fputs(",\n  \"final_eval_return_std\": ", f);
-  crl_json_number(f, std);
+  cli_json_number(f, std);
   fputs(",\n  \"seeds\": [\n", f);
   for (int i = 0; i < n; i++)
     write_seed(f, &results[i], i == n - 1);
   fputs("  ]\n}\n", f);
 }
 
-int crl_write_summary(const char *path, const crl_run_config *cfg,
-                      const crl_seed_result *results, int n, char *err,
+int cli_write_summary(const char *path, const cli_run_config *cfg,
+                      const cli_seed_result *results, int n, char *err,
                       size_t err_size) {
-  crl_atomic_file af;
-  if (crl_atomic_open(&af, path) == 0) {
+  cli_atomic_file af;
+  if (cli_atomic_open(&af, path) == 0) {
     write_summary(af.f, cfg, results, n);
-    if (crl_atomic_commit(&af) == 0)
+    if (cli_atomic_commit(&af) == 0)
       return 0;
   }
   snprintf(err, err_size, "cannot write %s: %s", path, strerror(errno));
@@ -107,16 +108,16 @@ int crl_write_summary(const char *path, const crl_run_config *cfg,
 
 /* ---- result.json -------------------------------------------------------- */
 
-int crl_result_write(const char *seed_dir, const crl_seed_result *r) {
-  char path[CRL_PATH_MAX];
-  crl_atomic_file af;
-  if (crl_path_join(path, sizeof path, seed_dir, "result.json") ||
-      crl_atomic_open(&af, path))
+int cli_result_write(const char *seed_dir, const cli_seed_result *r) {
+  char path[CLI_PATH_MAX];
+  cli_atomic_file af;
+  if (cli_path_join(path, sizeof path, seed_dir, "result.json") ||
+      cli_atomic_open(&af, path))
     return -1;
   fputc('{', af.f);
-  crl_json_result_fields(af.f, r);
+  cli_json_result_fields(af.f, r);
   fputs("}\n", af.f);
-  return crl_atomic_commit(&af);
+  return cli_atomic_commit(&af);
 }
 
 /* The text after `"key": ` in a flat JSON object we wrote ourselves. */
@@ -136,7 +137,7 @@ static double json_read_number(const char *text, const char *key) {
   return end == v ? NAN : x;
 }
 
-/* A JSON string literal (as crl_json_string writes them) into buf. */
+/* A JSON string literal (as cli_json_string writes them) into buf. */
 static void json_read_string(const char *text, const char *key, char *buf,
                              size_t size) {
   const char *v = json_value(text, key);
@@ -162,10 +163,28 @@ static void json_read_string(const char *text, const char *key, char *buf,
   buf[n] = '\0';
 }
 
-int crl_result_read(const char *seed_dir, crl_seed_result *r) {
-  char path[CRL_PATH_MAX], text[8192];
+/* An integer field in [lo, hi] (both exactly representable as doubles):
+ * anything else, null, a fraction or 1e300, is refused before it is
+ * converted, since converting it would be undefined. */
+static int json_read_integer(const char *text, const char *key, double lo,
+                             double hi, cli_seed_result *r, long *out) {
+  double v = json_read_number(text, key);
+  if (!(v >= lo && v <= hi) || v != floor(v)) {
+    snprintf(r->error, sizeof r->error,
+             "result.json: '%s' is not an integer in [%.0f, %.0f]", key, lo,
+             hi);
+    return -1;
+  }
+  *out = (long)v;
+  return 0;
+}
+
+int cli_result_read(const char *seed_dir, cli_seed_result *r) {
+  char path[CLI_PATH_MAX], text[8192];
   FILE *f = NULL;
-  if (crl_path_join(path, sizeof path, seed_dir, "result.json") ||
+  memset(r, 0, sizeof *r);
+  snprintf(r->error, sizeof r->error, "no result.json");
+  if (cli_path_join(path, sizeof path, seed_dir, "result.json") ||
       (f = fopen(path, "r")) == NULL)
     return -1;
   size_t n = fread(text, 1, sizeof text - 1, f);
@@ -173,16 +192,21 @@ int crl_result_read(const char *seed_dir, crl_seed_result *r) {
   text[n] = '\0';
   if (json_value(text, "seed") == NULL)
     return -1;
-  memset(r, 0, sizeof *r);
-  r->seed = (int)json_read_number(text, "seed");
-  r->steps = (long)json_read_number(text, "steps");
+  r->error[0] = '\0';
+  long seed, steps;
+  /* 2^53: the largest count a double holds exactly. */
+  if (json_read_integer(text, "seed", 0, INT_MAX, r, &seed) ||
+      json_read_integer(text, "steps", 0, 9007199254740992.0, r, &steps))
+    return -1;
+  r->seed = (int)seed;
+  r->steps = steps;
   r->final_eval_mean = json_read_number(text, "final_eval_return");
   r->final_eval_std = json_read_number(text, "final_eval_return_std");
   r->wall_seconds = json_read_number(text, "wall_seconds");
   r->steps_per_second = json_read_number(text, "steps_per_second");
   char status[32];
   json_read_string(text, "status", status, sizeof status);
-  r->status = CRL_RUN_OK;
+  r->status = CLI_RUN_OK;
   for (int i = 1; i < 4; i++)
     if (strcmp(status, status_names[i]) == 0)
       r->status = i;

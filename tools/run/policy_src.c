@@ -33,7 +33,7 @@ static int only_seed_dir(const char *dir, char *buf, size_t size, char *err,
   if (d)
     closedir(d);
   if (n == 1)
-    return crl_path_join(buf, size, dir, first);
+    return cli_path_join(buf, size, dir, first);
   if (n == 0)
     snprintf(err, err_size,
              "%s: no checkpoint here (give a .ckpt file, a seed_<k> "
@@ -50,24 +50,24 @@ static int resolve_checkpoint(const char *arg, char *path, size_t size,
                               char *err, size_t err_size) {
   if (!is_dir(arg))
     return snprintf(path, size, "%s", arg) >= (int)size ? -1 : 0;
-  char seed_dir[CRL_PATH_MAX], ckpt_dir[CRL_PATH_MAX];
-  if (crl_path_join(ckpt_dir, sizeof ckpt_dir, arg, "checkpoints") == 0 &&
+  char seed_dir[CLI_PATH_MAX], ckpt_dir[CLI_PATH_MAX];
+  if (cli_path_join(ckpt_dir, sizeof ckpt_dir, arg, "checkpoints") == 0 &&
       is_dir(ckpt_dir))
     snprintf(seed_dir, sizeof seed_dir, "%s", arg);
   else if (only_seed_dir(arg, seed_dir, sizeof seed_dir, err, err_size))
     return -1;
-  if (crl_run_latest_checkpoint(seed_dir, path, size) == 0)
+  if (cli_run_latest_checkpoint(seed_dir, path, size) == 0)
     return 0;
   snprintf(err, err_size, "%s: no checkpoint in %s/checkpoints", arg, seed_dir);
   return -1;
 }
 
 /* Rebuild the run a checkpoint belongs to and restore its state. */
-static int open_checkpoint(crl_policy_source *s, const crl_ckpt_reader *rd,
+static int open_checkpoint(cli_policy_source *s, const crl_ckpt_reader *rd,
                            char *err, size_t size) {
   char *text = NULL;
   int64_t seed = 0, steps = 0;
-  if (crl_run_ckpt_config_text(rd, &text) ||
+  if (cli_run_ckpt_config_text(rd, &text) ||
       crl__ckpt_get_i64(rd, "runner.seed", &seed) ||
       crl__ckpt_get_i64(rd, "runner.steps", &steps) || seed < 0 ||
       seed > 2147483647) {
@@ -75,13 +75,13 @@ static int open_checkpoint(crl_policy_source *s, const crl_ckpt_reader *rd,
     snprintf(err, size, "%s: %s", s->path, crl_last_error());
     return -1;
   }
-  int rc = crl_config_from_text(text, s->path, &s->cfg, err, size);
+  int rc = cli_config_from_text(text, s->path, &s->cfg, err, size);
   free(text);
   if (rc)
     return -1;
   s->seed = (int)seed;
   s->steps = (long)steps;
-  const crl_run_config *c = &s->cfg;
+  const cli_run_config *c = &s->cfg;
   if (crl_vec_env_make(c->env_name, c->keys.n_envs, (uint64_t)seed, &s->venv) ||
       crl_algo_alloc(c->algo, c->algo_spec, crl_vec_env_obs_space(s->venv),
                      crl_vec_env_act_space(s->venv), c->keys.n_envs,
@@ -93,7 +93,7 @@ static int open_checkpoint(crl_policy_source *s, const crl_ckpt_reader *rd,
   return 0;
 }
 
-int crl_policy_source_open(const char *arg, crl_policy_source *s, char *err,
+int cli_policy_source_open(const char *arg, cli_policy_source *s, char *err,
                            size_t size) {
   memset(s, 0, sizeof *s);
   if (ends_with(arg, ".crlp")) {
@@ -114,27 +114,27 @@ int crl_policy_source_open(const char *arg, crl_policy_source *s, char *err,
   int rc = open_checkpoint(s, rd, err, size);
   crl__ckpt_reader_free(rd);
   if (rc)
-    crl_policy_source_close(s);
+    cli_policy_source_close(s);
   return rc;
 }
 
-void crl_policy_source_close(crl_policy_source *s) {
+void cli_policy_source_close(cli_policy_source *s) {
   crl_policy_free(s->policy);
   crl_algo_free(s->algo);
   crl_vec_env_free(s->venv);
   if (s->from_checkpoint)
-    crl_config_free(&s->cfg);
+    cli_config_free(&s->cfg);
   memset(s, 0, sizeof *s);
 }
 
-int crl_policy_source_act(crl_policy_source *s, const crl_real *obs,
+int cli_policy_source_act(cli_policy_source *s, const crl_real *obs,
                           crl_real *action) {
   if (s->policy)
     return crl_policy_act(s->policy, obs, action);
   return crl_algo_act(s->algo, obs, 1, 1, action);
 }
 
-int crl_policy_source_fits(const crl_policy_source *s, const crl_env *env,
+int cli_policy_source_fits(const cli_policy_source *s, const crl_env *env,
                            char *err, size_t size) {
   const crl_space *o = crl_env_obs_space(env), *a = crl_env_act_space(env);
   const crl_space *pa = s->policy ? crl_policy_act_space(s->policy)
@@ -153,7 +153,7 @@ int crl_policy_source_fits(const crl_policy_source *s, const crl_env *env,
   return -1;
 }
 
-int crl_play_episode(crl_policy_source *s, crl_env *env, crl_frame_fn frame,
+int cli_play_episode(cli_policy_source *s, crl_env *env, cli_frame_fn frame,
                      void *ctx, int max_steps, double *ret, int *len) {
   const crl_space *as = crl_env_act_space(env);
   crl_real *obs = calloc((size_t)crl_env_obs_space(env)->dim, sizeof *obs);
@@ -166,7 +166,7 @@ int crl_play_episode(crl_policy_source *s, crl_env *env, crl_frame_fn frame,
     frame(ctx, env, 0, act, 0.0);
   while (rc == 0 && !terminated && !truncated &&
          (max_steps <= 0 || *len < max_steps) && *len < 100000000) {
-    rc = crl_policy_source_act(s, obs, act);
+    rc = cli_policy_source_act(s, obs, act);
     if (rc)
       break;
     crl_space_clip(as, act);

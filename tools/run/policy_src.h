@@ -2,45 +2,45 @@
  * seed directory's newest, or a run directory with one seed), rebuilt
  * from the configuration the checkpoint carries, or a policy file (.crlp).
  * Either way it acts deterministically. */
-#ifndef CRL_TOOLS_POLICY_SRC_H
-#define CRL_TOOLS_POLICY_SRC_H
+#ifndef TOOLS_POLICY_SRC_H
+#define TOOLS_POLICY_SRC_H
 
 #include "config/run_config.h"
 #include "run/fsutil.h"
 
-typedef struct crl_policy_source {
+typedef struct cli_policy_source {
   int from_checkpoint;
-  char path[CRL_PATH_MAX]; /* the file that was read */
-  crl_run_config cfg;      /* checkpoint: the run's settings */
+  char path[CLI_PATH_MAX]; /* the file that was read */
+  cli_run_config cfg;      /* checkpoint: the run's settings */
   int seed;                /* checkpoint: the run's seed */
   long steps;              /* checkpoint: env steps trained */
   crl_vec_env *venv;       /* checkpoint: restored with the algorithm */
   crl_algo *algo;
   crl_policy *policy; /* policy file */
-} crl_policy_source;
+} cli_policy_source;
 
 /* Open what arg names. 0, or -1 with a message in err (and everything
  * released). */
-int crl_policy_source_open(const char *arg, crl_policy_source *s, char *err,
+int cli_policy_source_open(const char *arg, cli_policy_source *s, char *err,
                            size_t size);
-void crl_policy_source_close(crl_policy_source *s);
+void cli_policy_source_close(cli_policy_source *s);
 
 /* The deterministic action for one observation. */
-int crl_policy_source_act(crl_policy_source *s, const crl_real *obs,
+int cli_policy_source_act(cli_policy_source *s, const crl_real *obs,
                           crl_real *action);
 
 /* The policy's spaces fit the env (its observation size and action space). */
-int crl_policy_source_fits(const crl_policy_source *s, const crl_env *env,
+int cli_policy_source_fits(const cli_policy_source *s, const crl_env *env,
                            char *err, size_t size);
 
 /* Called after reset (t = 0) and after each step with the env. */
-typedef void (*crl_frame_fn)(void *ctx, const crl_env *env, int t,
+typedef void (*cli_frame_fn)(void *ctx, const crl_env *env, int t,
                              const crl_real *action, double reward);
 
 /* One episode of env with the policy (actions clipped to a Box's bounds,
  * as crl_evaluate does); frame may be NULL. At most max_steps steps when
  * max_steps > 0. 0, or a CRL_E* code. */
-int crl_play_episode(crl_policy_source *s, crl_env *env, crl_frame_fn frame,
+int cli_play_episode(cli_policy_source *s, crl_env *env, cli_frame_fn frame,
                      void *ctx, int max_steps, double *ret, int *len);
 
 #endif

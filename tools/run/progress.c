@@ -9,19 +9,19 @@
 #define BAR_WIDTH 24
 #define REDRAW_SECONDS 0.1
 
-double crl_now(void) {
+double cli_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-crl_progress_mode crl_progress_pick_mode(FILE *out, int quiet) {
+cli_progress_mode cli_progress_pick_mode(FILE *out, int quiet) {
   if (quiet)
-    return CRL_PROGRESS_QUIET;
-  return isatty(fileno(out)) ? CRL_PROGRESS_BAR : CRL_PROGRESS_LINES;
+    return CLI_PROGRESS_QUIET;
+  return isatty(fileno(out)) ? CLI_PROGRESS_BAR : CLI_PROGRESS_LINES;
 }
 
-void crl_format_duration(double seconds, char *buf, size_t size) {
+void cli_format_duration(double seconds, char *buf, size_t size) {
   if (!isfinite(seconds) || seconds < 0) {
     snprintf(buf, size, "?");
     return;
@@ -44,7 +44,7 @@ static void format_return(double v, char *buf, size_t size) {
     snprintf(buf, size, "%.1f", v);
 }
 
-void crl_progress_init(crl_progress *p, crl_progress_mode mode, FILE *out,
+void cli_progress_init(cli_progress *p, cli_progress_mode mode, FILE *out,
                        int n_seeds, long total) {
   memset(p, 0, sizeof *p);
   p->mode = mode;
@@ -54,7 +54,7 @@ void crl_progress_init(crl_progress *p, crl_progress_mode mode, FILE *out,
   p->unit = "steps";
 }
 
-void crl_progress_seed_begin(crl_progress *p, int seed_index, int seed) {
+void cli_progress_seed_begin(cli_progress *p, int seed_index, int seed) {
   p->seed_index = seed_index;
   p->seed = seed;
   p->last_draw = -1.0;
@@ -62,7 +62,7 @@ void crl_progress_seed_begin(crl_progress *p, int seed_index, int seed) {
 }
 
 /* "seed 2/3 (seed 1)", or "run 2/6 (lr=1e-3/seed_1)" for grid runs. */
-static void describe_run(const crl_progress *p, char *buf, size_t size) {
+static void describe_run(const cli_progress *p, char *buf, size_t size) {
   if (p->label)
     snprintf(buf, size, "run %d/%d (%s)", p->seed_index + 1, p->n_seeds,
              p->label);
@@ -71,7 +71,7 @@ static void describe_run(const crl_progress *p, char *buf, size_t size) {
              p->seed);
 }
 
-static void draw_bar(crl_progress *p, long steps, double elapsed,
+static void draw_bar(cli_progress *p, long steps, double elapsed,
                      double recent_return, double last_eval) {
   double frac = (double)steps / (double)p->total;
   if (frac > 1.0)
@@ -83,7 +83,7 @@ static void draw_bar(crl_progress *p, long steps, double elapsed,
   bar[BAR_WIDTH] = '\0';
   double rate = elapsed > 0 ? (double)steps / elapsed : 0.0;
   char eta[32], ret[32], eval[32];
-  crl_format_duration(rate > 0 ? (double)(p->total - steps) / rate : NAN, eta,
+  cli_format_duration(rate > 0 ? (double)(p->total - steps) / rate : NAN, eta,
                       sizeof eta);
   format_return(recent_return, ret, sizeof ret);
   format_return(last_eval, eval, sizeof eval);
@@ -96,7 +96,7 @@ static void draw_bar(crl_progress *p, long steps, double elapsed,
   p->drawn = 1;
 }
 
-static void print_line(crl_progress *p, long steps, double elapsed,
+static void print_line(cli_progress *p, long steps, double elapsed,
                        double recent_return, double last_eval) {
   double rate = elapsed > 0 ? (double)steps / elapsed : 0.0;
   char ret[32], eval[32];
@@ -112,14 +112,14 @@ static void print_line(crl_progress *p, long steps, double elapsed,
   fflush(p->out);
 }
 
-void crl_progress_start(crl_progress *p, long steps) {
+void cli_progress_start(cli_progress *p, long steps) {
   if (p->slot != NULL) {
     p->slot->start_steps = steps;
     p->slot->steps = steps;
   }
 }
 
-void crl_progress_update(crl_progress *p, long steps, double elapsed,
+void cli_progress_update(cli_progress *p, long steps, double elapsed,
                          double recent_return, double last_eval) {
   if (p->slot != NULL) {
     p->slot->elapsed = elapsed;
@@ -128,13 +128,13 @@ void crl_progress_update(crl_progress *p, long steps, double elapsed,
     p->slot->steps = steps;
     return;
   }
-  if (p->mode == CRL_PROGRESS_BAR) {
+  if (p->mode == CLI_PROGRESS_BAR) {
     if (p->last_draw >= 0 && elapsed - p->last_draw < REDRAW_SECONDS &&
         steps < p->total)
       return;
     p->last_draw = elapsed;
     draw_bar(p, steps, elapsed, recent_return, last_eval);
-  } else if (p->mode == CRL_PROGRESS_LINES && steps >= p->next_line_step &&
+  } else if (p->mode == CLI_PROGRESS_LINES && steps >= p->next_line_step &&
              steps < p->total) {
     while (p->next_line_step <= steps)
       p->next_line_step += (p->total + 9) / 10;
@@ -142,16 +142,16 @@ void crl_progress_update(crl_progress *p, long steps, double elapsed,
   }
 }
 
-void crl_progress_seed_end(crl_progress *p, double final_eval,
+void cli_progress_seed_end(cli_progress *p, double final_eval,
                            double final_eval_std, double elapsed,
                            double steps_per_second) {
-  if (p->mode == CRL_PROGRESS_QUIET)
+  if (p->mode == CLI_PROGRESS_QUIET)
     return;
   if (p->drawn)
     fputs("\r\033[K", p->out);
   p->drawn = 0;
   char when[32];
-  crl_format_duration(elapsed, when, sizeof when);
+  cli_format_duration(elapsed, when, sizeof when);
   char who[320];
   describe_run(p, who, sizeof who);
   fprintf(p->out, "%s: final eval return %.1f ± %.1f in %s (%.0f steps/s)\n",

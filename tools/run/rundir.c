@@ -18,9 +18,9 @@ static const char *const seed_files[] = {"progress.csv", "progress.csv.tmp",
                                          "result.json", "result.json.tmp"};
 
 static void remove_names(const char *dir, const char *const *names, int n) {
-  char path[CRL_PATH_MAX];
+  char path[CLI_PATH_MAX];
   for (int i = 0; i < n; i++)
-    if (crl_path_join(path, sizeof path, dir, names[i]) == 0)
+    if (cli_path_join(path, sizeof path, dir, names[i]) == 0)
       remove(path);
 }
 
@@ -31,8 +31,8 @@ static int is_dir(const char *path) {
 
 /* The checkpoint files crl writes (step_*.ckpt and their .tmp). */
 static void remove_checkpoints(const char *seed_dir) {
-  char dir[CRL_PATH_MAX], path[CRL_PATH_MAX];
-  if (crl_path_join(dir, sizeof dir, seed_dir, "checkpoints"))
+  char dir[CLI_PATH_MAX], path[CLI_PATH_MAX];
+  if (cli_path_join(dir, sizeof dir, seed_dir, "checkpoints"))
     return;
   DIR *d = opendir(dir);
   if (d == NULL)
@@ -41,7 +41,7 @@ static void remove_checkpoints(const char *seed_dir) {
   while ((e = readdir(d)) != NULL)
     if (strncmp(e->d_name, "step_", 5) == 0 &&
         strstr(e->d_name, ".ckpt") != NULL &&
-        crl_path_join(path, sizeof path, dir, e->d_name) == 0)
+        cli_path_join(path, sizeof path, dir, e->d_name) == 0)
       remove(path);
   closedir(d);
   rmdir(dir); /* only if now empty */
@@ -60,15 +60,15 @@ static void remove_previous_run(const char *dir, int depth) {
   if (d == NULL)
     return;
   struct dirent *e;
-  char path[CRL_PATH_MAX], config[CRL_PATH_MAX];
+  char path[CLI_PATH_MAX], config[CLI_PATH_MAX];
   while ((e = readdir(d)) != NULL) {
     if (e->d_name[0] == '.' ||
-        crl_path_join(path, sizeof path, dir, e->d_name) || !is_dir(path))
+        cli_path_join(path, sizeof path, dir, e->d_name) || !is_dir(path))
       continue;
     if (strncmp(e->d_name, "seed_", 5) == 0)
       remove_seed_dir(path);
     else if (depth == 0 &&
-             crl_path_join(config, sizeof config, path, "config.yaml") == 0 &&
+             cli_path_join(config, sizeof config, path, "config.yaml") == 0 &&
              access(config, F_OK) == 0) {
       remove_previous_run(path, 1);
       rmdir(path);
@@ -78,11 +78,11 @@ static void remove_previous_run(const char *dir, int depth) {
   remove_names(dir, run_files, 3);
 }
 
-int crl_rundir_prepare(const char *dir, int force) {
-  int state = crl_dir_is_free(dir);
+int cli_rundir_prepare(const char *dir, int force) {
+  int state = cli_dir_is_free(dir);
   if (state < 0) {
     fprintf(stderr, "crl train: '%s' exists and is not a directory\n", dir);
-    return CRL_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   if (state == 0 && !force) {
     fprintf(stderr,
@@ -90,49 +90,49 @@ int crl_rundir_prepare(const char *dir, int force) {
             "empty; use --resume %s to continue it, --force to overwrite it "
             "or -o DIR to choose another\n",
             dir, dir);
-    return CRL_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   if (state == 0)
     remove_previous_run(dir, 0);
-  if (crl_mkdir_p(dir) != 0) {
+  if (cli_mkdir_p(dir) != 0) {
     fprintf(stderr, "crl train: cannot create '%s': %s\n", dir,
             strerror(errno));
-    return CRL_EXIT_FAILURE;
+    return CLI_EXIT_FAILURE;
   }
-  return CRL_EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 /* ---- configs
  * ------------------------------------------------------------------- */
 
-int crl_rundir_point(const crl_experiment *x, int p, const char *dir, char *buf,
+int cli_rundir_point(const cli_experiment *x, int p, const char *dir, char *buf,
                      size_t size) {
   if (x->names[p][0] == '\0')
     return snprintf(buf, size, "%s", dir) >= (int)size ? -1 : 0;
-  return crl_path_join(buf, size, dir, x->names[p]);
+  return cli_path_join(buf, size, dir, x->names[p]);
 }
 
-static int write_file(const char *dir, const crl_experiment *x, int point) {
-  char path[CRL_PATH_MAX];
-  crl_atomic_file af;
-  if (crl_mkdir_p(dir) ||
-      crl_path_join(path, sizeof path, dir, "config.yaml") ||
-      crl_atomic_open(&af, path))
+static int write_file(const char *dir, const cli_experiment *x, int point) {
+  char path[CLI_PATH_MAX];
+  cli_atomic_file af;
+  if (cli_mkdir_p(dir) ||
+      cli_path_join(path, sizeof path, dir, "config.yaml") ||
+      cli_atomic_open(&af, path))
     return -1;
-  int rc = point < 0 ? crl_experiment_write_yaml(x, af.f)
-                     : crl_config_write_yaml(&x->points[point], af.f);
+  int rc = point < 0 ? cli_experiment_write_yaml(x, af.f)
+                     : cli_config_write_yaml(&x->points[point], af.f);
   if (rc) {
-    crl_atomic_abort(&af);
+    cli_atomic_abort(&af);
     return -1;
   }
-  return crl_atomic_commit(&af);
+  return cli_atomic_commit(&af);
 }
 
-int crl_rundir_write_configs(const crl_experiment *x, const char *dir) {
-  char point[CRL_PATH_MAX];
+int cli_rundir_write_configs(const cli_experiment *x, const char *dir) {
+  char point[CLI_PATH_MAX];
   int rc = write_file(dir, x, -1);
   for (int p = 0; rc == 0 && x->n_axes > 0 && p < x->n_points; p++)
-    rc = crl_rundir_point(x, p, dir, point, sizeof point) ||
+    rc = cli_rundir_point(x, p, dir, point, sizeof point) ||
          write_file(point, x, p);
   if (rc)
     fprintf(stderr,

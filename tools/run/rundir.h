@@ -10,19 +10,19 @@
  * and the rules for reusing one: a non-empty DIR is refused unless --force
  * (which first removes what an earlier run wrote, and only that) or
  * --resume (which continues it). */
-#ifndef CRL_TOOLS_RUNDIR_H
-#define CRL_TOOLS_RUNDIR_H
+#ifndef TOOLS_RUNDIR_H
+#define TOOLS_RUNDIR_H
 
 #include "config/experiment.h"
 
-/* Make DIR ready for a new run: exit status (CRL_EXIT_*), message printed. */
-int crl_rundir_prepare(const char *dir, int force);
+/* Make DIR ready for a new run: exit status (CLI_EXIT_*), message printed. */
+int cli_rundir_prepare(const char *dir, int force);
 
 /* Write DIR/config.yaml and, with a grid, DIR/POINT/config.yaml. */
-int crl_rundir_write_configs(const crl_experiment *x, const char *dir);
+int cli_rundir_write_configs(const cli_experiment *x, const char *dir);
 
 /* DIR/POINT, or DIR itself without a grid. 0, or -1 when too long. */
-int crl_rundir_point(const crl_experiment *x, int p, const char *dir, char *buf,
+int cli_rundir_point(const cli_experiment *x, int p, const char *dir, char *buf,
                      size_t size);
 
 #endif

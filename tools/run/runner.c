@@ -15,7 +15,7 @@
 
 #include "run/runner_internal.h"
 
-const char *const crl_progress_columns[] = {"timesteps",
+const char *const cli_progress_columns[] = {"timesteps",
                                             "episodes",
                                             "episode_return",
                                             "episode_return_mean",
@@ -30,21 +30,21 @@ const char *const crl_progress_columns[] = {"timesteps",
                                             "clip_fraction",
                                             "explained_variance",
                                             "wall_seconds"};
-const int crl_progress_column_count =
-    (int)(sizeof crl_progress_columns / sizeof crl_progress_columns[0]);
+const int cli_progress_column_count =
+    (int)(sizeof cli_progress_columns / sizeof cli_progress_columns[0]);
 
-void crl_results_mean_std(const crl_seed_result *r, int n, double *mean,
+void cli_results_mean_std(const cli_seed_result *r, int n, double *mean,
                           double *std) {
   double sum = 0.0, sq = 0.0;
   int k = 0;
   for (int i = 0; i < n; i++)
-    if (r[i].status == CRL_RUN_OK) {
+    if (r[i].status == CLI_RUN_OK) {
       sum += r[i].final_eval_mean;
       k++;
     }
   *mean = k > 0 ? sum / k : NAN;
   for (int i = 0; i < n; i++)
-    if (r[i].status == CRL_RUN_OK)
+    if (r[i].status == CLI_RUN_OK)
       sq += (r[i].final_eval_mean - *mean) * (r[i].final_eval_mean - *mean);
   *std = k > 0 ? sqrt(sq / k) : NAN;
 }
@@ -57,8 +57,8 @@ static void csv_number(FILE *f, double x) {
 }
 
 static void csv_header(FILE *f) {
-  for (int i = 0; i < crl_progress_column_count; i++)
-    fprintf(f, "%s%s", i ? "," : "", crl_progress_columns[i]);
+  for (int i = 0; i < cli_progress_column_count; i++)
+    fprintf(f, "%s%s", i ? "," : "", cli_progress_columns[i]);
   fputc('\n', f);
 }
 
@@ -84,15 +84,15 @@ static void csv_row(seed_run *r, const crl_algo_stats *s, int evaluated) {
     fputc(',', f);
     csv_number(f, stats[i]);
   }
-  fprintf(f, ",%.3f\n", crl_now() - r->t0);
+  fprintf(f, ",%.3f\n", cli_now() - r->t0);
   fflush(f); /* rows are complete lines even if the process dies */
   r->csv_bytes = ftell(f);
   r->rows++;
 }
 
 static int csv_open_fresh(seed_run *r, char *err, size_t size) {
-  if (crl_mkdir_p(r->seed_dir) ||
-      crl_path_join(r->csv_path, sizeof r->csv_path, r->seed_dir,
+  if (cli_mkdir_p(r->seed_dir) ||
+      cli_path_join(r->csv_path, sizeof r->csv_path, r->seed_dir,
                     "progress.csv") ||
       (r->csv = fopen(r->csv_path, "w")) == NULL) {
     snprintf(err, size, "cannot write in %s: %s", r->seed_dir, strerror(errno));
@@ -113,7 +113,7 @@ static int fail_lib(char *err, size_t size, int seed, const char *what) {
 }
 
 static int build(seed_run *r, char *err, size_t size) {
-  const crl_run_keys *k = &r->cfg->keys;
+  const cli_run_keys *k = &r->cfg->keys;
   if (crl_vec_env_make(r->cfg->env_name, k->n_envs, (uint64_t)r->seed,
                        &r->venv))
     return fail_lib(err, size, r->seed, "cannot create the env");
@@ -131,7 +131,7 @@ static int build(seed_run *r, char *err, size_t size) {
 static int keep_config_text(seed_run *r, char *err, size_t size) {
   size_t len = 0;
   FILE *f = open_memstream(&r->config_text, &len);
-  if (f == NULL || crl_config_write_body(r->cfg, f) != 0) {
+  if (f == NULL || cli_config_write_body(r->cfg, f) != 0) {
     if (f)
       fclose(f);
     snprintf(err, size, "seed %d: out of memory", r->seed);
@@ -145,7 +145,7 @@ static int keep_config_text(seed_run *r, char *err, size_t size) {
  * algorithm's declared rollout (n_steps per copy, or the off-policy
  * iteration_steps in whole train_freq rounds). Later iterations use what
  * the previous one took. */
-static long first_iteration_steps(const crl_run_config *cfg) {
+static long first_iteration_steps(const cli_run_config *cfg) {
   char buf[64];
   const crl_param_def *p = cfg->algo->params;
   const int n = cfg->keys.n_envs;
@@ -163,21 +163,21 @@ static long first_iteration_steps(const crl_run_config *cfg) {
   return 0;
 }
 
-static int open_run(seed_run *r, const crl_run_opts *o, char *err,
+static int open_run(seed_run *r, const cli_run_opts *o, char *err,
                     size_t size) {
   if (build(r, err, size) || keep_config_text(r, err, size))
     return -1;
   r->last_iter_steps = first_iteration_steps(r->cfg);
   if (o->resume) {
-    int found = crl_run_checkpoint_resume(r, err, size);
+    int found = cli_run_checkpoint_resume(r, err, size);
     if (found < 0)
       return -1;
     if (found)
-      return crl_run_csv_truncate(r, err, size);
+      return cli_run_csv_truncate(r, err, size);
   }
   if (crl_vec_env_reset(r->venv))
     return fail_lib(err, size, r->seed, "reset failed");
-  r->t0 = crl_now();
+  r->t0 = cli_now();
   return csv_open_fresh(r, err, size);
 }
 
@@ -192,12 +192,12 @@ static void close_run(seed_run *r) {
 /* ---- budgets and schedules ---------------------------------------------- */
 
 /* Training is over when either budget is spent. */
-static int budget_spent(const crl_run_keys *k, long steps, long episodes) {
+static int budget_spent(const cli_run_keys *k, long steps, long episodes) {
   return steps >= k->n_timesteps ||
          (k->n_episodes > 0 && episodes >= k->n_episodes);
 }
 
-double crl_run_progress_remaining(const crl_run_keys *k, long steps,
+double cli_run_progress_remaining(const cli_run_keys *k, long steps,
                                   long episodes, long iter_steps,
                                   long iter_episodes) {
   double used = (double)(steps + iter_steps) / (double)k->n_timesteps;
@@ -210,7 +210,7 @@ double crl_run_progress_remaining(const crl_run_keys *k, long steps,
 /* An evaluation is due when the step count crosses a multiple of
  * eval.every, and always at the end. */
 static int eval_due(const seed_run *r, long before, long after) {
-  const crl_run_keys *k = &r->cfg->keys;
+  const cli_run_keys *k = &r->cfg->keys;
   if (budget_spent(k, after, crl_vec_env_episodes(r->venv)))
     return 1;
   if (k->eval_every <= 0)
@@ -225,7 +225,7 @@ static int checkpoint_due(const seed_run *r, long before, long after) {
 
 /* What the progress display counts: episodes for an episode budget. */
 static long progress_count(const seed_run *r) {
-  const crl_run_keys *k = &r->cfg->keys;
+  const cli_run_keys *k = &r->cfg->keys;
   return k->n_episodes > 0 && k->n_timesteps == INT_MAX
              ? crl_vec_env_episodes(r->venv)
              : r->steps;
@@ -243,7 +243,7 @@ static void append_last_checkpoint(const seed_run *r, char *err, size_t size) {
     snprintf(err + n, size - n, "; no checkpoint was written before it");
 }
 
-int crl_run_fail_nonfinite(seed_run *r, const char *what, char *err,
+int cli_run_fail_nonfinite(seed_run *r, const char *what, char *err,
                            size_t size) {
   snprintf(err, size, "seed %d: non-finite value at step %ld: %s", r->seed,
            r->steps, what);
@@ -262,19 +262,19 @@ static int check_stats(seed_run *r, const crl_algo_stats *s, char *err,
     if (isinf(v[i])) {
       char what[64];
       snprintf(what, sizeof what, "%s is %g", names[i], v[i]);
-      return crl_run_fail_nonfinite(r, what, err, size);
+      return cli_run_fail_nonfinite(r, what, err, size);
     }
   return 0;
 }
 
 static int evaluate(seed_run *r, char *err, size_t size) {
-  const crl_run_keys *k = &r->cfg->keys;
+  const cli_run_keys *k = &r->cfg->keys;
   if (crl_evaluate_ex(r->algo, r->cfg->env_name, k->eval_episodes,
                       (uint64_t)r->seed, k->eval_deterministic, &r->eval_mean,
                       &r->eval_std, NULL))
     return fail_lib(err, size, r->seed, "evaluation failed");
   if (!isfinite(r->eval_mean))
-    return crl_run_fail_nonfinite(r,
+    return cli_run_fail_nonfinite(r,
                                   "the evaluation return (the policy's "
                                   "actions are not finite)",
                                   err, size);
@@ -283,14 +283,14 @@ static int evaluate(seed_run *r, char *err, size_t size) {
 
 static int run_iteration(seed_run *r, crl_algo_stats *stats, char *err,
                          size_t size) {
-  const crl_run_keys *k = &r->cfg->keys;
+  const cli_run_keys *k = &r->cfg->keys;
   r->episodes_before = crl_vec_env_episodes(r->venv);
   double remaining =
-      crl_run_progress_remaining(k, r->steps, r->episodes_before,
+      cli_run_progress_remaining(k, r->steps, r->episodes_before,
                                  r->last_iter_steps, r->last_iter_episodes);
   int rc = crl_algo_iterate(r->algo, r->venv, remaining, stats);
   if (rc == CRL_ENONFINITE)
-    return crl_run_fail_nonfinite(r, crl_last_error(), err, size);
+    return cli_run_fail_nonfinite(r, crl_last_error(), err, size);
   if (rc)
     return fail_lib(err, size, r->seed, "training failed");
   if (stats->steps <= 0) {
@@ -303,8 +303,8 @@ static int run_iteration(seed_run *r, crl_algo_stats *stats, char *err,
   return 0;
 }
 
-static int iterate_once(seed_run *r, crl_progress *p, char *err, size_t size) {
-  const crl_run_keys *k = &r->cfg->keys;
+static int iterate_once(seed_run *r, cli_progress *p, char *err, size_t size) {
+  const cli_run_keys *k = &r->cfg->keys;
   crl_algo_stats stats;
   if (run_iteration(r, &stats, err, size))
     return -1;
@@ -320,10 +320,10 @@ static int iterate_once(seed_run *r, crl_progress *p, char *err, size_t size) {
   csv_row(r, &stats, evaluated);
   if (checkpoint_due(r, before, r->steps) &&
       !budget_spent(k, r->steps, crl_vec_env_episodes(r->venv)) &&
-      crl_run_checkpoint_save(r, err, size))
+      cli_run_checkpoint_save(r, err, size))
     return -1;
   if (p)
-    crl_progress_update(p, progress_count(r), crl_now() - r->t0,
+    cli_progress_update(p, progress_count(r), cli_now() - r->t0,
                         crl_vec_env_recent_return(r->venv), r->eval_mean);
   return 0;
 }
@@ -334,75 +334,75 @@ static int iterate_once(seed_run *r, crl_progress *p, char *err, size_t size) {
 static int save_if_possible(seed_run *r, char *err, size_t size) {
   if (r->cfg->algo->save == NULL)
     return 0;
-  return crl_run_checkpoint_save(r, err, size);
+  return cli_run_checkpoint_save(r, err, size);
 }
 
-static int train_loop(seed_run *r, const crl_run_opts *o, char *err,
+static int train_loop(seed_run *r, const cli_run_opts *o, char *err,
                       size_t size) {
-  const crl_run_keys *k = &r->cfg->keys;
+  const cli_run_keys *k = &r->cfg->keys;
   while (!budget_spent(k, r->steps, crl_vec_env_episodes(r->venv))) {
     if (o->stop && *o->stop) {
       if (save_if_possible(r, err, size))
-        return CRL_RUN_FAILED;
+        return CLI_RUN_FAILED;
       snprintf(err, size, "seed %d: interrupted at step %ld%s", r->seed,
                r->steps,
                r->last_ckpt[0] ? " (checkpoint written)"
                                : "; the algorithm has no checkpoints, so a "
                                  "resume starts it over");
-      return CRL_RUN_INTERRUPTED;
+      return CLI_RUN_INTERRUPTED;
     }
     if (iterate_once(r, o->progress, err, size))
-      return CRL_RUN_FAILED;
+      return CLI_RUN_FAILED;
   }
-  return save_if_possible(r, err, size) ? CRL_RUN_FAILED : CRL_RUN_OK;
+  return save_if_possible(r, err, size) ? CLI_RUN_FAILED : CLI_RUN_OK;
 }
 
 static void fill_result(const seed_run *r, int status, const char *err,
-                        crl_seed_result *out) {
-  double wall = crl_now() - r->t0;
-  *out = (crl_seed_result){
+                        cli_seed_result *out) {
+  double wall = cli_now() - r->t0;
+  *out = (cli_seed_result){
       r->seed,     r->steps, r->eval_mean,
       r->eval_std, wall,     wall > 0 ? (double)r->steps / wall : 0.0,
       status,      ""};
   /* The seed is named by the result itself. */
   char prefix[32];
   int n = snprintf(prefix, sizeof prefix, "seed %d: ", r->seed);
-  if (status != CRL_RUN_OK)
+  if (status != CLI_RUN_OK)
     snprintf(out->error, sizeof out->error, "%s",
              strncmp(err, prefix, (size_t)n) == 0 ? err + n : err);
 }
 
-int crl_run_seed_ex(const crl_run_config *cfg, int seed, const char *seed_dir,
-                    const crl_run_opts *opts, crl_seed_result *result,
+int cli_run_seed_ex(const cli_run_config *cfg, int seed, const char *seed_dir,
+                    const cli_run_opts *opts, cli_seed_result *result,
                     char *err, size_t err_size) {
   seed_run r = {.cfg = cfg,
                 .seed = seed,
                 .seed_dir = seed_dir,
                 .eval_mean = NAN,
                 .eval_std = NAN};
-  r.t0 = crl_now();
-  int status = CRL_RUN_FAILED;
+  r.t0 = cli_now();
+  int status = CLI_RUN_FAILED;
   if (open_run(&r, opts, err, err_size) == 0) {
     if (opts->progress)
-      crl_progress_start(opts->progress, progress_count(&r));
+      cli_progress_start(opts->progress, progress_count(&r));
     status = train_loop(&r, opts, err, err_size);
   }
   if (r.csv != NULL && (fflush(r.csv) != 0 || ferror(r.csv)) &&
-      status == CRL_RUN_OK) {
+      status == CLI_RUN_OK) {
     snprintf(err, err_size, "cannot write %s: %s", r.csv_path, strerror(errno));
-    status = CRL_RUN_FAILED;
+    status = CLI_RUN_FAILED;
   }
   fill_result(&r, status, err, result);
   close_run(&r);
   return status;
 }
 
-int crl_run_seed(const crl_run_config *cfg, int seed, const char *seed_dir,
-                 crl_progress *progress, crl_seed_result *result, char *err,
+int cli_run_seed(const cli_run_config *cfg, int seed, const char *seed_dir,
+                 cli_progress *progress, cli_seed_result *result, char *err,
                  size_t err_size) {
-  crl_run_opts o = {progress, NULL, 0};
-  return crl_run_seed_ex(cfg, seed, seed_dir, &o, result, err, err_size) ==
-                 CRL_RUN_OK
+  cli_run_opts o = {progress, NULL, 0};
+  return cli_run_seed_ex(cfg, seed, seed_dir, &o, result, err, err_size) ==
+                 CLI_RUN_OK
              ? 0
              : -1;
 }

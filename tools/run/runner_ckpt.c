@@ -22,7 +22,7 @@
 /* ---- file names ---------------------------------------------------------- */
 
 static int checkpoint_dir(const char *seed_dir, char *buf, size_t size) {
-  return crl_path_join(buf, size, seed_dir, "checkpoints");
+  return cli_path_join(buf, size, seed_dir, "checkpoints");
 }
 
 /* "step_0000010240.ckpt" -> 10240; -1 for other names. */
@@ -41,7 +41,7 @@ static int compare_desc(const void *a, const void *b) {
 
 /* Step numbers of the checkpoints in seed_dir, newest first. */
 static int list_steps(const char *seed_dir, long *steps, int max) {
-  char dir[CRL_PATH_MAX];
+  char dir[CLI_PATH_MAX];
   if (checkpoint_dir(seed_dir, dir, sizeof dir))
     return 0;
   DIR *d = opendir(dir);
@@ -66,7 +66,7 @@ static int checkpoint_path(const char *seed_dir, long step, char *buf,
   return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-int crl_run_latest_checkpoint(const char *seed_dir, char *buf, size_t size) {
+int cli_run_latest_checkpoint(const char *seed_dir, char *buf, size_t size) {
   long steps[MAX_LISTED];
   int n = list_steps(seed_dir, steps, MAX_LISTED);
   return n > 0 ? checkpoint_path(seed_dir, steps[0], buf, size) : -1;
@@ -76,7 +76,7 @@ int crl_run_latest_checkpoint(const char *seed_dir, char *buf, size_t size) {
 static void prune(const char *seed_dir, int keep) {
   long steps[MAX_LISTED];
   int n = list_steps(seed_dir, steps, MAX_LISTED);
-  char path[CRL_PATH_MAX];
+  char path[CLI_PATH_MAX];
   for (int i = keep; i < n; i++)
     if (checkpoint_path(seed_dir, steps[i], path, sizeof path) == 0)
       remove(path);
@@ -98,7 +98,7 @@ static int put_runner_sections(const seed_run *r, crl_ckpt_writer *w) {
                               r->last_iter_episodes);
   rc = rc ? rc : crl__ckpt_put_f64(w, "runner.eval_mean", r->eval_mean);
   rc = rc ? rc : crl__ckpt_put_f64(w, "runner.eval_std", r->eval_std);
-  return rc ? rc : crl__ckpt_put_f64(w, "runner.wall", crl_now() - r->t0);
+  return rc ? rc : crl__ckpt_put_f64(w, "runner.wall", cli_now() - r->t0);
 }
 
 /* The rows the checkpoint counts must be on disk before it is. */
@@ -106,9 +106,9 @@ static int sync_csv(seed_run *r) {
   return fflush(r->csv) != 0 || fsync(fileno(r->csv)) != 0 ? -1 : 0;
 }
 
-int crl_run_checkpoint_save(seed_run *r, char *err, size_t size) {
-  char dir[CRL_PATH_MAX], path[CRL_PATH_MAX];
-  if (checkpoint_dir(r->seed_dir, dir, sizeof dir) || crl_mkdir_p(dir) ||
+int cli_run_checkpoint_save(seed_run *r, char *err, size_t size) {
+  char dir[CLI_PATH_MAX], path[CLI_PATH_MAX];
+  if (checkpoint_dir(r->seed_dir, dir, sizeof dir) || cli_mkdir_p(dir) ||
       checkpoint_path(r->seed_dir, r->steps, path, sizeof path) ||
       sync_csv(r)) {
     snprintf(err, size, "seed %d: cannot write a checkpoint in %s: %s", r->seed,
@@ -122,7 +122,7 @@ int crl_run_checkpoint_save(seed_run *r, char *err, size_t size) {
   rc = rc ? rc : crl__ckpt_write_file(w, path);
   crl__ckpt_writer_free(w);
   if (rc == CRL_ENONFINITE) /* a parameter or optimiser state diverged */
-    return crl_run_fail_nonfinite(r, crl_last_error(), err, size);
+    return cli_run_fail_nonfinite(r, crl_last_error(), err, size);
   if (rc) {
     snprintf(err, size, "seed %d: checkpoint at step %ld: %s", r->seed,
              r->steps, crl_last_error());
@@ -148,7 +148,7 @@ static int get_i64(const crl_ckpt_reader *rd, const char *name, long *out) {
 
 #define MAX_CONFIG_TEXT (1 << 20)
 
-int crl_run_ckpt_config_text(const crl_ckpt_reader *rd, char **out) {
+int cli_run_ckpt_config_text(const crl_ckpt_reader *rd, char **out) {
   crl__ckpt_type type;
   uint64_t count = 0;
   *out = NULL;
@@ -174,7 +174,7 @@ static int check_identity(const seed_run *r, const crl_ckpt_reader *rd,
                           const char *path, char *err, size_t size) {
   long seed = -1;
   char *text = NULL;
-  int rc = crl_run_ckpt_config_text(rd, &text);
+  int rc = cli_run_ckpt_config_text(rd, &text);
   rc = rc ? rc : get_i64(rd, "runner.seed", &seed);
   if (rc)
     snprintf(err, size, "%s: %s", path, crl_last_error());
@@ -202,7 +202,7 @@ static int restore_runner(seed_run *r, const crl_ckpt_reader *rd) {
   if (rc == 0 && !(wall >= 0.0 && wall < 1e12))
     rc = crl_fail(CRL_EFORMAT, "checkpoint: runner.wall out of range");
   /* wall_seconds continues from where the interrupted run was. */
-  r->t0 = crl_now() - (rc == 0 ? wall : 0.0);
+  r->t0 = cli_now() - (rc == 0 ? wall : 0.0);
   return rc;
 }
 
@@ -242,7 +242,7 @@ static int rebuild(seed_run *r, char *err, size_t size) {
   crl_vec_env_free(r->venv);
   r->algo = NULL;
   r->venv = NULL;
-  const crl_run_keys *k = &r->cfg->keys;
+  const cli_run_keys *k = &r->cfg->keys;
   if (crl_vec_env_make(r->cfg->env_name, k->n_envs, (uint64_t)r->seed,
                        &r->venv) ||
       crl_algo_alloc(r->cfg->algo, r->cfg->algo_spec,
@@ -255,10 +255,10 @@ static int rebuild(seed_run *r, char *err, size_t size) {
   return 0;
 }
 
-int crl_run_checkpoint_resume(seed_run *r, char *err, size_t size) {
+int cli_run_checkpoint_resume(seed_run *r, char *err, size_t size) {
   long steps[MAX_LISTED];
   int n = list_steps(r->seed_dir, steps, MAX_LISTED);
-  char path[CRL_PATH_MAX], first_err[CRL_ERR_SIZE] = "";
+  char path[CLI_PATH_MAX], first_err[CLI_ERR_SIZE] = "";
   for (int i = 0; i < n; i++) {
     if (checkpoint_path(r->seed_dir, steps[i], path, sizeof path))
       continue;
@@ -296,8 +296,8 @@ static int csv_prefix_ok(FILE *f, long bytes, long rows) {
   return c == '\n' && lines == rows + 1;
 }
 
-int crl_run_csv_truncate(seed_run *r, char *err, size_t size) {
-  if (crl_path_join(r->csv_path, sizeof r->csv_path, r->seed_dir,
+int cli_run_csv_truncate(seed_run *r, char *err, size_t size) {
+  if (cli_path_join(r->csv_path, sizeof r->csv_path, r->seed_dir,
                     "progress.csv")) {
     snprintf(err, size, "%s: path too long", r->seed_dir);
     return -1;

@@ -1,7 +1,7 @@
 /* Internal to the runner: one live training run, shared by the loop
  * (runner.c) and its checkpoints (runner_ckpt.c). */
-#ifndef CRL_TOOLS_RUNNER_INTERNAL_H
-#define CRL_TOOLS_RUNNER_INTERNAL_H
+#ifndef TOOLS_RUNNER_INTERNAL_H
+#define TOOLS_RUNNER_INTERNAL_H
 
 #include <stdio.h>
 
@@ -10,28 +10,28 @@
 #include "run/runner.h"
 
 typedef struct seed_run {
-  const crl_run_config *cfg;
+  const cli_run_config *cfg;
   int seed;
   const char *seed_dir;
   crl_vec_env *venv;
   crl_algo *algo;
   FILE *csv; /* progress.csv, appended a row at a time */
-  char csv_path[CRL_PATH_MAX];
+  char csv_path[CLI_PATH_MAX];
   long csv_bytes; /* bytes of complete rows (and the header) */
   long rows;      /* rows written after the header */
-  double t0;      /* crl_now() at the (virtual) start */
+  double t0;      /* cli_now() at the (virtual) start */
   long steps;
   long episodes_before; /* episodes ended before this iteration */
   long last_iter_steps; /* what the previous iteration took */
   long last_iter_episodes;
   double eval_mean, eval_std;   /* last evaluation, NAN before the first */
-  char last_ckpt[CRL_PATH_MAX]; /* newest checkpoint written, "" if none */
+  char last_ckpt[CLI_PATH_MAX]; /* newest checkpoint written, "" if none */
   char *config_text;            /* the resolved config, stored in checkpoints */
 } seed_run;
 
 /* "seed S: non-finite value at step N: <what>; last good checkpoint: ..."
  * into err; returns -1. */
-int crl_run_fail_nonfinite(seed_run *r, const char *what, char *err,
+int cli_run_fail_nonfinite(seed_run *r, const char *what, char *err,
                            size_t size);
 
 /* seed_dir/checkpoints/step_<steps>.ckpt: the run's state after the
@@ -39,22 +39,22 @@ int crl_run_fail_nonfinite(seed_run *r, const char *what, char *err,
  * checkpoint.keep files are kept. 0, or -1 with a message in err (a
  * non-finite parameter or optimiser state is refused: the training
  * diverged, and the previous checkpoint stays the newest). */
-int crl_run_checkpoint_save(seed_run *r, char *err, size_t size);
+int cli_run_checkpoint_save(seed_run *r, char *err, size_t size);
 
 /* Restore the newest readable checkpoint of seed_dir (an older one when the
  * newest is damaged) into r, whose env and algorithm are freshly built from
  * the same config: 1 when restored, 0 when there is none, -1 on error. */
-int crl_run_checkpoint_resume(seed_run *r, char *err, size_t size);
+int cli_run_checkpoint_resume(seed_run *r, char *err, size_t size);
 
 /* The newest checkpoint file of a seed directory into buf: 0, or -1 when
  * there is none. */
-int crl_run_latest_checkpoint(const char *seed_dir, char *buf, size_t size);
+int cli_run_latest_checkpoint(const char *seed_dir, char *buf, size_t size);
 
 /* The resolved configuration a checkpoint holds (malloc'd into *out). */
-int crl_run_ckpt_config_text(const crl_ckpt_reader *rd, char **out);
+int cli_run_ckpt_config_text(const crl_ckpt_reader *rd, char **out);
 
 /* Cut progress.csv back to the rows a checkpoint recorded, and reopen it
  * for appending. 0, or -1 with a message in err. */
-int crl_run_csv_truncate(seed_run *r, char *err, size_t size);
+int cli_run_csv_truncate(seed_run *r, char *err, size_t size);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include "run/rundir.h"
 
-int crl_point_results(const crl_job *jobs, int n, int p, crl_seed_result *out) {
+int cli_point_results(const cli_job *jobs, int n, int p, cli_seed_result *out) {
   int k = 0;
   for (int i = 0; i < n; i++)
     if (jobs[i].point == p)
@@ -17,12 +17,12 @@ int crl_point_results(const crl_job *jobs, int n, int p, crl_seed_result *out) {
 }
 
 /* Mean wall time and steps/s per finished seed. */
-static void mean_speed(const crl_seed_result *r, int n, double *wall,
+static void mean_speed(const cli_seed_result *r, int n, double *wall,
                        double *sps) {
   int k = 0;
   *wall = *sps = 0.0;
   for (int i = 0; i < n; i++)
-    if (r[i].status == CRL_RUN_OK) {
+    if (r[i].status == CLI_RUN_OK) {
       *wall += r[i].wall_seconds;
       *sps += r[i].steps_per_second;
       k++;
@@ -33,83 +33,83 @@ static void mean_speed(const crl_seed_result *r, int n, double *wall,
 
 /* ---- summary.json -------------------------------------------------------- */
 
-static void write_point(FILE *f, const crl_experiment *x, int p,
-                        const crl_seed_result *r, int k, int last) {
+static void write_point(FILE *f, const cli_experiment *x, int p,
+                        const cli_seed_result *r, int k, int last) {
   double mean, std, wall, sps;
-  crl_results_mean_std(r, k, &mean, &std);
+  cli_results_mean_std(r, k, &mean, &std);
   mean_speed(r, k, &wall, &sps);
   fputs("    {\"name\": ", f);
-  crl_json_string(f, x->names[p]);
+  cli_json_string(f, x->names[p]);
   fputs(", \"settings\": {", f);
   for (int a = 0; a < x->n_axes; a++) {
     fputs(a ? ", " : "", f);
-    crl_json_string(f, x->axes[a].key);
+    cli_json_string(f, x->axes[a].key);
     fputs(": ", f);
-    crl_json_string(f, crl_experiment_value(x, p, a));
+    cli_json_string(f, cli_experiment_value(x, p, a));
   }
   fputs("},\n     \"final_eval_return_mean\": ", f);
-  crl_json_number(f, mean);
+  cli_json_number(f, mean);
   fputs(", \"final_eval_return_std\": ", f);
-  crl_json_number(f, std);
+  cli_json_number(f, std);
   fprintf(f, ", \"wall_seconds\": %.3f, \"steps_per_second\": %.1f",
           isfinite(wall) ? wall : 0.0, isfinite(sps) ? sps : 0.0);
   fputs(",\n     \"seeds\": [\n", f);
   for (int i = 0; i < k; i++) {
     fputs("       {", f);
-    crl_json_result_fields(f, &r[i]);
+    cli_json_result_fields(f, &r[i]);
     fprintf(f, "}%s\n", i == k - 1 ? "" : ",");
   }
   fprintf(f, "     ]}%s\n", last ? "" : ",");
 }
 
-static int write_grid_summary(const crl_experiment *x, const crl_job *jobs,
+static int write_grid_summary(const cli_experiment *x, const cli_job *jobs,
                               int n, const char *path,
-                              crl_seed_result *scratch) {
-  crl_atomic_file af;
-  if (crl_atomic_open(&af, path))
+                              cli_seed_result *scratch) {
+  cli_atomic_file af;
+  if (cli_atomic_open(&af, path))
     return -1;
   FILE *f = af.f;
-  const crl_run_keys *k = &x->points[0].keys;
+  const cli_run_keys *k = &x->points[0].keys;
   fputs("{\n  \"env\": ", f);
-  crl_json_string(f, k->env);
+  cli_json_string(f, k->env);
   fputs(",\n  \"algo\": ", f);
-  crl_json_string(f, k->algo);
+  cli_json_string(f, k->algo);
   fputs(",\n  \"grid\": {", f);
   for (int a = 0; a < x->n_axes; a++) {
     fputs(a ? ", " : "", f);
-    crl_json_string(f, x->axes[a].key);
+    cli_json_string(f, x->axes[a].key);
     fputs(": [", f);
     for (int i = 0; i < x->axes[a].n; i++) {
       fputs(i ? ", " : "", f);
-      crl_json_string(f, x->axes[a].values[i]);
+      cli_json_string(f, x->axes[a].values[i]);
     }
     fputc(']', f);
   }
   fputs("},\n  \"points\": [\n", f);
   for (int p = 0; p < x->n_points; p++) {
-    int cnt = crl_point_results(jobs, n, p, scratch);
+    int cnt = cli_point_results(jobs, n, p, scratch);
     write_point(f, x, p, scratch, cnt, p == x->n_points - 1);
   }
   fputs("  ]\n}\n", f);
-  return crl_atomic_commit(&af);
+  return cli_atomic_commit(&af);
 }
 
-int crl_summary_write(const crl_experiment *x, const crl_job *jobs, int n,
+int cli_summary_write(const cli_experiment *x, const cli_job *jobs, int n,
                       const char *run_dir, char *err, size_t size) {
-  crl_seed_result *r = malloc((size_t)(n ? n : 1) * sizeof *r);
-  char dir[CRL_PATH_MAX], path[CRL_PATH_MAX];
+  cli_seed_result *r = malloc((size_t)(n ? n : 1) * sizeof *r);
+  char dir[CLI_PATH_MAX], path[CLI_PATH_MAX];
   int rc = r ? 0 : -1;
   for (int p = 0; rc == 0 && p < x->n_points; p++) {
-    int k = crl_point_results(jobs, n, p, r);
-    rc = crl_rundir_point(x, p, run_dir, dir, sizeof dir) ||
-         crl_path_join(path, sizeof path, dir, "summary.json");
+    int k = cli_point_results(jobs, n, p, r);
+    rc = cli_rundir_point(x, p, run_dir, dir, sizeof dir) ||
+         cli_path_join(path, sizeof path, dir, "summary.json");
     if (rc == 0)
-      rc = crl_write_summary(path, &x->points[p], r, k, err, size);
+      rc = cli_write_summary(path, &x->points[p], r, k, err, size);
     else
       snprintf(err, size, "%s: path too long", run_dir);
   }
   if (rc == 0 && x->n_axes > 0 &&
-      (crl_path_join(path, sizeof path, run_dir, "summary.json") ||
+      (cli_path_join(path, sizeof path, run_dir, "summary.json") ||
        write_grid_summary(x, jobs, n, path, r))) {
     snprintf(err, size, "cannot write %s/summary.json: %s", run_dir,
              strerror(errno));
@@ -125,18 +125,18 @@ int crl_summary_write(const crl_experiment *x, const crl_job *jobs, int n,
  * ------------------------------------------------------------------ */
 
 static const char *status_word(int status) {
-  return status == CRL_RUN_FAILED        ? "failed"
-         : status == CRL_RUN_INTERRUPTED ? "interrupted"
+  return status == CLI_RUN_FAILED        ? "failed"
+         : status == CLI_RUN_INTERRUPTED ? "interrupted"
                                          : "not run";
 }
 
-static void print_seed_table(const crl_seed_result *r, int n) {
+static void print_seed_table(const cli_seed_result *r, int n) {
   printf("\n%6s  %24s  %10s  %10s\n", "seed", "final eval return", "wall time",
          "steps/s");
   for (int i = 0; i < n; i++) {
     char when[32];
-    crl_format_duration(r[i].wall_seconds, when, sizeof when);
-    if (r[i].status == CRL_RUN_OK)
+    cli_format_duration(r[i].wall_seconds, when, sizeof when);
+    if (r[i].status == CLI_RUN_OK)
       printf("%6d  %12.1f ± %-9.1f  %10s  %10.0f\n", r[i].seed,
              r[i].final_eval_mean, r[i].final_eval_std, when,
              r[i].steps_per_second);
@@ -146,18 +146,18 @@ static void print_seed_table(const crl_seed_result *r, int n) {
   }
 }
 
-static int count_ok(const crl_seed_result *r, int n) {
+static int count_ok(const cli_seed_result *r, int n) {
   int k = 0;
   for (int i = 0; i < n; i++)
-    k += r[i].status == CRL_RUN_OK;
+    k += r[i].status == CLI_RUN_OK;
   return k;
 }
 
 /* "final eval return: -172.3 ± 12.1 over 3 seeds" (+ what is missing). */
-static void print_final(const char *prefix, const crl_seed_result *r, int n) {
+static void print_final(const char *prefix, const cli_seed_result *r, int n) {
   double mean, std;
   int ok = count_ok(r, n);
-  crl_results_mean_std(r, n, &mean, &std);
+  cli_results_mean_std(r, n, &mean, &std);
   if (ok == 0) {
     printf("%sfinal eval return: none (no seed finished)\n", prefix);
     return;
@@ -170,19 +170,19 @@ static void print_final(const char *prefix, const crl_seed_result *r, int n) {
 }
 
 static void print_point_row(const char *name, int width,
-                            const crl_seed_result *r, int k) {
+                            const cli_seed_result *r, int k) {
   double mean, std, wall, sps;
-  crl_results_mean_std(r, k, &mean, &std);
+  cli_results_mean_std(r, k, &mean, &std);
   mean_speed(r, k, &wall, &sps);
   char when[32], seeds[32];
-  crl_format_duration(wall, when, sizeof when);
+  cli_format_duration(wall, when, sizeof when);
   snprintf(seeds, sizeof seeds, "%d/%d", count_ok(r, k), k);
   printf("%-*s  %12.1f ± %-9.1f  %6s  %10s  %10.0f\n", width, name, mean, std,
          seeds, when, isfinite(sps) ? sps : 0.0);
 }
 
-static void print_grid_table(const crl_experiment *x, const crl_job *jobs,
-                             int n, crl_seed_result *r) {
+static void print_grid_table(const cli_experiment *x, const cli_job *jobs,
+                             int n, cli_seed_result *r) {
   int width = 5;
   for (int p = 0; p < x->n_points; p++)
     if ((int)strlen(x->names[p]) > width)
@@ -190,26 +190,26 @@ static void print_grid_table(const crl_experiment *x, const crl_job *jobs,
   printf("\n%-*s  %24s  %6s  %10s  %10s\n", width, "point", "final eval return",
          "seeds", "wall/seed", "steps/s");
   for (int p = 0; p < x->n_points; p++) {
-    int k = crl_point_results(jobs, n, p, r);
+    int k = cli_point_results(jobs, n, p, r);
     print_point_row(x->names[p], width, r, k);
   }
 }
 
 /* Which runs did not finish, and why. */
-static void print_failures(const crl_job *jobs, int n) {
+static void print_failures(const cli_job *jobs, int n) {
   for (int i = 0; i < n; i++)
-    if (jobs[i].result.status != CRL_RUN_OK)
+    if (jobs[i].result.status != CLI_RUN_OK)
       printf("%s %s%s%s\n", jobs[i].label, status_word(jobs[i].result.status),
              jobs[i].result.error[0] ? ": " : "", jobs[i].result.error);
 }
 
-void crl_summary_print(const crl_experiment *x, const crl_job *jobs, int n,
+void cli_summary_print(const cli_experiment *x, const cli_job *jobs, int n,
                        int quiet) {
-  crl_seed_result *r = malloc((size_t)(n ? n : 1) * sizeof *r);
+  cli_seed_result *r = malloc((size_t)(n ? n : 1) * sizeof *r);
   if (r == NULL)
     return;
   if (x->n_axes == 0) {
-    int k = crl_point_results(jobs, n, 0, r);
+    int k = cli_point_results(jobs, n, 0, r);
     if (!quiet)
       print_seed_table(r, k);
     print_failures(jobs, n);
