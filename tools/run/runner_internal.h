@@ -5,6 +5,9 @@
 
 #include <stdio.h>
 
+#include "crl/state.h"
+/* For run/policy_src.c, which still reads checkpoints through the
+ * library's internal container; runner_ckpt.c uses crl/state.h only. */
 #include "io/ckpt.h"
 #include "run/fsutil.h"
 #include "run/runner.h"
