@@ -67,7 +67,7 @@ typedef enum crl_state_kind {
                          count bytes (with CRL_STATE_MATCH count is unused) */
   CRL_STATE_OBJECT,   /* ptr is an object, sections is its state */
   CRL_STATE_OBJECTS   /* ptr is an array of count object pointers, named
-                         "<name>0", "<name>1", ... */
+                         "<name>0", "<name>1", ... (NULL ones skipped) */
 } crl_state_kind;
 
 /* Checks of loaded values (numbers: every value of the section). */

@@ -203,14 +203,6 @@ int crl__ckpt_put_i64(crl_ckpt_writer *w, const char *name, int64_t value) {
   return crl__ckpt_put(w, name, CRL_CKPT_I64, 1, &value);
 }
 
-int crl__ckpt_put_f64(crl_ckpt_writer *w, const char *name, double value) {
-  return crl__ckpt_put(w, name, CRL_CKPT_F64, 1, &value);
-}
-
-int crl__ckpt_put_string(crl_ckpt_writer *w, const char *name, const char *s) {
-  return crl__ckpt_put(w, name, CRL_CKPT_U8, strlen(s), s);
-}
-
 static int write_all(int fd, const unsigned char *p, size_t n) {
   while (n > 0) {
     ssize_t k = write(fd, p, n);
@@ -392,16 +384,6 @@ static int open_buffer(unsigned char *buf, size_t len, crl__ckpt_kind kind,
   return 0;
 }
 
-int crl__ckpt_read_memory(const void *data, size_t size, crl__ckpt_kind kind,
-                          crl_ckpt_reader **out) {
-  *out = NULL;
-  unsigned char *buf = malloc(size ? size : 1);
-  if (buf == NULL)
-    return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
-  memcpy(buf, data, size);
-  return open_buffer(buf, size, kind, "checkpoint", out);
-}
-
 int crl__ckpt_read_file(const char *path, crl__ckpt_kind kind,
                         crl_ckpt_reader **out) {
   *out = NULL;
@@ -470,18 +452,6 @@ int crl__ckpt_section(const crl_ckpt_reader *r, const char *name,
   return 0;
 }
 
-int crl__ckpt_find(const crl_ckpt_reader *r, const char *name,
-                   crl__ckpt_type *type, uint64_t *count) {
-  const section *s = lookup(r, name);
-  if (s == NULL)
-    return crl_fail(CRL_ENOTFOUND, "checkpoint: no section '%s'", name);
-  if (type)
-    *type = (crl__ckpt_type)s->type;
-  if (count)
-    *count = s->count;
-  return 0;
-}
-
 /* The section `name`, which must hold exactly `count` values. */
 static int expect(const crl_ckpt_reader *r, const char *name, uint64_t count,
                   const section **out) {
@@ -541,20 +511,8 @@ int crl__ckpt_get_f64_array(const crl_ckpt_reader *r, const char *name,
   return 0;
 }
 
-int crl__ckpt_get_bytes(const crl_ckpt_reader *r, const char *name,
-                        uint64_t count, void *out) {
-  const section *s;
-  int rc = expect(r, name, count, &s);
-  if (rc)
-    return rc;
-  if (s->type != CRL_CKPT_U8)
-    return crl_fail(CRL_EFORMAT, "checkpoint: section '%s' is not bytes", name);
-  memcpy(out, s->data, (size_t)count);
-  return 0;
-}
-
-int crl__ckpt_get_i64_array(const crl_ckpt_reader *r, const char *name,
-                            uint64_t count, int64_t *out) {
+static int get_i64_array(const crl_ckpt_reader *r, const char *name,
+                         uint64_t count, int64_t *out) {
   const section *s;
   int rc = expect(r, name, count, &s);
   if (rc)
@@ -567,26 +525,7 @@ int crl__ckpt_get_i64_array(const crl_ckpt_reader *r, const char *name,
 
 int crl__ckpt_get_i64(const crl_ckpt_reader *r, const char *name,
                       int64_t *out) {
-  return crl__ckpt_get_i64_array(r, name, 1, out);
-}
-
-int crl__ckpt_get_f64(const crl_ckpt_reader *r, const char *name, double *out) {
-  return crl__ckpt_get_f64_array(r, name, 1, out);
-}
-
-int crl__ckpt_get_string(const crl_ckpt_reader *r, const char *name, char *buf,
-                         size_t size) {
-  const section *s = lookup(r, name);
-  if (s == NULL)
-    return crl_fail(CRL_EFORMAT, "checkpoint: missing section '%s'", name);
-  if (s->type != CRL_CKPT_U8 || s->count >= size)
-    return crl_fail(CRL_EFORMAT,
-                    "checkpoint: section '%s' is not a string "
-                    "that fits %zu bytes",
-                    name, size);
-  memcpy(buf, s->data, (size_t)s->count);
-  buf[s->count] = '\0';
-  return 0;
+  return get_i64_array(r, name, 1, out);
 }
 
 /* ---- the public face (crl/state.h): checkpoint-kind files ---------------- */

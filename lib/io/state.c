@@ -370,6 +370,8 @@ static int walk_objects(crl_state_io *io, const crl_state_item *it) {
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < n; i++) {
     void *obj = many ? ((void *const *)it->ptr)[i] : it->ptr;
+    if (obj == NULL)
+      continue; /* as an item without ptr */
     size_t saved;
     rc = push(io, it->name, many ? (long)i : -1, &saved);
     rc = rc ? rc : it->sections(obj, io);
