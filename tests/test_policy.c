@@ -212,6 +212,85 @@ static void test_damaged_files_are_rejected(void **st) {
   free(good);
 }
 
+/* Rewrite a policy file with section `key` replaced by `count` values of
+ * type t (a valid checksum: the loader must check meaning, not bytes). */
+static void replace_section(const char *path, const char *key_to_replace,
+                            crl__ckpt_type t, uint64_t count,
+                            const void *values) {
+  crl_ckpt_reader *r = NULL;
+  assert_int_equal(crl__ckpt_read_file(path, CRL_CKPT_KIND_POLICY, &r), 0);
+  crl_ckpt_writer *w = NULL;
+  assert_int_equal(crl__ckpt_writer_alloc(CRL_CKPT_KIND_POLICY, &w), 0);
+  int replaced = 0;
+  for (uint64_t i = 0; i < crl__ckpt_n_sections(r); i++) {
+    const char *name;
+    int nl;
+    crl__ckpt_type st;
+    uint64_t n;
+    const void *data;
+    crl__ckpt_section_at(r, i, &name, &nl, &st, &n, &data);
+    char key[256];
+    snprintf(key, sizeof key, "%.*s", nl, name);
+    if (strcmp(key, key_to_replace) == 0) {
+      assert_int_equal(crl__ckpt_put(w, key, t, count, values), 0);
+      replaced = 1;
+    } else {
+      assert_int_equal(crl__ckpt_put(w, key, st, n, data), 0);
+    }
+  }
+  assert_true(replaced);
+  crl__ckpt_reader_free(r);
+  assert_int_equal(crl__ckpt_write_file(w, path), 0);
+  crl__ckpt_writer_free(w);
+}
+
+/* Files whose every action would be NaN are refused at load; a non-finite
+ * observation is refused at act, with the action left alone. */
+static void test_meaningless_files_and_inputs(void **st) {
+  (void)st;
+  gsl_rng *rng = crl_rng_alloc(4, 0);
+  crl_space act = {CRL_SPACE_BOX, 2, 0, lo, hi};
+  crl__ac *ac = make_ac(&act, rng);
+  crl_policy *p = NULL;
+  assert_int_equal(
+      crl__policy_from_parts(ac->actor, ac->norm, &act, CRL_POLICY_TANH, 1, &p),
+      0);
+  assert_int_equal(crl_policy_save(p, tmp_path), 0);
+  /* non-finite observations */
+  crl_real obs[OBS] = {0.1f, 0.2f, 0.3f}, a[2] = {7, 7};
+  assert_int_equal(crl_policy_act(p, obs, a), 0);
+  for (int k = 0; k < 2; k++) {
+    crl_real bad_obs[OBS] = {0.1f, k ? (crl_real)INFINITY : (crl_real)NAN,
+                             0.3f};
+    crl_real b[2] = {7, 7};
+    assert_int_equal(crl_policy_act(p, bad_obs, b), CRL_EINVAL);
+    assert_non_null(strstr(crl_last_error(), "value 1 of row 0"));
+    assert_true(b[0] == 7 && b[1] == 7);
+  }
+  crl_policy_free(p);
+  /* an infinite bound under the tanh head */
+  const double bounds[4] = {-INFINITY, -0.5, 2, 0.5};
+  replace_section(tmp_path, "act.bounds", CRL_CKPT_F64, 4, bounds);
+  assert_int_equal(crl_policy_load(tmp_path, 1, &p), CRL_EFORMAT);
+  assert_null(p);
+  assert_non_null(strstr(crl_last_error(), "infinite"));
+  /* a negative normaliser epsilon */
+  p = NULL;
+  assert_int_equal(
+      crl__policy_from_parts(ac->actor, ac->norm, &act, CRL_POLICY_TANH, 1, &p),
+      0);
+  assert_int_equal(crl_policy_save(p, tmp_path), 0);
+  crl_policy_free(p);
+  const double eps[2] = {-1e-8, 0}; /* 0: a constant input divides by 0 */
+  for (int k = 0; k < 2; k++) {
+    replace_section(tmp_path, "norm.eps", CRL_CKPT_F64, 1, &eps[k]);
+    assert_int_equal(crl_policy_load(tmp_path, 1, &p), CRL_EFORMAT);
+    assert_null(p);
+  }
+  crl__ac_free(ac);
+  gsl_rng_free(rng);
+}
+
 /* Rewrite a policy file with its reals in the other precision, as a build
  * with the other crl_real would have written it. */
 static void convert_precision(const char *path) {
@@ -279,6 +358,7 @@ int main(void) {
       cmocka_unit_test(test_gaussian_policy_matches_training_and_round_trips),
       cmocka_unit_test(test_discrete_and_tanh_outputs),
       cmocka_unit_test(test_damaged_files_are_rejected),
+      cmocka_unit_test(test_meaningless_files_and_inputs),
       cmocka_unit_test(test_other_precision_loads),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

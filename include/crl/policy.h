@@ -36,12 +36,15 @@ CRL_API const crl_space *crl_policy_act_space(const crl_policy *policy);
 
 /** The deterministic action for one observation: obs [obs_dim] ->
  *  action [act_dim] (a discrete action is its index as a crl_real).
- *  Observation normalisation and action scaling included. */
+ *  Observation normalisation and action scaling included. A NaN or
+ *  infinite observation value is refused with CRL_EINVAL (action is then
+ *  left unwritten), so that a controller can fall back to a safe action. */
 CRL_API int crl_policy_act(crl_policy *policy, const crl_real *obs,
                            crl_real *action);
 
 /** The same for B rows: obs [B, obs_dim] -> action [B, act_dim]. Fails
- *  with CRL_ESHAPE when B exceeds the max_batch given at load. */
+ *  with CRL_ESHAPE when B exceeds the max_batch given at load, and with
+ *  CRL_EINVAL when any observation value is not finite. */
 CRL_API int crl_policy_act_batch(crl_policy *policy, const crl_real *obs, int B,
                                  crl_real *action);
 

@@ -177,6 +177,16 @@ int crl_policy_act_batch(crl_policy *p, const crl_real *obs, int B,
   if (B < 1 || B > p->max_batch)
     return crl_fail(CRL_ESHAPE, "policy: batch %d outside [1, %d]", B,
                     p->max_batch);
+  /* A NaN would come out as a NaN action (tanh) or silently as a finite
+   * one (ReLU maps it to 0): refused, so a controller can fall back. */
+  const size_t n_obs = (size_t)B * (size_t)crl_policy_obs_dim(p);
+  for (size_t i = 0; i < n_obs; i++)
+    if (!isfinite((double)obs[i]))
+      return crl_fail(CRL_EINVAL,
+                      "policy: observation value %zu of row %zu is not "
+                      "finite (%g)",
+                      i % (n_obs / (size_t)B), i / (n_obs / (size_t)B),
+                      (double)obs[i]);
   const crl_real *x = obs;
   if (p->norm != NULL) {
     crl_normalizer_apply(p->norm, obs, B, p->obs_scratch);
@@ -245,9 +255,17 @@ static int body_sections(void *obj, crl_state_io *io) {
       CRL_STATE_OBJ("norm", crl_normalizer_sections, p->norm),
   };
   int rc = crl_state_items(io, items, CRL_STATE_COUNT(items));
+  /* Checked for meaning, not only size: a tanh head scales into the
+   * bounds, so an infinite one would make every action NaN. */
   for (int j = 0; rc == 0 && p->bounds != NULL && j < a->dim; j++)
     if (!(a->low[j] <= a->high[j]))
       rc = crl_fail(CRL_EFORMAT, "policy: action bound %d has low > high", j);
+    else if (p->output == CRL_POLICY_TANH &&
+             !(isfinite(a->low[j]) && isfinite(a->high[j])))
+      rc = crl_fail(CRL_EFORMAT,
+                    "policy: action bound %d is infinite ([%g, %g]) under a "
+                    "tanh head, which scales into the bounds",
+                    j, a->low[j], a->high[j]);
   return rc;
 }
 
