@@ -148,8 +148,7 @@ static ctx *random_ctx(uint64_t seed) {
   return s;
 }
 
-/* ---- Gaussian
- * ---------------------------------------------------------------- */
+/* ---- Gaussian ------------------------------------------------------------ */
 
 static void test_gauss_values(void **state) {
   (void)state;
@@ -283,8 +282,7 @@ static void test_gauss_sample(void **state) {
   free(out);
 }
 
-/* ---- Categorical
- * ------------------------------------------------------------- */
+/* ---- Categorical --------------------------------------------------------- */
 
 static void set_actions(ctx *s) {
   for (int i = 0; i < B; i++)
@@ -454,8 +452,7 @@ static void test_cat_sample(void **state) {
   free(out);
 }
 
-/* ---- Tanh-squashed Gaussian
- * --------------------------------------------------- */
+/* ---- Tanh-squashed Gaussian ---------------------------------------------- */
 
 /* A clamp range of the order of random_ctx's log-stds (sd 0.5). */
 #define LS_MIN -1.0

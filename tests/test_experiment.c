@@ -194,8 +194,7 @@ static void test_grid_errors(void **state) {
   expect_failure(BASE "grid: 3\n", "'grid' expects a mapping");
 }
 
-/* ---- expect
- * -------------------------------------------------------------------- */
+/* ---- expect -------------------------------------------------------------- */
 
 static void test_expect_blocks(void **state) {
   (void)state;
@@ -255,8 +254,7 @@ static void test_expect_errors(void **state) {
                  "unknown expectation 'wall_seconds'");
 }
 
-/* ---- env_kwargs, checkpoint keys
- * ---------------------------------------------- */
+/* ---- env_kwargs, checkpoint keys ----------------------------------------- */
 
 static void test_env_kwargs(void **state) {
   (void)state;
@@ -316,8 +314,7 @@ static void test_checkpoint_keys(void **state) {
                  "'checkpoint.keep' expects an integer in [1, 1000]");
 }
 
-/* ---- input that used to get through or hang
- * ---------------------------------- */
+/* ---- input that used to get through or hang ------------------------------ */
 
 static void test_empty_mappings(void **state) {
   (void)state;

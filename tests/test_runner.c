@@ -226,8 +226,7 @@ static void test_nonfinite(void **state) {
   cli_experiment_free(&x);
 }
 
-/* ---- schedules
- * ------------------------------------------------------------------- */
+/* ---- schedules ----------------------------------------------------------- */
 
 static void test_progress_remaining(void **state) {
   (void)state;
@@ -257,8 +256,7 @@ static void test_progress_remaining(void **state) {
   cli_experiment_free(&x);
 }
 
-/* ---- jobs
- * -------------------------------------------------------------------------- */
+/* ---- jobs ---------------------------------------------------------------- */
 
 static void run_jobs(const cli_experiment *x, const char *dir, int workers,
                      cli_job **jobs, int *n) {

@@ -32,8 +32,7 @@
 #define FD_TOL 1e-2
 #endif
 
-/* ---- conjugate gradient
- * ------------------------------------------------------ */
+/* ---- conjugate gradient -------------------------------------------------- */
 
 enum { N_CG = 40 };
 
@@ -120,8 +119,7 @@ static void test_cg_rejects_indefinite(void **state) {
   crl__cg_free(cg);
 }
 
-/* ---- the Fisher-vector product
- * ----------------------------------------------- */
+/* ---- the Fisher-vector product ------------------------------------------- */
 
 /* The next crl_real above x. */
 static crl_real nextafterf_r(crl_real x) {
@@ -461,8 +459,7 @@ static void test_fvp_categorical(void **state) {
   check_fvp(&act);
 }
 
-/* ---- the line search
- * ---------------------------------------------------------- */
+/* ---- the line search ----------------------------------------------------- */
 
 static void test_line_search_paths(void **state) {
   (void)state;
@@ -509,8 +506,7 @@ static void test_line_search_paths(void **state) {
   pg_free(&r);
 }
 
-/* ---- learning, resume, validation
- * -------------------------------------------- */
+/* ---- learning, resume, validation ---------------------------------------- */
 
 static void test_cartpole_learns(void **state) {
   (void)state;

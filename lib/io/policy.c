@@ -145,8 +145,7 @@ int crl__policy_from_parts(const crl_mlp *net, const crl_normalizer *norm,
   return rc;
 }
 
-/* ---- acting
- * ------------------------------------------------------------------ */
+/* ---- acting -------------------------------------------------------------- */
 
 static void transform(const crl_policy *p, const crl_real *y, int B,
                       crl_real *action) {

@@ -304,8 +304,7 @@ void crl_cat_fisher_vp(int B, int K, const crl_real *logits, const crl_real *v,
   }
 }
 
-/* ---- Tanh-squashed Gaussian
- * --------------------------------------------------- */
+/* ---- Tanh-squashed Gaussian ---------------------------------------------- */
 
 #define LOG_2 0.69314718055994530941723212145817657
 

@@ -174,8 +174,7 @@ int cli_cmd_eval(int argc, char **argv) {
   return rc;
 }
 
-/* ---- crl export
- * -------------------------------------------------------------- */
+/* ---- crl export ---------------------------------------------------------- */
 
 int cli_cmd_export(int argc, char **argv) {
   const char *source = NULL, *out = NULL;

@@ -39,8 +39,7 @@ void cli_default_run_dir(const char *config_path, char *buf, size_t size) {
     snprintf(buf, size, "runs/%s_%s", parent, file);
 }
 
-/* ---- curves
- * ------------------------------------------------------------------ */
+/* ---- curves -------------------------------------------------------------- */
 
 static void plot_options_for(const cli_run_config *cfg, char *title,
                              size_t size, cli_plot_options *o) {
@@ -76,8 +75,7 @@ static void draw_curve(const cli_experiment *x, const char *dir, int quiet) {
     printf("learning curve: %s\n", out);
 }
 
-/* ---- after the runs
- * ------------------------------------------------------------ */
+/* ---- after the runs ------------------------------------------------------ */
 
 static int count_status(const cli_job *jobs, int n, int status) {
   int k = 0;
@@ -131,8 +129,7 @@ static int finish(const cli_train_args *a, const cli_experiment *x,
   return rc;
 }
 
-/* ---- the command
- * --------------------------------------------------------------- */
+/* ---- the command --------------------------------------------------------- */
 
 /* The experiment: the file with its overrides, or DIR/config.yaml. */
 static int load(const cli_train_args *a, cli_experiment *x, char *dir,

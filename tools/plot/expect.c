@@ -92,8 +92,7 @@ static void check_column(const cli_expect *e, const char *dir, verdict *v) {
   cli_curve_free(&c);
 }
 
-/* ---- one point
- * ------------------------------------------------------------------ */
+/* ---- one point ----------------------------------------------------------- */
 
 static void print_verdict(FILE *out, const char *prefix, const cli_expect *e,
                           const verdict *v) {

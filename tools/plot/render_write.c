@@ -98,8 +98,7 @@ static void write_svg(FILE *f, const cli_scene *s) {
   fputs("</svg>\n", f);
 }
 
-/* ---- gnuplot
- * ----------------------------------------------------------------- */
+/* ---- gnuplot ------------------------------------------------------------- */
 
 static void gp_shape(FILE *g, const cli_shape *s, int *object) {
   switch (s->kind) {

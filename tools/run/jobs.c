@@ -127,8 +127,7 @@ static void run_here(const cli_experiment *x, cli_job *jobs, int n,
   }
 }
 
-/* ---- in worker processes
- * ------------------------------------------------------ */
+/* ---- in worker processes ------------------------------------------------- */
 
 typedef struct pool {
   const cli_experiment *x;

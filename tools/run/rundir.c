@@ -133,8 +133,7 @@ int cli_rundir_prepare(const char *dir, int force) {
   return rc;
 }
 
-/* ---- configs
- * ------------------------------------------------------------------- */
+/* ---- configs ------------------------------------------------------------- */
 
 int cli_rundir_point(const cli_experiment *x, int p, const char *dir, char *buf,
                      size_t size) {

@@ -121,8 +121,7 @@ int cli_summary_write(const cli_experiment *x, const cli_job *jobs, int n,
   return rc;
 }
 
-/* ---- tables
- * ------------------------------------------------------------------ */
+/* ---- tables -------------------------------------------------------------- */
 
 static const char *status_word(int status) {
   return status == CLI_RUN_FAILED        ? "failed"
