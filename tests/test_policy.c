@@ -212,36 +212,61 @@ static void test_damaged_files_are_rejected(void **st) {
   free(good);
 }
 
-/* Rewrite a policy file with section `key` replaced by `count` values of
- * type t (a valid checksum: the loader must check meaning, not bytes). */
-static void replace_section(const char *path, const char *key_to_replace,
-                            crl__ckpt_type t, uint64_t count,
-                            const void *values) {
+/* Rewrite a policy file section by section through edit, which writes
+ * each one (changed or not) into w; the checksum stays valid, so the
+ * loader sees what edit made. */
+typedef void (*section_edit)(crl_ckpt_writer *w, const char *key,
+                             crl__ckpt_type t, uint64_t count, const void *data,
+                             void *ctx);
+
+static void rewrite_policy(const char *path, section_edit edit, void *ctx) {
   crl_ckpt_reader *r = NULL;
   assert_int_equal(crl__ckpt_read_file(path, CRL_CKPT_KIND_POLICY, &r), 0);
   crl_ckpt_writer *w = NULL;
   assert_int_equal(crl__ckpt_writer_alloc(CRL_CKPT_KIND_POLICY, &w), 0);
-  int replaced = 0;
   for (uint64_t i = 0; i < crl__ckpt_n_sections(r); i++) {
     const char *name;
     int nl;
-    crl__ckpt_type st;
-    uint64_t n;
+    crl__ckpt_type t;
+    uint64_t count;
     const void *data;
-    crl__ckpt_section_at(r, i, &name, &nl, &st, &n, &data);
+    crl__ckpt_section_at(r, i, &name, &nl, &t, &count, &data);
     char key[256];
     snprintf(key, sizeof key, "%.*s", nl, name);
-    if (strcmp(key, key_to_replace) == 0) {
-      assert_int_equal(crl__ckpt_put(w, key, t, count, values), 0);
-      replaced = 1;
-    } else {
-      assert_int_equal(crl__ckpt_put(w, key, st, n, data), 0);
-    }
+    edit(w, key, t, count, data, ctx);
   }
-  assert_true(replaced);
   crl__ckpt_reader_free(r);
   assert_int_equal(crl__ckpt_write_file(w, path), 0);
   crl__ckpt_writer_free(w);
+}
+
+/* One section replaced by other values (a valid checksum: the loader must
+ * check meaning, not bytes). */
+typedef struct replacement {
+  const char *key;
+  crl__ckpt_type type;
+  uint64_t count;
+  const void *values;
+  int done;
+} replacement;
+
+static void replace_one(crl_ckpt_writer *w, const char *key, crl__ckpt_type t,
+                        uint64_t count, const void *data, void *ctx) {
+  replacement *rep = ctx;
+  if (strcmp(key, rep->key) == 0) {
+    assert_int_equal(crl__ckpt_put(w, key, rep->type, rep->count, rep->values),
+                     0);
+    rep->done = 1;
+  } else {
+    assert_int_equal(crl__ckpt_put(w, key, t, count, data), 0);
+  }
+}
+
+static void replace_section(const char *path, const char *key, crl__ckpt_type t,
+                            uint64_t count, const void *values) {
+  replacement rep = {key, t, count, values, 0};
+  rewrite_policy(path, replace_one, &rep);
+  assert_true(rep.done);
 }
 
 /* Files whose every action would be NaN are refused at load; a non-finite
@@ -293,47 +318,37 @@ static void test_meaningless_files_and_inputs(void **st) {
 
 /* Rewrite a policy file with its reals in the other precision, as a build
  * with the other crl_real would have written it. */
-static void convert_precision(const char *path) {
-  crl_ckpt_reader *r = NULL;
-  assert_int_equal(crl__ckpt_read_file(path, CRL_CKPT_KIND_POLICY, &r), 0);
-  crl_ckpt_writer *w = NULL;
-  assert_int_equal(crl__ckpt_writer_alloc(CRL_CKPT_KIND_POLICY, &w), 0);
-  for (uint64_t i = 0; i < crl__ckpt_n_sections(r); i++) {
-    const char *name;
-    int nl;
-    crl__ckpt_type t;
-    uint64_t count;
-    const void *data;
-    crl__ckpt_section_at(r, i, &name, &nl, &t, &count, &data);
-    char key[256];
-    snprintf(key, sizeof key, "%.*s", nl, name);
-    if (strcmp(key, "net.params") != 0) {
-      assert_int_equal(crl__ckpt_put(w, key, t, count, data), 0);
-      continue;
-    }
-    if (t == CRL_CKPT_F32) {
-      double *d = malloc(count * sizeof *d);
-      for (uint64_t k = 0; k < count; k++) {
-        float f;
-        memcpy(&f, (const char *)data + 4 * k, 4);
-        d[k] = f;
-      }
-      assert_int_equal(crl__ckpt_put(w, key, CRL_CKPT_F64, count, d), 0);
-      free(d);
-    } else {
-      float *f = malloc(count * sizeof *f);
-      for (uint64_t k = 0; k < count; k++) {
-        double d;
-        memcpy(&d, (const char *)data + 8 * k, 8);
-        f[k] = (float)d;
-      }
-      assert_int_equal(crl__ckpt_put(w, key, CRL_CKPT_F32, count, f), 0);
-      free(f);
-    }
+static void to_other_precision(crl_ckpt_writer *w, const char *key,
+                               crl__ckpt_type t, uint64_t count,
+                               const void *data, void *ctx) {
+  (void)ctx;
+  if (strcmp(key, "net.params") != 0) {
+    assert_int_equal(crl__ckpt_put(w, key, t, count, data), 0);
+    return;
   }
-  crl__ckpt_reader_free(r);
-  assert_int_equal(crl__ckpt_write_file(w, path), 0);
-  crl__ckpt_writer_free(w);
+  if (t == CRL_CKPT_F32) {
+    double *d = malloc(count * sizeof *d);
+    for (uint64_t k = 0; k < count; k++) {
+      float f;
+      memcpy(&f, (const char *)data + 4 * k, 4);
+      d[k] = f;
+    }
+    assert_int_equal(crl__ckpt_put(w, key, CRL_CKPT_F64, count, d), 0);
+    free(d);
+  } else {
+    float *f = malloc(count * sizeof *f);
+    for (uint64_t k = 0; k < count; k++) {
+      double d;
+      memcpy(&d, (const char *)data + 8 * k, 8);
+      f[k] = (float)d;
+    }
+    assert_int_equal(crl__ckpt_put(w, key, CRL_CKPT_F32, count, f), 0);
+    free(f);
+  }
+}
+
+static void convert_precision(const char *path) {
+  rewrite_policy(path, to_other_precision, NULL);
 }
 
 static void test_other_precision_loads(void **st) {
