@@ -65,26 +65,11 @@ static const char *const required_keys[] = {"env", "algo", "n_timesteps"};
 
 /* ---- messages ---------------------------------------------------------- */
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 5, 6)))
-#endif
-static int
-fail_entry(const cli_cfg_entry *e, int at_value, char *err, size_t size,
-           const char *fmt, ...) {
-  cli_cfg_where(e, at_value, err, size);
-  size_t n = strlen(err);
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err + n, size - n, fmt, ap);
-  va_end(ap);
-  return -1;
-}
-
 /* The library's message for a failed set, located at the value. */
 static int fail_set(const cli_cfg_entry *e, char *err, size_t size) {
   char why[CLI_ERR_SIZE];
   snprintf(why, sizeof why, "%s", crl_last_error());
-  return fail_entry(e, 1, err, size, "%s", why);
+  return cli_cfg_fail(e, 1, err, size, "%s", why);
 }
 
 /* ---- unknown keys ------------------------------------------------------ */
@@ -155,9 +140,9 @@ static int fail_unknown_key(const cli_cfg_entry *e, const crl_algo_type *algo,
     if (tables[t] && is_mapping_prefix(tables[t], e->key)) {
       char keys[512];
       list_sub_keys(tables[t], e->key, keys, sizeof keys);
-      return fail_entry(e, 1, err, size,
-                        "'%s' expects a mapping with keys %s, got \"%s\"",
-                        e->key, keys, e->value);
+      return cli_cfg_fail(e, 1, err, size,
+                          "'%s' expects a mapping with keys %s, got \"%s\"",
+                          e->key, keys, e->value);
     }
   /* A scalar key written as a mapping: `gamma: {x: 1}` → "gamma.x". */
   char parent[CRL_STRING_MAX];
@@ -167,22 +152,23 @@ static int fail_unknown_key(const cli_cfg_entry *e, const crl_algo_type *algo,
     if ((is_runner_key(parent) &&
          !is_mapping_prefix(cli_run_key_defs, parent)) ||
         crl_params_find(algo ? algo->params : NULL, parent))
-      return fail_entry(e, 0, err, size,
-                        "'%s' is a single value, not a mapping (found '%s')",
-                        parent, e->key);
+      return cli_cfg_fail(e, 0, err, size,
+                          "'%s' is a single value, not a mapping (found '%s')",
+                          parent, e->key);
   }
   const char *names[512];
   int n = all_key_names(algo, names, 512);
   const char *near = crl_nearest_name(e->key, names, n);
   if (near)
-    return fail_entry(e, 0, err, size, "unknown key '%s' (did you mean '%s'?)",
-                      e->key, near);
+    return cli_cfg_fail(e, 0, err, size,
+                        "unknown key '%s' (did you mean '%s'?)", e->key, near);
   if (algo)
-    return fail_entry(e, 0, err, size,
-                      "unknown key '%s' (`crl algos %s` lists the algorithm's "
-                      "keys)",
-                      e->key, algo->name);
-  return fail_entry(e, 0, err, size, "unknown key '%s'", e->key);
+    return cli_cfg_fail(
+        e, 0, err, size,
+        "unknown key '%s' (`crl algos %s` lists the algorithm's "
+        "keys)",
+        e->key, algo->name);
+  return cli_cfg_fail(e, 0, err, size, "unknown key '%s'", e->key);
 }
 
 /* ---- runner keys -------------------------------------------------------- */
@@ -225,10 +211,11 @@ static int check_env_name(const cli_cfg_entry *e, char *err, size_t size) {
     names[i] = crl_env_at(i)->name;
   const char *near = crl_nearest_name(e->value, names, n);
   if (near)
-    return fail_entry(e, 1, err, size, "unknown env '%s' (did you mean '%s'?)",
-                      e->value, near);
-  return fail_entry(e, 1, err, size, "unknown env '%s' (`crl envs` lists them)",
-                    e->value);
+    return cli_cfg_fail(e, 1, err, size,
+                        "unknown env '%s' (did you mean '%s'?)", e->value,
+                        near);
+  return cli_cfg_fail(e, 1, err, size,
+                      "unknown env '%s' (`crl envs` lists them)", e->value);
 }
 
 static int check_algo_name(const cli_cfg_entry *e, char *err, size_t size) {
@@ -240,10 +227,11 @@ static int check_algo_name(const cli_cfg_entry *e, char *err, size_t size) {
     names[i] = crl_algo_at(i)->name;
   const char *near = crl_nearest_name(e->value, names, n);
   if (near)
-    return fail_entry(e, 1, err, size, "unknown algo '%s' (did you mean '%s'?)",
-                      e->value, near);
-  return fail_entry(e, 1, err, size,
-                    "unknown algo '%s' (`crl algos` lists them)", e->value);
+    return cli_cfg_fail(e, 1, err, size,
+                        "unknown algo '%s' (did you mean '%s'?)", e->value,
+                        near);
+  return cli_cfg_fail(e, 1, err, size,
+                      "unknown algo '%s' (`crl algos` lists them)", e->value);
 }
 
 /* seed and seeds both given: an override (--set) wins over the file; two
@@ -260,9 +248,10 @@ static int find_seeds(const cli_cfg_entries *entries, int *index, char *err,
     int list_set = entries->v[list].key_line == 0;
     int range_set = entries->v[range].key_line == 0;
     if (list_set == range_set)
-      return fail_entry(&entries->v[list > range ? list : range], 0, err, size,
-                        "give 'seeds' as a list or as {from, count}, not "
-                        "both");
+      return cli_cfg_fail(&entries->v[list > range ? list : range], 0, err,
+                          size,
+                          "give 'seeds' as a list or as {from, count}, not "
+                          "both");
     /* An override (--set) of one form replaces the file's other form. */
     if (list_set)
       from = count = range = -1;
@@ -270,8 +259,8 @@ static int find_seeds(const cli_cfg_entries *entries, int *index, char *err,
       list = -1;
   }
   if (from >= 0 && count < 0)
-    return fail_entry(&entries->v[from], 0, err, size,
-                      "'seeds.from' needs 'seeds.count'");
+    return cli_cfg_fail(&entries->v[from], 0, err, size,
+                        "'seeds.from' needs 'seeds.count'");
   *index = list >= 0 ? list : range;
   return 0;
 }
@@ -285,16 +274,16 @@ static int resolve_seeds(const cli_cfg_entries *entries, cli_run_keys *keys,
   if (list >= 0 && strcmp(entries->v[list].key, "seeds") == 0)
     keys->seeds_count = 0; /* the list form was chosen */
   if (keys->seeds_count > 0 && keys->seeds_from > INT_MAX - keys->seeds_count)
-    return fail_entry(&entries->v[list], 1, err, size,
-                      "seeds.from + seeds.count exceeds %d", INT_MAX);
+    return cli_cfg_fail(&entries->v[list], 1, err, size,
+                        "seeds.from + seeds.count exceeds %d", INT_MAX);
   int use_one = one >= 0;
   if (one >= 0 && list >= 0) {
     int one_set = entries->v[one].key_line == 0;
     int list_set = entries->v[list].key_line == 0;
     if (one_set == list_set) {
       const cli_cfg_entry *later = &entries->v[one > list ? one : list];
-      return fail_entry(later, 0, err, size,
-                        "give either 'seed' or 'seeds', not both");
+      return cli_cfg_fail(later, 0, err, size,
+                          "give either 'seed' or 'seeds', not both");
     }
     use_one = one_set;
   }
@@ -306,16 +295,16 @@ static int resolve_seeds(const cli_cfg_entries *entries, cli_run_keys *keys,
   if (keys->seeds_count > 0)
     return 0;
   if (list >= 0 && strcmp(entries->v[list].key, "seeds") != 0)
-    return fail_entry(&entries->v[list], 1, err, size,
-                      "'seeds.count' expects at least one seed");
+    return cli_cfg_fail(&entries->v[list], 1, err, size,
+                        "'seeds.count' expects at least one seed");
   if (keys->seeds.n == 0)
-    return fail_entry(&entries->v[list], 1, err, size,
-                      "'seeds' expects at least one seed");
+    return cli_cfg_fail(&entries->v[list], 1, err, size,
+                        "'seeds' expects at least one seed");
   for (int i = 1; i < keys->seeds.n; i++)
     for (int j = 0; j < i; j++)
       if (keys->seeds.v[i] == keys->seeds.v[j])
-        return fail_entry(&entries->v[list], 1, err, size,
-                          "'seeds' lists seed %d twice", keys->seeds.v[i]);
+        return cli_cfg_fail(&entries->v[list], 1, err, size,
+                            "'seeds' lists seed %d twice", keys->seeds.v[i]);
   return 0;
 }
 
@@ -362,17 +351,17 @@ static int check_checkpoints(const cli_cfg_entries *entries,
   int i = cli_cfg_find(entries, "checkpoint.every");
   if (i < 0 || cfg->keys.checkpoint_every == 0 || cfg->algo->save != NULL)
     return 0;
-  return fail_entry(&entries->v[i], 1, err, size,
-                    "algo '%s' cannot be checkpointed (it has no save)",
-                    cfg->algo->name);
+  return cli_cfg_fail(&entries->v[i], 1, err, size,
+                      "algo '%s' cannot be checkpointed (it has no save)",
+                      cfg->algo->name);
 }
 
 /* A grid is several configurations: grid.c expands it before this. */
 static int refuse_grid(const cli_cfg_entries *entries, char *err, size_t size) {
   for (int i = 0; i < entries->n; i++)
     if (strncmp(entries->v[i].key, "grid.", 5) == 0)
-      return fail_entry(&entries->v[i], 0, err, size,
-                        "'grid' is not expected here");
+      return cli_cfg_fail(&entries->v[i], 0, err, size,
+                          "'grid' is not expected here");
   return 0;
 }
 

@@ -21,21 +21,6 @@ int cli_cfg_is_section_key(const char *key) {
   return 0;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 5, 6)))
-#endif
-static int
-fail_at(const cli_cfg_entry *e, int at_value, char *err, size_t size,
-        const char *fmt, ...) {
-  cli_cfg_where(e, at_value, err, size);
-  size_t n = strlen(err);
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err + n, size - n, fmt, ap);
-  va_end(ap);
-  return -1;
-}
-
 static int is_empty_map(const cli_cfg_entry *e) {
   return strcmp(e->value, CLI_CFG_EMPTY_MAP) == 0;
 }
@@ -101,13 +86,13 @@ static int fail_metric(const cli_cfg_entry *e, const char *metric, char *err,
       names[n++] = cli_progress_columns[i];
   const char *near = crl_nearest_name(metric, names, n);
   if (near)
-    return fail_at(e, 0, err, size,
-                   "unknown expectation '%s' (did you mean '%s'?)", metric,
-                   near);
-  return fail_at(e, 0, err, size,
-                 "unknown expectation '%s' (final_eval_return_mean or a "
-                 "progress.csv column)",
-                 metric);
+    return cli_cfg_fail(e, 0, err, size,
+                        "unknown expectation '%s' (did you mean '%s'?)", metric,
+                        near);
+  return cli_cfg_fail(e, 0, err, size,
+                      "unknown expectation '%s' (final_eval_return_mean or a "
+                      "progress.csv column)",
+                      metric);
 }
 
 /* The expectation for metric, added in file order. */
@@ -133,25 +118,26 @@ static int read_expect_entry(const cli_cfg_entry *e, cli_run_config *cfg,
   if (len >= sizeof metric || !is_metric(metric))
     return fail_metric(e, metric, err, size);
   if (dot == NULL || is_empty_map(e))
-    return fail_at(e, 1, err, size,
-                   "'%s' expects a mapping like {min: -200} (keys min, max, "
-                   "by_step, by_episode, smooth)",
-                   e->key);
+    return cli_cfg_fail(
+        e, 1, err, size,
+        "'%s' expects a mapping like {min: -200} (keys min, max, "
+        "by_step, by_episode, smooth)",
+        e->key);
   const char *field = dot + 1;
   if (crl_params_find(expect_fields, field) == NULL) {
     const char *near = crl_params_suggest(expect_fields, field);
-    return fail_at(e, 0, err, size, "unknown key '%s'%s%s%s", e->key,
-                   near ? " (did you mean '" : "", near ? near : "",
-                   near ? "'?)" : "");
+    return cli_cfg_fail(e, 0, err, size, "unknown key '%s'%s%s%s", e->key,
+                        near ? " (did you mean '" : "", near ? near : "",
+                        near ? "'?)" : "");
   }
   cli_expect *x = expect_slot(cfg, metric);
   if (x == NULL)
-    return fail_at(e, 0, err, size, "more than %d expectations",
-                   CLI_MAX_EXPECT);
+    return cli_cfg_fail(e, 0, err, size, "more than %d expectations",
+                        CLI_MAX_EXPECT);
   if (crl_params_set(expect_fields, x, field, e->value)) {
     char why[CLI_ERR_SIZE];
     snprintf(why, sizeof why, "%s", crl_last_error());
-    return fail_at(e, 1, err, size, "%s", why);
+    return cli_cfg_fail(e, 1, err, size, "%s", why);
   }
   return 0;
 }
@@ -166,17 +152,19 @@ static int check_expect(const cli_cfg_entries *entries, const cli_expect *x,
     if (strncmp(entries->v[i].key, key, strlen(key)) == 0)
       e = &entries->v[i];
   if (isnan(x->min) && isnan(x->max))
-    return fail_at(e, 0, err, size, "'expect.%s' needs min or max", x->metric);
+    return cli_cfg_fail(e, 0, err, size, "'expect.%s' needs min or max",
+                        x->metric);
   if (x->by_step > 0 && x->by_episode > 0)
-    return fail_at(e, 0, err, size,
-                   "'expect.%s': give by_step or by_episode, not both",
-                   x->metric);
+    return cli_cfg_fail(e, 0, err, size,
+                        "'expect.%s': give by_step or by_episode, not both",
+                        x->metric);
   if (strcmp(x->metric, "final_eval_return_mean") == 0 &&
       (x->by_step > 0 || x->by_episode > 0 || x->smooth > 1))
-    return fail_at(e, 0, err, size,
-                   "'expect.final_eval_return_mean' is one number per run; "
-                   "by_step, by_episode and smooth apply to progress.csv "
-                   "columns (e.g. eval_return_mean)");
+    return cli_cfg_fail(
+        e, 0, err, size,
+        "'expect.final_eval_return_mean' is one number per run; "
+        "by_step, by_episode and smooth apply to progress.csv "
+        "columns (e.g. eval_return_mean)");
   return 0;
 }
 
@@ -188,9 +176,9 @@ int cli_config_read_expect(const cli_cfg_entries *entries, cli_run_config *cfg,
     if (strcmp(e->key, "expect") == 0 && is_empty_map(e))
       continue;
     if (strcmp(e->key, "expect") == 0)
-      return fail_at(e, 1, err, size,
-                     "'expect' expects a mapping like "
-                     "{final_eval_return_mean: {min: -200}}");
+      return cli_cfg_fail(e, 1, err, size,
+                          "'expect' expects a mapping like "
+                          "{final_eval_return_mean: {min: -200}}");
     if (strncmp(e->key, "expect.", 7) == 0 &&
         read_expect_entry(e, cfg, err, size))
       return -1;
@@ -235,19 +223,20 @@ static int check_env_kwarg(const cli_cfg_entry *e, const crl_env_type *base,
                            void *scratch, const char *key, char *err,
                            size_t size) {
   if (base->params == NULL)
-    return fail_at(e, 0, err, size, "env '%s' has no settings", base->name);
+    return cli_cfg_fail(e, 0, err, size, "env '%s' has no settings",
+                        base->name);
   if (crl_params_find(base->params, key) == NULL) {
     const char *near = crl_params_suggest(base->params, key);
-    return fail_at(e, 0, err, size, "env '%s' has no setting '%s'%s%s%s",
-                   base->name, key, near ? " (did you mean '" : "",
-                   near ? near : "", near ? "'?)" : "");
+    return cli_cfg_fail(e, 0, err, size, "env '%s' has no setting '%s'%s%s%s",
+                        base->name, key, near ? " (did you mean '" : "",
+                        near ? near : "", near ? "'?)" : "");
   }
   if (is_empty_map(e) || crl_params_set(base->params, scratch, key, e->value)) {
     char why[CLI_ERR_SIZE];
     snprintf(why, sizeof why, "%s",
              is_empty_map(e) ? "expects a value, not a mapping"
                              : crl_last_error());
-    return fail_at(e, 1, err, size, "env_kwargs: %s", why);
+    return cli_cfg_fail(e, 1, err, size, "env_kwargs: %s", why);
   }
   return 0;
 }
@@ -261,15 +250,16 @@ static int collect_env_kwargs(const cli_cfg_entries *entries,
     if (strcmp(e->key, "env_kwargs") == 0) {
       if (is_empty_map(e))
         continue;
-      return fail_at(e, 1, err, size,
-                     "'env_kwargs' expects a mapping of the env's settings");
+      return cli_cfg_fail(
+          e, 1, err, size,
+          "'env_kwargs' expects a mapping of the env's settings");
     }
     if (strncmp(e->key, "env_kwargs.", 11) != 0)
       continue;
     const char *key = e->key + 11;
     if (cfg->n_env_kwargs == CLI_MAX_ENV_KWARGS ||
         strlen(key) >= sizeof cfg->env_kwargs[0].key)
-      return fail_at(e, 0, err, size, "too many or too long env_kwargs");
+      return cli_cfg_fail(e, 0, err, size, "too many or too long env_kwargs");
     if (check_env_kwarg(e, base, scratch, key, err, size))
       return -1;
     cli_env_kwarg *k = &cfg->env_kwargs[cfg->n_env_kwargs++];
@@ -319,7 +309,7 @@ int cli_config_read_env_kwargs(const cli_cfg_entries *entries,
   if (register_configured(cfg, name)) {
     char why[CLI_ERR_SIZE];
     snprintf(why, sizeof why, "%s", crl_last_error());
-    return fail_at(first, 0, err, size, "env_kwargs: %s", why);
+    return cli_cfg_fail(first, 0, err, size, "env_kwargs: %s", why);
   }
   snprintf(cfg->env_name, sizeof cfg->env_name, "%s", name);
   return 0;

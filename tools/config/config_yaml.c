@@ -45,6 +45,17 @@ void cli_cfg_where(const cli_cfg_entry *e, int at_value, char *buf,
     snprintf(buf, size, "%s: error: ", e->origin);
 }
 
+int cli_cfg_fail(const cli_cfg_entry *e, int at_value, char *err, size_t size,
+                 const char *fmt, ...) {
+  cli_cfg_where(e, at_value, err, size);
+  size_t n = strlen(err);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err + n, size - n, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
 #endif

@@ -61,6 +61,14 @@ int cli_cfg_find(const cli_cfg_entries *entries, const char *key);
 void cli_cfg_where(const cli_cfg_entry *e, int at_value, char *buf,
                    size_t size);
 
+/* That prefix and the formatted message into err; returns -1, so that a
+ * failing check reads `return cli_cfg_fail(e, 1, err, size, "...", ...)`. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 6)))
+#endif
+int cli_cfg_fail(const cli_cfg_entry *e, int at_value, char *err, size_t size,
+                 const char *fmt, ...);
+
 void cli_cfg_entries_free(cli_cfg_entries *entries);
 
 /* The runner's own keys (the rest go to the algorithm). */
