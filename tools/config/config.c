@@ -7,7 +7,6 @@
  * vs n_steps * n_envs) fail before any file is written. */
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 

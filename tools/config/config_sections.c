@@ -3,7 +3,6 @@
  * `env_kwargs:` (the environment's declared settings). `grid:` is expanded
  * by grid.c before a configuration is validated. */
 #include <math.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
