@@ -351,7 +351,10 @@ crash_resume() {
   if [ "$(echo "$ckpts" | wc -l)" -ge 2 ]; then ok "$name: checkpoints kept"; else bad "$name: checkpoints kept" "$ckpts"; fi
   for f in $ckpts; do [ "$f" = "$first" ] || rm "crash_$name/seed_0/checkpoints/$f"; done
   rm "crash_$name"/seed_0/result.json "crash_$name"/summary.json
+  # a write cut short (a second Ctrl-C) leaves a temporary behind
+  head -c 100 /dev/urandom >"crash_$name/seed_0/checkpoints/step_0000999999.ckpt.tmp"
   run "$name: --resume" 0 "$CRL" train --resume "crash_$name" --quiet --no-plot
+  expect_absent "$name: --resume removes a cut-short .ckpt.tmp" "crash_$name/seed_0/checkpoints/step_0000999999.ckpt.tmp"
   same "$name: resumed progress.csv is the uninterrupted one" "crash_$name/seed_0/progress.csv" "full_$name/seed_0/progress.csv"
 }
 
@@ -371,6 +374,15 @@ normalize: true
 policy_kwargs: {net_arch: [16, 16]}
 EOF
 crash_resume ppo resume_ppo.yaml
+# A checkpoint whose step counter disagrees with its file (as a hand edit of
+# runner.steps would make it) is refused, not resumed as if finished.
+cp -r full_ppo steps_ppo
+rm steps_ppo/seed_0/result.json steps_ppo/summary.json
+first=$(ls steps_ppo/seed_0/checkpoints/ | head -1)
+for f in $(ls steps_ppo/seed_0/checkpoints/); do [ "$f" = "$first" ] || rm "steps_ppo/seed_0/checkpoints/$f"; done
+mv "steps_ppo/seed_0/checkpoints/$first" steps_ppo/seed_0/checkpoints/step_0000999999.ckpt
+run "a checkpoint whose steps disagree with its name is refused" 1 "$CRL" train --resume steps_ppo --quiet --no-plot
+expect "the refusal names runner.steps" err "runner.steps is"
 
 cat >resume_td3.yaml <<'EOF'
 env: Pendulum-v1

@@ -234,8 +234,9 @@ static void fail_path(const char *path, char *err, size_t size) {
     snprintf(err, size, "%s: %s", path, why);
 }
 
-/* Load one checkpoint file into r, or say why not in err. */
-static load_result load_one(seed_run *r, const char *path, char *err,
+/* Load one checkpoint file (that of step `step`) into r, or say why not in
+ * err. */
+static load_result load_one(seed_run *r, const char *path, long step, char *err,
                             size_t size) {
   crl_ckpt_reader *rd = NULL;
   if (crl_ckpt_reader_open(path, &rd) != 0) {
@@ -252,7 +253,11 @@ static load_result load_one(seed_run *r, const char *path, char *err,
   rc = rc ? rc : crl_state_load(rd, "runner", counter_sections, &c);
   if (rc)
     fail_path(path, err, size);
-  else /* wall_seconds continues from where the interrupted run was */
+  else if (r->steps != step) { /* a hand-edited count would skip training */
+    snprintf(err, size, "%s: runner.steps is %ld, but the file is step %ld's",
+             path, r->steps, step);
+    rc = -1;
+  } else /* wall_seconds continues from where the interrupted run was */
     r->t0 = cli_now() - c.wall;
   crl_ckpt_reader_free(rd);
   return rc ? LOAD_FAILED : LOADED;
@@ -278,14 +283,34 @@ static int rebuild(seed_run *r, char *err, size_t size) {
   return 0;
 }
 
+/* A write cut short (a second Ctrl-C, a kill) leaves PATH.tmp beside the
+ * checkpoints; it is never read, and removed before resuming. */
+static void remove_temporaries(const char *seed_dir) {
+  char dir[CLI_PATH_MAX], path[CLI_PATH_MAX];
+  if (checkpoint_dir(seed_dir, dir, sizeof dir))
+    return;
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    size_t n = strlen(e->d_name);
+    if (n > 9 && strcmp(e->d_name + n - 9, ".ckpt.tmp") == 0 &&
+        cli_path_join(path, sizeof path, dir, e->d_name) == 0)
+      remove(path);
+  }
+  closedir(d);
+}
+
 int cli_run_checkpoint_resume(seed_run *r, char *err, size_t size) {
+  remove_temporaries(r->seed_dir);
   long steps[MAX_LISTED];
   int n = list_steps(r->seed_dir, steps, MAX_LISTED);
   char path[CLI_PATH_MAX], first_err[CLI_ERR_SIZE] = "";
   for (int i = 0; i < n; i++) {
     if (checkpoint_path(r->seed_dir, steps[i], path, sizeof path))
       continue;
-    const load_result res = load_one(r, path, err, size);
+    const load_result res = load_one(r, path, steps[i], err, size);
     if (res == LOADED) {
       if (i > 0)
         fprintf(stderr, "warning: %s; resuming from %s\n", first_err, path);
