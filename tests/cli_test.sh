@@ -77,6 +77,11 @@ run "no arguments" 2 "$CRL"
 run "unknown command" 2 "$CRL" trian
 expect "a misspelt command gets a suggestion" err "unknown command 'trian' (did you mean 'train'?)"
 run "help of an unknown command" 2 "$CRL" help nosuchcmd
+long_path=$(printf 'x%.0s' $(seq 1 5000))
+run "eval of a 5000-character path" 2 "$CRL" eval "$long_path.crlp" --env Pendulum-v1
+expect "its message ends with the reason" err "File name too long"
+run "check of a 5000-character path" 2 "$CRL" check "$long_path"
+expect "check's message ends with the reason" err "cannot open: File name too long"
 printf 'env: Pendulum-v1\nalgo: ppo\nn_timesteps: 1e18\n' >huge.yaml
 run "n_timesteps past INT_MAX" 2 "$CRL" check huge.yaml
 expect "the error gives the real limit" err "(integers go up to 2147483647)"

@@ -12,7 +12,9 @@
 
 #include "crl/crl.h"
 
-#define CLI_ERR_SIZE 1024
+/* Room for a message that quotes a path or two of PATH_MAX bytes and still
+ * ends with its reason. */
+#define CLI_ERR_SIZE 12288
 
 /* The value of an entry written as an empty mapping (`policy_kwargs: {}`):
  * kept so that a misspelt key is still reported. */
