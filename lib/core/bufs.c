@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crl/error.h"
 
@@ -46,6 +47,15 @@ int crl__bufs_alloc(const crl__buf *table, int n, void **block,
    * BUF_ALIGN bytes more to align the first buffer by hand (the sizes
    * were bounded above, so this cannot overflow). */
   size_t size = round_up(total > 0 ? total : 1);
+  /* Larger than the machine's memory: refused now with the sizes, rather
+   * than granted by overcommit and killed once the pages are written. */
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0 && (double)size > (double)pages * (double)page)
+    return crl_fail(CRL_ENOMEM,
+                    "%s: %.1f GB of buffers, more than this machine's %.1f GB "
+                    "of memory",
+                    who, (double)size / 1e9,
+                    (double)pages * (double)page / 1e9);
   unsigned char *raw = calloc(1, size + BUF_ALIGN);
   if (raw == NULL)
     return crl_fail(CRL_ENOMEM, "%s: out of memory (%zu bytes of buffers)", who,

@@ -64,6 +64,8 @@ static int alloc_parts(crl__offpolicy *op, const crl_space *act,
   memcpy(op->act_high, act->high, A * sizeof(double));
   rc = crl_replay_alloc(op->spec.buffer_size, op->obs_dim, op->act_dim,
                         &op->replay);
+  if (rc == CRL_ENOMEM) /* name the setting that asked for it */
+    crl_fail(rc, "buffer_size %d: %s", op->spec.buffer_size, crl_last_error());
   if (rc == 0)
     rc = crl_replay_batch_alloc(op->spec.batch_size, op->obs_dim, op->act_dim,
                                 &op->batch);

@@ -14,12 +14,41 @@ static int is_directory(const char *path) {
   return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Every point's env and algorithm can be built (a replay buffer larger
+ * than the machine's memory, a batch that does not divide the rollout):
+ * what training would otherwise find only once it starts. */
+static int check_buildable(const cli_experiment *x, const char *source) {
+  for (int p = 0; p < x->n_points; p++) {
+    const cli_run_config *c = &x->points[p];
+    crl_vec_env *venv = NULL;
+    crl_algo *algo = NULL;
+    int rc = crl_vec_env_make(c->env_name, c->keys.n_envs, 0, &venv);
+    if (rc == 0)
+      rc =
+          crl_algo_alloc(c->algo, c->algo_spec, crl_vec_env_obs_space(venv),
+                         crl_vec_env_act_space(venv), c->keys.n_envs, 0, &algo);
+    if (rc)
+      fprintf(stderr, "%s: error: %s%s%s cannot be built: %s\n", source,
+              x->names[p][0] ? "grid point " : "", x->names[p],
+              x->names[p][0] ? ":" : "the experiment", crl_last_error());
+    crl_algo_free(algo);
+    crl_vec_env_free(venv);
+    if (rc)
+      return CLI_EXIT_USAGE;
+  }
+  return CLI_EXIT_OK;
+}
+
 static int check_file(const cli_train_args *a) {
   cli_experiment x;
   char err[CLI_ERR_SIZE];
   if (cli_experiment_load(a->config, a->sets, a->n_sets,
                           a->has_seed ? a->seed : -1, &x, err, sizeof err)) {
     fprintf(stderr, "%s\n", err);
+    return CLI_EXIT_USAGE;
+  }
+  if (check_buildable(&x, a->config)) {
+    cli_experiment_free(&x);
     return CLI_EXIT_USAGE;
   }
   int rc =
