@@ -15,7 +15,6 @@
 #include "core/bufs.h"
 #include "crl/error.h"
 #include "crl/optim.h"
-#include "io/state_io.h"
 #include "rl/onpolicy.h"
 #include "rl/pg_loss.h"
 
@@ -239,34 +238,24 @@ static int a2c_act(void *self, const crl_real *obs, int B, int deterministic,
 
 /* ---- checkpoints and export ---------------------------------------------- */
 
-static int a2c_save(void *self, crl_ckpt_writer *w) {
+/* The collector's sections at a2c's level (a2c.params, a2c.norm.*, ...),
+ * then the one optimiser the spec chose. */
+static int a2c_sections(void *self, crl_state_io *io) {
   a2c *p = self;
-  size_t n = p->onp->ac->n_params;
-  int rc = crl__onp_save(p->onp, w);
-  if (rc)
-    return rc;
-  if (p->rms)
-    return crl__ckpt_put_real(w, "a2c.rmsprop.v", n, crl_rmsprop_v(p->rms));
-  return crl__adam_save(p->adam, n, w, "a2c.adam");
+  const crl_state_item items[] = {
+      CRL_STATE_OBJ("rmsprop", crl_rmsprop_sections, p->rms),
+      CRL_STATE_OBJ("adam", crl_adam_sections, p->adam),
+  };
+  int rc = crl__onp_sections(p->onp, io);
+  return rc ? rc : crl_state_items(io, items, CRL_STATE_COUNT(items));
+}
+
+static int a2c_save(void *self, crl_ckpt_writer *w) {
+  return crl_state_save(w, "a2c", a2c_sections, self);
 }
 
 static int a2c_load(void *self, const crl_ckpt_reader *r) {
-  a2c *p = self;
-  size_t n = p->onp->ac->n_params;
-  int rc = crl__onp_load(p->onp, r);
-  if (rc)
-    return rc;
-  if (p->adam)
-    return crl__adam_load(p->adam, n, r, "a2c.adam");
-  crl_real *v = crl_rmsprop_v(p->rms);
-  rc = crl__ckpt_get_real(r, "a2c.rmsprop.v", n, v);
-  for (size_t k = 0; rc == 0 && k < n; k++)
-    if (!(v[k] >= 0) || !isfinite((double)v[k]))
-      rc = crl_fail(CRL_EFORMAT,
-                    "checkpoint: a2c RMSprop average %zu is %g, not a finite "
-                    "value >= 0",
-                    k, (double)v[k]);
-  return rc;
+  return crl_state_load(r, "a2c", a2c_sections, self);
 }
 
 static int a2c_export(void *self, int max_batch, crl_policy **out) {

@@ -31,7 +31,6 @@
 #include "crl/rng.h"
 #include "grpo.h"
 #include "io/policy_internal.h"
-#include "io/state_io.h"
 #include "rl/actor_critic_fvp.h"
 #include "rl/pg_loss.h"
 
@@ -305,30 +304,24 @@ static int grpo_act(void *self, const crl_real *obs, int B, int deterministic,
 
 /* ---- checkpoints and export ---------------------------------------------- */
 
-static int grpo_save(void *self, crl_ckpt_writer *w) {
+static int grpo_sections(void *self, crl_state_io *io) {
   grpo *g = self;
-  int rc = crl__ckpt_put_real(w, "grpo.params", g->ac->n_params, g->ac->params);
-  rc = rc ? rc : crl__adam_save(g->adam, g->n_pi, w, "grpo.adam");
-  rc = rc ? rc : crl__ckpt_put_i64(w, "grpo.groups", (int64_t)g->groups_done);
-  rc = rc ? rc : crl__rng_save(g->act_rng, w, "grpo.act_rng");
-  return rc ? rc : crl__rng_save(g->batch_rng, w, "grpo.batch_rng");
+  const crl_state_item items[] = {
+      CRL_STATE(REAL, "params", g->ac->params, g->ac->n_params, 0),
+      CRL_STATE_OBJ("adam", crl_adam_sections, g->adam),
+      CRL_STATE(I64, "groups", &g->groups_done, 1, CRL_STATE_NONNEG),
+      CRL_STATE_OBJ("act_rng", crl_rng_sections, g->act_rng),
+      CRL_STATE_OBJ("batch_rng", crl_rng_sections, g->batch_rng),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
+}
+
+static int grpo_save(void *self, crl_ckpt_writer *w) {
+  return crl_state_save(w, "grpo", grpo_sections, self);
 }
 
 static int grpo_load(void *self, const crl_ckpt_reader *r) {
-  grpo *g = self;
-  crl__ac *ac = g->ac;
-  int rc =
-      crl__ckpt_get_real_finite(r, "grpo.params", ac->n_params, ac->params);
-  rc = rc ? rc : crl__adam_load(g->adam, g->n_pi, r, "grpo.adam");
-  int64_t groups = 0;
-  rc = rc ? rc : crl__ckpt_get_i64(r, "grpo.groups", &groups);
-  if (rc == 0 && groups < 0)
-    rc = crl_fail(CRL_EFORMAT, "checkpoint: grpo group count %lld < 0",
-                  (long long)groups);
-  if (rc == 0)
-    g->groups_done = (uint64_t)groups;
-  rc = rc ? rc : crl__rng_load(g->act_rng, r, "grpo.act_rng");
-  return rc ? rc : crl__rng_load(g->batch_rng, r, "grpo.batch_rng");
+  return crl_state_load(r, "grpo", grpo_sections, self);
 }
 
 static int grpo_export(void *self, int max_batch, crl_policy **out) {

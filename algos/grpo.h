@@ -42,8 +42,8 @@ typedef struct grpo {
   crl__ac *ac;    /* its critic is not used */
   crl_adam *adam; /* over the policy's n_pi parameters */
   gsl_rng *act_rng, *batch_rng;
-  uint64_t group_base;  /* group k starts from seed derive(group_base, k) */
-  uint64_t groups_done; /* groups run so far (checkpointed) */
+  uint64_t group_base; /* group k starts from seed derive(group_base, k) */
+  int64_t groups_done; /* groups run so far (checkpointed; >= 0) */
   int obs_dim, act_dim, n_out, cap;
   size_t n_pi;
   void *block; /* the buffers below, one allocation */

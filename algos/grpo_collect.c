@@ -61,7 +61,7 @@ int grpo_collect(grpo *g, crl_vec_env *venv) {
   int e = 0;
   for (int k = 0; k < g->spec.n_groups; k++) {
     uint64_t seed =
-        crl_seed_derive(g->group_base, g->groups_done + (uint64_t)k);
+        crl_seed_derive(g->group_base, (uint64_t)g->groups_done + (uint64_t)k);
     for (int m = 0; m < G; m++) {
       g->ep_start[e++] = g->n;
       int rc = run_episode(g, venv, seed);
@@ -70,7 +70,7 @@ int grpo_collect(grpo *g, crl_vec_env *venv) {
     }
   }
   g->ep_start[e] = g->n;
-  g->groups_done += (uint64_t)g->spec.n_groups;
+  g->groups_done += g->spec.n_groups;
   return 0;
 }
 

@@ -14,10 +14,10 @@
 #include "core/bufs.h"
 #include "crl/algo.h"
 #include "crl/error.h"
+#include "crl/normalizer.h"
 #include "crl/optim.h"
 #include "crl/rng.h"
 #include "crl/rollout.h"
-#include "io/state_io.h"
 #include "rl/onpolicy.h"
 #include "rl/pg_loss.h"
 
@@ -340,26 +340,25 @@ static int ppo_act(void *self, const crl_real *obs, int B, int deterministic,
 
 /* ---- checkpoints and export ---------------------------------------------- */
 
-static int ppo_save(void *self, crl_ckpt_writer *w) {
+static int ppo_sections(void *self, crl_state_io *io) {
   ppo *p = self;
   crl__ac *ac = p->onp->ac;
-  int rc = crl__ckpt_put_real(w, "ppo.params", ac->n_params, ac->params);
-  rc = rc ? rc : crl__adam_save(p->adam, ac->n_params, w, "ppo.adam");
-  if (rc == 0 && ac->norm != NULL)
-    rc = crl__normalizer_save(ac->norm, w, "ppo.norm");
-  rc = rc ? rc : crl__rng_save(p->onp->act_rng, w, "ppo.act_rng");
-  return rc ? rc : crl__rng_save(p->batch_rng, w, "ppo.batch_rng");
+  const crl_state_item items[] = {
+      CRL_STATE(REAL, "params", ac->params, ac->n_params, 0),
+      CRL_STATE_OBJ("adam", crl_adam_sections, p->adam),
+      CRL_STATE_OBJ("norm", crl_normalizer_sections, ac->norm),
+      CRL_STATE_OBJ("act_rng", crl_rng_sections, p->onp->act_rng),
+      CRL_STATE_OBJ("batch_rng", crl_rng_sections, p->batch_rng),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
+}
+
+static int ppo_save(void *self, crl_ckpt_writer *w) {
+  return crl_state_save(w, "ppo", ppo_sections, self);
 }
 
 static int ppo_load(void *self, const crl_ckpt_reader *r) {
-  ppo *p = self;
-  crl__ac *ac = p->onp->ac;
-  int rc = crl__ckpt_get_real_finite(r, "ppo.params", ac->n_params, ac->params);
-  rc = rc ? rc : crl__adam_load(p->adam, ac->n_params, r, "ppo.adam");
-  if (rc == 0 && ac->norm != NULL)
-    rc = crl__normalizer_load(ac->norm, r, "ppo.norm");
-  rc = rc ? rc : crl__rng_load(p->onp->act_rng, r, "ppo.act_rng");
-  return rc ? rc : crl__rng_load(p->batch_rng, r, "ppo.batch_rng");
+  return crl_state_load(r, "ppo", ppo_sections, self);
 }
 
 static int ppo_export(void *self, int max_batch, crl_policy **out) {

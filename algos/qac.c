@@ -31,7 +31,6 @@
 #include "core/bufs.h"
 #include "crl/error.h"
 #include "crl/rng.h"
-#include "io/state_io.h"
 #include "qac.h"
 
 #define F(field) offsetof(qac_spec, field)
@@ -280,28 +279,25 @@ int crl__qac_create(const void *spec_, const crl_space *obs,
 
 /* Everything a step reads besides the env copies: the policy and value
  * (pg_policy), the q critic (mode qac), the Adam states, the action stream. */
-int crl__qac_save(void *self, crl_ckpt_writer *w) {
+static int qac_sections(void *self, crl_state_io *io) {
   qac *p = self;
-  int rc = crl__pgp_save(p->pol, w, "qac.policy");
-  if (rc == 0 && p->spec.mode == MODE_QAC)
-    rc = crl__ckpt_put_real(w, "qac.q", p->q.n, p->q.params);
-  if (rc == 0 && p->pi_adam != NULL)
-    rc = crl__adam_save(p->pi_adam, p->pol->n_pi, w, "qac.pi_adam");
-  if (rc == 0 && p->c_adam != NULL)
-    rc = crl__adam_save(p->c_adam, critic_size(p), w, "qac.c_adam");
-  return rc ? rc : crl__rng_save(p->act_rng, w, "qac.act_rng");
+  const crl_state_item items[] = {
+      CRL_STATE_OBJ("policy", crl__pgp_sections, p->pol),
+      CRL_STATE(REAL, "q", p->spec.mode == MODE_QAC ? p->q.params : NULL,
+                p->q.n, 0),
+      CRL_STATE_OBJ("pi_adam", crl_adam_sections, p->pi_adam),
+      CRL_STATE_OBJ("c_adam", crl_adam_sections, p->c_adam),
+      CRL_STATE_OBJ("act_rng", crl_rng_sections, p->act_rng),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
+}
+
+int crl__qac_save(void *self, crl_ckpt_writer *w) {
+  return crl_state_save(w, "qac", qac_sections, self);
 }
 
 int crl__qac_load(void *self, const crl_ckpt_reader *r) {
-  qac *p = self;
-  int rc = crl__pgp_load(p->pol, r, "qac.policy");
-  if (rc == 0 && p->spec.mode == MODE_QAC)
-    rc = crl__ckpt_get_real_finite(r, "qac.q", p->q.n, p->q.params);
-  if (rc == 0 && p->pi_adam != NULL)
-    rc = crl__adam_load(p->pi_adam, p->pol->n_pi, r, "qac.pi_adam");
-  if (rc == 0 && p->c_adam != NULL)
-    rc = crl__adam_load(p->c_adam, critic_size(p), r, "qac.c_adam");
-  return rc ? rc : crl__rng_load(p->act_rng, r, "qac.act_rng");
+  return crl_state_load(r, "qac", qac_sections, self);
 }
 
 int crl__qac_export(void *self, int max_batch, crl_policy **out) {

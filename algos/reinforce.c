@@ -35,7 +35,6 @@
 #include "crl/error.h"
 #include "crl/optim.h"
 #include "crl/rng.h"
-#include "io/state_io.h"
 #include "rl/pg_loss.h"
 #include "rl/pg_policy.h"
 
@@ -539,26 +538,23 @@ static int reinforce_act(void *self, const crl_real *obs, int B,
 
 /* An iteration ends with its last episode, so between iterations the state
  * is the policy and value, the Adam states and the action stream. */
-static int reinforce_save(void *self, crl_ckpt_writer *w) {
+static int reinforce_sections(void *self, crl_state_io *io) {
   reinforce *r = self;
-  int rc = crl__pgp_save(r->pol, w, "reinforce.policy");
-  if (rc == 0 && r->pi_adam != NULL)
-    rc = crl__adam_save(r->pi_adam, r->pol->n_pi, w, "reinforce.pi_adam");
-  if (rc == 0 && r->v_adam != NULL)
-    rc = crl__adam_save(r->v_adam, r->pol->n_params - r->pol->n_pi, w,
-                        "reinforce.v_adam");
-  return rc ? rc : crl__rng_save(r->act_rng, w, "reinforce.act_rng");
+  const crl_state_item items[] = {
+      CRL_STATE_OBJ("policy", crl__pgp_sections, r->pol),
+      CRL_STATE_OBJ("pi_adam", crl_adam_sections, r->pi_adam),
+      CRL_STATE_OBJ("v_adam", crl_adam_sections, r->v_adam),
+      CRL_STATE_OBJ("act_rng", crl_rng_sections, r->act_rng),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
 }
 
-static int reinforce_load(void *self, const crl_ckpt_reader *rd) {
-  reinforce *r = self;
-  int rc = crl__pgp_load(r->pol, rd, "reinforce.policy");
-  if (rc == 0 && r->pi_adam != NULL)
-    rc = crl__adam_load(r->pi_adam, r->pol->n_pi, rd, "reinforce.pi_adam");
-  if (rc == 0 && r->v_adam != NULL)
-    rc = crl__adam_load(r->v_adam, r->pol->n_params - r->pol->n_pi, rd,
-                        "reinforce.v_adam");
-  return rc ? rc : crl__rng_load(r->act_rng, rd, "reinforce.act_rng");
+static int reinforce_save(void *self, crl_ckpt_writer *w) {
+  return crl_state_save(w, "reinforce", reinforce_sections, self);
+}
+
+static int reinforce_load(void *self, const crl_ckpt_reader *r) {
+  return crl_state_load(r, "reinforce", reinforce_sections, self);
 }
 
 static int reinforce_export(void *self, int max_batch, crl_policy **out) {

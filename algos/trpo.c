@@ -15,7 +15,6 @@
 #include "core/bufs.h"
 #include "crl/error.h"
 #include "crl/rng.h"
-#include "io/state_io.h"
 #include "rl/pg_loss.h"
 #include "trpo.h"
 
@@ -302,20 +301,24 @@ static int trpo_act(void *self, const crl_real *obs, int B, int deterministic,
 
 /* ---- checkpoints and export ---------------------------------------------- */
 
-static int trpo_save(void *self, crl_ckpt_writer *w) {
+/* The collector's sections at trpo's level (trpo.params, ...), then the
+ * value function's Adam and the minibatch stream. */
+static int trpo_sections(void *self, crl_state_io *io) {
   trpo *t = self;
-  size_t n_vf = t->onp->ac->n_params - t->n_pi;
-  int rc = crl__onp_save(t->onp, w);
-  rc = rc ? rc : crl__adam_save(t->vf_adam, n_vf, w, "trpo.vf_adam");
-  return rc ? rc : crl__rng_save(t->batch_rng, w, "trpo.batch_rng");
+  const crl_state_item items[] = {
+      CRL_STATE_OBJ("vf_adam", crl_adam_sections, t->vf_adam),
+      CRL_STATE_OBJ("batch_rng", crl_rng_sections, t->batch_rng),
+  };
+  int rc = crl__onp_sections(t->onp, io);
+  return rc ? rc : crl_state_items(io, items, CRL_STATE_COUNT(items));
+}
+
+static int trpo_save(void *self, crl_ckpt_writer *w) {
+  return crl_state_save(w, "trpo", trpo_sections, self);
 }
 
 static int trpo_load(void *self, const crl_ckpt_reader *r) {
-  trpo *t = self;
-  size_t n_vf = t->onp->ac->n_params - t->n_pi;
-  int rc = crl__onp_load(t->onp, r);
-  rc = rc ? rc : crl__adam_load(t->vf_adam, n_vf, r, "trpo.vf_adam");
-  return rc ? rc : crl__rng_load(t->batch_rng, r, "trpo.batch_rng");
+  return crl_state_load(r, "trpo", trpo_sections, self);
 }
 
 static int trpo_export(void *self, int max_batch, crl_policy **out) {

@@ -203,7 +203,8 @@ static void test_damaged_files_are_rejected(void **st) {
   assert_int_equal(crl_policy_load("/nonexistent/x.crlp", 1, &p), CRL_EIO);
   crl_ckpt_writer *w = NULL;
   assert_int_equal(crl__ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w), 0);
-  assert_int_equal(crl__ckpt_put_i64(w, "x", 1), 0);
+  const int64_t one = 1;
+  assert_int_equal(crl__ckpt_put(w, "x", CRL_CKPT_I64, 1, &one), 0);
   assert_int_equal(crl__ckpt_write_file(w, tmp_path), 0);
   crl__ckpt_writer_free(w);
   assert_int_equal(crl_policy_load(tmp_path, 1, &p), CRL_EINVAL);

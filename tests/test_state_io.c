@@ -218,6 +218,84 @@ static void test_tampered_checkpoints_are_refused(void **state) {
   expect_refused("venv.obs", CRL_CKPT_F64, 1, nan2);
 }
 
+/* ---- algorithms ---------------------------------------------------------- */
+
+/* name with key/value overrides (NULL-terminated) on n copies of
+ * Pendulum-v1, after one iteration. */
+static crl_algo *iterated_algo(const char *name, const char *const *kv, int n,
+                               crl_vec_env **venv) {
+  const crl_algo_type *t = crl_algo_find(name);
+  assert_non_null(t);
+  void *spec = NULL;
+  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
+  for (int i = 0; kv[i] != NULL; i += 2)
+    assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", n, 3, venv), 0);
+  crl_algo *algo = NULL;
+  assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(*venv),
+                                  crl_vec_env_act_space(*venv), n, 3, &algo),
+                   0);
+  crl_algo_spec_free(spec);
+  assert_int_equal(crl_vec_env_reset(*venv), 0);
+  assert_int_equal(crl_algo_iterate(algo, *venv, 1.0, NULL), 0);
+  return algo;
+}
+
+/* A checkpoint of `name` whose section `section` has its first value
+ * replaced by `bad` (as the section's type) is refused, naming the
+ * section; the untouched file loads. */
+static void expect_algo_refuses(const char *name, const char *const *kv, int n,
+                                const char *section, double bad) {
+  crl_vec_env *venv = NULL;
+  crl_algo *algo = iterated_algo(name, kv, n, &venv);
+  assert_int_equal(crl_algo_checkpoint_save(algo, venv, path), 0);
+  assert_int_equal(crl_algo_checkpoint_load(algo, venv, path), 0);
+  crl_ckpt_reader *r = NULL;
+  assert_int_equal(crl__ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
+  crl__ckpt_type t;
+  uint64_t count;
+  const void *data;
+  if (crl__ckpt_section(r, section, &t, &count, &data) != 0)
+    fail_msg("%s: no section '%s'", name, section);
+  const size_t size = t == CRL_CKPT_F32 ? 4 : 8;
+  unsigned char *copy = malloc((size_t)count * size);
+  assert_non_null(copy);
+  memcpy(copy, data, (size_t)count * size);
+  crl__ckpt_reader_free(r);
+  const float f = (float)bad;
+  const int64_t i = t == CRL_CKPT_I64 ? (int64_t)bad : 0;
+  memcpy(copy,
+         t == CRL_CKPT_F32   ? (const void *)&f
+         : t == CRL_CKPT_I64 ? (const void *)&i
+                             : (const void *)&bad,
+         size);
+  tamper(section, t, count, copy);
+  free(copy);
+  int rc = crl_algo_checkpoint_load(algo, venv, path);
+  if (rc != CRL_EFORMAT)
+    fail_msg("tampered '%s' was accepted (rc %d)", section, rc);
+  assert_non_null(strstr(crl_last_error(), section));
+  crl_algo_free(algo);
+  crl_vec_env_free(venv);
+}
+
+/* The checks the on-policy algorithms' tables make on a hand-edited file. */
+static void test_tampered_algorithm_checkpoints_are_refused(void **state) {
+  (void)state;
+  static const char *const a2c[] = {
+      "n_steps", "8", "normalize", "true", "normalize_reward", "true", NULL};
+  expect_algo_refuses("a2c", a2c, 2, "a2c.params", NAN);
+  expect_algo_refuses("a2c", a2c, 2, "a2c.rmsprop.v", -1.0);
+  expect_algo_refuses("a2c", a2c, 2, "a2c.ret", INFINITY);
+  expect_algo_refuses("a2c", a2c, 2, "a2c.ret_norm.var", -1.0);
+  static const char *const grpo[] = {"group_size", "2",  "n_groups", "1",
+                                     "batch_size", "64", NULL};
+  expect_algo_refuses("grpo", grpo, 1, "grpo.groups", -1.0);
+  static const char *const reinforce[] = {NULL};
+  expect_algo_refuses("reinforce", reinforce, 1, "reinforce.policy.params",
+                      NAN);
+}
+
 static int setup(void **state) {
   (void)state;
   snprintf(path, sizeof path, "/tmp/crl_test_state_io_%d.ckpt", (int)getpid());
@@ -324,6 +402,7 @@ int main(void) {
       cmocka_unit_test(test_wrong_env_or_count_is_refused),
       cmocka_unit_test(test_rng_and_adam_resume),
       cmocka_unit_test(test_tampered_checkpoints_are_refused),
+      cmocka_unit_test(test_tampered_algorithm_checkpoints_are_refused),
       cmocka_unit_test(test_replay_resumes_and_refuses_damage),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

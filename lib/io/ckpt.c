@@ -1,7 +1,6 @@
 /* The binary container behind checkpoints and policy files (see ckpt.h). */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,25 +181,6 @@ int crl__ckpt_put(crl_ckpt_writer *w, const char *name, crl__ckpt_type type,
   if (rc == 0 && count > 0)
     memcpy(dst, data, (size_t)count * type_size((uint32_t)type));
   return rc;
-}
-
-int crl__ckpt_put_real(crl_ckpt_writer *w, const char *name, uint64_t count,
-                       const crl_real *data) {
-  /* Parameters, optimiser moments, replay rows: a non-finite one means the
-   * training diverged, and a checkpoint of it would replace a good one. */
-  for (uint64_t i = 0; i < count; i++)
-    if (!isfinite((double)data[i]))
-      return crl_fail(CRL_ENONFINITE,
-                      "%s[%llu] is %g (not written to a "
-                      "checkpoint)",
-                      name, (unsigned long long)i, (double)data[i]);
-  return crl__ckpt_put(w, name,
-                       sizeof(crl_real) == 8 ? CRL_CKPT_F64 : CRL_CKPT_F32,
-                       count, data);
-}
-
-int crl__ckpt_put_i64(crl_ckpt_writer *w, const char *name, int64_t value) {
-  return crl__ckpt_put(w, name, CRL_CKPT_I64, 1, &value);
 }
 
 static int write_all(int fd, const unsigned char *p, size_t n) {
@@ -450,82 +430,6 @@ int crl__ckpt_section(const crl_ckpt_reader *r, const char *name,
   *count = s->count;
   *data = s->data;
   return 0;
-}
-
-/* The section `name`, which must hold exactly `count` values. */
-static int expect(const crl_ckpt_reader *r, const char *name, uint64_t count,
-                  const section **out) {
-  const section *s = lookup(r, name);
-  if (s == NULL)
-    return crl_fail(CRL_EFORMAT, "checkpoint: missing section '%s'", name);
-  if (s->count != count)
-    return crl_fail(
-        CRL_EFORMAT, "checkpoint: section '%s' has %llu values, expected %llu",
-        name, (unsigned long long)s->count, (unsigned long long)count);
-  *out = s;
-  return 0;
-}
-
-int crl__ckpt_get_real(const crl_ckpt_reader *r, const char *name,
-                       uint64_t count, crl_real *out) {
-  const section *s;
-  int rc = expect(r, name, count, &s);
-  if (rc)
-    return rc;
-  for (uint64_t i = 0; i < count; i++) {
-    if (s->type == CRL_CKPT_F32) {
-      float v;
-      memcpy(&v, s->data + 4 * i, 4);
-      out[i] = (crl_real)v;
-    } else if (s->type == CRL_CKPT_F64) {
-      double v;
-      memcpy(&v, s->data + 8 * i, 8);
-      out[i] = (crl_real)v;
-    } else {
-      return crl_fail(CRL_EFORMAT, "checkpoint: section '%s' is not real",
-                      name);
-    }
-  }
-  return 0;
-}
-
-int crl__ckpt_get_real_finite(const crl_ckpt_reader *r, const char *name,
-                              uint64_t count, crl_real *out) {
-  int rc = crl__ckpt_get_real(r, name, count, out);
-  for (uint64_t i = 0; rc == 0 && i < count; i++)
-    if (!isfinite((double)out[i]))
-      rc = crl_fail(CRL_EFORMAT, "checkpoint: %s[%llu] is not finite", name,
-                    (unsigned long long)i);
-  return rc;
-}
-
-int crl__ckpt_get_f64_array(const crl_ckpt_reader *r, const char *name,
-                            uint64_t count, double *out) {
-  const section *s;
-  int rc = expect(r, name, count, &s);
-  if (rc)
-    return rc;
-  if (s->type != CRL_CKPT_F64)
-    return crl_fail(CRL_EFORMAT, "checkpoint: section '%s' is not f64", name);
-  memcpy(out, s->data, (size_t)count * 8);
-  return 0;
-}
-
-static int get_i64_array(const crl_ckpt_reader *r, const char *name,
-                         uint64_t count, int64_t *out) {
-  const section *s;
-  int rc = expect(r, name, count, &s);
-  if (rc)
-    return rc;
-  if (s->type != CRL_CKPT_I64)
-    return crl_fail(CRL_EFORMAT, "checkpoint: section '%s' is not i64", name);
-  memcpy(out, s->data, (size_t)count * 8);
-  return 0;
-}
-
-int crl__ckpt_get_i64(const crl_ckpt_reader *r, const char *name,
-                      int64_t *out) {
-  return get_i64_array(r, name, 1, out);
 }
 
 /* ---- the public face (crl/state.h): checkpoint-kind files ---------------- */

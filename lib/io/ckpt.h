@@ -79,19 +79,4 @@ void crl__ckpt_section_at(const crl_ckpt_reader *r, uint64_t i,
 int crl__ckpt_section(const crl_ckpt_reader *r, const char *name,
                       crl__ckpt_type *type, uint64_t *count, const void **data);
 
-/* Transitional, for the files not yet on crl/state.h tables (see
- * io/state_io.h): single sections by hand. put_real refuses a non-finite
- * value (CRL_ENONFINITE); the getters need exactly `count` values. */
-int crl__ckpt_put_real(crl_ckpt_writer *w, const char *name, uint64_t count,
-                       const crl_real *data);
-int crl__ckpt_put_i64(crl_ckpt_writer *w, const char *name, int64_t value);
-int crl__ckpt_get_real(const crl_ckpt_reader *r, const char *name,
-                       uint64_t count, crl_real *out);
-/* The same, and every value finite. */
-int crl__ckpt_get_real_finite(const crl_ckpt_reader *r, const char *name,
-                              uint64_t count, crl_real *out);
-int crl__ckpt_get_f64_array(const crl_ckpt_reader *r, const char *name,
-                            uint64_t count, double *out);
-int crl__ckpt_get_i64(const crl_ckpt_reader *r, const char *name, int64_t *out);
-
 #endif

@@ -1,14 +1,14 @@
 /* The on-policy collector shared by PPO, A2C and TRPO (see onpolicy.h). */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/bufs.h"
 #include "crl/error.h"
+#include "crl/normalizer.h"
 #include "crl/rng.h"
+#include "crl/state.h"
 #include "io/policy_internal.h"
-#include "io/state_io.h"
 #include "rl/onpolicy.h"
 
 void crl__onp_free(crl__onp *o) {
@@ -225,50 +225,19 @@ int crl__onp_check_finite(const crl__onp *o, const char *what, double x) {
 
 /* ---- checkpoints and export ---------------------------------------------- */
 
-static const char *section(const crl__onp *o, const char *part, char *buf,
-                           size_t size) {
-  snprintf(buf, size, "%s.%s", o->name, part);
-  return buf;
-}
-
-int crl__onp_save(crl__onp *o, crl_ckpt_writer *w) {
-  char s[64];
+int crl__onp_sections(void *obj, crl_state_io *io) {
+  crl__onp *o = obj;
   crl__ac *ac = o->ac;
-  int rc = crl__ckpt_put_real(w, section(o, "params", s, sizeof s),
-                              ac->n_params, ac->params);
-  if (rc == 0 && ac->norm != NULL)
-    rc = crl__normalizer_save(ac->norm, w, section(o, "norm", s, sizeof s));
-  if (rc == 0 && o->ret_norm != NULL)
-    rc = crl__normalizer_save(o->ret_norm, w,
-                              section(o, "ret_norm", s, sizeof s));
-  if (rc == 0 && o->ret_norm != NULL)
-    rc = crl__ckpt_put(w, section(o, "ret", s, sizeof s), CRL_CKPT_F64,
-                       (uint64_t)o->n_envs, o->ret);
-  return rc ? rc
-            : crl__rng_save(o->act_rng, w, section(o, "act_rng", s, sizeof s));
-}
-
-int crl__onp_load(crl__onp *o, const crl_ckpt_reader *r) {
-  char s[64];
-  crl__ac *ac = o->ac;
-  int rc = crl__ckpt_get_real_finite(r, section(o, "params", s, sizeof s),
-                                     ac->n_params, ac->params);
-  if (rc == 0 && ac->norm != NULL)
-    rc = crl__normalizer_load(ac->norm, r, section(o, "norm", s, sizeof s));
-  if (rc == 0 && o->ret_norm != NULL)
-    rc = crl__normalizer_load(o->ret_norm, r,
-                              section(o, "ret_norm", s, sizeof s));
-  if (rc == 0 && o->ret_norm != NULL)
-    rc = crl__ckpt_get_f64_array(r, section(o, "ret", s, sizeof s),
-                                 (uint64_t)o->n_envs, o->ret);
-  for (int i = 0; rc == 0 && o->ret_norm != NULL && i < o->n_envs; i++)
-    if (!isfinite(o->ret[i]))
-      rc = crl_fail(CRL_EFORMAT,
-                    "checkpoint: %s running return %d is not "
-                    "finite",
-                    o->name, i);
-  return rc ? rc
-            : crl__rng_load(o->act_rng, r, section(o, "act_rng", s, sizeof s));
+  /* The running returns only exist with reward scaling (ret_norm). */
+  const crl_state_item items[] = {
+      CRL_STATE(REAL, "params", ac->params, ac->n_params, 0),
+      CRL_STATE_OBJ("norm", crl_normalizer_sections, ac->norm),
+      CRL_STATE_OBJ("ret_norm", crl_normalizer_sections, o->ret_norm),
+      CRL_STATE(F64, "ret", o->ret_norm ? o->ret : NULL, (size_t)o->n_envs,
+                CRL_STATE_FINITE),
+      CRL_STATE_OBJ("act_rng", crl_rng_sections, o->act_rng),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
 }
 
 int crl__onp_export(crl__onp *o, int max_batch, crl_policy **out) {

@@ -20,8 +20,8 @@
 
 #include "crl/algo.h"
 #include "crl/rollout.h"
+#include "crl/state.h"
 #include "crl/vec_env.h"
-#include "io/ckpt.h"
 #include "rl/actor_critic.h"
 
 /* Where crl__onp_sample writes its B rows. */
@@ -85,11 +85,11 @@ double crl__onp_explained_variance(const crl_rollout *ro);
 /* 0 when x is finite, else CRL_ENONFINITE naming what. */
 int crl__onp_check_finite(const crl__onp *o, const char *what, double x);
 
-/* Checkpoint sections "<name>.params", "<name>.norm", "<name>.act_rng"
- * (and "<name>.ret_norm", "<name>.ret" with reward scaling);
- * load checks that every parameter is finite. */
-int crl__onp_save(crl__onp *o, crl_ckpt_writer *w);
-int crl__onp_load(crl__onp *o, const crl_ckpt_reader *r);
+/* The collector's state, to be walked at its owner's level (sections
+ * "params", "norm", "act_rng", and "ret_norm", "ret" with reward scaling,
+ * under the owner's prefix "<name>"): the owner's sections function calls
+ * it with its own io. Loading checks that every value is finite. */
+int crl__onp_sections(void *obj, crl_state_io *io);
 
 /* The deterministic policy (mean clipped to the bounds, or argmax). */
 int crl__onp_export(crl__onp *o, int max_batch, crl_policy **out);

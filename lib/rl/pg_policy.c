@@ -2,15 +2,15 @@
  * an MLP actor-critic or a linear softmax, with an optional probability
  * floor (see pg_policy.h for the definitions). */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/bufs.h"
 #include "crl/dist.h"
 #include "crl/error.h"
+#include "crl/normalizer.h"
+#include "crl/state.h"
 #include "io/policy_internal.h"
-#include "io/state_io.h"
 #include "rl/pg_policy.h"
 
 /* ---- linear maps ------------------------------------------------------- */
@@ -344,28 +344,14 @@ void crl__pgp_env_actions(const crl__pgp *p, const crl_real *actions, int B,
 
 /* ---- checkpoints and export ---------------------------------------------- */
 
-/* "<prefix>.<what>" into buf [64]. */
-static const char *key(char *buf, const char *prefix, const char *what) {
-  snprintf(buf, 64, "%s.%s", prefix, what);
-  return buf;
-}
-
-int crl__pgp_save(const crl__pgp *p, crl_ckpt_writer *w, const char *prefix) {
-  char k[64];
-  int rc =
-      crl__ckpt_put_real(w, key(k, prefix, "params"), p->n_params, p->params);
-  if (rc == 0 && p->ac != NULL && p->ac->norm != NULL)
-    rc = crl__normalizer_save(p->ac->norm, w, key(k, prefix, "norm"));
-  return rc;
-}
-
-int crl__pgp_load(crl__pgp *p, const crl_ckpt_reader *r, const char *prefix) {
-  char k[64];
-  int rc = crl__ckpt_get_real_finite(r, key(k, prefix, "params"), p->n_params,
-                                     p->params);
-  if (rc == 0 && p->ac != NULL && p->ac->norm != NULL)
-    rc = crl__normalizer_load(p->ac->norm, r, key(k, prefix, "norm"));
-  return rc;
+int crl__pgp_sections(void *pgp, crl_state_io *io) {
+  crl__pgp *p = pgp;
+  const crl_state_item items[] = {
+      CRL_STATE(REAL, "params", p->params, p->n_params, 0),
+      CRL_STATE_OBJ("norm", crl_normalizer_sections,
+                    p->ac ? p->ac->norm : NULL),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
 }
 
 /* The linear softmax as a one-layer network with zero biases: its argmax

@@ -34,7 +34,7 @@
 
 #include "crl/params.h"
 #include "crl/policy.h"
-#include "io/ckpt.h"
+#include "crl/state.h"
 #include "rl/actor_critic.h"
 
 typedef struct crl__pgp_spec {
@@ -108,10 +108,9 @@ void crl__pgp_env_actions(const crl__pgp *p, const crl_real *actions, int B,
 /* ---- checkpoints and export ---- */
 
 /* The parameters (and the normaliser's statistics, if any) as sections
- * "<prefix>.params", "<prefix>.norm"; the loader checks the count and that
- * every value is finite. */
-int crl__pgp_save(const crl__pgp *p, crl_ckpt_writer *w, const char *prefix);
-int crl__pgp_load(crl__pgp *p, const crl_ckpt_reader *r, const char *prefix);
+ * "params", "norm" under the owner's item name; loading checks the count
+ * and that every value is finite. */
+int crl__pgp_sections(void *pgp, crl_state_io *io);
 
 /* The deterministic policy (argmax, or the clipped Gaussian mean) as a
  * policy file's contents. */
