@@ -49,14 +49,17 @@ int fuzz_algo_alloc(int i, crl_algo **algo, crl_vec_env **venv) {
   return rc;
 }
 
-/* path (a file the library wrote) into dir/name behind the mode byte. */
+/* path (a file the library wrote) into dir/name behind the mode byte. The
+ * seeds ask for the checksum to be recomputed (it is the file's own until
+ * the fuzzer changes a byte), so that their mutations reach the sections;
+ * clearing that bit is one mutation away. */
 static int copy_with_mode(const char *path, unsigned char mode, const char *dir,
                           const char *name) {
   FILE *f = fopen(path, "rb");
   if (f == NULL)
     return -1;
   static unsigned char buf[1 << 22];
-  buf[0] = mode; /* the file's own checksum is valid: bit 0 clear */
+  buf[0] = mode;
   size_t n = fread(buf + 1, 1, sizeof buf - 1, f);
   fclose(f);
   char out[512];
@@ -85,8 +88,10 @@ static int write_seeds(const char *dir, int policy) {
     snprintf(name, sizeof name, "%s_%s", policy ? "policy" : "ckpt",
              file_names[i]);
     rc = rc ? rc
-            : copy_with_mode(path, (unsigned char)(policy ? 0 : i << 1), dir,
-                             name);
+            : copy_with_mode(path,
+                             (unsigned char)(FUZZ_MODE_FIX_CHECKSUM |
+                                             (policy ? 0 : i << 1)),
+                             dir, name);
     if (rc)
       fprintf(stderr, "fuzz: %s: %s\n", name, crl_last_error());
     crl_policy_free(p);

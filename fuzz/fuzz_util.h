@@ -8,7 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A directory of this process' own, made once ("/tmp/crl-fuzz-XXXXXX"). */
+/* A directory of this process' own, made once: $TMPDIR, /dev/shm or /tmp
+ * (crl-fuzz-XXXXXX). */
 const char *fuzz_tmp_dir(void);
 
 /* dir/name as a path in a static buffer (one per call site is enough: each
