@@ -13,16 +13,15 @@
  * off-policy loop's (lib/offpolicy.c). */
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bufs.h"
 #include "crl/dist.h"
 #include "crl/error.h"
 #include "crl/optim.h"
 #include "crl/rng.h"
 #include "io/policy_internal.h"
-#include "io/state_io.h"
 #include "rl/offpolicy.h"
 #include "rl/qcritic.h"
 
@@ -91,6 +90,7 @@ typedef struct sac {
   crl_real *dmean;    /* [batch, act_dim] */
   crl_real *dlog_std; /* [batch, act_dim] */
   crl_real *dout;     /* [batch, 2 act_dim] */
+  void *block;        /* out ... dout */
 } sac;
 
 static void sac_destroy(void *self) {
@@ -106,11 +106,7 @@ static void sac_destroy(void *self) {
   crl_adam_free(s->alpha_adam);
   if (s->noise_rng)
     gsl_rng_free(s->noise_rng);
-  crl_real *bufs[] = {s->out,   s->mean,  s->log_std,  s->eps, s->act,
-                      s->logp,  s->q,     s->y,        s->dq,  s->dact,
-                      s->dlogp, s->dmean, s->dlog_std, s->dout};
-  for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
-    free(bufs[i]);
+  free(s->block);
   free(s);
 }
 
@@ -186,26 +182,28 @@ static int alloc_networks(sac *s, uint64_t seed) {
 
 static int alloc_scratch(sac *s, uint64_t seed) {
   const size_t W = (size_t)s->max_batch, M = (size_t)s->cfg.off.batch_size;
-  const size_t A = (size_t)s->act_dim, r = sizeof(crl_real);
-  s->out = calloc(W * 2 * A, r);
-  s->mean = calloc(W * A, r);
-  s->log_std = calloc(W * A, r);
-  s->eps = calloc(W * A, r);
-  s->act = calloc(W * A, r);
-  s->logp = calloc(W, r);
-  s->q = calloc((size_t)s->cfg.n_critics * M, r);
-  s->y = calloc(M, r);
-  s->dq = calloc(M, r);
-  s->dact = calloc(M * A, r);
-  s->dlogp = calloc(M, r);
-  s->dmean = calloc(M * A, r);
-  s->dlog_std = calloc(M * A, r);
-  s->dout = calloc(M * 2 * A, r);
+  const size_t A = (size_t)s->act_dim, K = (size_t)s->cfg.n_critics;
+  const crl__buf bufs[] = {
+      {(void **)&s->out, CRL__BUF_REAL, W * 2 * A},  /* [max_batch, 2 A] */
+      {(void **)&s->mean, CRL__BUF_REAL, W * A},     /* [max_batch, A] */
+      {(void **)&s->log_std, CRL__BUF_REAL, W * A},  /* [max_batch, A] */
+      {(void **)&s->eps, CRL__BUF_REAL, W * A},      /* [max_batch, A] */
+      {(void **)&s->act, CRL__BUF_REAL, W * A},      /* [max_batch, A] */
+      {(void **)&s->logp, CRL__BUF_REAL, W},         /* [max_batch] */
+      {(void **)&s->q, CRL__BUF_REAL, K * M},        /* [n_critics, batch] */
+      {(void **)&s->y, CRL__BUF_REAL, M},            /* [batch] */
+      {(void **)&s->dq, CRL__BUF_REAL, M},           /* [batch] */
+      {(void **)&s->dact, CRL__BUF_REAL, M * A},     /* [batch, A] */
+      {(void **)&s->dlogp, CRL__BUF_REAL, M},        /* [batch] */
+      {(void **)&s->dmean, CRL__BUF_REAL, M * A},    /* [batch, A] */
+      {(void **)&s->dlog_std, CRL__BUF_REAL, M * A}, /* [batch, A] */
+      {(void **)&s->dout, CRL__BUF_REAL, M * 2 * A}, /* [batch, 2 A] */
+  };
+  int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &s->block, "sac");
+  if (rc)
+    return rc;
   s->noise_rng = crl_rng_alloc(seed, CRL_STREAM_UPDATE_NOISE);
-  int ok = s->out && s->mean && s->log_std && s->eps && s->act && s->logp &&
-           s->q && s->y && s->dq && s->dact && s->dlogp && s->dmean &&
-           s->dlog_std && s->dout && s->noise_rng;
-  return ok ? 0 : crl_fail(CRL_ENOMEM, "sac: out of memory");
+  return s->noise_rng ? 0 : crl_fail(CRL_ENOMEM, "sac: out of memory");
 }
 
 static int sac_explore(void *self, const crl_real *obs, int B,
@@ -484,47 +482,30 @@ static int sac_act(void *self, const crl_real *obs, int B, int deterministic,
 
 /* ---- checkpoints and export ---------------------------------------------- */
 
-static int sac_save(void *self, crl_ckpt_writer *w) {
+static int sac_sections(void *self, crl_state_io *io) {
   sac *s = self;
   const size_t na = crl_mlp_n_params(s->actor), nc = s->critic->n_params;
-  int rc = crl__ckpt_put_real(w, "sac.actor", na, crl_mlp_params(s->actor));
-  rc = rc ? rc : crl__ckpt_put_real(w, "sac.critic", nc, s->critic->params);
-  rc = rc ? rc
-          : crl__ckpt_put_real(w, "sac.critic_target", nc,
-                               s->critic_target->params);
-  rc = rc ? rc : crl__ckpt_put_real(w, "sac.log_alpha", 1, s->log_alpha);
-  rc = rc ? rc : crl__adam_save(s->actor_adam, na, w, "sac.actor_adam");
-  rc = rc ? rc : crl__adam_save(s->critic_adam, nc, w, "sac.critic_adam");
-  rc = rc ? rc : crl__adam_save(s->alpha_adam, 1, w, "sac.alpha_adam");
-  rc = rc ? rc : crl__ckpt_put_i64(w, "sac.n_updates", s->n_updates);
-  rc = rc ? rc : crl__rng_save(s->noise_rng, w, "sac.noise_rng");
-  return rc ? rc : crl__offpolicy_save(s->loop, w, "sac.loop");
+  const crl_state_item items[] = {
+      CRL_STATE(REAL, "actor", crl_mlp_params(s->actor), na, 0),
+      CRL_STATE(REAL, "critic", s->critic->params, nc, 0),
+      CRL_STATE(REAL, "critic_target", s->critic_target->params, nc, 0),
+      CRL_STATE(REAL, "log_alpha", s->log_alpha, 1, 0),
+      CRL_STATE_OBJ("actor_adam", crl_adam_sections, s->actor_adam),
+      CRL_STATE_OBJ("critic_adam", crl_adam_sections, s->critic_adam),
+      CRL_STATE_OBJ("alpha_adam", crl_adam_sections, s->alpha_adam),
+      CRL_STATE(LONG, "n_updates", &s->n_updates, 1, CRL_STATE_NONNEG),
+      CRL_STATE_OBJ("noise_rng", crl_rng_sections, s->noise_rng),
+      CRL_STATE_OBJ("loop", crl__offpolicy_sections, s->loop),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
+}
+
+static int sac_save(void *self, crl_ckpt_writer *w) {
+  return crl_state_save(w, "sac", sac_sections, self);
 }
 
 static int sac_load(void *self, const crl_ckpt_reader *r) {
-  sac *s = self;
-  const size_t na = crl_mlp_n_params(s->actor), nc = s->critic->n_params;
-  int64_t n_updates = -1;
-  int rc =
-      crl__ckpt_get_real_finite(r, "sac.actor", na, crl_mlp_params(s->actor));
-  rc = rc ? rc
-          : crl__ckpt_get_real_finite(r, "sac.critic", nc, s->critic->params);
-  rc = rc ? rc
-          : crl__ckpt_get_real_finite(r, "sac.critic_target", nc,
-                                      s->critic_target->params);
-  rc = rc ? rc : crl__ckpt_get_real_finite(r, "sac.log_alpha", 1, s->log_alpha);
-  rc = rc ? rc : crl__adam_load(s->actor_adam, na, r, "sac.actor_adam");
-  rc = rc ? rc : crl__adam_load(s->critic_adam, nc, r, "sac.critic_adam");
-  rc = rc ? rc : crl__adam_load(s->alpha_adam, 1, r, "sac.alpha_adam");
-  rc = rc ? rc : crl__ckpt_get_i64(r, "sac.n_updates", &n_updates);
-  if (rc == 0 && n_updates < 0)
-    rc = crl_fail(CRL_EFORMAT, "checkpoint: sac.n_updates %lld",
-                  (long long)n_updates);
-  rc = rc ? rc : crl__rng_load(s->noise_rng, r, "sac.noise_rng");
-  rc = rc ? rc : crl__offpolicy_load(s->loop, r, "sac.loop");
-  if (rc == 0)
-    s->n_updates = (long)n_updates;
-  return rc;
+  return crl_state_load(r, "sac", sac_sections, self);
 }
 
 /* The deterministic policy tanh(mean): a copy of the actor that keeps only

@@ -9,17 +9,16 @@
  * are the shared off-policy loop's (lib/offpolicy.c). */
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gsl/gsl_randist.h>
 
+#include "core/bufs.h"
 #include "crl/error.h"
 #include "crl/optim.h"
 #include "crl/rng.h"
 #include "io/policy_internal.h"
-#include "io/state_io.h"
 #include "rl/qcritic.h"
 #include "td3.h"
 
@@ -60,6 +59,7 @@ typedef struct td3 {
   crl_real *y;        /* [batch] TD targets */
   crl_real *dq;       /* [batch] dL/dQ */
   crl_real *dact;     /* [batch, act_dim] dL/d(actor output) */
+  void *block;        /* act ... dact */
 } td3;
 
 void crl__td3_destroy(void *self) {
@@ -75,12 +75,7 @@ void crl__td3_destroy(void *self) {
   crl_adam_free(t->critic_adam);
   if (t->noise_rng)
     gsl_rng_free(t->noise_rng);
-  free(t->act);
-  free(t->next_act);
-  free(t->q);
-  free(t->y);
-  free(t->dq);
-  free(t->dact);
+  free(t->block);
   free(t);
 }
 
@@ -126,18 +121,21 @@ static int alloc_networks(td3 *t, uint64_t seed) {
 }
 
 static int alloc_scratch(td3 *t, uint64_t seed) {
-  const size_t M = (size_t)t->cfg.off.batch_size, A = (size_t)t->act_dim;
-  const size_t r = sizeof(crl_real);
-  t->act = calloc((size_t)t->max_batch * A, r);
-  t->next_act = calloc(M * A, r);
-  t->q = calloc((size_t)t->cfg.n_critics * M, r);
-  t->y = calloc(M, r);
-  t->dq = calloc(M, r);
-  t->dact = calloc(M * A, r);
+  const size_t W = (size_t)t->max_batch, M = (size_t)t->cfg.off.batch_size;
+  const size_t A = (size_t)t->act_dim, K = (size_t)t->cfg.n_critics;
+  const crl__buf bufs[] = {
+      {(void **)&t->act, CRL__BUF_REAL, W * A},      /* [max_batch, act_dim] */
+      {(void **)&t->next_act, CRL__BUF_REAL, M * A}, /* [batch, act_dim] */
+      {(void **)&t->q, CRL__BUF_REAL, K * M},        /* [n_critics, batch] */
+      {(void **)&t->y, CRL__BUF_REAL, M},            /* [batch] */
+      {(void **)&t->dq, CRL__BUF_REAL, M},           /* [batch] */
+      {(void **)&t->dact, CRL__BUF_REAL, M * A},     /* [batch, act_dim] */
+  };
+  int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &t->block, t->name);
+  if (rc)
+    return rc;
   t->noise_rng = crl_rng_alloc(seed, CRL_STREAM_UPDATE_NOISE);
-  int ok =
-      t->act && t->next_act && t->q && t->y && t->dq && t->dact && t->noise_rng;
-  return ok ? 0 : crl_fail(CRL_ENOMEM, "%s: out of memory", t->name);
+  return t->noise_rng ? 0 : crl_fail(CRL_ENOMEM, "%s: out of memory", t->name);
 }
 
 static int td3_explore(void *self, const crl_real *obs, int B,
@@ -340,62 +338,32 @@ int crl__td3_act(void *self, const crl_real *obs, int B, int deterministic,
 
 /* ---- checkpoints and export ---------------------------------------------- */
 
-/* Section "<algorithm name>.<what>" ("td3.actor", "ddpg.actor"). */
-static const char *sec(const td3 *t, char *buf, const char *what) {
-  snprintf(buf, 64, "%s.%s", t->name, what);
-  return buf;
+/* Sections "<algorithm name>.<item>" ("td3.actor", "ddpg.actor"). */
+static int td3_sections(void *self, crl_state_io *io) {
+  td3 *t = self;
+  const size_t na = crl_mlp_n_params(t->actor), nc = t->critic->n_params;
+  const crl_state_item items[] = {
+      CRL_STATE(REAL, "actor", crl_mlp_params(t->actor), na, 0),
+      CRL_STATE(REAL, "actor_target", crl_mlp_params(t->actor_target), na, 0),
+      CRL_STATE(REAL, "critic", t->critic->params, nc, 0),
+      CRL_STATE(REAL, "critic_target", t->critic_target->params, nc, 0),
+      CRL_STATE_OBJ("actor_adam", crl_adam_sections, t->actor_adam),
+      CRL_STATE_OBJ("critic_adam", crl_adam_sections, t->critic_adam),
+      CRL_STATE(LONG, "n_updates", &t->n_updates, 1, CRL_STATE_NONNEG),
+      CRL_STATE_OBJ("noise_rng", crl_rng_sections, t->noise_rng),
+      CRL_STATE_OBJ("loop", crl__offpolicy_sections, t->loop),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
 }
 
 int crl__td3_save(void *self, crl_ckpt_writer *w) {
   td3 *t = self;
-  const size_t na = crl_mlp_n_params(t->actor), nc = t->critic->n_params;
-  char b[64];
-  int rc =
-      crl__ckpt_put_real(w, sec(t, b, "actor"), na, crl_mlp_params(t->actor));
-  rc = rc ? rc
-          : crl__ckpt_put_real(w, sec(t, b, "actor_target"), na,
-                               crl_mlp_params(t->actor_target));
-  rc = rc ? rc
-          : crl__ckpt_put_real(w, sec(t, b, "critic"), nc, t->critic->params);
-  rc = rc ? rc
-          : crl__ckpt_put_real(w, sec(t, b, "critic_target"), nc,
-                               t->critic_target->params);
-  rc = rc ? rc : crl__adam_save(t->actor_adam, na, w, sec(t, b, "actor_adam"));
-  rc =
-      rc ? rc : crl__adam_save(t->critic_adam, nc, w, sec(t, b, "critic_adam"));
-  rc = rc ? rc : crl__ckpt_put_i64(w, sec(t, b, "n_updates"), t->n_updates);
-  rc = rc ? rc : crl__rng_save(t->noise_rng, w, sec(t, b, "noise_rng"));
-  return rc ? rc : crl__offpolicy_save(t->loop, w, sec(t, b, "loop"));
+  return crl_state_save(w, t->name, td3_sections, t);
 }
 
 int crl__td3_load(void *self, const crl_ckpt_reader *r) {
   td3 *t = self;
-  const size_t na = crl_mlp_n_params(t->actor), nc = t->critic->n_params;
-  char b[64];
-  int64_t n_updates = -1;
-  int rc = crl__ckpt_get_real_finite(r, sec(t, b, "actor"), na,
-                                     crl_mlp_params(t->actor));
-  rc = rc ? rc
-          : crl__ckpt_get_real_finite(r, sec(t, b, "actor_target"), na,
-                                      crl_mlp_params(t->actor_target));
-  rc = rc ? rc
-          : crl__ckpt_get_real_finite(r, sec(t, b, "critic"), nc,
-                                      t->critic->params);
-  rc = rc ? rc
-          : crl__ckpt_get_real_finite(r, sec(t, b, "critic_target"), nc,
-                                      t->critic_target->params);
-  rc = rc ? rc : crl__adam_load(t->actor_adam, na, r, sec(t, b, "actor_adam"));
-  rc =
-      rc ? rc : crl__adam_load(t->critic_adam, nc, r, sec(t, b, "critic_adam"));
-  rc = rc ? rc : crl__ckpt_get_i64(r, sec(t, b, "n_updates"), &n_updates);
-  if (rc == 0 && n_updates < 0)
-    rc = crl_fail(CRL_EFORMAT, "checkpoint: %s.n_updates %lld", t->name,
-                  (long long)n_updates);
-  rc = rc ? rc : crl__rng_load(t->noise_rng, r, sec(t, b, "noise_rng"));
-  rc = rc ? rc : crl__offpolicy_load(t->loop, r, sec(t, b, "loop"));
-  if (rc == 0)
-    t->n_updates = (long)n_updates;
-  return rc;
+  return crl_state_load(r, t->name, td3_sections, t);
 }
 
 /* The actor without its tanh (a view of the same parameters), with the

@@ -14,7 +14,6 @@
 #include <gsl/gsl_randist.h>
 
 #include "crl/crl.h"
-#include "io/state_io.h"
 
 /* ---- env: a point that moves by the action; reward -|x|; 10 steps ------ */
 
@@ -174,22 +173,25 @@ static void toy_destroy(void *self) {
   gsl_rng_free(t->rng);
   free(t);
 }
-static int toy_save(void *self, crl_ckpt_writer *w) {
+/* Its state through the public table API only. The parameter (the
+ * constant action, from the spec) is written so that a NaN one is refused
+ * as a diverged network's would be; on load it is read and discarded. */
+static int toy_sections(void *self, crl_state_io *io) {
   toy_algo *t = self;
   const int nan = t->spec.param_nan_at > 0 && t->steps >= t->spec.param_nan_at;
-  const crl_real param = nan ? (crl_real)NAN : (crl_real)t->spec.action;
-  int rc = crl__rng_save(t->rng, w, "toy.rng");
-  rc = rc ? rc : crl__ckpt_put_real(w, "toy.param", 1, &param);
-  return rc ? rc : crl__ckpt_put_i64(w, "toy.steps", t->steps);
+  crl_real param = nan ? (crl_real)NAN : (crl_real)t->spec.action;
+  const crl_state_item items[] = {
+      CRL_STATE_OBJ("rng", crl_rng_sections, t->rng),
+      CRL_STATE(REAL, "param", &param, 1, 0),
+      CRL_STATE(LONG, "steps", &t->steps, 1, CRL_STATE_NONNEG),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
+}
+static int toy_save(void *self, crl_ckpt_writer *w) {
+  return crl_state_save(w, "toy", toy_sections, self);
 }
 static int toy_load(void *self, const crl_ckpt_reader *r) {
-  toy_algo *t = self;
-  int64_t steps;
-  int rc = crl__rng_load(t->rng, r, "toy.rng");
-  rc = rc ? rc : crl__ckpt_get_i64(r, "toy.steps", &steps);
-  if (rc == 0)
-    t->steps = (long)steps;
-  return rc;
+  return crl_state_load(r, "toy", toy_sections, self);
 }
 /* Each iteration takes n_steps on every copy (toy_iterate). */
 static long toy_steps_per_iteration(const void *spec, int n_envs) {

@@ -11,6 +11,7 @@
 #include "crl/env.h"
 #include "crl/params.h"
 #include "crl/policy.h"
+#include "crl/state.h"
 #include "crl/vec_env.h"
 
 CRL_BEGIN_DECLS
@@ -42,11 +43,6 @@ typedef struct crl_algo_stats {
   int n_updates; /* gradient steps taken */
 } crl_algo_stats;
 
-/* The checkpoint container (its format is internal; algorithms write
- * named sections into it through the library's internal helpers). */
-typedef struct crl_ckpt_writer crl_ckpt_writer;
-typedef struct crl_ckpt_reader crl_ckpt_reader;
-
 typedef struct crl_algo_type {
   const char *name;
   const char *doc;
@@ -65,7 +61,9 @@ typedef struct crl_algo_type {
   void (*destroy)(void *self);
   /* Optional: write / restore everything a resumed run needs (parameters,
    * optimiser moments, normaliser statistics, RNG streams, buffers), at an
-   * iteration boundary. NULL: the algorithm cannot be checkpointed. */
+   * iteration boundary, as sections named after the algorithm: declare
+   * the state once as a table and call crl_state_save / crl_state_load
+   * (crl/state.h). NULL: the algorithm cannot be checkpointed. */
   int (*save)(void *self, crl_ckpt_writer *w);
   int (*load)(void *self, const crl_ckpt_reader *r);
   /* Optional: the deterministic policy, for inference (crl/policy.h). */
@@ -116,6 +114,21 @@ CRL_API int crl_algo_checkpoint_save(crl_algo *algo, crl_vec_env *venv,
                                      const char *path);
 CRL_API int crl_algo_checkpoint_load(crl_algo *algo, crl_vec_env *venv,
                                      const char *path);
+
+/** The same into an open checkpoint (crl/state.h), so that a program can
+ *  add sections of its own next to the algorithm's and the vec env's
+ *  (crl_state_save_items with a prefix of its own, e.g. "runner") and
+ *  write one file:
+ *    crl_ckpt_writer_alloc(&w);
+ *    crl_algo_checkpoint_write(algo, venv, w);
+ *    crl_state_save_items(w, "runner", items, n);
+ *    crl_ckpt_writer_write(w, path);
+ *  and read it back with crl_ckpt_reader_open, crl_algo_checkpoint_read
+ *  and crl_state_load_items. */
+CRL_API int crl_algo_checkpoint_write(crl_algo *algo, crl_vec_env *venv,
+                                      crl_ckpt_writer *w);
+CRL_API int crl_algo_checkpoint_read(crl_algo *algo, crl_vec_env *venv,
+                                     const crl_ckpt_reader *r);
 
 /** The trained policy for inference (see crl/policy.h); rows up to
  *  max_batch per call. CRL_EUNSUPPORTED when the algorithm has none. */

@@ -18,6 +18,7 @@
 #include "crl/replay.h"
 #include "crl/rng.h"
 #include "crl/rollout.h"
+#include "crl/state.h"
 #include "crl/vec_env.h"
 #ifdef CRL_HAVE_MUJOCO
 #include "crl/mujoco.h"

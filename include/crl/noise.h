@@ -12,6 +12,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "crl/common.h"
+#include "crl/state.h"
 
 CRL_BEGIN_DECLS
 
@@ -41,8 +42,12 @@ CRL_API void crl_noise_sample(crl_noise *noise, gsl_rng *rng, crl_real *out);
 CRL_API void crl_noise_reset(crl_noise *noise, int i);
 
 /** The processes' state [n, dim] (OU: x; zeros otherwise), in double;
- *  *count = n * dim. Exposed for checkpoints. */
+ *  *count = n * dim. */
 CRL_API double *crl_noise_state(crl_noise *noise, size_t *count);
+
+/** The processes' state in a checkpoint (crl/state.h): "state" [n, dim],
+ *  finite. */
+CRL_API int crl_noise_sections(void *noise, crl_state_io *io);
 
 /** actions [B, dim] += noise [B, dim], then clipped to [-1, 1]. */
 CRL_API void crl_noise_add_clip(int B, int dim, const crl_real *noise,

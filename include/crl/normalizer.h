@@ -7,6 +7,7 @@
 #define CRL_NORMALIZER_H
 
 #include "crl/common.h"
+#include "crl/state.h"
 
 CRL_BEGIN_DECLS
 
@@ -28,6 +29,11 @@ CRL_API void crl_normalizer_update(crl_normalizer *n, const crl_real *x, int B);
 /** out [B, dim] = clip((x - mean) / sqrt(var + eps)); out may equal x. */
 CRL_API void crl_normalizer_apply(const crl_normalizer *n, const crl_real *x,
                                   int B, crl_real *out);
+
+/** The normaliser in a checkpoint or a policy file (crl/state.h): "mean",
+ *  "var" (dim values each), "count", "clip" and "eps"; loading checks that
+ *  they are finite, var >= 0, count and clip > 0, eps >= 0. */
+CRL_API int crl_normalizer_sections(void *norm, crl_state_io *io);
 
 CRL_END_DECLS
 

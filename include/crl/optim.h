@@ -7,6 +7,7 @@
 #define CRL_OPTIM_H
 
 #include "crl/common.h"
+#include "crl/state.h"
 
 CRL_BEGIN_DECLS
 
@@ -41,6 +42,10 @@ CRL_API long crl_adam_steps(const crl_adam *adam);
 CRL_API void crl_adam_set_steps(crl_adam *adam, long steps);
 CRL_API crl_real *crl_adam_m(crl_adam *adam);
 CRL_API crl_real *crl_adam_v(crl_adam *adam);
+
+/** Adam's state in a checkpoint (crl/state.h): "t" (steps), "m" and "v"
+ *  (n values each; v must be >= 0). */
+CRL_API int crl_adam_sections(void *adam, crl_state_io *io);
 
 /** Euclidean norm of g [n], accumulated in double. */
 CRL_API double crl_vec_norm(size_t n, const crl_real *g);
@@ -80,8 +85,11 @@ CRL_API void crl_rmsprop_free(crl_rmsprop *opt);
 CRL_API void crl_rmsprop_step(crl_rmsprop *opt, crl_real *params,
                               const crl_real *grads, double lr);
 
-/** The square-average vector (n values), exposed for checkpoints. */
+/** The square-average vector (n values). */
 CRL_API crl_real *crl_rmsprop_v(crl_rmsprop *opt);
+
+/** RMSprop's state in a checkpoint (crl/state.h): "v" (n values >= 0). */
+CRL_API int crl_rmsprop_sections(void *opt, crl_state_io *io);
 
 CRL_END_DECLS
 

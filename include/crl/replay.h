@@ -8,14 +8,15 @@
  *
  * `terminated` is 1 only for a true end of the episode: an episode cut by
  * a time limit stores 0 and its true final observation as next obs, so
- * that the target bootstraps through it. The arrays, `size` and `pos` are
- * public so that a checkpoint can save and restore the buffer exactly. */
+ * that the target bootstraps through it. crl_replay_sections saves and
+ * restores the buffer exactly in a checkpoint. */
 #ifndef CRL_REPLAY_H
 #define CRL_REPLAY_H
 
 #include <gsl/gsl_rng.h>
 
 #include "crl/common.h"
+#include "crl/state.h"
 
 CRL_BEGIN_DECLS
 
@@ -29,6 +30,7 @@ typedef struct crl_replay {
   crl_real *rewards;  /* [capacity] */
   crl_real *next_obs; /* [capacity, obs_dim] next (or true final) observation */
   crl_real *terminated; /* [capacity] 1.0 at a true terminal state, else 0.0 */
+  void *block;          /* the arrays' one allocation */
 } crl_replay;
 
 /* A sampled batch: n rows, the same layout as the buffer. */
@@ -39,6 +41,7 @@ typedef struct crl_replay_batch {
   crl_real *rewards;    /* [n] */
   crl_real *next_obs;   /* [n, obs_dim] */
   crl_real *terminated; /* [n] */
+  void *block;          /* the arrays' one allocation */
 } crl_replay_batch;
 
 /** A buffer of `capacity` rows (>= 1). *out is NULL on failure. */
@@ -66,6 +69,13 @@ CRL_API void crl_replay_batch_free(crl_replay_batch *batch);
  *  CRL_ESHAPE when the dims differ. */
 CRL_API int crl_replay_sample(const crl_replay *rb, gsl_rng *rng,
                               crl_replay_batch *batch);
+
+/** The buffer in a checkpoint (crl/state.h): "size", "pos" and the filled
+ *  rows of "obs", "actions", "rewards", "next_obs", "terminated". Loading
+ *  checks size and position against this buffer's capacity (position =
+ *  size until it has wrapped), that every value is finite and every
+ *  terminated flag 0 or 1. */
+CRL_API int crl_replay_sections(void *replay, crl_state_io *io);
 
 CRL_END_DECLS
 

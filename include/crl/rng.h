@@ -7,6 +7,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "crl/common.h"
+#include "crl/state.h"
 
 CRL_BEGIN_DECLS
 
@@ -25,6 +26,11 @@ CRL_API uint64_t crl_seed_derive(uint64_t seed, uint64_t stream);
 /** A new gsl_rng (MT19937) seeded with crl_seed_derive(seed, stream);
  *  NULL when out of memory (free with gsl_rng_free). */
 CRL_API gsl_rng *crl_rng_alloc(uint64_t seed, uint64_t stream);
+
+/** A generator's state in a checkpoint (crl/state.h): "type" (its GSL name,
+ *  which must match on load) and "state" (its bytes). Only MT19937
+ *  generators can be restored; the loaded state is checked first. */
+CRL_API int crl_rng_sections(void *rng, crl_state_io *io);
 
 CRL_END_DECLS
 

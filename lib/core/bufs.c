@@ -33,24 +33,30 @@ int crl__bufs_alloc(const crl__buf *table, int n, void **block,
   for (int i = 0; i < n; i++) {
     size_t elem = crl__buf_elem_size(table[i].type), bytes;
     if (elem == 0 || __builtin_mul_overflow(table[i].count, elem, &bytes) ||
-        bytes > SIZE_MAX - total - 2 * BUF_ALIGN)
+        total > SIZE_MAX - 2 * BUF_ALIGN ||
+        bytes > SIZE_MAX - 2 * BUF_ALIGN - total)
       return crl_fail(CRL_EINVAL, "%s: buffer %d of %d is too large", who, i,
                       n);
     total += round_up(bytes);
   }
-  /* The block itself is aligned; at least one byte so that a table of empty
-   * buffers still gets distinct valid pointers. */
+  /* At least one byte, so that a table of empty buffers still gets
+   * distinct valid pointers. calloc rather than aligned_alloc and memset:
+   * the pages of a large buffer that is mostly not written yet (a replay
+   * buffer of a million rows) are then not touched until they are used.
+   * BUF_ALIGN bytes more to align the first buffer by hand (the sizes
+   * were bounded above, so this cannot overflow). */
   size_t size = round_up(total > 0 ? total : 1);
-  unsigned char *base = aligned_alloc(BUF_ALIGN, size);
-  if (base == NULL)
+  unsigned char *raw = calloc(1, size + BUF_ALIGN);
+  if (raw == NULL)
     return crl_fail(CRL_ENOMEM, "%s: out of memory (%zu bytes of buffers)", who,
                     size);
-  memset(base, 0, size);
+  unsigned char *base =
+      raw + (BUF_ALIGN - (uintptr_t)raw % BUF_ALIGN) % BUF_ALIGN;
   size_t offset = 0;
   for (int i = 0; i < n; i++) {
     *table[i].ptr = base + offset;
     offset += round_up(table[i].count * crl__buf_elem_size(table[i].type));
   }
-  *block = base;
+  *block = raw;
   return 0;
 }

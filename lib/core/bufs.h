@@ -11,7 +11,8 @@
  *
  * Every buffer starts zeroed and 64-byte aligned (a cache line, and what
  * the AVX-512 kernels load), so one free releases all of them and there is
- * no per-buffer failure path. */
+ * no per-buffer failure path. The block comes from calloc, so the pages of
+ * a large buffer are not touched before they are written. */
 #ifndef CRL_CORE_BUFS_H
 #define CRL_CORE_BUFS_H
 
@@ -21,12 +22,14 @@
 
 #define CRL__COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* Element types (PTR: an array of pointers, zeroed, i.e. NULL). */
 /* clang-format off */
 #define CRL__BUF_TYPES(X)      \
   X(REAL,   sizeof(crl_real))  \
   X(DOUBLE, sizeof(double))    \
   X(INT,    sizeof(int))       \
   X(SIZE,   sizeof(size_t))    \
+  X(PTR,    sizeof(void *))    \
   X(U8,     1)
 /* clang-format on */
 

@@ -6,10 +6,20 @@
 
 #include "crl/algo.h"
 #include "crl/env.h"
+#include "crl/state.h"
 
-/* Env handle internals for checkpoints (lib/env.c). */
-gsl_rng *crl__env_rng(crl_env *env);
-void crl__env_set_elapsed_steps(crl_env *env, int steps);
+/* One env handle in a checkpoint (lib/env/env.c): "name" (must match),
+ * "state" (get_state's vector, no NaN), "elapsed" (the TimeLimit counter)
+ * and "rng" (the reset generator). CRL_EUNSUPPORTED for an env without
+ * get_state/set_state. */
+int crl__env_sections(void *env, crl_state_io *io);
+
+/* A vec env in a checkpoint (lib/env/vec_env.c): "env" and "n" (must
+ * match), the current and final observations, rewards, flags, running
+ * episode returns and lengths, the recent-episode statistics, and every
+ * copy as "env<i>". */
+int crl__vec_env_sections(void *venv, crl_state_io *io);
+
 /* The env's own state struct (for adapters such as envs/mujoco*.c). */
 void *crl__env_self(crl_env *env);
 

@@ -298,17 +298,8 @@ int crl_env_elapsed_steps(const crl_env *env) {
   return env->elapsed_steps;
 }
 
-gsl_rng *crl__env_rng(crl_env *env) {
-  return env->rng;
-}
-
 void *crl__env_self(crl_env *env) {
   return env->self;
-}
-
-void crl__env_set_elapsed_steps(crl_env *env, int steps) {
-  env->elapsed_steps = steps;
-  env->has_reset = 1;
 }
 
 int crl_env_get_state(const crl_env *env, double *state) {
@@ -342,4 +333,37 @@ void crl_space_clip(const crl_space *s, crl_real *action) {
     if (action[j] > s->high[j])
       action[j] = (crl_real)s->high[j];
   }
+}
+
+/* ---- checkpoints --------------------------------------------------------- */
+
+/* The env's own state goes through get_state/set_state, so the table
+ * points at a copy: filled before saving, handed back after loading. */
+int crl__env_sections(void *obj, crl_state_io *io) {
+  crl_env *env = obj;
+  const crl_env_type *t = env->type;
+  if (t->get_state == NULL || t->set_state == NULL || t->state_dim < 1)
+    return crl_fail(CRL_EUNSUPPORTED,
+                    "env '%s' cannot be checkpointed: it has no "
+                    "get_state/set_state",
+                    t->name);
+  double *state = malloc((size_t)t->state_dim * sizeof *state);
+  if (state == NULL)
+    return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
+  const int loading = crl_state_loading(io);
+  if (!loading)
+    t->get_state(env->self, state);
+  const crl_state_item items[] = {
+      CRL_STATE(STRING, "name", t->name, 0, CRL_STATE_MATCH),
+      CRL_STATE(F64, "state", state, (size_t)t->state_dim, CRL_STATE_NOT_NAN),
+      CRL_STATE(INT, "elapsed", &env->elapsed_steps, 1, CRL_STATE_NONNEG),
+      CRL_STATE_OBJ("rng", crl_rng_sections, env->rng),
+  };
+  int rc = crl_state_items(io, items, CRL_STATE_COUNT(items));
+  if (rc == 0 && loading) {
+    t->set_state(env->self, state);
+    env->has_reset = 1;
+  }
+  free(state);
+  return rc;
 }

@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bufs.h"
+#include "core/internal.h"
 #include "crl/error.h"
 #include "crl/rng.h"
 #include "crl/vec_env.h"
-#include "io/state_io.h"
 
 #define RECENT 100 /* episodes averaged for the recent return (as SB3) */
 
@@ -21,6 +22,7 @@ struct crl_vec_env {
   int *truncated;      /* [n] */
   double *ep_return;   /* [n] running return of the current episode */
   int *ep_length;      /* [n] */
+  void *block;         /* envs and the arrays above */
   double recent_return[RECENT];
   double recent_length[RECENT];
   long episodes;
@@ -36,14 +38,36 @@ int crl_vec_env_alloc(const crl_env_type *type, int n, uint64_t seed,
   if (v == NULL)
     return crl_fail(CRL_ENOMEM, "vec env: out of memory");
   v->n = n;
-  v->envs = calloc((size_t)n, sizeof *v->envs);
-  if (v->envs == NULL) {
+  /* obs_dim and act_dim from a first copy, so that the table can size the
+   * arrays; it becomes copy 0. */
+  crl_env *first = NULL;
+  int rc = crl_env_alloc(type, &first);
+  if (rc) {
     free(v);
-    return crl_fail(CRL_ENOMEM, "vec env: out of memory");
+    return rc;
   }
+  v->obs_dim = crl_env_obs_space(first)->dim;
+  v->act_dim = crl_env_act_space(first)->dim;
+  const size_t N = (size_t)n, no = N * (size_t)v->obs_dim;
+  const crl__buf bufs[] = {
+      {(void **)&v->envs, CRL__BUF_PTR, N},         /* [n] */
+      {(void **)&v->obs, CRL__BUF_REAL, no},        /* [n, obs_dim] */
+      {(void **)&v->final_obs, CRL__BUF_REAL, no},  /* [n, obs_dim] */
+      {(void **)&v->rewards, CRL__BUF_DOUBLE, N},   /* [n] */
+      {(void **)&v->terminated, CRL__BUF_INT, N},   /* [n] */
+      {(void **)&v->truncated, CRL__BUF_INT, N},    /* [n] */
+      {(void **)&v->ep_return, CRL__BUF_DOUBLE, N}, /* [n] */
+      {(void **)&v->ep_length, CRL__BUF_INT, N},    /* [n] */
+  };
+  rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &v->block, "vec env");
+  if (rc) {
+    crl_env_free(first);
+    free(v);
+    return rc;
+  }
+  v->envs[0] = first;
   for (int i = 0; i < n; i++) {
-    int rc = crl_env_alloc(type, &v->envs[i]);
-    if (rc) {
+    if (i > 0 && (rc = crl_env_alloc(type, &v->envs[i])) != 0) {
       crl_vec_env_free(v);
       return rc;
     }
@@ -52,21 +76,6 @@ int crl_vec_env_alloc(const crl_env_type *type, int n, uint64_t seed,
     crl_env_seed(
         v->envs[i],
         crl_seed_derive(crl_seed_derive(seed, CRL_STREAM_ENV), (uint64_t)i));
-  }
-  v->obs_dim = crl_env_obs_space(v->envs[0])->dim;
-  v->act_dim = crl_env_act_space(v->envs[0])->dim;
-  size_t no = (size_t)n * (size_t)v->obs_dim;
-  v->obs = calloc(no, sizeof *v->obs);
-  v->final_obs = calloc(no, sizeof *v->final_obs);
-  v->rewards = calloc((size_t)n, sizeof *v->rewards);
-  v->terminated = calloc((size_t)n, sizeof *v->terminated);
-  v->truncated = calloc((size_t)n, sizeof *v->truncated);
-  v->ep_return = calloc((size_t)n, sizeof *v->ep_return);
-  v->ep_length = calloc((size_t)n, sizeof *v->ep_length);
-  if (!v->obs || !v->final_obs || !v->rewards || !v->terminated ||
-      !v->truncated || !v->ep_return || !v->ep_length) {
-    crl_vec_env_free(v);
-    return crl_fail(CRL_ENOMEM, "vec env: out of memory");
   }
   *out = v;
   return 0;
@@ -90,14 +99,7 @@ void crl_vec_env_free(crl_vec_env *v) {
   if (v->envs)
     for (int i = 0; i < v->n; i++)
       crl_env_free(v->envs[i]);
-  free(v->envs);
-  free(v->obs);
-  free(v->final_obs);
-  free(v->rewards);
-  free(v->terminated);
-  free(v->truncated);
-  free(v->ep_return);
-  free(v->ep_length);
+  free(v->block);
   free(v);
 }
 
@@ -238,127 +240,25 @@ double crl_vec_env_last_returns(const crl_vec_env *v, long k) {
 
 /* ---- checkpoints --------------------------------------------------------- */
 
-static const char *vkey(char *buf, size_t n, const char *prefix,
-                        const char *field) {
-  snprintf(buf, n, "%s.%s", prefix, field);
-  return buf;
-}
-
-int crl__vec_env_save(const crl_vec_env *v, crl_ckpt_writer *w,
-                      const char *prefix) {
-  char k[256];
-  const size_t no = (size_t)v->n * v->obs_dim;
-  int rc = crl__ckpt_put_i64(w, vkey(k, sizeof k, prefix, "n"), v->n);
-  rc = rc ? rc
-          : crl__ckpt_put_string(w, vkey(k, sizeof k, prefix, "env"),
-                                 crl_env_get_type(v->envs[0])->name);
-  rc = rc ? rc
-          : crl__ckpt_put_real(w, vkey(k, sizeof k, prefix, "obs"), no, v->obs);
-  rc = rc ? rc
-          : crl__ckpt_put_real(w, vkey(k, sizeof k, prefix, "final_obs"), no,
-                               v->final_obs);
-  rc = rc ? rc
-          : crl__ckpt_put(w, vkey(k, sizeof k, prefix, "ep_return"),
-                          CRL_CKPT_F64, (uint64_t)v->n, v->ep_return);
-  int64_t *ints = malloc((size_t)v->n * 3 * sizeof *ints);
-  if (ints == NULL)
-    return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
-  for (int i = 0; i < v->n; i++) {
-    ints[i] = v->ep_length[i];
-    ints[v->n + i] = v->terminated[i];
-    ints[2 * v->n + i] = v->truncated[i];
-  }
-  rc = rc ? rc
-          : crl__ckpt_put(w, vkey(k, sizeof k, prefix, "ints"), CRL_CKPT_I64,
-                          3 * (uint64_t)v->n, ints);
-  free(ints);
-  rc = rc ? rc
-          : crl__ckpt_put(w, vkey(k, sizeof k, prefix, "rewards"), CRL_CKPT_F64,
-                          (uint64_t)v->n, v->rewards);
-  rc = rc ? rc
-          : crl__ckpt_put(w, vkey(k, sizeof k, prefix, "recent_return"),
-                          CRL_CKPT_F64, RECENT, v->recent_return);
-  rc = rc ? rc
-          : crl__ckpt_put(w, vkey(k, sizeof k, prefix, "recent_length"),
-                          CRL_CKPT_F64, RECENT, v->recent_length);
-  rc = rc ? rc
-          : crl__ckpt_put_i64(w, vkey(k, sizeof k, prefix, "episodes"),
-                              v->episodes);
-  rc = rc ? rc
-          : crl__ckpt_put_i64(w, vkey(k, sizeof k, prefix, "steps"), v->steps);
-  for (int i = 0; rc == 0 && i < v->n; i++) {
-    char sub[256];
-    snprintf(sub, sizeof sub, "%s.env%d", prefix, i);
-    rc = crl__env_save(v->envs[i], w, sub);
-  }
-  return rc;
-}
-
-int crl__vec_env_load(crl_vec_env *v, const crl_ckpt_reader *r,
-                      const char *prefix) {
-  char k[256];
-  int64_t n = 0, episodes = 0, steps = 0;
-  const size_t no = (size_t)v->n * v->obs_dim;
-  char name[128];
-  const char *want = crl_env_get_type(v->envs[0])->name;
-  int rc = crl__ckpt_get_string(r, vkey(k, sizeof k, prefix, "env"), name,
-                                sizeof name);
-  if (rc == 0 && strcmp(name, want) != 0)
-    return crl_fail(CRL_EFORMAT, "checkpoint: holds env '%s', not '%s'", name,
-                    want);
-  rc = rc ? rc : crl__ckpt_get_i64(r, vkey(k, sizeof k, prefix, "n"), &n);
-  if (rc == 0 && n != v->n)
-    return crl_fail(CRL_EFORMAT, "checkpoint: %lld env copies, expected %d",
-                    (long long)n, v->n);
-  int64_t *ints = malloc((size_t)v->n * 3 * sizeof *ints);
-  if (ints == NULL)
-    return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
-  rc = rc ? rc
-          : crl__ckpt_get_real(r, vkey(k, sizeof k, prefix, "obs"), no, v->obs);
-  rc = rc ? rc
-          : crl__ckpt_get_real(r, vkey(k, sizeof k, prefix, "final_obs"), no,
-                               v->final_obs);
-  rc = rc ? rc
-          : crl__ckpt_get_f64_array(r, vkey(k, sizeof k, prefix, "ep_return"),
-                                    (uint64_t)v->n, v->ep_return);
-  rc = rc ? rc
-          : crl__ckpt_get_i64_array(r, vkey(k, sizeof k, prefix, "ints"),
-                                    3 * (uint64_t)v->n, ints);
-  rc = rc ? rc
-          : crl__ckpt_get_f64_array(r, vkey(k, sizeof k, prefix, "rewards"),
-                                    (uint64_t)v->n, v->rewards);
-  rc = rc ? rc
-          : crl__ckpt_get_f64_array(r,
-                                    vkey(k, sizeof k, prefix, "recent_return"),
-                                    RECENT, v->recent_return);
-  rc = rc ? rc
-          : crl__ckpt_get_f64_array(r,
-                                    vkey(k, sizeof k, prefix, "recent_length"),
-                                    RECENT, v->recent_length);
-  rc = rc ? rc
-          : crl__ckpt_get_i64(r, vkey(k, sizeof k, prefix, "episodes"),
-                              &episodes);
-  rc = rc ? rc
-          : crl__ckpt_get_i64(r, vkey(k, sizeof k, prefix, "steps"), &steps);
-  if (rc == 0 && (episodes < 0 || steps < 0))
-    rc = crl_fail(CRL_EFORMAT, "checkpoint: negative episode or step count");
-  for (int i = 0; rc == 0 && i < v->n; i++)
-    if (ints[i] < 0 || ints[i] > 2147483647)
-      rc = crl_fail(CRL_EFORMAT, "checkpoint: bad episode length");
-  if (rc == 0) {
-    for (int i = 0; i < v->n; i++) {
-      v->ep_length[i] = (int)ints[i];
-      v->terminated[i] = ints[v->n + i] != 0;
-      v->truncated[i] = ints[2 * v->n + i] != 0;
-    }
-    v->episodes = episodes;
-    v->steps = steps;
-  }
-  free(ints);
-  for (int i = 0; rc == 0 && i < v->n; i++) {
-    char sub[256];
-    snprintf(sub, sizeof sub, "%s.env%d", prefix, i);
-    rc = crl__env_load(v->envs[i], r, sub);
-  }
-  return rc;
+int crl__vec_env_sections(void *obj, crl_state_io *io) {
+  crl_vec_env *v = obj;
+  const size_t N = (size_t)v->n, no = N * (size_t)v->obs_dim;
+  const crl_state_item items[] = {
+      CRL_STATE(STRING, "env", crl_env_get_type(v->envs[0])->name, 0,
+                CRL_STATE_MATCH),
+      CRL_STATE(INT, "n", &v->n, 1, CRL_STATE_MATCH),
+      CRL_STATE(REAL, "obs", v->obs, no, 0),
+      CRL_STATE(REAL, "final_obs", v->final_obs, no, 0),
+      CRL_STATE(F64, "ep_return", v->ep_return, N, 0),
+      CRL_STATE(INT, "ep_length", v->ep_length, N, CRL_STATE_NONNEG),
+      CRL_STATE(INT, "terminated", v->terminated, N, CRL_STATE_BOOL),
+      CRL_STATE(INT, "truncated", v->truncated, N, CRL_STATE_BOOL),
+      CRL_STATE(F64, "rewards", v->rewards, N, 0),
+      CRL_STATE(F64, "recent_return", v->recent_return, RECENT, 0),
+      CRL_STATE(F64, "recent_length", v->recent_length, RECENT, 0),
+      CRL_STATE(LONG, "episodes", &v->episodes, 1, CRL_STATE_NONNEG),
+      CRL_STATE(LONG, "steps", &v->steps, 1, CRL_STATE_NONNEG),
+      CRL_STATE_OBJS("env", crl__env_sections, v->envs, N),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
 }

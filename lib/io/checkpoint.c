@@ -1,59 +1,78 @@
 /* Whole-run checkpoints of an algorithm and its vec env. */
-#include "io/checkpoint.h"
-#include "crl/error.h"
-#include "io/ckpt.h"
-#include "io/state_io.h"
+#include <stdio.h>
+#include <string.h>
 
-int crl__algo_save_into(crl_algo *algo, crl_vec_env *venv, crl_ckpt_writer *w) {
+#include "core/internal.h"
+#include "crl/error.h"
+#include "io/checkpoint.h"
+
+/* What a checkpoint was written by: the algorithm and the precision. */
+typedef struct origin {
+  char algo[64];
+  char real[16];
+} origin;
+
+static int origin_sections(void *obj, crl_state_io *io) {
+  origin *o = obj;
+  const crl_state_item items[] = {
+      CRL_STATE(STRING, "algo.name", o->algo, sizeof o->algo, 0),
+      CRL_STATE(STRING, "crl.real", o->real, sizeof o->real, 0),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
+}
+
+int crl_algo_checkpoint_write(crl_algo *algo, crl_vec_env *venv,
+                              crl_ckpt_writer *w) {
   const crl_algo_type *t = crl_algo_get_type(algo);
   if (t->save == NULL)
     return crl_fail(CRL_EUNSUPPORTED, "algo '%s' cannot be checkpointed",
                     t->name);
-  int rc = crl__ckpt_put_string(w, "algo.name", t->name);
-  rc = rc ? rc : crl__ckpt_put_string(w, "crl.real", crl_real_name());
+  origin o;
+  snprintf(o.algo, sizeof o.algo, "%s", t->name);
+  snprintf(o.real, sizeof o.real, "%s", crl_real_name());
+  int rc = crl_state_save(w, NULL, origin_sections, &o);
   rc = rc ? rc : t->save(crl__algo_self(algo), w);
-  return rc ? rc : crl__vec_env_save(venv, w, "venv");
+  return rc ? rc : crl_state_save(w, "venv", crl__vec_env_sections, venv);
 }
 
-int crl__algo_load_from(crl_algo *algo, crl_vec_env *venv,
-                        const crl_ckpt_reader *r) {
+int crl_algo_checkpoint_read(crl_algo *algo, crl_vec_env *venv,
+                             const crl_ckpt_reader *r) {
   const crl_algo_type *t = crl_algo_get_type(algo);
   if (t->load == NULL)
     return crl_fail(CRL_EUNSUPPORTED, "algo '%s' cannot be restored", t->name);
-  char name[64], real[16];
-  int rc = crl__ckpt_get_string(r, "algo.name", name, sizeof name);
-  rc = rc ? rc : crl__ckpt_get_string(r, "crl.real", real, sizeof real);
+  origin o;
+  int rc = crl_state_load(r, NULL, origin_sections, &o);
   if (rc)
     return rc;
-  if (strcmp(name, t->name) != 0)
-    return crl_fail(CRL_EFORMAT, "checkpoint: written by '%s', not '%s'", name,
-                    t->name);
+  if (strcmp(o.algo, t->name) != 0)
+    return crl_fail(CRL_EFORMAT, "checkpoint: written by '%s', not '%s'",
+                    o.algo, t->name);
   /* Exact resume needs the same arithmetic: refuse the other precision. */
-  if (strcmp(real, crl_real_name()) != 0)
+  if (strcmp(o.real, crl_real_name()) != 0)
     return crl_fail(CRL_EFORMAT,
                     "checkpoint: written by a %s build; this is a %s build "
                     "(export a policy to move between them)",
-                    real, crl_real_name());
+                    o.real, crl_real_name());
   rc = t->load(crl__algo_self(algo), r);
-  return rc ? rc : crl__vec_env_load(venv, r, "venv");
+  return rc ? rc : crl_state_load(r, "venv", crl__vec_env_sections, venv);
 }
 
 int crl_algo_checkpoint_save(crl_algo *algo, crl_vec_env *venv,
                              const char *path) {
   crl_ckpt_writer *w = NULL;
-  int rc = crl__ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w);
-  rc = rc ? rc : crl__algo_save_into(algo, venv, w);
-  rc = rc ? rc : crl__ckpt_write_file(w, path);
-  crl__ckpt_writer_free(w);
+  int rc = crl_ckpt_writer_alloc(&w);
+  rc = rc ? rc : crl_algo_checkpoint_write(algo, venv, w);
+  rc = rc ? rc : crl_ckpt_writer_write(w, path);
+  crl_ckpt_writer_free(w);
   return rc;
 }
 
 int crl_algo_checkpoint_load(crl_algo *algo, crl_vec_env *venv,
                              const char *path) {
   crl_ckpt_reader *r = NULL;
-  int rc = crl__ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r);
-  rc = rc ? rc : crl__algo_load_from(algo, venv, r);
-  crl__ckpt_reader_free(r);
+  int rc = crl_ckpt_reader_open(path, &r);
+  rc = rc ? rc : crl_algo_checkpoint_read(algo, venv, r);
+  crl_ckpt_reader_free(r);
   return rc;
 }
 

@@ -11,7 +11,7 @@
 #include "io/ckpt.h"
 
 static const char MAGIC[8] = {'C', 'R', 'L', 'F', 'I', 'L', 'E', '\0'};
-#define MAX_NAME 255u
+#define MAX_NAME CRL__CKPT_MAX_NAME
 #define MAX_SECTIONS 100000u
 #define MAX_FILE ((uint64_t)1 << 36) /* 64 GiB: far above any real file */
 
@@ -47,13 +47,19 @@ static int host_is_little_endian(void) {
   return b == 1;
 }
 
-/* ---- writer
- * ------------------------------------------------------------------ */
+static uint32_t kind_version(uint32_t kind) {
+  return kind == CRL_CKPT_KIND_POLICY ? CRL_CKPT_VERSION_POLICY
+                                      : CRL_CKPT_VERSION_CHECKPOINT;
+}
+
+/* ---- writer -------------------------------------------------------------- */
 
 struct crl_ckpt_writer {
   unsigned char *buf;
   size_t len, cap;
   uint64_t n_sections;
+  size_t *names; /* [n_sections] offset in buf of each section's name_len */
+  size_t names_cap;
   int failed; /* an allocation failed; report at write time */
 };
 
@@ -91,7 +97,7 @@ int crl__ckpt_writer_alloc(crl__ckpt_kind kind, crl_ckpt_writer **out) {
   crl_ckpt_writer *w = calloc(1, sizeof *w);
   if (w == NULL)
     return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
-  uint32_t version = CRL_CKPT_VERSION, k = (uint32_t)kind;
+  uint32_t version = kind_version((uint32_t)kind), k = (uint32_t)kind;
   uint64_t zero = 0; /* n_sections, patched at write time */
   int rc = append(w, MAGIC, sizeof MAGIC);
   if (rc == 0)
@@ -112,17 +118,47 @@ void crl__ckpt_writer_free(crl_ckpt_writer *w) {
   if (w == NULL)
     return;
   free(w->buf);
+  free(w->names);
   free(w);
 }
 
-int crl__ckpt_put(crl_ckpt_writer *w, const char *name, crl__ckpt_type type,
-                  uint64_t count, const void *data) {
+/* A reader finds the first of two sections of one name, so a second one
+ * (two table items named alike) would be lost: refuse it, and remember
+ * where this one's name is. */
+static int add_name(crl_ckpt_writer *w, const char *name, size_t nl) {
+  for (uint64_t i = 0; i < w->n_sections; i++) {
+    uint32_t l;
+    memcpy(&l, w->buf + w->names[i], 4);
+    if (l == nl && memcmp(w->buf + w->names[i] + 4, name, nl) == 0)
+      return crl_fail(CRL_EINVAL, "checkpoint: section '%s' written twice",
+                      name);
+  }
+  if (w->n_sections == w->names_cap) {
+    size_t cap = w->names_cap ? 2 * w->names_cap : 64;
+    size_t *n = realloc(w->names, cap * sizeof *n);
+    if (n == NULL) {
+      w->failed = 1;
+      return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
+    }
+    w->names = n;
+    w->names_cap = cap;
+  }
+  w->names[w->n_sections] = w->len;
+  return 0;
+}
+
+int crl__ckpt_reserve(crl_ckpt_writer *w, const char *name, crl__ckpt_type type,
+                      uint64_t count, void **data) {
+  *data = NULL;
   size_t nl = strlen(name);
   size_t es = type_size((uint32_t)type);
   if (nl == 0 || nl > MAX_NAME || es == 0)
     return crl_fail(CRL_EINVAL, "checkpoint: bad section '%s'", name);
+  if (count > (uint64_t)(SIZE_MAX / 2) / es)
+    return crl_fail(CRL_EINVAL, "checkpoint: section '%s' is too large", name);
   uint32_t nl32 = (uint32_t)nl, t32 = (uint32_t)type;
-  int rc = append(w, &nl32, 4);
+  int rc = add_name(w, name, nl);
+  rc = rc ? rc : append(w, &nl32, 4);
   if (rc == 0)
     rc = append(w, name, nl);
   if (rc == 0)
@@ -130,9 +166,21 @@ int crl__ckpt_put(crl_ckpt_writer *w, const char *name, crl__ckpt_type type,
   if (rc == 0)
     rc = append(w, &count, 8);
   if (rc == 0)
-    rc = append(w, data, (size_t)count * es);
-  if (rc == 0)
-    w->n_sections++;
+    rc = reserve(w, (size_t)count * es);
+  if (rc)
+    return rc;
+  *data = w->buf + w->len;
+  w->len += (size_t)count * es;
+  w->n_sections++;
+  return 0;
+}
+
+int crl__ckpt_put(crl_ckpt_writer *w, const char *name, crl__ckpt_type type,
+                  uint64_t count, const void *data) {
+  void *dst;
+  int rc = crl__ckpt_reserve(w, name, type, count, &dst);
+  if (rc == 0 && count > 0)
+    memcpy(dst, data, (size_t)count * type_size((uint32_t)type));
   return rc;
 }
 
@@ -153,14 +201,6 @@ int crl__ckpt_put_real(crl_ckpt_writer *w, const char *name, uint64_t count,
 
 int crl__ckpt_put_i64(crl_ckpt_writer *w, const char *name, int64_t value) {
   return crl__ckpt_put(w, name, CRL_CKPT_I64, 1, &value);
-}
-
-int crl__ckpt_put_f64(crl_ckpt_writer *w, const char *name, double value) {
-  return crl__ckpt_put(w, name, CRL_CKPT_F64, 1, &value);
-}
-
-int crl__ckpt_put_string(crl_ckpt_writer *w, const char *name, const char *s) {
-  return crl__ckpt_put(w, name, CRL_CKPT_U8, strlen(s), s);
 }
 
 static int write_all(int fd, const unsigned char *p, size_t n) {
@@ -206,8 +246,7 @@ int crl__ckpt_write_file(crl_ckpt_writer *w, const char *path) {
   return 0;
 }
 
-/* ---- reader
- * ------------------------------------------------------------------ */
+/* ---- reader -------------------------------------------------------------- */
 
 typedef struct section {
   const char *name; /* not NUL-terminated */
@@ -220,6 +259,7 @@ typedef struct section {
 struct crl_ckpt_reader {
   unsigned char *buf;
   size_t len;
+  char *what; /* the path, or "checkpoint" when read from memory */
   section *sections;
   uint64_t n_sections;
 };
@@ -229,6 +269,7 @@ void crl__ckpt_reader_free(crl_ckpt_reader *r) {
     return;
   free(r->buf);
   free(r->sections);
+  free(r->what);
   free(r);
 }
 
@@ -293,14 +334,23 @@ static int verify_header(crl_ckpt_reader *r, crl__ckpt_kind kind,
   memcpy(&version, r->buf + 8, 4);
   memcpy(&k, r->buf + 12, 4);
   memcpy(&r->n_sections, r->buf + 16, 8);
-  if (version != CRL_CKPT_VERSION)
-    return crl_fail(CRL_EFORMAT,
-                    "%s: format version %u, this build reads version %u", what,
-                    version, CRL_CKPT_VERSION);
+  if (k != CRL_CKPT_KIND_POLICY && k != CRL_CKPT_KIND_CHECKPOINT)
+    return crl_fail(CRL_EFORMAT, "%s: unknown kind of crl file (%u)", what, k);
   if (k != (uint32_t)kind)
     return crl_fail(CRL_EINVAL, "%s: holds a %s, not a %s", what,
                     k == CRL_CKPT_KIND_POLICY ? "policy" : "checkpoint",
                     kind == CRL_CKPT_KIND_POLICY ? "policy" : "checkpoint");
+  const uint32_t want = kind_version(k);
+  if (version != want)
+    return crl_fail(CRL_EFORMAT,
+                    "%s: %s format version %u, written by %s crl; this build "
+                    "reads version %u (%s)",
+                    what, k == CRL_CKPT_KIND_POLICY ? "policy" : "checkpoint",
+                    version, version < want ? "an older" : "a newer", want,
+                    k == CRL_CKPT_KIND_POLICY
+                        ? "export the policy again"
+                        : "continue the run with the build that wrote it, "
+                          "or start it again");
   return 0;
 }
 
@@ -313,6 +363,12 @@ static int open_buffer(unsigned char *buf, size_t len, crl__ckpt_kind kind,
   }
   r->buf = buf;
   r->len = len;
+  const size_t wl = strlen(what) + 1;
+  if ((r->what = malloc(wl)) == NULL) {
+    crl__ckpt_reader_free(r);
+    return crl_fail(CRL_ENOMEM, "%s: out of memory", what);
+  }
+  memcpy(r->what, what, wl);
   int rc = host_is_little_endian()
                ? 0
                : crl_fail(CRL_EUNSUPPORTED, "big-endian hosts not supported");
@@ -326,16 +382,6 @@ static int open_buffer(unsigned char *buf, size_t len, crl__ckpt_kind kind,
   }
   *out = r;
   return 0;
-}
-
-int crl__ckpt_read_memory(const void *data, size_t size, crl__ckpt_kind kind,
-                          crl_ckpt_reader **out) {
-  *out = NULL;
-  unsigned char *buf = malloc(size ? size : 1);
-  if (buf == NULL)
-    return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
-  memcpy(buf, data, size);
-  return open_buffer(buf, size, kind, "checkpoint", out);
 }
 
 int crl__ckpt_read_file(const char *path, crl__ckpt_kind kind,
@@ -374,6 +420,10 @@ static const section *lookup(const crl_ckpt_reader *r, const char *name) {
   return NULL;
 }
 
+const char *crl__ckpt_reader_name(const crl_ckpt_reader *r) {
+  return r->what;
+}
+
 uint64_t crl__ckpt_n_sections(const crl_ckpt_reader *r) {
   return r->n_sections;
 }
@@ -390,15 +440,15 @@ void crl__ckpt_section_at(const crl_ckpt_reader *r, uint64_t i,
   *data = s->data;
 }
 
-int crl__ckpt_find(const crl_ckpt_reader *r, const char *name,
-                   crl__ckpt_type *type, uint64_t *count) {
+int crl__ckpt_section(const crl_ckpt_reader *r, const char *name,
+                      crl__ckpt_type *type, uint64_t *count,
+                      const void **data) {
   const section *s = lookup(r, name);
   if (s == NULL)
-    return crl_fail(CRL_ENOTFOUND, "checkpoint: no section '%s'", name);
-  if (type)
-    *type = (crl__ckpt_type)s->type;
-  if (count)
-    *count = s->count;
+    return CRL_ENOTFOUND;
+  *type = (crl__ckpt_type)s->type;
+  *count = s->count;
+  *data = s->data;
   return 0;
 }
 
@@ -461,20 +511,8 @@ int crl__ckpt_get_f64_array(const crl_ckpt_reader *r, const char *name,
   return 0;
 }
 
-int crl__ckpt_get_bytes(const crl_ckpt_reader *r, const char *name,
-                        uint64_t count, void *out) {
-  const section *s;
-  int rc = expect(r, name, count, &s);
-  if (rc)
-    return rc;
-  if (s->type != CRL_CKPT_U8)
-    return crl_fail(CRL_EFORMAT, "checkpoint: section '%s' is not bytes", name);
-  memcpy(out, s->data, (size_t)count);
-  return 0;
-}
-
-int crl__ckpt_get_i64_array(const crl_ckpt_reader *r, const char *name,
-                            uint64_t count, int64_t *out) {
+static int get_i64_array(const crl_ckpt_reader *r, const char *name,
+                         uint64_t count, int64_t *out) {
   const section *s;
   int rc = expect(r, name, count, &s);
   if (rc)
@@ -487,24 +525,27 @@ int crl__ckpt_get_i64_array(const crl_ckpt_reader *r, const char *name,
 
 int crl__ckpt_get_i64(const crl_ckpt_reader *r, const char *name,
                       int64_t *out) {
-  return crl__ckpt_get_i64_array(r, name, 1, out);
+  return get_i64_array(r, name, 1, out);
 }
 
-int crl__ckpt_get_f64(const crl_ckpt_reader *r, const char *name, double *out) {
-  return crl__ckpt_get_f64_array(r, name, 1, out);
+/* ---- the public face (crl/state.h): checkpoint-kind files ---------------- */
+
+int crl_ckpt_writer_alloc(crl_ckpt_writer **out) {
+  return crl__ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, out);
 }
 
-int crl__ckpt_get_string(const crl_ckpt_reader *r, const char *name, char *buf,
-                         size_t size) {
-  const section *s = lookup(r, name);
-  if (s == NULL)
-    return crl_fail(CRL_EFORMAT, "checkpoint: missing section '%s'", name);
-  if (s->type != CRL_CKPT_U8 || s->count >= size)
-    return crl_fail(CRL_EFORMAT,
-                    "checkpoint: section '%s' is not a string "
-                    "that fits %zu bytes",
-                    name, size);
-  memcpy(buf, s->data, (size_t)s->count);
-  buf[s->count] = '\0';
-  return 0;
+void crl_ckpt_writer_free(crl_ckpt_writer *w) {
+  crl__ckpt_writer_free(w);
+}
+
+int crl_ckpt_writer_write(crl_ckpt_writer *w, const char *path) {
+  return crl__ckpt_write_file(w, path);
+}
+
+int crl_ckpt_reader_open(const char *path, crl_ckpt_reader **out) {
+  return crl__ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, out);
+}
+
+void crl_ckpt_reader_free(crl_ckpt_reader *r) {
+  crl__ckpt_reader_free(r);
 }

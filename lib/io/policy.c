@@ -1,8 +1,10 @@
 /* Policies for inference: load, save, act (see crl/policy.h). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bufs.h"
 #include "crl/error.h"
 #include "io/ckpt.h"
 #include "io/policy_internal.h"
@@ -11,11 +13,12 @@ struct crl_policy {
   crl_mlp *net;         /* owns its parameters */
   crl_normalizer *norm; /* NULL: observations used as they are */
   crl_space act_space;  /* bounds point into `bounds` */
-  double *bounds;       /* [2, act_dim] low then high (Box) */
+  double *bounds;       /* [2, act_dim] low then high (Box); NULL otherwise */
   crl__policy_output output;
   int obs_dim, n_out, max_batch;
   crl_real *obs_scratch; /* [max_batch, obs_dim] normalised observations */
   crl_real *out_scratch; /* [max_batch, n_out] network outputs */
+  void *block;           /* bounds and the scratch */
 };
 
 void crl_policy_free(crl_policy *p) {
@@ -23,9 +26,7 @@ void crl_policy_free(crl_policy *p) {
     return;
   crl_mlp_free(p->net);
   crl_normalizer_free(p->norm);
-  free(p->bounds);
-  free(p->obs_scratch);
-  free(p->out_scratch);
+  free(p->block);
   free(p);
 }
 
@@ -58,7 +59,7 @@ static int check_shapes(const crl_mlp_spec *s, const crl_space *act,
 }
 
 /* Allocate a policy shell for spec: network (owned params), scratch and a
- * copy of the action space. */
+ * copy of the action space (its bounds too when act has them). */
 static int shell_alloc(const crl_mlp_spec *spec_in, const crl_space *act,
                        crl__policy_output output, int max_batch,
                        crl_policy **out) {
@@ -78,25 +79,31 @@ static int shell_alloc(const crl_mlp_spec *spec_in, const crl_space *act,
   p->n_out = spec.sizes[spec.n_layers];
   p->max_batch = max_batch;
   p->act_space = *act;
-  rc = crl_mlp_alloc(&spec, NULL, NULL, &p->net);
-  p->obs_scratch = calloc((size_t)max_batch * p->obs_dim, sizeof(crl_real));
-  p->out_scratch = calloc((size_t)max_batch * p->n_out, sizeof(crl_real));
-  if (act->kind == CRL_SPACE_BOX) {
-    p->bounds = malloc(2 * (size_t)act->dim * sizeof *p->bounds);
-    if (p->bounds) {
-      memcpy(p->bounds, act->low, (size_t)act->dim * sizeof(double));
-      memcpy(p->bounds + act->dim, act->high,
-             (size_t)act->dim * sizeof(double));
-      p->act_space.low = p->bounds;
-      p->act_space.high = p->bounds + act->dim;
-    }
-  }
-  if (rc == 0 && (!p->obs_scratch || !p->out_scratch ||
-                  (act->kind == CRL_SPACE_BOX && !p->bounds)))
-    rc = crl_fail(CRL_ENOMEM, "policy: out of memory");
+  const int box = act->kind == CRL_SPACE_BOX;
+  const size_t B = (size_t)max_batch, A = (size_t)act->dim;
+  const crl__buf bufs[] = {
+      {(void **)&p->bounds, CRL__BUF_DOUBLE,
+       box ? 2 * A : 0}, /* [2, act_dim] */
+      {(void **)&p->obs_scratch, CRL__BUF_REAL,
+       B * (size_t)p->obs_dim}, /* [max_batch, obs_dim] */
+      {(void **)&p->out_scratch, CRL__BUF_REAL,
+       B * (size_t)p->n_out}, /* [max_batch, n_out] */
+  };
+  rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &p->block, "policy");
+  rc = rc ? rc : crl_mlp_alloc(&spec, NULL, NULL, &p->net);
   if (rc) {
     crl_policy_free(p);
     return rc;
+  }
+  if (box) {
+    if (act->low != NULL && act->high != NULL) {
+      memcpy(p->bounds, act->low, A * sizeof(double));
+      memcpy(p->bounds + A, act->high, A * sizeof(double));
+    }
+    p->act_space.low = p->bounds;
+    p->act_space.high = p->bounds + A;
+  } else {
+    p->bounds = NULL; /* the file has no bounds section then */
   }
   *out = p;
   return 0;
@@ -186,140 +193,121 @@ int crl_policy_act(crl_policy *p, const crl_real *obs, crl_real *action) {
   return crl_policy_act_batch(p, obs, 1, action);
 }
 
-/* ---- files
- * ------------------------------------------------------------------- */
+/* ---- files -------------------------------------------------------------- */
 
-int crl_policy_save(const crl_policy *p, const char *path) {
-  crl_ckpt_writer *w = NULL;
-  int rc = crl__ckpt_writer_alloc(CRL_CKPT_KIND_POLICY, &w);
+/* What a policy file says before the network exists: read and checked
+ * first, then used to build the policy the rest is loaded into. */
+typedef struct policy_header {
+  int n_layers, hidden_act, output_act;
+  int sizes[CRL_MLP_MAX_LAYERS + 1];
+  int act_kind, act_dim, act_n, output;
+  int has_norm;
+  char version[32];
+} policy_header;
+
+static int header_sections(void *obj, crl_state_io *io) {
+  policy_header *h = obj;
+  const int lim = 1 << 20, layers = CRL_MLP_MAX_LAYERS;
+  const int act = CRL_ACT_RELU, out = CRL_POLICY_ARGMAX; /* the last ones */
+  // clang-format off
+  const crl_state_item items[] = {
+      CRL_STATE_RANGED(INT, "net.n_layers",   &h->n_layers,   1, 1, layers),
+      CRL_STATE_RANGED(INT, "net.hidden_act", &h->hidden_act, 1, 0, act),
+      CRL_STATE_RANGED(INT, "net.output_act", &h->output_act, 1, 0, act),
+      CRL_STATE_RANGED(INT, "act.kind",       &h->act_kind,   1, 0, 1),
+      CRL_STATE_RANGED(INT, "act.dim",        &h->act_dim,    1, 1, lim),
+      CRL_STATE_RANGED(INT, "act.n",          &h->act_n,      1, 0, lim),
+      CRL_STATE_RANGED(INT, "act.output",     &h->output,     1, 0, out),
+      CRL_STATE(INT,    "norm.present", &h->has_norm, 1, CRL_STATE_BOOL),
+      CRL_STATE(STRING, "crl.version",  h->version, sizeof h->version, 0),
+  };
+  // clang-format on
+  int rc = crl_state_items(io, items, CRL_STATE_COUNT(items));
   if (rc)
     return rc;
-  const crl_mlp_spec *s = crl_mlp_get_spec(p->net);
-  int64_t sizes[CRL_MLP_MAX_LAYERS + 1];
-  for (int l = 0; l <= s->n_layers; l++)
-    sizes[l] = s->sizes[l];
+  /* The layer sizes, as many as the table above said. */
+  const crl_state_item sizes[] = {
+      CRL_STATE_RANGED(INT, "net.sizes", h->sizes, (size_t)h->n_layers + 1, 1,
+                       lim),
+  };
+  return crl_state_items(io, sizes, CRL_STATE_COUNT(sizes));
+}
+
+/* The network's parameters, the action bounds (Box) and the normaliser
+ * (when the policy has one). */
+static int body_sections(void *obj, crl_state_io *io) {
+  crl_policy *p = obj;
   const crl_space *a = &p->act_space;
-  rc = crl__ckpt_put_i64(w, "net.n_layers", s->n_layers);
-  rc = rc ? rc
-          : crl__ckpt_put(w, "net.sizes", CRL_CKPT_I64,
-                          (uint64_t)s->n_layers + 1, sizes);
-  rc = rc ? rc : crl__ckpt_put_i64(w, "net.hidden_act", s->hidden_activation);
-  rc = rc ? rc : crl__ckpt_put_i64(w, "net.output_act", s->output_activation);
-  rc = rc ? rc
-          : crl__ckpt_put_real(w, "net.params", crl_mlp_n_params(p->net),
-                               crl_mlp_params(p->net));
-  rc = rc ? rc : crl__ckpt_put_i64(w, "act.kind", a->kind);
-  rc = rc ? rc : crl__ckpt_put_i64(w, "act.dim", a->dim);
-  rc = rc ? rc : crl__ckpt_put_i64(w, "act.n", a->n);
-  rc = rc ? rc : crl__ckpt_put_i64(w, "act.output", p->output);
-  if (rc == 0 && a->kind == CRL_SPACE_BOX)
-    rc = crl__ckpt_put(w, "act.bounds", CRL_CKPT_F64, 2 * (uint64_t)a->dim,
-                       p->bounds);
-  rc = rc ? rc : crl__ckpt_put_i64(w, "norm.present", p->norm != NULL);
-  if (rc == 0 && p->norm != NULL) {
-    const crl_normalizer *n = p->norm;
-    rc = crl__ckpt_put(w, "norm.mean", CRL_CKPT_F64, (uint64_t)n->dim, n->mean);
-    rc = rc ? rc
-            : crl__ckpt_put(w, "norm.var", CRL_CKPT_F64, (uint64_t)n->dim,
-                            n->var);
-    rc = rc ? rc : crl__ckpt_put_f64(w, "norm.clip", n->clip);
-    rc = rc ? rc : crl__ckpt_put_f64(w, "norm.eps", n->eps);
-    rc = rc ? rc : crl__ckpt_put_f64(w, "norm.count", n->count);
-  }
-  rc = rc ? rc : crl__ckpt_put_string(w, "crl.version", crl_version());
+  const crl_state_item items[] = {
+      CRL_STATE(REAL, "net.params", crl_mlp_params(p->net),
+                crl_mlp_n_params(p->net), 0),
+      CRL_STATE(F64, "act.bounds", p->bounds, 2 * (size_t)a->dim, 0),
+      CRL_STATE_OBJ("norm", crl_normalizer_sections, p->norm),
+  };
+  int rc = crl_state_items(io, items, CRL_STATE_COUNT(items));
+  for (int j = 0; rc == 0 && p->bounds != NULL && j < a->dim; j++)
+    if (!(a->low[j] <= a->high[j]))
+      rc = crl_fail(CRL_EFORMAT, "policy: action bound %d has low > high", j);
+  return rc;
+}
+
+int crl_policy_save(const crl_policy *p, const char *path) {
+  const crl_mlp_spec *s = crl_mlp_get_spec(p->net);
+  const crl_space *a = &p->act_space;
+  policy_header h = {
+      .n_layers = s->n_layers,
+      .hidden_act = s->hidden_activation,
+      .output_act = s->output_activation,
+      .act_kind = a->kind,
+      .act_dim = a->dim,
+      .act_n = a->n,
+      .output = p->output,
+      .has_norm = p->norm != NULL,
+  };
+  for (int l = 0; l <= s->n_layers; l++)
+    h.sizes[l] = s->sizes[l];
+  snprintf(h.version, sizeof h.version, "%s", crl_version());
+  crl_ckpt_writer *w = NULL;
+  int rc = crl__ckpt_writer_alloc(CRL_CKPT_KIND_POLICY, &w);
+  rc = rc ? rc : crl_state_save(w, NULL, header_sections, &h);
+  /* body_sections only reads the policy when saving. */
+  rc = rc ? rc : crl_state_save(w, NULL, body_sections, (crl_policy *)p);
   rc = rc ? rc : crl__ckpt_write_file(w, path);
   crl__ckpt_writer_free(w);
   return rc;
 }
 
-/* Read an integer that must lie in [lo, hi]. */
-static int read_int(const crl_ckpt_reader *r, const char *name, int64_t lo,
-                    int64_t hi, int *out) {
-  int64_t v;
-  int rc = crl__ckpt_get_i64(r, name, &v);
-  if (rc)
-    return rc;
-  if (v < lo || v > hi)
-    return crl_fail(CRL_EFORMAT, "policy: %s = %lld is outside [%lld, %lld]",
-                    name, (long long)v, (long long)lo, (long long)hi);
-  *out = (int)v;
-  return 0;
-}
-
-/* Read and range-check the network spec. */
-static int read_spec(const crl_ckpt_reader *r, crl_mlp_spec *s) {
+/* The network and action space a header describes. */
+static int header_shapes(const policy_header *h, crl_mlp_spec *s,
+                         crl_space *a) {
   *s = (crl_mlp_spec){0};
-  int hid = 0, outa = 0;
-  int rc = read_int(r, "net.n_layers", 1, CRL_MLP_MAX_LAYERS, &s->n_layers);
-  rc = rc ? rc : read_int(r, "net.hidden_act", 0, CRL_ACT_RELU, &hid);
-  rc = rc ? rc : read_int(r, "net.output_act", 0, CRL_ACT_RELU, &outa);
-  int64_t sizes[CRL_MLP_MAX_LAYERS + 1];
-  rc = rc ? rc
-          : crl__ckpt_get_i64_array(r, "net.sizes", (uint64_t)s->n_layers + 1,
-                                    sizes);
-  if (rc)
-    return rc;
-  for (int l = 0; l <= s->n_layers; l++) {
-    if (sizes[l] < 1 || sizes[l] > (1 << 20))
-      return crl_fail(CRL_EFORMAT, "policy: layer size %lld out of range",
-                      (long long)sizes[l]);
-    s->sizes[l] = (int)sizes[l];
-  }
-  s->hidden_activation = (crl_activation)hid;
-  s->output_activation = (crl_activation)outa;
+  s->n_layers = h->n_layers;
+  for (int l = 0; l <= h->n_layers; l++)
+    s->sizes[l] = h->sizes[l];
+  s->hidden_activation = (crl_activation)h->hidden_act;
+  s->output_activation = (crl_activation)h->output_act;
   s->max_batch = 1;
+  *a = (crl_space){0};
+  a->kind = (crl_space_kind)h->act_kind;
+  a->dim = h->act_dim;
+  a->n = h->act_n;
+  if (a->kind == CRL_SPACE_DISCRETE && !(a->dim == 1 && a->n >= 1))
+    return crl_fail(CRL_EFORMAT, "policy: bad discrete action space");
   return 0;
 }
 
-/* Read the action space; bounds go to `bounds` [2, dim]. */
-static int read_action(const crl_ckpt_reader *r, crl_space *a, int *output,
-                       double **bounds) {
-  int kind = 0;
-  *a = (crl_space){0};
-  *bounds = NULL;
-  int rc = read_int(r, "act.kind", 0, 1, &kind);
-  rc = rc ? rc : read_int(r, "act.dim", 1, 1 << 20, &a->dim);
-  rc = rc ? rc : read_int(r, "act.n", 0, 1 << 20, &a->n);
-  rc = rc ? rc : read_int(r, "act.output", 0, CRL_POLICY_ARGMAX, output);
-  if (rc)
-    return rc;
-  a->kind = (crl_space_kind)kind;
-  if (a->kind == CRL_SPACE_DISCRETE)
-    return a->dim == 1 && a->n >= 1
-               ? 0
-               : crl_fail(CRL_EFORMAT, "policy: bad discrete action space");
-  *bounds = malloc(2 * (size_t)a->dim * sizeof **bounds);
-  if (*bounds == NULL)
-    return crl_fail(CRL_ENOMEM, "policy: out of memory");
-  rc = crl__ckpt_get_f64_array(r, "act.bounds", 2 * (uint64_t)a->dim, *bounds);
-  for (int j = 0; rc == 0 && j < a->dim; j++)
-    if (!((*bounds)[j] <= (*bounds)[a->dim + j]))
-      rc = crl_fail(CRL_EFORMAT, "policy: action bound %d has low > high", j);
-  a->low = *bounds;
-  a->high = *bounds + a->dim;
-  return rc;
-}
-
-static int read_normalizer(const crl_ckpt_reader *r, int dim,
-                           crl_normalizer **out) {
-  int present = 0;
-  int rc = read_int(r, "norm.present", 0, 1, &present);
-  if (rc || !present)
-    return rc;
-  double clip;
-  rc = crl__ckpt_get_f64(r, "norm.clip", &clip);
-  rc = rc ? rc : crl_normalizer_alloc(dim, clip, out);
-  if (rc)
-    return rc;
-  crl_normalizer *n = *out;
-  rc = crl__ckpt_get_f64_array(r, "norm.mean", (uint64_t)dim, n->mean);
-  rc = rc ? rc : crl__ckpt_get_f64_array(r, "norm.var", (uint64_t)dim, n->var);
-  rc = rc ? rc : crl__ckpt_get_f64(r, "norm.eps", &n->eps);
-  rc = rc ? rc : crl__ckpt_get_f64(r, "norm.count", &n->count);
-  for (int j = 0; rc == 0 && j < dim; j++)
-    if (!isfinite(n->mean[j]) || !(n->var[j] >= 0.0))
-      rc = crl_fail(CRL_EFORMAT, "policy: normaliser statistics are invalid");
-  return rc;
+/* The file must really hold the parameters the spec asks for: checked
+ * before anything is allocated from the spec's sizes. */
+static int check_param_count(const crl_ckpt_reader *r, const char *path,
+                             const crl_mlp_spec *spec) {
+  size_t stored = 0;
+  if (crl_state_find(r, "net.params", &stored) != 0)
+    return crl_fail(CRL_EFORMAT, "%s: no network parameters", path);
+  if (stored != crl_mlp_param_count(spec) || stored == 0)
+    return crl_fail(CRL_EFORMAT,
+                    "%s: %zu parameters stored, the network needs %zu", path,
+                    stored, crl_mlp_param_count(spec));
+  return 0;
 }
 
 int crl_policy_load(const char *path, int max_batch, crl_policy **out) {
@@ -328,40 +316,20 @@ int crl_policy_load(const char *path, int max_batch, crl_policy **out) {
   int rc = crl__ckpt_read_file(path, CRL_CKPT_KIND_POLICY, &r);
   if (rc)
     return rc;
+  policy_header h;
   crl_mlp_spec spec;
   crl_space act;
-  int output = 0;
-  double *bounds = NULL;
-  crl_normalizer *norm = NULL;
-  rc = read_spec(r, &spec);
-  rc = rc ? rc : read_action(r, &act, &output, &bounds);
-  /* The file must really hold the parameters the spec asks for: check the
-   * count before allocating anything from the spec's sizes. */
-  crl__ckpt_type ptype;
-  uint64_t pcount = 0;
-  rc = rc ? rc : crl__ckpt_find(r, "net.params", &ptype, &pcount);
-  if (rc == CRL_ENOTFOUND)
-    rc = crl_fail(CRL_EFORMAT, "%s: no network parameters", path);
-  if (rc == 0 && (pcount != crl_mlp_param_count(&spec) || pcount == 0))
-    rc = crl_fail(CRL_EFORMAT,
-                  "%s: %llu parameters stored, the network needs %zu", path,
-                  (unsigned long long)pcount, crl_mlp_param_count(&spec));
-  rc =
-      rc ? rc
-         : shell_alloc(&spec, &act, (crl__policy_output)output, max_batch, out);
-  if (rc == 0) {
-    crl_policy *p = *out;
-    rc = crl__ckpt_get_real(r, "net.params", crl_mlp_n_params(p->net),
-                            crl_mlp_params(p->net));
-    rc = rc ? rc : read_normalizer(r, p->obs_dim, &norm);
-    p->norm = norm;
-    for (size_t k = 0; rc == 0 && k < crl_mlp_n_params(p->net); k++)
-      if (!isfinite((double)crl_mlp_params(p->net)[k]))
-        rc = crl_fail(CRL_EFORMAT, "%s: parameter %zu is not finite", path, k);
-  } else {
-    crl_normalizer_free(norm);
-  }
-  free(bounds);
+  rc = crl_state_load(r, NULL, header_sections, &h);
+  rc = rc ? rc : header_shapes(&h, &spec, &act);
+  rc = rc ? rc : check_param_count(r, path, &spec);
+  rc = rc ? rc
+          : shell_alloc(&spec, &act, (crl__policy_output)h.output, max_batch,
+                        out);
+  /* The normaliser's settings come from the file with its statistics;
+   * clip 1 only makes it valid until then. */
+  if (rc == 0 && h.has_norm)
+    rc = crl_normalizer_alloc(h.sizes[0], 1.0, &(*out)->norm);
+  rc = rc ? rc : crl_state_load(r, NULL, body_sections, *out);
   crl__ckpt_reader_free(r);
   if (rc) {
     crl_policy_free(*out);

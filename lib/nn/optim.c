@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/bufs.h"
 #include "crl/error.h"
 #include "crl/optim.h"
 #include "nn/gemm.h" /* CRL_CLONES */
@@ -18,6 +19,7 @@ struct crl_adam {
   long t;      /* steps taken */
   crl_real *m; /* [n] first moment */
   crl_real *v; /* [n] second moment */
+  void *block; /* m and v */
 };
 
 crl_adam_spec crl_adam_spec_default(void) {
@@ -37,11 +39,14 @@ int crl_adam_alloc(size_t n, const crl_adam_spec *spec, crl_adam **out) {
   crl_adam *a = calloc(1, sizeof *a);
   if (a == NULL)
     return crl_fail(CRL_ENOMEM, "adam: out of memory");
-  a->m = calloc(n ? n : 1, sizeof *a->m);
-  a->v = calloc(n ? n : 1, sizeof *a->v);
-  if (a->m == NULL || a->v == NULL) {
-    crl_adam_free(a);
-    return crl_fail(CRL_ENOMEM, "adam: out of memory for %zu parameters", n);
+  const crl__buf bufs[] = {
+      {(void **)&a->m, CRL__BUF_REAL, n}, /* [n] */
+      {(void **)&a->v, CRL__BUF_REAL, n}, /* [n] */
+  };
+  int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &a->block, "adam");
+  if (rc) {
+    free(a);
+    return rc;
   }
   a->n = n;
   a->spec = s;
@@ -52,8 +57,7 @@ int crl_adam_alloc(size_t n, const crl_adam_spec *spec, crl_adam **out) {
 void crl_adam_free(crl_adam *adam) {
   if (adam == NULL)
     return;
-  free(adam->m);
-  free(adam->v);
+  free(adam->block);
   free(adam);
 }
 
@@ -232,4 +236,14 @@ double crl_clip_grad_norm(size_t n, crl_real *g, double max_norm) {
 
 void crl_adam_set_steps(crl_adam *adam, long steps) {
   adam->t = steps;
+}
+
+int crl_adam_sections(void *obj, crl_state_io *io) {
+  crl_adam *a = obj;
+  const crl_state_item items[] = {
+      CRL_STATE(LONG, "t", &a->t, 1, CRL_STATE_NONNEG),
+      CRL_STATE(REAL, "m", a->m, a->n, 0),
+      CRL_STATE(REAL, "v", a->v, a->n, CRL_STATE_NONNEG),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
 }

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/bufs.h"
 #include "crl/error.h"
 #include "crl/optim.h"
 
@@ -15,6 +16,7 @@ struct crl_rmsprop {
   size_t n;
   crl_rmsprop_spec spec;
   crl_real *v; /* [n] running average of the squared gradient */
+  void *block; /* v */
 };
 
 crl_rmsprop_spec crl_rmsprop_spec_default(void) {
@@ -33,10 +35,11 @@ int crl_rmsprop_alloc(size_t n, const crl_rmsprop_spec *spec,
   crl_rmsprop *o = calloc(1, sizeof *o);
   if (o == NULL)
     return crl_fail(CRL_ENOMEM, "rmsprop: out of memory");
-  o->v = calloc(n ? n : 1, sizeof *o->v);
-  if (o->v == NULL) {
+  const crl__buf bufs[] = {{(void **)&o->v, CRL__BUF_REAL, n}}; /* [n] */
+  int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &o->block, "rmsprop");
+  if (rc) {
     free(o);
-    return crl_fail(CRL_ENOMEM, "rmsprop: out of memory for %zu parameters", n);
+    return rc;
   }
   o->n = n;
   o->spec = s;
@@ -47,7 +50,7 @@ int crl_rmsprop_alloc(size_t n, const crl_rmsprop_spec *spec,
 void crl_rmsprop_free(crl_rmsprop *opt) {
   if (opt == NULL)
     return;
-  free(opt->v);
+  free(opt->block);
   free(opt);
 }
 
@@ -68,4 +71,12 @@ void crl_rmsprop_step(crl_rmsprop *opt, crl_real *params, const crl_real *grads,
 
 crl_real *crl_rmsprop_v(crl_rmsprop *opt) {
   return opt->v;
+}
+
+int crl_rmsprop_sections(void *obj, crl_state_io *io) {
+  crl_rmsprop *o = obj;
+  const crl_state_item items[] = {
+      CRL_STATE(REAL, "v", o->v, o->n, CRL_STATE_NONNEG),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
 }

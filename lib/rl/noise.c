@@ -7,6 +7,7 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "core/bufs.h"
 #include "crl/error.h"
 #include "crl/noise.h"
 
@@ -19,6 +20,7 @@ struct crl_noise {
   int n, dim;
   double sigma;
   double *state; /* [n, dim] OU state x, 0 at every reset */
+  void *block;   /* state */
 };
 
 int crl_noise_alloc(crl_noise_kind kind, int n, int dim, double sigma,
@@ -39,10 +41,14 @@ int crl_noise_alloc(crl_noise_kind kind, int n, int dim, double sigma,
   z->n = n;
   z->dim = dim;
   z->sigma = sigma;
-  z->state = calloc((size_t)n * (size_t)dim, sizeof *z->state);
-  if (z->state == NULL) {
+  const crl__buf bufs[] = {
+      {(void **)&z->state, CRL__BUF_DOUBLE,
+       (size_t)n * (size_t)dim}, /* [n, dim] */
+  };
+  int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &z->block, "noise");
+  if (rc) {
     free(z);
-    return crl_fail(CRL_ENOMEM, "noise: out of memory");
+    return rc;
   }
   *out = z;
   return 0;
@@ -51,7 +57,7 @@ int crl_noise_alloc(crl_noise_kind kind, int n, int dim, double sigma,
 void crl_noise_free(crl_noise *z) {
   if (z == NULL)
     return;
-  free(z->state);
+  free(z->block);
   free(z);
 }
 
@@ -88,6 +94,15 @@ void crl_noise_reset(crl_noise *z, int i) {
 double *crl_noise_state(crl_noise *z, size_t *count) {
   *count = (size_t)z->n * (size_t)z->dim;
   return z->state;
+}
+
+int crl_noise_sections(void *obj, crl_state_io *io) {
+  crl_noise *z = obj;
+  const crl_state_item items[] = {
+      CRL_STATE(F64, "state", z->state, (size_t)z->n * (size_t)z->dim,
+                CRL_STATE_FINITE),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
 }
 
 void crl_noise_add_clip(int B, int dim, const crl_real *noise,

@@ -80,3 +80,21 @@ void crl_normalizer_apply(const crl_normalizer *n, const crl_real *x, int B,
     }
   }
 }
+
+/* One format for checkpoints and policy files: the statistics and the
+ * settings that apply them, so a policy file's normaliser is rebuilt from
+ * it alone. */
+int crl_normalizer_sections(void *obj, crl_state_io *io) {
+  crl_normalizer *n = obj;
+  const size_t D = (size_t)n->dim;
+  const crl_state_item items[] = {
+      CRL_STATE(F64, "mean", n->mean, D, CRL_STATE_FINITE),
+      CRL_STATE(F64, "var", n->var, D, CRL_STATE_FINITE | CRL_STATE_NONNEG),
+      CRL_STATE(F64, "count", &n->count, 1,
+                CRL_STATE_FINITE | CRL_STATE_POSITIVE),
+      CRL_STATE(F64, "clip", &n->clip, 1,
+                CRL_STATE_FINITE | CRL_STATE_POSITIVE),
+      CRL_STATE(F64, "eps", &n->eps, 1, CRL_STATE_FINITE | CRL_STATE_NONNEG),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
+}

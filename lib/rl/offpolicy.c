@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bufs.h"
 #include "crl/error.h"
 #include "crl/rng.h"
-#include "io/state_io.h"
 #include "rl/offpolicy.h"
 
 int crl__offpolicy_check_spaces(const char *name, const crl_space *obs,
@@ -40,32 +40,30 @@ int crl__offpolicy_check_spec(const char *name, const crl__offpolicy_spec *s) {
   return 0;
 }
 
-/* calloc that never asks for zero bytes. */
-static void *zalloc(size_t count, size_t size) {
-  return calloc(count > 0 ? count : 1, size);
-}
-
 static int alloc_parts(crl__offpolicy *op, const crl_space *act,
                        uint64_t seed) {
   const size_t N = (size_t)op->n_envs, O = (size_t)op->obs_dim,
-               A = (size_t)op->act_dim, r = sizeof(crl_real);
-  op->act_low = zalloc(A, sizeof(double));
-  op->act_high = zalloc(A, sizeof(double));
-  op->obs = zalloc(N * O, r);
-  op->actions = zalloc(N * A, r);
-  op->env_actions = zalloc(N * A, r);
-  op->noise_buf = zalloc(N * A, r);
-  op->next_obs = zalloc(N * O, r);
+               A = (size_t)op->act_dim;
+  const crl__buf bufs[] = {
+      {(void **)&op->act_low, CRL__BUF_DOUBLE, A},       /* [act_dim] */
+      {(void **)&op->act_high, CRL__BUF_DOUBLE, A},      /* [act_dim] */
+      {(void **)&op->obs, CRL__BUF_REAL, N * O},         /* [N, obs_dim] */
+      {(void **)&op->actions, CRL__BUF_REAL, N * A},     /* [N, act_dim] */
+      {(void **)&op->env_actions, CRL__BUF_REAL, N * A}, /* [N, act_dim] */
+      {(void **)&op->noise_buf, CRL__BUF_REAL, N * A},   /* [N, act_dim] */
+      {(void **)&op->next_obs, CRL__BUF_REAL, N * O},    /* [N, obs_dim] */
+  };
+  int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &op->block, op->name);
+  if (rc)
+    return rc;
   op->act_rng = crl_rng_alloc(seed, CRL_STREAM_ACT);
   op->batch_rng = crl_rng_alloc(seed, CRL_STREAM_BATCH);
-  if (!op->act_low || !op->act_high || !op->obs || !op->actions ||
-      !op->env_actions || !op->noise_buf || !op->next_obs || !op->act_rng ||
-      !op->batch_rng)
+  if (!op->act_rng || !op->batch_rng)
     return crl_fail(CRL_ENOMEM, "%s: out of memory", op->name);
   memcpy(op->act_low, act->low, A * sizeof(double));
   memcpy(op->act_high, act->high, A * sizeof(double));
-  int rc = crl_replay_alloc(op->spec.buffer_size, op->obs_dim, op->act_dim,
-                            &op->replay);
+  rc = crl_replay_alloc(op->spec.buffer_size, op->obs_dim, op->act_dim,
+                        &op->replay);
   if (rc == 0)
     rc = crl_replay_batch_alloc(op->spec.batch_size, op->obs_dim, op->act_dim,
                                 &op->batch);
@@ -114,13 +112,7 @@ void crl__offpolicy_free(crl__offpolicy *op) {
     gsl_rng_free(op->act_rng);
   if (op->batch_rng)
     gsl_rng_free(op->batch_rng);
-  free(op->act_low);
-  free(op->act_high);
-  free(op->obs);
-  free(op->actions);
-  free(op->env_actions);
-  free(op->noise_buf);
-  free(op->next_obs);
+  free(op->block);
   free(op);
 }
 
@@ -246,49 +238,16 @@ crl_space crl__offpolicy_act_space(const crl__offpolicy *op) {
   return s;
 }
 
-/* "<prefix>.<what>" into buf (section names are short). */
-static const char *sec(char *buf, const char *prefix, const char *what) {
-  snprintf(buf, 128, "%s.%s", prefix, what);
-  return buf;
-}
-
-int crl__offpolicy_save(const crl__offpolicy *op, crl_ckpt_writer *w,
-                        const char *prefix) {
-  size_t n_noise = 0;
-  const double *noise = crl_noise_state(op->noise, &n_noise);
-  char b[128];
-  int rc =
-      crl__ckpt_put_i64(w, sec(b, prefix, "num_timesteps"), op->num_timesteps);
-  rc = rc ? rc : crl__replay_save(op->replay, w, sec(b, prefix, "replay"));
-  rc = rc ? rc
-          : crl__ckpt_put(w, sec(b, prefix, "noise"), CRL_CKPT_F64, n_noise,
-                          noise);
-  rc = rc ? rc : crl__rng_save(op->act_rng, w, sec(b, prefix, "act_rng"));
-  return rc ? rc : crl__rng_save(op->batch_rng, w, sec(b, prefix, "batch_rng"));
-}
-
-int crl__offpolicy_load(crl__offpolicy *op, const crl_ckpt_reader *r,
-                        const char *prefix) {
-  char b[128];
-  int64_t steps = -1;
-  int rc = crl__ckpt_get_i64(r, sec(b, prefix, "num_timesteps"), &steps);
-  if (rc == 0 && steps < 0)
-    rc = crl_fail(CRL_EFORMAT, "checkpoint: %s step count %lld", op->name,
-                  (long long)steps);
-  rc = rc ? rc : crl__replay_load(op->replay, r, sec(b, prefix, "replay"));
-  size_t n_noise = 0;
-  double *noise = crl_noise_state(op->noise, &n_noise);
-  rc = rc ? rc
-          : crl__ckpt_get_f64_array(r, sec(b, prefix, "noise"), n_noise, noise);
-  for (size_t i = 0; rc == 0 && i < n_noise; i++)
-    if (!isfinite(noise[i]))
-      rc = crl_fail(CRL_EFORMAT, "checkpoint: %s noise state is not finite",
-                    op->name);
-  rc = rc ? rc : crl__rng_load(op->act_rng, r, sec(b, prefix, "act_rng"));
-  rc = rc ? rc : crl__rng_load(op->batch_rng, r, sec(b, prefix, "batch_rng"));
-  if (rc == 0)
-    op->num_timesteps = (long)steps;
-  return rc;
+int crl__offpolicy_sections(void *obj, crl_state_io *io) {
+  crl__offpolicy *op = obj;
+  const crl_state_item items[] = {
+      CRL_STATE(LONG, "num_timesteps", &op->num_timesteps, 1, CRL_STATE_NONNEG),
+      CRL_STATE_OBJ("replay", crl_replay_sections, op->replay),
+      CRL_STATE_OBJ("noise", crl_noise_sections, op->noise),
+      CRL_STATE_OBJ("act_rng", crl_rng_sections, op->act_rng),
+      CRL_STATE_OBJ("batch_rng", crl_rng_sections, op->batch_rng),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
 }
 
 long crl__offpolicy_steps_per_iteration(const crl__offpolicy_spec *s,

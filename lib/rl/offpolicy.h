@@ -34,7 +34,7 @@
 #include "crl/algo.h"
 #include "crl/noise.h"
 #include "crl/replay.h"
-#include "io/ckpt.h"
+#include "crl/state.h"
 
 /* Stream of the noise drawn inside updates (TD3's target smoothing, SAC's
  * reparameterised samples), next to the ones in crl/rng.h. */
@@ -56,83 +56,35 @@ typedef struct crl__offpolicy_spec {
 
 /* Parameter rows for a spec struct T whose crl__offpolicy_spec member is m.
  * Defaults are SB3's (noise_std has none there: 0.1 as RL Zoo uses). */
+// clang-format off
 #define CRL_OFFPOLICY_PARAMS(T, m)                                             \
-  {"buffer_size",                                                              \
-   CRL_PARAM_INT,                                                              \
-   offsetof(T, m.buffer_size),                                                 \
-   "1000000",                                                                  \
-   1,                                                                          \
-   1e9,                                                                        \
-   NULL,                                                                       \
-   "replay buffer capacity (transitions)"},                                    \
-      {"learning_starts",                                                      \
-       CRL_PARAM_INT,                                                          \
-       offsetof(T, m.learning_starts),                                         \
-       "100",                                                                  \
-       0,                                                                      \
-       1e9,                                                                    \
-       NULL,                                                                   \
-       "random uniform actions for this many steps; training "                 \
-       "starts after it"},                                                     \
-      {"batch_size", CRL_PARAM_INT, offsetof(T, m.batch_size),      "256", 1,  \
-       1e6,          NULL,          "transitions per gradient step"},          \
-      {"tau",                                                                  \
-       CRL_PARAM_REAL,                                                         \
-       offsetof(T, m.tau),                                                     \
-       "0.005",                                                                \
-       0,                                                                      \
-       1,                                                                      \
-       NULL,                                                                   \
-       "Polyak coefficient of the target networks (1 = hard copy)"},           \
-      {"gamma", CRL_PARAM_REAL, offsetof(T, m.gamma), "0.99", 0,               \
-       1,       NULL,           "discount factor"},                            \
-      {"train_freq",                                                           \
-       CRL_PARAM_INT,                                                          \
-       offsetof(T, m.train_freq),                                              \
-       "1",                                                                    \
-       1,                                                                      \
-       1e7,                                                                    \
-       NULL,                                                                   \
-       "steps of every env copy between training phases"},                     \
-      {"gradient_steps",                                                       \
-       CRL_PARAM_INT,                                                          \
-       offsetof(T, m.gradient_steps),                                          \
-       "1",                                                                    \
-       -1,                                                                     \
-       1e7,                                                                    \
-       NULL,                                                                   \
-       "gradient steps per training phase; -1 = as many as "                   \
-       "transitions collected"},                                               \
-      {"noise_type",                                                           \
-       CRL_PARAM_ENUM,                                                         \
-       offsetof(T, m.noise_type),                                              \
-       "none",                                                                 \
-       0,                                                                      \
-       0,                                                                      \
-       CRL_NOISE_CHOICES,                                                      \
-       "exploration noise added to the actions"},                              \
-      {"noise_std",                                                            \
-       CRL_PARAM_REAL,                                                         \
-       offsetof(T, m.noise_std),                                               \
-       "0.1",                                                                  \
-       0,                                                                      \
-       1e3,                                                                    \
-       NULL,                                                                   \
-       "std of the exploration noise, in units of half the action range"},     \
-      {"adam_eps",                                                             \
-       CRL_PARAM_REAL,                                                         \
-       offsetof(T, m.adam_eps),                                                \
-       "1e-8",                                                                 \
-       1e-12,                                                                  \
-       1,                                                                      \
-       NULL,                                                                   \
-       "Adam epsilon of every optimiser"},                                     \
-  {                                                                            \
-    "iteration_steps", CRL_PARAM_INT, offsetof(T, m.iteration_steps), "1000",  \
-        1, 1e9, NULL,                                                          \
-        "env steps per iteration (one progress.csv row), rounded "             \
-        "up to whole train_freq cycles"                                        \
-  }
+  {"buffer_size", CRL_PARAM_INT, offsetof(T, m.buffer_size), "1000000",        \
+   1, 1e9, NULL, "replay buffer capacity (transitions)"},                      \
+  {"learning_starts", CRL_PARAM_INT, offsetof(T, m.learning_starts), "100",    \
+   0, 1e9, NULL, "random uniform actions for this many steps; training "      \
+                 "starts after it"},                                           \
+  {"batch_size", CRL_PARAM_INT, offsetof(T, m.batch_size), "256",              \
+   1, 1e6, NULL, "transitions per gradient step"},                             \
+  {"tau", CRL_PARAM_REAL, offsetof(T, m.tau), "0.005",                         \
+   0, 1, NULL, "Polyak coefficient of the target networks (1 = hard copy)"},   \
+  {"gamma", CRL_PARAM_REAL, offsetof(T, m.gamma), "0.99",                      \
+   0, 1, NULL, "discount factor"},                                             \
+  {"train_freq", CRL_PARAM_INT, offsetof(T, m.train_freq), "1",                \
+   1, 1e7, NULL, "steps of every env copy between training phases"},           \
+  {"gradient_steps", CRL_PARAM_INT, offsetof(T, m.gradient_steps), "1",        \
+   -1, 1e7, NULL, "gradient steps per training phase; -1 = as many as "        \
+                  "transitions collected"},                                    \
+  {"noise_type", CRL_PARAM_ENUM, offsetof(T, m.noise_type), "none",            \
+   0, 0, CRL_NOISE_CHOICES, "exploration noise added to the actions"},         \
+  {"noise_std", CRL_PARAM_REAL, offsetof(T, m.noise_std), "0.1",               \
+   0, 1e3, NULL, "std of the exploration noise, in units of half the action "  \
+                 "range"},                                                     \
+  {"adam_eps", CRL_PARAM_REAL, offsetof(T, m.adam_eps), "1e-8",                \
+   1e-12, 1, NULL, "Adam epsilon of every optimiser"},                         \
+  {"iteration_steps", CRL_PARAM_INT, offsetof(T, m.iteration_steps), "1000",   \
+   1, 1e9, NULL, "env steps per iteration (one progress.csv row), rounded "    \
+                 "up to whole train_freq cycles"}
+// clang-format on
 
 /* What updates report; the loop averages it into crl_algo_stats. */
 typedef struct crl__offpolicy_losses {
@@ -166,6 +118,7 @@ typedef struct crl__offpolicy {
   crl_real *env_actions; /* [N, act_dim] in the env's bounds */
   crl_real *noise_buf;   /* [N, act_dim] */
   crl_real *next_obs;    /* [N, obs_dim] */
+  void *block;           /* act_low ... next_obs */
 } crl__offpolicy;
 
 /* CRL_EUNSUPPORTED unless both spaces are bounded Boxes. */
@@ -186,14 +139,10 @@ void crl__offpolicy_free(crl__offpolicy *op);
 int crl__offpolicy_iterate(crl__offpolicy *op, crl_vec_env *venv,
                            crl_algo_stats *stats);
 
-/* The loop's state in a checkpoint, sections named "<prefix>.*": step
- * count, the replay buffer's filled rows, size and position, the noise
- * processes and both random streams. The loader checks every count, range
- * and value it reads against this loop's shapes. */
-int crl__offpolicy_save(const crl__offpolicy *op, crl_ckpt_writer *w,
-                        const char *prefix);
-int crl__offpolicy_load(crl__offpolicy *op, const crl_ckpt_reader *r,
-                        const char *prefix);
+/* The loop's state in a checkpoint (crl/state.h): "num_timesteps", the
+ * replay buffer's filled rows ("replay.*"), the noise processes
+ * ("noise.*") and both random streams ("act_rng.*", "batch_rng.*"). */
+int crl__offpolicy_sections(void *loop, crl_state_io *io);
 
 /* The action space as the loop keeps it (Box, bounds pointing into op). */
 crl_space crl__offpolicy_act_space(const crl__offpolicy *op);

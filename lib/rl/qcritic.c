@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bufs.h"
 #include "crl/error.h"
 #include "rl/qcritic.h"
 
@@ -34,13 +35,14 @@ int crl__qcritic_alloc(int n, int obs_dim, int act_dim,
   qc->in_dim = obs_dim + act_dim;
   qc->max_batch = max_batch;
   qc->n_params = per * (size_t)n;
-  qc->params = calloc(qc->n_params, sizeof(crl_real));
-  qc->grads = calloc(qc->n_params, sizeof(crl_real));
-  qc->x = calloc((size_t)max_batch * qc->in_dim, sizeof(crl_real));
-  qc->dx = calloc((size_t)max_batch * qc->in_dim, sizeof(crl_real));
-  int rc = qc->params && qc->grads && qc->x && qc->dx
-               ? 0
-               : crl_fail(CRL_ENOMEM, "critic: out of memory");
+  const size_t rows = (size_t)max_batch * (size_t)qc->in_dim;
+  const crl__buf bufs[] = {
+      {(void **)&qc->params, CRL__BUF_REAL, qc->n_params}, /* [n_params] */
+      {(void **)&qc->grads, CRL__BUF_REAL, qc->n_params},  /* [n_params] */
+      {(void **)&qc->x, CRL__BUF_REAL, rows},  /* [max_batch, in_dim] */
+      {(void **)&qc->dx, CRL__BUF_REAL, rows}, /* [max_batch, in_dim] */
+  };
+  int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &qc->block, "critic");
   for (int k = 0; k < n && rc == 0; k++)
     rc = crl_mlp_alloc(&ms, qc->params + (size_t)k * per,
                        qc->grads + (size_t)k * per, &qc->q[k]);
@@ -57,10 +59,7 @@ void crl__qcritic_free(crl__qcritic *qc) {
     return;
   for (int k = 0; k < qc->n; k++)
     crl_mlp_free(qc->q[k]);
-  free(qc->params);
-  free(qc->grads);
-  free(qc->x);
-  free(qc->dx);
+  free(qc->block);
   free(qc);
 }
 

@@ -25,7 +25,8 @@ typedef struct crl__qcritic {
   crl_mlp *q[CRL_QCRITIC_MAX]; /* views into params / grads */
   crl_real *x;                 /* [max_batch, in_dim] concat(obs, act) */
   crl_real *dx;                /* [max_batch, in_dim] input gradient scratch */
-  int batch; /* rows of x set by the last set_input, 0 before */
+  int batch;   /* rows of x set by the last set_input, 0 before */
+  void *block; /* params, grads, x, dx */
 } crl__qcritic;
 
 /* n networks obs_dim + act_dim -> hidden -> 1 with hidden activation act,

@@ -2,13 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bufs.h"
 #include "crl/error.h"
 #include "crl/replay.h"
-
-/* calloc that never asks for zero bytes. */
-static void *zalloc(size_t count, size_t size) {
-  return calloc(count > 0 ? count : 1, size);
-}
 
 int crl_replay_alloc(long capacity, int obs_dim, int act_dim,
                      crl_replay **out) {
@@ -21,20 +17,21 @@ int crl_replay_alloc(long capacity, int obs_dim, int act_dim,
   crl_replay *rb = calloc(1, sizeof *rb);
   if (rb == NULL)
     return crl_fail(CRL_ENOMEM, "replay: out of memory");
-  const size_t C = (size_t)capacity, r = sizeof(crl_real);
+  const size_t C = (size_t)capacity, O = (size_t)obs_dim, A = (size_t)act_dim;
   rb->capacity = capacity;
   rb->obs_dim = obs_dim;
   rb->act_dim = act_dim;
-  /* calloc: pages of a large, mostly unused buffer stay untouched. */
-  rb->obs = zalloc(C * (size_t)obs_dim, r);
-  rb->actions = zalloc(C * (size_t)act_dim, r);
-  rb->rewards = zalloc(C, r);
-  rb->next_obs = zalloc(C * (size_t)obs_dim, r);
-  rb->terminated = zalloc(C, r);
-  if (!rb->obs || !rb->actions || !rb->rewards || !rb->next_obs ||
-      !rb->terminated) {
-    crl_replay_free(rb);
-    return crl_fail(CRL_ENOMEM, "replay: out of memory for %ld rows", capacity);
+  const crl__buf bufs[] = {
+      {(void **)&rb->obs, CRL__BUF_REAL, C * O},      /* [capacity, obs_dim] */
+      {(void **)&rb->actions, CRL__BUF_REAL, C * A},  /* [capacity, act_dim] */
+      {(void **)&rb->rewards, CRL__BUF_REAL, C},      /* [capacity] */
+      {(void **)&rb->next_obs, CRL__BUF_REAL, C * O}, /* [capacity, obs_dim] */
+      {(void **)&rb->terminated, CRL__BUF_REAL, C},   /* [capacity] */
+  };
+  int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &rb->block, "replay");
+  if (rc) {
+    free(rb);
+    return rc;
   }
   *out = rb;
   return 0;
@@ -43,11 +40,7 @@ int crl_replay_alloc(long capacity, int obs_dim, int act_dim,
 void crl_replay_free(crl_replay *rb) {
   if (rb == NULL)
     return;
-  free(rb->obs);
-  free(rb->actions);
-  free(rb->rewards);
-  free(rb->next_obs);
-  free(rb->terminated);
+  free(rb->block);
   free(rb);
 }
 
@@ -96,18 +89,21 @@ int crl_replay_batch_alloc(int n, int obs_dim, int act_dim,
   crl_replay_batch *b = calloc(1, sizeof *b);
   if (b == NULL)
     return crl_fail(CRL_ENOMEM, "replay_batch: out of memory");
-  const size_t N = (size_t)n, r = sizeof(crl_real);
+  const size_t N = (size_t)n, O = (size_t)obs_dim, A = (size_t)act_dim;
   b->n = n;
   b->obs_dim = obs_dim;
   b->act_dim = act_dim;
-  b->obs = zalloc(N * (size_t)obs_dim, r);
-  b->actions = zalloc(N * (size_t)act_dim, r);
-  b->rewards = zalloc(N, r);
-  b->next_obs = zalloc(N * (size_t)obs_dim, r);
-  b->terminated = zalloc(N, r);
-  if (!b->obs || !b->actions || !b->rewards || !b->next_obs || !b->terminated) {
-    crl_replay_batch_free(b);
-    return crl_fail(CRL_ENOMEM, "replay_batch: out of memory");
+  const crl__buf bufs[] = {
+      {(void **)&b->obs, CRL__BUF_REAL, N * O},      /* [n, obs_dim] */
+      {(void **)&b->actions, CRL__BUF_REAL, N * A},  /* [n, act_dim] */
+      {(void **)&b->rewards, CRL__BUF_REAL, N},      /* [n] */
+      {(void **)&b->next_obs, CRL__BUF_REAL, N * O}, /* [n, obs_dim] */
+      {(void **)&b->terminated, CRL__BUF_REAL, N},   /* [n] */
+  };
+  int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &b->block, "replay_batch");
+  if (rc) {
+    free(b);
+    return rc;
   }
   *out = b;
   return 0;
@@ -116,11 +112,7 @@ int crl_replay_batch_alloc(int n, int obs_dim, int act_dim,
 void crl_replay_batch_free(crl_replay_batch *b) {
   if (b == NULL)
     return;
-  free(b->obs);
-  free(b->actions);
-  free(b->rewards);
-  free(b->next_obs);
-  free(b->terminated);
+  free(b->block);
   free(b);
 }
 
@@ -146,4 +138,33 @@ int crl_replay_sample(const crl_replay *rb, gsl_rng *rng, crl_replay_batch *b) {
     b->terminated[i] = rb->terminated[k];
   }
   return 0;
+}
+
+/* ---- checkpoints --------------------------------------------------------- */
+
+/* The filled rows only: size is loaded (and checked against the capacity)
+ * before the arrays, whose lengths it gives. */
+int crl_replay_sections(void *obj, crl_state_io *io) {
+  crl_replay *rb = obj;
+  const long *rows = &rb->size;
+  const int O = rb->obs_dim, A = rb->act_dim;
+  const crl_state_item items[] = {
+      CRL_STATE_RANGED(LONG, "size", &rb->size, 1, 0, rb->capacity),
+      CRL_STATE_RANGED(LONG, "pos", &rb->pos, 1, 0, rb->capacity - 1),
+      CRL_STATE_ROWS(REAL, "obs", rb->obs, O, rows, 0),
+      CRL_STATE_ROWS(REAL, "actions", rb->actions, A, rows, 0),
+      CRL_STATE_ROWS(REAL, "rewards", rb->rewards, 1, rows, 0),
+      CRL_STATE_ROWS(REAL, "next_obs", rb->next_obs, O, rows, 0),
+      CRL_STATE_ROWS(REAL, "terminated", rb->terminated, 1, rows,
+                     CRL_STATE_BOOL),
+  };
+  int rc = crl_state_items(io, items, CRL_STATE_COUNT(items));
+  /* Until it wraps, the buffer writes its next row after the filled ones. */
+  if (rc == 0 && crl_state_loading(io) && rb->size < rb->capacity &&
+      rb->pos != rb->size)
+    rc = crl_fail(CRL_EFORMAT,
+                  "checkpoint: replay position %ld with %ld of %ld rows "
+                  "filled (it must equal the size until the buffer wraps)",
+                  rb->pos, rb->size, rb->capacity);
+  return rc;
 }

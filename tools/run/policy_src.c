@@ -2,11 +2,11 @@
 #include "run/policy_src.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "io/checkpoint.h"
 #include "run/runner_internal.h"
 
 static int ends_with(const char *s, const char *suffix) {
@@ -66,11 +66,13 @@ static int resolve_checkpoint(const char *arg, char *path, size_t size,
 static int open_checkpoint(cli_policy_source *s, const crl_ckpt_reader *rd,
                            char *err, size_t size) {
   char *text = NULL;
-  int64_t seed = 0, steps = 0;
+  long seed = 0, steps = 0;
+  const crl_state_item where[] = {
+      CRL_STATE_RANGED(LONG, "seed", &seed, 1, 0, INT_MAX),
+      CRL_STATE_RANGED(LONG, "steps", &steps, 1, 0, LONG_MAX / 2),
+  };
   if (cli_run_ckpt_config_text(rd, &text) ||
-      crl__ckpt_get_i64(rd, "runner.seed", &seed) ||
-      crl__ckpt_get_i64(rd, "runner.steps", &steps) || seed < 0 ||
-      seed > 2147483647) {
+      crl_state_load_items(rd, "runner", where, CRL_STATE_COUNT(where))) {
     free(text);
     snprintf(err, size, "%s: %s", s->path, crl_last_error());
     return -1;
@@ -86,7 +88,7 @@ static int open_checkpoint(cli_policy_source *s, const crl_ckpt_reader *rd,
       crl_algo_alloc(c->algo, c->algo_spec, crl_vec_env_obs_space(s->venv),
                      crl_vec_env_act_space(s->venv), c->keys.n_envs,
                      (uint64_t)seed, &s->algo) ||
-      crl__algo_load_from(s->algo, s->venv, rd)) {
+      crl_algo_checkpoint_read(s->algo, s->venv, rd)) {
     snprintf(err, size, "%s: %s", s->path, crl_last_error());
     return -1;
   }
@@ -106,13 +108,13 @@ int cli_policy_source_open(const char *arg, cli_policy_source *s, char *err,
   if (resolve_checkpoint(arg, s->path, sizeof s->path, err, size))
     return -1;
   crl_ckpt_reader *rd = NULL;
-  if (crl__ckpt_read_file(s->path, CRL_CKPT_KIND_CHECKPOINT, &rd)) {
+  if (crl_ckpt_reader_open(s->path, &rd)) {
     snprintf(err, size, "%s: %s", s->path, crl_last_error());
     return -1;
   }
   s->from_checkpoint = 1;
   int rc = open_checkpoint(s, rd, err, size);
-  crl__ckpt_reader_free(rd);
+  crl_ckpt_reader_free(rd);
   if (rc)
     cli_policy_source_close(s);
   return rc;

@@ -1,10 +1,11 @@
-/* The runner's checkpoints: the algorithm and its vec env (the library's
- * crl__algo_save_into), plus the runner's own sections: counters, the last
- * evaluation, how much of progress.csv belongs to this state, and the
- * resolved configuration as text. Files are seed_dir/checkpoints/
- * step_<steps>.ckpt, written atomically; only the newest checkpoint.keep
- * are kept, and an older one is removed only after a newer one is in
- * place. */
+/* The runner's checkpoints: the algorithm and its vec env
+ * (crl_algo_checkpoint_write), plus the runner's own sections, declared as
+ * tables of crl/state.h: the resolved configuration as text and the seed
+ * (what the run is), the counters, the last evaluation and how much of
+ * progress.csv belongs to this state. Only the public API is used. Files are
+ * seed_dir/checkpoints/ step_<steps>.ckpt, written atomically; only the newest
+ * checkpoint.keep are kept, and an older one is removed only after a newer one
+ * is in place. */
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -13,11 +14,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "io/checkpoint.h"
+#include "crl/crl.h"
 #include "run/runner_internal.h"
 
 #define RUNNER_FORMAT 1
 #define MAX_LISTED 4096
+#define MAX_CONFIG_TEXT (1 << 20)
+#define MAX_COUNTER ((long)1 << 50)
 
 /* ---- file names ---------------------------------------------------------- */
 
@@ -82,24 +85,54 @@ static void prune(const char *seed_dir, int keep) {
       remove(path);
 }
 
-/* ---- saving -------------------------------------------------------------- */
+/* ---- the runner's sections ---------------------------------------------- */
 
-static int put_runner_sections(const seed_run *r, crl_ckpt_writer *w) {
-  int rc = crl__ckpt_put_i64(w, "runner.format", RUNNER_FORMAT);
-  rc = rc ? rc : crl__ckpt_put_string(w, "runner.config", r->config_text);
-  rc = rc ? rc : crl__ckpt_put_i64(w, "runner.seed", r->seed);
-  rc = rc ? rc : crl__ckpt_put_i64(w, "runner.steps", r->steps);
-  rc = rc ? rc : crl__ckpt_put_i64(w, "runner.rows", r->rows);
-  rc = rc ? rc : crl__ckpt_put_i64(w, "runner.csv_bytes", r->csv_bytes);
-  rc = rc ? rc
-          : crl__ckpt_put_i64(w, "runner.last_iter_steps", r->last_iter_steps);
-  rc = rc ? rc
-          : crl__ckpt_put_i64(w, "runner.last_iter_episodes",
-                              r->last_iter_episodes);
-  rc = rc ? rc : crl__ckpt_put_f64(w, "runner.eval_mean", r->eval_mean);
-  rc = rc ? rc : crl__ckpt_put_f64(w, "runner.eval_std", r->eval_std);
-  return rc ? rc : crl__ckpt_put_f64(w, "runner.wall", cli_now() - r->t0);
+/* What the run is: its resolved configuration and its seed ("runner.config",
+ * "runner.seed"), read before anything else to tell whether a checkpoint
+ * belongs to this run. */
+typedef struct run_identity {
+  char *config; /* [size] */
+  size_t size;
+  long seed;
+} run_identity;
+
+static int identity_sections(void *obj, crl_state_io *io) {
+  run_identity *id = obj;
+  const crl_state_item items[] = {
+      CRL_STATE(STRING, "config", id->config, id->size, 0),
+      CRL_STATE_RANGED(LONG, "seed", &id->seed, 1, 0, MAX_COUNTER),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
 }
+
+/* Where the run is. wall is the time trained so far, so that wall_seconds
+ * continues from the interrupted run's. */
+typedef struct run_counters {
+  seed_run *r;
+  long format;
+  double wall;
+} run_counters;
+
+static int counter_sections(void *obj, crl_state_io *io) {
+  run_counters *c = obj;
+  seed_run *r = c->r;
+  const long M = MAX_COUNTER;
+  const crl_state_item items[] = {
+      CRL_STATE(LONG, "format", &c->format, 1, CRL_STATE_MATCH),
+      CRL_STATE_RANGED(LONG, "steps", &r->steps, 1, 0, M),
+      CRL_STATE_RANGED(LONG, "rows", &r->rows, 1, 0, M),
+      CRL_STATE_RANGED(LONG, "csv_bytes", &r->csv_bytes, 1, 0, M),
+      CRL_STATE_RANGED(LONG, "last_iter_steps", &r->last_iter_steps, 1, 0, M),
+      CRL_STATE_RANGED(LONG, "last_iter_episodes", &r->last_iter_episodes, 1, 0,
+                       M),
+      CRL_STATE(F64, "eval_mean", &r->eval_mean, 1, 0), /* NAN: none yet */
+      CRL_STATE(F64, "eval_std", &r->eval_std, 1, 0),
+      CRL_STATE_RANGED(F64, "wall", &c->wall, 1, 0, 1e12),
+  };
+  return crl_state_items(io, items, CRL_STATE_COUNT(items));
+}
+
+/* ---- saving -------------------------------------------------------------- */
 
 /* The rows the checkpoint counts must be on disk before it is. */
 static int sync_csv(seed_run *r) {
@@ -115,12 +148,15 @@ int cli_run_checkpoint_save(seed_run *r, char *err, size_t size) {
              r->seed_dir, strerror(errno));
     return -1;
   }
+  run_identity id = {r->config_text, strlen(r->config_text) + 1, r->seed};
+  run_counters c = {r, RUNNER_FORMAT, cli_now() - r->t0};
   crl_ckpt_writer *w = NULL;
-  int rc = crl__ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w);
-  rc = rc ? rc : crl__algo_save_into(r->algo, r->venv, w);
-  rc = rc ? rc : put_runner_sections(r, w);
-  rc = rc ? rc : crl__ckpt_write_file(w, path);
-  crl__ckpt_writer_free(w);
+  int rc = crl_ckpt_writer_alloc(&w);
+  rc = rc ? rc : crl_algo_checkpoint_write(r->algo, r->venv, w);
+  rc = rc ? rc : crl_state_save(w, "runner", identity_sections, &id);
+  rc = rc ? rc : crl_state_save(w, "runner", counter_sections, &c);
+  rc = rc ? rc : crl_ckpt_writer_write(w, path);
+  crl_ckpt_writer_free(w);
   if (rc == CRL_ENONFINITE) /* a parameter or optimiser state diverged */
     return cli_run_fail_nonfinite(r, crl_last_error(), err, size);
   if (rc) {
@@ -133,77 +169,60 @@ int cli_run_checkpoint_save(seed_run *r, char *err, size_t size) {
   return 0;
 }
 
-/* ---- resuming
- * ---------------------------------------------------------------- */
+/* ---- resuming ------------------------------------------------------------ */
 
-static int get_i64(const crl_ckpt_reader *rd, const char *name, long *out) {
-  int64_t v;
-  int rc = crl__ckpt_get_i64(rd, name, &v);
-  if (rc == 0 && (v < 0 || v > (int64_t)1 << 50))
-    rc = crl_fail(CRL_EFORMAT, "checkpoint: %s out of range", name);
-  if (rc == 0)
-    *out = (long)v;
-  return rc;
-}
-
-#define MAX_CONFIG_TEXT (1 << 20)
-
-int cli_run_ckpt_config_text(const crl_ckpt_reader *rd, char **out) {
-  crl__ckpt_type type;
-  uint64_t count = 0;
-  *out = NULL;
-  int rc = crl__ckpt_find(rd, "runner.config", &type, &count);
-  if (rc)
+/* The identity, with a buffer sized from the file (config malloc'd). */
+static int read_identity(const crl_ckpt_reader *rd, run_identity *id) {
+  *id = (run_identity){NULL, 0, -1};
+  size_t count = 0;
+  if (crl_state_find(rd, "runner.config", &count) != 0)
     return crl_fail(CRL_EFORMAT, "checkpoint: no runner.config section (not "
                                  "written by crl train)");
-  if (type != CRL_CKPT_U8 || count > MAX_CONFIG_TEXT)
+  if (count > MAX_CONFIG_TEXT)
     return crl_fail(CRL_EFORMAT, "checkpoint: runner.config is not a "
                                  "configuration");
-  if ((*out = malloc((size_t)count + 1)) == NULL)
+  id->size = count + 1;
+  if ((id->config = malloc(id->size)) == NULL)
     return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");
-  rc = crl__ckpt_get_string(rd, "runner.config", *out, (size_t)count + 1);
+  int rc = crl_state_load(rd, "runner", identity_sections, id);
   if (rc) {
-    free(*out);
-    *out = NULL;
+    free(id->config);
+    id->config = NULL;
   }
   return rc;
 }
 
+int cli_run_ckpt_config_text(const crl_ckpt_reader *rd, char **out) {
+  run_identity id;
+  int rc = read_identity(rd, &id);
+  *out = id.config;
+  return rc;
+}
+
+/* Why a checkpoint was not loaded: unreadable or damaged (an older one may
+ * do), or another run's (no checkpoint of this directory will do). */
+typedef enum load_result {
+  LOADED = 0,
+  LOAD_FAILED = -1,
+  LOAD_FOREIGN = -2
+} load_result;
+
 /* The checkpoint belongs to this run: same seed and same settings. */
-static int check_identity(const seed_run *r, const crl_ckpt_reader *rd,
-                          const char *path, char *err, size_t size) {
-  long seed = -1;
-  char *text = NULL;
-  int rc = cli_run_ckpt_config_text(rd, &text);
-  rc = rc ? rc : get_i64(rd, "runner.seed", &seed);
-  if (rc)
+static load_result check_identity(const seed_run *r, const crl_ckpt_reader *rd,
+                                  const char *path, char *err, size_t size) {
+  run_identity id;
+  if (read_identity(rd, &id) != 0) {
     snprintf(err, size, "%s: %s", path, crl_last_error());
-  int ok = rc == 0 && seed == r->seed && strcmp(text, r->config_text) == 0;
-  if (rc == 0 && !ok)
+    return LOAD_FAILED;
+  }
+  const int ok = id.seed == r->seed && strcmp(id.config, r->config_text) == 0;
+  if (!ok)
     snprintf(err, size,
              "%s: written by seed %ld with other settings than %s's "
              "config.yaml; it cannot continue this run",
-             path, seed, r->seed_dir);
-  free(text);
-  return ok ? 0 : -1;
-}
-
-static int restore_runner(seed_run *r, const crl_ckpt_reader *rd) {
-  double wall = 0.0;
-  int rc = get_i64(rd, "runner.steps", &r->steps);
-  rc = rc ? rc : get_i64(rd, "runner.rows", &r->rows);
-  rc = rc ? rc : get_i64(rd, "runner.csv_bytes", &r->csv_bytes);
-  rc = rc ? rc : get_i64(rd, "runner.last_iter_steps", &r->last_iter_steps);
-  rc = rc ? rc
-          : get_i64(rd, "runner.last_iter_episodes", &r->last_iter_episodes);
-  rc = rc ? rc : crl__ckpt_get_f64(rd, "runner.eval_mean", &r->eval_mean);
-  rc = rc ? rc : crl__ckpt_get_f64(rd, "runner.eval_std", &r->eval_std);
-  rc = rc ? rc : crl__ckpt_get_f64(rd, "runner.wall", &wall);
-  if (rc == 0 && !(wall >= 0.0 && wall < 1e12))
-    rc = crl_fail(CRL_EFORMAT, "checkpoint: runner.wall out of range");
-  /* wall_seconds continues from where the interrupted run was. */
-  r->t0 = cli_now() - (rc == 0 ? wall : 0.0);
-  return rc;
+             path, id.seed, r->seed_dir);
+  free(id.config);
+  return ok ? LOADED : LOAD_FOREIGN;
 }
 
 /* "PATH: why", unless why names the path already. */
@@ -215,24 +234,28 @@ static void fail_path(const char *path, char *err, size_t size) {
     snprintf(err, size, "%s: %s", path, why);
 }
 
-/* Load one checkpoint file into r: 0, or -1 with the reason in err. */
-static int load_one(seed_run *r, const char *path, char *err, size_t size) {
+/* Load one checkpoint file into r, or say why not in err. */
+static load_result load_one(seed_run *r, const char *path, char *err,
+                            size_t size) {
   crl_ckpt_reader *rd = NULL;
-  int rc = crl__ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &rd);
-  if (rc) {
+  if (crl_ckpt_reader_open(path, &rd) != 0) {
     fail_path(path, err, size);
-    return -1;
+    return LOAD_FAILED;
   }
-  if (check_identity(r, rd, path, err, size)) {
-    crl__ckpt_reader_free(rd);
-    return -1;
+  load_result res = check_identity(r, rd, path, err, size);
+  if (res != LOADED) {
+    crl_ckpt_reader_free(rd);
+    return res;
   }
-  rc = crl__algo_load_from(r->algo, r->venv, rd);
-  rc = rc ? rc : restore_runner(r, rd);
+  run_counters c = {r, RUNNER_FORMAT, 0.0};
+  int rc = crl_algo_checkpoint_read(r->algo, r->venv, rd);
+  rc = rc ? rc : crl_state_load(rd, "runner", counter_sections, &c);
   if (rc)
     fail_path(path, err, size);
-  crl__ckpt_reader_free(rd);
-  return rc ? -1 : 0;
+  else /* wall_seconds continues from where the interrupted run was */
+    r->t0 = cli_now() - c.wall;
+  crl_ckpt_reader_free(rd);
+  return rc ? LOAD_FAILED : LOADED;
 }
 
 /* A failed load leaves the algorithm's state unspecified: build it anew
@@ -262,7 +285,8 @@ int cli_run_checkpoint_resume(seed_run *r, char *err, size_t size) {
   for (int i = 0; i < n; i++) {
     if (checkpoint_path(r->seed_dir, steps[i], path, sizeof path))
       continue;
-    if (load_one(r, path, err, size) == 0) {
+    const load_result res = load_one(r, path, err, size);
+    if (res == LOADED) {
       if (i > 0)
         fprintf(stderr, "warning: %s; resuming from %s\n", first_err, path);
       snprintf(r->last_ckpt, sizeof r->last_ckpt, "%s", path);
@@ -270,7 +294,7 @@ int cli_run_checkpoint_resume(seed_run *r, char *err, size_t size) {
     }
     if (i == 0)
       snprintf(first_err, sizeof first_err, "%s", err);
-    if (strstr(err, "other settings") != NULL || rebuild(r, err, size))
+    if (res == LOAD_FOREIGN || rebuild(r, err, size))
       return -1;
   }
   if (n > 0) {

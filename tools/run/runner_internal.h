@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "crl/state.h"
 #include "run/fsutil.h"
 #include "run/runner.h"
 
