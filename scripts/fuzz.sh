@@ -9,7 +9,7 @@
 #
 # Usage: scripts/fuzz.sh [SECONDS [TARGET...]]   (TARGET: experiment,
 #        checkpoint, policy, result, curve; default all)
-# Environment: CRL_FUZZ_BUILD (default build-fuzz), CC (default clang).
+# Environment: CRL_FUZZ_BUILD (default build-fuzz), CRL_FUZZ_CC (default clang).
 # Exit status: 0 every target ran clean, 1 one failed, 77 skipped (no clang
 # with libFuzzer; scripts/test.sh reports that as skipped).
 set -euo pipefail
@@ -22,7 +22,7 @@ if [ ${#targets[@]} -eq 0 ]; then
   targets=(experiment checkpoint policy result curve)
 fi
 build=${CRL_FUZZ_BUILD:-build-fuzz}
-cc=${CC:-clang}
+cc=${CRL_FUZZ_CC:-clang} # not $CC: a CI that sets CC=gcc still fuzzes
 
 # libFuzzer is part of clang's runtime (Debian: libclang-rt-14-dev).
 probe=$(mktemp -d)
