@@ -245,7 +245,7 @@ static void save_with_bounds(crl__ac *ac, int output, const double *blo,
 
 /* Issue 15, F4: files whose checksum is right but whose values make every
  * action inf or NaN are refused when loaded (found again by
- * fuzz/fuzz_policy.c with CRL_FUZZ_STRICT_POLICY: bounds [1e-308, 6.5e199]
+ * fuzz/fuzz_policy.c: bounds [1e-308, 6.5e199]
  * under tanh, infinite as floats), and a non-finite action is an error. */
 static void test_meaningless_values_are_refused(void **st) {
   (void)st;
