@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(build-essential meson ninja-build pkg-config libgsl-dev
           libopenblas-dev libyaml-dev libcmocka-dev gnuplot-nox cmake
-          libmujoco-dev)
+          libmujoco-dev clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

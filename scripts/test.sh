@@ -2,7 +2,8 @@
 # The whole test suite: the float build (warnings are errors), the double
 # build, the float build under AddressSanitizer + UBSan, and a float build
 # with the MuJoCo environments that runs only their suite (the rest of the
-# library is the same code the first build tested).
+# library is the same code the first build tested), then each fuzz target
+# for a bounded time (scripts/fuzz.sh, clang's libFuzzer).
 # Usage: scripts/test.sh [meson test args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,6 +60,30 @@ run_build build-test-asan -Dreal=float -Dwerror=true -Dbuildtype=debugoptimized 
 extra_args=("$@" --suite mujoco)
 run_build build-test-mujoco -Dreal=float -Dwerror=true -Dbuildtype=release \
   -Dmujoco=enabled
+
+# A bounded fuzz stage: each libFuzzer target for CRL_FUZZ_SECONDS (45 s
+# by default, five targets) on its seed corpus, one pass or failure per
+# target; skipped without clang's libFuzzer.
+echo "== fuzz (${CRL_FUZZ_SECONDS:-45} s per target)"
+set +e
+fuzz_log=$(mktemp)
+scripts/fuzz.sh "${CRL_FUZZ_SECONDS:-45}" >"$fuzz_log" 2>&1
+rc=$?
+set -e
+grep -E "^fuzz" "$fuzz_log" || true
+if [ $rc -eq 77 ]; then
+  : # fuzz.sh said "fuzz: skipped (...)"; neither passed nor failed
+else
+  [ $rc -eq 0 ] || cat "$fuzz_log"
+  fuzz_ok=$(awk '/^fuzz: [0-9]+ passed/ {print $2}' "$fuzz_log")
+  fuzz_fail=$(awk '/^fuzz: [0-9]+ passed/ {print $4}' "$fuzz_log")
+  passed=$((passed + ${fuzz_ok:-0}))
+  failed=$((failed + ${fuzz_fail:-0}))
+  if [ $rc -ne 0 ] && [ "${fuzz_fail:-0}" = 0 ]; then
+    failed=$((failed + 1)) # the build itself failed
+  fi
+fi
+rm -f "$fuzz_log"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

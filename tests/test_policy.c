@@ -213,6 +213,80 @@ static void test_damaged_files_are_rejected(void **st) {
   free(good);
 }
 
+/* A policy file with these action bounds, whatever they are (the saver
+ * refuses meaningless ones too): saved with placeholder bounds, which are
+ * then replaced in the file and the checksum (FNV-1a 64 of every byte
+ * before it, io/ckpt.h) recomputed, as a forger would. */
+static void save_with_bounds(crl__ac *ac, int output, const double *blo,
+                             const double *bhi) {
+  const double plo[2] = {-3.25, -1.75}, phi[2] = {3.25, 1.75};
+  const double want[4] = {blo[0], blo[1], bhi[0], bhi[1]};
+  crl_space act = {CRL_SPACE_BOX, 2, 0, plo, phi};
+  crl_policy *p = NULL;
+  assert_int_equal(crl__policy_from_parts(ac->actor, NULL, &act, output, 1, &p),
+                   0);
+  assert_int_equal(crl_policy_save(p, tmp_path), 0);
+  crl_policy_free(p);
+  size_t n;
+  unsigned char *b = slurp(tmp_path, &n);
+  const double place[4] = {plo[0], plo[1], phi[0], phi[1]};
+  size_t at = 0;
+  while (at + sizeof place <= n && memcmp(b + at, place, sizeof place) != 0)
+    at++;
+  assert_true(at + sizeof place <= n);
+  memcpy(b + at, want, sizeof want);
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < n - 8; i++)
+    h = (h ^ b[i]) * 0x100000001b3ULL;
+  for (int k = 0; k < 8; k++)
+    b[n - 8 + k] = (unsigned char)(h >> (8 * k));
+  spit(tmp_path, b, n);
+  free(b);
+}
+
+/* Issue 15, F4: files whose checksum is right but whose values make every
+ * action inf or NaN are refused when loaded (found again by
+ * fuzz/fuzz_policy.c: bounds [1e-308, 6.5e199]
+ * under tanh, infinite as floats), and a non-finite action is an error. */
+static void test_meaningless_values_are_refused(void **st) {
+  (void)st;
+  gsl_rng *rng = crl_rng_alloc(5, 0);
+  crl_space act = {CRL_SPACE_BOX, 2, 0, lo, hi};
+  crl__ac *ac = make_ac(&act, rng);
+  crl_policy *p = NULL;
+  /* tanh: infinite bounds, or an infinite width. */
+  const double tlo[2][2] = {{-1e308, -1}, {-INFINITY, -1}};
+  const double thi[2][2] = {{1e308, 1}, {1, 1}};
+  for (int c = 0; c < 2; c++) {
+    save_with_bounds(ac, CRL_POLICY_TANH, tlo[c], thi[c]);
+    assert_int_equal(crl_policy_load(tmp_path, 1, &p), CRL_EFORMAT);
+    assert_null(p);
+    assert_non_null(strstr(crl_last_error(), "action bound 0"));
+  }
+  /* Clipped outputs may have infinite bounds. */
+  const double clo[2] = {-INFINITY, -1}, chi[2] = {INFINITY, 1};
+  save_with_bounds(ac, CRL_POLICY_CLIP, clo, chi);
+  assert_int_equal(crl_policy_load(tmp_path, 1, &p), 0);
+  /* A NaN observation gives an error (refused as input), not a NaN
+   * action. */
+  crl_real obs[OBS] = {0, NAN, 0}, a[2];
+  assert_int_equal(crl_policy_act(p, obs, a), CRL_EINVAL);
+  obs[1] = 0;
+  assert_int_equal(crl_policy_act(p, obs, a), 0);
+  crl_policy_free(p);
+#if !CRL_REAL_IS_DOUBLE
+  /* The fuzzer's file: a bound that is a finite double, an infinite float,
+   * refused under either transform. */
+  const double blo[2] = {1e-308, -1}, bhi[2] = {6.5e199, 1};
+  for (int out = CRL_POLICY_CLIP; out <= CRL_POLICY_TANH; out++) {
+    save_with_bounds(ac, out, blo, bhi);
+    assert_int_equal(crl_policy_load(tmp_path, 1, &p), CRL_EFORMAT);
+  }
+#endif
+  crl__ac_free(ac);
+  gsl_rng_free(rng);
+}
+
 /* Rewrite a policy file section by section through edit, which writes
  * each one (changed or not) into w; the checksum stays valid, so the
  * loader sees what edit made. */
@@ -299,7 +373,7 @@ static void test_meaningless_files_and_inputs(void **st) {
   replace_section(tmp_path, "act.bounds", CRL_CKPT_F64, 4, bounds);
   assert_int_equal(crl_policy_load(tmp_path, 1, &p), CRL_EFORMAT);
   assert_null(p);
-  assert_non_null(strstr(crl_last_error(), "infinite"));
+  assert_non_null(strstr(crl_last_error(), "outside what a tanh output can give"));
   /* a negative normaliser epsilon */
   p = NULL;
   assert_int_equal(
@@ -375,6 +449,7 @@ int main(void) {
       cmocka_unit_test(test_discrete_and_tanh_outputs),
       cmocka_unit_test(test_damaged_files_are_rejected),
       cmocka_unit_test(test_meaningless_files_and_inputs),
+      cmocka_unit_test(test_meaningless_values_are_refused),
       cmocka_unit_test(test_other_precision_loads),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

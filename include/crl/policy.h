@@ -19,7 +19,9 @@ typedef struct crl_policy crl_policy;
 
 /** Load a policy file; calls to crl_policy_act_batch may use up to
  *  max_batch rows (at least 1). Fails with CRL_EIO (cannot read),
- *  CRL_EFORMAT (damaged, truncated or not a policy file) or CRL_ENOMEM;
+ *  CRL_EFORMAT (damaged, truncated or not a policy file, or values that
+ *  cannot give finite actions: tanh scaling to infinite bounds, bounds
+ *  beyond crl_real, a normaliser epsilon <= 0) or CRL_ENOMEM;
  *  *out is NULL then. Files written by float and double builds load in
  *  either. */
 CRL_API int crl_policy_load(const char *path, int max_batch, crl_policy **out);
@@ -37,8 +39,10 @@ CRL_API const crl_space *crl_policy_act_space(const crl_policy *policy);
 /** The deterministic action for one observation: obs [obs_dim] ->
  *  action [act_dim] (a discrete action is its index as a crl_real).
  *  Observation normalisation and action scaling included. A NaN or
- *  infinite observation value is refused with CRL_EINVAL (action is then
- *  left unwritten), so that a controller can fall back to a safe action. */
+ *  infinite observation value is refused with CRL_EINVAL (the action is
+ *  left unwritten), so that a controller can fall back to a safe action;
+ *  an action that comes out non-finite (finite weights that overflow)
+ *  fails with CRL_ENONFINITE: it never returns 0 with one. */
 CRL_API int crl_policy_act(crl_policy *policy, const crl_real *obs,
                            crl_real *action);
 

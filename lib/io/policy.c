@@ -1,4 +1,5 @@
 /* Policies for inference: load, save, act (see crl/policy.h). */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +196,13 @@ int crl_policy_act_batch(crl_policy *p, const crl_real *obs, int B,
   if (rc)
     return rc;
   transform(p, p->out_scratch, B, action);
+  /* Finite parameters can still overflow (weights of 1e30 in a float
+   * build): a non-finite action is an error, never a result. */
+  const int A = p->act_space.dim;
+  for (int k = 0; p->output != CRL_POLICY_ARGMAX && k < B * A; k++)
+    if (!isfinite(action[k]))
+      return crl_fail(CRL_ENONFINITE, "policy: action %d of row %d is %g",
+                      k % A, k / A, (double)action[k]);
   return 0;
 }
 
@@ -242,6 +250,31 @@ static int header_sections(void *obj, crl_state_io *io) {
   return crl_state_items(io, sizes, CRL_STATE_COUNT(sizes));
 }
 
+#if CRL_REAL_IS_DOUBLE
+#define REAL_MAX DBL_MAX
+#else
+#define REAL_MAX FLT_MAX
+#endif
+
+/* Action bound j must mean something for the output transform: ordered,
+ * within crl_real when finite (actions are crl_real: 1e200 is a finite
+ * double and an infinite float), and for tanh scaling finite with a finite
+ * width; else every action would be inf or NaN (issue 15, F4). */
+static int check_bound(const crl_policy *p, int j) {
+  const double lo = p->act_space.low[j], hi = p->act_space.high[j];
+  if (!(lo <= hi))
+    return crl_fail(CRL_EFORMAT, "policy: action bound %d has low > high", j);
+  const int in_range = (isinf(lo) || fabs(lo) <= REAL_MAX) &&
+                       (isinf(hi) || fabs(hi) <= REAL_MAX);
+  if (!in_range || (p->output == CRL_POLICY_TANH && !isfinite(hi - lo)))
+    return crl_fail(CRL_EFORMAT,
+                    "policy: action bound %d is [%g, %g], outside what a %s "
+                    "output can give",
+                    j, lo, hi,
+                    p->output == CRL_POLICY_TANH ? "tanh" : "clipped");
+  return 0;
+}
+
 /* The network's parameters, the action bounds (Box) and the normaliser
  * (when the policy has one). */
 static int body_sections(void *obj, crl_state_io *io) {
@@ -257,14 +290,7 @@ static int body_sections(void *obj, crl_state_io *io) {
   /* Checked for meaning, not only size: a tanh head scales into the
    * bounds, so an infinite one would make every action NaN. */
   for (int j = 0; rc == 0 && p->bounds != NULL && j < a->dim; j++)
-    if (!(a->low[j] <= a->high[j]))
-      rc = crl_fail(CRL_EFORMAT, "policy: action bound %d has low > high", j);
-    else if (p->output == CRL_POLICY_TANH &&
-             !(isfinite(a->low[j]) && isfinite(a->high[j])))
-      rc = crl_fail(CRL_EFORMAT,
-                    "policy: action bound %d is infinite ([%g, %g]) under a "
-                    "tanh head, which scales into the bounds",
-                    j, a->low[j], a->high[j]);
+    rc = check_bound(p, j);
   return rc;
 }
 

@@ -94,6 +94,7 @@ int crl_normalizer_sections(void *obj, crl_state_io *io) {
                 CRL_STATE_FINITE | CRL_STATE_POSITIVE),
       CRL_STATE(F64, "clip", &n->clip, 1,
                 CRL_STATE_FINITE | CRL_STATE_POSITIVE),
+      /* > 0: with a zero variance, eps 0 makes 1 / sqrt(var + eps) inf. */
       CRL_STATE(F64, "eps", &n->eps, 1, CRL_STATE_FINITE | CRL_STATE_POSITIVE),
   };
   return crl_state_items(io, items, CRL_STATE_COUNT(items));
