@@ -390,6 +390,13 @@ normalize: true
 policy_kwargs: {net_arch: [16, 16]}
 EOF
 crash_resume ppo resume_ppo.yaml
+# Past a file size limit the run fails with the reason (EFBIG), not killed
+# by SIGXFSZ, and leaves no half-written checkpoint.
+( ulimit -f 4; "$CRL" train resume_ppo.yaml -o fsz --quiet --no-plot -j 1 >fsz.out 2>fsz.err )
+status=$?
+if [ "$status" -eq 1 ]; then ok "ulimit -f: exit 1, not SIGXFSZ"; else bad "ulimit -f: exit 1, not SIGXFSZ" "exit $status"; fi
+expect "ulimit -f: the reason is given" fsz.err "File too large"
+if find fsz -name '*.tmp' | grep -q .; then bad "ulimit -f: no temporary left"; else ok "ulimit -f: no temporary left"; fi
 # A checkpoint whose step counter disagrees with its file (as a hand edit of
 # runner.steps would make it) is refused, not resumed as if finished.
 cp -r full_ppo steps_ppo
