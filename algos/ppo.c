@@ -14,7 +14,6 @@
 #include "core/bufs.h"
 #include "crl/algo.h"
 #include "crl/error.h"
-#include "crl/normalizer.h"
 #include "crl/optim.h"
 #include "crl/rng.h"
 #include "crl/rollout.h"
@@ -37,6 +36,7 @@ typedef struct ppo_spec {
   double target_kl; /* NAN: no early stop */
   double adam_eps;
   int normalize;
+  int normalize_reward;
   crl_int_list net_arch;
   int activation;
   double log_std_init;
@@ -74,6 +74,10 @@ static const crl_param_def ppo_params[] = {
      "Adam epsilon (SB3 uses 1e-5 for PPO)"},
     {"normalize", CRL_PARAM_BOOL, F(normalize), "false", 0, 1, NULL,
      "normalise observations with running mean/std (clip 10)"},
+    {"normalize_reward", CRL_PARAM_BOOL, F(normalize_reward), "false", 0, 1,
+     NULL,
+     "scale rewards by the running std of the discounted return "
+     "(VecNormalize's norm_reward; the zoo's normalize sets both)"},
     CRL_AC_POLICY_KWARGS(F, "actor and critic"),
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
@@ -173,8 +177,8 @@ static int ppo_create(const void *spec_, const crl_space *obs,
                      .normalize_obs = spec->normalize,
                      .max_batch =
                          n_envs > spec->batch_size ? n_envs : spec->batch_size};
-  rc = crl__onp_alloc("ppo", &as, obs, act, n_envs, spec->n_steps, 0, seed,
-                      &p->onp);
+  rc = crl__onp_alloc("ppo", &as, obs, act, n_envs, spec->n_steps,
+                      spec->normalize_reward, seed, &p->onp);
   if (rc == 0) {
     p->batch_rng = crl_rng_alloc(seed, CRL_STREAM_BATCH);
     if (p->batch_rng == NULL)
@@ -340,17 +344,16 @@ static int ppo_act(void *self, const crl_real *obs, int B, int deterministic,
 
 /* ---- checkpoints and export ---------------------------------------------- */
 
+/* The collector's sections at ppo's level (ppo.params, ppo.norm.*,
+ * ppo.ret_norm.* with reward scaling, ...), then PPO's own. */
 static int ppo_sections(void *self, crl_state_io *io) {
   ppo *p = self;
-  crl__ac *ac = p->onp->ac;
   const crl_state_item items[] = {
-      CRL_STATE(REAL, "params", ac->params, ac->n_params, 0),
       CRL_STATE_OBJ("adam", crl_adam_sections, p->adam),
-      CRL_STATE_OBJ("norm", crl_normalizer_sections, ac->norm),
-      CRL_STATE_OBJ("act_rng", crl_rng_sections, p->onp->act_rng),
       CRL_STATE_OBJ("batch_rng", crl_rng_sections, p->batch_rng),
   };
-  return crl_state_items(io, items, CRL_STATE_COUNT(items));
+  int rc = crl__onp_sections(p->onp, io);
+  return rc ? rc : crl_state_items(io, items, CRL_STATE_COUNT(items));
 }
 
 static int ppo_save(void *self, crl_ckpt_writer *w) {

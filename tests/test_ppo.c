@@ -162,11 +162,7 @@ static void iterate(run *r, int n) {
 /* Checkpoint after 3 iterations, restore into a fresh run, continue both:
  * the results agree bit for bit; the exported policy acts as the algorithm
  * does; a file from another algorithm configuration is refused. */
-static void test_checkpoint_resume_and_export(void **state) {
-  (void)state;
-  static const char *const kv[] = {"n_steps",   "64",       "batch_size",
-                                   "32",        "n_epochs", "2",
-                                   "normalize", "true",     NULL};
+static void check_resume_and_export(const char *const *kv) {
   char path[128];
   snprintf(path, sizeof path, "/tmp/crl_test_ppo_%d.ckpt", (int)getpid());
   run a = start(8, kv), b = start(8, kv);
@@ -206,6 +202,20 @@ static void test_checkpoint_resume_and_export(void **state) {
   crl_algo_free(b.algo);
   crl_vec_env_free(b.venv);
   unlink(path);
+}
+
+/* With observation normalisation, and with reward scaling too (whose
+ * running returns and variance the checkpoint must carry). */
+static void test_checkpoint_resume_and_export(void **state) {
+  (void)state;
+  static const char *const obs[] = {"n_steps",   "64",       "batch_size",
+                                    "32",        "n_epochs", "2",
+                                    "normalize", "true",     NULL};
+  static const char *const rew[] = {
+      "n_steps",   "64",   "batch_size",       "32",   "n_epochs", "2",
+      "normalize", "true", "normalize_reward", "true", NULL};
+  check_resume_and_export(obs);
+  check_resume_and_export(rew);
 }
 
 static void test_spec_validation(void **state) {

@@ -288,6 +288,11 @@ static void test_tampered_algorithm_checkpoints_are_refused(void **state) {
   expect_algo_refuses("a2c", a2c, 2, "a2c.rmsprop.v", -1.0);
   expect_algo_refuses("a2c", a2c, 2, "a2c.ret", INFINITY);
   expect_algo_refuses("a2c", a2c, 2, "a2c.ret_norm.var", -1.0);
+  static const char *const ppo[] = {
+      "n_steps",          "8",    "batch_size", "16", "normalize", "true",
+      "normalize_reward", "true", NULL};
+  expect_algo_refuses("ppo", ppo, 2, "ppo.ret", NAN);
+  expect_algo_refuses("ppo", ppo, 2, "ppo.ret_norm.count", -1.0);
   static const char *const grpo[] = {"group_size", "2",  "n_groups", "1",
                                      "batch_size", "64", NULL};
   expect_algo_refuses("grpo", grpo, 1, "grpo.groups", -1.0);
