@@ -508,7 +508,7 @@ static const char *const ppo_settings[] = {
 
 static void test_ppo_learns_inverted_pendulum(void **state) {
   (void)state;
-  const long budget = 25000;
+  const long budget = 40000;
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   const crl_algo_type *t = crl_algo_find("ppo");
