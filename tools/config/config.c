@@ -387,6 +387,7 @@ int cli_config_from_entries(const cli_cfg_entries *entries, const char *source,
       set_runner_keys(entries, &cfg->keys, err, err_size) ||
       check_unknown_before_algo(entries, err, err_size) ||
       check_required(entries, source, err, err_size) ||
+      cli_config_read_plugins(entries, cfg, err, err_size) ||
       check_env_name(&entries->v[cli_cfg_find(entries, "env")], err,
                      err_size) ||
       check_algo_name(&entries->v[cli_cfg_find(entries, "algo")], err,

@@ -113,6 +113,7 @@ int cli_config_write_yaml(const cli_run_config *cfg, FILE *f) {
 }
 
 int cli_config_write_body(const cli_run_config *cfg, FILE *f) {
+  cli_config_write_plugins(cfg, f);
   if (write_table(f, cli_run_key_defs, &cfg->keys, skip_runner_key))
     return -1;
   cli_config_write_sections(cfg, f);

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "config/plugins.h"
 #include "crl/crl.h"
 
 /* Room for a message that quotes a path or two of PATH_MAX bytes and still
@@ -137,6 +138,10 @@ typedef struct cli_run_config {
   cli_env_kwarg env_kwargs[CLI_MAX_ENV_KWARGS];
   int n_expect;
   cli_expect expect[CLI_MAX_EXPECT];
+  /* The plugins it needs (`plugins:` and --plugin), absolute paths owned
+   * by plugins.c. */
+  int n_plugins;
+  const char *plugins[CLI_MAX_PLUGINS];
 } cli_run_config;
 
 /* Load, override and validate an experiment completely (including a trial
