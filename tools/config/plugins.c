@@ -171,15 +171,15 @@ static int open_plugin(const char *real, void **handle,
   return 0;
 }
 
-/* The plugin's first words, before anything of it runs: is it a file? */
+/* Before anything of it runs: is it a file? (why: ": reason") */
 static int check_file(const char *path, char *real, char *why, size_t size) {
   struct stat st;
   if (realpath(path, real) == NULL || stat(real, &st) != 0) {
-    snprintf(why, size, "%s", strerror(errno));
+    snprintf(why, size, ": %s", strerror(errno));
     return -1;
   }
   if (!S_ISREG(st.st_mode)) {
-    snprintf(why, size, "is not a file");
+    snprintf(why, size, " is not a file");
     return -1;
   }
   return 0;
@@ -189,7 +189,7 @@ int cli_plugin_load(const char *path, int from_command_line,
                     const char **resolved, char *why, size_t size) {
   char real[PATH_MAX], reason[1024];
   if (check_file(path, real, reason, sizeof reason)) {
-    snprintf(why, size, "plugin '%s': %s", path, reason);
+    snprintf(why, size, "plugin '%s'%s", path, reason);
     return -1;
   }
   loaded_plugin *p = find_loaded(real);

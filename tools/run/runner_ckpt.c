@@ -302,10 +302,26 @@ static void remove_temporaries(const char *seed_dir) {
   closedir(d);
 }
 
+/* An env without get_state/set_state is checkpointed without its state
+ * (the policy only): continuing from there would not be the same run. */
+static int refuse_stateless(const seed_run *r, char *err, size_t size) {
+  const crl_env_type *t = crl_env_find(r->cfg->env_name);
+  if (t == NULL || (t->get_state && t->set_state && t->state_dim > 0))
+    return 0;
+  snprintf(err, size,
+           "seed %d: env '%s' has no get_state/set_state, so its checkpoints "
+           "hold the policy but not the env: the run cannot be resumed "
+           "(give the env get_state/set_state, docs/embedding.md)",
+           r->seed, t->name);
+  return -1;
+}
+
 int cli_run_checkpoint_resume(seed_run *r, char *err, size_t size) {
   remove_temporaries(r->seed_dir);
   long steps[MAX_LISTED];
   int n = list_steps(r->seed_dir, steps, MAX_LISTED);
+  if (n > 0 && refuse_stateless(r, err, size))
+    return -1;
   char path[CLI_PATH_MAX], first_err[CLI_ERR_SIZE] = "";
   for (int i = 0; i < n; i++) {
     if (checkpoint_path(r->seed_dir, steps[i], path, sizeof path))
