@@ -34,6 +34,7 @@ static const command_help commands[] = {
      "                   (exit status 3 when an expectation fails)\n"
      "  --quiet          print only the final result\n"
      "  --no-plot        do not draw curve.png\n"
+     "  --plugin FILE    load a plugin first; config.yaml lists it\n"
      "Ctrl-C (or SIGTERM) writes a checkpoint at the next iteration and\n"
      "exits with status 130; a second Ctrl-C exits at once.\n"},
     {"check",
@@ -124,7 +125,13 @@ static void print_sections(FILE *f) {
              "                               METRIC is final_eval_return_mean "
              "or a\n"
              "                               progress.csv column\n"
-             "  env_kwargs: {KEY: VALUE}     the env's declared settings\n");
+             "  env_kwargs: {KEY: VALUE}     the env's declared settings\n"
+             "and a list:\n"
+             "  plugins: [FILE.so, ...]      shared objects that register "
+             "envs and\n"
+             "                               algorithms (crl/plugin.h), "
+             "relative to\n"
+             "                               the file's directory\n");
 }
 
 static void print_runner_keys(FILE *f) {
@@ -144,7 +151,10 @@ void cli_print_usage(const char *name, FILE *f) {
             crl_version());
     for (int i = 0; i < N_COMMANDS; i++)
       fprintf(f, "  %s\n", commands[i].synopsis);
-    fprintf(f, "  crl --version\n\n`crl help COMMAND` tells more.\n");
+    fprintf(f, "  crl --version\n\nEvery command takes --plugin FILE.so "
+               "(repeatable): a shared object\nthat registers envs and "
+               "algorithms (crl/plugin.h) first.\n"
+               "`crl help COMMAND` tells more.\n");
     return;
   }
   for (int i = 0; i < N_COMMANDS; i++) {
