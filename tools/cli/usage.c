@@ -73,8 +73,10 @@ static const command_help commands[] = {
      "[--env NAME] [--seed N] [--every K] [--frame I]",
      "Draw one deterministic episode: an animated SVG (written directly),\n"
      "an animated GIF or a PNG of frame I (default the last; gnuplot).\n"
-     "Drawings exist for Pendulum, CartPole, MountainCarContinuous and\n"
-     "Acrobot. --every K keeps every K-th step (default: about 250\n"
+     "Drawings exist for Pendulum, CartPole, MountainCarContinuous,\n"
+     "Acrobot and, in a -Dmujoco=enabled build, every MuJoCo env (its\n"
+     "geoms projected: side, top or fixed camera view). --every K keeps every "
+     "K-th step (default: about 250\n"
      "frames); --seed picks the episode's reset seed.\n"},
     {"envs", "crl envs", "List the environments and their spaces.\n"},
     {"check-env",
