@@ -426,7 +426,7 @@ static void test_run_seed(void **state) {
       "timesteps,episodes,episode_return,episode_return_mean,"
       "episode_length_mean,"
       "eval_return_mean,eval_return_std,learning_rate,policy_loss,"
-      "value_loss,entropy,approx_kl,clip_fraction,explained_variance,"
+      "value_loss,entropy,approx_kl,clip_fraction,explained_variance,ent_coef,"
       "wall_seconds\n";
   assert_memory_equal(csv1, header, strlen(header));
   int rows = 0, evals = 0;
