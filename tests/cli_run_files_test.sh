@@ -307,6 +307,21 @@ rm stop/seed_0/result.json stop/summary.json
 run "stop_at: --resume after the stop" 0 "$CRL" train --resume stop --no-plot --quiet
 expect "stop_at: a resume does not train on" stop/seed_0/result.json "\"steps\": $last,"
 expect "stop_at: a resume keeps the stop" stop/seed_0/result.json "\"stopped_at_step\": $last"
+# In worker processes: the same files, the stops reported by the parent.
+run "stop_at -j 2: train" 0 "$CRL" train stop.yaml --set 'seeds=[0, 1]' -o stopj --no-plot -j 2
+if [ "$(grep -c '"stopped_at_step"' stopj/summary.json)" -eq 2 ] &&
+  grep -q "\"stopped_at_step\": $last" stopj/seed_0/result.json; then
+  ok "stop_at -j 2: both seeds' stops in summary.json"
+else
+  bad "stop_at -j 2: both seeds' stops in summary.json" "$(cat stopj/summary.json)"
+fi
+expect "stop_at -j 2: the summary line" out "seed_1 stopped early at step"
+if [ "$(strip_t stopj/seed_0/monitor.csv)" = "$(strip_t stop/seed_0/monitor.csv)" ] &&
+  cmp -s stopj/seed_0/best.crlp stop/seed_0/best.crlp; then
+  ok "stop_at -j 2: monitor.csv and best.crlp as with -j 1"
+else
+  bad "stop_at -j 2: monitor.csv and best.crlp as with -j 1"
+fi
 # A target never reached: the whole budget, no stop noted.
 run "stop_at out of reach" 0 "$CRL" train cartpole.yaml --set 'stop_at.eval_return=1e9' -o far --quiet --no-plot -j 1
 if [ "$(tail -1 far/seed_1/progress.csv | cut -d, -f1)" -ge 4096 ] && ! grep -q stopped far/seed_1/result.json; then
