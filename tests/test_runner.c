@@ -75,6 +75,27 @@ static void read_csv(const char *dir, char *buf, size_t size) {
   buf[n] = '\0';
 }
 
+/* monitor.csv's rows without t (from the column line on), and how many. */
+static int read_monitor(const char *dir, char *buf, size_t size) {
+  char path[600], raw[65536];
+  snprintf(path, sizeof path, "%s/monitor.csv", dir);
+  read_text(path, raw, sizeof raw);
+  assert_true(raw[0] == '#');
+  size_t n = 0;
+  int rows = -1;
+  for (char *line = strchr(raw, '\n') + 1; *line && n + 1 < size; rows++) {
+    size_t len = strcspn(line, "\n"), keep = len;
+    while (keep > 0 && line[keep - 1] != ',')
+      keep--;
+    for (size_t i = 0; i + 1 < keep && n + 2 < size; i++)
+      buf[n++] = line[i];
+    buf[n++] = '\n';
+    line += len + (line[len] == '\n');
+  }
+  buf[n] = '\0';
+  return rows;
+}
+
 static int run(const cli_run_config *cfg, const char *dir, int resume,
                cli_seed_result *r, char *err) {
   cli_run_opts o = {NULL, &toy_stop, resume};
@@ -115,6 +136,21 @@ static void test_resume_after_interrupt(void **state) {
   assert_string_equal(a, b);
   assert_true(r1.final_eval_mean == r2.final_eval_mean);
   assert_int_equal(r2.steps, 320);
+  /* monitor.csv continues without a lost or repeated episode: 320 steps
+   * of 2 copies are 32 episodes of 10 steps. */
+  assert_int_equal(read_monitor(full, a, sizeof a), 32);
+  assert_int_equal(read_monitor(part, b, sizeof b), 32);
+  assert_string_equal(a, b);
+  /* The best evaluation is the same run's. */
+  assert_true(r1.best_eval_step > 0);
+  assert_int_equal(r1.best_eval_step, r2.best_eval_step);
+  assert_true(r1.best_eval_mean == r2.best_eval_mean);
+  char p1[600], p2[600];
+  snprintf(p1, sizeof p1, "%s/best.json", full);
+  snprintf(p2, sizeof p2, "%s/best.json", part);
+  read_text(p1, a, sizeof a);
+  read_text(p2, b, sizeof b);
+  assert_string_equal(a, b);
   cli_experiment_free(&x);
 }
 

@@ -18,8 +18,8 @@ static const command_help commands[] = {
      "[--no-plot]\n  crl train --resume DIR [-j N] [--check] "
      "[--quiet] [--no-plot]",
      "Train every grid point and seed of an experiment file and write\n"
-     "DIR/config.yaml, DIR/[POINT/]seed_<k>/progress.csv, checkpoints,\n"
-     "DIR/summary.json and DIR/curve.png.\n"
+     "DIR/config.yaml, DIR/[POINT/]seed_<k>/progress.csv, monitor.csv,\n"
+     "best.crlp, checkpoints, DIR/summary.json and DIR/curve.png.\n"
      "  -o DIR           run directory (default runs/<folder>_<file stem>)\n"
      "  -j N             run N seeds / grid points at once in worker\n"
      "                   processes (default: the number of cores)\n"
