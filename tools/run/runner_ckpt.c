@@ -245,6 +245,25 @@ static void fail_path(const char *path, char *err, size_t size) {
     snprintf(err, size, "%s: %s", path, why);
 }
 
+/* A checkpoint of another runner format (an older crl's) is named as
+ * such, with the way out, before its sections are read. */
+static int check_format(const crl_ckpt_reader *rd, const char *path, char *err,
+                        size_t size) {
+  long format = 0;
+  const crl_state_item items[] = {
+      CRL_STATE_RANGED(LONG, "format", &format, 1, 0, MAX_COUNTER)};
+  if (crl_state_load_items(rd, "runner", items, 1) != 0 ||
+      format == RUNNER_FORMAT)
+    return 0; /* a damaged file: the full load says what is wrong */
+  snprintf(err, size,
+           "%s: written by %s crl (runner format %ld; this one reads %d): "
+           "resume it with the crl that wrote it, or start again with "
+           "--force",
+           path, format < RUNNER_FORMAT ? "an older" : "a newer", format,
+           RUNNER_FORMAT);
+  return -1;
+}
+
 /* Load one checkpoint file (that of step `step`) into r, or say why not in
  * err. */
 static load_result load_one(seed_run *r, const char *path, long step, char *err,
@@ -258,6 +277,10 @@ static load_result load_one(seed_run *r, const char *path, long step, char *err,
   if (res != LOADED) {
     crl_ckpt_reader_free(rd);
     return res;
+  }
+  if (check_format(rd, path, err, size)) {
+    crl_ckpt_reader_free(rd);
+    return LOAD_FAILED;
   }
   run_counters c = {r, RUNNER_FORMAT, 0.0};
   int rc = crl_algo_checkpoint_read(r->algo, r->venv, rd);
