@@ -49,7 +49,7 @@ expect_file() { if [ -s "$2" ]; then ok "$1"; else bad "$1" "missing $2"; fi; }
 expect_absent() { if [ ! -e "$2" ]; then ok "$1"; else bad "$1" "$2 exists"; fi; }
 
 # same NAME A B: two progress.csv files equal apart from wall_seconds.
-strip() { cut -d, -f1-14 "$1"; }
+strip() { cut -d, -f1-15 "$1"; }
 same() {
   if [ -s "$2" ] && [ "$(strip "$2")" = "$(strip "$3")" ]; then
     ok "$1"
@@ -224,7 +224,7 @@ policy_kwargs:
 expect:
   final_eval_return_mean: {min: -5000}
 EOF
-COLUMNS="timesteps,episodes,episode_return,episode_return_mean,episode_length_mean,eval_return_mean,eval_return_std,learning_rate,policy_loss,value_loss,entropy,approx_kl,clip_fraction,explained_variance,wall_seconds"
+COLUMNS="timesteps,episodes,episode_return,episode_return_mean,episode_length_mean,eval_return_mean,eval_return_std,learning_rate,policy_loss,value_loss,entropy,approx_kl,clip_fraction,explained_variance,ent_coef,wall_seconds"
 
 run "train tiny -j 2 --check" 0 "$CRL" train exp/pendulum/tiny.yaml -j 2 --check
 R=runs/pendulum_tiny
@@ -495,7 +495,7 @@ run "the lock goes with the first writer" 0 "$CRL" train long.yaml -o locked --f
 rows=$(($(wc -l <int2/seed_1/progress.csv) - 1))
 steps=$(tail -1 int2/seed_1/progress.csv | cut -d, -f1)
 run "uninterrupted run to the same step" 0 "$CRL" train long.yaml -o upto --seed 1 --set n_timesteps="$steps" --set eval.every=0 --quiet --no-plot
-if [ "$(head -n "$rows" upto/seed_1/progress.csv | cut -d, -f1-5,8-14)" = "$(head -n "$rows" int2/seed_1/progress.csv | cut -d, -f1-5,8-14)" ]; then
+if [ "$(head -n "$rows" upto/seed_1/progress.csv | cut -d, -f1-5,8-15)" = "$(head -n "$rows" int2/seed_1/progress.csv | cut -d, -f1-5,8-15)" ]; then
   ok "Ctrl-C: the rows before it are the uninterrupted run's"
 else
   bad "Ctrl-C: the rows before it are the uninterrupted run's"

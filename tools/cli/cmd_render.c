@@ -84,7 +84,7 @@ static int parse_args(int argc, char **argv, render_args *a) {
 
 typedef struct recorder {
   cli_scene scene;
-  const cli_drawing *drawing;
+  cli_drawing *drawing;
   int every;
   double ret;
   int failed;
@@ -126,16 +126,17 @@ static int render(const render_args *a, cli_policy_source *s) {
   const char *name = env_of(a, s);
   if (name == NULL)
     return usage("a policy file needs --env NAME", "");
-  recorder r = {.drawing = cli_drawing_find(name), .every = a->every};
-  if (r.drawing == NULL) {
-    fprintf(stderr, "crl render: no drawing for env '%s' (there are: %s)\n",
-            name, cli_drawing_names());
-    return CLI_EXIT_USAGE;
-  }
   crl_env *env = NULL;
   if (crl_env_make(name, &env) ||
       cli_policy_source_fits(s, env, err, sizeof err)) {
     fprintf(stderr, "crl render: %s\n", env ? err : crl_last_error());
+    crl_env_free(env);
+    return CLI_EXIT_USAGE;
+  }
+  recorder r = {.drawing = cli_drawing_open(name, env), .every = a->every};
+  if (r.drawing == NULL) {
+    fprintf(stderr, "crl render: no drawing for env '%s' (there are: %s)\n",
+            name, cli_drawing_names());
     crl_env_free(env);
     return CLI_EXIT_USAGE;
   }
@@ -154,6 +155,7 @@ static int render(const render_args *a, cli_policy_source *s) {
   else
     fprintf(stderr, "crl render: %s\n", err);
   cli_scene_free(&r.scene);
+  cli_drawing_free(r.drawing);
   crl_env_free(env);
   return rc ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }

@@ -18,8 +18,8 @@ static const command_help commands[] = {
      "[--no-plot]\n  crl train --resume DIR [-j N] [--check] "
      "[--quiet] [--no-plot]",
      "Train every grid point and seed of an experiment file and write\n"
-     "DIR/config.yaml, DIR/[POINT/]seed_<k>/progress.csv, checkpoints,\n"
-     "DIR/summary.json and DIR/curve.png.\n"
+     "DIR/config.yaml, DIR/[POINT/]seed_<k>/progress.csv, monitor.csv,\n"
+     "best.crlp, checkpoints, DIR/summary.json and DIR/curve.png.\n"
      "  -o DIR           run directory (default runs/<folder>_<file stem>)\n"
      "  -j N             run N seeds / grid points at once in worker\n"
      "                   processes (default: the number of cores)\n"
@@ -74,8 +74,10 @@ static const command_help commands[] = {
      "[--env NAME] [--seed N] [--every K] [--frame I]",
      "Draw one deterministic episode: an animated SVG (written directly),\n"
      "an animated GIF or a PNG of frame I (default the last; gnuplot).\n"
-     "Drawings exist for Pendulum, CartPole, MountainCarContinuous and\n"
-     "Acrobot. --every K keeps every K-th step (default: about 250\n"
+     "Drawings exist for Pendulum, CartPole, MountainCarContinuous,\n"
+     "Acrobot and, in a -Dmujoco=enabled build, every MuJoCo env (its\n"
+     "geoms projected: side, top or fixed camera view). --every K keeps every "
+     "K-th step (default: about 250\n"
      "frames); --seed picks the episode's reset seed.\n"},
     {"envs", "crl envs", "List the environments and their spaces.\n"},
     {"check-env",

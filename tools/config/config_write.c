@@ -98,6 +98,8 @@ static int skip_runner_key(const crl_param_def *d, const void *spec) {
     return k->n_episodes == 0;
   if (strncmp(d->name, "reference.", 10) == 0)
     return isnan(k->reference_value);
+  if (strncmp(d->name, "stop_at.", 8) == 0)
+    return isnan(k->stop_at_eval_return);
   if (strcmp(d->name, "name") == 0)
     return k->name[0] == '\0';
   if (strcmp(d->name, "description") == 0)

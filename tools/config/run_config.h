@@ -93,8 +93,9 @@ typedef struct cli_run_keys {
   char description[CRL_STRING_MAX];
   double reference_value; /* NAN: no reference line */
   char reference_label[CRL_STRING_MAX];
-  int checkpoint_every; /* 0: only at the end and when interrupted */
-  int checkpoint_keep;  /* the most recent checkpoints kept */
+  int checkpoint_every;       /* 0: only at the end and when interrupted */
+  int checkpoint_keep;        /* the most recent checkpoints kept */
+  double stop_at_eval_return; /* NAN: no early stop */
 } cli_run_keys;
 
 /* NULL-terminated table of the runner keys (for docs and `crl help`). */
