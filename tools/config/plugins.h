@@ -19,6 +19,11 @@
 int cli_plugin_load(const char *path, int from_command_line,
                     const char **resolved, char *why, size_t size);
 
+/* From now on cli_plugin_load refuses every file without opening it (for
+ * the fuzz targets, whose generated experiments must never dlopen, and
+ * so run the constructors of, whatever library a path names). */
+void cli_plugin_loading_off(void);
+
 /* The plugins loaded so far, in load order. */
 int cli_plugin_count(void);
 const char *cli_plugin_path(int i);
