@@ -66,9 +66,17 @@ static const command_help commands[] = {
      "directory (its newest checkpoint) or a run directory with one seed;\n"
      "by default it repeats the run's own final evaluation (its env,\n"
      "number of episodes and seed). A policy file needs --env.\n"},
-    {"export", "crl export CKPT -o POLICY.crlp",
-     "Write the policy of a checkpoint (network, observation normaliser,\n"
-     "action scaling) as a small file for crl_policy_load.\n"},
+    {"export", "crl export CKPT|POLICY.crlp -o FILE [--format crlp|c]",
+     "Write the policy of a checkpoint or a policy file (network,\n"
+     "observation normaliser, action scaling) in one of these formats:\n"
+     "  crlp  (default) a small file for crl_policy_load (docs/\n"
+     "        policy-format.md; python/crl_policy.py reads it)\n"
+     "  c     dependency-free C99, FILE.c and FILE.h, with\n"
+     "        int policy_act(const float *obs, float *action): the actions\n"
+     "        of crl_policy_act bit for bit (compile with -ffp-contract=off;\n"
+     "        docs/embedding.md)\n"
+     "Files are written whole or not at all. Exit status 1 when the file\n"
+     "cannot be written, 2 for a usage error or an unreadable source.\n"},
     {"render",
      "crl render CKPT|POLICY.crlp -o FILE.svg|FILE.gif|FILE.png "
      "[--env NAME] [--seed N] [--every K] [--frame I]",
