@@ -66,12 +66,16 @@ static char *script(const char *const *dirs, int n, const cli_plot_options *o) {
 }
 
 static void assert_has(const char *text, const char *what) {
-  if (strstr(text, what) == NULL)
+  if (text == NULL)
+    fail_msg("no script");
+  else if (strstr(text, what) == NULL)
     fail_msg("no \"%s\" in:\n%s", what, text);
 }
 
 static void assert_lacks(const char *text, const char *what) {
-  if (strstr(text, what) != NULL)
+  if (text == NULL)
+    fail_msg("no script");
+  else if (strstr(text, what) != NULL)
     fail_msg("\"%s\" in:\n%s", what, text);
 }
 
