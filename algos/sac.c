@@ -426,6 +426,8 @@ static int sac_update(void *self, const crl_replay_batch *b,
   sac *s = self;
   s->n_updates++;
   const double alpha = alpha_now(s); /* before this step's alpha update */
+  acc->ent_coef += alpha; /* SB3 logs the mean of these as train/ent_coef */
+  acc->n_ent_coef++;
   int rc = compute_targets(s, b, alpha);
   if (rc == 0)
     rc = critic_step(s, b, acc);

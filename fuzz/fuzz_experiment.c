@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config/experiment.h"
+#include "config/plugins.h"
 #include "config/run_config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -88,6 +89,7 @@ static void compare(const cli_experiment *a, const cli_experiment *b,
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  cli_plugin_loading_off(); /* a generated `plugins:` must not dlopen */
   char *text = malloc(size + 1);
   if (text == NULL)
     return 0;

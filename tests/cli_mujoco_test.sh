@@ -51,8 +51,12 @@ run "the same in one flow mapping" 0 "$CRL" eval reach.crlp --env mujoco \
 expect "a flow mapping builds the same env" out "env: mujoco{model=reacher.xml,frame_skip=2,max_episode_steps=50}"
 run "a misspelt setting" 2 "$CRL" eval reach.crlp --env mujoco --set env_kwargs.frame_skp=2
 expect "suggests the setting" err "(did you mean 'frame_skip'?)"
-run "render: no drawing for MuJoCo, said after the env is built" 2 "$CRL" render reach.crlp --env mujoco --set env_kwargs.model=reacher.xml -o x.svg
-expect "render names the configured env" err "no drawing for env 'mujoco{model=reacher.xml}'"
+run "render the policy file in the configured env" 0 "$CRL" render reach.crlp --env mujoco \
+  --set env_kwargs.model=reacher.xml --set env_kwargs.frame_skip=2 --set env_kwargs.max_episode_steps=50 -o reach.svg
+expect "render draws it" reach.svg "<svg"
+expect "the whole 50-step episode" out "(51 frames,"
+run "render the policy file with --env mujoco alone" 2 "$CRL" render reach.crlp --env mujoco -o x.svg
+expect "render names both shapes" err "the policy (observations Box(8), actions Box(2)) does not fit env 'mujoco'"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -49,7 +49,7 @@ expect_file() { if [ -s "$2" ]; then ok "$1"; else bad "$1" "missing $2"; fi; }
 expect_absent() { if [ ! -e "$2" ]; then ok "$1"; else bad "$1" "$2 exists"; fi; }
 
 # same NAME A B: two progress.csv files equal apart from wall_seconds.
-strip() { cut -d, -f1-14 "$1"; }
+strip() { cut -d, -f1-15 "$1"; }
 same() {
   if [ -s "$2" ] && [ "$(strip "$2")" = "$(strip "$3")" ]; then
     ok "$1"
@@ -224,7 +224,7 @@ policy_kwargs:
 expect:
   final_eval_return_mean: {min: -5000}
 EOF
-COLUMNS="timesteps,episodes,episode_return,episode_return_mean,episode_length_mean,eval_return_mean,eval_return_std,learning_rate,policy_loss,value_loss,entropy,approx_kl,clip_fraction,explained_variance,wall_seconds"
+COLUMNS="timesteps,episodes,episode_return,episode_return_mean,episode_length_mean,eval_return_mean,eval_return_std,learning_rate,policy_loss,value_loss,entropy,approx_kl,clip_fraction,explained_variance,ent_coef,wall_seconds"
 
 run "train tiny -j 2 --check" 0 "$CRL" train exp/pendulum/tiny.yaml -j 2 --check
 R=runs/pendulum_tiny
@@ -495,7 +495,7 @@ run "the lock goes with the first writer" 0 "$CRL" train long.yaml -o locked --f
 rows=$(($(wc -l <int2/seed_1/progress.csv) - 1))
 steps=$(tail -1 int2/seed_1/progress.csv | cut -d, -f1)
 run "uninterrupted run to the same step" 0 "$CRL" train long.yaml -o upto --seed 1 --set n_timesteps="$steps" --set eval.every=0 --quiet --no-plot
-if [ "$(head -n "$rows" upto/seed_1/progress.csv | cut -d, -f1-5,8-14)" = "$(head -n "$rows" int2/seed_1/progress.csv | cut -d, -f1-5,8-14)" ]; then
+if [ "$(head -n "$rows" upto/seed_1/progress.csv | cut -d, -f1-5,8-15)" = "$(head -n "$rows" int2/seed_1/progress.csv | cut -d, -f1-5,8-15)" ]; then
   ok "Ctrl-C: the rows before it are the uninterrupted run's"
 else
   bad "Ctrl-C: the rows before it are the uninterrupted run's"
@@ -622,6 +622,91 @@ run "plot --band bad" 2 "$CRL" plot corridor -o x.png --band wide
 run "plot --smooth bad" 2 "$CRL" plot corridor -o x.png --smooth 0
 run "plot --y unknown column" 2 "$CRL" plot corridor -o x.png --y nothing
 expect "plot names the missing column" err "no timesteps and nothing columns"
+
+# ---- plugins: users' envs in shared objects (crl/plugin.h) -------------------
+
+PM=${CRL_BUILD_ROOT:-}/examples/libplugin_point_mass.so
+BADP=${CRL_BUILD_ROOT:-}/tests/libplugin_bad
+if [ -f "$PM" ]; then
+  PM=$(cd "$(dirname "$PM")" && pwd)/$(basename "$PM")
+  # The example trains on 10 seeds (worker processes load the plugin too)
+  # and meets its expect:.
+  run "plugin: the example learns (--check, 10 seeds, -j 2)" 0 "$CRL" train "$SRC/examples/plugin_point_mass.yaml" --set "plugins=[$PM]" -o pm --check --quiet --no-plot -j 2
+  expect "plugin: config.yaml lists it by its absolute path" pm/config.yaml "plugins: [\"$PM\"]"
+  expect "plugin: the expectation is met" out "final_eval_return_mean"
+  run "plugin: crl eval of its run reloads it" 0 "$CRL" eval pm/seed_3
+  expect "plugin: eval on its env" out "env: PointMass2D-v0"
+  run "plugin: check-env --plugin" 0 "$CRL" check-env PointMass2D-v0 --plugin "$PM"
+  expect "plugin: check-env round-trips its state" out "state round-trip checked"
+  run "plugin: envs --plugin lists its env" 0 "$CRL" envs --plugin="$PM"
+  expect "plugin: envs lists PointMass2D-v0" out "PointMass2D-v0"
+  # A relative path is relative to the file's directory.
+  mkdir -p plugdir/lib
+  cp "$PM" plugdir/lib/libpm.so
+  cat >plugdir/pm.yaml <<'EOF2'
+plugins: [lib/libpm.so]
+env: PointMass2D-v0
+algo: ppo
+n_timesteps: 2048
+n_envs: 2
+seed: 0
+eval: {every: 1024, episodes: 2}
+checkpoint: {every: 512, keep: 5}
+n_steps: 128
+batch_size: 64
+n_epochs: 2
+policy_kwargs: {net_arch: [16, 16]}
+EOF2
+  run "plugin: relative to the YAML file" 0 "$CRL" check plugdir/pm.yaml
+  expect "plugin: relative path resolved" out "plugins: [\"$WORK/plugdir/lib/libpm.so\"]"
+  # Interrupted and resumed bit for bit (--resume reloads it from config.yaml).
+  crash_resume plugin plugdir/pm.yaml
+  # --plugin on train: the resolved config lists it, eval needs no option.
+  grep -v '^plugins:' plugdir/pm.yaml >pm_noplug.yaml
+  run "plugin: a file without it names an unknown env" 2 "$CRL" check pm_noplug.yaml
+  run "plugin: train --plugin" 0 "$CRL" train pm_noplug.yaml --plugin "$PM" -o pmcli --quiet --no-plot
+  expect "plugin: --plugin recorded in config.yaml" pmcli/config.yaml "plugins: [\"$PM\"]"
+  same "plugin: --plugin and plugins: give the same run" pmcli/seed_0/progress.csv full_plugin/seed_0/progress.csv
+  run "plugin: eval of a --plugin run" 0 "$CRL" eval pmcli/seed_0
+
+  # Each way a plugin fails: exit 2, the plugins key located, nothing made.
+  echo "not a shared object" >libtext.so
+  bad_plugin() { # NAME PATH MESSAGE
+    { printf 'plugins: [%s]\n' "$2"; grep -v '^plugins:' plugdir/pm.yaml; } >badp.yaml
+    run "plugin error: $1" 2 "$CRL" train badp.yaml -o badp_run --quiet --no-plot
+    expect "plugin error: $1: located" err "badp.yaml:1:10: error: plugin '"
+    expect "plugin error: $1: message" err "$3"
+    expect_absent "plugin error: $1: nothing created" badp_run
+  }
+  bad_plugin "missing file" nothere.so "plugin 'nothere.so': No such file or directory"
+  bad_plugin "a directory" "$WORK" "plugin '$WORK' is not a file"
+  bad_plugin "not a shared object" libtext.so "plugin 'libtext.so' cannot be loaded as a shared object:"
+  bad_plugin "no ABI symbol" "${BADP}_noabi.so" "is not a crl plugin: it defines no 'crl_plugin_abi'"
+  bad_plugin "no entry point" "${BADP}_noinit.so" "defines no entry point 'crl_plugin_init'"
+  bad_plugin "ABI version" "${BADP}_abi.so" "was built for crl plugin ABI version 2, and this crl has version 1"
+  bad_plugin "other precision" "${BADP}_real.so" "was built with a crl_real of"
+  bad_plugin "init fails" "${BADP}_fail.so" "crl_plugin_init failed: the simulator's licence file is missing (CRL_EIO)"
+  bad_plugin "built-in env name" "${BADP}_clash_env.so" "env 'CartPole-v1' is a built-in env: a plugin cannot replace it"
+  bad_plugin "built-in algo name" "${BADP}_clash_algo.so" "algo 'ppo' is a built-in algo: a plugin cannot replace it"
+  bad_plugin "another plugin's name" "$PM, ${BADP}_clash_plugin.so" "env 'PointMass2D-v0' is already registered by plugin $PM"
+  printf 'plugins: {file: x.so}\n' >badp.yaml
+  grep -v '^plugins:' plugdir/pm.yaml >>badp.yaml
+  run "plugin error: a mapping" 2 "$CRL" check badp.yaml
+  expect "plugin error: a mapping: message" err "badp.yaml:1:11: error: 'plugins' expects a list of shared object files, not a mapping"
+  run "plugin error: --plugin" 2 "$CRL" eval pm/seed_0 --plugin nothere.so
+  expect "plugin error: --plugin: message" err "crl eval: --plugin: error: plugin 'nothere.so': No such file or directory"
+
+  # An env without get_state/set_state: it trains and its policy is
+  # evaluated, but its run is not resumed.
+  { printf 'plugins: [%s]\n' "${BADP}_stateless.so"; grep -v '^plugins:' plugdir/pm.yaml | sed 's/PointMass2D-v0/Stateless1D-v0/'; } >stateless.yaml
+  run "plugin: an env without state trains" 0 "$CRL" train stateless.yaml -o stateless --quiet --no-plot
+  run "plugin: its policy is evaluated" 0 "$CRL" eval stateless/seed_0
+  rm stateless/seed_0/result.json stateless/summary.json
+  run "plugin: its run is not resumed" 1 "$CRL" train --resume stateless --quiet --no-plot
+  expect "plugin: resume refused: message" err "env 'Stateless1D-v0' has no get_state/set_state, so its checkpoints hold the policy but not the env: the run cannot be resumed"
+else
+  echo "skip  plugins (no CRL_BUILD_ROOT/examples/libplugin_point_mass.so)"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -4,6 +4,7 @@
 # Usage: install_test.sh BUILD_DIR
 set -euo pipefail
 build=$1
+SRC_ROOT=${CRL_SOURCE_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -112,4 +113,18 @@ fi
 # Only crl_* symbols are exported.
 stray=$(nm -D --defined-only "$libdir"/libcrl.so | awk '{print $3}' | grep -v '^crl_' | grep -v '^_' || true)
 [ -z "$stray" ] || { echo "FAIL: exported non-crl symbols: $stray"; exit 1; }
-echo "1 passed, 0 failed"
+# A plugin built outside the tree with `pkg-config --cflags crl` alone (as
+# docs/embedding.md says), loaded by the installed crl program.
+crl_bin=$(find "$tmp/root" -path '*/bin/crl' | head -n1)
+if [ -n "$crl_bin" ]; then
+  cp "$SRC_ROOT/examples/plugin_point_mass.c" "$tmp/myenv.c"
+  cc -std=c11 -Wall -Wextra -Werror -shared -fPIC -O2 $cflags "$tmp/myenv.c" -o "$tmp/libmyenv.so" -lm
+  out=$("$crl_bin" check-env PointMass2D-v0 --plugin "$tmp/libmyenv.so" --steps 2000)
+  case $out in
+    "PointMass2D-v0: ok"*) ;;
+    *) echo "FAIL: the installed crl with a pkg-config plugin printed '$out'"; exit 1 ;;
+  esac
+  echo "2 passed, 0 failed"
+else
+  echo "1 passed, 0 failed"
+fi

@@ -129,7 +129,7 @@ static void test_stats_start_at_nan(void **state) {
   n++;
   CRL_ALGO_STATS(CHECK_NAN)
 #undef CHECK_NAN
-  assert_int_equal(n, 7);
+  assert_int_equal(n, 8);
   crl_algo_free(algo);
   crl_algo_spec_free(spec);
   crl_vec_env_free(venv);

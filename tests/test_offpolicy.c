@@ -357,6 +357,48 @@ static void train_short(const char *name, uint64_t seed, crl_real *out) {
   crl_algo_free(algo);
 }
 
+/* ent_coef (progress.csv's column) is the temperature SAC's updates used:
+ * NAN before the first update, the initial value at the first one, the
+ * learned value after; a fixed one exactly; DDPG and TD3 have none. */
+static double ent_coef_at(const char *name, const char *ent_coef, int iters) {
+  const char *const kv[] = {"learning_starts",
+                            "5",
+                            "batch_size",
+                            "4",
+                            "iteration_steps",
+                            "1",
+                            "policy_kwargs.net_arch",
+                            "[8]",
+                            strcmp(name, "sac") == 0 ? "ent_coef" : NULL,
+                            ent_coef,
+                            NULL};
+  crl_algo *algo = NULL;
+  assert_int_equal(make(name, "Pendulum-v1", kv, 1, &algo), 0);
+  crl_vec_env *venv = NULL;
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", 1, 1, &venv), 0);
+  assert_int_equal(crl_vec_env_reset(venv), 0);
+  crl_algo_stats st;
+  for (int it = 0; it < iters; it++)
+    assert_int_equal(crl_algo_iterate(algo, venv, 1.0, &st), 0);
+  crl_vec_env_free(venv);
+  crl_algo_free(algo);
+  return st.ent_coef;
+}
+
+static void test_ent_coef_stat(void **state) {
+  (void)state;
+  /* Steps 1-5 are warm-up; step 6 is the first update. */
+  assert_true(isnan(ent_coef_at("sac", "auto_0.5", 5)));
+  const double first = ent_coef_at("sac", "auto_0.5", 6);
+  assert_true(fabs(first - 0.5) < 1e-6); /* exp(log 0.5) in crl_real */
+  const double second = ent_coef_at("sac", "auto_0.5", 7);
+  assert_true(fabs(second - first) > 1e-5); /* alpha was learned */
+  assert_true(second > 0 && second < 1);
+  assert_true(ent_coef_at("sac", "0.25", 8) == 0.25);
+  assert_true(isnan(ent_coef_at("td3", NULL, 8)));
+  assert_true(isnan(ent_coef_at("ddpg", NULL, 8)));
+}
+
 static void test_same_seed_same_result(void **state) {
   (void)state;
   for (int a = 0; a < 3; a++) {
@@ -448,6 +490,7 @@ int main(void) {
       cmocka_unit_test(test_loop_bookkeeping),
       cmocka_unit_test(test_rejects_discrete),
       cmocka_unit_test(test_spec_validation),
+      cmocka_unit_test(test_ent_coef_stat),
       cmocka_unit_test(test_same_seed_same_result),
       cmocka_unit_test(test_checkpoint_resume_and_export),
   };

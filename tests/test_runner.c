@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 
+#include "io/ckpt.h"
 #include "plot/expect.h"
 #include "run/jobs.h"
 #include "run/summary.h"
@@ -75,6 +77,27 @@ static void read_csv(const char *dir, char *buf, size_t size) {
   buf[n] = '\0';
 }
 
+/* monitor.csv's rows without t (from the column line on), and how many. */
+static int read_monitor(const char *dir, char *buf, size_t size) {
+  char path[600], raw[65536];
+  snprintf(path, sizeof path, "%s/monitor.csv", dir);
+  read_text(path, raw, sizeof raw);
+  assert_true(raw[0] == '#');
+  size_t n = 0;
+  int rows = -1;
+  for (char *line = strchr(raw, '\n') + 1; *line && n + 1 < size; rows++) {
+    size_t len = strcspn(line, "\n"), keep = len;
+    while (keep > 0 && line[keep - 1] != ',')
+      keep--;
+    for (size_t i = 0; i + 1 < keep && n + 2 < size; i++)
+      buf[n++] = line[i];
+    buf[n++] = '\n';
+    line += len + (line[len] == '\n');
+  }
+  buf[n] = '\0';
+  return rows;
+}
+
 static int run(const cli_run_config *cfg, const char *dir, int resume,
                cli_seed_result *r, char *err) {
   cli_run_opts o = {NULL, &toy_stop, resume};
@@ -115,6 +138,21 @@ static void test_resume_after_interrupt(void **state) {
   assert_string_equal(a, b);
   assert_true(r1.final_eval_mean == r2.final_eval_mean);
   assert_int_equal(r2.steps, 320);
+  /* monitor.csv continues without a lost or repeated episode: 320 steps
+   * of 2 copies are 32 episodes of 10 steps. */
+  assert_int_equal(read_monitor(full, a, sizeof a), 32);
+  assert_int_equal(read_monitor(part, b, sizeof b), 32);
+  assert_string_equal(a, b);
+  /* The best evaluation is the same run's. */
+  assert_true(r1.best_eval_step > 0);
+  assert_int_equal(r1.best_eval_step, r2.best_eval_step);
+  assert_true(r1.best_eval_mean == r2.best_eval_mean);
+  char p1[600], p2[600];
+  snprintf(p1, sizeof p1, "%s/best.json", full);
+  snprintf(p2, sizeof p2, "%s/best.json", part);
+  read_text(p1, a, sizeof a);
+  read_text(p2, b, sizeof b);
+  assert_string_equal(a, b);
   cli_experiment_free(&x);
 }
 
@@ -156,6 +194,74 @@ static void test_resume_after_crash(void **state) {
   assert_int_equal(run(&x.points[0], dir, 1, &r, err), CLI_RUN_OK);
   read_csv(dir, b, sizeof b);
   assert_string_equal(a, b);
+  cli_experiment_free(&x);
+}
+
+/* Rewrite the checkpoint at path with runner.format set to format (as an
+ * older or newer crl would have written it), checksum and all. */
+static void set_runner_format(const char *path, int64_t format) {
+  crl_ckpt_reader *r = NULL;
+  crl_ckpt_writer *w = NULL;
+  assert_int_equal(crl__ckpt_read_file(path, CRL_CKPT_KIND_CHECKPOINT, &r), 0);
+  assert_int_equal(crl__ckpt_writer_alloc(CRL_CKPT_KIND_CHECKPOINT, &w), 0);
+  int found = 0;
+  for (uint64_t i = 0; i < crl__ckpt_n_sections(r); i++) {
+    const char *name;
+    int len;
+    crl__ckpt_type type;
+    uint64_t count;
+    const void *data;
+    crl__ckpt_section_at(r, i, &name, &len, &type, &count, &data);
+    char copy[256];
+    snprintf(copy, sizeof copy, "%.*s", len, name);
+    if (strcmp(copy, "runner.format") == 0) {
+      data = &format;
+      found = 1;
+    }
+    assert_int_equal(crl__ckpt_put(w, copy, type, count, data), 0);
+  }
+  assert_true(found);
+  crl__ckpt_reader_free(r);
+  assert_int_equal(crl__ckpt_write_file(w, path), 0);
+  crl__ckpt_writer_free(w);
+}
+
+/* The newest checkpoint of a seed directory. */
+static void newest_checkpoint(const char *dir, char *path, size_t size) {
+  char cdir[600], best[256] = "";
+  snprintf(cdir, sizeof cdir, "%s/checkpoints", dir);
+  DIR *d = opendir(cdir);
+  assert_non_null(d);
+  for (struct dirent *e; (e = readdir(d)) != NULL;)
+    if (strncmp(e->d_name, "step_", 5) == 0 && strcmp(e->d_name, best) > 0)
+      snprintf(best, sizeof best, "%s", e->d_name);
+  closedir(d);
+  assert_true(best[0] != '\0');
+  snprintf(path, size, "%s/%s", cdir, best);
+}
+
+/* A checkpoint of another runner format is refused with the way out. */
+static void test_resume_refuses_other_formats(void **state) {
+  (void)state;
+  cli_experiment x;
+  load("format", RESUMABLE, &x);
+  char dir[400], path[900], err[CLI_ERR_SIZE];
+  cli_seed_result r;
+  snprintf(dir, sizeof dir, "%s/format/seed_3", tmp_dir);
+  toy_stop = 0;
+  toy_stop_after = 64;
+  assert_int_equal(run(&x.points[0], dir, 0, &r, err), CLI_RUN_INTERRUPTED);
+  toy_stop_after = 0;
+  newest_checkpoint(dir, path, sizeof path);
+  set_runner_format(path, 1);
+  toy_stop = 0;
+  assert_int_equal(run(&x.points[0], dir, 1, &r, err), CLI_RUN_FAILED);
+  assert_non_null(strstr(err, "written by an older crl (runner format 1"));
+  assert_non_null(strstr(err, "--force"));
+  set_runner_format(path, 7);
+  toy_stop = 0;
+  assert_int_equal(run(&x.points[0], dir, 1, &r, err), CLI_RUN_FAILED);
+  assert_non_null(strstr(err, "written by a newer crl"));
   cli_experiment_free(&x);
 }
 
@@ -329,6 +435,7 @@ int main(void) {
       cmocka_unit_test(test_resume_after_interrupt),
       cmocka_unit_test(test_resume_after_crash),
       cmocka_unit_test(test_resume_refuses_other_settings),
+      cmocka_unit_test(test_resume_refuses_other_formats),
       cmocka_unit_test(test_nonfinite),
       cmocka_unit_test(test_progress_remaining),
       cmocka_unit_test(test_workers_and_failures),

@@ -226,6 +226,107 @@ static void test_configured_env(void **state) {
                    CRL_ENOTFOUND); /* no settings */
 }
 
+/* ---- the episode hook ---------------------------------------------------- */
+
+#define MAX_EPISODES 256
+typedef struct episode_log {
+  int n;
+  long step[MAX_EPISODES]; /* vec-env step at which it ended */
+  int copy[MAX_EPISODES];
+  double ret[MAX_EPISODES];
+  long len[MAX_EPISODES];
+  long now; /* the step being taken, set by the test */
+} episode_log;
+
+static void log_episode(void *ctx, int copy, double ret, long len) {
+  episode_log *g = ctx;
+  assert_true(g->n < MAX_EPISODES);
+  g->step[g->n] = g->now;
+  g->copy[g->n] = copy;
+  g->ret[g->n] = ret;
+  g->len[g->n] = len;
+  g->n++;
+}
+
+/* The action copy i takes at vec-env step t (CartPole: 0 or 1), varied so
+ * that the copies' episodes end at different steps. */
+static crl_real action_of(int i, long t) {
+  return (crl_real)(((t * 7 + i * 3) / (i + 2)) % 2);
+}
+
+/* CartPole-v1 on 3 copies: every episode that ends is reported once, in
+ * the order they end (copy order within a step), with the return and
+ * length of an independent replay of each copy as a lone env seeded as
+ * the vec env seeds it. Without a hook nothing changes. */
+static void test_episode_hook(void **state) {
+  (void)state;
+  enum { N = 3, T = 400 };
+  const uint64_t seed = 11;
+  crl_vec_env *v = NULL;
+  assert_int_equal(crl_vec_env_make("CartPole-v1", N, seed, &v), 0);
+  static episode_log got;
+  memset(&got, 0, sizeof got);
+  crl_vec_env_on_episode(v, log_episode, &got);
+  assert_int_equal(crl_vec_env_reset(v), 0);
+  crl_real act[N];
+  for (long t = 0; t < T; t++) {
+    for (int i = 0; i < N; i++)
+      act[i] = action_of(i, t);
+    got.now = t;
+    assert_int_equal(crl_vec_env_step(v, act), 0);
+  }
+  assert_int_equal(got.n, crl_vec_env_episodes(v));
+  assert_true(got.n > 3 * N);     /* short episodes: many end */
+  for (int k = 1; k < got.n; k++) /* by step, then by copy */
+    assert_true(
+        got.step[k] > got.step[k - 1] ||
+        (got.step[k] == got.step[k - 1] && got.copy[k] > got.copy[k - 1]));
+  /* The replay, copy by copy. */
+  static episode_log want;
+  memset(&want, 0, sizeof want);
+  for (int i = 0; i < N; i++) {
+    crl_env *e = NULL;
+    assert_int_equal(crl_env_make("CartPole-v1", &e), 0);
+    crl_env_seed(
+        e, crl_seed_derive(crl_seed_derive(seed, CRL_STREAM_ENV), (uint64_t)i));
+    crl_real obs[4];
+    assert_int_equal(crl_env_reset(e, obs), 0);
+    double ret = 0.0;
+    long len = 0;
+    for (long t = 0; t < T; t++) {
+      double r;
+      int term, trunc;
+      crl_real a = action_of(i, t);
+      assert_int_equal(crl_env_step(e, &a, obs, &r, &term, &trunc), 0);
+      ret += r;
+      len++;
+      if (term || trunc) {
+        want.now = t;
+        log_episode(&want, i, ret, len);
+        ret = 0.0;
+        len = 0;
+        assert_int_equal(crl_env_reset(e, obs), 0);
+      }
+    }
+    crl_env_free(e);
+  }
+  assert_int_equal(want.n, got.n);
+  for (int k = 0; k < got.n; k++) { /* find got's k-th in want */
+    int found = 0;
+    for (int j = 0; j < want.n && !found; j++)
+      found = want.step[j] == got.step[k] && want.copy[j] == got.copy[k] &&
+              want.ret[j] == got.ret[k] && want.len[j] == got.len[k];
+    assert_true(found);
+  }
+  /* Removing the hook: nothing more is reported. */
+  crl_vec_env_on_episode(v, NULL, NULL);
+  int before = got.n;
+  for (long t = 0; t < 100; t++)
+    assert_int_equal(crl_vec_env_step(v, act), 0);
+  assert_int_equal(got.n, before);
+  crl_vec_env_free(v);
+}
+
 static void test_error_table(void **state) {
   (void)state;
   assert_string_equal(crl_errname(CRL_ESHAPE), "CRL_ESHAPE");
@@ -245,6 +346,7 @@ int main(void) {
       cmocka_unit_test(test_recent_return_nan_before_any_episode),
       cmocka_unit_test(test_env_handle_rules),
       cmocka_unit_test(test_error_table),
+      cmocka_unit_test(test_episode_hook),
       cmocka_unit_test(test_configured_env),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,7 +31,8 @@ CRL_BEGIN_DECLS
   X(entropy,            1, "entropy of the policy (an estimate for SAC)")      \
   X(approx_kl,          1, "KL divergence between the old and new policy")    \
   X(clip_fraction,      0, "share of PPO's ratios outside the clip range")     \
-  X(explained_variance, 0, "1 - Var(returns - values) / Var(returns)")
+  X(explained_variance, 0, "1 - Var(returns - values) / Var(returns)")     \
+  X(ent_coef,           0, "SAC's temperature alpha, mean over the updates")
 // clang-format on
 
 /* What one iteration reports. */

@@ -14,6 +14,7 @@
 #include "crl/normalizer.h"
 #include "crl/optim.h"
 #include "crl/params.h"
+#include "crl/plugin.h"
 #include "crl/policy.h"
 #include "crl/replay.h"
 #include "crl/rng.h"

@@ -32,9 +32,9 @@ typedef struct crl_space {
 /* The vtable an environment implements. `self` points to `self_size` bytes
  * that the handle allocates (zeroed) and passes to every call. */
 typedef struct crl_env_type {
-  const char *name;      /* registry name, e.g. "Pendulum-v1" */
-  const char *doc;       /* one line for `crl envs` */
-  size_t self_size;      /* bytes of the env's own state struct */
+  const char *name; /* registry name, e.g. "Pendulum-v1" */
+  const char *doc;  /* one line for `crl envs` */
+  size_t self_size; /* bytes of the env's own state struct */
   /* TimeLimit: truncate after this many steps; 0 = never. */
   int max_episode_steps;
   int state_dim; /* number of doubles in get_state/set_state */
@@ -166,6 +166,15 @@ typedef struct crl_env_callbacks {
   /* One step: write the next observation, the reward and terminated. */
   int (*step)(void *inst, const crl_real *action, crl_real *obs, double *reward,
               int *terminated);
+  /* Optional, for checkpoints: state_dim doubles (not NaN) holding all that
+   * the next reset and step depend on, the simulator's own random state
+   * included. get_state writes them, set_state puts them back into an
+   * instance (which may have just been created). Give both or neither. A
+   * run on an env without them still trains, and its checkpoints hold the
+   * policy (crl eval), but `crl train --resume` refuses to continue it. */
+  int state_dim;
+  void (*get_state)(const void *inst, double *state);
+  void (*set_state)(void *inst, const double *state);
 } crl_env_callbacks;
 
 /** Register an environment given by callbacks (copied; the name must be

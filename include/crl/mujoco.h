@@ -41,7 +41,10 @@ struct mjData_;
 /* A MuJoCo environment described from C. Callbacks are optional (NULL);
  * every copy of the env (vec envs, evaluation) calls them with the same
  * `user`, one copy at a time, so keep per-episode state in mjData (e.g.
- * d->userdata, sized by the model's nuserdata) rather than in `user`. */
+ * d->userdata, sized by the model's nuserdata) rather than in `user`:
+ * userdata is part of the env's state (get_state/set_state), so a run on
+ * such an env is checkpointed and resumed bit for bit with no state slots
+ * of its own. */
 typedef struct crl_mujoco_spec {
   const char *model;       /* MJCF file: the `model` setting (may be NULL
                               when the settings name it) */

@@ -52,6 +52,23 @@ CRL_API int crl_policy_act(crl_policy *policy, const crl_real *obs,
 CRL_API int crl_policy_act_batch(crl_policy *policy, const crl_real *obs, int B,
                                  crl_real *action);
 
+/** Write the policy as dependency-free C99 for an embedded target (`crl
+ *  export --format c`): c_path, whose name must end in ".c", and next to
+ *  it the header of the same name ending in ".h", which the C file
+ *  includes. The C file holds the parameters as static const arrays
+ *  (hexadecimal constants, exact) and
+ *    int policy_act(const float *obs, float *action)
+ *  which computes crl_policy_act's action without allocation or any
+ *  library but <math.h>; it returns 0, 1 for a non-finite observation
+ *  (action unwritten) or 2 for a non-finite action. Compiled as its first
+ *  comment says (-ffp-contract=off, POLICY_FMA for the kernels crl ran),
+ *  its actions are crl_policy_act's bit for bit; the code computes in the
+ *  build's crl_real (float code from a float build). Both files are
+ *  written to temporaries and renamed, so a failure leaves neither.
+ *  Fails with CRL_EINVAL (a name not ending in .c), CRL_EIO or
+ *  CRL_ENOMEM. docs/embedding.md shows its use. */
+CRL_API int crl_policy_write_c(const crl_policy *policy, const char *c_path);
+
 CRL_END_DECLS
 
 #endif

@@ -44,6 +44,21 @@ CRL_API const double *crl_vec_env_rewards(const crl_vec_env *venv); /* [N] */
 CRL_API const int *crl_vec_env_terminated(const crl_vec_env *venv); /* [N] */
 CRL_API const int *crl_vec_env_truncated(const crl_vec_env *venv);  /* [N] */
 
+/** A hook for every training episode that ends, e.g. to write a
+ *  per-episode log (the crl program's monitor.csv): fn(ctx, copy, return,
+ *  length) is called from crl_vec_env_step right after copy `copy`'s
+ *  episode ended (terminated or truncated) and before it is reset, so that
+ *  episodes come in the order they end and, within one step, in copy
+ *  order. The return is the undiscounted sum of the env's own rewards (before
+ *  any reward scaling an algorithm does), the length its steps. Episodes
+ *  cut off by crl_vec_env_reset are not reported (nor counted by
+ *  crl_vec_env_episodes). fn must not call back into the vec env; it is not
+ *  part of the vec env's checkpoint state. fn = NULL removes the hook. */
+typedef void (*crl_vec_env_episode_fn)(void *ctx, int copy,
+                                       double episode_return, long length);
+CRL_API void crl_vec_env_on_episode(crl_vec_env *venv,
+                                    crl_vec_env_episode_fn fn, void *ctx);
+
 /** Episodes finished so far and env steps taken (all copies). */
 CRL_API long crl_vec_env_episodes(const crl_vec_env *venv);
 CRL_API long crl_vec_env_steps(const crl_vec_env *venv);

@@ -337,16 +337,33 @@ void crl_space_clip(const crl_space *s, crl_real *action) {
 
 /* ---- checkpoints --------------------------------------------------------- */
 
+/* An env without get_state/set_state is saved without its state, so that
+ * the checkpoint still holds the policy and the counters. Loaded, the
+ * copy needs a reset before it steps again (stepping fails with
+ * CRL_ESTATE), rather than continuing from a state it does not have;
+ * the "no_state" mark keeps such a file from loading into an env that
+ * does keep state. */
+static int stateless_sections(crl_env *env, crl_state_io *io) {
+  int no_state = 1;
+  const crl_state_item items[] = {
+      CRL_STATE(STRING, "name", env->type->name, 0, CRL_STATE_MATCH),
+      CRL_STATE(INT, "no_state", &no_state, 1, CRL_STATE_MATCH),
+      CRL_STATE(INT, "elapsed", &env->elapsed_steps, 1, CRL_STATE_NONNEG),
+      CRL_STATE_OBJ("rng", crl_rng_sections, env->rng),
+  };
+  int rc = crl_state_items(io, items, CRL_STATE_COUNT(items));
+  if (rc == 0 && crl_state_loading(io))
+    env->has_reset = 0;
+  return rc;
+}
+
 /* The env's own state goes through get_state/set_state, so the table
  * points at a copy: filled before saving, handed back after loading. */
 int crl__env_sections(void *obj, crl_state_io *io) {
   crl_env *env = obj;
   const crl_env_type *t = env->type;
   if (t->get_state == NULL || t->set_state == NULL || t->state_dim < 1)
-    return crl_fail(CRL_EUNSUPPORTED,
-                    "env '%s' cannot be checkpointed: it has no "
-                    "get_state/set_state",
-                    t->name);
+    return stateless_sections(env, io);
   double *state = malloc((size_t)t->state_dim * sizeof *state);
   if (state == NULL)
     return crl_fail(CRL_ENOMEM, "checkpoint: out of memory");

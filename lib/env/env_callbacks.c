@@ -1,6 +1,7 @@
 /* Adapter: an environment given as plain reset/step callbacks becomes a
  * crl_env_type. Each registration gets its own type whose self_template
  * points at a private copy of the callbacks. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,24 @@ static void cb_observe(const void *self, crl_real *obs) {
   memcpy(obs, e->obs, (size_t)e->cb->obs_space.dim * sizeof *obs);
 }
 
+/* The state of a callback env: the user's doubles, then the last
+ * observation, which only reset and step write and observe hands out. */
+static void cb_get_state(const void *self, double *state) {
+  const cb_env *e = self;
+  e->cb->get_state(e->inst, state);
+  double *obs = state + e->cb->state_dim;
+  for (int i = 0; i < e->cb->obs_space.dim; i++)
+    obs[i] = (double)e->obs[i];
+}
+
+static void cb_set_state(void *self, const double *state) {
+  cb_env *e = self;
+  e->cb->set_state(e->inst, state);
+  const double *obs = state + e->cb->state_dim;
+  for (int i = 0; i < e->cb->obs_space.dim; i++)
+    e->obs[i] = (crl_real)obs[i]; /* exact: it was a crl_real */
+}
+
 static void cb_fini(void *self) {
   cb_env *e = self;
   if (e->cb->create && e->cb->destroy && e->inst)
@@ -78,6 +97,14 @@ int crl_env_register_callbacks(const crl_env_callbacks *cb) {
                     "callback env '%s': the observation space must be a Box "
                     "with dim >= 1",
                     cb->name);
+  const int has_state = cb->get_state != NULL || cb->set_state != NULL;
+  if (has_state &&
+      (cb->get_state == NULL || cb->set_state == NULL || cb->state_dim < 1 ||
+       cb->state_dim > INT_MAX - cb->obs_space.dim))
+    return crl_fail(CRL_EINVAL,
+                    "callback env '%s': get_state and set_state go together, "
+                    "with state_dim >= 1 (got %d)",
+                    cb->name, cb->state_dim);
   cb_registration *r = calloc(1, sizeof *r);
   if (r == NULL)
     return crl_fail(CRL_ENOMEM, "callback env: out of memory");
@@ -97,6 +124,11 @@ int crl_env_register_callbacks(const crl_env_callbacks *cb) {
                            .observe = cb_observe,
                            .fini = cb_fini,
                            .self_template = &r->template_self};
+  if (has_state) {
+    r->type.state_dim = cb->state_dim + cb->obs_space.dim;
+    r->type.get_state = cb_get_state;
+    r->type.set_state = cb_set_state;
+  }
   int rc = crl_env_register(&r->type);
   if (rc)
     free(r);

@@ -27,6 +27,8 @@ struct crl_vec_env {
   double recent_length[RECENT];
   long episodes;
   long steps;
+  crl_vec_env_episode_fn on_episode; /* NULL: no hook */
+  void *on_episode_ctx;
 };
 
 int crl_vec_env_alloc(const crl_env_type *type, int n, uint64_t seed,
@@ -152,6 +154,8 @@ int crl_vec_env_reset(crl_vec_env *v) {
 }
 
 static void record_episode(crl_vec_env *v, int i) {
+  if (v->on_episode)
+    v->on_episode(v->on_episode_ctx, i, v->ep_return[i], v->ep_length[i]);
   int slot = (int)(v->episodes % RECENT);
   v->recent_return[slot] = v->ep_return[i];
   v->recent_length[slot] = v->ep_length[i];
@@ -199,6 +203,12 @@ const int *crl_vec_env_terminated(const crl_vec_env *v) {
 const int *crl_vec_env_truncated(const crl_vec_env *v) {
   return v->truncated;
 }
+void crl_vec_env_on_episode(crl_vec_env *v, crl_vec_env_episode_fn fn,
+                            void *ctx) {
+  v->on_episode = fn;
+  v->on_episode_ctx = ctx;
+}
+
 long crl_vec_env_episodes(const crl_vec_env *v) {
   return v->episodes;
 }

@@ -38,6 +38,13 @@ const crl_space *crl_policy_act_space(const crl_policy *p) {
   return &p->act_space;
 }
 
+void crl__policy_view_of(const crl_policy *p, crl__policy_view *v) {
+  v->net = p->net;
+  v->norm = p->norm;
+  v->act = &p->act_space;
+  v->output = p->output;
+}
+
 /* Check that the output transform fits the action space and the network. */
 static int check_shapes(const crl_mlp_spec *s, const crl_space *act,
                         crl__policy_output output) {

@@ -18,4 +18,14 @@ int crl__policy_from_parts(const crl_mlp *net, const crl_normalizer *norm,
                            const crl_space *act, crl__policy_output output,
                            int max_batch, crl_policy **out);
 
+/* What a policy computes, for the exporters (lib/io/export_*.c): its
+ * network, normaliser (NULL: none), action space and output transform. */
+typedef struct crl__policy_view {
+  const crl_mlp *net;
+  const crl_normalizer *norm;
+  const crl_space *act;
+  crl__policy_output output;
+} crl__policy_view;
+void crl__policy_view_of(const crl_policy *policy, crl__policy_view *view);
+
 #endif

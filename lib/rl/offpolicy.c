@@ -230,6 +230,7 @@ int crl__offpolicy_iterate(crl__offpolicy *op, crl_vec_env *venv,
   stats->value_loss = mean_or_nan(acc.critic_loss, acc.n_critic);
   stats->policy_loss = mean_or_nan(acc.actor_loss, acc.n_actor);
   stats->entropy = mean_or_nan(acc.entropy, acc.n_entropy);
+  stats->ent_coef = mean_or_nan(acc.ent_coef, acc.n_ent_coef);
   return 0;
 }
 

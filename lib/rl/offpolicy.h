@@ -89,7 +89,8 @@ typedef struct crl__offpolicy_spec {
 /* What updates report; the loop averages it into crl_algo_stats. */
 typedef struct crl__offpolicy_losses {
   double critic_loss, actor_loss, entropy;
-  int n_critic, n_actor, n_entropy;
+  double ent_coef; /* the temperature each update used (SAC) */
+  int n_critic, n_actor, n_entropy, n_ent_coef;
 } crl__offpolicy_losses;
 
 typedef struct crl__offpolicy_ops {

@@ -4,9 +4,7 @@
  * own evaluation: same env and settings, same episodes, same reset seeds.
  * --set gives the env's settings (env_kwargs.KEY=VALUE, as crl train
  * takes them), for a policy file of a configured env.
- *
- * crl export CKPT -o policy.crlp: the policy alone (network, normaliser,
- * action scaling), for inference in another program. */
+ * (crl export is in cmd_export.c.) */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -166,47 +164,4 @@ int cli_cmd_eval(int argc, char **argv) {
   rc = run_eval(&s, &a);
   cli_policy_source_close(&s);
   return rc;
-}
-
-/* ---- crl export ---------------------------------------------------------- */
-
-int cli_cmd_export(int argc, char **argv) {
-  const char *source = NULL, *out = NULL;
-  for (int i = 0; i < argc; i++) {
-    if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
-      if (++i == argc || argv[i][0] == '\0')
-        return usage("export", "-o needs a file name", "");
-      out = argv[i];
-    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      return usage("export", "unknown option ", argv[i]);
-    } else if (source == NULL) {
-      source = argv[i];
-    } else {
-      return usage("export", "unexpected argument ", argv[i]);
-    }
-  }
-  if (source == NULL || out == NULL)
-    return usage("export", "usage: crl export CKPT -o policy.crlp", "");
-  cli_policy_source s;
-  char err[CLI_ERR_SIZE];
-  if (cli_policy_source_open(source, &s, err, sizeof err)) {
-    fprintf(stderr, "crl export: %s\n", err);
-    return CLI_EXIT_USAGE;
-  }
-  if (!s.from_checkpoint) {
-    cli_policy_source_close(&s);
-    return usage("export", "needs a checkpoint, not a policy file: ", source);
-  }
-  crl_policy *p = NULL;
-  int rc = crl_algo_export_policy(s.algo, 1, &p);
-  rc = rc ? rc : crl_policy_save(p, out);
-  if (rc)
-    fprintf(stderr, "crl export: %s\n", crl_last_error());
-  else
-    printf("wrote %s (the policy of %s)\n", out, s.path);
-  crl_policy_free(p);
-  cli_policy_source_close(&s);
-  return rc == CRL_EUNSUPPORTED ? CLI_EXIT_USAGE
-         : rc                   ? CLI_EXIT_FAILURE
-                                : CLI_EXIT_OK;
 }

@@ -90,7 +90,7 @@ static int parse_args(int argc, char **argv, render_args *a) {
 
 typedef struct recorder {
   cli_scene scene;
-  const cli_drawing *drawing;
+  cli_drawing *drawing;
   int every;
   double ret;
   int failed;
@@ -128,7 +128,7 @@ static int render(const render_args *a, cli_policy_source *s) {
     return CLI_EXIT_USAGE;
   }
   const char *name = crl_env_get_type(env)->name;
-  recorder r = {.drawing = cli_drawing_find(name), .every = a->every};
+  recorder r = {.drawing = cli_drawing_open(name, env), .every = a->every};
   if (r.drawing == NULL) {
     fprintf(stderr, "crl render: no drawing for env '%s' (there are: %s)\n",
             name, cli_drawing_names());
@@ -150,6 +150,7 @@ static int render(const render_args *a, cli_policy_source *s) {
   else
     fprintf(stderr, "crl render: %s\n", err);
   cli_scene_free(&r.scene);
+  cli_drawing_free(r.drawing);
   crl_env_free(env);
   return rc ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "config/plugins.h"
 #include "crl/crl.h"
 
 #ifdef CRL_USE_OPENBLAS
@@ -52,6 +53,36 @@ static int help(int argc, char **argv) {
   return CLI_EXIT_OK;
 }
 
+/* --plugin PATH (or --plugin=PATH), on every command: loaded now, so that
+ * the command sees its envs and algorithms, and taken out of argv. A
+ * training lists them in its resolved config.yaml. */
+static int load_plugin_options(const char *command, int *argc, char **argv) {
+  int kept = 0;
+  for (int i = 0; i < *argc; i++) {
+    const char *path = NULL;
+    if (strcmp(argv[i], "--plugin") == 0) {
+      if (i + 1 == *argc) {
+        fprintf(stderr, "crl %s: --plugin needs a file\n", command);
+        return CLI_EXIT_USAGE;
+      }
+      path = argv[++i];
+    } else if (strncmp(argv[i], "--plugin=", 9) == 0) {
+      path = argv[i] + 9;
+    } else {
+      argv[kept++] = argv[i];
+      continue;
+    }
+    char why[8192];
+    const char *resolved;
+    if (cli_plugin_load(path, 1, &resolved, why, sizeof why)) {
+      fprintf(stderr, "crl %s: --plugin: error: %s\n", command, why);
+      return CLI_EXIT_USAGE;
+    }
+  }
+  *argc = kept;
+  return CLI_EXIT_OK;
+}
+
 typedef int (*command_fn)(int argc, char **argv);
 
 static const struct {
@@ -85,7 +116,13 @@ int main(int argc, char **argv) {
         cli_print_usage(name, stdout);
         return CLI_EXIT_OK;
       }
-    return commands[i].run(argc - 2, argv + 2);
+    int n = argc - 2;
+    if (commands[i].run != help) {
+      int rc = load_plugin_options(name, &n, argv + 2);
+      if (rc)
+        return rc;
+    }
+    return commands[i].run(n, argv + 2);
   }
   unknown_command(name);
   return CLI_EXIT_USAGE;

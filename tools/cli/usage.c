@@ -18,8 +18,8 @@ static const command_help commands[] = {
      "[--no-plot]\n  crl train --resume DIR [-j N] [--check] "
      "[--quiet] [--no-plot]",
      "Train every grid point and seed of an experiment file and write\n"
-     "DIR/config.yaml, DIR/[POINT/]seed_<k>/progress.csv, checkpoints,\n"
-     "DIR/summary.json and DIR/curve.png.\n"
+     "DIR/config.yaml, DIR/[POINT/]seed_<k>/progress.csv, monitor.csv,\n"
+     "best.crlp, checkpoints, DIR/summary.json and DIR/curve.png.\n"
      "  -o DIR           run directory (default runs/<folder>_<file stem>)\n"
      "  -j N             run N seeds / grid points at once in worker\n"
      "                   processes (default: the number of cores)\n"
@@ -34,6 +34,7 @@ static const command_help commands[] = {
      "                   (exit status 3 when an expectation fails)\n"
      "  --quiet          print only the final result\n"
      "  --no-plot        do not draw curve.png\n"
+     "  --plugin FILE    load a plugin first; config.yaml lists it\n"
      "Ctrl-C (or SIGTERM) writes a checkpoint at the next iteration and\n"
      "exits with status 130; a second Ctrl-C exits at once.\n"},
     {"check",
@@ -67,16 +68,26 @@ static const command_help commands[] = {
      "env_kwargs, number of episodes and seed). A policy file needs --env,\n"
      "and for an env with settings the run's env_kwargs as\n"
      "--set env_kwargs.KEY=VALUE (as `crl train --set` takes them).\n"},
-    {"export", "crl export CKPT -o POLICY.crlp",
-     "Write the policy of a checkpoint (network, observation normaliser,\n"
-     "action scaling) as a small file for crl_policy_load.\n"},
+    {"export", "crl export CKPT|POLICY.crlp -o FILE [--format crlp|c]",
+     "Write the policy of a checkpoint or a policy file (network,\n"
+     "observation normaliser, action scaling) in one of these formats:\n"
+     "  crlp  (default) a small file for crl_policy_load (docs/\n"
+     "        policy-format.md; python/crl_policy.py reads it)\n"
+     "  c     dependency-free C99, FILE.c and FILE.h, with\n"
+     "        int policy_act(const float *obs, float *action): the actions\n"
+     "        of crl_policy_act bit for bit (compile with -ffp-contract=off;\n"
+     "        docs/embedding.md)\n"
+     "Files are written whole or not at all. Exit status 1 when the file\n"
+     "cannot be written, 2 for a usage error or an unreadable source.\n"},
     {"render",
      "crl render CKPT|POLICY.crlp -o FILE.svg|FILE.gif|FILE.png "
      "[--env NAME] [--set KEY=VALUE]... [--seed N] [--every K] [--frame I]",
      "Draw one deterministic episode: an animated SVG (written directly),\n"
      "an animated GIF or a PNG of frame I (default the last; gnuplot).\n"
-     "Drawings exist for Pendulum, CartPole, MountainCarContinuous and\n"
-     "Acrobot. --every K keeps every K-th step (default: about 250\n"
+     "Drawings exist for Pendulum, CartPole, MountainCarContinuous,\n"
+     "Acrobot and, in a -Dmujoco=enabled build, every MuJoCo env (its\n"
+     "geoms projected: side, top or fixed camera view). --every K keeps every "
+     "K-th step (default: about 250\n"
      "frames); --seed picks the episode's reset seed; --env and --set\n"
      "choose the env as for crl eval.\n"},
     {"envs", "crl envs", "List the environments and their spaces.\n"},
@@ -127,7 +138,13 @@ static void print_sections(FILE *f) {
              "                               METRIC is final_eval_return_mean "
              "or a\n"
              "                               progress.csv column\n"
-             "  env_kwargs: {KEY: VALUE}     the env's declared settings\n");
+             "  env_kwargs: {KEY: VALUE}     the env's declared settings\n"
+             "and a list:\n"
+             "  plugins: [FILE.so, ...]      shared objects that register "
+             "envs and\n"
+             "                               algorithms (crl/plugin.h), "
+             "relative to\n"
+             "                               the file's directory\n");
 }
 
 static void print_runner_keys(FILE *f) {
@@ -147,7 +164,10 @@ void cli_print_usage(const char *name, FILE *f) {
             crl_version());
     for (int i = 0; i < N_COMMANDS; i++)
       fprintf(f, "  %s\n", commands[i].synopsis);
-    fprintf(f, "  crl --version\n\n`crl help COMMAND` tells more.\n");
+    fprintf(f, "  crl --version\n\nEvery command takes --plugin FILE.so "
+               "(repeatable): a shared object\nthat registers envs and "
+               "algorithms (crl/plugin.h) first.\n"
+               "`crl help COMMAND` tells more.\n");
     return;
   }
   for (int i = 0; i < N_COMMANDS; i++) {

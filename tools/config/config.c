@@ -58,6 +58,10 @@ const crl_param_def cli_run_key_defs[] = {
      "this (0 = only at the end and on Ctrl-C)"},
     {"checkpoint.keep", CRL_PARAM_INT, K(checkpoint_keep), "1", 1, 1000, NULL,
      "how many of the most recent checkpoints to keep"},
+    {"stop_at.eval_return", CRL_PARAM_REAL_OPT, K(stop_at_eval_return), "null",
+     -HUGE_VAL, HUGE_VAL, NULL,
+     "stop a seed's training after the first evaluation whose mean return "
+     "reaches this (null = train the whole budget)"},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 
 static const char *const required_keys[] = {"env", "algo", "n_timesteps"};
@@ -387,6 +391,7 @@ int cli_config_from_entries(const cli_cfg_entries *entries, const char *source,
       set_runner_keys(entries, &cfg->keys, err, err_size) ||
       check_unknown_before_algo(entries, err, err_size) ||
       check_required(entries, source, err, err_size) ||
+      cli_config_read_plugins(entries, cfg, err, err_size) ||
       check_env_name(&entries->v[cli_cfg_find(entries, "env")], err,
                      err_size) ||
       check_algo_name(&entries->v[cli_cfg_find(entries, "algo")], err,

@@ -19,6 +19,14 @@ int cli_config_read_expect(const cli_cfg_entries *entries, cli_run_config *cfg,
 int cli_config_read_env_kwargs(const cli_cfg_entries *entries,
                                cli_run_config *cfg, char *err, size_t size);
 
+/* Load the plugins of `plugins:` (and those of --plugin) into
+ * cfg->plugins (plugins.c). */
+int cli_config_read_plugins(const cli_cfg_entries *entries, cli_run_config *cfg,
+                            char *err, size_t size);
+
+/* The `plugins:` line of the resolved config (nothing without plugins). */
+void cli_config_write_plugins(const cli_run_config *cfg, FILE *f);
+
 /* Write the expect: and env_kwargs: blocks (nothing when empty). */
 void cli_config_write_sections(const cli_run_config *cfg, FILE *f);
 

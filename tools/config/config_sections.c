@@ -9,7 +9,8 @@
 
 #include "config/config_internal.h"
 
-static const char *const sections[] = {"expect", "env_kwargs", "grid"};
+static const char *const sections[] = {"expect", "env_kwargs", "grid",
+                                       "plugins"};
 
 int cli_cfg_is_section_key(const char *key) {
   for (size_t i = 0; i < sizeof sections / sizeof *sections; i++) {

@@ -98,6 +98,8 @@ static int skip_runner_key(const crl_param_def *d, const void *spec) {
     return k->n_episodes == 0;
   if (strncmp(d->name, "reference.", 10) == 0)
     return isnan(k->reference_value);
+  if (strncmp(d->name, "stop_at.", 8) == 0)
+    return isnan(k->stop_at_eval_return);
   if (strcmp(d->name, "name") == 0)
     return k->name[0] == '\0';
   if (strcmp(d->name, "description") == 0)
@@ -113,6 +115,7 @@ int cli_config_write_yaml(const cli_run_config *cfg, FILE *f) {
 }
 
 int cli_config_write_body(const cli_run_config *cfg, FILE *f) {
+  cli_config_write_plugins(cfg, f);
   if (write_table(f, cli_run_key_defs, &cfg->keys, skip_runner_key))
     return -1;
   cli_config_write_sections(cfg, f);

@@ -79,10 +79,11 @@ static int read_axis(const cli_cfg_entry *e, cli_experiment *x, char *err,
   if (x->n_axes == CLI_MAX_GRID_AXES)
     return fail_entry(e, 0, "a grid has at most 8 keys", err, size);
   if (is_seed_key(key) || cli_cfg_is_section_key(key))
-    return fail_entry(e, 0,
-                      "'grid' cannot vary seeds, expect, env_kwargs or grid "
-                      "(seeds are run for every point anyway)",
-                      err, size);
+    return fail_entry(
+        e, 0,
+        "'grid' cannot vary seeds, expect, env_kwargs, plugins or grid "
+        "(seeds are run for every point anyway)",
+        err, size);
   cli_grid_axis *a = &x->axes[x->n_axes++];
   snprintf(a->key, sizeof a->key, "%s", key);
   if (split_list(e->value, a) == 0)

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "config/plugins.h"
 #include "crl/crl.h"
 
 /* Room for a message that quotes a path or two of PATH_MAX bytes and still
@@ -92,8 +93,9 @@ typedef struct cli_run_keys {
   char description[CRL_STRING_MAX];
   double reference_value; /* NAN: no reference line */
   char reference_label[CRL_STRING_MAX];
-  int checkpoint_every; /* 0: only at the end and when interrupted */
-  int checkpoint_keep;  /* the most recent checkpoints kept */
+  int checkpoint_every;       /* 0: only at the end and when interrupted */
+  int checkpoint_keep;        /* the most recent checkpoints kept */
+  double stop_at_eval_return; /* NAN: no early stop */
 } cli_run_keys;
 
 /* NULL-terminated table of the runner keys (for docs and `crl help`). */
@@ -137,6 +139,10 @@ typedef struct cli_run_config {
   cli_env_kwarg env_kwargs[CLI_MAX_ENV_KWARGS];
   int n_expect;
   cli_expect expect[CLI_MAX_EXPECT];
+  /* The plugins it needs (`plugins:` and --plugin), absolute paths owned
+   * by plugins.c. */
+  int n_plugins;
+  const char *plugins[CLI_MAX_PLUGINS];
 } cli_run_config;
 
 /* Load, override and validate an experiment completely (including a trial

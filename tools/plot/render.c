@@ -1,19 +1,32 @@
 /* The drawings of the classic-control envs, from their states (the same
- * geometry as Gymnasium's renderers): see render.h. */
+ * geometry as Gymnasium's renderers), and of MuJoCo envs through
+ * render_mujoco.c: see render.h. */
 #include "plot/render.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef CRL_HAVE_MUJOCO
+#include "plot/render_mujoco.h"
+#endif
+
 #define MAX_STATE 8
 
-struct cli_drawing {
+typedef struct classic_drawing {
   const char *prefix; /* env names starting with this */
   double xmin, xmax, ymin, ymax;
   int width, height;
   void (*background)(cli_scene *scene);
   void (*draw)(const double *state, const crl_real *action, cli_frame *f);
+} classic_drawing;
+
+/* One of the two kinds. */
+struct cli_drawing {
+  const classic_drawing *classic;
+#ifdef CRL_HAVE_MUJOCO
+  cli_mjview *mj;
+#endif
 };
 
 static const char *const INK = "#333333", *const POLE = "#ca9865",
@@ -108,7 +121,7 @@ static void acrobot_draw(const double *s, const crl_real *a, cli_frame *f) {
   circle(f, x1, y1, 0.06, "#cccc00");
 }
 
-static const cli_drawing drawings[] = {
+static const classic_drawing drawings[] = {
     {"Pendulum", -1.3, 1.3, -1.3, 1.3, 360, 360, NULL, pendulum_draw},
     {"CartPole", -2.6, 2.6, -0.4, 1.4, 520, 180, cartpole_background,
      cartpole_draw},
@@ -119,7 +132,7 @@ static const cli_drawing drawings[] = {
 };
 #define N_DRAWINGS (int)(sizeof drawings / sizeof drawings[0])
 
-const cli_drawing *cli_drawing_find(const char *env_name) {
+static const classic_drawing *classic_find(const char *env_name) {
   for (int i = 0; i < N_DRAWINGS; i++)
     if (strncmp(env_name, drawings[i].prefix, strlen(drawings[i].prefix)) ==
             0 &&
@@ -128,41 +141,112 @@ const cli_drawing *cli_drawing_find(const char *env_name) {
   return NULL;
 }
 
+cli_drawing *cli_drawing_open(const char *env_name, crl_env *env) {
+  cli_drawing *d = calloc(1, sizeof *d);
+  if (d == NULL)
+    return NULL;
+  d->classic = classic_find(env_name);
+#ifdef CRL_HAVE_MUJOCO
+  if (d->classic == NULL)
+    d->mj = cli_mjview_alloc(env);
+  if (d->mj != NULL)
+    return d;
+#else
+  (void)env;
+#endif
+  if (d->classic == NULL) {
+    free(d);
+    return NULL;
+  }
+  return d;
+}
+
+void cli_drawing_free(cli_drawing *d) {
+  if (d == NULL)
+    return;
+#ifdef CRL_HAVE_MUJOCO
+  cli_mjview_free(d->mj);
+#endif
+  free(d);
+}
+
 const char *cli_drawing_names(void) {
   return "Pendulum-v1, CartPole-v1, CartPoleContinuous-v1, "
-         "MountainCarContinuous-v0, Acrobot-v1";
+         "MountainCarContinuous-v0, Acrobot-v1"
+#ifdef CRL_HAVE_MUJOCO
+         " and every MuJoCo env"
+#else
+         " (and MuJoCo envs in a -Dmujoco=enabled build)"
+#endif
+      ;
 }
 
 void cli_scene_init(cli_scene *scene, const cli_drawing *d, double dt) {
   memset(scene, 0, sizeof *scene);
-  scene->xmin = d->xmin;
-  scene->xmax = d->xmax;
-  scene->ymin = d->ymin;
-  scene->ymax = d->ymax;
-  scene->width = d->width;
-  scene->height = d->height;
   scene->seconds_per_frame = dt;
-  if (d->background)
-    d->background(scene);
+#ifdef CRL_HAVE_MUJOCO
+  if (d->mj) {
+    double w[4];
+    cli_mjview_window(d->mj, w, &scene->width, &scene->height);
+    scene->xmin = w[0], scene->xmax = w[1];
+    scene->ymin = w[2], scene->ymax = w[3];
+    return;
+  }
+#endif
+  const classic_drawing *c = d->classic;
+  scene->xmin = c->xmin;
+  scene->xmax = c->xmax;
+  scene->ymin = c->ymin;
+  scene->ymax = c->ymax;
+  scene->width = c->width;
+  scene->height = c->height;
+  if (c->background)
+    c->background(scene);
 }
 
-int cli_scene_add(cli_scene *scene, const cli_drawing *d, const crl_env *env,
-                  int step, double ret, const crl_real *action) {
-  double state[MAX_STATE] = {0};
-  if (crl_env_get_type(env)->state_dim > MAX_STATE ||
-      crl_env_get_state(env, state))
-    return -1;
+/* The next frame, growing the list; NULL when out of memory. */
+static cli_frame *next_frame(cli_scene *scene) {
   if (scene->n_frames == scene->cap_frames) {
     int cap = scene->cap_frames ? 2 * scene->cap_frames : 256;
     cli_frame *f = realloc(scene->frames, (size_t)cap * sizeof *f);
     if (f == NULL)
-      return -1;
+      return NULL;
     scene->frames = f;
     scene->cap_frames = cap;
   }
   cli_frame *f = &scene->frames[scene->n_frames++];
   f->n = 0;
-  d->draw(state, step > 0 ? action : NULL, f);
+  return f;
+}
+
+static int draw_state(const classic_drawing *c, const crl_env *env,
+                      const crl_real *action, cli_frame *f) {
+  double state[MAX_STATE] = {0};
+  if (crl_env_get_type(env)->state_dim > MAX_STATE ||
+      crl_env_get_state(env, state))
+    return -1;
+  c->draw(state, action, f);
+  return 0;
+}
+
+int cli_scene_add(cli_scene *scene, const cli_drawing *d, const crl_env *env,
+                  int step, double ret, const crl_real *action) {
+  cli_frame *f = next_frame(scene);
+  if (f == NULL)
+    return -1;
+  int rc;
+#ifdef CRL_HAVE_MUJOCO
+  /* The view only reads the env (crl_mujoco_handles takes it non-const
+   * because its data may be changed, which drawing does not do). */
+  if (d->mj)
+    rc = cli_mjview_draw(d->mj, (crl_env *)env, f);
+  else
+#endif
+    rc = draw_state(d->classic, env, step > 0 ? action : NULL, f);
+  if (rc) {
+    scene->n_frames--;
+    return -1;
+  }
   cli_shape *t = add(f, CLI_SHAPE_TEXT, scene->xmin, scene->ymax, 0, 0, INK);
   snprintf(t->text, sizeof t->text, "step %d  return %.1f", step, ret);
   return 0;

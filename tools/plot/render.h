@@ -2,8 +2,10 @@
  * shapes per frame, in world coordinates, drawn from the env's state after
  * each step. Built-in drawings exist for the classic-control envs
  * (Pendulum, CartPole and its continuous variant, MountainCarContinuous,
- * Acrobot); render_write.c turns a scene into an animated SVG (written
- * directly), an animated GIF or a PNG of one frame (through gnuplot). */
+ * Acrobot) and, with the mujoco feature, for every MuJoCo env (projected
+ * geoms, render_mujoco.h); render_write.c turns a scene into an animated SVG
+ * (written directly), an animated GIF or a PNG of one frame (through gnuplot).
+ */
 #ifndef TOOLS_RENDER_H
 #define TOOLS_RENDER_H
 
@@ -25,7 +27,7 @@ typedef struct cli_shape {
   char text[64];
 } cli_shape;
 
-#define CLI_FRAME_SHAPES 12
+#define CLI_FRAME_SHAPES 64
 
 typedef struct cli_frame {
   int n;
@@ -45,10 +47,13 @@ typedef struct cli_scene {
   cli_frame *frames;
 } cli_scene;
 
-/* The drawing for an env (by its registered name, settings suffix
- * ignored); NULL when there is none. */
+/* The drawing for env, made from env_name (its registered name, settings
+ * suffix ignored) for the classic-control envs, or from the env's model
+ * for a MuJoCo env; NULL when there is none (or out of memory). env must
+ * outlive the drawing. */
 typedef struct cli_drawing cli_drawing;
-const cli_drawing *cli_drawing_find(const char *env_name);
+cli_drawing *cli_drawing_open(const char *env_name, crl_env *env);
+void cli_drawing_free(cli_drawing *d);
 
 /* "Pendulum-v1, CartPole-v1, ..." for messages. */
 const char *cli_drawing_names(void);
@@ -57,7 +62,8 @@ const char *cli_drawing_names(void);
 void cli_scene_init(cli_scene *scene, const cli_drawing *d, double dt);
 
 /* Append a frame of env's current state; step and the return so far are
- * written in a corner. 0, or -1 when out of memory. */
+ * written in a corner. 0, or -1 when out of memory or the env's state
+ * cannot be read. */
 int cli_scene_add(cli_scene *scene, const cli_drawing *d, const crl_env *env,
                   int step, double ret, const crl_real *action);
 

@@ -49,6 +49,14 @@ void cli_json_result_fields(FILE *f, const cli_seed_result *r) {
   cli_json_number(f, r->final_eval_std);
   fprintf(f, ", \"wall_seconds\": %.3f, \"steps_per_second\": %.1f",
           r->wall_seconds, r->steps_per_second);
+  if (r->best_eval_step > 0) {
+    fputs(", \"best_eval_return\": ", f);
+    cli_json_number(f, r->best_eval_mean);
+    fprintf(f, ", \"best_eval_step\": %ld", r->best_eval_step);
+  }
+  if (r->stopped_early > 0)
+    fprintf(f, ", \"stopped_early\": true, \"stopped_at_step\": %ld",
+            r->stopped_early);
   if (r->status != CLI_RUN_OK) {
     fputs(", \"status\": ", f);
     cli_json_string(f, status_names[r->status & 3]);
@@ -201,6 +209,15 @@ static int json_read_integer(const char *text, const char *key, double lo,
   return 0;
 }
 
+/* The same for a field that older files lack: 0 when absent. */
+static int json_read_optional(const char *text, const char *key, double hi,
+                              cli_seed_result *r, long *out) {
+  *out = 0;
+  return json_value(text, key) == NULL
+             ? 0
+             : json_read_integer(text, key, 0, hi, r, out);
+}
+
 int cli_result_read(const char *seed_dir, cli_seed_result *r) {
   char path[CLI_PATH_MAX], text[8192];
   FILE *f = NULL;
@@ -226,6 +243,12 @@ int cli_result_read(const char *seed_dir, cli_seed_result *r) {
   r->final_eval_std = json_read_number(text, "final_eval_return_std");
   r->wall_seconds = json_read_number(text, "wall_seconds");
   r->steps_per_second = json_read_number(text, "steps_per_second");
+  r->best_eval_mean = json_read_number(text, "best_eval_return");
+  if (json_read_optional(text, "best_eval_step", 9007199254740992.0, r,
+                         &r->best_eval_step) ||
+      json_read_optional(text, "stopped_at_step", 9007199254740992.0, r,
+                         &r->stopped_early))
+    return -1;
   char status[32];
   json_read_string(text, "status", status, sizeof status);
   r->status = CLI_RUN_OK;

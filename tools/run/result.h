@@ -17,8 +17,12 @@ typedef struct cli_seed_result {
   double final_eval_std;  /* its std over eval episodes */
   double wall_seconds;
   double steps_per_second;
-  int status;      /* cli_run_status */
-  char error[768]; /* why it failed or stopped; "" when OK */
+  int status;            /* cli_run_status */
+  char error[768];       /* why it failed or stopped; "" when OK */
+  double best_eval_mean; /* the best evaluation's mean return */
+  long best_eval_step;   /* its step; 0 when there was none */
+  long stopped_early;    /* step of the evaluation that reached stop_at;
+                            0 when the run did not stop early */
 } cli_seed_result;
 
 /* Mean and population std of the final eval returns of the runs that

@@ -17,8 +17,10 @@
 
 static const char *const run_files[] = {"config.yaml", "summary.json",
                                         "curve.png"};
-static const char *const seed_files[] = {"progress.csv", "progress.csv.tmp",
-                                         "result.json", "result.json.tmp"};
+static const char *const seed_files[] = {
+    "progress.csv",    "progress.csv.tmp", "result.json",
+    "result.json.tmp", "monitor.csv",      "best.crlp",
+    "best.crlp.tmp",   "best.json",        "best.json.tmp"};
 
 static void remove_names(const char *dir, const char *const *names, int n) {
   char path[CLI_PATH_MAX];
@@ -51,7 +53,8 @@ static void remove_checkpoints(const char *seed_dir) {
 }
 
 static void remove_seed_dir(const char *seed_dir) {
-  remove_names(seed_dir, seed_files, 4);
+  remove_names(seed_dir, seed_files,
+               (int)(sizeof seed_files / sizeof seed_files[0]));
   remove_checkpoints(seed_dir);
   rmdir(seed_dir); /* only if now empty */
 }

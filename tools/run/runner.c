@@ -126,18 +126,28 @@ static int open_run(seed_run *r, const cli_run_opts *o, char *err,
     int found = cli_run_checkpoint_resume(r, err, size);
     if (found < 0)
       return -1;
-    if (found)
-      return cli_run_csv_truncate(r, err, size);
+    if (found) {
+      if (cli_run_csv_truncate(r, err, size) ||
+          cli_run_monitor_truncate(r, err, size))
+        return -1;
+      cli_run_monitor_attach(r); /* to the env the checkpoint filled */
+      return 0;
+    }
   }
   if (crl_vec_env_reset(r->venv))
     return fail_lib(err, size, r->seed, "reset failed");
   r->t0 = cli_now();
-  return csv_open_fresh(r, err, size);
+  if (csv_open_fresh(r, err, size) || cli_run_monitor_open_fresh(r, err, size))
+    return -1;
+  cli_run_monitor_attach(r);
+  return 0;
 }
 
 static void close_run(seed_run *r) {
   if (r->csv)
     fclose(r->csv);
+  if (r->mon)
+    fclose(r->mon);
   crl_algo_free(r->algo);
   crl_vec_env_free(r->venv);
   free(r->config_text);
@@ -159,6 +169,12 @@ double cli_run_progress_remaining(const cli_run_keys *k, long steps,
       (double)(episodes + iter_episodes) / k->n_episodes > used)
     used = (double)(episodes + iter_episodes) / k->n_episodes;
   return used >= 1.0 ? 0.0 : used <= 0.0 ? 1.0 : 1.0 - used;
+}
+
+/* The run is over: a budget is spent, or stop_at was reached. */
+static int run_over(const seed_run *r) {
+  return r->stopped_early > 0 ||
+         budget_spent(&r->cfg->keys, r->steps, crl_vec_env_episodes(r->venv));
 }
 
 /* An evaluation is due when the step count crosses a multiple of
@@ -244,7 +260,6 @@ static int run_iteration(seed_run *r, crl_algo_stats *stats, char *err,
 }
 
 static int iterate_once(seed_run *r, cli_progress *p, char *err, size_t size) {
-  const cli_run_keys *k = &r->cfg->keys;
   crl_algo_stats stats;
   double started = cli_now();
   if (run_iteration(r, &stats, err, size))
@@ -257,11 +272,14 @@ static int iterate_once(seed_run *r, cli_progress *p, char *err, size_t size) {
   r->last_iter_steps = stats.steps;
   r->last_iter_episodes = crl_vec_env_episodes(r->venv) - r->episodes_before;
   int evaluated = eval_due(r, before, r->steps);
-  if (evaluated && evaluate(r, err, size))
+  if (evaluated && (evaluate(r, err, size) || cli_run_after_eval(r, err, size)))
     return -1;
   csv_row(r, &stats, evaluated);
-  if (checkpoint_due(r, before, r->steps) &&
-      !budget_spent(k, r->steps, crl_vec_env_episodes(r->venv)) &&
+  if (cli_run_monitor_flush(r, 0)) {
+    snprintf(err, size, "cannot write %s: %s", r->mon_path, strerror(errno));
+    return -1;
+  }
+  if (checkpoint_due(r, before, r->steps) && !run_over(r) &&
       cli_run_checkpoint_save(r, err, size))
     return -1;
   if (p)
@@ -281,8 +299,7 @@ static int save_if_possible(seed_run *r, char *err, size_t size) {
 
 static int train_loop(seed_run *r, const cli_run_opts *o, char *err,
                       size_t size) {
-  const cli_run_keys *k = &r->cfg->keys;
-  while (!budget_spent(k, r->steps, crl_vec_env_episodes(r->venv))) {
+  while (!run_over(r)) {
     if (o->stop && *o->stop) {
       if (save_if_possible(r, err, size))
         return CLI_RUN_FAILED;
@@ -302,10 +319,17 @@ static int train_loop(seed_run *r, const cli_run_opts *o, char *err,
 static void fill_result(const seed_run *r, int status, const char *err,
                         cli_seed_result *out) {
   double wall = cli_now() - r->t0;
-  *out = (cli_seed_result){
-      r->seed,     r->steps, r->eval_mean,
-      r->eval_std, wall,     wall > 0 ? (double)r->steps / wall : 0.0,
-      status,      ""};
+  *out = (cli_seed_result){.seed = r->seed,
+                           .steps = r->steps,
+                           .final_eval_mean = r->eval_mean,
+                           .final_eval_std = r->eval_std,
+                           .wall_seconds = wall,
+                           .steps_per_second =
+                               wall > 0 ? (double)r->steps / wall : 0.0,
+                           .status = status,
+                           .best_eval_mean = r->best_eval,
+                           .best_eval_step = r->best_step,
+                           .stopped_early = r->stopped_early};
   /* The seed is named by the result itself. */
   char prefix[32];
   int n = snprintf(prefix, sizeof prefix, "seed %d: ", r->seed);
@@ -321,7 +345,8 @@ int cli_run_seed_ex(const cli_run_config *cfg, int seed, const char *seed_dir,
                 .seed = seed,
                 .seed_dir = seed_dir,
                 .eval_mean = NAN,
-                .eval_std = NAN};
+                .eval_std = NAN,
+                .best_eval = NAN};
   r.t0 = cli_now();
   int status = CLI_RUN_FAILED;
   if (open_run(&r, opts, err, err_size) == 0) {
@@ -332,6 +357,10 @@ int cli_run_seed_ex(const cli_run_config *cfg, int seed, const char *seed_dir,
   if (r.csv != NULL && (fflush(r.csv) != 0 || ferror(r.csv)) &&
       status == CLI_RUN_OK) {
     snprintf(err, err_size, "cannot write %s: %s", r.csv_path, strerror(errno));
+    status = CLI_RUN_FAILED;
+  }
+  if (cli_run_monitor_flush(&r, 0) != 0 && status == CLI_RUN_OK) {
+    snprintf(err, err_size, "cannot write %s: %s", r.mon_path, strerror(errno));
     status = CLI_RUN_FAILED;
   }
   fill_result(&r, status, err, result);

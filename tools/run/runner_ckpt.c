@@ -17,7 +17,9 @@
 #include "crl/crl.h"
 #include "run/runner_internal.h"
 
-#define RUNNER_FORMAT 1
+/* 2: monitor.csv's rows and bytes, the best evaluation and the early stop
+ * joined the counters; a format-1 checkpoint is refused. */
+#define RUNNER_FORMAT 2
 #define MAX_LISTED 4096
 #define MAX_CONFIG_TEXT (1 << 20)
 #define MAX_COUNTER ((long)1 << 50)
@@ -128,15 +130,24 @@ static int counter_sections(void *obj, crl_state_io *io) {
       CRL_STATE(F64, "eval_mean", &r->eval_mean, 1, 0), /* NAN: none yet */
       CRL_STATE(F64, "eval_std", &r->eval_std, 1, 0),
       CRL_STATE_RANGED(F64, "wall", &c->wall, 1, 0, 1e12),
+      CRL_STATE_RANGED(LONG, "monitor_rows", &r->mon_rows, 1, 0, M),
+      CRL_STATE_RANGED(LONG, "monitor_bytes", &r->mon_bytes, 1, 0, M),
+      CRL_STATE(F64, "best_eval", &r->best_eval, 1, 0), /* NAN: none yet */
+      CRL_STATE_RANGED(LONG, "best_step", &r->best_step, 1, 0, M),
+      CRL_STATE_RANGED(LONG, "stopped_early", &r->stopped_early, 1, 0, M),
   };
   return crl_state_items(io, items, CRL_STATE_COUNT(items));
 }
 
 /* ---- saving -------------------------------------------------------------- */
 
-/* The rows the checkpoint counts must be on disk before it is. */
+/* The rows the checkpoint counts (progress.csv's and monitor.csv's) must
+ * be on disk before it is. */
 static int sync_csv(seed_run *r) {
-  return fflush(r->csv) != 0 || fsync(fileno(r->csv)) != 0 ? -1 : 0;
+  return fflush(r->csv) != 0 || fsync(fileno(r->csv)) != 0 ||
+                 cli_run_monitor_flush(r, 1) != 0
+             ? -1
+             : 0;
 }
 
 int cli_run_checkpoint_save(seed_run *r, char *err, size_t size) {
@@ -234,6 +245,25 @@ static void fail_path(const char *path, char *err, size_t size) {
     snprintf(err, size, "%s: %s", path, why);
 }
 
+/* A checkpoint of another runner format (an older crl's) is named as
+ * such, with the way out, before its sections are read. */
+static int check_format(const crl_ckpt_reader *rd, const char *path, char *err,
+                        size_t size) {
+  long format = 0;
+  const crl_state_item items[] = {
+      CRL_STATE_RANGED(LONG, "format", &format, 1, 0, MAX_COUNTER)};
+  if (crl_state_load_items(rd, "runner", items, 1) != 0 ||
+      format == RUNNER_FORMAT)
+    return 0; /* a damaged file: the full load says what is wrong */
+  snprintf(err, size,
+           "%s: written by %s crl (runner format %ld; this one reads %d): "
+           "resume it with the crl that wrote it, or start again with "
+           "--force",
+           path, format < RUNNER_FORMAT ? "an older" : "a newer", format,
+           RUNNER_FORMAT);
+  return -1;
+}
+
 /* Load one checkpoint file (that of step `step`) into r, or say why not in
  * err. */
 static load_result load_one(seed_run *r, const char *path, long step, char *err,
@@ -247,6 +277,10 @@ static load_result load_one(seed_run *r, const char *path, long step, char *err,
   if (res != LOADED) {
     crl_ckpt_reader_free(rd);
     return res;
+  }
+  if (check_format(rd, path, err, size)) {
+    crl_ckpt_reader_free(rd);
+    return LOAD_FAILED;
   }
   run_counters c = {r, RUNNER_FORMAT, 0.0};
   int rc = crl_algo_checkpoint_read(r->algo, r->venv, rd);
@@ -302,10 +336,26 @@ static void remove_temporaries(const char *seed_dir) {
   closedir(d);
 }
 
+/* An env without get_state/set_state is checkpointed without its state
+ * (the policy only): continuing from there would not be the same run. */
+static int refuse_stateless(const seed_run *r, char *err, size_t size) {
+  const crl_env_type *t = crl_env_find(r->cfg->env_name);
+  if (t == NULL || (t->get_state && t->set_state && t->state_dim > 0))
+    return 0;
+  snprintf(err, size,
+           "seed %d: env '%s' has no get_state/set_state, so its checkpoints "
+           "hold the policy but not the env: the run cannot be resumed "
+           "(give the env get_state/set_state, docs/embedding.md)",
+           r->seed, t->name);
+  return -1;
+}
+
 int cli_run_checkpoint_resume(seed_run *r, char *err, size_t size) {
   remove_temporaries(r->seed_dir);
   long steps[MAX_LISTED];
   int n = list_steps(r->seed_dir, steps, MAX_LISTED);
+  if (n > 0 && refuse_stateless(r, err, size))
+    return -1;
   char path[CLI_PATH_MAX], first_err[CLI_ERR_SIZE] = "";
   for (int i = 0; i < n; i++) {
     if (checkpoint_path(r->seed_dir, steps[i], path, sizeof path))

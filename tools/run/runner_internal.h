@@ -28,6 +28,18 @@ typedef struct seed_run {
   double eval_mean, eval_std;   /* last evaluation, NAN before the first */
   char last_ckpt[CLI_PATH_MAX]; /* newest checkpoint written, "" if none */
   char *config_text;            /* the resolved config, stored in checkpoints */
+  /* monitor.csv (runner_monitor.c): one row per finished training episode,
+   * written by the vec env's episode hook. */
+  FILE *mon;
+  char mon_path[CLI_PATH_MAX];
+  long mon_bytes; /* bytes written (header and complete rows) */
+  long mon_rows;  /* rows after the header */
+  int mon_failed; /* a write failed (errno in mon_errno) */
+  int mon_errno;
+  /* The best evaluation so far (runner_best.c) and the early stop. */
+  double best_eval;   /* NAN before the first evaluation */
+  long best_step;     /* its step; 0 before the first evaluation */
+  long stopped_early; /* step of the evaluation that reached stop_at, or 0 */
 } seed_run;
 
 /* "seed S: non-finite value at step N: <what>; last good checkpoint: ..."
@@ -57,5 +69,29 @@ int cli_run_ckpt_config_text(const crl_ckpt_reader *rd, char **out);
 /* Cut progress.csv back to the rows a checkpoint recorded, and reopen it
  * for appending. 0, or -1 with a message in err. */
 int cli_run_csv_truncate(seed_run *r, char *err, size_t size);
+
+/* ---- monitor.csv (runner_monitor.c) ------------------------------------ */
+
+/* Create seed_dir/monitor.csv with its header (the JSON comment line and
+ * r,l,t). 0, or -1 with a message in err. */
+int cli_run_monitor_open_fresh(seed_run *r, char *err, size_t size);
+
+/* Cut monitor.csv back to the rows a checkpoint recorded (mon_bytes,
+ * mon_rows), and reopen it for appending. 0, or -1 with a message. */
+int cli_run_monitor_truncate(seed_run *r, char *err, size_t size);
+
+/* Route the vec env's finished episodes into monitor.csv. */
+void cli_run_monitor_attach(seed_run *r);
+
+/* Push the rows written so far to the file (sync: and to the disk, before
+ * a checkpoint counts them). 0, or -1 with errno set. */
+int cli_run_monitor_flush(seed_run *r, int sync);
+
+/* ---- the best evaluation and the early stop (runner_best.c) ------------- */
+
+/* After an evaluation: when its mean beats the best so far, keep the
+ * policy as seed_dir/best.crlp and write best.json; then note an early
+ * stop when stop_at is reached. 0, or -1 with a message in err. */
+int cli_run_after_eval(seed_run *r, char *err, size_t size);
 
 #endif

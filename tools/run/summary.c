@@ -202,6 +202,18 @@ static void print_failures(const cli_job *jobs, int n) {
              jobs[i].result.error[0] ? ": " : "", jobs[i].result.error);
 }
 
+/* Which runs stopped early (stop_at), and where. */
+static void print_early_stops(const cli_experiment *x, const cli_job *jobs,
+                              int n) {
+  for (int i = 0; i < n; i++) {
+    const cli_seed_result *r = &jobs[i].result;
+    if (r->status == CLI_RUN_OK && r->stopped_early > 0)
+      printf("%s stopped early at step %ld: eval return %.1f >= stop_at %g\n",
+             jobs[i].label, r->stopped_early, r->final_eval_mean,
+             x->points[jobs[i].point].keys.stop_at_eval_return);
+  }
+}
+
 void cli_summary_print(const cli_experiment *x, const cli_job *jobs, int n,
                        int quiet) {
   cli_seed_result *r = malloc((size_t)(n ? n : 1) * sizeof *r);
@@ -211,10 +223,12 @@ void cli_summary_print(const cli_experiment *x, const cli_job *jobs, int n,
     int k = cli_point_results(jobs, n, 0, r);
     if (!quiet)
       print_seed_table(r, k);
+    print_early_stops(x, jobs, n);
     print_failures(jobs, n);
     print_final("", r, k);
   } else {
     print_grid_table(x, jobs, n, r);
+    print_early_stops(x, jobs, n);
     print_failures(jobs, n);
   }
   free(r);
