@@ -1,7 +1,9 @@
-/* crl eval CKPT|policy.crlp [--episodes N] [--env NAME] [--seed N]: a
- * deterministic evaluation (mean ± std return, episode lengths). With a
- * checkpoint and no options it repeats the run's own evaluation: same env,
- * same episodes, same reset seeds.
+/* crl eval CKPT|policy.crlp [--episodes N] [--env NAME] [--seed N]
+ * [--set KEY=VALUE]...: a deterministic evaluation (mean ± std return,
+ * episode lengths). With a checkpoint and no options it repeats the run's
+ * own evaluation: same env and settings, same episodes, same reset seeds.
+ * --set gives the env's settings (env_kwargs.KEY=VALUE, as crl train
+ * takes them), for a policy file of a configured env.
  * (crl export is in cmd_export.c.) */
 #include <errno.h>
 #include <limits.h>
@@ -31,7 +33,8 @@ static int parse_int(const char *text, long min, long max, int *out) {
 /* ---- crl eval ------------------------------------------------------------ */
 
 typedef struct eval_args {
-  const char *source, *env;
+  const char *source;
+  cli_env_choice env;
   int episodes, seed, has_seed;
 } eval_args;
 
@@ -39,8 +42,13 @@ static int parse_eval_args(int argc, char **argv, eval_args *a) {
   memset(a, 0, sizeof *a);
   for (int i = 0; i < argc; i++) {
     const char *o = argv[i];
-    int has_value = strcmp(o, "--episodes") == 0 || strcmp(o, "--env") == 0 ||
-                    strcmp(o, "--seed") == 0;
+    char err[CLI_ERR_SIZE];
+    int taken = cli_env_choice_option(&a->env, argc, argv, &i, err, sizeof err);
+    if (taken < 0)
+      return usage("eval", err, "");
+    if (taken == 0)
+      continue;
+    int has_value = strcmp(o, "--episodes") == 0 || strcmp(o, "--seed") == 0;
     if (has_value && i + 1 == argc)
       return usage("eval", "a value is missing after ", o);
     if (strcmp(o, "--episodes") == 0) {
@@ -50,8 +58,6 @@ static int parse_eval_args(int argc, char **argv, eval_args *a) {
       if (parse_int(argv[++i], 0, INT_MAX, &a->seed))
         return usage("eval", "--seed takes an integer >= 0, not ", argv[i]);
       a->has_seed = 1;
-    } else if (strcmp(o, "--env") == 0) {
-      a->env = argv[++i];
     } else if (o[0] == '-' && o[1] != '\0') {
       return usage("eval", "unknown option ", o);
     } else if (a->source == NULL) {
@@ -63,22 +69,17 @@ static int parse_eval_args(int argc, char **argv, eval_args *a) {
   return a->source ? 0 : usage("eval", "missing CKPT or policy.crlp", "");
 }
 
-/* Settings a checkpoint knows and a policy file does not. */
-static int eval_defaults(const cli_policy_source *s, eval_args *a) {
+/* Settings a checkpoint knows and a policy file does not (its env is
+ * cli_policy_env_open's business). */
+static void eval_defaults(const cli_policy_source *s, eval_args *a) {
   if (s->from_checkpoint) {
-    if (a->env == NULL)
-      a->env = s->cfg.env_name;
     if (a->episodes == 0)
       a->episodes = s->cfg.keys.eval_episodes;
     if (!a->has_seed)
       a->seed = s->seed;
-    return 0;
-  }
-  if (a->env == NULL)
-    return usage("eval", "a policy file needs --env NAME", "");
-  if (a->episodes == 0)
+  } else if (a->episodes == 0) {
     a->episodes = 10;
-  return 0;
+  }
 }
 
 static void describe_source(const cli_policy_source *s) {
@@ -107,10 +108,10 @@ static void min_max(const double *v, int n, double *lo, double *hi) {
   }
 }
 
-static void print_results(const eval_args *a, const double *ret,
-                          const double *len) {
+static void print_results(const eval_args *a, const char *env,
+                          const double *ret, const double *len) {
   double m, sd, lo, hi;
-  printf("env: %s, %d episode%s, seed %d, deterministic actions\n", a->env,
+  printf("env: %s, %d episode%s, seed %d, deterministic actions\n", env,
          a->episodes, a->episodes == 1 ? "" : "s", a->seed);
   mean_std(ret, a->episodes, &m, &sd);
   min_max(ret, a->episodes, &lo, &hi);
@@ -123,13 +124,8 @@ static void print_results(const eval_args *a, const double *ret,
 static int run_eval(cli_policy_source *s, const eval_args *a) {
   crl_env *env = NULL;
   char err[CLI_ERR_SIZE];
-  if (crl_env_make(a->env, &env)) {
-    fprintf(stderr, "crl eval: %s\n", crl_last_error());
-    return CLI_EXIT_USAGE;
-  }
-  if (cli_policy_source_fits(s, env, err, sizeof err)) {
+  if (cli_policy_env_open(s, &a->env, &env, err, sizeof err)) {
     fprintf(stderr, "crl eval: %s\n", err);
-    crl_env_free(env);
     return CLI_EXIT_USAGE;
   }
   /* The stream crl_evaluate uses: a run's own final evaluation again. */
@@ -143,7 +139,7 @@ static int run_eval(cli_policy_source *s, const eval_args *a) {
     len[e] = steps;
   }
   if (rc == 0)
-    print_results(a, ret, len);
+    print_results(a, crl_env_get_type(env)->name, ret, len);
   else
     fprintf(stderr, "crl eval: %s\n", crl_last_error());
   free(ret);
@@ -163,11 +159,9 @@ int cli_cmd_eval(int argc, char **argv) {
     fprintf(stderr, "crl eval: %s\n", err);
     return CLI_EXIT_USAGE;
   }
-  rc = eval_defaults(&s, &a);
-  if (rc == 0) {
-    describe_source(&s);
-    rc = run_eval(&s, &a);
-  }
+  eval_defaults(&s, &a);
+  describe_source(&s);
+  rc = run_eval(&s, &a);
   cli_policy_source_close(&s);
   return rc;
 }

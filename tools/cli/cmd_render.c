@@ -1,8 +1,9 @@
 /* crl render CKPT|policy.crlp -o episode.svg|.gif|.png [--env NAME]
- * [--seed N] [--every K] [--frame I]: one deterministic episode drawn as
- * an animation (or one frame as a PNG), so a person can see what the
- * policy does. The episode is the first of the run's evaluation (same
- * reset seed) unless --seed says otherwise. */
+ * [--set KEY=VALUE]... [--seed N] [--every K] [--frame I]: one
+ * deterministic episode drawn as an animation (or one frame as a PNG), so
+ * a person can see what the policy does. The episode is the first of the
+ * run's evaluation (same reset seed) unless --seed says otherwise; --env
+ * and --set pick the env as for crl eval. */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -16,7 +17,8 @@
 #define TARGET_FRAMES 250
 
 typedef struct render_args {
-  const char *source, *out, *env;
+  const char *source, *out;
+  cli_env_choice env;
   int seed, has_seed, every, frame;
 } render_args;
 
@@ -53,15 +55,19 @@ static int parse_args(int argc, char **argv, render_args *a) {
   a->frame = -1;
   for (int i = 0; i < argc; i++) {
     const char *o = argv[i];
+    char err[CLI_ERR_SIZE];
+    int taken = cli_env_choice_option(&a->env, argc, argv, &i, err, sizeof err);
+    if (taken < 0)
+      return usage(err, "");
+    if (taken == 0)
+      continue;
     int valued = strcmp(o, "-o") == 0 || strcmp(o, "--output") == 0 ||
-                 strcmp(o, "--env") == 0 || strcmp(o, "--seed") == 0 ||
-                 strcmp(o, "--every") == 0 || strcmp(o, "--frame") == 0;
+                 strcmp(o, "--seed") == 0 || strcmp(o, "--every") == 0 ||
+                 strcmp(o, "--frame") == 0;
     if (valued && i + 1 == argc)
       return usage("a value is missing after ", o);
     if (strcmp(o, "-o") == 0 || strcmp(o, "--output") == 0)
       a->out = argv[++i];
-    else if (strcmp(o, "--env") == 0)
-      a->env = argv[++i];
     else if (valued) {
       if (int_option(o, argv[++i], a))
         return CLI_EXIT_USAGE;
@@ -98,13 +104,6 @@ static void on_frame(void *ctx, const crl_env *env, int t,
     r->failed |= cli_scene_add(&r->scene, r->drawing, env, t, r->ret, action);
 }
 
-/* The env to draw: --env, else the run's. */
-static const char *env_of(const render_args *a, const cli_policy_source *s) {
-  if (a->env)
-    return a->env;
-  return s->from_checkpoint ? s->cfg.env_name : NULL;
-}
-
 /* Play once to learn the episode's length, then again to record it with
  * the frame stride that gives about TARGET_FRAMES frames. */
 static int record(cli_policy_source *s, crl_env *env, uint64_t seed,
@@ -123,16 +122,12 @@ static int record(cli_policy_source *s, crl_env *env, uint64_t seed,
 
 static int render(const render_args *a, cli_policy_source *s) {
   char err[CLI_ERR_SIZE];
-  const char *name = env_of(a, s);
-  if (name == NULL)
-    return usage("a policy file needs --env NAME", "");
   crl_env *env = NULL;
-  if (crl_env_make(name, &env) ||
-      cli_policy_source_fits(s, env, err, sizeof err)) {
-    fprintf(stderr, "crl render: %s\n", env ? err : crl_last_error());
-    crl_env_free(env);
+  if (cli_policy_env_open(s, &a->env, &env, err, sizeof err)) {
+    fprintf(stderr, "crl render: %s\n", err);
     return CLI_EXIT_USAGE;
   }
+  const char *name = crl_env_get_type(env)->name;
   recorder r = {.drawing = cli_drawing_open(name, env), .every = a->every};
   if (r.drawing == NULL) {
     fprintf(stderr, "crl render: no drawing for env '%s' (there are: %s)\n",

@@ -60,12 +60,14 @@ static const command_help commands[] = {
      "Needs gnuplot.\n"},
     {"eval",
      "crl eval CKPT|POLICY.crlp [--episodes N] [--env NAME] "
-     "[--seed N]",
+     "[--seed N] [--set KEY=VALUE]...",
      "Deterministic evaluation of a trained policy: mean and std of the\n"
      "return, episode lengths. CKPT is a checkpoint file, a seed_<k>\n"
      "directory (its newest checkpoint) or a run directory with one seed;\n"
-     "by default it repeats the run's own final evaluation (its env,\n"
-     "number of episodes and seed). A policy file needs --env.\n"},
+     "by default it repeats the run's own final evaluation (its env and\n"
+     "env_kwargs, number of episodes and seed). A policy file needs --env,\n"
+     "and for an env with settings the run's env_kwargs as\n"
+     "--set env_kwargs.KEY=VALUE (as `crl train --set` takes them).\n"},
     {"export", "crl export CKPT|POLICY.crlp -o FILE [--format crlp|c]",
      "Write the policy of a checkpoint or a policy file (network,\n"
      "observation normaliser, action scaling) in one of these formats:\n"
@@ -79,14 +81,15 @@ static const command_help commands[] = {
      "cannot be written, 2 for a usage error or an unreadable source.\n"},
     {"render",
      "crl render CKPT|POLICY.crlp -o FILE.svg|FILE.gif|FILE.png "
-     "[--env NAME] [--seed N] [--every K] [--frame I]",
+     "[--env NAME] [--set KEY=VALUE]... [--seed N] [--every K] [--frame I]",
      "Draw one deterministic episode: an animated SVG (written directly),\n"
      "an animated GIF or a PNG of frame I (default the last; gnuplot).\n"
      "Drawings exist for Pendulum, CartPole, MountainCarContinuous,\n"
      "Acrobot and, in a -Dmujoco=enabled build, every MuJoCo env (its\n"
      "geoms projected: side, top or fixed camera view). --every K keeps every "
      "K-th step (default: about 250\n"
-     "frames); --seed picks the episode's reset seed.\n"},
+     "frames); --seed picks the episode's reset seed; --env and --set\n"
+     "choose the env as for crl eval.\n"},
     {"envs", "crl envs", "List the environments and their spaces.\n"},
     {"check-env",
      "crl check-env NAME [--steps N] [--seed N] "

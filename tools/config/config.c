@@ -412,6 +412,28 @@ int cli_config_from_entries(const cli_cfg_entries *entries, const char *source,
   return 0;
 }
 
+int cli_config_env_from_entries(const cli_cfg_entries *entries, char *name,
+                                size_t name_size, char *err, size_t err_size) {
+  int i = cli_cfg_find(entries, "env");
+  if (i < 0) {
+    snprintf(err, err_size, "no env given");
+    return -1;
+  }
+  if (check_env_name(&entries->v[i], err, err_size))
+    return -1;
+  cli_run_config *cfg = calloc(1, sizeof *cfg); /* large: not on the stack */
+  if (cfg == NULL) {
+    snprintf(err, err_size, "out of memory");
+    return -1;
+  }
+  snprintf(cfg->keys.env, sizeof cfg->keys.env, "%s", entries->v[i].value);
+  int rc = cli_config_read_env_kwargs(entries, cfg, err, err_size);
+  if (rc == 0)
+    snprintf(name, name_size, "%s", cfg->env_name);
+  free(cfg);
+  return rc;
+}
+
 int cli_config_load(const char *path, const char *const *sets, int n_sets,
                     cli_run_config *cfg, char *err, size_t err_size) {
   cli_cfg_entries entries = {0};

@@ -156,6 +156,14 @@ int cli_config_load(const char *path, const char *const *sets, int n_sets,
 int cli_config_from_entries(const cli_cfg_entries *entries, const char *source,
                             cli_run_config *cfg, char *err, size_t err_size);
 
+/* The env that `env:` and `env_kwargs.*` entries describe (crl eval and
+ * crl render build one from --env and --set): the name checked, the
+ * settings validated against the env's table and, when there are any, the
+ * configured type registered as crl train registers it. name receives the
+ * name to crl_env_make. 0, or -1 with the one message in err. */
+int cli_config_env_from_entries(const cli_cfg_entries *entries, char *name,
+                                size_t name_size, char *err, size_t err_size);
+
 /* Run only this seed instead of the file's list. */
 void cli_config_set_single_seed(cli_run_config *cfg, int seed);
 

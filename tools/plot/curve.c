@@ -85,7 +85,7 @@ cli_plot_options cli_plot_options_default(void) {
                             .smooth = 1,
                             .band = CLI_BAND_STD,
                             .title = NULL,
-                            .key = "top left"};
+                            .key = "below"};
 }
 
 static int read_series(const char *path, const cli_plot_options *o, series *s,
@@ -219,44 +219,61 @@ static int reduce(const series *s, int n, cli_band band, cli_curve *c) {
 
 #define MAX_SEEDS 1024 /* seed directories read per run */
 
-/* The run's `name` (the legend) and reference line from DIR/config.yaml,
- * when there is one; a single seed directory has none. */
-static void read_run_labels(const char *dir, cli_curve *c) {
+/* dir's config.yaml, or for a seed_<k> directory its run's (one level
+ * up). 0 when one was read into e. */
+static int load_run_config(const char *dir, int seed_dir, cli_cfg_entries *e) {
   char path[CLI_PATH_MAX], err[CLI_ERR_SIZE];
+  if (cli_path_join(path, sizeof path, dir,
+                    seed_dir ? "../config.yaml" : "config.yaml") ||
+      access(path, R_OK) != 0)
+    return -1;
+  return cli_cfg_load_yaml(path, e, err, sizeof err);
+}
+
+static const char *entry(const cli_cfg_entries *e, const char *key) {
+  int i = cli_cfg_find(e, key);
+  return i >= 0 && e->v[i].value[0] ? e->v[i].value : NULL;
+}
+
+/* The legend and reference line from the run's config.yaml, when there is
+ * one: its `name`, else "ALGO on ENV" (directory names like pendulum_ppo
+ * say less, and a seed directory's is only seed_<k>). */
+static void read_run_labels(const char *dir, int seed_dir, cli_curve *c) {
   c->reference = NAN;
   c->reference_label[0] = '\0';
   cli_cfg_entries e = {0};
-  if (cli_path_join(path, sizeof path, dir, "config.yaml") ||
-      access(path, R_OK) != 0 ||
-      cli_cfg_load_yaml(path, &e, err, sizeof err) != 0) {
+  if (load_run_config(dir, seed_dir, &e) != 0) {
     cli_cfg_entries_free(&e);
     return;
   }
-  int i = cli_cfg_find(&e, "name");
-  if (i >= 0 && e.v[i].value[0])
-    snprintf(c->label, sizeof c->label, "%s", e.v[i].value);
-  i = cli_cfg_find(&e, "reference.value");
+  const char *name = entry(&e, "name"), *algo = entry(&e, "algo"),
+             *env = entry(&e, "env");
+  if (name)
+    snprintf(c->label, sizeof c->label, "%s", name);
+  else if (algo && env)
+    snprintf(c->label, sizeof c->label, "%s on %s", algo, env);
+  const char *ref = entry(&e, "reference.value"), *ref_label;
   char *end;
-  double v = i >= 0 ? strtod(e.v[i].value, &end) : NAN;
-  if (i >= 0 && end != e.v[i].value && isfinite(v)) {
+  double v = ref ? strtod(ref, &end) : NAN;
+  if (ref && end != ref && isfinite(v)) {
     c->reference = v;
-    i = cli_cfg_find(&e, "reference.label");
-    if (i >= 0)
-      snprintf(c->reference_label, sizeof c->reference_label, "%s",
-               e.v[i].value);
+    if ((ref_label = entry(&e, "reference.label")) != NULL)
+      snprintf(c->reference_label, sizeof c->reference_label, "%s", ref_label);
   }
   cli_cfg_entries_free(&e);
 }
 
 /* The progress.csv files of a run: one per seed_<k>, or the directory's
  * own (a single seed directory given directly). */
-static int seed_paths(const char *dir, char (*paths)[CLI_PATH_MAX], int max) {
+static int seed_paths(const char *dir, char (*paths)[CLI_PATH_MAX], int max,
+                      long *first_seed) {
   long seeds[MAX_SEEDS];
   int n = list_seeds(dir, seeds, max < MAX_SEEDS ? max : MAX_SEEDS);
   if (n < 0)
     return -1;
   for (int i = 0; i < n; i++)
     snprintf(paths[i], CLI_PATH_MAX, "%s/seed_%ld/progress.csv", dir, seeds[i]);
+  *first_seed = n > 0 ? seeds[0] : -1;
   if (n == 0 &&
       cli_path_join(paths[0], CLI_PATH_MAX, dir, "progress.csv") == 0 &&
       access(paths[0], R_OK) == 0)
@@ -266,7 +283,8 @@ static int seed_paths(const char *dir, char (*paths)[CLI_PATH_MAX], int max) {
 
 int cli_curve_probe(const char *dir) {
   char(*paths)[CLI_PATH_MAX] = malloc(MAX_SEEDS * sizeof *paths);
-  int n = paths ? seed_paths(dir, paths, MAX_SEEDS) : -1;
+  long first;
+  int n = paths ? seed_paths(dir, paths, MAX_SEEDS, &first) : -1;
   free(paths);
   return n > 0 ? 0 : -1;
 }
@@ -280,14 +298,22 @@ int cli_curve_read(const char *dir, cli_curve *curve, char *err,
 int cli_curve_read_opts(const char *dir, const cli_plot_options *opts,
                         cli_curve *curve, char *err, size_t err_size) {
   memset(curve, 0, sizeof *curve);
-  label_from_dir(dir, curve->label, sizeof curve->label);
-  read_run_labels(dir, curve);
+  label_from_dir(dir, curve->dir_name, sizeof curve->dir_name);
+  snprintf(curve->label, sizeof curve->label, "%s", curve->dir_name);
+  /* A seed_<k> directory given directly: its own progress.csv. */
+  long own_seed = -1;
+  int seed_dir = is_seed_dir_name(curve->dir_name, &own_seed);
+  if (!seed_dir)
+    own_seed = -1;
+  read_run_labels(dir, seed_dir, curve);
   char(*paths)[CLI_PATH_MAX] = malloc(MAX_SEEDS * sizeof *paths);
   if (paths == NULL) {
     snprintf(err, err_size, "out of memory");
     return -1;
   }
-  int n = seed_paths(dir, paths, MAX_SEEDS);
+  long first_seed;
+  int n = seed_paths(dir, paths, MAX_SEEDS, &first_seed);
+  curve->seed = n != 1 ? -1 : first_seed >= 0 ? first_seed : own_seed;
   if (n <= 0) {
     snprintf(err, err_size, "%s: %s", dir,
              n < 0 ? strerror(errno)

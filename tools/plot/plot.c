@@ -68,7 +68,26 @@ static const char *axis_name(const char *column) {
   return column;
 }
 
-static void write_setup(FILE *g, const cli_plot_options *o) {
+/* Legend positions that gnuplot puts outside the graph. */
+static int key_is_outside(const char *key) {
+  static const char *const words[] = {
+      "below", "above", "outside", "bmargin", "tmargin", "lmargin", "rmargin"};
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    if (strstr(key, words[i]) != NULL)
+      return 1;
+  return 0;
+}
+
+/* Does any curve average over more than one seed? */
+static int any_spread(const cli_curve *c, int n) {
+  for (int i = 0; i < n; i++)
+    if (c[i].n_seeds > 1)
+      return 1;
+  return 0;
+}
+
+static void write_setup(FILE *g, const cli_curve *curves, int n,
+                        const cli_plot_options *o) {
   static const char *const spread[] = {
       "mean +/- std over seeds", "mean +/- s.e. over seeds", "mean over seeds"};
   if (o->title != NULL) {
@@ -76,16 +95,25 @@ static void write_setup(FILE *g, const cli_plot_options *o) {
     put_quoted(g, o->title);
     fputc('\n', g);
   }
+  /* Single seeds are drawn as they are: no mean, no band to name. */
   char ylabel[256];
-  snprintf(ylabel, sizeof ylabel, "%s (%s%s)", axis_name(o->y), spread[o->band],
-           o->smooth > 1 ? ", smoothed" : "");
+  const char *how = any_spread(curves, n) ? spread[o->band] : "";
+  const char *smoothed = o->smooth > 1 ? "smoothed" : "";
+  if (how[0] || smoothed[0])
+    snprintf(ylabel, sizeof ylabel, "%s (%s%s%s)", axis_name(o->y), how,
+             how[0] && smoothed[0] ? ", " : "", smoothed);
+  else
+    snprintf(ylabel, sizeof ylabel, "%s", axis_name(o->y));
   fputs("set xlabel ", g);
   put_quoted(g, axis_name(o->x));
   fputs("\nset ylabel ", g);
   put_quoted(g, ylabel);
   fputs("\nset key ", g);
   fputs(o->key, g); /* checked by the caller: words only */
-  fputs(" opaque\nset grid\n"
+  /* Inside the graph the legend hides the grid behind it; outside
+   * (below, the default) an opaque box would hide the axis label. */
+  fputs(key_is_outside(o->key) ? " Left reverse" : " opaque", g);
+  fputs("\nset grid\n"
         "set xrange [0:*]\n"
         "set offsets 0, 0, graph 0.05, graph 0.05\n"
         "set style fill transparent solid 0.2 noborder\n",
@@ -129,6 +157,26 @@ static void write_references(FILE *g, const cli_curve *c, int n) {
   }
 }
 
+/* "LABEL (3 seeds)", "LABEL (seed 2)"; " (DIR)" is added when another
+ * curve would have the same legend (two runs of one algorithm on one env). */
+static void legend(const cli_curve *c, int n, int i, char *buf, size_t size) {
+  const cli_curve *me = &c[i];
+  int ambiguous = 0;
+  for (int j = 0; j < n && !ambiguous; j++)
+    ambiguous = j != i && strcmp(c[j].label, me->label) == 0 &&
+                c[j].n_seeds == me->n_seeds && c[j].seed == me->seed;
+  char mine[64];
+  if (me->n_seeds == 1 && me->seed >= 0)
+    snprintf(mine, sizeof mine, "seed %ld", me->seed);
+  else
+    snprintf(mine, sizeof mine, "%d seed%s", me->n_seeds,
+             me->n_seeds == 1 ? "" : "s");
+  if (ambiguous && strcmp(me->label, me->dir_name) != 0)
+    snprintf(buf, size, "%s (%s, %s)", me->label, me->dir_name, mine);
+  else
+    snprintf(buf, size, "%s (%s)", me->label, mine);
+}
+
 static void write_plot(FILE *g, const cli_curve *curves, int n,
                        const cli_plot_options *o) {
   fputs("plot ", g);
@@ -136,12 +184,11 @@ static void write_plot(FILE *g, const cli_curve *curves, int n,
     const char *color = colors[i % N_COLORS];
     /* Points only where they can be told apart. */
     const char *style = curves[i].n_points > 60 ? "lines" : "linespoints";
-    char label[320];
-    snprintf(label, sizeof label, "%s (%d seed%s)", curves[i].label,
-             curves[i].n_seeds, curves[i].n_seeds == 1 ? "" : "s");
+    char label[700];
+    legend(curves, n, i, label, sizeof label);
     if (i)
       fputs(", \\\n     ", g);
-    if (o->band != CLI_BAND_NONE)
+    if (o->band != CLI_BAND_NONE && curves[i].n_seeds > 1)
       fprintf(g,
               "$run%d using 1:($2-$3):($2+$3) with filledcurves "
               "fc rgb '%s' notitle, \\\n     ",
@@ -152,6 +199,16 @@ static void write_plot(FILE *g, const cli_curve *curves, int n,
   }
   write_references(g, curves, n);
   fputc('\n', g);
+}
+
+void cli_plot_write_script(FILE *g, const cli_curve *curves, int n,
+                           const char *out, const char *tmp,
+                           const cli_plot_options *o) {
+  write_terminal(g, out, tmp);
+  write_setup(g, curves, n, o);
+  for (int i = 0; i < n; i++)
+    write_data(g, &curves[i], i);
+  write_plot(g, curves, n, o);
 }
 
 /* The first line gnuplot wrote to its stderr, for the error message. */
@@ -190,11 +247,7 @@ static int run_gnuplot(const cli_curve *curves, int n, const char *out,
     remove(log_path);
     return -1;
   }
-  write_terminal(g, out, tmp);
-  write_setup(g, o);
-  for (int i = 0; i < n; i++)
-    write_data(g, &curves[i], i);
-  write_plot(g, curves, n, o);
+  cli_plot_write_script(g, curves, n, out, tmp, o);
   fputs("set output\n", g); /* close the file before exiting */
   int status = pclose(g);
   if (status != 0 || access(tmp, R_OK) != 0) {

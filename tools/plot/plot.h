@@ -6,6 +6,7 @@
 #define TOOLS_PLOT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* cli_plot_runs failed because gnuplot is not installed. */
 #define CLI_PLOT_NO_GNUPLOT (-2)
@@ -31,7 +32,8 @@ typedef struct cli_plot_options {
   int smooth;        /* trailing moving average over this many points, >= 1 */
   cli_band band;     /* spread drawn around the mean over seeds */
   const char *title; /* may be NULL */
-  const char *key;   /* gnuplot legend place, e.g. "bottom right" */
+  const char *key;   /* gnuplot legend place, e.g. "bottom right"; the
+                        default, "below", keeps it off the data */
 } cli_plot_options;
 
 cli_plot_options cli_plot_options_default(void);
@@ -40,8 +42,12 @@ cli_plot_options cli_plot_options_default(void);
  * aligned by index across seeds (the seeds of one run log at the same
  * points). */
 typedef struct cli_curve {
-  char label[256]; /* the run's `name`, or the directory name */
+  /* The run's `name`; else "ALGO on ENV" from its config.yaml (a seed
+   * directory's from its run's); else the directory's name. */
+  char label[256];
+  char dir_name[256]; /* the directory's last component */
   int n_seeds;
+  long seed; /* with one seed, its number when known; -1 otherwise */
   int n_points;
   double *steps;    /* [n_points] mean over seeds of the x column */
   double *mean;     /* [n_points] mean over seeds of the (smoothed) y */
@@ -60,6 +66,12 @@ void cli_curve_free(cli_curve *curve);
 
 /* 0 when dir holds a run's progress.csv files (seed_<k>/ or its own). */
 int cli_curve_probe(const char *dir);
+
+/* The gnuplot commands that draw curves into the file tmp (out's name
+ * decides the terminal), without the closing `set output`. */
+void cli_plot_write_script(FILE *g, const cli_curve *curves, int n,
+                           const char *out, const char *tmp,
+                           const cli_plot_options *opts);
 
 /* Draw the runs into out (.png or .svg): one curve per run directory, and
  * one per grid point for the directory of a grid run. 0, -1 (gnuplot

@@ -122,8 +122,10 @@ static void run_here(const cli_experiment *x, cli_job *jobs, int n,
       cli_progress_seed_end(&p, j->result.final_eval_mean,
                             j->result.final_eval_std, j->result.wall_seconds,
                             j->result.steps_per_second);
-    else
+    else {
+      cli_progress_end_line(&p); /* the message gets a line of its own */
       report_end(j, i, n, stderr);
+    }
   }
 }
 

@@ -136,6 +136,24 @@ int cli_policy_source_act(cli_policy_source *s, const crl_real *obs,
   return crl_algo_act(s->algo, obs, 1, 1, action);
 }
 
+/* "Box(3)" or "Discrete(2)". */
+static void describe_space(const crl_space *sp, char *buf, size_t size) {
+  if (sp->kind == CRL_SPACE_DISCRETE)
+    snprintf(buf, size, "Discrete(%d)", sp->n);
+  else
+    snprintf(buf, size, "Box(%d)", sp->dim);
+}
+
+/* What to do about a mismatch, for the message: a checkpoint knows its
+ * env, a policy file does not. */
+static const char *mismatch_hint(const cli_policy_source *s) {
+  if (s->from_checkpoint)
+    return "without --env a checkpoint plays in its run's own env; --set "
+           "env_kwargs.KEY=VALUE changes that env's settings";
+  return "give the env the policy was trained in: --env NAME and the run's "
+         "env_kwargs as --set env_kwargs.KEY=VALUE (see its config.yaml)";
+}
+
 int cli_policy_source_fits(const cli_policy_source *s, const crl_env *env,
                            char *err, size_t size) {
   const crl_space *o = crl_env_obs_space(env), *a = crl_env_act_space(env);
@@ -146,13 +164,109 @@ int cli_policy_source_fits(const cli_policy_source *s, const crl_env *env,
   if (obs_dim == o->dim && pa->kind == a->kind && pa->dim == a->dim &&
       pa->n == a->n)
     return 0;
+  char policy_act[32], env_act[32];
+  describe_space(pa, policy_act, sizeof policy_act);
+  describe_space(a, env_act, sizeof env_act);
   snprintf(err, size,
-           "the policy (%d observations, %d actions) does not fit env '%s' "
-           "(%d observations, %d actions)",
-           obs_dim, pa->kind == CRL_SPACE_DISCRETE ? pa->n : pa->dim,
-           crl_env_get_type(env)->name, o->dim,
-           a->kind == CRL_SPACE_DISCRETE ? a->n : a->dim);
+           "the policy (observations Box(%d), actions %s) does not fit env "
+           "'%s' (observations Box(%d), actions %s); %s",
+           obs_dim, policy_act, crl_env_get_type(env)->name, o->dim, env_act,
+           mismatch_hint(s));
   return -1;
+}
+
+/* The entries that describe the env: env, and a checkpoint's env_kwargs
+ * when the env is its run's (they are settings of that env only). */
+static int base_entries(const cli_policy_source *s, const char *env,
+                        cli_cfg_entries *e) {
+  cli_cfg_entry from = {.origin = (char *)"--env"};
+  if (cli_cfg_put(e, &from, "env", env))
+    return -1;
+  if (!s->from_checkpoint || strcmp(env, s->cfg.keys.env) != 0)
+    return 0;
+  from.origin = (char *)s->path;
+  for (int i = 0; i < s->cfg.n_env_kwargs; i++) {
+    char key[128];
+    snprintf(key, sizeof key, "env_kwargs.%s", s->cfg.env_kwargs[i].key);
+    if (cli_cfg_put(e, &from, key, s->cfg.env_kwargs[i].value))
+      return -1;
+  }
+  return 0;
+}
+
+/* --set may give env and env_kwargs; the rest of an experiment's keys
+ * (n_envs, gamma, ...) mean nothing to one episode of a trained policy. */
+static int check_set_keys(const cli_cfg_entries *e, char *err, size_t size) {
+  for (int i = 0; i < e->n; i++) {
+    const char *k = e->v[i].key;
+    if (strcmp(k, "env") != 0 && strcmp(k, "env_kwargs") != 0 &&
+        strncmp(k, "env_kwargs.", 11) != 0)
+      return cli_cfg_fail(&e->v[i], 0, err, size,
+                          "'%s' is not a setting of the env; --set takes "
+                          "env_kwargs.KEY=VALUE here, the env's settings as "
+                          "in the run's config.yaml",
+                          k);
+  }
+  return 0;
+}
+
+int cli_env_choice_option(cli_env_choice *c, int argc, char **argv, int *i,
+                          char *err, size_t size) {
+  const char *o = argv[*i];
+  int is_env = strncmp(o, "--env", 5) == 0 && (o[5] == '\0' || o[5] == '=');
+  int is_set = strncmp(o, "--set", 5) == 0 && (o[5] == '\0' || o[5] == '=');
+  if (!is_env && !is_set)
+    return 1;
+  const char *value = o[5] == '=' ? o + 6 : *i + 1 < argc ? argv[++*i] : NULL;
+  if (value == NULL || value[0] == '\0') {
+    snprintf(err, size, "%s needs %s", is_env ? "--env" : "--set",
+             is_env ? "an env NAME" : "KEY=VALUE");
+    return -1;
+  }
+  if (is_env) {
+    c->env = value;
+  } else if (c->n_sets == CLI_ENV_CHOICE_MAX_SETS) {
+    snprintf(err, size, "more than %d --set options", CLI_ENV_CHOICE_MAX_SETS);
+    return -1;
+  } else {
+    c->sets[c->n_sets++] = value;
+  }
+  return 0;
+}
+
+int cli_policy_env_open(const cli_policy_source *s, const cli_env_choice *c,
+                        crl_env **out, char *err, size_t size) {
+  *out = NULL;
+  const char *env = c->env;
+  if (env == NULL && s->from_checkpoint)
+    env = s->cfg.keys.env;
+  if (env == NULL) {
+    snprintf(err, size,
+             "a policy file needs --env NAME (and, for an env with settings, "
+             "--set env_kwargs.KEY=VALUE as in the run's config.yaml)");
+    return -1;
+  }
+  cli_cfg_entries e = {0};
+  char name[128];
+  int rc = base_entries(s, env, &e);
+  if (rc)
+    snprintf(err, size, "out of memory");
+  for (int i = 0; rc == 0 && i < c->n_sets; i++)
+    rc = cli_cfg_apply_set(&e, c->sets[i], err, size);
+  if (rc == 0)
+    rc = check_set_keys(&e, err, size) ||
+         cli_config_env_from_entries(&e, name, sizeof name, err, size);
+  cli_cfg_entries_free(&e);
+  if (rc == 0 && crl_env_make(name, out) != 0) {
+    snprintf(err, size, "%s", crl_last_error());
+    rc = -1;
+  }
+  if (rc == 0 && cli_policy_source_fits(s, *out, err, size) != 0) {
+    crl_env_free(*out);
+    *out = NULL;
+    rc = -1;
+  }
+  return rc ? -1 : 0;
 }
 
 int cli_play_episode(cli_policy_source *s, crl_env *env, cli_frame_fn frame,

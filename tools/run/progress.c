@@ -142,14 +142,20 @@ void cli_progress_update(cli_progress *p, long steps, double elapsed,
   }
 }
 
+void cli_progress_end_line(cli_progress *p) {
+  if (p->drawn) {
+    fputs("\r\033[K", p->out);
+    fflush(p->out);
+  }
+  p->drawn = 0;
+}
+
 void cli_progress_seed_end(cli_progress *p, double final_eval,
                            double final_eval_std, double elapsed,
                            double steps_per_second) {
   if (p->mode == CLI_PROGRESS_QUIET)
     return;
-  if (p->drawn)
-    fputs("\r\033[K", p->out);
-  p->drawn = 0;
+  cli_progress_end_line(p);
   char when[32];
   cli_format_duration(elapsed, when, sizeof when);
   char who[320];

@@ -56,6 +56,10 @@ void cli_progress_start(cli_progress *p, long steps);
 void cli_progress_update(cli_progress *p, long steps, double elapsed,
                          double recent_return, double last_eval);
 
+/* Clear the bar, if one is drawn, so that the next message starts a line
+ * of its own (the bar leaves the cursor at its end). */
+void cli_progress_end_line(cli_progress *p);
+
 /* The seed is done: clear the bar and print one line for it. */
 void cli_progress_seed_end(cli_progress *p, double final_eval,
                            double final_eval_std, double elapsed,

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Command-line checks of what a new user runs into (issue 16): Ctrl-C with
+# one process on a terminal gives its messages lines of their own, a run
+# directory that exists is refused with the ways out named, and crl eval /
+# crl render take --env and --set as crl train does, with a mismatch of
+# policy and env named. MuJoCo's configured envs: tests/cli_mujoco_test.sh.
+#
+#   bash tests/cli_edges_test.sh PATH/TO/crl
+set -u
+
+CRL=${1:?usage: cli_edges_test.sh PATH/TO/crl}
+CRL=$(cd "$(dirname "$CRL")" && pwd)/$(basename "$CRL")
+HERE=$(cd "$(dirname "$0")" && pwd)
+WORK=$(mktemp -d /tmp/crl-cli-edges-XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+export OPENBLAS_NUM_THREADS=1
+. "$HERE/cli_lib.sh"
+
+cat >tiny.yaml <<'EOF'
+env: Pendulum-v1
+algo: ppo
+n_timesteps: 512
+n_envs: 2
+seeds: [0]
+eval: {every: 0, episodes: 2}
+n_steps: 128
+batch_size: 128
+n_epochs: 1
+policy_kwargs: {net_arch: [8]}
+EOF
+
+# ---- a run directory that exists -------------------------------------------
+
+run "train tiny" 0 "$CRL" train tiny.yaml -o tiny --quiet --no-plot
+run "train into it again" 2 "$CRL" train tiny.yaml -o tiny --quiet --no-plot
+expect "the refusal names --resume, --force and -o" err \
+  "use --resume tiny to continue it, --force to overwrite it or -o DIR to choose another"
+
+# ---- crl eval / crl render: --env and --set --------------------------------
+
+run "export" 0 "$CRL" export tiny/seed_0 -o tiny.crlp
+run "eval --env=NAME" 0 "$CRL" eval tiny.crlp --env=Pendulum-v1 --episodes 1
+expect "eval names the env" out "env: Pendulum-v1, 1 episode"
+run "eval a policy file on another env" 2 "$CRL" eval tiny.crlp --env CartPole-v1
+expect "the mismatch names both shapes" err \
+  "the policy (observations Box(3), actions Box(1)) does not fit env 'CartPole-v1' (observations Box(4), actions Discrete(2))"
+expect "the mismatch says what to pass" err "--env NAME and the run's env_kwargs as --set env_kwargs.KEY=VALUE"
+run "eval a checkpoint on another env" 2 "$CRL" eval tiny/seed_0 --env Acrobot-v1
+expect "for a checkpoint: its own env without --env" err "without --env a checkpoint plays in its run's own env"
+run "eval a policy file without --env" 2 "$CRL" eval tiny.crlp
+expect "without --env: says what to give" err "a policy file needs --env NAME (and, for an env with settings, --set env_kwargs.KEY=VALUE"
+run "eval --set of a key that is no env setting" 2 "$CRL" eval tiny/seed_0 --set n_envs=4
+expect "names the key and the syntax" err "--set n_envs=4: error: 'n_envs' is not a setting of the env; --set takes env_kwargs.KEY=VALUE"
+run "eval --set on an env without settings" 2 "$CRL" eval tiny/seed_0 --set env_kwargs.g=9.81
+expect "says the env has none" err "--set env_kwargs.g=9.81: error: env 'Pendulum-v1' has no settings"
+run "eval --set without a value" 2 "$CRL" eval tiny/seed_0 --set
+expect "--set needs KEY=VALUE" err "--set needs KEY=VALUE"
+run "eval --set without =" 2 "$CRL" eval tiny/seed_0 --set env_kwargs.g
+run "eval --env unknown" 2 "$CRL" eval tiny.crlp --env Pendulum-v0
+expect "suggests the nearest env" err "did you mean 'Pendulum-v1'?"
+run "render --set of a key that is no env setting" 2 "$CRL" render tiny/seed_0 -o x.svg --set gamma=0.5
+expect "render names the key" err "'gamma' is not a setting of the env"
+run "render a policy file on another env" 2 "$CRL" render tiny.crlp --env MountainCarContinuous-v0 -o x.svg
+expect "render: the mismatch names both shapes" err "does not fit env 'MountainCarContinuous-v0' (observations Box(2), actions Box(1))"
+run "render --env=NAME" 0 "$CRL" render tiny.crlp --env=Pendulum-v1 -o x.svg --every 10
+expect "render --env=NAME draws" x.svg "<svg"
+
+# ---- Ctrl-C with -j 1 on a terminal ----------------------------------------
+# The progress bar is redrawn in place (\r ... ESC[K) and leaves the cursor at
+# its end: the interrupted run's message must clear it first, not continue
+# its line. script(1) gives crl a terminal.
+
+if command -v script >/dev/null; then
+  # Iterations long enough (> 0.1 s) that the bar is redrawn after the note.
+  cat >long.yaml <<'EOF'
+env: Pendulum-v1
+algo: ppo
+n_timesteps: 50000000
+n_envs: 1
+seeds: [0, 1]
+eval: {every: 0, episodes: 1}
+n_steps: 16384
+batch_size: 64
+n_epochs: 10
+policy_kwargs: {net_arch: [64, 64]}
+EOF
+  script -qfec "echo \$\$ >tty.pid; exec '$CRL' train long.yaml -o tty -j 1 --no-plot" tty.log \
+    </dev/null >/dev/null 2>&1 &
+  spid=$!
+  for i in $(seq 1 1200); do
+    [ "$(cat tty/seed_0/progress.csv 2>/dev/null | wc -l)" -ge 2 ] && break
+    sleep 0.05
+  done
+  kill -INT "$(cat tty.pid)"
+  wait "$spid"
+  status=$?
+  if [ "$status" -eq 130 ]; then ok "Ctrl-C on a terminal: exit 130"; else bad "Ctrl-C on a terminal: exit 130" "exit $status"; fi
+  expect "the progress bar was drawn" tty.log "steps/s  return"
+  expect "the note is on its own line" tty.log $'\ncrl: stopping at the end of the current iteration'
+  # The bar is redrawn once more after the note (its iteration ends);
+  # the message's line, after its last carriage return, holds no bar.
+  line=$(grep -a "): interrupted" tty.log | head -1 | sed 's/\r$//')
+  last=${line##*$'\r'}
+  case $last in
+    *"steps/s"* | "") bad "the message does not land on the bar's line" "$(printf '%q' "$line")" ;;
+    *) ok "the message does not land on the bar's line" ;;
+  esac
+else
+  echo "skip  Ctrl-C on a terminal (no script(1))"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
