@@ -27,7 +27,7 @@
 #include "io/export_util.h"
 #include "io/policy_internal.h"
 
-/* ---- protobuf wire format ------------------------------------------------ */
+/* ---- protobuf wire format ---- */
 
 enum { WIRE_VARINT = 0, WIRE_LEN = 2 };
 
@@ -82,8 +82,7 @@ static void put_le_float(unsigned char *out, float v) {
     out[i] = (unsigned char)(u >> (8 * i));
 }
 
-/* ---- onnx.proto messages --------------------------------------------------
- */
+/* ---- onnx.proto messages ---- */
 
 enum { ONNX_FLOAT = 1, ONNX_INT64 = 7 }; /* TensorProto.DataType */
 enum { ATTR_INT = 2 };                   /* AttributeProto.type */
@@ -166,8 +165,7 @@ static void put_value_info(crl__text *graph, int field, const char *name,
   pb_msg(graph, field, &vi);
 }
 
-/* ---- the policy's graph ----------------------------------------------------
- */
+/* ---- the policy's graph ---- */
 
 /* obs -> the network's input: "obs", or "obs_z" normalised. */
 static const char *put_normalizer(crl__text *g, const crl_normalizer *n) {
