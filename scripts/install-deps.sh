@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(build-essential meson ninja-build pkg-config libgsl-dev
           libopenblas-dev libyaml-dev libcmocka-dev gnuplot-nox cmake
           libmujoco-dev clang libclang-rt-14-dev
-          python3-numpy) # python3-numpy: tests of python/crl_policy.py
+          python3-numpy python3-onnx) # tests of python/crl_policy.py, crl export --format onnx
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -105,7 +105,7 @@ if grep -v '^ \*\|^/\*' gen_sac_relu/policy.c | grep -q 'malloc\|#include <std';
 
 # ---- the command's errors ---------------------------------------------------
 P=pol/ppo_tanh.crlp
-run "a bad --format" 2 "$CRL" export $P -o x.c --format fortran && expect "says which formats" err "--format takes crlp or c, not fortran"
+run "a bad --format" 2 "$CRL" export $P -o x.c --format fortran && expect "says which formats" err "--format takes crlp, c or onnx, not fortran"
 run "--format without a value" 2 "$CRL" export $P -o x.c --format
 run "--format c needs a .c name" 2 "$CRL" export $P -o x.txt --format c && expect "says so" err "ends in .c"
 [ ! -e x.txt ] && ok "nothing written for a usage error" || bad "nothing written for a usage error"

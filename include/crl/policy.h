@@ -69,6 +69,24 @@ CRL_API int crl_policy_act_batch(crl_policy *policy, const crl_real *obs, int B,
  *  CRL_ENOMEM. docs/embedding.md shows its use. */
 CRL_API int crl_policy_write_c(const crl_policy *policy, const char *c_path);
 
+/** Write the policy as an ONNX model (`crl export --format onnx`), for
+ *  ONNX runtimes: IR version 7, opset 13 of the default domain, standard
+ *  operators only (Sub, Mul, Clip, Gemm, Relu, Tanh, Max, Min, Add,
+ *  ArgMax), parameters as float initializers. Input "obs" float
+ *  [N, obs_dim], N a symbolic batch size; output "action" float
+ *  [N, act_dim], or for a Discrete policy int64 [N, 1], the action's
+ *  index (the first largest output, as crl). The graph computes
+ *  crl_policy_act's action (normaliser, network, clip / tanh scaling /
+ *  argmax) in float, so a runtime's actions agree with crl's within float
+ *  rounding (its own summation order and tanh; a double build's
+ *  parameters rounded to float), not bit for bit. Unlike crl_policy_act
+ *  the graph does not refuse NaN or infinite observations, nor report
+ *  non-finite actions: check them before and after. Written to a
+ *  temporary and renamed, so a failure leaves nothing. Fails with
+ *  CRL_EINVAL (no path), CRL_EIO or CRL_ENOMEM. docs/embedding.md shows
+ *  its use. */
+CRL_API int crl_policy_write_onnx(const crl_policy *policy, const char *path);
+
 CRL_END_DECLS
 
 #endif

@@ -1,8 +1,8 @@
-/* crl export CKPT|POLICY.crlp -o FILE [--format crlp|c]: the policy alone
- * (network, normaliser, action scaling), for inference in another program:
- * a .crlp policy file for crl_policy_load, or dependency-free C99 (a .c
- * file and its header). Every format is written to temporaries and
- * renamed, so a failure leaves nothing half-written. */
+/* crl export CKPT|POLICY.crlp -o FILE [--format crlp|c|onnx]: the policy
+ * alone (network, normaliser, action scaling), for inference in another
+ * program: a .crlp policy file for crl_policy_load, dependency-free C99 (a
+ * .c file and its header), or an ONNX model. Every format is written to
+ * temporaries and renamed, so a failure leaves nothing half-written. */
 #include <string.h>
 
 #include "cli/commands.h"
@@ -14,7 +14,7 @@ static int usage(const char *what, const char *arg) {
   return CLI_EXIT_USAGE;
 }
 
-typedef enum export_format { FORMAT_CRLP, FORMAT_C } export_format;
+typedef enum export_format { FORMAT_CRLP, FORMAT_C, FORMAT_ONNX } export_format;
 
 static const struct {
   const char *name;
@@ -23,6 +23,7 @@ static const struct {
 } formats[] = {
     {"crlp", FORMAT_CRLP, ""},
     {"c", FORMAT_C, ".c"},
+    {"onnx", FORMAT_ONNX, ""},
 };
 
 typedef struct export_args {
@@ -52,7 +53,7 @@ static int parse_args(int argc, char **argv, export_args *a) {
       a->out = argv[i];
     } else if (strcmp(argv[i], "--format") == 0) {
       if (++i == argc || (a->format = parse_format(argv[i])) < 0)
-        return usage("--format takes crlp or c, not ",
+        return usage("--format takes crlp, c or onnx, not ",
                      i == argc ? "nothing" : argv[i]);
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
       return usage("unknown option ", argv[i]);
@@ -64,7 +65,7 @@ static int parse_args(int argc, char **argv, export_args *a) {
   }
   if (a->source == NULL || a->out == NULL)
     return usage("usage: crl export CKPT|POLICY.crlp -o FILE "
-                 "[--format crlp|c]",
+                 "[--format crlp|c|onnx]",
                  "");
   const char *suffix = formats[a->format].suffix;
   if (suffix[0] != '\0' && !ends_with(a->out, suffix)) {
@@ -81,6 +82,8 @@ static int write_policy(const crl_policy *p, const export_args *a) {
   switch (formats[a->format].format) {
   case FORMAT_C:
     return crl_policy_write_c(p, a->out);
+  case FORMAT_ONNX:
+    return crl_policy_write_onnx(p, a->out);
   default:
     return crl_policy_save(p, a->out);
   }
@@ -106,6 +109,8 @@ int cli_cmd_export(int argc, char **argv) {
   else if (formats[a.format].format == FORMAT_C)
     printf("wrote %s and %.*sh (the policy of %s as C)\n", a.out,
            (int)strlen(a.out) - 1, a.out, s.path);
+  else if (formats[a.format].format == FORMAT_ONNX)
+    printf("wrote %s (the policy of %s as an ONNX model)\n", a.out, s.path);
   else
     printf("wrote %s (the policy of %s)\n", a.out, s.path);
   crl_policy_free(owned);

@@ -68,7 +68,7 @@ static const command_help commands[] = {
      "env_kwargs, number of episodes and seed). A policy file needs --env,\n"
      "and for an env with settings the run's env_kwargs as\n"
      "--set env_kwargs.KEY=VALUE (as `crl train --set` takes them).\n"},
-    {"export", "crl export CKPT|POLICY.crlp -o FILE [--format crlp|c]",
+    {"export", "crl export CKPT|POLICY.crlp -o FILE [--format crlp|c|onnx]",
      "Write the policy of a checkpoint or a policy file (network,\n"
      "observation normaliser, action scaling) in one of these formats:\n"
      "  crlp  (default) a small file for crl_policy_load (docs/\n"
@@ -77,6 +77,10 @@ static const command_help commands[] = {
      "        int policy_act(const float *obs, float *action): the actions\n"
      "        of crl_policy_act bit for bit (compile with -ffp-contract=off;\n"
      "        docs/embedding.md)\n"
+     "  onnx  an ONNX model (opset 13): input obs float [N, obs_dim],\n"
+     "        output action float [N, act_dim] (int64 [N, 1], the index,\n"
+     "        for a discrete policy); crl's actions within float rounding;\n"
+     "        non-finite observations are not refused (docs/embedding.md)\n"
      "Files are written whole or not at all. Exit status 1 when the file\n"
      "cannot be written, 2 for a usage error or an unreadable source.\n"},
     {"render",
