@@ -126,7 +126,7 @@ static void test_resume_after_interrupt(void **state) {
   toy_stop_after = 160;
   assert_int_equal(run(&x.points[0], part, 0, &r2, err), CLI_RUN_INTERRUPTED);
   assert_int_equal(r2.steps, 160);
-  assert_non_null(strstr(err, "interrupted at step 160"));
+  assert_non_null(strstr(err, "seed 3: stopped at step 160"));
   char ckpt[600];
   snprintf(ckpt, sizeof ckpt, "%s/checkpoints/step_0000000160.ckpt", part);
   assert_int_equal(access(ckpt, R_OK), 0);

@@ -183,7 +183,8 @@ int crl__ckpt_put(crl_ckpt_writer *w, const char *name, crl__ckpt_type type,
   return rc;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n) {
+int crl__write_all(int fd, const void *data, size_t n) {
+  const unsigned char *p = data;
   while (n > 0) {
     ssize_t k = write(fd, p, n);
     if (k < 0) {
@@ -209,8 +210,8 @@ int crl__ckpt_write_file(crl_ckpt_writer *w, const char *path) {
   if (fd < 0)
     return crl_fail(CRL_EIO, "checkpoint: cannot create %s: %s", tmp,
                     strerror(errno));
-  int bad = write_all(fd, w->buf, w->len) || write_all(fd, (void *)&sum, 8) ||
-            fsync(fd) != 0;
+  int bad = crl__write_all(fd, w->buf, w->len) ||
+            crl__write_all(fd, (void *)&sum, 8) || fsync(fd) != 0;
   int err = errno;
   if (close(fd) != 0 && !bad) {
     bad = 1;

@@ -52,6 +52,10 @@ int crl__ckpt_put(crl_ckpt_writer *w, const char *name, crl__ckpt_type type,
  * call on w). */
 int crl__ckpt_reserve(crl_ckpt_writer *w, const char *name, crl__ckpt_type type,
                       uint64_t count, void **data);
+/* All n bytes of data to fd, retrying short writes and EINTR: 0, or -1
+ * with errno. */
+int crl__write_all(int fd, const void *data, size_t n);
+
 /* Write atomically (PATH.tmp, fsync, rename). */
 int crl__ckpt_write_file(crl_ckpt_writer *w, const char *path);
 

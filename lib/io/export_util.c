@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "crl/error.h"
+#include "io/ckpt.h"
 #include "io/export_util.h"
 
 static int grow(crl__text *t, size_t more) {
@@ -56,27 +57,13 @@ void crl__text_free(crl__text *t) {
   *t = (crl__text){0};
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n) {
-  while (n > 0) {
-    ssize_t k = write(fd, p, n);
-    if (k < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    p += k;
-    n -= (size_t)k;
-  }
-  return 0;
-}
-
 /* PATH.tmp with the text, synced: 0, or -1 with errno (the temporary
  * removed). */
 static int write_tmp(const char *tmp, const crl__text *t) {
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0)
     return -1;
-  int bad = write_all(fd, t->buf, t->len) || fsync(fd) != 0;
+  int bad = crl__write_all(fd, t->buf, t->len) || fsync(fd) != 0;
   int err = errno;
   if (close(fd) != 0 && !bad) {
     bad = 1;

@@ -303,8 +303,7 @@ static int train_loop(seed_run *r, const cli_run_opts *o, char *err,
     if (o->stop && *o->stop) {
       if (save_if_possible(r, err, size))
         return CLI_RUN_FAILED;
-      snprintf(err, size, "seed %d: interrupted at step %ld%s", r->seed,
-               r->steps,
+      snprintf(err, size, "seed %d: stopped at step %ld%s", r->seed, r->steps,
                r->last_ckpt[0] ? " (checkpoint written)"
                                : "; the algorithm has no checkpoints, so a "
                                  "resume starts it over");
