@@ -10,6 +10,7 @@
 #
 # Prints one line per check and ends with "N passed, N failed".
 set -u
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 CRL=${1:?usage: cli_run_files_test.sh PATH/TO/crl}
 CRL=$(cd "$(dirname "$CRL")" && pwd)/$(basename "$CRL")
@@ -18,27 +19,7 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
 export OPENBLAS_NUM_THREADS=1
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok    $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL  $1"; [ -n "${2:-}" ] && printf '      %s\n' "$2"; }
-
-# run NAME EXPECTED_STATUS CMD...: stdout in $WORK/out, stderr in $WORK/err.
-run() {
-  local name=$1 want=$2
-  shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then
-    ok "$name"
-    return 0
-  fi
-  bad "$name" "exit $got (wanted $want): $(head -c 400 "$WORK/err")"
-  return 1
-}
-expect() {
-  if grep -qF -- "$3" "$2"; then ok "$1"; else bad "$1" "no '$3' in: $(head -c 400 "$2")"; fi
-}
+. "$LIB_DIR/cli_lib.sh" # ok, bad, run, expect, expect_not
 # check NAME CMD...: the command succeeds (its stderr is the reason if not).
 check() {
   local name=$1

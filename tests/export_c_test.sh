@@ -8,6 +8,7 @@
 # 1 for AVX2 / AVX-512). Also the command's errors.
 # Usage: export_c_test.sh CRL EXPORT_REF DRIVER.c CC...
 set -u
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CRL=$1 REF=$2 DRIVER=$3
 shift 3
 CC=("$@")
@@ -17,20 +18,7 @@ trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
 export OPENBLAS_NUM_THREADS=1
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok    $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL  $1"; [ -n "${2:-}" ] && printf '      %s\n' "$2"; }
-run() {
-  local name=$1 want=$2
-  shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then ok "$name"; return 0; fi
-  bad "$name" "exit $got (wanted $want): $(head -c 400 "$WORK/err")"
-  return 1
-}
-expect() { if grep -qF -- "$3" "$2"; then ok "$1"; else bad "$1" "no '$3' in: $(head -c 400 "$2")"; fi; }
+. "$LIB_DIR/cli_lib.sh" # ok, bad, run, expect, expect_not
 
 CFLAGS=(-std=c99 -pedantic -Wall -Wextra -Werror -O2 -ffp-contract=off)
 ISAS=$("$REF" isas)

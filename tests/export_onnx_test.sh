@@ -8,6 +8,7 @@
 # (nothing written). Skipped (77) without python3, numpy and onnx.
 # Usage: export_onnx_test.sh CRL EXPORT_REF
 set -u
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CRL=$1 REF=$2
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON3:-/usr/bin/python3}
@@ -20,20 +21,7 @@ trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
 export OPENBLAS_NUM_THREADS=1
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok    $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL  $1"; [ -n "${2:-}" ] && printf '      %s\n' "$2"; }
-run() {
-  local name=$1 want=$2
-  shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then ok "$name"; return 0; fi
-  bad "$name" "exit $got (wanted $want): $(head -c 400 "$WORK/err")"
-  return 1
-}
-expect() { if grep -qF -- "$3" "$2"; then ok "$1"; else bad "$1" "no '$3' in: $(head -c 400 "$2")"; fi; }
+. "$LIB_DIR/cli_lib.sh" # ok, bad, run, expect, expect_not
 
 # ---- policies: built from parts, and one trained -----------------------------
 mkdir -p pol
