@@ -58,5 +58,14 @@ expect "the whole 50-step episode" out "(51 frames,"
 run "render the policy file with --env mujoco alone" 2 "$CRL" render reach.crlp --env mujoco -o x.svg
 expect "render names both shapes" err "the policy (observations Box(8), actions Box(2)) does not fit env 'mujoco'"
 
+# CI's MuJoCo build runs this suite, not the cli one, so the MuJoCo
+# experiments are checked here as cli_test.sh checks the others: each
+# validates (a trial construction included) and says what it expects.
+SRC=${CRL_SOURCE_ROOT:-$(cd "$HERE/.." && pwd)}
+for f in "$SRC"/experiments/mujoco/*.yaml; do
+  name=${f#"$SRC"/}
+  run "check $name" 0 "$CRL" check "$f" && expect "$name has an expect: block" out "expect:"
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
