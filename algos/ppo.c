@@ -50,7 +50,8 @@ static const crl_param_def ppo_params[] = {
     {"n_steps", CRL_PARAM_INT, F(n_steps), "2048", 1, 1e7, NULL,
      "steps collected from each env copy per iteration"},
     {"batch_size", CRL_PARAM_INT, F(batch_size), "64", 1, 1e7, NULL,
-     "minibatch size; must divide n_steps * n_envs"},
+     "minibatch size; as SB3's, the last minibatch of an epoch is short "
+     "when it does not divide n_steps * n_envs"},
     {"n_epochs", CRL_PARAM_INT, F(n_epochs), "10", 1, 1000, NULL,
      "passes over the rollout per iteration"},
     {"gamma", CRL_PARAM_REAL, F(gamma), "0.99", 0, 1, NULL, "discount factor"},
@@ -87,6 +88,7 @@ typedef struct ppo {
   crl__onp *onp; /* policy, rollout, collection, action stream */
   crl_adam *adam;
   gsl_rng *batch_rng; /* minibatch shuffling */
+  int mb_rows;        /* rows of a full minibatch: min(batch_size, T * N) */
   void *block;        /* the buffers below, one allocation */
   size_t *perm;       /* [T * N] */
   /* one minibatch, [batch] rows */
@@ -116,15 +118,9 @@ static void ppo_destroy(void *self) {
 }
 
 static int check_spec(const ppo_spec *s, int n_envs) {
-  long total = (long)s->n_steps * n_envs;
-  if (s->batch_size > total)
-    return crl_fail(CRL_EINVAL,
-                    "ppo: batch_size %d exceeds n_steps * n_envs = %ld",
-                    s->batch_size, total);
-  if (total % s->batch_size != 0)
-    return crl_fail(CRL_EINVAL,
-                    "ppo: batch_size %d must divide n_steps * n_envs = %ld",
-                    s->batch_size, total);
+  if ((long)s->n_steps * n_envs > 100000000)
+    return crl_fail(CRL_EINVAL, "ppo: n_steps * n_envs = %ld is too large",
+                    (long)s->n_steps * n_envs);
   if (s->net_arch.n > CRL_MLP_MAX_LAYERS - 1)
     return crl_fail(CRL_EINVAL, "ppo: at most %d hidden layers",
                     CRL_MLP_MAX_LAYERS - 1);
@@ -133,7 +129,7 @@ static int check_spec(const ppo_spec *s, int n_envs) {
 
 static int alloc_buffers(ppo *p) {
   const crl__onp *o = p->onp;
-  const size_t M = (size_t)p->spec.batch_size;
+  const size_t M = (size_t)p->mb_rows;
   const size_t T = (size_t)p->spec.n_steps, N = (size_t)o->n_envs;
   const size_t O = (size_t)o->obs_dim, A = (size_t)o->act_dim;
   const size_t K = (size_t)o->n_out;
@@ -168,15 +164,17 @@ static int ppo_create(const void *spec_, const crl_space *obs,
   if (p == NULL)
     return crl_fail(CRL_ENOMEM, "ppo: out of memory");
   p->spec = *spec;
+  /* A batch_size beyond the rollout is one minibatch of all of it (SB3). */
+  long total = (long)spec->n_steps * n_envs;
+  p->mb_rows = spec->batch_size < total ? spec->batch_size : (int)total;
   /* The networks take the n_envs rows of a collection step and the
-   * batch_size rows of a minibatch. */
+   * mb_rows rows of a minibatch. */
   crl__ac_spec as = {.net_arch = spec->net_arch,
                      .activation = spec->activation,
                      .log_std_init = spec->log_std_init,
                      .ortho_init = spec->ortho_init,
                      .normalize_obs = spec->normalize,
-                     .max_batch =
-                         n_envs > spec->batch_size ? n_envs : spec->batch_size};
+                     .max_batch = n_envs > p->mb_rows ? n_envs : p->mb_rows};
   rc = crl__onp_alloc("ppo", &as, obs, act, n_envs, spec->n_steps,
                       spec->normalize_reward, seed, &p->onp);
   if (rc == 0) {
@@ -301,15 +299,16 @@ static int ppo_iterate(void *self, crl_vec_env *venv, double progress_remaining,
   const double clip =
       crl_schedule_value(&p->spec.clip_range, progress_remaining);
   const size_t total = (size_t)p->spec.n_steps * p->onp->n_envs;
-  const int M = p->spec.batch_size;
+  const size_t M = (size_t)p->mb_rows;
   mb_result sum = {0}, r = {0};
   int n_mb = 0, stop = 0;
   for (int e = 0; e < p->spec.n_epochs && !stop; e++) {
     for (size_t k = 0; k < total; k++)
       p->perm[k] = k;
     gsl_ran_shuffle(p->batch_rng, p->perm, total, sizeof *p->perm);
-    for (size_t start = 0; start < total && !stop; start += (size_t)M) {
-      rc = train_minibatch(p, p->perm + start, M, clip, lr, &r, &stop);
+    for (size_t start = 0; start < total && !stop; start += M) {
+      int m = (int)(total - start < M ? total - start : M);
+      rc = train_minibatch(p, p->perm + start, m, clip, lr, &r, &stop);
       if (rc)
         return rc;
       if (stop)

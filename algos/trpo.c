@@ -25,7 +25,8 @@ static const crl_param_def trpo_params[] = {
     {"n_steps", CRL_PARAM_INT, F(n_steps), "2048", 1, 1e7, NULL,
      "steps from each env copy per update"},
     {"batch_size", CRL_PARAM_INT, F(batch_size), "128", 1, 1e7, NULL,
-     "value-function minibatch size"},
+     "value-function minibatch size (the last of an epoch may be short; "
+     "beyond n_steps * n_envs, one minibatch of the whole rollout)"},
     {"gamma", CRL_PARAM_REAL, F(gamma), "0.99", 0, 1, NULL, "discount factor"},
     {"gae_lambda", CRL_PARAM_REAL, F(gae_lambda), "0.95", 0, 1, NULL,
      "GAE lambda: 0 = one-step TD, 1 = Monte Carlo"},
@@ -78,8 +79,11 @@ static int alloc_buffers(trpo *t) {
   const crl__ac *ac = t->onp->ac;
   const size_t M = (size_t)t->M, O = (size_t)ac->obs_dim;
   const size_t A = (size_t)ac->act_dim, K = (size_t)ac->n_out;
-  const size_t B = (size_t)t->spec.batch_size, P = t->n_pi;
   const size_t TN = (size_t)t->onp->n_steps * t->onp->n_envs;
+  const size_t P = t->n_pi;
+  /* a batch_size beyond the rollout is one minibatch of all of it (SB3) */
+  const size_t B =
+      (size_t)t->spec.batch_size < TN ? (size_t)t->spec.batch_size : TN;
   /* clang-format off */
   crl__buf bufs[] = {
     {(void **)&t->obs,         CRL__BUF_REAL, M * O}, /* [M, obs_dim] */
@@ -113,10 +117,6 @@ static int check_spec(const trpo_spec *s, int n_envs) {
                     CRL_MLP_MAX_LAYERS - 1);
   if (total < 2)
     return crl_fail(CRL_EINVAL, "trpo: n_steps * n_envs must be >= 2");
-  if (s->batch_size > total)
-    return crl_fail(CRL_EINVAL,
-                    "trpo: batch_size %d exceeds n_steps * n_envs = %ld",
-                    s->batch_size, total);
   if (total > 10000000)
     return crl_fail(CRL_EINVAL, "trpo: n_steps * n_envs = %ld is too large",
                     total);
@@ -129,7 +129,8 @@ static int alloc_parts(trpo *t, const crl_space *obs, const crl_space *act,
   int total = s->n_steps * n_envs;
   t->M = (total + s->sub_sampling_factor - 1) / s->sub_sampling_factor;
   int cap = t->M < CHUNK ? t->M : CHUNK;
-  cap = cap > s->batch_size ? cap : s->batch_size;
+  cap = cap > s->batch_size ? cap
+                            : (s->batch_size < total ? s->batch_size : total);
   crl__ac_spec as = {.net_arch = s->net_arch,
                      .activation = s->activation,
                      .log_std_init = s->log_std_init,

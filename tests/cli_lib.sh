@@ -25,6 +25,8 @@ run() {
 expect() {
   if grep -qF -- "$3" "$2"; then ok "$1"; else bad "$1" "no '$3' in: $(head -c 600 "$2")"; fi
 }
+# expect_file NAME FILE: the file exists and is not empty.
+expect_file() { if [ -s "$2" ]; then ok "$1"; else bad "$1" "missing $2"; fi; }
 expect_not() {
   if grep -qF -- "$3" "$2"; then bad "$1" "'$3' in $2"; else ok "$1"; fi
 }

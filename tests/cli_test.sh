@@ -21,7 +21,6 @@ cd "$WORK" || exit 1
 export OPENBLAS_NUM_THREADS=1
 
 . "$LIB_DIR/cli_lib.sh" # ok, bad, run, expect, expect_not
-expect_file() { if [ -s "$2" ]; then ok "$1"; else bad "$1" "missing $2"; fi; }
 expect_absent() { if [ ! -e "$2" ]; then ok "$1"; else bad "$1" "$2 exists"; fi; }
 
 # same NAME A B: two progress.csv files equal apart from wall_seconds.
@@ -162,9 +161,10 @@ bad_config "duplicate key" "$(cat base.yaml)
 n_envs: 2
 n_envs: 4" "bad.yaml:5:1: error: duplicate key 'n_envs' (first given at line 4)"
 bad_config "bad --set" "$(cat base.yaml)" "--set n_step=8: error: unknown key 'n_step' (did you mean 'n_steps'?)" --set n_step=8
-bad_config "algo rejects" "$(cat base.yaml)
-n_steps: 100
-batch_size: 64" "bad.yaml: error: "
+bad_config "algo rejects" "env: Pendulum-v1
+algo: trpo
+n_timesteps: 512
+n_steps: 1" "bad.yaml: error: trpo: n_steps * n_envs must be >= 2"
 bad_config "empty mapping of an unknown key" "$(cat base.yaml)
 learnign_rate: {}" "bad.yaml:4:1: error: unknown key 'learnign_rate' (did you mean 'learning_rate'?)"
 bad_config "duplicate seeds" "$(cat base.yaml)

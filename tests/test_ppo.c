@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -218,23 +219,78 @@ static void test_checkpoint_resume_and_export(void **state) {
   check_resume_and_export(rew);
 }
 
+/* The bytes of a file (at most size), and how many. */
+static size_t read_bytes(const char *path, unsigned char *buf, size_t size) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  size_t n = fread(buf, 1, size, f);
+  fclose(f);
+  return n;
+}
+
+/* One iteration of PPO on 2 CartPole copies (64 steps each, 2 epochs) with
+ * this batch_size: its statistics, and its policy file's bytes. */
+static size_t one_iteration(const char *batch_size, crl_algo_stats *st,
+                            unsigned char *bytes, size_t size) {
+  const crl_algo_type *t = crl_algo_find("ppo");
+  void *spec = NULL;
+  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
+  assert_int_equal(crl_algo_spec_set(t, spec, "batch_size", batch_size), 0);
+  assert_int_equal(crl_algo_spec_set(t, spec, "n_steps", "64"), 0);
+  assert_int_equal(crl_algo_spec_set(t, spec, "n_epochs", "2"), 0);
+  crl_vec_env *venv = NULL;
+  assert_int_equal(crl_vec_env_make("CartPole-v1", 2, 3, &venv), 0);
+  crl_algo *algo = NULL;
+  assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(venv),
+                                  crl_vec_env_act_space(venv), 2, 3, &algo),
+                   0);
+  assert_int_equal(crl_vec_env_reset(venv), 0);
+  assert_int_equal(crl_algo_iterate(algo, venv, 1.0, st), 0);
+  char path[] = "/tmp/crl-test-ppo-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  crl_policy *pol = NULL;
+  assert_int_equal(crl_algo_export_policy(algo, 1, &pol), 0);
+  assert_int_equal(crl_policy_save(pol, path), 0);
+  size_t n = read_bytes(path, bytes, size);
+  remove(path);
+  crl_policy_free(pol);
+  crl_algo_free(algo);
+  crl_vec_env_free(venv);
+  crl_algo_spec_free(spec);
+  return n;
+}
+
+/* As SB3's: a batch_size that does not divide the rollout (128 rows) ends
+ * each epoch with a short minibatch, and one beyond it is a single
+ * minibatch of the whole rollout, exactly as batch_size 128 is. */
+static void test_minibatch_sizes(void **state) {
+  (void)state;
+  enum { MAX_BYTES = 1 << 16 };
+  static unsigned char a[MAX_BYTES], b[MAX_BYTES];
+  crl_algo_stats st;
+  one_iteration("100", &st, a, MAX_BYTES); /* 100 + 28 rows per epoch */
+  assert_int_equal(st.n_updates, 2 * 2);
+  one_iteration("32", &st, a, MAX_BYTES);
+  assert_int_equal(st.n_updates, 2 * 4);
+  size_t na = one_iteration("128", &st, a, MAX_BYTES);
+  assert_int_equal(st.n_updates, 2);
+  size_t nb = one_iteration("1000", &st, b, MAX_BYTES);
+  assert_int_equal(st.n_updates, 2);
+  assert_true(na > 0 && na == nb && na < MAX_BYTES);
+  assert_memory_equal(a, b, na);
+}
+
 static void test_spec_validation(void **state) {
   (void)state;
   const crl_algo_type *t = crl_algo_find("ppo");
   void *spec = NULL;
   assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
-  assert_int_equal(crl_algo_spec_set(t, spec, "batch_size", "100"), 0);
   assert_int_equal(crl_algo_spec_set(t, spec, "n_steps", "64"), 0);
   crl_env *env = NULL;
   assert_int_equal(crl_env_make("CartPole-v1", &env), 0);
   crl_algo *algo = NULL;
-  /* 64 * 2 = 128 is not a multiple of 100. */
-  assert_int_equal(crl_algo_alloc(t, spec, crl_env_obs_space(env),
-                                  crl_env_act_space(env), 2, 0, &algo),
-                   CRL_EINVAL);
-  assert_null(algo);
-  assert_non_null(strstr(crl_last_error(), "batch_size"));
-  assert_int_equal(crl_algo_spec_set(t, spec, "batch_size", "64"), 0);
   assert_int_equal(crl_algo_alloc(t, spec, crl_env_obs_space(env),
                                   crl_env_act_space(env), 2, 0, &algo),
                    0);
@@ -254,6 +310,7 @@ static void test_spec_validation(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_spec_validation),
+      cmocka_unit_test(test_minibatch_sizes),
       cmocka_unit_test(test_same_seed_same_result),
       cmocka_unit_test(test_checkpoint_resume_and_export),
       cmocka_unit_test(test_pendulum_learns),

@@ -41,13 +41,9 @@ static int check_buildable(const cli_experiment *x, const char *source) {
 
 static int check_file(const cli_train_args *a) {
   cli_experiment x;
-  char err[CLI_ERR_SIZE];
-  if (cli_experiment_load(a->config, a->sets, a->n_sets,
-                          a->has_seed ? a->seed : -1, &x, err, sizeof err)) {
-    fprintf(stderr, "%s\n", err);
+  if (cli_train_args_load(a, a->config, &x))
     return CLI_EXIT_USAGE;
-  }
-  if (check_buildable(&x, a->config)) {
+  if (check_buildable(&x, a->zoo ? a->zoo : a->config)) {
     cli_experiment_free(&x);
     return CLI_EXIT_USAGE;
   }
@@ -91,5 +87,5 @@ int cli_cmd_check(int argc, char **argv) {
   int rc = cli_parse_train_args("check", argc, argv, 0, &a);
   if (rc)
     return rc;
-  return is_directory(a.config) ? check_run(&a) : check_file(&a);
+  return a.config && is_directory(a.config) ? check_run(&a) : check_file(&a);
 }

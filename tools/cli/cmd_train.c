@@ -131,10 +131,24 @@ static int finish(const cli_train_args *a, const cli_experiment *x,
 
 /* ---- the command --------------------------------------------------------- */
 
-/* The experiment: the file with its overrides, or DIR/config.yaml. */
+/* "runs/zoo_ppo_CartPole-v1" for --zoo hyperparams/ppo.yml --env
+ * CartPole-v1. */
+static void zoo_run_dir(const cli_train_args *a, char *dir, size_t size) {
+  char stem[256];
+  const char *base = strrchr(a->zoo, '/');
+  snprintf(stem, sizeof stem, "%s", base ? base + 1 : a->zoo);
+  char *dot = strchr(stem, '.');
+  if (dot && dot != stem)
+    *dot = '\0';
+  snprintf(dir, size, "runs/zoo_%.200s_%.200s",
+           a->zoo_algo ? a->zoo_algo : stem, a->zoo_env);
+}
+
+/* The experiment: the file with its overrides, a zoo file's entry, or
+ * DIR/config.yaml. */
 static int load(const cli_train_args *a, cli_experiment *x, char *dir,
                 size_t size) {
-  char err[CLI_ERR_SIZE], path[CLI_PATH_MAX];
+  char path[CLI_PATH_MAX];
   const char *file = a->config;
   if (a->resume) {
     snprintf(dir, size, "%s", a->resume);
@@ -145,15 +159,12 @@ static int load(const cli_train_args *a, cli_experiment *x, char *dir,
     file = path;
   } else if (a->out_dir) {
     snprintf(dir, size, "%s", a->out_dir);
+  } else if (a->zoo) {
+    zoo_run_dir(a, dir, size);
   } else {
     cli_default_run_dir(a->config, dir, size);
   }
-  if (cli_experiment_load(file, a->sets, a->n_sets, a->has_seed ? a->seed : -1,
-                          x, err, sizeof err)) {
-    fprintf(stderr, "%s\n", err);
-    return CLI_EXIT_USAGE;
-  }
-  return CLI_EXIT_OK;
+  return cli_train_args_load(a, file, x);
 }
 
 static int run(const cli_train_args *a, const cli_experiment *x,

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "config/experiment.h"
+#include "config/zoo.h"
 
 static int usage_error(const char *command, const char *fmt, const char *arg) {
   fprintf(stderr, "crl %s: ", command);
@@ -90,6 +92,17 @@ static int common_option(const char *command, int argc, char **argv, int *i,
     if (value == NULL || parse_count(value, INT_MAX, &a->seed))
       return usage_error(command, "--seed needs a non-negative integer%s", "");
     a->has_seed = 1;
+  } else if (is_option(arg, "--zoo") || is_option(arg, "--env") ||
+             is_option(arg, "--algo")) {
+    const char *name = arg[2] == 'z'   ? "--zoo"
+                       : arg[2] == 'e' ? "--env"
+                                       : "--algo";
+    value = option_value(argc, argv, i, name);
+    if (value == NULL || value[0] == '\0')
+      return usage_error(command, "%s needs a value", name);
+    *(arg[2] == 'z'   ? &a->zoo
+      : arg[2] == 'e' ? &a->zoo_env
+                      : &a->zoo_algo) = value;
   } else if (is_option(arg, "--set")) {
     value = option_value(argc, argv, i, "--set");
     if (value == NULL)
@@ -110,7 +123,19 @@ static int check_combination(const char *command, cli_train_args *a) {
                        "--resume DIR continues DIR with its own config.yaml; "
                        "it takes no CONFIG, -o, --set, --seed or --force%s",
                        "");
-  if (a->config == NULL && a->resume == NULL)
+  if (a->zoo && (a->config || a->resume))
+    return usage_error(command,
+                       "--zoo FILE names the experiment; it takes no CONFIG "
+                       "or --resume%s",
+                       "");
+  if ((a->zoo_env || a->zoo_algo) && a->zoo == NULL)
+    return usage_error(command, "--env and --algo go with --zoo FILE%s", "");
+  if (a->zoo && a->zoo_env == NULL)
+    return usage_error(command,
+                       "--zoo FILE needs --env ID: the env whose entry to "
+                       "run (for example --env Pendulum-v1)%s",
+                       "");
+  if (a->config == NULL && a->resume == NULL && a->zoo == NULL)
     return usage_error(command, "missing CONFIG.yaml%s", "");
   return CLI_EXIT_OK;
 }
@@ -136,4 +161,27 @@ int cli_parse_train_args(const char *command, int argc, char **argv,
     a->config = arg;
   }
   return check_combination(command, a);
+}
+
+int cli_train_args_load(const cli_train_args *a, const char *file,
+                        cli_experiment *x) {
+  char err[CLI_ERR_SIZE], note[8192];
+  int seed = a->has_seed ? a->seed : -1;
+  int rc;
+  if (a->zoo) {
+    rc = cli_experiment_load_zoo(a->zoo, a->zoo_env, a->zoo_algo, a->sets,
+                                 a->n_sets, seed, x, note, sizeof note, err,
+                                 sizeof err);
+    if (note[0] != '\0')
+      fprintf(stderr, "note: %s\n", note);
+  } else {
+    rc =
+        cli_experiment_load(file, a->sets, a->n_sets, seed, x, err, sizeof err);
+  }
+  if (rc == 0)
+    return CLI_EXIT_OK;
+  fprintf(stderr, "%s\n", err);
+  if (a->zoo == NULL && cli_zoo_hint(file, note, sizeof note))
+    fprintf(stderr, "hint: %s\n", note);
+  return CLI_EXIT_USAGE;
 }

@@ -11,7 +11,10 @@ typedef struct cli_train_args {
   int has_seed, seed;
   const char *sets[CLI_MAX_SETS];
   int n_sets;
-  int jobs; /* -j N; 0: the number of cores */
+  int jobs;             /* -j N; 0: the number of cores */
+  const char *zoo;      /* --zoo FILE: an RL Zoo hyperparameter file */
+  const char *zoo_env;  /* --env ID: its entry */
+  const char *zoo_algo; /* --algo NAME; NULL: from the file's name */
   int force, quiet, no_plot, check;
 } cli_train_args;
 
@@ -20,5 +23,13 @@ typedef struct cli_train_args {
  * Returns 0 or the usage exit status (message printed). */
 int cli_parse_train_args(const char *command, int argc, char **argv,
                          int train_options, cli_train_args *a);
+
+/* The experiment the arguments name: --zoo FILE --env ID (printing the
+ * loader's note on stderr), or file with the --set overrides and --seed.
+ * A file that fails to load and looks like a zoo file gets a hint. 0, or
+ * CLI_EXIT_USAGE with the message printed. */
+struct cli_experiment;
+int cli_train_args_load(const cli_train_args *a, const char *file,
+                        struct cli_experiment *x);
 
 #endif

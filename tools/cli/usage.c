@@ -15,8 +15,8 @@ static const command_help commands[] = {
     {"train",
      "crl train CONFIG.yaml [-o DIR] [-j N] [--seed N] "
      "[--set KEY=VALUE]... [--force] [--check] [--quiet] "
-     "[--no-plot]\n  crl train --resume DIR [-j N] [--check] "
-     "[--quiet] [--no-plot]",
+     "[--no-plot]\n  crl train --zoo ZOO.yml --env ID [--algo NAME] [...]\n"
+     "  crl train --resume DIR [-j N] [--check] [--quiet] [--no-plot]",
      "Train every grid point and seed of an experiment file and write\n"
      "DIR/config.yaml, DIR/[POINT/]seed_<k>/progress.csv, monitor.csv,\n"
      "best.crlp, checkpoints, DIR/summary.json and DIR/curve.png.\n"
@@ -35,13 +35,20 @@ static const command_help commands[] = {
      "  --quiet          print only the final result\n"
      "  --no-plot        do not draw curve.png\n"
      "  --plugin FILE    load a plugin first; config.yaml lists it\n"
+     "  --zoo ZOO.yml    run an RL Zoo hyperparameter file's entry as it is\n"
+     "  --env ID         (hyperparams/ppo.yml ...): the entry of env ID, or\n"
+     "                   its default: (docs/zoo.md); DIR defaults to\n"
+     "                   runs/zoo_<algo>_<ID>\n"
+     "  --algo NAME      the algorithm, when the file's name is not it\n"
      "Ctrl-C (or SIGTERM) writes a checkpoint at the next iteration and\n"
      "exits with status 130; a second Ctrl-C exits at once.\n"},
     {"check",
      "crl check CONFIG.yaml [--seed N] [--set KEY=VALUE]...\n"
+     "  crl check --zoo ZOO.yml --env ID [--algo NAME] [--set ...]\n"
      "  crl check DIR",
      "With an experiment file: validate it and print the resolved\n"
-     "configuration (what `crl train` would write as config.yaml).\n"
+     "configuration (what `crl train` would write as config.yaml); with\n"
+     "--zoo, an RL Zoo file's entry as a crl experiment file.\n"
      "With a run directory: compare its results with the expect: block,\n"
      "one PASS/FAIL line per expectation (exit status 3 when one fails).\n"},
     {"plot",

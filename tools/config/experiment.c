@@ -10,6 +10,7 @@
 #include "config/config_internal.h"
 #include "config/experiment.h"
 #include "config/yaml_text.h"
+#include "config/zoo.h"
 
 /* ---- reading the grid entries ------------------------------------------- */
 
@@ -247,19 +248,43 @@ int cli_experiment_from_entries(const cli_cfg_entries *entries,
   return -1;
 }
 
+/* Overrides, validation and --seed on entries already read. */
+static int finish_load(cli_cfg_entries *entries, const char *path,
+                       const char *const *sets, int n_sets, int seed,
+                       cli_experiment *x, char *err, size_t err_size) {
+  int rc = 0;
+  for (int i = 0; rc == 0 && i < n_sets; i++)
+    rc = cli_cfg_apply_set(entries, sets[i], err, err_size);
+  if (rc == 0)
+    rc = cli_experiment_from_entries(entries, path, x, err, err_size);
+  for (int p = 0; rc == 0 && seed >= 0 && p < x->n_points; p++)
+    cli_config_set_single_seed(&x->points[p], seed);
+  return rc;
+}
+
 int cli_experiment_load(const char *path, const char *const *sets, int n_sets,
                         int seed, cli_experiment *x, char *err,
                         size_t err_size) {
   cli_cfg_entries entries = {0};
   memset(x, 0, sizeof *x);
   int rc = cli_cfg_load_yaml(path, &entries, err, err_size);
-  for (int i = 0; rc == 0 && i < n_sets; i++)
-    rc = cli_cfg_apply_set(&entries, sets[i], err, err_size);
   if (rc == 0)
-    rc = cli_experiment_from_entries(&entries, path, x, err, err_size);
+    rc = finish_load(&entries, path, sets, n_sets, seed, x, err, err_size);
   cli_cfg_entries_free(&entries);
-  for (int p = 0; rc == 0 && seed >= 0 && p < x->n_points; p++)
-    cli_config_set_single_seed(&x->points[p], seed);
+  return rc;
+}
+
+int cli_experiment_load_zoo(const char *path, const char *env, const char *algo,
+                            const char *const *sets, int n_sets, int seed,
+                            cli_experiment *x, char *note, size_t note_size,
+                            char *err, size_t err_size) {
+  cli_cfg_entries entries = {0};
+  memset(x, 0, sizeof *x);
+  int rc = cli_zoo_entries(path, env, algo, &entries, note, note_size, err,
+                           err_size);
+  if (rc == 0)
+    rc = finish_load(&entries, path, sets, n_sets, seed, x, err, err_size);
+  cli_cfg_entries_free(&entries);
   return rc;
 }
 

@@ -31,6 +31,14 @@ int cli_experiment_load(const char *path, const char *const *sets, int n_sets,
                         int seed, cli_experiment *x, char *err,
                         size_t err_size);
 
+/* The same for an RL Zoo file's entry (config/zoo.h: env's entry, algo
+ * NULL for the file's name); note receives what the user should be told
+ * or "". */
+int cli_experiment_load_zoo(const char *path, const char *env, const char *algo,
+                            const char *const *sets, int n_sets, int seed,
+                            cli_experiment *x, char *note, size_t note_size,
+                            char *err, size_t err_size);
+
 /* The same from flattened entries (source names the file). */
 int cli_experiment_from_entries(const cli_cfg_entries *entries,
                                 const char *source, cli_experiment *x,
