@@ -467,7 +467,9 @@ static int sac_act(void *self, const crl_real *obs, int B, int deterministic,
   sac *s = self;
   for (int start = 0; start < B; start += s->max_batch) {
     const int b = B - start < s->max_batch ? B - start : s->max_batch;
-    int rc = actor_forward(s, obs + (size_t)start * s->obs_dim, b);
+    int rc = actor_forward(
+        s, crl__offpolicy_input(s->loop, obs + (size_t)start * s->obs_dim, b),
+        b);
     if (rc)
       return rc;
     if (deterministic)
@@ -533,8 +535,8 @@ static int sac_export(void *self, int max_batch, crl_policy **out) {
   memcpy(dst + body, src + body, w * sizeof *dst);             /* W rows */
   memcpy(dst + body + w, src + body + 2 * w, A * sizeof *dst); /* b */
   const crl_space act = crl__offpolicy_act_space(s->loop);
-  rc =
-      crl__policy_from_parts(mean, NULL, &act, CRL_POLICY_TANH, max_batch, out);
+  rc = crl__policy_from_parts(mean, s->loop->obs_norm, &act, CRL_POLICY_TANH,
+                              max_batch, out);
   crl_mlp_free(mean);
   return rc;
 }

@@ -326,8 +326,9 @@ int crl__td3_act(void *self, const crl_real *obs, int B, int deterministic,
   td3 *t = self;
   for (int start = 0; start < B; start += t->max_batch) {
     const int b = B - start < t->max_batch ? B - start : t->max_batch;
-    int rc =
-        crl_mlp_forward(t->actor, obs + (size_t)start * t->obs_dim, b, t->act);
+    const crl_real *in =
+        crl__offpolicy_input(t->loop, obs + (size_t)start * t->obs_dim, b);
+    int rc = crl_mlp_forward(t->actor, in, b, t->act);
     if (rc)
       return rc;
     crl__offpolicy_unscale(t->loop, t->act, b,
@@ -378,8 +379,8 @@ int crl__td3_export(void *self, int max_batch, crl_policy **out) {
                          crl_mlp_grads(t->actor), &pre);
   const crl_space act = crl__offpolicy_act_space(t->loop);
   if (rc == 0)
-    rc = crl__policy_from_parts(pre, NULL, &act, CRL_POLICY_TANH, max_batch,
-                                out);
+    rc = crl__policy_from_parts(pre, t->loop->obs_norm, &act, CRL_POLICY_TANH,
+                                max_batch, out);
   crl_mlp_free(pre);
   return rc;
 }

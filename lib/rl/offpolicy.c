@@ -44,14 +44,19 @@ static int alloc_parts(crl__offpolicy *op, const crl_space *act,
                        uint64_t seed) {
   const size_t N = (size_t)op->n_envs, O = (size_t)op->obs_dim,
                A = (size_t)op->act_dim;
+  const size_t W = (size_t)op->in_rows;
+  const int norm = op->spec.normalize, scale = op->spec.normalize_reward;
   const crl__buf bufs[] = {
-      {(void **)&op->act_low, CRL__BUF_DOUBLE, A},       /* [act_dim] */
-      {(void **)&op->act_high, CRL__BUF_DOUBLE, A},      /* [act_dim] */
-      {(void **)&op->obs, CRL__BUF_REAL, N * O},         /* [N, obs_dim] */
-      {(void **)&op->actions, CRL__BUF_REAL, N * A},     /* [N, act_dim] */
-      {(void **)&op->env_actions, CRL__BUF_REAL, N * A}, /* [N, act_dim] */
-      {(void **)&op->noise_buf, CRL__BUF_REAL, N * A},   /* [N, act_dim] */
-      {(void **)&op->next_obs, CRL__BUF_REAL, N * O},    /* [N, obs_dim] */
+      {(void **)&op->act_low, CRL__BUF_DOUBLE, A},            /* [act_dim] */
+      {(void **)&op->act_high, CRL__BUF_DOUBLE, A},           /* [act_dim] */
+      {(void **)&op->obs, CRL__BUF_REAL, N * O},              /* [N, obs_dim] */
+      {(void **)&op->actions, CRL__BUF_REAL, N * A},          /* [N, act_dim] */
+      {(void **)&op->env_actions, CRL__BUF_REAL, N * A},      /* [N, act_dim] */
+      {(void **)&op->noise_buf, CRL__BUF_REAL, N * A},        /* [N, act_dim] */
+      {(void **)&op->next_obs, CRL__BUF_REAL, N * O},         /* [N, obs_dim] */
+      {(void **)&op->ret, CRL__BUF_DOUBLE, scale ? N : 0},    /* [N] */
+      {(void **)&op->ret_real, CRL__BUF_REAL, scale ? N : 0}, /* [N] */
+      {(void **)&op->obs_in, CRL__BUF_REAL, norm ? W * O : 0}, /* [W, O] */
   };
   int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &op->block, op->name);
   if (rc)
@@ -72,6 +77,10 @@ static int alloc_parts(crl__offpolicy *op, const crl_space *act,
   if (rc == 0)
     rc = crl_noise_alloc((crl_noise_kind)op->spec.noise_type, op->n_envs,
                          op->act_dim, op->spec.noise_std, &op->noise);
+  if (rc == 0 && norm)
+    rc = crl_normalizer_alloc(op->obs_dim, 10.0, &op->obs_norm);
+  if (rc == 0 && scale)
+    rc = crl_normalizer_alloc(1, 10.0, &op->ret_norm);
   return rc;
 }
 
@@ -95,6 +104,7 @@ int crl__offpolicy_alloc(const crl__offpolicy_spec *spec, const char *name,
   op->n_envs = n_envs;
   op->obs_dim = obs->dim;
   op->act_dim = act->dim;
+  op->in_rows = spec->batch_size > n_envs ? spec->batch_size : n_envs;
   rc = alloc_parts(op, act, seed);
   if (rc) {
     crl__offpolicy_free(op);
@@ -110,6 +120,8 @@ void crl__offpolicy_free(crl__offpolicy *op) {
   crl_replay_free(op->replay);
   crl_replay_batch_free(op->batch);
   crl_noise_free(op->noise);
+  crl_normalizer_free(op->obs_norm);
+  crl_normalizer_free(op->ret_norm);
   if (op->act_rng)
     gsl_rng_free(op->act_rng);
   if (op->batch_rng)
@@ -144,15 +156,60 @@ static void gather_next_obs(crl__offpolicy *op, crl_vec_env *venv) {
   }
 }
 
+const crl_real *crl__offpolicy_input(crl__offpolicy *op, const crl_real *obs,
+                                     int B) {
+  if (op->obs_norm == NULL)
+    return obs;
+  crl_normalizer_apply(op->obs_norm, obs, B, op->obs_in);
+  return op->obs_in;
+}
+
+/* VecNormalize's return update for this step's rewards (reset where an
+ * episode ended). */
+static void track_returns(crl__offpolicy *op, crl_vec_env *venv) {
+  if (op->ret_norm == NULL)
+    return;
+  const double *rew = crl_vec_env_rewards(venv);
+  const int *term = crl_vec_env_terminated(venv);
+  const int *trunc = crl_vec_env_truncated(venv);
+  for (int i = 0; i < op->n_envs; i++) {
+    op->ret[i] = op->spec.gamma * op->ret[i] + rew[i];
+    op->ret_real[i] = (crl_real)op->ret[i];
+  }
+  crl_normalizer_update(op->ret_norm, op->ret_real, op->n_envs);
+  for (int i = 0; i < op->n_envs; i++)
+    if (term[i] || trunc[i])
+      op->ret[i] = 0.0;
+}
+
+/* A sampled batch as the update sees it: observations normalised and
+ * rewards scaled with the statistics of now. */
+static void normalize_batch(crl__offpolicy *op, crl_replay_batch *b) {
+  if (op->obs_norm) {
+    crl_normalizer_apply(op->obs_norm, b->obs, b->n, b->obs);
+    crl_normalizer_apply(op->obs_norm, b->next_obs, b->n, b->next_obs);
+  }
+  if (op->ret_norm) {
+    const double sd = sqrt(op->ret_norm->var[0] + 1e-8);
+    for (int i = 0; i < b->n; i++) {
+      double x = (double)b->rewards[i] / sd;
+      b->rewards[i] = (crl_real)(x < -10.0 ? -10.0 : (x > 10.0 ? 10.0 : x));
+    }
+  }
+}
+
 /* One step of every copy: choose, perturb, step, store. */
 static int collect_step(crl__offpolicy *op, crl_vec_env *venv) {
   const int N = op->n_envs, A = op->act_dim;
   memcpy(op->obs, crl_vec_env_obs(venv),
          (size_t)N * op->obs_dim * sizeof(crl_real));
+  if (op->obs_norm)
+    crl_normalizer_update(op->obs_norm, op->obs, N);
   if (op->num_timesteps < op->spec.learning_starts) {
     crl_uniform_actions(N, A, op->act_rng, op->actions);
   } else {
-    int rc = op->ops.explore(op->algo, op->obs, N, op->actions);
+    int rc = op->ops.explore(op->algo, crl__offpolicy_input(op, op->obs, N), N,
+                             op->actions);
     if (rc)
       return rc;
   }
@@ -165,6 +222,7 @@ static int collect_step(crl__offpolicy *op, crl_vec_env *venv) {
   if (rc)
     return rc;
   gather_next_obs(op, venv);
+  track_returns(op, venv);
   rc = crl_replay_add(op->replay, N, op->obs, op->actions,
                       crl_vec_env_rewards(venv), op->next_obs,
                       crl_vec_env_terminated(venv));
@@ -185,8 +243,10 @@ static int train(crl__offpolicy *op, crl__offpolicy_losses *acc, int *n) {
                         : op->spec.train_freq * op->n_envs;
   for (int g = 0; g < steps; g++) {
     int rc = crl_replay_sample(op->replay, op->batch_rng, op->batch);
-    if (rc == 0)
+    if (rc == 0) {
+      normalize_batch(op, op->batch);
       rc = op->ops.update(op->algo, op->batch, acc);
+    }
     if (rc)
       return rc;
     (*n)++;
@@ -249,6 +309,10 @@ int crl__offpolicy_sections(void *obj, crl_state_io *io) {
       CRL_STATE_OBJ("noise", crl_noise_sections, op->noise),
       CRL_STATE_OBJ("act_rng", crl_rng_sections, op->act_rng),
       CRL_STATE_OBJ("batch_rng", crl_rng_sections, op->batch_rng),
+      CRL_STATE_OBJ("obs_norm", crl_normalizer_sections, op->obs_norm),
+      CRL_STATE_OBJ("ret_norm", crl_normalizer_sections, op->ret_norm),
+      CRL_STATE(F64, "ret", op->ret_norm ? op->ret : NULL, (size_t)op->n_envs,
+                CRL_STATE_FINITE),
   };
   return crl_state_items(io, items, CRL_STATE_COUNT(items));
 }

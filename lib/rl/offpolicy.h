@@ -16,6 +16,15 @@
  *   (-1: as many as transitions collected in the cycle), each on a fresh
  *   uniform batch: ops.update(batch).
  *
+ * With `normalize` / `normalize_reward` the loop is SB3's with VecNormalize:
+ * the running observation statistics take every observation acted in
+ * (warm-up included), the running discounted return every reward; the
+ * replay buffer keeps raw observations and rewards, and each sampled batch
+ * is normalised with the statistics of the moment it is drawn (obs and
+ * next obs clipped to +-10, rewards divided by the return's std and
+ * clipped to +-10). Actions are chosen, evaluated and exported on the
+ * normalised observation (crl__offpolicy_input, obs_norm).
+ *
  * One crl_algo_iterate call runs whole cycles until at least
  * `iteration_steps` transitions (all copies) were collected, so that the
  * runner's progress.csv gets one row per ~iteration_steps steps and the
@@ -33,6 +42,7 @@
 
 #include "crl/algo.h"
 #include "crl/noise.h"
+#include "crl/normalizer.h"
 #include "crl/replay.h"
 #include "crl/state.h"
 
@@ -52,6 +62,8 @@ typedef struct crl__offpolicy_spec {
   double noise_std;
   double adam_eps;
   int iteration_steps;
+  int normalize;        /* observations, with running mean/std */
+  int normalize_reward; /* rewards, by the running return's std */
 } crl__offpolicy_spec;
 
 /* Parameter rows for a spec struct T whose crl__offpolicy_spec member is m.
@@ -83,7 +95,13 @@ typedef struct crl__offpolicy_spec {
    1e-12, 1, NULL, "Adam epsilon of every optimiser"},                         \
   {"iteration_steps", CRL_PARAM_INT, offsetof(T, m.iteration_steps), "1000",   \
    1, 1e9, NULL, "env steps per iteration (one progress.csv row), rounded "    \
-                 "up to whole train_freq cycles"}
+                 "up to whole train_freq cycles"},                             \
+  {"normalize", CRL_PARAM_BOOL, offsetof(T, m.normalize), "false",             \
+   0, 0, NULL, "normalise observations with running mean/std (clip 10); the " \
+               "replay buffer keeps them raw (SB3's VecNormalize)"},           \
+  {"normalize_reward", CRL_PARAM_BOOL, offsetof(T, m.normalize_reward),        \
+   "false", 0, 0, NULL, "scale sampled rewards by the running std of the "     \
+                        "discounted return (VecNormalize's norm_reward)"}
 // clang-format on
 
 /* What updates report; the loop averages it into crl_algo_stats. */
@@ -119,7 +137,14 @@ typedef struct crl__offpolicy {
   crl_real *env_actions; /* [N, act_dim] in the env's bounds */
   crl_real *noise_buf;   /* [N, act_dim] */
   crl_real *next_obs;    /* [N, obs_dim] */
-  void *block;           /* act_low ... next_obs */
+  /* VecNormalize (NULL / unused without normalize, normalize_reward) */
+  crl_normalizer *obs_norm; /* running observation statistics */
+  crl_normalizer *ret_norm; /* running discounted return, 1 dim */
+  double *ret;              /* [N] discounted return of each copy */
+  crl_real *ret_real;       /* [N] the same, for the normaliser */
+  int in_rows;              /* max(n_envs, batch_size) */
+  crl_real *obs_in;         /* [in_rows, obs_dim] normalised inputs */
+  void *block;              /* act_low ... obs_in */
 } crl__offpolicy;
 
 /* CRL_EUNSUPPORTED unless both spaces are bounded Boxes. */
@@ -142,8 +167,14 @@ int crl__offpolicy_iterate(crl__offpolicy *op, crl_vec_env *venv,
 
 /* The loop's state in a checkpoint (crl/state.h): "num_timesteps", the
  * replay buffer's filled rows ("replay.*"), the noise processes
- * ("noise.*") and both random streams ("act_rng.*", "batch_rng.*"). */
+ * ("noise.*"), both random streams ("act_rng.*", "batch_rng.*") and, when
+ * normalising, "obs_norm.*", "ret_norm.*" and "ret". */
 int crl__offpolicy_sections(void *loop, crl_state_io *io);
+
+/* The policy's input for obs [B, obs_dim] (B <= max(n_envs, batch_size)):
+ * obs itself, or its normalised copy (statistics unchanged). */
+const crl_real *crl__offpolicy_input(crl__offpolicy *op, const crl_real *obs,
+                                     int B);
 
 /* The action space as the loop keeps it (Box, bounds pointing into op). */
 crl_space crl__offpolicy_act_space(const crl__offpolicy *op);

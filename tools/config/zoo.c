@@ -228,8 +228,8 @@ static int normalize_finish(zoo_ctx *z) {
       (z->norm_reward && !has_param(z, "normalize_reward")))
     return zoo_fail(z, e,
                     "RL Zoo key '%s': crl's %s cannot normalise %s "
-                    "(VecNormalize); crl normalises observations and "
-                    "rewards for ppo, a2c and trpo",
+                    "(VecNormalize; `crl algos` shows which algorithms "
+                    "have normalize and normalize_reward)",
                     e->key, z->algo->name,
                     z->norm_obs ? "observations" : "rewards");
   if (put(z, e, "normalize", z->norm_obs ? "true" : "false") ||
