@@ -1,8 +1,9 @@
 /* The off-policy building blocks: dQ/da through the critic against finite
  * differences, the shared loop's bookkeeping (warm-up, train_freq,
  * gradient_steps, truncation stored as non-terminal with the true final
- * observation), and the DDPG/TD3/SAC specs: validation, Discrete
- * rejection, determinism. Learning itself is in test_{ddpg,td3,sac}.c. */
+ * observation), and the DDPG/TD3/SAC/TQC specs: validation, Discrete
+ * rejection, determinism, resume and export. Learning itself is in
+ * test_{ddpg,td3,sac}.c. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -232,7 +233,8 @@ static void test_loop_bookkeeping(void **state) {
 
 /* ---- the algorithms' specs ----------------------------------------------- */
 
-static const char *const algos[] = {"ddpg", "td3", "sac"};
+static const char *const algos[] = {"ddpg", "td3", "sac", "tqc"};
+enum { N_ALGOS = sizeof algos / sizeof *algos };
 
 static int make(const char *name, const char *env, const char *const *kv,
                 uint64_t seed, crl_algo **out) {
@@ -253,7 +255,7 @@ static int make(const char *name, const char *env, const char *const *kv,
 
 static void test_rejects_discrete(void **state) {
   (void)state;
-  for (int a = 0; a < 3; a++) {
+  for (int a = 0; a < N_ALGOS; a++) {
     crl_algo *algo = NULL;
     assert_int_equal(make(algos[a], "CartPole-v1", NULL, 0, &algo),
                      CRL_EUNSUPPORTED);
@@ -268,7 +270,7 @@ static void test_spec_validation(void **state) {
   crl_algo *algo = NULL;
   static const char *const big_batch[] = {"buffer_size", "10", "batch_size",
                                           "11", NULL};
-  for (int a = 0; a < 3; a++) {
+  for (int a = 0; a < N_ALGOS; a++) {
     assert_int_equal(make(algos[a], "Pendulum-v1", big_batch, 0, &algo),
                      CRL_EINVAL);
     assert_non_null(strstr(crl_last_error(), "batch_size"));
@@ -350,7 +352,7 @@ static void train_short(const char *name, uint64_t seed, crl_real *out) {
   assert_int_equal(st.n_updates, 300);
   assert_true(isfinite(st.value_loss) && isfinite(st.policy_loss));
   assert_true(st.learning_rate > 0);
-  if (strcmp(name, "sac") == 0)
+  if (strcmp(name, "sac") == 0 || strcmp(name, "tqc") == 0)
     assert_true(isfinite(st.entropy));
   probe(algo, out);
   crl_vec_env_free(venv);
@@ -401,7 +403,7 @@ static void test_ent_coef_stat(void **state) {
 
 static void test_same_seed_same_result(void **state) {
   (void)state;
-  for (int a = 0; a < 3; a++) {
+  for (int a = 0; a < N_ALGOS; a++) {
     crl_real x[16], y[16], z[16];
     train_short(algos[a], 3, x);
     train_short(algos[a], 3, y);
@@ -480,7 +482,7 @@ static void resume_one(const char *name) {
 
 static void test_checkpoint_resume_and_export(void **state) {
   (void)state;
-  for (int a = 0; a < 3; a++)
+  for (int a = 0; a < N_ALGOS; a++)
     resume_one(algos[a]);
 }
 

@@ -257,8 +257,8 @@ static void test_zoo_entry_choice(void **state) {
   /* an env crl does not have, an algorithm it does not have */
   assert_int_equal(zoo("ppo.yml", "LunarLander-v3", NULL), -1);
   assert_non_null(strstr(err, "crl has no env 'LunarLander-v3'"));
-  assert_int_equal(zoo("ppo.yml", "CartPole-v1", "tqc"), -1);
-  assert_non_null(strstr(err, "crl has no algorithm 'tqc' (--algo"));
+  assert_int_equal(zoo("ppo.yml", "CartPole-v1", "crossq"), -1);
+  assert_non_null(strstr(err, "crl has no algorithm 'crossq' (--algo"));
   assert_int_equal(zoo("missing.yml", "CartPole-v1", "ppo"), -1);
   assert_non_null(strstr(err, "cannot open"));
 }

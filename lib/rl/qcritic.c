@@ -9,17 +9,24 @@
 int crl__qcritic_alloc(int n, int obs_dim, int act_dim,
                        const crl_int_list *hidden, crl_activation act,
                        int max_batch, crl__qcritic **out) {
+  return crl__qcritic_alloc_outputs(n, obs_dim, act_dim, hidden, act, 1,
+                                    max_batch, out);
+}
+
+int crl__qcritic_alloc_outputs(int n, int obs_dim, int act_dim,
+                               const crl_int_list *hidden, crl_activation act,
+                               int n_out, int max_batch, crl__qcritic **out) {
   *out = NULL;
   if (n < 1 || n > CRL_QCRITIC_MAX)
     return crl_fail(CRL_EINVAL, "critic: n_critics %d outside [1, %d]", n,
                     CRL_QCRITIC_MAX);
-  if (obs_dim < 1 || act_dim < 1 || max_batch < 1)
+  if (obs_dim < 1 || act_dim < 1 || max_batch < 1 || n_out < 1)
     return crl_fail(CRL_EINVAL,
-                    "critic: obs_dim %d, act_dim %d, max_batch "
+                    "critic: obs_dim %d, act_dim %d, outputs %d, max_batch "
                     "%d must be >= 1",
-                    obs_dim, act_dim, max_batch);
+                    obs_dim, act_dim, n_out, max_batch);
   crl_mlp_spec ms = crl_mlp_spec_make(obs_dim + act_dim, hidden->n, hidden->v,
-                                      1, act, CRL_ACT_IDENTITY, max_batch);
+                                      n_out, act, CRL_ACT_IDENTITY, max_batch);
   const size_t per = crl_mlp_param_count(&ms);
   if (per == 0)
     return crl_fail(CRL_EINVAL,
@@ -30,6 +37,7 @@ int crl__qcritic_alloc(int n, int obs_dim, int act_dim,
   if (qc == NULL)
     return crl_fail(CRL_ENOMEM, "critic: out of memory");
   qc->n = n;
+  qc->n_out = n_out;
   qc->obs_dim = obs_dim;
   qc->act_dim = act_dim;
   qc->in_dim = obs_dim + act_dim;

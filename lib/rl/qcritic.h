@@ -1,7 +1,9 @@
 /* Internal: a set of n action-value networks Q_k(obs, act) (TD3/SAC twins,
- * or DDPG's single critic), as SB3's ContinuousCritic.
+ * or DDPG's single critic), as SB3's ContinuousCritic; or n networks of
+ * n_out quantiles each (TQC).
  *
- * Every Q_k is an MLP concat(obs, act) [obs_dim + act_dim] -> hidden -> 1,
+ * Every Q_k is an MLP concat(obs, act) [obs_dim + act_dim] -> hidden ->
+ * n_out (1 but for TQC),
  * all in one flat parameter and one flat gradient vector, so that one Adam
  * and one Polyak update cover them. The concatenated input is built once
  * per batch (crl__qcritic_set_input) and shared by the n networks; backward
@@ -18,7 +20,7 @@
 #define CRL_QCRITIC_MAX 8
 
 typedef struct crl__qcritic {
-  int n, obs_dim, act_dim, in_dim, max_batch;
+  int n, n_out, obs_dim, act_dim, in_dim, max_batch;
   size_t n_params;             /* all n networks */
   crl_real *params;            /* [n_params] network k at k * n_params / n */
   crl_real *grads;             /* [n_params] */
@@ -34,6 +36,10 @@ typedef struct crl__qcritic {
 int crl__qcritic_alloc(int n, int obs_dim, int act_dim,
                        const crl_int_list *hidden, crl_activation act,
                        int max_batch, crl__qcritic **out);
+/* The same with n_out outputs per network (TQC's quantiles). */
+int crl__qcritic_alloc_outputs(int n, int obs_dim, int act_dim,
+                               const crl_int_list *hidden, crl_activation act,
+                               int n_out, int max_batch, crl__qcritic **out);
 void crl__qcritic_free(crl__qcritic *qc);
 
 /* PyTorch's nn.Linear default initialisation, network after network. */
@@ -45,10 +51,11 @@ void crl__qcritic_zero_grad(crl__qcritic *qc);
 int crl__qcritic_set_input(crl__qcritic *qc, const crl_real *obs,
                            const crl_real *act, int B);
 
-/* q [B] = Q_k(x) for the input of the last set_input. */
+/* q [B, n_out] = Q_k(x) for the input of the last set_input. */
 int crl__qcritic_forward(crl__qcritic *qc, int k, crl_real *q);
 
-/* Backward through Q_k's last forward for L = sum_i dq[i] Q_k(x_i): ADDs
+/* Backward through Q_k's last forward for L = sum_i dq[i] . Q_k(x_i)
+ * (dq [B, n_out]): ADDs
  * dL/dθ_k to grads and, if dact is non-NULL, ADDs dL/dact [B, act_dim]. */
 int crl__qcritic_backward(crl__qcritic *qc, int k, const crl_real *dq,
                           crl_real *dact);

@@ -1,0 +1,258 @@
+/* The gradient steps of SAC and TQC (see sac.h). SAC's critics are trained
+ * towards
+ *   y = r + gamma (1 - terminated) (min_k Q'_k(s', a') - alpha log pi(a'|s')),
+ *   a' ~ pi(.|s'),
+ * with 0.5 * the sum over critics of their mean squared errors, and the
+ * actor minimises mean(alpha log pi(a|s) - min_k Q_k(s, a)). TQC's targets
+ * are the smallest n_keep of the pooled target quantiles, each
+ * r + gamma (1 - terminated) (z - alpha log pi(a'|s')); its critics
+ * minimise the mean over rows, critics, quantiles and targets of the
+ * quantile Huber loss, and its actor uses the mean over critics and
+ * quantiles in place of the minimum. alpha = exp(log_alpha) either is fixed
+ * or descends -mean(log_alpha (log pi + target_entropy)). */
+#include <math.h>
+#include <string.h>
+
+#include "algos/sac.h"
+#include "crl/dist.h"
+#include "crl/error.h"
+#include "rl/quantile.h"
+
+int crl__sac_actor_forward(crl__sac *s, const crl_real *obs, int B) {
+  int rc = crl_mlp_forward(s->actor, obs, B, s->out);
+  if (rc)
+    return rc;
+  const size_t A = (size_t)s->act_dim;
+  for (int i = 0; i < B; i++) {
+    const crl_real *row = s->out + (size_t)i * 2 * A; /* [mean | log_std] */
+    memcpy(s->mean + (size_t)i * A, row, A * sizeof(crl_real));
+    memcpy(s->log_std + (size_t)i * A, row + A, A * sizeof(crl_real));
+  }
+  return 0;
+}
+
+/* act [B, act_dim], logp [B] and eps: reparameterised samples. */
+static void sample(crl__sac *s, int B, gsl_rng *rng) {
+  crl_squashed_sample(B, s->act_dim, s->mean, s->log_std, s->cfg.log_std_min,
+                      s->cfg.log_std_max, rng, s->eps, s->act, s->logp);
+}
+
+static double alpha_now(const crl__sac *s) {
+  return s->learn_alpha ? exp((double)s->log_alpha[0]) : s->alpha_fixed;
+}
+
+/* q [n, M, nq] of every critic of qc on the input set last. */
+static int all_critics(crl__sac *s, crl__qcritic *qc, int M) {
+  int rc = 0;
+  for (int k = 0; k < s->cfg.n_critics && rc == 0; k++)
+    rc = crl__qcritic_forward(qc, k, s->q + (size_t)k * M * s->nq);
+  return rc;
+}
+
+/* min over critics of q [n, M] for row i, and which critic gave it (the
+ * first on ties, as torch.min). */
+static double q_min(const crl__sac *s, int M, int i, int *which) {
+  double m = s->q[i];
+  *which = 0;
+  for (int k = 1; k < s->cfg.n_critics; k++)
+    if (s->q[(size_t)k * M + i] < m) {
+      m = s->q[(size_t)k * M + i];
+      *which = k;
+    }
+  return m;
+}
+
+/* y [M, n_keep]: SAC's min-of-critics targets, or TQC's kept quantiles
+ * (y first holds the quantiles, then the targets made from them). */
+static int compute_targets(crl__sac *s, const crl_replay_batch *b,
+                           double alpha) {
+  const int M = b->n;
+  int rc = crl__sac_actor_forward(s, b->next_obs, M);
+  if (rc)
+    return rc;
+  sample(s, M, s->noise_rng);
+  rc = crl__qcritic_set_input(s->critic_target, b->next_obs, s->act, M);
+  if (rc == 0)
+    rc = all_critics(s, s->critic_target, M);
+  if (rc)
+    return rc;
+  if (s->cfg.n_quantiles > 0)
+    crl__quantile_truncate(M, s->cfg.n_critics, s->nq, s->n_keep, s->q,
+                           s->pooled, s->y);
+  for (int i = 0; i < M; i++) {
+    const double keep = s->cfg.off.gamma * (1.0 - b->terminated[i]);
+    for (int j = 0; j < s->n_keep; j++) {
+      crl_real *y = s->y + (size_t)i * s->n_keep + j;
+      int which;
+      const double z =
+          s->cfg.n_quantiles > 0 ? (double)*y : q_min(s, M, i, &which);
+      *y = (crl_real)(b->rewards[i] + keep * (z - alpha * s->logp[i]));
+    }
+  }
+  return 0;
+}
+
+/* dq [M] for critic k's q [M] against y [M] (SAC): adds its share of
+ * 0.5 * mean (Q_k - y)^2. */
+static double squared_error(crl__sac *s, const crl_real *q, int M) {
+  double loss = 0.0;
+  for (int i = 0; i < M; i++) {
+    const double e = (double)q[i] - s->y[i];
+    loss += 0.5 * e * e / M;
+    s->dq[i] = (crl_real)(e / M);
+  }
+  return loss;
+}
+
+/* One Adam step of the critics on their loss. */
+static int critic_step(crl__sac *s, const crl_replay_batch *b,
+                       crl__offpolicy_losses *acc) {
+  const int M = b->n, n = s->cfg.n_critics;
+  int rc = crl__qcritic_set_input(s->critic, b->obs, b->actions, M);
+  if (rc)
+    return rc;
+  crl__qcritic_zero_grad(s->critic);
+  /* TQC: the mean over [M, n critics, nq quantiles, n_keep targets] */
+  const double scale = 1.0 / ((double)M * n * s->nq * s->n_keep);
+  double loss = 0.0;
+  for (int k = 0; k < n && rc == 0; k++) {
+    rc = crl__qcritic_forward(s->critic, k, s->q);
+    if (rc)
+      break;
+    loss +=
+        s->cfg.n_quantiles > 0
+            ? crl__quantile_huber(M, s->nq, s->n_keep, s->q, s->y, scale, s->dq)
+            : squared_error(s, s->q, M);
+    rc = crl__qcritic_backward(s->critic, k, s->dq, NULL);
+  }
+  if (rc)
+    return rc;
+  if (!isfinite(loss))
+    return crl_fail(CRL_ENONFINITE, "%s: critic loss is not finite (%g)",
+                    s->name, loss);
+  crl_adam_step(s->critic_adam, s->critic->params, s->critic->grads, s->lr);
+  acc->critic_loss += loss;
+  acc->n_critic++;
+  return 0;
+}
+
+/* Temperature: d/dlog_alpha of -mean(log_alpha (logp + target)) is
+ * -mean(logp + target), with logp of the current actor's samples. */
+static void alpha_step(crl__sac *s, int M) {
+  double g = 0.0;
+  for (int i = 0; i < M; i++)
+    g -= ((double)s->logp[i] + s->target_entropy) / M;
+  s->dlog_alpha[0] = (crl_real)g;
+  crl_adam_step(s->alpha_adam, s->log_alpha, s->dlog_alpha, s->lr);
+}
+
+/* dact [M, act_dim] = d/da of -mean_i min_k Q_k(s_i, a_i): the gradient
+ * reaches, per row, the critic that gave the minimum. Also the loss. */
+static int min_q_backward(crl__sac *s, int M, double alpha, double *loss) {
+  const int n = s->cfg.n_critics;
+  int rc = all_critics(s, s->critic, M);
+  *loss = 0.0;
+  for (int k = 0; k < n && rc == 0; k++) {
+    int used = 0;
+    for (int i = 0; i < M; i++) {
+      int which;
+      const double m = q_min(s, M, i, &which);
+      if (k == 0)
+        *loss += (alpha * s->logp[i] - m) / M;
+      s->dq[i] = (crl_real)(which == k ? -1.0 / M : 0.0);
+      used |= which == k;
+    }
+    if (used)
+      rc = crl__qcritic_action_grad(s->critic, k, s->dq, s->dact);
+  }
+  return rc;
+}
+
+/* TQC: the same with the mean over critics and quantiles of Q(s_i, a_i). */
+static int mean_q_backward(crl__sac *s, int M, double alpha, double *loss) {
+  const int n = s->cfg.n_critics, nq = s->nq;
+  int rc = all_critics(s, s->critic, M);
+  if (rc)
+    return rc;
+  *loss = 0.0;
+  for (int i = 0; i < M; i++) {
+    double qbar = 0.0;
+    for (int k = 0; k < n; k++)
+      for (int q = 0; q < nq; q++)
+        qbar += s->q[((size_t)k * M + i) * nq + q];
+    *loss += (alpha * s->logp[i] - qbar / ((double)n * nq)) / M;
+  }
+  for (int r = 0; r < M * nq; r++)
+    s->dq[r] = (crl_real)(-1.0 / ((double)M * n * nq));
+  for (int k = 0; k < n && rc == 0; k++)
+    rc = crl__qcritic_action_grad(s->critic, k, s->dq, s->dact);
+  return rc;
+}
+
+/* Actor: minimise mean(alpha log pi(a|s) - Q(s, a)), a reparameterised. */
+static int actor_step(crl__sac *s, const crl_replay_batch *b, double alpha,
+                      crl__offpolicy_losses *acc) {
+  const int M = b->n, A = s->act_dim;
+  int rc = crl__sac_actor_forward(s, b->obs, M);
+  if (rc)
+    return rc;
+  sample(s, M, s->noise_rng);
+  double ent = 0.0;
+  for (int i = 0; i < M; i++)
+    ent -= (double)s->logp[i] / M;
+  if (s->learn_alpha)
+    alpha_step(s, M);
+  double loss = 0.0;
+  memset(s->dact, 0, (size_t)M * A * sizeof *s->dact);
+  rc = crl__qcritic_set_input(s->critic, b->obs, s->act, M);
+  if (rc == 0)
+    rc = s->cfg.n_quantiles > 0 ? mean_q_backward(s, M, alpha, &loss)
+                                : min_q_backward(s, M, alpha, &loss);
+  if (rc)
+    return rc;
+  if (!isfinite(loss))
+    return crl_fail(CRL_ENONFINITE, "%s: actor loss is not finite (%g)",
+                    s->name, loss);
+  for (int i = 0; i < M; i++)
+    s->dlogp[i] = (crl_real)(alpha / M);
+  crl_squashed_sample_backward(M, A, s->mean, s->log_std, s->cfg.log_std_min,
+                               s->cfg.log_std_max, s->eps, s->dact, s->dlogp,
+                               s->dmean, s->dlog_std);
+  for (int i = 0; i < M; i++) {
+    crl_real *row = s->dout + (size_t)i * 2 * A; /* [dmean | dlog_std] */
+    memcpy(row, s->dmean + (size_t)i * A, (size_t)A * sizeof(crl_real));
+    memcpy(row + A, s->dlog_std + (size_t)i * A, (size_t)A * sizeof(crl_real));
+  }
+  crl_mlp_zero_grad(s->actor);
+  rc = crl_mlp_backward(s->actor, s->dout, M, NULL);
+  if (rc)
+    return rc;
+  crl_adam_step(s->actor_adam, crl_mlp_params(s->actor),
+                crl_mlp_grads(s->actor), s->lr);
+  acc->actor_loss += loss;
+  acc->n_actor++;
+  acc->entropy += ent;
+  acc->n_entropy++;
+  return 0;
+}
+
+/* The actor's forward on next_obs (targets) runs before the one on obs, so
+ * that the activations backward needs are the last ones; the actor does
+ * not change in between, so this is SB3's update in another order. */
+int crl__sac_update(void *self, const crl_replay_batch *b,
+                    crl__offpolicy_losses *acc) {
+  crl__sac *s = self;
+  s->n_updates++;
+  const double alpha = alpha_now(s); /* before this step's alpha update */
+  acc->ent_coef += alpha; /* SB3 logs the mean of these as train/ent_coef */
+  acc->n_ent_coef++;
+  int rc = compute_targets(s, b, alpha);
+  if (rc == 0)
+    rc = critic_step(s, b, acc);
+  if (rc == 0)
+    rc = actor_step(s, b, alpha, acc);
+  if (rc == 0 && s->n_updates % s->cfg.target_update_interval == 0)
+    crl_polyak_update(s->critic->n_params, s->critic_target->params,
+                      s->critic->params, s->cfg.off.tau);
+  return rc;
+}
