@@ -3,7 +3,7 @@
  * statistics equal an independent computation over every observation
  * acted in and every discounted return; the policy acts, and each update
  * learns, on values normalised with the statistics of that moment; and
- * DDPG, TD3 and SAC resume bit for bit and export the normaliser. */
+ * DDPG, TD3, SAC and TQC resume bit for bit and export the normaliser. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "crl/crl.h"
+#include "offpolicy_algo.h"
 #include "rl/offpolicy.h"
 
 enum { N = 2, OD = 3, BATCH = 16, MAX_SEEN = 64 };
@@ -191,36 +192,11 @@ static void test_loop_normalizes(void **state) {
   crl_vec_env_free(venv);
 }
 
-/* ---- DDPG, TD3, SAC ------------------------------------------------------ */
+/* ---- DDPG, TD3, SAC, TQC ------------------------------------------------- */
 
-static int make(const char *name, const char *const *kv, crl_algo **out) {
-  const crl_algo_type *t = crl_algo_find(name);
-  void *spec = NULL;
-  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
-  for (int i = 0; kv[i] != NULL; i += 2)
-    assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
-  crl_env *e = NULL;
-  assert_int_equal(crl_env_make("Pendulum-v1", &e), 0);
-  int rc = crl_algo_alloc(t, spec, crl_env_obs_space(e), crl_env_act_space(e),
-                          1, 5, out);
-  crl_env_free(e);
-  crl_algo_spec_free(spec);
-  return rc;
-}
-
-/* Deterministic actions on 16 probe observations. */
-static void probe(crl_algo *a, crl_real *out) {
-  for (int k = 0; k < 16; k++) {
-    crl_real obs[3] = {(crl_real)cos(0.4 * k), (crl_real)sin(0.4 * k),
-                       (crl_real)(k - 8) * 0.5f};
-    assert_int_equal(crl_algo_act(a, obs, 1, 1, &out[k]), 0);
-  }
-}
-
-/* Checkpoint after 2 iterations, restore into a fresh instance, continue
- * both: the same bits, normaliser and running returns included; the
- * exported policy normalises as the algorithm does; the normaliser
- * matters (the same run without it acts otherwise). */
+/* The shared checkpoint round trip with the normalisers on (a checkpoint
+ * without them is refused), and the normaliser matters: the same run
+ * without it acts otherwise. */
 static void resume_normalized(const char *name) {
   static const char *const kv[] = {"learning_starts",
                                    "100",
@@ -235,73 +211,39 @@ static void resume_normalized(const char *name) {
                                    "normalize_reward",
                                    "true",
                                    NULL};
-  static const char *const plain[] = {"learning_starts",
-                                      "100",
-                                      "batch_size",
-                                      "32",
-                                      "iteration_steps",
-                                      "250",
-                                      "policy_kwargs.net_arch",
-                                      "[16, 16]",
-                                      NULL};
-  char path[128];
-  snprintf(path, sizeof path, "/tmp/crl_test_norm_%s_%d.ckpt", name,
-           (int)getpid());
-  crl_algo *a = NULL, *b = NULL, *c = NULL;
-  crl_vec_env *va = NULL, *vb = NULL, *vc = NULL;
-  assert_int_equal(make(name, kv, &a), 0);
-  assert_int_equal(make(name, kv, &b), 0);
-  assert_int_equal(make(name, plain, &c), 0);
-  assert_int_equal(crl_vec_env_make("Pendulum-v1", 1, 5, &va), 0);
-  assert_int_equal(crl_vec_env_make("Pendulum-v1", 1, 5, &vb), 0);
-  assert_int_equal(crl_vec_env_make("Pendulum-v1", 1, 5, &vc), 0);
-  assert_int_equal(crl_vec_env_reset(va), 0);
-  assert_int_equal(crl_vec_env_reset(vb), 0);
-  assert_int_equal(crl_vec_env_reset(vc), 0);
-  for (int i = 0; i < 2; i++) {
-    assert_int_equal(crl_algo_iterate(a, va, 1.0, NULL), 0);
-    assert_int_equal(crl_algo_iterate(c, vc, 1.0, NULL), 0);
+  static const char *const plain_kv[] = {"learning_starts",
+                                         "100",
+                                         "batch_size",
+                                         "32",
+                                         "iteration_steps",
+                                         "250",
+                                         "policy_kwargs.net_arch",
+                                         "[16, 16]",
+                                         NULL};
+  check_resume(name, kv, plain_kv);
+  crl_real x[16], z[16];
+  const char *const *settings[2] = {kv, plain_kv};
+  crl_real *out[2] = {x, z};
+  for (int k = 0; k < 2; k++) {
+    crl_algo *a = NULL;
+    crl_vec_env *v = NULL;
+    assert_int_equal(make(name, "Pendulum-v1", settings[k], 5, &a), 0);
+    assert_int_equal(crl_vec_env_make("Pendulum-v1", 1, 5, &v), 0);
+    assert_int_equal(crl_vec_env_reset(v), 0);
+    for (int i = 0; i < 3; i++)
+      assert_int_equal(crl_algo_iterate(a, v, 1.0, NULL), 0);
+    probe(a, out[k]);
+    crl_algo_free(a);
+    crl_vec_env_free(v);
   }
-  assert_int_equal(crl_algo_checkpoint_save(a, va, path), 0);
-  assert_int_equal(crl_algo_checkpoint_load(b, vb, path), 0);
-  for (int i = 0; i < 2; i++) {
-    assert_int_equal(crl_algo_iterate(a, va, 0.5, NULL), 0);
-    assert_int_equal(crl_algo_iterate(b, vb, 0.5, NULL), 0);
-    assert_int_equal(crl_algo_iterate(c, vc, 0.5, NULL), 0);
-  }
-  crl_real x[16], y[16], z[16];
-  probe(a, x);
-  probe(b, y);
-  probe(c, z);
-  assert_memory_equal(x, y, sizeof x);
   assert_memory_not_equal(x, z, sizeof x);
-  crl_policy *pol = NULL;
-  assert_int_equal(crl_algo_export_policy(a, 1, &pol), 0);
-  for (int k = 0; k < 16; k++) {
-    crl_real obs[3] = {(crl_real)cos(0.4 * k), (crl_real)sin(0.4 * k),
-                       (crl_real)(k - 8) * 0.5f};
-    crl_real got;
-    assert_int_equal(crl_policy_act(pol, obs, &got), 0);
-    assert_true(fabs((double)got - x[k]) <= 1e-5 * 2);
-  }
-  crl_policy_free(pol);
-  /* a checkpoint without the normaliser does not load into one with it */
-  assert_int_equal(crl_algo_checkpoint_save(c, vc, path), 0);
-  assert_int_not_equal(crl_algo_checkpoint_load(b, vb, path), 0);
-  crl_algo_free(a);
-  crl_algo_free(b);
-  crl_algo_free(c);
-  crl_vec_env_free(va);
-  crl_vec_env_free(vb);
-  crl_vec_env_free(vc);
-  unlink(path);
 }
 
 static void test_algorithms_resume_and_export(void **state) {
   (void)state;
-  resume_normalized("ddpg");
-  resume_normalized("td3");
-  resume_normalized("sac");
+  static const char *const names[] = {"ddpg", "td3", "sac", "tqc"};
+  for (int a = 0; a < 4; a++)
+    resume_normalized(names[a]);
 }
 
 int main(void) {

@@ -14,6 +14,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "crl/rng.h"
+#include "offpolicy_algo.h"
 #include "offpolicy_learn.h"
 #include "rl/quantile.h"
 
@@ -92,19 +93,7 @@ static void test_truncation(void **state) {
 }
 
 static int make_tqc(const char *const *kv, crl_algo **out) {
-  const crl_algo_type *t = crl_algo_find("tqc");
-  assert_non_null(t);
-  void *spec = NULL;
-  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
-  for (int i = 0; kv[i] != NULL; i += 2)
-    assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
-  crl_env *e = NULL;
-  assert_int_equal(crl_env_make("Pendulum-v1", &e), 0);
-  int rc = crl_algo_alloc(t, spec, crl_env_obs_space(e), crl_env_act_space(e),
-                          1, 0, out);
-  crl_env_free(e);
-  crl_algo_spec_free(spec);
-  return rc;
+  return make("tqc", "Pendulum-v1", kv, 0, out);
 }
 
 static void test_settings(void **state) {

@@ -5,6 +5,7 @@
 #include "core/internal.h"
 #include "crl/error.h"
 #include "io/checkpoint.h"
+#include "io/ckpt.h"
 
 /* What a checkpoint was written by: the algorithm and the precision. */
 typedef struct origin {
@@ -35,6 +36,20 @@ int crl_algo_checkpoint_write(crl_algo *algo, crl_vec_env *venv,
   return rc ? rc : crl_state_save(w, "venv", crl__vec_env_sections, venv);
 }
 
+/* After the algorithm's load: a section under its name that it did not
+ * read was saved by an instance configured otherwise (with a normaliser,
+ * say), and loading without it would change what the algorithm does. */
+static int check_all_read(const crl_ckpt_reader *r, const char *algo) {
+  const char *name;
+  int len;
+  if (!crl__ckpt_unused(r, algo, &name, &len))
+    return 0;
+  return crl_fail(CRL_EFORMAT,
+                  "%s: section '%.*s' is not part of this %s's state (the "
+                  "checkpoint was saved with other settings)",
+                  crl__ckpt_reader_name(r), len, name, algo);
+}
+
 int crl_algo_checkpoint_read(crl_algo *algo, crl_vec_env *venv,
                              const crl_ckpt_reader *r) {
   const crl_algo_type *t = crl_algo_get_type(algo);
@@ -54,6 +69,8 @@ int crl_algo_checkpoint_read(crl_algo *algo, crl_vec_env *venv,
                     "(export a policy to move between them)",
                     o.real, crl_real_name());
   rc = t->load(crl__algo_self(algo), r);
+  if (rc == 0)
+    rc = check_all_read(r, t->name);
   return rc ? rc : crl_state_load(r, "venv", crl__vec_env_sections, venv);
 }
 

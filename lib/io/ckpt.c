@@ -235,6 +235,7 @@ typedef struct section {
   uint32_t type;
   uint64_t count;
   const unsigned char *data;
+  int used; /* read by crl__ckpt_section (crl__ckpt_unused reports the rest) */
 } section;
 
 struct crl_ckpt_reader {
@@ -392,13 +393,30 @@ int crl__ckpt_read_file(const char *path, crl__ckpt_kind kind,
   return open_buffer(buf, got, kind, path, out);
 }
 
-static const section *lookup(const crl_ckpt_reader *r, const char *name) {
+/* The section called name; the reader's sections are its own even when the
+ * reader is const, so that reading one can mark it used. */
+static section *lookup(const crl_ckpt_reader *r, const char *name) {
   size_t nl = strlen(name);
   for (uint64_t i = 0; i < r->n_sections; i++)
     if (r->sections[i].name_len == nl &&
         memcmp(r->sections[i].name, name, nl) == 0)
       return &r->sections[i];
   return NULL;
+}
+
+int crl__ckpt_unused(const crl_ckpt_reader *r, const char *prefix,
+                     const char **name, int *name_len) {
+  size_t pl = strlen(prefix);
+  for (uint64_t i = 0; i < r->n_sections; i++) {
+    const section *s = &r->sections[i];
+    if (!s->used && s->name_len > pl && memcmp(s->name, prefix, pl) == 0 &&
+        s->name[pl] == '.') {
+      *name = s->name;
+      *name_len = (int)s->name_len;
+      return 1;
+    }
+  }
+  return 0;
 }
 
 const char *crl__ckpt_reader_name(const crl_ckpt_reader *r) {
@@ -424,9 +442,10 @@ void crl__ckpt_section_at(const crl_ckpt_reader *r, uint64_t i,
 int crl__ckpt_section(const crl_ckpt_reader *r, const char *name,
                       crl__ckpt_type *type, uint64_t *count,
                       const void **data) {
-  const section *s = lookup(r, name);
+  section *s = lookup(r, name);
   if (s == NULL)
     return CRL_ENOTFOUND;
+  s->used = 1;
   *type = (crl__ckpt_type)s->type;
   *count = s->count;
   *data = s->data;

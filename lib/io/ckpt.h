@@ -80,6 +80,11 @@ void crl__ckpt_section_at(const crl_ckpt_reader *r, uint64_t i,
 
 /* A section's type, count and raw (little-endian) data: 0, or
  * CRL_ENOTFOUND without setting an error message. */
+/* A section under "prefix." that no crl__ckpt_section call has read: 1
+ * with its name (not NUL-terminated), or 0. */
+int crl__ckpt_unused(const crl_ckpt_reader *r, const char *prefix,
+                     const char **name, int *name_len);
+
 int crl__ckpt_section(const crl_ckpt_reader *r, const char *name,
                       crl__ckpt_type *type, uint64_t *count, const void **data);
 

@@ -104,6 +104,18 @@ static int expand_literal(zoo_ctx *z, const cli_cfg_entry *e, const char *key,
   return 0;
 }
 
+/* fn(z, item, its key) for each entry of e's Python literal. */
+static int each_literal_item(zoo_ctx *z, const cli_cfg_entry *e,
+                             int (*fn)(zoo_ctx *, const cli_cfg_entry *,
+                                       const char *)) {
+  cli_cfg_entries items = {0};
+  int rc = expand_literal(z, e, "v", &items);
+  for (int i = 0; rc == 0 && i < items.n; i++)
+    rc = fn(z, &items.v[i], items.v[i].key + 2); /* after "v." */
+  cli_cfg_entries_free(&items);
+  return rc;
+}
+
 static int is_literal(const char *value) {
   while (isspace((unsigned char)*value))
     value++;
@@ -179,15 +191,6 @@ static int normalize_setting(zoo_ctx *z, const cli_cfg_entry *e,
   return zoo_fail(z, e, "VecNormalize's '%s' has no crl equivalent", name);
 }
 
-static int normalize_items(zoo_ctx *z, const cli_cfg_entry *e,
-                           const cli_cfg_entries *items, size_t skip) {
-  for (int i = 0; i < items->n; i++)
-    if (normalize_setting(z, &items->v[i], items->v[i].key + skip))
-      return -1;
-  (void)e;
-  return 0;
-}
-
 /* normalize: true | false | "{'norm_obs': .., 'norm_reward': ..}" |
  * "dict(...)"; true means observations and rewards, as VecNormalize. */
 static int normalize(zoo_ctx *z, const cli_cfg_entry *e, const char *why) {
@@ -202,13 +205,8 @@ static int normalize(zoo_ctx *z, const cli_cfg_entry *e, const char *why) {
                     "'normalize' must be true, false or a dict of "
                     "VecNormalize's settings, got \"%.80s\"",
                     e->value);
-  cli_cfg_entries items = {0};
-  int rc = expand_literal(z, e, "n", &items);
-  if (rc == 0)
-    rc = normalize_items(z, e, &items, 2);
-  cli_cfg_entries_free(&items);
   z->norm_at = e;
-  return rc;
+  return each_literal_item(z, e, normalize_setting);
 }
 
 static int normalize_kwarg(zoo_ctx *z, const cli_cfg_entry *e,
@@ -329,12 +327,7 @@ static int policy_kwargs(zoo_ctx *z, const cli_cfg_entry *e, const char *why) {
                     "'policy_kwargs' must be a mapping or a dict(...) "
                     "string, got \"%.80s\"",
                     e->value);
-  cli_cfg_entries items = {0};
-  int rc = expand_literal(z, e, "p", &items);
-  for (int i = 0; rc == 0 && i < items.n; i++)
-    rc = policy_kwarg(z, &items.v[i], items.v[i].key + 2);
-  cli_cfg_entries_free(&items);
-  return rc;
+  return each_literal_item(z, e, policy_kwarg);
 }
 
 /* train_freq: N | [N, "step"] | [N, "episode"] */
