@@ -8,7 +8,7 @@
 # target, or times out, is kept in BUILD/fuzz-artifacts/ and fails the run.
 #
 # Usage: scripts/fuzz.sh [SECONDS [TARGET...]]   (TARGET: experiment,
-#        checkpoint, policy, result, curve; default all)
+#        checkpoint, policy, result, curve, zoo; default all)
 # Environment: CRL_FUZZ_BUILD (default build-fuzz), CRL_FUZZ_CC (default clang).
 # Exit status: 0 every target ran clean, 1 one failed, 77 skipped (no clang
 # with libFuzzer; scripts/test.sh reports that as skipped).
@@ -19,7 +19,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(experiment checkpoint policy result curve)
+  targets=(experiment checkpoint policy result curve zoo)
 fi
 build=${CRL_FUZZ_BUILD:-build-fuzz}
 cc=${CRL_FUZZ_CC:-clang} # not $CC: a CI that sets CC=gcc still fuzzes

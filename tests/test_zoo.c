@@ -67,6 +67,8 @@ static void test_pyliteral_errors(void **state) {
       {"dict(a=@)", "expected a value", 7},
       {"dict(a='\\t')", "an escape other than", 9},
       {"dict(=1)", "expected a name", 5},
+      {"dict(a='\xff')", "the byte 0xff (only printable ASCII", 8},
+      {"dict(a=\x01)", "the byte 0x01", 7},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     char out[512], why[128];

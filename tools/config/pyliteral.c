@@ -237,12 +237,26 @@ static int value(parser *ps, int depth) {
   return number(ps);
 }
 
+/* RL Zoo's literals are ASCII; anything else (control characters, bytes
+ * that need not even be UTF-8) is refused where it is. */
+static int check_ascii(parser *ps) {
+  for (const char *c = ps->src; *c; c++) {
+    unsigned char u = (unsigned char)*c;
+    if (u >= 0x7f || (u < 0x20 && !isspace(u))) {
+      ps->p = c;
+      return fail(ps, "the byte 0x%02x (only printable ASCII is understood)",
+                  u);
+    }
+  }
+  return 0;
+}
+
 int cli_pyliteral_to_yaml(const char *src, char *out, size_t out_size,
                           int *offset, char *why, size_t why_size) {
   parser ps = {src, src, out, out_size, 0, 0, why, why_size, offset};
   out[0] = '\0';
   *offset = 0;
-  if (value(&ps, 0))
+  if (check_ascii(&ps) || value(&ps, 0))
     return -1;
   skip_space(&ps);
   if (*ps.p != '\0')
