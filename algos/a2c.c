@@ -36,6 +36,7 @@ typedef struct a2c_spec {
   int activation;
   double log_std_init;
   int ortho_init;
+  int use_sde, sde_sample_freq, full_std, use_expln; /* gSDE */
 } a2c_spec;
 
 #define F(field) offsetof(a2c_spec, field)
@@ -68,6 +69,7 @@ static const crl_param_def a2c_params[] = {
      "scale rewards by the running std of the discounted return "
      "(VecNormalize's norm_reward; the zoo's normalize sets both)"},
     CRL_AC_POLICY_KWARGS(F, "actor and critic"),
+    CRL_AC_SDE_PARAMS(F),
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
 
@@ -145,6 +147,11 @@ static int a2c_create(const void *spec_, const crl_space *obs,
                      .activation = spec->activation,
                      .log_std_init = spec->log_std_init,
                      .ortho_init = spec->ortho_init,
+                     .use_sde = spec->use_sde,
+                     .sde_sample_freq = spec->sde_sample_freq,
+                     .full_std = spec->full_std,
+                     .use_expln = spec->use_expln,
+                     .sde_rows = n_envs,
                      .normalize_obs = spec->normalize,
                      .max_batch = (int)M};
   int rc = crl__onp_alloc("a2c", &as, obs, act, n_envs, spec->n_steps,

@@ -41,6 +41,7 @@ typedef struct ppo_spec {
   int activation;
   double log_std_init;
   int ortho_init;
+  int use_sde, sde_sample_freq, full_std, use_expln; /* gSDE */
 } ppo_spec;
 
 #define F(field) offsetof(ppo_spec, field)
@@ -80,6 +81,7 @@ static const crl_param_def ppo_params[] = {
      "scale rewards by the running std of the discounted return "
      "(VecNormalize's norm_reward; the zoo's normalize sets both)"},
     CRL_AC_POLICY_KWARGS(F, "actor and critic"),
+    CRL_AC_SDE_PARAMS(F),
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
 
@@ -173,6 +175,11 @@ static int ppo_create(const void *spec_, const crl_space *obs,
                      .activation = spec->activation,
                      .log_std_init = spec->log_std_init,
                      .ortho_init = spec->ortho_init,
+                     .use_sde = spec->use_sde,
+                     .sde_sample_freq = spec->sde_sample_freq,
+                     .full_std = spec->full_std,
+                     .use_expln = spec->use_expln,
+                     .sde_rows = n_envs,
                      .normalize_obs = spec->normalize,
                      .max_batch = n_envs > p->mb_rows ? n_envs : p->mb_rows};
   rc = crl__onp_alloc("ppo", &as, obs, act, n_envs, spec->n_steps,

@@ -232,6 +232,13 @@ static void test_zoo_translations(void **state) {
   assert_value("noise_type", "normal");
   assert_value("n_timesteps", "1500");
   assert_value("policy_kwargs.net_arch", "[32, 32]");
+
+  /* gSDE goes to PPO and A2C as it is; without use_sde its settings go */
+  assert_int_equal(zoo("ppo.yml", "Pendulum-v1", NULL), 0);
+  assert_value("use_sde", "True");
+  assert_value("sde_sample_freq", "4");
+  assert_int_equal(zoo("td3.yml", "Pendulum-v1", NULL), 0);
+  assert_null(value_of(&entries, "use_sde"));
 }
 
 static void test_zoo_entry_choice(void **state) {
@@ -268,8 +275,10 @@ static void test_zoo_entry_choice(void **state) {
 /* What crl cannot do: one error naming the zoo key, at its place. */
 static void test_zoo_refusals(void **state) {
   (void)state;
-  assert_int_equal(zoo("ppo.yml", "Pendulum-v1", NULL), -1);
-  assert_error_at("ppo.yml", 47, "RL Zoo key 'use_sde': gSDE");
+  assert_int_equal(zoo("ppo.yml", "Pendulum-v1", "trpo"), -1);
+  assert_error_at("ppo.yml", 47,
+                  "RL Zoo key 'use_sde': crl has gSDE (generalized "
+                  "state-dependent exploration) for ppo and a2c only");
   assert_int_equal(zoo("ppo.yml", "CartPoleContinuous-v1", NULL), -1);
   assert_error_at("ppo.yml", 71, "VecNormalize's 'clip_obs' is 10 in crl");
   assert_int_equal(zoo("td3.yml", "Pendulum-v0", NULL), -1);

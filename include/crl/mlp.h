@@ -82,6 +82,13 @@ CRL_API void crl_mlp_zero_grad(crl_mlp *net);
 CRL_API int crl_mlp_forward(crl_mlp *net, const crl_real *x, int B,
                             crl_real *y);
 
+/** The rows [B, sizes[layer]] that layer `layer` (0 .. n_layers - 1) took
+ *  as input in the last forward (layer 0: a copy of x; layer n_layers - 1:
+ *  the last hidden activations, which gSDE uses as its features); valid
+ *  until the next call on net. NULL before any forward or for a layer out
+ *  of range. */
+CRL_API const crl_real *crl_mlp_layer_input(const crl_mlp *net, int layer);
+
 /** Backward through the last forward (or jvp) call, which must have had
  *  the same B (CRL_ESHAPE otherwise, CRL_ESTATE before any): given dL/dy
  *  [B, out], ADD dL/dθ to the gradient vector and, if dx is non-NULL, WRITE

@@ -443,6 +443,13 @@ int crl_mlp_forward(crl_mlp *net, const crl_real *x, int B, crl_real *y) {
   return 0;
 }
 
+const crl_real *crl_mlp_layer_input(const crl_mlp *net, int layer) {
+  if (net == NULL || net->last_batch == 0 || layer < 0 ||
+      layer >= net->spec.n_layers)
+    return NULL;
+  return net->act[layer];
+}
+
 /* Backward through the last forward: dx as crl_mlp_backward; parameter
  * gradients accumulated only when with_params (an input gradient alone
  * skips a third of the multiply-adds). */

@@ -7,6 +7,7 @@
 #include "crl/dist.h"
 #include "crl/error.h"
 #include "rl/actor_critic.h"
+#include "rl/sde.h"
 
 static crl_mlp_spec net_spec(const crl__ac_spec *s, int in, int out, int B) {
   return crl_mlp_spec_make(in, s->net_arch.n, s->net_arch.v, out,
@@ -21,10 +22,23 @@ static int init_params(crl__ac *ac, const crl__ac_spec *s, gsl_rng *rng) {
   int rc = crl_mlp_init(ac->actor, kind, sqrt(2.0), 0.01, rng);
   if (rc == 0)
     rc = crl_mlp_init(ac->critic, kind, sqrt(2.0), 1.0, rng);
+  const int n_log_std =
+      ac->sde ? crl__sde_n_log_std(ac->sde->L, ac->act_dim, s->full_std)
+              : ac->act_dim;
   if (ac->log_std)
-    for (int j = 0; j < ac->act_dim; j++)
+    for (int j = 0; j < n_log_std; j++)
       ac->log_std[j] = (crl_real)s->log_std_init;
   return rc;
+}
+
+/* gSDE's features: the actor's last hidden layer (its input without one). */
+static int sde_features(const crl__ac_spec *s, int obs_dim) {
+  return s->net_arch.n > 0 ? s->net_arch.v[s->net_arch.n - 1] : obs_dim;
+}
+
+static const crl_real *sde_phi(const crl__ac *ac) {
+  return crl_mlp_layer_input(ac->actor,
+                             crl_mlp_get_spec(ac->actor)->n_layers - 1);
 }
 
 static int check_spaces(const crl_space *obs, const crl_space *act) {
@@ -59,7 +73,12 @@ int crl__ac_alloc(const crl__ac_spec *spec, const crl_space *obs,
   crl_mlp_spec as = net_spec(spec, ac->obs_dim, ac->n_out, spec->max_batch);
   crl_mlp_spec cs = net_spec(spec, ac->obs_dim, 1, spec->max_batch);
   size_t n_actor = crl_mlp_param_count(&as);
-  size_t n_log_std = ac->discrete ? 0 : (size_t)ac->act_dim;
+  const int sde = spec->use_sde && !ac->discrete;
+  const int L = sde_features(spec, ac->obs_dim);
+  size_t n_log_std =
+      ac->discrete ? 0
+      : sde        ? (size_t)crl__sde_n_log_std(L, ac->act_dim, spec->full_std)
+                   : (size_t)ac->act_dim;
   size_t n_critic = crl_mlp_param_count(&cs);
   ac->n_params = n_actor + n_log_std + n_critic;
   const size_t B = (size_t)spec->max_batch, K = (size_t)ac->n_out;
@@ -98,6 +117,11 @@ int crl__ac_alloc(const crl__ac_spec *spec, const crl_space *obs,
                        ac->grads + n_actor + n_log_std, &ac->critic);
   if (rc == 0 && spec->normalize_obs)
     rc = crl_normalizer_alloc(ac->obs_dim, 10.0, &ac->norm);
+  if (rc == 0 && sde)
+    rc = crl__sde_alloc(L, ac->act_dim, spec->full_std, spec->use_expln,
+                        spec->max_batch,
+                        spec->sde_rows > 0 ? spec->sde_rows : 1, &ac->sde);
+  ac->sde_sample_freq = spec->sde_sample_freq;
   if (rc == 0)
     rc = init_params(ac, spec, init_rng);
   if (rc) {
@@ -114,6 +138,7 @@ void crl__ac_free(crl__ac *ac) {
   crl_mlp_free(ac->actor);
   crl_mlp_free(ac->critic);
   crl_normalizer_free(ac->norm);
+  crl__sde_free(ac->sde);
   free(ac->block);
   free(ac);
 }
@@ -154,20 +179,37 @@ void crl__ac_sample(const crl__ac *ac, const crl_real *dist, int B,
       crl_cat_sample(B, ac->n_out, dist, rng, actions);
   } else if (deterministic) {
     memcpy(actions, dist, (size_t)B * ac->act_dim * sizeof *actions);
+  } else if (ac->sde) {
+    crl__sde_sample(ac->sde, dist, sde_phi(ac), B, actions);
   } else {
     crl_gauss_sample(B, ac->act_dim, dist, ac->log_std, rng, actions);
   }
 }
 
+void crl__ac_sde_resample(crl__ac *ac, gsl_rng *rng) {
+  if (ac->sde == NULL)
+    return;
+  crl__sde_prepare(ac->sde, ac->log_std, NULL, 0);
+  crl__sde_resample(ac->sde, rng);
+}
+
 void crl__ac_log_prob(const crl__ac *ac, const crl_real *dist,
                       const crl_real *actions, int B, crl_real *logp) {
-  if (ac->discrete)
+  if (ac->discrete) {
     crl_cat_log_prob(B, ac->n_out, dist, actions, logp);
-  else
+  } else if (ac->sde) {
+    crl__sde_prepare(ac->sde, ac->log_std, sde_phi(ac), B);
+    crl__sde_log_prob(ac->sde, dist, actions, B, logp);
+  } else {
     crl_gauss_log_prob(B, ac->act_dim, dist, ac->log_std, actions, logp);
+  }
 }
 
 double crl__ac_entropy_mean(crl__ac *ac, const crl_real *dist, int B) {
+  if (ac->sde) {
+    crl__sde_prepare(ac->sde, ac->log_std, sde_phi(ac), B);
+    return crl__sde_entropy_mean(ac->sde, B);
+  }
   if (!ac->discrete)
     return (double)crl_gauss_entropy(ac->act_dim, ac->log_std);
   crl_cat_entropy(B, ac->n_out, dist, ac->ent);
@@ -190,6 +232,10 @@ int crl__ac_actor_backward(crl__ac *ac, const crl_real *dist,
         ac->dent[i] = (crl_real)(dent_mean / B);
       crl_cat_entropy_backward(B, ac->n_out, dist, ac->dent, ac->dout);
     }
+  } else if (ac->sde) {
+    crl__sde_prepare(ac->sde, ac->log_std, sde_phi(ac), B);
+    crl__sde_backward(ac->sde, ac->log_std, dist, actions, sde_phi(ac), B,
+                      dlogp, dent_mean, ac->dout, ac->dlog_std);
   } else {
     crl_gauss_log_prob_backward(B, ac->act_dim, dist, ac->log_std, actions,
                                 dlogp, ac->dout, ac->dlog_std);

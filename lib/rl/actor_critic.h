@@ -24,6 +24,13 @@ typedef struct crl__ac_spec {
   int ortho_init;        /* 1: orthogonal (SB3 gains), 0: PyTorch default */
   int normalize_obs;     /* running mean/std of observations */
   int max_batch;         /* largest batch any call uses */
+  /* gSDE (rl/sde.h) instead of a state-independent log std, Box only */
+  int use_sde;
+  int sde_sample_freq; /* new exploration matrices every this many steps of
+                          a rollout; <= 0: only at its start */
+  int full_std;        /* log std per (feature, action); 0: per feature */
+  int use_expln;
+  int sde_rows; /* exploration matrices: the env copies */
 } crl__ac_spec;
 
 /* The declared-parameter rows of crl__ac_spec's network settings
@@ -41,8 +48,23 @@ typedef struct crl__ac_spec {
    20, NULL, "initial log std of Gaussian actions"},                          \
   {"policy_kwargs.ortho_init", CRL_PARAM_BOOL, F(ortho_init), "true", 0, 1,    \
    NULL, "orthogonal init (SB3 gains); false = PyTorch default"}
+
+/* gSDE's rows (SB3's defaults), for PPO and A2C. F as above; the spec needs
+ * fields use_sde, sde_sample_freq, full_std and use_expln. */
+#define CRL_AC_SDE_PARAMS(F)                                                  \
+  {"use_sde", CRL_PARAM_BOOL, F(use_sde), "false", 0, 1, NULL,                \
+   "generalized state-dependent exploration (gSDE) instead of a "             \
+   "state-independent std"},                                                  \
+  {"sde_sample_freq", CRL_PARAM_INT, F(sde_sample_freq), "-1", -1, 1e7, NULL, \
+   "gSDE: new exploration matrices every this many steps (-1: once per "      \
+   "rollout)"},                                                               \
+  {"policy_kwargs.full_std", CRL_PARAM_BOOL, F(full_std), "true", 0, 1, NULL, \
+   "gSDE: a std per feature and action (false: per feature)"},                \
+  {"policy_kwargs.use_expln", CRL_PARAM_BOOL, F(use_expln), "false", 0, 1,    \
+   NULL, "gSDE: expln instead of exp for the std"}
 /* clang-format on */
 
+typedef struct crl__sde crl__sde;
 typedef struct crl__ac {
   crl_space obs_space, act_space; /* bounds point to the copies below */
   double *act_bounds; /* [2, act_dim] low then high, owned: the env that
@@ -53,12 +75,15 @@ typedef struct crl__ac {
   int discrete;
   int max_batch;
   size_t n_params;
-  void *block;          /* the buffers, one allocation */
-  crl_real *params;     /* [n_params] flat */
-  crl_real *grads;      /* [n_params] flat */
-  crl_mlp *actor;       /* view into params[0 .. actor_n) */
-  crl_real *log_std;    /* [act_dim] view, NULL when discrete */
-  crl_real *dlog_std;   /* [act_dim] view into grads */
+  void *block;        /* the buffers, one allocation */
+  crl_real *params;   /* [n_params] flat */
+  crl_real *grads;    /* [n_params] flat */
+  crl_mlp *actor;     /* view into params[0 .. actor_n) */
+  crl_real *log_std;  /* [act_dim] view, NULL when discrete; with gSDE
+                         [features, act_dim] or [features] */
+  crl_real *dlog_std; /* the same view into grads */
+  crl__sde *sde;      /* gSDE's state, NULL without it */
+  int sde_sample_freq;
   crl_mlp *critic;      /* view after log_std */
   crl_normalizer *norm; /* NULL unless normalize_obs */
   crl_real *dout;       /* [max_batch, n_out] scratch: dL/d(actor output) */
@@ -106,6 +131,8 @@ int crl__ac_actor_backward(crl__ac *ac, const crl_real *dist,
  * L = sum_i dv[i] * v_i. ADDs to grads. */
 int crl__ac_critic_backward(crl__ac *ac, const crl_real *dv, int B);
 
+/* gSDE: new exploration matrices (a no-op without gSDE). */
+void crl__ac_sde_resample(crl__ac *ac, gsl_rng *rng);
 /* Clip Box actions to the action bounds (the env receives these). */
 void crl__ac_clip_actions(const crl__ac *ac, const crl_real *actions, int B,
                           crl_real *out);

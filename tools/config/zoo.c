@@ -272,14 +272,13 @@ static int optimizer_kwarg(zoo_ctx *z, const cli_cfg_entry *e,
 
 /* One key of policy_kwargs, given as a Python literal or a YAML mapping. */
 static int policy_kwarg(zoo_ctx *z, const cli_cfg_entry *e, const char *name) {
-  static const char *const sde_keys[] = {"use_expln", "full_std",
-                                         "learn_features", "clip_mean"};
-  for (size_t i = 0; i < sizeof sde_keys / sizeof *sde_keys; i++)
-    if (strcmp(name, sde_keys[i]) == 0)
-      return zoo_fail(z, e,
-                      "policy_kwargs '%s' belongs to gSDE (use_sde), which "
-                      "crl does not have yet",
-                      name);
+  if (strcmp(name, "learn_features") == 0 || strcmp(name, "clip_mean") == 0 ||
+      ((strcmp(name, "use_expln") == 0 || strcmp(name, "full_std") == 0) &&
+       !has_param(z, "use_sde")))
+    return zoo_fail(z, e,
+                    "policy_kwargs '%s': crl's gSDE is PPO's and A2C's, "
+                    "with features it does not learn through",
+                    name);
   if (strcmp(name, "activation_fn") == 0)
     return activation(z, e);
   if (strncmp(name, "optimizer_kwargs.", 17) == 0)
@@ -354,17 +353,20 @@ static int train_freq(zoo_ctx *z, const cli_cfg_entry *e, const char *why) {
                   unit);
 }
 
+/* use_sde: true goes to an algorithm with gSDE, false is dropped. */
 static int use_sde(zoo_ctx *z, const cli_cfg_entry *e, const char *why) {
   int b;
   if (read_bool(e->value, &b) == 0 && b == 0)
     return 0;
+  if (has_param(z, "use_sde"))
+    return put(z, e, NULL, NULL);
   return refuse(z, e, why);
 }
 
-/* SB3 ignores sde_sample_freq without use_sde (and use_sde is refused). */
-static int drop(zoo_ctx *z, const cli_cfg_entry *e, const char *why) {
-  (void)z, (void)e, (void)why;
-  return 0;
+/* A gSDE setting: passed on where gSDE exists; SB3 ignores it without. */
+static int sde_setting(zoo_ctx *z, const cli_cfg_entry *e, const char *why) {
+  (void)why;
+  return has_param(z, "use_sde") ? put(z, e, NULL, NULL) : 0;
 }
 
 typedef int (*zoo_rule_fn)(zoo_ctx *z, const cli_cfg_entry *e, const char *why);
@@ -385,8 +387,9 @@ static const zoo_rule zoo_rules[] = {
   {"policy_kwargs",        1, policy_kwargs,   NULL},
   {"train_freq",           0, train_freq,      NULL},
   {"use_sde",              0, use_sde,
-   "gSDE (generalized state-dependent exploration) is not in crl yet"},
-  {"sde_sample_freq",      0, drop,            NULL},
+   "crl has gSDE (generalized state-dependent exploration) for ppo and "
+   "a2c only"},
+  {"sde_sample_freq",      0, sde_setting,     NULL},
   {"env_wrapper",          1, refuse,
    "it wraps the env in Python classes, which crl cannot load"},
   {"vec_env_wrapper",      1, refuse,

@@ -1,0 +1,161 @@
+/* gSDE's distribution (see sde.h). Sums run in double. */
+#include "rl/sde.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "core/bufs.h"
+#include "crl/error.h"
+
+#define SDE_EPS 1e-6 /* SB3's epsilon under the square root */
+
+int crl__sde_n_log_std(int L, int A, int full_std) {
+  return full_std ? L * A : L;
+}
+
+int crl__sde_alloc(int L, int A, int full_std, int use_expln, int max_batch,
+                   int rows, crl__sde **out) {
+  *out = NULL;
+  if (L < 1 || A < 1 || max_batch < 1 || rows < 1)
+    return crl_fail(CRL_EINVAL,
+                    "gsde: features %d, actions %d, batch %d and "
+                    "copies %d must be >= 1",
+                    L, A, max_batch, rows);
+  crl__sde *s = calloc(1, sizeof *s);
+  if (s == NULL)
+    return crl_fail(CRL_ENOMEM, "gsde: out of memory");
+  *s = (crl__sde){L, A, full_std, use_expln, max_batch, rows, 0, 0, 0, 0};
+  const size_t LA = (size_t)L * A;
+  const crl__buf bufs[] = {
+      {(void **)&s->std, CRL__BUF_DOUBLE, LA},                    /* [L, A] */
+      {(void **)&s->var, CRL__BUF_DOUBLE, (size_t)max_batch * A}, /* [B, A] */
+      {(void **)&s->mats, CRL__BUF_REAL, (size_t)rows * LA}, /* [rows, L, A] */
+  };
+  int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &s->block, "gsde");
+  if (rc) {
+    free(s);
+    return rc;
+  }
+  *out = s;
+  return 0;
+}
+
+void crl__sde_free(crl__sde *s) {
+  if (s == NULL)
+    return;
+  free(s->block);
+  free(s);
+}
+
+/* std and d std / d log_std of one log_std value. */
+static double std_of(const crl__sde *s, double ls, double *dstd) {
+  if (!s->use_expln || ls <= 0.0) {
+    double e = exp(ls);
+    *dstd = e;
+    return e;
+  }
+  const double x = ls + SDE_EPS; /* SB3 adds epsilon before log1p */
+  *dstd = 1.0 / (1.0 + x);
+  return log1p(x) + 1.0;
+}
+
+static double log_std_at(const crl__sde *s, const crl_real *log_std, int i,
+                         int j) {
+  return log_std[s->full_std ? (size_t)i * s->A + j : (size_t)i];
+}
+
+void crl__sde_prepare(crl__sde *s, const crl_real *log_std, const crl_real *phi,
+                      int B) {
+  const int L = s->L, A = s->A;
+  double d;
+  for (int i = 0; i < L; i++)
+    for (int j = 0; j < A; j++)
+      s->std[(size_t)i * A + j] = std_of(s, log_std_at(s, log_std, i, j), &d);
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < A; j++) {
+      double v = 0.0;
+      for (int i = 0; i < L; i++) {
+        const double f = phi[(size_t)b * L + i], sd = s->std[(size_t)i * A + j];
+        v += f * f * sd * sd;
+      }
+      s->var[(size_t)b * A + j] = v + SDE_EPS;
+    }
+}
+
+void crl__sde_resample(crl__sde *s, gsl_rng *rng) {
+  const size_t LA = (size_t)s->L * s->A;
+  for (int r = 0; r < s->rows; r++)
+    for (size_t k = 0; k < LA; k++)
+      s->mats[(size_t)r * LA + k] =
+          (crl_real)(gsl_ran_gaussian_ziggurat(rng, 1.0) * s->std[k]);
+}
+
+void crl__sde_sample(const crl__sde *s, const crl_real *mean,
+                     const crl_real *phi, int B, crl_real *actions) {
+  const int L = s->L, A = s->A;
+  for (int b = 0; b < B; b++) {
+    const crl_real *E = s->mats + (size_t)(b % s->rows) * L * A; /* [L, A] */
+    for (int j = 0; j < A; j++) {
+      double noise = 0.0;
+      for (int i = 0; i < L; i++)
+        noise += (double)phi[(size_t)b * L + i] * E[(size_t)i * A + j];
+      actions[(size_t)b * A + j] =
+          (crl_real)((double)mean[(size_t)b * A + j] + noise);
+    }
+  }
+}
+
+void crl__sde_log_prob(const crl__sde *s, const crl_real *mean,
+                       const crl_real *actions, int B, crl_real *logp) {
+  const int A = s->A;
+  const double half_log_2pi = 0.5 * log(2.0 * M_PI);
+  for (int b = 0; b < B; b++) {
+    double lp = 0.0;
+    for (int j = 0; j < A; j++) {
+      const size_t k = (size_t)b * A + j;
+      const double v = s->var[k], d = (double)actions[k] - mean[k];
+      lp += -0.5 * d * d / v - 0.5 * log(v) - half_log_2pi;
+    }
+    logp[b] = (crl_real)lp;
+  }
+}
+
+double crl__sde_entropy_mean(const crl__sde *s, int B) {
+  const double c = 0.5 + 0.5 * log(2.0 * M_PI);
+  double h = 0.0;
+  for (size_t k = 0; k < (size_t)B * s->A; k++)
+    h += c + 0.5 * log(s->var[k]);
+  return h / B;
+}
+
+void crl__sde_backward(const crl__sde *s, const crl_real *log_std,
+                       const crl_real *mean, const crl_real *actions,
+                       const crl_real *phi, int B, const crl_real *dlogp,
+                       double dent_mean, crl_real *dmean, crl_real *dlog_std) {
+  const int L = s->L, A = s->A;
+  for (int i = 0; i < L; i++)
+    for (int j = 0; j < A; j++) {
+      double dstd;
+      const double sd = std_of(s, log_std_at(s, log_std, i, j), &dstd);
+      double g = 0.0; /* dL / d std_ij */
+      for (int b = 0; b < B; b++) {
+        const size_t k = (size_t)b * A + j;
+        const double v = s->var[k], d = (double)actions[k] - mean[k];
+        /* dlogp/dv = d^2 / (2 v^2) - 1 / (2 v); dH/dv = 1 / (2 v) */
+        const double dv = dlogp[b] * (0.5 * d * d / (v * v) - 0.5 / v) +
+                          dent_mean / B * 0.5 / v;
+        const double f = phi[(size_t)b * L + i];
+        g += dv * 2.0 * f * f * sd;
+      }
+      dlog_std[s->full_std ? (size_t)i * A + j : (size_t)i] +=
+          (crl_real)(g * dstd);
+    }
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < A; j++) {
+      const size_t k = (size_t)b * A + j;
+      dmean[k] =
+          (crl_real)(dlogp[b] * ((double)actions[k] - mean[k]) / s->var[k]);
+    }
+}
