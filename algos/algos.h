@@ -15,5 +15,6 @@ extern const crl_algo_type crl__algo_ddpg;
 extern const crl_algo_type crl__algo_td3;
 extern const crl_algo_type crl__algo_sac;
 extern const crl_algo_type crl__algo_tqc;
+extern const crl_algo_type crl__algo_pmd;
 
 #endif

@@ -72,7 +72,7 @@ static const crl_param_def grpo_params[] = {
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
 
-static void grpo_destroy(void *self) {
+void crl__grpo_destroy(void *self) {
   grpo *g = self;
   if (g == NULL)
     return;
@@ -83,6 +83,7 @@ static void grpo_destroy(void *self) {
   if (g->batch_rng)
     gsl_rng_free(g->batch_rng);
   free(g->block);
+  free(g->pmd_block);
   free(g);
 }
 
@@ -118,35 +119,35 @@ static int alloc_buffers(grpo *g) {
     {(void **)&g->scratch,     CRL__BUF_REAL,   S},     /* [W, n_out + 1] */
   };
   /* clang-format on */
-  return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &g->block, "grpo");
+  return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &g->block, g->name);
 }
 
-static int check_spec(const grpo_spec *s, int n_envs) {
+static int check_spec(const char *name, const grpo_spec *s, int n_envs) {
   if (n_envs != 1)
     return crl_fail(CRL_EINVAL,
-                    "grpo: runs the episodes of a group one after another "
+                    "%s: runs the episodes of a group one after another "
                     "on one env copy; set n_envs: 1 (got %d)",
-                    n_envs);
+                    name, n_envs);
   if (s->net_arch.n > CRL_MLP_MAX_LAYERS - 1)
-    return crl_fail(CRL_EINVAL, "grpo: at most %d hidden layers",
+    return crl_fail(CRL_EINVAL, "%s: at most %d hidden layers", name,
                     CRL_MLP_MAX_LAYERS - 1);
   if ((long)s->n_groups * s->group_size > 10000000)
-    return crl_fail(CRL_EINVAL, "grpo: n_groups * group_size is too large");
+    return crl_fail(CRL_EINVAL, "%s: n_groups * group_size is too large", name);
   return 0;
 }
 
-static int grpo_create(const void *spec_, const crl_space *obs,
-                       const crl_space *act, int n_envs, uint64_t seed,
-                       void **self) {
-  const grpo_spec *spec = spec_;
+int crl__grpo_create_named(const char *name, const grpo_spec *spec,
+                           const crl_space *obs, const crl_space *act,
+                           int n_envs, uint64_t seed, void **self) {
   *self = NULL;
-  int rc = check_spec(spec, n_envs);
+  int rc = check_spec(name, spec, n_envs);
   if (rc)
     return rc;
   grpo *g = calloc(1, sizeof *g);
   if (g == NULL)
-    return crl_fail(CRL_ENOMEM, "grpo: out of memory");
+    return crl_fail(CRL_ENOMEM, "%s: out of memory", name);
   g->spec = *spec;
+  g->name = name;
   g->cap = spec->buffer_size;
   g->group_base = crl_seed_derive(seed, STREAM_GROUPS);
   /* A minibatch holds up to 2 batch_size - 1 rows (even split). */
@@ -160,7 +161,7 @@ static int grpo_create(const void *spec_, const crl_space *obs,
   g->act_rng = crl_rng_alloc(seed, CRL_STREAM_ACT);
   g->batch_rng = crl_rng_alloc(seed, CRL_STREAM_BATCH);
   if (!init_rng || !g->act_rng || !g->batch_rng)
-    rc = crl_fail(CRL_ENOMEM, "grpo: out of memory");
+    rc = crl_fail(CRL_ENOMEM, "%s: out of memory", name);
   if (rc == 0)
     rc = crl__ac_alloc(&as, obs, act, init_rng, &g->ac);
   if (init_rng)
@@ -178,11 +179,17 @@ static int grpo_create(const void *spec_, const crl_space *obs,
   if (rc == 0)
     rc = alloc_buffers(g);
   if (rc) {
-    grpo_destroy(g);
+    crl__grpo_destroy(g);
     return rc;
   }
   *self = g;
   return 0;
+}
+
+static int grpo_create(const void *spec, const crl_space *obs,
+                       const crl_space *act, int n_envs, uint64_t seed,
+                       void **self) {
+  return crl__grpo_create_named("grpo", spec, obs, act, n_envs, seed, self);
 }
 
 /* ---- one minibatch ------------------------------------------------------- */
@@ -286,8 +293,8 @@ static int grpo_iterate(void *self, crl_vec_env *venv,
   return rc;
 }
 
-static int grpo_act(void *self, const crl_real *obs, int B, int deterministic,
-                    crl_real *action) {
+int crl__grpo_act(void *self, const crl_real *obs, int B, int deterministic,
+                  crl_real *action) {
   grpo *g = self;
   const int cap = g->ac->max_batch;
   for (int s = 0; s < B; s += cap) {
@@ -316,15 +323,15 @@ static int grpo_sections(void *self, crl_state_io *io) {
   return crl_state_items(io, items, CRL_STATE_COUNT(items));
 }
 
-static int grpo_save(void *self, crl_ckpt_writer *w) {
-  return crl_state_save(w, "grpo", grpo_sections, self);
+int crl__grpo_save(void *self, crl_ckpt_writer *w) {
+  return crl_state_save(w, ((grpo *)self)->name, grpo_sections, self);
 }
 
-static int grpo_load(void *self, const crl_ckpt_reader *r) {
-  return crl_state_load(r, "grpo", grpo_sections, self);
+int crl__grpo_load(void *self, const crl_ckpt_reader *r) {
+  return crl_state_load(r, ((grpo *)self)->name, grpo_sections, self);
 }
 
-static int grpo_export(void *self, int max_batch, crl_policy **out) {
+int crl__grpo_export(void *self, int max_batch, crl_policy **out) {
   grpo *g = self;
   return crl__policy_from_parts(
       g->ac->actor, NULL, &g->ac->act_space,
@@ -340,9 +347,9 @@ const crl_algo_type crl__algo_grpo = {
     .spec_size = sizeof(grpo_spec),
     .create = grpo_create,
     .iterate = grpo_iterate,
-    .act = grpo_act,
-    .destroy = grpo_destroy,
-    .save = grpo_save,
-    .load = grpo_load,
-    .export_policy = grpo_export,
+    .act = crl__grpo_act,
+    .destroy = crl__grpo_destroy,
+    .save = crl__grpo_save,
+    .load = crl__grpo_load,
+    .export_policy = crl__grpo_export,
 };

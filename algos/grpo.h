@@ -5,6 +5,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "crl/algo.h"
 #include "crl/optim.h"
 #include "crl/vec_env.h"
 #include "rl/actor_critic.h"
@@ -30,6 +31,8 @@ typedef struct grpo_spec {
   int activation;
   double log_std_init;
   int ortho_init;
+  double tau;            /* PMD: strength of the log-ratio term */
+  double length_penalty; /* PMD: weight of Kimi k1.5's length reward */
 } grpo_spec;
 
 /* One minibatch's numbers, for the stats. */
@@ -39,8 +42,9 @@ typedef struct grpo_mb {
 
 typedef struct grpo {
   grpo_spec spec;
-  crl__ac *ac;    /* its critic is not used */
-  crl_adam *adam; /* over the policy's n_pi parameters */
+  const char *name; /* "grpo" or "pmd": messages, checkpoint sections */
+  crl__ac *ac;      /* its critic is not used */
+  crl_adam *adam;   /* over the policy's n_pi parameters */
   gsl_rng *act_rng, *batch_rng;
   uint64_t group_base; /* group k starts from seed derive(group_base, k) */
   int64_t groups_done; /* groups run so far (checkpointed; >= 0) */
@@ -72,7 +76,25 @@ typedef struct grpo {
   crl_real *logp;        /* [W] */
   crl_real *dlogp;       /* [W] */
   crl_real *scratch;     /* [W, n_out + 1] for the KL and its gradient */
+  /* PMD's (algos/pmd.c) per-episode values, NULL for GRPO */
+  void *pmd_block;  /* the four below */
+  double *ep_ret;   /* [episodes] returns, with the length reward */
+  double *ep_delta; /* [episodes] log pi_theta - log pi_old of the episode */
+  double *ep_coef;  /* [episodes] dL / d log pi_theta of its rows */
+  int *ep_of;       /* [cap] the episode of each row */
 } grpo;
+
+/* Built by grpo.c and shared with PMD (algos/pmd.c), which collects the
+ * same groups and trains them otherwise. name must outlive the instance. */
+int crl__grpo_create_named(const char *name, const grpo_spec *spec,
+                           const crl_space *obs, const crl_space *act,
+                           int n_envs, uint64_t seed, void **self);
+void crl__grpo_destroy(void *self);
+int crl__grpo_act(void *self, const crl_real *obs, int B, int deterministic,
+                  crl_real *action);
+int crl__grpo_save(void *self, crl_ckpt_writer *w);
+int crl__grpo_load(void *self, const crl_ckpt_reader *r);
+int crl__grpo_export(void *self, int max_batch, crl_policy **out);
 
 /* Run the iteration's groups of episodes into the buffer (g->n rows). */
 int grpo_collect(grpo *g, crl_vec_env *venv);

@@ -16,9 +16,9 @@
 static int collect_step(grpo *g, crl_vec_env *venv, int *done) {
   if (g->n >= g->cap)
     return crl_fail(CRL_ESHAPE,
-                    "grpo: the episodes of one iteration exceed buffer_size "
+                    "%s: the episodes of one iteration exceed buffer_size "
                     "= %d steps; raise buffer_size",
-                    g->cap);
+                    g->name, g->cap);
   const size_t t = (size_t)g->n, O = (size_t)g->obs_dim;
   const size_t A = (size_t)g->act_dim, K = (size_t)g->n_out;
   /* The row is stored as the collector's step writes it (no normaliser, no
