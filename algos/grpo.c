@@ -39,12 +39,7 @@ enum { STREAM_GROUPS = 110 };
 
 #define F(field) offsetof(grpo_spec, field)
 static const crl_param_def grpo_params[] = {
-    {"learning_rate", CRL_PARAM_SCHEDULE, F(learning_rate), "3e-4", 0, 1, NULL,
-     "Adam step size; lin_<v> decays linearly from v to 0"},
-    {"group_size", CRL_PARAM_INT, F(group_size), "8", 2, 100000, NULL,
-     "episodes per group, all from one initial state (TRL num_generations)"},
-    {"n_groups", CRL_PARAM_INT, F(n_groups), "4", 1, 100000, NULL,
-     "groups per iteration"},
+    CRL_GRPO_GROUP_PARAMS(F),
     {"n_epochs", CRL_PARAM_INT, F(n_epochs), "4", 1, 1000, NULL,
      "passes over the iteration's samples (TRL num_iterations)"},
     {"batch_size", CRL_PARAM_INT, F(batch_size), "256", 1, 1e6, NULL,
@@ -62,13 +57,7 @@ static const crl_param_def grpo_params[] = {
      "KL(reference || policy) penalty (DeepSeekMath's beta)"},
     {"ent_coef", CRL_PARAM_REAL, F(ent_coef), "0.0", 0, 1e3, NULL,
      "entropy bonus coefficient"},
-    {"max_grad_norm", CRL_PARAM_REAL, F(max_grad_norm), "0.5", 0, 1e9, NULL,
-     "clip the gradient norm to this"},
-    {"adam_eps", CRL_PARAM_REAL, F(adam_eps), "1e-5", 1e-12, 1, NULL,
-     "Adam epsilon"},
-    {"buffer_size", CRL_PARAM_INT, F(buffer_size), "200000", 1, 1e8, NULL,
-     "most steps one iteration may hold"},
-    CRL_AC_POLICY_KWARGS(F, "the policy"),
+    CRL_GRPO_COMMON_PARAMS(F),
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
 

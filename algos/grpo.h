@@ -35,6 +35,28 @@ typedef struct grpo_spec {
   double length_penalty; /* PMD: weight of Kimi k1.5's length reward */
 } grpo_spec;
 
+/* Parameter rows GRPO and PMD share (F: the table's offsetof macro on
+ * grpo_spec): the schedule and the groups first, ... */
+// clang-format off
+#define CRL_GRPO_GROUP_PARAMS(F)                                               \
+  {"learning_rate", CRL_PARAM_SCHEDULE, F(learning_rate), "3e-4", 0, 1, NULL,  \
+   "Adam step size; lin_<v> decays linearly from v to 0"},                     \
+  {"group_size", CRL_PARAM_INT, F(group_size), "8", 2, 100000, NULL,           \
+   "episodes per group, all from one initial state (TRL num_generations)"},    \
+  {"n_groups", CRL_PARAM_INT, F(n_groups), "4", 1, 100000, NULL,               \
+   "groups per iteration"}
+
+/* ... and the optimiser, buffer and network last. */
+#define CRL_GRPO_COMMON_PARAMS(F)                                              \
+  {"max_grad_norm", CRL_PARAM_REAL, F(max_grad_norm), "0.5", 0, 1e9, NULL,     \
+   "clip the gradient norm to this"},                                          \
+  {"adam_eps", CRL_PARAM_REAL, F(adam_eps), "1e-5", 1e-12, 1, NULL,            \
+   "Adam epsilon"},                                                            \
+  {"buffer_size", CRL_PARAM_INT, F(buffer_size), "200000", 1, 1e8, NULL,       \
+   "most steps one iteration may hold"},                                       \
+  CRL_AC_POLICY_KWARGS(F, "the policy")
+// clang-format on
+
 /* One minibatch's numbers, for the stats. */
 typedef struct grpo_mb {
   double policy_loss, kl, entropy, clip_fraction;

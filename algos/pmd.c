@@ -20,12 +20,7 @@
 
 #define F(field) offsetof(grpo_spec, field)
 static const crl_param_def pmd_params[] = {
-    {"learning_rate", CRL_PARAM_SCHEDULE, F(learning_rate), "3e-4", 0, 1, NULL,
-     "Adam step size; lin_<v> decays linearly from v to 0"},
-    {"group_size", CRL_PARAM_INT, F(group_size), "8", 2, 100000, NULL,
-     "episodes per group, all from one initial state"},
-    {"n_groups", CRL_PARAM_INT, F(n_groups), "4", 1, 100000, NULL,
-     "groups per iteration"},
+    CRL_GRPO_GROUP_PARAMS(F),
     {"n_epochs", CRL_PARAM_INT, F(n_epochs), "4", 1, 1000, NULL,
      "full-batch gradient steps per iteration"},
     {"tau", CRL_PARAM_REAL, F(tau), "1.0", 1e-9, 1e9, NULL,
@@ -34,13 +29,7 @@ static const crl_param_def pmd_params[] = {
      NULL,
      "weight of Kimi k1.5's length reward (0.5 at the group's shortest "
      "episode, -0.5 at its longest); 0 = off"},
-    {"max_grad_norm", CRL_PARAM_REAL, F(max_grad_norm), "0.5", 0, 1e9, NULL,
-     "clip the gradient norm to this"},
-    {"adam_eps", CRL_PARAM_REAL, F(adam_eps), "1e-5", 1e-12, 1, NULL,
-     "Adam epsilon"},
-    {"buffer_size", CRL_PARAM_INT, F(buffer_size), "200000", 1, 1e8, NULL,
-     "most steps one iteration may hold"},
-    CRL_AC_POLICY_KWARGS(F, "the policy"),
+    CRL_GRPO_COMMON_PARAMS(F),
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
 

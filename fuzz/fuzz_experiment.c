@@ -24,21 +24,6 @@ static void fail(const char *what, const char *a, const char *b) {
   abort();
 }
 
-/* The experiment as config.yaml text (malloc'd), or NULL. */
-static char *experiment_text(const cli_experiment *x) {
-  char *text = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&text, &len);
-  if (f == NULL)
-    return NULL;
-  int rc = cli_experiment_write_yaml(x, f);
-  if (fclose(f) != 0 || rc != 0) {
-    free(text);
-    return NULL;
-  }
-  return text;
-}
-
 static char *point_text(const cli_run_config *cfg) {
   char *text = NULL;
   size_t len = 0;
@@ -104,14 +89,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char err[CLI_ERR_SIZE] = "";
   cli_experiment x;
   if (load(text, set, &x, err) == 0) {
-    char *written = experiment_text(&x);
+    char *written = cli_experiment_yaml_text(&x);
     if (written == NULL)
       abort();
     cli_experiment y;
     if (load(written, NULL, &y, err) != 0)
       fail(err, written, NULL);
     compare(&x, &y, written);
-    char *again = experiment_text(&y);
+    char *again = cli_experiment_yaml_text(&y);
     if (again == NULL || strcmp(written, again) != 0)
       fail("writing the reading back gives another file", written, again);
     free(again);

@@ -16,20 +16,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char *experiment_text(const cli_experiment *x) {
-  char *text = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&text, &len);
-  if (f == NULL)
-    return NULL;
-  int rc = cli_experiment_write_yaml(x, f);
-  if (fclose(f) != 0 || rc != 0) {
-    free(text);
-    return NULL;
-  }
-  return text;
-}
-
 static void round_trip(const char *path, const char *env, const char *algo) {
   char err[CLI_ERR_SIZE] = "", note[4096];
   cli_experiment x;
@@ -39,18 +25,18 @@ static void round_trip(const char *path, const char *env, const char *algo) {
       abort(); /* a refusal always says why */
     return;
   }
-  char *written = experiment_text(&x);
+  char *written = cli_experiment_yaml_text(&x);
   if (written == NULL)
     abort();
   cli_cfg_entries e = {0};
   cli_experiment y;
   if (cli_cfg_load_yaml_text(written, "config.yaml", &e, err, sizeof err) ||
       cli_experiment_from_entries(&e, "config.yaml", &y, err, sizeof err)) {
-    fprintf(stderr, "the resolved zoo entry does not read back: %s\n%s\n",
-            err, written);
+    fprintf(stderr, "the resolved zoo entry does not read back: %s\n%s\n", err,
+            written);
     abort();
   }
-  char *again = experiment_text(&y);
+  char *again = cli_experiment_yaml_text(&y);
   /* the first line names the source file, which differs */
   const char *a = strchr(written, '\n'), *b = again ? strchr(again, '\n') : 0;
   if (a == NULL || b == NULL || strcmp(a, b) != 0) {

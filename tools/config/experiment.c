@@ -4,6 +4,7 @@
  * point's name). Points are ordered with the first axis slowest, and that
  * order is the order of summary.json and of every table. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -318,4 +319,18 @@ void cli_experiment_free(cli_experiment *x) {
   free(x->points);
   free(x->names);
   memset(x, 0, sizeof *x);
+}
+
+char *cli_experiment_yaml_text(const cli_experiment *x) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (f == NULL)
+    return NULL;
+  int rc = cli_experiment_write_yaml(x, f);
+  if (fclose(f) != 0 || rc != 0) {
+    free(text);
+    return NULL;
+  }
+  return text;
 }

@@ -51,6 +51,9 @@ const char *cli_experiment_value(const cli_experiment *x, int p, int axis);
  * grid, which cli_experiment_load reads back to the same points. */
 int cli_experiment_write_yaml(const cli_experiment *x, FILE *f);
 
+/* The same as a malloc'd string (the caller frees it), or NULL. */
+char *cli_experiment_yaml_text(const cli_experiment *x);
+
 /* "a=[64, 64]" -> "a=64-64": a value as a directory-name part. */
 void cli_grid_value_name(const char *value, char *buf, size_t size);
 
