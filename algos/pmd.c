@@ -70,8 +70,10 @@ void crl__pmd_returns(grpo *g, double *ret) {
   const int G = g->spec.group_size, E = g->spec.n_groups * G;
   for (int e = 0; e < E; e++) {
     ret[e] = 0.0;
-    for (int t = g->ep_start[e]; t < g->ep_start[e + 1]; t++)
+    for (int t = g->ep_start[e]; t < g->ep_start[e + 1]; t++) {
       ret[e] += g->rewards[t];
+      g->ep_of[t] = e;
+    }
   }
   if (g->spec.length_penalty == 0.0)
     return;
@@ -93,14 +95,6 @@ void crl__pmd_returns(grpo *g, double *ret) {
 
 /* ---- the loss ------------------------------------------------------------ */
 
-/* The episode of each row, for the chunks. */
-static void row_episodes(const grpo *g, int *ep_of) {
-  const int E = g->spec.n_groups * g->spec.group_size;
-  for (int e = 0; e < E; e++)
-    for (int t = g->ep_start[e]; t < g->ep_start[e + 1]; t++)
-      ep_of[t] = e;
-}
-
 /* logp [m] of rows [lo, lo + m) under the current policy. */
 static int chunk_log_prob(grpo *g, int lo, int m) {
   const size_t O = (size_t)g->obs_dim, A = (size_t)g->act_dim;
@@ -114,7 +108,6 @@ double crl__pmd_loss(grpo *g, const double *ret, int with_grad, int *rc_out) {
   const int G = g->spec.group_size, E = g->spec.n_groups * G, n = g->n;
   const double tau = g->spec.tau;
   int rc = 0;
-  row_episodes(g, g->ep_of);
   for (int e = 0; e < E; e++)
     g->ep_delta[e] = 0.0;
   /* pass 1: each episode's log-ratio log pi_theta - log pi_old */

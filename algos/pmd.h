@@ -7,7 +7,9 @@
 /* PMD's per-episode buffers in g (ep_ret, ep_delta, ep_coef, ep_of). */
 int crl__pmd_alloc(grpo *g);
 
-/* ret [episodes]: each collected episode's return plus the length reward. */
+/* ret [episodes]: each collected episode's return plus the length reward;
+ * also g->ep_of, the episode of each row, which the loss needs. Call it
+ * once per collection, before crl__pmd_loss. */
 void crl__pmd_returns(grpo *g, double *ret);
 
 /* The loss of the collected episodes under the current policy; with

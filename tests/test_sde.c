@@ -18,6 +18,7 @@
 
 #include "crl/crl.h"
 #include "crl/rng.h"
+#include "pg_test.h"
 #include "rl/sde.h"
 
 enum { B = 4, L = 3, A = 2 };
@@ -158,111 +159,55 @@ static void test_noise_matches_density(void **state) {
 
 /* ---- PPO and A2C with use_sde ------------------------------------------- */
 
-static crl_algo *make(const char *name, const char *const *kv, uint64_t seed) {
-  const crl_algo_type *t = crl_algo_find(name);
-  void *spec = NULL;
-  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
-  for (int i = 0; kv[i]; i += 2)
-    assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
-  crl_env *e = NULL;
-  assert_int_equal(crl_env_make("Pendulum-v1", &e), 0);
-  crl_algo *a = NULL;
-  assert_int_equal(crl_algo_alloc(t, spec, crl_env_obs_space(e),
-                                  crl_env_act_space(e), 2, seed, &a),
-                   0);
-  crl_env_free(e);
-  crl_algo_spec_free(spec);
-  return a;
-}
+static const char *const ppo_sde[] = {"use_sde",
+                                      "true",
+                                      "sde_sample_freq",
+                                      "4",
+                                      "n_steps",
+                                      "64",
+                                      "batch_size",
+                                      "32",
+                                      "n_epochs",
+                                      "2",
+                                      "policy_kwargs.net_arch",
+                                      "[16, 16]",
+                                      "policy_kwargs.log_std_init",
+                                      "-2",
+                                      NULL};
+static const char *const a2c_sde[] = {"use_sde",
+                                      "true",
+                                      "policy_kwargs.full_std",
+                                      "false",
+                                      "policy_kwargs.use_expln",
+                                      "true",
+                                      "n_steps",
+                                      "8",
+                                      "policy_kwargs.net_arch",
+                                      "[16]",
+                                      NULL};
 
-static void probe(crl_algo *a, crl_real *out) {
-  crl_real obs[16 * 3];
-  for (int k = 0; k < 16; k++) {
-    obs[3 * k] = (crl_real)cos(0.4 * k);
-    obs[3 * k + 1] = (crl_real)sin(0.4 * k);
-    obs[3 * k + 2] = (crl_real)(k - 8) * 0.5f;
-  }
-  assert_int_equal(crl_algo_act(a, obs, 16, 1, out), 0);
-}
-
+/* The shared round trip (pg_test.h); a checkpoint without gSDE (another
+ * log std shape) is refused; another seed explores otherwise. */
 static void resume_one(const char *name, const char *const *kv) {
-  char path[128];
-  snprintf(path, sizeof path, "/tmp/crl_test_sde_%s_%d.ckpt", name,
-           (int)getpid());
-  crl_algo *a = make(name, kv, 3), *b = make(name, kv, 3),
-           *c = make(name, kv, 4);
-  crl_vec_env *va = NULL, *vb = NULL, *vc = NULL;
-  assert_int_equal(crl_vec_env_make("Pendulum-v1", 2, 3, &va), 0);
-  assert_int_equal(crl_vec_env_make("Pendulum-v1", 2, 3, &vb), 0);
-  assert_int_equal(crl_vec_env_make("Pendulum-v1", 2, 4, &vc), 0);
-  assert_int_equal(crl_vec_env_reset(va), 0);
-  assert_int_equal(crl_vec_env_reset(vb), 0);
-  assert_int_equal(crl_vec_env_reset(vc), 0);
-  for (int i = 0; i < 2; i++) {
-    assert_int_equal(crl_algo_iterate(a, va, 1.0, NULL), 0);
-    assert_int_equal(crl_algo_iterate(c, vc, 1.0, NULL), 0);
-  }
-  assert_int_equal(crl_algo_checkpoint_save(a, va, path), 0);
-  assert_int_equal(crl_algo_checkpoint_load(b, vb, path), 0);
-  for (int i = 0; i < 2; i++) {
-    assert_int_equal(crl_algo_iterate(a, va, 0.5, NULL), 0);
-    assert_int_equal(crl_algo_iterate(b, vb, 0.5, NULL), 0);
-    assert_int_equal(crl_algo_iterate(c, vc, 0.5, NULL), 0);
-  }
-  crl_real x[16], y[16], z[16];
-  probe(a, x);
-  probe(b, y);
-  probe(c, z);
-  assert_memory_equal(x, y, sizeof x);
-  assert_memory_not_equal(x, z, sizeof x); /* another seed explores otherwise */
-  crl_policy *pol = NULL;
-  assert_int_equal(crl_algo_export_policy(a, 1, &pol), 0);
-  crl_real got;
-  crl_real obs[3] = {1, 0, 0};
-  assert_int_equal(crl_policy_act(pol, obs, &got), 0);
-  crl_real want;
-  assert_int_equal(crl_algo_act(a, obs, 1, 1, &want), 0);
-  assert_true(got == want);
-  crl_policy_free(pol);
-  crl_algo_free(a);
-  crl_algo_free(b);
-  crl_algo_free(c);
-  crl_vec_env_free(va);
-  crl_vec_env_free(vb);
-  crl_vec_env_free(vc);
-  unlink(path);
+  static const char *const plain[] = {"policy_kwargs.net_arch", "[16, 16]",
+                                      NULL};
+  pg_check_resume_and_export(name, 2, kv, plain);
+  pg_run a = pg_start(name, "Pendulum-v1", 2, 3, kv);
+  pg_run c = pg_start(name, "Pendulum-v1", 2, 4, kv);
+  pg_iterate(&a, 2);
+  pg_iterate(&c, 2);
+  crl_real x[16], z[16];
+  pg_probe(a.algo, x);
+  pg_probe(c.algo, z);
+  assert_memory_not_equal(x, z, sizeof x);
+  pg_free(&a);
+  pg_free(&c);
 }
 
 static void test_resume(void **state) {
   (void)state;
-  static const char *const ppo[] = {"use_sde",
-                                    "true",
-                                    "sde_sample_freq",
-                                    "4",
-                                    "n_steps",
-                                    "64",
-                                    "batch_size",
-                                    "32",
-                                    "n_epochs",
-                                    "2",
-                                    "policy_kwargs.net_arch",
-                                    "[16, 16]",
-                                    "policy_kwargs.log_std_init",
-                                    "-2",
-                                    NULL};
-  static const char *const a2c[] = {"use_sde",
-                                    "true",
-                                    "policy_kwargs.full_std",
-                                    "false",
-                                    "policy_kwargs.use_expln",
-                                    "true",
-                                    "n_steps",
-                                    "8",
-                                    "policy_kwargs.net_arch",
-                                    "[16]",
-                                    NULL};
-  resume_one("ppo", ppo);
-  resume_one("a2c", a2c);
+  resume_one("ppo", ppo_sde);
+  resume_one("a2c", a2c_sde);
 }
 
 /* RL Zoo's PPO Pendulum-v1 entry (gSDE, sde_sample_freq 4, 4 copies,
@@ -273,32 +218,8 @@ static void test_ppo_pendulum_learns(void **state) {
       "use_sde",       "true", "sde_sample_freq", "4",   "n_steps",  "1024",
       "gae_lambda",    "0.95", "gamma",           "0.9", "n_epochs", "10",
       "learning_rate", "1e-3", "clip_range",      "0.2", NULL};
-  const crl_algo_type *t = crl_algo_find("ppo");
-  void *spec = NULL;
-  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
-  for (int i = 0; kv[i]; i += 2)
-    assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
-  crl_vec_env *venv = NULL;
-  assert_int_equal(crl_vec_env_make("Pendulum-v1", 4, 0, &venv), 0);
-  crl_algo *algo = NULL;
-  assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(venv),
-                                  crl_vec_env_act_space(venv), 4, 0, &algo),
-                   0);
-  crl_algo_spec_free(spec);
-  assert_int_equal(crl_vec_env_reset(venv), 0);
-  for (long done = 0; done < 100000;) {
-    crl_algo_stats st;
-    assert_int_equal(crl_algo_iterate(algo, venv, 1.0 - done / 100000.0, &st),
-                     0);
-    done += st.steps;
-  }
-  double mean = 0;
-  assert_int_equal(
-      crl_evaluate(algo, "Pendulum-v1", 20, 100, &mean, NULL, NULL), 0);
-  printf("# PPO gSDE Pendulum-v1 100k, seed 0: %.1f\n", mean);
-  assert_true(mean >= -400); /* untrained: about -1200 */
-  crl_algo_free(algo);
-  crl_vec_env_free(venv);
+  /* untrained: about -1200 */
+  assert_true(pg_train_eval("ppo", "Pendulum-v1", 4, 0, 100000, kv) >= -400);
 }
 
 int main(void) {

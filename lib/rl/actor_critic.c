@@ -159,9 +159,15 @@ void crl__ac_normalize(crl__ac *ac, const crl_real *obs, int B, crl_real *out,
   crl_normalizer_apply(ac->norm, obs, B, out);
 }
 
+/* With gSDE the density's variances follow from this forward's features,
+ * so they are computed here once for the log-prob, entropy and backward
+ * calls on the same rows that follow. */
 int crl__ac_actor_forward(crl__ac *ac, const crl_real *obs_norm, int B,
                           crl_real *dist) {
-  return crl_mlp_forward(ac->actor, obs_norm, B, dist);
+  int rc = crl_mlp_forward(ac->actor, obs_norm, B, dist);
+  if (rc == 0 && ac->sde)
+    crl__sde_prepare(ac->sde, ac->log_std, sde_phi(ac), B);
+  return rc;
 }
 
 int crl__ac_critic_forward(crl__ac *ac, const crl_real *obs_norm, int B,
@@ -198,7 +204,6 @@ void crl__ac_log_prob(const crl__ac *ac, const crl_real *dist,
   if (ac->discrete) {
     crl_cat_log_prob(B, ac->n_out, dist, actions, logp);
   } else if (ac->sde) {
-    crl__sde_prepare(ac->sde, ac->log_std, sde_phi(ac), B);
     crl__sde_log_prob(ac->sde, dist, actions, B, logp);
   } else {
     crl_gauss_log_prob(B, ac->act_dim, dist, ac->log_std, actions, logp);
@@ -207,7 +212,6 @@ void crl__ac_log_prob(const crl__ac *ac, const crl_real *dist,
 
 double crl__ac_entropy_mean(crl__ac *ac, const crl_real *dist, int B) {
   if (ac->sde) {
-    crl__sde_prepare(ac->sde, ac->log_std, sde_phi(ac), B);
     return crl__sde_entropy_mean(ac->sde, B);
   }
   if (!ac->discrete)
@@ -233,7 +237,6 @@ int crl__ac_actor_backward(crl__ac *ac, const crl_real *dist,
       crl_cat_entropy_backward(B, ac->n_out, dist, ac->dent, ac->dout);
     }
   } else if (ac->sde) {
-    crl__sde_prepare(ac->sde, ac->log_std, sde_phi(ac), B);
     crl__sde_backward(ac->sde, ac->log_std, dist, actions, sde_phi(ac), B,
                       dlogp, dent_mean, ac->dout, ac->dlog_std);
   } else {

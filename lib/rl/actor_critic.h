@@ -102,7 +102,8 @@ void crl__ac_zero_grad(crl__ac *ac);
 void crl__ac_normalize(crl__ac *ac, const crl_real *obs, int B, crl_real *out,
                        int update);
 
-/* dist [B, n_out] = actor(obs_norm). */
+/* dist [B, n_out] = actor(obs_norm). Sampling, log-prob, entropy and the
+ * actor's backward refer to the last of these calls (its rows). */
 int crl__ac_actor_forward(crl__ac *ac, const crl_real *obs_norm, int B,
                           crl_real *dist);
 

@@ -36,7 +36,8 @@ int crl__sde_alloc(int L, int A, int full_std, int use_expln, int max_batch,
                    int rows, crl__sde **out);
 void crl__sde_free(crl__sde *s);
 
-/* std from log_std, then var [B, A] for features phi [B, L]. */
+/* std from log_std, then var [B, A] for features phi [B, L] (actor_critic.c
+ * calls it once per actor forward; phi may be NULL with B = 0). */
 void crl__sde_prepare(crl__sde *s, const crl_real *log_std, const crl_real *phi,
                       int B);
 
