@@ -8,6 +8,7 @@
 #include "crl/error.h"
 #include "crl/rng.h"
 #include "rl/offpolicy.h"
+#include "rl/ret_scale.h"
 
 int crl__offpolicy_check_spaces(const char *name, const crl_space *obs,
                                 const crl_space *act) {
@@ -164,24 +165,6 @@ const crl_real *crl__offpolicy_input(crl__offpolicy *op, const crl_real *obs,
   return op->obs_in;
 }
 
-/* VecNormalize's return update for this step's rewards (reset where an
- * episode ended). */
-static void track_returns(crl__offpolicy *op, crl_vec_env *venv) {
-  if (op->ret_norm == NULL)
-    return;
-  const double *rew = crl_vec_env_rewards(venv);
-  const int *term = crl_vec_env_terminated(venv);
-  const int *trunc = crl_vec_env_truncated(venv);
-  for (int i = 0; i < op->n_envs; i++) {
-    op->ret[i] = op->spec.gamma * op->ret[i] + rew[i];
-    op->ret_real[i] = (crl_real)op->ret[i];
-  }
-  crl_normalizer_update(op->ret_norm, op->ret_real, op->n_envs);
-  for (int i = 0; i < op->n_envs; i++)
-    if (term[i] || trunc[i])
-      op->ret[i] = 0.0;
-}
-
 /* A sampled batch as the update sees it: observations normalised and
  * rewards scaled with the statistics of now. */
 static void normalize_batch(crl__offpolicy *op, crl_replay_batch *b) {
@@ -190,11 +173,9 @@ static void normalize_batch(crl__offpolicy *op, crl_replay_batch *b) {
     crl_normalizer_apply(op->obs_norm, b->next_obs, b->n, b->next_obs);
   }
   if (op->ret_norm) {
-    const double sd = sqrt(op->ret_norm->var[0] + 1e-8);
-    for (int i = 0; i < b->n; i++) {
-      double x = (double)b->rewards[i] / sd;
-      b->rewards[i] = (crl_real)(x < -10.0 ? -10.0 : (x > 10.0 ? 10.0 : x));
-    }
+    const double sd = crl__ret_std(op->ret_norm);
+    for (int i = 0; i < b->n; i++)
+      b->rewards[i] = (crl_real)crl__ret_scaled(b->rewards[i], sd);
   }
 }
 
@@ -222,7 +203,10 @@ static int collect_step(crl__offpolicy *op, crl_vec_env *venv) {
   if (rc)
     return rc;
   gather_next_obs(op, venv);
-  track_returns(op, venv);
+  if (op->ret_norm)
+    crl__ret_track(op->ret_norm, op->spec.gamma, N, crl_vec_env_rewards(venv),
+                   crl_vec_env_terminated(venv), crl_vec_env_truncated(venv),
+                   op->ret, op->ret_real);
   rc = crl_replay_add(op->replay, N, op->obs, op->actions,
                       crl_vec_env_rewards(venv), op->next_obs,
                       crl_vec_env_terminated(venv));

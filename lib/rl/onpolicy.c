@@ -10,6 +10,7 @@
 #include "crl/state.h"
 #include "io/policy_internal.h"
 #include "rl/onpolicy.h"
+#include "rl/ret_scale.h"
 
 void crl__onp_free(crl__onp *o) {
   if (o == NULL)
@@ -116,21 +117,12 @@ static const double *stored_rewards(crl__onp *o, crl_vec_env *venv,
   const double *rew = crl_vec_env_rewards(venv);
   if (o->ret_norm == NULL)
     return rew;
-  const int *term = crl_vec_env_terminated(venv);
-  const int *trunc = crl_vec_env_truncated(venv);
-  const int N = o->n_envs;
-  for (int i = 0; i < N; i++) {
-    o->ret[i] = gamma * o->ret[i] + rew[i];
-    o->ret_real[i] = (crl_real)o->ret[i];
-  }
-  crl_normalizer_update(o->ret_norm, o->ret_real, N);
-  const double sd = sqrt(o->ret_norm->var[0] + 1e-8);
-  for (int i = 0; i < N; i++) {
-    double x = rew[i] / sd;
-    o->scaled[i] = x < -10.0 ? -10.0 : (x > 10.0 ? 10.0 : x);
-    if (term[i] || trunc[i])
-      o->ret[i] = 0.0;
-  }
+  crl__ret_track(o->ret_norm, gamma, o->n_envs, rew,
+                 crl_vec_env_terminated(venv), crl_vec_env_truncated(venv),
+                 o->ret, o->ret_real);
+  const double sd = crl__ret_std(o->ret_norm);
+  for (int i = 0; i < o->n_envs; i++)
+    o->scaled[i] = crl__ret_scaled(rew[i], sd);
   return o->scaled;
 }
 
