@@ -69,7 +69,7 @@ static const crl_param_def a2c_params[] = {
      "scale rewards by the running std of the discounted return "
      "(VecNormalize's norm_reward; the zoo's normalize sets both)"},
     CRL_AC_POLICY_KWARGS(F, "actor and critic"),
-    CRL_AC_SDE_PARAMS(F),
+    CRL_SDE_PARAMS(F),
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
 

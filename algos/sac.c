@@ -39,6 +39,9 @@ void crl__sac_destroy(void *self) {
   crl_adam_free(s->actor_adam);
   crl_adam_free(s->critic_adam);
   crl_adam_free(s->alpha_adam);
+  crl__sde_free(s->sde_act);
+  crl__sde_free(s->sde_train);
+  free(s->pi_block);
   if (s->noise_rng)
     gsl_rng_free(s->noise_rng);
   free(s->block);
@@ -82,12 +85,45 @@ static int parse_entropy_keys(crl__sac *s) {
   return 0;
 }
 
-static int alloc_networks(crl__sac *s, uint64_t seed) {
+/* The actor's MLP over one flat vector that gSDE's log_std continues, and
+ * gSDE's two states: one matrix per env copy for collection, one per
+ * gradient step for updates. */
+static int alloc_actor(crl__sac *s, int n_envs) {
   const crl__sac_config *c = &s->cfg;
+  const int sde = c->use_sde, A = s->act_dim;
   crl_mlp_spec as = crl_mlp_spec_make(
-      s->obs_dim, c->net_arch.n, c->net_arch.v, 2 * s->act_dim,
+      s->obs_dim, c->net_arch.n, c->net_arch.v, sde ? A : 2 * A,
       (crl_activation)c->activation, CRL_ACT_IDENTITY, s->max_batch);
-  int rc = crl_mlp_alloc(&as, NULL, NULL, &s->actor);
+  const int L = c->net_arch.n > 0 ? c->net_arch.v[c->net_arch.n - 1]
+                                  : s->obs_dim; /* gSDE's features */
+  const size_t n_mlp = crl_mlp_param_count(&as);
+  const size_t n_log_std =
+      sde ? (size_t)crl__sde_n_log_std(L, A, c->full_std) : 0;
+  s->n_pi = n_mlp + n_log_std;
+  const crl__buf bufs[] = {
+      {(void **)&s->pi_params, CRL__BUF_REAL, s->n_pi}, /* [n_pi] */
+      {(void **)&s->pi_grads, CRL__BUF_REAL, s->n_pi},  /* [n_pi] */
+  };
+  int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &s->pi_block, s->name);
+  if (rc == 0)
+    rc = crl_mlp_alloc(&as, s->pi_params, s->pi_grads, &s->actor);
+  if (rc || !sde)
+    return rc;
+  s->sde_log_std = s->pi_params + n_mlp;
+  s->sde_dlog_std = s->pi_grads + n_mlp;
+  for (size_t k = 0; k < n_log_std; k++)
+    s->sde_log_std[k] = (crl_real)c->log_std_init;
+  rc = crl__sde_alloc(L, A, c->full_std, c->use_expln, s->max_batch, n_envs,
+                      &s->sde_act);
+  if (rc == 0)
+    rc = crl__sde_alloc(L, A, c->full_std, c->use_expln, s->max_batch, 1,
+                        &s->sde_train);
+  return rc;
+}
+
+static int alloc_networks(crl__sac *s, int n_envs, uint64_t seed) {
+  const crl__sac_config *c = &s->cfg;
+  int rc = alloc_actor(s, n_envs);
   for (int k = 0; k < 2 && rc == 0; k++)
     rc = crl__qcritic_alloc_outputs(c->n_critics, s->obs_dim, s->act_dim,
                                     &c->net_arch, (crl_activation)c->activation,
@@ -109,7 +145,7 @@ static int alloc_networks(crl__sac *s, uint64_t seed) {
                     s->critic->params, 1.0);
   crl_adam_spec adam = crl_adam_spec_default();
   adam.eps = c->off.adam_eps;
-  rc = crl_adam_alloc(crl_mlp_n_params(s->actor), &adam, &s->actor_adam);
+  rc = crl_adam_alloc(s->n_pi, &adam, &s->actor_adam);
   if (rc == 0)
     rc = crl_adam_alloc(s->critic->n_params, &adam, &s->critic_adam);
   if (rc == 0)
@@ -147,6 +183,7 @@ static int alloc_scratch(crl__sac *s, uint64_t seed) {
 
 static int sac_explore(void *self, const crl_real *obs, int B,
                        crl_real *action);
+static void sac_before_step(void *self, int t);
 
 /* TQC's quantile settings, checked against each other. */
 static int quantile_shape(crl__sac *s) {
@@ -179,7 +216,8 @@ int crl__sac_create_named(const char *name, const crl__sac_config *cfg,
   s->act_dim = act->dim;
   s->max_batch =
       s->cfg.off.batch_size > n_envs ? s->cfg.off.batch_size : n_envs;
-  const crl__offpolicy_ops ops = {sac_explore, crl__sac_update};
+  const crl__offpolicy_ops ops = {sac_explore, crl__sac_update,
+                                  cfg->use_sde ? sac_before_step : NULL};
   rc = parse_entropy_keys(s);
   if (rc == 0)
     rc = quantile_shape(s);
@@ -187,7 +225,7 @@ int crl__sac_create_named(const char *name, const crl__sac_config *cfg,
     rc = crl__offpolicy_alloc(&s->cfg.off, name, obs, act, n_envs, seed, &ops,
                               s, &s->loop);
   if (rc == 0)
-    rc = alloc_networks(s, seed);
+    rc = alloc_networks(s, n_envs, seed);
   if (rc == 0)
     rc = alloc_scratch(s, seed);
   if (rc) {
@@ -211,13 +249,21 @@ static int sac_create(const void *spec, const crl_space *obs,
 static int sac_explore(void *self, const crl_real *obs, int B,
                        crl_real *action) {
   crl__sac *s = self;
-  int rc = crl__sac_actor_forward(s, obs, B);
-  if (rc)
-    return rc;
-  crl_squashed_sample(B, s->act_dim, s->mean, s->log_std, s->cfg.log_std_min,
-                      s->cfg.log_std_max, s->loop->act_rng, s->eps, action,
-                      NULL);
-  return 0;
+  int rc = crl__sac_actor_forward(s, s->sde_act, obs, B);
+  if (rc == 0)
+    crl__sac_sample(s, s->sde_act, B, s->loop->act_rng, action, NULL);
+  return rc;
+}
+
+/* gSDE: new exploration matrices when a cycle starts and every
+ * sde_sample_freq steps (SB3's collect_rollouts). */
+static void sac_before_step(void *self, int t) {
+  crl__sac *s = self;
+  const int freq = s->cfg.sde_sample_freq;
+  if (t == 0 || (freq > 0 && t % freq == 0)) {
+    crl__sde_prepare(s->sde_act, s->sde_log_std, NULL, 0);
+    crl__sde_resample(s->sde_act, s->loop->act_rng);
+  }
 }
 
 int crl__sac_iterate(void *self, crl_vec_env *venv, double progress_remaining,
@@ -235,16 +281,14 @@ int crl__sac_act(void *self, const crl_real *obs, int B, int deterministic,
   for (int start = 0; start < B; start += s->max_batch) {
     const int b = B - start < s->max_batch ? B - start : s->max_batch;
     int rc = crl__sac_actor_forward(
-        s, crl__offpolicy_input(s->loop, obs + (size_t)start * s->obs_dim, b),
-        b);
+        s, s->sde_act,
+        crl__offpolicy_input(s->loop, obs + (size_t)start * s->obs_dim, b), b);
     if (rc)
       return rc;
     if (deterministic)
       crl_squashed_mode(b, s->act_dim, s->mean, s->act);
     else
-      crl_squashed_sample(b, s->act_dim, s->mean, s->log_std,
-                          s->cfg.log_std_min, s->cfg.log_std_max,
-                          s->loop->act_rng, s->eps, s->act, NULL);
+      crl__sac_sample(s, s->sde_act, b, s->loop->act_rng, s->act, NULL);
     crl__offpolicy_unscale(s->loop, s->act, b,
                            action + (size_t)start * s->act_dim);
   }
@@ -255,9 +299,13 @@ int crl__sac_act(void *self, const crl_real *obs, int B, int deterministic,
 
 static int sac_sections(void *self, crl_state_io *io) {
   crl__sac *s = self;
-  const size_t na = crl_mlp_n_params(s->actor), nc = s->critic->n_params;
+  const size_t nc = s->critic->n_params;
+  crl__sde *e = s->sde_act; /* NULL without gSDE: the items are skipped */
+  const size_t ne = e ? (size_t)e->rows * e->L * e->A : 0;
   const crl_state_item items[] = {
-      CRL_STATE(REAL, "actor", crl_mlp_params(s->actor), na, 0),
+      CRL_STATE(REAL, "actor", s->pi_params, s->n_pi, 0),
+      CRL_STATE(REAL, "sde_mats", e ? e->mats : NULL, ne, 0),
+      CRL_STATE(F64, "sde_eps", e ? e->eps : NULL, ne, CRL_STATE_FINITE),
       CRL_STATE(REAL, "critic", s->critic->params, nc, 0),
       CRL_STATE(REAL, "critic_target", s->critic_target->params, nc, 0),
       CRL_STATE(REAL, "log_alpha", s->log_alpha, 1, 0),
@@ -279,11 +327,27 @@ int crl__sac_load(void *self, const crl_ckpt_reader *r) {
   return crl_state_load(r, ((crl__sac *)self)->name, sac_sections, self);
 }
 
+/* gSDE's deterministic policy tanh(clamp(mean, +-clip_mean)). */
+static int export_sde(crl__sac *s, const crl_space *act, int max_batch,
+                      crl_policy **out) {
+  if (s->cfg.clip_mean > 0)
+    return crl_fail(CRL_EUNSUPPORTED,
+                    "%s: a gSDE policy with policy_kwargs.clip_mean %g cannot "
+                    "be exported: policy files have no clamp before tanh "
+                    "(train with clip_mean: 0 to export)",
+                    s->name, s->cfg.clip_mean);
+  return crl__policy_from_parts(s->actor, s->loop->obs_norm, act,
+                                CRL_POLICY_TANH, max_batch, out);
+}
+
 /* The deterministic policy tanh(mean): a copy of the actor that keeps only
  * the mean rows of its last layer (W_L [2A, in] row-major, then b_L [2A]:
  * the first A rows of each), with the policy file's tanh-to-bounds output. */
 int crl__sac_export(void *self, int max_batch, crl_policy **out) {
   crl__sac *s = self;
+  const crl_space act = crl__offpolicy_act_space(s->loop);
+  if (s->cfg.use_sde) /* the network's output is the mean already */
+    return export_sde(s, &act, max_batch, out);
   const crl_mlp_spec *full = crl_mlp_get_spec(s->actor);
   crl_mlp_spec spec = *full;
   const int L = spec.n_layers, A = s->act_dim, in = spec.sizes[L - 1];
@@ -301,7 +365,6 @@ int crl__sac_export(void *self, int max_batch, crl_policy **out) {
   memcpy(dst, src, body * sizeof *dst);
   memcpy(dst + body, src + body, w * sizeof *dst);             /* W rows */
   memcpy(dst + body + w, src + body + 2 * w, A * sizeof *dst); /* b */
-  const crl_space act = crl__offpolicy_act_space(s->loop);
   rc = crl__policy_from_parts(mean, s->loop->obs_norm, &act, CRL_POLICY_TANH,
                               max_batch, out);
   crl_mlp_free(mean);

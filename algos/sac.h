@@ -17,6 +17,7 @@
 #include "crl/optim.h"
 #include "rl/offpolicy.h"
 #include "rl/qcritic.h"
+#include "rl/sde.h"
 
 typedef struct crl__sac_config {
   crl__offpolicy_spec off;
@@ -30,6 +31,10 @@ typedef struct crl__sac_config {
   double log_std_min, log_std_max;
   int n_quantiles;   /* 0: SAC's scalar critics; TQC's quantiles per critic */
   int top_quantiles; /* TQC: top quantiles dropped per critic */
+  /* gSDE (rl/sde.h): the actor outputs the mean only, clamped to
+   * +-clip_mean (none when 0), and a parameter log_std [L, A] or [L] */
+  int use_sde, sde_sample_freq, full_std, use_expln;
+  double log_std_init, clip_mean;
 } crl__sac_config;
 
 /* Parameter rows common to SAC and TQC, for a table of crl__sac_config. */
@@ -48,7 +53,12 @@ typedef struct crl__sac_config {
   {"policy_kwargs.net_arch", CRL_PARAM_INT_LIST, F(net_arch), "[256, 256]", 1, \
    65536, NULL, "hidden layer sizes of actor and critics"},                    \
   {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "relu", 0, 0,    \
-   "identity|tanh|relu", "hidden activation"}
+   "identity|tanh|relu", "hidden activation"},                                 \
+  CRL_SDE_PARAMS(F),                                                           \
+  {"policy_kwargs.log_std_init", CRL_PARAM_REAL, F(log_std_init), "-3", -20,   \
+   20, NULL, "gSDE: initial value of every log_std parameter"},                \
+  {"policy_kwargs.clip_mean", CRL_PARAM_REAL, F(clip_mean), "2", 0, 100, NULL, \
+   "gSDE: the mean is clamped to +-clip_mean before tanh (0: no clamp)"}
 
 /* ... and, after the table's n_critics row, the actor's log std clamps. */
 #define CRL_SAC_LOG_STD_PARAMS(F)                                              \
@@ -62,7 +72,16 @@ typedef struct crl__sac {
   crl__sac_config cfg;
   const char *name; /* "sac" or "tqc": messages and checkpoint sections */
   crl__offpolicy *loop;
-  crl_mlp *actor; /* obs -> net_arch -> [mean | log_std], 2 act_dim */
+  crl_mlp *actor;      /* obs -> net_arch -> [mean | log_std], 2 act_dim; with
+                          gSDE obs -> net_arch -> mean, act_dim */
+  size_t n_pi;         /* the actor's parameters: MLP, then gSDE's log_std */
+  crl_real *pi_params; /* [n_pi] */
+  crl_real *pi_grads;  /* [n_pi] */
+  crl_real *sde_log_std, *sde_dlog_std; /* views at pi_* + the MLP's */
+  crl__sde *sde_act;   /* gSDE: one matrix per env copy, for collection */
+  crl__sde *sde_train; /* gSDE: one matrix per gradient step */
+  const crl_real *phi; /* [B, L] gSDE's features of the last actor forward */
+  void *pi_block;      /* pi_params, pi_grads */
   crl__qcritic *critic, *critic_target;
   crl_adam *actor_adam, *critic_adam, *alpha_adam;
   gsl_rng *noise_rng; /* reparameterisation noise inside updates */
@@ -109,8 +128,15 @@ long crl__sac_steps_per_iteration(const void *spec, int n_envs);
 
 /* ---- sac_update.c -------------------------------------------------------- */
 
-/* Actor on obs [B, obs_dim]: its output rows split into mean and log_std. */
-int crl__sac_actor_forward(crl__sac *s, const crl_real *obs, int B);
+/* Actor on obs [B, obs_dim]: its output rows split into mean and log_std;
+ * with gSDE the clamped mean, the features phi and sde's variances. */
+int crl__sac_actor_forward(crl__sac *s, crl__sde *sde, const crl_real *obs,
+                           int B);
+
+/* act [B, act_dim] (and logp [B] if non-NULL) sampled from the actor's
+ * last forward, with gSDE's sde or with eps drawn from rng. */
+void crl__sac_sample(crl__sac *s, crl__sde *sde, int B, gsl_rng *rng,
+                     crl_real *act, crl_real *logp);
 
 /* One gradient step of critics, actor and temperature on batch b (the
  * off-policy loop's update callback). */

@@ -18,11 +18,26 @@
 #include "crl/error.h"
 #include "rl/quantile.h"
 
-int crl__sac_actor_forward(crl__sac *s, const crl_real *obs, int B) {
+int crl__sac_actor_forward(crl__sac *s, crl__sde *sde, const crl_real *obs,
+                           int B) {
   int rc = crl_mlp_forward(s->actor, obs, B, s->out);
   if (rc)
     return rc;
   const size_t A = (size_t)s->act_dim;
+  if (s->cfg.use_sde) {
+    /* out [B, A]: the mean, clamped as SB3's Hardtanh(-clip_mean, clip) */
+    const double c = s->cfg.clip_mean;
+    for (size_t k = 0; k < (size_t)B * A; k++) {
+      const crl_real m = s->out[k];
+      s->mean[k] = c > 0 && m > c    ? (crl_real)c
+                   : c > 0 && m < -c ? (crl_real)-c
+                                     : m;
+    }
+    const int last = crl_mlp_get_spec(s->actor)->n_layers - 1;
+    s->phi = crl_mlp_layer_input(s->actor, last); /* [B, L] */
+    crl__sde_prepare(sde, s->sde_log_std, s->phi, B);
+    return 0;
+  }
   for (int i = 0; i < B; i++) {
     const crl_real *row = s->out + (size_t)i * 2 * A; /* [mean | log_std] */
     memcpy(s->mean + (size_t)i * A, row, A * sizeof(crl_real));
@@ -31,10 +46,13 @@ int crl__sac_actor_forward(crl__sac *s, const crl_real *obs, int B) {
   return 0;
 }
 
-/* act [B, act_dim], logp [B] and eps: reparameterised samples. */
-static void sample(crl__sac *s, int B, gsl_rng *rng) {
-  crl_squashed_sample(B, s->act_dim, s->mean, s->log_std, s->cfg.log_std_min,
-                      s->cfg.log_std_max, rng, s->eps, s->act, s->logp);
+void crl__sac_sample(crl__sac *s, crl__sde *sde, int B, gsl_rng *rng,
+                     crl_real *act, crl_real *logp) {
+  if (s->cfg.use_sde)
+    crl__sde_squashed_sample(sde, s->mean, s->phi, B, act, logp);
+  else
+    crl_squashed_sample(B, s->act_dim, s->mean, s->log_std, s->cfg.log_std_min,
+                        s->cfg.log_std_max, rng, s->eps, act, logp);
 }
 
 static double alpha_now(const crl__sac *s) {
@@ -67,10 +85,12 @@ static double q_min(const crl__sac *s, int M, int i, int *which) {
 static int compute_targets(crl__sac *s, const crl_replay_batch *b,
                            double alpha) {
   const int M = b->n;
-  int rc = crl__sac_actor_forward(s, b->next_obs, M);
+  int rc = crl__sac_actor_forward(s, s->sde_train, b->next_obs, M);
   if (rc)
     return rc;
-  sample(s, M, s->noise_rng);
+  if (s->cfg.use_sde) /* SB3: a new matrix per gradient step (reset_noise) */
+    crl__sde_resample(s->sde_train, s->noise_rng);
+  crl__sac_sample(s, s->sde_train, M, s->noise_rng, s->act, s->logp);
   rc = crl__qcritic_set_input(s->critic_target, b->next_obs, s->act, M);
   if (rc == 0)
     rc = all_critics(s, s->critic_target, M);
@@ -189,14 +209,41 @@ static int mean_q_backward(crl__sac *s, int M, double alpha, double *loss) {
   return rc;
 }
 
+/* Gradients of the actor's parameters (zeroed by the caller) from dact and
+ * dlogp, through the reparameterised sample of the last forward. */
+static int actor_backward(crl__sac *s, int M) {
+  const int A = s->act_dim;
+  if (s->cfg.use_sde) {
+    memset(s->sde_dlog_std, 0,
+           (s->n_pi - crl_mlp_n_params(s->actor)) * sizeof *s->sde_dlog_std);
+    crl__sde_squashed_backward(s->sde_train, s->sde_log_std, s->phi, s->act, M,
+                               s->dact, s->dlogp, s->dmean, s->sde_dlog_std);
+    /* the clamp passes gradient strictly inside (torch's Hardtanh) */
+    const double c = s->cfg.clip_mean;
+    for (size_t k = 0; k < (size_t)M * A; k++)
+      s->dout[k] =
+          c > 0 && !(s->out[k] > -c && s->out[k] < c) ? 0 : s->dmean[k];
+    return crl_mlp_backward(s->actor, s->dout, M, NULL);
+  }
+  crl_squashed_sample_backward(M, A, s->mean, s->log_std, s->cfg.log_std_min,
+                               s->cfg.log_std_max, s->eps, s->dact, s->dlogp,
+                               s->dmean, s->dlog_std);
+  for (int i = 0; i < M; i++) {
+    crl_real *row = s->dout + (size_t)i * 2 * A; /* [dmean | dlog_std] */
+    memcpy(row, s->dmean + (size_t)i * A, (size_t)A * sizeof(crl_real));
+    memcpy(row + A, s->dlog_std + (size_t)i * A, (size_t)A * sizeof(crl_real));
+  }
+  return crl_mlp_backward(s->actor, s->dout, M, NULL);
+}
+
 /* Actor: minimise mean(alpha log pi(a|s) - Q(s, a)), a reparameterised. */
 static int actor_step(crl__sac *s, const crl_replay_batch *b, double alpha,
                       crl__offpolicy_losses *acc) {
   const int M = b->n, A = s->act_dim;
-  int rc = crl__sac_actor_forward(s, b->obs, M);
+  int rc = crl__sac_actor_forward(s, s->sde_train, b->obs, M);
   if (rc)
     return rc;
-  sample(s, M, s->noise_rng);
+  crl__sac_sample(s, s->sde_train, M, s->noise_rng, s->act, s->logp);
   double ent = 0.0;
   for (int i = 0; i < M; i++)
     ent -= (double)s->logp[i] / M;
@@ -215,20 +262,11 @@ static int actor_step(crl__sac *s, const crl_replay_batch *b, double alpha,
                     s->name, loss);
   for (int i = 0; i < M; i++)
     s->dlogp[i] = (crl_real)(alpha / M);
-  crl_squashed_sample_backward(M, A, s->mean, s->log_std, s->cfg.log_std_min,
-                               s->cfg.log_std_max, s->eps, s->dact, s->dlogp,
-                               s->dmean, s->dlog_std);
-  for (int i = 0; i < M; i++) {
-    crl_real *row = s->dout + (size_t)i * 2 * A; /* [dmean | dlog_std] */
-    memcpy(row, s->dmean + (size_t)i * A, (size_t)A * sizeof(crl_real));
-    memcpy(row + A, s->dlog_std + (size_t)i * A, (size_t)A * sizeof(crl_real));
-  }
   crl_mlp_zero_grad(s->actor);
-  rc = crl_mlp_backward(s->actor, s->dout, M, NULL);
+  rc = actor_backward(s, M);
   if (rc)
     return rc;
-  crl_adam_step(s->actor_adam, crl_mlp_params(s->actor),
-                crl_mlp_grads(s->actor), s->lr);
+  crl_adam_step(s->actor_adam, s->pi_params, s->pi_grads, s->lr);
   acc->actor_loss += loss;
   acc->n_actor++;
   acc->entropy += ent;

@@ -158,7 +158,7 @@ int crl__td3_create_named(const char *name, const crl__td3_config *cfg,
   t->obs_dim = obs->dim;
   t->act_dim = act->dim;
   t->max_batch = cfg->off.batch_size > n_envs ? cfg->off.batch_size : n_envs;
-  const crl__offpolicy_ops ops = {td3_explore, td3_update};
+  const crl__offpolicy_ops ops = {td3_explore, td3_update, NULL};
   rc = crl__offpolicy_alloc(&cfg->off, name, obs, act, n_envs, seed, &ops, t,
                             &t->loop);
   if (rc == 0)

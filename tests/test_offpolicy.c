@@ -177,7 +177,7 @@ static void test_loop_bookkeeping(void **state) {
   const crl_space *as = crl_vec_env_act_space(venv);
   assert_int_equal(as->dim, 1);
   recorder s = {0};
-  const crl__offpolicy_ops ops = {recorder_explore, recorder_update};
+  const crl__offpolicy_ops ops = {recorder_explore, recorder_update, NULL};
   crl__offpolicy_spec sp = loop_spec();
   assert_int_equal(
       crl__offpolicy_alloc(&sp, "recorder", os, as, N, 4, &ops, &s, &s.loop),

@@ -101,7 +101,7 @@ static void test_loop_normalizes(void **state) {
   assert_int_equal(crl_vec_env_make("Pendulum-v1", N, 9, &venv), 0);
   static recorder s;
   memset(&s, 0, sizeof s);
-  const crl__offpolicy_ops ops = {rec_explore, rec_update};
+  const crl__offpolicy_ops ops = {rec_explore, rec_update, NULL};
   crl__offpolicy_spec sp = {.buffer_size = 2000,
                             .learning_starts = 100,
                             .batch_size = BATCH,

@@ -1,7 +1,10 @@
 /* gSDE (lib/rl/sde.c): log-prob and entropy against the density written
  * out here, their gradients against central differences of that density,
  * the exploration noise's variance against the density's, for every
- * combination of full_std and use_expln; and PPO and A2C with use_sde:
+ * combination of full_std and use_expln; SAC's squashed, reparameterised
+ * sample the same way (its log-prob by the change of variables written
+ * out here, its gradients through the noise against central differences);
+ * and PPO and A2C with use_sde:
  * the same seed gives the same bits, a checkpoint resumes bit for bit,
  * and PPO learns Pendulum-v1 with RL Zoo's gSDE settings. */
 #include <math.h>
@@ -125,6 +128,96 @@ static void test_density_and_gradients(void **state) {
   gsl_rng_free(rng);
 }
 
+/* ---- SAC's squashed sample ---------------------------------------------- */
+
+/* With eps [L, A] fixed: u = mean + phi (std * eps), a = tanh u, and
+ *   sum_bj wa_bj a_bj + sum_b dlogp_b log pi(a_b),
+ *   log pi(a) = sum_j log N(u_j; mean_j, v_j) - log(1 - tanh(u_j)^2),
+ * written out in double with libm's tanh (the library uses another, exact
+ * form of the last term). */
+static double squashed_objective(const setup *s, const double *eps,
+                                 const double *wa, double *act) {
+  double total = 0.0;
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < A; j++) {
+      double v = 1e-6, n = 0.0;
+      for (int k = 0; k < L; k++) {
+        double sd = std_ref(s, s->log_std[s->full ? k * A + j : k]);
+        v += s->phi[b * L + k] * s->phi[b * L + k] * sd * sd;
+        n += s->phi[b * L + k] * sd * eps[k * A + j];
+      }
+      const double u = s->mean[b * A + j] + n, a = tanh(u);
+      if (act != NULL)
+        act[b * A + j] = a;
+      total += wa[b * A + j] * a;
+      total += s->dlogp[b] *
+               (-0.5 * n * n / v - 0.5 * log(2 * M_PI * v) - log(1.0 - a * a));
+    }
+  return total;
+}
+
+static void check_squashed(int full, int expln, gsl_rng *rng) {
+  setup s;
+  make_setup(&s, full, expln, rng);
+  const int n_ls = crl__sde_n_log_std(L, A, full);
+  crl__sde *sde = NULL;
+  assert_int_equal(crl__sde_alloc(L, A, full, expln, B, 1, &sde), 0);
+  crl_real mean[B * A], phi[B * L], ls[L * A], dlogp[B], wa_r[B * A];
+  double wa[B * A];
+  for (int i = 0; i < B * A; i++)
+    wa_r[i] = (crl_real)(wa[i] = gsl_ran_flat(rng, -1, 1));
+  to_real(s.mean, B * A, mean);
+  to_real(s.phi, B * L, phi);
+  to_real(s.log_std, n_ls, ls);
+  to_real(s.dlogp, B, dlogp);
+  crl__sde_prepare(sde, ls, phi, B);
+  crl__sde_resample(sde, rng);
+  double eps[L * A], act_ref[B * A];
+  for (int i = 0; i < L * A; i++)
+    eps[i] = sde->eps[i];
+  crl_real act[B * A], logp[B];
+  crl__sde_squashed_sample(sde, mean, phi, B, act, logp);
+  double got = 0.0;
+  for (int b = 0; b < B; b++)
+    got += s.dlogp[b] * logp[b];
+  for (int i = 0; i < B * A; i++)
+    got += wa[i] * act[i];
+  const double want = squashed_objective(&s, eps, wa, act_ref);
+  for (int i = 0; i < B * A; i++)
+    assert_true(fabs(act[i] - act_ref[i]) < 1e-5);
+  if (fabs(got - want) > 1e-4 * fmax(1.0, fabs(want)))
+    fail_msg("squashed full %d expln %d: value %g, density %g", full, expln,
+             got, want);
+  crl_real dmean[B * A], dls[L * A] = {0};
+  crl__sde_squashed_backward(sde, ls, phi, act, B, wa_r, dlogp, dmean, dls);
+  for (int k = 0; k < B * A + n_ls; k++) {
+    double *x = k < B * A ? &s.mean[k] : &s.log_std[k - B * A];
+    const double x0 = *x, h = 1e-5;
+    *x = x0 + h;
+    const double up = squashed_objective(&s, eps, wa, NULL);
+    *x = x0 - h;
+    const double down = squashed_objective(&s, eps, wa, NULL);
+    *x = x0;
+    const double num = (up - down) / (2 * h);
+    const double ana = k < B * A ? dmean[k] : dls[k - B * A];
+    if (fabs(num - ana) > 1e-3 * fmax(1.0, fabs(num)))
+      fail_msg("squashed full %d expln %d: d/d%s[%d] = %g, finite "
+               "differences %g",
+               full, expln, k < B * A ? "mean" : "log_std",
+               k < B * A ? k : k - B * A, ana, num);
+  }
+  crl__sde_free(sde);
+}
+
+static void test_squashed_density_and_gradients(void **state) {
+  (void)state;
+  gsl_rng *rng = crl_rng_alloc(13, 0);
+  for (int full = 0; full < 2; full++)
+    for (int expln = 0; expln < 2; expln++)
+      check_squashed(full, expln, rng);
+  gsl_rng_free(rng);
+}
+
 /* a = mean + phi E, E_ij ~ N(0, std_ij^2): over many matrices the
  * actions' variance is the density's v (less its 1e-6). */
 static void test_noise_matches_density(void **state) {
@@ -225,6 +318,7 @@ static void test_ppo_pendulum_learns(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_density_and_gradients),
+      cmocka_unit_test(test_squashed_density_and_gradients),
       cmocka_unit_test(test_noise_matches_density),
       cmocka_unit_test(test_resume),
       cmocka_unit_test(test_ppo_pendulum_learns),

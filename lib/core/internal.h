@@ -31,4 +31,9 @@ int crl__edit_distance(const char *a, const char *b);
 const char *crl__nearest_name_strided(const char *key, const void *first,
                                       size_t stride);
 
+/* log(1 - tanh^2 u) = 2 (log 2 - u - softplus(-2u)), exact and finite for
+ * every u: the squashing correction of SAC's log-probabilities (lib/nn/
+ * dist.c, and gSDE's in lib/rl/sde.c). */
+double crl__log_dtanh(double u);
+
 #endif

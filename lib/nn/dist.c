@@ -9,6 +9,7 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "core/internal.h"
 #include "crl/dist.h"
 
 #define LOG_2PI 1.83787706640934548356065947281123527
@@ -313,8 +314,7 @@ static double softplus(double x) {
   return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
 }
 
-/* log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)), exact for every u. */
-static double log_dtanh(double u) {
+double crl__log_dtanh(double u) {
   return 2.0 * (LOG_2 - u - softplus(-2.0 * u));
 }
 
@@ -339,7 +339,7 @@ void crl_squashed_transform(int B, int D, const crl_real *mean,
       const double e = eps[r + d];
       const double u = (double)mean[r + d] + exp(ls) * e;
       action[r + d] = (crl_real)tanh(u);
-      acc += -0.5 * e * e - ls - log_dtanh(u);
+      acc += -0.5 * e * e - ls - crl__log_dtanh(u);
     }
     if (logp != NULL)
       logp[b] = (crl_real)acc;
@@ -400,7 +400,7 @@ void crl_squashed_log_prob(int B, int D, const crl_real *mean,
     for (int d = 0; d < D; d++) {
       const double ls = clamp_ls(log_std[r + d], log_std_min, log_std_max);
       const double z = ((double)u[r + d] - mean[r + d]) * exp(-ls);
-      acc += -0.5 * z * z - ls - log_dtanh(u[r + d]);
+      acc += -0.5 * z * z - ls - crl__log_dtanh(u[r + d]);
     }
     logp[b] = (crl_real)acc;
   }

@@ -16,6 +16,7 @@
 #include "crl/mlp.h"
 #include "crl/normalizer.h"
 #include "crl/params.h"
+#include "rl/sde.h"
 
 typedef struct crl__ac_spec {
   crl_int_list net_arch; /* hidden sizes, shared shape for actor and critic */
@@ -49,22 +50,8 @@ typedef struct crl__ac_spec {
   {"policy_kwargs.ortho_init", CRL_PARAM_BOOL, F(ortho_init), "true", 0, 1,    \
    NULL, "orthogonal init (SB3 gains); false = PyTorch default"}
 
-/* gSDE's rows (SB3's defaults), for PPO and A2C. F as above; the spec needs
- * fields use_sde, sde_sample_freq, full_std and use_expln. */
-#define CRL_AC_SDE_PARAMS(F)                                                  \
-  {"use_sde", CRL_PARAM_BOOL, F(use_sde), "false", 0, 1, NULL,                \
-   "generalized state-dependent exploration (gSDE) instead of a "             \
-   "state-independent std"},                                                  \
-  {"sde_sample_freq", CRL_PARAM_INT, F(sde_sample_freq), "-1", -1, 1e7, NULL, \
-   "gSDE: new exploration matrices every this many steps (-1: once per "      \
-   "rollout)"},                                                               \
-  {"policy_kwargs.full_std", CRL_PARAM_BOOL, F(full_std), "true", 0, 1, NULL, \
-   "gSDE: a std per feature and action (false: per feature)"},                \
-  {"policy_kwargs.use_expln", CRL_PARAM_BOOL, F(use_expln), "false", 0, 1,    \
-   NULL, "gSDE: expln instead of exp for the std"}
 /* clang-format on */
 
-typedef struct crl__sde crl__sde;
 typedef struct crl__ac {
   crl_space obs_space, act_space; /* bounds point to the copies below */
   double *act_bounds; /* [2, act_dim] low then high, owned: the env that

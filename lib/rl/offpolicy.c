@@ -258,6 +258,8 @@ int crl__offpolicy_iterate(crl__offpolicy *op, crl_vec_env *venv,
   int updates = 0;
   while (collected < op->spec.iteration_steps) {
     for (int t = 0; t < op->spec.train_freq; t++) {
+      if (op->ops.before_step != NULL)
+        op->ops.before_step(op->algo, t);
       int rc = collect_step(op, venv);
       if (rc)
         return rc;

@@ -117,6 +117,9 @@ typedef struct crl__offpolicy_ops {
   /* One gradient step on batch; adds what it measured to acc. */
   int (*update)(void *algo, const crl_replay_batch *batch,
                 crl__offpolicy_losses *acc);
+  /* Optional (NULL: none): called before step t = 0 .. train_freq - 1 of
+   * every cycle, warm-up included (gSDE draws its exploration matrices). */
+  void (*before_step)(void *algo, int t);
 } crl__offpolicy_ops;
 
 typedef struct crl__offpolicy {

@@ -7,6 +7,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "core/bufs.h"
+#include "core/internal.h"
 #include "crl/error.h"
 
 #define SDE_EPS 1e-6 /* SB3's epsilon under the square root */
@@ -26,12 +27,13 @@ int crl__sde_alloc(int L, int A, int full_std, int use_expln, int max_batch,
   crl__sde *s = calloc(1, sizeof *s);
   if (s == NULL)
     return crl_fail(CRL_ENOMEM, "gsde: out of memory");
-  *s = (crl__sde){L, A, full_std, use_expln, max_batch, rows, 0, 0, 0, 0};
+  *s = (crl__sde){L, A, full_std, use_expln, max_batch, rows, 0, 0, 0, 0, 0};
   const size_t LA = (size_t)L * A;
   const crl__buf bufs[] = {
       {(void **)&s->std, CRL__BUF_DOUBLE, LA},                    /* [L, A] */
       {(void **)&s->var, CRL__BUF_DOUBLE, (size_t)max_batch * A}, /* [B, A] */
-      {(void **)&s->mats, CRL__BUF_REAL, (size_t)rows * LA}, /* [rows, L, A] */
+      {(void **)&s->mats, CRL__BUF_REAL, (size_t)rows * LA},  /* [rows, L, A] */
+      {(void **)&s->eps, CRL__BUF_DOUBLE, (size_t)rows * LA}, /* [rows, L, A] */
   };
   int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &s->block, "gsde");
   if (rc) {
@@ -87,24 +89,30 @@ void crl__sde_prepare(crl__sde *s, const crl_real *log_std, const crl_real *phi,
 void crl__sde_resample(crl__sde *s, gsl_rng *rng) {
   const size_t LA = (size_t)s->L * s->A;
   for (int r = 0; r < s->rows; r++)
-    for (size_t k = 0; k < LA; k++)
-      s->mats[(size_t)r * LA + k] =
-          (crl_real)(gsl_ran_gaussian_ziggurat(rng, 1.0) * s->std[k]);
+    for (size_t k = 0; k < LA; k++) {
+      const double e = gsl_ran_gaussian_ziggurat(rng, 1.0);
+      s->eps[(size_t)r * LA + k] = e;
+      s->mats[(size_t)r * LA + k] = (crl_real)(e * s->std[k]);
+    }
+}
+
+/* noise of row b, action j: phi_b . E[:, j] of the row's matrix. */
+static double noise_at(const crl__sde *s, const crl_real *phi, int b, int j) {
+  const int L = s->L, A = s->A;
+  const crl_real *E = s->mats + (size_t)(b % s->rows) * L * A; /* [L, A] */
+  double n = 0.0;
+  for (int i = 0; i < L; i++)
+    n += (double)phi[(size_t)b * L + i] * E[(size_t)i * A + j];
+  return n;
 }
 
 void crl__sde_sample(const crl__sde *s, const crl_real *mean,
                      const crl_real *phi, int B, crl_real *actions) {
-  const int L = s->L, A = s->A;
-  for (int b = 0; b < B; b++) {
-    const crl_real *E = s->mats + (size_t)(b % s->rows) * L * A; /* [L, A] */
-    for (int j = 0; j < A; j++) {
-      double noise = 0.0;
-      for (int i = 0; i < L; i++)
-        noise += (double)phi[(size_t)b * L + i] * E[(size_t)i * A + j];
+  const int A = s->A;
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < A; j++)
       actions[(size_t)b * A + j] =
-          (crl_real)((double)mean[(size_t)b * A + j] + noise);
-    }
-  }
+          (crl_real)((double)mean[(size_t)b * A + j] + noise_at(s, phi, b, j));
 }
 
 void crl__sde_log_prob(const crl__sde *s, const crl_real *mean,
@@ -157,5 +165,68 @@ void crl__sde_backward(const crl__sde *s, const crl_real *log_std,
       const size_t k = (size_t)b * A + j;
       dmean[k] =
           (crl_real)(dlogp[b] * ((double)actions[k] - mean[k]) / s->var[k]);
+    }
+}
+
+void crl__sde_squashed_sample(const crl__sde *s, const crl_real *mean,
+                              const crl_real *phi, int B, crl_real *action,
+                              crl_real *logp) {
+  const int A = s->A;
+  const double half_log_2pi = 0.5 * log(2.0 * M_PI);
+  for (int b = 0; b < B; b++) {
+    double lp = 0.0;
+    for (int j = 0; j < A; j++) {
+      const size_t k = (size_t)b * A + j;
+      const double n = noise_at(s, phi, b, j), u = (double)mean[k] + n;
+      action[k] = (crl_real)tanh(u);
+      if (logp != NULL) {
+        const double v = s->var[k];
+        lp +=
+            -0.5 * n * n / v - 0.5 * log(v) - half_log_2pi - crl__log_dtanh(u);
+      }
+    }
+    if (logp != NULL)
+      logp[b] = (crl_real)lp;
+  }
+}
+
+/* With eps fixed, u_j = mean_j + n_j, n_j = sum_i phi_i std_ij eps_ij, and
+ *   logp = sum_j -n_j^2 / (2 v_j) - log(v_j) / 2 - log(1 - tanh^2 u_j) + c:
+ *   dL/du_j = dL/da_j (1 - a_j^2) + dL/dlogp 2 tanh u_j    (= dL/dmean_j)
+ *   dL/dn_j = dL/du_j - dL/dlogp n_j / v_j
+ *   dL/dv_j = dL/dlogp (n_j^2 / (2 v_j^2) - 1 / (2 v_j))
+ *   dL/dstd_ij = sum_b dL/dn_bj phi_bi eps_ij + dL/dv_bj 2 phi_bi^2 std_ij. */
+void crl__sde_squashed_backward(const crl__sde *s, const crl_real *log_std,
+                                const crl_real *phi, const crl_real *action,
+                                int B, const crl_real *daction,
+                                const crl_real *dlogp, crl_real *dmean,
+                                crl_real *dlog_std) {
+  const int L = s->L, A = s->A;
+  const size_t LA = (size_t)L * A;
+  for (int i = 0; i < L; i++)
+    for (int j = 0; j < A; j++) {
+      double dstd;
+      const double sd = std_of(s, log_std_at(s, log_std, i, j), &dstd);
+      double g = 0.0; /* dL / d std_ij */
+      for (int b = 0; b < B; b++) {
+        const size_t k = (size_t)b * A + j;
+        const double a = action[k], gl = dlogp[b], v = s->var[k];
+        const double n = noise_at(s, phi, b, j);
+        const double du = (double)daction[k] * (1.0 - a * a) + gl * 2.0 * a;
+        const double dn = du - gl * n / v;
+        const double dv = gl * (0.5 * n * n / (v * v) - 0.5 / v);
+        const double f = phi[(size_t)b * L + i];
+        const double e = s->eps[(size_t)(b % s->rows) * LA + (size_t)i * A + j];
+        g += dn * f * e + dv * 2.0 * f * f * sd;
+      }
+      dlog_std[s->full_std ? (size_t)i * A + j : (size_t)i] +=
+          (crl_real)(g * dstd);
+    }
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < A; j++) {
+      const size_t k = (size_t)b * A + j;
+      const double a = action[k];
+      dmean[k] =
+          (crl_real)((double)daction[k] * (1.0 - a * a) + dlogp[b] * 2.0 * a);
     }
 }

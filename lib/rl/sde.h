@@ -1,21 +1,44 @@
 /* Internal: generalized state-dependent exploration (gSDE; Raffin et al.
- * 2021) as SB3's StateDependentNoiseDistribution, for unsquashed Gaussian
- * policies (PPO, A2C).
+ * 2021) as SB3's StateDependentNoiseDistribution: unsquashed for PPO, A2C
+ * (crl__sde_sample, _log_prob, _backward), tanh-squashed and
+ * reparameterised for SAC and TQC (crl__sde_squashed_*).
  *
  * The features phi [B, L] are the actor's last hidden activations (not
  * learned through: SB3's learn_features=False). The parameter log_std is
  * [L, A] (full_std) or [L] (one per feature, shared by the actions), and
  * std = exp(log_std), or expln(log_std) = exp below 0, log1p(x) + 1 above.
  * Each env copy explores with its own matrix E [L, A], E_ij ~ N(0,
- * std_ij^2), drawn again at each rollout's start and every sde_sample_freq
- * steps: a = mu + phi E. The density used for learning is per dimension
- * N(mu_j, v_j), v_j = sum_i phi_i^2 std_ij^2 + 1e-6. */
+ * std_ij^2), drawn again when a collection starts (a rollout, or an
+ * off-policy train_freq cycle) and every sde_sample_freq steps:
+ * a = mu + phi E. The density used for learning is per dimension
+ * N(mu_j, v_j), v_j = sum_i phi_i^2 std_ij^2 + 1e-6. SAC squashes,
+ * a = tanh(u) with u = mu + phi E, and its updates draw one matrix per
+ * gradient step for the whole batch; log pi(a) is that of u minus
+ * sum_j log(1 - tanh^2 u_j), and gradients reach log_std both through the
+ * density and through E = std * eps (the reparameterisation). */
 #ifndef CRL_SDE_H
 #define CRL_SDE_H
 
 #include <gsl/gsl_rng.h>
 
 #include "crl/common.h"
+#include "crl/params.h"
+
+/* gSDE's rows (SB3's defaults). F(field) gives a field's offset; the spec
+ * needs fields use_sde, sde_sample_freq, full_std and use_expln. */
+// clang-format off
+#define CRL_SDE_PARAMS(F)                                                     \
+  {"use_sde", CRL_PARAM_BOOL, F(use_sde), "false", 0, 1, NULL,                \
+   "generalized state-dependent exploration (gSDE) instead of a "             \
+   "state-independent std"},                                                  \
+  {"sde_sample_freq", CRL_PARAM_INT, F(sde_sample_freq), "-1", -1, 1e7, NULL, \
+   "gSDE: new exploration matrices every this many steps (-1: only when a "   \
+   "collection starts: a rollout, or a train_freq cycle)"},                   \
+  {"policy_kwargs.full_std", CRL_PARAM_BOOL, F(full_std), "true", 0, 1, NULL, \
+   "gSDE: a std per feature and action (false: per feature)"},                \
+  {"policy_kwargs.use_expln", CRL_PARAM_BOOL, F(use_expln), "false", 0, 1,    \
+   NULL, "gSDE: expln instead of exp for the std"}
+// clang-format on
 
 typedef struct crl__sde {
   int L, A;       /* features, action dimensions */
@@ -25,7 +48,8 @@ typedef struct crl__sde {
   int rows;       /* exploration matrices (env copies) */
   double *std;    /* [L, A] std of the current log_std */
   double *var;    /* [max_batch, A] v of the last crl__sde_prepare */
-  crl_real *mats; /* [rows, L, A] exploration matrices */
+  crl_real *mats; /* [rows, L, A] exploration matrices E = std * eps */
+  double *eps;    /* [rows, L, A] their standard normal draws */
   void *block;
 } crl__sde;
 
@@ -62,5 +86,22 @@ void crl__sde_backward(const crl__sde *s, const crl_real *log_std,
                        const crl_real *mean, const crl_real *actions,
                        const crl_real *phi, int B, const crl_real *dlogp,
                        double dent_mean, crl_real *dmean, crl_real *dlog_std);
+
+/* SAC's squashed sample: u = mean + phi E (row b's matrix b mod rows),
+ * action [B, A] = tanh(u) and, when logp is non-NULL, logp [B] = log N(u;
+ * mean, var) - sum_j log(1 - tanh^2 u_j) with the var of the last prepare
+ * on these phi. */
+void crl__sde_squashed_sample(const crl__sde *s, const crl_real *mean,
+                              const crl_real *phi, int B, crl_real *action,
+                              crl_real *logp);
+
+/* Its reparameterised gradient: for L(action, logp) given dL/daction [B, A]
+ * and dL/dlogp [B], WRITES dmean [B, A] and ADDS dL/dlog_std to dlog_std,
+ * with eps, phi and var as in the sample (the features get no gradient). */
+void crl__sde_squashed_backward(const crl__sde *s, const crl_real *log_std,
+                                const crl_real *phi, const crl_real *action,
+                                int B, const crl_real *daction,
+                                const crl_real *dlogp, crl_real *dmean,
+                                crl_real *dlog_std);
 
 #endif

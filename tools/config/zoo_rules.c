@@ -269,12 +269,14 @@ static int optimizer_kwarg(zoo_ctx *z, const cli_cfg_entry *e,
 
 /* One key of policy_kwargs, given as a Python literal or a YAML mapping. */
 static int policy_kwarg(zoo_ctx *z, const cli_cfg_entry *e, const char *name) {
-  if (strcmp(name, "learn_features") == 0 || strcmp(name, "clip_mean") == 0 ||
+  if (strcmp(name, "learn_features") == 0 ||
+      (strcmp(name, "clip_mean") == 0 &&
+       !has_param(z, "policy_kwargs.clip_mean")) ||
       ((strcmp(name, "use_expln") == 0 || strcmp(name, "full_std") == 0) &&
        !has_param(z, "use_sde")))
     return zoo_fail(z, e,
-                    "policy_kwargs '%s': crl's gSDE is PPO's and A2C's, "
-                    "with features it does not learn through",
+                    "policy_kwargs '%s': crl's gSDE is PPO's, A2C's, SAC's "
+                    "and TQC's, with features it does not learn through",
                     name);
   if (strcmp(name, "activation_fn") == 0)
     return activation(z, e);
@@ -384,8 +386,8 @@ static const zoo_rule zoo_rules[] = {
   {"policy_kwargs",        1, policy_kwargs,   NULL},
   {"train_freq",           0, train_freq,      NULL},
   {"use_sde",              0, use_sde,
-   "crl has gSDE (generalized state-dependent exploration) for ppo and "
-   "a2c only"},
+   "crl has gSDE (generalized state-dependent exploration) for ppo, a2c, "
+   "sac and tqc only"},
   {"sde_sample_freq",      0, sde_setting,     NULL},
   {"env_wrapper",          1, refuse,
    "it wraps the env in Python classes, which crl cannot load"},
