@@ -327,17 +327,19 @@ int crl__sac_load(void *self, const crl_ckpt_reader *r) {
   return crl_state_load(r, ((crl__sac *)self)->name, sac_sections, self);
 }
 
-/* gSDE's deterministic policy tanh(clamp(mean, +-clip_mean)). */
+/* gSDE's deterministic policy tanh(clamp(mean, +-clip_mean)): the whole
+ * actor, with the clamp in the policy's output. */
 static int export_sde(crl__sac *s, const crl_space *act, int max_batch,
                       crl_policy **out) {
-  if (s->cfg.clip_mean > 0)
-    return crl_fail(CRL_EUNSUPPORTED,
-                    "%s: a gSDE policy with policy_kwargs.clip_mean %g cannot "
-                    "be exported: policy files have no clamp before tanh "
-                    "(train with clip_mean: 0 to export)",
-                    s->name, s->cfg.clip_mean);
-  return crl__policy_from_parts(s->actor, s->loop->obs_norm, act,
-                                CRL_POLICY_TANH, max_batch, out);
+  int rc = crl__policy_from_parts(s->actor, s->loop->obs_norm, act,
+                                  CRL_POLICY_TANH, max_batch, out);
+  if (rc == 0 && s->cfg.clip_mean > 0)
+    rc = crl__policy_set_tanh_clip(*out, s->cfg.clip_mean);
+  if (rc) {
+    crl_policy_free(*out);
+    *out = NULL;
+  }
+  return rc;
 }
 
 /* The deterministic policy tanh(mean): a copy of the actor that keeps only

@@ -148,6 +148,11 @@ class Policy:
                 raise PolicyFormatError(f"{what}: an action bound has low > high")
             if self.output == OUT_TANH and not np.all(np.isfinite(self.high - self.low)):
                 raise PolicyFormatError(f"{what}: tanh scaling to infinite bounds")
+        self.tanh_clip = 0.0  # the clamp before tanh (a gSDE mean), in newer files
+        if "act.tanh_clip" in s:
+            self.tanh_clip = float(get("act.tanh_clip", 1, ("<f8",))[0])
+            if self.output != OUT_TANH or not (np.isfinite(self.tanh_clip) and self.tanh_clip > 0):
+                raise PolicyFormatError(f"{what}: act.tanh_clip {self.tanh_clip} needs a tanh output and a bound > 0")
         self.norm = None
         if has_norm:
             d = sizes[0]
@@ -200,6 +205,8 @@ class Policy:
         if self.output == OUT_ARGMAX:
             out = np.argmax(y, axis=1).astype(np.float64)[:, None]
         elif self.output == OUT_TANH:
+            if self.tanh_clip > 0:
+                y = np.clip(y, -self.tanh_clip, self.tanh_clip)
             out = self.low + (np.tanh(y) + 1.0) * 0.5 * (self.high - self.low)
         else:
             out = np.minimum(np.maximum(y, self.low), self.high)

@@ -45,24 +45,27 @@ typedef struct kind {
   crl_activation hidden_act;
   crl__policy_output output;
   int norm;
-  double scale;    /* parameters uniform in scale * [-1, 1) / sqrt(fan-in) */
-  int open_bounds; /* Box bounds infinite on one side (clip only) */
+  double scale;     /* parameters uniform in scale * [-1, 1) / sqrt(fan-in) */
+  int open_bounds;  /* Box bounds infinite on one side (clip only) */
+  double tanh_clip; /* tanh only: the clamp before it (0: none) */
 } kind;
 
 // clang-format off
 static const kind kinds[] = {
   /* SAC / TD3-like: ReLU, tanh-squashed (k >= 16 inputs: dot products) */
-  {"sac_relu",       17, 2, {64, 64},    6, CRL_ACT_RELU, CRL_POLICY_TANH, 0, 2, 0},
-  {"sac_relu_norm",   5, 2, {64, 64},    3, CRL_ACT_RELU, CRL_POLICY_TANH, 1, 2, 0},
+  {"sac_relu",       17, 2, {64, 64},    6, CRL_ACT_RELU, CRL_POLICY_TANH, 0, 2, 0, 0},
+  {"sac_relu_norm",   5, 2, {64, 64},    3, CRL_ACT_RELU, CRL_POLICY_TANH, 1, 2, 0, 0},
+  /* SAC with gSDE: the mean clamped before tanh (often, at this scale) */
+  {"sac_gsde_clip",   5, 2, {64, 64},    3, CRL_ACT_RELU, CRL_POLICY_TANH, 1, 3, 0, 0.5},
   /* PPO-like: tanh, Gaussian mean clipped (3 inputs: sequential sums) */
-  {"ppo_tanh_norm",   3, 2, {64, 64},    1, CRL_ACT_TANH, CRL_POLICY_CLIP, 1, 3, 0},
-  {"ppo_tanh",        8, 1, {32},        2, CRL_ACT_TANH, CRL_POLICY_CLIP, 0, 3, 0},
-  {"ppo_relu_open",   4, 2, {24, 40},    5, CRL_ACT_RELU, CRL_POLICY_CLIP, 1, 3, 1},
+  {"ppo_tanh_norm",   3, 2, {64, 64},    1, CRL_ACT_TANH, CRL_POLICY_CLIP, 1, 3, 0, 0},
+  {"ppo_tanh",        8, 1, {32},        2, CRL_ACT_TANH, CRL_POLICY_CLIP, 0, 3, 0, 0},
+  {"ppo_relu_open",   4, 2, {24, 40},    5, CRL_ACT_RELU, CRL_POLICY_CLIP, 1, 3, 1, 0},
   /* discrete: argmax; 16 -> 8 -> 5 takes the dot, then the sequential sum */
-  {"argmax_tanh_norm",4, 2, {64, 64},    2, CRL_ACT_TANH, CRL_POLICY_ARGMAX, 1, 2, 0},
-  {"argmax_relu",     6, 3, {16, 8, 12}, 5, CRL_ACT_RELU, CRL_POLICY_ARGMAX, 0, 2, 0},
+  {"argmax_tanh_norm",4, 2, {64, 64},    2, CRL_ACT_TANH, CRL_POLICY_ARGMAX, 1, 2, 0, 0},
+  {"argmax_relu",     6, 3, {16, 8, 12}, 5, CRL_ACT_RELU, CRL_POLICY_ARGMAX, 0, 2, 0, 0},
   /* weights that overflow a float: infinite and NaN actions */
-  {"overflow",       20, 1, {8},         2, CRL_ACT_RELU, CRL_POLICY_CLIP, 0, 1e37, 1},
+  {"overflow",       20, 1, {8},         2, CRL_ACT_RELU, CRL_POLICY_CLIP, 0, 1e37, 1, 0},
 };
 // clang-format on
 
@@ -113,6 +116,8 @@ static int make_one(const kind *k, const char *dir, uint64_t *rng) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s.crlp", dir, k->name);
   int rc = crl__policy_from_parts(net, norm, &act, k->output, 1, &p);
+  if (rc == 0 && k->tanh_clip > 0)
+    rc = crl__policy_set_tanh_clip(p, k->tanh_clip);
   rc = rc ? rc : crl_policy_save(p, path);
   crl_policy_free(p);
   crl_normalizer_free(norm);

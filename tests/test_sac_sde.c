@@ -2,9 +2,10 @@
  * are in test_sde.c): a state keeps its action until the exploration
  * matrix is drawn again; checkpoints resume bit for bit and the exported
  * policy acts as the algorithm does (clip_mean 0), a checkpoint without
- * gSDE is refused; a clamped mean is refused by export, not dropped; and
- * SAC with gSDE learns Pendulum-v1 in the small configuration the other
- * off-policy learners use. */
+ * gSDE is refused; the clamp of the mean reaches the exported policy and
+ * its file; and SAC with gSDE learns Pendulum-v1 in the small configuration
+ * the other off-policy learners use (best evaluation from 4k to 7k steps
+ * >= -400: seeds 0-11 measured -98 to -152). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "io/policy_internal.h"
 #include "offpolicy_algo.h"
 #include "offpolicy_learn.h"
 
@@ -72,18 +74,46 @@ static void test_same_state_same_action(void **state) {
   crl_vec_env_free(venv);
 }
 
-/* SB3's default clip_mean 2 clamps the mean before tanh; policy files have
- * no such clamp, so export says so instead of dropping it. */
-static void test_clamped_export_refused(void **state) {
+/* SB3's default clip_mean 2 clamps the mean before tanh, and so does the
+ * exported policy, through its file: a mean of 5 acts as tanh(2). */
+static void test_clamped_export(void **state) {
   (void)state;
+  crl_mlp_spec spec =
+      crl_mlp_spec_make(2, 0, NULL, 1, CRL_ACT_RELU, CRL_ACT_IDENTITY, 1);
+  crl_mlp *net = NULL;
+  assert_int_equal(crl_mlp_alloc(&spec, NULL, NULL, &net), 0);
+  crl_real *w = crl_mlp_params(net); /* W [1, 2], b [1] */
+  w[0] = 1, w[1] = 0, w[2] = 0;
+  const double lo = -1, hi = 3;
+  const crl_space act = {CRL_SPACE_BOX, 1, 0, &lo, &hi};
+  crl_policy *p = NULL, *q = NULL;
+  assert_int_equal(
+      crl__policy_from_parts(net, NULL, &act, CRL_POLICY_TANH, 1, &p), 0);
+  assert_int_equal(crl__policy_set_tanh_clip(p, 0.0), CRL_EINVAL);
+  assert_int_equal(crl__policy_set_tanh_clip(p, 2.0), 0);
+  char path[128];
+  snprintf(path, sizeof path, "/tmp/crl_test_clip_%d.crlp", (int)getpid());
+  assert_int_equal(crl_policy_save(p, path), 0);
+  assert_int_equal(crl_policy_load(path, 1, &q), 0);
+  const double y[] = {5.0, -7.0, 1.5, -0.25};
+  for (int i = 0; i < 4; i++) {
+    const crl_real obs[2] = {(crl_real)y[i], 0};
+    const double c = fmax(-2.0, fmin(2.0, y[i]));
+    const double want = lo + (tanh(c) + 1.0) * 0.5 * (hi - lo);
+    crl_real a1, a2;
+    assert_int_equal(crl_policy_act(p, obs, &a1), 0);
+    assert_int_equal(crl_policy_act(q, obs, &a2), 0);
+    assert_true(fabs((double)a1 - want) < 1e-6);
+    assert_true(a1 == a2);
+  }
+  crl_policy_free(p);
+  crl_policy_free(q);
+  crl_mlp_free(net);
+  unlink(path);
+  /* and SAC's export carries its clip_mean (check_resume compares the
+   * exported actions with the algorithm's on a grid) */
   static const char *const kv[] = {SDE_KEYS, NULL};
-  crl_algo *a = NULL;
-  assert_int_equal(make("sac", "Pendulum-v1", kv, 1, &a), 0);
-  crl_policy *pol = NULL;
-  assert_int_equal(crl_algo_export_policy(a, 1, &pol), CRL_EUNSUPPORTED);
-  assert_null(pol);
-  assert_non_null(strstr(crl_last_error(), "clip_mean"));
-  crl_algo_free(a);
+  check_resume("sac", kv, plain);
 }
 
 static void test_sac_sde_learns_pendulum(void **state) {
@@ -97,7 +127,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_resume_and_export),
       cmocka_unit_test(test_same_state_same_action),
-      cmocka_unit_test(test_clamped_export_refused),
+      cmocka_unit_test(test_clamped_export),
       cmocka_unit_test(test_sac_sde_learns_pendulum),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -367,6 +367,10 @@ static void put_output(crl__text *t, const crl__policy_view *v, int L) {
                    "    const double lo = act_low[j], hi = act_high[j];\n"
                    "    double v = (double)a%d[j];\n",
                    L);
+  if (v->output == CRL_POLICY_TANH && v->tanh_clip > 0)
+    crl__text_printf(t,
+                     "    v = v < -%.17g ? -%.17g : (v > %.17g ? %.17g : v);\n",
+                     v->tanh_clip, v->tanh_clip, v->tanh_clip, v->tanh_clip);
   if (v->output == CRL_POLICY_TANH)
     crl__text_printf(t, "    v = lo + (tanh(v) + 1.0) * 0.5 * (hi - lo);\n");
   else

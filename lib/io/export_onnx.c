@@ -263,7 +263,17 @@ static void put_action(crl__text *g, const crl__policy_view *v) {
     raw_put(&half, 0.5 * (a->high[j] - a->low[j]));
   put_doubles(g, "one", &one, 0);
   put_tensor_raw(g, "act_half_range", 1, &dim, &half);
-  put_node(g, "Tanh", "action_tanh", (const char *[]){"y", NULL}, "y_tanh");
+  const char *pre = "y";
+  if (v->tanh_clip > 0) { /* Clip(y, -c, c) before Tanh */
+    const double lo = -v->tanh_clip, hi = v->tanh_clip;
+    put_doubles(g, "tanh_clip_low", &lo, 0);
+    put_doubles(g, "tanh_clip_high", &hi, 0);
+    put_node(g, "Clip", "action_tanh_clip",
+             (const char *[]){"y", "tanh_clip_low", "tanh_clip_high", NULL},
+             "y_clipped");
+    pre = "y_clipped";
+  }
+  put_node(g, "Tanh", "action_tanh", (const char *[]){pre, NULL}, "y_tanh");
   put_node(g, "Add", "action_shift", (const char *[]){"y_tanh", "one", NULL},
            "y_shifted");
   put_node(g, "Mul", "action_scale",

@@ -16,6 +16,8 @@ struct crl_policy {
   crl_space act_space;  /* bounds point into `bounds` */
   double *bounds;       /* [2, act_dim] low then high (Box); NULL otherwise */
   crl__policy_output output;
+  double tanh_clip;  /* TANH: y clamped to [-c, c] first; 0: no clamp */
+  int has_tanh_clip; /* the file section exists (tanh_clip > 0) */
   int obs_dim, n_out, max_batch;
   crl_real *obs_scratch; /* [max_batch, obs_dim] normalised observations */
   crl_real *out_scratch; /* [max_batch, n_out] network outputs */
@@ -43,6 +45,18 @@ void crl__policy_view_of(const crl_policy *p, crl__policy_view *v) {
   v->norm = p->norm;
   v->act = &p->act_space;
   v->output = p->output;
+  v->tanh_clip = p->tanh_clip;
+}
+
+int crl__policy_set_tanh_clip(crl_policy *p, double c) {
+  if (p->output != CRL_POLICY_TANH || !(c > 0) || !isfinite(c))
+    return crl_fail(CRL_EINVAL,
+                    "policy: a clamp before tanh needs a tanh output and a "
+                    "finite bound > 0 (got %g)",
+                    c);
+  p->tanh_clip = c;
+  p->has_tanh_clip = 1;
+  return 0;
 }
 
 /* Check that the output transform fits the action space and the network. */
@@ -170,9 +184,12 @@ static void transform(const crl_policy *p, const crl_real *y, int B,
     }
     for (int j = 0; j < a->dim; j++) {
       double lo = a->low[j], hi = a->high[j], v = (double)row[j];
-      if (p->output == CRL_POLICY_TANH)
+      if (p->output == CRL_POLICY_TANH) {
+        const double c = p->tanh_clip;
+        if (c > 0)
+          v = v < -c ? -c : (v > c ? c : v);
         v = lo + (tanh(v) + 1.0) * 0.5 * (hi - lo);
-      else
+      } else
         v = v < lo ? lo : (v > hi ? hi : v);
       action[(size_t)i * a->dim + j] = (crl_real)v;
     }
@@ -291,6 +308,9 @@ static int body_sections(void *obj, crl_state_io *io) {
       CRL_STATE(REAL, "net.params", crl_mlp_params(p->net),
                 crl_mlp_n_params(p->net), 0),
       CRL_STATE(F64, "act.bounds", p->bounds, 2 * (size_t)a->dim, 0),
+      /* only in files of policies that clamp: older files stay readable */
+      CRL_STATE(F64, "act.tanh_clip", p->has_tanh_clip ? &p->tanh_clip : NULL,
+                1, CRL_STATE_FINITE | CRL_STATE_POSITIVE),
       CRL_STATE_OBJ("norm", crl_normalizer_sections, p->norm),
   };
   int rc = crl_state_items(io, items, CRL_STATE_COUNT(items));
@@ -379,6 +399,13 @@ int crl_policy_load(const char *path, int max_batch, crl_policy **out) {
    * clip 1 only makes it valid until then. */
   if (rc == 0 && h.has_norm)
     rc = crl_normalizer_alloc(h.sizes[0], 1.0, &(*out)->norm);
+  size_t n_clip = 0;
+  if (rc == 0 && crl_state_find(r, "act.tanh_clip", &n_clip) == 0) {
+    if (h.output != CRL_POLICY_TANH)
+      rc = crl_fail(CRL_EFORMAT, "%s: a clamp before tanh on a %s output", path,
+                    h.output == CRL_POLICY_CLIP ? "clipped" : "argmax");
+    (*out)->has_tanh_clip = 1;
+  }
   rc = rc ? rc : crl_state_load(r, NULL, body_sections, *out);
   crl__ckpt_reader_free(r);
   if (rc) {

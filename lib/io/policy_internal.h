@@ -18,6 +18,11 @@ int crl__policy_from_parts(const crl_mlp *net, const crl_normalizer *norm,
                            const crl_space *act, crl__policy_output output,
                            int max_batch, crl_policy **out);
 
+/* A tanh output that first clamps the network output to [-c, c] (SB3's
+ * Hardtanh on a gSDE mean): tanh(clamp(y, -c, c)) scaled to the bounds.
+ * c > 0 and finite; CRL_EINVAL otherwise or for another output. */
+int crl__policy_set_tanh_clip(crl_policy *p, double c);
+
 /* What a policy computes, for the exporters (lib/io/export_*.c): its
  * network, normaliser (NULL: none), action space and output transform. */
 typedef struct crl__policy_view {
@@ -25,6 +30,7 @@ typedef struct crl__policy_view {
   const crl_normalizer *norm;
   const crl_space *act;
   crl__policy_output output;
+  double tanh_clip; /* TANH: the clamp before tanh, 0 for none */
 } crl__policy_view;
 void crl__policy_view_of(const crl_policy *policy, crl__policy_view *view);
 
