@@ -56,6 +56,7 @@ static const crl_param_def trpo_params[] = {
      "scale rewards by the running std of the discounted return "
      "(VecNormalize's norm_reward)"},
     CRL_AC_POLICY_KWARGS(F, "actor and critic"),
+    CRL_SDE_PARAMS(F),
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
 
@@ -81,6 +82,7 @@ static int alloc_buffers(trpo *t) {
   const size_t A = (size_t)ac->act_dim, K = (size_t)ac->n_out;
   const size_t TN = (size_t)t->onp->n_steps * t->onp->n_envs;
   const size_t P = t->n_pi;
+  const size_t V = ac->sde ? M * A : 0;
   /* a batch_size beyond the rollout is one minibatch of all of it (SB3) */
   const size_t B =
       (size_t)t->spec.batch_size < TN ? (size_t)t->spec.batch_size : TN;
@@ -96,6 +98,8 @@ static int alloc_buffers(trpo *t) {
     {(void **)&t->logp,        CRL__BUF_REAL, M},     /* [M] */
     {(void **)&t->dlogp,       CRL__BUF_REAL, M},     /* [M] */
     {(void **)&t->kl,          CRL__BUF_REAL, M},     /* [M] */
+    {(void **)&t->var_old,     CRL__BUF_DOUBLE, V},   /* [M, act_dim] */
+    {(void **)&t->var,         CRL__BUF_DOUBLE, V},   /* [M, act_dim] */
     {(void **)&t->g,           CRL__BUF_REAL, P},     /* [n_pi] */
     {(void **)&t->x,           CRL__BUF_REAL, P},     /* [n_pi] */
     {(void **)&t->fx,          CRL__BUF_REAL, P},     /* [n_pi] */
@@ -135,6 +139,11 @@ static int alloc_parts(trpo *t, const crl_space *obs, const crl_space *act,
                      .activation = s->activation,
                      .log_std_init = s->log_std_init,
                      .ortho_init = s->ortho_init,
+                     .use_sde = s->use_sde,
+                     .sde_sample_freq = s->sde_sample_freq,
+                     .full_std = s->full_std,
+                     .use_expln = s->use_expln,
+                     .sde_rows = n_envs,
                      .normalize_obs = s->normalize,
                      .max_batch = cap > n_envs ? cap : n_envs};
   int rc = crl__onp_alloc("trpo", &as, obs, act, n_envs, s->n_steps,

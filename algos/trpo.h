@@ -29,6 +29,7 @@ typedef struct trpo_spec {
   int activation;
   double log_std_init;
   int ortho_init;
+  int use_sde, sde_sample_freq, full_std, use_expln; /* gSDE */
 } trpo_spec;
 
 /* What one policy step did, for the stats. */
@@ -61,6 +62,8 @@ typedef struct trpo {
   crl_real *logp;        /* [M] */
   crl_real *dlogp;       /* [M] */
   crl_real *kl;          /* [M] */
+  double *var_old;       /* gSDE: [M, act_dim] pi_old's variances */
+  double *var;           /* gSDE: [M, act_dim] the variances of dist */
   /* vectors of the step, [n_pi] */
   crl_real *g;         /* [n_pi] gradient of the surrogate */
   crl_real *x;         /* [n_pi] step direction */

@@ -16,7 +16,8 @@ static int cap_of(const trpo *t) {
   return t->onp->ac->max_batch;
 }
 
-/* dist [M, n_out] = actor(obs) at the current parameters, in chunks. */
+/* dist [M, n_out] = actor(obs) at the current parameters, in chunks; with
+ * gSDE also var [M, act_dim], which each chunk's forward prepares. */
 static int batch_forward(trpo *t) {
   crl__ac *ac = t->onp->ac;
   const int K = ac->n_out, O = ac->obs_dim;
@@ -26,13 +27,25 @@ static int batch_forward(trpo *t) {
                                    t->dist + (size_t)s * K);
     if (rc)
       return rc;
+    if (ac->sde)
+      memcpy(t->var + (size_t)s * K, ac->sde->var,
+             (size_t)b * K * sizeof *t->var);
   }
   return 0;
 }
 
+/* logp [M] of the batch's actions under dist (and var, with gSDE). */
+static void log_prob(trpo *t, const double *var) {
+  crl__ac *ac = t->onp->ac;
+  if (ac->sde)
+    crl__sde_log_prob_var(ac->sde, var, t->dist, t->act, t->M, t->logp);
+  else
+    crl__ac_log_prob(ac, t->dist, t->act, t->M, t->logp);
+}
+
 /* L = mean_i A_i exp(logp_i - old_logp_i) for the outputs in dist. */
 static double surrogate(trpo *t) {
-  crl__ac_log_prob(t->onp->ac, t->dist, t->act, t->M, t->logp);
+  log_prob(t, t->var);
   double s = 0.0;
   for (int i = 0; i < t->M; i++)
     s += (double)t->adv[i] * exp((double)t->logp[i] - (double)t->old_logp[i]);
@@ -51,7 +64,10 @@ static int surrogate_gradient(trpo *t, double *L) {
   if (rc)
     return rc;
   memcpy(t->dist, dist, (size_t)t->M * ac->n_out * sizeof *t->dist);
-  crl__ac_log_prob(ac, t->dist, t->act, t->M, t->logp);
+  if (ac->sde)
+    memcpy(t->var, crl__ac_fisher_var(t->fisher),
+           (size_t)t->M * ac->act_dim * sizeof *t->var);
+  log_prob(t, t->var);
   double s = 0.0;
   for (int i = 0; i < t->M; i++) {
     double ratio = exp((double)t->logp[i] - (double)t->old_logp[i]);
@@ -96,8 +112,10 @@ int trpo_line_search(trpo *t, double beta, double L_old,
     if (rc)
       return rc;
     double L = surrogate(t);
-    double kl =
-        crl__ac_kl(ac, t->dist_old, t->log_std_old, t->dist, t->M, t->kl);
+    double kl = ac->sde ? crl__sde_kl(ac->act_dim, t->M, t->dist_old,
+                                      t->var_old, t->dist, t->var, t->kl)
+                        : crl__ac_kl(ac, t->dist_old, t->log_std_old, t->dist,
+                                     t->M, t->kl);
     res->backtracks = k + 1;
     if (isfinite(L) && isfinite(kl) && kl <= delta && L > L_old) {
       res->accepted = 1;
@@ -119,7 +137,9 @@ int trpo_begin_step(trpo *t, double *L_old) {
   if (rc)
     return rc;
   memcpy(t->dist_old, t->dist, (size_t)t->M * ac->n_out * sizeof *t->dist);
-  if (!ac->discrete)
+  if (ac->sde)
+    memcpy(t->var_old, t->var, (size_t)t->M * ac->act_dim * sizeof *t->var);
+  else if (!ac->discrete)
     memcpy(t->log_std_old, ac->log_std,
            (size_t)ac->act_dim * sizeof *ac->log_std);
   memcpy(t->theta_old, ac->params, t->n_pi * sizeof *t->theta_old);

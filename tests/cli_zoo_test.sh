@@ -43,7 +43,7 @@ expect "names the algorithm" out "algo: a2c"
 run "gSDE runs with ppo" 0 "$CRL" check --zoo hyperparams/ppo.yml --env Pendulum-v1
 expect "as use_sde" out "use_sde: true"
 expect "with its sample frequency" out "sde_sample_freq: 4"
-run "gSDE is refused for trpo" 2 "$CRL" train --zoo hyperparams/ppo.yml --env Pendulum-v1 --algo trpo -o sde
+run "gSDE is refused for td3" 2 "$CRL" train --zoo hyperparams/ppo.yml --env Pendulum-v1 --algo td3 -o sde
 expect "at the key" err "hyperparams/ppo.yml:47:3: error: RL Zoo key 'use_sde'"
 [ ! -e sde ] && ok "nothing written" || bad "nothing written" "sde exists"
 run "a callback is refused" 2 "$CRL" check --zoo hyperparams/td3.yml --env CartPole-v1

@@ -275,11 +275,11 @@ static void test_zoo_entry_choice(void **state) {
 /* What crl cannot do: one error naming the zoo key, at its place. */
 static void test_zoo_refusals(void **state) {
   (void)state;
-  assert_int_equal(zoo("ppo.yml", "Pendulum-v1", "trpo"), -1);
-  assert_error_at(
-      "ppo.yml", 47,
-      "RL Zoo key 'use_sde': crl has gSDE (generalized "
-      "state-dependent exploration) for ppo, a2c, sac and tqc only");
+  assert_int_equal(zoo("ppo.yml", "Pendulum-v1", "td3"), -1);
+  assert_error_at("ppo.yml", 47,
+                  "RL Zoo key 'use_sde': crl has gSDE (generalized "
+                  "state-dependent exploration) for ppo, a2c, trpo, sac and "
+                  "tqc only");
   assert_int_equal(zoo("ppo.yml", "CartPoleContinuous-v1", NULL), -1);
   assert_error_at("ppo.yml", 71, "VecNormalize's 'clip_obs' is 10 in crl");
   assert_int_equal(zoo("td3.yml", "Pendulum-v0", NULL), -1);

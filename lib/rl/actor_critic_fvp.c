@@ -9,8 +9,25 @@
 #include "crl/error.h"
 #include "rl/actor_critic_fvp.h"
 
+static size_t n_log_std(const crl__ac *ac) {
+  return ac->discrete ? 0
+         : ac->sde    ? (size_t)crl__sde_n_log_std(ac->sde->L, ac->act_dim,
+                                                   ac->sde->full_std)
+                      : (size_t)ac->act_dim;
+}
+
 size_t crl__ac_policy_size(const crl__ac *ac) {
-  return crl_mlp_n_params(ac->actor) + (ac->discrete ? 0 : (size_t)ac->act_dim);
+  return crl_mlp_n_params(ac->actor) + n_log_std(ac);
+}
+
+/* What the kept pass depends on: the MLP, and with gSDE log_std too. */
+static size_t n_point(const crl__ac *ac) {
+  return ac->sde ? crl__ac_policy_size(ac) : crl_mlp_n_params(ac->actor);
+}
+
+static const crl_real *chunk_phi(const crl__ac_fisher *f, int c) {
+  const crl_mlp *net = f->chunk[c];
+  return crl_mlp_layer_input(net, crl_mlp_get_spec(net)->n_layers - 1);
 }
 
 int crl__ac_fisher_alloc(crl__ac *ac, int max_rows, crl__ac_fisher **out) {
@@ -21,7 +38,9 @@ int crl__ac_fisher_alloc(crl__ac *ac, int max_rows, crl__ac_fisher **out) {
   if (f == NULL)
     return crl_fail(CRL_ENOMEM, "fisher: out of memory");
   const size_t K = (size_t)ac->n_out;
-  const size_t n_actor = crl_mlp_n_params(ac->actor);
+  const size_t n_at = n_point(ac);
+  const size_t SV = ac->sde ? (size_t)max_rows * ac->act_dim : 0;
+  const size_t SA = ac->sde ? n_log_std(ac) : 0;
   f->ac = ac;
   f->max_rows = max_rows;
   /* Chunks of the actor's capacity, as its own forward passes take the
@@ -37,10 +56,12 @@ int crl__ac_fisher_alloc(crl__ac *ac, int max_rows, crl__ac_fisher **out) {
   crl__buf bufs[] = {
     {(void **)&f->chunk,    CRL__BUF_U8,   CB},      /* [n_chunks] */
     {(void **)&f->obs_at,   CRL__BUF_REAL, R * O},   /* [max_rows, obs_dim] */
-    {(void **)&f->theta_at, CRL__BUF_REAL, n_actor}, /* [n_actor] */
+    {(void **)&f->theta_at, CRL__BUF_REAL, n_at},    /* [n_point] */
     {(void **)&f->dist,     CRL__BUF_REAL, R * K},   /* [max_rows, n_out] */
     {(void **)&f->tangent,  CRL__BUF_REAL, T},       /* [rows, n_out] */
     {(void **)&f->inv_var,  CRL__BUF_REAL, 2 * D},   /* [2, act_dim] */
+    {(void **)&f->var,      CRL__BUF_DOUBLE, SV},    /* [max_rows, act_dim] */
+    {(void **)&f->acc,      CRL__BUF_DOUBLE, SA},    /* [n_log_std] */
   };
   /* clang-format on */
   int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &f->block, "fisher");
@@ -81,6 +102,12 @@ static void apply_metric(const crl__ac_fisher *f, const crl_real *dist, int b,
   const crl__ac *ac = f->ac;
   const int K = ac->n_out;
   const double inv_B = 1.0 / f->B;
+  if (ac->sde) { /* the kept variances of dist's rows (n_out = act_dim) */
+    const double *var = f->var + (dist - f->dist);
+    for (size_t k = 0; k < (size_t)b * K; k++)
+      dout[k] = (crl_real)((double)f->tangent[k] / var[k] * inv_B);
+    return;
+  }
   if (ac->discrete) {
     crl_cat_fisher_vp(b, K, dist, f->tangent, dout);
     for (size_t k = 0; k < (size_t)b * K; k++)
@@ -103,12 +130,14 @@ static int keep_point(crl__ac_fisher *f) {
     return crl_fail(CRL_ESHAPE, "fisher: batch %d outside [1, %d]", f->B,
                     f->max_rows);
   const size_t n_obs = (size_t)f->B * ac->obs_dim;
-  const size_t n_actor = crl_mlp_n_params(ac->actor);
-  const crl_real *theta = crl_mlp_params(ac->actor); /* [n_actor] */
+  const size_t n_at = n_point(ac);
+  const crl_real *theta = ac->params; /* [n_point] the actor, log_std */
   if (f->rows_at == f->B &&
       memcmp(f->obs_at, f->obs, n_obs * sizeof *f->obs) == 0 &&
-      memcmp(f->theta_at, theta, n_actor * sizeof *theta) == 0)
+      memcmp(f->theta_at, theta, n_at * sizeof *theta) == 0)
     return 0;
+  if (ac->sde) /* the std of the current log_std, for the variances */
+    crl__sde_prepare(ac->sde, ac->log_std, NULL, 0);
   f->rows_at = 0; /* nothing kept if a forward fails halfway */
   for (int c = 0, start = 0; start < f->B; c++, start += f->rows) {
     const int b = f->B - start < f->rows ? f->B - start : f->rows;
@@ -116,9 +145,12 @@ static int keep_point(crl__ac_fisher *f) {
                              b, f->dist + (size_t)start * ac->n_out);
     if (rc)
       return rc;
+    if (ac->sde)
+      crl__sde_var(ac->sde, chunk_phi(f, c), b,
+                   f->var + (size_t)start * ac->act_dim);
   }
   memcpy(f->obs_at, f->obs, n_obs * sizeof *f->obs);
-  memcpy(f->theta_at, theta, n_actor * sizeof *theta);
+  memcpy(f->theta_at, theta, n_at * sizeof *theta);
   f->rows_at = f->B;
   return 0;
 }
@@ -129,14 +161,20 @@ int crl__ac_fisher_point(crl__ac_fisher *f, const crl_real **dist) {
   return rc;
 }
 
+const double *crl__ac_fisher_var(const crl__ac_fisher *f) {
+  return f->ac->sde ? f->var : NULL;
+}
+
 int crl__ac_fisher_vp(void *ctx, const crl_real *v, crl_real *out) {
   crl__ac_fisher *f = ctx;
   crl__ac *ac = f->ac;
   const size_t n_actor = crl_mlp_n_params(ac->actor);
   const int D = ac->act_dim;
   crl_real *fisher_log_std = f->inv_var + D;
-  if (!ac->discrete)
+  if (!ac->discrete && !ac->sde)
     crl_gauss_fisher(D, ac->log_std, f->inv_var, fisher_log_std);
+  if (ac->sde)
+    memset(f->acc, 0, n_log_std(ac) * sizeof *f->acc);
   int rc = keep_point(f);
   if (rc)
     return rc;
@@ -152,9 +190,19 @@ int crl__ac_fisher_vp(void *ctx, const crl_real *v, crl_real *out) {
     rc = crl_mlp_backward(f->chunk[c], ac->dout, b, NULL);
     if (rc)
       return rc;
+    if (ac->sde)
+      crl__sde_fisher_log_std(ac->sde, ac->log_std, chunk_phi(f, c),
+                              f->var + (size_t)start * D, b, 1.0 / f->B,
+                              v + n_actor, f->acc);
   }
   for (size_t k = 0; k < n_actor; k++)
     out[k] = (crl_real)((double)ac->grads[k] + f->damping * (double)v[k]);
+  if (ac->sde) {
+    for (size_t k = 0; k < n_log_std(ac); k++)
+      out[n_actor + k] =
+          (crl_real)(f->acc[k] + f->damping * (double)v[n_actor + k]);
+    return 0;
+  }
   /* log_std is a parameter of every row's distribution directly (J = I)
    * and its Fisher block is constant, so its rows need no network pass;
    * the mean/log_std cross terms of a diagonal Gaussian are zero. */
@@ -210,9 +258,15 @@ int crl__ac_fisher_logp_backward(crl__ac_fisher *f, const crl_real *actions,
   int rc = keep_point(f);
   for (int c = 0, start = 0; rc == 0 && start < f->B; c++, start += f->rows) {
     const int b = f->B - start < f->rows ? f->B - start : f->rows;
-    logp_entropy_terms(ac, f->dist + (size_t)start * ac->n_out,
-                       actions + (size_t)start * ac->act_dim, b, dlogp + start,
-                       0.0);
+    const size_t r = (size_t)start * ac->act_dim;
+    if (ac->sde)
+      crl__sde_backward_var(ac->sde, f->var + r, ac->log_std,
+                            f->dist + (size_t)start * ac->n_out, actions + r,
+                            chunk_phi(f, c), b, dlogp + start, 0.0, ac->dout,
+                            ac->dlog_std);
+    else
+      logp_entropy_terms(ac, f->dist + (size_t)start * ac->n_out, actions + r,
+                         b, dlogp + start, 0.0);
     rc = crl_mlp_backward(f->chunk[c], ac->dout, b, NULL);
   }
   return rc;

@@ -8,7 +8,11 @@
  * J_i = du/dtheta and M_i the Fisher matrix of the distribution in u
  *   Gaussian:    diag(1/sigma^2) on the means, 2 on each log_std
  *   categorical: diag(p) - p p^T on the logits,
- * the Fisher matrix of the policy averaged over B states is
+ * With gSDE the variances v_ij depend on the state through the features
+ * (which get no gradient) and on log_std [L, A] or [L]: the mean block's
+ * metric is 1/v_ij row by row, log_std's goes through v (Fisher 1/(2 v^2)
+ * in v), and the two blocks do not mix.
+ * The Fisher matrix of the policy averaged over B states is
  *   F = (1/B) sum_i J_i^T M_i J_i,
  * which is also the Hessian of mean_i KL(pi_old(.|s_i) || pi_theta(.|s_i))
  * at theta = theta_old. F v is computed exactly, with no finite
@@ -19,7 +23,8 @@
 
 #include "rl/actor_critic.h"
 
-/* n_pi: the actor MLP's parameters plus log_std (Gaussian). */
+/* n_pi: the actor MLP's parameters plus log_std (Gaussian; gSDE's [L, A]
+ * or [L]). */
 size_t crl__ac_policy_size(const crl__ac *ac);
 
 /* The Fisher-vector product at a fixed set of states.
@@ -54,6 +59,8 @@ typedef struct crl__ac_fisher {
   crl_real *tangent;  /* [rows, n_out] J v of a chunk */
   crl_real *inv_var;  /* [2, act_dim] 1 / sigma^2, then log_std's Fisher
                          (Gaussian) */
+  double *var;        /* gSDE: [max_rows, act_dim] the kept pass's variances */
+  double *acc;        /* gSDE: [n_log_std] the log_std block of a product */
 } crl__ac_fisher;
 
 /* A product for batches of up to max_rows states (>= 1). *out is NULL on
@@ -76,6 +83,10 @@ int crl__ac_fisher_vp(void *f, const crl_real *v, crl_real *out);
  * the solve that follows share one forward pass. */
 int crl__ac_fisher_point(crl__ac_fisher *f, const crl_real **dist);
 
+/* gSDE: the variances [B, act_dim] of the kept pass (valid after
+ * crl__ac_fisher_point, until the next call on f); NULL without gSDE. */
+const double *crl__ac_fisher_var(const crl__ac_fisher *f);
+
 /* Backward through the kept pass at the product's point (made current
  * first, as crl__ac_fisher_point) for L = sum_i dlogp[i] logp_i, actions
  * [B, act_dim]: ADDs dL/dtheta to ac->grads, bit for bit what
@@ -86,7 +97,8 @@ int crl__ac_fisher_logp_backward(crl__ac_fisher *f, const crl_real *actions,
 
 /* kl [B] = KL(ref || current) row by row: ref = (dist_ref [B, n_out],
  * log_std_ref [act_dim]; NULL when discrete), current = (dist, ac->log_std).
- * Returns the mean. */
+ * Returns the mean. Not for gSDE, whose variances are per row
+ * (crl__sde_kl). */
 double crl__ac_kl(const crl__ac *ac, const crl_real *dist_ref,
                   const crl_real *log_std_ref, const crl_real *dist, int B,
                   crl_real *kl);

@@ -75,6 +75,11 @@ void crl__sde_prepare(crl__sde *s, const crl_real *log_std, const crl_real *phi,
   for (int i = 0; i < L; i++)
     for (int j = 0; j < A; j++)
       s->std[(size_t)i * A + j] = std_of(s, log_std_at(s, log_std, i, j), &d);
+  crl__sde_var(s, phi, B, s->var);
+}
+
+void crl__sde_var(const crl__sde *s, const crl_real *phi, int B, double *var) {
+  const int L = s->L, A = s->A;
   for (int b = 0; b < B; b++)
     for (int j = 0; j < A; j++) {
       double v = 0.0;
@@ -82,7 +87,7 @@ void crl__sde_prepare(crl__sde *s, const crl_real *log_std, const crl_real *phi,
         const double f = phi[(size_t)b * L + i], sd = s->std[(size_t)i * A + j];
         v += f * f * sd * sd;
       }
-      s->var[(size_t)b * A + j] = v + SDE_EPS;
+      var[(size_t)b * A + j] = v + SDE_EPS;
     }
 }
 
@@ -117,13 +122,19 @@ void crl__sde_sample(const crl__sde *s, const crl_real *mean,
 
 void crl__sde_log_prob(const crl__sde *s, const crl_real *mean,
                        const crl_real *actions, int B, crl_real *logp) {
+  crl__sde_log_prob_var(s, s->var, mean, actions, B, logp);
+}
+
+void crl__sde_log_prob_var(const crl__sde *s, const double *var,
+                           const crl_real *mean, const crl_real *actions, int B,
+                           crl_real *logp) {
   const int A = s->A;
   const double half_log_2pi = 0.5 * log(2.0 * M_PI);
   for (int b = 0; b < B; b++) {
     double lp = 0.0;
     for (int j = 0; j < A; j++) {
       const size_t k = (size_t)b * A + j;
-      const double v = s->var[k], d = (double)actions[k] - mean[k];
+      const double v = var[k], d = (double)actions[k] - mean[k];
       lp += -0.5 * d * d / v - 0.5 * log(v) - half_log_2pi;
     }
     logp[b] = (crl_real)lp;
@@ -142,6 +153,15 @@ void crl__sde_backward(const crl__sde *s, const crl_real *log_std,
                        const crl_real *mean, const crl_real *actions,
                        const crl_real *phi, int B, const crl_real *dlogp,
                        double dent_mean, crl_real *dmean, crl_real *dlog_std) {
+  crl__sde_backward_var(s, s->var, log_std, mean, actions, phi, B, dlogp,
+                        dent_mean, dmean, dlog_std);
+}
+
+void crl__sde_backward_var(const crl__sde *s, const double *var,
+                           const crl_real *log_std, const crl_real *mean,
+                           const crl_real *actions, const crl_real *phi, int B,
+                           const crl_real *dlogp, double dent_mean,
+                           crl_real *dmean, crl_real *dlog_std) {
   const int L = s->L, A = s->A;
   for (int i = 0; i < L; i++)
     for (int j = 0; j < A; j++) {
@@ -150,7 +170,7 @@ void crl__sde_backward(const crl__sde *s, const crl_real *log_std,
       double g = 0.0; /* dL / d std_ij */
       for (int b = 0; b < B; b++) {
         const size_t k = (size_t)b * A + j;
-        const double v = s->var[k], d = (double)actions[k] - mean[k];
+        const double v = var[k], d = (double)actions[k] - mean[k];
         /* dlogp/dv = d^2 / (2 v^2) - 1 / (2 v); dH/dv = 1 / (2 v) */
         const double dv = dlogp[b] * (0.5 * d * d / (v * v) - 0.5 / v) +
                           dent_mean / B * 0.5 / v;
@@ -163,8 +183,7 @@ void crl__sde_backward(const crl__sde *s, const crl_real *log_std,
   for (int b = 0; b < B; b++)
     for (int j = 0; j < A; j++) {
       const size_t k = (size_t)b * A + j;
-      dmean[k] =
-          (crl_real)(dlogp[b] * ((double)actions[k] - mean[k]) / s->var[k]);
+      dmean[k] = (crl_real)(dlogp[b] * ((double)actions[k] - mean[k]) / var[k]);
     }
 }
 
@@ -228,5 +247,53 @@ void crl__sde_squashed_backward(const crl__sde *s, const crl_real *log_std,
       const double a = action[k];
       dmean[k] =
           (crl_real)((double)daction[k] * (1.0 - a * a) + dlogp[b] * 2.0 * a);
+    }
+}
+
+double crl__sde_kl(int A, int B, const crl_real *mean_ref,
+                   const double *var_ref, const crl_real *mean,
+                   const double *var, crl_real *kl) {
+  double total = 0.0;
+  for (int b = 0; b < B; b++) {
+    double acc = 0.0;
+    for (int j = 0; j < A; j++) {
+      const size_t k = (size_t)b * A + j;
+      const double d = (double)mean_ref[k] - mean[k];
+      acc += 0.5 * (log(var[k] / var_ref[k]) + (var_ref[k] + d * d) / var[k]) -
+             0.5;
+    }
+    kl[b] = (crl_real)acc;
+    total += acc;
+  }
+  return B > 0 ? total / B : 0.0;
+}
+
+/* v_bj = sum_i phi_bi^2 std_ij^2 + eps moves with log_std by
+ *   dv_bj = sum_i 2 phi_bi^2 std_ij std'_ij w_ij     (w: the log_std part
+ * of the direction, w_i for every j without full_std), N(mean, v)'s Fisher
+ * in v is 1 / (2 v^2), and J^T of the same map takes it back. */
+void crl__sde_fisher_log_std(const crl__sde *s, const crl_real *log_std,
+                             const crl_real *phi, const double *var, int B,
+                             double scale, const crl_real *w, double *acc) {
+  const int L = s->L, A = s->A;
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < A; j++) {
+      const double v = var[(size_t)b * A + j];
+      double dv = 0.0;
+      for (int i = 0; i < L; i++) {
+        double dstd;
+        const size_t k = s->full_std ? (size_t)i * A + j : (size_t)i;
+        const double sd = std_of(s, log_std[k], &dstd);
+        const double f = phi[(size_t)b * L + i];
+        dv += 2.0 * f * f * sd * dstd * (double)w[k];
+      }
+      const double m = scale * dv / (2.0 * v * v);
+      for (int i = 0; i < L; i++) {
+        double dstd;
+        const size_t k = s->full_std ? (size_t)i * A + j : (size_t)i;
+        const double sd = std_of(s, log_std[k], &dstd);
+        const double f = phi[(size_t)b * L + i];
+        acc[k] += 2.0 * f * f * sd * dstd * m;
+      }
     }
 }

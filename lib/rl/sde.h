@@ -65,6 +65,10 @@ void crl__sde_free(crl__sde *s);
 void crl__sde_prepare(crl__sde *s, const crl_real *log_std, const crl_real *phi,
                       int B);
 
+/* var [B, A] for features phi [B, L] with the std of the last prepare (for
+ * callers that keep the variances of more rows than max_batch). */
+void crl__sde_var(const crl__sde *s, const crl_real *phi, int B, double *var);
+
 /* New exploration matrices (after crl__sde_prepare, which sets std). */
 void crl__sde_resample(crl__sde *s, gsl_rng *rng);
 
@@ -76,6 +80,11 @@ void crl__sde_sample(const crl__sde *s, const crl_real *mean,
 void crl__sde_log_prob(const crl__sde *s, const crl_real *mean,
                        const crl_real *actions, int B, crl_real *logp);
 
+/* The same under given variances var [B, A]. */
+void crl__sde_log_prob_var(const crl__sde *s, const double *var,
+                           const crl_real *mean, const crl_real *actions, int B,
+                           crl_real *logp);
+
 /* Mean over the batch of the entropy of N(mean, var). */
 double crl__sde_entropy_mean(const crl__sde *s, int B);
 
@@ -86,6 +95,27 @@ void crl__sde_backward(const crl__sde *s, const crl_real *log_std,
                        const crl_real *mean, const crl_real *actions,
                        const crl_real *phi, int B, const crl_real *dlogp,
                        double dent_mean, crl_real *dmean, crl_real *dlog_std);
+
+/* crl__sde_backward under given variances var [B, A] (of these phi). */
+void crl__sde_backward_var(const crl__sde *s, const double *var,
+                           const crl_real *log_std, const crl_real *mean,
+                           const crl_real *actions, const crl_real *phi, int B,
+                           const crl_real *dlogp, double dent_mean,
+                           crl_real *dmean, crl_real *dlog_std);
+
+/* kl [B] = KL(N(mean_ref, var_ref) || N(mean, var)) summed over the A
+ * dimensions of each row (all [B, A]); returns the mean over rows. */
+double crl__sde_kl(int A, int B, const crl_real *mean_ref,
+                   const double *var_ref, const crl_real *mean,
+                   const double *var, crl_real *kl);
+
+/* TRPO's Fisher-vector product, log_std block: ADDS to acc [n_log_std]
+ * scale * J^T M J w over rows phi [B, L] with variances var [B, A], where
+ * J = dv/dlog_std and M = 1 / (2 v^2) (the Fisher of N(mean, v) in v; the
+ * mean block and the cross terms are the caller's and zero). */
+void crl__sde_fisher_log_std(const crl__sde *s, const crl_real *log_std,
+                             const crl_real *phi, const double *var, int B,
+                             double scale, const crl_real *w, double *acc);
 
 /* SAC's squashed sample: u = mean + phi E (row b's matrix b mod rows),
  * action [B, A] = tanh(u) and, when logp is non-NULL, logp [B] = log N(u;

@@ -275,8 +275,8 @@ static int policy_kwarg(zoo_ctx *z, const cli_cfg_entry *e, const char *name) {
       ((strcmp(name, "use_expln") == 0 || strcmp(name, "full_std") == 0) &&
        !has_param(z, "use_sde")))
     return zoo_fail(z, e,
-                    "policy_kwargs '%s': crl's gSDE is PPO's, A2C's, SAC's "
-                    "and TQC's, with features it does not learn through",
+                    "policy_kwargs '%s': crl's gSDE (PPO, A2C, TRPO, SAC, "
+                    "TQC) has features it does not learn through",
                     name);
   if (strcmp(name, "activation_fn") == 0)
     return activation(z, e);
@@ -387,7 +387,7 @@ static const zoo_rule zoo_rules[] = {
   {"train_freq",           0, train_freq,      NULL},
   {"use_sde",              0, use_sde,
    "crl has gSDE (generalized state-dependent exploration) for ppo, a2c, "
-   "sac and tqc only"},
+   "trpo, sac and tqc only"},
   {"sde_sample_freq",      0, sde_setting,     NULL},
   {"env_wrapper",          1, refuse,
    "it wraps the env in Python classes, which crl cannot load"},
