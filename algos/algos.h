@@ -15,6 +15,7 @@ extern const crl_algo_type crl__algo_ddpg;
 extern const crl_algo_type crl__algo_td3;
 extern const crl_algo_type crl__algo_sac;
 extern const crl_algo_type crl__algo_tqc;
+extern const crl_algo_type crl__algo_crossq;
 extern const crl_algo_type crl__algo_pmd;
 
 #endif

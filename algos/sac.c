@@ -55,29 +55,44 @@ static int parse_number(const char *text, double *out) {
   return end != text && *end == '\0' && isfinite(*out);
 }
 
-/* ent_coef and target_entropy, as SB3 reads them. */
-static int parse_entropy_keys(crl__sac *s) {
-  const char *e = s->cfg.ent_coef;
+int crl__temperature_parse(const char *name, const char *ent_coef,
+                           const char *target_entropy, int act_dim,
+                           crl__temperature *t) {
   double v = 1.0;
-  if (strcmp(e, "auto") == 0 ||
-      (strncmp(e, "auto_", 5) == 0 && parse_number(e + 5, &v) && v > 0)) {
-    s->learn_alpha = 1;
-    s->log_alpha[0] = (crl_real)log(v);
-  } else if (parse_number(e, &v) && v >= 0) {
-    s->alpha_fixed = v;
+  *t = (crl__temperature){0};
+  if (strcmp(ent_coef, "auto") == 0 ||
+      (strncmp(ent_coef, "auto_", 5) == 0 && parse_number(ent_coef + 5, &v) &&
+       v > 0)) {
+    t->learn = 1;
+    t->log_alpha0 = log(v);
+  } else if (parse_number(ent_coef, &v) && v >= 0) {
+    t->alpha_fixed = v;
   } else {
     return crl_fail(CRL_EINVAL,
                     "%s: ent_coef '%s' must be auto, auto_<initial value > "
                     "0> (e.g. auto_0.1) or a number >= 0",
-                    s->name, e);
+                    name, ent_coef);
   }
-  const char *t = s->cfg.target_entropy;
-  if (strcmp(t, "auto") == 0)
-    s->target_entropy = -(double)s->act_dim;
-  else if (!parse_number(t, &s->target_entropy))
+  if (strcmp(target_entropy, "auto") == 0)
+    t->target_entropy = -(double)act_dim;
+  else if (!parse_number(target_entropy, &t->target_entropy))
     return crl_fail(CRL_EINVAL,
-                    "%s: target_entropy '%s' must be auto or a number", s->name,
-                    t);
+                    "%s: target_entropy '%s' must be auto or a number", name,
+                    target_entropy);
+  return 0;
+}
+
+/* ent_coef and target_entropy, as SB3 reads them, and the log std clamps. */
+static int parse_entropy_keys(crl__sac *s) {
+  crl__temperature t;
+  int rc = crl__temperature_parse(s->name, s->cfg.ent_coef,
+                                  s->cfg.target_entropy, s->act_dim, &t);
+  if (rc)
+    return rc;
+  s->learn_alpha = t.learn;
+  s->log_alpha[0] = (crl_real)t.log_alpha0;
+  s->alpha_fixed = t.alpha_fixed;
+  s->target_entropy = t.target_entropy;
   if (!(s->cfg.log_std_min <= s->cfg.log_std_max))
     return crl_fail(CRL_EINVAL,
                     "%s: policy_kwargs.log_std_min %g exceeds log_std_max %g",

@@ -112,6 +112,19 @@ typedef struct crl__sac {
   void *block;        /* out ... pooled */
 } crl__sac;
 
+/* SB3's temperature keys: ent_coef auto, auto_<v> (learned from log v) or a
+ * number (fixed); target_entropy auto (-act_dim) or a number. SAC, TQC and
+ * CrossQ read them alike. */
+typedef struct crl__temperature {
+  int learn;
+  double log_alpha0;  /* learned: the start of log alpha */
+  double alpha_fixed; /* not learned */
+  double target_entropy;
+} crl__temperature;
+int crl__temperature_parse(const char *name, const char *ent_coef,
+                           const char *target_entropy, int act_dim,
+                           crl__temperature *t);
+
 /* name ("sac", "tqc") must outlive the instance. */
 int crl__sac_create_named(const char *name, const crl__sac_config *cfg,
                           const crl_space *obs, const crl_space *act,

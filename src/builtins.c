@@ -35,9 +35,9 @@ static const crl_env_type *const env_types[] = {
 };
 
 static const crl_algo_type *const algo_types[] = {
-    &crl__algo_ppo,  &crl__algo_reinforce, &crl__algo_qac,  &crl__algo_a2c,
-    &crl__algo_trpo, &crl__algo_grpo,      &crl__algo_ddpg, &crl__algo_td3,
-    &crl__algo_sac,  &crl__algo_tqc,       &crl__algo_pmd,
+    &crl__algo_ppo,  &crl__algo_reinforce, &crl__algo_qac,    &crl__algo_a2c,
+    &crl__algo_trpo, &crl__algo_grpo,      &crl__algo_ddpg,   &crl__algo_td3,
+    &crl__algo_sac,  &crl__algo_tqc,       &crl__algo_crossq, &crl__algo_pmd,
 };
 
 /* Types configured from the ones above: the project's MuJoCo models

@@ -48,8 +48,8 @@ expect "at the key" err "hyperparams/ppo.yml:47:3: error: RL Zoo key 'use_sde'"
 [ ! -e sde ] && ok "nothing written" || bad "nothing written" "sde exists"
 run "a callback is refused" 2 "$CRL" check --zoo hyperparams/td3.yml --env CartPole-v1
 expect "at the key" err "hyperparams/td3.yml:32:3: error: RL Zoo key 'callback'"
-run "an algorithm crl lacks" 2 "$CRL" check --zoo hyperparams/ppo.yml --env CartPole-v1 --algo crossq
-expect "is named" err "crl has no algorithm 'crossq'"
+run "an algorithm crl lacks" 2 "$CRL" check --zoo hyperparams/ppo.yml --env CartPole-v1 --algo dqn
+expect "is named" err "crl has no algorithm 'dqn'"
 run "--zoo without --env" 2 "$CRL" train --zoo hyperparams/ppo.yml
 expect "asks for it" err "--zoo FILE needs --env ID"
 run "--env without --zoo" 2 "$CRL" train x.yaml --env CartPole-v1

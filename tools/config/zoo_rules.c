@@ -267,6 +267,16 @@ static int optimizer_kwarg(zoo_ctx *z, const cli_cfg_entry *e,
                   name);
 }
 
+/* An algorithm with separate actor and critic layers (CrossQ's
+ * policy_kwargs.net_arch.pi and .qf) takes both lists as they are. */
+static int put_pi_qf(zoo_ctx *z, const cli_cfg_entry *e, const char *pi,
+                     const char *qf) {
+  return put(z, e, "policy_kwargs.net_arch.pi", pi) ||
+                 put(z, e, "policy_kwargs.net_arch.qf", qf)
+             ? -1
+             : 0;
+}
+
 /* One key of policy_kwargs, given as a Python literal or a YAML mapping. */
 static int policy_kwarg(zoo_ctx *z, const cli_cfg_entry *e, const char *name) {
   if (strcmp(name, "learn_features") == 0 ||
@@ -295,6 +305,9 @@ static int policy_kwarg(zoo_ctx *z, const cli_cfg_entry *e, const char *name) {
     z->arch_at = z->current; /* e may be a literal's, freed by then */
     return 0;
   }
+  if (strcmp(name, "net_arch") == 0 &&
+      has_param(z, "policy_kwargs.net_arch.pi"))
+    return put_pi_qf(z, e, e->value, e->value); /* one list: both (CrossQ) */
   char key[CRL_STRING_MAX];
   snprintf(key, sizeof key, "policy_kwargs.%s", name);
   return put(z, e, key, NULL);
@@ -308,6 +321,8 @@ static int net_arch_finish(zoo_ctx *z) {
   if (z->arch_pi[0] == '\0' || z->arch_critic[0] == '\0')
     return zoo_fail(z, e, "net_arch=dict(...) needs pi and %s",
                     has_param(z, "vf_coef") ? "vf" : "qf");
+  if (has_param(z, "policy_kwargs.net_arch.pi"))
+    return put_pi_qf(z, e, z->arch_pi, z->arch_critic);
   if (strcmp(z->arch_pi, z->arch_critic) != 0)
     return zoo_fail(z, e,
                     "net_arch gives the actor %s and the critic %s; crl's "
@@ -407,6 +422,34 @@ static const zoo_rule zoo_rules[] = {
 };
 // clang-format on
 
+/* YAML 1.1's integers may group digits with '_' (the zoo writes
+ * buffer_size: 1_000_000, which PyYAML reads as 1000000): out gets the
+ * digits alone; 0 when value is not such an integer. */
+static int yaml11_grouped_int(const char *value, char *out, size_t size) {
+  size_t n = 0;
+  int digits = 0, underscores = 0;
+  for (const char *p = value; *p != '\0'; p++) {
+    if (*p == '_' && digits > 0 && p[1] != '\0') {
+      underscores++;
+      continue;
+    }
+    if (!(isdigit((unsigned char)*p) || (p == value && *p == '-')) ||
+        n + 1 >= size)
+      return 0;
+    digits += isdigit((unsigned char)*p) != 0;
+    out[n++] = *p;
+  }
+  out[n] = '\0';
+  return underscores > 0 && digits > 0;
+}
+
+/* A key without a rule goes on as it is, grouped integers ungrouped. */
+static int pass_on(zoo_ctx *z, const cli_cfg_entry *e) {
+  char plain[64];
+  return put(z, e, NULL,
+             yaml11_grouped_int(e->value, plain, sizeof plain) ? plain : NULL);
+}
+
 static const zoo_rule *find_rule(const char *key) {
   for (size_t i = 0; i < sizeof zoo_rules / sizeof *zoo_rules; i++) {
     const zoo_rule *r = &zoo_rules[i];
@@ -427,7 +470,7 @@ int cli_zoo_translate(const crl_algo_type *algo, const cli_cfg_entries *entry,
     const cli_cfg_entry *e = &z->entry->v[i];
     const zoo_rule *r = find_rule(e->key);
     z->current = e;
-    int rc = r && r->fn ? r->fn(z, e, r->why) : put(z, e, NULL, NULL);
+    int rc = r && r->fn ? r->fn(z, e, r->why) : pass_on(z, e);
     if (rc)
       return -1;
   }
