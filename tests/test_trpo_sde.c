@@ -22,7 +22,7 @@
 /* Steps of the differences and tolerances: the KL's second difference is
  * exact to O(STEP^2) relative; the float build's rounding sets its floor. */
 #if CRL_REAL_IS_DOUBLE
-#define STEP 1e-3
+#define STEP 1e-4
 #define TOL 1e-4
 #else
 #define STEP 1e-2

@@ -303,7 +303,7 @@ static void test_zoo_crossq(void **state) {
   assert_value("policy_delay", "2");
   assert_value("policy_kwargs.net_arch.pi", "[32, 32]");
   assert_value("policy_kwargs.net_arch.qf", "[32, 32]");
-  assert_int_equal(zoo("crossq.yml", "Hopper-v4", NULL), 0);
+  assert_int_equal(zoo("crossq.yml", "CartPoleContinuous-v1", NULL), 0);
   assert_value("buffer_size", "1000000");
   assert_value("learning_starts", "5000");
   assert_value("policy_kwargs.net_arch.pi", "[64, 64]");
