@@ -18,10 +18,12 @@
 #include "crl/crl.h"
 
 /* Keys every learning test shares (RLtools' small Pendulum setting). */
-#define SMALL_PENDULUM_KEYS                                                    \
+#define SMALL_PENDULUM_TRAIN_KEYS                                              \
   "learning_rate", "1e-3", "adam_eps", "1e-7", "buffer_size", "10000",         \
-      "learning_starts", "100", "batch_size", "100", "gamma", "0.99", "tau",   \
-      "0.005", "policy_kwargs.net_arch", "[64, 64]"
+      "learning_starts", "100", "batch_size", "100", "gamma", "0.99"
+#define SMALL_PENDULUM_KEYS                                                    \
+  SMALL_PENDULUM_TRAIN_KEYS, "tau", "0.005", "policy_kwargs.net_arch",         \
+      "[64, 64]"
 
 /* Train `algo` with kv for `steps` env steps, evaluating (10 episodes)
  * after every 1000 steps from eval_from on; returns the best mean. */

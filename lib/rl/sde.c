@@ -101,6 +101,12 @@ void crl__sde_resample(crl__sde *s, gsl_rng *rng) {
     }
 }
 
+/* log N(d; 0, v): the Gaussian log-density of a deviation d. */
+static double log_normal(double d, double v) {
+  const double half_log_2pi = 0.5 * log(2.0 * M_PI);
+  return -0.5 * d * d / v - 0.5 * log(v) - half_log_2pi;
+}
+
 /* noise of row b, action j: phi_b . E[:, j] of the row's matrix. */
 static double noise_at(const crl__sde *s, const crl_real *phi, int b, int j) {
   const int L = s->L, A = s->A;
@@ -129,13 +135,11 @@ void crl__sde_log_prob_var(const crl__sde *s, const double *var,
                            const crl_real *mean, const crl_real *actions, int B,
                            crl_real *logp) {
   const int A = s->A;
-  const double half_log_2pi = 0.5 * log(2.0 * M_PI);
   for (int b = 0; b < B; b++) {
     double lp = 0.0;
     for (int j = 0; j < A; j++) {
       const size_t k = (size_t)b * A + j;
-      const double v = var[k], d = (double)actions[k] - mean[k];
-      lp += -0.5 * d * d / v - 0.5 * log(v) - half_log_2pi;
+      lp += log_normal((double)actions[k] - mean[k], var[k]);
     }
     logp[b] = (crl_real)lp;
   }
@@ -191,18 +195,14 @@ void crl__sde_squashed_sample(const crl__sde *s, const crl_real *mean,
                               const crl_real *phi, int B, crl_real *action,
                               crl_real *logp) {
   const int A = s->A;
-  const double half_log_2pi = 0.5 * log(2.0 * M_PI);
   for (int b = 0; b < B; b++) {
     double lp = 0.0;
     for (int j = 0; j < A; j++) {
       const size_t k = (size_t)b * A + j;
       const double n = noise_at(s, phi, b, j), u = (double)mean[k] + n;
       action[k] = (crl_real)tanh(u);
-      if (logp != NULL) {
-        const double v = s->var[k];
-        lp +=
-            -0.5 * n * n / v - 0.5 * log(v) - half_log_2pi - crl__log_dtanh(u);
-      }
+      if (logp != NULL)
+        lp += log_normal(n, s->var[k]) - crl__log_dtanh(u);
     }
     if (logp != NULL)
       logp[b] = (crl_real)lp;
