@@ -46,6 +46,9 @@ typedef struct crossq_config {
   double bn_momentum, bn_eps;
   int renorm_warmup_steps;
   double adam_beta1;
+  /* gSDE, as SAC's, but with features that are learned through */
+  int use_sde, sde_sample_freq, full_std, use_expln;
+  double log_std_init, clip_mean;
 } crossq_config;
 
 #define F(field) offsetof(crossq_config, field)
@@ -76,9 +79,9 @@ static const crl_param_def crossq_params[] = {
    1, NULL, "added to the variances under the square root"},
   {"policy_kwargs.renorm_warmup_steps", CRL_PARAM_INT, F(renorm_warmup_steps),
    "100000", 0, 1e9, NULL, "training forwards of plain batch normalisation "
-                           "before the renormalisation by r and d"},
-  {"adam_beta1", CRL_PARAM_REAL, F(adam_beta1), "0.5", 0, 0.999999, NULL,
+                           "before the renormalisation by r and d"},  {"adam_beta1", CRL_PARAM_REAL, F(adam_beta1), "0.5", 0, 0.999999, NULL,
    "Adam's beta1 for actor and critics (sb3-contrib's 0.5)"},
+  CRL_SAC_SDE_PARAMS(F),
   {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 // clang-format on
 #undef F
@@ -86,7 +89,12 @@ static const crl_param_def crossq_params[] = {
 typedef struct crossq {
   crossq_config cfg;
   crl__offpolicy *loop;
-  crl__brn_net *actor;                    /* obs -> [mean | log_std] */
+  crl__brn_net *actor; /* obs -> [mean | log_std]; with gSDE obs -> mean */
+  size_t n_pi;         /* the actor's parameters, then gSDE's log_std */
+  crl_real *pi_params, *pi_grads;         /* [n_pi] */
+  crl_real *sde_log_std, *sde_dlog_std;   /* views at pi_* + the network's */
+  crl__sde *sde_act, *sde_train;          /* as SAC's (algos/sac.h) */
+  const crl_real *phi;                    /* [B, L] the last forward's */
   crl__brn_net *critic[CRL_QCRITIC_MAX];  /* [obs, act] -> Q */
   size_t n_critic_params;                 /* all critics */
   crl_real *critic_params, *critic_grads; /* [n_critic_params] */
@@ -97,22 +105,24 @@ typedef struct crossq {
   double lr;
   long n_updates;
   int obs_dim, act_dim, M, rows; /* rows: max(M, n_envs) actor batch */
-  crl_real *out;                 /* [rows, 2A] actor outputs */
-  crl_real *mean;                /* [rows, A] */
-  crl_real *log_std;             /* [rows, A] */
-  crl_real *eps;                 /* [rows, A] */
-  crl_real *act;                 /* [rows, A] squashed actions */
-  crl_real *logp;                /* [rows] */
-  crl_real *qin;                 /* [2M, obs + A] critic inputs */
-  crl_real *q;                   /* [n_critics, 2M] */
-  crl_real *dq;                  /* [2M] */
-  crl_real *dqin;                /* [M, obs + A] */
-  crl_real *dact;                /* [M, A] */
-  crl_real *dlogp;               /* [M] */
-  crl_real *dmean;               /* [M, A] */
-  crl_real *dlog_std;            /* [M, A] */
-  crl_real *dout;                /* [M, 2A] */
-  void *block;                   /* critic_params ... dout */
+  int n_envs;
+  crl_real *out;      /* [rows, 2A] actor outputs */
+  crl_real *mean;     /* [rows, A] */
+  crl_real *log_std;  /* [rows, A] */
+  crl_real *eps;      /* [rows, A] */
+  crl_real *act;      /* [rows, A] squashed actions */
+  crl_real *logp;     /* [rows] */
+  crl_real *qin;      /* [2M, obs + A] critic inputs */
+  crl_real *q;        /* [n_critics, 2M] */
+  crl_real *dq;       /* [2M] */
+  crl_real *dqin;     /* [M, obs + A] */
+  crl_real *dact;     /* [M, A] */
+  crl_real *dlogp;    /* [M] */
+  crl_real *dmean;    /* [M, A] */
+  crl_real *dlog_std; /* [M, A] */
+  crl_real *dout;     /* [M, 2A] */
+  crl_real *dphi;     /* gSDE: [M, L] */
+  void *block;        /* critic_params ... dphi */
 } crossq;
 
 static void crossq_destroy(void *self) {
@@ -126,6 +136,8 @@ static void crossq_destroy(void *self) {
   crl_adam_free(c->actor_adam);
   crl_adam_free(c->critic_adam);
   crl_adam_free(c->alpha_adam);
+  crl__sde_free(c->sde_act);
+  crl__sde_free(c->sde_train);
   if (c->noise_rng)
     gsl_rng_free(c->noise_rng);
   free(c->block);
@@ -169,11 +181,19 @@ static int check_config(const crossq_config *cfg) {
   return 0;
 }
 
+/* gSDE's features: the input of the actor's last linear layer. */
+static int sde_features(const crossq *c) {
+  const crl_int_list *h = &c->cfg.net_arch_pi;
+  return h->n > 0 ? h->v[h->n - 1] : c->obs_dim;
+}
+
 static int alloc_buffers(crossq *c) {
   const size_t R = (size_t)c->rows, M = (size_t)c->M, A = (size_t)c->act_dim;
   const size_t I = (size_t)c->obs_dim + A, K = (size_t)c->cfg.n_critics;
+  const size_t P = c->n_pi, D = c->cfg.use_sde ? M * sde_features(c) : 0;
   /* clang-format off */
-  const crl__buf bufs[] = {
+  const crl__buf bufs[] = {    {(void **)&c->pi_params, CRL__BUF_REAL, P},                  /* [n_pi] */
+    {(void **)&c->pi_grads,  CRL__BUF_REAL, P},                  /* [n_pi] */
     {(void **)&c->critic_params, CRL__BUF_REAL, c->n_critic_params},
     {(void **)&c->critic_grads,  CRL__BUF_REAL, c->n_critic_params},
     {(void **)&c->out,      CRL__BUF_REAL, R * 2 * A}, /* [rows, 2A] */
@@ -189,8 +209,8 @@ static int alloc_buffers(crossq *c) {
     {(void **)&c->dact,     CRL__BUF_REAL, M * A},     /* [M, A] */
     {(void **)&c->dlogp,    CRL__BUF_REAL, M},         /* [M] */
     {(void **)&c->dmean,    CRL__BUF_REAL, M * A},     /* [M, A] */
-    {(void **)&c->dlog_std, CRL__BUF_REAL, M * A},     /* [M, A] */
-    {(void **)&c->dout,     CRL__BUF_REAL, M * 2 * A}, /* [M, 2A] */
+    {(void **)&c->dlog_std, CRL__BUF_REAL, M * A},     /* [M, A] */    {(void **)&c->dout,     CRL__BUF_REAL, M * 2 * A}, /* [M, 2A] */
+    {(void **)&c->dphi,     CRL__BUF_REAL, D},         /* [M, L] */
   };
   /* clang-format on */
   return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &c->block, "crossq");
@@ -202,13 +222,27 @@ static int alloc_networks(crossq *c, uint64_t seed) {
   const crossq_config *g = &c->cfg;
   const int A = c->act_dim, I = c->obs_dim + A;
   const crl__brn_spec as =
-      net_spec(c, c->obs_dim, &g->net_arch_pi, 2 * A, c->rows);
+      net_spec(c, c->obs_dim, &g->net_arch_pi, g->use_sde ? A : 2 * A, c->rows);
   const crl__brn_spec qs = net_spec(c, I, &g->net_arch_qf, 1, 2 * c->M);
-  const size_t per = crl__brn_param_count(&qs);
+  const size_t per = crl__brn_param_count(&qs),
+               n_net = crl__brn_param_count(&as);
+  const int L = sde_features(c);
+  const size_t n_log_std =
+      g->use_sde ? (size_t)crl__sde_n_log_std(L, A, g->full_std) : 0;
+  c->n_pi = n_net + n_log_std;
   c->n_critic_params = per * (size_t)g->n_critics;
-  int rc = crl__brn_net_alloc(&as, NULL, NULL, &c->actor);
+  int rc = alloc_buffers(c);
   if (rc == 0)
-    rc = alloc_buffers(c);
+    rc = crl__brn_net_alloc(&as, c->pi_params, c->pi_grads, &c->actor);
+  if (rc == 0 && g->use_sde) {
+    c->sde_log_std = c->pi_params + n_net;
+    c->sde_dlog_std = c->pi_grads + n_net;
+    rc = crl__sde_alloc(L, A, g->full_std, g->use_expln, c->rows, c->n_envs,
+                        &c->sde_act);
+    if (rc == 0)
+      rc = crl__sde_alloc(L, A, g->full_std, g->use_expln, c->rows, 1,
+                          &c->sde_train);
+  }
   for (int k = 0; rc == 0 && k < g->n_critics; k++)
     rc = crl__brn_net_alloc(&qs, c->critic_params + (size_t)k * per,
                             c->critic_grads + (size_t)k * per, &c->critic[k]);
@@ -223,11 +257,13 @@ static int alloc_networks(crossq *c, uint64_t seed) {
   gsl_rng_free(init);
   if (rc)
     return rc;
+  for (size_t k = 0; k < n_log_std; k++)
+    c->sde_log_std[k] = (crl_real)g->log_std_init;
   crl_adam_spec adam = crl_adam_spec_default();
   adam.eps = g->off.adam_eps;
   crl_adam_spec nets = adam;
   nets.beta1 = g->adam_beta1;
-  rc = crl_adam_alloc(c->actor->n_params, &nets, &c->actor_adam);
+  rc = crl_adam_alloc(c->n_pi, &nets, &c->actor_adam);
   if (rc == 0)
     rc = crl_adam_alloc(c->n_critic_params, &nets, &c->critic_adam);
   if (rc == 0)
@@ -240,12 +276,27 @@ static int alloc_networks(crossq *c, uint64_t seed) {
 
 /* ---- acting -------------------------------------------------------------- */
 
-/* Actor on obs [B, obs_dim] (train: batch statistics): mean, log_std. */
-static int actor_forward(crossq *c, const crl_real *obs, int B, int train) {
+/* Actor on obs [B, obs_dim] (train: batch statistics): mean, log_std;
+ * with gSDE the mean clamped to +-clip_mean, the features and sde's
+ * variances. */
+static int actor_forward(crossq *c, crl__sde *sde, const crl_real *obs, int B,
+                         int train) {
   int rc = crl__brn_net_forward(c->actor, obs, B, train, c->out);
   if (rc)
     return rc;
   const size_t A = (size_t)c->act_dim;
+  if (c->cfg.use_sde) {
+    const double m = c->cfg.clip_mean;
+    for (size_t k = 0; k < (size_t)B * A; k++) {
+      const crl_real v = c->out[k];
+      c->mean[k] = m > 0 && v > m    ? (crl_real)m
+                   : m > 0 && v < -m ? (crl_real)-m
+                                     : v;
+    }
+    c->phi = crl__brn_net_features(c->actor);
+    crl__sde_prepare(sde, c->sde_log_std, c->phi, B);
+    return 0;
+  }
   for (int i = 0; i < B; i++) {
     const crl_real *row = c->out + (size_t)i * 2 * A; /* [mean | log_std] */
     memcpy(c->mean + (size_t)i * A, row, A * sizeof(crl_real));
@@ -254,19 +305,33 @@ static int actor_forward(crossq *c, const crl_real *obs, int B, int train) {
   return 0;
 }
 
-static void sample(crossq *c, int B, gsl_rng *rng, crl_real *act,
+static void sample(crossq *c, crl__sde *sde, int B, gsl_rng *rng, crl_real *act,
                    crl_real *logp) {
-  crl_squashed_sample(B, c->act_dim, c->mean, c->log_std, c->cfg.log_std_min,
-                      c->cfg.log_std_max, rng, c->eps, act, logp);
+  if (c->cfg.use_sde)
+    crl__sde_squashed_sample(sde, c->mean, c->phi, B, act, logp);
+  else
+    crl_squashed_sample(B, c->act_dim, c->mean, c->log_std, c->cfg.log_std_min,
+                        c->cfg.log_std_max, rng, c->eps, act, logp);
 }
 
 static int crossq_explore(void *self, const crl_real *obs, int B,
                           crl_real *action) {
   crossq *c = self;
-  int rc = actor_forward(c, obs, B, 0);
+  int rc = actor_forward(c, c->sde_act, obs, B, 0);
   if (rc == 0)
-    sample(c, B, c->loop->act_rng, action, NULL);
+    sample(c, c->sde_act, B, c->loop->act_rng, action, NULL);
   return rc;
+}
+
+/* gSDE: new exploration matrices when a cycle starts and every
+ * sde_sample_freq steps, as SAC's. */
+static void crossq_before_step(void *self, int t) {
+  crossq *c = self;
+  const int freq = c->cfg.sde_sample_freq;
+  if (t == 0 || (freq > 0 && t % freq == 0)) {
+    crl__sde_prepare(c->sde_act, c->sde_log_std, NULL, 0);
+    crl__sde_resample(c->sde_act, c->loop->act_rng);
+  }
 }
 
 static int crossq_act(void *self, const crl_real *obs, int B, int deterministic,
@@ -275,14 +340,15 @@ static int crossq_act(void *self, const crl_real *obs, int B, int deterministic,
   for (int start = 0; start < B; start += c->rows) {
     const int b = B - start < c->rows ? B - start : c->rows;
     int rc = actor_forward(
-        c, crl__offpolicy_input(c->loop, obs + (size_t)start * c->obs_dim, b),
-        b, 0);
+        c, c->sde_act,
+        crl__offpolicy_input(c->loop, obs + (size_t)start * c->obs_dim, b), b,
+        0);
     if (rc)
       return rc;
     if (deterministic)
       crl_squashed_mode(b, c->act_dim, c->mean, c->act);
     else
-      sample(c, b, c->loop->act_rng, c->act, NULL);
+      sample(c, c->sde_act, b, c->loop->act_rng, c->act, NULL);
     crl__offpolicy_unscale(c->loop, c->act, b,
                            action + (size_t)start * c->act_dim);
   }
@@ -323,10 +389,12 @@ static double q_min(const crossq *c, int stride, int i, int *which) {
 static int critic_step(crossq *c, const crl_replay_batch *b, double alpha,
                        crl__offpolicy_losses *acc) {
   const int M = b->n, n = c->cfg.n_critics;
-  int rc = actor_forward(c, b->next_obs, M, 0);
+  int rc = actor_forward(c, c->sde_train, b->next_obs, M, 0);
   if (rc)
     return rc;
-  sample(c, M, c->noise_rng, c->act, c->logp);
+  if (c->cfg.use_sde) /* a new matrix per gradient step */
+    crl__sde_resample(c->sde_train, c->noise_rng);
+  sample(c, c->sde_train, M, c->noise_rng, c->act, c->logp);
   put_inputs(c, 0, M, b->obs, b->actions);
   put_inputs(c, M, M, b->next_obs, c->act);
   for (int k = 0; k < n && rc == 0; k++)
@@ -391,13 +459,40 @@ static int min_q_backward(crossq *c, int M, double alpha, double *loss) {
   return rc;
 }
 
+/* The actor's gradients (zeroed by the caller) from dact and dlogp through
+ * the reparameterised sample of its last forward; with gSDE also through
+ * the features, which sb3-contrib's CrossQ learns (learn_features). */
+static int actor_backward(crossq *c, int M) {
+  const int A = c->act_dim;
+  if (c->cfg.use_sde) {
+    crl__sde_squashed_backward(c->sde_train, c->sde_log_std, c->phi, c->act, M,
+                               c->dact, c->dlogp, c->dmean, c->sde_dlog_std);
+    crl__sde_squashed_features_backward(c->sde_train, c->phi, c->act, M,
+                                        c->dact, c->dlogp, c->dphi);
+    const double m = c->cfg.clip_mean; /* Hardtanh passes strictly inside */
+    for (size_t k = 0; k < (size_t)M * A; k++)
+      c->dout[k] =
+          m > 0 && !(c->out[k] > -m && c->out[k] < m) ? 0 : c->dmean[k];
+    return crl__brn_net_backward_features(c->actor, c->dout, c->dphi, M, NULL);
+  }
+  crl_squashed_sample_backward(M, A, c->mean, c->log_std, c->cfg.log_std_min,
+                               c->cfg.log_std_max, c->eps, c->dact, c->dlogp,
+                               c->dmean, c->dlog_std);
+  for (int i = 0; i < M; i++) {
+    crl_real *row = c->dout + (size_t)i * 2 * A; /* [dmean | dlog_std] */
+    memcpy(row, c->dmean + (size_t)i * A, (size_t)A * sizeof(crl_real));
+    memcpy(row + A, c->dlog_std + (size_t)i * A, (size_t)A * sizeof(crl_real));
+  }
+  return crl__brn_net_backward(c->actor, c->dout, M, NULL);
+}
+
 static int actor_step(crossq *c, const crl_replay_batch *b, double alpha,
                       crl__offpolicy_losses *acc) {
-  const int M = b->n, A = c->act_dim;
-  int rc = actor_forward(c, b->obs, M, 1);
+  const int M = b->n;
+  int rc = actor_forward(c, c->sde_train, b->obs, M, 1);
   if (rc)
     return rc;
-  sample(c, M, c->noise_rng, c->act, c->logp);
+  sample(c, c->sde_train, M, c->noise_rng, c->act, c->logp);
   double ent = 0.0, g = 0.0;
   for (int i = 0; i < M; i++) {
     ent -= (double)c->logp[i] / M;
@@ -417,19 +512,11 @@ static int actor_step(crossq *c, const crl_replay_batch *b, double alpha,
                     loss);
   for (int i = 0; i < M; i++)
     c->dlogp[i] = (crl_real)(alpha / M);
-  crl_squashed_sample_backward(M, A, c->mean, c->log_std, c->cfg.log_std_min,
-                               c->cfg.log_std_max, c->eps, c->dact, c->dlogp,
-                               c->dmean, c->dlog_std);
-  for (int i = 0; i < M; i++) {
-    crl_real *row = c->dout + (size_t)i * 2 * A; /* [dmean | dlog_std] */
-    memcpy(row, c->dmean + (size_t)i * A, (size_t)A * sizeof(crl_real));
-    memcpy(row + A, c->dlog_std + (size_t)i * A, (size_t)A * sizeof(crl_real));
-  }
-  memset(c->actor->grads, 0, c->actor->n_params * sizeof *c->actor->grads);
-  rc = crl__brn_net_backward(c->actor, c->dout, M, NULL);
+  memset(c->pi_grads, 0, c->n_pi * sizeof *c->pi_grads);
+  rc = actor_backward(c, M);
   if (rc)
     return rc;
-  crl_adam_step(c->actor_adam, c->actor->params, c->actor->grads, c->lr);
+  crl_adam_step(c->actor_adam, c->pi_params, c->pi_grads, c->lr);
   acc->actor_loss += loss;
   acc->n_actor++;
   acc->entropy += ent;
@@ -469,10 +556,12 @@ static int crossq_create(const void *spec, const crl_space *obs,
   c->act_dim = act->dim;
   c->M = c->cfg.off.batch_size;
   c->rows = c->M > n_envs ? c->M : n_envs;
+  c->n_envs = n_envs;
   rc = crl__temperature_parse("crossq", c->cfg.ent_coef, c->cfg.target_entropy,
                               c->act_dim, &c->temp);
   c->log_alpha[0] = (crl_real)c->temp.log_alpha0;
-  const crl__offpolicy_ops ops = {crossq_explore, crossq_update, NULL};
+  const crl__offpolicy_ops ops = {crossq_explore, crossq_update,
+                                  c->cfg.use_sde ? crossq_before_step : NULL};
   if (rc == 0)
     rc = crl__offpolicy_alloc(&c->cfg.off, "crossq", obs, act, n_envs, seed,
                               &ops, c, &c->loop);
@@ -500,8 +589,12 @@ static int crossq_sections(void *self, crl_state_io *io) {
   for (int k = 0; k < c->cfg.n_critics; k++)
     critics[k] = c->critic[k];
   const size_t n = (size_t)c->cfg.n_critics;
+  crl__sde *e = c->sde_act; /* NULL without gSDE: the items are skipped */
+  const size_t ne = e ? (size_t)e->rows * e->L * e->A : 0;
   const crl_state_item items[] = {
-      CRL_STATE(REAL, "actor", c->actor->params, c->actor->n_params, 0),
+      CRL_STATE(REAL, "actor", c->pi_params, c->n_pi, 0),
+      CRL_STATE(REAL, "sde_mats", e ? e->mats : NULL, ne, 0),
+      CRL_STATE(F64, "sde_eps", e ? e->eps : NULL, ne, CRL_STATE_FINITE),
       CRL_STATE(REAL, "critic", c->critic_params, c->n_critic_params, 0),
       CRL_STATE_OBJ("actor_bn", crl__brn_net_sections, c->actor),
       CRL_STATE_OBJS("critic_bn", crl__brn_net_sections, critics, n),
@@ -536,6 +629,11 @@ static int crossq_export(void *self, int max_batch, crl_policy **out) {
   rc = crl__policy_from_parts(mean, c->loop->obs_norm, &act, CRL_POLICY_TANH,
                               max_batch, out);
   crl_mlp_free(mean);
+  if (rc == 0 && c->cfg.use_sde && c->cfg.clip_mean > 0 &&
+      (rc = crl__policy_set_tanh_clip(*out, c->cfg.clip_mean)) != 0) {
+    crl_policy_free(*out);
+    *out = NULL;
+  }
   return rc;
 }
 

@@ -54,6 +54,11 @@ typedef struct crl__sac_config {
    65536, NULL, "hidden layer sizes of actor and critics"},                    \
   {"policy_kwargs.activation", CRL_PARAM_ENUM, F(activation), "relu", 0, 0,    \
    "identity|tanh|relu", "hidden activation"},                                 \
+  CRL_SAC_SDE_PARAMS(F)
+
+/* gSDE's rows of SAC-like actors (SAC, TQC, CrossQ); fields use_sde,
+ * sde_sample_freq, full_std, use_expln, log_std_init and clip_mean. */
+#define CRL_SAC_SDE_PARAMS(F)                                                  \
   CRL_SDE_PARAMS(F),                                                           \
   {"policy_kwargs.log_std_init", CRL_PARAM_REAL, F(log_std_init), "-3", -20,   \
    20, NULL, "gSDE: initial value of every log_std parameter"},                \

@@ -3,8 +3,9 @@
  * and without the clamps of r and d acting) and in evaluation mode, its
  * gradients against central differences and its running statistics
  * against their definition; the folded export against the evaluation-mode
- * forward; CrossQ's checkpoints resume bit for bit, settings are checked;
- * and it learns Pendulum-v1 in a small configuration. */
+ * forward; CrossQ's checkpoints resume bit for bit, with and without
+ * gSDE, settings are checked; and it learns Pendulum-v1 in a small
+ * configuration. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,7 +33,7 @@ enum { B = 6, IN = 3, OUT = 2 };
 
 typedef struct brn_case {
   crl__brn_net *net;
-  crl_real x[B * IN], w[B * OUT], out[B * OUT];
+  crl_real x[B * IN], w[B * OUT], out[B * OUT], wf[B * 4];
   double ra[2][CRL_MLP_MAX_LAYERS][8]; /* running statistics to restore */
   long steps[CRL_MLP_MAX_LAYERS];
 } brn_case;
@@ -55,13 +56,17 @@ static void restore_state(brn_case *c) {
   }
 }
 
-/* sum w . out after a forward from the kept state. */
+/* sum w . out + wf . features after a forward from the kept state (the
+ * features, the last linear layer's input, have 4 columns here). */
 static double objective(brn_case *c, int train) {
   restore_state(c);
   assert_int_equal(crl__brn_net_forward(c->net, c->x, B, train, c->out), 0);
+  const crl_real *feat = crl__brn_net_features(c->net);
   double s = 0.0;
   for (int k = 0; k < B * OUT; k++)
     s += (double)c->w[k] * c->out[k];
+  for (int k = 0; k < B * 4; k++)
+    s += (double)c->wf[k] * feat[k];
   return s;
 }
 
@@ -88,6 +93,8 @@ static void check_gradients(int train, long warmup, double spread) {
     c.x[k] = (crl_real)gsl_ran_gaussian(rng, 1.5);
   for (int k = 0; k < B * OUT; k++)
     c.w[k] = (crl_real)gsl_ran_flat(rng, -1, 1);
+  for (int k = 0; k < B * 4; k++)
+    c.wf[k] = (crl_real)gsl_ran_flat(rng, -1, 1);
   for (int l = 0; l < c.net->n_layers; l++) {
     crl__brn_layer *L = &c.net->layer[l];
     L->steps = 1; /* past a warmup of 0 */
@@ -101,7 +108,7 @@ static void check_gradients(int train, long warmup, double spread) {
   c.net->hold_renorm = 1; /* the differences see r and d as constants */
   crl_real *g = calloc(c.net->n_params, sizeof *g), dx[B * IN];
   memset(c.net->grads, 0, c.net->n_params * sizeof *c.net->grads);
-  assert_int_equal(crl__brn_net_backward(c.net, c.w, B, dx), 0);
+  assert_int_equal(crl__brn_net_backward_features(c.net, c.w, c.wf, B, dx), 0);
   memcpy(g, c.net->grads, c.net->n_params * sizeof *g);
   for (size_t k = 0; k < c.net->n_params + B * IN; k++) {
     crl_real *p =
@@ -206,6 +213,21 @@ static void test_resume_and_export(void **state) {
   check_resume("crossq", kv, other);
 }
 
+/* gSDE with features learned through (the squashed sample's gradient in
+ * phi is checked in test_sde.c, the network's features input above):
+ * resume, and the export with the clamp of the mean. */
+static void test_sde_resume_and_export(void **state) {
+  (void)state;
+  static const char *const kv[] = {SMALL_CROSSQ, "use_sde",
+                                   "true",       "sde_sample_freq",
+                                   "3",          "train_freq",
+                                   "4",          "gradient_steps",
+                                   "2",          "policy_kwargs.use_expln",
+                                   "true",       NULL};
+  static const char *const plain[] = {SMALL_CROSSQ, NULL};
+  check_resume("crossq", kv, plain);
+}
+
 static void test_settings_refused(void **state) {
   (void)state;
   crl_algo *a = NULL;
@@ -238,6 +260,7 @@ int main(void) {
       cmocka_unit_test(test_brn_gradients),
       cmocka_unit_test(test_brn_statistics_and_fold),
       cmocka_unit_test(test_resume_and_export),
+      cmocka_unit_test(test_sde_resume_and_export),
       cmocka_unit_test(test_settings_refused),
       cmocka_unit_test(test_learns_pendulum),
   };

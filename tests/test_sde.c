@@ -3,7 +3,8 @@
  * the exploration noise's variance against the density's, for every
  * combination of full_std and use_expln; SAC's squashed, reparameterised
  * sample the same way (its log-prob by the change of variables written
- * out here, its gradients through the noise against central differences);
+ * out here, its gradients through the noise, the variances and, for
+ * learned features, phi against central differences);
  * and PPO and A2C with use_sde:
  * the same seed gives the same bits, a checkpoint resumes bit for bit,
  * and PPO learns Pendulum-v1 with RL Zoo's gSDE settings. */
@@ -188,10 +189,14 @@ static void check_squashed(int full, int expln, gsl_rng *rng) {
   if (fabs(got - want) > 1e-4 * fmax(1.0, fabs(want)))
     fail_msg("squashed full %d expln %d: value %g, density %g", full, expln,
              got, want);
-  crl_real dmean[B * A], dls[L * A] = {0};
+  crl_real dmean[B * A], dls[L * A] = {0}, dphi[B * L];
   crl__sde_squashed_backward(sde, ls, phi, act, B, wa_r, dlogp, dmean, dls);
-  for (int k = 0; k < B * A + n_ls; k++) {
-    double *x = k < B * A ? &s.mean[k] : &s.log_std[k - B * A];
+  crl__sde_squashed_features_backward(sde, phi, act, B, wa_r, dlogp, dphi);
+  for (int k = 0; k < B * A + n_ls + B * L; k++) {
+    const int kp = k - B * A - n_ls; /* index into phi */
+    double *x = k < B * A          ? &s.mean[k]
+                : k < B * A + n_ls ? &s.log_std[k - B * A]
+                                   : &s.phi[kp];
     const double x0 = *x, h = 1e-5;
     *x = x0 + h;
     const double up = squashed_objective(&s, eps, wa, NULL);
@@ -199,12 +204,20 @@ static void check_squashed(int full, int expln, gsl_rng *rng) {
     const double down = squashed_objective(&s, eps, wa, NULL);
     *x = x0;
     const double num = (up - down) / (2 * h);
-    const double ana = k < B * A ? dmean[k] : dls[k - B * A];
+    const double ana = k < B * A          ? dmean[k]
+                       : k < B * A + n_ls ? dls[k - B * A]
+                                          : dphi[kp];
     if (fabs(num - ana) > 1e-3 * fmax(1.0, fabs(num)))
       fail_msg("squashed full %d expln %d: d/d%s[%d] = %g, finite "
                "differences %g",
-               full, expln, k < B * A ? "mean" : "log_std",
-               k < B * A ? k : k - B * A, ana, num);
+               full, expln,
+               k < B * A          ? "mean"
+               : k < B * A + n_ls ? "log_std"
+                                  : "phi",
+               k < B * A          ? k
+               : k < B * A + n_ls ? k - B * A
+                                  : kp,
+               ana, num);
   }
   crl__sde_free(sde);
 }

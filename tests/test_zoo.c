@@ -278,8 +278,8 @@ static void test_zoo_refusals(void **state) {
   assert_int_equal(zoo("ppo.yml", "Pendulum-v1", "td3"), -1);
   assert_error_at("ppo.yml", 47,
                   "RL Zoo key 'use_sde': crl has gSDE (generalized "
-                  "state-dependent exploration) for ppo, a2c, trpo, sac and "
-                  "tqc only");
+                  "state-dependent exploration) for ppo, a2c, trpo, sac, "
+                  "tqc and crossq only");
   assert_int_equal(zoo("ppo.yml", "CartPoleContinuous-v1", NULL), -1);
   assert_error_at("ppo.yml", 71, "VecNormalize's 'clip_obs' is 10 in crl");
   assert_int_equal(zoo("td3.yml", "Pendulum-v0", NULL), -1);

@@ -294,6 +294,12 @@ static void norm_backward(const crl__brn_layer *L, int B, int train,
 
 int crl__brn_net_backward(crl__brn_net *net, const crl_real *dout, int B,
                           crl_real *dx) {
+  return crl__brn_net_backward_features(net, dout, NULL, B, dx);
+}
+
+int crl__brn_net_backward_features(crl__brn_net *net, const crl_real *dout,
+                                   const crl_real *dfeat, int B,
+                                   crl_real *dx) {
   if (net->last_train < 0 || B != net->last_B)
     return crl_fail(CRL_ESTATE, "brn: backward of batch %d without its forward",
                     B);
@@ -303,6 +309,9 @@ int crl__brn_net_backward(crl__brn_net *net, const crl_real *dout, int B,
     int rc = crl_mlp_backward(L->lin, d, B, net->dy);
     if (rc)
       return rc;
+    if (dfeat != NULL && l == net->n_layers - 1) /* y_L are the features */
+      for (size_t k = 0; k < (size_t)B * L->F; k++)
+        net->dy[k] = (crl_real)((double)net->dy[k] + (double)dfeat[k]);
     /* the input's gradient only when asked for (dh is scratch) */
     norm_backward(L, B, net->last_train, net->dy,
                   l == 0 && dx != NULL ? dx : net->dh, net->acc);

@@ -93,6 +93,12 @@ int crl__brn_net_forward(crl__brn_net *net, const crl_real *x, int B, int train,
 int crl__brn_net_backward(crl__brn_net *net, const crl_real *dout, int B,
                           crl_real *dx);
 
+/* The same with dL/dfeatures [B, width] (NULL: none) added where the
+ * features (crl__brn_net_features) enter the last linear layer. */
+int crl__brn_net_backward_features(crl__brn_net *net, const crl_real *dout,
+                                   const crl_real *dfeat, int B,
+                                   crl_real *dx);
+
 /* The input of the last linear layer in the last forward ([B, width]). */
 const crl_real *crl__brn_net_features(const crl__brn_net *net);
 

@@ -27,13 +27,14 @@ int crl__sde_alloc(int L, int A, int full_std, int use_expln, int max_batch,
   crl__sde *s = calloc(1, sizeof *s);
   if (s == NULL)
     return crl_fail(CRL_ENOMEM, "gsde: out of memory");
-  *s = (crl__sde){L, A, full_std, use_expln, max_batch, rows, 0, 0, 0, 0, 0};
+  *s = (crl__sde){L, A, full_std, use_expln, max_batch, rows, 0, 0, 0, 0, 0, 0};
   const size_t LA = (size_t)L * A;
   const crl__buf bufs[] = {
       {(void **)&s->std, CRL__BUF_DOUBLE, LA},                    /* [L, A] */
       {(void **)&s->var, CRL__BUF_DOUBLE, (size_t)max_batch * A}, /* [B, A] */
       {(void **)&s->mats, CRL__BUF_REAL, (size_t)rows * LA},  /* [rows, L, A] */
       {(void **)&s->eps, CRL__BUF_DOUBLE, (size_t)rows * LA}, /* [rows, L, A] */
+      {(void **)&s->acc, CRL__BUF_DOUBLE, (size_t)L},         /* [L] */
   };
   int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &s->block, "gsde");
   if (rc) {
@@ -296,4 +297,33 @@ void crl__sde_fisher_log_std(const crl__sde *s, const crl_real *log_std,
         acc[k] += 2.0 * f * f * sd * dstd * m;
       }
     }
+}
+
+void crl__sde_squashed_features_backward(crl__sde *s, const crl_real *phi,
+                                         const crl_real *action, int B,
+                                         const crl_real *daction,
+                                         const crl_real *dlogp,
+                                         crl_real *dphi) {
+  const int L = s->L, A = s->A;
+  for (int b = 0; b < B; b++) {
+    const crl_real *E = s->mats + (size_t)(b % s->rows) * L * A; /* [L, A] */
+    double *acc = s->acc; /* [L] row b's dphi */
+    for (int i = 0; i < L; i++)
+      acc[i] = 0.0;
+    for (int j = 0; j < A; j++) {
+      const size_t k = (size_t)b * A + j;
+      const double a = action[k], gl = dlogp[b], v = s->var[k];
+      const double n = noise_at(s, phi, b, j);
+      const double du = (double)daction[k] * (1.0 - a * a) + gl * 2.0 * a;
+      const double dn = du - gl * n / v;
+      const double dv = gl * (0.5 * n * n / (v * v) - 0.5 / v);
+      for (int i = 0; i < L; i++) {
+        const double sd = s->std[(size_t)i * A + j];
+        const double f = phi[(size_t)b * L + i];
+        acc[i] += dn * E[(size_t)i * A + j] + dv * 2.0 * f * sd * sd;
+      }
+    }
+    for (int i = 0; i < L; i++)
+      dphi[(size_t)b * L + i] = (crl_real)acc[i];
+  }
 }

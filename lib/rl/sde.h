@@ -50,6 +50,7 @@ typedef struct crl__sde {
   double *var;    /* [max_batch, A] v of the last crl__sde_prepare */
   crl_real *mats; /* [rows, L, A] exploration matrices E = std * eps */
   double *eps;    /* [rows, L, A] their standard normal draws */
+  double *acc;    /* [L] scratch of the features' gradient */
   void *block;
 } crl__sde;
 
@@ -108,6 +109,14 @@ void crl__sde_backward_var(const crl__sde *s, const double *var,
 double crl__sde_kl(int A, int B, const crl_real *mean_ref,
                    const double *var_ref, const crl_real *mean,
                    const double *var, crl_real *kl);
+
+/* With features that are learned through (sb3-contrib's CrossQ,
+ * learn_features=True): WRITES dphi [B, L] = dL/dphi of the squashed
+ * sample, through the noise phi E and the variances. */
+void crl__sde_squashed_features_backward(crl__sde *s, const crl_real *phi,
+                                         const crl_real *action, int B,
+                                         const crl_real *daction,
+                                         const crl_real *dlogp, crl_real *dphi);
 
 /* TRPO's Fisher-vector product, log_std block: ADDS to acc [n_log_std]
  * scale * J^T M J w over rows phi [B, L] with variances var [B, A], where

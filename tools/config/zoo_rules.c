@@ -279,15 +279,18 @@ static int put_pi_qf(zoo_ctx *z, const cli_cfg_entry *e, const char *pi,
 
 /* One key of policy_kwargs, given as a Python literal or a YAML mapping. */
 static int policy_kwarg(zoo_ctx *z, const cli_cfg_entry *e, const char *name) {
-  if (strcmp(name, "learn_features") == 0 ||
-      (strcmp(name, "clip_mean") == 0 &&
-       !has_param(z, "policy_kwargs.clip_mean")) ||
-      ((strcmp(name, "use_expln") == 0 || strcmp(name, "full_std") == 0) &&
-       !has_param(z, "use_sde")))
+  if (strcmp(name, "learn_features") == 0)
     return zoo_fail(z, e,
-                    "policy_kwargs '%s': crl's gSDE (PPO, A2C, TRPO, SAC, "
-                    "TQC) has features it does not learn through",
-                    name);
+                    "policy_kwargs 'learn_features' is not taken: crl's gSDE "
+                    "learns through its features for crossq only, as SB3 and "
+                    "sb3-contrib fix it per algorithm");
+  if ((strcmp(name, "clip_mean") == 0 || strcmp(name, "use_expln") == 0 ||
+       strcmp(name, "full_std") == 0) &&
+      !has_param(z, "use_sde"))
+    return zoo_fail(z, e,
+                    "policy_kwargs '%s' is a gSDE setting, and crl's %s has "
+                    "no gSDE",
+                    name, z->algo->name);
   if (strcmp(name, "activation_fn") == 0)
     return activation(z, e);
   if (strncmp(name, "optimizer_kwargs.", 17) == 0)
@@ -402,7 +405,7 @@ static const zoo_rule zoo_rules[] = {
   {"train_freq",           0, train_freq,      NULL},
   {"use_sde",              0, use_sde,
    "crl has gSDE (generalized state-dependent exploration) for ppo, a2c, "
-   "trpo, sac and tqc only"},
+   "trpo, sac, tqc and crossq only"},
   {"sde_sample_freq",      0, sde_setting,     NULL},
   {"env_wrapper",          1, refuse,
    "it wraps the env in Python classes, which crl cannot load"},
