@@ -1,4 +1,6 @@
-/* Replay buffer invariants, exploration noise and Polyak averaging. */
+/* Replay buffer invariants (the compact buffer samples what the plain one
+ * does, bit for bit, through episode ends, time-limit cuts and wraps),
+ * exploration noise and Polyak averaging. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +11,7 @@
 #include <cmocka.h>
 
 #include "crl/crl.h"
+#include "crl/rng.h"
 
 enum { O = 3, A = 2 };
 
@@ -153,6 +156,132 @@ static void test_capacity_errors(void **state) {
 
 /* ---- noise --------------------------------------------------------------- */
 
+/* ---- the compact buffer ------------------------------------------------- */
+
+enum { NS = 3 }; /* streams */
+
+/* NS env streams of episodes of random length (from min_len), whose
+ * observations all differ except that a reset may repeat the final one
+ * (its bytes: then the buffer need not keep it), some ended by a time
+ * limit (not terminated). */
+typedef struct streams {
+  gsl_rng *rng;
+  int min_len, span;
+  crl_real obs[NS * O];
+  int left[NS];
+  long counter;
+} streams;
+
+static void fresh_obs(streams *st, crl_real *o) {
+  for (int j = 0; j < O; j++)
+    o[j] = (crl_real)(++st->counter * 0.5 + 0.25 * j);
+}
+
+static void step_streams(streams *st, crl_real *obs, crl_real *act, double *rew,
+                         crl_real *next, int *term) {
+  memcpy(obs, st->obs, sizeof st->obs);
+  for (int i = 0; i < NS; i++) {
+    fresh_obs(st, next + i * O);
+    for (int j = 0; j < A; j++)
+      act[i * A + j] = (crl_real)gsl_rng_uniform(st->rng);
+    rew[i] = gsl_rng_uniform(st->rng);
+    const int ends = --st->left[i] <= 0;
+    term[i] = ends && gsl_rng_uniform(st->rng) < 0.5; /* else a time limit */
+    crl_real *o = st->obs + i * O;
+    if (!ends)
+      memcpy(o, next + i * O, O * sizeof *o);
+    else if (gsl_rng_uniform(st->rng) < 0.2) /* a reset to the same bytes */
+      memcpy(o, next + i * O, O * sizeof *o);
+    else
+      fresh_obs(st, o);
+    if (ends)
+      st->left[i] =
+          st->min_len + (int)gsl_rng_uniform_int(st->rng, (unsigned)st->span);
+  }
+}
+
+static void streams_init(streams *st, int min_len, int span, uint64_t seed) {
+  memset(st, 0, sizeof *st);
+  st->rng = crl_rng_alloc(seed, 0);
+  st->min_len = min_len, st->span = span;
+  for (int i = 0; i < NS; i++) {
+    fresh_obs(st, st->obs + i * O);
+    st->left[i] = min_len + (int)gsl_rng_uniform_int(st->rng, (unsigned)span);
+  }
+}
+
+static void assert_same_batch(const crl_replay_batch *a,
+                              const crl_replay_batch *b) {
+  const size_t n = (size_t)a->n;
+  assert_memory_equal(a->obs, b->obs, n * O * sizeof(crl_real));
+  assert_memory_equal(a->next_obs, b->next_obs, n * O * sizeof(crl_real));
+  assert_memory_equal(a->actions, b->actions, n * A * sizeof(crl_real));
+  assert_memory_equal(a->rewards, b->rewards, n * sizeof(crl_real));
+  assert_memory_equal(a->terminated, b->terminated, n * sizeof(crl_real));
+}
+
+static void test_compact_matches_plain(void **state) {
+  (void)state;
+  /* 200 rows (not a multiple of 3) wrap eight times; episodes of 5..44 */
+  crl_replay *plain = NULL, *compact = NULL;
+  assert_int_equal(crl_replay_alloc(200, O, A, &plain), 0);
+  assert_int_equal(crl_replay_alloc_compact(200, O, A, NS, &compact), 0);
+  assert_null(compact->next_obs);
+  crl_replay_batch *b1 = NULL, *b2 = NULL;
+  assert_int_equal(crl_replay_batch_alloc(64, O, A, &b1), 0);
+  assert_int_equal(crl_replay_batch_alloc(64, O, A, &b2), 0);
+  gsl_rng *r1 = crl_rng_alloc(9, 1), *r2 = crl_rng_alloc(9, 1);
+  streams st;
+  streams_init(&st, 5, 40, 3);
+  crl_real obs[NS * O], act[NS * A], next[NS * O];
+  double rew[NS];
+  int term[NS];
+  for (int t = 0; t < 600; t++) {
+    step_streams(&st, obs, act, rew, next, term);
+    assert_int_equal(crl_replay_add(plain, NS, obs, act, rew, next, term), 0);
+    assert_int_equal(crl_replay_add(compact, NS, obs, act, rew, next, term), 0);
+    assert_int_equal(compact->size, plain->size);
+    assert_int_equal(crl_replay_sample(plain, r1, b1), 0);
+    assert_int_equal(crl_replay_sample(compact, r2, b2), 0);
+    assert_same_batch(b1, b2);
+  }
+  /* one stream too few or many per add */
+  assert_int_equal(crl_replay_add(compact, NS - 1, obs, act, rew, next, term),
+                   CRL_ESHAPE);
+  gsl_rng_free(st.rng);
+  gsl_rng_free(r1);
+  gsl_rng_free(r2);
+  crl_replay_batch_free(b1);
+  crl_replay_batch_free(b2);
+  crl_replay_free(plain);
+  crl_replay_free(compact);
+}
+
+/* Episodes of 1 or 2 steps end more often than the kept final
+ * observations allow: an add says so rather than overwrite one that is
+ * still used; the buffer needs 1 <= streams <= capacity. */
+static void test_compact_limits(void **state) {
+  (void)state;
+  crl_replay *rb = NULL;
+  assert_int_equal(crl_replay_alloc_compact(4, O, A, 5, &rb), CRL_EINVAL);
+  assert_int_equal(crl_replay_alloc_compact(4, O, A, 0, &rb), CRL_EINVAL);
+  assert_null(rb);
+  assert_int_equal(crl_replay_alloc_compact(160, O, A, NS, &rb), 0);
+  streams st;
+  streams_init(&st, 1, 2, 4);
+  crl_real obs[NS * O], act[NS * A], next[NS * O];
+  double rew[NS];
+  int term[NS], rc = 0, t = 0;
+  for (; t < 1000 && rc == 0; t++) {
+    step_streams(&st, obs, act, rew, next, term);
+    rc = crl_replay_add(rb, NS, obs, act, rew, next, term);
+  }
+  assert_int_equal(rc, CRL_ENOMEM);
+  assert_non_null(strstr(crl_last_error(), "optimize_memory_usage: false"));
+  gsl_rng_free(st.rng);
+  crl_replay_free(rb);
+}
+
 static void test_noise(void **state) {
   (void)state;
   enum { N = 2, T = 20000 };
@@ -227,6 +356,8 @@ int main(void) {
       cmocka_unit_test(test_samples_only_filled_rows),
       cmocka_unit_test(test_same_seed_same_batch),
       cmocka_unit_test(test_capacity_errors),
+      cmocka_unit_test(test_compact_matches_plain),
+      cmocka_unit_test(test_compact_limits),
       cmocka_unit_test(test_noise),
       cmocka_unit_test(test_polyak),
   };

@@ -29,6 +29,7 @@
   X(DOUBLE, sizeof(double))    \
   X(INT,    sizeof(int))       \
   X(SIZE,   sizeof(size_t))    \
+  X(LONG,   sizeof(long))      \
   X(PTR,    sizeof(void *))    \
   X(U8,     1)
 /* clang-format on */

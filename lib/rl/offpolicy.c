@@ -68,8 +68,11 @@ static int alloc_parts(crl__offpolicy *op, const crl_space *act,
     return crl_fail(CRL_ENOMEM, "%s: out of memory", op->name);
   memcpy(op->act_low, act->low, A * sizeof(double));
   memcpy(op->act_high, act->high, A * sizeof(double));
-  rc = crl_replay_alloc(op->spec.buffer_size, op->obs_dim, op->act_dim,
-                        &op->replay);
+  rc = op->spec.optimize_memory_usage
+           ? crl_replay_alloc_compact(op->spec.buffer_size, op->obs_dim,
+                                      op->act_dim, op->n_envs, &op->replay)
+           : crl_replay_alloc(op->spec.buffer_size, op->obs_dim, op->act_dim,
+                              &op->replay);
   if (rc == CRL_ENOMEM) /* name the setting that asked for it */
     crl_fail(rc, "buffer_size %d: %s", op->spec.buffer_size, crl_last_error());
   if (rc == 0)

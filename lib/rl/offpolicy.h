@@ -64,6 +64,7 @@ typedef struct crl__offpolicy_spec {
   int iteration_steps;
   int normalize;        /* observations, with running mean/std */
   int normalize_reward; /* rewards, by the running return's std */
+  int optimize_memory_usage; /* compact replay (crl_replay_alloc_compact) */
 } crl__offpolicy_spec;
 
 /* Parameter rows for a spec struct T whose crl__offpolicy_spec member is m.
@@ -101,7 +102,11 @@ typedef struct crl__offpolicy_spec {
                "replay buffer keeps them raw (SB3's VecNormalize)"},           \
   {"normalize_reward", CRL_PARAM_BOOL, offsetof(T, m.normalize_reward),        \
    "false", 0, 0, NULL, "scale sampled rewards by the running std of the "     \
-                        "discounted return (VecNormalize's norm_reward)"}
+                        "discounted return (VecNormalize's norm_reward)"},     \
+  {"optimize_memory_usage", CRL_PARAM_BOOL,                                    \
+   offsetof(T, m.optimize_memory_usage), "false", 0, 0, NULL,                  \
+   "keep each observation once in the replay buffer (the same batches in "     \
+   "about half the memory)"}
 // clang-format on
 
 /* What updates report; the loop averages it into crl_algo_stats. */
