@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "algos/sac.h"
+#include "algos/crossq.h"
 #include "core/bufs.h"
 #include "crl/dist.h"
 #include "crl/error.h"
@@ -32,24 +32,6 @@
 #include "crl/rng.h"
 #include "io/policy_internal.h"
 #include "nn/brn.h"
-
-typedef struct crossq_config {
-  crl__offpolicy_spec off;
-  crl_schedule learning_rate;
-  char ent_coef[CRL_STRING_MAX];
-  char target_entropy[CRL_STRING_MAX];
-  int policy_delay;
-  crl_int_list net_arch_pi, net_arch_qf;
-  int activation;
-  int n_critics;
-  double log_std_min, log_std_max;
-  double bn_momentum, bn_eps;
-  int renorm_warmup_steps;
-  double adam_beta1;
-  /* gSDE, as SAC's, but with features that are learned through */
-  int use_sde, sde_sample_freq, full_std, use_expln;
-  double log_std_init, clip_mean;
-} crossq_config;
 
 #define F(field) offsetof(crossq_config, field)
 // clang-format off
@@ -85,45 +67,6 @@ static const crl_param_def crossq_params[] = {
   {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 // clang-format on
 #undef F
-
-typedef struct crossq {
-  crossq_config cfg;
-  crl__offpolicy *loop;
-  crl__brn_net *actor; /* obs -> [mean | log_std]; with gSDE obs -> mean */
-  size_t n_pi;         /* the actor's parameters, then gSDE's log_std */
-  crl_real *pi_params, *pi_grads;         /* [n_pi] */
-  crl_real *sde_log_std, *sde_dlog_std;   /* views at pi_* + the network's */
-  crl__sde *sde_act, *sde_train;          /* as SAC's (algos/sac.h) */
-  const crl_real *phi;                    /* [B, L] the last forward's */
-  crl__brn_net *critic[CRL_QCRITIC_MAX];  /* [obs, act] -> Q */
-  size_t n_critic_params;                 /* all critics */
-  crl_real *critic_params, *critic_grads; /* [n_critic_params] */
-  crl_adam *actor_adam, *critic_adam, *alpha_adam;
-  gsl_rng *noise_rng; /* samples inside updates */
-  crl__temperature temp;
-  crl_real log_alpha[1], dlog_alpha[1];
-  double lr;
-  long n_updates;
-  int obs_dim, act_dim, M, rows; /* rows: max(M, n_envs) actor batch */
-  int n_envs;
-  crl_real *out;      /* [rows, 2A] actor outputs */
-  crl_real *mean;     /* [rows, A] */
-  crl_real *log_std;  /* [rows, A] */
-  crl_real *eps;      /* [rows, A] */
-  crl_real *act;      /* [rows, A] squashed actions */
-  crl_real *logp;     /* [rows] */
-  crl_real *qin;      /* [2M, obs + A] critic inputs */
-  crl_real *q;        /* [n_critics, 2M] */
-  crl_real *dq;       /* [2M] */
-  crl_real *dqin;     /* [M, obs + A] */
-  crl_real *dact;     /* [M, A] */
-  crl_real *dlogp;    /* [M] */
-  crl_real *dmean;    /* [M, A] */
-  crl_real *dlog_std; /* [M, A] */
-  crl_real *dout;     /* [M, 2A] */
-  crl_real *dphi;     /* gSDE: [M, L] */
-  void *block;        /* critic_params ... dphi */
-} crossq;
 
 static void crossq_destroy(void *self) {
   crossq *c = self;
@@ -276,50 +219,12 @@ static int alloc_networks(crossq *c, uint64_t seed) {
 
 /* ---- acting -------------------------------------------------------------- */
 
-/* Actor on obs [B, obs_dim] (train: batch statistics): mean, log_std;
- * with gSDE the mean clamped to +-clip_mean, the features and sde's
- * variances. */
-static int actor_forward(crossq *c, crl__sde *sde, const crl_real *obs, int B,
-                         int train) {
-  int rc = crl__brn_net_forward(c->actor, obs, B, train, c->out);
-  if (rc)
-    return rc;
-  const size_t A = (size_t)c->act_dim;
-  if (c->cfg.use_sde) {
-    const double m = c->cfg.clip_mean;
-    for (size_t k = 0; k < (size_t)B * A; k++) {
-      const crl_real v = c->out[k];
-      c->mean[k] = m > 0 && v > m    ? (crl_real)m
-                   : m > 0 && v < -m ? (crl_real)-m
-                                     : v;
-    }
-    c->phi = crl__brn_net_features(c->actor);
-    crl__sde_prepare(sde, c->sde_log_std, c->phi, B);
-    return 0;
-  }
-  for (int i = 0; i < B; i++) {
-    const crl_real *row = c->out + (size_t)i * 2 * A; /* [mean | log_std] */
-    memcpy(c->mean + (size_t)i * A, row, A * sizeof(crl_real));
-    memcpy(c->log_std + (size_t)i * A, row + A, A * sizeof(crl_real));
-  }
-  return 0;
-}
-
-static void sample(crossq *c, crl__sde *sde, int B, gsl_rng *rng, crl_real *act,
-                   crl_real *logp) {
-  if (c->cfg.use_sde)
-    crl__sde_squashed_sample(sde, c->mean, c->phi, B, act, logp);
-  else
-    crl_squashed_sample(B, c->act_dim, c->mean, c->log_std, c->cfg.log_std_min,
-                        c->cfg.log_std_max, rng, c->eps, act, logp);
-}
-
 static int crossq_explore(void *self, const crl_real *obs, int B,
                           crl_real *action) {
   crossq *c = self;
-  int rc = actor_forward(c, c->sde_act, obs, B, 0);
+  int rc = crl__crossq_actor_forward(c, c->sde_act, obs, B, 0);
   if (rc == 0)
-    sample(c, c->sde_act, B, c->loop->act_rng, action, NULL);
+    crl__crossq_sample(c, c->sde_act, B, c->loop->act_rng, action, NULL);
   return rc;
 }
 
@@ -339,7 +244,7 @@ static int crossq_act(void *self, const crl_real *obs, int B, int deterministic,
   crossq *c = self;
   for (int start = 0; start < B; start += c->rows) {
     const int b = B - start < c->rows ? B - start : c->rows;
-    int rc = actor_forward(
+    int rc = crl__crossq_actor_forward(
         c, c->sde_act,
         crl__offpolicy_input(c->loop, obs + (size_t)start * c->obs_dim, b), b,
         0);
@@ -348,193 +253,11 @@ static int crossq_act(void *self, const crl_real *obs, int B, int deterministic,
     if (deterministic)
       crl_squashed_mode(b, c->act_dim, c->mean, c->act);
     else
-      sample(c, c->sde_act, b, c->loop->act_rng, c->act, NULL);
+      crl__crossq_sample(c, c->sde_act, b, c->loop->act_rng, c->act, NULL);
     crl__offpolicy_unscale(c->loop, c->act, b,
                            action + (size_t)start * c->act_dim);
   }
   return 0;
-}
-
-/* ---- the gradient step --------------------------------------------------- */
-
-static double alpha_now(const crossq *c) {
-  return c->temp.learn ? exp((double)c->log_alpha[0]) : c->temp.alpha_fixed;
-}
-
-/* qin rows [r0, r0 + n) = [obs | act]. */
-static void put_inputs(crossq *c, int r0, int n, const crl_real *obs,
-                       const crl_real *act) {
-  const size_t O = (size_t)c->obs_dim, A = (size_t)c->act_dim;
-  for (int i = 0; i < n; i++) {
-    crl_real *row = c->qin + (size_t)(r0 + i) * (O + A);
-    memcpy(row, obs + (size_t)i * O, O * sizeof *row);
-    memcpy(row + O, act + (size_t)i * A, A * sizeof *row);
-  }
-}
-
-/* min over critics of q [n, stride] at row i, and which gave it (the first
- * on ties, as torch.min). */
-static double q_min(const crossq *c, int stride, int i, int *which) {
-  double m = c->q[i];
-  *which = 0;
-  for (int k = 1; k < c->cfg.n_critics; k++)
-    if (c->q[(size_t)k * stride + i] < m) {
-      m = c->q[(size_t)k * stride + i];
-      *which = k;
-    }
-  return m;
-}
-
-/* The critics' step on the joint batch; also their loss. */
-static int critic_step(crossq *c, const crl_replay_batch *b, double alpha,
-                       crl__offpolicy_losses *acc) {
-  const int M = b->n, n = c->cfg.n_critics;
-  int rc = actor_forward(c, c->sde_train, b->next_obs, M, 0);
-  if (rc)
-    return rc;
-  if (c->cfg.use_sde) /* a new matrix per gradient step */
-    crl__sde_resample(c->sde_train, c->noise_rng);
-  sample(c, c->sde_train, M, c->noise_rng, c->act, c->logp);
-  put_inputs(c, 0, M, b->obs, b->actions);
-  put_inputs(c, M, M, b->next_obs, c->act);
-  for (int k = 0; k < n && rc == 0; k++)
-    rc = crl__brn_net_forward(c->critic[k], c->qin, 2 * M, 1,
-                              c->q + (size_t)k * 2 * M);
-  if (rc)
-    return rc;
-  memset(c->critic_grads, 0, c->n_critic_params * sizeof *c->critic_grads);
-  double loss = 0.0;
-  for (int k = 0; k < n && rc == 0; k++) {
-    const crl_real *qk = c->q + (size_t)k * 2 * M;
-    for (int i = 0; i < M; i++) {
-      int which;
-      const double next = q_min(c, 2 * M, M + i, &which);
-      const double y = b->rewards[i] + c->cfg.off.gamma *
-                                           (1.0 - b->terminated[i]) *
-                                           (next - alpha * (double)c->logp[i]);
-      const double e = (double)qk[i] - y;
-      loss += 0.5 * e * e / M;
-      c->dq[i] = (crl_real)(e / M);
-      c->dq[M + i] = 0; /* the target half is held constant */
-    }
-    rc = crl__brn_net_backward(c->critic[k], c->dq, 2 * M, NULL);
-  }
-  if (rc)
-    return rc;
-  if (!isfinite(loss))
-    return crl_fail(CRL_ENONFINITE, "crossq: critic loss is not finite (%g)",
-                    loss);
-  crl_adam_step(c->critic_adam, c->critic_params, c->critic_grads, c->lr);
-  acc->critic_loss += loss;
-  acc->n_critic++;
-  return 0;
-}
-
-/* dact [M, A] = d/da of -mean_i min_k Q_k(s_i, a_i), critics in
- * evaluation mode; also the actor's loss. */
-static int min_q_backward(crossq *c, int M, double alpha, double *loss) {
-  const int n = c->cfg.n_critics, O = c->obs_dim, A = c->act_dim;
-  int rc = 0;
-  for (int k = 0; k < n && rc == 0; k++)
-    rc = crl__brn_net_forward(c->critic[k], c->qin, M, 0, c->q + (size_t)k * M);
-  *loss = 0.0;
-  memset(c->dact, 0, (size_t)M * A * sizeof *c->dact);
-  for (int k = 0; k < n && rc == 0; k++) {
-    int used = 0;
-    for (int i = 0; i < M; i++) {
-      int which;
-      const double m = q_min(c, M, i, &which);
-      if (k == 0)
-        *loss += (alpha * c->logp[i] - m) / M;
-      c->dq[i] = (crl_real)(which == k ? -1.0 / M : 0.0);
-      used |= which == k;
-    }
-    if (!used)
-      continue;
-    rc = crl__brn_net_backward(c->critic[k], c->dq, M, c->dqin);
-    for (int i = 0; rc == 0 && i < M; i++)
-      for (int j = 0; j < A; j++)
-        c->dact[(size_t)i * A + j] += c->dqin[(size_t)i * (O + A) + O + j];
-  }
-  return rc;
-}
-
-/* The actor's gradients (zeroed by the caller) from dact and dlogp through
- * the reparameterised sample of its last forward; with gSDE also through
- * the features, which sb3-contrib's CrossQ learns (learn_features). */
-static int actor_backward(crossq *c, int M) {
-  const int A = c->act_dim;
-  if (c->cfg.use_sde) {
-    crl__sde_squashed_backward(c->sde_train, c->sde_log_std, c->phi, c->act, M,
-                               c->dact, c->dlogp, c->dmean, c->sde_dlog_std);
-    crl__sde_squashed_features_backward(c->sde_train, c->phi, c->act, M,
-                                        c->dact, c->dlogp, c->dphi);
-    const double m = c->cfg.clip_mean; /* Hardtanh passes strictly inside */
-    for (size_t k = 0; k < (size_t)M * A; k++)
-      c->dout[k] =
-          m > 0 && !(c->out[k] > -m && c->out[k] < m) ? 0 : c->dmean[k];
-    return crl__brn_net_backward_features(c->actor, c->dout, c->dphi, M, NULL);
-  }
-  crl_squashed_sample_backward(M, A, c->mean, c->log_std, c->cfg.log_std_min,
-                               c->cfg.log_std_max, c->eps, c->dact, c->dlogp,
-                               c->dmean, c->dlog_std);
-  for (int i = 0; i < M; i++) {
-    crl_real *row = c->dout + (size_t)i * 2 * A; /* [dmean | dlog_std] */
-    memcpy(row, c->dmean + (size_t)i * A, (size_t)A * sizeof(crl_real));
-    memcpy(row + A, c->dlog_std + (size_t)i * A, (size_t)A * sizeof(crl_real));
-  }
-  return crl__brn_net_backward(c->actor, c->dout, M, NULL);
-}
-
-static int actor_step(crossq *c, const crl_replay_batch *b, double alpha,
-                      crl__offpolicy_losses *acc) {
-  const int M = b->n;
-  int rc = actor_forward(c, c->sde_train, b->obs, M, 1);
-  if (rc)
-    return rc;
-  sample(c, c->sde_train, M, c->noise_rng, c->act, c->logp);
-  double ent = 0.0, g = 0.0;
-  for (int i = 0; i < M; i++) {
-    ent -= (double)c->logp[i] / M;
-    g -= ((double)c->logp[i] + c->temp.target_entropy) / M;
-  }
-  if (c->temp.learn) { /* d/dlog_alpha of -mean(log_alpha (logp + H)) */
-    c->dlog_alpha[0] = (crl_real)g;
-    crl_adam_step(c->alpha_adam, c->log_alpha, c->dlog_alpha, c->lr);
-  }
-  put_inputs(c, 0, M, b->obs, c->act);
-  double loss = 0.0;
-  rc = min_q_backward(c, M, alpha, &loss);
-  if (rc)
-    return rc;
-  if (!isfinite(loss))
-    return crl_fail(CRL_ENONFINITE, "crossq: actor loss is not finite (%g)",
-                    loss);
-  for (int i = 0; i < M; i++)
-    c->dlogp[i] = (crl_real)(alpha / M);
-  memset(c->pi_grads, 0, c->n_pi * sizeof *c->pi_grads);
-  rc = actor_backward(c, M);
-  if (rc)
-    return rc;
-  crl_adam_step(c->actor_adam, c->pi_params, c->pi_grads, c->lr);
-  acc->actor_loss += loss;
-  acc->n_actor++;
-  acc->entropy += ent;
-  acc->n_entropy++;
-  return 0;
-}
-
-static int crossq_update(void *self, const crl_replay_batch *b,
-                         crl__offpolicy_losses *acc) {
-  crossq *c = self;
-  c->n_updates++;
-  const double alpha = alpha_now(c); /* before this step's alpha update */
-  acc->ent_coef += alpha;
-  acc->n_ent_coef++;
-  int rc = critic_step(c, b, alpha, acc);
-  if (rc == 0 && c->n_updates % c->cfg.policy_delay == 0)
-    rc = actor_step(c, b, alpha, acc);
-  return rc;
 }
 
 /* ---- the type ------------------------------------------------------------ */
@@ -560,7 +283,7 @@ static int crossq_create(const void *spec, const crl_space *obs,
   rc = crl__temperature_parse("crossq", c->cfg.ent_coef, c->cfg.target_entropy,
                               c->act_dim, &c->temp);
   c->log_alpha[0] = (crl_real)c->temp.log_alpha0;
-  const crl__offpolicy_ops ops = {crossq_explore, crossq_update,
+  const crl__offpolicy_ops ops = {crossq_explore, crl__crossq_update,
                                   c->cfg.use_sde ? crossq_before_step : NULL};
   if (rc == 0)
     rc = crl__offpolicy_alloc(&c->cfg.off, "crossq", obs, act, n_envs, seed,
