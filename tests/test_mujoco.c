@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <gsl/gsl_randist.h>
 #include <mujoco/mujoco.h>
 
 #include "crl/crl.h"
+#include "pg_test.h"
 
 #define PENDULUM "MujocoInvertedPendulum-v0"
 #define REACHER "MujocoReacher-v0"
@@ -496,6 +498,62 @@ static void test_callbacks(void **state) {
   crl_env_free(env);
 }
 
+/* A callback env whose episodes carry state of their own: the reset
+ * callback draws a target into d->userdata, the reward reads it. Its
+ * state is the env's (get_state/set_state include userdata), so a PPO run
+ * on it checkpoints mid-episode and resumes bit for bit; with the target
+ * forgotten on load, the resumed run would be rewarded otherwise. */
+static int target_reset(const mjModel *m, mjData *d, gsl_rng *rng, void *user) {
+  (void)m, (void)user;
+  d->userdata[0] = gsl_ran_flat(rng, -0.5, 0.5);
+  return 0;
+}
+
+static double target_reward(const mjModel *m, const mjData *d,
+                            const double *action, int *terminated, void *user) {
+  (void)m, (void)action, (void)terminated, (void)user;
+  const double e = d->qpos[0] - d->userdata[0];
+  return -e * e;
+}
+
+static void target_observe(const mjModel *m, const mjData *d, double *out,
+                           void *user) {
+  (void)m, (void)user;
+  out[0] = d->userdata[0];
+}
+
+static void test_callback_state_resumes(void **state) {
+  (void)state;
+  char path[128];
+  snprintf(path, sizeof path, "/tmp/crl_test_target_%d.xml", (int)getpid());
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("<mujoco><size nuserdata=\"1\"/><worldbody><body name=\"b\">"
+        "<joint name=\"x\" type=\"slide\" axis=\"1 0 0\"/>"
+        "<geom type=\"sphere\" size=\"0.1\" mass=\"1\"/></body>"
+        "</worldbody><actuator><motor joint=\"x\" ctrllimited=\"true\" "
+        "ctrlrange=\"-1 1\"/>"
+        "</actuator></mujoco>",
+        f);
+  fclose(f);
+  const char *keys[] = {"max_episode_steps", "frame_skip"};
+  const char *values[] = {"150", "2"};
+  crl_mujoco_spec spec = {.model = path,
+                          .n_settings = 2,
+                          .keys = keys,
+                          .values = values,
+                          .reward = target_reward,
+                          .reset = target_reset,
+                          .obs_extra = 1,
+                          .observe = target_observe};
+  if (crl_mujoco_register("mj_target", &spec) != 0)
+    fail_msg("register: %s", crl_last_error());
+  static const char *const kv[] = {"n_steps",  "64", "batch_size", "32",
+                                   "n_epochs", "2",  NULL};
+  pg_check_resume("ppo", "mj_target", 2, kv, NULL);
+  unlink(path);
+}
+
 /* ---- learning ------------------------------------------------------------ */
 
 /* experiments/mujoco/ppo_inverted_pendulum.yaml's settings. */
@@ -564,6 +622,7 @@ int main(void) {
       cmocka_unit_test(test_instability_terminates),
       cmocka_unit_test(test_env_check),
       cmocka_unit_test(test_callbacks),
+      cmocka_unit_test(test_callback_state_resumes),
       cmocka_unit_test(test_ppo_learns_inverted_pendulum),
       cmocka_unit_test(test_nothing_logged),
   };
