@@ -298,8 +298,7 @@ int crl__brn_net_backward(crl__brn_net *net, const crl_real *dout, int B,
 }
 
 int crl__brn_net_backward_features(crl__brn_net *net, const crl_real *dout,
-                                   const crl_real *dfeat, int B,
-                                   crl_real *dx) {
+                                   const crl_real *dfeat, int B, crl_real *dx) {
   if (net->last_train < 0 || B != net->last_B)
     return crl_fail(CRL_ESTATE, "brn: backward of batch %d without its forward",
                     B);

@@ -63,9 +63,9 @@ typedef struct crl__brn_net {
   int hold_renorm; /* 1: training forwards reuse the last r and d instead of
                       computing them (the function backward differentiates,
                       for finite-difference checks) */
-  crl_real *dy;             /* [max_batch, widest] backward scratch */
-  crl_real *dh;             /* [max_batch, widest] backward scratch */
-  double *acc;              /* [4, widest] backward sums */
+  crl_real *dy;    /* [max_batch, widest] backward scratch */
+  crl_real *dh;    /* [max_batch, widest] backward scratch */
+  double *acc;     /* [4, widest] backward sums */
   void *block;
 } crl__brn_net;
 
@@ -96,8 +96,7 @@ int crl__brn_net_backward(crl__brn_net *net, const crl_real *dout, int B,
 /* The same with dL/dfeatures [B, width] (NULL: none) added where the
  * features (crl__brn_net_features) enter the last linear layer. */
 int crl__brn_net_backward_features(crl__brn_net *net, const crl_real *dout,
-                                   const crl_real *dfeat, int B,
-                                   crl_real *dx);
+                                   const crl_real *dfeat, int B, crl_real *dx);
 
 /* The input of the last linear layer in the last forward ([B, width]). */
 const crl_real *crl__brn_net_features(const crl__brn_net *net);

@@ -62,8 +62,8 @@ typedef struct crl__offpolicy_spec {
   double noise_std;
   double adam_eps;
   int iteration_steps;
-  int normalize;        /* observations, with running mean/std */
-  int normalize_reward; /* rewards, by the running return's std */
+  int normalize;             /* observations, with running mean/std */
+  int normalize_reward;      /* rewards, by the running return's std */
   int optimize_memory_usage; /* compact replay (crl_replay_alloc_compact) */
 } crl__offpolicy_spec;
 
