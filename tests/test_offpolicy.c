@@ -448,6 +448,65 @@ static void test_compact_replay_same_bits(void **state) {
   check_resume("sac", kv, plain);
 }
 
+/* train_freq_unit episode (SB3's TrainFreq(N, "episode")): on Pendulum,
+ * whose episodes all last 200 steps, one episode with gradient_steps -1 is
+ * the schedule of train_freq 200, bit for bit; two copies end two episodes
+ * at once, so an iteration is one cycle of 200 steps each. */
+static void run_train_freq(const char *freq, const char *unit, int n_envs,
+                           crl_algo_stats *st, crl_real *out) {
+  const char *const kv[] = {"learning_starts",
+                            "100",
+                            "batch_size",
+                            "32",
+                            "iteration_steps",
+                            "300",
+                            "gradient_steps",
+                            "-1",
+                            "train_freq",
+                            freq,
+                            "train_freq_unit",
+                            unit,
+                            "policy_kwargs.net_arch",
+                            "[16, 16]",
+                            NULL};
+  const crl_algo_type *t = crl_algo_find("td3");
+  void *spec = NULL;
+  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
+  for (int i = 0; kv[i] != NULL; i += 2)
+    assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
+  crl_vec_env *venv = NULL;
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", n_envs, 2, &venv), 0);
+  crl_algo *algo = NULL;
+  assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(venv),
+                                  crl_vec_env_act_space(venv), n_envs, 2,
+                                  &algo),
+                   0);
+  assert_int_equal(t->steps_per_iteration(spec, n_envs),
+                   strcmp(unit, "episode") == 0 ? 0 : 400);
+  crl_algo_spec_free(spec);
+  assert_int_equal(crl_vec_env_reset(venv), 0);
+  for (int it = 0; it < 2; it++)
+    assert_int_equal(crl_algo_iterate(algo, venv, 1.0, st), 0);
+  probe(algo, out);
+  crl_algo_free(algo);
+  crl_vec_env_free(venv);
+}
+
+static void test_train_freq_in_episodes(void **state) {
+  (void)state;
+  crl_algo_stats a, b;
+  crl_real x[16], y[16];
+  run_train_freq("1", "episode", 1, &a, x);
+  run_train_freq("200", "step", 1, &b, y);
+  assert_int_equal(a.steps, 400); /* two episodes: two cycles of 200 */
+  assert_int_equal(a.n_updates, 400);
+  assert_int_equal(b.steps, a.steps);
+  assert_memory_equal(x, y, sizeof x);
+  run_train_freq("2", "episode", 2, &a, x);
+  assert_int_equal(a.steps, 400); /* both copies end at step 200 */
+  assert_int_equal(a.n_updates, 400);
+}
+
 static void resume_one(const char *name) {
   static const char *const kv[] = {"learning_starts",
                                    "100",
@@ -482,6 +541,7 @@ int main(void) {
       cmocka_unit_test(test_same_seed_same_result),
       cmocka_unit_test(test_checkpoint_resume_and_export),
       cmocka_unit_test(test_compact_replay_same_bits),
+      cmocka_unit_test(test_train_freq_in_episodes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
 /* The off-policy loop: step, store, sample, update (see offpolicy.h). */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,11 +225,13 @@ static int collect_step(crl__offpolicy *op, crl_vec_env *venv) {
   return 0;
 }
 
-static int train(crl__offpolicy *op, crl__offpolicy_losses *acc, int *n) {
-  const int steps = op->spec.gradient_steps >= 0
-                        ? op->spec.gradient_steps
-                        : op->spec.train_freq * op->n_envs;
-  for (int g = 0; g < steps; g++) {
+/* The cycle's gradient steps; -1: as many as the transitions it collected
+ * (SB3's episode_timesteps). */
+static int train(crl__offpolicy *op, long cycle_steps,
+                 crl__offpolicy_losses *acc, int *n) {
+  const long steps =
+      op->spec.gradient_steps >= 0 ? op->spec.gradient_steps : cycle_steps;
+  for (long g = 0; g < steps; g++) {
     int rc = crl_replay_sample(op->replay, op->batch_rng, op->batch);
     if (rc == 0) {
       normalize_batch(op, op->batch);
@@ -259,17 +262,32 @@ int crl__offpolicy_iterate(crl__offpolicy *op, crl_vec_env *venv,
   crl__offpolicy_losses acc = {0};
   long collected = 0;
   int updates = 0;
+  const int by_episodes = op->spec.train_freq_unit == 1;
   while (collected < op->spec.iteration_steps) {
-    for (int t = 0; t < op->spec.train_freq; t++) {
+    long cycle = 0;
+    int episodes = 0;
+    for (int t = 0;
+         by_episodes ? episodes < op->spec.train_freq : t < op->spec.train_freq;
+         t++) {
       if (op->ops.before_step != NULL)
         op->ops.before_step(op->algo, t);
       int rc = collect_step(op, venv);
       if (rc)
         return rc;
-      collected += op->n_envs;
+      cycle += op->n_envs;
+      const int *term = crl_vec_env_terminated(venv);
+      const int *trunc = crl_vec_env_truncated(venv);
+      for (int i = 0; by_episodes && i < op->n_envs; i++)
+        episodes += term[i] || trunc[i];
+      if (t == INT_MAX - 1)
+        return crl_fail(CRL_ESTATE,
+                        "%s: no episode ended in %d steps (train_freq "
+                        "counts episodes)",
+                        op->name, INT_MAX);
     }
+    collected += cycle;
     if (op->num_timesteps > op->spec.learning_starts) {
-      int rc = train(op, &acc, &updates);
+      int rc = train(op, cycle, &acc, &updates);
       if (rc)
         return rc;
     }
@@ -308,6 +326,8 @@ int crl__offpolicy_sections(void *obj, crl_state_io *io) {
 
 long crl__offpolicy_steps_per_iteration(const crl__offpolicy_spec *s,
                                         int n_envs) {
+  if (s->train_freq_unit == 1)
+    return 0; /* episodes: the steps are not known ahead */
   const long round = (long)s->train_freq * n_envs;
   return (s->iteration_steps + round - 1) / round * round;
 }

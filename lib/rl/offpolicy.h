@@ -3,7 +3,9 @@
  * The loop owns the replay buffer, the exploration noise, the random
  * warm-up and the step/store/sample cycle, as SB3's OffPolicyAlgorithm:
  *
- *   one cycle = train_freq steps of every env copy, each step
+ *   one cycle = train_freq steps of every env copy (train_freq_unit
+ *     episode: steps until train_freq episodes, counted over all copies,
+ *     have ended), each step
  *     action = uniform in [-1, 1]        while num_timesteps < learning_starts
  *            = ops.explore(obs)          afterwards (policy's [-1, 1] scale)
  *     action = clip(action + noise, -1, 1)   when noise_type is set
@@ -65,6 +67,7 @@ typedef struct crl__offpolicy_spec {
   int normalize;             /* observations, with running mean/std */
   int normalize_reward;      /* rewards, by the running return's std */
   int optimize_memory_usage; /* compact replay (crl_replay_alloc_compact) */
+  int train_freq_unit;       /* 0: steps, 1: episodes (SB3's TrainFreq) */
 } crl__offpolicy_spec;
 
 /* Parameter rows for a spec struct T whose crl__offpolicy_spec member is m.
@@ -83,7 +86,10 @@ typedef struct crl__offpolicy_spec {
   {"gamma", CRL_PARAM_REAL, offsetof(T, m.gamma), "0.99",                      \
    0, 1, NULL, "discount factor"},                                             \
   {"train_freq", CRL_PARAM_INT, offsetof(T, m.train_freq), "1",                \
-   1, 1e7, NULL, "steps of every env copy between training phases"},           \
+   1, 1e7, NULL, "steps of every env copy (or episodes, all copies) between "  \
+                 "training phases"},                                           \
+  {"train_freq_unit", CRL_PARAM_ENUM, offsetof(T, m.train_freq_unit), "step", \
+   0, 0, "step|episode", "what train_freq counts"},                            \
   {"gradient_steps", CRL_PARAM_INT, offsetof(T, m.gradient_steps), "1",        \
    -1, 1e7, NULL, "gradient steps per training phase; -1 = as many as "        \
                   "transitions collected"},                                    \
@@ -192,7 +198,8 @@ void crl__offpolicy_unscale(const crl__offpolicy *op, const crl_real *scaled,
                             int B, crl_real *out);
 
 /* The steps one iteration takes on n_envs copies: whole train_freq cycles
- * (train_freq * n_envs steps each) until at least iteration_steps. */
+ * (train_freq * n_envs steps each) until at least iteration_steps; 0 (not
+ * known ahead) when train_freq counts episodes. */
 long crl__offpolicy_steps_per_iteration(const crl__offpolicy_spec *s,
                                         int n_envs);
 

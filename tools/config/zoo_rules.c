@@ -359,11 +359,12 @@ static int train_freq(zoo_ctx *z, const cli_cfg_entry *e, const char *why) {
                     e->value);
   if (strcmp(unit, "step") == 0)
     return put(z, e, NULL, count);
-  if (strcmp(unit, "episode") == 0)
-    return refuse(z, e,
-                  "crl trains every N steps; [N, \"episode\"] is not "
-                  "available (for envs whose episodes have a fixed length "
-                  "L, train_freq N*L with gradient_steps -1 is the same)");
+  if (strcmp(unit, "episode") == 0) /* without train_freq_unit: no key */
+    return put(z, e, NULL, count) ||
+                   (has_param(z, "train_freq_unit") &&
+                    put(z, e, "train_freq_unit", "episode"))
+               ? -1
+               : 0;
   return zoo_fail(z, e,
                   "'train_freq' unit must be \"step\" or \"episode\", "
                   "got \"%.80s\"",
