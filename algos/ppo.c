@@ -28,7 +28,7 @@ typedef struct ppo_spec {
   double gamma;
   double gae_lambda;
   crl_schedule clip_range;
-  double clip_range_vf; /* NAN: no value clipping */
+  crl_schedule clip_range_vf; /* start NAN (null): no value clipping */
   int normalize_advantage;
   double ent_coef;
   double vf_coef;
@@ -60,8 +60,10 @@ static const crl_param_def ppo_params[] = {
      "GAE lambda: 0 = one-step TD, 1 = Monte Carlo"},
     {"clip_range", CRL_PARAM_SCHEDULE, F(clip_range), "0.2", 0, 10, NULL,
      "ratio clipping epsilon; lin_<v> decays it"},
-    {"clip_range_vf", CRL_PARAM_REAL_OPT, F(clip_range_vf), "null", 0, 1e6,
-     NULL, "clip value predictions to old value +- this; null = off"},
+    {"clip_range_vf", CRL_PARAM_SCHEDULE, F(clip_range_vf), "null", 0, 1e6,
+     NULL,
+     "clip value predictions to old value +- this (lin_<v> decays it); "
+     "null = off"},
     {"normalize_advantage", CRL_PARAM_BOOL, F(normalize_advantage), "true", 0,
      1, NULL, "standardise advantages within each minibatch"},
     {"ent_coef", CRL_PARAM_REAL, F(ent_coef), "0.0", 0, 1e3, NULL,
@@ -91,6 +93,7 @@ typedef struct ppo {
   crl_adam *adam;
   gsl_rng *batch_rng; /* minibatch shuffling */
   int mb_rows;        /* rows of a full minibatch: min(batch_size, T * N) */
+  double clip_vf;     /* this iteration's clip_range_vf (NAN: off) */
   void *block;        /* the buffers below, one allocation */
   size_t *perm;       /* [T * N] */
   /* one minibatch, [batch] rows */
@@ -229,7 +232,7 @@ typedef struct mb_result {
 
 /* Value term (0.5 * vf_coef * MSE scaled as SB3: vf_coef * MSE). */
 static void value_term(ppo *p, int M, mb_result *r) {
-  const double c = p->spec.clip_range_vf;
+  const double c = p->clip_vf;
   double loss = 0.0;
   for (int i = 0; i < M; i++) {
     double v = p->values[i], old = p->mb_oldv[i];
@@ -305,6 +308,7 @@ static int ppo_iterate(void *self, crl_vec_env *venv, double progress_remaining,
       crl_schedule_value(&p->spec.learning_rate, progress_remaining);
   const double clip =
       crl_schedule_value(&p->spec.clip_range, progress_remaining);
+  p->clip_vf = crl_schedule_value(&p->spec.clip_range_vf, progress_remaining);
   const size_t total = (size_t)p->spec.n_steps * p->onp->n_envs;
   const size_t M = (size_t)p->mb_rows;
   mb_result sum = {0}, r = {0};

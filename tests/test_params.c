@@ -23,6 +23,7 @@ typedef struct spec {
   char name[CRL_STRING_MAX];
   int anything;
   double free_real;
+  crl_schedule clip_vf;
 } spec;
 
 static const crl_param_def defs[] = {
@@ -46,6 +47,8 @@ static const crl_param_def defs[] = {
      "no range"},
     {"free_real", CRL_PARAM_REAL, offsetof(spec, free_real), "1", -INFINITY,
      INFINITY, NULL, "open range"},
+    {"clip_vf", CRL_PARAM_SCHEDULE, offsetof(spec, clip_vf), "null", 0, 10,
+     NULL, "a schedule that may be off"},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 
 static spec fresh(void) {
@@ -212,6 +215,24 @@ static void test_schedule(void **state) {
   expect_error("learning_rate", "lin_2", CRL_ERANGE,
                "'learning_rate' expects a number in [0, 1] or lin_<number>, "
                "got \"lin_2\"");
+  /* null only where the default is null (PPO's clip_range_vf) */
+  expect_error("learning_rate", "null", CRL_EFORMAT,
+               "'learning_rate' expects a number in [0, 1] or lin_<number>, "
+               "got \"null\"");
+  assert_true(isnan(s.clip_vf.start));
+  assert_true(isnan(crl_schedule_value(&s.clip_vf, 0.5)));
+  char buf[64];
+  assert_int_equal(crl_params_format(defs, &s, "clip_vf", buf, sizeof buf), 0);
+  assert_string_equal(buf, "null");
+  assert_int_equal(crl_params_set(defs, &s, "clip_vf", "lin_0.2"), 0);
+  assert_true(crl_schedule_value(&s.clip_vf, 0.5) == 0.1);
+  assert_int_equal(crl_params_format(defs, &s, "clip_vf", buf, sizeof buf), 0);
+  assert_string_equal(buf, "lin_0.2");
+  assert_int_equal(crl_params_set(defs, &s, "clip_vf", "null"), 0);
+  assert_true(isnan(s.clip_vf.start));
+  expect_error("clip_vf", "lin_11", CRL_ERANGE,
+               "'clip_vf' expects a number in [0, 10] or lin_<number>, or "
+               "null, got \"lin_11\"");
 }
 
 static void test_int_list(void **state) {

@@ -265,6 +265,33 @@ static size_t one_iteration(const char *batch_size, crl_algo_stats *st,
 /* As SB3's: a batch_size that does not divide the rollout (128 rows) ends
  * each epoch with a short minibatch, and one beyond it is a single
  * minibatch of the whole rollout, exactly as batch_size 128 is. */
+/* clip_range_vf takes a schedule, as SB3's: lin_0.05 is 0.05 in the first
+ * iteration (progress 1) and smaller after it; null (the default) is no
+ * clipping, and clipping changes the run. */
+static void clip_vf_run(const char *clip, int iterations, crl_real *out) {
+  const char *const kv[] = {
+      "n_steps",       "64", "batch_size",    "32",   "n_epochs", "4",
+      "clip_range_vf", clip, "learning_rate", "3e-3", NULL};
+  run r = start(5, kv);
+  iterate(&r, iterations);
+  probe(r.algo, out);
+  crl_algo_free(r.algo);
+  crl_vec_env_free(r.venv);
+}
+
+static void test_clip_range_vf_schedule(void **state) {
+  (void)state;
+  crl_real a[16], b[16], c[16];
+  clip_vf_run("0.05", 1, a);
+  clip_vf_run("lin_0.05", 1, b);
+  assert_memory_equal(a, b, sizeof a);
+  clip_vf_run("0.05", 3, a);
+  clip_vf_run("lin_0.05", 3, b);
+  assert_memory_not_equal(a, b, sizeof a);
+  clip_vf_run("null", 3, c);
+  assert_memory_not_equal(a, c, sizeof a);
+}
+
 static void test_minibatch_sizes(void **state) {
   (void)state;
   enum { MAX_BYTES = 1 << 16 };
@@ -311,6 +338,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_spec_validation),
       cmocka_unit_test(test_minibatch_sizes),
+      cmocka_unit_test(test_clip_range_vf_schedule),
       cmocka_unit_test(test_same_seed_same_result),
       cmocka_unit_test(test_checkpoint_resume_and_export),
       cmocka_unit_test(test_pendulum_learns),

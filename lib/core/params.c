@@ -28,6 +28,12 @@ typedef union param_value {
   char string[CRL_STRING_MAX];
 } param_value;
 
+/* A schedule whose default is null may be null (start NAN: off). */
+static int schedule_may_be_null(const crl_param_def *d) {
+  return d->kind == CRL_PARAM_SCHEDULE && d->default_text != NULL &&
+         strcmp(d->default_text, "null") == 0;
+}
+
 const char *crl_param_kind_name(crl_param_kind kind) {
   switch (kind) {
   case CRL_PARAM_INT:
@@ -130,7 +136,8 @@ static void describe_expected(const crl_param_def *d, char *buf, size_t size) {
     return;
   case CRL_PARAM_SCHEDULE:
     describe_range(d, 0, range, sizeof range);
-    snprintf(buf, size, "a number%s or lin_<number>", range);
+    snprintf(buf, size, "a number%s or lin_<number>%s", range,
+             schedule_may_be_null(d) ? ", or null" : "");
     return;
   case CRL_PARAM_INT_LIST:
     describe_range(d, 1, range, sizeof range);
@@ -326,6 +333,10 @@ static int parse_schedule_value(const crl_param_def *d, const char *text,
                                 param_value *v) {
   const char *number = text;
   v->schedule.linear = 0;
+  if (schedule_may_be_null(d) && is_null_text(text)) {
+    v->schedule.start = NAN;
+    return 0;
+  }
   if (strncmp(text, "lin_", 4) == 0) {
     number = text + 4;
     v->schedule.linear = 1;
@@ -582,6 +593,8 @@ static int format_value(const crl_param_def *d, const void *field, char *buf,
       return snprintf(buf, size, "%d", *i);
     return snprintf(buf, size, "%s", number);
   case CRL_PARAM_SCHEDULE:
+    if (isnan(s->start))
+      return snprintf(buf, size, "null");
     format_double(s->start, number, sizeof number);
     return snprintf(buf, size, "%s%s", s->linear ? "lin_" : "", number);
   case CRL_PARAM_INT_LIST:
