@@ -28,6 +28,25 @@ static inline int make(const char *name, const char *env, const char *const *kv,
   return rc;
 }
 
+/* The algorithm with keys kv on n_envs copies of env, reset. */
+static inline void make_run(const char *name, const char *env, int n_envs,
+                            const char *const *kv, uint64_t seed,
+                            crl_algo **algo, crl_vec_env **venv) {
+  const crl_algo_type *t = crl_algo_find(name);
+  assert_non_null(t);
+  void *spec = NULL;
+  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
+  for (int i = 0; kv[i] != NULL; i += 2)
+    assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
+  assert_int_equal(crl_vec_env_make(env, n_envs, seed, venv), 0);
+  assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(*venv),
+                                  crl_vec_env_act_space(*venv), n_envs, seed,
+                                  algo),
+                   0);
+  crl_algo_spec_free(spec);
+  assert_int_equal(crl_vec_env_reset(*venv), 0);
+}
+
 /* Deterministic actions on a grid of Pendulum states. */
 static inline void probe(crl_algo *algo, crl_real *out) {
   crl_real obs[16 * 3];

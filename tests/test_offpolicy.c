@@ -404,19 +404,9 @@ static void run_replay_kind(const char *name, const char *compact,
                             "optimize_memory_usage",
                             compact,
                             NULL};
-  const crl_algo_type *t = crl_algo_find(name);
-  void *spec = NULL;
-  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
-  for (int i = 0; kv[i] != NULL; i += 2)
-    assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
-  crl_vec_env *venv = NULL;
-  assert_int_equal(crl_vec_env_make("Pendulum-v1", 2, 6, &venv), 0);
   crl_algo *algo = NULL;
-  assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(venv),
-                                  crl_vec_env_act_space(venv), 2, 6, &algo),
-                   0);
-  crl_algo_spec_free(spec);
-  assert_int_equal(crl_vec_env_reset(venv), 0);
+  crl_vec_env *venv = NULL;
+  make_run(name, "Pendulum-v1", 2, kv, 6, &algo, &venv);
   for (int it = 0; it < 3; it++)
     assert_int_equal(crl_algo_iterate(algo, venv, 1.0, NULL), 0);
   probe(algo, out);
@@ -469,22 +459,17 @@ static void run_train_freq(const char *freq, const char *unit, int n_envs,
                             "policy_kwargs.net_arch",
                             "[16, 16]",
                             NULL};
+  crl_algo *algo = NULL;
+  crl_vec_env *venv = NULL;
+  make_run("td3", "Pendulum-v1", n_envs, kv, 2, &algo, &venv);
   const crl_algo_type *t = crl_algo_find("td3");
   void *spec = NULL;
   assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
   for (int i = 0; kv[i] != NULL; i += 2)
     assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
-  crl_vec_env *venv = NULL;
-  assert_int_equal(crl_vec_env_make("Pendulum-v1", n_envs, 2, &venv), 0);
-  crl_algo *algo = NULL;
-  assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(venv),
-                                  crl_vec_env_act_space(venv), n_envs, 2,
-                                  &algo),
-                   0);
   assert_int_equal(t->steps_per_iteration(spec, n_envs),
                    strcmp(unit, "episode") == 0 ? 0 : 400);
   crl_algo_spec_free(spec);
-  assert_int_equal(crl_vec_env_reset(venv), 0);
   for (int it = 0; it < 2; it++)
     assert_int_equal(crl_algo_iterate(algo, venv, 1.0, st), 0);
   probe(algo, out);
