@@ -232,11 +232,8 @@ static int crossq_explore(void *self, const crl_real *obs, int B,
  * sde_sample_freq steps, as SAC's. */
 static void crossq_before_step(void *self, int t) {
   crossq *c = self;
-  const int freq = c->cfg.sde_sample_freq;
-  if (t == 0 || (freq > 0 && t % freq == 0)) {
-    crl__sde_prepare(c->sde_act, c->sde_log_std, NULL, 0);
-    crl__sde_resample(c->sde_act, c->loop->act_rng);
-  }
+  if (crl__sde_draw_due(t, c->cfg.sde_sample_freq))
+    crl__sde_redraw(c->sde_act, c->sde_log_std, c->loop->act_rng);
 }
 
 static int crossq_act(void *self, const crl_real *obs, int B, int deterministic,

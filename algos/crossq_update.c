@@ -14,23 +14,11 @@ int crl__crossq_actor_forward(crossq *c, crl__sde *sde, const crl_real *obs,
   int rc = crl__brn_net_forward(c->actor, obs, B, train, c->out);
   if (rc)
     return rc;
-  const size_t A = (size_t)c->act_dim;
+  crl__sac_split_outputs(c->cfg.use_sde, c->cfg.clip_mean, B, c->act_dim,
+                         c->out, c->mean, c->log_std);
   if (c->cfg.use_sde) {
-    const double m = c->cfg.clip_mean;
-    for (size_t k = 0; k < (size_t)B * A; k++) {
-      const crl_real v = c->out[k];
-      c->mean[k] = m > 0 && v > m    ? (crl_real)m
-                   : m > 0 && v < -m ? (crl_real)-m
-                                     : v;
-    }
     c->phi = crl__brn_net_features(c->actor);
     crl__sde_prepare(sde, c->sde_log_std, c->phi, B);
-    return 0;
-  }
-  for (int i = 0; i < B; i++) {
-    const crl_real *row = c->out + (size_t)i * 2 * A; /* [mean | log_std] */
-    memcpy(c->mean + (size_t)i * A, row, A * sizeof(crl_real));
-    memcpy(c->log_std + (size_t)i * A, row + A, A * sizeof(crl_real));
   }
   return 0;
 }
@@ -153,26 +141,17 @@ static int min_q_backward(crossq *c, int M, double alpha, double *loss) {
  * the features, which sb3-contrib's CrossQ learns (learn_features). */
 static int actor_backward(crossq *c, int M) {
   const int A = c->act_dim;
-  if (c->cfg.use_sde) {
-    crl__sde_squashed_backward(c->sde_train, c->sde_log_std, c->phi, c->act, M,
-                               c->dact, c->dlogp, c->dmean, c->sde_dlog_std);
-    crl__sde_squashed_features_backward(c->sde_train, c->phi, c->act, M,
-                                        c->dact, c->dlogp, c->dphi);
-    const double m = c->cfg.clip_mean; /* Hardtanh passes strictly inside */
-    for (size_t k = 0; k < (size_t)M * A; k++)
-      c->dout[k] =
-          m > 0 && !(c->out[k] > -m && c->out[k] < m) ? 0 : c->dmean[k];
-    return crl__brn_net_backward_features(c->actor, c->dout, c->dphi, M, NULL);
-  }
-  crl_squashed_sample_backward(M, A, c->mean, c->log_std, c->cfg.log_std_min,
-                               c->cfg.log_std_max, c->eps, c->dact, c->dlogp,
-                               c->dmean, c->dlog_std);
-  for (int i = 0; i < M; i++) {
-    crl_real *row = c->dout + (size_t)i * 2 * A; /* [dmean | dlog_std] */
-    memcpy(row, c->dmean + (size_t)i * A, (size_t)A * sizeof(crl_real));
-    memcpy(row + A, c->dlog_std + (size_t)i * A, (size_t)A * sizeof(crl_real));
-  }
-  return crl__brn_net_backward(c->actor, c->dout, M, NULL);
+  if (c->cfg.use_sde)
+    crl__sde_squashed_backward(c->sde_train, c->phi, c->act, M, c->dact,
+                               c->dlogp, c->dmean, c->sde_dlog_std, c->dphi);
+  else
+    crl_squashed_sample_backward(M, A, c->mean, c->log_std, c->cfg.log_std_min,
+                                 c->cfg.log_std_max, c->eps, c->dact, c->dlogp,
+                                 c->dmean, c->dlog_std);
+  crl__sac_join_grads(c->cfg.use_sde, c->cfg.clip_mean, M, A, c->out, c->dmean,
+                      c->dlog_std, c->dout);
+  return crl__brn_net_backward_features(
+      c->actor, c->dout, c->cfg.use_sde ? c->dphi : NULL, M, NULL);
 }
 
 static int actor_step(crossq *c, const crl_replay_batch *b, double alpha,

@@ -274,11 +274,8 @@ static int sac_explore(void *self, const crl_real *obs, int B,
  * sde_sample_freq steps (SB3's collect_rollouts). */
 static void sac_before_step(void *self, int t) {
   crl__sac *s = self;
-  const int freq = s->cfg.sde_sample_freq;
-  if (t == 0 || (freq > 0 && t % freq == 0)) {
-    crl__sde_prepare(s->sde_act, s->sde_log_std, NULL, 0);
-    crl__sde_resample(s->sde_act, s->loop->act_rng);
-  }
+  if (crl__sde_draw_due(t, s->cfg.sde_sample_freq))
+    crl__sde_redraw(s->sde_act, s->sde_log_std, s->loop->act_rng);
 }
 
 int crl__sac_iterate(void *self, crl_vec_env *venv, double progress_remaining,

@@ -146,6 +146,20 @@ long crl__sac_steps_per_iteration(const void *spec, int n_envs);
 
 /* ---- sac_update.c -------------------------------------------------------- */
 
+/* The actor's outputs out [B, 2A] as mean [B, A] and log_std [B, A]; with
+ * gSDE (sde) out [B, A] is the mean, clamped to +-clip_mean (0: none) as
+ * SB3's Hardtanh. SAC, TQC and CrossQ read their actors so. */
+void crl__sac_split_outputs(int sde, double clip_mean, int B, int A,
+                            const crl_real *out, crl_real *mean,
+                            crl_real *log_std);
+
+/* Back through crl__sac_split_outputs: dout [B, 2A] = [dmean | dlog_std],
+ * or with gSDE dout [B, A] = dmean where the clamp passes it (strictly
+ * inside, as torch's Hardtanh) and 0 elsewhere. */
+void crl__sac_join_grads(int sde, double clip_mean, int B, int A,
+                         const crl_real *out, const crl_real *dmean,
+                         const crl_real *dlog_std, crl_real *dout);
+
 /* Actor on obs [B, obs_dim]: its output rows split into mean and log_std;
  * with gSDE the clamped mean, the features phi and sde's variances. */
 int crl__sac_actor_forward(crl__sac *s, crl__sde *sde, const crl_real *obs,

@@ -18,30 +18,53 @@
 #include "crl/error.h"
 #include "rl/quantile.h"
 
+void crl__sac_split_outputs(int sde, double clip_mean, int B, int A,
+                            const crl_real *out, crl_real *mean,
+                            crl_real *log_std) {
+  const double c = clip_mean;
+  if (sde) {
+    for (size_t k = 0; k < (size_t)B * A; k++) {
+      const crl_real m = out[k];
+      mean[k] = c > 0 && m > c    ? (crl_real)c
+                : c > 0 && m < -c ? (crl_real)-c
+                                  : m;
+    }
+    return;
+  }
+  for (int i = 0; i < B; i++) {
+    const crl_real *row = out + (size_t)i * 2 * A; /* [mean | log_std] */
+    memcpy(mean + (size_t)i * A, row, (size_t)A * sizeof(crl_real));
+    memcpy(log_std + (size_t)i * A, row + A, (size_t)A * sizeof(crl_real));
+  }
+}
+
+void crl__sac_join_grads(int sde, double clip_mean, int B, int A,
+                         const crl_real *out, const crl_real *dmean,
+                         const crl_real *dlog_std, crl_real *dout) {
+  const double c = clip_mean;
+  if (sde) {
+    for (size_t k = 0; k < (size_t)B * A; k++)
+      dout[k] = c > 0 && !(out[k] > -c && out[k] < c) ? 0 : dmean[k];
+    return;
+  }
+  for (int i = 0; i < B; i++) {
+    crl_real *row = dout + (size_t)i * 2 * A; /* [dmean | dlog_std] */
+    memcpy(row, dmean + (size_t)i * A, (size_t)A * sizeof(crl_real));
+    memcpy(row + A, dlog_std + (size_t)i * A, (size_t)A * sizeof(crl_real));
+  }
+}
+
 int crl__sac_actor_forward(crl__sac *s, crl__sde *sde, const crl_real *obs,
                            int B) {
   int rc = crl_mlp_forward(s->actor, obs, B, s->out);
   if (rc)
     return rc;
-  const size_t A = (size_t)s->act_dim;
+  crl__sac_split_outputs(s->cfg.use_sde, s->cfg.clip_mean, B, s->act_dim,
+                         s->out, s->mean, s->log_std);
   if (s->cfg.use_sde) {
-    /* out [B, A]: the mean, clamped as SB3's Hardtanh(-clip_mean, clip) */
-    const double c = s->cfg.clip_mean;
-    for (size_t k = 0; k < (size_t)B * A; k++) {
-      const crl_real m = s->out[k];
-      s->mean[k] = c > 0 && m > c    ? (crl_real)c
-                   : c > 0 && m < -c ? (crl_real)-c
-                                     : m;
-    }
     const int last = crl_mlp_get_spec(s->actor)->n_layers - 1;
     s->phi = crl_mlp_layer_input(s->actor, last); /* [B, L] */
     crl__sde_prepare(sde, s->sde_log_std, s->phi, B);
-    return 0;
-  }
-  for (int i = 0; i < B; i++) {
-    const crl_real *row = s->out + (size_t)i * 2 * A; /* [mean | log_std] */
-    memcpy(s->mean + (size_t)i * A, row, A * sizeof(crl_real));
-    memcpy(s->log_std + (size_t)i * A, row + A, A * sizeof(crl_real));
   }
   return 0;
 }
@@ -216,23 +239,15 @@ static int actor_backward(crl__sac *s, int M) {
   if (s->cfg.use_sde) {
     memset(s->sde_dlog_std, 0,
            (s->n_pi - crl_mlp_n_params(s->actor)) * sizeof *s->sde_dlog_std);
-    crl__sde_squashed_backward(s->sde_train, s->sde_log_std, s->phi, s->act, M,
-                               s->dact, s->dlogp, s->dmean, s->sde_dlog_std);
-    /* the clamp passes gradient strictly inside (torch's Hardtanh) */
-    const double c = s->cfg.clip_mean;
-    for (size_t k = 0; k < (size_t)M * A; k++)
-      s->dout[k] =
-          c > 0 && !(s->out[k] > -c && s->out[k] < c) ? 0 : s->dmean[k];
-    return crl_mlp_backward(s->actor, s->dout, M, NULL);
+    crl__sde_squashed_backward(s->sde_train, s->phi, s->act, M, s->dact,
+                               s->dlogp, s->dmean, s->sde_dlog_std, NULL);
+  } else {
+    crl_squashed_sample_backward(M, A, s->mean, s->log_std, s->cfg.log_std_min,
+                                 s->cfg.log_std_max, s->eps, s->dact, s->dlogp,
+                                 s->dmean, s->dlog_std);
   }
-  crl_squashed_sample_backward(M, A, s->mean, s->log_std, s->cfg.log_std_min,
-                               s->cfg.log_std_max, s->eps, s->dact, s->dlogp,
-                               s->dmean, s->dlog_std);
-  for (int i = 0; i < M; i++) {
-    crl_real *row = s->dout + (size_t)i * 2 * A; /* [dmean | dlog_std] */
-    memcpy(row, s->dmean + (size_t)i * A, (size_t)A * sizeof(crl_real));
-    memcpy(row + A, s->dlog_std + (size_t)i * A, (size_t)A * sizeof(crl_real));
-  }
+  crl__sac_join_grads(s->cfg.use_sde, s->cfg.clip_mean, M, A, s->out, s->dmean,
+                      s->dlog_std, s->dout);
   return crl_mlp_backward(s->actor, s->dout, M, NULL);
 }
 

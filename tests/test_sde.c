@@ -190,8 +190,7 @@ static void check_squashed(int full, int expln, gsl_rng *rng) {
     fail_msg("squashed full %d expln %d: value %g, density %g", full, expln,
              got, want);
   crl_real dmean[B * A], dls[L * A] = {0}, dphi[B * L];
-  crl__sde_squashed_backward(sde, ls, phi, act, B, wa_r, dlogp, dmean, dls);
-  crl__sde_squashed_features_backward(sde, phi, act, B, wa_r, dlogp, dphi);
+  crl__sde_squashed_backward(sde, phi, act, B, wa_r, dlogp, dmean, dls, dphi);
   for (int k = 0; k < B * A + n_ls + B * L; k++) {
     const int kp = k - B * A - n_ls; /* index into phi */
     double *x = k < B * A          ? &s.mean[k]

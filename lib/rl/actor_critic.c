@@ -195,8 +195,7 @@ void crl__ac_sample(const crl__ac *ac, const crl_real *dist, int B,
 void crl__ac_sde_resample(crl__ac *ac, gsl_rng *rng) {
   if (ac->sde == NULL)
     return;
-  crl__sde_prepare(ac->sde, ac->log_std, NULL, 0);
-  crl__sde_resample(ac->sde, rng);
+  crl__sde_redraw(ac->sde, ac->log_std, rng);
 }
 
 void crl__ac_log_prob(const crl__ac *ac, const crl_real *dist,

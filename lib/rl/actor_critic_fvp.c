@@ -173,8 +173,10 @@ int crl__ac_fisher_vp(void *ctx, const crl_real *v, crl_real *out) {
   crl_real *fisher_log_std = f->inv_var + D;
   if (!ac->discrete && !ac->sde)
     crl_gauss_fisher(D, ac->log_std, f->inv_var, fisher_log_std);
-  if (ac->sde)
+  if (ac->sde) { /* the std of the current log_std, for its block */
+    crl__sde_prepare(ac->sde, ac->log_std, NULL, 0);
     memset(f->acc, 0, n_log_std(ac) * sizeof *f->acc);
+  }
   int rc = keep_point(f);
   if (rc)
     return rc;
@@ -191,7 +193,7 @@ int crl__ac_fisher_vp(void *ctx, const crl_real *v, crl_real *out) {
     if (rc)
       return rc;
     if (ac->sde)
-      crl__sde_fisher_log_std(ac->sde, ac->log_std, chunk_phi(f, c),
+      crl__sde_fisher_log_std(ac->sde, chunk_phi(f, c),
                               f->var + (size_t)start * D, b, 1.0 / f->B,
                               v + n_actor, f->acc);
   }

@@ -162,10 +162,8 @@ int crl__onp_collect(crl__onp *o, crl_vec_env *venv, double gamma,
                      double lambda) {
   crl_real *obs_norm = o->rows.obs_norm, *values = o->rows.values;
   crl_rollout_clear(o->ro);
-  const int freq = o->ac->sde_sample_freq;
   for (int t = 0; t < o->n_steps; t++) {
-    /* SB3: gSDE's matrices at the rollout's start, then every freq steps */
-    if (t == 0 || (freq > 0 && t % freq == 0))
+    if (crl__sde_draw_due(t, o->ac->sde_sample_freq))
       crl__ac_sde_resample(o->ac, o->act_rng);
     int rc = collect_step(o, venv, gamma);
     if (rc)

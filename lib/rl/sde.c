@@ -27,14 +27,17 @@ int crl__sde_alloc(int L, int A, int full_std, int use_expln, int max_batch,
   crl__sde *s = calloc(1, sizeof *s);
   if (s == NULL)
     return crl_fail(CRL_ENOMEM, "gsde: out of memory");
-  *s = (crl__sde){L, A, full_std, use_expln, max_batch, rows, 0, 0, 0, 0, 0, 0};
-  const size_t LA = (size_t)L * A;
+  s->L = L, s->A = A, s->full_std = full_std, s->use_expln = use_expln;
+  s->max_batch = max_batch, s->rows = rows;
+  const size_t LA = (size_t)L * A, BA = (size_t)max_batch * A;
   const crl__buf bufs[] = {
-      {(void **)&s->std, CRL__BUF_DOUBLE, LA},                    /* [L, A] */
-      {(void **)&s->var, CRL__BUF_DOUBLE, (size_t)max_batch * A}, /* [B, A] */
+      {(void **)&s->std, CRL__BUF_DOUBLE, LA},                /* [L, A] */
+      {(void **)&s->dstd, CRL__BUF_DOUBLE, LA},               /* [L, A] */
+      {(void **)&s->var, CRL__BUF_DOUBLE, BA},                /* [B, A] */
+      {(void **)&s->dn, CRL__BUF_DOUBLE, BA},                 /* [B, A] */
+      {(void **)&s->dv, CRL__BUF_DOUBLE, BA},                 /* [B, A] */
       {(void **)&s->mats, CRL__BUF_REAL, (size_t)rows * LA},  /* [rows, L, A] */
       {(void **)&s->eps, CRL__BUF_DOUBLE, (size_t)rows * LA}, /* [rows, L, A] */
-      {(void **)&s->acc, CRL__BUF_DOUBLE, (size_t)L},         /* [L] */
   };
   int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &s->block, "gsde");
   if (rc) {
@@ -72,10 +75,11 @@ static double log_std_at(const crl__sde *s, const crl_real *log_std, int i,
 void crl__sde_prepare(crl__sde *s, const crl_real *log_std, const crl_real *phi,
                       int B) {
   const int L = s->L, A = s->A;
-  double d;
   for (int i = 0; i < L; i++)
-    for (int j = 0; j < A; j++)
-      s->std[(size_t)i * A + j] = std_of(s, log_std_at(s, log_std, i, j), &d);
+    for (int j = 0; j < A; j++) {
+      const size_t k = (size_t)i * A + j;
+      s->std[k] = std_of(s, log_std_at(s, log_std, i, j), &s->dstd[k]);
+    }
   crl__sde_var(s, phi, B, s->var);
 }
 
@@ -106,6 +110,15 @@ void crl__sde_resample(crl__sde *s, gsl_rng *rng) {
 static double log_normal(double d, double v) {
   const double half_log_2pi = 0.5 * log(2.0 * M_PI);
   return -0.5 * d * d / v - 0.5 * log(v) - half_log_2pi;
+}
+
+int crl__sde_draw_due(int t, int sample_freq) {
+  return t == 0 || (sample_freq > 0 && t % sample_freq == 0);
+}
+
+void crl__sde_redraw(crl__sde *s, const crl_real *log_std, gsl_rng *rng) {
+  crl__sde_prepare(s, log_std, NULL, 0);
+  crl__sde_resample(s, rng);
 }
 
 /* noise of row b, action j: phi_b . E[:, j] of the row's matrix. */
@@ -216,39 +229,50 @@ void crl__sde_squashed_sample(const crl__sde *s, const crl_real *mean,
  *   dL/dn_j = dL/du_j - dL/dlogp n_j / v_j
  *   dL/dv_j = dL/dlogp (n_j^2 / (2 v_j^2) - 1 / (2 v_j))
  *   dL/dstd_ij = sum_b dL/dn_bj phi_bi eps_ij + dL/dv_bj 2 phi_bi^2 std_ij. */
-void crl__sde_squashed_backward(const crl__sde *s, const crl_real *log_std,
-                                const crl_real *phi, const crl_real *action,
-                                int B, const crl_real *daction,
-                                const crl_real *dlogp, crl_real *dmean,
-                                crl_real *dlog_std) {
+void crl__sde_squashed_backward(crl__sde *s, const crl_real *phi,
+                                const crl_real *action, int B,
+                                const crl_real *daction, const crl_real *dlogp,
+                                crl_real *dmean, crl_real *dlog_std,
+                                crl_real *dphi) {
   const int L = s->L, A = s->A;
   const size_t LA = (size_t)L * A;
-  for (int i = 0; i < L; i++)
-    for (int j = 0; j < A; j++) {
-      double dstd;
-      const double sd = std_of(s, log_std_at(s, log_std, i, j), &dstd);
-      double g = 0.0; /* dL / d std_ij */
-      for (int b = 0; b < B; b++) {
-        const size_t k = (size_t)b * A + j;
-        const double a = action[k], gl = dlogp[b], v = s->var[k];
-        const double n = noise_at(s, phi, b, j);
-        const double du = (double)daction[k] * (1.0 - a * a) + gl * 2.0 * a;
-        const double dn = du - gl * n / v;
-        const double dv = gl * (0.5 * n * n / (v * v) - 0.5 / v);
-        const double f = phi[(size_t)b * L + i];
-        const double e = s->eps[(size_t)(b % s->rows) * LA + (size_t)i * A + j];
-        g += dn * f * e + dv * 2.0 * f * f * sd;
-      }
-      dlog_std[s->full_std ? (size_t)i * A + j : (size_t)i] +=
-          (crl_real)(g * dstd);
-    }
+  /* dn, dv [B, A] once: each row's noise is a sum over the L features */
   for (int b = 0; b < B; b++)
     for (int j = 0; j < A; j++) {
       const size_t k = (size_t)b * A + j;
-      const double a = action[k];
-      dmean[k] =
-          (crl_real)((double)daction[k] * (1.0 - a * a) + dlogp[b] * 2.0 * a);
+      const double a = action[k], gl = dlogp[b], v = s->var[k];
+      const double n = noise_at(s, phi, b, j);
+      const double du = (double)daction[k] * (1.0 - a * a) + gl * 2.0 * a;
+      s->dn[k] = du - gl * n / v;
+      s->dv[k] = gl * (0.5 * n * n / (v * v) - 0.5 / v);
+      dmean[k] = (crl_real)du;
     }
+  for (int i = 0; i < L; i++)
+    for (int j = 0; j < A; j++) {
+      const double sd = s->std[(size_t)i * A + j];
+      double g = 0.0; /* dL / d std_ij */
+      for (int b = 0; b < B; b++) {
+        const size_t k = (size_t)b * A + j;
+        const double f = phi[(size_t)b * L + i];
+        const double e = s->eps[(size_t)(b % s->rows) * LA + (size_t)i * A + j];
+        g += s->dn[k] * f * e + s->dv[k] * 2.0 * f * f * sd;
+      }
+      dlog_std[s->full_std ? (size_t)i * A + j : (size_t)i] +=
+          (crl_real)(g * s->dstd[(size_t)i * A + j]);
+    }
+  for (int b = 0; dphi != NULL && b < B; b++) {
+    const crl_real *E = s->mats + (size_t)(b % s->rows) * LA; /* [L, A] */
+    for (int i = 0; i < L; i++) {
+      const double f = phi[(size_t)b * L + i];
+      double acc = 0.0;
+      for (int j = 0; j < A; j++) {
+        const size_t k = (size_t)b * A + j;
+        const double sd = s->std[(size_t)i * A + j];
+        acc += s->dn[k] * E[(size_t)i * A + j] + s->dv[k] * 2.0 * f * sd * sd;
+      }
+      dphi[(size_t)b * L + i] = (crl_real)acc;
+    }
+  }
 }
 
 double crl__sde_kl(int A, int B, const crl_real *mean_ref,
@@ -273,57 +297,26 @@ double crl__sde_kl(int A, int B, const crl_real *mean_ref,
  *   dv_bj = sum_i 2 phi_bi^2 std_ij std'_ij w_ij     (w: the log_std part
  * of the direction, w_i for every j without full_std), N(mean, v)'s Fisher
  * in v is 1 / (2 v^2), and J^T of the same map takes it back. */
-void crl__sde_fisher_log_std(const crl__sde *s, const crl_real *log_std,
-                             const crl_real *phi, const double *var, int B,
-                             double scale, const crl_real *w, double *acc) {
+void crl__sde_fisher_log_std(const crl__sde *s, const crl_real *phi,
+                             const double *var, int B, double scale,
+                             const crl_real *w, double *acc) {
   const int L = s->L, A = s->A;
   for (int b = 0; b < B; b++)
     for (int j = 0; j < A; j++) {
       const double v = var[(size_t)b * A + j];
       double dv = 0.0;
       for (int i = 0; i < L; i++) {
-        double dstd;
         const size_t k = s->full_std ? (size_t)i * A + j : (size_t)i;
-        const double sd = std_of(s, log_std[k], &dstd);
+        const size_t ij = (size_t)i * A + j;
         const double f = phi[(size_t)b * L + i];
-        dv += 2.0 * f * f * sd * dstd * (double)w[k];
+        dv += 2.0 * f * f * s->std[ij] * s->dstd[ij] * (double)w[k];
       }
       const double m = scale * dv / (2.0 * v * v);
       for (int i = 0; i < L; i++) {
-        double dstd;
         const size_t k = s->full_std ? (size_t)i * A + j : (size_t)i;
-        const double sd = std_of(s, log_std[k], &dstd);
+        const size_t ij = (size_t)i * A + j;
         const double f = phi[(size_t)b * L + i];
-        acc[k] += 2.0 * f * f * sd * dstd * m;
+        acc[k] += 2.0 * f * f * s->std[ij] * s->dstd[ij] * m;
       }
     }
-}
-
-void crl__sde_squashed_features_backward(crl__sde *s, const crl_real *phi,
-                                         const crl_real *action, int B,
-                                         const crl_real *daction,
-                                         const crl_real *dlogp,
-                                         crl_real *dphi) {
-  const int L = s->L, A = s->A;
-  for (int b = 0; b < B; b++) {
-    const crl_real *E = s->mats + (size_t)(b % s->rows) * L * A; /* [L, A] */
-    double *acc = s->acc; /* [L] row b's dphi */
-    for (int i = 0; i < L; i++)
-      acc[i] = 0.0;
-    for (int j = 0; j < A; j++) {
-      const size_t k = (size_t)b * A + j;
-      const double a = action[k], gl = dlogp[b], v = s->var[k];
-      const double n = noise_at(s, phi, b, j);
-      const double du = (double)daction[k] * (1.0 - a * a) + gl * 2.0 * a;
-      const double dn = du - gl * n / v;
-      const double dv = gl * (0.5 * n * n / (v * v) - 0.5 / v);
-      for (int i = 0; i < L; i++) {
-        const double sd = s->std[(size_t)i * A + j];
-        const double f = phi[(size_t)b * L + i];
-        acc[i] += dn * E[(size_t)i * A + j] + dv * 2.0 * f * sd * sd;
-      }
-    }
-    for (int i = 0; i < L; i++)
-      dphi[(size_t)b * L + i] = (crl_real)acc[i];
-  }
 }

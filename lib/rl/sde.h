@@ -41,16 +41,17 @@
 // clang-format on
 
 typedef struct crl__sde {
-  int L, A;       /* features, action dimensions */
-  int full_std;   /* log_std [L, A]; 0: [L] */
-  int use_expln;  /* expln instead of exp */
-  int max_batch;  /* rows of var */
-  int rows;       /* exploration matrices (env copies) */
-  double *std;    /* [L, A] std of the current log_std */
-  double *var;    /* [max_batch, A] v of the last crl__sde_prepare */
-  crl_real *mats; /* [rows, L, A] exploration matrices E = std * eps */
-  double *eps;    /* [rows, L, A] their standard normal draws */
-  double *acc;    /* [L] scratch of the features' gradient */
+  int L, A;        /* features, action dimensions */
+  int full_std;    /* log_std [L, A]; 0: [L] */
+  int use_expln;   /* expln instead of exp */
+  int max_batch;   /* rows of var */
+  int rows;        /* exploration matrices (env copies) */
+  double *std;     /* [L, A] std of the current log_std */
+  double *dstd;    /* [L, A] d std / d log_std there */
+  double *var;     /* [max_batch, A] v of the last crl__sde_prepare */
+  crl_real *mats;  /* [rows, L, A] exploration matrices E = std * eps */
+  double *eps;     /* [rows, L, A] their standard normal draws */
+  double *dn, *dv; /* [max_batch, A] the squashed backward's scratch */
   void *block;
 } crl__sde;
 
@@ -72,6 +73,13 @@ void crl__sde_var(const crl__sde *s, const crl_real *phi, int B, double *var);
 
 /* New exploration matrices (after crl__sde_prepare, which sets std). */
 void crl__sde_resample(crl__sde *s, gsl_rng *rng);
+
+/* SB3's rule for collection: new matrices at step t = 0 of a collection
+ * (a rollout, a train_freq cycle) and every sample_freq steps (> 0). */
+int crl__sde_draw_due(int t, int sample_freq);
+
+/* New matrices for the current log_std (prepare's std, then resample). */
+void crl__sde_redraw(crl__sde *s, const crl_real *log_std, gsl_rng *rng);
 
 /* actions [B, A] = mean + phi E of row i's copy (i mod rows). */
 void crl__sde_sample(const crl__sde *s, const crl_real *mean,
@@ -110,21 +118,14 @@ double crl__sde_kl(int A, int B, const crl_real *mean_ref,
                    const double *var_ref, const crl_real *mean,
                    const double *var, crl_real *kl);
 
-/* With features that are learned through (sb3-contrib's CrossQ,
- * learn_features=True): WRITES dphi [B, L] = dL/dphi of the squashed
- * sample, through the noise phi E and the variances. */
-void crl__sde_squashed_features_backward(crl__sde *s, const crl_real *phi,
-                                         const crl_real *action, int B,
-                                         const crl_real *daction,
-                                         const crl_real *dlogp, crl_real *dphi);
-
 /* TRPO's Fisher-vector product, log_std block: ADDS to acc [n_log_std]
  * scale * J^T M J w over rows phi [B, L] with variances var [B, A], where
  * J = dv/dlog_std and M = 1 / (2 v^2) (the Fisher of N(mean, v) in v; the
- * mean block and the cross terms are the caller's and zero). */
-void crl__sde_fisher_log_std(const crl__sde *s, const crl_real *log_std,
-                             const crl_real *phi, const double *var, int B,
-                             double scale, const crl_real *w, double *acc);
+ * mean block and the cross terms are the caller's and zero), with the std
+ * of the last prepare. */
+void crl__sde_fisher_log_std(const crl__sde *s, const crl_real *phi,
+                             const double *var, int B, double scale,
+                             const crl_real *w, double *acc);
 
 /* SAC's squashed sample: u = mean + phi E (row b's matrix b mod rows),
  * action [B, A] = tanh(u) and, when logp is non-NULL, logp [B] = log N(u;
@@ -135,12 +136,14 @@ void crl__sde_squashed_sample(const crl__sde *s, const crl_real *mean,
                               crl_real *logp);
 
 /* Its reparameterised gradient: for L(action, logp) given dL/daction [B, A]
- * and dL/dlogp [B], WRITES dmean [B, A] and ADDS dL/dlog_std to dlog_std,
- * with eps, phi and var as in the sample (the features get no gradient). */
-void crl__sde_squashed_backward(const crl__sde *s, const crl_real *log_std,
-                                const crl_real *phi, const crl_real *action,
-                                int B, const crl_real *daction,
-                                const crl_real *dlogp, crl_real *dmean,
-                                crl_real *dlog_std);
+ * and dL/dlogp [B], WRITES dmean [B, A], ADDS dL/dlog_std to dlog_std and,
+ * if dphi is non-NULL, WRITES dL/dphi [B, L] (for features that are
+ * learned through: sb3-contrib's CrossQ, learn_features=True), with eps,
+ * phi, std and var as in the last prepare and sample. */
+void crl__sde_squashed_backward(crl__sde *s, const crl_real *phi,
+                                const crl_real *action, int B,
+                                const crl_real *daction, const crl_real *dlogp,
+                                crl_real *dmean, crl_real *dlog_std,
+                                crl_real *dphi);
 
 #endif
