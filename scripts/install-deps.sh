@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(build-essential meson ninja-build pkg-config libgsl-dev
           libopenblas-dev libyaml-dev libcmocka-dev gnuplot-nox cmake
           libmujoco-dev clang libclang-rt-14-dev
+          libopenmpi-dev openmpi-bin # mpirun -n K crl train (tests/cli_mpi_test.sh)
           python3-numpy python3-onnx) # tests of python/crl_policy.py, crl export --format onnx
 missing=()
 for p in "${packages[@]}"; do

@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/train_args.h"
 #include "plot/expect.h"
 #include "plot/plot.h"
+#include "run/ranks.h"
 #include "run/rundir.h"
 #include "run/signals.h"
 #include "run/summary.h"
@@ -167,31 +169,64 @@ static int load(const cli_train_args *a, cli_experiment *x, char *dir,
   return cli_train_args_load(a, file, x);
 }
 
+/* Rank 0 makes the run directory (or locks it to resume); every rank
+ * learns whether that worked, and then checks that it sees the directory:
+ * ranks on several machines need a file system they all share. */
+static int prepare_dir(const cli_train_args *a, const cli_experiment *x,
+                       const char *dir) {
+  int rc = CLI_EXIT_OK;
+  if (cli_ranks_rank() == 0) {
+    if (!a->resume) {
+      rc = cli_rundir_prepare(dir, a->force);
+      if (!rc && cli_rundir_write_configs(x, dir))
+        rc = CLI_EXIT_FAILURE;
+    } else {
+      rc = cli_rundir_lock(dir);
+    }
+  }
+  if (cli_ranks_size() == 1)
+    return rc;
+  if (cli_ranks_bcast(&rc, sizeof rc, 0))
+    cli_ranks_abort(CLI_EXIT_FAILURE);
+  if (rc)
+    return rc;
+  char path[CLI_PATH_MAX];
+  int unseen = cli_path_join(path, sizeof path, dir, "config.yaml") != 0 ||
+               access(path, R_OK) != 0;
+  if (unseen)
+    fprintf(stderr,
+            "crl train: rank %d: error: cannot see the run directory %s that "
+            "rank 0 made: the ranks need a file system they all share\n",
+            cli_ranks_rank(), dir);
+  int any;
+  if (cli_ranks_max(unseen, &any))
+    cli_ranks_abort(CLI_EXIT_FAILURE);
+  return any ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+}
+
 static int run(const cli_train_args *a, const cli_experiment *x,
                const char *dir) {
-  if (!a->resume) {
-    int rc = cli_rundir_prepare(dir, a->force);
-    if (rc)
-      return rc;
-    if (cli_rundir_write_configs(x, dir))
-      return CLI_EXIT_FAILURE;
-  } else {
-    int rc = cli_rundir_lock(dir);
-    if (rc)
-      return rc;
-  }
+  int rc = prepare_dir(a, x, dir);
+  if (rc)
+    return rc;
   cli_job *jobs = NULL;
   int n = 0;
   if (cli_jobs_make(x, dir, &jobs, &n)) {
     fprintf(stderr, "crl train: error: out of memory or paths too long\n");
+    cli_ranks_abort(CLI_EXIT_FAILURE);
     return CLI_EXIT_FAILURE;
   }
   cli_jobs_opts o = {a->jobs > 0 ? a->jobs : cli_cpu_count(), a->quiet,
                      a->resume != NULL};
   cli_signals_install();
   cli_jobs_run(x, jobs, n, &o);
-  int rc = finish(a, x, dir, jobs, n);
+  /* Rank 0 writes the summaries, curve and verdict; every rank exits
+   * with its status. */
+  if (cli_ranks_rank() == 0)
+    rc = finish(a, x, dir, jobs, n);
   free(jobs);
+  if (cli_ranks_bcast(&rc, sizeof rc, 0))
+    cli_ranks_abort(CLI_EXIT_FAILURE);
   return rc;
 }
 

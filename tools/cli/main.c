@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "config/plugins.h"
 #include "crl/crl.h"
+#include "run/ranks.h"
 
 #ifdef CRL_USE_OPENBLAS
 void openblas_set_num_threads(int);
@@ -96,8 +97,7 @@ static const struct {
     {"algos", cli_cmd_algos},   {"help", help},
 };
 
-int main(int argc, char **argv) {
-  limit_blas_threads();
+static int dispatch(int argc, char **argv) {
   if (argc < 2) {
     cli_print_usage(NULL, stderr);
     return CLI_EXIT_USAGE;
@@ -117,6 +117,13 @@ int main(int argc, char **argv) {
         return CLI_EXIT_OK;
       }
     int n = argc - 2;
+    if (cli_ranks_size() > 1 && commands[i].run != cli_cmd_train) {
+      fprintf(stderr,
+              "crl %s: runs as one process; of the commands, only `crl "
+              "train` spreads its work over MPI ranks\n",
+              name);
+      return CLI_EXIT_USAGE;
+    }
     if (commands[i].run != help) {
       int rc = load_plugin_options(name, &n, argv + 2);
       if (rc)
@@ -126,4 +133,16 @@ int main(int argc, char **argv) {
   }
   unknown_command(name);
   return CLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+  limit_blas_threads();
+  char why[512];
+  if (cli_ranks_init(&argc, &argv, why, sizeof why)) {
+    fprintf(stderr, "crl: error: %s\n", why);
+    return CLI_EXIT_USAGE;
+  }
+  int rc = dispatch(argc, argv);
+  cli_ranks_finalize();
+  return rc;
 }

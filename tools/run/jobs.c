@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "run/ranks.h"
 #include "run/signals.h"
 
 int cli_cpu_count(void) {
@@ -304,10 +305,55 @@ static void run_pool(const cli_experiment *x, cli_job *jobs, int n,
   free(pl.ran);
 }
 
-void cli_jobs_run(const cli_experiment *x, cli_job *jobs, int n,
-                  const cli_jobs_opts *o) {
+static void run_local(const cli_experiment *x, cli_job *jobs, int n,
+                      const cli_jobs_opts *o) {
   if (o->workers <= 1 || n <= 1)
     run_here(x, jobs, n, o);
   else
     run_pool(x, jobs, n, o);
+}
+
+/* ---- over MPI ranks ------------------------------------------------------ */
+
+/* Rank r runs jobs r, r + K, r + 2K, ... (each with its own workers), then
+ * every rank gets every job's result from the rank that ran it. Which
+ * rank runs a job changes nothing in its files: a run's bits depend only
+ * on its config and seed. */
+static int run_ranked(const cli_experiment *x, cli_job *jobs, int n,
+                      const cli_jobs_opts *o) {
+  const int size = cli_ranks_size(), rank = cli_ranks_rank();
+  int mine_n = 0;
+  cli_job *mine = calloc((size_t)(n / size + 1), sizeof *mine);
+  if (mine == NULL)
+    return -1;
+  for (int i = rank; i < n; i += size)
+    mine[mine_n++] = jobs[i];
+  cli_jobs_opts here = *o;
+  here.quiet = o->quiet || rank > 0; /* one progress display: rank 0's */
+  run_local(x, mine, mine_n, &here);
+  for (int k = 0; k < mine_n; k++)
+    jobs[rank + k * size] = mine[k];
+  free(mine);
+  int all_done;
+  if (cli_ranks_max(0, &all_done))
+    return -1;
+  for (int i = 0; i < n; i++)
+    if (cli_ranks_bcast(&jobs[i].result, sizeof jobs[i].result, i % size))
+      return -1;
+  return 0;
+}
+
+void cli_jobs_run(const cli_experiment *x, cli_job *jobs, int n,
+                  const cli_jobs_opts *o) {
+  if (cli_ranks_size() == 1) {
+    run_local(x, jobs, n, o);
+    return;
+  }
+  if (run_ranked(x, jobs, n, o)) {
+    fprintf(stderr,
+            "crl train: rank %d: error: MPI failed while the ranks "
+            "exchanged their results\n",
+            cli_ranks_rank());
+    cli_ranks_abort(CLI_EXIT_FAILURE);
+  }
 }

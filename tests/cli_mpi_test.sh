@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# `mpirun -n K crl train`: the runs of an experiment spread over MPI ranks.
+# Each seed's progress.csv must be the same bytes (but wall time) as
+# without MPI, with K = 2 and 3 ranks and more seeds than ranks; rank 0
+# alone writes the summary; Ctrl-C on mpirun stops every rank with a
+# checkpoint, and `mpirun ... --resume` ends on the uninterrupted bits;
+# commands other than train refuse to run on several ranks.
+#
+#   bash tests/cli_mpi_test.sh PATH/TO/crl PATH/TO/mpirun [PATH/TO/mpi_sum_check]
+#
+# Prints one line per check and ends with "N passed, N failed".
+set -u
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+CRL=${1:?usage: cli_mpi_test.sh PATH/TO/crl PATH/TO/mpirun}
+MPIRUN=${2:?usage: cli_mpi_test.sh PATH/TO/crl PATH/TO/mpirun}
+SUM_CHECK=${3:-}
+CRL=$(cd "$(dirname "$CRL")" && pwd)/$(basename "$CRL")
+WORK=$(mktemp -d /tmp/crl-mpi-test-XXXXXX)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+export OPENBLAS_NUM_THREADS=1
+# Test machines and containers often run as root, which Open MPI refuses
+# unless told; more ranks than cores is fine for these small runs.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1
+# LeakSanitizer reports Open MPI's own allocations, which it keeps to the
+# end of the process.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0
+
+. "$LIB_DIR/cli_lib.sh" # ok, bad, run, expect, expect_not
+
+strip_wall() { sed 's/,[^,]*$//' "$1"; }
+# summary.json without the times.
+no_times() { sed -E 's/"wall_seconds": [0-9.]+, "steps_per_second": [0-9.]+, //' "$1"; }
+# same_runs NAME DIR_A DIR_B SEED...: every seed's progress.csv agrees.
+same_runs() {
+  local name=$1 a=$2 b=$3
+  shift 3
+  for s in "$@"; do
+    if [ -s "$a/seed_$s/progress.csv" ] &&
+      [ "$(strip_wall "$a/seed_$s/progress.csv")" = "$(strip_wall "$b/seed_$s/progress.csv")" ]; then
+      ok "$name: seed $s"
+    else
+      bad "$name: seed $s" "$(diff <(strip_wall "$a/seed_$s/progress.csv") <(strip_wall "$b/seed_$s/progress.csv") 2>&1 | head -5)"
+    fi
+  done
+}
+
+cat >exp.yaml <<'YAML'
+env: Pendulum-v1
+algo: ppo
+n_timesteps: 4096
+n_envs: 2
+seeds: [0, 1, 2, 3, 4]
+eval: {every: 2048, episodes: 2}
+n_steps: 256
+batch_size: 64
+n_epochs: 2
+YAML
+
+run "one process" 0 "$CRL" train exp.yaml -o single -j 1 --quiet --no-plot
+for k in 2 3; do
+  run "$k ranks" 0 "$MPIRUN" -n $k "$CRL" train exp.yaml -o ranks$k -j 1 --quiet --no-plot
+  same_runs "$k ranks" single ranks$k 0 1 2 3 4
+  if [ "$(no_times single/summary.json)" = "$(no_times ranks$k/summary.json)" ] &&
+    [ "$(grep -c '"seed":' ranks$k/summary.json)" -eq 5 ]; then
+    ok "$k ranks: summary.json holds the five seeds' results"
+  else
+    bad "$k ranks: summary.json" "$(head -c 600 ranks$k/summary.json)"
+  fi
+done
+# Each rank with worker processes of its own.
+run "2 ranks x -j 2" 0 "$MPIRUN" -n 2 "$CRL" train exp.yaml -o ranks_j -j 2 --quiet --no-plot
+same_runs "2 ranks x -j 2" single ranks_j 0 1 2 3 4
+
+# Ctrl-C on mpirun: Open MPI sends every rank SIGTERM; each stops at its
+# next iteration with a checkpoint; --resume under mpirun ends on the
+# same bits as the run that was never stopped.
+cat >long.yaml <<'YAML'
+env: Pendulum-v1
+algo: ppo
+n_timesteps: 300000
+n_envs: 2
+seeds: [0, 1]
+eval: {every: 1000000, episodes: 2}
+n_steps: 256
+batch_size: 256
+n_epochs: 1
+YAML
+"$MPIRUN" -n 2 "$CRL" train long.yaml -o long -j 1 >"$WORK/out" 2>"$WORK/err" &
+pid=$!
+for _ in $(seq 1 300); do
+  [ -s long/seed_0/progress.csv ] && [ -s long/seed_1/progress.csv ] &&
+    [ "$(wc -l <long/seed_1/progress.csv)" -ge 3 ] && break
+  sleep 0.1
+done
+kill -INT $pid
+wait $pid
+expect "Ctrl-C: seed 0 stopped with a checkpoint" long/seed_0/result.json '"interrupted"'
+expect "Ctrl-C: seed 1 stopped with a checkpoint" long/seed_1/result.json '"interrupted"'
+expect "Ctrl-C: the way on" "$WORK/out" "crl train --resume long"
+run "resume on 2 ranks" 0 "$MPIRUN" -n 2 "$CRL" train --resume long -j 1 --quiet --no-plot
+run "uninterrupted" 0 "$CRL" train long.yaml -o long_ref -j 2 --quiet --no-plot
+same_runs "resumed" long long_ref 0 1
+
+run "crl eval on 2 ranks is refused" 2 "$MPIRUN" -n 2 "$CRL" eval single/seed_0
+expect "crl eval on 2 ranks: why" "$WORK/err" "only \`crl train\` spreads its work over MPI ranks"
+
+# The fixed-order sum that data-parallel gradients are to use.
+if [ -n "$SUM_CHECK" ]; then
+  for k in 2 3 4; do
+    if out=$("$MPIRUN" -n $k "$SUM_CHECK" 2>&1); then
+      ok "fixed-order sum on $k ranks"
+    else
+      bad "fixed-order sum on $k ranks" "$out"
+    fi
+  done
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
