@@ -80,13 +80,13 @@ same_runs "2 ranks x -j 2" single ranks_j 0 1 2 3 4
 cat >long.yaml <<'YAML'
 env: Pendulum-v1
 algo: ppo
-n_timesteps: 300000
+n_timesteps: 200000
 n_envs: 2
 seeds: [0, 1]
 eval: {every: 1000000, episodes: 2}
 n_steps: 256
-batch_size: 256
-n_epochs: 1
+batch_size: 32
+n_epochs: 20
 YAML
 "$MPIRUN" -n 2 "$CRL" train long.yaml -o long -j 1 >"$WORK/out" 2>"$WORK/err" &
 pid=$!
