@@ -42,6 +42,7 @@ typedef struct ppo_spec {
   double log_std_init;
   int ortho_init;
   int use_sde, sde_sample_freq, full_std, use_expln; /* gSDE */
+  int grad_shards;
 } ppo_spec;
 
 #define F(field) offsetof(ppo_spec, field)
@@ -84,18 +85,30 @@ static const crl_param_def ppo_params[] = {
      "(VecNormalize's norm_reward; the zoo's normalize sets both)"},
     CRL_AC_POLICY_KWARGS(F, "actor and critic"),
     CRL_SDE_PARAMS(F),
+    {"grad_shards", CRL_PARAM_INT, F(grad_shards), "1", 1, 4096, NULL,
+     "each minibatch gradient is the sum, in order, of this many parts of "
+     "(nearly) equal rows; data parallel over K processes needs K, and the "
+     "same file in one process then gives the same bits"},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
+
+/* One minibatch's statistics, each a mean over its rows; with gradient
+ * parts, summed as the gradient is (after it, in acc). */
+typedef struct mb_result {
+  double policy_loss, value_loss, entropy, approx_kl, clip_fraction;
+} mb_result;
+#define MB_STATS 5
 
 typedef struct ppo {
   ppo_spec spec;
   crl__onp *onp; /* policy, rollout, collection, action stream */
   crl_adam *adam;
-  gsl_rng *batch_rng; /* minibatch shuffling */
-  int mb_rows;        /* rows of a full minibatch: min(batch_size, T * N) */
-  double clip_vf;     /* this iteration's clip_range_vf (NAN: off) */
-  void *block;        /* the buffers below, one allocation */
-  size_t *perm;       /* [T * N] */
+  gsl_rng *batch_rng;     /* minibatch shuffling */
+  int mb_rows;            /* rows of a full minibatch: min(batch_size, T * N) */
+  double clip_vf;         /* this iteration's clip_range_vf (NAN: off) */
+  const crl_group *group; /* data parallel: this process's part; NULL alone */
+  void *block;            /* the buffers below, one allocation */
+  size_t *perm;           /* [T * N] */
   /* one minibatch, [batch] rows */
   crl_real *mb_obs;     /* [batch, obs_dim] */
   crl_real *mb_act;     /* [batch, act_dim] */
@@ -108,6 +121,7 @@ typedef struct ppo {
   crl_real *values;     /* [batch] */
   crl_real *dlogp;      /* [batch] */
   crl_real *dv;         /* [batch] */
+  double *acc; /* [n_params + MB_STATS] parts' gradients and statistics */
 } ppo;
 
 static void ppo_destroy(void *self) {
@@ -137,7 +151,7 @@ static int alloc_buffers(ppo *p) {
   const size_t M = (size_t)p->mb_rows;
   const size_t T = (size_t)p->spec.n_steps, N = (size_t)o->n_envs;
   const size_t O = (size_t)o->obs_dim, A = (size_t)o->act_dim;
-  const size_t K = (size_t)o->n_out;
+  const size_t K = (size_t)o->n_out, P = o->ac->n_params;
   /* clang-format off */
   crl__buf bufs[] = {
     {(void **)&p->perm,       CRL__BUF_SIZE, T * N}, /* [T * N] */
@@ -152,6 +166,7 @@ static int alloc_buffers(ppo *p) {
     {(void **)&p->values,     CRL__BUF_REAL, M},     /* [batch] */
     {(void **)&p->dlogp,      CRL__BUF_REAL, M},     /* [batch] */
     {(void **)&p->dv,         CRL__BUF_REAL, M},     /* [batch] */
+    {(void **)&p->acc,        CRL__BUF_DOUBLE, P + MB_STATS},
   };
   /* clang-format on */
   return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &p->block, "ppo");
@@ -226,16 +241,13 @@ static void gather_minibatch(ppo *p, const size_t *idx, int M) {
     crl__pg_standardize(p->mb_adv, (size_t)M, 1, 1);
 }
 
-typedef struct mb_result {
-  double policy_loss, value_loss, entropy, approx_kl, clip_fraction;
-} mb_result;
-
-/* Value term (0.5 * vf_coef * MSE scaled as SB3: vf_coef * MSE). */
-static void value_term(ppo *p, int M, mb_result *r) {
+/* Value term (0.5 * vf_coef * MSE scaled as SB3: vf_coef * MSE) of rows
+ * [a, a + m) of a minibatch of M rows: its share of the loss and dv. */
+static double value_term(ppo *p, int a, int m, int M) {
   const double c = p->clip_vf;
   double loss = 0.0;
-  for (int i = 0; i < M; i++) {
-    double v = p->values[i], old = p->mb_oldv[i];
+  for (int i = 0; i < m; i++) {
+    double v = p->values[i], old = p->mb_oldv[a + i];
     double pred = v, slope = 1.0;
     if (!isnan(c)) {
       double d = v - old;
@@ -247,11 +259,90 @@ static void value_term(ppo *p, int M, mb_result *r) {
         slope = 0.0;
       }
     }
-    double err = pred - (double)p->mb_ret[i];
+    double err = pred - (double)p->mb_ret[a + i];
     loss += err * err;
     p->dv[i] = (crl_real)(p->spec.vf_coef * 2.0 * err * slope / M);
   }
-  r->value_loss = loss / M;
+  return loss / M;
+}
+
+/* The gradient (in ac->grads, zeroed first) and statistics of rows
+ * [a, b) of the gathered minibatch of M rows, every mean taken over M:
+ * the parts of a minibatch add up to its whole. One part (a = 0, b = M)
+ * is the minibatch itself, bit for bit (the scale is exactly 1). */
+static int part_gradient(ppo *p, int a, int b, int M, double clip,
+                         mb_result *r) {
+  crl__ac *ac = p->onp->ac;
+  const int m = b - a;
+  const size_t O = (size_t)p->onp->obs_dim, A = (size_t)p->onp->act_dim;
+  crl__ac_zero_grad(ac);
+  *r = (mb_result){0};
+  if (m == 0)
+    return 0; /* more parts than rows */
+  const crl_real *obs = p->mb_obs + (size_t)a * O;
+  const crl_real *act = p->mb_act + (size_t)a * A;
+  int rc = crl__ac_actor_forward(ac, obs, m, p->dist);
+  if (rc == 0)
+    rc = crl__ac_critic_forward(ac, obs, m, p->values);
+  if (rc)
+    return rc;
+  crl__ac_log_prob(ac, p->dist, act, m, p->logp);
+  crl__pg_clip_result pr;
+  crl__pg_clipped_surrogate(m, p->logp, p->mb_oldlogp + a, p->mb_adv + a, clip,
+                            p->dlogp, &pr);
+  const double scale = (double)m / M;
+  if (m != M)
+    for (int i = 0; i < m; i++)
+      p->dlogp[i] = (crl_real)(p->dlogp[i] * scale);
+  r->policy_loss = pr.loss * scale;
+  r->approx_kl = pr.approx_kl * scale;
+  r->clip_fraction = pr.clip_fraction * scale;
+  r->value_loss = value_term(p, a, m, M);
+  r->entropy = crl__ac_entropy_mean(ac, p->dist, m) * scale;
+  rc = crl__ac_actor_backward(ac, p->dist, act, m, p->dlogp,
+                              -p->spec.ent_coef * scale);
+  return rc ? rc : crl__ac_critic_backward(ac, p->dv, m);
+}
+
+/* Add a part into acc (the first part sets it): its gradient, then its
+ * statistics. */
+static void accumulate(ppo *p, const mb_result *r, int first) {
+  const crl__ac *ac = p->onp->ac;
+  const size_t P = ac->n_params;
+  const double s[MB_STATS] = {r->policy_loss, r->value_loss, r->entropy,
+                              r->approx_kl, r->clip_fraction};
+  for (size_t j = 0; j < P; j++)
+    p->acc[j] = first ? (double)ac->grads[j] : p->acc[j] + ac->grads[j];
+  for (int k = 0; k < MB_STATS; k++)
+    p->acc[P + k] = first ? s[k] : p->acc[P + k] + s[k];
+}
+
+/* The minibatch's gradient from grad_shards parts: all of them here, or
+ * this process's one, summed over the group in rank order (= part order).
+ * Leaves the sum in ac->grads and r. */
+static int sharded_gradient(ppo *p, int M, double clip, mb_result *r) {
+  const int S = p->spec.grad_shards;
+  const int first = p->group ? p->group->rank : 0;
+  const int last = p->group ? first + 1 : S;
+  for (int s = first; s < last; s++) {
+    int rc = part_gradient(p, (int)((long)s * M / S),
+                           (int)((long)(s + 1) * M / S), M, clip, r);
+    if (rc)
+      return rc;
+    accumulate(p, r, s == first);
+  }
+  crl__ac *ac = p->onp->ac;
+  const size_t P = ac->n_params;
+  if (p->group && p->group->sum(p->group->ctx, p->acc, P + MB_STATS) != 0)
+    return crl_fail(CRL_EIO,
+                    "ppo: process %d could not sum the gradient "
+                    "with the others",
+                    p->group->rank);
+  for (size_t j = 0; j < P; j++)
+    ac->grads[j] = (crl_real)p->acc[j];
+  *r = (mb_result){p->acc[P], p->acc[P + 1], p->acc[P + 2], p->acc[P + 3],
+                   p->acc[P + 4]};
+  return 0;
 }
 
 /* Loss, gradients and one Adam step on minibatch idx. Returns 1 in *stop
@@ -259,21 +350,11 @@ static void value_term(ppo *p, int M, mb_result *r) {
 static int train_minibatch(ppo *p, const size_t *idx, int M, double clip,
                            double lr, mb_result *r, int *stop) {
   gather_minibatch(p, idx, M);
-  crl__ac *ac = p->onp->ac;
-  int rc = crl__ac_actor_forward(ac, p->mb_obs, M, p->dist);
-  if (rc == 0)
-    rc = crl__ac_critic_forward(ac, p->mb_obs, M, p->values);
+  int rc = p->spec.grad_shards == 1 && p->group == NULL
+               ? part_gradient(p, 0, M, M, clip, r)
+               : sharded_gradient(p, M, clip, r);
   if (rc)
     return rc;
-  crl__ac_log_prob(ac, p->dist, p->mb_act, M, p->logp);
-  crl__pg_clip_result pr;
-  crl__pg_clipped_surrogate(M, p->logp, p->mb_oldlogp, p->mb_adv, clip,
-                            p->dlogp, &pr);
-  r->policy_loss = pr.loss;
-  r->approx_kl = pr.approx_kl;
-  r->clip_fraction = pr.clip_fraction;
-  value_term(p, M, r);
-  r->entropy = crl__ac_entropy_mean(ac, p->dist, M);
   if (!isnan(p->spec.target_kl) && r->approx_kl > 1.5 * p->spec.target_kl) {
     *stop = 1;
     return 0;
@@ -284,13 +365,7 @@ static int train_minibatch(ppo *p, const size_t *idx, int M, double clip,
     return crl_fail(CRL_ENONFINITE,
                     "ppo: loss is not finite (policy %g, value %g, entropy %g)",
                     r->policy_loss, r->value_loss, r->entropy);
-  crl__ac_zero_grad(ac);
-  rc = crl__ac_actor_backward(ac, p->dist, p->mb_act, M, p->dlogp,
-                              -p->spec.ent_coef);
-  if (rc == 0)
-    rc = crl__ac_critic_backward(ac, p->dv, M);
-  if (rc)
-    return rc;
+  crl__ac *ac = p->onp->ac;
   crl_clip_grad_norm(ac->n_params, ac->grads, p->spec.max_grad_norm);
   crl_adam_step(p->adam, ac->params, ac->grads, lr);
   return 0;
@@ -384,6 +459,27 @@ static long ppo_steps_per_iteration(const void *spec, int n_envs) {
   return (long)((const ppo_spec *)spec)->n_steps * n_envs;
 }
 
+/* Data parallel: every process collects all rows (its own env copies
+ * stepped here, the others' gathered by the vec env) and computes part
+ * `rank` of every minibatch gradient. */
+static int ppo_set_group(void *self, const crl_group *g) {
+  ppo *p = self;
+  if (g == NULL || g->size <= 1) {
+    p->group = NULL;
+    return 0;
+  }
+  if (p->spec.grad_shards != g->size)
+    return crl_fail(CRL_EUNSUPPORTED,
+                    "ppo: data parallel over %d processes needs grad_shards: "
+                    "%d (it is %d): each process computes one part of every "
+                    "minibatch gradient, and the parts are what fixes the "
+                    "bits (one process with grad_shards: %d computes the "
+                    "same)",
+                    g->size, g->size, p->spec.grad_shards, g->size);
+  p->group = g;
+  return 0;
+}
+
 const crl_algo_type crl__algo_ppo = {
     .name = "ppo",
     .doc = "Proximal Policy Optimization, clipped surrogate (SB3 semantics)",
@@ -397,4 +493,5 @@ const crl_algo_type crl__algo_ppo = {
     .load = ppo_load,
     .export_policy = ppo_export,
     .steps_per_iteration = ppo_steps_per_iteration,
+    .set_group = ppo_set_group,
 };

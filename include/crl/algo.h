@@ -9,6 +9,7 @@
 #define CRL_ALGO_H
 
 #include "crl/env.h"
+#include "crl/group.h"
 #include "crl/params.h"
 #include "crl/policy.h"
 #include "crl/state.h"
@@ -75,6 +76,11 @@ typedef struct crl_algo_type {
    * for the first iteration, before one has run. NULL, or 0: the spec does
    * not fix it (whole episodes). */
   long (*steps_per_iteration)(const void *spec, int n_envs);
+  /* Optional: be one process of a data-parallel run (crl/group.h). The
+   * algorithm computes its share of each update and combines the shares
+   * with g->sum, so that every process takes the same step. NULL: the
+   * algorithm runs in one process only. */
+  int (*set_group)(void *self, const crl_group *g);
 } crl_algo_type;
 
 typedef struct crl_algo crl_algo;
@@ -100,6 +106,12 @@ CRL_API int crl_algo_alloc(const crl_algo_type *type, const void *spec,
 CRL_API void crl_algo_free(crl_algo *algo);
 CRL_API const crl_algo_type *crl_algo_get_type(const crl_algo *algo);
 
+/** Make algo one process of the data-parallel group g (kept: it must
+ *  outlive algo), before its first iteration; every process of the group
+ *  builds the algorithm with the same spec and seed. CRL_EUNSUPPORTED
+ *  when the algorithm cannot (or not with this spec); NULL, or a group of
+ *  size 1, runs alone. */
+CRL_API int crl_algo_set_group(crl_algo *algo, const crl_group *g);
 CRL_API int crl_algo_iterate(crl_algo *algo, crl_vec_env *venv,
                              double progress_remaining, crl_algo_stats *stats);
 CRL_API int crl_algo_act(crl_algo *algo, const crl_real *obs, int B,

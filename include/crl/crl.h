@@ -8,6 +8,7 @@
 #include "crl/dist.h"
 #include "crl/env.h"
 #include "crl/error.h"
+#include "crl/group.h"
 #include "crl/kernels.h"
 #include "crl/mlp.h"
 #include "crl/noise.h"

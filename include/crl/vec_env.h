@@ -10,6 +10,7 @@
 #define CRL_VEC_ENV_H
 
 #include "crl/env.h"
+#include "crl/group.h"
 
 CRL_BEGIN_DECLS
 
@@ -59,6 +60,16 @@ typedef void (*crl_vec_env_episode_fn)(void *ctx, int copy,
 CRL_API void crl_vec_env_on_episode(crl_vec_env *venv,
                                     crl_vec_env_episode_fn fn, void *ctx);
 
+/** Share the copies among the processes of a data-parallel run: this
+ *  process steps (and resets) only its block, copies [rank * n / size,
+ *  (rank + 1) * n / size), and g->gather brings every other block's
+ *  outcome (observation, final observation, reward, end flags) from the
+ *  process that stepped it. The episode bookkeeping (returns, counts, the
+ *  episode hook) then runs over all n copies in copy order, so that every
+ *  process holds what one process stepping all n copies would hold, bit
+ *  for bit. size must divide n (CRL_EINVAL otherwise); g is kept (it must
+ *  outlive the vec env) and NULL, or a group of size 1, shares nothing. */
+CRL_API int crl_vec_env_share(crl_vec_env *venv, const crl_group *g);
 /** Episodes finished so far and env steps taken (all copies). */
 CRL_API long crl_vec_env_episodes(const crl_vec_env *venv);
 CRL_API long crl_vec_env_steps(const crl_vec_env *venv);

@@ -29,6 +29,12 @@ struct crl_vec_env {
   long steps;
   crl_vec_env_episode_fn on_episode; /* NULL: no hook */
   void *on_episode_ctx;
+  /* Shared among processes (crl_vec_env_share): this one steps copies
+   * [lo, hi); records holds one outcome record per copy. */
+  const crl_group *group; /* NULL: not shared */
+  int lo, hi;
+  unsigned char *records; /* [n, record_bytes] */
+  size_t record_bytes;
 };
 
 int crl_vec_env_alloc(const crl_env_type *type, int n, uint64_t seed,
@@ -96,6 +102,8 @@ int crl_vec_env_make(const char *name, int n, uint64_t seed,
 }
 
 void crl_vec_env_free(crl_vec_env *v) {
+  if (v != NULL)
+    free(v->records);
   if (v == NULL)
     return;
   if (v->envs)
@@ -139,7 +147,90 @@ static int check_finite(const crl_vec_env *v, int i, const char *what,
   return 0;
 }
 
+/* ---- copies shared among processes -------------------------------------- */
+
+/* One copy's outcome as a record: reward, terminated, truncated, obs,
+ * final_obs (memcpy'd: the record is bytes on the wire). */
+static void pack(const crl_vec_env *v, int i) {
+  const size_t D = (size_t)v->obs_dim, row = D * sizeof(crl_real);
+  unsigned char *r = v->records + (size_t)i * v->record_bytes;
+  memcpy(r, &v->rewards[i], sizeof(double));
+  memcpy(r + 8, &v->terminated[i], sizeof(int));
+  memcpy(r + 12, &v->truncated[i], sizeof(int));
+  memcpy(r + 16, v->obs + (size_t)i * D, row);
+  memcpy(r + 16 + row, v->final_obs + (size_t)i * D, row);
+}
+
+static void unpack(crl_vec_env *v, int i) {
+  const size_t D = (size_t)v->obs_dim, row = D * sizeof(crl_real);
+  const unsigned char *r = v->records + (size_t)i * v->record_bytes;
+  memcpy(&v->rewards[i], r, sizeof(double));
+  memcpy(&v->terminated[i], r + 8, sizeof(int));
+  memcpy(&v->truncated[i], r + 12, sizeof(int));
+  memcpy(v->obs + (size_t)i * D, r + 16, row);
+  memcpy(v->final_obs + (size_t)i * D, r + 16 + row, row);
+}
+
+int crl_vec_env_share(crl_vec_env *v, const crl_group *g) {
+  if (g == NULL || g->size <= 1) {
+    v->group = NULL;
+    v->lo = 0;
+    v->hi = v->n;
+    return 0;
+  }
+  if (g->rank < 0 || g->rank >= g->size || v->n % g->size != 0)
+    return crl_fail(CRL_EINVAL,
+                    "vec env: %d copies cannot be shared equally by %d "
+                    "processes (rank %d)",
+                    v->n, g->size, g->rank);
+  size_t bytes = 16 + 2 * (size_t)v->obs_dim * sizeof(crl_real);
+  unsigned char *rec = calloc((size_t)v->n, bytes);
+  if (rec == NULL)
+    return crl_fail(CRL_ENOMEM, "vec env: out of memory");
+  free(v->records);
+  v->records = rec;
+  v->record_bytes = bytes;
+  v->group = g;
+  v->lo = g->rank * (v->n / g->size);
+  v->hi = v->lo + v->n / g->size;
+  return 0;
+}
+
+/* Every block's outcome from the process that stepped it. */
+static int exchange(crl_vec_env *v) {
+  for (int i = v->lo; i < v->hi; i++)
+    pack(v, i);
+  const size_t block = (size_t)(v->hi - v->lo) * v->record_bytes;
+  if (v->group->gather(v->group->ctx, v->records, block) != 0)
+    return crl_fail(CRL_EIO,
+                    "vec env: process %d could not exchange the copies' "
+                    "outcomes with the others",
+                    v->group->rank);
+  for (int i = 0; i < v->n; i++)
+    if (i < v->lo || i >= v->hi)
+      unpack(v, i);
+  return 0;
+}
+
 int crl_vec_env_reset(crl_vec_env *v) {
+  if (v->group != NULL) {
+    for (int i = v->lo; i < v->hi; i++) {
+      int rc = crl_env_reset(v->envs[i], v->obs + (size_t)i * v->obs_dim);
+      rc = rc ? rc : check_finite(v, i, "reset", 0.0);
+      if (rc)
+        return rc;
+      v->terminated[i] = v->truncated[i] = 0;
+      v->rewards[i] = 0.0;
+    }
+    int rc = exchange(v);
+    if (rc)
+      return rc;
+    for (int i = 0; i < v->n; i++) {
+      v->ep_return[i] = 0.0;
+      v->ep_length[i] = 0;
+    }
+    return 0;
+  }
   for (int i = 0; i < v->n; i++) {
     int rc = crl_env_reset(v->envs[i], v->obs + (size_t)i * v->obs_dim);
     rc = rc ? rc : check_finite(v, i, "reset", 0.0);
@@ -164,7 +255,41 @@ static void record_episode(crl_vec_env *v, int i) {
   v->ep_length[i] = 0;
 }
 
+/* The shared step: this process's block of copies, then the outcomes of
+ * all, then the bookkeeping in copy order as the step below does it. */
+static int step_shared(crl_vec_env *v, const crl_real *actions) {
+  const int D = v->obs_dim;
+  for (int i = v->lo; i < v->hi; i++) {
+    crl_real *obs = v->obs + (size_t)i * D;
+    int rc = crl_env_step(v->envs[i], actions + (size_t)i * v->act_dim, obs,
+                          &v->rewards[i], &v->terminated[i], &v->truncated[i]);
+    rc = rc ? rc : check_finite(v, i, "step", v->rewards[i]);
+    if (rc)
+      return rc;
+    if (v->terminated[i] || v->truncated[i]) {
+      memcpy(v->final_obs + (size_t)i * D, obs, (size_t)D * sizeof *obs);
+      rc = crl_env_reset(v->envs[i], obs);
+      rc = rc ? rc : check_finite(v, i, "reset", 0.0);
+      if (rc)
+        return rc;
+    }
+  }
+  int rc = exchange(v);
+  if (rc)
+    return rc;
+  for (int i = 0; i < v->n; i++) {
+    v->ep_return[i] += v->rewards[i];
+    v->ep_length[i]++;
+    if (v->terminated[i] || v->truncated[i])
+      record_episode(v, i);
+  }
+  v->steps += v->n;
+  return 0;
+}
+
 int crl_vec_env_step(crl_vec_env *v, const crl_real *actions) {
+  if (v->group != NULL)
+    return step_shared(v, actions);
   const int D = v->obs_dim;
   for (int i = 0; i < v->n; i++) {
     crl_real *obs = v->obs + (size_t)i * D;

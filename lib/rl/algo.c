@@ -99,6 +99,17 @@ void crl_algo_free(crl_algo *algo) {
   free(algo);
 }
 
+int crl_algo_set_group(crl_algo *algo, const crl_group *g) {
+  if (algo->type->set_group == NULL) {
+    if (g == NULL || g->size <= 1)
+      return 0;
+    return crl_fail(CRL_EUNSUPPORTED,
+                    "algo '%s' cannot run data parallel (over %d processes)",
+                    algo->type->name, g->size);
+  }
+  return algo->type->set_group(algo->self, g);
+}
+
 const crl_algo_type *crl_algo_get_type(const crl_algo *algo) {
   return algo->type;
 }

@@ -1,0 +1,348 @@
+/* Data parallel runs (crl/group.h) without MPI: K threads of one process
+ * play the K processes, with a group whose sum adds in rank order and
+ * whose gather copies the blocks, as the crl program's MPI group does.
+ *   - a shared vec env holds, on every thread, what one vec env stepping
+ *     all copies holds: observations, rewards, end flags, episode counts
+ *     and returns, bit for bit;
+ *   - PPO over K threads with grad_shards K computes, bit for bit, what
+ *     one PPO with grad_shards K computes alone (every iteration's
+ *     statistics and the policy's actions), with observation and reward
+ *     normalisation, value clipping and an entropy bonus on;
+ *   - grad_shards only splits the sum: 3 parts learn what 1 part learns
+ *     up to rounding, and a part whose share of the mean is wrong fails
+ *     this;
+ *   - a group that does not fit is refused with a message. */
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "crl/crl.h"
+
+#define MAX_THREADS 4
+
+/* ---- a group of threads -------------------------------------------------- */
+
+typedef struct shared {
+  int size;
+  pthread_barrier_t barrier;
+  void *bufs[MAX_THREADS];
+} shared;
+
+typedef struct member {
+  shared *s;
+  int rank;
+  crl_group group;
+} member;
+
+static int thread_sum(void *ctx, double *v, size_t n) {
+  member *m = ctx;
+  shared *s = m->s;
+  double *out = malloc((n ? n : 1) * sizeof *out);
+  if (out == NULL)
+    return -1;
+  s->bufs[m->rank] = v;
+  pthread_barrier_wait(&s->barrier);
+  for (size_t i = 0; i < n; i++) {
+    double x = ((double *)s->bufs[0])[i];
+    for (int r = 1; r < s->size; r++)
+      x += ((double *)s->bufs[r])[i];
+    out[i] = x;
+  }
+  pthread_barrier_wait(&s->barrier); /* everyone has read every v */
+  memcpy(v, out, n * sizeof *v);
+  free(out);
+  return 0;
+}
+
+static int thread_gather(void *ctx, void *buf, size_t block) {
+  member *m = ctx;
+  shared *s = m->s;
+  s->bufs[m->rank] = buf;
+  pthread_barrier_wait(&s->barrier);
+  for (int r = 0; r < s->size; r++)
+    if (r != m->rank)
+      memcpy((char *)buf + (size_t)r * block,
+             (const char *)s->bufs[r] + (size_t)r * block, block);
+  pthread_barrier_wait(&s->barrier);
+  return 0;
+}
+
+static void member_init(member *m, shared *s, int rank) {
+  m->s = s;
+  m->rank = rank;
+  m->group = (crl_group){rank, s->size, m, thread_sum, thread_gather};
+}
+
+/* ---- the vec env --------------------------------------------------------- */
+
+#define VE_COPIES 4
+#define VE_STEPS 450 /* Pendulum's episodes end at 200: two ends per copy */
+
+typedef struct ve_trace {
+  crl_real obs[VE_STEPS][VE_COPIES * 3];
+  double rewards[VE_STEPS][VE_COPIES];
+  int ends[VE_STEPS][VE_COPIES];
+  long episodes;
+  double recent_return;
+} ve_trace;
+
+/* Actions that depend only on the step and copy. */
+static void actions_at(int t, crl_real *a) {
+  for (int i = 0; i < VE_COPIES; i++)
+    a[i] = (crl_real)(2.0 * sin(0.37 * t + 1.3 * i));
+}
+
+static void run_vec_env(const crl_group *g, ve_trace *tr) {
+  crl_vec_env *v = NULL;
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", VE_COPIES, 7, &v), 0);
+  assert_int_equal(crl_vec_env_share(v, g), 0);
+  assert_int_equal(crl_vec_env_reset(v), 0);
+  crl_real a[VE_COPIES];
+  for (int t = 0; t < VE_STEPS; t++) {
+    actions_at(t, a);
+    assert_int_equal(crl_vec_env_step(v, a), 0);
+    memcpy(tr->obs[t], crl_vec_env_obs(v), sizeof tr->obs[t]);
+    memcpy(tr->rewards[t], crl_vec_env_rewards(v), sizeof tr->rewards[t]);
+    for (int i = 0; i < VE_COPIES; i++)
+      tr->ends[t][i] =
+          crl_vec_env_terminated(v)[i] + 2 * crl_vec_env_truncated(v)[i];
+  }
+  tr->episodes = crl_vec_env_episodes(v);
+  tr->recent_return = crl_vec_env_recent_return(v);
+  crl_vec_env_free(v);
+}
+
+typedef struct ve_job {
+  member m;
+  ve_trace *tr;
+} ve_job;
+
+static void *ve_thread(void *arg) {
+  ve_job *j = arg;
+  run_vec_env(&j->m.group, j->tr);
+  return NULL;
+}
+
+static void test_shared_vec_env(void **state) {
+  (void)state;
+  ve_trace *alone = calloc(1, sizeof *alone);
+  assert_non_null(alone);
+  run_vec_env(NULL, alone);
+  assert_int_equal(alone->episodes, 2 * VE_COPIES);
+  for (int K = 2; K <= 4; K += 2) {
+    shared s = {.size = K};
+    pthread_barrier_init(&s.barrier, NULL, (unsigned)K);
+    ve_job jobs[MAX_THREADS];
+    pthread_t th[MAX_THREADS];
+    for (int r = 0; r < K; r++) {
+      member_init(&jobs[r].m, &s, r);
+      jobs[r].tr = calloc(1, sizeof *jobs[r].tr);
+      assert_non_null(jobs[r].tr);
+      pthread_create(&th[r], NULL, ve_thread, &jobs[r]);
+    }
+    for (int r = 0; r < K; r++) {
+      pthread_join(th[r], NULL);
+      assert_memory_equal(jobs[r].tr, alone, sizeof *alone);
+      free(jobs[r].tr);
+    }
+    pthread_barrier_destroy(&s.barrier);
+  }
+  free(alone);
+}
+
+static void test_vec_env_refuses_uneven_share(void **state) {
+  (void)state;
+  crl_vec_env *v = NULL;
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", 3, 0, &v), 0);
+  crl_group g = {0, 2, NULL, thread_sum, thread_gather};
+  assert_int_equal(crl_vec_env_share(v, &g), CRL_EINVAL);
+  assert_non_null(strstr(crl_last_error(), "3 copies cannot be shared"));
+  crl_vec_env_free(v);
+}
+
+/* ---- PPO ----------------------------------------------------------------- */
+
+#define ITERATIONS 3
+#define PROBES 16
+
+typedef struct ppo_trace {
+  crl_algo_stats stats[ITERATIONS];
+  crl_real actions[PROBES];
+} ppo_trace;
+
+static crl_algo *make_ppo(const char *shards, int epochs, crl_vec_env *v) {
+  const char *kv[] = {"n_steps",
+                      "64",
+                      "batch_size",
+                      "64",
+                      "n_epochs",
+                      "3",
+                      "ent_coef",
+                      "0.05",
+                      "clip_range_vf",
+                      "0.2",
+                      "normalize",
+                      "true",
+                      "normalize_reward",
+                      "true",
+                      "learning_rate",
+                      "1e-3",
+                      "grad_shards",
+                      shards,
+                      NULL};
+  const crl_algo_type *t = crl_algo_find("ppo");
+  void *spec = NULL;
+  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
+  for (int i = 0; kv[i] != NULL; i += 2)
+    assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
+  char e[8];
+  snprintf(e, sizeof e, "%d", epochs);
+  assert_int_equal(crl_algo_spec_set(t, spec, "n_epochs", e), 0);
+  crl_algo *algo = NULL;
+  assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(v),
+                                  crl_vec_env_act_space(v), crl_vec_env_n(v),
+                                  11, &algo),
+                   0);
+  crl_algo_spec_free(spec);
+  return algo;
+}
+
+/* Deterministic actions on fixed observations. */
+static void probe(crl_algo *algo, crl_real *out) {
+  crl_real obs[PROBES * 3];
+  for (int i = 0; i < PROBES * 3; i++)
+    obs[i] = (crl_real)(cos(0.7 * i) * (i % 3 == 2 ? 4.0 : 1.0));
+  assert_int_equal(crl_algo_act(algo, obs, PROBES, 1, out), 0);
+}
+
+static void run_ppo(const crl_group *g, const char *shards, int epochs,
+                    int iterations, ppo_trace *tr) {
+  crl_vec_env *v = NULL;
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", 4, 11, &v), 0);
+  assert_int_equal(crl_vec_env_share(v, g), 0);
+  crl_algo *algo = make_ppo(shards, epochs, v);
+  assert_int_equal(crl_algo_set_group(algo, g), 0);
+  assert_int_equal(crl_vec_env_reset(v), 0);
+  for (int k = 0; k < iterations; k++) {
+    crl_algo_stats *st = &tr->stats[k];
+    memset(st, 0, sizeof *st); /* padding too: traces are compared as bytes */
+    int rc = crl_algo_iterate(algo, v, 1.0, st);
+    if (rc)
+      fail_msg("iterate: %s", crl_last_error());
+  }
+  probe(algo, tr->actions);
+  crl_algo_free(algo);
+  crl_vec_env_free(v);
+}
+
+typedef struct ppo_job {
+  member m;
+  ppo_trace tr;
+} ppo_job;
+
+static const char *job_shards;
+
+static void *ppo_thread(void *arg) {
+  ppo_job *j = arg;
+  run_ppo(&j->m.group, job_shards, 3, ITERATIONS, &j->tr);
+  return NULL;
+}
+
+static void test_ppo_over_threads_is_ppo_alone(void **state) {
+  (void)state;
+  const char *names[] = {"", "", "2", "", "4"};
+  for (int K = 2; K <= 4; K += 2) {
+    ppo_trace alone;
+    run_ppo(NULL, names[K], 3, ITERATIONS, &alone);
+    assert_true(alone.stats[ITERATIONS - 1].n_updates > 0);
+    shared s = {.size = K};
+    pthread_barrier_init(&s.barrier, NULL, (unsigned)K);
+    ppo_job *jobs = calloc((size_t)K, sizeof *jobs);
+    assert_non_null(jobs);
+    pthread_t th[MAX_THREADS];
+    job_shards = names[K];
+    for (int r = 0; r < K; r++) {
+      member_init(&jobs[r].m, &s, r);
+      pthread_create(&th[r], NULL, ppo_thread, &jobs[r]);
+    }
+    for (int r = 0; r < K; r++)
+      pthread_join(th[r], NULL);
+    for (int r = 0; r < K; r++)
+      assert_memory_equal(&jobs[r].tr, &alone, sizeof alone);
+    free(jobs);
+    pthread_barrier_destroy(&s.barrier);
+  }
+}
+
+/* The largest |a - b| over the probe actions. */
+static double max_diff(const ppo_trace *a, const ppo_trace *b) {
+  double d = 0.0;
+  for (int i = 0; i < PROBES; i++)
+    d = fmax(d, fabs((double)a->actions[i] - (double)b->actions[i]));
+  return d;
+}
+
+static void test_shards_split_the_sum_only(void **state) {
+  (void)state;
+  /* One iteration of 4 epochs x 4 minibatches: 16 Adam steps, each moving
+   * the policy's mean by up to ~1e-3; parts that do not add up to the
+   * minibatch would move it elsewhere. */
+  ppo_trace one, three, other_seed;
+  run_ppo(NULL, "1", 4, 1, &one);
+  run_ppo(NULL, "3", 4, 1, &three);
+  double d = max_diff(&one, &three);
+  /* Rounding only, far below what one step of learning changes: a part
+   * whose policy, value or entropy term is not weighted by its share m/M
+   * of the minibatch fails this (each of the three was tried). */
+  assert_true(d < 2e-5);
+  /* ... and the learning itself moves the actions much more than that. */
+  run_ppo(NULL, "1", 4, 0, &other_seed); /* the untrained policy */
+  assert_true(max_diff(&one, &other_seed) > 100 * fmax(d, 1e-7));
+  assert_true(fabs(one.stats[0].value_loss - three.stats[0].value_loss) <
+              1e-5 * fabs(one.stats[0].value_loss));
+  assert_true(fabs(one.stats[0].entropy - three.stats[0].entropy) < 1e-5);
+}
+
+static void test_group_that_does_not_fit(void **state) {
+  (void)state;
+  crl_vec_env *v = NULL;
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", 4, 0, &v), 0);
+  crl_algo *algo = make_ppo("1", 1, v);
+  crl_group g = {0, 2, NULL, thread_sum, thread_gather};
+  assert_int_equal(crl_algo_set_group(algo, &g), CRL_EUNSUPPORTED);
+  assert_non_null(strstr(crl_last_error(), "needs grad_shards: 2 (it is 1)"));
+  crl_algo_free(algo);
+  /* An algorithm that has no data-parallel form. */
+  const crl_algo_type *t = crl_algo_find("sac");
+  void *spec = NULL;
+  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
+  assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(v),
+                                  crl_vec_env_act_space(v), 4, 0, &algo),
+                   0);
+  crl_algo_spec_free(spec);
+  assert_int_equal(crl_algo_set_group(algo, &g), CRL_EUNSUPPORTED);
+  assert_non_null(strstr(crl_last_error(), "cannot run data parallel"));
+  crl_group alone = {0, 1, NULL, NULL, NULL};
+  assert_int_equal(crl_algo_set_group(algo, &alone), 0);
+  crl_algo_free(algo);
+  crl_vec_env_free(v);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_shared_vec_env),
+      cmocka_unit_test(test_vec_env_refuses_uneven_share),
+      cmocka_unit_test(test_ppo_over_threads_is_ppo_alone),
+      cmocka_unit_test(test_shards_split_the_sum_only),
+      cmocka_unit_test(test_group_that_does_not_fit),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
