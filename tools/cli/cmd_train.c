@@ -204,9 +204,28 @@ static int prepare_dir(const cli_train_args *a, const cli_experiment *x,
   return any ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
 
+/* A data-parallel run needs every rank; the experiment is one or the
+ * other throughout. */
+static int check_data_parallel(const cli_experiment *x) {
+  for (int p = 1; p < x->n_points; p++)
+    if (x->points[p].keys.data_parallel != x->points[0].keys.data_parallel) {
+      fprintf(stderr,
+              "crl train: error: distributed.data_parallel is %s in grid "
+              "point '%s' and %s in '%s': it must be the same in every "
+              "point\n",
+              x->points[p].keys.data_parallel ? "true" : "false", x->names[p],
+              x->points[0].keys.data_parallel ? "true" : "false", x->names[0]);
+      return CLI_EXIT_USAGE;
+    }
+  return CLI_EXIT_OK;
+}
+
 static int run(const cli_train_args *a, const cli_experiment *x,
                const char *dir) {
-  int rc = prepare_dir(a, x, dir);
+  int rc = check_data_parallel(x);
+  if (rc)
+    return rc;
+  rc = prepare_dir(a, x, dir);
   if (rc)
     return rc;
   cli_job *jobs = NULL;

@@ -62,6 +62,11 @@ const crl_param_def cli_run_key_defs[] = {
      -HUGE_VAL, HUGE_VAL, NULL,
      "stop a seed's training after the first evaluation whose mean return "
      "reaches this (null = train the whole budget)"},
+    {"distributed.data_parallel", CRL_PARAM_BOOL, K(data_parallel), "false", 0,
+     1, NULL,
+     "under mpirun, each run is computed by all the ranks together: each "
+     "steps its share of the env copies and computes its part of every "
+     "gradient (docs/distributed.md); alone, the same run in one process"},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 
 static const char *const required_keys[] = {"env", "algo", "n_timesteps"};

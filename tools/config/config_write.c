@@ -100,6 +100,8 @@ static int skip_runner_key(const crl_param_def *d, const void *spec) {
     return isnan(k->reference_value);
   if (strncmp(d->name, "stop_at.", 8) == 0)
     return isnan(k->stop_at_eval_return);
+  if (strncmp(d->name, "distributed.", 12) == 0)
+    return !k->data_parallel;
   if (strcmp(d->name, "name") == 0)
     return k->name[0] == '\0';
   if (strcmp(d->name, "description") == 0)

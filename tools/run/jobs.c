@@ -343,10 +343,59 @@ static int run_ranked(const cli_experiment *x, cli_job *jobs, int n,
   return 0;
 }
 
+/* Data parallel: every rank runs every job, one after the other, rank r > 0
+ * in the job's rank_<r>/; rank 0's files are the job's. A rank whose run
+ * fails takes the others down at once (they may be waiting for it in a
+ * collective), naming itself, the seed and the cause. */
+static void run_together(const cli_experiment *x, cli_job *jobs, int n,
+                         const cli_jobs_opts *o) {
+  const int rank = cli_ranks_rank();
+  cli_jobs_opts here = *o;
+  here.workers = 1;
+  here.quiet = o->quiet || rank > 0;
+  for (int i = 0; i < n; i++) {
+    int stop; /* the ranks go on, or stop, together */
+    if (cli_ranks_max(cli_stop_requested != 0, &stop))
+      cli_ranks_abort(CLI_EXIT_FAILURE);
+    if (stop)
+      break;
+    cli_job j = jobs[i];
+    if (rank > 0) {
+      char dir[CLI_PATH_MAX];
+      int len = snprintf(dir, sizeof dir, "%s/rank_%d", j.dir, rank);
+      if (len < 0 || (size_t)len >= sizeof dir) {
+        fprintf(stderr, "crl train: rank %d: %s/rank_%d: path too long\n", rank,
+                j.dir, rank);
+        cli_ranks_abort(CLI_EXIT_FAILURE);
+      }
+      memcpy(j.dir, dir, sizeof dir);
+    }
+    run_local(x, &j, 1, &here);
+    if (j.result.status == CLI_RUN_FAILED) {
+      fprintf(stderr, "crl train: rank %d of %d: %s: step %ld: %s\n", rank,
+              cli_ranks_size(), j.label, j.result.steps, j.result.error);
+      fflush(stderr);
+      cli_ranks_abort(CLI_EXIT_FAILURE);
+    }
+    if (rank == 0)
+      jobs[i].result = j.result;
+  }
+}
+
+/* Every point of the experiment is data parallel (checked when the
+ * experiment is read: all or none). */
+static int data_parallel(const cli_experiment *x) {
+  return x->n_points > 0 && x->points[0].keys.data_parallel;
+}
+
 void cli_jobs_run(const cli_experiment *x, cli_job *jobs, int n,
                   const cli_jobs_opts *o) {
   if (cli_ranks_size() == 1) {
     run_local(x, jobs, n, o);
+    return;
+  }
+  if (data_parallel(x)) {
+    run_together(x, jobs, n, o);
     return;
   }
   if (run_ranked(x, jobs, n, o)) {

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "crl/group.h"
+
 #ifdef CRL_HAVE_MPI
 #include <mpi.h>
 #endif
@@ -160,6 +162,47 @@ int cli_ranks_sum(double *v, size_t n, double *work) {
   (void)n;
   (void)work;
   return -1;
+#endif
+}
+
+#ifdef CRL_HAVE_MPI
+/* cli_ranks_sum with a work buffer kept between calls (the gradient's
+ * size does not change during a run). */
+static int group_sum(void *ctx, double *v, size_t n) {
+  static double *work;
+  static size_t work_n;
+  (void)ctx;
+  size_t need = (n / (size_t)rank_count + 1) * (size_t)rank_count;
+  if (need > work_n) {
+    double *w = realloc(work, need * sizeof *w);
+    if (w == NULL)
+      return -1;
+    work = w;
+    work_n = need;
+  }
+  return cli_ranks_sum(v, n, work);
+}
+
+static int group_gather(void *ctx, void *buf, size_t block) {
+  (void)ctx;
+  if (block > (size_t)INT_MAX)
+    return -1;
+  return MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, (int)block,
+                       MPI_BYTE, MPI_COMM_WORLD) == MPI_SUCCESS
+             ? 0
+             : -1;
+}
+#endif
+
+const crl_group *cli_ranks_group(void) {
+#ifdef CRL_HAVE_MPI
+  static crl_group g;
+  if (rank_count == 1)
+    return NULL;
+  g = (crl_group){rank_here, rank_count, NULL, group_sum, group_gather};
+  return &g;
+#else
+  return NULL;
 #endif
 }
 

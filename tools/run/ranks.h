@@ -40,6 +40,11 @@ int cli_ranks_max(int v, int *out);
  * fails. */
 int cli_ranks_sum(double *v, size_t n, double *work);
 
+/* The ranks as a libcrl group (crl/group.h) for data-parallel runs: sum is
+ * cli_ranks_sum, gather an in-place MPI_Allgather of equal blocks. NULL
+ * without MPI or on one rank. */
+const struct crl_group *cli_ranks_group(void);
+
 /* Take every rank down (a rank that cannot go on while the others wait
  * in a collective): MPI_Abort, or exit(code) without MPI. */
 void cli_ranks_abort(int code);

@@ -119,12 +119,13 @@ static long first_iteration_steps(const cli_run_config *cfg) {
 
 static int open_run(seed_run *r, const cli_run_opts *o, char *err,
                     size_t size) {
-  if (build(r, err, size) || keep_config_text(r, err, size))
+  if (build(r, err, size) || keep_config_text(r, err, size) ||
+      cli_run_dp_attach(r, o->resume, err, size))
     return -1;
   r->last_iter_steps = first_iteration_steps(r->cfg);
   if (o->resume) {
     int found = cli_run_checkpoint_resume(r, err, size);
-    if (found < 0)
+    if (found < 0 || cli_run_dp_check_resumed(r, err, size))
       return -1;
     if (found) {
       if (cli_run_csv_truncate(r, err, size) ||
@@ -300,7 +301,7 @@ static int save_if_possible(seed_run *r, char *err, size_t size) {
 static int train_loop(seed_run *r, const cli_run_opts *o, char *err,
                       size_t size) {
   while (!run_over(r)) {
-    if (o->stop && *o->stop) {
+    if (cli_run_dp_agree_stop(r, o->stop && *o->stop)) {
       if (save_if_possible(r, err, size))
         return CLI_RUN_FAILED;
       snprintf(err, size, "seed %d: stopped at step %ld%s", r->seed, r->steps,
@@ -309,7 +310,8 @@ static int train_loop(seed_run *r, const cli_run_opts *o, char *err,
                                  "resume starts it over");
       return CLI_RUN_INTERRUPTED;
     }
-    if (iterate_once(r, o->progress, err, size))
+    if (iterate_once(r, o->progress, err, size) ||
+        cli_run_dp_check_same(r, err, size))
       return CLI_RUN_FAILED;
   }
   return save_if_possible(r, err, size) ? CLI_RUN_FAILED : CLI_RUN_OK;

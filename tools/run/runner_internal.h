@@ -94,4 +94,26 @@ int cli_run_monitor_flush(seed_run *r, int sync);
  * stop when stop_at is reached. 0, or -1 with a message in err. */
 int cli_run_after_eval(seed_run *r, char *err, size_t size);
 
+/* ---- data parallel (runner_dp.c) --------------------------------------- */
+
+/* The run is data parallel: distributed.data_parallel under mpirun. */
+int cli_run_dp_active(const seed_run *r);
+
+/* Share r's env copies and gradients with the other ranks (nothing when
+ * not data parallel); a resume checks that the ranks are as many as when
+ * the run started. 0, or -1 with a message in err. */
+int cli_run_dp_attach(seed_run *r, int resume, char *err, size_t size);
+
+/* Whether to stop here: any rank's local wish (a signal) is every rank's,
+ * so that no rank enters an iteration the others left. */
+int cli_run_dp_agree_stop(const seed_run *r, int local);
+
+/* After a resume: every rank continues from the same step. 0, or -1 with
+ * a message in err. */
+int cli_run_dp_check_resumed(const seed_run *r, char *err, size_t size);
+
+/* After an iteration: every rank holds the same policy (a checksum of its
+ * actions). 0, or -1 with a message in err. */
+int cli_run_dp_check_same(seed_run *r, char *err, size_t size);
+
 #endif
