@@ -107,6 +107,101 @@ same_runs "resumed" long long_ref 0 1
 run "crl eval on 2 ranks is refused" 2 "$MPIRUN" -n 2 "$CRL" eval single/seed_0
 expect "crl eval on 2 ranks: why" "$WORK/err" "only \`crl train\` spreads its work over MPI ranks"
 
+# ---- one run over the ranks (distributed.data_parallel) -------------------
+# Two ranks, each stepping half of the env copies and computing one of the
+# two parts of every gradient, write the bytes one process writes with
+# the same file: progress.csv, monitor.csv, on rank 0 and on rank 1 (in
+# rank_1/); with observation and reward normalisation on.
+cat >dp.yaml <<'YAML'
+env: Pendulum-v1
+algo: ppo
+n_timesteps: 8192
+n_envs: 4
+seeds: [0, 1]
+eval: {every: 4096, episodes: 2}
+n_steps: 256
+batch_size: 64
+n_epochs: 3
+normalize: true
+normalize_reward: true
+ent_coef: 0.01
+grad_shards: 2
+distributed: {data_parallel: true}
+YAML
+run "data parallel: one process" 0 "$CRL" train dp.yaml -o dp1 -j 1 --quiet --no-plot
+run "data parallel: 2 ranks" 0 "$MPIRUN" -n 2 "$CRL" train dp.yaml -o dp2 --quiet --no-plot
+same_runs "data parallel" dp1 dp2 0 1
+for s in 0 1; do
+  if [ "$(strip_wall dp1/seed_$s/progress.csv)" = "$(strip_wall dp2/seed_$s/rank_1/progress.csv)" ] &&
+    [ "$(cut -d, -f1,2 dp1/seed_$s/monitor.csv | tail -n +2)" = "$(cut -d, -f1,2 dp2/seed_$s/monitor.csv | tail -n +2)" ]; then
+    ok "data parallel: seed $s: rank 1 and monitor.csv agree"
+  else
+    bad "data parallel: seed $s: rank 1 and monitor.csv agree"
+  fi
+done
+expect "data parallel: the ranks are recorded" dp2/seed_0/ranks.txt "2"
+
+# Refused: parts that are not one per rank, an algorithm without a
+# data-parallel form.
+run "data parallel: grad_shards must be the ranks" 1 "$MPIRUN" -n 2 "$CRL" train dp.yaml --set grad_shards=1 -o dp_bad --quiet --no-plot
+expect "data parallel: grad_shards: why" "$WORK/err" "needs grad_shards: 2 (it is 1)"
+cat >dp_sac.yaml <<'YAML'
+env: Pendulum-v1
+algo: sac
+n_timesteps: 400
+n_envs: 2
+learning_starts: 100
+distributed: {data_parallel: true}
+YAML
+run "data parallel: sac is refused" 1 "$MPIRUN" -n 2 "$CRL" train dp_sac.yaml -o dp_sac --quiet --no-plot
+expect "data parallel: sac: why" "$WORK/err" "algo 'sac' cannot run data parallel"
+expect "data parallel: the failing rank is named" "$WORK/err" "rank 0 of 2: seed_0: step 0"
+
+# Ctrl-C: both ranks stop at the same iteration with their checkpoints;
+# resumed on 2 ranks, the run ends on the uninterrupted bits; on 3 ranks
+# it is refused.
+sed -e 's/^n_timesteps: .*/n_timesteps: 150000/' -e 's/^n_epochs: .*/n_epochs: 10/' \
+  -e 's/^batch_size: .*/batch_size: 32/' -e 's/^seeds: .*/seeds: [0]/' dp.yaml >dp_long.yaml
+"$MPIRUN" -n 2 "$CRL" train dp_long.yaml -o dpl >"$WORK/out" 2>"$WORK/err" &
+pid=$!
+for _ in $(seq 1 300); do
+  [ -s dpl/seed_0/progress.csv ] && [ "$(wc -l <dpl/seed_0/progress.csv)" -ge 3 ] && break
+  sleep 0.1
+done
+kill -INT $pid
+wait $pid
+expect "data parallel: Ctrl-C: rank 0 stopped with a checkpoint" dpl/seed_0/result.json '"interrupted"'
+expect "data parallel: Ctrl-C: rank 1 stopped with a checkpoint" dpl/seed_0/rank_1/result.json '"interrupted"'
+step0=$(ls dpl/seed_0/checkpoints)
+step1=$(ls dpl/seed_0/rank_1/checkpoints)
+if [ -n "$step0" ] && [ "$step0" = "$step1" ]; then ok "data parallel: Ctrl-C: the same step on both ranks"; else bad "data parallel: Ctrl-C: the same step on both ranks" "$step0 / $step1"; fi
+run "data parallel: resume on 3 ranks is refused" 1 "$MPIRUN" -n 3 "$CRL" train --resume dpl --quiet --no-plot
+expect "data parallel: resume on 3 ranks: why" "$WORK/err" "was started on 2 ranks; it resumes only on 2 (mpirun -n 2)"
+run "data parallel: resume on 2 ranks" 0 "$MPIRUN" -n 2 "$CRL" train --resume dpl --quiet --no-plot
+run "data parallel: uninterrupted, one process" 0 "$CRL" train dp_long.yaml -o dpl_ref --quiet --no-plot
+same_runs "data parallel: resumed" dpl dpl_ref 0
+
+# A rank that fails alone (here rank 1 cannot reopen its progress.csv on a
+# resume) must not leave rank 0 waiting for it in a collective: the job
+# ends within seconds, naming the rank, the seed, the step and the cause.
+"$MPIRUN" -n 2 "$CRL" train dp.yaml --set 'seeds=[0]' --set n_timesteps=100000 -o dpf --quiet --no-plot >"$WORK/out" 2>"$WORK/err" &
+pid=$!
+for _ in $(seq 1 300); do
+  [ -s dpf/seed_0/rank_1/progress.csv ] && [ "$(wc -l <dpf/seed_0/rank_1/progress.csv)" -ge 3 ] && break
+  sleep 0.1
+done
+kill -INT $pid
+wait $pid
+rm -f dpf/seed_0/rank_1/progress.csv
+mkdir dpf/seed_0/rank_1/progress.csv
+started=$(date +%s)
+timeout 120 "$MPIRUN" -n 2 "$CRL" train --resume dpf --quiet --no-plot >"$WORK/out" 2>"$WORK/err"
+rc=$?
+took=$(($(date +%s) - started))
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $took -lt 60 ]; then ok "data parallel: a failing rank stops all ($took s)"; else bad "data parallel: a failing rank stops all" "exit $rc after $took s"; fi
+expect "data parallel: the failing rank's message" "$WORK/err" "crl train: rank 1 of 2: seed_0: step"
+expect "data parallel: its cause" "$WORK/err" "progress.csv"
+
 # The fixed-order sum that data-parallel gradients are to use.
 if [ -n "$SUM_CHECK" ]; then
   for k in 2 3 4; do
