@@ -52,4 +52,5 @@ const crl_algo_type crl__algo_ddpg = {
     .load = crl__td3_load,
     .export_policy = crl__td3_export,
     .steps_per_iteration = ddpg_steps_per_iteration,
+    .set_group = crl__td3_set_group,
 };

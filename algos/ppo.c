@@ -462,8 +462,9 @@ static long ppo_steps_per_iteration(const void *spec, int n_envs) {
 /* Data parallel: every process collects all rows (its own env copies
  * stepped here, the others' gathered by the vec env) and computes part
  * `rank` of every minibatch gradient. */
-static int ppo_set_group(void *self, const crl_group *g) {
+static int ppo_set_group(void *self, const crl_group *g, int *own_envs) {
   ppo *p = self;
+  *own_envs = 0;
   if (g == NULL || g->size <= 1) {
     p->group = NULL;
     return 0;

@@ -385,6 +385,17 @@ int crl__sac_export(void *self, int max_batch, crl_policy **out) {
   return rc;
 }
 
+/* Data parallel as DDP: every process its own envs, replay and streams,
+ * the three gradients (critics, temperature, actor) averaged. */
+int crl__sac_set_group(void *self, const crl_group *g, int *own_envs) {
+  crl__sac *s = self;
+  *own_envs = 1;
+  int rc = crl__offpolicy_set_group(s->loop, g);
+  return rc ? rc
+            : crl__offpolicy_rank_rng(s->loop, &s->noise_rng,
+                                      CRL_STREAM_UPDATE_NOISE);
+}
+
 long crl__sac_steps_per_iteration(const void *spec, int n_envs) {
   return crl__offpolicy_steps_per_iteration(
       &((const crl__sac_config *)spec)->off, n_envs);
@@ -403,4 +414,5 @@ const crl_algo_type crl__algo_sac = {
     .load = crl__sac_load,
     .export_policy = crl__sac_export,
     .steps_per_iteration = crl__sac_steps_per_iteration,
+    .set_group = crl__sac_set_group,
 };

@@ -143,6 +143,8 @@ int crl__sac_save(void *self, crl_ckpt_writer *w);
 int crl__sac_load(void *self, const crl_ckpt_reader *r);
 int crl__sac_export(void *self, int max_batch, crl_policy **out);
 long crl__sac_steps_per_iteration(const void *spec, int n_envs);
+/* crl_algo_type.set_group of SAC and TQC. */
+int crl__sac_set_group(void *self, const crl_group *g, int *own_envs);
 
 /* ---- sac_update.c -------------------------------------------------------- */
 

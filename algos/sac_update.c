@@ -173,6 +173,9 @@ static int critic_step(crl__sac *s, const crl_replay_batch *b,
   if (!isfinite(loss))
     return crl_fail(CRL_ENONFINITE, "%s: critic loss is not finite (%g)",
                     s->name, loss);
+  rc = crl__offpolicy_average(s->loop, s->critic->grads, s->critic->n_params);
+  if (rc)
+    return rc;
   crl_adam_step(s->critic_adam, s->critic->params, s->critic->grads, s->lr);
   acc->critic_loss += loss;
   acc->n_critic++;
@@ -181,12 +184,15 @@ static int critic_step(crl__sac *s, const crl_replay_batch *b,
 
 /* Temperature: d/dlog_alpha of -mean(log_alpha (logp + target)) is
  * -mean(logp + target), with logp of the current actor's samples. */
-static void alpha_step(crl__sac *s, int M) {
+static int alpha_step(crl__sac *s, int M) {
   double g = 0.0;
   for (int i = 0; i < M; i++)
     g -= ((double)s->logp[i] + s->target_entropy) / M;
   s->dlog_alpha[0] = (crl_real)g;
-  crl_adam_step(s->alpha_adam, s->log_alpha, s->dlog_alpha, s->lr);
+  int rc = crl__offpolicy_average(s->loop, s->dlog_alpha, 1);
+  if (rc == 0)
+    crl_adam_step(s->alpha_adam, s->log_alpha, s->dlog_alpha, s->lr);
+  return rc;
 }
 
 /* dact [M, act_dim] = d/da of -mean_i min_k Q_k(s_i, a_i): the gradient
@@ -262,8 +268,8 @@ static int actor_step(crl__sac *s, const crl_replay_batch *b, double alpha,
   double ent = 0.0;
   for (int i = 0; i < M; i++)
     ent -= (double)s->logp[i] / M;
-  if (s->learn_alpha)
-    alpha_step(s, M);
+  if (s->learn_alpha && (rc = alpha_step(s, M)) != 0)
+    return rc;
   double loss = 0.0;
   memset(s->dact, 0, (size_t)M * A * sizeof *s->dact);
   rc = crl__qcritic_set_input(s->critic, b->obs, s->act, M);
@@ -279,6 +285,8 @@ static int actor_step(crl__sac *s, const crl_replay_batch *b, double alpha,
     s->dlogp[i] = (crl_real)(alpha / M);
   crl_mlp_zero_grad(s->actor);
   rc = actor_backward(s, M);
+  if (rc == 0)
+    rc = crl__offpolicy_average(s->loop, s->pi_grads, s->n_pi);
   if (rc)
     return rc;
   crl_adam_step(s->actor_adam, s->pi_params, s->pi_grads, s->lr);

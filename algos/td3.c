@@ -237,6 +237,9 @@ static int critic_step(td3 *t, const crl_replay_batch *b,
   if (!isfinite(loss))
     return crl_fail(CRL_ENONFINITE, "%s: critic loss is not finite (%g)",
                     t->name, loss);
+  rc = crl__offpolicy_average(t->loop, t->critic->grads, t->critic->n_params);
+  if (rc)
+    return rc;
   crl_adam_step(t->critic_adam, t->critic->params, t->critic->grads, t->lr);
   acc->critic_loss += loss;
   acc->n_critic++;
@@ -271,6 +274,10 @@ static int actor_step(td3 *t, const crl_replay_batch *b,
   if (!isfinite(loss))
     return crl_fail(CRL_ENONFINITE, "%s: actor loss is not finite (%g)",
                     t->name, loss);
+  rc = crl__offpolicy_average(t->loop, crl_mlp_grads(t->actor),
+                              crl_mlp_n_params(t->actor));
+  if (rc)
+    return rc;
   crl_adam_step(t->actor_adam, crl_mlp_params(t->actor),
                 crl_mlp_grads(t->actor), t->lr);
   acc->actor_loss += loss;
@@ -385,6 +392,15 @@ int crl__td3_export(void *self, int max_batch, crl_policy **out) {
   return rc;
 }
 
+int crl__td3_set_group(void *self, const crl_group *g, int *own_envs) {
+  td3 *t = self;
+  *own_envs = 1;
+  int rc = crl__offpolicy_set_group(t->loop, g);
+  return rc ? rc
+            : crl__offpolicy_rank_rng(t->loop, &t->noise_rng,
+                                      CRL_STREAM_UPDATE_NOISE);
+}
+
 static long td3_steps_per_iteration(const void *spec, int n_envs) {
   return crl__offpolicy_steps_per_iteration(
       &((const crl__td3_config *)spec)->off, n_envs);
@@ -404,4 +420,5 @@ const crl_algo_type crl__algo_td3 = {
     .load = crl__td3_load,
     .export_policy = crl__td3_export,
     .steps_per_iteration = td3_steps_per_iteration,
+    .set_group = crl__td3_set_group,
 };

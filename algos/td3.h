@@ -33,5 +33,8 @@ void crl__td3_destroy(void *self);
 int crl__td3_save(void *self, crl_ckpt_writer *w);
 int crl__td3_load(void *self, const crl_ckpt_reader *r);
 int crl__td3_export(void *self, int max_batch, crl_policy **out);
+/* crl_algo_type.set_group of TD3 and DDPG: each process its own envs and
+ * replay, both gradients averaged. */
+int crl__td3_set_group(void *self, const crl_group *g, int *own_envs);
 
 #endif

@@ -44,4 +44,5 @@ const crl_algo_type crl__algo_tqc = {
     .load = crl__sac_load,
     .export_policy = crl__sac_export,
     .steps_per_iteration = crl__sac_steps_per_iteration,
+    .set_group = crl__sac_set_group,
 };

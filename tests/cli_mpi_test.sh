@@ -74,26 +74,38 @@ done
 run "2 ranks x -j 2" 0 "$MPIRUN" -n 2 "$CRL" train exp.yaml -o ranks_j -j 2 --quiet --no-plot
 same_runs "2 ranks x -j 2" single ranks_j 0 1 2 3 4
 
+# budget CONFIG: an n_timesteps that keeps CONFIG training for about 4 s
+# on this build (sanitizers make it ten times slower): mpirun takes about
+# a second to pass Ctrl-C on to the ranks, and the run must still be going
+# when they get it.
+budget() {
+  "$CRL" train "$1" --set n_timesteps=8192 --set 'seeds=[0]' -o "calib_$1" -j 1 --quiet --no-plot >/dev/null 2>&1
+  local sps
+  sps=$(sed -E 's/.*"steps_per_second": ([0-9]+).*/\1/' "calib_$1/seed_0/result.json")
+  echo $(((sps * 4 / 2048 + 1) * 2048))
+}
+
 # Ctrl-C on mpirun: Open MPI sends every rank SIGTERM; each stops at its
 # next iteration with a checkpoint; --resume under mpirun ends on the
 # same bits as the run that was never stopped.
 cat >long.yaml <<'YAML'
 env: Pendulum-v1
 algo: ppo
-n_timesteps: 200000
+n_timesteps: 40960
 n_envs: 2
 seeds: [0, 1]
 eval: {every: 1000000, episodes: 2}
-n_steps: 256
+n_steps: 1024
 batch_size: 32
 n_epochs: 20
 YAML
+sed -i "s/^n_timesteps: .*/n_timesteps: $(budget long.yaml)/" long.yaml
 "$MPIRUN" -n 2 "$CRL" train long.yaml -o long -j 1 >"$WORK/out" 2>"$WORK/err" &
 pid=$!
-for _ in $(seq 1 300); do
+for _ in $(seq 1 1500); do
   [ -s long/seed_0/progress.csv ] && [ -s long/seed_1/progress.csv ] &&
-    [ "$(wc -l <long/seed_1/progress.csv)" -ge 3 ] && break
-  sleep 0.1
+    [ "$(wc -l <long/seed_1/progress.csv)" -ge 2 ] && break
+  sleep 0.02
 done
 kill -INT $pid
 wait $pid
@@ -142,31 +154,62 @@ done
 expect "data parallel: the ranks are recorded" dp2/seed_0/ranks.txt "2"
 
 # Refused: parts that are not one per rank, an algorithm without a
-# data-parallel form.
+# data-parallel form (CrossQ: its batch statistics would differ per rank).
 run "data parallel: grad_shards must be the ranks" 1 "$MPIRUN" -n 2 "$CRL" train dp.yaml --set grad_shards=1 -o dp_bad --quiet --no-plot
 expect "data parallel: grad_shards: why" "$WORK/err" "needs grad_shards: 2 (it is 1)"
-cat >dp_sac.yaml <<'YAML'
+cat >dp_crossq.yaml <<'YAML'
 env: Pendulum-v1
-algo: sac
+algo: crossq
 n_timesteps: 400
-n_envs: 2
 learning_starts: 100
 distributed: {data_parallel: true}
 YAML
-run "data parallel: sac is refused" 1 "$MPIRUN" -n 2 "$CRL" train dp_sac.yaml -o dp_sac --quiet --no-plot
-expect "data parallel: sac: why" "$WORK/err" "algo 'sac' cannot run data parallel"
+run "data parallel: crossq is refused" 1 "$MPIRUN" -n 2 "$CRL" train dp_crossq.yaml -o dp_crossq --quiet --no-plot
+expect "data parallel: crossq: why" "$WORK/err" "algo 'crossq' cannot run data parallel"
 expect "data parallel: the failing rank is named" "$WORK/err" "rank 0 of 2: seed_0: step 0"
+
+# Off-policy (SAC): each rank its own env copies, replay buffer and
+# exploration, the gradients averaged: the ranks hold one policy (the
+# evaluation columns agree), learn from different batches (the losses do
+# not), and the same command gives the same bits again.
+cat >dp_sac.yaml <<'YAML'
+env: Pendulum-v1
+algo: sac
+n_timesteps: 600
+learning_starts: 200
+batch_size: 64
+iteration_steps: 200
+eval: {every: 200, episodes: 2}
+policy_kwargs: {net_arch: [32, 32]}
+distributed: {data_parallel: true}
+YAML
+run "data parallel: sac on 2 ranks" 0 "$MPIRUN" -n 2 "$CRL" train dp_sac.yaml -o dps --quiet --no-plot
+run "data parallel: sac again" 0 "$MPIRUN" -n 2 "$CRL" train dp_sac.yaml -o dps2 --quiet --no-plot
+evals() { cut -d, -f1,6,7 "$1"; }
+losses() { cut -d, -f9,10 "$1" | tail -n +3; }
+if [ "$(evals dps/seed_0/progress.csv)" = "$(evals dps/seed_0/rank_1/progress.csv)" ] &&
+  [ "$(losses dps/seed_0/progress.csv)" != "$(losses dps/seed_0/rank_1/progress.csv)" ]; then
+  ok "data parallel: sac: one policy, two replay buffers"
+else
+  bad "data parallel: sac: one policy, two replay buffers" "$(paste -d'|' dps/seed_0/progress.csv dps/seed_0/rank_1/progress.csv | head -5)"
+fi
+same_runs "data parallel: sac is deterministic" dps dps2 0
+if [ "$(strip_wall dps/seed_0/rank_1/progress.csv)" = "$(strip_wall dps2/seed_0/rank_1/progress.csv)" ]; then ok "data parallel: sac is deterministic on rank 1"; else bad "data parallel: sac is deterministic on rank 1"; fi
+run "data parallel: sac with normalize is refused" 1 "$MPIRUN" -n 2 "$CRL" train dp_sac.yaml --set normalize=true -o dps_bad --quiet --no-plot
+expect "data parallel: sac with normalize: why" "$WORK/err" "data parallel with normalize"
 
 # Ctrl-C: both ranks stop at the same iteration with their checkpoints;
 # resumed on 2 ranks, the run ends on the uninterrupted bits; on 3 ranks
 # it is refused.
-sed -e 's/^n_timesteps: .*/n_timesteps: 150000/' -e 's/^n_epochs: .*/n_epochs: 10/' \
-  -e 's/^batch_size: .*/batch_size: 32/' -e 's/^seeds: .*/seeds: [0]/' dp.yaml >dp_long.yaml
+sed -e 's/^n_timesteps: .*/n_timesteps: 40960/' -e 's/^n_epochs: .*/n_epochs: 20/' \
+  -e 's/^n_steps: .*/n_steps: 1024/' -e 's/^batch_size: .*/batch_size: 32/' \
+  -e 's/^seeds: .*/seeds: [0]/' dp.yaml >dp_long.yaml
+sed -i "s/^n_timesteps: .*/n_timesteps: $(budget dp_long.yaml)/" dp_long.yaml
 "$MPIRUN" -n 2 "$CRL" train dp_long.yaml -o dpl >"$WORK/out" 2>"$WORK/err" &
 pid=$!
-for _ in $(seq 1 300); do
-  [ -s dpl/seed_0/progress.csv ] && [ "$(wc -l <dpl/seed_0/progress.csv)" -ge 3 ] && break
-  sleep 0.1
+for _ in $(seq 1 1500); do
+  [ -s dpl/seed_0/progress.csv ] && [ "$(wc -l <dpl/seed_0/progress.csv)" -ge 2 ] && break
+  sleep 0.02
 done
 kill -INT $pid
 wait $pid

@@ -11,6 +11,9 @@
  *   - grad_shards only splits the sum: 3 parts learn what 1 part learns
  *     up to rounding, and a part whose share of the mean is wrong fails
  *     this;
+ *   - SAC and TD3 over K threads (each its own envs, replay and
+ *     exploration, the gradients averaged) hold the same parameters on
+ *     every thread, and run again give the same bits;
  *   - a group that does not fit is refused with a message. */
 #include <math.h>
 #include <pthread.h>
@@ -229,7 +232,7 @@ static void run_ppo(const crl_group *g, const char *shards, int epochs,
   assert_int_equal(crl_vec_env_make("Pendulum-v1", 4, 11, &v), 0);
   assert_int_equal(crl_vec_env_share(v, g), 0);
   crl_algo *algo = make_ppo(shards, epochs, v);
-  assert_int_equal(crl_algo_set_group(algo, g), 0);
+  assert_int_equal(crl_algo_set_group(algo, g, NULL), 0);
   assert_int_equal(crl_vec_env_reset(v), 0);
   for (int k = 0; k < iterations; k++) {
     crl_algo_stats *st = &tr->stats[k];
@@ -317,21 +320,124 @@ static void test_group_that_does_not_fit(void **state) {
   assert_int_equal(crl_vec_env_make("Pendulum-v1", 4, 0, &v), 0);
   crl_algo *algo = make_ppo("1", 1, v);
   crl_group g = {0, 2, NULL, thread_sum, thread_gather};
-  assert_int_equal(crl_algo_set_group(algo, &g), CRL_EUNSUPPORTED);
+  assert_int_equal(crl_algo_set_group(algo, &g, NULL), CRL_EUNSUPPORTED);
   assert_non_null(strstr(crl_last_error(), "needs grad_shards: 2 (it is 1)"));
   crl_algo_free(algo);
   /* An algorithm that has no data-parallel form. */
-  const crl_algo_type *t = crl_algo_find("sac");
+  const crl_algo_type *t = crl_algo_find("crossq");
   void *spec = NULL;
   assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
   assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(v),
                                   crl_vec_env_act_space(v), 4, 0, &algo),
                    0);
   crl_algo_spec_free(spec);
-  assert_int_equal(crl_algo_set_group(algo, &g), CRL_EUNSUPPORTED);
+  assert_int_equal(crl_algo_set_group(algo, &g, NULL), CRL_EUNSUPPORTED);
   assert_non_null(strstr(crl_last_error(), "cannot run data parallel"));
   crl_group alone = {0, 1, NULL, NULL, NULL};
-  assert_int_equal(crl_algo_set_group(algo, &alone), 0);
+  assert_int_equal(crl_algo_set_group(algo, &alone, NULL), 0);
+  crl_algo_free(algo);
+  crl_vec_env_free(v);
+}
+
+/* ---- off-policy, DDP style ---------------------------------------------- */
+
+typedef struct off_job {
+  member m;
+  const char *algo;
+  crl_real actions[PROBES];
+  double critic_loss; /* the last iteration's: differs between threads */
+} off_job;
+
+static crl_algo *make_off(const char *name, crl_vec_env *v,
+                          const char *normalize) {
+  const char *kv[] = {"learning_starts",
+                      "100",
+                      "batch_size",
+                      "32",
+                      "iteration_steps",
+                      "100",
+                      "policy_kwargs.net_arch",
+                      "[32, 32]",
+                      "normalize",
+                      normalize,
+                      NULL};
+  const crl_algo_type *t = crl_algo_find(name);
+  void *spec = NULL;
+  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
+  for (int i = 0; kv[i] != NULL; i += 2)
+    assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
+  crl_algo *algo = NULL;
+  assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(v),
+                                  crl_vec_env_act_space(v), 1, 5, &algo),
+                   0);
+  crl_algo_spec_free(spec);
+  return algo;
+}
+
+static void *off_thread(void *arg) {
+  off_job *j = arg;
+  const crl_group *g = &j->m.group;
+  crl_vec_env *v = NULL;
+  assert_int_equal(
+      crl_vec_env_make("Pendulum-v1", 1, crl_group_seed(5, g->rank), &v), 0);
+  crl_algo *algo = make_off(j->algo, v, "false");
+  int own = 0;
+  assert_int_equal(crl_algo_set_group(algo, g, &own), 0);
+  assert_int_equal(own, 1);
+  assert_int_equal(crl_vec_env_reset(v), 0);
+  crl_algo_stats st = {0};
+  for (int k = 0; k < 4; k++)
+    if (crl_algo_iterate(algo, v, 1.0, &st))
+      fail_msg("iterate: %s", crl_last_error());
+  j->critic_loss = st.value_loss;
+  probe(algo, j->actions);
+  crl_algo_free(algo);
+  crl_vec_env_free(v);
+  return NULL;
+}
+
+static void run_off(const char *algo, int K, off_job *jobs) {
+  shared s = {.size = K};
+  pthread_barrier_init(&s.barrier, NULL, (unsigned)K);
+  pthread_t th[MAX_THREADS];
+  for (int r = 0; r < K; r++) {
+    member_init(&jobs[r].m, &s, r);
+    jobs[r].algo = algo;
+    pthread_create(&th[r], NULL, off_thread, &jobs[r]);
+  }
+  for (int r = 0; r < K; r++)
+    pthread_join(th[r], NULL);
+  pthread_barrier_destroy(&s.barrier);
+}
+
+static void test_offpolicy_over_threads(void **state) {
+  (void)state;
+  const char *algos[] = {"sac", "td3"};
+  for (int a = 0; a < 2; a++) {
+    off_job first[2], again[2];
+    run_off(algos[a], 2, first);
+    run_off(algos[a], 2, again);
+    /* One set of parameters, learnt from two replay buffers. */
+    assert_memory_equal(first[0].actions, first[1].actions,
+                        sizeof first[0].actions);
+    assert_true(first[0].critic_loss != first[1].critic_loss);
+    /* Same number of processes, same seed: same bits. */
+    for (int r = 0; r < 2; r++) {
+      assert_memory_equal(first[r].actions, again[r].actions,
+                          sizeof first[r].actions);
+      assert_true(first[r].critic_loss == again[r].critic_loss);
+    }
+  }
+}
+
+static void test_offpolicy_refusals(void **state) {
+  (void)state;
+  crl_vec_env *v = NULL;
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", 1, 0, &v), 0);
+  crl_algo *algo = make_off("sac", v, "true");
+  crl_group g = {0, 2, NULL, thread_sum, thread_gather};
+  assert_int_equal(crl_algo_set_group(algo, &g, NULL), CRL_EUNSUPPORTED);
+  assert_non_null(strstr(crl_last_error(), "with normalize"));
   crl_algo_free(algo);
   crl_vec_env_free(v);
 }
@@ -343,6 +449,8 @@ int main(void) {
       cmocka_unit_test(test_ppo_over_threads_is_ppo_alone),
       cmocka_unit_test(test_shards_split_the_sum_only),
       cmocka_unit_test(test_group_that_does_not_fit),
+      cmocka_unit_test(test_offpolicy_over_threads),
+      cmocka_unit_test(test_offpolicy_refusals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,9 +78,10 @@ typedef struct crl_algo_type {
   long (*steps_per_iteration)(const void *spec, int n_envs);
   /* Optional: be one process of a data-parallel run (crl/group.h). The
    * algorithm computes its share of each update and combines the shares
-   * with g->sum, so that every process takes the same step. NULL: the
-   * algorithm runs in one process only. */
-  int (*set_group)(void *self, const crl_group *g);
+   * with g->sum, so that every process takes the same step; *own_envs
+   * says how the caller steps the envs (see crl_algo_set_group). NULL:
+   * the algorithm runs in one process only. */
+  int (*set_group)(void *self, const crl_group *g, int *own_envs);
 } crl_algo_type;
 
 typedef struct crl_algo crl_algo;
@@ -108,10 +109,19 @@ CRL_API const crl_algo_type *crl_algo_get_type(const crl_algo *algo);
 
 /** Make algo one process of the data-parallel group g (kept: it must
  *  outlive algo), before its first iteration; every process of the group
- *  builds the algorithm with the same spec and seed. CRL_EUNSUPPORTED
- *  when the algorithm cannot (or not with this spec); NULL, or a group of
- *  size 1, runs alone. */
-CRL_API int crl_algo_set_group(crl_algo *algo, const crl_group *g);
+ *  builds the algorithm with the same spec and seed. *own_envs (may be
+ *  NULL) tells the caller how to step the env copies:
+ *   0  one set of copies shared by the group (crl_vec_env_share): the
+ *      on-policy algorithms, which then compute what one process stepping
+ *      all copies computes, bit for bit;
+ *   1  each process its own copies, seeded with crl_group_seed(seed,
+ *      rank): the off-policy algorithms, each process with its own replay
+ *      buffer and exploration, the gradients averaged at every update
+ *      (same number of processes and seed: same bits).
+ *  CRL_EUNSUPPORTED when the algorithm cannot (or not with this spec);
+ *  NULL, or a group of size 1, runs alone. */
+CRL_API int crl_algo_set_group(crl_algo *algo, const crl_group *g,
+                               int *own_envs);
 CRL_API int crl_algo_iterate(crl_algo *algo, crl_vec_env *venv,
                              double progress_remaining, crl_algo_stats *stats);
 CRL_API int crl_algo_act(crl_algo *algo, const crl_real *obs, int B,

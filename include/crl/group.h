@@ -12,6 +12,7 @@
 #define CRL_GROUP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "crl/common.h"
 
@@ -30,6 +31,11 @@ typedef struct crl_group {
    * non-zero when the transport failed. */
   int (*gather)(void *ctx, void *buf, size_t block_bytes);
 } crl_group;
+
+/** The seed of rank `rank`'s own streams when every process explores on
+ *  its own (off-policy data parallel): rank 0 keeps seed, rank r > 0 gets
+ *  crl_seed_derive(crl_seed_derive(seed, CRL_STREAM_RANKS), r). */
+CRL_API uint64_t crl_group_seed(uint64_t seed, int rank);
 
 CRL_END_DECLS
 

@@ -17,7 +17,8 @@ enum {
   CRL_STREAM_INIT = 100,  /* network initialisation */
   CRL_STREAM_ACT = 101,   /* action sampling */
   CRL_STREAM_BATCH = 102, /* minibatch shuffling */
-  CRL_STREAM_EVAL = 103   /* evaluation env resets */
+  CRL_STREAM_EVAL = 103,  /* evaluation env resets */
+  CRL_STREAM_RANKS = 104  /* rank r of a group: crl_group_seed */
 };
 
 /** A well-mixed 64-bit seed for stream `stream` of run seed `seed`. */

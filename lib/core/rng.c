@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "crl/error.h"
+#include "crl/group.h"
 
 static uint64_t splitmix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -16,6 +17,13 @@ static uint64_t splitmix64(uint64_t x) {
 uint64_t crl_seed_derive(uint64_t seed, uint64_t stream) {
   /* Two rounds so that nearby (seed, stream) pairs land far apart. */
   return splitmix64(splitmix64(seed) ^ (stream * 0xd1342543de82ef95ULL + 1));
+}
+
+uint64_t crl_group_seed(uint64_t seed, int rank) {
+  if (rank <= 0)
+    return seed;
+  return crl_seed_derive(crl_seed_derive(seed, CRL_STREAM_RANKS),
+                         (uint64_t)rank);
 }
 
 gsl_rng *crl_rng_alloc(uint64_t seed, uint64_t stream) {

@@ -99,7 +99,11 @@ void crl_algo_free(crl_algo *algo) {
   free(algo);
 }
 
-int crl_algo_set_group(crl_algo *algo, const crl_group *g) {
+int crl_algo_set_group(crl_algo *algo, const crl_group *g, int *own_envs) {
+  int own = 0;
+  if (own_envs == NULL)
+    own_envs = &own;
+  *own_envs = 0;
   if (algo->type->set_group == NULL) {
     if (g == NULL || g->size <= 1)
       return 0;
@@ -107,7 +111,7 @@ int crl_algo_set_group(crl_algo *algo, const crl_group *g) {
                     "algo '%s' cannot run data parallel (over %d processes)",
                     algo->type->name, g->size);
   }
-  return algo->type->set_group(algo->self, g);
+  return algo->type->set_group(algo->self, g, own_envs);
 }
 
 const crl_algo_type *crl_algo_get_type(const crl_algo *algo) {

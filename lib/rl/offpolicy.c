@@ -110,6 +110,7 @@ int crl__offpolicy_alloc(const crl__offpolicy_spec *spec, const char *name,
   op->obs_dim = obs->dim;
   op->act_dim = act->dim;
   op->in_rows = spec->batch_size > n_envs ? spec->batch_size : n_envs;
+  op->seed = seed;
   rc = alloc_parts(op, act, seed);
   if (rc) {
     crl__offpolicy_free(op);
@@ -131,6 +132,7 @@ void crl__offpolicy_free(crl__offpolicy *op) {
     gsl_rng_free(op->act_rng);
   if (op->batch_rng)
     gsl_rng_free(op->batch_rng);
+  free(op->avg);
   free(op->block);
   free(op);
 }
@@ -330,4 +332,74 @@ long crl__offpolicy_steps_per_iteration(const crl__offpolicy_spec *s,
     return 0; /* episodes: the steps are not known ahead */
   const long round = (long)s->train_freq * n_envs;
   return (s->iteration_steps + round - 1) / round * round;
+}
+
+/* ---- data parallel ------------------------------------------------------- */
+
+/* rng becomes a fresh generator of stream `stream` under `seed`. */
+static int reseed(gsl_rng **rng, uint64_t seed, uint64_t stream,
+                  const char *name) {
+  gsl_rng *fresh = crl_rng_alloc(seed, stream);
+  if (fresh == NULL)
+    return crl_fail(CRL_ENOMEM, "%s: out of memory", name);
+  gsl_rng_free(*rng);
+  *rng = fresh;
+  return 0;
+}
+
+int crl__offpolicy_set_group(crl__offpolicy *o, const crl_group *g) {
+  if (g == NULL || g->size <= 1) {
+    o->group = NULL;
+    return 0;
+  }
+  if (o->spec.normalize || o->spec.normalize_reward)
+    return crl_fail(CRL_EUNSUPPORTED,
+                    "%s: data parallel with normalize or normalize_reward: "
+                    "each process's running statistics would see only its "
+                    "own env copies (not supported yet)",
+                    o->name);
+  if (o->spec.train_freq_unit == 1)
+    return crl_fail(CRL_EUNSUPPORTED,
+                    "%s: data parallel with train_freq in episodes: the "
+                    "processes would take different numbers of gradient "
+                    "steps; use train_freq in steps",
+                    o->name);
+  const uint64_t seed = crl_group_seed(o->seed, g->rank);
+  int rc = reseed(&o->act_rng, seed, CRL_STREAM_ACT, o->name);
+  if (rc == 0)
+    rc = reseed(&o->batch_rng, seed, CRL_STREAM_BATCH, o->name);
+  if (rc)
+    return rc;
+  o->group = g;
+  return 0;
+}
+
+int crl__offpolicy_rank_rng(const crl__offpolicy *o, gsl_rng **rng,
+                            uint64_t stream) {
+  if (o->group == NULL)
+    return 0;
+  return reseed(rng, crl_group_seed(o->seed, o->group->rank), stream, o->name);
+}
+
+int crl__offpolicy_average(crl__offpolicy *o, crl_real *grads, size_t n) {
+  const crl_group *g = o->group;
+  if (g == NULL)
+    return 0;
+  if (n > o->avg_n) { /* once per network: sizes do not change */
+    double *a = realloc(o->avg, n * sizeof *a);
+    if (a == NULL)
+      return crl_fail(CRL_ENOMEM, "%s: out of memory", o->name);
+    o->avg = a;
+    o->avg_n = n;
+  }
+  for (size_t i = 0; i < n; i++)
+    o->avg[i] = grads[i];
+  if (g->sum(g->ctx, o->avg, n) != 0)
+    return crl_fail(CRL_EIO,
+                    "%s: process %d could not sum the gradient with the "
+                    "others",
+                    o->name, g->rank);
+  for (size_t i = 0; i < n; i++)
+    grads[i] = (crl_real)(o->avg[i] / g->size);
+  return 0;
 }

@@ -43,6 +43,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "crl/algo.h"
+#include "crl/group.h"
 #include "crl/noise.h"
 #include "crl/normalizer.h"
 #include "crl/replay.h"
@@ -157,8 +158,14 @@ typedef struct crl__offpolicy {
   double *ret;              /* [N] discounted return of each copy */
   crl_real *ret_real;       /* [N] the same, for the normaliser */
   int in_rows;              /* max(n_envs, batch_size) */
-  crl_real *obs_in;         /* [in_rows, obs_dim] normalised inputs */
-  void *block;              /* act_low ... obs_in */
+  /* Data parallel (crl__offpolicy_set_group): gradients averaged over the
+   * group at every step; NULL alone. */
+  const crl_group *group;
+  uint64_t seed; /* the run's seed: rank streams derive from it */
+  double *avg;   /* [avg_n] the gradient being averaged */
+  size_t avg_n;
+  crl_real *obs_in; /* [in_rows, obs_dim] normalised inputs */
+  void *block;      /* act_low ... obs_in */
 } crl__offpolicy;
 
 /* CRL_EUNSUPPORTED unless both spaces are bounded Boxes. */
@@ -202,5 +209,24 @@ void crl__offpolicy_unscale(const crl__offpolicy *op, const crl_real *scaled,
  * known ahead) when train_freq counts episodes. */
 long crl__offpolicy_steps_per_iteration(const crl__offpolicy_spec *s,
                                         int n_envs);
+
+/* Be one process of the data-parallel group g: this process keeps its own
+ * replay buffer and env copies, explores with streams of its own
+ * (crl_group_seed(seed, rank): rank 0's are the single process's), and
+ * crl__offpolicy_average makes every gradient the group's mean. Refused
+ * (CRL_EUNSUPPORTED) where the processes would drift apart: running
+ * normalisers (each would see other observations) and train_freq in
+ * episodes (each would take other numbers of gradient steps). */
+int crl__offpolicy_set_group(crl__offpolicy *o, const crl_group *g);
+
+/* After crl__offpolicy_set_group: *rng (an algorithm's own stream, such
+ * as the noise inside updates) restarts as this rank's stream `stream`. */
+int crl__offpolicy_rank_rng(const crl__offpolicy *o, gsl_rng **rng,
+                            uint64_t stream);
+
+/* grads [n] become their mean over the group (the sum in rank order over
+ * the size): the same bits on every process. Nothing alone. 0, or
+ * CRL_EIO / CRL_ENOMEM. */
+int crl__offpolicy_average(crl__offpolicy *o, crl_real *grads, size_t n);
 
 #endif

@@ -3,6 +3,7 @@
 #include "run/ranks.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,12 @@ const crl_group *cli_ranks_group(void) {
 }
 
 void cli_ranks_abort(int code) {
+  /* mpirun answers the abort with SIGTERM to every rank: no handler may
+   * run inside MPI_Abort. */
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, NULL);
+  fflush(NULL);
 #ifdef CRL_HAVE_MPI
   if (started)
     MPI_Abort(MPI_COMM_WORLD, code);

@@ -5,6 +5,7 @@
  * agreed on at each iteration boundary. Each rank keeps its own files:
  * rank 0 in the seed's directory, rank r in its rank_<r>/ (the
  * checkpoints hold each rank's own env copies). */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,18 @@ int cli_run_dp_attach(seed_run *r, int resume, char *err, size_t size) {
   if (check_ranks(r, resume, err, size))
     return -1;
   const crl_group *g = cli_ranks_group();
-  if (crl_vec_env_share(r->venv, g) || crl_algo_set_group(r->algo, g)) {
+  int own_envs = 0;
+  int rc = crl_algo_set_group(r->algo, g, &own_envs);
+  if (rc == 0 && !own_envs)
+    rc = crl_vec_env_share(r->venv, g);
+  if (rc == 0 && own_envs && g->rank > 0) {
+    /* This rank's own copies, as the algorithm's own streams are. */
+    crl_vec_env_free(r->venv);
+    r->venv = NULL;
+    rc = crl_vec_env_make(r->cfg->env_name, r->cfg->keys.n_envs,
+                          crl_group_seed((uint64_t)r->seed, g->rank), &r->venv);
+  }
+  if (rc) {
     snprintf(err, size, "seed %d: data parallel over %d ranks: %s", r->seed,
              cli_ranks_size(), crl_last_error());
     return -1;
@@ -115,15 +127,20 @@ int cli_run_dp_check_resumed(const seed_run *r, char *err, size_t size) {
   return -1;
 }
 
-/* FNV-1a of the deterministic actions on the env copies' observations:
- * the same on every rank while the parameters are. */
-static long policy_hash(seed_run *r, crl_real *actions) {
-  const int N = crl_vec_env_n(r->venv);
-  if (crl_algo_act(r->algo, crl_vec_env_obs(r->venv), N, 1, actions))
+#define PROBES 8 /* observations the checksum acts on */
+
+/* FNV-1a of the deterministic actions on fixed observations (the same on
+ * every rank, whether the ranks share the env copies or not): the same
+ * on every rank while the parameters are. */
+static long policy_hash(seed_run *r, crl_real *obs, crl_real *actions) {
+  const size_t O = (size_t)crl_vec_env_obs_space(r->venv)->dim;
+  for (size_t i = 0; i < PROBES * O; i++)
+    obs[i] = (crl_real)(0.5 * sin(0.7 * (double)i + 0.3));
+  if (crl_algo_act(r->algo, obs, PROBES, 1, actions))
     return -1;
   const unsigned char *b = (const unsigned char *)actions;
   size_t bytes =
-      (size_t)N * (size_t)crl_vec_env_act_space(r->venv)->dim * sizeof *actions;
+      PROBES * (size_t)crl_vec_env_act_space(r->venv)->dim * sizeof *actions;
   uint32_t h = 2166136261u;
   for (size_t i = 0; i < bytes; i++)
     h = (h ^ b[i]) * 16777619u;
@@ -133,10 +150,12 @@ static long policy_hash(seed_run *r, crl_real *actions) {
 int cli_run_dp_check_same(seed_run *r, char *err, size_t size) {
   if (!cli_run_dp_active(r))
     return 0;
-  const size_t N = (size_t)crl_vec_env_n(r->venv);
+  const size_t O = (size_t)crl_vec_env_obs_space(r->venv)->dim;
   const size_t A = (size_t)crl_vec_env_act_space(r->venv)->dim;
-  crl_real *actions = malloc(N * A * sizeof *actions);
-  long h = actions ? policy_hash(r, actions) : -1, lo, hi;
+  crl_real *obs = malloc(PROBES * O * sizeof *obs);
+  crl_real *actions = malloc(PROBES * A * sizeof *actions);
+  long h = obs && actions ? policy_hash(r, obs, actions) : -1, lo, hi;
+  free(obs);
   free(actions);
   if (h < 0) {
     snprintf(err, size, "seed %d: acting failed: %s", r->seed,
