@@ -17,6 +17,7 @@
 #include "crl/optim.h"
 #include "rl/onpolicy.h"
 #include "rl/pg_loss.h"
+#include "rl/shards.h"
 
 typedef struct a2c_spec {
   crl_schedule learning_rate;
@@ -37,6 +38,7 @@ typedef struct a2c_spec {
   double log_std_init;
   int ortho_init;
   int use_sde, sde_sample_freq, full_std, use_expln; /* gSDE */
+  int grad_shards;
 } a2c_spec;
 
 #define F(field) offsetof(a2c_spec, field)
@@ -70,6 +72,7 @@ static const crl_param_def a2c_params[] = {
      "(VecNormalize's norm_reward; the zoo's normalize sets both)"},
     CRL_AC_POLICY_KWARGS(F, "actor and critic"),
     CRL_SDE_PARAMS(F),
+    CRL_GRAD_SHARDS_PARAM(F),
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
 
@@ -78,13 +81,14 @@ typedef struct a2c {
   crl__onp *onp;
   crl_rmsprop *rms; /* one of rms and adam */
   crl_adam *adam;
-  void *block;      /* the buffers below, one allocation */
-  crl_real *dist;   /* [T*N, n_out] */
-  crl_real *logp;   /* [T*N] */
-  crl_real *values; /* [T*N] */
-  crl_real *adv;    /* [T*N] */
-  crl_real *dlogp;  /* [T*N] */
-  crl_real *dv;     /* [T*N] */
+  void *block;        /* the buffers below, one allocation */
+  crl_real *dist;     /* [T*N, n_out] */
+  crl_real *logp;     /* [T*N] */
+  crl_real *values;   /* [T*N] */
+  crl_real *adv;      /* [T*N] */
+  crl_real *dlogp;    /* [T*N] */
+  crl_real *dv;       /* [T*N] */
+  crl__shards shards; /* the gradient's parts (grad_shards) */
 } a2c;
 
 static void a2c_destroy(void *self) {
@@ -94,6 +98,7 @@ static void a2c_destroy(void *self) {
   crl__onp_free(p->onp);
   crl_rmsprop_free(p->rms);
   crl_adam_free(p->adam);
+  crl__shards_free(&p->shards);
   free(p->block);
   free(p);
 }
@@ -143,6 +148,7 @@ static int a2c_create(const void *spec_, const crl_space *obs,
   if (p == NULL)
     return crl_fail(CRL_ENOMEM, "a2c: out of memory");
   p->spec = *spec;
+  p->shards = (crl__shards){.name = "a2c", .n = spec->grad_shards};
   crl__ac_spec as = {.net_arch = spec->net_arch,
                      .activation = spec->activation,
                      .log_std_init = spec->log_std_init,
@@ -168,20 +174,46 @@ static int a2c_create(const void *spec_, const crl_space *obs,
   return 0;
 }
 
-/* Loss terms over the rollout: fills dlogp, dv and the stats. */
-static void losses(a2c *p, int M, crl_algo_stats *st) {
-  const crl_rollout *ro = p->onp->ro;
+enum { A2C_POLICY, A2C_VALUE, A2C_ENTROPY, A2C_STATS };
+
+/* The gradient (in ac->grads, zeroed first) and statistics of rollout
+ * rows [a, b) of M, every mean over M (rl/shards.h): dlogp and dv are the
+ * rows' share of the losses' gradient. */
+static int part_gradient(void *self, int a, int b, int M, double *stats) {
+  a2c *p = self;
+  crl__onp *o = p->onp;
+  crl__ac *ac = o->ac;
+  const crl_rollout *ro = o->ro;
+  const int m = b - a;
+  const size_t O = (size_t)o->obs_dim, A = (size_t)o->act_dim;
+  crl__ac_zero_grad(ac);
+  stats[A2C_POLICY] = stats[A2C_VALUE] = stats[A2C_ENTROPY] = 0.0;
+  if (m == 0)
+    return 0; /* more parts than rows */
+  const crl_real *obs = ro->obs + (size_t)a * O;
+  const crl_real *act = ro->actions + (size_t)a * A;
+  int rc = crl__ac_actor_forward(ac, obs, m, p->dist);
+  if (rc == 0)
+    rc = crl__ac_critic_forward(ac, obs, m, p->values);
+  if (rc)
+    return rc;
+  crl__ac_log_prob(ac, p->dist, act, m, p->logp);
   double pl = 0.0, vl = 0.0;
-  for (int i = 0; i < M; i++) {
-    double a = p->adv[i];
-    pl -= a * (double)p->logp[i];
-    p->dlogp[i] = (crl_real)(-a / M);
-    double err = (double)p->values[i] - (double)ro->returns[i];
+  for (int i = 0; i < m; i++) {
+    double adv = p->adv[a + i];
+    pl -= adv * (double)p->logp[i];
+    p->dlogp[i] = (crl_real)(-adv / M);
+    double err = (double)p->values[i] - (double)ro->returns[a + i];
     vl += err * err;
     p->dv[i] = (crl_real)(p->spec.vf_coef * 2.0 * err / M);
   }
-  st->policy_loss = pl / M;
-  st->value_loss = vl / M;
+  const double scale = (double)m / M;
+  stats[A2C_POLICY] = pl / M;
+  stats[A2C_VALUE] = vl / M;
+  stats[A2C_ENTROPY] = crl__ac_entropy_mean(ac, p->dist, m) * scale;
+  rc = crl__ac_actor_backward(ac, p->dist, act, m, p->dlogp,
+                              -p->spec.ent_coef * scale);
+  return rc ? rc : crl__ac_critic_backward(ac, p->dv, m);
 }
 
 static int update(a2c *p, double lr, crl_algo_stats *st) {
@@ -191,24 +223,17 @@ static int update(a2c *p, double lr, crl_algo_stats *st) {
   memcpy(p->adv, o->ro->advantages, (size_t)M * sizeof *p->adv);
   if (p->spec.normalize_advantage)
     crl__pg_standardize(p->adv, (size_t)M, 1, 1);
-  int rc = crl__ac_actor_forward(ac, o->ro->obs, M, p->dist);
-  if (rc == 0)
-    rc = crl__ac_critic_forward(ac, o->ro->obs, M, p->values);
+  double s[A2C_STATS];
+  int rc = crl__shards_gradient(&p->shards, M, ac->grads, ac->n_params, s,
+                                A2C_STATS, part_gradient, p);
   if (rc)
     return rc;
-  crl__ac_log_prob(ac, p->dist, o->ro->actions, M, p->logp);
-  losses(p, M, st);
-  st->entropy = crl__ac_entropy_mean(ac, p->dist, M);
+  st->policy_loss = s[A2C_POLICY];
+  st->value_loss = s[A2C_VALUE];
+  st->entropy = s[A2C_ENTROPY];
   double total = st->policy_loss - p->spec.ent_coef * st->entropy +
                  p->spec.vf_coef * st->value_loss;
   rc = crl__onp_check_finite(o, "the loss", total);
-  if (rc)
-    return rc;
-  crl__ac_zero_grad(ac);
-  rc = crl__ac_actor_backward(ac, p->dist, o->ro->actions, M, p->dlogp,
-                              -p->spec.ent_coef);
-  if (rc == 0)
-    rc = crl__ac_critic_backward(ac, p->dv, M);
   if (rc)
     return rc;
   crl_clip_grad_norm(ac->n_params, ac->grads, p->spec.max_grad_norm);
@@ -275,6 +300,13 @@ static long a2c_steps_per_iteration(const void *spec, int n_envs) {
   return (long)((const a2c_spec *)spec)->n_steps * n_envs;
 }
 
+/* Data parallel: the shared env copies, part `rank` of every gradient. */
+static int a2c_set_group(void *self, const crl_group *g, int *own_envs) {
+  a2c *p = self;
+  *own_envs = 0;
+  return crl__shards_set_group(&p->shards, g);
+}
+
 const crl_algo_type crl__algo_a2c = {
     .name = "a2c",
     .doc = "Advantage Actor-Critic, synchronous n-step (SB3 semantics)",
@@ -288,4 +320,5 @@ const crl_algo_type crl__algo_a2c = {
     .load = a2c_load,
     .export_policy = a2c_export,
     .steps_per_iteration = a2c_steps_per_iteration,
+    .set_group = a2c_set_group,
 };

@@ -19,6 +19,7 @@
 #include "crl/rollout.h"
 #include "rl/onpolicy.h"
 #include "rl/pg_loss.h"
+#include "rl/shards.h"
 
 typedef struct ppo_spec {
   crl_schedule learning_rate;
@@ -85,30 +86,28 @@ static const crl_param_def ppo_params[] = {
      "(VecNormalize's norm_reward; the zoo's normalize sets both)"},
     CRL_AC_POLICY_KWARGS(F, "actor and critic"),
     CRL_SDE_PARAMS(F),
-    {"grad_shards", CRL_PARAM_INT, F(grad_shards), "1", 1, 4096, NULL,
-     "each minibatch gradient is the sum, in order, of this many parts of "
-     "(nearly) equal rows; data parallel over K processes needs K, and the "
-     "same file in one process then gives the same bits"},
+    CRL_GRAD_SHARDS_PARAM(F),
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
 
-/* One minibatch's statistics, each a mean over its rows; with gradient
- * parts, summed as the gradient is (after it, in acc). */
+/* One minibatch's statistics, each a mean over its rows. */
 typedef struct mb_result {
   double policy_loss, value_loss, entropy, approx_kl, clip_fraction;
 } mb_result;
-#define MB_STATS 5
+/* The same as the array the gradient's parts sum (rl/shards.h). */
+enum { MB_POLICY, MB_VALUE, MB_ENTROPY, MB_KL, MB_CLIP, MB_STATS };
 
 typedef struct ppo {
   ppo_spec spec;
   crl__onp *onp; /* policy, rollout, collection, action stream */
   crl_adam *adam;
-  gsl_rng *batch_rng;     /* minibatch shuffling */
-  int mb_rows;            /* rows of a full minibatch: min(batch_size, T * N) */
-  double clip_vf;         /* this iteration's clip_range_vf (NAN: off) */
-  const crl_group *group; /* data parallel: this process's part; NULL alone */
-  void *block;            /* the buffers below, one allocation */
-  size_t *perm;           /* [T * N] */
+  gsl_rng *batch_rng; /* minibatch shuffling */
+  int mb_rows;        /* rows of a full minibatch: min(batch_size, T * N) */
+  double clip_vf;     /* this iteration's clip_range_vf (NAN: off) */
+  double clip;        /* this iteration's clip_range */
+  crl__shards shards; /* the minibatch gradient's parts (grad_shards) */
+  void *block;        /* the buffers below, one allocation */
+  size_t *perm;       /* [T * N] */
   /* one minibatch, [batch] rows */
   crl_real *mb_obs;     /* [batch, obs_dim] */
   crl_real *mb_act;     /* [batch, act_dim] */
@@ -121,7 +120,6 @@ typedef struct ppo {
   crl_real *values;     /* [batch] */
   crl_real *dlogp;      /* [batch] */
   crl_real *dv;         /* [batch] */
-  double *acc; /* [n_params + MB_STATS] parts' gradients and statistics */
 } ppo;
 
 static void ppo_destroy(void *self) {
@@ -130,6 +128,7 @@ static void ppo_destroy(void *self) {
     return;
   crl__onp_free(p->onp);
   crl_adam_free(p->adam);
+  crl__shards_free(&p->shards);
   if (p->batch_rng)
     gsl_rng_free(p->batch_rng);
   free(p->block);
@@ -151,7 +150,7 @@ static int alloc_buffers(ppo *p) {
   const size_t M = (size_t)p->mb_rows;
   const size_t T = (size_t)p->spec.n_steps, N = (size_t)o->n_envs;
   const size_t O = (size_t)o->obs_dim, A = (size_t)o->act_dim;
-  const size_t K = (size_t)o->n_out, P = o->ac->n_params;
+  const size_t K = (size_t)o->n_out;
   /* clang-format off */
   crl__buf bufs[] = {
     {(void **)&p->perm,       CRL__BUF_SIZE, T * N}, /* [T * N] */
@@ -166,7 +165,6 @@ static int alloc_buffers(ppo *p) {
     {(void **)&p->values,     CRL__BUF_REAL, M},     /* [batch] */
     {(void **)&p->dlogp,      CRL__BUF_REAL, M},     /* [batch] */
     {(void **)&p->dv,         CRL__BUF_REAL, M},     /* [batch] */
-    {(void **)&p->acc,        CRL__BUF_DOUBLE, P + MB_STATS},
   };
   /* clang-format on */
   return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &p->block, "ppo");
@@ -184,6 +182,7 @@ static int ppo_create(const void *spec_, const crl_space *obs,
   if (p == NULL)
     return crl_fail(CRL_ENOMEM, "ppo: out of memory");
   p->spec = *spec;
+  p->shards = (crl__shards){.name = "ppo", .n = spec->grad_shards};
   /* A batch_size beyond the rollout is one minibatch of all of it (SB3). */
   long total = (long)spec->n_steps * n_envs;
   p->mb_rows = spec->batch_size < total ? spec->batch_size : (int)total;
@@ -268,15 +267,17 @@ static double value_term(ppo *p, int a, int m, int M) {
 
 /* The gradient (in ac->grads, zeroed first) and statistics of rows
  * [a, b) of the gathered minibatch of M rows, every mean taken over M:
- * the parts of a minibatch add up to its whole. One part (a = 0, b = M)
- * is the minibatch itself, bit for bit (the scale is exactly 1). */
-static int part_gradient(ppo *p, int a, int b, int M, double clip,
-                         mb_result *r) {
+ * the parts of a minibatch add up to its whole (rl/shards.h). One part
+ * (a = 0, b = M) is the minibatch itself, bit for bit (the scale is
+ * exactly 1). */
+static int part_gradient(void *self, int a, int b, int M, double *stats) {
+  ppo *p = self;
   crl__ac *ac = p->onp->ac;
   const int m = b - a;
   const size_t O = (size_t)p->onp->obs_dim, A = (size_t)p->onp->act_dim;
   crl__ac_zero_grad(ac);
-  *r = (mb_result){0};
+  for (int k = 0; k < MB_STATS; k++)
+    stats[k] = 0.0;
   if (m == 0)
     return 0; /* more parts than rows */
   const crl_real *obs = p->mb_obs + (size_t)a * O;
@@ -288,61 +289,20 @@ static int part_gradient(ppo *p, int a, int b, int M, double clip,
     return rc;
   crl__ac_log_prob(ac, p->dist, act, m, p->logp);
   crl__pg_clip_result pr;
-  crl__pg_clipped_surrogate(m, p->logp, p->mb_oldlogp + a, p->mb_adv + a, clip,
-                            p->dlogp, &pr);
+  crl__pg_clipped_surrogate(m, p->logp, p->mb_oldlogp + a, p->mb_adv + a,
+                            p->clip, p->dlogp, &pr);
   const double scale = (double)m / M;
   if (m != M)
     for (int i = 0; i < m; i++)
       p->dlogp[i] = (crl_real)(p->dlogp[i] * scale);
-  r->policy_loss = pr.loss * scale;
-  r->approx_kl = pr.approx_kl * scale;
-  r->clip_fraction = pr.clip_fraction * scale;
-  r->value_loss = value_term(p, a, m, M);
-  r->entropy = crl__ac_entropy_mean(ac, p->dist, m) * scale;
+  stats[MB_POLICY] = pr.loss * scale;
+  stats[MB_KL] = pr.approx_kl * scale;
+  stats[MB_CLIP] = pr.clip_fraction * scale;
+  stats[MB_VALUE] = value_term(p, a, m, M);
+  stats[MB_ENTROPY] = crl__ac_entropy_mean(ac, p->dist, m) * scale;
   rc = crl__ac_actor_backward(ac, p->dist, act, m, p->dlogp,
                               -p->spec.ent_coef * scale);
   return rc ? rc : crl__ac_critic_backward(ac, p->dv, m);
-}
-
-/* Add a part into acc (the first part sets it): its gradient, then its
- * statistics. */
-static void accumulate(ppo *p, const mb_result *r, int first) {
-  const crl__ac *ac = p->onp->ac;
-  const size_t P = ac->n_params;
-  const double s[MB_STATS] = {r->policy_loss, r->value_loss, r->entropy,
-                              r->approx_kl, r->clip_fraction};
-  for (size_t j = 0; j < P; j++)
-    p->acc[j] = first ? (double)ac->grads[j] : p->acc[j] + ac->grads[j];
-  for (int k = 0; k < MB_STATS; k++)
-    p->acc[P + k] = first ? s[k] : p->acc[P + k] + s[k];
-}
-
-/* The minibatch's gradient from grad_shards parts: all of them here, or
- * this process's one, summed over the group in rank order (= part order).
- * Leaves the sum in ac->grads and r. */
-static int sharded_gradient(ppo *p, int M, double clip, mb_result *r) {
-  const int S = p->spec.grad_shards;
-  const int first = p->group ? p->group->rank : 0;
-  const int last = p->group ? first + 1 : S;
-  for (int s = first; s < last; s++) {
-    int rc = part_gradient(p, (int)((long)s * M / S),
-                           (int)((long)(s + 1) * M / S), M, clip, r);
-    if (rc)
-      return rc;
-    accumulate(p, r, s == first);
-  }
-  crl__ac *ac = p->onp->ac;
-  const size_t P = ac->n_params;
-  if (p->group && p->group->sum(p->group->ctx, p->acc, P + MB_STATS) != 0)
-    return crl_fail(CRL_EIO,
-                    "ppo: process %d could not sum the gradient "
-                    "with the others",
-                    p->group->rank);
-  for (size_t j = 0; j < P; j++)
-    ac->grads[j] = (crl_real)p->acc[j];
-  *r = (mb_result){p->acc[P], p->acc[P + 1], p->acc[P + 2], p->acc[P + 3],
-                   p->acc[P + 4]};
-  return 0;
 }
 
 /* Loss, gradients and one Adam step on minibatch idx. Returns 1 in *stop
@@ -350,11 +310,15 @@ static int sharded_gradient(ppo *p, int M, double clip, mb_result *r) {
 static int train_minibatch(ppo *p, const size_t *idx, int M, double clip,
                            double lr, mb_result *r, int *stop) {
   gather_minibatch(p, idx, M);
-  int rc = p->spec.grad_shards == 1 && p->group == NULL
-               ? part_gradient(p, 0, M, M, clip, r)
-               : sharded_gradient(p, M, clip, r);
+  crl__ac *ac = p->onp->ac;
+  p->clip = clip;
+  double st[MB_STATS];
+  int rc = crl__shards_gradient(&p->shards, M, ac->grads, ac->n_params, st,
+                                MB_STATS, part_gradient, p);
   if (rc)
     return rc;
+  *r = (mb_result){st[MB_POLICY], st[MB_VALUE], st[MB_ENTROPY], st[MB_KL],
+                   st[MB_CLIP]};
   if (!isnan(p->spec.target_kl) && r->approx_kl > 1.5 * p->spec.target_kl) {
     *stop = 1;
     return 0;
@@ -365,7 +329,6 @@ static int train_minibatch(ppo *p, const size_t *idx, int M, double clip,
     return crl_fail(CRL_ENONFINITE,
                     "ppo: loss is not finite (policy %g, value %g, entropy %g)",
                     r->policy_loss, r->value_loss, r->entropy);
-  crl__ac *ac = p->onp->ac;
   crl_clip_grad_norm(ac->n_params, ac->grads, p->spec.max_grad_norm);
   crl_adam_step(p->adam, ac->params, ac->grads, lr);
   return 0;
@@ -465,20 +428,7 @@ static long ppo_steps_per_iteration(const void *spec, int n_envs) {
 static int ppo_set_group(void *self, const crl_group *g, int *own_envs) {
   ppo *p = self;
   *own_envs = 0;
-  if (g == NULL || g->size <= 1) {
-    p->group = NULL;
-    return 0;
-  }
-  if (p->spec.grad_shards != g->size)
-    return crl_fail(CRL_EUNSUPPORTED,
-                    "ppo: data parallel over %d processes needs grad_shards: "
-                    "%d (it is %d): each process computes one part of every "
-                    "minibatch gradient, and the parts are what fixes the "
-                    "bits (one process with grad_shards: %d computes the "
-                    "same)",
-                    g->size, g->size, p->spec.grad_shards, g->size);
-  p->group = g;
-  return 0;
+  return crl__shards_set_group(&p->shards, g);
 }
 
 const crl_algo_type crl__algo_ppo = {

@@ -4,8 +4,8 @@
  *   - a shared vec env holds, on every thread, what one vec env stepping
  *     all copies holds: observations, rewards, end flags, episode counts
  *     and returns, bit for bit;
- *   - PPO over K threads with grad_shards K computes, bit for bit, what
- *     one PPO with grad_shards K computes alone (every iteration's
+ *   - PPO and A2C over K threads with grad_shards K compute, bit for bit,
+ *     what one PPO (A2C) with grad_shards K computes alone (every iteration's
  *     statistics and the policy's actions), with observation and reward
  *     normalisation, value clipping and an entropy bonus on;
  *   - grad_shards only splits the sum: 3 parts learn what 1 part learns
@@ -181,34 +181,29 @@ typedef struct ppo_trace {
   crl_real actions[PROBES];
 } ppo_trace;
 
+/* The on-policy algorithm under test: "ppo" or "a2c". */
+static const char *onp_algo = "ppo";
+
 static crl_algo *make_ppo(const char *shards, int epochs, crl_vec_env *v) {
-  const char *kv[] = {"n_steps",
-                      "64",
-                      "batch_size",
-                      "64",
-                      "n_epochs",
-                      "3",
-                      "ent_coef",
-                      "0.05",
-                      "clip_range_vf",
-                      "0.2",
-                      "normalize",
-                      "true",
-                      "normalize_reward",
-                      "true",
-                      "learning_rate",
-                      "1e-3",
-                      "grad_shards",
-                      shards,
-                      NULL};
-  const crl_algo_type *t = crl_algo_find("ppo");
+  const char *ppo_kv[] = {
+      "n_steps",       "64",   "batch_size", "64",   "ent_coef",         "0.05",
+      "clip_range_vf", "0.2",  "normalize",  "true", "normalize_reward", "true",
+      "learning_rate", "1e-3", NULL};
+  const char *a2c_kv[] = {
+      "n_steps",          "16",   "ent_coef",      "0.05", "normalize", "true",
+      "normalize_reward", "true", "learning_rate", "1e-3", NULL};
+  const int is_ppo = strcmp(onp_algo, "ppo") == 0;
+  const char *const *kv = is_ppo ? ppo_kv : a2c_kv;
+  const crl_algo_type *t = crl_algo_find(onp_algo);
   void *spec = NULL;
   assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
   for (int i = 0; kv[i] != NULL; i += 2)
     assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
+  assert_int_equal(crl_algo_spec_set(t, spec, "grad_shards", shards), 0);
   char e[8];
   snprintf(e, sizeof e, "%d", epochs);
-  assert_int_equal(crl_algo_spec_set(t, spec, "n_epochs", e), 0);
+  if (is_ppo)
+    assert_int_equal(crl_algo_spec_set(t, spec, "n_epochs", e), 0);
   crl_algo *algo = NULL;
   assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(v),
                                   crl_vec_env_act_space(v), crl_vec_env_n(v),
@@ -259,8 +254,7 @@ static void *ppo_thread(void *arg) {
   return NULL;
 }
 
-static void test_ppo_over_threads_is_ppo_alone(void **state) {
-  (void)state;
+static void over_threads_is_alone(void) {
   const char *names[] = {"", "", "2", "", "4"};
   for (int K = 2; K <= 4; K += 2) {
     ppo_trace alone;
@@ -285,6 +279,14 @@ static void test_ppo_over_threads_is_ppo_alone(void **state) {
   }
 }
 
+static void test_onpolicy_over_threads_is_alone(void **state) {
+  (void)state;
+  onp_algo = "ppo";
+  over_threads_is_alone();
+  onp_algo = "a2c";
+  over_threads_is_alone();
+}
+
 /* The largest |a - b| over the probe actions. */
 static double max_diff(const ppo_trace *a, const ppo_trace *b) {
   double d = 0.0;
@@ -293,14 +295,14 @@ static double max_diff(const ppo_trace *a, const ppo_trace *b) {
   return d;
 }
 
-static void test_shards_split_the_sum_only(void **state) {
-  (void)state;
-  /* One iteration of 4 epochs x 4 minibatches: 16 Adam steps, each moving
-   * the policy's mean by up to ~1e-3; parts that do not add up to the
-   * minibatch would move it elsewhere. */
+/* PPO: one iteration of 4 epochs x 4 minibatches, 16 Adam steps; A2C:
+ * three iterations, three RMSprop steps. Each moves the policy's mean by
+ * up to ~1e-3; parts that do not add up to the whole would move it
+ * elsewhere. */
+static void shards_split_the_sum_only(int iterations) {
   ppo_trace one, three, other_seed;
-  run_ppo(NULL, "1", 4, 1, &one);
-  run_ppo(NULL, "3", 4, 1, &three);
+  run_ppo(NULL, "1", 4, iterations, &one);
+  run_ppo(NULL, "3", 4, iterations, &three);
   double d = max_diff(&one, &three);
   /* Rounding only, far below what one step of learning changes: a part
    * whose policy, value or entropy term is not weighted by its share m/M
@@ -312,6 +314,15 @@ static void test_shards_split_the_sum_only(void **state) {
   assert_true(fabs(one.stats[0].value_loss - three.stats[0].value_loss) <
               1e-5 * fabs(one.stats[0].value_loss));
   assert_true(fabs(one.stats[0].entropy - three.stats[0].entropy) < 1e-5);
+}
+
+static void test_shards_split_the_sum_only(void **state) {
+  (void)state;
+  onp_algo = "ppo";
+  shards_split_the_sum_only(1);
+  onp_algo = "a2c";
+  shards_split_the_sum_only(ITERATIONS);
+  onp_algo = "ppo";
 }
 
 static void test_group_that_does_not_fit(void **state) {
@@ -446,7 +457,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_shared_vec_env),
       cmocka_unit_test(test_vec_env_refuses_uneven_share),
-      cmocka_unit_test(test_ppo_over_threads_is_ppo_alone),
+      cmocka_unit_test(test_onpolicy_over_threads_is_alone),
       cmocka_unit_test(test_shards_split_the_sum_only),
       cmocka_unit_test(test_group_that_does_not_fit),
       cmocka_unit_test(test_offpolicy_over_threads),
