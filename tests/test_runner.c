@@ -367,7 +367,7 @@ static void test_progress_remaining(void **state) {
 static void run_jobs(const cli_experiment *x, const char *dir, int workers,
                      cli_job **jobs, int *n) {
   assert_int_equal(cli_jobs_make(x, dir, jobs, n), 0);
-  cli_jobs_opts o = {workers, 1, 0};
+  cli_jobs_opts o = {.workers = workers, .quiet = 1};
   cli_jobs_run(x, *jobs, *n, &o);
 }
 

@@ -235,8 +235,9 @@ static int run(const cli_train_args *a, const cli_experiment *x,
     cli_ranks_abort(CLI_EXIT_FAILURE);
     return CLI_EXIT_FAILURE;
   }
-  cli_jobs_opts o = {a->jobs > 0 ? a->jobs : cli_cpu_count(), a->quiet,
-                     a->resume != NULL};
+  cli_jobs_opts o = {.workers = a->jobs > 0 ? a->jobs : cli_cpu_count(),
+                     .quiet = a->quiet,
+                     .resume = a->resume != NULL};
   cli_signals_install();
   cli_jobs_run(x, jobs, n, &o);
   /* Rank 0 writes the summaries, curve and verdict; every rank exits

@@ -125,7 +125,8 @@ static void run_here(const cli_experiment *x, cli_job *jobs, int n,
                             j->result.steps_per_second);
     else {
       cli_progress_end_line(&p); /* the message gets a line of its own */
-      report_end(j, i, n, stderr);
+      if (!o->quiet_failures)
+        report_end(j, i, n, stderr);
     }
   }
 }
@@ -353,6 +354,7 @@ static void run_together(const cli_experiment *x, cli_job *jobs, int n,
   cli_jobs_opts here = *o;
   here.workers = 1;
   here.quiet = o->quiet || rank > 0;
+  here.quiet_failures = rank > 0; /* below, with the rank's name */
   for (int i = 0; i < n; i++) {
     int stop; /* the ranks go on, or stop, together */
     if (cli_ranks_max(cli_stop_requested != 0, &stop))
@@ -371,9 +373,13 @@ static void run_together(const cli_experiment *x, cli_job *jobs, int n,
       memcpy(j.dir, dir, sizeof dir);
     }
     run_local(x, &j, 1, &here);
-    if (j.result.status == CLI_RUN_FAILED) {
+    const cli_seed_result *res = &j.result;
+    if (res->status == CLI_RUN_FAILED &&
+        (res->failed_together == 0 ||
+         (rank > 0 && res->failed_together == CLI_FAILED_HERE)))
       fprintf(stderr, "crl train: rank %d of %d: %s: step %ld: %s\n", rank,
-              cli_ranks_size(), j.label, j.result.steps, j.result.error);
+              cli_ranks_size(), j.label, res->steps, res->error);
+    if (res->status == CLI_RUN_FAILED && !res->failed_together) {
       fflush(stderr);
       cli_ranks_abort(CLI_EXIT_FAILURE);
     }

@@ -22,6 +22,7 @@ typedef struct cli_jobs_opts {
   int workers; /* processes at once; 1 runs the jobs in this process */
   int quiet;
   int resume; /* skip jobs whose result.json says OK, resume the others */
+  int quiet_failures; /* the caller reports failed jobs itself */
 } cli_jobs_opts;
 
 /* The jobs of an experiment under run_dir, in order (point, then seed).

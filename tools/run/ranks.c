@@ -208,11 +208,10 @@ const crl_group *cli_ranks_group(void) {
 }
 
 void cli_ranks_abort(int code) {
-  /* mpirun answers the abort with SIGTERM to every rank: no handler may
-   * run inside MPI_Abort. */
-  sigset_t all;
-  sigfillset(&all);
-  sigprocmask(SIG_BLOCK, &all, NULL);
+  /* mpirun answers the abort with SIGTERM to every rank: it must end
+   * them, not ask them to checkpoint at the next iteration. */
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
   fflush(NULL);
 #ifdef CRL_HAVE_MPI
   if (started)

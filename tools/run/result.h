@@ -10,6 +10,10 @@
 #include "config/run_config.h"
 #include "run/status.h"
 
+#define CLI_FAILED_HERE 1      /* this rank, and rank 0 did not */
+#define CLI_FAILED_ELSEWHERE 2 /* not this rank */
+#define CLI_FAILED_AS_RANK0 3  /* this rank and rank 0, which says why */
+
 typedef struct cli_seed_result {
   int seed;
   long steps;             /* env steps actually taken */
@@ -23,6 +27,10 @@ typedef struct cli_seed_result {
   long best_eval_step;   /* its step; 0 when there was none */
   long stopped_early;    /* step of the evaluation that reached stop_at;
                             0 when the run did not stop early */
+  int failed_together;   /* data parallel: every rank learnt of the failure
+                            at one agreed point (none waits in a
+                            collective): CLI_FAILED_*; 0 otherwise; not
+                            in result.json */
 } cli_seed_result;
 
 /* Mean and population std of the final eval returns of the runs that

@@ -119,13 +119,17 @@ static long first_iteration_steps(const cli_run_config *cfg) {
 
 static int open_run(seed_run *r, const cli_run_opts *o, char *err,
                     size_t size) {
-  if (build(r, err, size) || keep_config_text(r, err, size) ||
-      cli_run_dp_attach(r, o->resume, err, size))
+  /* Data parallel: the ranks learn together whether the set-up worked,
+   * before any of them waits for the others in the run. */
+  int failed = build(r, err, size) || keep_config_text(r, err, size) ||
+               cli_run_dp_attach(r, o->resume, err, size);
+  if (cli_run_dp_agree(r, failed, err, size))
     return -1;
   r->last_iter_steps = first_iteration_steps(r->cfg);
   if (o->resume) {
     int found = cli_run_checkpoint_resume(r, err, size);
-    if (found < 0 || cli_run_dp_check_resumed(r, err, size))
+    if (cli_run_dp_agree(r, found < 0, err, size) ||
+        cli_run_dp_check_resumed(r, err, size))
       return -1;
     if (found) {
       if (cli_run_csv_truncate(r, err, size) ||
@@ -330,7 +334,8 @@ static void fill_result(const seed_run *r, int status, const char *err,
                            .status = status,
                            .best_eval_mean = r->best_eval,
                            .best_eval_step = r->best_step,
-                           .stopped_early = r->stopped_early};
+                           .stopped_early = r->stopped_early,
+                           .failed_together = r->failed_together};
   /* The seed is named by the result itself. */
   char prefix[32];
   int n = snprintf(prefix, sizeof prefix, "seed %d: ", r->seed);

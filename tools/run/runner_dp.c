@@ -112,13 +112,34 @@ static void min_max(long v, long *lo, long *hi) {
   *hi = top;
 }
 
-int cli_run_dp_check_resumed(const seed_run *r, char *err, size_t size) {
+int cli_run_dp_agree(seed_run *r, int failed, char *err, size_t size) {
+  if (!cli_run_dp_active(r))
+    return failed ? -1 : 0;
+  /* 1: some rank failed; 2: rank 0 did (its message is the one shown) */
+  int any, code = failed ? (cli_ranks_rank() == 0 ? 2 : 1) : 0;
+  if (cli_ranks_max(code, &any))
+    cli_ranks_abort(CLI_EXIT_FAILURE);
+  if (!any)
+    return 0;
+  r->failed_together = !failed    ? CLI_FAILED_ELSEWHERE
+                       : any == 2 ? CLI_FAILED_AS_RANK0
+                                  : CLI_FAILED_HERE;
+  if (!failed)
+    snprintf(err, size,
+             "seed %d: another rank could not set the run up (its message "
+             "says why)",
+             r->seed);
+  return -1;
+}
+
+int cli_run_dp_check_resumed(seed_run *r, char *err, size_t size) {
   if (!cli_run_dp_active(r))
     return 0;
   long lo, hi;
   min_max(r->steps, &lo, &hi);
   if (lo == hi)
     return 0;
+  r->failed_together = CLI_FAILED_HERE;
   snprintf(err, size,
            "seed %d: the ranks' newest checkpoints are of different steps "
            "(this rank's of step %ld; between %ld and %ld mod 2^31): one "

@@ -37,9 +37,10 @@ typedef struct seed_run {
   int mon_failed; /* a write failed (errno in mon_errno) */
   int mon_errno;
   /* The best evaluation so far (runner_best.c) and the early stop. */
-  double best_eval;   /* NAN before the first evaluation */
-  long best_step;     /* its step; 0 before the first evaluation */
-  long stopped_early; /* step of the evaluation that reached stop_at, or 0 */
+  double best_eval;    /* NAN before the first evaluation */
+  long best_step;      /* its step; 0 before the first evaluation */
+  long stopped_early;  /* step of the evaluation that reached stop_at, or 0 */
+  int failed_together; /* data parallel: the ranks agreed that one failed */
 } seed_run;
 
 /* "seed S: non-finite value at step N: <what>; last good checkpoint: ..."
@@ -108,9 +109,15 @@ int cli_run_dp_attach(seed_run *r, int resume, char *err, size_t size);
  * so that no rank enters an iteration the others left. */
 int cli_run_dp_agree_stop(const seed_run *r, int local);
 
+/* A point every rank reaches (the run's set-up): whether any rank failed
+ * there. -1 when one did (this rank's message stays in err; a rank that
+ * did not fail gets one saying so), marking r->failed_together; else 0.
+ * Alone: -1 exactly when failed. */
+int cli_run_dp_agree(seed_run *r, int failed, char *err, size_t size);
+
 /* After a resume: every rank continues from the same step. 0, or -1 with
  * a message in err. */
-int cli_run_dp_check_resumed(const seed_run *r, char *err, size_t size);
+int cli_run_dp_check_resumed(seed_run *r, char *err, size_t size);
 
 /* After an iteration: every rank holds the same policy (a checksum of its
  * actions). 0, or -1 with a message in err. */

@@ -1,5 +1,5 @@
-/* SIGINT / SIGTERM handling (see signals.h). Everything the handler does
- * is async-signal-safe: set a flag, kill(), write(), _exit(). */
+/* SIGINT / SIGTERM / SIGUSR1 handling (see signals.h). Everything the handler
+ * does is async-signal-safe: set a flag, kill(), write(), _exit(). */
 #include "run/signals.h"
 
 #include <stdio.h>
@@ -54,6 +54,9 @@ void cli_signals_install(void) {
   sa.sa_flags = SA_RESTART; /* file writes of the loop are not cut short */
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  /* SIGUSR1 too: mpirun passes it on to every rank and, unlike Ctrl-C,
+   * does not kill them a second later (docs/distributed.md). */
+  sigaction(SIGUSR1, &sa, NULL);
   /* Past a file size limit (ulimit -f) a write fails with EFBIG, which is
    * reported, instead of the process dying silently. */
   signal(SIGXFSZ, SIG_IGN);
@@ -66,6 +69,7 @@ static void block(sigset_t *old) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);
   sigprocmask(SIG_BLOCK, &set, old);
 }
 

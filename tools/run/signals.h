@@ -12,10 +12,10 @@
 /* Non-zero (the signal number) once SIGINT or SIGTERM arrived. */
 extern volatile sig_atomic_t cli_stop_requested;
 
-/* Install the handlers for SIGINT and SIGTERM (the first one prints, in
- * the top-level process, that the run stops at the end of the current
- * iteration), and ignore SIGXFSZ (a write past `ulimit -f` fails with
- * EFBIG and is reported). */
+/* Install the handlers for SIGINT, SIGTERM and SIGUSR1 (the first one
+ * prints, in the top-level process, that the run stops at the end of the
+ * current iteration), and ignore SIGXFSZ (a write past `ulimit -f` fails
+ * with EFBIG and is reported). */
 void cli_signals_install(void);
 
 /* The duration of the last iteration, for the first signal's note ("the
