@@ -192,12 +192,9 @@ static int part_gradient(void *self, int a, int b, int M, double *stats) {
     return 0; /* more parts than rows */
   const crl_real *obs = ro->obs + (size_t)a * O;
   const crl_real *act = ro->actions + (size_t)a * A;
-  int rc = crl__ac_actor_forward(ac, obs, m, p->dist);
-  if (rc == 0)
-    rc = crl__ac_critic_forward(ac, obs, m, p->values);
+  int rc = crl__ac_forward_logp(ac, obs, act, m, p->dist, p->values, p->logp);
   if (rc)
     return rc;
-  crl__ac_log_prob(ac, p->dist, act, m, p->logp);
   double pl = 0.0, vl = 0.0;
   for (int i = 0; i < m; i++) {
     double adv = p->adv[a + i];

@@ -282,12 +282,9 @@ static int part_gradient(void *self, int a, int b, int M, double *stats) {
     return 0; /* more parts than rows */
   const crl_real *obs = p->mb_obs + (size_t)a * O;
   const crl_real *act = p->mb_act + (size_t)a * A;
-  int rc = crl__ac_actor_forward(ac, obs, m, p->dist);
-  if (rc == 0)
-    rc = crl__ac_critic_forward(ac, obs, m, p->values);
+  int rc = crl__ac_forward_logp(ac, obs, act, m, p->dist, p->values, p->logp);
   if (rc)
     return rc;
-  crl__ac_log_prob(ac, p->dist, act, m, p->logp);
   crl__pg_clip_result pr;
   crl__pg_clipped_surrogate(m, p->logp, p->mb_oldlogp + a, p->mb_adv + a,
                             p->clip, p->dlogp, &pr);

@@ -255,24 +255,36 @@ static void record_episode(crl_vec_env *v, int i) {
   v->ep_length[i] = 0;
 }
 
+/* Step copy i with its action. */
+static int step_copy(crl_vec_env *v, int i, const crl_real *actions) {
+  crl_real *obs = v->obs + (size_t)i * v->obs_dim;
+  int rc = crl_env_step(v->envs[i], actions + (size_t)i * v->act_dim, obs,
+                        &v->rewards[i], &v->terminated[i], &v->truncated[i]);
+  return rc ? rc : check_finite(v, i, "step", v->rewards[i]);
+}
+
+/* Copy i's episode ended: keep its final observation, start the next. */
+static int restart_copy(crl_vec_env *v, int i) {
+  const size_t D = (size_t)v->obs_dim;
+  crl_real *obs = v->obs + (size_t)i * D;
+  memcpy(v->final_obs + (size_t)i * D, obs, D * sizeof *obs);
+  int rc = crl_env_reset(v->envs[i], obs);
+  return rc ? rc : check_finite(v, i, "reset", 0.0);
+}
+
+static int ended(const crl_vec_env *v, int i) {
+  return v->terminated[i] || v->truncated[i];
+}
+
 /* The shared step: this process's block of copies, then the outcomes of
  * all, then the bookkeeping in copy order as the step below does it. */
 static int step_shared(crl_vec_env *v, const crl_real *actions) {
-  const int D = v->obs_dim;
   for (int i = v->lo; i < v->hi; i++) {
-    crl_real *obs = v->obs + (size_t)i * D;
-    int rc = crl_env_step(v->envs[i], actions + (size_t)i * v->act_dim, obs,
-                          &v->rewards[i], &v->terminated[i], &v->truncated[i]);
-    rc = rc ? rc : check_finite(v, i, "step", v->rewards[i]);
+    int rc = step_copy(v, i, actions);
+    if (rc == 0 && ended(v, i))
+      rc = restart_copy(v, i);
     if (rc)
       return rc;
-    if (v->terminated[i] || v->truncated[i]) {
-      memcpy(v->final_obs + (size_t)i * D, obs, (size_t)D * sizeof *obs);
-      rc = crl_env_reset(v->envs[i], obs);
-      rc = rc ? rc : check_finite(v, i, "reset", 0.0);
-      if (rc)
-        return rc;
-    }
   }
   int rc = exchange(v);
   if (rc)
@@ -280,7 +292,7 @@ static int step_shared(crl_vec_env *v, const crl_real *actions) {
   for (int i = 0; i < v->n; i++) {
     v->ep_return[i] += v->rewards[i];
     v->ep_length[i]++;
-    if (v->terminated[i] || v->truncated[i])
+    if (ended(v, i))
       record_episode(v, i);
   }
   v->steps += v->n;
@@ -290,22 +302,15 @@ static int step_shared(crl_vec_env *v, const crl_real *actions) {
 int crl_vec_env_step(crl_vec_env *v, const crl_real *actions) {
   if (v->group != NULL)
     return step_shared(v, actions);
-  const int D = v->obs_dim;
   for (int i = 0; i < v->n; i++) {
-    crl_real *obs = v->obs + (size_t)i * D;
-    int rc = crl_env_step(v->envs[i], actions + (size_t)i * v->act_dim, obs,
-                          &v->rewards[i], &v->terminated[i], &v->truncated[i]);
-    rc = rc ? rc : check_finite(v, i, "step", v->rewards[i]);
+    int rc = step_copy(v, i, actions);
     if (rc)
       return rc;
     v->ep_return[i] += v->rewards[i];
     v->ep_length[i]++;
-    if (v->terminated[i] || v->truncated[i]) {
-      memcpy(v->final_obs + (size_t)i * D, obs, (size_t)D * sizeof *obs);
+    if (ended(v, i)) {
       record_episode(v, i);
-      rc = crl_env_reset(v->envs[i], obs);
-      rc = rc ? rc : check_finite(v, i, "reset", 0.0);
-      if (rc)
+      if ((rc = restart_copy(v, i)) != 0)
         return rc;
     }
   }

@@ -270,3 +270,14 @@ void crl__ac_clip_actions(const crl__ac *ac, const crl_real *actions, int B,
       out[(size_t)i * ac->act_dim + j] = a < lo ? lo : (a > hi ? hi : a);
     }
 }
+
+int crl__ac_forward_logp(crl__ac *ac, const crl_real *obs_norm,
+                         const crl_real *actions, int B, crl_real *dist,
+                         crl_real *values, crl_real *logp) {
+  int rc = crl__ac_actor_forward(ac, obs_norm, B, dist);
+  if (rc == 0)
+    rc = crl__ac_critic_forward(ac, obs_norm, B, values);
+  if (rc == 0)
+    crl__ac_log_prob(ac, dist, actions, B, logp);
+  return rc;
+}

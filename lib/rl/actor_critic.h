@@ -106,6 +106,13 @@ void crl__ac_sample(const crl__ac *ac, const crl_real *dist, int B,
 void crl__ac_log_prob(const crl__ac *ac, const crl_real *dist,
                       const crl_real *actions, int B, crl_real *logp);
 
+/* The forward passes a policy-gradient loss needs for B rows: the actor's
+ * outputs dist, the values, and logp of actions; the backward passes
+ * then follow (same B). */
+int crl__ac_forward_logp(crl__ac *ac, const crl_real *obs_norm,
+                         const crl_real *actions, int B, crl_real *dist,
+                         crl_real *values, crl_real *logp);
+
 /* Mean entropy over the batch. */
 double crl__ac_entropy_mean(crl__ac *ac, const crl_real *dist, int B);
 

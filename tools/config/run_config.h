@@ -96,7 +96,7 @@ typedef struct cli_run_keys {
   int checkpoint_every;       /* 0: only at the end and when interrupted */
   int checkpoint_keep;        /* the most recent checkpoints kept */
   double stop_at_eval_return; /* NAN: no early stop */
-  int data_parallel; /* under mpirun: one run over all the ranks */
+  int data_parallel;          /* under mpirun: one run over all the ranks */
 } cli_run_keys;
 
 /* NULL-terminated table of the runner keys (for docs and `crl help`). */
