@@ -207,7 +207,7 @@ const crl_group *cli_ranks_group(void) {
 #endif
 }
 
-void cli_ranks_abort(int code) {
+_Noreturn void cli_ranks_abort(int code) {
   /* mpirun answers the abort with SIGTERM to every rank: it must end
    * them, not ask them to checkpoint at the next iteration. */
   signal(SIGTERM, SIG_DFL);

@@ -47,6 +47,6 @@ const struct crl_group *cli_ranks_group(void);
 
 /* Take every rank down (a rank that cannot go on while the others wait
  * in a collective): MPI_Abort, or exit(code) without MPI. */
-void cli_ranks_abort(int code);
+_Noreturn void cli_ranks_abort(int code);
 
 #endif

@@ -103,7 +103,7 @@ int cli_run_dp_agree_stop(const seed_run *r, int local) {
 
 /* The lowest and highest of v over the ranks. */
 static void min_max(long v, long *lo, long *hi) {
-  int top, bottom;
+  int top = 0, bottom = 0;
   /* Step counts and hashes fit an int here: both are taken mod 2^31. */
   int x = (int)(v & 0x7fffffff);
   if (cli_ranks_max(x, &top) || cli_ranks_max(-x, &bottom))
