@@ -205,7 +205,7 @@ static int train_minibatch(grpo *g, const size_t *idx, int m, double clip,
     return rc;
   crl__ac_log_prob(ac, g->dist, g->mb_act, m, g->logp);
   crl__pg_clip_result pr;
-  crl__pg_clipped_surrogate(m, g->logp, g->mb_logp_ref, g->mb_adv, clip,
+  crl__pg_clipped_surrogate(m, m, g->logp, g->mb_logp_ref, g->mb_adv, clip,
                             g->dlogp, &pr);
   r->policy_loss = pr.loss;
   r->clip_fraction = pr.clip_fraction;

@@ -286,15 +286,12 @@ static int part_gradient(void *self, int a, int b, int M, double *stats) {
   if (rc)
     return rc;
   crl__pg_clip_result pr;
-  crl__pg_clipped_surrogate(m, p->logp, p->mb_oldlogp + a, p->mb_adv + a,
+  crl__pg_clipped_surrogate(m, M, p->logp, p->mb_oldlogp + a, p->mb_adv + a,
                             p->clip, p->dlogp, &pr);
-  const double scale = (double)m / M;
-  if (m != M)
-    for (int i = 0; i < m; i++)
-      p->dlogp[i] = (crl_real)(p->dlogp[i] * scale);
-  stats[MB_POLICY] = pr.loss * scale;
-  stats[MB_KL] = pr.approx_kl * scale;
-  stats[MB_CLIP] = pr.clip_fraction * scale;
+  const double scale = (double)m / M; /* for the means over m rows */
+  stats[MB_POLICY] = pr.loss;
+  stats[MB_KL] = pr.approx_kl;
+  stats[MB_CLIP] = pr.clip_fraction;
   stats[MB_VALUE] = value_term(p, a, m, M);
   stats[MB_ENTROPY] = crl__ac_entropy_mean(ac, p->dist, m) * scale;
   rc = crl__ac_actor_backward(ac, p->dist, act, m, p->dlogp,

@@ -85,6 +85,15 @@ budget() {
   echo $(((sps * 4 / 2048 + 1) * 2048))
 }
 
+# rows FILE N: wait (up to 30 s) until FILE has at least N lines.
+rows() {
+  for _ in $(seq 1 1500); do
+    [ -s "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ] && return 0
+    sleep 0.02
+  done
+  return 1
+}
+
 # Ctrl-C on mpirun: Open MPI sends every rank SIGTERM; each stops at its
 # next iteration with a checkpoint; --resume under mpirun ends on the
 # same bits as the run that was never stopped.
@@ -102,11 +111,7 @@ YAML
 sed -i "s/^n_timesteps: .*/n_timesteps: $(budget long.yaml)/" long.yaml
 "$MPIRUN" -n 2 "$CRL" train long.yaml -o long -j 1 >"$WORK/out" 2>"$WORK/err" &
 pid=$!
-for _ in $(seq 1 1500); do
-  [ -s long/seed_0/progress.csv ] && [ -s long/seed_1/progress.csv ] &&
-    [ "$(wc -l <long/seed_1/progress.csv)" -ge 2 ] && break
-  sleep 0.02
-done
+rows long/seed_0/progress.csv 2 && rows long/seed_1/progress.csv 2
 kill -INT $pid
 wait $pid
 expect "Ctrl-C: seed 0 stopped with a checkpoint" long/seed_0/result.json '"interrupted"'
@@ -207,10 +212,7 @@ sed -e 's/^n_epochs: .*/n_epochs: 10/' -e 's/^seeds: .*/seeds: [0]/' dp.yaml >dp
 sed -i "s/^n_timesteps: .*/n_timesteps: $(budget dp_long.yaml)/" dp_long.yaml
 "$MPIRUN" -n 2 "$CRL" train dp_long.yaml -o dpl >"$WORK/out" 2>"$WORK/err" &
 pid=$!
-for _ in $(seq 1 1500); do
-  [ -s dpl/seed_0/progress.csv ] && [ "$(wc -l <dpl/seed_0/progress.csv)" -ge 2 ] && break
-  sleep 0.02
-done
+rows dpl/seed_0/progress.csv 2
 kill -INT $pid
 wait $pid
 expect "data parallel: Ctrl-C: rank 0 stopped with a checkpoint" dpl/seed_0/result.json '"interrupted"'
@@ -229,10 +231,7 @@ same_runs "data parallel: resumed" dpl dpl_ref 0
 # ends within seconds, naming the rank, the seed, the step and the cause.
 "$MPIRUN" -n 2 "$CRL" train dp.yaml --set 'seeds=[0]' --set n_timesteps="$(budget dp.yaml)" -o dpf --quiet --no-plot >"$WORK/out" 2>"$WORK/err" &
 pid=$!
-for _ in $(seq 1 300); do
-  [ -s dpf/seed_0/rank_1/progress.csv ] && [ "$(wc -l <dpf/seed_0/rank_1/progress.csv)" -ge 3 ] && break
-  sleep 0.1
-done
+rows dpf/seed_0/rank_1/progress.csv 3
 # SIGUSR1 also stops every rank at its next iteration, and mpirun does not
 # kill them after it (the way to stop iterations longer than a second).
 kill -USR1 $pid

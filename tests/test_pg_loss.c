@@ -45,7 +45,7 @@ static rows make_rows(void) {
 
 static double loss_at(rows *r) {
   crl__pg_clip_result res;
-  crl__pg_clipped_surrogate(M, r->logp, r->old_logp, r->adv, EPS, r->dlogp,
+  crl__pg_clipped_surrogate(M, M, r->logp, r->old_logp, r->adv, EPS, r->dlogp,
                             &res);
   return res.loss;
 }
@@ -54,7 +54,8 @@ static void test_clipped_surrogate_gradient(void **state) {
   (void)state;
   rows r = make_rows();
   crl__pg_clip_result res;
-  crl__pg_clipped_surrogate(M, r.logp, r.old_logp, r.adv, EPS, r.dlogp, &res);
+  crl__pg_clipped_surrogate(M, M, r.logp, r.old_logp, r.adv, EPS, r.dlogp,
+                            &res);
   crl_real grad[M];
   for (int i = 0; i < M; i++)
     grad[i] = r.dlogp[i];
@@ -89,7 +90,8 @@ static void test_clipped_surrogate_statistics(void **state) {
   (void)state;
   rows r = make_rows();
   crl__pg_clip_result res;
-  crl__pg_clipped_surrogate(M, r.logp, r.old_logp, r.adv, EPS, r.dlogp, &res);
+  crl__pg_clipped_surrogate(M, M, r.logp, r.old_logp, r.adv, EPS, r.dlogp,
+                            &res);
   double loss = 0, kl = 0;
   int outside = 0;
   for (int i = 0; i < M; i++) {
@@ -107,7 +109,7 @@ static void test_clipped_surrogate_statistics(void **state) {
   assert_true(res.clip_fraction == 4.0 / M);
   /* At ratio 1 every row is the plain policy gradient -A / M. */
   crl_real same[2] = {-1, -2}, adv[2] = {3, -1}, d[2];
-  crl__pg_clipped_surrogate(2, same, same, adv, EPS, d, &res);
+  crl__pg_clipped_surrogate(2, 2, same, same, adv, EPS, d, &res);
   assert_true(fabs(res.loss - (-(3.0 - 1.0) / 2)) < 1e-12);
   assert_true(res.approx_kl == 0 && res.clip_fraction == 0);
   assert_true(d[0] == (crl_real)(-3.0 / 2) && d[1] == (crl_real)(1.0 / 2));

@@ -10,6 +10,7 @@
 #include "crl/rng.h"
 #include "rl/offpolicy.h"
 #include "rl/ret_scale.h"
+#include "rl/shards.h"
 
 int crl__offpolicy_check_spaces(const char *name, const crl_space *obs,
                                 const crl_space *act) {
@@ -394,11 +395,9 @@ int crl__offpolicy_average(crl__offpolicy *o, crl_real *grads, size_t n) {
   }
   for (size_t i = 0; i < n; i++)
     o->avg[i] = grads[i];
-  if (g->sum(g->ctx, o->avg, n) != 0)
-    return crl_fail(CRL_EIO,
-                    "%s: process %d could not sum the gradient with the "
-                    "others",
-                    o->name, g->rank);
+  int rc = crl__group_sum(g, o->avg, n, o->name);
+  if (rc)
+    return rc;
   for (size_t i = 0; i < n; i++)
     grads[i] = (crl_real)(o->avg[i] / g->size);
   return 0;

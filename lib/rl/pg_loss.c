@@ -3,12 +3,12 @@
 
 #include <math.h>
 
-void crl__pg_clipped_surrogate(int M, const crl_real *logp,
+void crl__pg_clipped_surrogate(int B, int M, const crl_real *logp,
                                const crl_real *old_logp, const crl_real *adv,
                                double clip, crl_real *dlogp,
                                crl__pg_clip_result *out) {
   double loss = 0.0, kl = 0.0, clipped = 0.0;
-  for (int i = 0; i < M; i++) {
+  for (int i = 0; i < B; i++) {
     double log_ratio = (double)logp[i] - (double)old_logp[i];
     double ratio = exp(log_ratio);
     double a = adv[i];

@@ -26,9 +26,11 @@ typedef struct crl__pg_clip_result {
   double clip_fraction; /* share of rows with |r_i - 1| > eps */
 } crl__pg_clip_result;
 
-/* L, its statistics, and dlogp [M] = dL/dlogp_i (1/M folded in), for
- * logp, old_logp, adv [M] and eps = clip. */
-void crl__pg_clipped_surrogate(int M, const crl_real *logp,
+/* L, its statistics, and dlogp [B] = dL/dlogp_i (1/M folded in), for
+ * logp, old_logp, adv [B] and eps = clip, with every mean over M rows: M =
+ * B for a whole batch, the batch's M for a part of it (rl/shards.h), whose
+ * results then add up to the batch's. */
+void crl__pg_clipped_surrogate(int B, int M, const crl_real *logp,
                                const crl_real *old_logp, const crl_real *adv,
                                double clip, crl_real *dlogp,
                                crl__pg_clip_result *out);

@@ -37,15 +37,24 @@ int crl__shards_gradient(crl__shards *s, int M, crl_real *grads, size_t P,
       return rc;
     accumulate(s, grads, P, stats, n_stats, k == first);
   }
-  if (s->group && s->group->sum(s->group->ctx, s->acc, need) != 0)
-    return crl_fail(CRL_EIO,
-                    "%s: process %d could not sum the gradient with the "
-                    "others",
-                    s->name, s->group->rank);
+  if (s->group) {
+    int rc = crl__group_sum(s->group, s->acc, need, s->name);
+    if (rc)
+      return rc;
+  }
   for (size_t j = 0; j < P; j++)
     grads[j] = (crl_real)s->acc[j];
   for (int k = 0; k < n_stats; k++)
     stats[k] = s->acc[P + (size_t)k];
+  return 0;
+}
+
+int crl__group_sum(const crl_group *g, double *v, size_t n, const char *name) {
+  if (g->sum(g->ctx, v, n) != 0)
+    return crl_fail(CRL_EIO,
+                    "%s: process %d could not sum the gradient with the "
+                    "others",
+                    name, g->rank);
   return 0;
 }
 

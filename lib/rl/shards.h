@@ -54,4 +54,9 @@ int crl__shards_set_group(crl__shards *s, const crl_group *g);
 
 void crl__shards_free(crl__shards *s);
 
+/* v [n] becomes its sum over the group, in rank order (g->sum), or
+ * CRL_EIO with a message naming the algorithm: the one transport of the
+ * parts here and of the off-policy algorithms' averaged gradients. */
+int crl__group_sum(const crl_group *g, double *v, size_t n, const char *name);
+
 #endif

@@ -345,8 +345,9 @@ static int run_ranked(const cli_experiment *x, cli_job *jobs, int n,
 }
 
 /* Data parallel: every rank runs every job, one after the other, rank r > 0
- * in the job's rank_<r>/; rank 0's files are the job's. A rank whose run
- * fails takes the others down at once (they may be waiting for it in a
+ * in the job's rank_<r>/; rank 0's files are the job's. A failure the
+ * ranks agreed on (the run's set-up) is reported once; a rank that fails
+ * alone takes the others down at once (they may be waiting for it in a
  * collective), naming itself, the seed and the cause. */
 static void run_together(const cli_experiment *x, cli_job *jobs, int n,
                          const cli_jobs_opts *o) {

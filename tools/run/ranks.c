@@ -97,26 +97,52 @@ int cli_ranks_bcast(void *buf, size_t bytes, int root) {
 #endif
 }
 
-int cli_ranks_max(int v, int *out) {
-  *out = v;
+#ifdef CRL_HAVE_MPI
+static double seconds_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Wait for req: polled at once for the first 0.2 ms (the ranks of a
+ * data-parallel run meet every iteration, a few microseconds apart), then
+ * with sleeps growing to 5 ms (a rank whose runs are done waits for the
+ * others without taking a core from them). */
+static int wait_for(MPI_Request *req) {
+  const double t0 = seconds_now();
+  long nap = 20 * 1000; /* ns */
+  for (;;) {
+    int done = 0;
+    if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+      return -1;
+    if (done)
+      return 0;
+    if (seconds_now() - t0 < 2e-4)
+      continue;
+    nanosleep(&(struct timespec){0, nap}, NULL);
+    nap = nap * 2 < 5 * 1000 * 1000 ? nap * 2 : 5 * 1000 * 1000;
+  }
+}
+#endif
+
+int cli_ranks_max_n(const int *v, int *out, int n) {
+  for (int i = 0; i < n; i++)
+    out[i] = v[i];
   if (rank_count == 1)
     return 0;
 #ifdef CRL_HAVE_MPI
   MPI_Request req;
-  if (MPI_Iallreduce(&v, out, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &req) !=
+  if (MPI_Iallreduce(v, out, n, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &req) !=
       MPI_SUCCESS)
     return -1;
-  for (;;) {
-    int done = 0;
-    if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
-      return -1;
-    if (done)
-      return 0;
-    nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
-  }
+  return wait_for(&req);
 #else
   return -1;
 #endif
+}
+
+int cli_ranks_max(int v, int *out) {
+  return cli_ranks_max_n(&v, out, 1);
 }
 
 #ifdef CRL_HAVE_MPI

@@ -24,10 +24,13 @@ int cli_ranks_size(void);
 /* Copy bytes bytes at buf from rank root to every rank. 0 or -1. */
 int cli_ranks_bcast(void *buf, size_t bytes, int root);
 
-/* The largest v over the ranks, on every rank. Waits without spinning
- * (a rank that finished its runs early must not take a core from the
- * ranks still running), and returns -1 if MPI fails. */
+/* The largest v over the ranks, on every rank; -1 if MPI fails. A long
+ * wait sleeps (a rank that finished its runs early must not take a core
+ * from the ranks still running), a short one does not. */
 int cli_ranks_max(int v, int *out);
+
+/* The same for n values at once: out[i] = the largest v[i]. */
+int cli_ranks_max_n(const int *v, int *out, int n);
 
 /* v[0..n) becomes the sum of every rank's v, the same bits on every rank
  * and in every run: MPI_Allreduce may add in any order (it depends on the

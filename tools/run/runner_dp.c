@@ -103,13 +103,13 @@ int cli_run_dp_agree_stop(const seed_run *r, int local) {
 
 /* The lowest and highest of v over the ranks. */
 static void min_max(long v, long *lo, long *hi) {
-  int top = 0, bottom = 0;
-  /* Step counts and hashes fit an int here: both are taken mod 2^31. */
-  int x = (int)(v & 0x7fffffff);
-  if (cli_ranks_max(x, &top) || cli_ranks_max(-x, &bottom))
+  /* Step counts and hashes fit an int here: both are taken mod 2^31. The
+   * lowest is minus the highest of -v: one collective for both. */
+  int x = (int)(v & 0x7fffffff), both[2] = {x, -x}, out[2];
+  if (cli_ranks_max_n(both, out, 2))
     cli_ranks_abort(CLI_EXIT_FAILURE);
-  *lo = -bottom;
-  *hi = top;
+  *lo = -out[1];
+  *hi = out[0];
 }
 
 int cli_run_dp_agree(seed_run *r, int failed, char *err, size_t size) {
