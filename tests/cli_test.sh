@@ -461,7 +461,7 @@ expect_not "a completed run is not called interrupted" oneiter.out "interrupted"
 lockpid=$!
 for i in $(seq 1 200); do [ -s locked/seed_0/progress.csv ] && break; sleep 0.05; done
 run "a second writer (--resume) is refused" 2 "$CRL" train --resume locked --no-plot --quiet
-expect "the refusal says why" err "is being written by another crl train"
+expect "the refusal says why" err "is being written by another crl process"
 run "a second writer (--force) is refused" 2 "$CRL" train long.yaml -o locked --force --no-plot --quiet
 expect_file "--force of a locked directory removed nothing" locked/seed_0/progress.csv
 kill -INT "$lockpid"

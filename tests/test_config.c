@@ -462,8 +462,8 @@ static void test_summary_and_curve(void **state) {
   char err[CLI_ERR_SIZE], path[400], text[4096];
   assert_int_equal(load(BASE, NULL, 0, &cfg, err), 0);
   cli_seed_result r[2] = {
-      {0, 160, -1.0, 0.5, 1.0, 160.0, CLI_RUN_OK, "", NAN, 0, 0, 0},
-      {1, 160, -3.0, 0.5, 2.0, 80.0, CLI_RUN_OK, "", NAN, 0, 0, 0}};
+      {0, 160, -1.0, 0.5, 1.0, 160.0, CLI_RUN_OK, "", NAN, 0, 0, 0, 0},
+      {1, 160, -3.0, 0.5, 2.0, 80.0, CLI_RUN_OK, "", NAN, 0, 0, 0, 0}};
   snprintf(path, sizeof path, "%s/summary.json", tmp_dir);
   assert_int_equal(cli_write_summary(path, &cfg, r, 2, err, sizeof err), 0);
   read_file(path, text, sizeof text);

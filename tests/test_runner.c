@@ -100,7 +100,7 @@ static int read_monitor(const char *dir, char *buf, size_t size) {
 
 static int run(const cli_run_config *cfg, const char *dir, int resume,
                cli_seed_result *r, char *err) {
-  cli_run_opts o = {NULL, &toy_stop, resume};
+  cli_run_opts o = {.stop = &toy_stop, .resume = resume};
   return cli_run_seed_ex(cfg, 3, dir, &o, r, err, CLI_ERR_SIZE);
 }
 

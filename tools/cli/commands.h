@@ -6,6 +6,7 @@
 #include "run/status.h"
 
 int cli_cmd_train(int argc, char **argv);
+int cli_cmd_tune(int argc, char **argv);
 int cli_cmd_check(int argc, char **argv);
 int cli_cmd_plot(int argc, char **argv);
 int cli_cmd_envs(int argc, char **argv);

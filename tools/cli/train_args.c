@@ -11,14 +11,14 @@
 #include "config/experiment.h"
 #include "config/zoo.h"
 
-static int usage_error(const char *command, const char *fmt, const char *arg) {
+int cli_usage_error(const char *command, const char *fmt, const char *arg) {
   fprintf(stderr, "crl %s: ", command);
   fprintf(stderr, fmt, arg);
   fprintf(stderr, "\n(run `crl help %s` for usage)\n", command);
   return CLI_EXIT_USAGE;
 }
 
-static int parse_count(const char *text, long max, int *out) {
+int cli_parse_count(const char *text, long max, int *out) {
   char *end;
   errno = 0;
   long v = strtol(text, &end, 10);
@@ -28,9 +28,8 @@ static int parse_count(const char *text, long max, int *out) {
   return 0;
 }
 
-/* The value of an option: "--set k=v" or "--set=k=v" ("-j4" too). */
-static const char *option_value(int argc, char **argv, int *i,
-                                const char *name) {
+const char *cli_option_value(int argc, char **argv, int *i,
+                             const char *name) {
   size_t n = strlen(name);
   if (argv[*i][n] == '=')
     return argv[*i] + n + 1;
@@ -41,7 +40,7 @@ static const char *option_value(int argc, char **argv, int *i,
   return argv[++*i];
 }
 
-static int is_option(const char *arg, const char *name) {
+int cli_is_option(const char *arg, const char *name) {
   size_t n = strlen(name);
   return strncmp(arg, name, n) == 0 &&
          (arg[n] == '\0' || arg[n] == '=' ||
@@ -52,20 +51,20 @@ static int is_option(const char *arg, const char *name) {
 static int train_value_option(const char *command, int argc, char **argv,
                               int *i, cli_train_args *a) {
   const char *arg = argv[*i], *value;
-  if (is_option(arg, "-o") || is_option(arg, "--output")) {
-    value = option_value(argc, argv, i, arg[1] == 'o' ? "-o" : "--output");
+  if (cli_is_option(arg, "-o") || cli_is_option(arg, "--output")) {
+    value = cli_option_value(argc, argv, i, arg[1] == 'o' ? "-o" : "--output");
     if (value == NULL || value[0] == '\0')
-      return usage_error(command, "%s needs a directory", arg);
+      return cli_usage_error(command, "%s needs a directory", arg);
     a->out_dir = value;
-  } else if (is_option(arg, "--resume")) {
-    value = option_value(argc, argv, i, "--resume");
+  } else if (cli_is_option(arg, "--resume")) {
+    value = cli_option_value(argc, argv, i, "--resume");
     if (value == NULL || value[0] == '\0')
-      return usage_error(command, "--resume needs a run directory%s", "");
+      return cli_usage_error(command, "--resume needs a run directory%s", "");
     a->resume = value;
-  } else if (is_option(arg, "-j") || is_option(arg, "--jobs")) {
-    value = option_value(argc, argv, i, arg[1] == 'j' ? "-j" : "--jobs");
-    if (value == NULL || parse_count(value, 4096, &a->jobs) || a->jobs < 1)
-      return usage_error(command, "-j needs a number of processes >= 1%s", "");
+  } else if (cli_is_option(arg, "-j") || cli_is_option(arg, "--jobs")) {
+    value = cli_option_value(argc, argv, i, arg[1] == 'j' ? "-j" : "--jobs");
+    if (value == NULL || cli_parse_count(value, 4096, &a->jobs) || a->jobs < 1)
+      return cli_usage_error(command, "-j needs a number of processes >= 1%s", "");
   } else {
     return -1;
   }
@@ -87,28 +86,28 @@ static int train_flag(const char *arg, cli_train_args *a) {
 static int common_option(const char *command, int argc, char **argv, int *i,
                          cli_train_args *a) {
   const char *arg = argv[*i], *value;
-  if (is_option(arg, "--seed")) {
-    value = option_value(argc, argv, i, "--seed");
-    if (value == NULL || parse_count(value, INT_MAX, &a->seed))
-      return usage_error(command, "--seed needs a non-negative integer%s", "");
+  if (cli_is_option(arg, "--seed")) {
+    value = cli_option_value(argc, argv, i, "--seed");
+    if (value == NULL || cli_parse_count(value, INT_MAX, &a->seed))
+      return cli_usage_error(command, "--seed needs a non-negative integer%s", "");
     a->has_seed = 1;
-  } else if (is_option(arg, "--zoo") || is_option(arg, "--env") ||
-             is_option(arg, "--algo")) {
+  } else if (cli_is_option(arg, "--zoo") || cli_is_option(arg, "--env") ||
+             cli_is_option(arg, "--algo")) {
     const char *name = arg[2] == 'z'   ? "--zoo"
                        : arg[2] == 'e' ? "--env"
                                        : "--algo";
-    value = option_value(argc, argv, i, name);
+    value = cli_option_value(argc, argv, i, name);
     if (value == NULL || value[0] == '\0')
-      return usage_error(command, "%s needs a value", name);
+      return cli_usage_error(command, "%s needs a value", name);
     *(arg[2] == 'z'   ? &a->zoo
       : arg[2] == 'e' ? &a->zoo_env
                       : &a->zoo_algo) = value;
-  } else if (is_option(arg, "--set")) {
-    value = option_value(argc, argv, i, "--set");
+  } else if (cli_is_option(arg, "--set")) {
+    value = cli_option_value(argc, argv, i, "--set");
     if (value == NULL)
-      return usage_error(command, "--set needs KEY=VALUE%s", "");
+      return cli_usage_error(command, "--set needs KEY=VALUE%s", "");
     if (a->n_sets == CLI_MAX_SETS)
-      return usage_error(command, "too many --set options%s", "");
+      return cli_usage_error(command, "too many --set options%s", "");
     a->sets[a->n_sets++] = value;
   } else {
     return -1;
@@ -119,24 +118,24 @@ static int common_option(const char *command, int argc, char **argv, int *i,
 static int check_combination(const char *command, cli_train_args *a) {
   if (a->resume &&
       (a->config || a->out_dir || a->n_sets || a->has_seed || a->force))
-    return usage_error(command,
+    return cli_usage_error(command,
                        "--resume DIR continues DIR with its own config.yaml; "
                        "it takes no CONFIG, -o, --set, --seed or --force%s",
                        "");
   if (a->zoo && (a->config || a->resume))
-    return usage_error(command,
+    return cli_usage_error(command,
                        "--zoo FILE names the experiment; it takes no CONFIG "
                        "or --resume%s",
                        "");
   if ((a->zoo_env || a->zoo_algo) && a->zoo == NULL)
-    return usage_error(command, "--env and --algo go with --zoo FILE%s", "");
+    return cli_usage_error(command, "--env and --algo go with --zoo FILE%s", "");
   if (a->zoo && a->zoo_env == NULL)
-    return usage_error(command,
+    return cli_usage_error(command,
                        "--zoo FILE needs --env ID: the env whose entry to "
                        "run (for example --env Pendulum-v1)%s",
                        "");
   if (a->config == NULL && a->resume == NULL && a->zoo == NULL)
-    return usage_error(command, "missing CONFIG.yaml%s", "");
+    return cli_usage_error(command, "missing CONFIG.yaml%s", "");
   return CLI_EXIT_OK;
 }
 
@@ -155,9 +154,9 @@ int cli_parse_train_args(const char *command, int argc, char **argv,
     if (rc == 0)
       continue;
     if (arg[0] == '-' && arg[1] != '\0')
-      return usage_error(command, "unknown option '%s'", arg);
+      return cli_usage_error(command, "unknown option '%s'", arg);
     if (a->config != NULL)
-      return usage_error(command, "unexpected argument '%s'", arg);
+      return cli_usage_error(command, "unexpected argument '%s'", arg);
     a->config = arg;
   }
   return check_combination(command, a);

@@ -18,6 +18,22 @@ typedef struct cli_train_args {
   int force, quiet, no_plot, check;
 } cli_train_args;
 
+/* "crl COMMAND: " the message (fmt with one %s for arg) and the hint to
+ * `crl help COMMAND`; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, const char *arg);
+
+/* text as a count in [0, max]: 0, or -1. */
+int cli_parse_count(const char *text, long max, int *out);
+
+/* arg is the option name, alone, as "name=value" or (a short one) with
+ * digits attached ("-j4"). */
+int cli_is_option(const char *arg, const char *name);
+
+/* The value of option argv[*i]: "--set k=v", "--set=k=v", "-j4"; *i
+ * moves past a separate value. NULL when there is none. */
+const char *cli_option_value(int argc, char **argv, int *i,
+                             const char *name);
+
 /* Parse argv (after the command name). train_options: accept train's
  * options (-o, --resume, -j, --force, --quiet, --no-plot, --check).
  * Returns 0 or the usage exit status (message printed). */

@@ -42,6 +42,31 @@ static const command_help commands[] = {
      "  --algo NAME      the algorithm, when the file's name is not it\n"
      "Ctrl-C (or SIGTERM) writes a checkpoint at the next iteration and\n"
      "exits with status 130; a second Ctrl-C exits at once.\n"},
+    {"tune",
+     "crl tune CONFIG.yaml --trials N [-j N] [--sampler tpe|random] "
+     "[--pruner median|none] [--tune-seed N] [-o DIR] [--set KEY=VALUE]... "
+     "[--force] [--quiet] [--no-plot]\n"
+     "  crl tune --resume DIR [--trials N] [--quiet] [--no-plot]",
+     "Search the settings of the file's search: block: N trials, each\n"
+     "training the file's seeds with sampled values, -j at a time. Writes\n"
+     "DIR/trials.csv (one row per trial), DIR/best.yaml (the best trial's\n"
+     "configuration, for crl train), DIR/search.png and\n"
+     "DIR/trial_<i>/ (params.yaml, config.yaml, seed_<k>/); docs/tuning.md.\n"
+     "  --trials N       trials to run (with --resume: a larger total adds\n"
+     "                   trials)\n"
+     "  -j N             trials at once (default: the number of cores); the\n"
+     "                   study is the same for the same N and --tune-seed\n"
+     "  --sampler S      tpe (default; random for the first 10 trials) or\n"
+     "                   random\n"
+     "  --pruner P       median (default): stop a trial whose best\n"
+     "                   evaluation is below the median of the finished\n"
+     "                   trials' at the same step (after 5 trials, and not\n"
+     "                   in the first third of the budget); none\n"
+     "  --tune-seed N    the sampler's seed (default 0)\n"
+     "  -o DIR           study directory (default runs/<folder>_<stem>_tune)\n"
+     "  --set, --force, --quiet, --no-plot  as for crl train\n"
+     "  --resume DIR     continue an interrupted study with its settings\n"
+     "Ctrl-C stops the running trials with checkpoints (exit status 130).\n"},
     {"check",
      "crl check CONFIG.yaml [--seed N] [--set KEY=VALUE]...\n"
      "  crl check --zoo ZOO.yml --env ID [--algo NAME] [--set ...]\n"

@@ -9,7 +9,7 @@
 
 #include "config/config_internal.h"
 
-static const char *const sections[] = {"expect", "env_kwargs", "grid",
+static const char *const sections[] = {"expect", "env_kwargs", "grid", "search",
                                        "plugins"};
 
 int cli_cfg_is_section_key(const char *key) {

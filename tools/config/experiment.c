@@ -24,10 +24,7 @@ static char *dup_range(const char *s, size_t n) {
   return p;
 }
 
-/* Split "[a, [b, c], \"d, e\"]" at its top-level commas, outside quoted
- * items (which stay quoted: point_entries unquotes them). -1 when it is not
- * a non-empty list. */
-static int split_list(const char *text, cli_grid_axis *axis) {
+int cli_grid_split_list(const char *text, cli_grid_axis *axis) {
   size_t len = strlen(text);
   if (len < 3 || text[0] != '[' || text[len - 1] != ']')
     return -1;
@@ -88,7 +85,7 @@ static int read_axis(const cli_cfg_entry *e, cli_experiment *x, char *err,
         err, size);
   cli_grid_axis *a = &x->axes[x->n_axes++];
   snprintf(a->key, sizeof a->key, "%s", key);
-  if (split_list(e->value, a) == 0)
+  if (cli_grid_split_list(e->value, a) == 0)
     return 0;
   char what[CRL_STRING_MAX + 96];
   snprintf(what, sizeof what,

@@ -54,6 +54,12 @@ int cli_experiment_write_yaml(const cli_experiment *x, FILE *f);
 /* The same as a malloc'd string (the caller frees it), or NULL. */
 char *cli_experiment_yaml_text(const cli_experiment *x);
 
+/* Split "[a, [b, c], \"d, e\"]" at its top-level commas into
+ * axis->values, outside quoted items (which stay quoted: read each with
+ * cli_yaml_unquote). -1 when it is not a non-empty list (or out of
+ * memory); what was split is in axis either way. */
+int cli_grid_split_list(const char *text, cli_grid_axis *axis);
+
 /* "a=[64, 64]" -> "a=64-64": a value as a directory-name part. */
 void cli_grid_value_name(const char *value, char *buf, size_t size);
 

@@ -120,6 +120,23 @@ static int read_series(const char *path, const cli_plot_options *o, series *s,
   return rc;
 }
 
+int cli_progress_read_pairs(const char *path, const char *x, const char *y,
+                            double **xs, double **ys, int *n, char *err,
+                            size_t size) {
+  cli_plot_options o = cli_plot_options_default();
+  o.x = x;
+  o.y = y;
+  series s = {0};
+  if (read_series(path, &o, &s, err, size)) {
+    series_free(&s);
+    return -1;
+  }
+  *xs = s.steps;
+  *ys = s.value;
+  *n = s.n;
+  return 0;
+}
+
 /* ---- seed directories ---------------------------------------------------- */
 
 static int is_seed_dir_name(const char *name, long *number) {

@@ -22,8 +22,7 @@ static int ends_with(const char *s, const char *suffix) {
   return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* A gnuplot single-quoted string: '' stands for '. */
-static void put_quoted(FILE *f, const char *s) {
+void cli_gnuplot_quoted(FILE *f, const char *s) {
   fputc('\'', f);
   for (; *s; s++) {
     if (*s == '\'')
@@ -34,21 +33,28 @@ static void put_quoted(FILE *f, const char *s) {
   fputc('\'', f);
 }
 
-static void write_terminal(FILE *g, const char *out, const char *tmp) {
+void cli_gnuplot_terminal(FILE *g, const char *out, const char *tmp,
+                          int width, int height) {
   if (ends_with(out, ".svg"))
-    fputs("set terminal svg size 960,600 dynamic noenhanced "
-          "background rgb 'white'\n",
-          g);
+    fprintf(g,
+            "set terminal svg size %d,%d dynamic noenhanced "
+            "background rgb 'white'\n",
+            width, height);
   else
-    fputs("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-          "  set terminal pngcairo size 960,600 noenhanced font ',11'\n"
-          "} else {\n"
-          "  set terminal png size 960,600 noenhanced\n"
-          "}\n",
-          g);
+    fprintf(g,
+            "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+            "  set terminal pngcairo size %d,%d noenhanced font ',11'\n"
+            "} else {\n"
+            "  set terminal png size %d,%d noenhanced\n"
+            "}\n",
+            width, height, width, height);
   fputs("set output ", g);
-  put_quoted(g, tmp);
+  cli_gnuplot_quoted(g, tmp);
   fputc('\n', g);
+}
+
+static void write_terminal(FILE *g, const char *out, const char *tmp) {
+  cli_gnuplot_terminal(g, out, tmp, 960, 600);
 }
 
 /* Axis names for the columns people plot; other columns by name. */
@@ -92,7 +98,7 @@ static void write_setup(FILE *g, const cli_curve *curves, int n,
       "mean +/- std over seeds", "mean +/- s.e. over seeds", "mean over seeds"};
   if (o->title != NULL) {
     fputs("set title ", g);
-    put_quoted(g, o->title);
+    cli_gnuplot_quoted(g, o->title);
     fputc('\n', g);
   }
   /* Single seeds are drawn as they are: no mean, no band to name. */
@@ -105,9 +111,9 @@ static void write_setup(FILE *g, const cli_curve *curves, int n,
   else
     snprintf(ylabel, sizeof ylabel, "%s", axis_name(o->y));
   fputs("set xlabel ", g);
-  put_quoted(g, axis_name(o->x));
+  cli_gnuplot_quoted(g, axis_name(o->x));
   fputs("\nset ylabel ", g);
-  put_quoted(g, ylabel);
+  cli_gnuplot_quoted(g, ylabel);
   fputs("\nset key ", g);
   fputs(o->key, g); /* checked by the caller: words only */
   /* Inside the graph the legend hides the grid behind it; outside
@@ -153,7 +159,7 @@ static void write_references(FILE *g, const cli_curve *c, int n) {
             ", \\\n     %.17g with lines dt 2 lw 1.5 lc rgb 'black' "
             "title ",
             c[i].reference);
-    put_quoted(g, label);
+    cli_gnuplot_quoted(g, label);
   }
 }
 
@@ -195,7 +201,7 @@ static void write_plot(FILE *g, const cli_curve *curves, int n,
               i, color);
     fprintf(g, "$run%d using 1:2 with %s lc rgb '%s' lw 2 pt 7 ps 0.6 title ",
             i, style, color);
-    put_quoted(g, label);
+    cli_gnuplot_quoted(g, label);
   }
   write_references(g, curves, n);
   fputc('\n', g);
@@ -228,8 +234,8 @@ static void read_first_line(const char *path, char *buf, size_t size) {
   fclose(f);
 }
 
-static int run_gnuplot(const cli_curve *curves, int n, const char *out,
-                       const cli_plot_options *o, char *err, size_t size) {
+int cli_gnuplot_run(const char *out, cli_gnuplot_script script, void *ctx,
+                    char *err, size_t size) {
   char tmp[CLI_PATH_MAX], log_path[] = "/tmp/crl-gnuplot-XXXXXX";
   int log_fd = mkstemp(log_path);
   if (log_fd < 0 ||
@@ -247,7 +253,7 @@ static int run_gnuplot(const cli_curve *curves, int n, const char *out,
     remove(log_path);
     return -1;
   }
-  cli_plot_write_script(g, curves, n, out, tmp, o);
+  script(g, out, tmp, ctx);
   fputs("set output\n", g); /* close the file before exiting */
   int status = pclose(g);
   if (status != 0 || access(tmp, R_OK) != 0) {
@@ -265,6 +271,18 @@ static int run_gnuplot(const cli_curve *curves, int n, const char *out,
     return -1;
   }
   return 0;
+}
+
+typedef struct curves_script {
+  const cli_curve *curves;
+  int n;
+  const cli_plot_options *o;
+} curves_script;
+
+static void write_curves_script(FILE *g, const char *out, const char *tmp,
+                                void *ctx) {
+  const curves_script *c = ctx;
+  cli_plot_write_script(g, c->curves, c->n, out, tmp, c->o);
 }
 
 int cli_plot_runs(const char *const *dirs, int n_dirs, const char *out,
@@ -363,8 +381,9 @@ int cli_plot_runs_opts(const char *const *dirs, int n_dirs, const char *out,
     snprintf(err, err_size, "gnuplot is not installed; %s", CLI_GNUPLOT_HINT);
     rc = CLI_PLOT_NO_GNUPLOT;
   }
+  curves_script script = {curves, runs->n, opts};
   if (rc == 0)
-    rc = run_gnuplot(curves, runs->n, out, opts, err, err_size);
+    rc = cli_gnuplot_run(out, write_curves_script, &script, err, err_size);
   for (int i = 0; i < read; i++)
     cli_curve_free(&curves[i]);
   free(curves);

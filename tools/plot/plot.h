@@ -64,6 +64,13 @@ int cli_curve_read_opts(const char *dir, const cli_plot_options *opts,
                         cli_curve *curve, char *err, size_t err_size);
 void cli_curve_free(cli_curve *curve);
 
+/* The rows of the progress.csv at path that have numbers in both columns
+ * x and y: *xs and *ys malloc'd (the caller frees them, also when *n is
+ * 0). 0, or -1 with a message in err. */
+int cli_progress_read_pairs(const char *path, const char *x, const char *y,
+                            double **xs, double **ys, int *n, char *err,
+                            size_t size);
+
 /* 0 when dir holds a run's progress.csv files (seed_<k>/ or its own). */
 int cli_curve_probe(const char *dir);
 
@@ -72,6 +79,23 @@ int cli_curve_probe(const char *dir);
 void cli_plot_write_script(FILE *g, const cli_curve *curves, int n,
                            const char *out, const char *tmp,
                            const cli_plot_options *opts);
+
+/* A picture drawn by gnuplot: the script writes its commands into g (to
+ * the file tmp, out's name deciding the terminal) without the closing
+ * `set output`; gnuplot's output is renamed to out once it succeeded.
+ * 0, or -1 with gnuplot's first error line in err. */
+typedef void (*cli_gnuplot_script)(FILE *g, const char *out, const char *tmp,
+                                   void *ctx);
+int cli_gnuplot_run(const char *out, cli_gnuplot_script script, void *ctx,
+                    char *err, size_t size);
+
+/* `set terminal` (png or svg, by out's name) of width x height pixels
+ * and `set output` to tmp. */
+void cli_gnuplot_terminal(FILE *g, const char *out, const char *tmp,
+                          int width, int height);
+
+/* s as a gnuplot single-quoted string ('' stands for '). */
+void cli_gnuplot_quoted(FILE *f, const char *s);
 
 /* Draw the runs into out (.png or .svg): one curve per run directory, and
  * one per grid point for the directory of a grid run. 0, -1 (gnuplot

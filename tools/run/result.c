@@ -57,6 +57,8 @@ void cli_json_result_fields(FILE *f, const cli_seed_result *r) {
   if (r->stopped_early > 0)
     fprintf(f, ", \"stopped_early\": true, \"stopped_at_step\": %ld",
             r->stopped_early);
+  if (r->pruned_at > 0)
+    fprintf(f, ", \"pruned_at_step\": %ld", r->pruned_at);
   if (r->status != CLI_RUN_OK) {
     fputs(", \"status\": ", f);
     cli_json_string(f, status_names[r->status & 3]);
@@ -247,7 +249,9 @@ int cli_result_read(const char *seed_dir, cli_seed_result *r) {
   if (json_read_optional(text, "best_eval_step", 9007199254740992.0, r,
                          &r->best_eval_step) ||
       json_read_optional(text, "stopped_at_step", 9007199254740992.0, r,
-                         &r->stopped_early))
+                         &r->stopped_early) ||
+      json_read_optional(text, "pruned_at_step", 9007199254740992.0, r,
+                         &r->pruned_at))
     return -1;
   char status[32];
   json_read_string(text, "status", status, sizeof status);

@@ -15,8 +15,12 @@
 
 /* ---- removing an earlier run (--force) ----------------------------------- */
 
-static const char *const run_files[] = {"config.yaml", "summary.json",
-                                        "curve.png"};
+/* crl train's files, and crl tune's (its trials are run directories). */
+static const char *const run_files[] = {
+    "config.yaml", "summary.json", "curve.png",  "tune.yaml", "trials.csv",
+    "best.yaml",   "search.png",   "params.yaml", "failed.txt"};
+
+const char *cli_rundir_command = "train";
 static const char *const seed_files[] = {
     "progress.csv",    "progress.csv.tmp", "result.json",
     "result.json.tmp", "monitor.csv",      "best.crlp",
@@ -61,12 +65,18 @@ static void remove_seed_dir(const char *seed_dir) {
 
 /* What an earlier run wrote in dir, and in its grid points' directories
  * (the subdirectories that hold a config.yaml). Nothing else is touched. */
+static int holds(const char *dir, const char *name) {
+  char path[CLI_PATH_MAX];
+  return cli_path_join(path, sizeof path, dir, name) == 0 &&
+         access(path, F_OK) == 0;
+}
+
 static void remove_previous_run(const char *dir, int depth) {
   DIR *d = opendir(dir);
   if (d == NULL)
     return;
   struct dirent *e;
-  char path[CLI_PATH_MAX], config[CLI_PATH_MAX];
+  char path[CLI_PATH_MAX];
   while ((e = readdir(d)) != NULL) {
     if (e->d_name[0] == '.' ||
         cli_path_join(path, sizeof path, dir, e->d_name) || !is_dir(path))
@@ -74,14 +84,13 @@ static void remove_previous_run(const char *dir, int depth) {
     if (strncmp(e->d_name, "seed_", 5) == 0)
       remove_seed_dir(path);
     else if (depth == 0 &&
-             cli_path_join(config, sizeof config, path, "config.yaml") == 0 &&
-             access(config, F_OK) == 0) {
+             (holds(path, "config.yaml") || holds(path, "params.yaml"))) {
       remove_previous_run(path, 1);
       rmdir(path);
     }
   }
   closedir(d);
-  remove_names(dir, run_files, 3);
+  remove_names(dir, run_files, (int)(sizeof run_files / sizeof *run_files));
 }
 
 /* The directory itself is locked (flock on its descriptor): no file of the
@@ -91,18 +100,19 @@ static void remove_previous_run(const char *dir, int depth) {
 int cli_rundir_lock(const char *dir) {
   int fd = open(dir, O_RDONLY | O_DIRECTORY);
   if (fd < 0) {
-    fprintf(stderr, "crl train: cannot open '%s': %s\n", dir, strerror(errno));
+    fprintf(stderr, "crl %s: cannot open '%s': %s\n", cli_rundir_command, dir,
+            strerror(errno));
     return CLI_EXIT_FAILURE;
   }
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int busy = errno == EWOULDBLOCK;
     if (busy)
       fprintf(stderr,
-              "crl train: '%s' is being written by another crl train; wait "
+              "crl %s: '%s' is being written by another crl process; wait "
               "for it to finish or stop it (one writer per run directory)\n",
-              dir);
+              cli_rundir_command, dir);
     else
-      fprintf(stderr, "crl train: cannot lock '%s': %s\n", dir,
+      fprintf(stderr, "crl %s: cannot lock '%s': %s\n", cli_rundir_command, dir,
               strerror(errno));
     close(fd);
     return busy ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
@@ -113,19 +123,20 @@ int cli_rundir_lock(const char *dir) {
 int cli_rundir_prepare(const char *dir, int force) {
   int state = cli_dir_is_free(dir);
   if (state < 0) {
-    fprintf(stderr, "crl train: '%s' exists and is not a directory\n", dir);
+    fprintf(stderr, "crl %s: '%s' exists and is not a directory\n",
+            cli_rundir_command, dir);
     return CLI_EXIT_USAGE;
   }
   if (state == 0 && !force) {
     fprintf(stderr,
-            "crl train: output directory '%s' already exists and is not "
+            "crl %s: output directory '%s' already exists and is not "
             "empty; use --resume %s to continue it, --force to overwrite it "
             "or -o DIR to choose another\n",
-            dir, dir);
+            cli_rundir_command, dir, dir);
     return CLI_EXIT_USAGE;
   }
   if (cli_mkdir_p(dir) != 0) {
-    fprintf(stderr, "crl train: cannot create '%s': %s\n", dir,
+    fprintf(stderr, "crl %s: cannot create '%s': %s\n", cli_rundir_command, dir,
             strerror(errno));
     return CLI_EXIT_FAILURE;
   }

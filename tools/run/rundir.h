@@ -15,6 +15,9 @@
 
 #include "config/experiment.h"
 
+/* The command named in messages: "train" unless crl tune sets it. */
+extern const char *cli_rundir_command;
+
 /* Make DIR ready for a new run, and hold its lock (cli_rundir_lock):
  * exit status (CLI_EXIT_*), message printed. */
 int cli_rundir_prepare(const char *dir, int force);

@@ -178,7 +178,7 @@ double cli_run_progress_remaining(const cli_run_keys *k, long steps,
 
 /* The run is over: a budget is spent, or stop_at was reached. */
 static int run_over(const seed_run *r) {
-  return r->stopped_early > 0 ||
+  return r->stopped_early > 0 || r->pruned > 0 ||
          budget_spent(&r->cfg->keys, r->steps, crl_vec_env_episodes(r->venv));
 }
 
@@ -264,7 +264,15 @@ static int run_iteration(seed_run *r, crl_algo_stats *stats, char *err,
   return 0;
 }
 
-static int iterate_once(seed_run *r, cli_progress *p, char *err, size_t size) {
+/* The caller's pruning rule, after an evaluation that is not the last. */
+static void maybe_prune(seed_run *r, const cli_run_opts *o) {
+  if (o->prune && !run_over(r) && o->prune(o->prune_ctx, r->steps, r->best_eval))
+    r->pruned = r->steps;
+}
+
+static int iterate_once(seed_run *r, const cli_run_opts *o, char *err,
+                        size_t size) {
+  cli_progress *p = o->progress;
   crl_algo_stats stats;
   double started = cli_now();
   if (run_iteration(r, &stats, err, size))
@@ -279,6 +287,8 @@ static int iterate_once(seed_run *r, cli_progress *p, char *err, size_t size) {
   int evaluated = eval_due(r, before, r->steps);
   if (evaluated && (evaluate(r, err, size) || cli_run_after_eval(r, err, size)))
     return -1;
+  if (evaluated)
+    maybe_prune(r, o);
   csv_row(r, &stats, evaluated);
   if (cli_run_monitor_flush(r, 0)) {
     snprintf(err, size, "cannot write %s: %s", r->mon_path, strerror(errno));
@@ -314,10 +324,12 @@ static int train_loop(seed_run *r, const cli_run_opts *o, char *err,
                                  "resume starts it over");
       return CLI_RUN_INTERRUPTED;
     }
-    if (iterate_once(r, o->progress, err, size) ||
+    if (iterate_once(r, o, err, size) ||
         cli_run_dp_check_same(r, err, size))
       return CLI_RUN_FAILED;
   }
+  if (r->pruned) /* over: a resume would not continue it */
+    return CLI_RUN_OK;
   return save_if_possible(r, err, size) ? CLI_RUN_FAILED : CLI_RUN_OK;
 }
 
@@ -335,6 +347,7 @@ static void fill_result(const seed_run *r, int status, const char *err,
                            .best_eval_mean = r->best_eval,
                            .best_eval_step = r->best_step,
                            .stopped_early = r->stopped_early,
+                           .pruned_at = r->pruned,
                            .failed_together = r->failed_together};
   /* The seed is named by the result itself. */
   char prefix[32];
@@ -377,7 +390,7 @@ int cli_run_seed_ex(const cli_run_config *cfg, int seed, const char *seed_dir,
 int cli_run_seed(const cli_run_config *cfg, int seed, const char *seed_dir,
                  cli_progress *progress, cli_seed_result *result, char *err,
                  size_t err_size) {
-  cli_run_opts o = {progress, NULL, 0};
+  cli_run_opts o = {.progress = progress};
   return cli_run_seed_ex(cfg, seed, seed_dir, &o, result, err, err_size) ==
                  CLI_RUN_OK
              ? 0

@@ -18,6 +18,11 @@ typedef struct cli_run_opts {
                                   at the next iteration boundary, stop */
   int resume;                  /* continue from the newest checkpoint in
                                   seed_dir (from scratch when none) */
+  /* After each evaluation but the last: non-zero stops the run there,
+   * pruned (result->pruned_at; crl tune's median rule), without a final
+   * checkpoint. best_eval: the best evaluation so far. NULL: never. */
+  int (*prune)(void *ctx, long step, double best_eval);
+  void *prune_ctx;
 } cli_run_opts;
 
 /* Train one seed; writes seed_dir/progress.csv (one row per iteration) and

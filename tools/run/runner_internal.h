@@ -39,6 +39,7 @@ typedef struct seed_run {
   /* The best evaluation so far (runner_best.c) and the early stop. */
   double best_eval;    /* NAN before the first evaluation */
   long best_step;      /* its step; 0 before the first evaluation */
+  long pruned;         /* step at which opts->prune stopped it, or 0 */
   long stopped_early;  /* step of the evaluation that reached stop_at, or 0 */
   int failed_together; /* data parallel: the ranks agreed that one failed */
 } seed_run;

@@ -1,0 +1,250 @@
+/* The trials of a study in worker processes (see tune_run.h). */
+#include "tune/tune_run.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run/progress.h"
+#include "run/result.h"
+#include "run/rundir.h"
+#include "run/runner.h"
+#include "run/signals.h"
+
+/* ---- in the worker ---------------------------------------------------------- */
+
+/* The median rule for one seed: its thresholds by multiple of eval.every. */
+typedef struct prune_rule {
+  const double *threshold; /* [n_marks] NAN: no pruning there */
+  int n_marks;
+  long eval_every;
+} prune_rule;
+
+static int below_median(void *ctx, long step, double best_eval) {
+  const prune_rule *p = ctx;
+  long m = step / p->eval_every;
+  return m >= 0 && m < p->n_marks && !isnan(p->threshold[m]) &&
+         best_eval < p->threshold[m];
+}
+
+/* One seed after the other; a seed done by an earlier invocation is
+ * skipped, an interrupted one resumed, and a pruned one ends the trial. */
+static int run_seeds(const cli_study *st, int i, const cli_experiment *x,
+                     const double *thresholds) {
+  const cli_run_config *cfg = &x->points[0];
+  for (int s = 0; s < st->n_seeds && !cli_stop_requested; s++) {
+    char trial[CLI_PATH_MAX], dir[CLI_PATH_MAX], name[32], err[CLI_ERR_SIZE];
+    int seed = cli_config_seed_at(cfg, s);
+    snprintf(name, sizeof name, "seed_%d", seed);
+    if (cli_study_trial_dir(st, i, trial, sizeof trial) ||
+        cli_path_join(dir, sizeof dir, trial, name))
+      return 1;
+    cli_seed_result r;
+    if (cli_result_read(dir, &r) == 0 && r.status == CLI_RUN_OK) {
+      if (r.pruned_at > 0)
+        return 0;
+      continue;
+    }
+    prune_rule rule = {thresholds ? thresholds + (size_t)s * st->n_marks : NULL,
+                       st->n_marks, st->eval_every};
+    cli_run_opts o = {.stop = &cli_stop_requested,
+                      .resume = 1, /* from scratch without a checkpoint */
+                      .prune = thresholds ? below_median : NULL,
+                      .prune_ctx = &rule};
+    cli_run_seed_ex(cfg, seed, dir, &o, &r, err, sizeof err);
+    if (cli_result_write(dir, &r) != 0 || r.status != CLI_RUN_OK)
+      return 1;
+    if (r.pruned_at > 0)
+      return 0;
+  }
+  return 0;
+}
+
+/* ---- the pool ------------------------------------------------------------------ */
+
+typedef struct pool {
+  cli_study *st;
+  int quiet;
+  pid_t *pids; /* [n_trials] 0 when not running */
+  int running, done_now, pruned_now;
+  double t0;
+  int failed_write;
+} pool;
+
+/* Trial i may start once every trial it learns from is done. */
+static int ready(const cli_study *st, int i) {
+  for (int j = 0; j <= i - st->workers; j++)
+    if (!CLI_TRIAL_DONE(&st->trials[j]))
+      return 0;
+  return 1;
+}
+
+/* "learning_rate=0.000312 n_steps=512": a trial's values, numbers to 4
+ * digits (trials.csv has them all). */
+static void values_text(const cli_study *st, int i, char *buf, size_t size) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int p = 0; p < st->space.n && used < size; p++) {
+    char v[CRL_STRING_MAX];
+    double x = st->trials[i].x[p];
+    cli_dist_kind kind = st->space.p[p].kind;
+    if (kind == CLI_DIST_UNIFORM || kind == CLI_DIST_LOG_UNIFORM)
+      snprintf(v, sizeof v, "%.4g", x);
+    else if (cli_search_value_text(&st->space, p, x, v, sizeof v))
+      snprintf(v, sizeof v, "?");
+    int n = snprintf(buf + used, size - used, "%s%s=%s", p ? " " : "",
+                     st->space.p[p].key, v);
+    used += n > 0 ? (size_t)n : 0;
+  }
+}
+
+/* One line per trial that ends: its outcome, the count, its values. */
+static void report(const pool *pl, int i) {
+  const cli_study *st = pl->st;
+  const cli_trial *t = &st->trials[i];
+  if (pl->quiet && t->status != CLI_TRIAL_FAILED)
+    return;
+  int done = 0;
+  for (int j = 0; j < st->n_trials; j++)
+    done += CLI_TRIAL_DONE(&st->trials[j]);
+  char values[2048], outcome[1200], when[32];
+  values_text(st, i, values, sizeof values);
+  cli_format_duration(cli_now() - pl->t0, when, sizeof when);
+  int best = cli_study_best(st);
+  if (t->status == CLI_TRIAL_COMPLETE)
+    snprintf(outcome, sizeof outcome, "%.1f ± %.1f (best %.1f, trial %d)",
+             t->objective, t->objective_std, st->trials[best].objective, best);
+  else if (t->status == CLI_TRIAL_PRUNED)
+    snprintf(outcome, sizeof outcome,
+             "pruned at step %ld of seed %d (evaluation %.1f)", t->pruned_at,
+             t->pruned_seed, t->last_eval);
+  else
+    snprintf(outcome, sizeof outcome, "FAILED: %s", t->error);
+  fprintf(stderr, "trial %d [%d/%d done, %s]: %s  %s\n", i, done,
+          st->n_trials, when, outcome, values);
+  fflush(stderr);
+}
+
+static void update_report(pool *pl) {
+  if (cli_tune_write_report(pl->st) != 0 && !pl->failed_write) {
+    fprintf(stderr, "crl tune: error: cannot write trials.csv in %s: %s\n",
+            pl->st->dir, strerror(errno));
+    pl->failed_write = 1;
+  }
+}
+
+/* Start trial i: sample it (unless an earlier invocation did), build its
+ * experiment, and fork its worker. Settings the algorithm refuses
+ * together fail the trial without a worker. */
+static int start(pool *pl, int i) {
+  cli_study *st = pl->st;
+  char err[CLI_ERR_SIZE], dir[CLI_PATH_MAX];
+  if (!st->trials[i].sampled && cli_study_sample(st, i, err, sizeof err)) {
+    fprintf(stderr, "crl tune: error: %s\n", err);
+    return -1;
+  }
+  cli_experiment x;
+  if (cli_study_trial_experiment(st, i, &x, err, sizeof err)) {
+    cli_study_fail(st, i, err);
+    report(pl, i);
+    update_report(pl);
+    return 0;
+  }
+  double *th = cli_study_thresholds(st, i);
+  if (cli_study_trial_dir(st, i, dir, sizeof dir) ||
+      cli_rundir_write_configs(&x, dir)) {
+    free(th);
+    cli_experiment_free(&x);
+    return -1;
+  }
+  fflush(NULL); /* nothing buffered may be written twice */
+  pid_t pid = fork();
+  if (pid == 0) {
+    cli_signals_in_child();
+    int code = run_seeds(st, i, &x, th);
+    fflush(NULL);
+    _exit(code);
+  }
+  free(th);
+  cli_experiment_free(&x);
+  if (pid < 0) {
+    snprintf(err, sizeof err, "cannot start a worker: %s", strerror(errno));
+    cli_study_fail(st, i, err);
+    report(pl, i);
+    return 0;
+  }
+  pl->pids[i] = pid;
+  cli_signals_add_child(pid);
+  st->trials[i].status = CLI_TRIAL_RUNNING;
+  pl->running++;
+  return 0;
+}
+
+static void collect(pool *pl, pid_t pid, int status) {
+  int i = 0;
+  while (i < pl->st->n_trials && pl->pids[i] != pid)
+    i++;
+  if (i == pl->st->n_trials)
+    return;
+  cli_signals_remove_child(pid);
+  pl->pids[i] = 0;
+  pl->running--;
+  cli_study_collect(pl->st, i);
+  cli_trial *t = &pl->st->trials[i];
+  if (t->status == CLI_TRIAL_PENDING && !cli_stop_requested) {
+    /* No result and no signal of ours: the worker died. */
+    char why[128];
+    if (WIFSIGNALED(status))
+      snprintf(why, sizeof why, "the worker was killed by signal %d",
+               WTERMSIG(status));
+    else
+      snprintf(why, sizeof why, "the worker exited with status %d",
+               WEXITSTATUS(status));
+    cli_study_fail(pl->st, i, why);
+  }
+  if (t->status != CLI_TRIAL_PENDING) {
+    report(pl, i);
+    update_report(pl);
+  }
+}
+
+static int next_pending(const cli_study *st) {
+  for (int i = 0; i < st->n_trials; i++)
+    if (st->trials[i].status == CLI_TRIAL_PENDING)
+      return i;
+  return -1;
+}
+
+int cli_tune_run(cli_study *st, int quiet) {
+  pool pl = {.st = st, .quiet = quiet, .t0 = cli_now()};
+  pl.pids = calloc((size_t)st->n_trials, sizeof *pl.pids);
+  if (pl.pids == NULL) {
+    fprintf(stderr, "crl tune: error: out of memory\n");
+    return -1;
+  }
+  int rc = 0;
+  update_report(&pl);
+  for (;;) {
+    int i = next_pending(st);
+    while (rc == 0 && !cli_stop_requested && i >= 0 &&
+           pl.running < st->workers && ready(st, i)) {
+      rc = start(&pl, i);
+      i = next_pending(st);
+    }
+    if (pl.running == 0 && (i < 0 || cli_stop_requested || rc))
+      break;
+    int status;
+    pid_t pid = waitpid(-1, &status, 0);
+    if (pid > 0)
+      collect(&pl, pid, status);
+    else if (errno == ECHILD)
+      pl.running = 0; /* cannot happen, but never wait forever */
+  }
+  update_report(&pl);
+  free(pl.pids);
+  return rc || pl.failed_write ? -1 : 0;
+}
