@@ -118,6 +118,25 @@ int cli_tune_write_report(const cli_study *st) {
   return write_csv(st) || write_best(st) ? -1 : 0;
 }
 
+/* "learning_rate=0.000312 n_steps=512": a trial's values, numbers to 4
+ * digits (trials.csv has them all). */
+void cli_tune_values_text(const cli_study *st, int i, char *buf, size_t size) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int p = 0; p < st->space.n && used < size; p++) {
+    char v[CRL_STRING_MAX];
+    double x = st->trials[i].x[p];
+    cli_dist_kind kind = st->space.p[p].kind;
+    if (kind == CLI_DIST_UNIFORM || kind == CLI_DIST_LOG_UNIFORM)
+      snprintf(v, sizeof v, "%.4g", x);
+    else if (cli_search_value_text(&st->space, p, x, v, sizeof v))
+      snprintf(v, sizeof v, "?");
+    int n = snprintf(buf + used, size - used, "%s%s=%s", p ? " " : "",
+                     st->space.p[p].key, v);
+    used += n > 0 ? (size_t)n : 0;
+  }
+}
+
 /* ---- the table ------------------------------------------------------------------- */
 
 void cli_tune_print_top(const cli_study *st) {
@@ -151,13 +170,9 @@ void cli_tune_print_top(const cli_study *st) {
     const cli_trial *t = &st->trials[shown[k]];
     char obj[64];
     snprintf(obj, sizeof obj, "%.1f ± %.1f", t->objective, t->objective_std);
-    printf("%-6d %-18s", shown[k], obj);
-    for (int p = 0; p < st->space.n; p++) {
-      char v[CRL_STRING_MAX];
-      if (cli_search_value_text(&st->space, p, t->x[p], v, sizeof v) == 0)
-        printf(" %s=%s", st->space.p[p].key, v);
-    }
-    putchar('\n');
+    char values[2048];
+    cli_tune_values_text(st, shown[k], values, sizeof values);
+    printf("%-6d %-18s %s\n", shown[k], obj, values);
   }
 }
 

@@ -83,25 +83,6 @@ static int ready(const cli_study *st, int i) {
   return 1;
 }
 
-/* "learning_rate=0.000312 n_steps=512": a trial's values, numbers to 4
- * digits (trials.csv has them all). */
-static void values_text(const cli_study *st, int i, char *buf, size_t size) {
-  size_t used = 0;
-  buf[0] = '\0';
-  for (int p = 0; p < st->space.n && used < size; p++) {
-    char v[CRL_STRING_MAX];
-    double x = st->trials[i].x[p];
-    cli_dist_kind kind = st->space.p[p].kind;
-    if (kind == CLI_DIST_UNIFORM || kind == CLI_DIST_LOG_UNIFORM)
-      snprintf(v, sizeof v, "%.4g", x);
-    else if (cli_search_value_text(&st->space, p, x, v, sizeof v))
-      snprintf(v, sizeof v, "?");
-    int n = snprintf(buf + used, size - used, "%s%s=%s", p ? " " : "",
-                     st->space.p[p].key, v);
-    used += n > 0 ? (size_t)n : 0;
-  }
-}
-
 /* One line per trial that ends: its outcome, the count, its values. */
 static void report(const pool *pl, int i) {
   const cli_study *st = pl->st;
@@ -112,7 +93,7 @@ static void report(const pool *pl, int i) {
   for (int j = 0; j < st->n_trials; j++)
     done += CLI_TRIAL_DONE(&st->trials[j]);
   char values[2048], outcome[1200], when[32];
-  values_text(st, i, values, sizeof values);
+  cli_tune_values_text(st, i, values, sizeof values);
   cli_format_duration(cli_now() - pl->t0, when, sizeof when);
   int best = cli_study_best(st);
   if (t->status == CLI_TRIAL_COMPLETE)

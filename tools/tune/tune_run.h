@@ -15,6 +15,10 @@ int cli_tune_run(cli_study *st, int quiet);
 /* trials.csv and best.yaml from the trials done so far. 0, or -1 (errno). */
 int cli_tune_write_report(const cli_study *st);
 
+/* "learning_rate=0.000312 n_steps=512": trial i's values, numbers to 4
+ * digits (trials.csv has them all). */
+void cli_tune_values_text(const cli_study *st, int i, char *buf, size_t size);
+
 /* The best trials (at most 5) as a table on stdout. */
 void cli_tune_print_top(const cli_study *st);
 
