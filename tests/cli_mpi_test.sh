@@ -122,7 +122,54 @@ run "uninterrupted" 0 "$CRL" train long.yaml -o long_ref -j 2 --quiet --no-plot
 same_runs "resumed" long long_ref 0 1
 
 run "crl eval on 2 ranks is refused" 2 "$MPIRUN" -n 2 "$CRL" eval single/seed_0
-expect "crl eval on 2 ranks: why" "$WORK/err" "only \`crl train\` spreads its work over MPI ranks"
+expect "crl eval on 2 ranks: why" "$WORK/err" "only \`crl train\` and \`crl tune\` spread their work over MPI ranks"
+
+# ---- crl tune over ranks ----------------------------------------------------
+# Trials i learns from trials 0 .. i - W, W the trials at once over all
+# ranks: 2 ranks x -j 1 run the study of one process with -j 2, trial for
+# trial; SIGUSR1 stops every rank's trials, and --resume on 2 ranks ends
+# on the uninterrupted study.
+cat >tune.yaml <<'YAML'
+env: Pendulum-v1
+algo: ppo
+n_timesteps: 4096
+n_envs: 2
+seed: 0
+eval: {every: 1024, episodes: 2}
+n_steps: 256
+batch_size: 64
+n_epochs: 2
+policy_kwargs: {net_arch: [8, 8]}
+search:
+  learning_rate: {log_uniform: [1e-5, 3e-2]}
+  gamma: {uniform: [0.8, 0.9999]}
+YAML
+trials() { cut -d, -f1-8,10- "$1/trials.csv"; }
+run "tune: 2 ranks x -j 1" 0 "$MPIRUN" -n 2 "$CRL" tune tune.yaml --trials 14 -j 1 -o tune_ranks --no-plot
+expect "tune: rank 0 reports rank 1's trials" "$WORK/err" "trial 13 [14/14 done"
+run "tune: one process, -j 2" 0 "$CRL" tune tune.yaml --trials 14 -j 2 -o tune_one --quiet --no-plot
+if [ -n "$(trials tune_ranks)" ] && [ "$(trials tune_ranks)" = "$(trials tune_one)" ]; then
+  ok "tune: 2 ranks x -j 1 = one process with -j 2, trial for trial"
+else
+  bad "tune: 2 ranks x -j 1 = one process with -j 2, trial for trial" "$(diff <(trials tune_ranks) <(trials tune_one) | head -4)"
+fi
+expect "tune: tune.yaml records the ranks" tune_ranks/tune.yaml "ranks: 2"
+run "tune: resume on another number of ranks is refused" 2 "$CRL" tune --resume tune_ranks
+expect "tune: why" "$WORK/err" "was started on 2 ranks; it resumes only on 2"
+sed -i "s/^n_timesteps: .*/n_timesteps: $(budget tune.yaml)/; s/every: 1024/every: 2048/" tune.yaml
+"$MPIRUN" -n 2 "$CRL" tune tune.yaml --trials 8 -j 1 -o tune_long --no-plot >"$WORK/out" 2>"$WORK/err" &
+pid=$!
+rows tune_long/trial_0000/seed_0/progress.csv 2 && rows tune_long/trial_0001/seed_0/progress.csv 2
+kill -USR1 $pid
+wait $pid
+expect "tune: SIGUSR1: the way on" "$WORK/out" "crl tune --resume tune_long"
+run "tune: resume on 2 ranks" 0 "$MPIRUN" -n 2 "$CRL" tune --resume tune_long --quiet --no-plot
+run "tune: uninterrupted" 0 "$CRL" tune tune.yaml --trials 8 -j 2 -o tune_long_ref --quiet --no-plot
+if [ -n "$(trials tune_long)" ] && [ "$(trials tune_long)" = "$(trials tune_long_ref)" ]; then
+  ok "tune: stopped and resumed on 2 ranks = uninterrupted"
+else
+  bad "tune: stopped and resumed on 2 ranks = uninterrupted" "$(diff <(trials tune_long) <(trials tune_long_ref) | head -4)"
+fi
 
 # ---- one run over the ranks (distributed.data_parallel) -------------------
 # Two ranks, each stepping half of the env copies and computing one of the

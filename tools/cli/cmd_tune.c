@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/train_args.h"
 #include "plot/plot.h"
 #include "run/jobs.h"
+#include "run/ranks.h"
 #include "run/rundir.h"
 #include "run/signals.h"
 #include "tune/tune_run.h"
@@ -109,6 +111,14 @@ static int open_study(const tune_args *a, cli_study *st) {
       fprintf(stderr, "crl tune: %s\n", err);
       return CLI_EXIT_USAGE;
     }
+    if (st->ranks != cli_ranks_size()) {
+      fprintf(stderr,
+              "crl tune: error: %s was started on %d rank%s; it resumes only "
+              "on %d (mpirun -n %d)\n",
+              st->dir, st->ranks, st->ranks == 1 ? "" : "s", st->ranks,
+              st->ranks);
+      return CLI_EXIT_USAGE;
+    }
     if (a->trials > 0 && a->trials < st->n_trials) {
       fprintf(stderr,
               "crl tune: error: %s has %d trials; --trials can only add "
@@ -134,6 +144,7 @@ static int open_study(const tune_args *a, cli_study *st) {
     st->sampler = a->sampler >= 0 ? a->sampler : CLI_SAMPLER_TPE;
     st->pruner = a->pruner >= 0 ? a->pruner : CLI_PRUNER_MEDIAN;
     st->tune_seed = a->tune_seed >= 0 ? (uint64_t)a->tune_seed : 0;
+    st->ranks = cli_ranks_size();
   }
   cli_cfg_entries e = {0};
   int rc = load_entries(a, file, &e);
@@ -145,14 +156,51 @@ static int open_study(const tune_args *a, cli_study *st) {
   return rc;
 }
 
-/* A new study's directory and settings, or the lock of a resumed one and
- * its trials so far. */
-static int prepare(const tune_args *a, cli_study *st) {
-  char err[CLI_ERR_SIZE];
+/* Rank 0 makes a new study's directory and settings (or locks a resumed
+ * one; .stopping, left by an interrupted study on several ranks, goes). */
+static int prepare_dir(const tune_args *a, cli_study *st) {
   cli_rundir_command = "tune";
   int rc = a->common.resume ? cli_rundir_lock(st->dir)
                             : cli_rundir_prepare(st->dir, a->common.force);
+  char path[CLI_PATH_MAX];
+  if (rc == 0 && cli_path_join(path, sizeof path, st->dir, ".stopping") == 0)
+    remove(path);
+  if (rc == 0 && cli_study_write_settings(st)) {
+    fprintf(stderr, "crl tune: error: cannot write the settings in %s\n",
+            st->dir);
+    rc = CLI_EXIT_FAILURE;
+  }
+  return rc;
+}
+
+/* Every rank agrees on rc (rank 0's), then checks that it sees the
+ * study's files: ranks on several machines need a shared file system. */
+static int agree_on_dir(const cli_study *st, int rc) {
+  if (cli_ranks_size() == 1)
+    return rc;
+  if (cli_ranks_bcast(&rc, sizeof rc, 0))
+    cli_ranks_abort(CLI_EXIT_FAILURE);
   if (rc)
+    return rc;
+  char path[CLI_PATH_MAX];
+  int unseen = cli_path_join(path, sizeof path, st->dir, "tune.yaml") != 0 ||
+               access(path, R_OK) != 0;
+  if (unseen)
+    fprintf(stderr,
+            "crl tune: rank %d: error: cannot see the study directory %s "
+            "that rank 0 made: the ranks need a file system they all share\n",
+            cli_ranks_rank(), st->dir);
+  int any;
+  if (cli_ranks_max(unseen, &any))
+    cli_ranks_abort(CLI_EXIT_FAILURE);
+  return any ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+}
+
+/* The study's directory, and its trials so far on a resume. */
+static int prepare(const tune_args *a, cli_study *st) {
+  char err[CLI_ERR_SIZE];
+  int rc = cli_ranks_rank() == 0 ? prepare_dir(a, st) : CLI_EXIT_OK;
+  if ((rc = agree_on_dir(st, rc)) != 0)
     return rc;
   if (cli_study_alloc_trials(st)) {
     fprintf(stderr, "crl tune: error: out of memory\n");
@@ -161,11 +209,6 @@ static int prepare(const tune_args *a, cli_study *st) {
   if (a->common.resume && cli_study_load_trials(st, err, sizeof err)) {
     fprintf(stderr, "crl tune: %s\n", err);
     return CLI_EXIT_USAGE;
-  }
-  if (cli_study_write_settings(st)) {
-    fprintf(stderr, "crl tune: error: cannot write the settings in %s\n",
-            st->dir);
-    return CLI_EXIT_FAILURE;
   }
   return 0;
 }
@@ -176,7 +219,7 @@ static void announce(const cli_study *st) {
           "crl tune: %d trials of %s on %s (%d seed%s, %d steps each), %d at "
           "a time, sampler %s, pruner %s, tune seed %llu -> %s/\n",
           st->n_trials, cfg->keys.algo, cfg->keys.env, st->n_seeds,
-          st->n_seeds == 1 ? "" : "s", cfg->keys.n_timesteps, st->workers,
+          st->n_seeds == 1 ? "" : "s", cfg->keys.n_timesteps, cli_study_lag(st),
           cli_sampler_name(st->sampler), cli_pruner_name(st->pruner),
           (unsigned long long)st->tune_seed, st->dir);
 }
@@ -215,6 +258,28 @@ static int finish(const tune_args *a, const cli_study *st, int run_rc) {
   return complete > 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
+/* Every rank's trials are done (or stopped): rank 0 reads the others'
+ * outcomes, writes the report and decides the exit status for all. */
+static int run(const tune_args *a, cli_study *st) {
+  int run_rc = cli_tune_run(st, a->common.quiet), failed;
+  if (cli_ranks_size() > 1) {
+    if (cli_ranks_max(run_rc != 0, &failed))
+      cli_ranks_abort(CLI_EXIT_FAILURE);
+    run_rc = failed ? -1 : 0;
+  }
+  int rc = CLI_EXIT_OK;
+  if (cli_ranks_rank() == 0) {
+    for (int i = 0; i < st->n_trials; i++)
+      cli_study_refresh(st, i);
+    if (cli_ranks_size() > 1 && cli_tune_write_report(st) != 0)
+      run_rc = -1;
+    rc = finish(a, st, run_rc);
+  }
+  if (cli_ranks_size() > 1 && cli_ranks_bcast(&rc, sizeof rc, 0))
+    cli_ranks_abort(CLI_EXIT_FAILURE);
+  return rc;
+}
+
 int cli_cmd_tune(int argc, char **argv) {
   tune_args a;
   int rc = parse(argc, argv, &a);
@@ -225,10 +290,10 @@ int cli_cmd_tune(int argc, char **argv) {
   if (rc == 0)
     rc = prepare(&a, &st);
   if (rc == 0) {
-    if (!a.common.quiet)
+    if (!a.common.quiet && cli_ranks_rank() == 0)
       announce(&st);
     cli_signals_install();
-    rc = finish(&a, &st, cli_tune_run(&st, a.common.quiet));
+    rc = run(&a, &st);
   }
   cli_study_free(&st);
   return rc;

@@ -118,10 +118,11 @@ static int dispatch(int argc, char **argv) {
         return CLI_EXIT_OK;
       }
     int n = argc - 2;
-    if (cli_ranks_size() > 1 && commands[i].run != cli_cmd_train) {
+    if (cli_ranks_size() > 1 && commands[i].run != cli_cmd_train &&
+        commands[i].run != cli_cmd_tune) {
       fprintf(stderr,
               "crl %s: runs as one process; of the commands, only `crl "
-              "train` spreads its work over MPI ranks\n",
+              "train` and `crl tune` spread their work over MPI ranks\n",
               name);
       return CLI_EXIT_USAGE;
     }

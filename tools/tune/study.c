@@ -65,6 +65,8 @@ static int check_runnable(cli_study *st, char *err, size_t size) {
 
 int cli_study_init(cli_study *st, cli_cfg_entries *entries, const char *source,
                    char *err, size_t size) {
+  if (st->ranks < 1)
+    st->ranks = 1;
   st->entries = *entries;
   memset(entries, 0, sizeof *entries); /* the study owns them now */
   if (cli_experiment_from_entries(&st->entries, source, &st->base, err, size))
@@ -72,6 +74,10 @@ int cli_study_init(cli_study *st, cli_cfg_entries *entries, const char *source,
   if (check_runnable(st, err, size))
     return -1;
   return cli_search_read(&st->entries, &st->base, &st->space, err, size);
+}
+
+int cli_study_lag(const cli_study *st) {
+  return st->workers * (st->ranks > 0 ? st->ranks : 1);
 }
 
 int cli_study_alloc_trials(cli_study *st) {
@@ -121,9 +127,9 @@ int cli_study_write_settings(const cli_study *st) {
     return -1;
   fprintf(af.f,
           "# The settings of this crl tune study (crl tune --resume "
-          "reads them).\ntrials: %d\nworkers: %d\nsampler: %s\npruner: "
-          "%s\ntune_seed: %llu\n",
-          st->n_trials, st->workers, cli_sampler_name(st->sampler),
+          "reads them).\ntrials: %d\nworkers: %d\nranks: %d\nsampler: "
+          "%s\npruner: %s\ntune_seed: %llu\n",
+          st->n_trials, st->workers, st->ranks, cli_sampler_name(st->sampler),
           cli_pruner_name(st->pruner), (unsigned long long)st->tune_seed);
   return cli_atomic_commit(&af);
 }
@@ -171,24 +177,26 @@ int cli_study_read_settings(cli_study *st, char *err, size_t size) {
              st->dir);
     return -1;
   }
-  long trials, workers, seed;
+  long trials, workers, seed, ranks;
   const char *sampler, *pruner;
   int rc = cli_cfg_load_yaml(path, &e, err, size);
   if (rc == 0)
     rc = setting_count(&e, "trials", path, 1000000, &trials, err, size) ||
          setting_count(&e, "workers", path, 4096, &workers, err, size) ||
+         setting_count(&e, "ranks", path, 65536, &ranks, err, size) ||
          setting_count(&e, "tune_seed", path, LONG_MAX, &seed, err, size) ||
          setting(&e, "sampler", path, &sampler, err, size) ||
          setting(&e, "pruner", path, &pruner, err, size);
   if (rc == 0) {
     int s = cli_sampler_from_name(sampler), p = cli_pruner_from_name(pruner);
-    if (s < 0 || p < 0 || trials < 1 || workers < 1) {
+    if (s < 0 || p < 0 || trials < 1 || workers < 1 || ranks < 1) {
       snprintf(err, size, "%s: error: unknown sampler, pruner or counts",
                path);
       rc = -1;
     } else {
       st->n_trials = (int)trials;
       st->workers = (int)workers;
+      st->ranks = (int)ranks;
       st->tune_seed = (uint64_t)seed;
       st->sampler = (cli_sampler_kind)s;
       st->pruner = (cli_pruner_kind)p;
@@ -263,6 +271,16 @@ static int read_failed(cli_study *st, int i) {
   return 1;
 }
 
+int cli_study_refresh(cli_study *st, int i) {
+  cli_trial *t = &st->trials[i];
+  char err[CLI_ERR_SIZE];
+  if (CLI_TRIAL_DONE(t) || (!t->sampled && read_params(st, i, err, sizeof err)))
+    return 0;
+  if (t->sampled && !read_failed(st, i))
+    cli_study_collect(st, i);
+  return CLI_TRIAL_DONE(t);
+}
+
 int cli_study_load_trials(cli_study *st, char *err, size_t size) {
   for (int i = 0; i < st->n_trials; i++) {
     if (read_params(st, i, err, size))
@@ -302,7 +320,7 @@ int cli_study_trial_experiment(const cli_study *st, int i, cli_experiment *x,
 
 /* The trials trial i may learn from: those W or more places before it. */
 static int known_before(const cli_study *st, int i) {
-  int n = i - st->workers + 1;
+  int n = i - cli_study_lag(st) + 1;
   return n < 0 ? 0 : n;
 }
 

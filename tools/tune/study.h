@@ -11,11 +11,12 @@
  *   DIR/trial_<i>/seed_<k>/   its runs, as crl train writes them
  *   DIR/trial_<i>/failed.txt  why its settings could not be used
  *
- * Determinism: with W trials at a time, trial i is sampled from trials
- * 0 .. i - W (and starts only when they are done) and compared by the
- * pruner with the same ones, so what it trains depends on the tuning
- * seed, W and the earlier trials' results, never on which trial happened
- * to finish first. */
+ * Determinism: with W trials at a time (-j W on each of K ranks: W = the
+ * product), trial i is sampled from trials 0 .. i - W (and starts only
+ * when they are done) and compared by the pruner with the same ones, so
+ * what it trains depends on the tuning seed, W and the earlier trials'
+ * results, never on which trial happened to finish first, nor on how the
+ * W are spread over ranks. */
 #ifndef TOOLS_TUNE_STUDY_H
 #define TOOLS_TUNE_STUDY_H
 
@@ -86,7 +87,8 @@ typedef struct cli_study {
   cli_sampler_kind sampler;
   cli_pruner_kind pruner;
   uint64_t tune_seed;
-  int n_trials, workers;
+  int n_trials, workers; /* workers: trials at once on each rank */
+  int ranks;              /* MPI ranks the study runs on (1 without) */
   int n_seeds;
   long eval_every; /* evaluations are compared at multiples of it */
   int n_marks;     /* multiples up to the budget, 0 included */
@@ -99,6 +101,9 @@ typedef struct cli_study {
  * without evaluations during the run). 0, or -1 with the message. */
 int cli_study_init(cli_study *st, cli_cfg_entries *entries, const char *source,
                    char *err, size_t size);
+
+/* Trials at once over all ranks: how far back trial i learns from. */
+int cli_study_lag(const cli_study *st);
 
 /* Allocate the n_trials trials (all pending). 0, or -1. */
 int cli_study_alloc_trials(cli_study *st);
@@ -116,6 +121,10 @@ int cli_study_read_settings(cli_study *st, char *err, size_t size);
 /* What an earlier invocation left: every trial's values and, when it
  * finished, its result. 0, or -1 with the message. */
 int cli_study_load_trials(cli_study *st, char *err, size_t size);
+
+/* Trial i as its files say now (another rank runs it): its values once
+ * sampled, its outcome once done. 1 when that made it done. */
+int cli_study_refresh(cli_study *st, int i);
 
 /* Trial i's experiment: the base with its values. 0, or -1 with the
  * reason in err (settings the algorithm refuses together). */

@@ -13,6 +13,7 @@
 #include "run/result.h"
 #include "run/rundir.h"
 #include "run/runner.h"
+#include "run/ranks.h"
 #include "run/signals.h"
 
 /* ---- in the worker ---------------------------------------------------------- */
@@ -66,18 +67,32 @@ static int run_seeds(const cli_study *st, int i, const cli_experiment *x,
 
 /* ---- the pool ------------------------------------------------------------------ */
 
+/* Under mpirun, rank r runs the trials of every K-th block of W
+ * (W = -j), learns of the others' trials from their files (the ranks
+ * share a file system) and rank 0 reports them all. A rank that is
+ * stopped leaves DIR/.stopping, which stops the others too. */
 typedef struct pool {
   cli_study *st;
-  int quiet;
+  int quiet;   /* only failures and the final table */
+  int silent;  /* rank > 0: rank 0 reports every trial */
+  int rank;
   pid_t *pids; /* [n_trials] 0 when not running */
-  int running, done_now, pruned_now;
-  double t0;
+  int running;
+  double t0, last_refresh;
   int failed_write;
+  char stop_path[CLI_PATH_MAX];
 } pool;
+
+#define REFRESH_SECONDS 0.1 /* how often the other ranks' trials are read */
+
+static int own(const pool *pl, int i) {
+  return pl->st->ranks <= 1 ||
+         (i / pl->st->workers) % pl->st->ranks == pl->rank;
+}
 
 /* Trial i may start once every trial it learns from is done. */
 static int ready(const cli_study *st, int i) {
-  for (int j = 0; j <= i - st->workers; j++)
+  for (int j = 0; j <= i - cli_study_lag(st); j++)
     if (!CLI_TRIAL_DONE(&st->trials[j]))
       return 0;
   return 1;
@@ -87,7 +102,7 @@ static int ready(const cli_study *st, int i) {
 static void report(const pool *pl, int i) {
   const cli_study *st = pl->st;
   const cli_trial *t = &st->trials[i];
-  if (pl->quiet && t->status != CLI_TRIAL_FAILED)
+  if (pl->silent || (pl->quiet && t->status != CLI_TRIAL_FAILED))
     return;
   int done = 0;
   for (int j = 0; j < st->n_trials; j++)
@@ -111,6 +126,8 @@ static void report(const pool *pl, int i) {
 }
 
 static void update_report(pool *pl) {
+  if (pl->rank != 0)
+    return;
   if (cli_tune_write_report(pl->st) != 0 && !pl->failed_write) {
     fprintf(stderr, "crl tune: error: cannot write trials.csv in %s: %s\n",
             pl->st->dir, strerror(errno));
@@ -193,37 +210,89 @@ static void collect(pool *pl, pid_t pid, int status) {
   }
 }
 
-static int next_pending(const cli_study *st) {
-  for (int i = 0; i < st->n_trials; i++)
-    if (st->trials[i].status == CLI_TRIAL_PENDING)
+/* This rank's first trial not started, or -1. */
+static int next_pending(const pool *pl) {
+  for (int i = 0; i < pl->st->n_trials; i++)
+    if (pl->st->trials[i].status == CLI_TRIAL_PENDING && own(pl, i))
       return i;
   return -1;
 }
 
+/* The other ranks' trials that ended since the last look. */
+static void refresh_others(pool *pl) {
+  if (pl->st->ranks <= 1 || cli_now() - pl->last_refresh < REFRESH_SECONDS)
+    return;
+  pl->last_refresh = cli_now();
+  int changed = 0;
+  for (int i = 0; i < pl->st->n_trials; i++)
+    if (!own(pl, i) && cli_study_refresh(pl->st, i)) {
+      report(pl, i);
+      changed = 1;
+    }
+  if (changed)
+    update_report(pl);
+}
+
+static int stopping(pool *pl) {
+  if (pl->st->ranks <= 1)
+    return cli_stop_requested != 0;
+  if (cli_stop_requested) {
+    FILE *f = fopen(pl->stop_path, "w"); /* tell the other ranks */
+    if (f)
+      fclose(f);
+    return 1;
+  }
+  return access(pl->stop_path, F_OK) == 0;
+}
+
+/* Rank 0 goes on until every trial is done, reporting them. */
+static int all_done(const pool *pl) {
+  for (int i = 0; pl->rank == 0 && i < pl->st->n_trials; i++)
+    if (!CLI_TRIAL_DONE(&pl->st->trials[i]))
+      return 0;
+  return 1;
+}
+
+/* One child that ended, waiting for it alone, or for the other ranks'
+ * trials too (polling). */
+static void wait_some(pool *pl) {
+  int status;
+  pid_t pid = waitpid(-1, &status, pl->st->ranks <= 1 ? 0 : WNOHANG);
+  if (pid > 0)
+    collect(pl, pid, status);
+  else if (pid < 0 && errno == ECHILD)
+    pl->running = 0; /* cannot happen, but never wait forever */
+  else if (pid == 0)
+    nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+  refresh_others(pl);
+}
+
 int cli_tune_run(cli_study *st, int quiet) {
-  pool pl = {.st = st, .quiet = quiet, .t0 = cli_now()};
+  pool pl = {.st = st,
+             .quiet = quiet,
+             .rank = cli_ranks_rank(),
+             .t0 = cli_now(),
+             .last_refresh = -1.0};
+  pl.silent = pl.rank > 0;
   pl.pids = calloc((size_t)st->n_trials, sizeof *pl.pids);
-  if (pl.pids == NULL) {
+  if (pl.pids == NULL ||
+      cli_path_join(pl.stop_path, sizeof pl.stop_path, st->dir, ".stopping")) {
     fprintf(stderr, "crl tune: error: out of memory\n");
+    free(pl.pids);
     return -1;
   }
   int rc = 0;
   update_report(&pl);
   for (;;) {
-    int i = next_pending(st);
-    while (rc == 0 && !cli_stop_requested && i >= 0 &&
-           pl.running < st->workers && ready(st, i)) {
+    int i = next_pending(&pl), stop = stopping(&pl);
+    while (rc == 0 && !stop && i >= 0 && pl.running < st->workers &&
+           ready(st, i)) {
       rc = start(&pl, i);
-      i = next_pending(st);
+      i = next_pending(&pl);
     }
-    if (pl.running == 0 && (i < 0 || cli_stop_requested || rc))
+    if (pl.running == 0 && (stop || rc || (i < 0 && all_done(&pl))))
       break;
-    int status;
-    pid_t pid = waitpid(-1, &status, 0);
-    if (pid > 0)
-      collect(&pl, pid, status);
-    else if (errno == ECHILD)
-      pl.running = 0; /* cannot happen, but never wait forever */
+    wait_some(&pl);
   }
   update_report(&pl);
   free(pl.pids);
