@@ -2,22 +2,28 @@
 # docs/tuning.md's measurement: crl tune on experiments/pendulum/ppo_tune.yaml
 # (PPO on Pendulum-v1, 50 trials x 50k steps), TPE against random search,
 # with and without median pruning, on tuning seeds 0-2; then each study's
-# best configuration re-trained on 10 fresh seeds (100-109).
+# best configuration re-trained on 10 fresh seeds (100-109). With
+# SEEDS='[0, 1, 2]' every trial trains those seeds (its objective is their
+# mean) and PRUNERS='median' leaves out the studies without pruning.
 #   bash bench/tune_pendulum.sh [CRL] [OUT_DIR]
 set -u
 crl=${1:-build/tools/crl}
 out=${2:-runs/tune_pendulum_bench}
 file=experiments/pendulum/ppo_tune.yaml
+seeds=${SEEDS:-}
+pruners=${PRUNERS:-median none}
+sets=()
+[ -n "$seeds" ] && sets=(--set "seeds=$seeds")
 mkdir -p "$out"
 echo "| sampler | pruner | tune seed | best | median of top 5 | env steps | wall s | best re-trained on seeds 100-109 |"
 echo "|---|---|---|---|---|---|---|---|"
-for pruner in median none; do
+for pruner in $pruners; do
   for sampler in tpe random; do
     for seed in 0 1 2; do
       dir=$out/${sampler}_${pruner}_$seed
       start=$(date +%s.%N)
       "$crl" tune "$file" --trials 50 -j 2 --sampler "$sampler" \
-        --pruner "$pruner" --tune-seed "$seed" -o "$dir" --force --quiet \
+        --pruner "$pruner" --tune-seed "$seed" -o "$dir" "${sets[@]}" --force --quiet \
         --no-plot >/dev/null 2>"$dir.err" || { echo "failed: $dir"; continue; }
       wall=$(echo "$(date +%s.%N) - $start" | bc)
       # trials.csv: status (2), objective (3), steps (6).

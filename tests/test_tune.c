@@ -20,7 +20,8 @@
 #include "tune/study.h"
 #include "tune/tune_run.h"
 
-/* ---- a search space from YAML ----------------------------------------------- */
+/* ---- a search space from YAML -----------------------------------------------
+ */
 
 static char err[CLI_ERR_SIZE];
 
@@ -131,7 +132,8 @@ static void test_space_errors(void **state) {
   cli_study_free(&st);
 }
 
-/* ---- the samplers ---------------------------------------------------------------- */
+/* ---- the samplers
+ * ---------------------------------------------------------------- */
 
 static cli_search_space one_param(cli_dist_kind kind, double low, double high) {
   cli_search_space s = {.n = 1};
@@ -150,14 +152,12 @@ static void test_random_distributions(void **state) {
   const int n = 4000;
   for (int t = 0; t < n; t++) {
     double x, y, again;
-    assert_int_equal(cli_sampler_suggest(&lg, CLI_SAMPLER_RANDOM, 7, t, NULL,
-                                         0, &x),
-                     0);
+    assert_int_equal(
+        cli_sampler_suggest(&lg, CLI_SAMPLER_RANDOM, 7, t, NULL, 0, &x), 0);
     assert_true(x >= 1e-5 && x <= 1e-1);
     below += x < 1e-3; /* half of the log range */
-    assert_int_equal(cli_sampler_suggest(&in, CLI_SAMPLER_RANDOM, 7, t, NULL,
-                                         0, &y),
-                     0);
+    assert_int_equal(
+        cli_sampler_suggest(&in, CLI_SAMPLER_RANDOM, 7, t, NULL, 0, &y), 0);
     assert_true(y == floor(y) && y >= 2 && y <= 6);
     counts[(int)y]++;
     /* The same seed and trial draw the same, whatever else happened. */
@@ -190,7 +190,9 @@ static double study_distance(const cli_search_space *s, cli_sampler_kind kind,
   return dist / 20;
 }
 
-static double bowl(double x) { return -(x - 0.3) * (x - 0.3); }
+static double bowl(double x) {
+  return -(x - 0.3) * (x - 0.3);
+}
 static double log_bowl(double x) {
   return -fabs(log10(x) + 3.0); /* best at 1e-3 */
 }
@@ -205,8 +207,7 @@ static double best_choice_share(cli_sampler_kind kind, uint64_t seed) {
   double xs[N], share = 0.0;
   cli_sampler_obs obs[N];
   for (int t = 0; t < N; t++) {
-    assert_int_equal(cli_sampler_suggest(&s, kind, seed, t, obs, t, &xs[t]),
-                     0);
+    assert_int_equal(cli_sampler_suggest(&s, kind, seed, t, obs, t, &xs[t]), 0);
     obs[t] = (cli_sampler_obs){.x = &xs[t], .value = xs[t] == 2 ? 1.0 : 0.0};
     share += t >= N - 20 && xs[t] == 2;
   }
@@ -254,7 +255,8 @@ static void test_tpe_starts_random(void **state) {
   }
 }
 
-/* ---- a study, recomputed from its files --------------------------------------- */
+/* ---- a study, recomputed from its files
+ * --------------------------------------- */
 
 /* A seed's evaluation rows: (timesteps, eval_return_mean), columns 0 and
  * 5 of progress.csv, read here independently of the program's reader. */
@@ -310,13 +312,13 @@ static double reference_median(const cli_study *st, const trial_file *files,
  * adds its outcomes to *pruned and *complete. */
 static void check_study(uint64_t tune_seed, int *pruned, int *complete) {
   cli_study st;
-  assert_int_equal(
-      study_from(PENDULUM "search:\n"
-                          "  learning_rate: {log_uniform: [1e-5, 3e-2]}\n"
-                          "  gamma: {uniform: [0.8, 0.9999]}\n"
-                          "  n_steps: {choice: [128, 256]}\n",
-                 &st),
-      0);
+  assert_int_equal(study_from(PENDULUM
+                              "search:\n"
+                              "  learning_rate: {log_uniform: [1e-5, 3e-2]}\n"
+                              "  gamma: {uniform: [0.8, 0.9999]}\n"
+                              "  n_steps: {choice: [128, 256]}\n",
+                              &st),
+                   0);
   snprintf(st.dir, sizeof st.dir, "/tmp/crl-test-tune-XXXXXX");
   assert_non_null(mkdtemp(st.dir));
   st.n_trials = TRIALS;
@@ -329,8 +331,7 @@ static void check_study(uint64_t tune_seed, int *pruned, int *complete) {
   trial_file files[TRIALS];
   for (int i = 0; i < TRIALS; i++) {
     char path[CLI_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/trial_%04d/seed_0/progress.csv", st.dir,
-             i);
+    snprintf(path, sizeof path, "%s/trial_%04d/seed_0/progress.csv", st.dir, i);
     files[i].n = read_evals(path, files[i].steps, files[i].evals, MAX_EVALS);
     const cli_trial *t = &st.trials[i];
     /* Pruned at the first evaluation (past a third of the budget, before
@@ -361,13 +362,13 @@ static void check_study(uint64_t tune_seed, int *pruned, int *complete) {
     cli_sampler_obs obs[TRIALS];
     int n = 0;
     for (int j = 0; j <= i - WORKERS; j++)
-      obs[n++] = (cli_sampler_obs){
-          .x = st.trials[j].x,
-          .pruned = st.trials[j].status == CLI_TRIAL_PRUNED,
-          .progress = (double)st.trials[j].steps,
-          .value = st.trials[j].status == CLI_TRIAL_PRUNED
-                       ? files[j].evals[files[j].n - 1]
-                       : st.trials[j].objective};
+      obs[n++] =
+          (cli_sampler_obs){.x = st.trials[j].x,
+                            .pruned = st.trials[j].status == CLI_TRIAL_PRUNED,
+                            .progress = (double)st.trials[j].steps,
+                            .value = st.trials[j].status == CLI_TRIAL_PRUNED
+                                         ? files[j].evals[files[j].n - 1]
+                                         : st.trials[j].objective};
     double x[CLI_MAX_SEARCH];
     assert_int_equal(cli_sampler_suggest(&st.space, CLI_SAMPLER_TPE, tune_seed,
                                          i, obs, n, x),

@@ -16,10 +16,10 @@
 #include "tune/tune_run.h"
 
 typedef struct tune_args {
-  int trials;     /* 0: not given */
-  int sampler;    /* -1: not given */
-  int pruner;     /* -1: not given */
-  int tune_seed;  /* -1: not given */
+  int trials;    /* 0: not given */
+  int sampler;   /* -1: not given */
+  int pruner;    /* -1: not given */
+  int tune_seed; /* -1: not given */
   cli_train_args common;
 } tune_args;
 
@@ -42,8 +42,7 @@ static int tune_option(int argc, char **argv, int *i, tune_args *a) {
   } else if (cli_is_option(arg, "--tune-seed")) {
     v = cli_option_value(argc, argv, i, "--tune-seed");
     if (v == NULL || cli_parse_count(v, 2147483647L, &a->tune_seed))
-      return cli_usage_error("tune", "--tune-seed needs an integer >= 0%s",
-                             "");
+      return cli_usage_error("tune", "--tune-seed needs an integer >= 0%s", "");
   } else {
     return 0;
   }
@@ -75,8 +74,8 @@ static int parse(int argc, char **argv, tune_args *a) {
                            "trials train the file's seeds; --set seeds=[0] "
                            "changes them)%s",
                            "");
-  if (c->resume && (a->sampler >= 0 || a->pruner >= 0 || a->tune_seed >= 0 ||
-                    c->jobs > 0))
+  if (c->resume &&
+      (a->sampler >= 0 || a->pruner >= 0 || a->tune_seed >= 0 || c->jobs > 0))
     return cli_usage_error("tune",
                            "--resume DIR continues with DIR/tune.yaml's "
                            "settings: it takes no -j, --sampler, --pruner or "
@@ -87,7 +86,8 @@ static int parse(int argc, char **argv, tune_args *a) {
   return 0;
 }
 
-/* ---- the study --------------------------------------------------------------- */
+/* ---- the study
+ * --------------------------------------------------------------- */
 
 static int load_entries(const tune_args *a, const char *file,
                         cli_cfg_entries *e) {
@@ -134,9 +134,13 @@ static int open_study(const tune_args *a, cli_study *st) {
     if (c->out_dir)
       snprintf(st->dir, sizeof st->dir, "%s", c->out_dir);
     else {
+      /* runs/<folder>_<stem>_tune, "_tune" once. */
       char base[CLI_PATH_MAX];
       cli_default_run_dir(c->config, base, sizeof base);
-      snprintf(st->dir, sizeof st->dir, "%.4000s_tune", base);
+      size_t n = strlen(base);
+      int tuned = n >= 5 && strcmp(base + n - 5, "_tune") == 0;
+      snprintf(st->dir, sizeof st->dir, "%.4000s%s", base,
+               tuned ? "" : "_tune");
     }
     snprintf(file, sizeof file, "%s", c->config);
     st->n_trials = a->trials;

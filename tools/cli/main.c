@@ -90,12 +90,17 @@ static const struct {
   const char *name;
   command_fn run;
 } commands[] = {
-    {"train", cli_cmd_train},   {"tune", cli_cmd_tune},
+    {"train", cli_cmd_train},
+    {"tune", cli_cmd_tune},
     {"check", cli_cmd_check},
-    {"plot", cli_cmd_plot},     {"eval", cli_cmd_eval},
-    {"export", cli_cmd_export}, {"render", cli_cmd_render},
-    {"envs", cli_cmd_envs},     {"check-env", cli_cmd_check_env},
-    {"algos", cli_cmd_algos},   {"help", help},
+    {"plot", cli_cmd_plot},
+    {"eval", cli_cmd_eval},
+    {"export", cli_cmd_export},
+    {"render", cli_cmd_render},
+    {"envs", cli_cmd_envs},
+    {"check-env", cli_cmd_check_env},
+    {"algos", cli_cmd_algos},
+    {"help", help},
 };
 
 static int dispatch(int argc, char **argv) {

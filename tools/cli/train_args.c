@@ -28,8 +28,7 @@ int cli_parse_count(const char *text, long max, int *out) {
   return 0;
 }
 
-const char *cli_option_value(int argc, char **argv, int *i,
-                             const char *name) {
+const char *cli_option_value(int argc, char **argv, int *i, const char *name) {
   size_t n = strlen(name);
   if (argv[*i][n] == '=')
     return argv[*i] + n + 1;
@@ -64,7 +63,8 @@ static int train_value_option(const char *command, int argc, char **argv,
   } else if (cli_is_option(arg, "-j") || cli_is_option(arg, "--jobs")) {
     value = cli_option_value(argc, argv, i, arg[1] == 'j' ? "-j" : "--jobs");
     if (value == NULL || cli_parse_count(value, 4096, &a->jobs) || a->jobs < 1)
-      return cli_usage_error(command, "-j needs a number of processes >= 1%s", "");
+      return cli_usage_error(command, "-j needs a number of processes >= 1%s",
+                             "");
   } else {
     return -1;
   }
@@ -89,7 +89,8 @@ static int common_option(const char *command, int argc, char **argv, int *i,
   if (cli_is_option(arg, "--seed")) {
     value = cli_option_value(argc, argv, i, "--seed");
     if (value == NULL || cli_parse_count(value, INT_MAX, &a->seed))
-      return cli_usage_error(command, "--seed needs a non-negative integer%s", "");
+      return cli_usage_error(command, "--seed needs a non-negative integer%s",
+                             "");
     a->has_seed = 1;
   } else if (cli_is_option(arg, "--zoo") || cli_is_option(arg, "--env") ||
              cli_is_option(arg, "--algo")) {
@@ -118,22 +119,25 @@ static int common_option(const char *command, int argc, char **argv, int *i,
 static int check_combination(const char *command, cli_train_args *a) {
   if (a->resume &&
       (a->config || a->out_dir || a->n_sets || a->has_seed || a->force))
-    return cli_usage_error(command,
-                       "--resume DIR continues DIR with its own config.yaml; "
-                       "it takes no CONFIG, -o, --set, --seed or --force%s",
-                       "");
+    return cli_usage_error(
+        command,
+        "--resume DIR continues DIR with its own config.yaml; "
+        "it takes no CONFIG, -o, --set, --seed or --force%s",
+        "");
   if (a->zoo && (a->config || a->resume))
-    return cli_usage_error(command,
-                       "--zoo FILE names the experiment; it takes no CONFIG "
-                       "or --resume%s",
-                       "");
+    return cli_usage_error(
+        command,
+        "--zoo FILE names the experiment; it takes no CONFIG "
+        "or --resume%s",
+        "");
   if ((a->zoo_env || a->zoo_algo) && a->zoo == NULL)
-    return cli_usage_error(command, "--env and --algo go with --zoo FILE%s", "");
+    return cli_usage_error(command, "--env and --algo go with --zoo FILE%s",
+                           "");
   if (a->zoo && a->zoo_env == NULL)
     return cli_usage_error(command,
-                       "--zoo FILE needs --env ID: the env whose entry to "
-                       "run (for example --env Pendulum-v1)%s",
-                       "");
+                           "--zoo FILE needs --env ID: the env whose entry to "
+                           "run (for example --env Pendulum-v1)%s",
+                           "");
   if (a->config == NULL && a->resume == NULL && a->zoo == NULL)
     return cli_usage_error(command, "missing CONFIG.yaml%s", "");
   return CLI_EXIT_OK;

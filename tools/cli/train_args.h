@@ -31,8 +31,7 @@ int cli_is_option(const char *arg, const char *name);
 
 /* The value of option argv[*i]: "--set k=v", "--set=k=v", "-j4"; *i
  * moves past a separate value. NULL when there is none. */
-const char *cli_option_value(int argc, char **argv, int *i,
-                             const char *name);
+const char *cli_option_value(int argc, char **argv, int *i, const char *name);
 
 /* Parse argv (after the command name). train_options: accept train's
  * options (-o, --resume, -j, --force, --quiet, --no-plot, --check).

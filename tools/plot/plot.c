@@ -33,8 +33,8 @@ void cli_gnuplot_quoted(FILE *f, const char *s) {
   fputc('\'', f);
 }
 
-void cli_gnuplot_terminal(FILE *g, const char *out, const char *tmp,
-                          int width, int height) {
+void cli_gnuplot_terminal(FILE *g, const char *out, const char *tmp, int width,
+                          int height) {
   if (ends_with(out, ".svg"))
     fprintf(g,
             "set terminal svg size %d,%d dynamic noenhanced "

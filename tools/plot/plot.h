@@ -91,8 +91,8 @@ int cli_gnuplot_run(const char *out, cli_gnuplot_script script, void *ctx,
 
 /* `set terminal` (png or svg, by out's name) of width x height pixels
  * and `set output` to tmp. */
-void cli_gnuplot_terminal(FILE *g, const char *out, const char *tmp,
-                          int width, int height);
+void cli_gnuplot_terminal(FILE *g, const char *out, const char *tmp, int width,
+                          int height);
 
 /* s as a gnuplot single-quoted string ('' stands for '). */
 void cli_gnuplot_quoted(FILE *f, const char *s);

@@ -73,7 +73,8 @@ static int done_before(cli_job *j, const cli_jobs_opts *o) {
 static void run_job(const cli_experiment *x, cli_job *j, const cli_jobs_opts *o,
                     cli_progress *p) {
   char err[CLI_ERR_SIZE];
-  cli_run_opts ro = {.progress = p, .stop = &cli_stop_requested, .resume = o->resume};
+  cli_run_opts ro = {
+      .progress = p, .stop = &cli_stop_requested, .resume = o->resume};
   cli_run_seed_ex(&x->points[j->point], j->seed, j->dir, &ro, &j->result, err,
                   sizeof err);
   if (cli_result_write(j->dir, &j->result) != 0 &&

@@ -27,7 +27,7 @@ typedef struct cli_seed_result {
   long best_eval_step;   /* its step; 0 when there was none */
   long stopped_early;    /* step of the evaluation that reached stop_at;
                             0 when the run did not stop early */
-  long pruned_at;         /* step at which crl tune pruned it; 0: not */
+  long pruned_at;        /* step at which crl tune pruned it; 0: not */
   int failed_together;   /* data parallel: every rank learnt of the failure
                             at one agreed point (none waits in a
                             collective): CLI_FAILED_*; 0 otherwise; not

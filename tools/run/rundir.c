@@ -17,7 +17,7 @@
 
 /* crl train's files, and crl tune's (its trials are run directories). */
 static const char *const run_files[] = {
-    "config.yaml", "summary.json", "curve.png",  "tune.yaml", "trials.csv",
+    "config.yaml", "summary.json", "curve.png",   "tune.yaml", "trials.csv",
     "best.yaml",   "search.png",   "params.yaml", "failed.txt"};
 
 const char *cli_rundir_command = "train";
@@ -179,9 +179,7 @@ int cli_rundir_write_configs(const cli_experiment *x, const char *dir) {
     rc = cli_rundir_point(x, p, dir, point, sizeof point) ||
          write_file(point, x, p);
   if (rc)
-    fprintf(stderr,
-            "crl train: cannot write the config.yaml files in %s: "
-            "%s\n",
-            dir, strerror(errno));
+    fprintf(stderr, "crl %s: cannot write the config.yaml files in %s: %s\n",
+            cli_rundir_command, dir, strerror(errno));
   return rc;
 }

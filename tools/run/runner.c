@@ -266,7 +266,8 @@ static int run_iteration(seed_run *r, crl_algo_stats *stats, char *err,
 
 /* The caller's pruning rule, after an evaluation that is not the last. */
 static void maybe_prune(seed_run *r, const cli_run_opts *o) {
-  if (o->prune && !run_over(r) && o->prune(o->prune_ctx, r->steps, r->best_eval))
+  if (o->prune && !run_over(r) &&
+      o->prune(o->prune_ctx, r->steps, r->best_eval))
     r->pruned = r->steps;
 }
 
@@ -324,8 +325,7 @@ static int train_loop(seed_run *r, const cli_run_opts *o, char *err,
                                  "resume starts it over");
       return CLI_RUN_INTERRUPTED;
     }
-    if (iterate_once(r, o, err, size) ||
-        cli_run_dp_check_same(r, err, size))
+    if (iterate_once(r, o, err, size) || cli_run_dp_check_same(r, err, size))
       return CLI_RUN_FAILED;
   }
   if (r->pruned) /* over: a resume would not continue it */

@@ -63,7 +63,8 @@ double cli_median(double *v, int n) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* ---- the scale a parameter is sampled on ---------------------------------- */
+/* ---- the scale a parameter is sampled on ----------------------------------
+ */
 
 typedef struct scale {
   int log, integer;
@@ -83,15 +84,15 @@ static scale scale_of(const cli_search_param *p) {
 }
 
 /* A point of the scale back to a value of the parameter. */
-static double from_scale(const cli_search_param *p, const scale *sc,
-                         double x) {
+static double from_scale(const cli_search_param *p, const scale *sc, double x) {
   double v = sc->log ? exp(x) : x;
   if (sc->integer)
     v = floor(v + 0.5);
   return v < p->low ? p->low : v > p->high ? p->high : v;
 }
 
-/* ---- random search ---------------------------------------------------------- */
+/* ---- random search ----------------------------------------------------------
+ */
 
 static double random_value(const cli_search_param *p, gsl_rng *rng) {
   if (p->kind == CLI_DIST_CHOICE)
@@ -100,7 +101,8 @@ static double random_value(const cli_search_param *p, gsl_rng *rng) {
   return from_scale(p, &sc, sc.a + (sc.b - sc.a) * gsl_rng_uniform(rng));
 }
 
-/* ---- Parzen densities ------------------------------------------------------- */
+/* ---- Parzen densities -------------------------------------------------------
+ */
 
 /* A mixture of kernels: one per observation, then the prior. */
 typedef struct parzen {
@@ -125,9 +127,9 @@ static void mixture_weights(double *w, int n) {
   double total = 0.0;
   for (int i = 0; i < n; i++) {
     int ramped = n - RAMP_AFTER; /* the oldest ones */
-    w[i] = i >= ramped ? 1.0
-                       : 1.0 / n + (1.0 - 1.0 / n) * i /
-                                       (ramped > 1 ? ramped - 1 : 1);
+    w[i] = i >= ramped
+               ? 1.0
+               : 1.0 / n + (1.0 - 1.0 / n) * i / (ramped > 1 ? ramped - 1 : 1);
     total += w[i];
   }
   w[n] = PRIOR_WEIGHT;
@@ -168,8 +170,7 @@ static void kernel_widths(const double *mu, int n, double a, double b,
   }
 }
 
-static int parzen_numbers(const double *x, int n, const scale *sc,
-                          parzen *d) {
+static int parzen_numbers(const double *x, int n, const scale *sc, parzen *d) {
   d->n = n + 1;
   d->w = malloc((size_t)d->n * sizeof *d->w);
   d->mu = malloc((size_t)d->n * sizeof *d->mu);
@@ -203,9 +204,9 @@ static int parzen_choices(const double *x, int n, int choices, parzen *d) {
     double *row = d->cat + (size_t)k * (size_t)choices;
     int own = k < n ? (int)x[k] : -1;
     for (int c = 0; c < choices; c++)
-      row[c] = k < n ? (PRIOR_WEIGHT / choices + (c == own)) /
-                           (1.0 + PRIOR_WEIGHT)
-                     : 1.0 / choices;
+      row[c] =
+          k < n ? (PRIOR_WEIGHT / choices + (c == own)) / (1.0 + PRIOR_WEIGHT)
+                : 1.0 / choices;
   }
   mixture_weights(d->w, n);
   return 0;
@@ -256,8 +257,7 @@ static double log_mass(const parzen *d, int choices, int c) {
 }
 
 static int draw_choice(const parzen *d, int choices, gsl_rng *rng) {
-  const double *row =
-      d->cat + (size_t)pick_kernel(d, rng) * (size_t)choices;
+  const double *row = d->cat + (size_t)pick_kernel(d, rng) * (size_t)choices;
   double u = gsl_rng_uniform(rng), acc = 0.0;
   for (int c = 0; c < choices - 1; c++)
     if (u < (acc += row[c]))
@@ -265,7 +265,8 @@ static int draw_choice(const parzen *d, int choices, gsl_rng *rng) {
   return choices - 1;
 }
 
-/* ---- TPE -------------------------------------------------------------------- */
+/* ---- TPE --------------------------------------------------------------------
+ */
 
 /* One parameter's next value from its values in the good and other trials
  * (each group in trial order). */

@@ -18,9 +18,15 @@ static const dist_info dists[CLI_DIST_COUNT] = {
 #undef DIST_INFO
 };
 
-const char *cli_dist_name(cli_dist_kind kind) { return dists[kind].name; }
-int cli_dist_is_log(cli_dist_kind kind) { return dists[kind].log; }
-int cli_dist_is_int(cli_dist_kind kind) { return dists[kind].integer; }
+const char *cli_dist_name(cli_dist_kind kind) {
+  return dists[kind].name;
+}
+int cli_dist_is_log(cli_dist_kind kind) {
+  return dists[kind].log;
+}
+int cli_dist_is_int(cli_dist_kind kind) {
+  return dists[kind].integer;
+}
 
 /* ---- where a parameter lives --------------------------------------------- */
 
@@ -87,7 +93,8 @@ static void scratch_free(scratch *sc) {
     crl_algo_spec_free(sc->spec);
 }
 
-/* ---- one parameter -------------------------------------------------------- */
+/* ---- one parameter --------------------------------------------------------
+ */
 
 static int parse_number(const char *text, double *v) {
   char *end;
@@ -115,8 +122,8 @@ static int check_kind(const cli_cfg_entry *e, const cli_search_param *p,
   if (p->kind == CLI_DIST_CHOICE)
     return 0;
   crl_param_kind k = def->kind;
-  int real = k == CRL_PARAM_REAL || k == CRL_PARAM_REAL_OPT ||
-             k == CRL_PARAM_SCHEDULE;
+  int real =
+      k == CRL_PARAM_REAL || k == CRL_PARAM_REAL_OPT || k == CRL_PARAM_SCHEDULE;
   if (k == CRL_PARAM_INT && !cli_dist_is_int(p->kind)) {
     snprintf(what, sizeof what,
              "'search.%s' takes integers: use int_uniform or int_log_uniform "
@@ -285,10 +292,11 @@ int cli_search_read(const cli_cfg_entries *entries, const cli_experiment *base,
   return s->n > 0 ? 0 : -1;
 }
 
-/* ---- values ---------------------------------------------------------------- */
+/* ---- values ----------------------------------------------------------------
+ */
 
-int cli_search_value_text(const cli_search_space *s, int i, double v,
-                          char *buf, size_t size) {
+int cli_search_value_text(const cli_search_space *s, int i, double v, char *buf,
+                          size_t size) {
   const cli_search_param *p = &s->p[i];
   if (p->kind == CLI_DIST_CHOICE) {
     int k = (int)v;

@@ -41,9 +41,9 @@ typedef enum cli_dist_kind {
 typedef struct cli_search_param {
   char key[CRL_STRING_MAX]; /* "policy_kwargs.net_arch" */
   cli_dist_kind kind;
-  double low, high;     /* numeric kinds: inclusive bounds */
+  double low, high;      /* numeric kinds: inclusive bounds */
   cli_grid_axis choices; /* CHOICE: each value's text, as YAML gives it */
-  int entry;            /* index of its entry in the file's entries */
+  int entry;             /* index of its entry in the file's entries */
 } cli_search_param;
 
 typedef struct cli_search_space {
@@ -66,8 +66,8 @@ int cli_search_read(const cli_cfg_entries *entries, const cli_experiment *base,
                     cli_search_space *s, char *err, size_t size);
 
 /* Parameter i of a sample as the text of its YAML value (unquoted). */
-int cli_search_value_text(const cli_search_space *s, int i, double v,
-                          char *buf, size_t size);
+int cli_search_value_text(const cli_search_space *s, int i, double v, char *buf,
+                          size_t size);
 
 /* The sample's value back from that text (reading a trial's parameters
  * after a resume): 0, or -1 when it is not one the parameter can take. */

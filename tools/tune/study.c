@@ -25,7 +25,9 @@ int cli_pruner_from_name(const char *name) {
   return -1;
 }
 
-const char *cli_pruner_name(cli_pruner_kind kind) { return pruner_names[kind]; }
+const char *cli_pruner_name(cli_pruner_kind kind) {
+  return pruner_names[kind];
+}
 
 const char *cli_trial_status_name(cli_trial_status s) {
   static const char *const names[] = {"pending", "running", "complete",
@@ -33,7 +35,8 @@ const char *cli_trial_status_name(cli_trial_status s) {
   return names[s];
 }
 
-/* ---- the experiment ------------------------------------------------------- */
+/* ---- the experiment -------------------------------------------------------
+ */
 
 static int refuse(const cli_study *st, char *err, size_t size,
                   const char *what) {
@@ -108,7 +111,8 @@ static int trial_file(const cli_study *st, int i, const char *name, char *buf,
          cli_path_join(buf, size, dir, name);
 }
 
-/* ---- settings --------------------------------------------------------------- */
+/* ---- settings ---------------------------------------------------------------
+ */
 
 int cli_study_write_settings(const cli_study *st) {
   char path[CLI_PATH_MAX];
@@ -138,8 +142,8 @@ static int setting(const cli_cfg_entries *e, const char *key, const char *path,
                    const char **value, char *err, size_t size) {
   int i = cli_cfg_find(e, key);
   if (i < 0) {
-    snprintf(err, size, "%s: error: no '%s' (not a crl tune directory?)",
-             path, key);
+    snprintf(err, size, "%s: error: no '%s' (not a crl tune directory?)", path,
+             key);
     return -1;
   }
   *value = e->v[i].value;
@@ -190,8 +194,7 @@ int cli_study_read_settings(cli_study *st, char *err, size_t size) {
   if (rc == 0) {
     int s = cli_sampler_from_name(sampler), p = cli_pruner_from_name(pruner);
     if (s < 0 || p < 0 || trials < 1 || workers < 1 || ranks < 1) {
-      snprintf(err, size, "%s: error: unknown sampler, pruner or counts",
-               path);
+      snprintf(err, size, "%s: error: unknown sampler, pruner or counts", path);
       rc = -1;
     } else {
       st->n_trials = (int)trials;
@@ -206,7 +209,8 @@ int cli_study_read_settings(cli_study *st, char *err, size_t size) {
   return rc;
 }
 
-/* ---- a trial's values -------------------------------------------------------- */
+/* ---- a trial's values
+ * -------------------------------------------------------- */
 
 static int write_params(const cli_study *st, int i) {
   char path[CLI_PATH_MAX], dir[CLI_PATH_MAX];
@@ -240,9 +244,8 @@ static int read_params(cli_study *st, int i, char *err, size_t size) {
   int rc = cli_cfg_load_yaml(path, &e, err, size);
   for (int p = 0; rc == 0 && p < st->space.n; p++) {
     int k = cli_cfg_find(&e, st->space.p[p].key);
-    if (k < 0 ||
-        cli_search_value_parse(&st->space, p, e.v[k].value,
-                               &st->trials[i].x[p])) {
+    if (k < 0 || cli_search_value_parse(&st->space, p, e.v[k].value,
+                                        &st->trials[i].x[p])) {
       snprintf(err, size,
                "%s: error: no value of '%s' in the search space (was "
                "config.yaml edited?)",
@@ -316,7 +319,8 @@ int cli_study_trial_experiment(const cli_study *st, int i, cli_experiment *x,
   return rc;
 }
 
-/* ---- sampling and pruning ------------------------------------------------------ */
+/* ---- sampling and pruning
+ * ------------------------------------------------------ */
 
 /* The trials trial i may learn from: those W or more places before it. */
 static int known_before(const cli_study *st, int i) {
@@ -372,9 +376,8 @@ double *cli_study_thresholds(const cli_study *st, int i) {
   for (size_t m = 0; m < marks; m++) {
     long step = (long)(m % (size_t)st->n_marks) * st->eval_every;
     int n = 0;
-    for (int j = 0; finished >= CLI_MEDIAN_STARTUP && step >= warmup &&
-                    j < known;
-         j++)
+    for (int j = 0;
+         finished >= CLI_MEDIAN_STARTUP && step >= warmup && j < known; j++)
       if (st->trials[j].status == CLI_TRIAL_COMPLETE &&
           !isnan(st->trials[j].curve[m]))
         values[n++] = st->trials[j].curve[m];
@@ -384,7 +387,8 @@ double *cli_study_thresholds(const cli_study *st, int i) {
   return th;
 }
 
-/* ---- outcomes ---------------------------------------------------------------- */
+/* ---- outcomes
+ * ---------------------------------------------------------------- */
 
 /* Seed s's evaluations into the trial's curve, by multiple of eval.every;
  * the last evaluation read into *last. */

@@ -66,17 +66,17 @@ const char *cli_trial_status_name(cli_trial_status s);
 
 typedef struct cli_trial {
   cli_trial_status status;
-  int sampled;             /* x holds its values (params.yaml exists) */
+  int sampled;              /* x holds its values (params.yaml exists) */
   double x[CLI_MAX_SEARCH]; /* its sample (space.h) */
-  double objective;        /* COMPLETE: mean final evaluation over seeds */
-  double objective_std;    /* and its std over seeds */
-  double last_eval;        /* PRUNED: the evaluation it stopped at */
-  long steps;              /* env steps over its seeds */
-  long pruned_at;          /* PRUNED: step of the seed it stopped in */
-  int pruned_seed;         /* PRUNED: that seed */
-  double seconds;          /* wall time over its seeds */
-  double *curve;           /* [n_seeds * n_marks] evaluations (NAN: none) */
-  char error[1024];        /* FAILED: why */
+  double objective;         /* COMPLETE: mean final evaluation over seeds */
+  double objective_std;     /* and its std over seeds */
+  double last_eval;         /* PRUNED: the evaluation it stopped at */
+  long steps;               /* env steps over its seeds */
+  long pruned_at;           /* PRUNED: step of the seed it stopped in */
+  int pruned_seed;          /* PRUNED: that seed */
+  double seconds;           /* wall time over its seeds */
+  double *curve;            /* [n_seeds * n_marks] evaluations (NAN: none) */
+  char error[1024];         /* FAILED: why */
 } cli_trial;
 
 typedef struct cli_study {
@@ -88,10 +88,10 @@ typedef struct cli_study {
   cli_pruner_kind pruner;
   uint64_t tune_seed;
   int n_trials, workers; /* workers: trials at once on each rank */
-  int ranks;              /* MPI ranks the study runs on (1 without) */
+  int ranks;             /* MPI ranks the study runs on (1 without) */
   int n_seeds;
-  long eval_every; /* evaluations are compared at multiples of it */
-  int n_marks;     /* multiples up to the budget, 0 included */
+  long eval_every;   /* evaluations are compared at multiples of it */
+  int n_marks;       /* multiples up to the budget, 0 included */
   cli_trial *trials; /* [n_trials] */
 } cli_study;
 

@@ -8,7 +8,8 @@
 #include "plot/plot.h"
 #include "tune/tune_run.h"
 
-/* ---- trials.csv --------------------------------------------------------------- */
+/* ---- trials.csv
+ * --------------------------------------------------------------- */
 
 /* A CSV field, quoted when it holds a comma, quote or line break. */
 static void csv_text(FILE *f, const char *s) {
@@ -75,7 +76,8 @@ static int write_csv(const cli_study *st) {
   return cli_atomic_commit(&af);
 }
 
-/* ---- best.yaml ------------------------------------------------------------------- */
+/* ---- best.yaml
+ * ------------------------------------------------------------------- */
 
 static int copy_into(FILE *to, const char *path) {
   FILE *from = fopen(path, "r");
@@ -137,7 +139,8 @@ void cli_tune_values_text(const cli_study *st, int i, char *buf, size_t size) {
   }
 }
 
-/* ---- the table ------------------------------------------------------------------- */
+/* ---- the table
+ * ------------------------------------------------------------------- */
 
 void cli_tune_print_top(const cli_study *st) {
   int shown[5], n = 0;
@@ -176,7 +179,8 @@ void cli_tune_print_top(const cli_study *st) {
   }
 }
 
-/* ---- search.png ------------------------------------------------------------------- */
+/* ---- search.png
+ * ------------------------------------------------------------------- */
 
 /* One row per finished trial: number, pruned (0/1), objective or last
  * evaluation, best so far, then each parameter (a choice's index). */
@@ -229,8 +233,7 @@ typedef struct search_plot {
   const cli_study *st;
 } search_plot;
 
-static void write_script(FILE *g, const char *out, const char *tmp,
-                         void *ctx) {
+static void write_script(FILE *g, const char *out, const char *tmp, void *ctx) {
   const cli_study *st = ((search_plot *)ctx)->st;
   int panels = 1 + st->space.n;
   int cols = panels < 3 ? panels : 3, rows = (panels + cols - 1) / cols;

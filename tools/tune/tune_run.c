@@ -10,13 +10,14 @@
 #include <unistd.h>
 
 #include "run/progress.h"
+#include "run/ranks.h"
 #include "run/result.h"
 #include "run/rundir.h"
 #include "run/runner.h"
-#include "run/ranks.h"
 #include "run/signals.h"
 
-/* ---- in the worker ---------------------------------------------------------- */
+/* ---- in the worker ----------------------------------------------------------
+ */
 
 /* The median rule for one seed: its thresholds by multiple of eval.every. */
 typedef struct prune_rule {
@@ -65,7 +66,8 @@ static int run_seeds(const cli_study *st, int i, const cli_experiment *x,
   return 0;
 }
 
-/* ---- the pool ------------------------------------------------------------------ */
+/* ---- the pool
+ * ------------------------------------------------------------------ */
 
 /* Under mpirun, rank r runs the trials of every K-th block of W
  * (W = -j), learns of the others' trials from their files (the ranks
@@ -73,8 +75,8 @@ static int run_seeds(const cli_study *st, int i, const cli_experiment *x,
  * stopped leaves DIR/.stopping, which stops the others too. */
 typedef struct pool {
   cli_study *st;
-  int quiet;   /* only failures and the final table */
-  int silent;  /* rank > 0: rank 0 reports every trial */
+  int quiet;  /* only failures and the final table */
+  int silent; /* rank > 0: rank 0 reports every trial */
   int rank;
   pid_t *pids; /* [n_trials] 0 when not running */
   int running;
@@ -120,8 +122,8 @@ static void report(const pool *pl, int i) {
              t->pruned_seed, t->last_eval);
   else
     snprintf(outcome, sizeof outcome, "FAILED: %s", t->error);
-  fprintf(stderr, "trial %d [%d/%d done, %s]: %s  %s\n", i, done,
-          st->n_trials, when, outcome, values);
+  fprintf(stderr, "trial %d [%d/%d done, %s]: %s  %s\n", i, done, st->n_trials,
+          when, outcome, values);
   fflush(stderr);
 }
 
