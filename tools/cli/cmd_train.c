@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/train_args.h"
@@ -184,24 +183,7 @@ static int prepare_dir(const cli_train_args *a, const cli_experiment *x,
       rc = cli_rundir_lock(dir);
     }
   }
-  if (cli_ranks_size() == 1)
-    return rc;
-  if (cli_ranks_bcast(&rc, sizeof rc, 0))
-    cli_ranks_abort(CLI_EXIT_FAILURE);
-  if (rc)
-    return rc;
-  char path[CLI_PATH_MAX];
-  int unseen = cli_path_join(path, sizeof path, dir, "config.yaml") != 0 ||
-               access(path, R_OK) != 0;
-  if (unseen)
-    fprintf(stderr,
-            "crl train: rank %d: error: cannot see the run directory %s that "
-            "rank 0 made: the ranks need a file system they all share\n",
-            cli_ranks_rank(), dir);
-  int any;
-  if (cli_ranks_max(unseen, &any))
-    cli_ranks_abort(CLI_EXIT_FAILURE);
-  return any ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+  return cli_rundir_agree(dir, "config.yaml", rc);
 }
 
 /* A data-parallel run needs every rank; the experiment is one or the

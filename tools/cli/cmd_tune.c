@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/train_args.h"
@@ -177,34 +176,11 @@ static int prepare_dir(const tune_args *a, cli_study *st) {
   return rc;
 }
 
-/* Every rank agrees on rc (rank 0's), then checks that it sees the
- * study's files: ranks on several machines need a shared file system. */
-static int agree_on_dir(const cli_study *st, int rc) {
-  if (cli_ranks_size() == 1)
-    return rc;
-  if (cli_ranks_bcast(&rc, sizeof rc, 0))
-    cli_ranks_abort(CLI_EXIT_FAILURE);
-  if (rc)
-    return rc;
-  char path[CLI_PATH_MAX];
-  int unseen = cli_path_join(path, sizeof path, st->dir, "tune.yaml") != 0 ||
-               access(path, R_OK) != 0;
-  if (unseen)
-    fprintf(stderr,
-            "crl tune: rank %d: error: cannot see the study directory %s "
-            "that rank 0 made: the ranks need a file system they all share\n",
-            cli_ranks_rank(), st->dir);
-  int any;
-  if (cli_ranks_max(unseen, &any))
-    cli_ranks_abort(CLI_EXIT_FAILURE);
-  return any ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
-}
-
 /* The study's directory, and its trials so far on a resume. */
 static int prepare(const tune_args *a, cli_study *st) {
   char err[CLI_ERR_SIZE];
   int rc = cli_ranks_rank() == 0 ? prepare_dir(a, st) : CLI_EXIT_OK;
-  if ((rc = agree_on_dir(st, rc)) != 0)
+  if ((rc = cli_rundir_agree(st->dir, "tune.yaml", rc)) != 0)
     return rc;
   if (cli_study_alloc_trials(st)) {
     fprintf(stderr, "crl tune: error: out of memory\n");

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "run/fsutil.h"
+#include "run/ranks.h"
 #include "run/status.h"
 
 /* ---- removing an earlier run (--force) ----------------------------------- */
@@ -145,6 +146,27 @@ int cli_rundir_prepare(const char *dir, int force) {
   if (rc == CLI_EXIT_OK && state == 0)
     remove_previous_run(dir, 0);
   return rc;
+}
+
+int cli_rundir_agree(const char *dir, const char *file, int rc) {
+  if (cli_ranks_size() == 1)
+    return rc;
+  if (cli_ranks_bcast(&rc, sizeof rc, 0))
+    cli_ranks_abort(CLI_EXIT_FAILURE);
+  if (rc)
+    return rc;
+  char path[CLI_PATH_MAX];
+  int unseen = cli_path_join(path, sizeof path, dir, file) != 0 ||
+               access(path, R_OK) != 0;
+  if (unseen)
+    fprintf(stderr,
+            "crl %s: rank %d: error: cannot see the directory %s that rank 0 "
+            "made: the ranks need a file system they all share\n",
+            cli_rundir_command, cli_ranks_rank(), dir);
+  int any;
+  if (cli_ranks_max(unseen, &any))
+    cli_ranks_abort(CLI_EXIT_FAILURE);
+  return any ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
 
 /* ---- configs ------------------------------------------------------------- */

@@ -28,6 +28,12 @@ int cli_rundir_prepare(const char *dir, int force);
  * the workers it started) end, however they end. */
 int cli_rundir_lock(const char *dir);
 
+/* Under MPI, after rank 0 prepared DIR with status rc: every rank gets
+ * rc, then checks that it sees DIR/file (ranks on several machines need a
+ * file system they all share; a rank that does not says so). rc, or
+ * CLI_EXIT_FAILURE when a rank cannot see the file; rc alone on one rank. */
+int cli_rundir_agree(const char *dir, const char *file, int rc);
+
 /* Write DIR/config.yaml and, with a grid, DIR/POINT/config.yaml. */
 int cli_rundir_write_configs(const cli_experiment *x, const char *dir);
 
