@@ -15,6 +15,7 @@
 #include "run/rundir.h"
 #include "run/runner.h"
 #include "run/signals.h"
+#include "tune/tune_status.h"
 
 /* ---- in the worker ----------------------------------------------------------
  */
@@ -36,7 +37,7 @@ static int below_median(void *ctx, long step, double best_eval) {
 /* One seed after the other; a seed done by an earlier invocation is
  * skipped, an interrupted one resumed, and a pruned one ends the trial. */
 static int run_seeds(const cli_study *st, int i, const cli_experiment *x,
-                     const double *thresholds) {
+                     const double *thresholds, cli_tune_slot *slot) {
   const cli_run_config *cfg = &x->points[0];
   for (int s = 0; s < st->n_seeds && !cli_stop_requested; s++) {
     char trial[CLI_PATH_MAX], dir[CLI_PATH_MAX], name[32], err[CLI_ERR_SIZE];
@@ -51,9 +52,17 @@ static int run_seeds(const cli_study *st, int i, const cli_experiment *x,
         return 0;
       continue;
     }
+    cli_progress p; /* published in the slot, drawn by the parent */
+    cli_progress_init(&p, CLI_PROGRESS_QUIET, stderr, st->n_seeds,
+                      cfg->keys.n_timesteps);
+    p.slot = slot ? &slot->run : NULL;
+    if (slot)
+      slot->seed_index = s;
+    cli_progress_seed_begin(&p, s, seed);
     prune_rule rule = {thresholds ? thresholds + (size_t)s * st->n_marks : NULL,
                        st->n_marks, st->eval_every};
-    cli_run_opts o = {.stop = &cli_stop_requested,
+    cli_run_opts o = {.progress = &p,
+                      .stop = &cli_stop_requested,
                       .resume = 1, /* from scratch without a checkpoint */
                       .prune = thresholds ? below_median : NULL,
                       .prune_ctx = &rule};
@@ -83,6 +92,7 @@ typedef struct pool {
   double t0, last_refresh;
   int failed_write;
   char stop_path[CLI_PATH_MAX];
+  cli_tune_status status; /* the live line */
 } pool;
 
 #define REFRESH_SECONDS 0.1 /* how often the other ranks' trials are read */
@@ -101,7 +111,7 @@ static int ready(const cli_study *st, int i) {
 }
 
 /* One line per trial that ends: its outcome, the count, its values. */
-static void report(const pool *pl, int i) {
+static void report(pool *pl, int i) {
   const cli_study *st = pl->st;
   const cli_trial *t = &st->trials[i];
   if (pl->silent || (pl->quiet && t->status != CLI_TRIAL_FAILED))
@@ -122,6 +132,7 @@ static void report(const pool *pl, int i) {
              t->pruned_seed, t->last_eval);
   else
     snprintf(outcome, sizeof outcome, "FAILED: %s", t->error);
+  cli_tune_status_clear(&pl->status);
   fprintf(stderr, "trial %d [%d/%d done, %s]: %s  %s\n", i, done, st->n_trials,
           when, outcome, values);
   fflush(stderr);
@@ -161,17 +172,19 @@ static int start(pool *pl, int i) {
     cli_experiment_free(&x);
     return -1;
   }
+  cli_tune_slot *slot = cli_tune_status_take(&pl->status, i);
   fflush(NULL); /* nothing buffered may be written twice */
   pid_t pid = fork();
   if (pid == 0) {
     cli_signals_in_child();
-    int code = run_seeds(st, i, &x, th);
+    int code = run_seeds(st, i, &x, th, slot);
     fflush(NULL);
     _exit(code);
   }
   free(th);
   cli_experiment_free(&x);
   if (pid < 0) {
+    cli_tune_status_release(&pl->status, i);
     snprintf(err, sizeof err, "cannot start a worker: %s", strerror(errno));
     cli_study_fail(st, i, err);
     report(pl, i);
@@ -193,6 +206,7 @@ static void collect(pool *pl, pid_t pid, int status) {
   cli_signals_remove_child(pid);
   pl->pids[i] = 0;
   pl->running--;
+  cli_tune_status_release(&pl->status, i);
   cli_study_collect(pl->st, i);
   cli_trial *t = &pl->st->trials[i];
   if (t->status == CLI_TRIAL_PENDING && !cli_stop_requested) {
@@ -255,18 +269,19 @@ static int all_done(const pool *pl) {
   return 1;
 }
 
-/* One child that ended, waiting for it alone, or for the other ranks'
- * trials too (polling). */
+/* A child that ended, the other ranks' trials, the live line. */
 static void wait_some(pool *pl) {
   int status;
-  pid_t pid = waitpid(-1, &status, pl->st->ranks <= 1 ? 0 : WNOHANG);
+  pid_t pid = waitpid(-1, &status, WNOHANG);
   if (pid > 0)
     collect(pl, pid, status);
   else if (pid < 0 && errno == ECHILD)
     pl->running = 0; /* cannot happen, but never wait forever */
-  else if (pid == 0)
+  else
     nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
   refresh_others(pl);
+  if (!pl->silent)
+    cli_tune_status_draw(&pl->status, pl->st);
 }
 
 int cli_tune_run(cli_study *st, int quiet) {
@@ -276,11 +291,13 @@ int cli_tune_run(cli_study *st, int quiet) {
              .t0 = cli_now(),
              .last_refresh = -1.0};
   pl.silent = pl.rank > 0;
+  cli_tune_status_init(&pl.status, st->workers, quiet || pl.silent);
   pl.pids = calloc((size_t)st->n_trials, sizeof *pl.pids);
   if (pl.pids == NULL ||
       cli_path_join(pl.stop_path, sizeof pl.stop_path, st->dir, ".stopping")) {
     fprintf(stderr, "crl tune: error: out of memory\n");
     free(pl.pids);
+    cli_tune_status_free(&pl.status);
     return -1;
   }
   int rc = 0;
@@ -297,6 +314,8 @@ int cli_tune_run(cli_study *st, int quiet) {
     wait_some(&pl);
   }
   update_report(&pl);
+  cli_tune_status_clear(&pl.status);
+  cli_tune_status_free(&pl.status);
   free(pl.pids);
   return rc || pl.failed_write ? -1 : 0;
 }
