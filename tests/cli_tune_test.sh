@@ -84,7 +84,6 @@ rows=$(($(wc -l <s1/trials.csv) - 1))
 expect "trials.csv: the header" s1/trials.csv \
   "trial,status,objective,objective_std,pruned_eval,steps,pruned_at_step,pruned_seed,wall_seconds,learning_rate,gamma,n_steps,policy_kwargs.net_arch,error"
 expect "progress lines" "$WORK/err" "trial 13 [14/14 done"
-expect "the study's line in a pipe" "$WORK/err" "/14 done ("
 expect "the table of the best" "$WORK/out" "objective"
 expect "where the best is" "$WORK/out" "best: trial"
 # Every trial's sampled values are in its resolved config.
@@ -114,6 +113,13 @@ run "an existing directory is refused" 2 "$CRL" tune tune.yaml --trials 2 -o s1
 expect "the refusal names crl tune" "$WORK/err" "crl tune: output directory 's1' already exists"
 run "--force starts it over" 0 "$CRL" tune tune.yaml --trials 2 -j 2 -o s3 --force --quiet --no-plot
 [ ! -e s3/trial_0002 ] && ok "--force removed the old trials" || bad "--force removed the old trials"
+
+# The live line, in a pipe at each tenth of a study long enough to be
+# drawn (4 trials of about 0.3 s each here, 3 s under sanitizers).
+sed 's/n_timesteps: 4096/n_timesteps: 65536/; s/every: 1024/every: 16384/' tune.yaml >live.yaml
+run "a longer study" 0 "$CRL" tune live.yaml --trials 4 -j 2 -o live --no-plot
+expect "the study's line in a pipe" "$WORK/err" "/4 done ("
+expect "the line shows the running trials" "$WORK/err" "| running "
 
 # ---- Ctrl-C and --resume -----------------------------------------------------
 
