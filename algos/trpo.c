@@ -56,6 +56,7 @@ static const crl_param_def trpo_params[] = {
      "scale rewards by the running std of the discounted return "
      "(VecNormalize's norm_reward)"},
     CRL_AC_POLICY_KWARGS(F, "actor and critic"),
+    CRL_GRAD_SHARDS_PARAM(F),
     CRL_SDE_PARAMS(F),
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
@@ -70,6 +71,10 @@ static void trpo_destroy(void *self) {
   crl_adam_free(t->vf_adam);
   crl__cg_free(t->cg);
   crl__ac_fisher_free(t->fisher);
+  for (int k = 0; t->fishers && k < t->spec.grad_shards; k++)
+    crl__ac_fisher_free(t->fishers[k]);
+  free(t->fishers);
+  crl__shards_free(&t->shards);
   if (t->batch_rng)
     gsl_rng_free(t->batch_rng);
   free(t->block);
@@ -124,6 +129,30 @@ static int check_spec(const trpo_spec *s, int n_envs) {
   if (total > 10000000)
     return crl_fail(CRL_EINVAL, "trpo: n_steps * n_envs = %ld is too large",
                     total);
+  if (s->grad_shards > 1 && s->use_sde)
+    return crl_fail(CRL_EUNSUPPORTED,
+                    "trpo: grad_shards > 1 (and data parallel) does not work "
+                    "with use_sde yet");
+  return 0;
+}
+
+/* The Fisher-vector products: one for the whole batch, or one for each
+ * part of it (grad_shards), each keeping its part's forward pass. */
+static int alloc_fishers(trpo *t) {
+  crl__ac *ac = t->onp->ac;
+  const long S = t->spec.grad_shards, M = t->M;
+  t->shards = (crl__shards){.name = "trpo", .n = (int)S};
+  if (S == 1)
+    return crl__ac_fisher_alloc(ac, t->M, &t->fisher);
+  t->fishers = calloc((size_t)S, sizeof *t->fishers);
+  if (t->fishers == NULL)
+    return crl_fail(CRL_ENOMEM, "trpo: out of memory");
+  for (long k = 0; k < S; k++) {
+    int rows = (int)((k + 1) * M / S - k * M / S);
+    int rc = rows > 0 ? crl__ac_fisher_alloc(ac, rows, &t->fishers[k]) : 0;
+    if (rc)
+      return rc;
+  }
   return 0;
 }
 
@@ -158,7 +187,7 @@ static int alloc_parts(trpo *t, const crl_space *obs, const crl_space *act,
   if (rc == 0)
     rc = crl__cg_alloc(t->n_pi, &t->cg);
   if (rc == 0)
-    rc = crl__ac_fisher_alloc(ac, t->M, &t->fisher);
+    rc = alloc_fishers(t);
   t->batch_rng = crl_rng_alloc(seed, CRL_STREAM_BATCH);
   if (rc == 0 && t->batch_rng == NULL)
     rc = crl_fail(CRL_ENOMEM, "trpo: out of memory");
@@ -203,6 +232,31 @@ static void gather_batch(trpo *t) {
     crl__pg_standardize(t->adv, (size_t)t->M, 1, 1);
 }
 
+/* Rows [a, b) of a minibatch of n: their share of mean (V(s) - R)^2 and
+ * of its gradient, into the critic's slice of ac->grads (zeroed first). */
+static int critic_part(void *self, int a, int b, int n, double *stats) {
+  trpo *t = self;
+  crl__ac *ac = t->onp->ac;
+  const size_t O = (size_t)ac->obs_dim;
+  const int m = b - a;
+  /* Only the critic's slice: the policy moved by the trust-region step. */
+  memset(ac->grads + t->n_pi, 0, (ac->n_params - t->n_pi) * sizeof *ac->grads);
+  stats[0] = 0.0;
+  if (m == 0)
+    return 0;
+  int rc = crl__ac_critic_forward(ac, t->mb_obs + a * O, m, t->v + a);
+  if (rc)
+    return rc;
+  double l = 0.0;
+  for (int i = a; i < b; i++) {
+    double err = (double)t->v[i] - (double)t->mb_ret[i];
+    l += err * err;
+    t->dv[i] = (crl_real)(2.0 * err / n);
+  }
+  stats[0] = l / n;
+  return crl__ac_critic_backward(ac, t->dv + a, m);
+}
+
 /* One Adam step on mean (V(s) - R)^2 over minibatch idx [n]. */
 static int critic_minibatch(trpo *t, const size_t *idx, int n, double lr,
                             double *loss) {
@@ -214,22 +268,11 @@ static int critic_minibatch(trpo *t, const size_t *idx, int n, double lr,
            O * sizeof *t->mb_obs);
     t->mb_ret[i] = ro->returns[idx[i]];
   }
-  int rc = crl__ac_critic_forward(ac, t->mb_obs, n, t->v);
-  if (rc)
-    return rc;
-  double l = 0.0;
-  for (int i = 0; i < n; i++) {
-    double err = (double)t->v[i] - (double)t->mb_ret[i];
-    l += err * err;
-    t->dv[i] = (crl_real)(2.0 * err / n);
-  }
-  *loss = l / n;
-  rc = crl__onp_check_finite(t->onp, "the value loss", *loss);
-  if (rc)
-    return rc;
-  /* Only the critic's slice: the policy moved by the trust-region step. */
-  memset(ac->grads + t->n_pi, 0, (ac->n_params - t->n_pi) * sizeof *ac->grads);
-  rc = crl__ac_critic_backward(ac, t->dv, n);
+  int rc =
+      crl__shards_gradient(&t->shards, n, ac->grads + t->n_pi,
+                           ac->n_params - t->n_pi, loss, 1, critic_part, t);
+  if (rc == 0)
+    rc = crl__onp_check_finite(t->onp, "the value loss", *loss);
   if (rc == 0)
     crl_adam_step(t->vf_adam, ac->params + t->n_pi, ac->grads + t->n_pi, lr);
   return rc;
@@ -297,7 +340,12 @@ static int trpo_iterate(void *self, crl_vec_env *venv,
   st->learning_rate = lr;
   st->policy_loss = -res.surrogate;
   st->approx_kl = res.kl; /* 0 when the line search rejected every point */
-  st->entropy = crl__ac_entropy_mean(t->onp->ac, t->dist_old, t->M);
+  /* A part sees its rows only: sharded, a categorical policy's entropy is
+   * the sum of the parts' (a Gaussian's does not depend on the state). */
+  const crl__ac *ac = t->onp->ac;
+  st->entropy = t->shards.n > 1 && ac->discrete
+                    ? t->entropy_old
+                    : crl__ac_entropy_mean(t->onp->ac, t->dist_old, t->M);
   st->n_updates = res.accepted + vf_steps;
   st->explained_variance = crl__onp_explained_variance(t->onp->ro);
   return rc;
@@ -341,6 +389,14 @@ static long trpo_steps_per_iteration(const void *spec, int n_envs) {
   return (long)((const trpo_spec *)spec)->n_steps * n_envs;
 }
 
+/* Data parallel: the shared env copies, part `rank` of every sum over the
+ * batch (rl/shards.h). */
+static int trpo_set_group(void *self, const crl_group *g, int *own_envs) {
+  trpo *t = self;
+  *own_envs = 0;
+  return crl__shards_set_group(&t->shards, g);
+}
+
 const crl_algo_type crl__algo_trpo = {
     .name = "trpo",
     .doc = "Trust Region Policy Optimization: natural gradient by CG on the "
@@ -355,4 +411,5 @@ const crl_algo_type crl__algo_trpo = {
     .load = trpo_load,
     .export_policy = trpo_export,
     .steps_per_iteration = trpo_steps_per_iteration,
+    .set_group = trpo_set_group,
 };

@@ -7,6 +7,7 @@
 #include "nn/cg.h"
 #include "rl/actor_critic_fvp.h"
 #include "rl/onpolicy.h"
+#include "rl/shards.h"
 
 typedef struct trpo_spec {
   crl_schedule learning_rate; /* the critic's Adam */
@@ -30,6 +31,7 @@ typedef struct trpo_spec {
   double log_std_init;
   int ortho_init;
   int use_sde, sde_sample_freq, full_std, use_expln; /* gSDE */
+  int grad_shards;                                   /* rl/shards.h */
 } trpo_spec;
 
 /* What one policy step did, for the stats. */
@@ -46,7 +48,16 @@ typedef struct trpo {
   crl__onp *onp;
   crl_adam *vf_adam; /* over the critic's slice of the flat vector */
   crl__cg *cg;
-  crl__ac_fisher *fisher;
+  crl__ac_fisher *fisher; /* the whole batch's (grad_shards 1); else NULL */
+  /* grad_shards S > 1: every sum over the batch (the surrogate's gradient,
+   * each Fisher-vector product, the line search's surrogate and KL, the
+   * critic's minibatch gradients) is the ordered sum of S parts of rows,
+   * and part k's products keep their own forward pass in fishers[k]. */
+  crl__shards shards;
+  crl__ac_fisher **fishers; /* [S] NULL for an empty part (M < S) */
+  const crl_real *fvp_v;    /* the product being summed: F fvp_v ... */
+  crl_real *fvp_out;        /* ... into fvp_out */
+  double entropy_old; /* sharded, categorical: mean entropy at theta_old */
   gsl_rng *batch_rng; /* critic minibatch shuffling */
   size_t n_pi;        /* policy parameters: actor MLP + log_std */
   int M;              /* rows of the policy step (after sub-sampling) */

@@ -181,7 +181,7 @@ typedef struct ppo_trace {
   crl_real actions[PROBES];
 } ppo_trace;
 
-/* The on-policy algorithm under test: "ppo" or "a2c". */
+/* The on-policy algorithm under test: "ppo", "a2c" or "trpo". */
 static const char *onp_algo = "ppo";
 
 static crl_algo *make_ppo(const char *shards, int epochs, crl_vec_env *v) {
@@ -192,8 +192,27 @@ static crl_algo *make_ppo(const char *shards, int epochs, crl_vec_env *v) {
   const char *a2c_kv[] = {
       "n_steps",          "16",   "ent_coef",      "0.05", "normalize", "true",
       "normalize_reward", "true", "learning_rate", "1e-3", NULL};
+  const char *trpo_kv[] = {"n_steps",
+                           "64",
+                           "batch_size",
+                           "32",
+                           "n_critic_updates",
+                           "3",
+                           "normalize",
+                           "true",
+                           "normalize_reward",
+                           "true",
+                           "target_kl",
+                           "0.05",
+                           "learning_rate",
+                           "1e-3",
+                           "sub_sampling_factor",
+                           "1",
+                           NULL};
   const int is_ppo = strcmp(onp_algo, "ppo") == 0;
-  const char *const *kv = is_ppo ? ppo_kv : a2c_kv;
+  const char *const *kv = is_ppo                         ? ppo_kv
+                          : strcmp(onp_algo, "a2c") == 0 ? a2c_kv
+                                                         : trpo_kv;
   const crl_algo_type *t = crl_algo_find(onp_algo);
   void *spec = NULL;
   assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
@@ -285,6 +304,10 @@ static void test_onpolicy_over_threads_is_alone(void **state) {
   over_threads_is_alone();
   onp_algo = "a2c";
   over_threads_is_alone();
+  onp_algo = "trpo"; /* its gradient, every Fisher-vector product, the line
+                        search and the critic's minibatches */
+  over_threads_is_alone();
+  onp_algo = "ppo";
 }
 
 /* The largest |a - b| over the probe actions. */
@@ -296,8 +319,10 @@ static double max_diff(const ppo_trace *a, const ppo_trace *b) {
 }
 
 /* PPO: one iteration of 4 epochs x 4 minibatches, 16 Adam steps; A2C:
- * three iterations, three RMSprop steps. Each moves the policy's mean by
- * up to ~1e-3; parts that do not add up to the whole would move it
+ * three iterations, three RMSprop steps; TRPO: one natural-gradient step
+ * (its gradient, the products of the solve and the line search in parts)
+ * and 3 epochs of critic minibatches. Each moves the policy's mean by up
+ * to ~1e-3; parts that do not add up to the whole would move it
  * elsewhere. */
 static void shards_split_the_sum_only(int iterations) {
   ppo_trace one, three, other_seed;
@@ -322,6 +347,8 @@ static void test_shards_split_the_sum_only(void **state) {
   shards_split_the_sum_only(1);
   onp_algo = "a2c";
   shards_split_the_sum_only(ITERATIONS);
+  onp_algo = "trpo";
+  shards_split_the_sum_only(1);
   onp_algo = "ppo";
 }
 

@@ -215,10 +215,15 @@ double crl__ac_entropy_mean(crl__ac *ac, const crl_real *dist, int B) {
   }
   if (!ac->discrete)
     return (double)crl_gauss_entropy(ac->act_dim, ac->log_std);
-  crl_cat_entropy(B, ac->n_out, dist, ac->ent);
+  /* In chunks of the scratch's rows: TRPO asks for its whole batch, which
+   * may exceed them (the sum runs in row order either way). */
   double s = 0.0;
-  for (int i = 0; i < B; i++)
-    s += (double)ac->ent[i];
+  for (int c = 0; c < B; c += ac->max_batch) {
+    int n = B - c < ac->max_batch ? B - c : ac->max_batch;
+    crl_cat_entropy(n, ac->n_out, dist + (size_t)c * ac->n_out, ac->ent);
+    for (int i = 0; i < n; i++)
+      s += (double)ac->ent[i];
+  }
   return s / B;
 }
 

@@ -113,7 +113,7 @@ int crl__ac_forward_logp(crl__ac *ac, const crl_real *obs_norm,
                          const crl_real *actions, int B, crl_real *dist,
                          crl_real *values, crl_real *logp);
 
-/* Mean entropy over the batch. */
+/* Mean entropy over the B rows of dist (B may exceed max_batch). */
 double crl__ac_entropy_mean(crl__ac *ac, const crl_real *dist, int B);
 
 /* Backward through the actor of the last crl__ac_actor_forward (same B) for
