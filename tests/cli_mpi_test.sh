@@ -267,8 +267,20 @@ else
 fi
 same_runs "data parallel: sac is deterministic" dps dps2 0
 if [ "$(strip_wall dps/seed_0/rank_1/progress.csv)" = "$(strip_wall dps2/seed_0/rank_1/progress.csv)" ]; then ok "data parallel: sac is deterministic on rank 1"; else bad "data parallel: sac is deterministic on rank 1"; fi
-run "data parallel: sac with normalize is refused" 1 "$MPIRUN" -n 2 "$CRL" train dp_sac.yaml --set normalize=true -o dps_bad --quiet --no-plot
-expect "data parallel: sac with normalize: why" "$WORK/err" "data parallel with normalize"
+# With normalize and normalize_reward the ranks' running statistics learn
+# from every rank's rows: one policy, one set of statistics, the same
+# evaluations on both ranks.
+run "data parallel: sac with normalize" 0 "$MPIRUN" -n 2 "$CRL" train dp_sac.yaml \
+  --set normalize=true --set normalize_reward=true -o dps_norm -j 1 --quiet --no-plot
+if [ -n "$(evals dps_norm/seed_0/progress.csv)" ] &&
+  [ "$(evals dps_norm/seed_0/progress.csv)" = "$(evals dps_norm/seed_0/rank_1/progress.csv)" ]; then
+  ok "data parallel: sac with normalize: one policy and statistics"
+else
+  bad "data parallel: sac with normalize: one policy and statistics" "$(paste -d'|' dps_norm/seed_0/progress.csv dps_norm/seed_0/rank_1/progress.csv | head -5)"
+fi
+run "data parallel: sac, train_freq in episodes is refused" 1 "$MPIRUN" -n 2 "$CRL" train dp_sac.yaml \
+  --set train_freq_unit=episode -o dps_bad --quiet --no-plot
+expect "data parallel: train_freq in episodes: why" "$WORK/err" "train_freq in episodes"
 
 # Ctrl-C: both ranks stop at the same iteration with their checkpoints;
 # resumed on 2 ranks, the run ends on the uninterrupted bits; on 3 ranks

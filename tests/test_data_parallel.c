@@ -382,6 +382,7 @@ static void test_group_that_does_not_fit(void **state) {
 typedef struct off_job {
   member m;
   const char *algo;
+  const char *normalize; /* "true": observations and rewards */
   crl_real actions[PROBES];
   double critic_loss; /* the last iteration's: differs between threads */
 } off_job;
@@ -397,6 +398,8 @@ static crl_algo *make_off(const char *name, crl_vec_env *v,
                       "policy_kwargs.net_arch",
                       "[32, 32]",
                       "normalize",
+                      normalize,
+                      "normalize_reward",
                       normalize,
                       NULL};
   const crl_algo_type *t = crl_algo_find(name);
@@ -418,7 +421,7 @@ static void *off_thread(void *arg) {
   crl_vec_env *v = NULL;
   assert_int_equal(
       crl_vec_env_make("Pendulum-v1", 1, crl_group_seed(5, g->rank), &v), 0);
-  crl_algo *algo = make_off(j->algo, v, "false");
+  crl_algo *algo = make_off(j->algo, v, j->normalize);
   int own = 0;
   assert_int_equal(crl_algo_set_group(algo, g, &own), 0);
   assert_int_equal(own, 1);
@@ -434,13 +437,15 @@ static void *off_thread(void *arg) {
   return NULL;
 }
 
-static void run_off(const char *algo, int K, off_job *jobs) {
+static void run_off(const char *algo, const char *normalize, int K,
+                    off_job *jobs) {
   shared s = {.size = K};
   pthread_barrier_init(&s.barrier, NULL, (unsigned)K);
   pthread_t th[MAX_THREADS];
   for (int r = 0; r < K; r++) {
     member_init(&jobs[r].m, &s, r);
     jobs[r].algo = algo;
+    jobs[r].normalize = normalize;
     pthread_create(&th[r], NULL, off_thread, &jobs[r]);
   }
   for (int r = 0; r < K; r++)
@@ -453,8 +458,8 @@ static void test_offpolicy_over_threads(void **state) {
   const char *algos[] = {"sac", "td3"};
   for (int a = 0; a < 2; a++) {
     off_job first[2], again[2];
-    run_off(algos[a], 2, first);
-    run_off(algos[a], 2, again);
+    run_off(algos[a], "false", 2, first);
+    run_off(algos[a], "false", 2, again);
     /* One set of parameters, learnt from two replay buffers. */
     assert_memory_equal(first[0].actions, first[1].actions,
                         sizeof first[0].actions);
@@ -468,14 +473,43 @@ static void test_offpolicy_over_threads(void **state) {
   }
 }
 
+/* With normalize and normalize_reward, every process's running statistics
+ * learn from every process's rows (gathered in rank order): the probe
+ * actions, which go through the observation statistics, are the same on
+ * both, and their critics' losses (rewards scaled by the return
+ * statistics) follow one set of parameters and statistics. */
+static void test_offpolicy_normalisers_merged(void **state) {
+  (void)state;
+  off_job first[2], again[2], plain[2];
+  run_off("sac", "true", 2, first);
+  run_off("sac", "true", 2, again);
+  run_off("sac", "false", 2, plain);
+  assert_memory_equal(first[0].actions, first[1].actions,
+                      sizeof first[0].actions);
+  for (int r = 0; r < 2; r++)
+    assert_memory_equal(first[r].actions, again[r].actions,
+                        sizeof first[r].actions);
+  /* ... and normalising changed what was learnt. */
+  assert_memory_not_equal(first[0].actions, plain[0].actions,
+                          sizeof first[0].actions);
+}
+
 static void test_offpolicy_refusals(void **state) {
   (void)state;
   crl_vec_env *v = NULL;
   assert_int_equal(crl_vec_env_make("Pendulum-v1", 1, 0, &v), 0);
-  crl_algo *algo = make_off("sac", v, "true");
+  const crl_algo_type *t = crl_algo_find("sac");
+  void *spec = NULL;
+  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
+  assert_int_equal(crl_algo_spec_set(t, spec, "train_freq_unit", "episode"), 0);
+  crl_algo *algo = NULL;
+  assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(v),
+                                  crl_vec_env_act_space(v), 1, 5, &algo),
+                   0);
+  crl_algo_spec_free(spec);
   crl_group g = {0, 2, NULL, thread_sum, thread_gather};
   assert_int_equal(crl_algo_set_group(algo, &g, NULL), CRL_EUNSUPPORTED);
-  assert_non_null(strstr(crl_last_error(), "with normalize"));
+  assert_non_null(strstr(crl_last_error(), "train_freq in episodes"));
   crl_algo_free(algo);
   crl_vec_env_free(v);
 }
@@ -488,6 +522,7 @@ int main(void) {
       cmocka_unit_test(test_shards_split_the_sum_only),
       cmocka_unit_test(test_group_that_does_not_fit),
       cmocka_unit_test(test_offpolicy_over_threads),
+      cmocka_unit_test(test_offpolicy_normalisers_merged),
       cmocka_unit_test(test_offpolicy_refusals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -134,6 +134,7 @@ void crl__offpolicy_free(crl__offpolicy *op) {
   if (op->batch_rng)
     gsl_rng_free(op->batch_rng);
   free(op->avg);
+  free(op->merge);
   free(op->block);
   free(op);
 }
@@ -186,13 +187,38 @@ static void normalize_batch(crl__offpolicy *op, crl_replay_batch *b) {
   }
 }
 
+/* A running normaliser learns this step's rows x [N, dim]: alone, these;
+ * in a group, every process's, gathered in rank order, so that every
+ * process holds the same statistics. */
+static int learn_rows(crl__offpolicy *op, crl_normalizer *norm,
+                      const crl_real *x, int dim) {
+  const crl_group *g = op->group;
+  const int N = op->n_envs;
+  if (g == NULL) {
+    crl_normalizer_update(norm, x, N);
+    return 0;
+  }
+  const size_t block = (size_t)N * (size_t)dim * sizeof(crl_real);
+  memcpy((char *)op->merge + (size_t)g->rank * block, x, block);
+  if (g->gather(g->ctx, op->merge, block) != 0)
+    return crl_fail(CRL_EIO,
+                    "%s: process %d could not gather the normaliser's rows "
+                    "from the others",
+                    op->name, g->rank);
+  crl_normalizer_update(norm, op->merge, N * g->size);
+  return 0;
+}
+
 /* One step of every copy: choose, perturb, step, store. */
 static int collect_step(crl__offpolicy *op, crl_vec_env *venv) {
   const int N = op->n_envs, A = op->act_dim;
   memcpy(op->obs, crl_vec_env_obs(venv),
          (size_t)N * op->obs_dim * sizeof(crl_real));
-  if (op->obs_norm)
-    crl_normalizer_update(op->obs_norm, op->obs, N);
+  if (op->obs_norm) {
+    int rc = learn_rows(op, op->obs_norm, op->obs, op->obs_dim);
+    if (rc)
+      return rc;
+  }
   if (op->num_timesteps < op->spec.learning_starts) {
     crl_uniform_actions(N, A, op->act_rng, op->actions);
   } else {
@@ -210,10 +236,15 @@ static int collect_step(crl__offpolicy *op, crl_vec_env *venv) {
   if (rc)
     return rc;
   gather_next_obs(op, venv);
-  if (op->ret_norm)
-    crl__ret_track(op->ret_norm, op->spec.gamma, N, crl_vec_env_rewards(venv),
-                   crl_vec_env_terminated(venv), crl_vec_env_truncated(venv),
-                   op->ret, op->ret_real);
+  if (op->ret_norm) {
+    crl__ret_advance(op->spec.gamma, N, crl_vec_env_rewards(venv), op->ret,
+                     op->ret_real);
+    rc = learn_rows(op, op->ret_norm, op->ret_real, 1);
+    if (rc)
+      return rc;
+    crl__ret_end_episodes(N, crl_vec_env_terminated(venv),
+                          crl_vec_env_truncated(venv), op->ret);
+  }
   rc = crl_replay_add(op->replay, N, op->obs, op->actions,
                       crl_vec_env_rewards(venv), op->next_obs,
                       crl_vec_env_terminated(venv));
@@ -353,18 +384,20 @@ int crl__offpolicy_set_group(crl__offpolicy *o, const crl_group *g) {
     o->group = NULL;
     return 0;
   }
-  if (o->spec.normalize || o->spec.normalize_reward)
-    return crl_fail(CRL_EUNSUPPORTED,
-                    "%s: data parallel with normalize or normalize_reward: "
-                    "each process's running statistics would see only its "
-                    "own env copies (not supported yet)",
-                    o->name);
   if (o->spec.train_freq_unit == 1)
     return crl_fail(CRL_EUNSUPPORTED,
                     "%s: data parallel with train_freq in episodes: the "
                     "processes would take different numbers of gradient "
                     "steps; use train_freq in steps",
                     o->name);
+  if (o->obs_norm || o->ret_norm) { /* the normalisers' gathered rows */
+    const int dim = o->obs_dim > 1 ? o->obs_dim : 1;
+    crl_real *m = realloc(o->merge, (size_t)g->size * (size_t)o->n_envs *
+                                        (size_t)dim * sizeof *m);
+    if (m == NULL)
+      return crl_fail(CRL_ENOMEM, "%s: out of memory", o->name);
+    o->merge = m;
+  }
   const uint64_t seed = crl_group_seed(o->seed, g->rank);
   int rc = reseed(&o->act_rng, seed, CRL_STREAM_ACT, o->name);
   if (rc == 0)

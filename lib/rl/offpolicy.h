@@ -164,6 +164,10 @@ typedef struct crl__offpolicy {
   uint64_t seed; /* the run's seed: rank streams derive from it */
   double *avg;   /* [avg_n] the gradient being averaged */
   size_t avg_n;
+  /* [K N max(obs_dim, 1)] every process's rows of one step, gathered in
+   * rank order for the running normalisers, which then see the same rows
+   * (and hold the same statistics) in every process */
+  crl_real *merge;
   crl_real *obs_in; /* [in_rows, obs_dim] normalised inputs */
   void *block;      /* act_low ... obs_in */
 } crl__offpolicy;

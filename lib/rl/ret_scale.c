@@ -3,17 +3,27 @@
 
 #include <math.h>
 
-void crl__ret_track(crl_normalizer *norm, double gamma, int N,
-                    const double *rew, const int *term, const int *trunc,
-                    double *ret, crl_real *ret_real) {
+void crl__ret_advance(double gamma, int N, const double *rew, double *ret,
+                      crl_real *ret_real) {
   for (int i = 0; i < N; i++) {
     ret[i] = gamma * ret[i] + rew[i];
     ret_real[i] = (crl_real)ret[i];
   }
-  crl_normalizer_update(norm, ret_real, N);
+}
+
+void crl__ret_end_episodes(int N, const int *term, const int *trunc,
+                           double *ret) {
   for (int i = 0; i < N; i++)
     if (term[i] || trunc[i])
       ret[i] = 0.0;
+}
+
+void crl__ret_track(crl_normalizer *norm, double gamma, int N,
+                    const double *rew, const int *term, const int *trunc,
+                    double *ret, crl_real *ret_real) {
+  crl__ret_advance(gamma, N, rew, ret, ret_real);
+  crl_normalizer_update(norm, ret_real, N);
+  crl__ret_end_episodes(N, term, trunc, ret);
 }
 
 double crl__ret_std(const crl_normalizer *norm) {

@@ -14,6 +14,16 @@ void crl__ret_track(crl_normalizer *norm, double gamma, int N,
                     const double *rew, const int *term, const int *trunc,
                     double *ret, crl_real *ret_real);
 
+/* crl__ret_track in its three steps, for a caller whose normaliser learns
+ * from more rows than its own (data parallel): each copy's return with
+ * this step's reward (ret, and ret_real for the normaliser), then ...
+ * the normaliser's update ..., then the returns of ended episodes back to
+ * 0. */
+void crl__ret_advance(double gamma, int N, const double *rew, double *ret,
+                      crl_real *ret_real);
+void crl__ret_end_episodes(int N, const int *term, const int *trunc,
+                           double *ret);
+
 /* The std rewards are divided by: sqrt(var + 1e-8). */
 double crl__ret_std(const crl_normalizer *norm);
 
