@@ -58,6 +58,7 @@ static const crl_param_def grpo_params[] = {
     {"ent_coef", CRL_PARAM_REAL, F(ent_coef), "0.0", 0, 1e3, NULL,
      "entropy bonus coefficient"},
     CRL_GRPO_COMMON_PARAMS(F),
+    CRL_GRAD_SHARDS_PARAM(F),
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
 
@@ -67,6 +68,7 @@ void crl__grpo_destroy(void *self) {
     return;
   crl__ac_free(g->ac);
   crl_adam_free(g->adam);
+  crl__shards_free(&g->shards);
   if (g->act_rng)
     gsl_rng_free(g->act_rng);
   if (g->batch_rng)
@@ -137,6 +139,8 @@ int crl__grpo_create_named(const char *name, const grpo_spec *spec,
     return crl_fail(CRL_ENOMEM, "%s: out of memory", name);
   g->spec = *spec;
   g->name = name;
+  g->shards = (crl__shards){.name = name,
+                            .n = spec->grad_shards > 1 ? spec->grad_shards : 1};
   g->cap = spec->buffer_size;
   g->group_base = crl_seed_derive(seed, STREAM_GROUPS);
   /* A minibatch holds up to 2 batch_size - 1 rows (even split). */
@@ -196,34 +200,62 @@ static void gather(grpo *g, const size_t *idx, int m) {
   }
 }
 
-static int train_minibatch(grpo *g, const size_t *idx, int m, double clip,
-                           double lr, grpo_mb *r) {
+enum { MB_POLICY, MB_KL, MB_ENTROPY, MB_CLIP_FRACTION, MB_STATS };
+
+/* Rows [a, b) of the gathered minibatch of m rows: their share of every
+ * mean (rl/shards.h) and of the loss's gradient, into the policy's part
+ * of ac->grads (zeroed first). One part (a = 0, b = m) is the minibatch
+ * itself, bit for bit (the shares are 1). */
+static int part_gradient(void *self, int a, int b, int m, double *stats) {
+  grpo *g = self;
   crl__ac *ac = g->ac;
-  gather(g, idx, m);
-  int rc = crl__ac_actor_forward(ac, g->mb_obs, m, g->dist);
+  const size_t O = (size_t)g->obs_dim, A = (size_t)g->act_dim;
+  const size_t K = (size_t)g->n_out;
+  const int r = b - a;
+  memset(ac->grads, 0, g->n_pi * sizeof *ac->grads);
+  for (int k = 0; k < MB_STATS; k++)
+    stats[k] = 0.0;
+  if (r == 0)
+    return 0; /* more parts than rows */
+  const crl_real *obs = g->mb_obs + a * O, *act = g->mb_act + a * A;
+  const crl_real *ref = g->mb_dist_ref + a * K;
+  int rc = crl__ac_actor_forward(ac, obs, r, g->dist);
   if (rc)
     return rc;
-  crl__ac_log_prob(ac, g->dist, g->mb_act, m, g->logp);
+  crl__ac_log_prob(ac, g->dist, act, r, g->logp);
   crl__pg_clip_result pr;
-  crl__pg_clipped_surrogate(m, m, g->logp, g->mb_logp_ref, g->mb_adv, clip,
-                            g->dlogp, &pr);
-  r->policy_loss = pr.loss;
-  r->clip_fraction = pr.clip_fraction;
-  r->kl =
-      crl__ac_kl(ac, g->mb_dist_ref, g->log_std_ref, g->dist, m, g->scratch);
-  r->entropy = crl__ac_entropy_mean(ac, g->dist, m);
+  crl__pg_clipped_surrogate(r, m, g->logp, g->mb_logp_ref + a, g->mb_adv + a,
+                            g->clip, g->dlogp, &pr);
+  const double share = (double)r / m;
+  stats[MB_POLICY] = pr.loss;
+  stats[MB_CLIP_FRACTION] = pr.clip_fraction;
+  stats[MB_KL] =
+      crl__ac_kl(ac, ref, g->log_std_ref, g->dist, r, g->scratch) * share;
+  stats[MB_ENTROPY] = crl__ac_entropy_mean(ac, g->dist, r) * share;
+  return crl__ac_actor_backward_kl(
+      ac, g->dist, act, r, g->dlogp, -g->spec.ent_coef * share, ref,
+      g->log_std_ref, g->spec.kl_coef * share, g->scratch);
+}
+
+static int train_minibatch(grpo *g, const size_t *idx, int m, double lr,
+                           grpo_mb *r) {
+  crl__ac *ac = g->ac;
+  gather(g, idx, m);
+  double s[MB_STATS];
+  int rc = crl__shards_gradient(&g->shards, m, ac->grads, g->n_pi, s, MB_STATS,
+                                part_gradient, g);
+  if (rc)
+    return rc;
+  r->policy_loss = s[MB_POLICY];
+  r->clip_fraction = s[MB_CLIP_FRACTION];
+  r->kl = s[MB_KL];
+  r->entropy = s[MB_ENTROPY];
   double total =
       r->policy_loss + g->spec.kl_coef * r->kl - g->spec.ent_coef * r->entropy;
   if (!isfinite(total))
     return crl_fail(CRL_ENONFINITE,
                     "grpo: loss is not finite (policy %g, kl %g, entropy %g)",
                     r->policy_loss, r->kl, r->entropy);
-  memset(ac->grads, 0, g->n_pi * sizeof *ac->grads);
-  rc = crl__ac_actor_backward_kl(ac, g->dist, g->mb_act, m, g->dlogp,
-                                 -g->spec.ent_coef, g->mb_dist_ref,
-                                 g->log_std_ref, g->spec.kl_coef, g->scratch);
-  if (rc)
-    return rc;
   crl_clip_grad_norm(g->n_pi, ac->grads, g->spec.max_grad_norm);
   crl_adam_step(g->adam, ac->params, ac->grads, lr);
   return 0;
@@ -231,7 +263,7 @@ static int train_minibatch(grpo *g, const size_t *idx, int m, double clip,
 
 /* n_epochs over the iteration's rows, split evenly into minibatches of
  * about batch_size. */
-static int train(grpo *g, double clip, double lr, crl_algo_stats *st) {
+static int train(grpo *g, double lr, crl_algo_stats *st) {
   const size_t n = (size_t)g->n;
   size_t n_mb = n / (size_t)g->spec.batch_size;
   if (n_mb < 1)
@@ -244,7 +276,7 @@ static int train(grpo *g, double clip, double lr, crl_algo_stats *st) {
     gsl_ran_shuffle(g->batch_rng, g->perm, n, sizeof *g->perm);
     for (size_t b = 0; b < n_mb; b++) {
       size_t lo = b * n / n_mb, hi = (b + 1) * n / n_mb;
-      int rc = train_minibatch(g, g->perm + lo, (int)(hi - lo), clip, lr, &r);
+      int rc = train_minibatch(g, g->perm + lo, (int)(hi - lo), lr, &r);
       if (rc)
         return rc;
       sum.policy_loss += r.policy_loss;
@@ -274,9 +306,8 @@ static int grpo_iterate(void *self, crl_vec_env *venv,
   grpo_advantages(g);
   const double lr =
       crl_schedule_value(&g->spec.learning_rate, progress_remaining);
-  const double clip =
-      crl_schedule_value(&g->spec.clip_range, progress_remaining);
-  rc = train(g, clip, lr, st);
+  g->clip = crl_schedule_value(&g->spec.clip_range, progress_remaining);
+  rc = train(g, lr, st);
   st->steps = g->n;
   st->learning_rate = lr;
   return rc;
@@ -327,6 +358,16 @@ int crl__grpo_export(void *self, int max_batch, crl_policy **out) {
       g->ac->discrete ? CRL_POLICY_ARGMAX : CRL_POLICY_CLIP, max_batch, out);
 }
 
+/* Data parallel: the episodes come one after the other from one env
+ * copy, so every process runs them all (its own copy; every episode is
+ * seeded from the run's seed, so the copies' own seeds do not matter) and
+ * computes part `rank` of every minibatch gradient. */
+static int grpo_set_group(void *self, const crl_group *g, int *own_envs) {
+  grpo *gr = self;
+  *own_envs = 1;
+  return crl__shards_set_group(&gr->shards, g);
+}
+
 const crl_algo_type crl__algo_grpo = {
     .name = "grpo",
     .doc =
@@ -341,4 +382,5 @@ const crl_algo_type crl__algo_grpo = {
     .save = crl__grpo_save,
     .load = crl__grpo_load,
     .export_policy = crl__grpo_export,
+    .set_group = grpo_set_group,
 };

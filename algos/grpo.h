@@ -9,6 +9,7 @@
 #include "crl/optim.h"
 #include "crl/vec_env.h"
 #include "rl/actor_critic.h"
+#include "rl/shards.h"
 
 enum { GRPO_ADV_EPISODE = 0, GRPO_ADV_REWARD_TO_GO = 1 };
 
@@ -33,6 +34,7 @@ typedef struct grpo_spec {
   int ortho_init;
   double tau;            /* PMD: strength of the log-ratio term */
   double length_penalty; /* PMD: weight of Kimi k1.5's length reward */
+  int grad_shards;       /* GRPO: rl/shards.h (PMD: 0, one part) */
 } grpo_spec;
 
 /* Parameter rows GRPO and PMD share (F: the table's offsetof macro on
@@ -72,7 +74,9 @@ typedef struct grpo {
   int64_t groups_done; /* groups run so far (checkpointed; >= 0) */
   int obs_dim, act_dim, n_out, cap;
   size_t n_pi;
-  void *block; /* the buffers below, one allocation */
+  crl__shards shards; /* the minibatch gradient's parts (grad_shards) */
+  double clip;        /* the iteration's clip range */
+  void *block;        /* the buffers below, one allocation */
   /* the iteration's episodes, [cap] rows, episode e = rows
    * [ep_start[e], ep_start[e + 1]), group k = episodes k G .. k G + G - 1 */
   int n;

@@ -144,6 +144,23 @@ run "trpo: data parallel on 2 ranks" 0 "$MPIRUN" -n 2 "$CRL" train trpo_dp.yaml 
   --set distributed.data_parallel=true -o trpo_dp -j 1 --quiet --no-plot
 same_runs "trpo: data parallel = one process" trpo_dp trpo_one 0
 
+# GRPO: every rank runs the episodes, each computes a part of the update.
+cat >grpo_dp.yaml <<'YAML'
+env: CartPole-v1
+algo: grpo
+n_timesteps: 3000
+seed: 0
+eval: {every: 1000, episodes: 2}
+group_size: 4
+n_groups: 2
+batch_size: 128
+grad_shards: 2
+YAML
+run "grpo: grad_shards 2 in one process" 0 "$CRL" train grpo_dp.yaml -o grpo_one --quiet --no-plot
+run "grpo: data parallel on 2 ranks" 0 "$MPIRUN" -n 2 "$CRL" train grpo_dp.yaml \
+  --set distributed.data_parallel=true -o grpo_dp -j 1 --quiet --no-plot
+same_runs "grpo: data parallel = one process" grpo_dp grpo_one 0
+
 # ---- crl tune over ranks ----------------------------------------------------
 # Trials i learns from trials 0 .. i - W, W the trials at once over all
 # ranks: 2 ranks x -j 1 run the study of one process with -j 2, trial for

@@ -352,6 +352,77 @@ static void test_shards_split_the_sum_only(void **state) {
   onp_algo = "ppo";
 }
 
+/* ---- GRPO: every process runs the episodes, each a part of the update -- */
+
+typedef struct grpo_job {
+  member m;
+  ppo_trace tr;
+} grpo_job;
+
+static void run_grpo(const crl_group *g, const char *shards, ppo_trace *tr) {
+  const char *kv[] = {"group_size", "4",   "n_groups",    "2",
+                      "batch_size", "64",  "n_epochs",    "2",
+                      "kl_coef",    "0.1", "grad_shards", shards,
+                      NULL};
+  crl_vec_env *v = NULL;
+  /* The copies' own seeds differ, as a rank's own copy's does: every
+   * episode is seeded from the run's seed. */
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", 1,
+                                    g ? crl_group_seed(11, g->rank) : 11, &v),
+                   0);
+  const crl_algo_type *t = crl_algo_find("grpo");
+  void *spec = NULL;
+  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
+  for (int i = 0; kv[i] != NULL; i += 2)
+    assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
+  crl_algo *algo = NULL;
+  assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(v),
+                                  crl_vec_env_act_space(v), 1, 11, &algo),
+                   0);
+  crl_algo_spec_free(spec);
+  int own = 0;
+  assert_int_equal(crl_algo_set_group(algo, g, &own), 0);
+  assert_int_equal(own, 1);
+  assert_int_equal(crl_vec_env_reset(v), 0);
+  for (int k = 0; k < ITERATIONS; k++) {
+    memset(&tr->stats[k], 0, sizeof tr->stats[k]);
+    if (crl_algo_iterate(algo, v, 1.0, &tr->stats[k]))
+      fail_msg("iterate: %s", crl_last_error());
+  }
+  probe(algo, tr->actions);
+  crl_algo_free(algo);
+  crl_vec_env_free(v);
+}
+
+static void *grpo_thread(void *arg) {
+  grpo_job *j = arg;
+  run_grpo(&j->m.group, "2", &j->tr);
+  return NULL;
+}
+
+/* Two processes compute what one with grad_shards 2 computes, and that is
+ * rounding away from one part. */
+static void test_grpo_over_threads_is_alone(void **state) {
+  (void)state;
+  ppo_trace alone, one;
+  run_grpo(NULL, "2", &alone);
+  run_grpo(NULL, "1", &one);
+  assert_true(max_diff(&alone, &one) < 2e-5);
+  shared s = {.size = 2};
+  pthread_barrier_init(&s.barrier, NULL, 2);
+  grpo_job jobs[2];
+  pthread_t th[2];
+  for (int r = 0; r < 2; r++) {
+    member_init(&jobs[r].m, &s, r);
+    pthread_create(&th[r], NULL, grpo_thread, &jobs[r]);
+  }
+  for (int r = 0; r < 2; r++)
+    pthread_join(th[r], NULL);
+  for (int r = 0; r < 2; r++)
+    assert_memory_equal(&jobs[r].tr, &alone, sizeof alone);
+  pthread_barrier_destroy(&s.barrier);
+}
+
 static void test_group_that_does_not_fit(void **state) {
   (void)state;
   crl_vec_env *v = NULL;
@@ -520,6 +591,7 @@ int main(void) {
       cmocka_unit_test(test_vec_env_refuses_uneven_share),
       cmocka_unit_test(test_onpolicy_over_threads_is_alone),
       cmocka_unit_test(test_shards_split_the_sum_only),
+      cmocka_unit_test(test_grpo_over_threads_is_alone),
       cmocka_unit_test(test_group_that_does_not_fit),
       cmocka_unit_test(test_offpolicy_over_threads),
       cmocka_unit_test(test_offpolicy_normalisers_merged),
