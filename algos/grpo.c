@@ -359,12 +359,12 @@ int crl__grpo_export(void *self, int max_batch, crl_policy **out) {
 }
 
 /* Data parallel: the episodes come one after the other from one env
- * copy, so every process runs them all (its own copy; every episode is
- * seeded from the run's seed, so the copies' own seeds do not matter) and
- * computes part `rank` of every minibatch gradient. */
+ * copy, so every process runs them all (replicated copies, every episode
+ * seeded from the run's seed) and computes part `rank` of every
+ * minibatch gradient. */
 static int grpo_set_group(void *self, const crl_group *g, int *own_envs) {
   grpo *gr = self;
-  *own_envs = 1;
+  *own_envs = CRL_ENVS_REPLICATED;
   return crl__shards_set_group(&gr->shards, g);
 }
 

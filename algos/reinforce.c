@@ -37,6 +37,7 @@
 #include "crl/rng.h"
 #include "rl/pg_loss.h"
 #include "rl/pg_policy.h"
+#include "rl/shards.h"
 
 enum { OPT_SGD = 0, OPT_ADAM = 1 };
 enum { CHUNK = 256 }; /* rows per batched forward/backward */
@@ -61,6 +62,7 @@ typedef struct reinforce_spec {
   int activation;
   double log_std_init;
   int ortho_init;
+  int grad_shards; /* rl/shards.h */
 } reinforce_spec;
 
 #define F(field) offsetof(reinforce_spec, field)
@@ -95,12 +97,14 @@ static const crl_param_def reinforce_params[] = {
     {"policy_kwargs.theta_init", CRL_PARAM_REAL_LIST, F(theta_init), "[]", -1e6,
      1e6, NULL, "linear: theta_0 as theta[a][d], action-major; [] = zeros"},
     CRL_AC_POLICY_KWARGS(F, "the MLP policy and value"),
+    CRL_GRAD_SHARDS_PARAM(F),
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 #undef F
 
 typedef struct reinforce {
   reinforce_spec spec;
   crl__pgp *pol;
+  crl__shards shards;         /* the batch gradients' parts (grad_shards) */
   crl_adam *pi_adam, *v_adam; /* NULL with sgd */
   gsl_rng *act_rng;
   int obs_dim, act_dim, n_out, cap;
@@ -129,6 +133,7 @@ static void reinforce_destroy(void *self) {
   if (r == NULL)
     return;
   crl__pgp_free(r->pol);
+  crl__shards_free(&r->shards);
   crl_adam_free(r->pi_adam);
   crl_adam_free(r->v_adam);
   if (r->act_rng)
@@ -213,6 +218,7 @@ static int reinforce_create(const void *spec_, const crl_space *obs,
   if (r == NULL)
     return crl_fail(CRL_ENOMEM, "reinforce: out of memory");
   r->spec = *spec;
+  r->shards = (crl__shards){.name = "reinforce", .n = spec->grad_shards};
   r->cap = spec->buffer_size;
   crl__pgp_spec ps = policy_spec(spec);
   gsl_rng *init_rng = crl_rng_alloc(seed, CRL_STREAM_INIT);
@@ -367,57 +373,85 @@ static int check_finite(const char *what, double x) {
   return crl_fail(CRL_ENONFINITE, "reinforce: %s is not finite", what);
 }
 
-/* One gradient step on L = -mean_t A_t ln pi(a_t|s_t). */
-static int policy_update(reinforce *r, double lr, crl_algo_stats *st) {
+enum { PI_LOSS, PI_ENTROPY, PI_STATS };
+
+/* Rows [a, b) of the n: their share of L = -mean_t A_t ln pi(a_t|s_t), of
+ * the mean entropy and of grad L (the gradients zeroed first). */
+static int policy_part(void *self, int a, int b, int n, double *stats) {
+  reinforce *r = self;
   crl__pgp_zero_grad(r->pol);
   double loss = 0.0, ent = 0.0;
-  for (int start = 0; start < r->n; start += CHUNK) {
-    int b = r->n - start < CHUNK ? r->n - start : CHUNK;
+  for (int start = a; start < b; start += CHUNK) {
+    int m = b - start < CHUNK ? b - start : CHUNK;
     const crl_real *act = r->actions + (size_t)start * r->act_dim;
     int rc = crl__pgp_actor_forward(r->pol, r->obs + (size_t)start * r->obs_dim,
-                                    b, r->dist);
+                                    m, r->dist);
     if (rc)
       return rc;
-    crl__pgp_log_prob(r->pol, r->dist, act, b, r->logp);
-    for (int i = 0; i < b; i++) {
+    crl__pgp_log_prob(r->pol, r->dist, act, m, r->logp);
+    for (int i = 0; i < m; i++) {
       loss -= (double)r->adv[start + i] * (double)r->logp[i];
-      r->dlogp[i] = (crl_real)(-(double)r->adv[start + i] / r->n);
+      r->dlogp[i] = (crl_real)(-(double)r->adv[start + i] / n);
     }
-    ent += crl__pgp_entropy_mean(r->pol, r->dist, b) * b;
-    rc = crl__pgp_actor_backward(r->pol, r->dist, act, b, r->dlogp);
+    ent += crl__pgp_entropy_mean(r->pol, r->dist, m) * m;
+    rc = crl__pgp_actor_backward(r->pol, r->dist, act, m, r->dlogp);
     if (rc)
       return rc;
   }
-  st->policy_loss = loss / r->n;
-  st->entropy = ent / r->n;
-  int rc = check_finite("the policy loss", st->policy_loss);
+  stats[PI_LOSS] = loss / n;
+  stats[PI_ENTROPY] = ent / n;
+  return 0;
+}
+
+/* One gradient step on L, its parts summed in order (rl/shards.h). */
+static int policy_update(reinforce *r, double lr, crl_algo_stats *st) {
+  double s[PI_STATS];
+  int rc = crl__shards_gradient(&r->shards, r->n, r->pol->grads, r->pol->n_pi,
+                                s, PI_STATS, policy_part, r);
+  if (rc)
+    return rc;
+  st->policy_loss = s[PI_LOSS];
+  st->entropy = s[PI_ENTROPY];
+  rc = check_finite("the policy loss", st->policy_loss);
   if (rc)
     return rc;
   step_policy(r, lr);
   return 0;
 }
 
-/* One gradient step on mean_t (v(s_t) - G_t)^2; returns the loss before. */
-static int value_step(reinforce *r, double *loss_out) {
+/* Rows [a, b) of the n: their share of mean_t (v(s_t) - G_t)^2 and of its
+ * gradient (the gradients zeroed first). */
+static int value_part(void *self, int a, int b, int n, double *stats) {
+  reinforce *r = self;
   crl__pgp_zero_grad(r->pol);
   double loss = 0.0;
-  for (int start = 0; start < r->n; start += CHUNK) {
-    int b = r->n - start < CHUNK ? r->n - start : CHUNK;
+  for (int start = a; start < b; start += CHUNK) {
+    int m = b - start < CHUNK ? b - start : CHUNK;
     int rc = crl__pgp_value_forward(r->pol, r->obs + (size_t)start * r->obs_dim,
-                                    b, r->v);
+                                    m, r->v);
     if (rc)
       return rc;
-    for (int i = 0; i < b; i++) {
+    for (int i = 0; i < m; i++) {
       double err = (double)r->v[i] - (double)r->ret[start + i];
       loss += err * err;
-      r->dv[i] = (crl_real)(2.0 * err / r->n);
+      r->dv[i] = (crl_real)(2.0 * err / n);
     }
-    rc = crl__pgp_value_backward(r->pol, r->dv, b);
+    rc = crl__pgp_value_backward(r->pol, r->dv, m);
     if (rc)
       return rc;
   }
-  *loss_out = loss / r->n;
-  int rc = check_finite("the value loss", *loss_out);
+  stats[0] = loss / n;
+  return 0;
+}
+
+/* One gradient step on the value loss; returns the loss before. */
+static int value_step(reinforce *r, double *loss_out) {
+  const size_t n_pi = r->pol->n_pi;
+  int rc =
+      crl__shards_gradient(&r->shards, r->n, r->pol->grads + n_pi,
+                           r->pol->n_params - n_pi, loss_out, 1, value_part, r);
+  if (rc == 0)
+    rc = check_finite("the value loss", *loss_out);
   if (rc)
     return rc;
   step_value(r, r->spec.vf_learning_rate);
@@ -568,6 +602,19 @@ static long reinforce_steps_per_iteration(const void *spec, int n_envs) {
   return (long)((const reinforce_spec *)spec)->n_steps * n_envs;
 }
 
+/* Data parallel (the batch form): the episodes come one after the other
+ * from one env copy, so every process steps the same copy (replicated:
+ * the same rows everywhere) and computes part `rank` of each gradient. */
+static int reinforce_set_group(void *self, const crl_group *g, int *own_envs) {
+  reinforce *r = self;
+  if (g != NULL && g->size > 1 && r->spec.textbook)
+    return crl_fail(CRL_EUNSUPPORTED,
+                    "reinforce: the textbook form updates after every step "
+                    "of an episode; it cannot run data parallel");
+  *own_envs = CRL_ENVS_REPLICATED;
+  return crl__shards_set_group(&r->shards, g);
+}
+
 const crl_algo_type crl__algo_reinforce = {
     .name = "reinforce",
     .doc = "REINFORCE / VPG: Monte-Carlo policy gradient, batch (Spinning Up) "
@@ -582,4 +629,5 @@ const crl_algo_type crl__algo_reinforce = {
     .load = reinforce_load,
     .export_policy = reinforce_export,
     .steps_per_iteration = reinforce_steps_per_iteration,
+    .set_group = reinforce_set_group,
 };

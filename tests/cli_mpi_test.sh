@@ -161,6 +161,26 @@ run "grpo: data parallel on 2 ranks" 0 "$MPIRUN" -n 2 "$CRL" train grpo_dp.yaml 
   --set distributed.data_parallel=true -o grpo_dp -j 1 --quiet --no-plot
 same_runs "grpo: data parallel = one process" grpo_dp grpo_one 0
 
+# REINFORCE (VPG) the same way; its textbook form updates after every
+# step and is refused.
+cat >vpg_dp.yaml <<'YAML'
+env: CartPole-v1
+algo: reinforce
+n_timesteps: 3000
+seed: 0
+eval: {every: 1000, episodes: 2}
+n_steps: 500
+vf_iters: 5
+grad_shards: 2
+YAML
+run "reinforce: grad_shards 2 in one process" 0 "$CRL" train vpg_dp.yaml -o vpg_one --quiet --no-plot
+run "reinforce: data parallel on 2 ranks" 0 "$MPIRUN" -n 2 "$CRL" train vpg_dp.yaml \
+  --set distributed.data_parallel=true -o vpg_dp -j 1 --quiet --no-plot
+same_runs "reinforce: data parallel = one process" vpg_dp vpg_one 0
+run "reinforce: the textbook form is refused" 1 "$MPIRUN" -n 2 "$CRL" train vpg_dp.yaml \
+  --set distributed.data_parallel=true --set textbook=true -o vpg_tb -j 1 --quiet --no-plot
+expect "reinforce: the textbook form: why" "$WORK/err" "cannot run data parallel"
+
 # ---- crl tune over ranks ----------------------------------------------------
 # Trials i learns from trials 0 .. i - W, W the trials at once over all
 # ranks: 2 ranks x -j 1 run the study of one process with -j 2, trial for

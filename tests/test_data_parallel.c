@@ -352,25 +352,29 @@ static void test_shards_split_the_sum_only(void **state) {
   onp_algo = "ppo";
 }
 
-/* ---- GRPO: every process runs the episodes, each a part of the update -- */
+/* ---- GRPO and REINFORCE: every process runs the episodes, each computes
+ * a part of the update -------------------------------------------------- */
 
 typedef struct grpo_job {
   member m;
   ppo_trace tr;
 } grpo_job;
 
+static const char *episodic_algo = "grpo"; /* or "reinforce" */
+
 static void run_grpo(const crl_group *g, const char *shards, ppo_trace *tr) {
-  const char *kv[] = {"group_size", "4",   "n_groups",    "2",
-                      "batch_size", "64",  "n_epochs",    "2",
-                      "kl_coef",    "0.1", "grad_shards", shards,
-                      NULL};
-  crl_vec_env *v = NULL;
-  /* The copies' own seeds differ, as a rank's own copy's does: every
-   * episode is seeded from the run's seed. */
-  assert_int_equal(crl_vec_env_make("Pendulum-v1", 1,
-                                    g ? crl_group_seed(11, g->rank) : 11, &v),
-                   0);
-  const crl_algo_type *t = crl_algo_find("grpo");
+  const char *grpo_kv[] = {"group_size", "4",   "n_groups",    "2",
+                           "batch_size", "64",  "n_epochs",    "2",
+                           "kl_coef",    "0.1", "grad_shards", shards,
+                           NULL};
+  const char *reinforce_kv[] = {
+      "n_steps",       "400",  "vf_iters",    "3",    "baseline", "true",
+      "learning_rate", "1e-3", "grad_shards", shards, NULL};
+  const char *const *kv =
+      strcmp(episodic_algo, "grpo") == 0 ? grpo_kv : reinforce_kv;
+  crl_vec_env *v = NULL; /* replicated: the run's seed in every process */
+  assert_int_equal(crl_vec_env_make("Pendulum-v1", 1, 11, &v), 0);
+  const crl_algo_type *t = crl_algo_find(episodic_algo);
   void *spec = NULL;
   assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
   for (int i = 0; kv[i] != NULL; i += 2)
@@ -382,7 +386,7 @@ static void run_grpo(const crl_group *g, const char *shards, ppo_trace *tr) {
   crl_algo_spec_free(spec);
   int own = 0;
   assert_int_equal(crl_algo_set_group(algo, g, &own), 0);
-  assert_int_equal(own, 1);
+  assert_int_equal(own, CRL_ENVS_REPLICATED);
   assert_int_equal(crl_vec_env_reset(v), 0);
   for (int k = 0; k < ITERATIONS; k++) {
     memset(&tr->stats[k], 0, sizeof tr->stats[k]);
@@ -402,8 +406,7 @@ static void *grpo_thread(void *arg) {
 
 /* Two processes compute what one with grad_shards 2 computes, and that is
  * rounding away from one part. */
-static void test_grpo_over_threads_is_alone(void **state) {
-  (void)state;
+static void episodic_over_threads_is_alone(void) {
   ppo_trace alone, one;
   run_grpo(NULL, "2", &alone);
   run_grpo(NULL, "1", &one);
@@ -421,6 +424,14 @@ static void test_grpo_over_threads_is_alone(void **state) {
   for (int r = 0; r < 2; r++)
     assert_memory_equal(&jobs[r].tr, &alone, sizeof alone);
   pthread_barrier_destroy(&s.barrier);
+}
+
+static void test_episodic_over_threads_is_alone(void **state) {
+  (void)state;
+  episodic_algo = "grpo";
+  episodic_over_threads_is_alone();
+  episodic_algo = "reinforce"; /* the policy and the value steps */
+  episodic_over_threads_is_alone();
 }
 
 static void test_group_that_does_not_fit(void **state) {
@@ -591,7 +602,7 @@ int main(void) {
       cmocka_unit_test(test_vec_env_refuses_uneven_share),
       cmocka_unit_test(test_onpolicy_over_threads_is_alone),
       cmocka_unit_test(test_shards_split_the_sum_only),
-      cmocka_unit_test(test_grpo_over_threads_is_alone),
+      cmocka_unit_test(test_episodic_over_threads_is_alone),
       cmocka_unit_test(test_group_that_does_not_fit),
       cmocka_unit_test(test_offpolicy_over_threads),
       cmocka_unit_test(test_offpolicy_normalisers_merged),

@@ -107,17 +107,30 @@ CRL_API int crl_algo_alloc(const crl_algo_type *type, const void *spec,
 CRL_API void crl_algo_free(crl_algo *algo);
 CRL_API const crl_algo_type *crl_algo_get_type(const crl_algo *algo);
 
+/* How the processes of a data-parallel group step the env copies (the
+ * *own_envs of crl_algo_set_group). */
+enum {
+  CRL_ENVS_SHARED = 0,    /* one set of copies shared (crl_vec_env_share) */
+  CRL_ENVS_OWN = 1,       /* each its own, seeded crl_group_seed(seed, rank) */
+  CRL_ENVS_REPLICATED = 2 /* each the same copies, with the run's seed */
+};
+
 /** Make algo one process of the data-parallel group g (kept: it must
  *  outlive algo), before its first iteration; every process of the group
  *  builds the algorithm with the same spec and seed. *own_envs (may be
  *  NULL) tells the caller how to step the env copies:
- *   0  one set of copies shared by the group (crl_vec_env_share): the
- *      on-policy algorithms, which then compute what one process stepping
- *      all copies computes, bit for bit;
- *   1  each process its own copies, seeded with crl_group_seed(seed,
- *      rank): the off-policy algorithms, each process with its own replay
- *      buffer and exploration, the gradients averaged at every update
- *      (same number of processes and seed: same bits).
+ *   CRL_ENVS_SHARED  one set of copies shared by the group
+ *      (crl_vec_env_share): PPO, A2C and TRPO, which then compute what one
+ *      process stepping all copies computes, bit for bit;
+ *   CRL_ENVS_OWN  each process its own copies, seeded with
+ *      crl_group_seed(seed, rank): the off-policy algorithms, each process
+ *      with its own replay buffer and exploration, the gradients averaged
+ *      at every update (same number of processes and seed: same bits);
+ *   CRL_ENVS_REPLICATED  each process the copies one process would have
+ *      (the run's seed): GRPO and REINFORCE, whose episodes come one after
+ *      the other from one copy; every process collects the same rows and
+ *      computes its part of each update, bit for bit what one process
+ *      computes.
  *  CRL_EUNSUPPORTED when the algorithm cannot (or not with this spec);
  *  NULL, or a group of size 1, runs alone. */
 CRL_API int crl_algo_set_group(crl_algo *algo, const crl_group *g,

@@ -75,11 +75,11 @@ int cli_run_dp_attach(seed_run *r, int resume, char *err, size_t size) {
   if (check_ranks(r, resume, err, size))
     return -1;
   const crl_group *g = cli_ranks_group();
-  int own_envs = 0;
+  int own_envs = CRL_ENVS_SHARED;
   int rc = crl_algo_set_group(r->algo, g, &own_envs);
-  if (rc == 0 && !own_envs)
+  if (rc == 0 && own_envs == CRL_ENVS_SHARED)
     rc = crl_vec_env_share(r->venv, g);
-  if (rc == 0 && own_envs && g->rank > 0) {
+  if (rc == 0 && own_envs == CRL_ENVS_OWN && g->rank > 0) {
     /* This rank's own copies, as the algorithm's own streams are. */
     crl_vec_env_free(r->venv);
     r->venv = NULL;
