@@ -129,10 +129,6 @@ static int check_spec(const trpo_spec *s, int n_envs) {
   if (total > 10000000)
     return crl_fail(CRL_EINVAL, "trpo: n_steps * n_envs = %ld is too large",
                     total);
-  if (s->grad_shards > 1 && s->use_sde)
-    return crl_fail(CRL_EUNSUPPORTED,
-                    "trpo: grad_shards > 1 (and data parallel) does not work "
-                    "with use_sde yet");
   return 0;
 }
 
@@ -343,9 +339,12 @@ static int trpo_iterate(void *self, crl_vec_env *venv,
   /* A part sees its rows only: sharded, a categorical policy's entropy is
    * the sum of the parts' (a Gaussian's does not depend on the state). */
   const crl__ac *ac = t->onp->ac;
-  st->entropy = t->shards.n > 1 && ac->discrete
-                    ? t->entropy_old
-                    : crl__ac_entropy_mean(t->onp->ac, t->dist_old, t->M);
+  if (t->shards.n > 1 && (ac->discrete || ac->sde))
+    st->entropy = t->entropy_old;           /* at theta_old */
+  else if (ac->sde && t->M > ac->max_batch) /* sde->var holds a chunk */
+    st->entropy = trpo_sde_entropy(t->var, t->M, ac->act_dim);
+  else
+    st->entropy = crl__ac_entropy_mean(t->onp->ac, t->dist_old, t->M);
   st->n_updates = res.accepted + vf_steps;
   st->explained_variance = crl__onp_explained_variance(t->onp->ro);
   return rc;

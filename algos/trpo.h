@@ -99,6 +99,10 @@ int trpo_policy_step(trpo *t, trpo_step_result *res);
  * first point with KL <= target_kl and a surrogate above L_old, else
  * restore theta_old exactly. */
 int trpo_begin_step(trpo *t, double *L_old);
+
+/* gSDE: the mean over m rows of the Gaussian entropy with variances var
+ * [m, act_dim], summed in row order as crl__sde_entropy_mean sums. */
+double trpo_sde_entropy(const double *var, int m, int act_dim);
 int trpo_line_search(trpo *t, double beta, double L_old, trpo_step_result *res);
 
 #endif

@@ -33,8 +33,8 @@ static crl__ac_fisher *fisher_of(const trpo *t, int a, int b) {
 }
 
 /* dist rows [a, a + m) = actor(obs) at the current parameters, in chunks;
- * with gSDE (the whole batch only) also var [M, act_dim], which each
- * chunk's forward prepares. */
+ * with gSDE also their var [m, act_dim], which each chunk's forward
+ * prepares (gSDE's actions have act_dim = n_out values). */
 static int batch_forward(trpo *t, int a, int m) {
   crl__ac *ac = t->onp->ac;
   const int K = ac->n_out, O = ac->obs_dim;
@@ -51,15 +51,24 @@ static int batch_forward(trpo *t, int a, int m) {
   return 0;
 }
 
-/* logp of rows [a, a + m) of the batch's actions under dist (and var,
- * with gSDE: the whole batch only). */
+/* logp of rows [a, a + m) of the batch's actions under dist (and var
+ * [M, act_dim], with gSDE). */
 static void log_prob(trpo *t, int a, int m, const double *var) {
   crl__ac *ac = t->onp->ac;
   const size_t A = (size_t)ac->act_dim, K = (size_t)ac->n_out;
   if (ac->sde)
-    crl__sde_log_prob_var(ac->sde, var, t->dist, t->act, t->M, t->logp);
+    crl__sde_log_prob_var(ac->sde, var + a * A, t->dist + a * K, t->act + a * A,
+                          m, t->logp + a);
   else
     crl__ac_log_prob(ac, t->dist + a * K, t->act + a * A, m, t->logp + a);
+}
+
+double trpo_sde_entropy(const double *var, int m, int act_dim) {
+  const double c = 0.5 + 0.5 * log(2.0 * M_PI);
+  double h = 0.0;
+  for (size_t k = 0; k < (size_t)m * act_dim; k++)
+    h += c + 0.5 * log(var[k]);
+  return h / m;
 }
 
 /* Rows [a, b)'s share of L = mean_i A_i exp(logp_i - old_logp_i). */
@@ -97,8 +106,8 @@ static int surrogate_part(void *self, int a, int b, int M, double *stats) {
     return rc;
   memcpy(t->dist + a * K, dist, (size_t)m * K * sizeof *t->dist);
   if (ac->sde)
-    memcpy(t->var, crl__ac_fisher_var(f),
-           (size_t)t->M * ac->act_dim * sizeof *t->var);
+    memcpy(t->var + a * A, crl__ac_fisher_var(f),
+           (size_t)m * A * sizeof *t->var);
   log_prob(t, a, m, t->var);
   double s = 0.0;
   for (int i = a; i < b; i++) {
@@ -111,7 +120,10 @@ static int surrogate_part(void *self, int a, int b, int M, double *stats) {
   if (rc)
     return rc;
   stats[STEP_SURROGATE] = s / M;
-  if (sharded(t) && ac->discrete)
+  if (sharded(t) && ac->sde)
+    stats[STEP_ENTROPY] =
+        trpo_sde_entropy(t->var + a * A, m, ac->act_dim) * ((double)m / M);
+  else if (sharded(t) && ac->discrete)
     stats[STEP_ENTROPY] =
         crl__ac_entropy_mean(ac, t->dist + a * K, m) * ((double)m / M);
   return 0;
@@ -196,8 +208,10 @@ static int try_part(void *self, int a, int b, int M, double *stats) {
   if (rc)
     return rc;
   stats[TRY_SURROGATE] = surrogate(t, a, b);
-  double kl = ac->sde ? crl__sde_kl(ac->act_dim, t->M, t->dist_old, t->var_old,
-                                    t->dist, t->var, t->kl)
+  const size_t A = (size_t)ac->act_dim;
+  double kl = ac->sde ? crl__sde_kl(ac->act_dim, m, t->dist_old + a * K,
+                                    t->var_old + a * A, t->dist + a * K,
+                                    t->var + a * A, t->kl + a)
                       : crl__ac_kl(ac, t->dist_old + a * K, t->log_std_old,
                                    t->dist + a * K, m, t->kl + a);
   stats[TRY_KL] = sharded(t) ? kl * ((double)m / M) : kl;

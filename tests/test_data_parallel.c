@@ -181,7 +181,8 @@ typedef struct ppo_trace {
   crl_real actions[PROBES];
 } ppo_trace;
 
-/* The on-policy algorithm under test: "ppo", "a2c" or "trpo". */
+/* The on-policy algorithm under test: "ppo", "a2c", "trpo" or "trpo_sde"
+ * (TRPO with gSDE). */
 static const char *onp_algo = "ppo";
 
 static crl_algo *make_ppo(const char *shards, int epochs, crl_vec_env *v) {
@@ -213,12 +214,15 @@ static crl_algo *make_ppo(const char *shards, int epochs, crl_vec_env *v) {
   const char *const *kv = is_ppo                         ? ppo_kv
                           : strcmp(onp_algo, "a2c") == 0 ? a2c_kv
                                                          : trpo_kv;
-  const crl_algo_type *t = crl_algo_find(onp_algo);
+  const int sde = strcmp(onp_algo, "trpo_sde") == 0;
+  const crl_algo_type *t = crl_algo_find(sde ? "trpo" : onp_algo);
   void *spec = NULL;
   assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
   for (int i = 0; kv[i] != NULL; i += 2)
     assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
   assert_int_equal(crl_algo_spec_set(t, spec, "grad_shards", shards), 0);
+  if (sde)
+    assert_int_equal(crl_algo_spec_set(t, spec, "use_sde", "true"), 0);
   char e[8];
   snprintf(e, sizeof e, "%d", epochs);
   if (is_ppo)
@@ -306,6 +310,8 @@ static void test_onpolicy_over_threads_is_alone(void **state) {
   over_threads_is_alone();
   onp_algo = "trpo"; /* its gradient, every Fisher-vector product, the line
                         search and the critic's minibatches */
+  over_threads_is_alone();
+  onp_algo = "trpo_sde";
   over_threads_is_alone();
   onp_algo = "ppo";
 }
