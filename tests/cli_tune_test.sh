@@ -59,6 +59,11 @@ bad_search "reals for an integer" 'n_steps: {uniform: [64, 512]}' \
 bad_search "out of the parameter's range" 'gamma: {uniform: [0.9, 1.5]}' \
   "the high bound (1.5): 'gamma' expects a number in [0, 1]"
 bad_search "a runner key" 'seed: {choice: [1, 2]}' "crl tune does not vary 'seed'"
+printf '%s\nsearch:\n  gamma: {uniform: [0.99, 0.9]}\n' "$BASE" >bad.yaml
+run "crl check checks the search block" 2 "$CRL" check bad.yaml
+expect "crl check: the message" "$WORK/err" "the range [0.99, 0.9] is empty"
+run "crl check shows the search block" 0 "$CRL" check tune.yaml
+expect "crl check: the block" "$WORK/out" "  learning_rate: {log_uniform: [1e-05, 0.03]}"
 printf '%s\n' "$BASE" >nosearch.yaml
 run "no search block: exit 2" 2 "$CRL" tune nosearch.yaml --trials 2 -o badrun
 expect "no search block: the message" "$WORK/err" "has no search: block"

@@ -1,13 +1,15 @@
-/* crl check CONFIG.yaml: validate an experiment and print its resolved
- * configuration. crl check DIR: compare a finished run with its `expect:`
+/* crl check CONFIG.yaml: validate an experiment (its search: block too)
+ * and print its resolved configuration. crl check DIR: compare a finished run with its `expect:`
  * block, one verdict per expectation; exit status 3 when one fails. */
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "cli/commands.h"
 #include "cli/train_args.h"
 #include "plot/expect.h"
 #include "run/fsutil.h"
+#include "tune/space.h"
 
 static int is_directory(const char *path) {
   struct stat st;
@@ -39,17 +41,45 @@ static int check_buildable(const cli_experiment *x, const char *source) {
   return CLI_EXIT_OK;
 }
 
+/* The file's search: block, if it has one, checked as crl tune checks it
+ * (s->n is 0 without one). 0, or -1 with the message printed. */
+static int check_search(const cli_train_args *a, const cli_experiment *x,
+                        cli_search_space *s) {
+  char err[CLI_ERR_SIZE];
+  cli_cfg_entries e = {0};
+  int rc = cli_cfg_load_yaml(a->config, &e, err, sizeof err);
+  for (int i = 0; rc == 0 && i < a->n_sets; i++)
+    rc = cli_cfg_apply_set(&e, a->sets[i], err, sizeof err);
+  int has = 0;
+  for (int i = 0; rc == 0 && i < e.n; i++)
+    has |= strncmp(e.v[i].key, "search", 6) == 0 &&
+           (e.v[i].key[6] == '\0' || e.v[i].key[6] == '.');
+  memset(s, 0, sizeof *s);
+  if (rc == 0 && has)
+    rc = cli_search_read(&e, x, s, err, sizeof err);
+  cli_cfg_entries_free(&e);
+  if (rc)
+    fprintf(stderr, "%s\n", err);
+  return rc;
+}
+
 static int check_file(const cli_train_args *a) {
   cli_experiment x;
+  cli_search_space s = {0};
   if (cli_train_args_load(a, a->config, &x))
     return CLI_EXIT_USAGE;
-  if (check_buildable(&x, a->zoo ? a->zoo : a->config)) {
+  if (check_buildable(&x, a->zoo ? a->zoo : a->config) ||
+      (a->zoo == NULL && check_search(a, &x, &s))) {
     cli_experiment_free(&x);
+    cli_search_free(&s);
     return CLI_EXIT_USAGE;
   }
   int rc =
       cli_experiment_write_yaml(&x, stdout) ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+  if (s.n > 0)
+    cli_search_write_yaml(&s, stdout);
   cli_experiment_free(&x);
+  cli_search_free(&s);
   return rc;
 }
 
