@@ -221,11 +221,28 @@ kill -USR1 $pid
 wait $pid
 expect "tune: SIGUSR1: the way on" "$WORK/out" "crl tune --resume tune_long"
 run "tune: resume on 2 ranks" 0 "$MPIRUN" -n 2 "$CRL" tune --resume tune_long --quiet --no-plot
+# A signal to one rank alone (a batch system's, say) stops both: that
+# rank leaves .stopping, the other stops its trials too, and rank 0 says
+# how to go on.
+"$MPIRUN" -n 2 "$CRL" tune tune.yaml --trials 8 -j 1 -o tune_one_rank --no-plot >"$WORK/out" 2>"$WORK/err" &
+pid=$!
+rows tune_one_rank/trial_0000/seed_0/progress.csv 2 && rows tune_one_rank/trial_0001/seed_0/progress.csv 2
+kill -USR1 "$(pgrep -P $pid crl | tail -1)"
+wait $pid
+rc=$?
+[ "$rc" -eq 130 ] && ok "tune: a signal to one rank: exit 130" || bad "tune: a signal to one rank: exit 130" "exit $rc: $(tail -3 "$WORK/err")"
+expect "tune: a signal to one rank: the way on" "$WORK/out" "crl tune --resume tune_one_rank"
+run "tune: resumed after one rank's signal" 0 "$MPIRUN" -n 2 "$CRL" tune --resume tune_one_rank --quiet --no-plot
 run "tune: uninterrupted" 0 "$CRL" tune tune.yaml --trials 8 -j 2 -o tune_long_ref --quiet --no-plot
 if [ -n "$(trials tune_long)" ] && [ "$(trials tune_long)" = "$(trials tune_long_ref)" ]; then
   ok "tune: stopped and resumed on 2 ranks = uninterrupted"
 else
   bad "tune: stopped and resumed on 2 ranks = uninterrupted" "$(diff <(trials tune_long) <(trials tune_long_ref) | head -4)"
+fi
+if [ -n "$(trials tune_one_rank)" ] && [ "$(trials tune_one_rank)" = "$(trials tune_long_ref)" ]; then
+  ok "tune: one rank's signal, resumed = uninterrupted"
+else
+  bad "tune: one rank's signal, resumed = uninterrupted" "$(diff <(trials tune_one_rank) <(trials tune_long_ref) | head -4)"
 fi
 
 # ---- one run over the ranks (distributed.data_parallel) -------------------

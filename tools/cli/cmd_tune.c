@@ -159,38 +159,65 @@ static int open_study(const tune_args *a, cli_study *st) {
   return rc;
 }
 
-/* Rank 0 makes a new study's directory and settings (or locks a resumed
- * one; .stopping, left by an interrupted study on several ranks, goes). */
-static int prepare_dir(const tune_args *a, cli_study *st) {
-  cli_rundir_command = "tune";
-  int rc = a->common.resume ? cli_rundir_lock(st->dir)
-                            : cli_rundir_prepare(st->dir, a->common.force);
-  char path[CLI_PATH_MAX];
-  if (rc == 0 && cli_path_join(path, sizeof path, st->dir, ".stopping") == 0)
-    remove(path);
-  if (rc == 0 && cli_study_write_settings(st)) {
-    fprintf(stderr, "crl tune: error: cannot write the settings in %s\n",
-            st->dir);
-    rc = CLI_EXIT_FAILURE;
-  }
-  return rc;
+/* Rank 0's settings (and, with --resume, what its directory holds) are
+ * every rank's: -j defaults to the cores of rank 0's machine. */
+static int agree_on_settings(cli_study *st) {
+  if (cli_ranks_size() > 1 &&
+      cli_ranks_bcast(&st->workers, sizeof st->workers, 0))
+    cli_ranks_abort(CLI_EXIT_FAILURE);
+  return 0;
 }
 
-/* The study's directory, and its trials so far on a resume. */
+/* Rank 0 writes the settings and removes .stopping, which an interrupted
+ * study on several ranks leaves (the other ranks look for it only after
+ * this). */
+static int write_settings(cli_study *st) {
+  char path[CLI_PATH_MAX];
+  if (cli_path_join(path, sizeof path, st->dir, ".stopping") == 0)
+    remove(path);
+  if (cli_study_write_settings(st) == 0)
+    return CLI_EXIT_OK;
+  fprintf(stderr, "crl tune: error: cannot write the settings in %s\n",
+          st->dir);
+  return CLI_EXIT_FAILURE;
+}
+
+/* The study's directory, and its trials so far on a resume; a resume's
+ * settings are written once all of that worked (a refused resume writes
+ * nothing). Every rank makes the same collective calls in the same
+ * order, whatever fails. */
 static int prepare(const tune_args *a, cli_study *st) {
   char err[CLI_ERR_SIZE];
-  int rc = cli_ranks_rank() == 0 ? prepare_dir(a, st) : CLI_EXIT_OK;
+  const int resume = a->common.resume != NULL, rank0 = cli_ranks_rank() == 0;
+  int rc = CLI_EXIT_OK;
+  cli_rundir_command = "tune";
+  agree_on_settings(st);
+  if (rank0) {
+    rc = resume ? cli_rundir_lock(st->dir)
+                : cli_rundir_prepare(st->dir, a->common.force);
+    if (rc == 0 && !resume)
+      rc = write_settings(st);
+  }
   if ((rc = cli_rundir_agree(st->dir, "tune.yaml", rc)) != 0)
     return rc;
   if (cli_study_alloc_trials(st)) {
     fprintf(stderr, "crl tune: error: out of memory\n");
+    cli_ranks_abort(CLI_EXIT_FAILURE);
     return CLI_EXIT_FAILURE;
   }
-  if (a->common.resume && cli_study_load_trials(st, err, sizeof err)) {
+  int failed = resume && cli_study_load_trials(st, err, sizeof err);
+  if (failed)
     fprintf(stderr, "crl tune: %s\n", err);
+  if (cli_ranks_size() > 1 && cli_ranks_max(failed, &failed))
+    cli_ranks_abort(CLI_EXIT_FAILURE);
+  if (failed)
     return CLI_EXIT_USAGE;
-  }
-  return 0;
+  if (!resume)
+    return CLI_EXIT_OK;
+  rc = rank0 ? write_settings(st) : CLI_EXIT_OK;
+  if (cli_ranks_size() > 1 && cli_ranks_bcast(&rc, sizeof rc, 0))
+    cli_ranks_abort(CLI_EXIT_FAILURE);
+  return rc;
 }
 
 static void announce(const cli_study *st) {
@@ -231,7 +258,7 @@ static int finish(const tune_args *a, const cli_study *st, int run_rc) {
     draw(st, a->common.quiet);
   if (run_rc)
     return CLI_EXIT_FAILURE;
-  if (pending > 0 && cli_stop_requested) {
+  if (pending > 0 && st->stopped) {
     printf("interrupted: continue with `crl tune --resume %s`\n", st->dir);
     return CLI_EXIT_INTERRUPTED;
   }
@@ -241,16 +268,22 @@ static int finish(const tune_args *a, const cli_study *st, int run_rc) {
 /* Every rank's trials are done (or stopped): rank 0 reads the others'
  * outcomes, writes the report and decides the exit status for all. */
 static int run(const tune_args *a, cli_study *st) {
-  int run_rc = cli_tune_run(st, a->common.quiet), failed;
-  if (cli_ranks_size() > 1) {
-    if (cli_ranks_max(run_rc != 0, &failed))
+  int run_rc = cli_tune_run(st, a->common.quiet);
+  if (cli_ranks_size() > 1) { /* failed or stopped anywhere: everywhere */
+    int here[2] = {run_rc != 0, st->stopped}, any[2];
+    if (cli_ranks_max_n(here, any, 2))
       cli_ranks_abort(CLI_EXIT_FAILURE);
-    run_rc = failed ? -1 : 0;
+    run_rc = any[0] ? -1 : 0;
+    st->stopped = any[1];
   }
   int rc = CLI_EXIT_OK;
   if (cli_ranks_rank() == 0) {
+    char err[CLI_ERR_SIZE];
     for (int i = 0; i < st->n_trials; i++)
-      cli_study_refresh(st, i);
+      if (cli_study_refresh(st, i, err, sizeof err) < 0) {
+        fprintf(stderr, "crl tune: %s\n", err);
+        run_rc = -1;
+      }
     if (cli_ranks_size() > 1 && cli_tune_write_report(st) != 0)
       run_rc = -1;
     rc = finish(a, st, run_rc);

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "config/experiment.h"
 #include "config/zoo.h"
+#include "run/signals.h"
 
 int cli_usage_error(const char *command, const char *fmt, const char *arg) {
   fprintf(stderr, "crl %s: ", command);

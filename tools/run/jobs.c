@@ -149,7 +149,6 @@ typedef struct pool {
 } pool;
 
 static void worker_main(pool *pl, int i) {
-  cli_signals_in_child();
   cli_job *j = &pl->jobs[i];
   cli_progress p;
   cli_progress_init(&p, CLI_PROGRESS_QUIET, stderr, pl->n,
@@ -163,9 +162,17 @@ static void worker_main(pool *pl, int i) {
 
 static int start_one(pool *pl, int i) {
   fflush(NULL); /* nothing buffered may be written twice */
+  sigset_t saved;
+  cli_signals_hold(&saved);
   pid_t pid = fork();
-  if (pid == 0)
+  if (pid == 0) {
+    cli_signals_in_child();
+    cli_signals_release(&saved);
     worker_main(pl, i);
+  }
+  if (pid > 0)
+    cli_signals_add_child(pid);
+  cli_signals_release(&saved);
   if (pid < 0) {
     cli_seed_result *r = &pl->jobs[i].result;
     r->status = CLI_RUN_FAILED;
@@ -175,7 +182,6 @@ static int start_one(pool *pl, int i) {
   }
   pl->pids[i] = pid;
   pl->ran[i] = 1;
-  cli_signals_add_child(pid);
   pl->running++;
   return 0;
 }

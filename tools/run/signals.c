@@ -11,7 +11,7 @@
 
 #include "run/status.h"
 
-#define MAX_CHILDREN 1024
+#define MAX_CHILDREN CLI_MAX_WORKERS
 
 volatile sig_atomic_t cli_stop_requested = 0;
 
@@ -44,6 +44,19 @@ static void on_signal(int sig) {
     ssize_t w = write(STDERR_FILENO, stop_note, n);
     (void)w; /* nothing to do if stderr is gone */
   }
+}
+
+void cli_signals_hold(sigset_t *saved) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &set, saved);
+}
+
+void cli_signals_release(const sigset_t *saved) {
+  sigprocmask(SIG_SETMASK, saved, NULL);
 }
 
 void cli_signals_install(void) {

@@ -22,6 +22,16 @@ void cli_signals_install(void);
  * last one took 3.2 s"); in-process runs call it after each iteration. */
 void cli_signals_set_iteration_time(double seconds);
 
+/* The most workers signals are forwarded to (and so the most -j). */
+#define CLI_MAX_WORKERS 1024
+
+/* Hold back SIGINT, SIGTERM and SIGUSR1 around a fork, so that one
+ * arriving between the fork and cli_signals_add_child still reaches the
+ * new worker (delivered, and forwarded, when unblocked); in the worker,
+ * unblock after cli_signals_in_child. */
+void cli_signals_hold(sigset_t *saved);
+void cli_signals_release(const sigset_t *saved);
+
 /* The parent's list of workers that signals are forwarded to. */
 void cli_signals_add_child(pid_t pid);
 void cli_signals_remove_child(pid_t pid);

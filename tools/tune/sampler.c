@@ -12,7 +12,8 @@
  * distributions, and an integer v stands for [v - 0.5, v + 0.5], so that
  * every integer of the range has the same width. Kernel widths are the
  * larger distance to a neighbouring observation, clipped to
- * [range / min(100, kernels + 1), range]; the prior is centred with the
+ * [range / min(100, n + 2), range] for n observations (their kernels and
+ * the prior, plus one, as Optuna counts); the prior is centred with the
  * range as its width; kernels of older trials weigh less once there are
  * more than 25 (a linear ramp, the newest 25 at full weight). */
 #include "tune/sampler.h"
@@ -148,8 +149,8 @@ static int compare_by_key(const void *a, const void *b) {
 }
 
 /* Each kernel's width: the larger gap to its neighbours among the sorted
- * centres (the range's ends count as neighbours only for the inner ones),
- * clipped to [range / min(100, n + 1), range]. */
+ * centres (a lone centre's neighbours are the range's ends), clipped to
+ * [range / min(100, n + 2), range]. */
 static void kernel_widths(const double *mu, int n, double a, double b,
                           double *sigma, int *order) {
   for (int i = 0; i < n; i++)

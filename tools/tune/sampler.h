@@ -1,6 +1,7 @@
 /* Where `crl tune` looks next: random search, or the tree-structured
  * Parzen estimator of Bergstra et al. (2011) with the defaults Optuna
- * made common (10 random start-up trials, the best ceil(10 %) of the
+ * made common (random search until it is shown 10 trials, the best
+ * ceil(10 %) of the
  * trials (at most 25) as the "good" group, 24 candidates drawn from its
  * density l(x), the one with the highest l(x) / g(x) kept; each parameter
  * on its own). The trial's sample depends only on the seed, the trial's

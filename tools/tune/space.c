@@ -203,7 +203,9 @@ static int read_choices(const cli_cfg_entry *e, cli_search_param *p,
   }
   for (int i = 0; i < p->choices.n; i++) {
     char text[CRL_STRING_MAX], which[32];
-    if (cli_yaml_unquote(p->choices.values[i], text, sizeof text) < 0)
+    /* As written (quotes kept) it goes to params.yaml: it must fit too. */
+    if (strlen(p->choices.values[i]) >= CRL_STRING_MAX ||
+        cli_yaml_unquote(p->choices.values[i], text, sizeof text) < 0)
       return fail(e, 1, err, size, "a malformed or too long choice");
     snprintf(which, sizeof which, "choice %d", i + 1);
     if (check_value(e, p->key, sc, text, which, err, size))

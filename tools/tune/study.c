@@ -60,8 +60,16 @@ static int check_runnable(cli_study *st, char *err, size_t size) {
     return refuse(st, err, size,
                   "the median pruner compares evaluations during the runs: "
                   "give n_timesteps and eval.every (or use --pruner none)");
-  st->n_marks =
-      st->eval_every > 0 ? (int)(k->n_timesteps / st->eval_every) + 1 : 1;
+  /* The evaluations the pruner compares, by multiple of eval.every (its
+   * last one, at the end of the budget, is never compared). */
+  long marks = st->pruner == CLI_PRUNER_MEDIAN
+                   ? (long)k->n_timesteps / st->eval_every + 1
+                   : 1;
+  if (marks > CLI_MAX_MARKS)
+    return refuse(st, err, size,
+                  "the median pruner keeps every evaluation of every trial: "
+                  "at most 10000 per run (raise eval.every)");
+  st->n_marks = (int)marks;
   st->n_seeds = cli_config_seed_count(&st->base.points[0]);
   return 0;
 }
@@ -274,11 +282,12 @@ static int read_failed(cli_study *st, int i) {
   return 1;
 }
 
-int cli_study_refresh(cli_study *st, int i) {
+int cli_study_refresh(cli_study *st, int i, char *err, size_t size) {
   cli_trial *t = &st->trials[i];
-  char err[CLI_ERR_SIZE];
-  if (CLI_TRIAL_DONE(t) || (!t->sampled && read_params(st, i, err, sizeof err)))
+  if (CLI_TRIAL_DONE(t))
     return 0;
+  if (!t->sampled && read_params(st, i, err, size))
+    return -1;
   if (t->sampled && !read_failed(st, i))
     cli_study_collect(st, i);
   return CLI_TRIAL_DONE(t);
@@ -398,12 +407,15 @@ static void read_curve(cli_study *st, int i, int s, const char *seed_dir,
   double *xs = NULL, *ys = NULL;
   int n = 0;
   cli_trial *t = &st->trials[i];
+  const long budget = st->base.points[0].keys.n_timesteps;
   if (cli_path_join(path, sizeof path, seed_dir, "progress.csv") == 0 &&
       cli_progress_read_pairs(path, "timesteps", "eval_return_mean", &xs, &ys,
                               &n, err, sizeof err) == 0)
     for (int k = 0; k < n; k++) {
       long m = st->eval_every > 0 ? (long)xs[k] / st->eval_every : 0;
-      if (m >= 0 && m < st->n_marks)
+      /* The one at the end of the budget is never compared (and may share
+       * its multiple with the evaluation before it). */
+      if (m >= 0 && m < st->n_marks && (long)xs[k] < budget)
         t->curve[(size_t)s * (size_t)st->n_marks + (size_t)m] = ys[k];
       *last = ys[k];
     }
@@ -453,6 +465,8 @@ void cli_study_collect(cli_study *st, int i) {
 void cli_study_fail(cli_study *st, int i, const char *why) {
   cli_trial *t = &st->trials[i];
   t->status = CLI_TRIAL_FAILED;
+  t->steps = 0; /* as read back from failed.txt (resume, other ranks) */
+  t->seconds = 0.0;
   snprintf(t->error, sizeof t->error, "%s", why);
   char path[CLI_PATH_MAX];
   cli_atomic_file af;

@@ -44,6 +44,7 @@ typedef enum cli_pruner_kind {
  * the median of the finished trials' evaluations at the same point stops
  * there; never in the first third of the budget. */
 #define CLI_MEDIAN_STARTUP 5
+#define CLI_MAX_MARKS 10000 /* evaluations per run the pruner keeps */
 
 int cli_pruner_from_name(const char *name);
 const char *cli_pruner_name(cli_pruner_kind kind);
@@ -93,6 +94,7 @@ typedef struct cli_study {
   long eval_every;   /* evaluations are compared at multiples of it */
   int n_marks;       /* multiples up to the budget, 0 included */
   cli_trial *trials; /* [n_trials] */
+  int stopped;       /* a signal (or another rank's) stopped the study */
 } cli_study;
 
 /* The study's experiment from entries already read (and overridden):
@@ -123,8 +125,9 @@ int cli_study_read_settings(cli_study *st, char *err, size_t size);
 int cli_study_load_trials(cli_study *st, char *err, size_t size);
 
 /* Trial i as its files say now (another rank runs it): its values once
- * sampled, its outcome once done. 1 when that made it done. */
-int cli_study_refresh(cli_study *st, int i);
+ * sampled, its outcome once done. 1 when that made it done, -1 when its
+ * params.yaml cannot be read (message in err). */
+int cli_study_refresh(cli_study *st, int i, char *err, size_t size);
 
 /* Trial i's experiment: the base with its values. 0, or -1 with the
  * reason in err (settings the algorithm refuses together). */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -174,24 +175,29 @@ static int start(pool *pl, int i) {
   }
   cli_tune_slot *slot = cli_tune_status_take(&pl->status, i);
   fflush(NULL); /* nothing buffered may be written twice */
+  sigset_t saved;
+  cli_signals_hold(&saved);
   pid_t pid = fork();
   if (pid == 0) {
     cli_signals_in_child();
+    cli_signals_release(&saved);
     int code = run_seeds(st, i, &x, th, slot);
     fflush(NULL);
     _exit(code);
   }
+  if (pid > 0)
+    cli_signals_add_child(pid);
+  cli_signals_release(&saved);
   free(th);
   cli_experiment_free(&x);
   if (pid < 0) {
+    /* Not the trial's fault: failing it would change the study. */
     cli_tune_status_release(&pl->status, i);
-    snprintf(err, sizeof err, "cannot start a worker: %s", strerror(errno));
-    cli_study_fail(st, i, err);
-    report(pl, i);
-    return 0;
+    fprintf(stderr, "crl tune: error: cannot start a worker: %s\n",
+            strerror(errno));
+    return -1;
   }
   pl->pids[i] = pid;
-  cli_signals_add_child(pid);
   st->trials[i].status = CLI_TRIAL_RUNNING;
   pl->running++;
   return 0;
@@ -209,7 +215,8 @@ static void collect(pool *pl, pid_t pid, int status) {
   cli_tune_status_release(&pl->status, i);
   cli_study_collect(pl->st, i);
   cli_trial *t = &pl->st->trials[i];
-  if (t->status == CLI_TRIAL_PENDING && !cli_stop_requested) {
+  if (t->status == CLI_TRIAL_PENDING && !pl->st->stopped &&
+      !cli_stop_requested) {
     /* No result and no signal of ours: the worker died. */
     char why[128];
     if (WIFSIGNALED(status))
@@ -234,31 +241,57 @@ static int next_pending(const pool *pl) {
   return -1;
 }
 
-/* The other ranks' trials that ended since the last look. */
-static void refresh_others(pool *pl) {
+/* The other ranks' trials that ended since the last look. -1 when one's
+ * files cannot be read (message printed). */
+static int refresh_others(pool *pl) {
   if (pl->st->ranks <= 1 || cli_now() - pl->last_refresh < REFRESH_SECONDS)
-    return;
+    return 0;
   pl->last_refresh = cli_now();
   int changed = 0;
-  for (int i = 0; i < pl->st->n_trials; i++)
-    if (!own(pl, i) && cli_study_refresh(pl->st, i)) {
+  for (int i = 0; i < pl->st->n_trials; i++) {
+    char err[CLI_ERR_SIZE];
+    int r = own(pl, i) ? 0 : cli_study_refresh(pl->st, i, err, sizeof err);
+    if (r < 0) {
+      fprintf(stderr, "crl tune: rank %d: %s\n", pl->rank, err);
+      return -1;
+    }
+    if (r > 0) {
       report(pl, i);
       changed = 1;
     }
+  }
   if (changed)
     update_report(pl);
+  return 0;
 }
 
-static int stopping(pool *pl) {
+/* Tell the other ranks to stop (DIR/.stopping). */
+static void stop_others(pool *pl) {
   if (pl->st->ranks <= 1)
-    return cli_stop_requested != 0;
+    return;
+  FILE *f = fopen(pl->stop_path, "w");
+  if (f)
+    fclose(f);
+}
+
+/* Stop: a signal here, or another rank's .stopping (whose workers then
+ * get the signal from here, as a terminal's Ctrl-C would give it). */
+static int stopping(pool *pl) {
   if (cli_stop_requested) {
-    FILE *f = fopen(pl->stop_path, "w"); /* tell the other ranks */
-    if (f)
-      fclose(f);
+    if (!pl->st->stopped)
+      stop_others(pl);
+    pl->st->stopped = 1;
     return 1;
   }
-  return access(pl->stop_path, F_OK) == 0;
+  if (pl->st->ranks > 1 && access(pl->stop_path, F_OK) == 0) {
+    if (!pl->st->stopped)
+      for (int i = 0; i < pl->st->n_trials; i++)
+        if (pl->pids[i] > 0)
+          kill(pl->pids[i], SIGUSR1);
+    pl->st->stopped = 1;
+    return 1;
+  }
+  return 0;
 }
 
 /* Rank 0 goes on until every trial is done, reporting them. */
@@ -269,8 +302,9 @@ static int all_done(const pool *pl) {
   return 1;
 }
 
-/* A child that ended, the other ranks' trials, the live line. */
-static void wait_some(pool *pl) {
+/* A child that ended, the other ranks' trials, the live line. -1 when
+ * the other ranks' files cannot be read. */
+static int wait_some(pool *pl) {
   int status;
   pid_t pid = waitpid(-1, &status, WNOHANG);
   if (pid > 0)
@@ -279,9 +313,9 @@ static void wait_some(pool *pl) {
     pl->running = 0; /* cannot happen, but never wait forever */
   else
     nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
-  refresh_others(pl);
   if (!pl->silent)
     cli_tune_status_draw(&pl->status, pl->st);
+  return refresh_others(pl);
 }
 
 int cli_tune_run(cli_study *st, int quiet) {
@@ -309,9 +343,12 @@ int cli_tune_run(cli_study *st, int quiet) {
       rc = start(&pl, i);
       i = next_pending(&pl);
     }
+    if (rc) /* this rank cannot go on: the others stop too */
+      stop_others(&pl);
     if (pl.running == 0 && (stop || rc || (i < 0 && all_done(&pl))))
       break;
-    wait_some(&pl);
+    if (wait_some(&pl) && rc == 0)
+      rc = -1;
   }
   update_report(&pl);
   cli_tune_status_clear(&pl.status);
