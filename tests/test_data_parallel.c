@@ -185,6 +185,24 @@ typedef struct ppo_trace {
  * (TRPO with gSDE). */
 static const char *onp_algo = "ppo";
 
+/* Algorithm `name` with the settings kv (key, value, ..., NULL) for the
+ * spaces of v, n_envs copies, seed. */
+static crl_algo *make_algo(const char *name, const char *const *kv,
+                           crl_vec_env *v, int n_envs, uint64_t seed) {
+  const crl_algo_type *t = crl_algo_find(name);
+  void *spec = NULL;
+  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
+  for (int i = 0; kv[i] != NULL; i += 2)
+    assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
+  crl_algo *algo = NULL;
+  assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(v),
+                                  crl_vec_env_act_space(v), n_envs, seed,
+                                  &algo),
+                   0);
+  crl_algo_spec_free(spec);
+  return algo;
+}
+
 static crl_algo *make_ppo(const char *shards, int epochs, crl_vec_env *v) {
   const char *ppo_kv[] = {
       "n_steps",       "64",   "batch_size", "64",   "ent_coef",         "0.05",
@@ -380,16 +398,7 @@ static void run_grpo(const crl_group *g, const char *shards, ppo_trace *tr) {
       strcmp(episodic_algo, "grpo") == 0 ? grpo_kv : reinforce_kv;
   crl_vec_env *v = NULL; /* replicated: the run's seed in every process */
   assert_int_equal(crl_vec_env_make("Pendulum-v1", 1, 11, &v), 0);
-  const crl_algo_type *t = crl_algo_find(episodic_algo);
-  void *spec = NULL;
-  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
-  for (int i = 0; kv[i] != NULL; i += 2)
-    assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
-  crl_algo *algo = NULL;
-  assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(v),
-                                  crl_vec_env_act_space(v), 1, 11, &algo),
-                   0);
-  crl_algo_spec_free(spec);
+  crl_algo *algo = make_algo(episodic_algo, kv, v, 1, 11);
   int own = 0;
   assert_int_equal(crl_algo_set_group(algo, g, &own), 0);
   assert_int_equal(own, CRL_ENVS_REPLICATED);
@@ -490,17 +499,7 @@ static crl_algo *make_off(const char *name, crl_vec_env *v,
                       "normalize_reward",
                       normalize,
                       NULL};
-  const crl_algo_type *t = crl_algo_find(name);
-  void *spec = NULL;
-  assert_int_equal(crl_algo_spec_alloc(t, &spec), 0);
-  for (int i = 0; kv[i] != NULL; i += 2)
-    assert_int_equal(crl_algo_spec_set(t, spec, kv[i], kv[i + 1]), 0);
-  crl_algo *algo = NULL;
-  assert_int_equal(crl_algo_alloc(t, spec, crl_vec_env_obs_space(v),
-                                  crl_vec_env_act_space(v), 1, 5, &algo),
-                   0);
-  crl_algo_spec_free(spec);
-  return algo;
+  return make_algo(name, kv, v, 1, 5);
 }
 
 static void *off_thread(void *arg) {

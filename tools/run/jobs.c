@@ -161,18 +161,9 @@ static void worker_main(pool *pl, int i) {
 }
 
 static int start_one(pool *pl, int i) {
-  fflush(NULL); /* nothing buffered may be written twice */
-  sigset_t saved;
-  cli_signals_hold(&saved);
-  pid_t pid = fork();
-  if (pid == 0) {
-    cli_signals_in_child();
-    cli_signals_release(&saved);
+  pid_t pid = cli_signals_fork_worker();
+  if (pid == 0)
     worker_main(pl, i);
-  }
-  if (pid > 0)
-    cli_signals_add_child(pid);
-  cli_signals_release(&saved);
   if (pid < 0) {
     cli_seed_result *r = &pl->jobs[i].result;
     r->status = CLI_RUN_FAILED;

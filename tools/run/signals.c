@@ -46,17 +46,21 @@ static void on_signal(int sig) {
   }
 }
 
-void cli_signals_hold(sigset_t *saved) {
-  sigset_t set;
+pid_t cli_signals_fork_worker(void) {
+  fflush(NULL); /* nothing buffered may be written twice */
+  sigset_t set, saved;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGUSR1);
-  sigprocmask(SIG_BLOCK, &set, saved);
-}
-
-void cli_signals_release(const sigset_t *saved) {
-  sigprocmask(SIG_SETMASK, saved, NULL);
+  sigprocmask(SIG_BLOCK, &set, &saved);
+  pid_t pid = fork();
+  if (pid == 0)
+    cli_signals_in_child();
+  else if (pid > 0)
+    cli_signals_add_child(pid);
+  sigprocmask(SIG_SETMASK, &saved, NULL);
+  return pid;
 }
 
 void cli_signals_install(void) {

@@ -25,12 +25,12 @@ void cli_signals_set_iteration_time(double seconds);
 /* The most workers signals are forwarded to (and so the most -j). */
 #define CLI_MAX_WORKERS 1024
 
-/* Hold back SIGINT, SIGTERM and SIGUSR1 around a fork, so that one
- * arriving between the fork and cli_signals_add_child still reaches the
- * new worker (delivered, and forwarded, when unblocked); in the worker,
- * unblock after cli_signals_in_child. */
-void cli_signals_hold(sigset_t *saved);
-void cli_signals_release(const sigset_t *saved);
+/* fork() a worker: 0 in the worker (cli_signals_in_child done), its pid
+ * in the parent (added to the forwarding list), -1 (errno) when it could
+ * not. Buffered output is flushed first, and SIGINT, SIGTERM and SIGUSR1
+ * are held back around the fork, so that one arriving in between still
+ * reaches the new worker. */
+pid_t cli_signals_fork_worker(void);
 
 /* The parent's list of workers that signals are forwarded to. */
 void cli_signals_add_child(pid_t pid);

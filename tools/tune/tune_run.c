@@ -174,20 +174,12 @@ static int start(pool *pl, int i) {
     return -1;
   }
   cli_tune_slot *slot = cli_tune_status_take(&pl->status, i);
-  fflush(NULL); /* nothing buffered may be written twice */
-  sigset_t saved;
-  cli_signals_hold(&saved);
-  pid_t pid = fork();
+  pid_t pid = cli_signals_fork_worker();
   if (pid == 0) {
-    cli_signals_in_child();
-    cli_signals_release(&saved);
     int code = run_seeds(st, i, &x, th, slot);
     fflush(NULL);
     _exit(code);
   }
-  if (pid > 0)
-    cli_signals_add_child(pid);
-  cli_signals_release(&saved);
   free(th);
   cli_experiment_free(&x);
   if (pid < 0) {
