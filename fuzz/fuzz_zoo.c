@@ -60,8 +60,15 @@ static void literal(const char *text) {
   snprintf(set, sizeof set, "p=%s", yaml);
   cli_cfg_entries e = {0};
   char err[CLI_ERR_SIZE];
+  /* The message starts with "--set p=VALUE: error: ", and VALUE may
+   * itself hold any words: the reason is what follows that prefix. */
+  const char *why_at = NULL;
+  const size_t quoted = strlen("--set ") + strlen(set);
   if (cli_cfg_apply_set(&e, set, err, sizeof err) != 0 &&
-      strstr(err, "malformed value") != NULL) {
+      strlen(err) > quoted && strncmp(err, "--set ", 6) == 0 &&
+      strncmp(err + 6, set, strlen(set)) == 0)
+    why_at = err + quoted;
+  if (why_at != NULL && strncmp(why_at, ": error: malformed value", 24) == 0) {
     fprintf(stderr, "%s\nconverted to %s\n%s\n", text, yaml, err);
     abort();
   }
