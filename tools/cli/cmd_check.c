@@ -1,6 +1,7 @@
 /* crl check CONFIG.yaml: validate an experiment (its search: block too)
- * and print its resolved configuration. crl check DIR: compare a finished run with its `expect:`
- * block, one verdict per expectation; exit status 3 when one fails. */
+ * and print its resolved configuration. crl check DIR: compare a finished run
+ * with its `expect:` block, one verdict per expectation; exit status 3 when one
+ * fails. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -52,8 +53,7 @@ static int check_search(const cli_train_args *a, const cli_experiment *x,
     rc = cli_cfg_apply_set(&e, a->sets[i], err, sizeof err);
   int has = 0;
   for (int i = 0; rc == 0 && i < e.n; i++)
-    has |= strncmp(e.v[i].key, "search", 6) == 0 &&
-           (e.v[i].key[6] == '\0' || e.v[i].key[6] == '.');
+    has |= cli_cfg_key_in(e.v[i].key, "search");
   memset(s, 0, sizeof *s);
   if (rc == 0 && has)
     rc = cli_search_read(&e, x, s, err, sizeof err);

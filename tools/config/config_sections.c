@@ -12,12 +12,15 @@
 static const char *const sections[] = {"expect", "env_kwargs", "grid", "search",
                                        "plugins"};
 
+int cli_cfg_key_in(const char *key, const char *section) {
+  size_t n = strlen(section);
+  return strncmp(key, section, n) == 0 && (key[n] == '\0' || key[n] == '.');
+}
+
 int cli_cfg_is_section_key(const char *key) {
-  for (size_t i = 0; i < sizeof sections / sizeof *sections; i++) {
-    size_t n = strlen(sections[i]);
-    if (strncmp(key, sections[i], n) == 0 && (key[n] == '\0' || key[n] == '.'))
+  for (size_t i = 0; i < sizeof sections / sizeof *sections; i++)
+    if (cli_cfg_key_in(key, sections[i]))
       return 1;
-  }
   return 0;
 }
 

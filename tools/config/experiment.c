@@ -153,8 +153,7 @@ static int point_entries(const cli_cfg_entries *all, const cli_experiment *x,
                          int p, cli_cfg_entries *out) {
   int rc = 0;
   for (int i = 0; rc == 0 && i < all->n; i++)
-    if (strncmp(all->v[i].key, "grid", 4) != 0 ||
-        (all->v[i].key[4] != '.' && all->v[i].key[4] != '\0'))
+    if (!cli_cfg_key_in(all->v[i].key, "grid"))
       rc = cli_cfg_put(out, &all->v[i], NULL, NULL);
   for (int a = 0; rc == 0 && a < x->n_axes; a++) {
     char grid_key[CRL_STRING_MAX + 8];

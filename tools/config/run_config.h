@@ -56,6 +56,10 @@ int cli_cfg_apply_set(cli_cfg_entries *entries, const char *arg, char *err,
 int cli_cfg_put(cli_cfg_entries *entries, const cli_cfg_entry *from,
                 const char *key, const char *value);
 
+/* 1 when key is section itself or one of its dotted keys ("grid",
+ * "grid.gamma"; not "grids"). */
+int cli_cfg_key_in(const char *key, const char *section);
+
 /* Index of key, or -1. */
 int cli_cfg_find(const cli_cfg_entries *entries, const char *key);
 

@@ -93,6 +93,9 @@ static void scratch_free(scratch *sc) {
     crl_algo_spec_free(sc->spec);
 }
 
+static int param_value_text(const cli_search_param *p, double v, char *buf,
+                            size_t size);
+
 /* ---- one parameter --------------------------------------------------------
  */
 
@@ -182,8 +185,7 @@ static int read_range(const cli_cfg_entry *e, cli_search_param *p, scratch *sc,
   }
   char text[64];
   for (int b = 0; b < 2; b++) {
-    cli_search_value_text(&(cli_search_space){.n = 1, .p = {*p}}, 0,
-                          b ? p->high : p->low, text, sizeof text);
+    param_value_text(p, b ? p->high : p->low, text, sizeof text);
     if (check_value(e, p->key, sc, text, b ? "the high bound" : "the low bound",
                     err, size))
       return -1;
@@ -297,9 +299,9 @@ int cli_search_read(const cli_cfg_entries *entries, const cli_experiment *base,
 /* ---- values ----------------------------------------------------------------
  */
 
-int cli_search_value_text(const cli_search_space *s, int i, double v, char *buf,
-                          size_t size) {
-  const cli_search_param *p = &s->p[i];
+/* A value of p as the text of its YAML value (unquoted). */
+static int param_value_text(const cli_search_param *p, double v, char *buf,
+                            size_t size) {
   if (p->kind == CLI_DIST_CHOICE) {
     int k = (int)v;
     if (k < 0 || k >= p->choices.n)
@@ -310,6 +312,11 @@ int cli_search_value_text(const cli_search_space *s, int i, double v, char *buf,
     return snprintf(buf, size, "%.0f", v) < (int)size ? 0 : -1;
   cli_format_double(v, buf, size);
   return 0;
+}
+
+int cli_search_value_text(const cli_search_space *s, int i, double v, char *buf,
+                          size_t size) {
+  return param_value_text(&s->p[i], v, buf, size);
 }
 
 int cli_search_value_parse(const cli_search_space *s, int i, const char *text,

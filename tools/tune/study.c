@@ -308,8 +308,7 @@ int cli_study_trial_experiment(const cli_study *st, int i, cli_experiment *x,
   cli_cfg_entries e = {0};
   int rc = 0;
   for (int k = 0; rc == 0 && k < st->entries.n; k++)
-    if (strncmp(st->entries.v[k].key, "search", 6) != 0 ||
-        (st->entries.v[k].key[6] != '.' && st->entries.v[k].key[6] != '\0'))
+    if (!cli_cfg_key_in(st->entries.v[k].key, "search"))
       rc = cli_cfg_put(&e, &st->entries.v[k], NULL, NULL);
   for (int p = 0; rc == 0 && p < st->space.n; p++) {
     char text[CRL_STRING_MAX];
@@ -423,43 +422,58 @@ static void read_curve(cli_study *st, int i, int s, const char *seed_dir,
   free(ys);
 }
 
+/* Trial i's seeds' results, in seed order, into r [n_seeds]: how many
+ * ended (the first one pruned or failed ends the trial); -1 while one
+ * that should have ended has not (pending). dirs receive their
+ * directories. */
+static int read_results(cli_study *st, int i, cli_seed_result *r,
+                        char (*dirs)[CLI_PATH_MAX]) {
+  const cli_run_config *cfg = &st->base.points[0];
+  for (int s = 0; s < st->n_seeds; s++) {
+    char name[32];
+    snprintf(name, sizeof name, "seed_%d", cli_config_seed_at(cfg, s));
+    if (trial_file(st, i, name, dirs[s], CLI_PATH_MAX) ||
+        cli_result_read(dirs[s], &r[s]) || r[s].status == CLI_RUN_INTERRUPTED ||
+        r[s].status == CLI_RUN_NOT_RUN)
+      return -1;
+    if (r[s].status == CLI_RUN_FAILED || r[s].pruned_at > 0)
+      return s + 1;
+  }
+  return st->n_seeds;
+}
+
 void cli_study_collect(cli_study *st, int i) {
   cli_trial *t = &st->trials[i];
-  const cli_run_config *cfg = &st->base.points[0];
-  double sum = 0.0, sq = 0.0;
   t->status = CLI_TRIAL_PENDING;
-  t->steps = 0;
-  t->seconds = 0.0;
-  for (int s = 0; s < st->n_seeds; s++) {
-    char dir[CLI_PATH_MAX], name[32];
-    cli_seed_result r;
-    snprintf(name, sizeof name, "seed_%d", cli_config_seed_at(cfg, s));
-    if (trial_file(st, i, name, dir, sizeof dir) || cli_result_read(dir, &r) ||
-        r.status == CLI_RUN_INTERRUPTED || r.status == CLI_RUN_NOT_RUN)
-      return; /* not done: pending */
-    t->steps += r.steps;
-    t->seconds += r.wall_seconds;
-    if (r.status == CLI_RUN_FAILED) {
-      snprintf(t->error, sizeof t->error, "seed %d: %s", r.seed, r.error);
-      t->status = CLI_TRIAL_FAILED;
-      return;
-    }
+  cli_seed_result *r = calloc((size_t)st->n_seeds, sizeof *r);
+  char(*dirs)[CLI_PATH_MAX] = calloc((size_t)st->n_seeds, sizeof *dirs);
+  int n = r && dirs ? read_results(st, i, r, dirs) : -1;
+  if (n > 0) { /* ended: its figures, and its curves read once */
+    const cli_seed_result *end = &r[n - 1];
+    t->steps = 0;
+    t->seconds = 0.0;
     double last = NAN;
-    read_curve(st, i, s, dir, &last);
-    if (r.pruned_at > 0) {
-      t->status = CLI_TRIAL_PRUNED;
-      t->pruned_at = r.pruned_at;
-      t->pruned_seed = r.seed;
-      t->last_eval = last;
-      return;
+    for (int s = 0; s < n; s++) {
+      t->steps += r[s].steps;
+      t->seconds += r[s].wall_seconds;
+      if (r[s].status == CLI_RUN_OK)
+        read_curve(st, i, s, dirs[s], &last);
     }
-    sum += r.final_eval_mean;
-    sq += r.final_eval_mean * r.final_eval_mean;
+    if (end->status == CLI_RUN_FAILED) {
+      snprintf(t->error, sizeof t->error, "seed %d: %s", end->seed, end->error);
+      t->status = CLI_TRIAL_FAILED;
+    } else if (end->pruned_at > 0) {
+      t->status = CLI_TRIAL_PRUNED;
+      t->pruned_at = end->pruned_at;
+      t->pruned_seed = end->seed;
+      t->last_eval = last;
+    } else {
+      cli_results_mean_std(r, n, &t->objective, &t->objective_std);
+      t->status = CLI_TRIAL_COMPLETE;
+    }
   }
-  double n = st->n_seeds;
-  t->objective = sum / n;
-  t->objective_std = sqrt(fmax(sq / n - t->objective * t->objective, 0.0));
-  t->status = CLI_TRIAL_COMPLETE;
+  free(r);
+  free(dirs);
 }
 
 void cli_study_fail(cli_study *st, int i, const char *why) {
