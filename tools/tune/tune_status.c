@@ -95,9 +95,13 @@ static void status_text(const cli_tune_status *s, const cli_study *st,
     snprintf(buf + n, size - n, " | %s, about %s left", when, left);
 }
 
+/* A terminal is redrawn at most every REDRAW_SECONDS; a pipe gets a line
+ * at each tenth of the study, whenever it is crossed, however fast the
+ * trials end (at most ten lines, so it needs no clock). */
 void cli_tune_status_draw(cli_tune_status *s, const cli_study *st) {
   double now = cli_now();
-  if (s->mode == CLI_PROGRESS_QUIET || now - s->last_draw < REDRAW_SECONDS)
+  if (s->mode == CLI_PROGRESS_QUIET ||
+      (s->mode == CLI_PROGRESS_BAR && now - s->last_draw < REDRAW_SECONDS))
     return;
   s->last_draw = now;
   char line[1024];
