@@ -66,6 +66,35 @@ expect "render: the mismatch names both shapes" err "does not fit env 'MountainC
 run "render --env=NAME" 0 "$CRL" render tiny.crlp --env=Pendulum-v1 -o x.svg --every 10
 expect "render --env=NAME draws" x.svg "<svg"
 
+# ---- threads: the same bits for every count ----------------------------------
+# TD3 with 128-128 networks at batch 256: every update's products and Adam
+# steps are large enough to be split (lib/core/pool.h).
+
+cat >threads.yaml <<'EOF'
+env: Pendulum-v1
+algo: td3
+n_timesteps: 1000
+seeds: [3]
+eval: {every: 350, episodes: 2}
+learning_starts: 300
+batch_size: 256
+policy_kwargs: {net_arch: [128, 128]}
+EOF
+for t in 1 2 3; do
+  run "threads: $t" 0 "$CRL" train threads.yaml -o "threads$t" --set threads=$t --quiet --no-plot
+done
+for t in 2 3; do
+  if cmp -s <(cut -d, -f1-15 threads1/seed_3/progress.csv) <(cut -d, -f1-15 "threads$t/seed_3/progress.csv"); then
+    ok "threads: $t gives the bits of threads: 1"
+  else
+    bad "threads: $t gives the bits of threads: 1" "$(diff threads1/seed_3/progress.csv "threads$t/seed_3/progress.csv" | head -4)"
+  fi
+done
+expect "the runs trained" threads1/seed_3/progress.csv "1000,"
+run "threads: -1 is refused" 2 "$CRL" train threads.yaml -o threads_bad --set threads=-1 --quiet --no-plot
+expect "the refusal names the key and range" err "threads"
+[ ! -e threads_bad ] && ok "nothing written for a refused threads" || bad "nothing written for a refused threads"
+
 # ---- Ctrl-C with -j 1 on a terminal ----------------------------------------
 # The progress bar is redrawn in place (\r ... ESC[K) and leaves the cursor at
 # its end: the interrupted run's message must clear it first, not continue

@@ -59,6 +59,26 @@ CRL_API void crl_gemm_tn(int m, int n, int k, const crl_real *A, int lda,
                          const crl_real *B, int ldb, crl_real *C, int ldc,
                          crl_real *work);
 
+/** Most threads crl_threads_set takes. */
+#define CRL_THREADS_MAX 256
+
+/** Split the large products and optimiser steps that the calling thread
+ *  computes over n threads: itself and n - 1 helper threads it owns
+ *  (started here, stopped by crl_threads_set(1)). Every result has the
+ *  same bits for every n: each thread computes whole rows of a product
+ *  (or a range of a parameter vector), each element by the same sums as
+ *  with one thread. Products below about 2^18 multiply-adds, and rows
+ *  fewer than 16 per thread, are not split; the rest of a training step
+ *  (environments, sampling, small layers) stays on the calling thread.
+ *  Idle helpers spin for a fraction of a millisecond, then sleep.
+ *  Start them after fork(), never before: a child process does not
+ *  inherit them. Returns CRL_OK, CRL_EINVAL unless 1 <= n <=
+ *  CRL_THREADS_MAX, or CRL_ENOMEM (the thread then keeps one thread). */
+CRL_API int crl_threads_set(int n);
+
+/** The calling thread's n of crl_threads_set (1 until it is called). */
+CRL_API int crl_threads_get(void);
+
 CRL_END_DECLS
 
 #endif

@@ -7,7 +7,9 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <strings.h>
 
+#include "core/pool.h"
 #include "nn/blas.h"
 #include "nn/gemm_impl.h"
 
@@ -183,29 +185,44 @@ static const kernels *pick(void) {
   }
 }
 
-/* Whether a product of volume m * n * k goes to CBLAS under CRL_GEMM_AUTO.
- * Measured by bench/bench_mlp (docs/benchmarks.md), OpenBLAS 0.3.21 on an
- * AVX-512 CPU:
- *  - with the SSE3 (PRESCOTT) kernels it falls back to on a CPU it does not
- *    recognise, OpenBLAS is slower than the AVX-512 and AVX2 kernels at
- *    every size, and faster than the plain-C ones at almost every size;
- *  - with its own kernels for the CPU (Skylake-X forced) it is level with
- *    the AVX-512 kernels at about 3e7 (a 400 x 300 layer at batch 256) and
- *    ahead beyond, where these kernels, which do not block for the caches,
- *    fall off (1024^3: 3x).
+/* Whether OpenBLAS's kernel set (openblas_get_corename) is one of `names`,
+ * ignoring case. */
+static int core_is(const char *core, const char *const *names, size_t n) {
+  for (size_t i = 0; core != NULL && i < n; i++)
+    if (strcasecmp(core, names[i]) == 0)
+      return 1;
+  return 0;
+}
+
+/* Whether a product of volume m * n * k goes to CBLAS under CRL_GEMM_AUTO:
+ * a rule on the CPU's ISA and OpenBLAS's kernel set only, never on timing.
+ * Measured by bench/bench_mlp (docs/benchmarks.md), OpenBLAS 0.3.21:
+ *  - on an AVX-512 CPU whose OpenBLAS runs its SSE3 kernels (PRESCOTT,
+ *    for a CPU it does not recognise) or its AVX2 ones (Haswell, Zen: Zen 4
+ *    gets Haswell's), OpenBLAS is slower than the AVX-512 kernels at every
+ *    size RL uses (at 512^3 on Zen 4: 103 against 205 GFLOP/s);
+ *  - with its own AVX-512 kernels (Skylake-X) it is level with them at
+ *    about 3e7 (a 400 x 300 layer at batch 256) and ahead beyond, where
+ *    these kernels, which do not block for the caches, fall off (1024^3:
+ *    3x);
+ *  - on an AVX2 CPU its kernels are ahead from about 2^24.
  * GSL's CBLAS is a reference implementation, never faster than plain C. */
 static double blas_min_volume(void) {
 #if defined(CRL_USE_OPENBLAS)
   if (crl_gemm_isa_active() == CRL_GEMM_GENERIC)
     return 0.0;
-  /* OpenBLAS names the kernel set it picked; the SSE-only ones: */
   static const char *const sse[] = {"Prescott",   "Core2",   "Penryn",
                                     "Dunnington", "Nehalem", "Atom",
                                     "Barcelona",  "Opteron", "Bobcat"};
+  static const char *const avx512[] = {"SkylakeX", "Cooperlake",
+                                       "SapphireRapids"};
   const char *core = openblas_get_corename();
-  for (size_t i = 0; core != NULL && i < sizeof sse / sizeof sse[0]; i++)
-    if (strcmp(core, sse[i]) == 0)
-      return (double)512 * 512 * 512; /* only beyond anything RL uses */
+  const double beyond_rl = (double)512 * 512 * 512;
+  if (core_is(core, sse, sizeof sse / sizeof sse[0]))
+    return beyond_rl;
+  if (crl_gemm_isa_active() == CRL_GEMM_AVX512 &&
+      !core_is(core, avx512, sizeof avx512 / sizeof avx512[0]))
+    return beyond_rl;
   return (double)(1 << 24);
 #else
   return INFINITY;
@@ -244,38 +261,78 @@ size_t crl_gemm_work_size(int m, int n, int k) {
   return w > ta ? w : ta;
 }
 
-void crl__gemm_nt(int m, int n, int k, const crl_real *A, int lda,
-                  const crl_real *B, int ldb, crl_real *C, int ldc, int acc,
-                  const crl__gemm_post *post, crl_real *work) {
-  if (m <= 0 || n <= 0)
-    return;
-  if (use_blas(m, n, k)) {
-    CRL_GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1, A, lda, B,
-             ldb, acc ? 1 : 0, C, ldc);
-    post_pass(m, n, C, ldc, post);
-    return;
-  }
-  const kernels *ks = pick();
+/* Each product first picks its path from the whole shape (m, n, k), then
+ * runs it on blocks of C's rows, one per thread of the calling thread's
+ * pool (core/pool.h), or on all of them. Every path computes each element
+ * of C by the same sums wherever its row falls, so the bits do not depend
+ * on the blocks; choosing the path per block would (a block of fewer than
+ * 8 rows takes nt's dot products, a smaller volume may leave CBLAS). */
+typedef enum path {
+  PATH_BLAS,   /* CBLAS */
+  PATH_HEAD,   /* nt, n = 1 and ldc = 1: C^T = B A^T as dot products */
+  PATH_DOT,    /* nt: dot products */
+  PATH_PANELS, /* nt: B^T by panels, then sequential sums */
+  PATH_NN,     /* nn: sequential sums */
+  PATH_CT,     /* tn: C^T = B^T A, sequential sums */
+  PATH_AT,     /* tn: A^T into work, sequential sums */
+  PATH_TN      /* tn: sequential sums on A as it is */
+} path;
+
+typedef enum product { NT, NN, TN } product;
+
+typedef struct job {
+  product prod;
+  path path;
+  int m, n, k; /* of the whole product */
+  const crl_real *A;
+  int lda;
+  const crl_real *B;
+  int ldb;
+  crl_real *C;
+  int ldc, acc;
+  const crl__gemm_post *post;
+  int parts; /* blocks of rows */
+} job;
+
+static path nt_path(int m, int n, int k, int ldc) {
+  if (use_blas(m, n, k))
+    return PATH_BLAS;
   /* Dot products when B is a few rows (an output layer), or A a few rows
    * (inference, collection from a few envs) and k long enough to fill a
    * vector, where transposing B would cost as much as the product;
-   * otherwise transpose B once and run sequential sums. */
-  if (n <= 4 || (m < 8 && k >= 16)) {
-    if (n == 1 && ldc == 1) /* a value head: the same sums as C^T = B A^T,
-                               whose tiles fill all four accumulators */
-      ks->dot(1, m, k, B, ldb, A, lda, C, m, acc);
-    else
-      ks->dot(m, n, k, A, lda, B, ldb, C, ldc, acc);
-    post_pass(m, n, C, ldc, post);
-    return;
-  }
-  /* One panel of NT_PANEL columns of C at a time: work [k, nb] = B [j0 ..
-   * j0 + nb, :]^T, then the sequential sums on it. Transposing all of B
-   * first would write a k x n copy (480 KB for a 400 x 300 layer) that
-   * falls out of L2 before the products read it back; a panel is written
-   * and read while it stays there, and it is contiguous for the kernel.
-   * Small B (a first layer's 400 x 3) is transposed whole. (Each element's
-   * sum is the same whichever panel it is in.) */
+   * otherwise transpose B once and run sequential sums. A value head
+   * computes C^T = B A^T, whose tiles fill all four accumulators. */
+  if (n <= 4 || (m < 8 && k >= 16))
+    return n == 1 && ldc == 1 ? PATH_HEAD : PATH_DOT;
+  return PATH_PANELS;
+}
+
+static path tn_path(int m, int n, int k) {
+  if (use_blas(m, n, k))
+    return PATH_BLAS;
+  /* Vectors run along C's rows. When those are short and C has many more
+   * rows (dW of a layer with 3 inputs: C [64, 3]), compute C^T instead:
+   * D [n, m] = B^T A, elementwise the same sums in the same order. */
+  if (n < 16 && m >= 2 * n)
+    return PATH_CT;
+  /* The kernels broadcast A(i, t) for MR consecutive i at each step t:
+   * from A [k, m] that is a new cache line every step (k lines of stride
+   * lda per tile, which overflow L1 and, at strides of 1 KiB, fall into a
+   * few of its sets). Transposed once into work [m, k], the same elements
+   * come in runs along t, as in nn. (Data movement only: the same sums.) */
+  return m >= 32 ? PATH_AT : PATH_TN;
+}
+
+/* nt's sequential sums, one panel of NT_PANEL columns of C at a time:
+ * work [k, nb] = B [j0 .. j0 + nb, :]^T, then the sums on it. Transposing
+ * all of B first would write a k x n copy (480 KB for a 400 x 300 layer)
+ * that falls out of L2 before the products read it back; a panel is
+ * written and read while it stays there, and it is contiguous for the
+ * kernel. Small B (a first layer's 400 x 3) is transposed whole. (Each
+ * element's sum is the same whichever panel it is in.) */
+static void nt_panels(const kernels *ks, int m, int n, int k, const crl_real *A,
+                      int lda, const crl_real *B, int ldb, crl_real *C, int ldc,
+                      int acc, const crl__gemm_post *post, crl_real *work) {
   enum { NT_PANEL = 256 / (int)sizeof(crl_real) }; /* 4 AVX-512 vectors */
   const int panel = (size_t)k * n * sizeof(crl_real) <= 32768 ? n : NT_PANEL;
   for (int j0 = 0; j0 < n; j0 += panel) {
@@ -291,18 +348,125 @@ void crl__gemm_nt(int m, int n, int k, const crl_real *A, int lda,
   }
 }
 
+/* Rows [i0, i1) of the job's C. */
+static void run_rows(const job *jb, int i0, int i1, crl_real *work) {
+  const int m = i1 - i0, n = jb->n, k = jb->k, lda = jb->lda, ldb = jb->ldb;
+  const int ldc = jb->ldc, acc = jb->acc;
+  const crl_real *B = jb->B;
+  crl_real *C = jb->C + (ptrdiff_t)i0 * ldc;
+  /* A's rows i0.., or for tn its columns i0.. */
+  const crl_real *A = jb->A + (jb->prod == TN ? i0 : (ptrdiff_t)i0 * lda);
+  crl__gemm_post pr; /* the epilogue, a layer output y moved to row i0 */
+  const crl__gemm_post *post = jb->post;
+  if (post != NULL && post->op >= CRL_POST_DRELU) {
+    pr = *post;
+    pr.v = post->v + (ptrdiff_t)i0 * post->ldv;
+    post = &pr;
+  }
+  const kernels *ks = jb->path == PATH_BLAS ? NULL : pick();
+  switch (jb->path) {
+  case PATH_BLAS:
+    CRL_GEMM(CblasRowMajor, jb->prod == TN ? CblasTrans : CblasNoTrans,
+             jb->prod == NT ? CblasTrans : CblasNoTrans, m, n, k, 1, A, lda, B,
+             ldb, jb->prod == TN || acc ? 1 : 0, C, ldc);
+    post_pass(m, n, C, ldc, post);
+    break;
+  case PATH_HEAD: /* C [m, 1] as the row C^T [1, m] */
+    ks->dot(1, m, k, B, ldb, A, lda, C, m, acc);
+    post_pass(m, n, C, ldc, post);
+    break;
+  case PATH_DOT:
+    ks->dot(m, n, k, A, lda, B, ldb, C, ldc, acc);
+    post_pass(m, n, C, ldc, post);
+    break;
+  case PATH_PANELS:
+    nt_panels(ks, m, n, k, A, lda, B, ldb, C, ldc, acc, post, work);
+    break;
+  case PATH_NN:
+    ks->nn(m, n, k, A, lda, 1, B, ldb, C, ldc, acc, post);
+    break;
+  case PATH_CT:
+    ks->transpose(m, n, C, ldc, work, m); /* work [n, m] = C^T */
+    ks->nn(n, m, k, B, 1, ldb, A, lda, work, m, 1, NULL);
+    ks->transpose(n, m, work, m, C, ldc);
+    break;
+  case PATH_AT:
+    ks->transpose(k, m, A, lda, work, k); /* work [m, k] = A^T */
+    ks->nn(m, n, k, work, k, 1, B, ldb, C, ldc, 1, NULL);
+    break;
+  case PATH_TN:
+    ks->nn(m, n, k, A, 1, lda, B, ldb, C, ldc, 1, NULL);
+    break;
+  }
+}
+
+/* Blocks of rows are multiples of ROW_ALIGN (whole tiles of every kernel
+ * set) and at least MIN_ROWS; products below MIN_VOLUME multiply-adds
+ * stay whole, where waking a helper costs about what it saves. CBLAS
+ * products stay whole too: OpenBLAS 0.3.21's Haswell kernels give other
+ * bits for a block of rows (or of columns) than for the same rows of the
+ * whole product (checked for 256 x 256 x 256 and 400 x 300 x 256), and
+ * its own threads split the work the same way. */
+enum { ROW_ALIGN = 16, MIN_ROWS = 16 };
+#define MIN_VOLUME ((double)(1 << 18))
+
+static int row_blocks(const crl__pool *pool, const job *jb) {
+  int parts = crl__pool_threads(pool);
+  if (parts <= 1 || jb->path == PATH_BLAS ||
+      (double)jb->m * jb->n * jb->k < MIN_VOLUME)
+    return 1;
+  if (jb->m / MIN_ROWS < parts)
+    parts = jb->m / MIN_ROWS;
+  return parts > 1 ? parts : 1;
+}
+
+static void run_block(void *ctx, int task, crl_real *work) {
+  const job *jb = ctx;
+  size_t i0, i1;
+  crl__pool_split((size_t)jb->m, jb->parts, task, ROW_ALIGN, &i0, &i1);
+  if (i1 > i0)
+    run_rows(jb, (int)i0, (int)i1, work);
+}
+
+static void run_job(job *jb, crl_real *work) {
+  crl__pool *pool = crl__pool_current();
+  jb->parts = row_blocks(pool, jb);
+  if (jb->parts == 1) {
+    run_rows(jb, 0, jb->m, work);
+    return;
+  }
+  /* every block's scratch: what the largest block's shape needs */
+  const int rows = (jb->m / ROW_ALIGN / jb->parts + 1) * ROW_ALIGN;
+  const size_t scratch =
+      jb->path == PATH_PANELS || jb->path == PATH_CT || jb->path == PATH_AT
+          ? crl_gemm_work_size(rows, jb->n, jb->k)
+          : 0;
+  crl__pool_run(pool, jb->parts, run_block, jb, scratch, work);
+}
+
+void crl__gemm_nt(int m, int n, int k, const crl_real *A, int lda,
+                  const crl_real *B, int ldb, crl_real *C, int ldc, int acc,
+                  const crl__gemm_post *post, crl_real *work) {
+  if (m <= 0 || n <= 0)
+    return;
+  job jb = {
+      NT, nt_path(m, n, k, ldc), m, n, k, A, lda, B, ldb, C, ldc, acc, post, 1};
+  run_job(&jb, work);
+}
+
 void crl__gemm_nn(int m, int n, int k, const crl_real *A, int lda,
                   const crl_real *B, int ldb, crl_real *C, int ldc, int acc,
                   const crl__gemm_post *post) {
   if (m <= 0 || n <= 0)
     return;
-  if (use_blas(m, n, k)) {
-    CRL_GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1, A, lda, B,
-             ldb, acc ? 1 : 0, C, ldc);
-    post_pass(m, n, C, ldc, post);
-    return;
-  }
-  pick()->nn(m, n, k, A, lda, 1, B, ldb, C, ldc, acc, post);
+  job jb = {NN,   use_blas(m, n, k) ? PATH_BLAS : PATH_NN,
+            m,    n,
+            k,    A,
+            lda,  B,
+            ldb,  C,
+            ldc,  acc,
+            post, 1};
+  run_job(&jb, NULL);
 }
 
 void crl__gemm_tn(int m, int n, int k, const crl_real *A, int lda,
@@ -310,32 +474,8 @@ void crl__gemm_tn(int m, int n, int k, const crl_real *A, int lda,
                   crl_real *work) {
   if (m <= 0 || n <= 0)
     return;
-  if (use_blas(m, n, k)) {
-    CRL_GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, k, 1, A, lda, B,
-             ldb, 1, C, ldc);
-    return;
-  }
-  const kernels *ks = pick();
-  /* Vectors run along C's rows. When those are short and C has many more
-   * rows (dW of a layer with 3 inputs: C [64, 3]), compute C^T instead:
-   * D [n, m] = B^T A, elementwise the same sums in the same order. */
-  if (n < 16 && m >= 2 * n) {
-    ks->transpose(m, n, C, ldc, work, m); /* work [n, m] = C^T */
-    ks->nn(n, m, k, B, 1, ldb, A, lda, work, m, 1, NULL);
-    ks->transpose(n, m, work, m, C, ldc);
-    return;
-  }
-  /* The kernels broadcast A(i, t) for MR consecutive i at each step t:
-   * from A [k, m] that is a new cache line every step (k lines of stride
-   * lda per tile, which overflow L1 and, at strides of 1 KiB, fall into a
-   * few of its sets). Transposed once into work [m, k], the same elements
-   * come in runs along t, as in nn. (Data movement only: the same sums.) */
-  if (m >= 32) {
-    ks->transpose(k, m, A, lda, work, k); /* work [m, k] = A^T */
-    ks->nn(m, n, k, work, k, 1, B, ldb, C, ldc, 1, NULL);
-    return;
-  }
-  ks->nn(m, n, k, A, 1, lda, B, ldb, C, ldc, 1, NULL);
+  job jb = {TN, tn_path(m, n, k), m, n, k, A, lda, B, ldb, C, ldc, 1, NULL, 1};
+  run_job(&jb, work);
 }
 
 /* ---- the public products (crl/kernels.h): no epilogue ------------------- */

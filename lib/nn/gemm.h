@@ -13,7 +13,8 @@
  * C otherwise. CBLAS takes the products where it is faster (see
  * blas_min_volume in gemm.c): with OpenBLAS, every product on a CPU
  * without AVX2+FMA, and otherwise those above m n k = 2^24 (2^27 when
- * OpenBLAS runs its SSE-only kernels); never with GSL's CBLAS.
+ * OpenBLAS runs its SSE-only kernels, or its AVX2 ones on an AVX-512 CPU);
+ * never with GSL's CBLAS.
  *
  * Arithmetic order, which fixes the bits of every result:
  *  - nn, tn, and nt with n >= 5 and (m >= 8 or k < 16): each C element is one
@@ -28,8 +29,10 @@
  *    when acc. Again identical on AVX-512 and AVX2, and unfused in plain C.
  *  - products given to CBLAS: the BLAS library's order.
  * The path depends only on (m, n, k), the CPU and the BLAS build, never on
- * the alignment of the buffers or on threads (these kernels are single-
- * threaded), so one machine gives bit-identical results run after run. */
+ * the alignment of the buffers or on threads, so one machine gives
+ * bit-identical results run after run. With crl_threads_set(n), a large
+ * product's rows are split over n threads, each element computed by the
+ * same sums (CBLAS products stay whole): the bits do not depend on n. */
 #ifndef CRL_GEMM_H
 #define CRL_GEMM_H
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "core/bufs.h"
+#include "core/pool.h"
 #include "crl/error.h"
 #include "crl/optim.h"
 #include "nn/gemm.h" /* CRL_CLONES */
@@ -173,6 +174,34 @@ static void adam_fp_leave(unsigned csr) {
 }
 #endif
 
+/* Vectors long enough to split over the calling thread's helpers
+ * (core/pool.h); each element's update is the same wherever it runs. */
+#define ADAM_SPLIT_MIN ((size_t)1 << 15)
+
+typedef struct adam_job {
+  crl_adam *adam;
+  crl_real *params;
+  const crl_real *grads;
+  const adam_consts *k;
+  int parts;
+} adam_job;
+
+/* Elements of part `task` of jb->parts, in multiples of 16 (whole vectors
+ * of every ISA). MXCSR is per thread: each part sets and restores its
+ * own. */
+static void adam_part(void *ctx, int task, crl_real *scratch) {
+  (void)scratch;
+  const adam_job *jb = ctx;
+  crl_adam *a = jb->adam;
+  size_t lo, hi;
+  crl__pool_split(a->n, jb->parts, task, 16, &lo, &hi);
+  const unsigned csr = adam_fp_enter(); /* (both parts, see adam_scalar) */
+  size_t done = lo + adam_vector(hi - lo, jb->params + lo, jb->grads + lo,
+                                 a->m + lo, a->v + lo, jb->k);
+  adam_scalar(done, hi, jb->params, jb->grads, a->m, a->v, jb->k);
+  adam_fp_leave(csr);
+}
+
 void crl_adam_step(crl_adam *adam, crl_real *params, const crl_real *grads,
                    double lr) {
   adam->t++;
@@ -189,10 +218,14 @@ void crl_adam_step(crl_adam *adam, crl_real *params, const crl_real *grads,
   k.step = (crl_real)(lr / bc1);
   k.inv_bc2 = (crl_real)(1.0 / bc2_sqrt);
   k.eps = (crl_real)adam->spec.eps;
-  const unsigned csr = adam_fp_enter(); /* (both parts, see adam_scalar) */
-  size_t done = adam_vector(adam->n, params, grads, adam->m, adam->v, &k);
-  adam_scalar(done, adam->n, params, grads, adam->m, adam->v, &k);
-  adam_fp_leave(csr);
+  adam_job jb = {adam, params, grads, &k, 1};
+  crl__pool *pool = crl__pool_current();
+  if (adam->n >= ADAM_SPLIT_MIN)
+    jb.parts = crl__pool_threads(pool);
+  if (jb.parts > 1)
+    crl__pool_run(pool, jb.parts, adam_part, &jb, 0, NULL);
+  else
+    adam_part(&jb, 0, NULL);
 }
 
 long crl_adam_steps(const crl_adam *adam) {

@@ -67,6 +67,10 @@ const crl_param_def cli_run_key_defs[] = {
      "under mpirun, each run is computed by all the ranks together: each "
      "steps its share of the env copies and computes its part of every "
      "gradient (docs/distributed.md); alone, the same run in one process"},
+    {"threads", CRL_PARAM_INT, K(threads), "0", 0, CRL_THREADS_MAX, NULL,
+     "threads one run splits its large products and optimiser steps over "
+     "(crl_threads_set; the same bits for every value); 0 = the cores that "
+     "-j leaves free (one per run under mpirun)"},
     {NULL, 0, 0, NULL, 0, 0, NULL, NULL}};
 
 static const char *const required_keys[] = {"env", "algo", "n_timesteps"};

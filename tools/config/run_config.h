@@ -101,6 +101,7 @@ typedef struct cli_run_keys {
   int checkpoint_keep;        /* the most recent checkpoints kept */
   double stop_at_eval_return; /* NAN: no early stop */
   int data_parallel;          /* under mpirun: one run over all the ranks */
+  int threads; /* crl_threads_set for the run; 0: what -j leaves free */
 } cli_run_keys;
 
 /* NULL-terminated table of the runner keys (for docs and `crl help`). */

@@ -21,6 +21,14 @@ int cli_cpu_count(void) {
   return n >= 1 ? (int)(n > 4096 ? 4096 : n) : 1;
 }
 
+int cli_threads_auto(int workers, int runs) {
+  if (cli_ranks_size() > 1)
+    return 1;
+  const int at_once = workers < runs ? workers : runs;
+  const int t = cli_cpu_count() / (at_once > 1 ? at_once : 1);
+  return t > 1 ? (t < CRL_THREADS_MAX ? t : CRL_THREADS_MAX) : 1;
+}
+
 int cli_jobs_make(const cli_experiment *x, const char *run_dir, cli_job **out,
                   int *n) {
   int total = 0;
@@ -73,8 +81,10 @@ static int done_before(cli_job *j, const cli_jobs_opts *o) {
 static void run_job(const cli_experiment *x, cli_job *j, const cli_jobs_opts *o,
                     cli_progress *p) {
   char err[CLI_ERR_SIZE];
-  cli_run_opts ro = {
-      .progress = p, .stop = &cli_stop_requested, .resume = o->resume};
+  cli_run_opts ro = {.progress = p,
+                     .stop = &cli_stop_requested,
+                     .resume = o->resume,
+                     .threads_auto = o->threads_auto};
   cli_run_seed_ex(&x->points[j->point], j->seed, j->dir, &ro, &j->result, err,
                   sizeof err);
   if (cli_result_write(j->dir, &j->result) != 0 &&
@@ -394,7 +404,10 @@ static int data_parallel(const cli_experiment *x) {
 }
 
 void cli_jobs_run(const cli_experiment *x, cli_job *jobs, int n,
-                  const cli_jobs_opts *o) {
+                  const cli_jobs_opts *opts) {
+  cli_jobs_opts here = *opts;
+  here.threads_auto = cli_threads_auto(opts->workers, n);
+  const cli_jobs_opts *o = &here;
   if (cli_ranks_size() == 1) {
     run_local(x, jobs, n, o);
     return;

@@ -23,6 +23,8 @@ typedef struct cli_jobs_opts {
   int quiet;
   int resume; /* skip jobs whose result.json says OK, resume the others */
   int quiet_failures; /* the caller reports failed jobs itself */
+  int threads_auto;   /* each run's threads when its `threads` is 0; set by
+                         cli_jobs_run from the cores and workers */
 } cli_jobs_opts;
 
 /* The jobs of an experiment under run_dir, in order (point, then seed).
@@ -38,5 +40,10 @@ void cli_jobs_run(const cli_experiment *x, cli_job *jobs, int n,
 
 /* Number of online processors (at least 1): the default worker count. */
 int cli_cpu_count(void);
+
+/* The threads of each run when `threads` is 0: the cores shared by the
+ * runs at once (workers, or fewer runs), at least 1; 1 under mpirun,
+ * whose ranks may share a machine. */
+int cli_threads_auto(int workers, int runs);
 
 #endif

@@ -368,7 +368,15 @@ int cli_run_seed_ex(const cli_run_config *cfg, int seed, const char *seed_dir,
                 .best_eval = NAN};
   r.t0 = cli_now();
   int status = CLI_RUN_FAILED;
-  if (open_run(&r, opts, err, err_size) == 0) {
+  const int threads = cfg->keys.threads > 0    ? cfg->keys.threads
+                      : opts->threads_auto > 1 ? opts->threads_auto
+                                               : 1;
+  if (crl_threads_set(threads) != CRL_OK)
+    snprintf(err, err_size,
+             "cannot start %d threads (out of memory or "
+             "of threads)",
+             threads);
+  else if (open_run(&r, opts, err, err_size) == 0) {
     if (opts->progress)
       cli_progress_start(opts->progress, progress_count(&r));
     status = train_loop(&r, opts, err, err_size);
@@ -384,6 +392,7 @@ int cli_run_seed_ex(const cli_run_config *cfg, int seed, const char *seed_dir,
   }
   fill_result(&r, status, err, result);
   close_run(&r);
+  crl_threads_set(1);
   return status;
 }
 

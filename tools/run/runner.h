@@ -23,6 +23,7 @@ typedef struct cli_run_opts {
    * checkpoint. best_eval: the best evaluation so far. NULL: never. */
   int (*prune)(void *ctx, long step, double best_eval);
   void *prune_ctx;
+  int threads_auto; /* threads when the run's `threads` is 0 (0: one) */
 } cli_run_opts;
 
 /* Train one seed; writes seed_dir/progress.csv (one row per iteration) and

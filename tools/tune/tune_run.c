@@ -15,6 +15,7 @@
 #include "run/result.h"
 #include "run/rundir.h"
 #include "run/runner.h"
+#include "run/jobs.h" /* cli_threads_auto */
 #include "run/signals.h"
 #include "tune/tune_status.h"
 
@@ -66,7 +67,9 @@ static int run_seeds(const cli_study *st, int i, const cli_experiment *x,
                       .stop = &cli_stop_requested,
                       .resume = 1, /* from scratch without a checkpoint */
                       .prune = thresholds ? below_median : NULL,
-                      .prune_ctx = &rule};
+                      .prune_ctx = &rule,
+                      .threads_auto =
+                          cli_threads_auto(st->workers, st->n_trials)};
     cli_run_seed_ex(cfg, seed, dir, &o, &r, err, sizeof err);
     if (cli_result_write(dir, &r) != 0 || r.status != CLI_RUN_OK)
       return 1;

@@ -1,0 +1,50 @@
+/* Internal: the helper threads of one calling thread (crl_threads_set in
+ * crl/kernels.h), which split its large products and optimiser steps.
+ *
+ * A pool of n threads is the caller plus n - 1 helpers. crl__pool_run
+ * hands task t of n_tasks (n_tasks <= n) to thread t, runs task 0 itself
+ * and returns when every task is done. The split of a job into tasks is
+ * the caller's, and each task writes only its own part of the result, so
+ * results never depend on which thread ran what, nor on n.
+ *
+ * Helpers wait for work spinning for a short while (a training step's
+ * products follow each other within microseconds), then asleep on a
+ * condition variable, so an idle pool costs no CPU. */
+#ifndef CRL_CORE_POOL_H
+#define CRL_CORE_POOL_H
+
+#include <stddef.h>
+
+#include "crl/common.h"
+
+typedef struct crl__pool crl__pool;
+
+/* Runs task `task` (0 <= task < n_tasks) on thread `thread`; scratch is
+ * that thread's scratch (crl__pool_run's scratch_size values), or NULL
+ * when none was asked for. */
+typedef void (*crl__pool_fn)(void *ctx, int task, crl_real *scratch);
+
+/* A pool of n >= 1 threads (n - 1 helpers started); NULL if out of memory
+ * or the threads cannot be started. */
+crl__pool *crl__pool_alloc(int n);
+void crl__pool_free(crl__pool *pool);
+
+int crl__pool_threads(const crl__pool *pool);
+
+/* The calling thread's pool (crl_threads_set), or NULL for one thread. */
+crl__pool *crl__pool_current(void);
+
+/* Runs fn(ctx, t, scratch_t) for t in [0, n_tasks) with n_tasks <= the
+ * pool's threads, task 0 on the calling thread with caller_scratch. Every
+ * helper's scratch holds scratch_size values; if a helper's cannot be
+ * grown, the caller runs that task itself after the others, with
+ * caller_scratch. Returns when all are done. */
+void crl__pool_run(crl__pool *pool, int n_tasks, crl__pool_fn fn, void *ctx,
+                   size_t scratch_size, crl_real *caller_scratch);
+
+/* [*lo, *hi): part `task` of n items in n_tasks parts, each a multiple of
+ * `align` items but the last. */
+void crl__pool_split(size_t n, int n_tasks, int task, size_t align, size_t *lo,
+                     size_t *hi);
+
+#endif

@@ -1,0 +1,223 @@
+/* crl_threads_set (lib/core/pool.c): the calling thread's helpers.
+ *
+ * The promise is that results have the same bits for every number of
+ * threads. Checked here on every product path of gemm.c (each kernel set
+ * this CPU runs, CBLAS included, with and without the fused epilogues),
+ * and on Adam and Polyak averaging; plus the row split itself, the pool's
+ * tasks and the argument checks. (Whole training runs: cli_test.sh.) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <gsl/gsl_rng.h>
+
+#include "core/pool.h"
+#include "crl/crl.h"
+#include "nn/gemm.h"
+
+static void fill(crl_real *v, size_t n, gsl_rng *rng) {
+  for (size_t i = 0; i < n; i++)
+    v[i] = (crl_real)(2.0 * gsl_rng_uniform(rng) - 1.0);
+}
+
+static crl_real *alloc_real(size_t n) {
+  crl_real *p = malloc((n ? n : 1) * sizeof *p);
+  assert_non_null(p);
+  return p;
+}
+
+static void test_split(void **state) {
+  (void)state;
+  static const size_t ns[] = {0, 1, 15, 16, 17, 100, 1000, 4097};
+  for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
+    for (int parts = 1; parts <= 7; parts++) {
+      size_t next = 0;
+      for (int t = 0; t < parts; t++) {
+        size_t lo, hi;
+        crl__pool_split(ns[a], parts, t, 16, &lo, &hi);
+        assert_int_equal(lo, next); /* contiguous, in order */
+        assert_true(hi >= lo && hi <= ns[a]);
+        assert_true(lo % 16 == 0 && (hi % 16 == 0 || hi == ns[a]));
+        next = hi;
+      }
+      assert_int_equal(next, ns[a]); /* and covering */
+    }
+}
+
+static void test_set_get(void **state) {
+  (void)state;
+  assert_int_equal(crl_threads_get(), 1);
+  assert_int_equal(crl_threads_set(0), CRL_EINVAL);
+  assert_int_equal(crl_threads_set(CRL_THREADS_MAX + 1), CRL_EINVAL);
+  assert_int_equal(crl_threads_get(), 1);
+  assert_int_equal(crl_threads_set(3), CRL_OK);
+  assert_int_equal(crl_threads_get(), 3);
+  assert_int_equal(crl_threads_set(2), CRL_OK);
+  assert_int_equal(crl_threads_get(), 2);
+  assert_int_equal(crl_threads_set(1), CRL_OK);
+  assert_int_equal(crl_threads_get(), 1);
+}
+
+/* Every task runs once, on some thread, with scratch of the size asked. */
+typedef struct count_ctx {
+  int hits[8];
+  size_t scratch;
+} count_ctx;
+
+static void count_task(void *ctx, int task, crl_real *scratch) {
+  count_ctx *c = ctx;
+  c->hits[task]++;
+  for (size_t i = 0; i < c->scratch; i++) /* all of it writable */
+    scratch[i] = (crl_real)task;
+}
+
+static void test_pool_runs_each_task_once(void **state) {
+  (void)state;
+  crl__pool *pool = crl__pool_alloc(4);
+  assert_non_null(pool);
+  crl_real caller[64];
+  for (int round = 0; round < 2000; round++) {
+    count_ctx c = {{0}, (size_t)(round % 3) * 32};
+    const int n_tasks = 1 + round % 4;
+    crl__pool_run(pool, n_tasks, count_task, &c, c.scratch, caller);
+    for (int t = 0; t < 8; t++)
+      assert_int_equal(c.hits[t], t < n_tasks ? 1 : 0);
+  }
+  crl__pool_free(pool);
+}
+
+/* ---- products ------------------------------------------------------------ */
+
+enum { NT, NN, TN };
+
+typedef struct shape {
+  int op, m, n, k;
+  crl__gemm_post_op post;
+} shape;
+
+/* One or more shapes for each path of gemm.c, all big enough to split. */
+// clang-format off
+static const shape shapes[] = {
+    {NT, 256, 256, 256, CRL_POST_BIAS_RELU}, /* panels */
+    {NT, 300, 400, 256, CRL_POST_BIAS},      /* panels, or CBLAS */
+    {NT, 512, 256, 256, CRL_POST_NONE},      /* CBLAS in blocks under AUTO */
+    {NT, 4096, 1, 128, CRL_POST_NONE},       /* a value head */
+    {NT, 2048, 3, 64, CRL_POST_BIAS},        /* dot products */
+    {NT, 1000, 70, 9, CRL_POST_BIAS_RELU},   /* ragged rows, short k */
+    {NN, 256, 256, 256, CRL_POST_DRELU},     /* sequential sums */
+    {NN, 333, 129, 300, CRL_POST_DTANH},
+    {NN, 512, 256, 256, CRL_POST_DRELU},     /* CBLAS under AUTO */
+    {TN, 256, 256, 256, CRL_POST_NONE},      /* A transposed */
+    {TN, 1024, 8, 256, CRL_POST_NONE},       /* C^T */
+    {TN, 400, 300, 256, CRL_POST_NONE},      /* CBLAS under AUTO */
+};
+// clang-format on
+#define N_SHAPES (sizeof shapes / sizeof shapes[0])
+
+/* C of one product with the calling thread's pool as it is. */
+static void product(const shape *s, const crl_real *a, const crl_real *b,
+                    const crl_real *v, const crl_real *c0, crl_real *c,
+                    crl_real *work) {
+  const size_t nc = (size_t)s->m * s->n;
+  memcpy(c, c0, nc * sizeof *c);
+  const crl__gemm_post post = {s->post, v, s->n};
+  const crl__gemm_post *pp = s->post == CRL_POST_NONE ? NULL : &post;
+  switch (s->op) {
+  case NT:
+    crl__gemm_nt(s->m, s->n, s->k, a, s->k, b, s->k, c, s->n, 1, pp, work);
+    break;
+  case NN:
+    crl__gemm_nn(s->m, s->n, s->k, a, s->k, b, s->n, c, s->n, 1, pp);
+    break;
+  default:
+    crl__gemm_tn(s->m, s->n, s->k, a, s->m, b, s->n, c, s->n, work);
+    break;
+  }
+}
+
+static const crl_gemm_isa isas[] = {CRL_GEMM_AUTO, CRL_GEMM_GENERIC,
+                                    CRL_GEMM_AVX2, CRL_GEMM_AVX512,
+                                    CRL_GEMM_BLAS};
+
+static void test_products_same_bits(void **state) {
+  (void)state;
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  for (size_t si = 0; si < N_SHAPES; si++) {
+    const shape *s = &shapes[si];
+    const size_t na = (size_t)s->m * s->k, nb = (size_t)s->k * s->n;
+    const size_t nc = (size_t)s->m * s->n;
+    crl_real *a = alloc_real(na), *b = alloc_real(nb), *v = alloc_real(nc);
+    crl_real *c0 = alloc_real(nc), *c1 = alloc_real(nc), *ct = alloc_real(nc);
+    crl_real *work = alloc_real(crl_gemm_work_size(s->m, s->n, s->k));
+    fill(a, na, rng);
+    fill(b, nb, rng);
+    fill(v, nc, rng);
+    fill(c0, nc, rng);
+    for (size_t ii = 0; ii < sizeof isas / sizeof isas[0]; ii++) {
+      if (!crl_gemm_isa_supported(isas[ii]))
+        continue;
+      assert_int_equal(crl_gemm_isa_force(isas[ii]), 0);
+      assert_int_equal(crl_threads_set(1), CRL_OK);
+      product(s, a, b, v, c0, c1, work);
+      for (int threads = 2; threads <= 4; threads++) {
+        assert_int_equal(crl_threads_set(threads), CRL_OK);
+        product(s, a, b, v, c0, ct, work);
+        if (memcmp(c1, ct, nc * sizeof *c1) != 0)
+          fail_msg("%s op %d %d x %d x %d, %d threads: other bits",
+                   crl_gemm_isa_name(isas[ii]), s->op, s->m, s->n, s->k,
+                   threads);
+      }
+    }
+    free(a), free(b), free(v), free(c0), free(c1), free(ct), free(work);
+  }
+  assert_int_equal(crl_threads_set(1), CRL_OK);
+  assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
+  gsl_rng_free(rng);
+}
+
+/* ---- optimiser steps ----------------------------------------------------- */
+
+static void test_adam_polyak_same_bits(void **state) {
+  (void)state;
+  const size_t n = 100003; /* split, with a ragged last part */
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  crl_real *g = alloc_real(n), *p0 = alloc_real(n);
+  crl_real *p[2] = {alloc_real(n), alloc_real(n)};
+  crl_real *t[2] = {alloc_real(n), alloc_real(n)};
+  fill(p0, n, rng);
+  for (int run = 0; run < 2; run++) {
+    assert_int_equal(crl_threads_set(run == 0 ? 1 : 3), CRL_OK);
+    crl_adam_spec spec = crl_adam_spec_default();
+    crl_adam *adam = NULL;
+    assert_int_equal(crl_adam_alloc(n, &spec, &adam), CRL_OK);
+    memcpy(p[run], p0, n * sizeof *p0);
+    memcpy(t[run], p0, n * sizeof *p0);
+    gsl_rng_set(rng, 7);
+    for (int step = 0; step < 5; step++) {
+      fill(g, n, rng);
+      crl_adam_step(adam, p[run], g, 1e-3);
+      crl_polyak_update(n, t[run], p[run], 0.005);
+    }
+    crl_adam_free(adam);
+  }
+  assert_memory_equal(p[0], p[1], n * sizeof *p0);
+  assert_memory_equal(t[0], t[1], n * sizeof *p0);
+  assert_int_equal(crl_threads_set(1), CRL_OK);
+  free(g), free(p0), free(p[0]), free(p[1]), free(t[0]), free(t[1]);
+  gsl_rng_free(rng);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_split),
+      cmocka_unit_test(test_set_get),
+      cmocka_unit_test(test_pool_runs_each_task_once),
+      cmocka_unit_test(test_products_same_bits),
+      cmocka_unit_test(test_adam_polyak_same_bits),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
