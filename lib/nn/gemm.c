@@ -402,13 +402,18 @@ static void run_rows(const job *jb, int i0, int i1, crl_real *work) {
 
 /* Blocks of rows are multiples of ROW_ALIGN (whole tiles of every kernel
  * set) and at least MIN_ROWS; products below MIN_VOLUME multiply-adds
- * stay whole, where waking a helper costs about what it saves. CBLAS
+ * stay whole, where waking a helper costs about what it saves (SAC's
+ * value heads, 256 x 1 x 256, were worth splitting: a SAC update with
+ * 256-256 networks took 7 % less time with 2^16 than with 2^18; splitting
+ * nt's panels by columns, so that each thread transposes only its own,
+ * was no faster, nor were 4 blocks per thread claimed one at a time,
+ * which transposed nt's panels once per block). CBLAS
  * products stay whole too: OpenBLAS 0.3.21's Haswell kernels give other
  * bits for a block of rows (or of columns) than for the same rows of the
  * whole product (checked for 256 x 256 x 256 and 400 x 300 x 256), and
  * its own threads split the work the same way. */
 enum { ROW_ALIGN = 16, MIN_ROWS = 16 };
-#define MIN_VOLUME ((double)(1 << 18))
+#define MIN_VOLUME ((double)(1 << 16))
 
 static int row_blocks(const crl__pool *pool, const job *jb) {
   int parts = crl__pool_threads(pool);
