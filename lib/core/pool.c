@@ -2,6 +2,7 @@
 #include "core/pool.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -126,13 +127,24 @@ crl__pool *crl__pool_alloc(int n) {
   pthread_cond_init(&p->wake, NULL);
   atomic_init(&p->word, INITIAL_WORD);
   atomic_init(&p->pending, 0);
-  for (int i = 0; i < n - 1; i++) {
-    p->helpers[i] = (helper){.pool = p, .index = i + 1};
-    if (pthread_create(&p->threads[i], NULL, helper_main, &p->helpers[i])) {
-      p->n = i + 1; /* for crl__pool_free */
-      crl__pool_free(p);
-      return NULL;
-    }
+  /* Helpers start with every signal blocked (they inherit the mask), so
+   * that signals reach the application's own threads only: a handler
+   * that sets a flag for the training loop, say. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int started = 0;
+  for (; started < n - 1; started++) {
+    p->helpers[started] = (helper){.pool = p, .index = started + 1};
+    if (pthread_create(&p->threads[started], NULL, helper_main,
+                       &p->helpers[started]))
+      break;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (started < n - 1) {
+    p->n = started + 1; /* for crl__pool_free */
+    crl__pool_free(p);
+    return NULL;
   }
   return p;
 }
