@@ -68,7 +68,7 @@ CRL_API void crl_gemm_tn(int m, int n, int k, const crl_real *A, int lda,
  *  same bits for every n: each thread computes whole rows of a product
  *  (or a range of a parameter vector), each element by the same sums as
  *  with one thread. Products below about 2^16 multiply-adds, and rows
- *  fewer than 16 per thread, are not split; the rest of a training step
+ *  fewer than 64 per thread, are not split; the rest of a training step
  *  (environments, sampling, small layers) stays on the calling thread.
  *  Idle helpers spin for a fraction of a millisecond, then sleep.
  *  Start them after fork(), never before: a child process does not
