@@ -99,15 +99,16 @@ typedef struct shape {
   crl__gemm_post_op post;
 } shape;
 
-/* One or more shapes for each path of gemm.c, all big enough to split. */
+/* One or more shapes for each path of gemm.c, all big enough to split
+ * (blocks of 2^20 multiply-adds and 64 rows). */
 // clang-format off
 static const shape shapes[] = {
     {NT, 256, 256, 256, CRL_POST_BIAS_RELU}, /* panels */
     {NT, 300, 400, 256, CRL_POST_BIAS},      /* panels, or CBLAS */
     {NT, 512, 256, 256, CRL_POST_NONE},      /* CBLAS in blocks under AUTO */
-    {NT, 4096, 1, 128, CRL_POST_NONE},       /* a value head */
-    {NT, 2048, 3, 64, CRL_POST_BIAS},        /* dot products */
-    {NT, 1000, 70, 9, CRL_POST_BIAS_RELU},   /* ragged rows, short k */
+    {NT, 16384, 1, 256, CRL_POST_NONE},      /* a value head */
+    {NT, 8192, 3, 128, CRL_POST_BIAS},       /* dot products */
+    {NT, 1000, 70, 33, CRL_POST_BIAS_RELU},  /* ragged rows, B whole */
     {NN, 256, 256, 256, CRL_POST_DRELU},     /* sequential sums */
     {NN, 333, 129, 300, CRL_POST_DTANH},
     {NN, 512, 256, 256, CRL_POST_DRELU},     /* CBLAS under AUTO */

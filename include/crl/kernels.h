@@ -67,8 +67,8 @@ CRL_API void crl_gemm_tn(int m, int n, int k, const crl_real *A, int lda,
  *  (started here, stopped by crl_threads_set(1)). Every result has the
  *  same bits for every n: each thread computes whole rows of a product
  *  (or a range of a parameter vector), each element by the same sums as
- *  with one thread. Products below about 2^16 multiply-adds, and rows
- *  fewer than 64 per thread, are not split; the rest of a training step
+ *  with one thread. A product is split into blocks of at least 64 rows
+ *  and 2^20 multiply-adds, or not at all; the rest of a training step
  *  (environments, sampling, small layers) stays on the calling thread.
  *  Idle helpers spin for a fraction of a millisecond, then sleep.
  *  Start them after fork(), never before: a child process does not

@@ -401,32 +401,33 @@ static void run_rows(const job *jb, int i0, int i1, crl_real *work) {
 }
 
 /* Blocks of rows are multiples of ROW_ALIGN (whole tiles of every kernel
- * set) and at least MIN_ROWS; products below MIN_VOLUME multiply-adds
- * stay whole, where waking a helper costs about what it saves (SAC's
- * value heads, 256 x 1 x 256, were worth splitting: a SAC update with
- * 256-256 networks took 7 % less time with 2^16 than with 2^18; splitting
- * nt's panels by columns, so that each thread transposes only its own,
- * was no faster, nor were 4 blocks per thread claimed one at a time,
- * which transposed nt's panels once per block). Blocks of fewer than 64
- * rows are not worth it: with 16, TD3 and SAC with 64-64 networks at
- * batch 100 ran no faster on 2 threads (SAC up to 30 % slower) for twice
- * the CPU time, as the rows computed on another core come back through
- * the caches for the next elementwise step; with 64 they are not split
- * and run as on one thread. CBLAS
- * products stay whole too: OpenBLAS 0.3.21's Haswell kernels give other
- * bits for a block of rows (or of columns) than for the same rows of the
- * whole product (checked for 256 x 256 x 256 and 400 x 300 x 256), and
- * its own threads split the work the same way. */
+ * set), with at least MIN_ROWS rows and MIN_BLOCK multiply-adds each;
+ * smaller products stay whole. Measured on 2 cores (docs/benchmarks.md,
+ * "Threads"): blocks of 16 rows and 2^15 multiply-adds made 64-64 networks
+ * no faster (TD3 and SAC at batch 100; PPO at minibatch 256, whose
+ * 256 x 64 x 64 products are 2^20) for up to twice the CPU time (SAC up
+ * to 30 % slower): the rows computed on another core come back through
+ * the caches for the next elementwise step. RL Zoo's 256-256 and 400-300
+ * layers at batch 256 (2^23 and more) gain. Splitting nt's panels by
+ * columns, so that each thread transposes only its own, was no faster,
+ * nor were 4 blocks per thread claimed one at a time (each block
+ * transposed nt's panels again). CBLAS products stay whole: OpenBLAS
+ * 0.3.21's Haswell kernels give other bits for a block of rows (or of
+ * columns) than for the same rows of the whole product (checked for
+ * 256 x 256 x 256 and 400 x 300 x 256), and its own threads split the
+ * work the same way. */
 enum { ROW_ALIGN = 16, MIN_ROWS = 64 };
-#define MIN_VOLUME ((double)(1 << 16))
+#define MIN_BLOCK ((double)(1 << 20))
 
 static int row_blocks(const crl__pool *pool, const job *jb) {
+  const double volume = (double)jb->m * jb->n * jb->k;
   int parts = crl__pool_threads(pool);
-  if (parts <= 1 || jb->path == PATH_BLAS ||
-      (double)jb->m * jb->n * jb->k < MIN_VOLUME)
+  if (parts <= 1 || jb->path == PATH_BLAS)
     return 1;
   if (jb->m / MIN_ROWS < parts)
     parts = jb->m / MIN_ROWS;
+  if (volume / MIN_BLOCK < parts)
+    parts = (int)(volume / MIN_BLOCK);
   return parts > 1 ? parts : 1;
 }
 
