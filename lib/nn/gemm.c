@@ -198,9 +198,9 @@ static int core_is(const char *core, const char *const *names, size_t n) {
  * a rule on the CPU's ISA and OpenBLAS's kernel set only, never on timing.
  * Measured by bench/bench_mlp (docs/benchmarks.md), OpenBLAS 0.3.21:
  *  - on an AVX-512 CPU whose OpenBLAS runs its SSE3 kernels (PRESCOTT,
- *    for a CPU it does not recognise) or its AVX2 ones (Haswell, Zen: Zen 4
+ *    for a CPU it does not recognise) or its AVX2 ones (Haswell, Zen: Zen 5
  *    gets Haswell's), OpenBLAS is slower than the AVX-512 kernels at every
- *    size RL uses (at 512^3 on Zen 4: 103 against 205 GFLOP/s);
+ *    size RL uses (at 512^3 on Zen 5: 103 against 205 GFLOP/s);
  *  - with its own AVX-512 kernels (Skylake-X) it is level with them at
  *    about 3e7 (a 400 x 300 layer at batch 256) and ahead beyond, where
  *    these kernels, which do not block for the caches, fall off (1024^3:
