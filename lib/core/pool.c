@@ -162,10 +162,14 @@ void crl__pool_free(crl__pool *p) {
   free(p);
 }
 
+int crl__pool_vector_parts(const crl__pool *pool, size_t n) {
+  return n >= CRL__POOL_MIN_VECTOR ? crl__pool_threads(pool) : 1;
+}
+
 void crl__pool_run(crl__pool *p, int n_tasks, crl__pool_fn fn, void *ctx,
                    size_t scratch_size, crl_real *caller_scratch) {
-  if (n_tasks > p->n)
-    n_tasks = p->n;
+  if (n_tasks > crl__pool_threads(p))
+    n_tasks = crl__pool_threads(p);
   if (n_tasks <= 1) {
     if (n_tasks == 1)
       fn(ctx, 0, caller_scratch);

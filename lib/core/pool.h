@@ -19,9 +19,9 @@
 
 typedef struct crl__pool crl__pool;
 
-/* Runs task `task` (0 <= task < n_tasks) on thread `thread`; scratch is
- * that thread's scratch (crl__pool_run's scratch_size values), or NULL
- * when none was asked for. */
+/* Runs task `task` (0 <= task < n_tasks) with the scratch of the thread
+ * that runs it (crl__pool_run's; a helper's is NULL when no scratch was
+ * asked for). */
 typedef void (*crl__pool_fn)(void *ctx, int task, crl_real *scratch);
 
 /* A pool of n >= 1 threads (n - 1 helpers started); NULL if out of memory
@@ -38,9 +38,16 @@ crl__pool *crl__pool_current(void);
  * pool's threads, task 0 on the calling thread with caller_scratch. Every
  * helper's scratch holds scratch_size values; if a helper's cannot be
  * grown, the caller runs that task itself after the others, with
- * caller_scratch. Returns when all are done. */
+ * caller_scratch. Returns when all are done. A NULL pool (one thread)
+ * runs task 0 on the caller, and so does n_tasks 1. */
 void crl__pool_run(crl__pool *pool, int n_tasks, crl__pool_fn fn, void *ctx,
                    size_t scratch_size, crl_real *caller_scratch);
+
+/* The parts an elementwise pass over a vector of n values is split into:
+ * the pool's threads from CRL__POOL_MIN_VECTOR values up, else 1 (a
+ * shorter pass costs about what waking a helper does). */
+#define CRL__POOL_MIN_VECTOR ((size_t)1 << 15)
+int crl__pool_vector_parts(const crl__pool *pool, size_t n);
 
 /* [*lo, *hi): part `task` of n items in n_tasks parts, each a multiple of
  * `align` items but the last. */

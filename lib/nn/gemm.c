@@ -439,20 +439,32 @@ static void run_block(void *ctx, int task, crl_real *work) {
     run_rows(jb, (int)i0, (int)i1, work);
 }
 
-static void run_job(job *jb, crl_real *work) {
+/* The product (prod, path) on the calling thread and its helpers. */
+static void run(product prod, path path, int m, int n, int k, const crl_real *A,
+                int lda, const crl_real *B, int ldb, crl_real *C, int ldc,
+                int acc, const crl__gemm_post *post, crl_real *work) {
+  job jb = {.prod = prod,
+            .path = path,
+            .m = m,
+            .n = n,
+            .k = k,
+            .A = A,
+            .lda = lda,
+            .B = B,
+            .ldb = ldb,
+            .C = C,
+            .ldc = ldc,
+            .acc = acc,
+            .post = post};
   crl__pool *pool = crl__pool_current();
-  jb->parts = row_blocks(pool, jb);
-  if (jb->parts == 1) {
-    run_rows(jb, 0, jb->m, work);
-    return;
-  }
-  /* every block's scratch: what the largest block's shape needs */
-  const int rows = (jb->m / ROW_ALIGN / jb->parts + 1) * ROW_ALIGN;
-  const size_t scratch =
-      jb->path == PATH_PANELS || jb->path == PATH_CT || jb->path == PATH_AT
-          ? crl_gemm_work_size(rows, jb->n, jb->k)
-          : 0;
-  crl__pool_run(pool, jb->parts, run_block, jb, scratch, work);
+  jb.parts = row_blocks(pool, &jb);
+  /* a helper's scratch: what the largest block's shape needs */
+  const int rows = (m / ROW_ALIGN / jb.parts + 1) * ROW_ALIGN;
+  const size_t scratch = jb.parts > 1 && (path == PATH_PANELS ||
+                                          path == PATH_CT || path == PATH_AT)
+                             ? crl_gemm_work_size(rows, n, k)
+                             : 0;
+  crl__pool_run(pool, jb.parts, run_block, &jb, scratch, work);
 }
 
 void crl__gemm_nt(int m, int n, int k, const crl_real *A, int lda,
@@ -460,9 +472,8 @@ void crl__gemm_nt(int m, int n, int k, const crl_real *A, int lda,
                   const crl__gemm_post *post, crl_real *work) {
   if (m <= 0 || n <= 0)
     return;
-  job jb = {
-      NT, nt_path(m, n, k, ldc), m, n, k, A, lda, B, ldb, C, ldc, acc, post, 1};
-  run_job(&jb, work);
+  run(NT, nt_path(m, n, k, ldc), m, n, k, A, lda, B, ldb, C, ldc, acc, post,
+      work);
 }
 
 void crl__gemm_nn(int m, int n, int k, const crl_real *A, int lda,
@@ -470,14 +481,8 @@ void crl__gemm_nn(int m, int n, int k, const crl_real *A, int lda,
                   const crl__gemm_post *post) {
   if (m <= 0 || n <= 0)
     return;
-  job jb = {NN,   use_blas(m, n, k) ? PATH_BLAS : PATH_NN,
-            m,    n,
-            k,    A,
-            lda,  B,
-            ldb,  C,
-            ldc,  acc,
-            post, 1};
-  run_job(&jb, NULL);
+  run(NN, use_blas(m, n, k) ? PATH_BLAS : PATH_NN, m, n, k, A, lda, B, ldb, C,
+      ldc, acc, post, NULL);
 }
 
 void crl__gemm_tn(int m, int n, int k, const crl_real *A, int lda,
@@ -485,8 +490,7 @@ void crl__gemm_tn(int m, int n, int k, const crl_real *A, int lda,
                   crl_real *work) {
   if (m <= 0 || n <= 0)
     return;
-  job jb = {TN, tn_path(m, n, k), m, n, k, A, lda, B, ldb, C, ldc, 1, NULL, 1};
-  run_job(&jb, work);
+  run(TN, tn_path(m, n, k), m, n, k, A, lda, B, ldb, C, ldc, 1, NULL, work);
 }
 
 /* ---- the public products (crl/kernels.h): no epilogue ------------------- */

@@ -174,10 +174,9 @@ static void adam_fp_leave(unsigned csr) {
 }
 #endif
 
-/* Vectors long enough to split over the calling thread's helpers
- * (core/pool.h); each element's update is the same wherever it runs. */
-#define ADAM_SPLIT_MIN ((size_t)1 << 15)
-
+/* One Adam step, split over the calling thread's helpers when the vector
+ * is long (core/pool.h); each element's update is the same wherever it
+ * runs. */
 typedef struct adam_job {
   crl_adam *adam;
   crl_real *params;
@@ -218,14 +217,10 @@ void crl_adam_step(crl_adam *adam, crl_real *params, const crl_real *grads,
   k.step = (crl_real)(lr / bc1);
   k.inv_bc2 = (crl_real)(1.0 / bc2_sqrt);
   k.eps = (crl_real)adam->spec.eps;
-  adam_job jb = {adam, params, grads, &k, 1};
   crl__pool *pool = crl__pool_current();
-  if (adam->n >= ADAM_SPLIT_MIN)
-    jb.parts = crl__pool_threads(pool);
-  if (jb.parts > 1)
-    crl__pool_run(pool, jb.parts, adam_part, &jb, 0, NULL);
-  else
-    adam_part(&jb, 0, NULL);
+  adam_job jb = {adam, params, grads, &k,
+                 crl__pool_vector_parts(pool, adam->n)};
+  crl__pool_run(pool, jb.parts, adam_part, &jb, 0, NULL);
 }
 
 long crl_adam_steps(const crl_adam *adam) {

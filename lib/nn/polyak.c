@@ -2,9 +2,8 @@
 #include "core/pool.h"
 #include "crl/optim.h"
 
-/* Vectors long enough to split over the calling thread's helpers. */
-#define POLYAK_SPLIT_MIN ((size_t)1 << 15)
-
+/* One averaging pass, split over the calling thread's helpers when the
+ * vector is long (core/pool.h). */
 typedef struct polyak_job {
   size_t n;
   crl_real *target;
@@ -28,12 +27,12 @@ void crl_polyak_update(size_t n, crl_real *target, const crl_real *source,
                        double tau) {
   /* The same two roundings as SB3's target.mul_(1 - tau).add_(source,
    * alpha=tau) in the float build. */
-  polyak_job jb = {n, target, source, (crl_real)(1.0 - tau), (crl_real)tau, 1};
   crl__pool *pool = crl__pool_current();
-  if (n >= POLYAK_SPLIT_MIN)
-    jb.parts = crl__pool_threads(pool);
-  if (jb.parts > 1)
-    crl__pool_run(pool, jb.parts, polyak_part, &jb, 0, NULL);
-  else
-    polyak_part(&jb, 0, NULL);
+  polyak_job jb = {n,
+                   target,
+                   source,
+                   (crl_real)(1.0 - tau),
+                   (crl_real)tau,
+                   crl__pool_vector_parts(pool, n)};
+  crl__pool_run(pool, jb.parts, polyak_part, &jb, 0, NULL);
 }
