@@ -248,7 +248,8 @@ static void test_epilogue(void **state) {
   /* ({40, 150, 70}: nt in column panels, each with its slice of v) */
   static const int shapes[][3] = {{1, 64, 64},  {4, 64, 3},  {256, 64, 64},
                                   {256, 1, 64}, {9, 65, 17}, {33, 7, 5},
-                                  {3, 3, 70},   {17, 33, 1}, {40, 150, 70}};
+                                  {3, 3, 70},   {17, 33, 1}, {40, 150, 70},
+                                  {1, 64, 3},   {2, 33, 15}};
   gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
   for (size_t ii = 0; ii < sizeof isas / sizeof isas[0]; ii++) {
     if (!crl_gemm_isa_supported(isas[ii]))
@@ -289,6 +290,51 @@ static void test_epilogue(void **state) {
             }
           free(a), free(b), free(v), free(c1), free(c2), free(w);
         }
+  }
+  assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
+  gsl_rng_free(rng);
+}
+
+/* nt's short-k path (a row or two of A, k < 16: a first layer at batch 1)
+ * reads B as it is, where the panel path transposes it: both must give the
+ * sequential sums nn gives on the explicit transpose, bit for bit, on every
+ * kernel set, accumulating or not; and the rows of a many-row product
+ * (the panel path) the same bits as the same rows alone. */
+static void test_short_k_is_the_panel_sum(void **state) {
+  (void)state;
+  enum { M = 9, N = 37 };
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  for (size_t ii = 0; ii < sizeof isas / sizeof isas[0]; ii++) {
+    if (isas[ii] == CRL_GEMM_BLAS || !crl_gemm_isa_supported(isas[ii]))
+      continue;
+    assert_int_equal(crl_gemm_isa_force(isas[ii]), 0);
+    for (int k = 0; k < 16; k++)
+      for (int acc = 0; acc <= 1; acc++) {
+        crl_real a[M * 16], b[N * 16], bt[16 * N], c0[M * N];
+        crl_real many[M * N], few[M * N], want[M * N];
+        crl_real w[16 * N + 64];
+        fill(a, M * 16, rng);
+        fill(b, N * 16, rng);
+        fill(c0, M * N, rng);
+        for (int j = 0; j < N; j++)
+          for (int t = 0; t < k; t++)
+            bt[t * N + j] = b[j * k + t];
+        memcpy(many, c0, sizeof many);
+        memcpy(want, c0, sizeof want);
+        crl__gemm_nt(M, N, k, a, k, b, k, many, N, acc, NULL, w);
+        crl__gemm_nn(M, N, k, a, k, bt, N, want, N, acc, NULL);
+        assert_memory_equal(many, want, sizeof want);
+        for (int m = 1; m <= 2; m++)
+          for (int i0 = 0; i0 + m <= M; i0 += m) {
+            memcpy(few, c0, sizeof few);
+            crl__gemm_nt(m, N, k, a + i0 * k, k, b, k, few + i0 * N, N, acc,
+                         NULL, w);
+            if (memcmp(few + i0 * N, want + i0 * N,
+                       (size_t)m * N * sizeof *few) != 0)
+              fail_msg("%s k %d acc %d: rows %d..%d alone differ",
+                       crl_gemm_isa_name(isas[ii]), k, acc, i0, i0 + m - 1);
+          }
+      }
   }
   assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
   gsl_rng_free(rng);
@@ -415,6 +461,7 @@ int main(void) {
       cmocka_unit_test(test_kernels_vs_naive),
       cmocka_unit_test(test_avx2_equals_avx512),
       cmocka_unit_test(test_epilogue),
+      cmocka_unit_test(test_short_k_is_the_panel_sum),
       cmocka_unit_test(test_networks),
       cmocka_unit_test(test_auto_and_repeatable),
   };

@@ -113,8 +113,22 @@ void crl__gemm_transpose_generic(int rows, int cols,
 
 typedef crl__gemm_kernels kernels;
 
+/* nn_generic's sums, on B's rows as they are (gemm_impl.h). */
+static void shortk_generic(int m, int n, int k, const crl_real *A,
+                           ptrdiff_t lda, const crl_real *B, ptrdiff_t ldb,
+                           crl_real *C, ptrdiff_t ldc, int acc) {
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++) {
+      const crl_real *a = A + i * lda, *b = B + j * ldb; /* [k] each */
+      crl_real s = acc ? C[i * ldc + j] : 0;
+      for (int t = 0; t < k; t++)
+        s += a[t] * b[t];
+      C[i * ldc + j] = s;
+    }
+}
+
 static const kernels k_generic = {crl__gemm_transpose_generic, nn_generic,
-                                  dot_generic};
+                                  dot_generic, shortk_generic};
 
 /* 0 until the first call resolves AUTO; then the crl_gemm_isa in use. A
  * relaxed atomic: every thread computes the same value. */
@@ -272,6 +286,7 @@ typedef enum path {
   PATH_HEAD,   /* nt, n = 1 and ldc = 1: C^T = B A^T as dot products */
   PATH_DOT,    /* nt: dot products */
   PATH_PANELS, /* nt: B^T by panels, then sequential sums */
+  PATH_SHORTK, /* nt: sequential sums on B as it is */
   PATH_NN,     /* nn: sequential sums */
   PATH_CT,     /* tn: C^T = B^T A, sequential sums */
   PATH_AT,     /* tn: A^T into work, sequential sums */
@@ -294,6 +309,8 @@ typedef struct job {
   int parts; /* blocks of rows */
 } job;
 
+enum { SHORTK_ROWS = 2 }; /* the most rows of A nt's short-k path takes */
+
 static path nt_path(int m, int n, int k, int ldc) {
   if (use_blas(m, n, k))
     return PATH_BLAS;
@@ -304,6 +321,10 @@ static path nt_path(int m, int n, int k, int ldc) {
    * computes C^T = B A^T, whose tiles fill all four accumulators. */
   if (n <= 4 || (m < 8 && k >= 16))
     return n == 1 && ldc == 1 ? PATH_HEAD : PATH_DOT;
+  /* A few rows and a short k (a first layer at batch 1): the panels'
+   * sums on B as it is, without the transpose that cost more than they. */
+  if (m <= SHORTK_ROWS && k < 16)
+    return PATH_SHORTK;
   return PATH_PANELS;
 }
 
@@ -381,6 +402,10 @@ static void run_rows(const job *jb, int i0, int i1, crl_real *work) {
     break;
   case PATH_PANELS:
     nt_panels(ks, m, n, k, A, lda, B, ldb, C, ldc, acc, post, work);
+    break;
+  case PATH_SHORTK:
+    ks->shortk(m, n, k, A, lda, B, ldb, C, ldc, acc);
+    post_pass(m, n, C, ldc, post);
     break;
   case PATH_NN:
     ks->nn(m, n, k, A, lda, 1, B, ldb, C, ldc, acc, post);

@@ -18,10 +18,12 @@
  *                  64 bytes of lanes on every ISA, which is what makes the
  *                  sums ISA-independent), tiles of DMR rows of A by 4 rows
  *                  of B
- * It defines KFN(nn) and KFN(dot), with the semantics in gemm.h (nn also
- * applies the epilogue, dot leaves it to the caller). The tile
- * kernels take their tile shape as compile-time constants (they are always
- * inlined into a switch), so the accumulators live in registers. */
+ *   SFMA(a, b, c)  the scalar a * b + c rounded once
+ * It defines KFN(nn), KFN(dot) and KFN(shortk), with the semantics in
+ * gemm_impl.h (nn also applies the epilogue, the others leave it to the
+ * caller). The tile kernels take their tile shape as compile-time
+ * constants (they are always inlined into a switch), so the accumulators
+ * live in registers. */
 
 #define KINLINE static inline __attribute__((always_inline)) KTARGET
 
@@ -261,13 +263,72 @@ static KTARGET void KFN(dot)(int m, int n, int k, const crl_real *A,
                              crl_real *C, ptrdiff_t ldc, int acc) {
   for (int i0 = 0; i0 < m; i0 += DMR) {
     const int mr = m - i0 < DMR ? m - i0 : DMR;
-    for (int j0 = 0; j0 < n; j0 += 4) {
-      const int nr = n - j0 < 4 ? n - j0 : 4;
-      KFN(dtile_any)
-      (mr, nr, k, A + i0 * lda, lda, B + j0 * ldb, ldb, C + i0 * ldc + j0, ldc,
-       acc);
+    const crl_real *Ai = A + i0 * lda;
+    crl_real *Ci = C + i0 * ldc;
+    int j0 = 0;
+    /* Whole tiles of 4 columns inlined in one loop per row count, so that
+     * one tile's reduction overlaps the next tile's multiply-adds (a call
+     * per tile made them wait on each other: batch-1 inference). */
+    // clang-format off
+#define DCASE(R)                                                               \
+  case R:                                                                      \
+    if (R <= DMR)                                                              \
+      for (; j0 + 4 <= n; j0 += 4)                                             \
+        KFN(dtile)(R <= DMR ? R : 1, 4, k, Ai, lda, B + j0 * ldb, ldb,        \
+                   Ci + j0, ldc, acc);                                         \
+    break;
+    switch (mr) { DCASE(1) DCASE(2) DCASE(3) DCASE(4) default: break; }
+#undef DCASE
+    if (j0 < n)
+      KFN(dtile_any)(mr, n - j0, k, Ai, lda, B + j0 * ldb, ldb, Ci + j0, ldc,
+                     acc);
+    // clang-format on
+  }
+}
+
+/* C [m, n] (=|+=) A [m, k] B [n, k]^T as sequential sums over t, on B's
+ * rows as they are: each element the FMA chain nn's tiles compute, so the
+ * same bits as transposing B and running nn. For a few rows of A and a
+ * short k (a first layer at batch 1: 64 x 3), where transposing B took
+ * two thirds of the product's time. Scalar, k a constant of each case so that
+ * the chains unroll and those of consecutive elements overlap. No epilogue. */
+KINLINE void KFN(shortk_k)(const int k, int m, int n, const crl_real *A,
+                           ptrdiff_t lda, const crl_real *B, ptrdiff_t ldb,
+                           crl_real *C, ptrdiff_t ldc, int acc) {
+  for (int i = 0; i < m; i++) {
+    crl_real a[16]; /* row i of A */
+#pragma GCC unroll 16
+    for (int t = 0; t < k; t++)
+      a[t] = A[i * lda + t];
+    crl_real *c = C + i * ldc; /* [n] */
+    for (int j = 0; j < n; j++) {
+      const crl_real *b = B + j * ldb; /* [k] */
+      crl_real s = acc ? c[j] : 0;
+#pragma GCC unroll 16
+      for (int t = 0; t < k; t++)
+        s = SFMA(a[t], b[t], s);
+      c[j] = s;
     }
   }
+}
+
+static KTARGET void KFN(shortk)(int m, int n, int k, const crl_real *A,
+                                ptrdiff_t lda, const crl_real *B, ptrdiff_t ldb,
+                                crl_real *C, ptrdiff_t ldc, int acc) {
+#define SCASE(K)                                                               \
+  case K:                                                                      \
+    KFN(shortk_k)(K, m, n, A, lda, B, ldb, C, ldc, acc);                       \
+    break;
+  // clang-format off
+  switch (k) {
+  SCASE(0) SCASE(1) SCASE(2) SCASE(3) SCASE(4) SCASE(5) SCASE(6) SCASE(7)
+  SCASE(8) SCASE(9) SCASE(10) SCASE(11) SCASE(12) SCASE(13) SCASE(14)
+  SCASE(15)
+  default: /* k < 16 is the path's condition (gemm.c) */
+    break;
+  }
+  // clang-format on
+#undef SCASE
 }
 
 #undef KINLINE

@@ -94,6 +94,14 @@ transpose_avx(int rows, int cols, const crl_real *restrict src, ptrdiff_t lds,
                                 ldd);
 }
 
+/* The scalar FMA of both sets' short-k kernel (their targets have FMA, so
+ * it is one instruction). */
+#if CRL_REAL_IS_DOUBLE
+#define SFMA __builtin_fma
+#else
+#define SFMA __builtin_fmaf
+#endif
+
 /* AVX-512F */
 #define KFN(name) name##_avx512
 #define KTARGET __attribute__((target("avx512f,fma")))
@@ -379,10 +387,11 @@ AI KTARGET __m256 post_avx2(int op, __m256 c, __m256 x) {
 #undef POST
 
 #undef AI
+#undef SFMA
 const crl__gemm_kernels crl__gemm_kernels_avx2 = {transpose_avx, nn_avx2,
-                                                  dot_avx2};
+                                                  dot_avx2, shortk_avx2};
 const crl__gemm_kernels crl__gemm_kernels_avx512 = {transpose_avx, nn_avx512,
-                                                    dot_avx512};
+                                                    dot_avx512, shortk_avx512};
 
 #else
 typedef int crl_gemm_x86_empty; /* ISO C wants a declaration in every file */
