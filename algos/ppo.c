@@ -14,6 +14,7 @@
 #include "core/bufs.h"
 #include "crl/algo.h"
 #include "crl/error.h"
+#include "crl/kernels.h"
 #include "crl/optim.h"
 #include "crl/rng.h"
 #include "crl/rollout.h"
@@ -97,17 +98,34 @@ typedef struct mb_result {
 /* The same as the array the gradient's parts sum (rl/shards.h). */
 enum { MB_POLICY, MB_VALUE, MB_ENTROPY, MB_KL, MB_CLIP, MB_STATS };
 
+/* What one gradient part works on (rl/shards.h): worker 0 is the policy
+ * itself; the others, made when the calling thread has helpers and
+ * grad_shards > 1, are copies that share its parameters, for the
+ * helpers. */
+typedef struct ppo_worker {
+  crl__ac *ac;
+  void *block;      /* the buffers below, one allocation */
+  crl_real *dist;   /* [batch, n_out] actor outputs */
+  crl_real *logp;   /* [batch] */
+  crl_real *values; /* [batch] */
+  crl_real *dlogp;  /* [batch] */
+  crl_real *dv;     /* [batch] */
+} ppo_worker;
+
 typedef struct ppo {
   ppo_spec spec;
   crl__onp *onp; /* policy, rollout, collection, action stream */
   crl_adam *adam;
-  gsl_rng *batch_rng; /* minibatch shuffling */
-  int mb_rows;        /* rows of a full minibatch: min(batch_size, T * N) */
-  double clip_vf;     /* this iteration's clip_range_vf (NAN: off) */
-  double clip;        /* this iteration's clip_range */
-  crl__shards shards; /* the minibatch gradient's parts (grad_shards) */
-  void *block;        /* the buffers below, one allocation */
-  size_t *perm;       /* [T * N] */
+  gsl_rng *batch_rng;  /* minibatch shuffling */
+  int mb_rows;         /* rows of a full minibatch: min(batch_size, T * N) */
+  double clip_vf;      /* this iteration's clip_range_vf (NAN: off) */
+  double clip;         /* this iteration's clip_range */
+  crl__shards shards;  /* the minibatch gradient's parts (grad_shards) */
+  ppo_worker *workers; /* [n_workers] */
+  crl_real **worker_grads; /* [n_workers] each worker's gradient */
+  int n_workers;
+  void *block;  /* the buffers below, one allocation */
+  size_t *perm; /* [T * N] */
   /* one minibatch, [batch] rows */
   crl_real *mb_obs;     /* [batch, obs_dim] */
   crl_real *mb_act;     /* [batch, act_dim] */
@@ -115,17 +133,19 @@ typedef struct ppo {
   crl_real *mb_ret;     /* [batch] */
   crl_real *mb_oldlogp; /* [batch] */
   crl_real *mb_oldv;    /* [batch] */
-  crl_real *dist;       /* [batch, n_out] actor outputs */
-  crl_real *logp;       /* [batch] */
-  crl_real *values;     /* [batch] */
-  crl_real *dlogp;      /* [batch] */
-  crl_real *dv;         /* [batch] */
 } ppo;
 
 static void ppo_destroy(void *self) {
   ppo *p = self;
   if (p == NULL)
     return;
+  for (int w = 0; w < p->n_workers; w++) {
+    if (w > 0) /* worker 0's is the collector's */
+      crl__ac_free(p->workers[w].ac);
+    free(p->workers[w].block);
+  }
+  free(p->workers);
+  free(p->worker_grads);
   crl__onp_free(p->onp);
   crl_adam_free(p->adam);
   crl__shards_free(&p->shards);
@@ -150,7 +170,6 @@ static int alloc_buffers(ppo *p) {
   const size_t M = (size_t)p->mb_rows;
   const size_t T = (size_t)p->spec.n_steps, N = (size_t)o->n_envs;
   const size_t O = (size_t)o->obs_dim, A = (size_t)o->act_dim;
-  const size_t K = (size_t)o->n_out;
   /* clang-format off */
   crl__buf bufs[] = {
     {(void **)&p->perm,       CRL__BUF_SIZE, T * N}, /* [T * N] */
@@ -160,14 +179,74 @@ static int alloc_buffers(ppo *p) {
     {(void **)&p->mb_ret,     CRL__BUF_REAL, M},     /* [batch] */
     {(void **)&p->mb_oldlogp, CRL__BUF_REAL, M},     /* [batch] */
     {(void **)&p->mb_oldv,    CRL__BUF_REAL, M},     /* [batch] */
-    {(void **)&p->dist,       CRL__BUF_REAL, M * K}, /* [batch, n_out] */
-    {(void **)&p->logp,       CRL__BUF_REAL, M},     /* [batch] */
-    {(void **)&p->values,     CRL__BUF_REAL, M},     /* [batch] */
-    {(void **)&p->dlogp,      CRL__BUF_REAL, M},     /* [batch] */
-    {(void **)&p->dv,         CRL__BUF_REAL, M},     /* [batch] */
   };
   /* clang-format on */
   return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &p->block, "ppo");
+}
+
+/* A worker's buffers for parts of up to M rows. */
+static int alloc_worker_buffers(const crl__onp *o, size_t M, ppo_worker *w) {
+  const size_t K = (size_t)o->n_out;
+  /* clang-format off */
+  crl__buf bufs[] = {
+    {(void **)&w->dist,   CRL__BUF_REAL, M * K}, /* [batch, n_out] */
+    {(void **)&w->logp,   CRL__BUF_REAL, M},     /* [batch] */
+    {(void **)&w->values, CRL__BUF_REAL, M},     /* [batch] */
+    {(void **)&w->dlogp,  CRL__BUF_REAL, M},     /* [batch] */
+    {(void **)&w->dv,     CRL__BUF_REAL, M},     /* [batch] */
+  };
+  /* clang-format on */
+  return crl__bufs_alloc(bufs, CRL__COUNT(bufs), &w->block, "ppo");
+}
+
+/* Workers for the parts the calling thread's pool runs at once: the
+ * threads, at most grad_shards, and one without gSDE (whose exploration
+ * state is the policy's). Made once, on the first minibatch that can use
+ * them. */
+static int ensure_workers(ppo *p) {
+  if (p->n_workers == 0) { /* worker 0, the policy itself */
+    p->workers = calloc(1, sizeof *p->workers);
+    p->worker_grads = calloc(1, sizeof *p->worker_grads);
+    if (p->workers == NULL || p->worker_grads == NULL)
+      return crl_fail(CRL_ENOMEM, "ppo: out of memory");
+    p->workers[0].ac = p->onp->ac;
+    p->worker_grads[0] = p->onp->ac->grads;
+    int rc = alloc_worker_buffers(p->onp, (size_t)p->mb_rows, &p->workers[0]);
+    if (rc)
+      return rc;
+    p->n_workers = 1;
+  }
+  int want = crl_threads_get();
+  if (want > p->spec.grad_shards)
+    want = p->spec.grad_shards;
+  if (p->onp->ac->sde != NULL)
+    want = 1;
+  if (want <= p->n_workers)
+    return 0;
+  ppo_worker *ws = realloc(p->workers, (size_t)want * sizeof *ws);
+  if (ws != NULL)
+    p->workers = ws;
+  crl_real **gs = realloc(p->worker_grads, (size_t)want * sizeof *gs);
+  if (gs != NULL)
+    p->worker_grads = gs;
+  if (ws == NULL || gs == NULL)
+    return crl_fail(CRL_ENOMEM, "ppo: out of memory");
+  /* parts have at most ceil(M / grad_shards) rows */
+  const int S = p->spec.grad_shards;
+  const size_t rows = (size_t)((p->mb_rows + S - 1) / S);
+  for (int w = p->n_workers; w < want; w++) {
+    ws[w] = (ppo_worker){0};
+    int rc = crl__ac_worker_alloc(p->onp->ac, (int)rows, &ws[w].ac);
+    if (rc == 0)
+      rc = alloc_worker_buffers(p->onp, rows, &ws[w]);
+    if (rc) {
+      crl__ac_free(ws[w].ac);
+      return rc;
+    }
+    gs[w] = ws[w].ac->grads;
+    p->n_workers = w + 1;
+  }
+  return 0;
 }
 
 static int ppo_create(const void *spec_, const crl_space *obs,
@@ -213,6 +292,8 @@ static int ppo_create(const void *spec_, const crl_space *obs,
   }
   if (rc == 0)
     rc = alloc_buffers(p);
+  if (rc == 0)
+    rc = ensure_workers(p);
   if (rc) {
     ppo_destroy(p);
     return rc;
@@ -242,11 +323,11 @@ static void gather_minibatch(ppo *p, const size_t *idx, int M) {
 
 /* Value term (0.5 * vf_coef * MSE scaled as SB3: vf_coef * MSE) of rows
  * [a, a + m) of a minibatch of M rows: its share of the loss and dv. */
-static double value_term(ppo *p, int a, int m, int M) {
+static double value_term(const ppo *p, ppo_worker *w, int a, int m, int M) {
   const double c = p->clip_vf;
   double loss = 0.0;
   for (int i = 0; i < m; i++) {
-    double v = p->values[i], old = p->mb_oldv[a + i];
+    double v = w->values[i], old = p->mb_oldv[a + i];
     double pred = v, slope = 1.0;
     if (!isnan(c)) {
       double d = v - old;
@@ -260,7 +341,7 @@ static double value_term(ppo *p, int a, int m, int M) {
     }
     double err = pred - (double)p->mb_ret[a + i];
     loss += err * err;
-    p->dv[i] = (crl_real)(p->spec.vf_coef * 2.0 * err * slope / M);
+    w->dv[i] = (crl_real)(p->spec.vf_coef * 2.0 * err * slope / M);
   }
   return loss / M;
 }
@@ -270,9 +351,11 @@ static double value_term(ppo *p, int a, int m, int M) {
  * the parts of a minibatch add up to its whole (rl/shards.h). One part
  * (a = 0, b = M) is the minibatch itself, bit for bit (the scale is
  * exactly 1). */
-static int part_gradient(void *self, int a, int b, int M, double *stats) {
-  ppo *p = self;
-  crl__ac *ac = p->onp->ac;
+static int part_gradient(void *self, int worker, int a, int b, int M,
+                         double *stats) {
+  const ppo *p = self;
+  ppo_worker *w = &p->workers[worker];
+  crl__ac *ac = w->ac;
   const int m = b - a;
   const size_t O = (size_t)p->onp->obs_dim, A = (size_t)p->onp->act_dim;
   crl__ac_zero_grad(ac);
@@ -282,21 +365,21 @@ static int part_gradient(void *self, int a, int b, int M, double *stats) {
     return 0; /* more parts than rows */
   const crl_real *obs = p->mb_obs + (size_t)a * O;
   const crl_real *act = p->mb_act + (size_t)a * A;
-  int rc = crl__ac_forward_logp(ac, obs, act, m, p->dist, p->values, p->logp);
+  int rc = crl__ac_forward_logp(ac, obs, act, m, w->dist, w->values, w->logp);
   if (rc)
     return rc;
   crl__pg_clip_result pr;
-  crl__pg_clipped_surrogate(m, M, p->logp, p->mb_oldlogp + a, p->mb_adv + a,
-                            p->clip, p->dlogp, &pr);
+  crl__pg_clipped_surrogate(m, M, w->logp, p->mb_oldlogp + a, p->mb_adv + a,
+                            p->clip, w->dlogp, &pr);
   const double scale = (double)m / M; /* for the means over m rows */
   stats[MB_POLICY] = pr.loss;
   stats[MB_KL] = pr.approx_kl;
   stats[MB_CLIP] = pr.clip_fraction;
-  stats[MB_VALUE] = value_term(p, a, m, M);
-  stats[MB_ENTROPY] = crl__ac_entropy_mean(ac, p->dist, m) * scale;
-  rc = crl__ac_actor_backward(ac, p->dist, act, m, p->dlogp,
+  stats[MB_VALUE] = value_term(p, w, a, m, M);
+  stats[MB_ENTROPY] = crl__ac_entropy_mean(ac, w->dist, m) * scale;
+  rc = crl__ac_actor_backward(ac, w->dist, act, m, w->dlogp,
                               -p->spec.ent_coef * scale);
-  return rc ? rc : crl__ac_critic_backward(ac, p->dv, m);
+  return rc ? rc : crl__ac_critic_backward(ac, w->dv, m);
 }
 
 /* Loss, gradients and one Adam step on minibatch idx. Returns 1 in *stop
@@ -307,8 +390,11 @@ static int train_minibatch(ppo *p, const size_t *idx, int M, double clip,
   crl__ac *ac = p->onp->ac;
   p->clip = clip;
   double st[MB_STATS];
-  int rc = crl__shards_gradient(&p->shards, M, ac->grads, ac->n_params, st,
-                                MB_STATS, part_gradient, p);
+  int rc = ensure_workers(p);
+  if (rc == 0)
+    rc = crl__shards_gradient_on(&p->shards, M, ac->grads, ac->n_params, st,
+                                 MB_STATS, p->n_workers, p->worker_grads,
+                                 part_gradient, p);
   if (rc)
     return rc;
   *r = (mb_result){st[MB_POLICY], st[MB_VALUE], st[MB_ENTROPY], st[MB_KL],

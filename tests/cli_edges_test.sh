@@ -95,6 +95,37 @@ run "threads: -1 is refused" 2 "$CRL" train threads.yaml -o threads_bad --set th
 expect "the refusal names the key and range" err "threads"
 [ ! -e threads_bad ] && ok "nothing written for a refused threads" || bad "nothing written for a refused threads"
 
+# PPO computes a minibatch's grad_shards parts on the threads (algos/ppo.c):
+# 3 parts on 1, 2 (a round of two, then one) and 3 threads, and with gSDE
+# (whose parts stay on the calling thread), the same bits.
+cat >threads_ppo.yaml <<'EOF'
+env: Pendulum-v1
+algo: ppo
+n_timesteps: 1024
+n_envs: 4
+seeds: [5]
+eval: {every: 512, episodes: 2}
+n_steps: 128
+batch_size: 96
+n_epochs: 3
+grad_shards: 3
+EOF
+for v in plain sde; do
+  sets=()
+  [ "$v" = sde ] && sets=(--set use_sde=true --set sde_sample_freq=4)
+  for t in 1 2 3; do
+    run "ppo ($v), threads: $t" 0 "$CRL" train threads_ppo.yaml -o "ppo_$v$t" --set threads=$t "${sets[@]}" --quiet --no-plot
+  done
+  for t in 2 3; do
+    if cmp -s <(cut -d, -f1-15 "ppo_${v}1/seed_5/progress.csv") <(cut -d, -f1-15 "ppo_$v$t/seed_5/progress.csv"); then
+      ok "ppo ($v): threads: $t gives the bits of threads: 1"
+    else
+      bad "ppo ($v): threads: $t gives the bits of threads: 1" "$(diff "ppo_${v}1/seed_5/progress.csv" "ppo_$v$t/seed_5/progress.csv" | head -4)"
+    fi
+  done
+  expect "ppo ($v): the runs trained" "ppo_${v}1/seed_5/progress.csv" "1024,"
+done
+
 # ---- Ctrl-C with -j 1 on a terminal ----------------------------------------
 # The progress bar is redrawn in place (\r ... ESC[K) and leaves the cursor at
 # its end: the interrupted run's message must clear it first, not continue

@@ -49,6 +49,11 @@ struct crl__pool {
   size_t scratch_size;
 };
 
+/* 1 while this thread runs a task of a pool run: a task's own products and
+ * optimiser steps then stay on it, since the pool's helpers are busy with
+ * the run (helpers have no current pool at all). */
+static _Thread_local int in_task;
+
 static uint64_t wait_for_run(crl__pool *p, uint64_t seen) {
   uint64_t w = atomic_load_explicit(&p->word, memory_order_acquire);
   for (int r = 0; w == seen && r < SPIN_ROUNDS; r++) {
@@ -175,6 +180,8 @@ void crl__pool_run(crl__pool *p, int n_tasks, crl__pool_fn fn, void *ctx,
       fn(ctx, 0, caller_scratch);
     return;
   }
+  const int was_in_task = in_task;
+  in_task = 1;
   p->fn = fn;
   p->ctx = ctx;
   p->scratch_size = scratch_size;
@@ -195,6 +202,7 @@ void crl__pool_run(crl__pool *p, int n_tasks, crl__pool_fn fn, void *ctx,
   for (int t = 1; t < n_tasks; t++)
     if (p->helpers[t - 1].skipped) /* its scratch could not grow */
       fn(ctx, t, caller_scratch);
+  in_task = was_in_task;
 }
 
 void crl__pool_split(size_t n, int n_tasks, int task, size_t align, size_t *lo,
@@ -211,7 +219,7 @@ void crl__pool_split(size_t n, int n_tasks, int task, size_t align, size_t *lo,
 static _Thread_local crl__pool *current;
 
 crl__pool *crl__pool_current(void) {
-  return current;
+  return in_task ? NULL : current;
 }
 
 int crl_threads_set(int n) {

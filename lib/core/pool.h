@@ -31,7 +31,8 @@ void crl__pool_free(crl__pool *pool);
 
 int crl__pool_threads(const crl__pool *pool);
 
-/* The calling thread's pool (crl_threads_set), or NULL for one thread. */
+/* The calling thread's pool (crl_threads_set), or NULL for one thread;
+ * NULL also inside a task of a run (tasks do not split further). */
 crl__pool *crl__pool_current(void);
 
 /* Runs fn(ctx, t, scratch_t) for t in [0, n_tasks) with n_tasks <= the

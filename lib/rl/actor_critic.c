@@ -132,6 +132,52 @@ int crl__ac_alloc(const crl__ac_spec *spec, const crl_space *obs,
   return 0;
 }
 
+int crl__ac_worker_alloc(const crl__ac *ac, int max_batch, crl__ac **out) {
+  *out = NULL;
+  if (ac->sde != NULL)
+    return crl_fail(CRL_EUNSUPPORTED,
+                    "actor-critic: no worker copies with gSDE (its "
+                    "exploration state is the policy's own)");
+  crl__ac *w = calloc(1, sizeof *w);
+  if (w == NULL)
+    return crl_fail(CRL_ENOMEM, "actor-critic: out of memory");
+  *w = *ac; /* spaces, sizes; the pointers are set below */
+  w->max_batch = max_batch;
+  w->norm = NULL;
+  const size_t B = (size_t)max_batch, K = (size_t)ac->n_out;
+  /* clang-format off */
+  crl__buf bufs[] = {
+    {(void **)&w->grads, CRL__BUF_REAL, ac->n_params}, /* [n_params] */
+    {(void **)&w->dout,  CRL__BUF_REAL, B * K},        /* [B, n_out] */
+    {(void **)&w->ent,   CRL__BUF_REAL, B},            /* [B] */
+    {(void **)&w->dent,  CRL__BUF_REAL, B},            /* [B] */
+  };
+  /* clang-format on */
+  w->actor = w->critic = NULL;
+  int rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &w->block, "actor-critic");
+  if (rc) {
+    free(w);
+    return rc;
+  }
+  crl_mlp_spec as = *crl_mlp_get_spec(ac->actor);
+  crl_mlp_spec cs = *crl_mlp_get_spec(ac->critic);
+  as.max_batch = cs.max_batch = max_batch;
+  const size_t n_actor = crl_mlp_n_params(ac->actor);
+  const size_t critic_at = ac->n_params - crl_mlp_n_params(ac->critic);
+  rc = crl_mlp_alloc(&as, ac->params, w->grads, &w->actor);
+  if (rc == 0 && ac->log_std != NULL)
+    w->dlog_std = w->grads + n_actor;
+  if (rc == 0)
+    rc = crl_mlp_alloc(&cs, ac->params + critic_at, w->grads + critic_at,
+                       &w->critic);
+  if (rc) {
+    crl__ac_free(w);
+    return rc;
+  }
+  *out = w;
+  return 0;
+}
+
 void crl__ac_free(crl__ac *ac) {
   if (ac == NULL)
     return;

@@ -82,6 +82,13 @@ int crl__ac_alloc(const crl__ac_spec *spec, const crl_space *obs,
                   const crl_space *act, gsl_rng *init_rng, crl__ac **out);
 void crl__ac_free(crl__ac *ac);
 
+/* A worker copy of ac for computing a gradient part on another thread
+ * (rl/shards.h): the same parameters (ac's, read only while it works),
+ * its own gradient, activations and scratch for up to max_batch rows; no
+ * normaliser (the rows it gets are normalised). Refused with gSDE.
+ * Freed with crl__ac_free, before ac. */
+int crl__ac_worker_alloc(const crl__ac *ac, int max_batch, crl__ac **out);
+
 void crl__ac_zero_grad(crl__ac *ac);
 
 /* out [B, obs_dim] = normalised obs; with update = 1 the statistics first

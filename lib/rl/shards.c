@@ -2,8 +2,11 @@
 #include "rl/shards.h"
 
 #include <stdlib.h>
+#include <string.h>
 
+#include "core/pool.h"
 #include "crl/error.h"
+#include "crl/kernels.h"
 
 /* Add the part just computed into acc (the first part sets it). */
 static void accumulate(crl__shards *s, const crl_real *grads, size_t P,
@@ -14,6 +17,26 @@ static void accumulate(crl__shards *s, const crl_real *grads, size_t P,
     s->acc[P + (size_t)k] = first ? stats[k] : s->acc[P + (size_t)k] + stats[k];
 }
 
+/* grads and stats from the parts' sum. */
+static void take_sum(const crl__shards *s, crl_real *grads, size_t P,
+                     double *stats, int n_stats) {
+  for (size_t j = 0; j < P; j++)
+    grads[j] = (crl_real)s->acc[j];
+  for (int k = 0; k < n_stats; k++)
+    stats[k] = s->acc[P + (size_t)k];
+}
+
+static int reserve(double **buf, size_t *cap, size_t need, const char *name) {
+  if (need <= *cap) /* once: the sizes do not change */
+    return 0;
+  double *a = realloc(*buf, need * sizeof *a);
+  if (a == NULL)
+    return crl_fail(CRL_ENOMEM, "%s: out of memory", name);
+  *buf = a;
+  *cap = need;
+  return 0;
+}
+
 int crl__shards_gradient(crl__shards *s, int M, crl_real *grads, size_t P,
                          double *stats, int n_stats, crl__part_fn fn,
                          void *ctx) {
@@ -21,31 +44,131 @@ int crl__shards_gradient(crl__shards *s, int M, crl_real *grads, size_t P,
   if (S == 1 && s->group == NULL)
     return fn(ctx, 0, M, M, stats);
   const size_t need = P + (size_t)n_stats;
-  if (need > s->cap) { /* once: the sizes do not change */
-    double *a = realloc(s->acc, need * sizeof *a);
-    if (a == NULL)
-      return crl_fail(CRL_ENOMEM, "%s: out of memory", s->name);
-    s->acc = a;
-    s->cap = need;
-  }
+  int rc = reserve(&s->acc, &s->cap, need, s->name);
   const int first = s->group ? s->group->rank : 0;
   const int last = s->group ? first + 1 : S;
-  for (int k = first; k < last; k++) {
-    int rc =
+  for (int k = first; rc == 0 && k < last; k++) {
+    rc =
         fn(ctx, (int)((long)k * M / S), (int)((long)(k + 1) * M / S), M, stats);
+    if (rc == 0)
+      accumulate(s, grads, P, stats, n_stats, k == first);
+  }
+  if (rc == 0 && s->group)
+    rc = crl__group_sum(s->group, s->acc, need, s->name);
+  if (rc == 0)
+    take_sum(s, grads, P, stats, n_stats);
+  return rc;
+}
+
+/* crl__shards_gradient_on's parts all on worker 0, as crl__part_fn. */
+typedef struct on_worker0 {
+  crl__part_on_fn fn;
+  void *ctx;
+} on_worker0;
+
+static int part_on_worker0(void *c, int a, int b, int M, double *stats) {
+  const on_worker0 *w = c;
+  return w->fn(w->ctx, 0, a, b, M, stats);
+}
+
+/* One round of crl__shards_gradient_on: parts first .. first + n_tasks - 1,
+ * task t on worker t. */
+typedef struct round {
+  crl__part_on_fn fn;
+  void *ctx;
+  int first, M, S, n_stats;
+  double *stats; /* [n_tasks, n_stats] */
+  int rc[CRL_THREADS_MAX];
+  /* a failed task's message, copied off the thread that ran it (messages
+   * are per thread) */
+  char *msg[CRL_THREADS_MAX];
+} round;
+
+static void round_task(void *c, int task, crl_real *scratch) {
+  (void)scratch;
+  round *r = c;
+  const long k = r->first + task;
+  r->rc[task] =
+      r->fn(r->ctx, task, (int)(k * r->M / r->S), (int)((k + 1) * r->M / r->S),
+            r->M, r->stats + (size_t)task * (size_t)r->n_stats);
+  if (r->rc[task])
+    r->msg[task] = strdup(crl_last_error());
+}
+
+/* The first failed task's code and message, in part order, on the calling
+ * thread; 0 if none failed. Frees the copies. */
+static int round_result(round *r, int n_tasks) {
+  int rc = 0;
+  for (int t = 0; t < n_tasks; t++) {
+    if (r->rc[t] && rc == 0)
+      rc = r->msg[t] ? crl_fail(r->rc[t], "%s", r->msg[t]) : r->rc[t];
+    free(r->msg[t]);
+    r->msg[t] = NULL;
+  }
+  return rc;
+}
+
+/* grads [P] and stats of S parts, part k's in parts[k] and part_stats
+ * [k, n_stats]: the additions accumulate makes, in double and in part
+ * order, element by element (parts[0] may be grads itself). */
+static void sum_in_one_pass(crl_real *grads, crl_real *const *parts, int S,
+                            size_t P, const double *part_stats, double *stats,
+                            int n_stats) {
+  for (size_t j = 0; j < P; j++) {
+    double a = (double)parts[0][j];
+    for (int k = 1; k < S; k++)
+      a += parts[k][j];
+    grads[j] = (crl_real)a;
+  }
+  for (int i = 0; i < n_stats; i++) {
+    double a = part_stats[i];
+    for (int k = 1; k < S; k++)
+      a += part_stats[(size_t)k * (size_t)n_stats + (size_t)i];
+    stats[i] = a;
+  }
+}
+
+int crl__shards_gradient_on(crl__shards *s, int M, crl_real *grads, size_t P,
+                            double *stats, int n_stats, int n_workers,
+                            crl_real *const *worker_grads, crl__part_on_fn fn,
+                            void *ctx) {
+  crl__pool *pool = crl__pool_current();
+  const int S = s->n;
+  if (n_workers > crl__pool_threads(pool))
+    n_workers = crl__pool_threads(pool);
+  if (n_workers > S)
+    n_workers = S;
+  if (S == 1 || s->group != NULL || n_workers <= 1) {
+    on_worker0 w0 = {fn, ctx};
+    return crl__shards_gradient(s, M, grads, P, stats, n_stats, part_on_worker0,
+                                &w0);
+  }
+  const size_t need = P + (size_t)n_stats;
+  int rc = reserve(&s->acc, &s->cap, need, s->name);
+  if (rc == 0)
+    rc = reserve(&s->task_stats, &s->task_cap,
+                 (size_t)n_workers * (size_t)n_stats + 1, s->name);
+  if (rc)
+    return rc;
+  round r = {fn, ctx, 0, M, S, n_stats, s->task_stats, {0}, {NULL}};
+  if (S <= n_workers) { /* one round: the sum in one pass, without acc */
+    crl__pool_run(pool, S, round_task, &r, 0, NULL);
+    rc = round_result(&r, S);
+    if (rc == 0)
+      sum_in_one_pass(grads, worker_grads, S, P, r.stats, stats, n_stats);
+    return rc;
+  }
+  for (r.first = 0; r.first < S; r.first += n_workers) {
+    const int n_tasks = S - r.first < n_workers ? S - r.first : n_workers;
+    crl__pool_run(pool, n_tasks, round_task, &r, 0, NULL);
+    rc = round_result(&r, n_tasks);
     if (rc)
       return rc;
-    accumulate(s, grads, P, stats, n_stats, k == first);
+    for (int t = 0; t < n_tasks; t++)
+      accumulate(s, worker_grads[t], P, r.stats + (size_t)t * n_stats, n_stats,
+                 r.first + t == 0);
   }
-  if (s->group) {
-    int rc = crl__group_sum(s->group, s->acc, need, s->name);
-    if (rc)
-      return rc;
-  }
-  for (size_t j = 0; j < P; j++)
-    grads[j] = (crl_real)s->acc[j];
-  for (int k = 0; k < n_stats; k++)
-    stats[k] = s->acc[P + (size_t)k];
+  take_sum(s, grads, P, stats, n_stats);
   return 0;
 }
 
@@ -76,6 +199,7 @@ int crl__shards_set_group(crl__shards *s, const crl_group *g) {
 
 void crl__shards_free(crl__shards *s) {
   free(s->acc);
-  s->acc = NULL;
-  s->cap = 0;
+  free(s->task_stats);
+  s->acc = s->task_stats = NULL;
+  s->cap = s->task_cap = 0;
 }

@@ -25,7 +25,8 @@
   {"grad_shards", CRL_PARAM_INT, F(grad_shards), "1", 1, 4096, NULL,           \
    "each gradient is the sum, in order, of this many parts of (nearly) "       \
    "equal rows; data parallel over K processes needs K, and the same file "    \
-   "in one process then gives the same bits"}
+   "in one process then gives the same bits; PPO computes the parts on "    \
+   "the run's threads"}
 // clang-format on
 
 /* Computes the gradient of rows [a, b) of M into the algorithm's gradient
@@ -39,6 +40,8 @@ typedef struct crl__shards {
   const crl_group *group;
   double *acc; /* [cap] the parts' sum: gradient, then statistics */
   size_t cap;
+  double *task_stats; /* [task_cap] the statistics of one round of tasks */
+  size_t task_cap;
 } crl__shards;
 
 /* grads [P] and stats [n_stats] of the whole batch of M rows from its
@@ -47,6 +50,22 @@ typedef struct crl__shards {
 int crl__shards_gradient(crl__shards *s, int M, crl_real *grads, size_t P,
                          double *stats, int n_stats, crl__part_fn fn,
                          void *ctx);
+
+/* As crl__part_fn, on worker `worker`'s buffers: the gradient goes into
+ * worker_grads[worker] (crl__shards_gradient_on). */
+typedef int (*crl__part_on_fn)(void *ctx, int worker, int a, int b, int M,
+                               double *stats);
+
+/* crl__shards_gradient with the parts computed n_workers at a time on the
+ * calling thread's pool (core/pool.h): part k of a round on worker k mod
+ * n_workers, whose gradient buffer is worker_grads[...] (worker 0's is
+ * grads, the algorithm's own); the caller then adds the round's parts in
+ * part order. The same additions as crl__shards_gradient, so the same bits
+ * for any n_workers (1 <= n_workers <= the pool's threads). */
+int crl__shards_gradient_on(crl__shards *s, int M, crl_real *grads, size_t P,
+                            double *stats, int n_stats, int n_workers,
+                            crl_real *const *worker_grads, crl__part_on_fn fn,
+                            void *ctx);
 
 /* Compute as part g->rank of a group of g->size (which must be n).
  * CRL_EUNSUPPORTED with a message naming grad_shards otherwise. */
