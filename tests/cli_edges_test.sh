@@ -126,6 +126,19 @@ for v in plain sde; do
   expect "ppo ($v): the runs trained" "ppo_${v}1/seed_5/progress.csv" "1024,"
 done
 
+# ---- CRL_MAX_ISA: the kernel set capped, a bad value refused -----------------
+run "crl --version names the kernels" 0 "$CRL" --version
+expect "--version names the kernel set" out " kernels)"
+if grep -q "avx512 kernels\|avx2 kernels" out; then
+  CRL_MAX_ISA=avx2 run "CRL_MAX_ISA=avx2" 0 "$CRL" --version
+  expect "CRL_MAX_ISA=avx2 runs the AVX2 kernels" out "avx2 kernels"
+fi
+CRL_MAX_ISA=generic run "CRL_MAX_ISA=generic" 0 "$CRL" --version
+expect "CRL_MAX_ISA=generic runs the plain-C kernels" out "generic kernels"
+CRL_MAX_ISA=sse4 run "CRL_MAX_ISA=sse4 is refused" 2 "$CRL" train threads.yaml -o isa_bad --quiet --no-plot
+expect "the refusal names the variable and its values" err "CRL_MAX_ISA=sse4: expected generic, avx2 or avx512"
+[ ! -e isa_bad ] && ok "nothing written for a refused CRL_MAX_ISA" || bad "nothing written for a refused CRL_MAX_ISA"
+
 # ---- Ctrl-C with -j 1 on a terminal ----------------------------------------
 # The progress bar is redrawn in place (\r ... ESC[K) and leaves the cursor at
 # its end: the interrupted run's message must clear it first, not continue

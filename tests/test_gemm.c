@@ -361,6 +361,41 @@ static void test_auto_and_repeatable(void **state) {
   gsl_rng_free(r2);
 }
 
+/* CRL_MAX_ISA caps what AUTO resolves to (read again after
+ * crl_gemm_isa_force(CRL_GEMM_AUTO)); the three sets' names in any case,
+ * other values cap nothing and read as -1. */
+static void test_max_isa(void **state) {
+  (void)state;
+  assert_int_equal(unsetenv("CRL_MAX_ISA"), 0);
+  assert_int_equal(crl_gemm_max_isa(), CRL_GEMM_AUTO);
+  assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
+  const crl_gemm_isa best = crl_gemm_isa_active();
+  static const struct {
+    const char *value;
+    int named;
+  } cases[] = {{"generic", CRL_GEMM_GENERIC},
+               {"avx2", CRL_GEMM_AVX2},
+               {"avx512", CRL_GEMM_AVX512},
+               {"AVX2", CRL_GEMM_AVX2},
+               {"blas", -1},
+               {"", -1}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    assert_int_equal(setenv("CRL_MAX_ISA", cases[i].value, 1), 0);
+    assert_int_equal(crl_gemm_max_isa(), cases[i].named);
+    assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
+    const int named = cases[i].named;
+    const crl_gemm_isa want =
+        named < 0 || (int)best <= named ? best : (crl_gemm_isa)named;
+    if (crl_gemm_isa_active() != want)
+      fail_msg("CRL_MAX_ISA=%s: %s, expected %s", cases[i].value,
+               crl_gemm_isa_name(crl_gemm_isa_active()),
+               crl_gemm_isa_name(want));
+  }
+  assert_int_equal(unsetenv("CRL_MAX_ISA"), 0);
+  assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
+  assert_int_equal(crl_gemm_isa_active(), best);
+}
+
 /* ---- whole networks on each kernel set -------------------------------- */
 
 #if CRL_REAL_IS_DOUBLE
@@ -464,6 +499,7 @@ int main(void) {
       cmocka_unit_test(test_short_k_is_the_panel_sum),
       cmocka_unit_test(test_networks),
       cmocka_unit_test(test_auto_and_repeatable),
+      cmocka_unit_test(test_max_isa),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

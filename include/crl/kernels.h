@@ -12,7 +12,14 @@
  * kernel set fixes the last bits of every result (the AVX kernels agree
  * with each other, plain C may differ from them), so a run is
  * reproducible on one machine, and crl_gemm_isa_force makes two machines
- * comparable. */
+ * comparable.
+ *
+ * The environment variable CRL_MAX_ISA (generic, avx2 or avx512), read
+ * when CRL_GEMM_AUTO is first resolved, caps the set it resolves to, and
+ * the choice of CBLAS follows the set as on a CPU that has no more: with
+ * CRL_MAX_ISA=avx2 an AVX-512 machine computes what an AVX2 machine with
+ * the same BLAS build computes, bit for bit. Other values are ignored
+ * here (the crl program refuses them). */
 #ifndef CRL_KERNELS_H
 #define CRL_KERNELS_H
 
@@ -28,8 +35,14 @@ typedef enum crl_gemm_isa {
   CRL_GEMM_BLAS = 4     /* always CBLAS (for comparisons) */
 } crl_gemm_isa;
 
-/** The kernel set in use once CRL_GEMM_AUTO is resolved (never AUTO). */
+/** The kernel set in use once CRL_GEMM_AUTO is resolved (never AUTO):
+ *  the best the CPU supports, at most CRL_MAX_ISA's. */
 CRL_API crl_gemm_isa crl_gemm_isa_active(void);
+
+/** What CRL_MAX_ISA says: the crl_gemm_isa it names (generic, avx2 or
+ *  avx512, in any case), CRL_GEMM_AUTO when it is unset, -1 for any other value
+ * (which caps nothing). */
+CRL_API int crl_gemm_max_isa(void);
 
 /** Whether this build and CPU can run isa (1) or not (0). */
 CRL_API int crl_gemm_isa_supported(crl_gemm_isa isa);

@@ -6,6 +6,7 @@
  * from (m, n, k) and hand it to the kernel set or to CBLAS. */
 #include <math.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -154,10 +155,24 @@ int crl_gemm_isa_supported(crl_gemm_isa isa) {
   }
 }
 
+int crl_gemm_max_isa(void) {
+  const char *v = getenv("CRL_MAX_ISA");
+  static const crl_gemm_isa caps[] = {CRL_GEMM_GENERIC, CRL_GEMM_AVX2,
+                                      CRL_GEMM_AVX512};
+  if (v == NULL)
+    return CRL_GEMM_AUTO;
+  for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
+    if (strcasecmp(v, crl_gemm_isa_name(caps[i])) == 0)
+      return (int)caps[i];
+  return -1;
+}
+
 static crl_gemm_isa best_isa(void) {
-  if (crl_gemm_isa_supported(CRL_GEMM_AVX512))
+  const int named = crl_gemm_max_isa(); /* unset or unknown: no cap */
+  const int cap = named > CRL_GEMM_AUTO ? named : (int)CRL_GEMM_AVX512;
+  if (cap >= CRL_GEMM_AVX512 && crl_gemm_isa_supported(CRL_GEMM_AVX512))
     return CRL_GEMM_AVX512;
-  if (crl_gemm_isa_supported(CRL_GEMM_AVX2))
+  if (cap >= CRL_GEMM_AVX2 && crl_gemm_isa_supported(CRL_GEMM_AVX2))
     return CRL_GEMM_AVX2;
   return CRL_GEMM_GENERIC;
 }

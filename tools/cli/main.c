@@ -22,14 +22,25 @@ static void limit_blas_threads(void) {
 }
 
 static int print_version(void) {
-  printf("crl %s (%s, %s)\n", crl_version(), crl_real_name(),
+  printf("crl %s (%s, %s, %s kernels)\n", crl_version(), crl_real_name(),
 #ifdef CRL_USE_OPENBLAS
-         "OpenBLAS"
+         "OpenBLAS",
 #else
-         "GSL CBLAS"
+         "GSL CBLAS",
 #endif
-  );
+         crl_gemm_isa_name(crl_gemm_isa_active()));
   return CLI_EXIT_OK;
+}
+
+/* CRL_MAX_ISA (crl/kernels.h) names a kernel set, or the run would use
+ * other kernels than its user asked for: refused. */
+static int check_max_isa(void) {
+  if (crl_gemm_max_isa() >= 0)
+    return 0;
+  fprintf(stderr,
+          "crl: error: CRL_MAX_ISA=%s: expected generic, avx2 or avx512\n",
+          getenv("CRL_MAX_ISA"));
+  return CLI_EXIT_USAGE;
 }
 
 /* "crl: unknown command 'trian' (did you mean 'train'?)" and the usage. */
@@ -143,6 +154,8 @@ static int dispatch(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  if (check_max_isa())
+    return CLI_EXIT_USAGE;
   limit_blas_threads();
   char why[512];
   if (cli_ranks_init(&argc, &argv, why, sizeof why)) {
