@@ -200,9 +200,9 @@ static int alloc_worker_buffers(const crl__onp *o, size_t M, ppo_worker *w) {
 }
 
 /* Workers for the parts the calling thread's pool runs at once: the
- * threads, at most grad_shards, and one without gSDE (whose exploration
- * state is the policy's). Made once, on the first minibatch that can use
- * them. */
+ * threads, at most grad_shards; one with gSDE (whose exploration state is
+ * the policy's) or in a data-parallel group. Made once, on the first
+ * minibatch that can use them. */
 static int ensure_workers(ppo *p) {
   if (p->n_workers == 0) { /* worker 0, the policy itself */
     p->workers = calloc(1, sizeof *p->workers);
@@ -219,8 +219,8 @@ static int ensure_workers(ppo *p) {
   int want = crl_threads_get();
   if (want > p->spec.grad_shards)
     want = p->spec.grad_shards;
-  if (p->onp->ac->sde != NULL)
-    want = 1;
+  if (p->onp->ac->sde != NULL || p->shards.group != NULL)
+    want = 1; /* a rank computes one part */
   if (want <= p->n_workers)
     return 0;
   ppo_worker *ws = realloc(p->workers, (size_t)want * sizeof *ws);

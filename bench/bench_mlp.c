@@ -164,7 +164,7 @@ static const crl_gemm_isa sets[] = {CRL_GEMM_GENERIC, CRL_GEMM_AVX2,
 
 static void products(void) {
   /* (op, m, n, k): the MLP's products for 3-64-64-1 at B = 4, 64, 256,
-   * then wider layers (SB3's 400-300 for TD3/DDPG) */
+   * then wider layers (SB3's 400-300 for TD3/DDPG, 256-256 for SAC) */
   static const int shapes[][4] = {
       {NT, 1, 64, 3},      {NT, 1, 64, 64},       {NT, 4, 64, 3},
       {NT, 4, 64, 64},     {NT, 4, 1, 64},        {NT, 8, 64, 64},
@@ -173,7 +173,8 @@ static void products(void) {
       {NT, 256, 1, 64},    {NN, 256, 64, 64},     {NN, 256, 64, 1},
       {TN, 64, 3, 256},    {TN, 64, 64, 256},     {TN, 1, 64, 256},
       {NT, 256, 400, 17},  {NT, 256, 300, 400},   {NN, 256, 400, 300},
-      {TN, 300, 400, 256}, {NT, 1, 300, 400},     {NT, 512, 512, 512},
+      {TN, 300, 400, 256}, {NT, 1, 300, 400},     {NT, 256, 256, 256},
+      {NN, 256, 256, 256}, {TN, 256, 256, 256},   {NT, 512, 512, 512},
       {NN, 512, 512, 512}, {NN, 1024, 1024, 1024}};
   printf("\nproduct GFLOP/s (2 m n k / s)     ");
   for (int s = 0; s < N_SETS; s++)

@@ -22,6 +22,8 @@ configs=(
   "SAC zoo (256-256, batch 256), 3k updates|experiments/pendulum/sac.yaml|--set n_timesteps=3100"
   "SAC HalfCheetah-v5 (256-256, obs 17), 2k updates|experiments/mujoco/sac_half_cheetah.yaml|--set n_timesteps=3000 --set learning_starts=1000"
   "PPO Pendulum (64-64, 8 envs), 65k steps|experiments/pendulum/ppo.yaml|--set n_timesteps=65536 --set n_envs=8"
+  "PPO Pendulum (64-64, 8 envs, grad_shards 2), 131k steps|experiments/pendulum/ppo.yaml|--set n_timesteps=131072 --set n_envs=8 --set grad_shards=2"
+  "PPO Pendulum (64-64, 8 envs, grad_shards 2, batch 256), 131k steps|experiments/pendulum/ppo.yaml|--set n_timesteps=131072 --set n_envs=8 --set grad_shards=2 --set batch_size=256"
   "TD3 small (64-64, batch 100), 10k steps|experiments/pendulum/td3_small.yaml|--set n_timesteps=10000"
 )
 

@@ -234,7 +234,10 @@ static int core_is(const char *core, const char *const *names, size_t n) {
  *    about 3e7 (a 400 x 300 layer at batch 256) and ahead beyond, where
  *    these kernels, which do not block for the caches, fall off (1024^3:
  *    3x);
- *  - on an AVX2 CPU its kernels are ahead from about 2^24.
+ *  - on an AVX2 CPU its kernels are ahead from about 2^24 (SAC's
+ *    256 x 256 x 256 products included: on a Zen 3 they made SAC's update
+ *    take 0.66x as long; with the AVX2 kernels on Zen 5, CRL_MAX_ISA=avx2,
+ *    OpenBLAS ran them at 134 GFLOP/s against 112-127).
  * GSL's CBLAS is a reference implementation, never faster than plain C. */
 static double blas_min_volume(void) {
 #if defined(CRL_USE_OPENBLAS)
@@ -252,7 +255,7 @@ static double blas_min_volume(void) {
   if (crl_gemm_isa_active() == CRL_GEMM_AVX512 &&
       !core_is(core, avx512, sizeof avx512 / sizeof avx512[0]))
     return beyond_rl;
-  return (double)(1 << 24);
+  return (double)(1 << 24) - 1; /* 2^24 itself goes to CBLAS */
 #else
   return INFINITY;
 #endif

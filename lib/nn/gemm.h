@@ -12,9 +12,10 @@
  * AVX2+FMA when the CPU has them (chosen once, at the first call) and plain
  * C otherwise. CBLAS takes the products where it is faster (see
  * blas_min_volume in gemm.c): with OpenBLAS, every product on a CPU
- * without AVX2+FMA, and otherwise those above m n k = 2^24 (2^27 when
- * OpenBLAS runs its SSE-only kernels, or its AVX2 ones on an AVX-512 CPU);
- * never with GSL's CBLAS.
+ * without AVX2+FMA, and otherwise those of m n k = 2^24 and more (above
+ * 2^27 when OpenBLAS runs its SSE-only kernels, or its AVX2 ones on an
+ * AVX-512 CPU); never with GSL's CBLAS. CRL_MAX_ISA (crl/kernels.h) caps
+ * the CPU's set, and the rule follows the cap.
  *
  * Arithmetic order, which fixes the bits of every result:
  *  - nn, tn, and nt with n >= 5 and (m >= 8 or k < 16): each C element is one
@@ -22,7 +23,9 @@
  *    per step. The AVX-512 and AVX2 kernels fuse each step into one FMA and
  *    so give identical bits to each other; the plain-C kernel rounds the
  *    product and the sum separately (the project builds with
- *    -ffp-contract=off) and can differ from them in the last bits.
+ *    -ffp-contract=off) and can differ from them in the last bits. (For
+ *    nt the kernels either transpose B first or, for m <= 2 and k < 16,
+ *    read it as it is: data movement only, the same sums.)
  *  - nt with n <= 4, or m < 8 and k >= 16 (inference): each element is a dot
  *    product with 64 / sizeof(crl_real) partial sums (lane l takes every
  *    index t = l mod lanes), added in a fixed halving tree, then added to C

@@ -73,7 +73,7 @@ static int part_on_worker0(void *c, int a, int b, int M, double *stats) {
 
 /* One round of crl__shards_gradient_on: parts first .. first + n_tasks - 1,
  * task t on worker t. */
-typedef struct round {
+typedef struct parts_round {
   crl__part_on_fn fn;
   void *ctx;
   int first, M, S, n_stats;
@@ -82,11 +82,11 @@ typedef struct round {
   /* a failed task's message, copied off the thread that ran it (messages
    * are per thread) */
   char *msg[CRL_THREADS_MAX];
-} round;
+} parts_round;
 
 static void round_task(void *c, int task, crl_real *scratch) {
   (void)scratch;
-  round *r = c;
+  parts_round *r = c;
   const long k = r->first + task;
   r->rc[task] =
       r->fn(r->ctx, task, (int)(k * r->M / r->S), (int)((k + 1) * r->M / r->S),
@@ -97,7 +97,7 @@ static void round_task(void *c, int task, crl_real *scratch) {
 
 /* The first failed task's code and message, in part order, on the calling
  * thread; 0 if none failed. Frees the copies. */
-static int round_result(round *r, int n_tasks) {
+static int round_result(parts_round *r, int n_tasks) {
   int rc = 0;
   for (int t = 0; t < n_tasks; t++) {
     if (r->rc[t] && rc == 0)
@@ -150,7 +150,7 @@ int crl__shards_gradient_on(crl__shards *s, int M, crl_real *grads, size_t P,
                  (size_t)n_workers * (size_t)n_stats + 1, s->name);
   if (rc)
     return rc;
-  round r = {fn, ctx, 0, M, S, n_stats, s->task_stats, {0}, {NULL}};
+  parts_round r = {fn, ctx, 0, M, S, n_stats, s->task_stats, {0}, {NULL}};
   if (S <= n_workers) { /* one round: the sum in one pass, without acc */
     crl__pool_run(pool, S, round_task, &r, 0, NULL);
     rc = round_result(&r, S);
