@@ -391,6 +391,27 @@ static void test_max_isa(void **state) {
                crl_gemm_isa_name(crl_gemm_isa_active()),
                crl_gemm_isa_name(want));
   }
+  /* The CBLAS rule follows the cap: a CPU without AVX2 sends every
+   * product to OpenBLAS (GSL's CBLAS never), so under CRL_MAX_ISA=generic
+   * a product already computed under AUTO gives the bits of the forced
+   * set that rule names. */
+  enum { D = 33 };
+  crl_real a[D * D], b[D * D], w[D * D], got[D * D], want[D * D];
+  for (int i = 0; i < D * D; i++) {
+    a[i] = (crl_real)(0.01 * (i % 17) - 0.07);
+    b[i] = (crl_real)(0.013 * (i % 23) - 0.1);
+  }
+  crl__gemm_nt(D, D, D, a, D, b, D, got, D, 0, NULL, w); /* under AUTO */
+  assert_int_equal(setenv("CRL_MAX_ISA", "generic", 1), 0);
+  assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
+  crl__gemm_nt(D, D, D, a, D, b, D, got, D, 0, NULL, w);
+#ifdef CRL_USE_OPENBLAS
+  assert_int_equal(crl_gemm_isa_force(CRL_GEMM_BLAS), 0);
+#else
+  assert_int_equal(crl_gemm_isa_force(CRL_GEMM_GENERIC), 0);
+#endif
+  crl__gemm_nt(D, D, D, a, D, b, D, want, D, 0, NULL, w);
+  assert_memory_equal(got, want, sizeof got);
   assert_int_equal(unsetenv("CRL_MAX_ISA"), 0);
   assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
   assert_int_equal(crl_gemm_isa_active(), best);

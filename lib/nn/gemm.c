@@ -135,6 +135,10 @@ static const kernels k_generic = {crl__gemm_transpose_generic, nn_generic,
  * relaxed atomic: every thread computes the same value. */
 static _Atomic int active_isa = 0;
 static _Atomic int forced = 0;
+/* use_blas's threshold for the resolved set: computed at its first use,
+ * like the set (the value is the same in every thread, so a race only
+ * repeats the work); -1 again when crl_gemm_isa_force changes the set. */
+static _Atomic double min_volume = -1.0;
 
 int crl_gemm_isa_supported(crl_gemm_isa isa) {
   switch (isa) {
@@ -190,6 +194,7 @@ int crl_gemm_isa_force(crl_gemm_isa isa) {
   if (!crl_gemm_isa_supported(isa))
     return -1;
   atomic_store_explicit(&forced, isa != CRL_GEMM_AUTO, memory_order_relaxed);
+  atomic_store_explicit(&min_volume, -1.0, memory_order_relaxed);
   atomic_store_explicit(&active_isa, isa == CRL_GEMM_AUTO ? 0 : (int)isa,
                         memory_order_relaxed);
   return 0;
@@ -268,9 +273,6 @@ static int use_blas(int m, int n, int k) {
     return 1;
   if (atomic_load_explicit(&forced, memory_order_relaxed))
     return 0;
-  /* Computed once per process, like the ISA (the value is the same in
-   * every thread, so a race only repeats the work). */
-  static _Atomic double min_volume = -1.0;
   double v = atomic_load_explicit(&min_volume, memory_order_relaxed);
   if (v < 0) {
     v = blas_min_volume();
