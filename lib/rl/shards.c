@@ -108,26 +108,6 @@ static int round_result(parts_round *r, int n_tasks) {
   return rc;
 }
 
-/* grads [P] and stats of S parts, part k's in parts[k] and part_stats
- * [k, n_stats]: the additions accumulate makes, in double and in part
- * order, element by element (parts[0] may be grads itself). */
-static void sum_in_one_pass(crl_real *grads, crl_real *const *parts, int S,
-                            size_t P, const double *part_stats, double *stats,
-                            int n_stats) {
-  for (size_t j = 0; j < P; j++) {
-    double a = (double)parts[0][j];
-    for (int k = 1; k < S; k++)
-      a += parts[k][j];
-    grads[j] = (crl_real)a;
-  }
-  for (int i = 0; i < n_stats; i++) {
-    double a = part_stats[i];
-    for (int k = 1; k < S; k++)
-      a += part_stats[(size_t)k * (size_t)n_stats + (size_t)i];
-    stats[i] = a;
-  }
-}
-
 int crl__shards_gradient_on(crl__shards *s, int M, crl_real *grads, size_t P,
                             double *stats, int n_stats, int n_workers,
                             crl_real *const *worker_grads, crl__part_on_fn fn,
@@ -151,13 +131,6 @@ int crl__shards_gradient_on(crl__shards *s, int M, crl_real *grads, size_t P,
   if (rc)
     return rc;
   parts_round r = {fn, ctx, 0, M, S, n_stats, s->task_stats, {0}, {NULL}};
-  if (S <= n_workers) { /* one round: the sum in one pass, without acc */
-    crl__pool_run(pool, S, round_task, &r, 0, NULL);
-    rc = round_result(&r, S);
-    if (rc == 0)
-      sum_in_one_pass(grads, worker_grads, S, P, r.stats, stats, n_stats);
-    return rc;
-  }
   for (r.first = 0; r.first < S; r.first += n_workers) {
     const int n_tasks = S - r.first < n_workers ? S - r.first : n_workers;
     crl__pool_run(pool, n_tasks, round_task, &r, 0, NULL);
