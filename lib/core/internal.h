@@ -31,6 +31,10 @@ int crl__edit_distance(const char *a, const char *b);
 const char *crl__nearest_name_strided(const char *key, const void *first,
                                       size_t stride);
 
+/* CRL_ENOTFOUND for a key of no row of defs, naming the nearest
+ * (lib/core/params.c; params_format.c's too). */
+int crl__params_fail_unknown_key(const crl_param_def *defs, const char *key);
+
 /* log(1 - tanh^2 u) = 2 (log 2 - u - softplus(-2u)), exact and finite for
  * every u: the squashing correction of SAC's log-probabilities (lib/nn/
  * dist.c, and gSDE's in lib/rl/sde.c). */
