@@ -181,7 +181,7 @@ static int alloc_scratch(crl__sac *s, uint64_t seed) {
       {(void **)&s->logp, CRL__BUF_REAL, W},        /* [max_batch] */
       {(void **)&s->q, CRL__BUF_REAL, K * M * Q},   /* [n_critics, batch, nq] */
       {(void **)&s->y, CRL__BUF_REAL, M * Y},       /* [batch, n_keep] */
-      {(void **)&s->dq, CRL__BUF_REAL, M * Q},      /* [batch, nq] */
+      {(void **)&s->dq, CRL__BUF_REAL, K * M * Q},  /* [n_critics, batch, nq] */
       {(void **)&s->dact, CRL__BUF_REAL, M * A},    /* [batch, A] */
       {(void **)&s->dlogp, CRL__BUF_REAL, M},       /* [batch] */
       {(void **)&s->dmean, CRL__BUF_REAL, M * A},   /* [batch, A] */

@@ -107,7 +107,7 @@ typedef struct crl__sac {
   crl_real *logp;     /* [max_batch] */
   crl_real *q;        /* [n_critics, batch, nq] */
   crl_real *y;        /* [batch, n_keep] TD targets */
-  crl_real *dq;       /* [batch, nq] */
+  crl_real *dq;       /* [n_critics, batch, nq] */
   crl_real *dact;     /* [batch, act_dim] */
   crl_real *dlogp;    /* [batch] */
   crl_real *dmean;    /* [batch, act_dim] */

@@ -82,14 +82,6 @@ static double alpha_now(const crl__sac *s) {
   return s->learn_alpha ? exp((double)s->log_alpha[0]) : s->alpha_fixed;
 }
 
-/* q [n, M, nq] of every critic of qc on the input set last. */
-static int all_critics(crl__sac *s, crl__qcritic *qc, int M) {
-  int rc = 0;
-  for (int k = 0; k < s->cfg.n_critics && rc == 0; k++)
-    rc = crl__qcritic_forward(qc, k, s->q + (size_t)k * M * s->nq);
-  return rc;
-}
-
 /* min over critics of q [n, M] for row i, and which critic gave it (the
  * first on ties, as torch.min). */
 static double q_min(const crl__sac *s, int M, int i, int *which) {
@@ -116,7 +108,7 @@ static int compute_targets(crl__sac *s, const crl_replay_batch *b,
   crl__sac_sample(s, s->sde_train, M, s->noise_rng, s->act, s->logp);
   rc = crl__qcritic_set_input(s->critic_target, b->next_obs, s->act, M);
   if (rc == 0)
-    rc = all_critics(s, s->critic_target, M);
+    rc = crl__qcritic_forward_all(s->critic_target, s->q);
   if (rc)
     return rc;
   if (s->cfg.n_quantiles > 0)
@@ -135,19 +127,31 @@ static int compute_targets(crl__sac *s, const crl_replay_batch *b,
   return 0;
 }
 
-/* dq [M] for critic k's q [M] against y [M] (SAC): adds its share of
- * 0.5 * mean (Q_k - y)^2. */
-static double squared_error(crl__sac *s, const crl_real *q, int M) {
+/* Critic k's loss against y [M, n_keep] (crl__qcritic_loss_fn): SAC's
+ * share 0.5 * mean (Q_k - y)^2, or TQC's quantile Huber loss. */
+typedef struct critic_loss {
+  const crl__sac *s;
+  double scale; /* TQC: 1 / (M n_critics nq n_keep) */
+} critic_loss;
+
+static double critic_loss_of(void *ctx, int k, const crl_real *q, int M,
+                             crl_real *dq) {
+  (void)k;
+  const critic_loss *c = ctx;
+  const crl__sac *s = c->s;
+  if (s->cfg.n_quantiles > 0)
+    return crl__quantile_huber(M, s->nq, s->n_keep, q, s->y, c->scale, dq);
   double loss = 0.0;
   for (int i = 0; i < M; i++) {
     const double e = (double)q[i] - s->y[i];
     loss += 0.5 * e * e / M;
-    s->dq[i] = (crl_real)(e / M);
+    dq[i] = (crl_real)(e / M);
   }
   return loss;
 }
 
-/* One Adam step of the critics on their loss. */
+/* One Adam step of the critics on their loss, the critics on the pool's
+ * threads (their losses summed in critic order). */
 static int critic_step(crl__sac *s, const crl_replay_batch *b,
                        crl__offpolicy_losses *acc) {
   const int M = b->n, n = s->cfg.n_critics;
@@ -155,21 +159,14 @@ static int critic_step(crl__sac *s, const crl_replay_batch *b,
   if (rc)
     return rc;
   crl__qcritic_zero_grad(s->critic);
-  /* TQC: the mean over [M, n critics, nq quantiles, n_keep targets] */
-  const double scale = 1.0 / ((double)M * n * s->nq * s->n_keep);
-  double loss = 0.0;
-  for (int k = 0; k < n && rc == 0; k++) {
-    rc = crl__qcritic_forward(s->critic, k, s->q);
-    if (rc)
-      break;
-    loss +=
-        s->cfg.n_quantiles > 0
-            ? crl__quantile_huber(M, s->nq, s->n_keep, s->q, s->y, scale, s->dq)
-            : squared_error(s, s->q, M);
-    rc = crl__qcritic_backward(s->critic, k, s->dq, NULL);
-  }
+  critic_loss c = {s, 1.0 / ((double)M * n * s->nq * s->n_keep)};
+  double losses[CRL_QCRITIC_MAX];
+  rc = crl__qcritic_train_all(s->critic, s->q, critic_loss_of, &c, losses);
   if (rc)
     return rc;
+  double loss = 0.0;
+  for (int k = 0; k < n; k++)
+    loss += losses[k];
   if (!isfinite(loss))
     return crl_fail(CRL_ENONFINITE, "%s: critic loss is not finite (%g)",
                     s->name, loss);
@@ -199,28 +196,34 @@ static int alpha_step(crl__sac *s, int M) {
  * reaches, per row, the critic that gave the minimum. Also the loss. */
 static int min_q_backward(crl__sac *s, int M, double alpha, double *loss) {
   const int n = s->cfg.n_critics;
-  int rc = all_critics(s, s->critic, M);
+  int rc = crl__qcritic_forward_all(s->critic, s->q);
+  if (rc)
+    return rc;
+  const crl_real *dq[CRL_QCRITIC_MAX] = {NULL};
+  for (int k = 0; k < n; k++)
+    dq[k] = s->dq + (size_t)k * M;
   *loss = 0.0;
-  for (int k = 0; k < n && rc == 0; k++) {
-    int used = 0;
-    for (int i = 0; i < M; i++) {
-      int which;
-      const double m = q_min(s, M, i, &which);
-      if (k == 0)
-        *loss += (alpha * s->logp[i] - m) / M;
-      s->dq[i] = (crl_real)(which == k ? -1.0 / M : 0.0);
-      used |= which == k;
-    }
-    if (used)
-      rc = crl__qcritic_action_grad(s->critic, k, s->dq, s->dact);
+  for (int i = 0; i < M; i++) {
+    int which;
+    const double m = q_min(s, M, i, &which);
+    *loss += (alpha * s->logp[i] - m) / M;
+    for (int k = 0; k < n; k++)
+      s->dq[(size_t)k * M + i] = (crl_real)(which == k ? -1.0 / M : 0.0);
   }
-  return rc;
+  for (int k = 0; k < n; k++) { /* a critic no row used adds nothing */
+    int used = 0;
+    for (int i = 0; i < M && !used; i++)
+      used = dq[k][i] != 0;
+    if (!used)
+      dq[k] = NULL;
+  }
+  return crl__qcritic_action_grad_all(s->critic, dq, s->dact);
 }
 
 /* TQC: the same with the mean over critics and quantiles of Q(s_i, a_i). */
 static int mean_q_backward(crl__sac *s, int M, double alpha, double *loss) {
   const int n = s->cfg.n_critics, nq = s->nq;
-  int rc = all_critics(s, s->critic, M);
+  int rc = crl__qcritic_forward_all(s->critic, s->q);
   if (rc)
     return rc;
   *loss = 0.0;
@@ -233,9 +236,10 @@ static int mean_q_backward(crl__sac *s, int M, double alpha, double *loss) {
   }
   for (int r = 0; r < M * nq; r++)
     s->dq[r] = (crl_real)(-1.0 / ((double)M * n * nq));
-  for (int k = 0; k < n && rc == 0; k++)
-    rc = crl__qcritic_action_grad(s->critic, k, s->dq, s->dact);
-  return rc;
+  const crl_real *dq[CRL_QCRITIC_MAX];
+  for (int k = 0; k < n; k++) /* the same for every critic */
+    dq[k] = s->dq;
+  return crl__qcritic_action_grad_all(s->critic, dq, s->dact);
 }
 
 /* Gradients of the actor's parameters (zeroed by the caller) from dact and

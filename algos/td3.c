@@ -199,8 +199,8 @@ static int compute_targets(td3 *t, const crl_replay_batch *b) {
       t->next_act[i] = (crl_real)clip_abs((double)t->next_act[i] + e, 1.0);
     }
   rc = crl__qcritic_set_input(t->critic_target, b->next_obs, t->next_act, M);
-  for (int k = 0; k < t->cfg.n_critics && rc == 0; k++)
-    rc = crl__qcritic_forward(t->critic_target, k, t->q + (size_t)k * M);
+  if (rc == 0)
+    rc = crl__qcritic_forward_all(t->critic_target, t->q);
   if (rc)
     return rc;
   for (int i = 0; i < M; i++) {
@@ -213,27 +213,34 @@ static int compute_targets(td3 *t, const crl_replay_batch *b) {
   return 0;
 }
 
-/* Sum over critics of mean (Q_k(s, a) - y)^2, and one Adam step. */
+/* Critic k's mean (Q_k(s, a) - y)^2 (crl__qcritic_loss_fn). */
+static double squared_error(void *ctx, int k, const crl_real *q, int M,
+                            crl_real *dq) {
+  (void)k;
+  const crl_real *y = ctx; /* [M] */
+  double loss = 0.0;
+  for (int i = 0; i < M; i++) {
+    const double e = (double)q[i] - y[i];
+    loss += e * e / M;
+    dq[i] = (crl_real)(2.0 * e / M);
+  }
+  return loss;
+}
+
+/* Sum over critics of mean (Q_k(s, a) - y)^2, and one Adam step; the
+ * critics run on the pool's threads and their losses add in critic order. */
 static int critic_step(td3 *t, const crl_replay_batch *b,
                        crl__offpolicy_losses *acc) {
-  const int M = b->n;
-  int rc = crl__qcritic_set_input(t->critic, b->obs, b->actions, M);
+  int rc = crl__qcritic_set_input(t->critic, b->obs, b->actions, b->n);
   if (rc)
     return rc;
   crl__qcritic_zero_grad(t->critic);
-  double loss = 0.0;
-  for (int k = 0; k < t->cfg.n_critics && rc == 0; k++) {
-    rc = crl__qcritic_forward(t->critic, k, t->q);
-    for (int i = 0; i < M && rc == 0; i++) {
-      const double e = (double)t->q[i] - t->y[i];
-      loss += e * e / M;
-      t->dq[i] = (crl_real)(2.0 * e / M);
-    }
-    if (rc == 0)
-      rc = crl__qcritic_backward(t->critic, k, t->dq, NULL);
-  }
+  double losses[CRL_QCRITIC_MAX], loss = 0.0;
+  rc = crl__qcritic_train_all(t->critic, t->q, squared_error, t->y, losses);
   if (rc)
     return rc;
+  for (int k = 0; k < t->cfg.n_critics; k++)
+    loss += losses[k];
   if (!isfinite(loss))
     return crl_fail(CRL_ENONFINITE, "%s: critic loss is not finite (%g)",
                     t->name, loss);

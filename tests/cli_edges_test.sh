@@ -91,6 +91,24 @@ for t in 2 3; do
   fi
 done
 expect "the runs trained" threads1/seed_3/progress.csv "1000,"
+# The critics run at once, one per thread (rl/qcritic.h): SAC with three
+# critics (on 2 threads a round of two, then one) and TQC's quantile
+# critics, small networks so that nothing else is split.
+for a in sac tqc; do
+  for t in 1 2 3; do
+    run "$a, threads: $t" 0 "$CRL" train threads.yaml -o "${a}_threads$t" --set algo=$a \
+      --set batch_size=64 --set policy_kwargs.net_arch=[32,32] --set policy_kwargs.n_critics=3 \
+      --set threads=$t --quiet --no-plot
+  done
+  for t in 2 3; do
+    if cmp -s <(cut -d, -f1-15 "${a}_threads1/seed_3/progress.csv") <(cut -d, -f1-15 "${a}_threads$t/seed_3/progress.csv"); then
+      ok "$a: threads: $t gives the bits of threads: 1"
+    else
+      bad "$a: threads: $t gives the bits of threads: 1" "$(diff "${a}_threads1/seed_3/progress.csv" "${a}_threads$t/seed_3/progress.csv" | head -4)"
+    fi
+  done
+  expect "$a trained" "${a}_threads1/seed_3/progress.csv" "1000,"
+done
 run "threads: -1 is refused" 2 "$CRL" train threads.yaml -o threads_bad --set threads=-1 --quiet --no-plot
 expect "the refusal names the key and range" err "threads"
 [ ! -e threads_bad ] && ok "nothing written for a refused threads" || bad "nothing written for a refused threads"

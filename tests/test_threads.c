@@ -3,8 +3,10 @@
  * The promise is that results have the same bits for every number of
  * threads. Checked here on every product path of gemm.c (each kernel set
  * this CPU runs, CBLAS included, with and without the fused epilogues),
- * and on Adam and Polyak averaging; plus the row split itself, the pool's
- * tasks and the argument checks. (Whole training runs: cli_test.sh.) */
+ * on Adam and Polyak averaging, and on the critics run at once (one per
+ * thread); plus the row split itself, the pool's tasks (and the first
+ * failure's report) and the argument checks. (Whole training runs:
+ * cli_edges_test.sh.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 #include "core/pool.h"
 #include "crl/crl.h"
 #include "nn/gemm.h"
+#include "rl/qcritic.h"
 
 static void fill(crl_real *v, size_t n, gsl_rng *rng) {
   for (size_t i = 0; i < n; i++)
@@ -212,6 +215,115 @@ static void test_adam_polyak_same_bits(void **state) {
   gsl_rng_free(rng);
 }
 
+/* ---- tasks that can fail, and the critics at once ------------------------ */
+
+typedef struct failing {
+  int ran[8];
+} failing;
+
+/* Tasks 2 and 4 fail, each with its own code and message. */
+static int failing_task(void *ctx, int task) {
+  failing *f = ctx;
+  f->ran[task]++;
+  if (task == 2)
+    return crl_fail(CRL_ERANGE, "task %d failed", task);
+  if (task == 4)
+    return crl_fail(CRL_EFORMAT, "task %d failed", task);
+  return 0;
+}
+
+static void test_pool_each_reports_first_failure(void **state) {
+  (void)state;
+  for (int threads = 1; threads <= 3; threads++) {
+    assert_int_equal(crl_threads_set(threads), CRL_OK);
+    failing f = {{0}};
+    assert_int_equal(crl__pool_each(5, failing_task, &f), CRL_ERANGE);
+    assert_string_equal(crl_last_error(), "task 2 failed");
+    /* the round with task 2 ends the run: no task after it starts */
+    const int rounds_end = (2 / threads + 1) * threads;
+    for (int t = 0; t < 5; t++)
+      assert_int_equal(f.ran[t], t < rounds_end ? 1 : 0);
+    failing ok = {{0}};
+    assert_int_equal(crl__pool_each(2, failing_task, &ok), 0);
+    assert_int_equal(ok.ran[0] + ok.ran[1], 2);
+  }
+  assert_int_equal(crl_threads_set(1), CRL_OK);
+}
+
+enum { QN = 3, QO = 5, QA = 2, QB = 40 };
+
+/* Critic k's loss: mean (q - y_k)^2 with y_k = k (crl__qcritic_loss_fn). */
+static double to_k(void *ctx, int k, const crl_real *q, int B, crl_real *dq) {
+  (void)ctx;
+  double loss = 0.0;
+  for (int i = 0; i < B; i++) {
+    loss += ((double)q[i] - k) * ((double)q[i] - k) / B;
+    dq[i] = (crl_real)(2 * ((double)q[i] - k) / B);
+  }
+  return loss;
+}
+
+/* The _all functions against the networks one at a time on one thread:
+ * outputs, losses, parameter gradients and the action gradient summed in
+ * critic order. */
+static void test_critics_at_once_same_bits(void **state) {
+  (void)state;
+  const crl_int_list hidden = {2, {64, 48}};
+  crl__qcritic *qc = NULL;
+  assert_int_equal(
+      crl__qcritic_alloc(QN, QO, QA, &hidden, CRL_ACT_RELU, QB, &qc), 0);
+  crl_real q[QN * QB], q_ref[QN * QB], dq_in[QN * QB];
+  assert_int_equal(crl__qcritic_forward_all(qc, q), CRL_ESTATE); /* no input */
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  assert_int_equal(crl__qcritic_init(qc, rng), 0);
+  crl_real obs[QB * QO], act[QB * QA];
+  fill(obs, QB * QO, rng);
+  fill(act, QB * QA, rng);
+  fill(dq_in, QN * QB, rng);
+  const size_t P = qc->n_params;
+  crl_real *g_ref = alloc_real(P);
+  /* dact is ADDED to: from a base that is not zero the order of the
+   * additions shows in the bits even with two critics used */
+  crl_real base[QB * QA], dact_ref[QB * QA], dact[QB * QA];
+  fill(base, QB * QA, rng);
+  memcpy(dact_ref, base, sizeof base);
+  double loss_ref[QN], loss[QN];
+  const crl_real *dq[QN] = {dq_in, NULL, dq_in + 2 * QB}; /* critic 1 unused */
+
+  assert_int_equal(crl__qcritic_set_input(qc, obs, act, QB), 0);
+  crl__qcritic_zero_grad(qc);
+  for (int k = 0; k < QN; k++) {
+    crl_real d[QB];
+    assert_int_equal(crl__qcritic_forward(qc, k, q_ref + k * QB), 0);
+    loss_ref[k] = to_k(NULL, k, q_ref + k * QB, QB, d);
+    assert_int_equal(crl__qcritic_backward(qc, k, d, NULL), 0);
+  }
+  memcpy(g_ref, qc->grads, P * sizeof *g_ref);
+  for (int k = 0; k < QN; k++)
+    if (dq[k] != NULL)
+      assert_int_equal(crl__qcritic_action_grad(qc, k, dq[k], dact_ref), 0);
+
+  for (int threads = 1; threads <= 3; threads++) {
+    assert_int_equal(crl_threads_set(threads), CRL_OK);
+    memset(q, 0, sizeof q);
+    assert_int_equal(crl__qcritic_forward_all(qc, q), 0);
+    assert_memory_equal(q, q_ref, sizeof q);
+    crl__qcritic_zero_grad(qc);
+    memset(q, 0, sizeof q);
+    assert_int_equal(crl__qcritic_train_all(qc, q, to_k, NULL, loss), 0);
+    assert_memory_equal(q, q_ref, sizeof q);
+    assert_memory_equal(loss, loss_ref, sizeof loss);
+    assert_memory_equal(qc->grads, g_ref, P * sizeof *g_ref);
+    memcpy(dact, base, sizeof base);
+    assert_int_equal(crl__qcritic_action_grad_all(qc, dq, dact), 0);
+    assert_memory_equal(dact, dact_ref, sizeof dact);
+  }
+  assert_int_equal(crl_threads_set(1), CRL_OK);
+  free(g_ref);
+  crl__qcritic_free(qc);
+  gsl_rng_free(rng);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_split),
@@ -219,6 +331,8 @@ int main(void) {
       cmocka_unit_test(test_pool_runs_each_task_once),
       cmocka_unit_test(test_products_same_bits),
       cmocka_unit_test(test_adam_polyak_same_bits),
+      cmocka_unit_test(test_pool_each_reports_first_failure),
+      cmocka_unit_test(test_critics_at_once_same_bits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

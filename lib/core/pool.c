@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "crl/error.h"
 #include "crl/kernels.h"
@@ -212,6 +213,53 @@ void crl__pool_split(size_t n, int n_tasks, int task, size_t align, size_t *lo,
   size_t b = units * (size_t)(task + 1) / (size_t)n_tasks;
   *lo = a * align < n ? a * align : n;
   *hi = b * align < n ? b * align : n;
+}
+
+/* ---- tasks that can fail ------------------------------------------------- */
+
+typedef struct each_round {
+  crl__task_fn fn;
+  void *ctx;
+  int first; /* the round's first task */
+  int rc[CRL_THREADS_MAX];
+  /* a failed task's message, copied off the thread that ran it (messages
+   * are per thread) */
+  char *msg[CRL_THREADS_MAX];
+} each_round;
+
+static void each_task(void *c, int t, crl_real *scratch) {
+  (void)scratch;
+  each_round *r = c;
+  r->rc[t] = r->fn(r->ctx, r->first + t);
+  if (r->rc[t])
+    r->msg[t] = strdup(crl_last_error());
+}
+
+/* The first failure of a round of n tasks, raised on the calling thread;
+ * frees the copies. */
+static int round_result(each_round *r, int n) {
+  int rc = 0;
+  for (int t = 0; t < n; t++) {
+    if (r->rc[t] && rc == 0)
+      rc = r->msg[t] ? crl_fail(r->rc[t], "%s", r->msg[t]) : r->rc[t];
+    free(r->msg[t]);
+    r->msg[t] = NULL;
+    r->rc[t] = 0;
+  }
+  return rc;
+}
+
+int crl__pool_each(int n_tasks, crl__task_fn fn, void *ctx) {
+  crl__pool *pool = crl__pool_current();
+  const int width = crl__pool_threads(pool);
+  each_round r = {.fn = fn, .ctx = ctx};
+  int rc = 0;
+  for (r.first = 0; rc == 0 && r.first < n_tasks; r.first += width) {
+    const int n = n_tasks - r.first < width ? n_tasks - r.first : width;
+    crl__pool_run(pool, n, each_task, &r, 0, NULL);
+    rc = round_result(&r, n);
+  }
+  return rc;
 }
 
 /* ---- the calling thread's pool (crl/kernels.h) -------------------------- */

@@ -44,6 +44,19 @@ crl__pool *crl__pool_current(void);
 void crl__pool_run(crl__pool *pool, int n_tasks, crl__pool_fn fn, void *ctx,
                    size_t scratch_size, crl_real *caller_scratch);
 
+/* A task that can fail: 0 or a negative CRL_E* code with its message set
+ * (crl_fail) on the thread that ran it. */
+typedef int (*crl__task_fn)(void *ctx, int task);
+
+/* Runs fn(ctx, t) for every t in [0, n_tasks) on the calling thread's pool
+ * (crl__pool_current; all on the caller when there is none), in rounds of
+ * as many tasks as it has threads, task t on thread t % threads. Tasks
+ * must write disjoint results, so that which thread ran one does not
+ * matter. Returns 0, or the code of the first failed task in task order
+ * with its message, on the calling thread; no round starts after one with
+ * a failure. */
+int crl__pool_each(int n_tasks, crl__task_fn fn, void *ctx);
+
 /* The parts an elementwise pass over a vector of n values is split into:
  * the pool's threads from CRL__POOL_MIN_VECTOR values up, else 1 (a
  * shorter pass costs about what waking a helper does). */

@@ -8,7 +8,12 @@
  * and one Polyak update cover them. The concatenated input is built once
  * per batch (crl__qcritic_set_input) and shared by the n networks; backward
  * can also return dQ/dact (the input gradient's action columns), which the
- * deterministic and squashed actors need. */
+ * deterministic and squashed actors need.
+ *
+ * The _all functions run the n networks at once on the calling thread's
+ * pool (core/pool.h), network k as task k: each network's arithmetic is
+ * what it is alone, and what they share is summed in network order
+ * afterwards, so the bits do not depend on the number of threads. */
 #ifndef CRL_QCRITIC_H
 #define CRL_QCRITIC_H
 
@@ -26,9 +31,10 @@ typedef struct crl__qcritic {
   crl_real *grads;             /* [n_params] */
   crl_mlp *q[CRL_QCRITIC_MAX]; /* views into params / grads */
   crl_real *x;                 /* [max_batch, in_dim] concat(obs, act) */
-  crl_real *dx;                /* [max_batch, in_dim] input gradient scratch */
-  int batch;   /* rows of x set by the last set_input, 0 before */
-  void *block; /* params, grads, x, dx */
+  crl_real *dx; /* [n, max_batch, in_dim] input gradients, one per network */
+  crl_real *dq; /* [n, max_batch, n_out] output gradients of train_all */
+  int batch;    /* rows of x set by the last set_input, 0 before */
+  void *block;  /* params, grads, x, dx */
 } crl__qcritic;
 
 /* n networks obs_dim + act_dim -> hidden -> 1 with hidden activation act,
@@ -63,6 +69,26 @@ int crl__qcritic_backward(crl__qcritic *qc, int k, const crl_real *dq,
 /* The same for dact only (must be non-NULL): θ_k's gradients untouched. */
 int crl__qcritic_action_grad(crl__qcritic *qc, int k, const crl_real *dq,
                              crl_real *dact);
+
+/* q [n, B, n_out] = every Q_k(x), for the input of the last set_input. */
+int crl__qcritic_forward_all(crl__qcritic *qc, crl_real *q);
+
+/* A network's loss on its outputs q [B, n_out]: returns L_k and sets
+ * dq [B, n_out] = dL_k/dq. It runs on the pool's threads, one call per
+ * network at once, so it may only read what it shares with the others. */
+typedef double (*crl__qcritic_loss_fn)(void *ctx, int k, const crl_real *q,
+                                       int B, crl_real *dq);
+
+/* For every k: q_k = Q_k(x) into q [n, B, n_out], loss[k] = fn(ctx, k, q_k,
+ * B, dq_k), and dL_k/dθ_k ADDED to grads. */
+int crl__qcritic_train_all(crl__qcritic *qc, crl_real *q,
+                           crl__qcritic_loss_fn fn, void *ctx, double *loss);
+
+/* dact [B, act_dim] += d/dact sum_k dq[k] . Q_k(x) (each dq[k] [B, n_out]),
+ * over the k whose dq[k] is not NULL, added in network order; θ's
+ * gradients untouched. */
+int crl__qcritic_action_grad_all(crl__qcritic *qc, const crl_real *const *dq,
+                                 crl_real *dact);
 
 /* Multiply-adds of one forward pass of one network on one row. */
 size_t crl__qcritic_macs_per_row(const crl__qcritic *qc);

@@ -71,41 +71,20 @@ static int part_on_worker0(void *c, int a, int b, int M, double *stats) {
   return w->fn(w->ctx, 0, a, b, M, stats);
 }
 
-/* One round of crl__shards_gradient_on: parts first .. first + n_tasks - 1,
- * task t on worker t. */
+/* crl__shards_gradient_on's round of parts first .. first + n - 1 as
+ * crl__pool_each's tasks, part first + t on worker t. */
 typedef struct parts_round {
   crl__part_on_fn fn;
   void *ctx;
   int first, M, S, n_stats;
   double *stats; /* [n_tasks, n_stats] */
-  int rc[CRL_THREADS_MAX];
-  /* a failed task's message, copied off the thread that ran it (messages
-   * are per thread) */
-  char *msg[CRL_THREADS_MAX];
 } parts_round;
 
-static void round_task(void *c, int task, crl_real *scratch) {
-  (void)scratch;
-  parts_round *r = c;
-  const long k = r->first + task;
-  r->rc[task] =
-      r->fn(r->ctx, task, (int)(k * r->M / r->S), (int)((k + 1) * r->M / r->S),
-            r->M, r->stats + (size_t)task * (size_t)r->n_stats);
-  if (r->rc[task])
-    r->msg[task] = strdup(crl_last_error());
-}
-
-/* The first failed task's code and message, in part order, on the calling
- * thread; 0 if none failed. Frees the copies. */
-static int round_result(parts_round *r, int n_tasks) {
-  int rc = 0;
-  for (int t = 0; t < n_tasks; t++) {
-    if (r->rc[t] && rc == 0)
-      rc = r->msg[t] ? crl_fail(r->rc[t], "%s", r->msg[t]) : r->rc[t];
-    free(r->msg[t]);
-    r->msg[t] = NULL;
-  }
-  return rc;
+static int round_task(void *c, int t) {
+  const parts_round *r = c;
+  const long k = r->first + t;
+  return r->fn(r->ctx, t, (int)(k * r->M / r->S), (int)((k + 1) * r->M / r->S),
+               r->M, r->stats + (size_t)t * (size_t)r->n_stats);
 }
 
 int crl__shards_gradient_on(crl__shards *s, int M, crl_real *grads, size_t P,
@@ -130,11 +109,10 @@ int crl__shards_gradient_on(crl__shards *s, int M, crl_real *grads, size_t P,
                  (size_t)n_workers * (size_t)n_stats + 1, s->name);
   if (rc)
     return rc;
-  parts_round r = {fn, ctx, 0, M, S, n_stats, s->task_stats, {0}, {NULL}};
+  parts_round r = {fn, ctx, 0, M, S, n_stats, s->task_stats};
   for (r.first = 0; r.first < S; r.first += n_workers) {
     const int n_tasks = S - r.first < n_workers ? S - r.first : n_workers;
-    crl__pool_run(pool, n_tasks, round_task, &r, 0, NULL);
-    rc = round_result(&r, n_tasks);
+    rc = crl__pool_each(n_tasks, round_task, &r);
     if (rc)
       return rc;
     for (int t = 0; t < n_tasks; t++)
