@@ -659,7 +659,7 @@ EOF2
   bad_plugin "not a shared object" libtext.so "plugin 'libtext.so' cannot be loaded as a shared object:"
   bad_plugin "no ABI symbol" "${BADP}_noabi.so" "is not a crl plugin: it defines no 'crl_plugin_abi'"
   bad_plugin "no entry point" "${BADP}_noinit.so" "defines no entry point 'crl_plugin_init'"
-  bad_plugin "ABI version" "${BADP}_abi.so" "was built for crl plugin ABI version 3, and this crl has version 2"
+  bad_plugin "ABI version" "${BADP}_abi.so" "was built for crl plugin ABI version 4, and this crl has version 3"
   bad_plugin "other precision" "${BADP}_real.so" "was built with a crl_real of"
   bad_plugin "init fails" "${BADP}_fail.so" "crl_plugin_init failed: the simulator's licence file is missing (CRL_EIO)"
   bad_plugin "built-in env name" "${BADP}_clash_env.so" "env 'CartPole-v1' is a built-in env: a plugin cannot replace it"

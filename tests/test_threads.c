@@ -7,6 +7,7 @@
  * thread); plus the row split itself, the pool's tasks (and the first
  * failure's report) and the argument checks. (Whole training runs:
  * cli_edges_test.sh.) */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -324,6 +325,119 @@ static void test_critics_at_once_same_bits(void **state) {
   gsl_rng_free(rng);
 }
 
+/* ---- env copies stepped on the threads ------------------------------------
+ */
+
+/* A walk on the line: x += a + 0.1 sin x, reward -x^2, terminated past
+ * |x| > 2, truncated after 7 steps, reset uniform on [-1, 1]; a push
+ * beyond 100 is refused. */
+typedef struct walk {
+  double x;
+} walk;
+
+static const double walk_low[1] = {-10}, walk_high[1] = {10};
+
+static int walk_init(void *self, crl_space *obs, crl_space *act) {
+  (void)self;
+  *obs = (crl_space){CRL_SPACE_BOX, 1, 0, walk_low, walk_high};
+  *act = (crl_space){CRL_SPACE_BOX, 1, 0, walk_low, walk_high};
+  return 0;
+}
+static int walk_reset(void *self, gsl_rng *rng) {
+  ((walk *)self)->x = 2 * gsl_rng_uniform(rng) - 1;
+  return 0;
+}
+static int walk_step(void *self, const crl_real *a, double *reward,
+                     int *terminated) {
+  walk *w = self;
+  if (a[0] > 100)
+    return crl_fail(CRL_ERANGE, "walk: push %g too strong", (double)a[0]);
+  w->x += a[0] + 0.1 * sin(w->x);
+  *reward = -w->x * w->x;
+  *terminated = fabs(w->x) > 2;
+  return 0;
+}
+static void walk_observe(const void *self, crl_real *obs) {
+  obs[0] = (crl_real)((const walk *)self)->x;
+}
+
+/* What a run of steps shows: every step's outcomes and the episode hook's
+ * calls, in order. */
+enum { WN = 5, WT = 40 };
+typedef struct walk_trace {
+  crl_real obs[WT][WN], final_obs[WT][WN];
+  double rewards[WT][WN];
+  int ends[WT][WN];
+  double hook[4 * WT * WN];
+  int n_hook;
+} walk_trace;
+
+static void on_walk_episode(void *ctx, int copy, double ret, long len) {
+  walk_trace *t = ctx;
+  t->hook[t->n_hook++] = copy;
+  t->hook[t->n_hook++] = ret;
+  t->hook[t->n_hook++] = (double)len;
+}
+
+static void walk_run(unsigned flags, int threads, walk_trace *t) {
+  const crl_env_type type = {.name = "Walk-v0",
+                             .self_size = sizeof(walk),
+                             .max_episode_steps = 7,
+                             .init = walk_init,
+                             .reset = walk_reset,
+                             .step = walk_step,
+                             .observe = walk_observe,
+                             .flags = flags};
+  memset(t, 0, sizeof *t);
+  assert_int_equal(crl_threads_set(threads), CRL_OK);
+  crl_vec_env *v = NULL;
+  assert_int_equal(crl_vec_env_alloc(&type, WN, 11, &v), CRL_OK);
+  crl_vec_env_on_episode(v, on_walk_episode, t);
+  assert_int_equal(crl_vec_env_reset(v), CRL_OK);
+  for (int s = 0; s < WT; s++) {
+    crl_real a[WN];
+    for (int i = 0; i < WN; i++)
+      a[i] = (crl_real)(0.8 * sin(0.7 * s + i));
+    assert_int_equal(crl_vec_env_step(v, a), CRL_OK);
+    for (int i = 0; i < WN; i++) {
+      t->obs[s][i] = crl_vec_env_obs(v)[i];
+      t->final_obs[s][i] = crl_vec_env_final_obs(v)[i];
+      t->rewards[s][i] = crl_vec_env_rewards(v)[i];
+      t->ends[s][i] =
+          crl_vec_env_terminated(v)[i] + 2 * crl_vec_env_truncated(v)[i];
+    }
+  }
+  assert_int_equal(crl_vec_env_steps(v), (long)WN * WT);
+  /* a refused push in copy 3: the step fails with the copy's message */
+  crl_real bad[WN] = {0, 0, 0, 1000, 0};
+  assert_int_equal(crl_vec_env_step(v, bad), CRL_ERANGE);
+  assert_non_null(strstr(crl_last_error(), "too strong"));
+  crl_vec_env_free(v);
+  assert_int_equal(crl_threads_set(1), CRL_OK);
+}
+
+/* Copies stepped on 1-3 threads (CRL_ENV_PARALLEL_STEP) give what the
+ * serial step gives: observations, final observations, rewards, ends,
+ * and the episodes reported in the same order. */
+static void test_env_copies_on_threads(void **state) {
+  (void)state;
+  walk_trace *ref = malloc(sizeof *ref), *t = malloc(sizeof *t);
+  walk_run(0, 1, ref);
+  int kinds[4] = {0};
+  for (int s = 0; s < WT; s++)
+    for (int i = 0; i < WN; i++)
+      kinds[ref->ends[s][i]]++;
+  /* both kinds of end happened, and the hook saw every one */
+  assert_true(kinds[1] > 0 && kinds[2] > 0);
+  assert_int_equal(ref->n_hook, 3 * (kinds[1] + kinds[2] + kinds[3]));
+  for (int threads = 1; threads <= 3; threads++) {
+    walk_run(CRL_ENV_PARALLEL_STEP, threads, t);
+    assert_memory_equal(t, ref, sizeof *t);
+  }
+  free(ref);
+  free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_split),
@@ -333,6 +447,7 @@ int main(void) {
       cmocka_unit_test(test_adam_polyak_same_bits),
       cmocka_unit_test(test_pool_each_reports_first_failure),
       cmocka_unit_test(test_critics_at_once_same_bits),
+      cmocka_unit_test(test_env_copies_on_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -497,4 +497,6 @@ const crl_env_type crl__env_mujoco = {
     .fini = mujoco_fini,
     .params = crl__mujoco_params,
     .configure = crl__mj_configure,
+    /* an instance owns its mjData; the model is only read */
+    .flags = CRL_ENV_PARALLEL_STEP,
 };

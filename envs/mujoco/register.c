@@ -82,6 +82,10 @@ static int register_type(const char *name, const crl_mujoco_spec *spec,
   t->type = crl__env_mujoco;
   t->type.name = t->name;
   t->type.self_template = &t->template_self;
+  /* The callbacks are the user's, sharing `user`: safe on several threads
+   * only if they say so, which this spec cannot. */
+  if (spec->reward != NULL || spec->reset != NULL || spec->observe != NULL)
+    t->type.flags &= ~(unsigned)CRL_ENV_PARALLEL_STEP;
   rc = fill_template(&t->template_self, name, spec);
   if (rc == 0) {
     t->type.max_episode_steps = t->template_self.set.max_episode_steps;

@@ -162,7 +162,8 @@ int crl__mj_task_state_size(const mjModel *m, int extra);
                             .set_state = crl__mj_task_set_state,               \
                             .fini = crl__mj_task_fini,                         \
                             .params = params_,                                 \
-                            .configure = crl__mj_task_configure}
+                            .configure = crl__mj_task_configure,               \
+                            .flags = CRL_ENV_PARALLEL_STEP}
 
 /* ---- task.c: what the tasks share ---------------------------------------- */
 

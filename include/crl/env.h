@@ -29,6 +29,18 @@ typedef struct crl_space {
   const double *high; /* [dim] (Box); NULL for Discrete */
 } crl_space;
 
+/* crl_env_type.flags. */
+enum {
+  /* Distinct instances share no mutable state, so that one may step (or
+   * reset) on one thread while another does on a second; and a step costs
+   * far more than handing it to another thread (microseconds, not tens of
+   * nanoseconds). A vec env then steps its copies on the calling thread's
+   * helpers (crl_threads_set in crl/kernels.h), with the same results.
+   * The MuJoCo tasks and models have it; the classic-control envs, whose
+   * steps cost less than the hand-over, do not. */
+  CRL_ENV_PARALLEL_STEP = 1u << 0
+};
+
 /* The vtable an environment implements. `self` points to `self_size` bytes
  * that the handle allocates (zeroed) and passes to every call. */
 typedef struct crl_env_type {
@@ -73,6 +85,8 @@ typedef struct crl_env_type {
    * get_state/set_state, doc (which may point into self_template). A MuJoCo
    * env uses it to load the model once and declare its state size. */
   int (*configure)(struct crl_env_type *type, void *self_template);
+  /* Optional: CRL_ENV_* bits (0: none). A configured type has its base's. */
+  unsigned flags;
 } crl_env_type;
 
 typedef struct crl_env crl_env;

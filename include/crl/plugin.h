@@ -35,7 +35,7 @@ CRL_BEGIN_DECLS
 /* Changes whenever a layout a plugin sees changes (crl_plugin_registry,
  * crl_env_type, crl_env_callbacks, crl_algo_type, crl_space, crl_param_def,
  * crl_algo_stats). A plugin built for another version is refused. */
-#define CRL_PLUGIN_ABI_VERSION 2
+#define CRL_PLUGIN_ABI_VERSION 3
 
 /* What a plugin was compiled with, checked before anything of it runs. */
 typedef struct crl_plugin_abi_info {

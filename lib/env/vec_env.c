@@ -6,6 +6,7 @@
 
 #include "core/bufs.h"
 #include "core/internal.h"
+#include "core/pool.h"
 #include "crl/error.h"
 #include "crl/rng.h"
 #include "crl/vec_env.h"
@@ -276,19 +277,22 @@ static int ended(const crl_vec_env *v, int i) {
   return v->terminated[i] || v->truncated[i];
 }
 
-/* The shared step: this process's block of copies, then the outcomes of
- * all, then the bookkeeping in copy order as the step below does it. */
-static int step_shared(crl_vec_env *v, const crl_real *actions) {
-  for (int i = v->lo; i < v->hi; i++) {
+/* Copies [lo, hi) stepped, and restarted where their episode ended. */
+static int step_block(crl_vec_env *v, int lo, int hi, const crl_real *actions) {
+  for (int i = lo; i < hi; i++) {
     int rc = step_copy(v, i, actions);
     if (rc == 0 && ended(v, i))
       rc = restart_copy(v, i);
     if (rc)
       return rc;
   }
-  int rc = exchange(v);
-  if (rc)
-    return rc;
+  return 0;
+}
+
+/* The episodes' bookkeeping of a step of every copy, in copy order: what
+ * the serial step below does copy by copy (a restart touches neither the
+ * return nor the length). */
+static void account_step(crl_vec_env *v) {
   for (int i = 0; i < v->n; i++) {
     v->ep_return[i] += v->rewards[i];
     v->ep_length[i]++;
@@ -296,12 +300,58 @@ static int step_shared(crl_vec_env *v, const crl_real *actions) {
       record_episode(v, i);
   }
   v->steps += v->n;
-  return 0;
+}
+
+/* The shared step: this process's block of copies, then the outcomes of
+ * all, then the bookkeeping. */
+static int step_shared(crl_vec_env *v, const crl_real *actions) {
+  int rc = step_block(v, v->lo, v->hi, actions);
+  if (rc == 0)
+    rc = exchange(v);
+  if (rc == 0)
+    account_step(v);
+  return rc;
+}
+
+/* CRL_ENV_PARALLEL_STEP: block t of the copies is task t on the calling
+ * thread's pool, then the bookkeeping. Each copy's step is what it is
+ * alone, so the results do not depend on the number of threads. */
+typedef struct parallel_step {
+  crl_vec_env *v;
+  const crl_real *actions;
+  int parts;
+} parallel_step;
+
+static int parallel_block(void *ctx, int t) {
+  const parallel_step *p = ctx;
+  size_t lo, hi;
+  crl__pool_split((size_t)p->v->n, p->parts, t, 1, &lo, &hi);
+  return step_block(p->v, (int)lo, (int)hi, p->actions);
+}
+
+static int step_parallel(crl_vec_env *v, const crl_real *actions, int parts) {
+  parallel_step p = {v, actions, parts};
+  int rc = crl__pool_each(parts, parallel_block, &p);
+  if (rc == 0)
+    account_step(v);
+  return rc;
+}
+
+/* How many blocks a step runs in: one but for a type that declares its
+ * steps worth it, with helpers to run them. */
+static int step_parts(const crl_vec_env *v) {
+  if (!(crl_env_get_type(v->envs[0])->flags & CRL_ENV_PARALLEL_STEP))
+    return 1;
+  const int threads = crl__pool_threads(crl__pool_current());
+  return threads < v->n ? threads : v->n;
 }
 
 int crl_vec_env_step(crl_vec_env *v, const crl_real *actions) {
   if (v->group != NULL)
     return step_shared(v, actions);
+  const int parts = step_parts(v);
+  if (parts > 1)
+    return step_parallel(v, actions, parts);
   for (int i = 0; i < v->n; i++) {
     int rc = step_copy(v, i, actions);
     if (rc)
