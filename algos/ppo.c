@@ -12,6 +12,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "core/bufs.h"
+#include "core/pool.h"
 #include "crl/algo.h"
 #include "crl/error.h"
 #include "crl/kernels.h"
@@ -346,40 +347,73 @@ static double value_term(const ppo *p, ppo_worker *w, int a, int m, int M) {
   return loss / M;
 }
 
+/* What the two halves of a part share: its rows [a, a + m) of M. */
+typedef struct part_rows {
+  const ppo *p;
+  ppo_worker *w;
+  int a, m, M;
+  double *stats;
+} part_rows;
+
+/* The actor's half: clipped surrogate and entropy, and their gradient. */
+static int actor_half(const part_rows *r) {
+  const ppo *p = r->p;
+  ppo_worker *w = r->w;
+  crl__ac *ac = w->ac;
+  const size_t O = (size_t)p->onp->obs_dim, A = (size_t)p->onp->act_dim;
+  const crl_real *obs = p->mb_obs + (size_t)r->a * O;
+  const crl_real *act = p->mb_act + (size_t)r->a * A;
+  int rc = crl__ac_actor_forward(ac, obs, r->m, w->dist);
+  if (rc)
+    return rc;
+  crl__ac_log_prob(ac, w->dist, act, r->m, w->logp);
+  crl__pg_clip_result pr;
+  crl__pg_clipped_surrogate(r->m, r->M, w->logp, p->mb_oldlogp + r->a,
+                            p->mb_adv + r->a, p->clip, w->dlogp, &pr);
+  const double scale = (double)r->m / r->M; /* for the means over m rows */
+  r->stats[MB_POLICY] = pr.loss;
+  r->stats[MB_KL] = pr.approx_kl;
+  r->stats[MB_CLIP] = pr.clip_fraction;
+  r->stats[MB_ENTROPY] = crl__ac_entropy_mean(ac, w->dist, r->m) * scale;
+  return crl__ac_actor_backward(ac, w->dist, act, r->m, w->dlogp,
+                                -p->spec.ent_coef * scale);
+}
+
+/* The critic's half: the value term and its gradient. */
+static int critic_half(const part_rows *r) {
+  const size_t O = (size_t)r->p->onp->obs_dim;
+  crl__ac *ac = r->w->ac;
+  int rc = crl__ac_critic_forward(ac, r->p->mb_obs + (size_t)r->a * O, r->m,
+                                  r->w->values);
+  if (rc)
+    return rc;
+  r->stats[MB_VALUE] = value_term(r->p, r->w, r->a, r->m, r->M);
+  return crl__ac_critic_backward(ac, r->w->dv, r->m);
+}
+
+static int half_task(void *ctx, int half) {
+  return half == 0 ? actor_half(ctx) : critic_half(ctx);
+}
+
 /* The gradient (in ac->grads, zeroed first) and statistics of rows
  * [a, b) of the gathered minibatch of M rows, every mean taken over M:
  * the parts of a minibatch add up to its whole (rl/shards.h). One part
  * (a = 0, b = M) is the minibatch itself, bit for bit (the scale is
- * exactly 1). */
+ * exactly 1). The actor's and the critic's halves share nothing (their
+ * parameters, gradients, activations and statistics are apart), so they
+ * run at once on the pool's threads when the part is not a pool task
+ * itself, with the bits of one thread. */
 static int part_gradient(void *self, int worker, int a, int b, int M,
                          double *stats) {
   const ppo *p = self;
   ppo_worker *w = &p->workers[worker];
-  crl__ac *ac = w->ac;
-  const int m = b - a;
-  const size_t O = (size_t)p->onp->obs_dim, A = (size_t)p->onp->act_dim;
-  crl__ac_zero_grad(ac);
+  crl__ac_zero_grad(w->ac);
   for (int k = 0; k < MB_STATS; k++)
     stats[k] = 0.0;
-  if (m == 0)
+  if (b == a)
     return 0; /* more parts than rows */
-  const crl_real *obs = p->mb_obs + (size_t)a * O;
-  const crl_real *act = p->mb_act + (size_t)a * A;
-  int rc = crl__ac_forward_logp(ac, obs, act, m, w->dist, w->values, w->logp);
-  if (rc)
-    return rc;
-  crl__pg_clip_result pr;
-  crl__pg_clipped_surrogate(m, M, w->logp, p->mb_oldlogp + a, p->mb_adv + a,
-                            p->clip, w->dlogp, &pr);
-  const double scale = (double)m / M; /* for the means over m rows */
-  stats[MB_POLICY] = pr.loss;
-  stats[MB_KL] = pr.approx_kl;
-  stats[MB_CLIP] = pr.clip_fraction;
-  stats[MB_VALUE] = value_term(p, w, a, m, M);
-  stats[MB_ENTROPY] = crl__ac_entropy_mean(ac, w->dist, m) * scale;
-  rc = crl__ac_actor_backward(ac, w->dist, act, m, w->dlogp,
-                              -p->spec.ent_coef * scale);
-  return rc ? rc : crl__ac_critic_backward(ac, w->dv, m);
+  part_rows r = {p, w, a, b - a, M, stats};
+  return crl__pool_each(2, half_task, &r);
 }
 
 /* Loss, gradients and one Adam step on minibatch idx. Returns 1 in *stop

@@ -5,7 +5,7 @@
 # alike; the medians of REPEATS pairs. Each pair's progress.csv files must
 # agree in every column but wall time (the bits do not depend on threads).
 #   bash bench/threads.sh [CRL] [N] [REPEATS]
-# Needs -Dmujoco=enabled for the HalfCheetah row (skipped otherwise).
+# Needs -Dmujoco=enabled for the HalfCheetah rows (skipped otherwise).
 set -u
 crl=${1:-build/tools/crl}
 threads=${2:-2}
@@ -24,6 +24,8 @@ configs=(
   "PPO Pendulum (64-64, 8 envs), 65k steps|experiments/pendulum/ppo.yaml|--set n_timesteps=65536 --set n_envs=8"
   "PPO Pendulum (64-64, 8 envs, grad_shards 2), 131k steps|experiments/pendulum/ppo.yaml|--set n_timesteps=131072 --set n_envs=8 --set grad_shards=2"
   "PPO Pendulum (64-64, 8 envs, grad_shards 2, batch 256), 131k steps|experiments/pendulum/ppo.yaml|--set n_timesteps=131072 --set n_envs=8 --set grad_shards=2 --set batch_size=256"
+  "PPO HalfCheetah-v5 (64-64, 8 envs), 32k steps|experiments/mujoco/ppo_half_cheetah.yaml|--set n_timesteps=32768 --set n_envs=8"
+  "PPO HalfCheetah-v5 (64-64, 8 envs, grad_shards 2), 32k steps|experiments/mujoco/ppo_half_cheetah.yaml|--set n_timesteps=32768 --set n_envs=8 --set grad_shards=2"
   "TD3 small (64-64, batch 100), 10k steps|experiments/pendulum/td3_small.yaml|--set n_timesteps=10000"
 )
 

@@ -115,7 +115,9 @@ expect "the refusal names the key and range" err "threads"
 
 # PPO computes a minibatch's grad_shards parts on the threads (algos/ppo.c):
 # 3 parts on 1, 2 (a round of two, then one) and 3 threads, and with gSDE
-# (whose parts stay on the calling thread), the same bits.
+# (whose parts stay on the calling thread), the same bits. With one part
+# (grad_shards 1), and in a part that is not a pool task, the actor's and
+# the critic's halves run at once: the same bits again.
 cat >threads_ppo.yaml <<'EOF'
 env: Pendulum-v1
 algo: ppo
@@ -128,9 +130,10 @@ batch_size: 96
 n_epochs: 3
 grad_shards: 3
 EOF
-for v in plain sde; do
+for v in plain sde one; do
   sets=()
   [ "$v" = sde ] && sets=(--set use_sde=true --set sde_sample_freq=4)
+  [ "$v" = one ] && sets=(--set grad_shards=1)
   for t in 1 2 3; do
     run "ppo ($v), threads: $t" 0 "$CRL" train threads_ppo.yaml -o "ppo_$v$t" --set threads=$t "${sets[@]}" --quiet --no-plot
   done
