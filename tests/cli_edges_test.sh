@@ -84,11 +84,8 @@ for t in 1 2 3; do
   run "threads: $t" 0 "$CRL" train threads.yaml -o "threads$t" --set threads=$t --quiet --no-plot
 done
 for t in 2 3; do
-  if cmp -s <(cut -d, -f1-15 threads1/seed_3/progress.csv) <(cut -d, -f1-15 "threads$t/seed_3/progress.csv"); then
-    ok "threads: $t gives the bits of threads: 1"
-  else
-    bad "threads: $t gives the bits of threads: 1" "$(diff threads1/seed_3/progress.csv "threads$t/seed_3/progress.csv" | head -4)"
-  fi
+  same_progress "threads: $t gives the bits of threads: 1" \
+    threads1/seed_3/progress.csv "threads$t/seed_3/progress.csv"
 done
 expect "the runs trained" threads1/seed_3/progress.csv "1000,"
 # The critics run at once, one per thread (rl/qcritic.h): SAC with three
@@ -101,11 +98,8 @@ for a in sac tqc; do
       --set threads=$t --quiet --no-plot
   done
   for t in 2 3; do
-    if cmp -s <(cut -d, -f1-15 "${a}_threads1/seed_3/progress.csv") <(cut -d, -f1-15 "${a}_threads$t/seed_3/progress.csv"); then
-      ok "$a: threads: $t gives the bits of threads: 1"
-    else
-      bad "$a: threads: $t gives the bits of threads: 1" "$(diff "${a}_threads1/seed_3/progress.csv" "${a}_threads$t/seed_3/progress.csv" | head -4)"
-    fi
+    same_progress "$a: threads: $t gives the bits of threads: 1" \
+      "${a}_threads1/seed_3/progress.csv" "${a}_threads$t/seed_3/progress.csv"
   done
   expect "$a trained" "${a}_threads1/seed_3/progress.csv" "1000,"
 done
@@ -138,11 +132,8 @@ for v in plain sde one; do
     run "ppo ($v), threads: $t" 0 "$CRL" train threads_ppo.yaml -o "ppo_$v$t" --set threads=$t "${sets[@]}" --quiet --no-plot
   done
   for t in 2 3; do
-    if cmp -s <(cut -d, -f1-15 "ppo_${v}1/seed_5/progress.csv") <(cut -d, -f1-15 "ppo_$v$t/seed_5/progress.csv"); then
-      ok "ppo ($v): threads: $t gives the bits of threads: 1"
-    else
-      bad "ppo ($v): threads: $t gives the bits of threads: 1" "$(diff "ppo_${v}1/seed_5/progress.csv" "ppo_$v$t/seed_5/progress.csv" | head -4)"
-    fi
+    same_progress "ppo ($v): threads: $t gives the bits of threads: 1" \
+      "ppo_${v}1/seed_5/progress.csv" "ppo_$v$t/seed_5/progress.csv"
   done
   expect "ppo ($v): the runs trained" "ppo_${v}1/seed_5/progress.csv" "1024,"
 done

@@ -25,6 +25,15 @@ run() {
 expect() {
   if grep -qF -- "$3" "$2"; then ok "$1"; else bad "$1" "no '$3' in: $(head -c 600 "$2")"; fi
 }
+# same_progress NAME A B: two progress.csv files agree in every column but
+# the last, wall_seconds.
+same_progress() {
+  if cmp -s <(awk -F, -v OFS=, '{ NF--; print }' "$2") <(awk -F, -v OFS=, '{ NF--; print }' "$3"); then
+    ok "$1"
+  else
+    bad "$1" "$(diff "$2" "$3" | head -4)"
+  fi
+}
 # expect_file NAME FILE: the file exists and is not empty.
 expect_file() { if [ -s "$2" ]; then ok "$1"; else bad "$1" "missing $2"; fi; }
 expect_not() {
