@@ -2,6 +2,7 @@
 #include "core/pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -21,6 +22,19 @@
  * gaps between one training step's products, shorter than a scheduler
  * tick. */
 #define SPIN_ROUNDS (1 << 14)
+
+/* One round of a spin wait. Every YIELD_EVERY rounds (about 10 us) it
+ * offers the core to another thread: with more threads than cores (runs
+ * at once, each with its helpers) the thread being waited for may be the
+ * one that is not running, and spinning through its time slice would
+ * stall both. */
+#define YIELD_EVERY 256
+static void spin_round(int r) {
+  if (r % YIELD_EVERY == YIELD_EVERY - 1)
+    sched_yield();
+  else
+    CPU_RELAX();
+}
 
 /* A new pool's word (below): generation 1, no tasks. */
 #define INITIAL_WORD ((uint64_t)1 << 16)
@@ -58,7 +72,7 @@ static _Thread_local int in_task;
 static uint64_t wait_for_run(crl__pool *p, uint64_t seen) {
   uint64_t w = atomic_load_explicit(&p->word, memory_order_acquire);
   for (int r = 0; w == seen && r < SPIN_ROUNDS; r++) {
-    CPU_RELAX();
+    spin_round(r);
     w = atomic_load_explicit(&p->word, memory_order_acquire);
   }
   if (w != seen)
@@ -198,8 +212,9 @@ void crl__pool_run(crl__pool *p, int n_tasks, crl__pool_fn fn, void *ctx,
     pthread_cond_broadcast(&p->wake);
   pthread_mutex_unlock(&p->mu);
   fn(ctx, 0, caller_scratch);
-  while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0)
-    CPU_RELAX();
+  for (int r = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0;
+       r++)
+    spin_round(r);
   for (int t = 1; t < n_tasks; t++)
     if (p->helpers[t - 1].skipped) /* its scratch could not grow */
       fn(ctx, t, caller_scratch);
