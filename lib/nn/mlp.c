@@ -1,4 +1,5 @@
-/* Multi-layer perceptron with manual backprop and forward-mode JVP.
+/* Multi-layer perceptron with manual backprop (and forward-mode JVP, in
+ * mlp_jvp.c).
  *
  * Parameters live in one flat vector (owned or a view), layer l at
  * W_l [out_l, in_l] row-major then b_l [out_l]. A layer computes
@@ -24,26 +25,7 @@
 #include "crl/error.h"
 #include "crl/mlp.h"
 #include "nn/gemm.h"
-
-struct crl_mlp {
-  crl_mlp_spec spec;
-  size_t n_params;
-  crl_real *params; /* [n_params], owned or external */
-  crl_real *grads;  /* [n_params], owned or external */
-  crl_real *owned;  /* [2 * n_params] params then grads, or NULL (views) */
-  size_t w_off[CRL_MLP_MAX_LAYERS]; /* W_l = params + w_off[l], [out_l, in_l] */
-  size_t b_off[CRL_MLP_MAX_LAYERS]; /* b_l = params + b_off[l], [out_l] */
-  /* act[0] [max_batch, sizes[0]]: copy of the input (the caller may reuse
-   * x before backward); act[l] [max_batch, sizes[l]]: output of layer l-1
-   * after its activation. */
-  crl_real *act[CRL_MLP_MAX_LAYERS + 1];
-  /* tmp[i] [max_batch, max width]: ping-pong buffers for backward deltas
-   * (dL/dz of one layer, dL/da of the one below) and jvp tangents. */
-  crl_real *tmp[2];
-  crl_real *work;    /* [n_work] gemm scratch (a transposed W or dW) */
-  crl_real *scratch; /* the single block behind act[], tmp[] and work */
-  int last_batch;    /* B of the last forward/jvp, 0 before the first */
-};
+#include "nn/mlp_impl.h"
 
 /* ---- spec ---------------------------------------------------------------- */
 
@@ -72,7 +54,7 @@ static int spec_check(const crl_mlp_spec *s) {
   return 0;
 }
 
-static crl_activation layer_act(const crl_mlp_spec *s, int l) {
+crl_activation crl__mlp_layer_act(const crl_mlp_spec *s, int l) {
   return l == s->n_layers - 1 ? s->output_activation : s->hidden_activation;
 }
 
@@ -395,8 +377,8 @@ CRL_CLONES static void col_sums(crl_real *restrict db,
       for (int j = 0; j < (width); j++)                                        \
         z[(size_t)r * n + j0 + j] = v[j];                                      \
   }
-CRL_CLONES static void fill_rows(crl_real *restrict z,
-                                 const crl_real *restrict b, int B, int n) {
+CRL_CLONES void crl__mlp_fill_rows(crl_real *restrict z,
+                                   const crl_real *restrict b, int B, int n) {
   int j0 = 0;
   FILL_ROWS_BLOCK(4 * COL_VEC)
   FILL_ROWS_BLOCK(COL_VEC)
@@ -406,9 +388,9 @@ CRL_CLONES static void fill_rows(crl_real *restrict z,
 
 /* act[l+1] [B, out] = f(act[l] [B, in] W^T + b). The bias, and ReLU,
  * are applied by the product's epilogue; tanh by a pass after it. */
-static void layer_forward(crl_mlp *net, int l, int B) {
+void crl__mlp_layer_forward(crl_mlp *net, int l, int B) {
   const int in = net->spec.sizes[l], o = net->spec.sizes[l + 1];
-  const crl_activation act = layer_act(&net->spec, l);
+  const crl_activation act = crl__mlp_layer_act(&net->spec, l);
   const crl_real *W = net->params + net->w_off[l]; /* [o, in] */
   const crl__gemm_post post = {act == CRL_ACT_RELU ? CRL_POST_BIAS_RELU
                                                    : CRL_POST_BIAS,
@@ -419,25 +401,25 @@ static void layer_forward(crl_mlp *net, int l, int B) {
     tanh_inplace(z, (size_t)B * o);
 }
 
-static int check_batch(const crl_mlp *net, int B, const char *fn) {
+int crl__mlp_check_batch(const crl_mlp *net, int B, const char *fn) {
   if (B < 1 || B > net->spec.max_batch)
     return crl_fail(CRL_ESHAPE, "%s: batch %d outside [1, %d] (max_batch)", fn,
                     B, net->spec.max_batch);
   return 0;
 }
 
-/* ---- forward / backward / jvp -------------------------------------------- */
+/* ---- forward / backward ------------------------------------------------- */
 
 int crl_mlp_forward(crl_mlp *net, const crl_real *x, int B, crl_real *y) {
   if (net == NULL || x == NULL || y == NULL)
     return crl_fail(CRL_EINVAL, "mlp_forward: NULL argument");
-  int rc = check_batch(net, B, "mlp_forward");
+  int rc = crl__mlp_check_batch(net, B, "mlp_forward");
   if (rc != 0)
     return rc;
   const int L = net->spec.n_layers;
   memcpy(net->act[0], x, (size_t)B * net->spec.sizes[0] * sizeof(crl_real));
   for (int l = 0; l < L; l++)
-    layer_forward(net, l, B);
+    crl__mlp_layer_forward(net, l, B);
   memcpy(y, net->act[L], (size_t)B * net->spec.sizes[L] * sizeof(crl_real));
   net->last_batch = B;
   return 0;
@@ -457,7 +439,7 @@ static int backward(crl_mlp *net, const crl_real *dy, int B, crl_real *dx,
                     int with_params) {
   if (net == NULL || dy == NULL)
     return crl_fail(CRL_EINVAL, "mlp_backward: NULL argument");
-  int rc = check_batch(net, B, "mlp_backward");
+  int rc = crl__mlp_check_batch(net, B, "mlp_backward");
   if (rc != 0)
     return rc;
   if (net->last_batch == 0)
@@ -508,97 +490,4 @@ int crl_mlp_backward_input(crl_mlp *net, const crl_real *dy, int B,
   if (dx == NULL)
     return crl_fail(CRL_EINVAL, "mlp_backward_input: dx is NULL");
   return backward(net, dy, B, dx, 0);
-}
-
-/* The epilogue that multiplies a product by f'(z) of layer l, through the
- * layer's output y = act[l + 1] [B, o]: the arithmetic of act_grad, fused
- * into the product that completes the tangent. */
-static crl__gemm_post dact_post(const crl_mlp *net, int l) {
-  const crl_activation a = layer_act(&net->spec, l);
-  const crl__gemm_post post = {a == CRL_ACT_TANH   ? CRL_POST_DTANH
-                               : a == CRL_ACT_RELU ? CRL_POST_DRELU
-                                                   : CRL_POST_NONE,
-                               net->act[l + 1], net->spec.sizes[l + 1]};
-  return post;
-}
-
-/* The tangent of layer l, given t [B, in] (the tangent of its input, NULL
- * for zero) and act[l], act[l + 1] of the current point:
- *   dz [B, o] = (t W^T + act[l] dW^T + db) * f'(z).
- * Returns dz, or NULL when both parts are zero (no product run). */
-static crl_real *layer_tangent(crl_mlp *net, int l, int B,
-                               const crl_real *v_params, const crl_real *t,
-                               crl_real *dz) {
-  const int in = net->spec.sizes[l], o = net->spec.sizes[l + 1];
-  const crl_real *W = net->params + net->w_off[l]; /* [o, in] */
-  const crl__gemm_post post = dact_post(net, l);
-  if (v_params != NULL) {
-    const crl_real *dW = v_params + net->w_off[l]; /* [o, in] */
-    const crl_real *db = v_params + net->b_off[l]; /* [o] */
-    fill_rows(dz, db, B, o);
-    /* the derivative goes on whichever product comes last */
-    crl__gemm_nt(B, o, in, net->act[l], in, dW, in, dz, o, 1,
-                 t == NULL ? &post : NULL, net->work);
-  }
-  if (t != NULL)
-    crl__gemm_nt(B, o, in, t, in, W, in, dz, o, v_params != NULL, &post,
-                 net->work);
-  return v_params != NULL || t != NULL ? dz : NULL;
-}
-
-/* The JVP of crl_mlp_jvp and crl_mlp_jvp_cached: layer by layer, the
- * forward first when with_forward (the tangent of a layer needs its
- * output), else through the activations already there. Arguments checked
- * by the callers. */
-static void jvp_pass(crl_mlp *net, int B, const crl_real *v_params,
-                     const crl_real *v_x, crl_real *dy, int with_forward) {
-  const crl_mlp_spec *s = &net->spec;
-  const int L = s->n_layers;
-  /* t [B, in_l]: tangent of layer l's input; NULL stands for zero, so a
-   * missing direction costs no gemm. The tangents ping-pong between tmp[0]
-   * and tmp[1] and the last one lands in dy. */
-  const crl_real *t = v_x;
-  for (int l = 0; l < L; l++) {
-    if (with_forward)
-      layer_forward(net, l, B);
-    crl_real *dz =
-        l == L - 1 ? dy : (t == net->tmp[0] ? net->tmp[1] : net->tmp[0]);
-    t = layer_tangent(net, l, B, v_params, t, dz);
-  }
-  if (t == NULL)
-    memset(dy, 0, (size_t)B * s->sizes[L] * sizeof(crl_real));
-}
-
-int crl_mlp_jvp(crl_mlp *net, const crl_real *x, int B,
-                const crl_real *v_params, const crl_real *v_x, crl_real *y,
-                crl_real *dy) {
-  if (net == NULL || x == NULL || dy == NULL)
-    return crl_fail(CRL_EINVAL, "mlp_jvp: NULL argument");
-  int rc = check_batch(net, B, "mlp_jvp");
-  if (rc != 0)
-    return rc;
-  const crl_mlp_spec *s = &net->spec;
-  memcpy(net->act[0], x, (size_t)B * s->sizes[0] * sizeof(crl_real));
-  jvp_pass(net, B, v_params, v_x, dy, 1);
-  if (y != NULL)
-    memcpy(y, net->act[s->n_layers],
-           (size_t)B * s->sizes[s->n_layers] * sizeof(crl_real));
-  net->last_batch = B;
-  return 0;
-}
-
-int crl_mlp_jvp_cached(crl_mlp *net, int B, const crl_real *v_params,
-                       const crl_real *v_x, crl_real *dy) {
-  if (net == NULL || dy == NULL)
-    return crl_fail(CRL_EINVAL, "mlp_jvp_cached: NULL argument");
-  int rc = check_batch(net, B, "mlp_jvp_cached");
-  if (rc != 0)
-    return rc;
-  if (net->last_batch == 0)
-    return crl_fail(CRL_ESTATE, "mlp_jvp_cached: no forward call before");
-  if (B != net->last_batch)
-    return crl_fail(CRL_ESHAPE, "mlp_jvp_cached: batch %d, last forward had %d",
-                    B, net->last_batch);
-  jvp_pass(net, B, v_params, v_x, dy, 0);
-  return 0;
 }
