@@ -377,14 +377,21 @@ CRL_CLONES static void col_sums(crl_real *restrict db,
       for (int j = 0; j < (width); j++)                                        \
         z[(size_t)r * n + j0 + j] = v[j];                                      \
   }
-CRL_CLONES void crl__mlp_fill_rows(crl_real *restrict z,
-                                   const crl_real *restrict b, int B, int n) {
+CRL_CLONES static void fill_rows(crl_real *restrict z,
+                                 const crl_real *restrict b, int B, int n) {
   int j0 = 0;
   FILL_ROWS_BLOCK(4 * COL_VEC)
   FILL_ROWS_BLOCK(COL_VEC)
   FILL_ROWS_BLOCK(1)
 }
 #undef FILL_ROWS_BLOCK
+
+/* The entry mlp_jvp.c calls: a clone set is not called across files
+ * (clang names its versions in the defining file only). */
+void crl__mlp_fill_rows(crl_real *restrict z, const crl_real *restrict b, int B,
+                        int n) {
+  fill_rows(z, b, B, n);
+}
 
 /* act[l+1] [B, out] = f(act[l] [B, in] W^T + b). The bias, and ReLU,
  * are applied by the product's epilogue; tanh by a pass after it. */
