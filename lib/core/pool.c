@@ -246,8 +246,7 @@ static void each_task(void *c, int t, crl_real *scratch) {
   (void)scratch;
   each_round *r = c;
   r->rc[t] = r->fn(r->ctx, r->first + t);
-  if (r->rc[t])
-    r->msg[t] = strdup(crl_last_error());
+  r->msg[t] = r->rc[t] ? strdup(crl_last_error()) : NULL;
 }
 
 /* The first failure of a round of n tasks, raised on the calling thread;
@@ -258,8 +257,6 @@ static int round_result(each_round *r, int n) {
     if (r->rc[t] && rc == 0)
       rc = r->msg[t] ? crl_fail(r->rc[t], "%s", r->msg[t]) : r->rc[t];
     free(r->msg[t]);
-    r->msg[t] = NULL;
-    r->rc[t] = 0;
   }
   return rc;
 }
@@ -267,7 +264,10 @@ static int round_result(each_round *r, int n) {
 int crl__pool_each(int n_tasks, crl__task_fn fn, void *ctx) {
   crl__pool *pool = crl__pool_current();
   const int width = crl__pool_threads(pool);
-  each_round r = {.fn = fn, .ctx = ctx};
+  /* not zeroed (a few KB, once per call): every task sets its rc and msg */
+  each_round r;
+  r.fn = fn;
+  r.ctx = ctx;
   int rc = 0;
   for (r.first = 0; rc == 0 && r.first < n_tasks; r.first += width) {
     const int n = n_tasks - r.first < width ? n_tasks - r.first : width;
