@@ -17,6 +17,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "crl/crl.h"
+#include "grad_check.h"
 
 #if CRL_REAL_IS_DOUBLE
 #define FD_H 1e-4     /* five-point stencil step; see fd_grad */
@@ -39,18 +40,6 @@ static inline void fill_gauss(crl_real *v, size_t n, double sd, gsl_rng *rng) {
 
 static inline int close_rel(double a, double b, double tol) {
   return fabs(a - b) <= tol * fmax(1.0, fmax(fabs(a), fabs(b)));
-}
-
-/* max_i |a_i - n_i| / max(|a_i|, |n_i|, 1e-2 max|n|) (see test_mlp.c). */
-static inline double max_rel_err(const double *a, const double *n, size_t len) {
-  double scale = 1e-30, worst = 0.0;
-  for (size_t i = 0; i < len; i++)
-    scale = fmax(scale, fabs(n[i]));
-  for (size_t i = 0; i < len; i++) {
-    double den = fmax(fmax(fabs(a[i]), fabs(n[i])), 1e-2 * scale);
-    worst = fmax(worst, fabs(a[i] - n[i]) / den);
-  }
-  return worst;
 }
 
 /* Everything an objective reads: a and b are the distribution parameters

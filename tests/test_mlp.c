@@ -26,6 +26,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "crl/crl.h"
+#include "grad_check.h"
 
 /* Finite differences are always taken in double, of a double function of
  * double parameters and inputs (see forward_d), with step FD_H * max(1, |v|).
@@ -159,21 +160,6 @@ static double fd_coord(crl_mlp *net, int B, double *pd, double *xd, double *v,
   const double lm = loss_d(net, B, pd, xd, r, yd);
   *v = v0;
   return (lp - lm) / (vp - vm);
-}
-
-/* max_i |a_i - n_i| / max(|a_i|, |n_i|, floor) with floor = 1e-2 max|n|:
- * the relative error of every component that matters; components far
- * below the vector's scale are judged against that scale, since there the
- * finite difference is mostly rounding. */
-static double max_rel_err(const double *a, const double *n, size_t len) {
-  double scale = 1e-30, worst = 0.0;
-  for (size_t i = 0; i < len; i++)
-    scale = fmax(scale, fabs(n[i]));
-  for (size_t i = 0; i < len; i++) {
-    double den = fmax(fmax(fabs(a[i]), fabs(n[i])), 1e-2 * scale);
-    worst = fmax(worst, fabs(a[i] - n[i]) / den);
-  }
-  return worst;
 }
 
 /* ---- backward vs finite differences ------------------------------------- */

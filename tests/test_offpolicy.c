@@ -17,6 +17,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "crl/crl.h"
+#include "grad_check.h"
 #include "offpolicy_algo.h"
 #include "rl/offpolicy.h"
 #include "rl/qcritic.h"
@@ -66,13 +67,7 @@ static double q_fd(qctx *c, crl_real *v) {
 
 static void expect_close(const char *what, const double *ana, const double *num,
                          int n) {
-  double scale = 1e-30, worst = 0.0;
-  for (int i = 0; i < n; i++)
-    scale = fmax(scale, fabs(num[i]));
-  for (int i = 0; i < n; i++) {
-    double den = fmax(fmax(fabs(ana[i]), fabs(num[i])), 1e-2 * scale);
-    worst = fmax(worst, fabs(ana[i] - num[i]) / den);
-  }
+  const double worst = max_rel_err(ana, num, (size_t)n);
   if (worst > GRAD_TOL)
     print_message("%s: rel err %.3g\n", what, worst);
   assert_true(worst <= GRAD_TOL);
