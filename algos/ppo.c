@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gsl/gsl_randist.h>
 
@@ -19,6 +20,7 @@
 #include "crl/optim.h"
 #include "crl/rng.h"
 #include "crl/rollout.h"
+#include "nn/optim_groups.h"
 #include "rl/onpolicy.h"
 #include "rl/pg_loss.h"
 #include "rl/shards.h"
@@ -125,6 +127,12 @@ typedef struct ppo {
   ppo_worker *workers; /* [n_workers] */
   crl_real **worker_grads; /* [n_workers] each worker's gradient */
   int n_workers;
+  /* The step's two parameter groups, actor (with log_std) and critic, and
+   * their gradients' sums of squares; sumsq_out is sumsq when the halves
+   * compute them (the minibatch's gradient is one part), else NULL. */
+  crl__groups groups;
+  double sumsq[2];
+  double *sumsq_out;
   void *block;  /* the buffers below, one allocation */
   size_t *perm; /* [T * N] */
   /* one minibatch, [batch] rows */
@@ -287,6 +295,9 @@ static int ppo_create(const void *spec_, const crl_space *obs,
       rc = crl_fail(CRL_ENOMEM, "ppo: out of memory");
   }
   if (rc == 0) {
+    const crl__ac *ac = p->onp->ac;
+    p->groups = (crl__groups){
+        2, {0, ac->n_params - crl_mlp_n_params(ac->critic), ac->n_params}};
     crl_adam_spec adam = crl_adam_spec_default();
     adam.eps = spec->adam_eps;
     rc = crl_adam_alloc(p->onp->ac->n_params, &adam, &p->adam);
@@ -363,6 +374,8 @@ static int actor_half(const part_rows *r) {
   const size_t O = (size_t)p->onp->obs_dim, A = (size_t)p->onp->act_dim;
   const crl_real *obs = p->mb_obs + (size_t)r->a * O;
   const crl_real *act = p->mb_act + (size_t)r->a * A;
+  const size_t n = p->groups.bounds[1]; /* actor and log_std */
+  memset(ac->grads, 0, n * sizeof *ac->grads);
   int rc = crl__ac_actor_forward(ac, obs, r->m, w->dist);
   if (rc)
     return rc;
@@ -375,27 +388,38 @@ static int actor_half(const part_rows *r) {
   r->stats[MB_KL] = pr.approx_kl;
   r->stats[MB_CLIP] = pr.clip_fraction;
   r->stats[MB_ENTROPY] = crl__ac_entropy_mean(ac, w->dist, r->m) * scale;
-  return crl__ac_actor_backward(ac, w->dist, act, r->m, w->dlogp,
-                                -p->spec.ent_coef * scale);
+  rc = crl__ac_actor_backward(ac, w->dist, act, r->m, w->dlogp,
+                              -p->spec.ent_coef * scale);
+  if (rc == 0 && p->sumsq_out)
+    p->sumsq_out[0] = crl__sumsq(n, ac->grads);
+  return rc;
 }
 
 /* The critic's half: the value term and its gradient. */
 static int critic_half(const part_rows *r) {
   const size_t O = (size_t)r->p->onp->obs_dim;
   crl__ac *ac = r->w->ac;
+  const crl__groups *g = &r->p->groups;
+  crl_real *grads = ac->grads + g->bounds[1];
+  const size_t n = g->bounds[2] - g->bounds[1];
+  memset(grads, 0, n * sizeof *grads);
   int rc = crl__ac_critic_forward(ac, r->p->mb_obs + (size_t)r->a * O, r->m,
                                   r->w->values);
   if (rc)
     return rc;
   r->stats[MB_VALUE] = value_term(r->p, r->w, r->a, r->m, r->M);
-  return crl__ac_critic_backward(ac, r->w->dv, r->m);
+  rc = crl__ac_critic_backward(ac, r->w->dv, r->m);
+  if (rc == 0 && r->p->sumsq_out)
+    r->p->sumsq_out[1] = crl__sumsq(n, grads);
+  return rc;
 }
 
 static int half_task(void *ctx, int half) {
   return half == 0 ? actor_half(ctx) : critic_half(ctx);
 }
 
-/* The gradient (in ac->grads, zeroed first) and statistics of rows
+/* The gradient (in the worker's grads, each half zeroing its group's
+ * first, on its own thread) and statistics of rows
  * [a, b) of the gathered minibatch of M rows, every mean taken over M:
  * the parts of a minibatch add up to its whole (rl/shards.h). One part
  * (a = 0, b = M) is the minibatch itself, bit for bit (the scale is
@@ -407,11 +431,12 @@ static int part_gradient(void *self, int worker, int a, int b, int M,
                          double *stats) {
   const ppo *p = self;
   ppo_worker *w = &p->workers[worker];
-  crl__ac_zero_grad(w->ac);
   for (int k = 0; k < MB_STATS; k++)
     stats[k] = 0.0;
-  if (b == a)
+  if (b == a) {
+    crl__ac_zero_grad(w->ac);
     return 0; /* more parts than rows */
+  }
   part_rows r = {p, w, a, b - a, M, stats};
   return crl__pool_each(2, half_task, &r);
 }
@@ -425,12 +450,21 @@ static int train_minibatch(ppo *p, const size_t *idx, int M, double clip,
   p->clip = clip;
   double st[MB_STATS];
   int rc = ensure_workers(p);
+  /* One part is the whole gradient, in ac->grads: its halves' threads
+   * then take their groups' sums of squares while the values are in their
+   * caches (nn/optim_groups.h). */
+  const int whole = p->shards.n == 1 && p->shards.group == NULL;
+  p->sumsq_out = whole ? p->sumsq : NULL;
   if (rc == 0)
     rc = crl__shards_gradient_on(&p->shards, M, ac->grads, ac->n_params, st,
                                  MB_STATS, p->n_workers, p->worker_grads,
                                  part_gradient, p);
   if (rc)
     return rc;
+  for (int g = 0; !whole && g < p->groups.n; g++) {
+    const size_t lo = p->groups.bounds[g];
+    p->sumsq[g] = crl__sumsq(p->groups.bounds[g + 1] - lo, ac->grads + lo);
+  }
   *r = (mb_result){st[MB_POLICY], st[MB_VALUE], st[MB_ENTROPY], st[MB_KL],
                    st[MB_CLIP]};
   if (!isnan(p->spec.target_kl) && r->approx_kl > 1.5 * p->spec.target_kl) {
@@ -443,8 +477,9 @@ static int train_minibatch(ppo *p, const size_t *idx, int M, double clip,
     return crl_fail(CRL_ENONFINITE,
                     "ppo: loss is not finite (policy %g, value %g, entropy %g)",
                     r->policy_loss, r->value_loss, r->entropy);
-  crl_clip_grad_norm(ac->n_params, ac->grads, p->spec.max_grad_norm);
-  crl_adam_step(p->adam, ac->params, ac->grads, lr);
+  /* each group's clip and Adam step on the thread of its half */
+  crl__adam_clip_groups(p->adam, &p->groups, p->sumsq, ac->params, ac->grads,
+                        p->spec.max_grad_norm, lr);
   return 0;
 }
 

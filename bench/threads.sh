@@ -4,12 +4,15 @@
 # interleaved (1, N, 1, N, ...) so that a noisy machine disturbs both
 # alike; the medians of REPEATS pairs. Each pair's progress.csv files must
 # agree in every column but wall time (the bits do not depend on threads).
-#   bash bench/threads.sh [CRL] [N] [REPEATS]
+#   bash bench/threads.sh [CRL] [N] [REPEATS] [MATCH]
+# MATCH (an extended regular expression) keeps the configurations whose
+# name it matches, e.g. 'PPO Pendulum'.
 # Needs -Dmujoco=enabled for the HalfCheetah rows (skipped otherwise).
 set -u
 crl=${1:-build/tools/crl}
 threads=${2:-2}
 repeats=${3:-3}
+match=${4:-}
 out=$(mktemp -d /tmp/crl-bench-threads-XXXXXX)
 trap 'rm -rf "$out"' EXIT
 export OPENBLAS_NUM_THREADS=1
@@ -35,6 +38,7 @@ echo "| configuration | threads: 1, wall s | threads: $threads, wall s | speed-u
 echo "|---|---:|---:|---:|---|"
 for c in "${configs[@]}"; do
   IFS='|' read -r name file sets <<<"$c"
+  [[ -z "$match" || "$name" =~ $match ]] || continue
   if ! "$crl" check "$file" >/dev/null 2>&1; then
     echo "| $name | (skipped: $file does not load here) | | | |"
     continue

@@ -1,11 +1,14 @@
-/* The on-policy collector's reward scaling (SB3 VecNormalize's
- * norm_reward): the rewards it stores are recomputed here, independently,
- * from the raw rewards of an identical run without scaling. */
+/* The on-policy collector: its reward scaling (SB3 VecNormalize's
+ * norm_reward), the rewards it stores recomputed here, independently,
+ * from the raw rewards of an identical run without scaling; and its
+ * values, computed after the steps on two threads, against the critic's
+ * pass over each step's rows. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -17,7 +20,7 @@ static const double GAMMA = 0.97;
 
 /* A collector on CartPole-v1 (episodes end inside the rollout, so the
  * running returns are reset) and its envs, from seed. */
-static crl__onp *collector(int scale, crl_vec_env **venv) {
+static crl__onp *collector_of(int scale, int n_steps, crl_vec_env **venv) {
   assert_int_equal(crl_vec_env_make("CartPole-v1", N_ENVS, 11, venv), 0);
   crl__ac_spec spec = {.net_arch = {.n = 1, .v = {8}},
                        .activation = CRL_ACT_TANH,
@@ -26,11 +29,15 @@ static crl__onp *collector(int scale, crl_vec_env **venv) {
                        .max_batch = N_ENVS};
   crl__onp *o = NULL;
   assert_int_equal(crl__onp_alloc("test", &spec, crl_vec_env_obs_space(*venv),
-                                  crl_vec_env_act_space(*venv), N_ENVS, N_STEPS,
+                                  crl_vec_env_act_space(*venv), N_ENVS, n_steps,
                                   scale, 11, &o),
                    0);
   assert_int_equal(crl_vec_env_reset(*venv), 0);
   return o;
+}
+
+static crl__onp *collector(int scale, crl_vec_env **venv) {
+  return collector_of(scale, N_STEPS, venv);
 }
 
 /* Running mean and variance as RunningMeanStd: starts at mean 0, var 1,
@@ -93,9 +100,44 @@ static void test_stored_rewards_are_scaled_as_vecnormalize(void **state) {
   crl_vec_env_free(vb);
 }
 
+/* Each stored value is the critic's output for its step's N rows, bit for
+ * bit, on 1 and 2 threads and with an odd number of steps (halves of
+ * unequal length); the two threads' rollouts are the same. */
+static void test_values_are_each_steps_critic_pass(void **state) {
+  (void)state;
+  const int T = 37;
+  crl_rollout *ro[2];
+  crl__onp *o[2];
+  crl_vec_env *venv[2];
+  for (int run = 0; run < 2; run++) {
+    assert_int_equal(crl_threads_set(run + 1), CRL_OK);
+    o[run] = collector_of(0, T, &venv[run]);
+    for (int round = 0; round < 2; round++)
+      assert_int_equal(crl__onp_collect(o[run], venv[run], GAMMA, 0.95), 0);
+    ro[run] = o[run]->ro;
+    crl_real v[N_ENVS];
+    const size_t O = (size_t)o[run]->obs_dim;
+    for (int t = 0; t < T; t++) {
+      const crl_real *obs = ro[run]->obs + (size_t)t * N_ENVS * O;
+      assert_int_equal(crl__ac_critic_forward(o[run]->ac, obs, N_ENVS, v), 0);
+      assert_memory_equal(v, ro[run]->values + (size_t)t * N_ENVS, sizeof v);
+    }
+  }
+  assert_int_equal(crl_threads_set(1), CRL_OK);
+  const size_t n = (size_t)T * N_ENVS;
+  assert_memory_equal(ro[0]->values, ro[1]->values, n * sizeof(crl_real));
+  assert_memory_equal(ro[0]->advantages, ro[1]->advantages,
+                      n * sizeof(crl_real));
+  for (int run = 0; run < 2; run++) {
+    crl__onp_free(o[run]);
+    crl_vec_env_free(venv[run]);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_stored_rewards_are_scaled_as_vecnormalize),
+      cmocka_unit_test(test_values_are_each_steps_critic_pass),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include "core/pool.h"
 #include "crl/crl.h"
 #include "nn/gemm.h"
+#include "nn/optim_groups.h"
 #include "rl/qcritic.h"
 
 static void fill(crl_real *v, size_t n, gsl_rng *rng) {
@@ -213,6 +214,85 @@ static void test_adam_polyak_same_bits(void **state) {
   assert_memory_equal(t[0], t[1], n * sizeof *p0);
   assert_int_equal(crl_threads_set(1), CRL_OK);
   free(g), free(p0), free(p[0]), free(p[1]), free(t[0]), free(t[1]);
+  gsl_rng_free(rng);
+}
+
+/* The clipped Adam step by groups (nn/optim_groups.h) on 1-3 threads
+ * against the serial steps it stands for: each group's sum of squares
+ * (crl__sumsq), the clip factor of their total, then crl_adam_step over the
+ * whole vector. One group is crl_clip_grad_norm and crl_adam_step, bit for
+ * bit. The boundary (4483) is inside a vector, the gradients are large
+ * enough to be clipped, and they stay unclipped on the last steps. */
+static void group_steps(int n_groups, int threads, const crl_real *p0,
+                        crl_real *p, double *norms) {
+  enum { N = 9000, STEPS = 6 };
+  const crl__groups two = {2, {0, 4483, N}}, one = {1, {0, N}};
+  assert_int_equal(crl_threads_set(threads), CRL_OK);
+  crl_adam *adam = NULL;
+  assert_int_equal(crl_adam_alloc(N, NULL, &adam), CRL_OK);
+  memcpy(p, p0, N * sizeof *p);
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  crl_real *g = alloc_real(N);
+  for (int step = 0; step < STEPS; step++) {
+    fill(g, N, rng);
+    for (size_t i = 0; step >= STEPS - 2 && i < N; i++)
+      g[i] *= (crl_real)1e-3; /* norm below 1: no clip */
+    const crl__groups *gr = n_groups == 2 ? &two : &one;
+    double sumsq[2];
+    for (int k = 0; k < gr->n; k++)
+      sumsq[k] =
+          crl__sumsq(gr->bounds[k + 1] - gr->bounds[k], g + gr->bounds[k]);
+    norms[step] = crl__adam_clip_groups(adam, gr, sumsq, p, g, 1.0, 1e-2);
+  }
+  crl_adam_free(adam);
+  free(g);
+  gsl_rng_free(rng);
+}
+
+static void test_adam_groups_same_bits(void **state) {
+  (void)state;
+  enum { N = 9000, STEPS = 6 };
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(rng, 3);
+  crl_real *p0 = alloc_real(N), *want = alloc_real(N), *got = alloc_real(N);
+  crl_real *g = alloc_real(N);
+  fill(p0, N, rng);
+  for (int n_groups = 1; n_groups <= 2; n_groups++) {
+    /* the serial steps */
+    assert_int_equal(crl_threads_set(1), CRL_OK);
+    crl_adam *adam = NULL;
+    assert_int_equal(crl_adam_alloc(N, NULL, &adam), CRL_OK);
+    memcpy(want, p0, N * sizeof *p0);
+    gsl_rng *grng = gsl_rng_alloc(gsl_rng_mt19937);
+    double want_norm[STEPS], got_norm[STEPS];
+    int clipped = 0;
+    for (int step = 0; step < STEPS; step++) {
+      fill(g, N, grng);
+      for (size_t i = 0; step >= STEPS - 2 && i < N; i++)
+        g[i] *= (crl_real)1e-3;
+      if (n_groups == 1) {
+        want_norm[step] = crl_clip_grad_norm(N, g, 1.0);
+      } else {
+        const double s = crl__sumsq(4483, g) + crl__sumsq(N - 4483, g + 4483);
+        want_norm[step] = sqrt(s);
+        const double coef = 1.0 / (want_norm[step] + 1e-6);
+        for (size_t i = 0; coef < 1.0 && i < N; i++)
+          g[i] *= (crl_real)coef;
+      }
+      clipped += want_norm[step] > 1.0;
+      crl_adam_step(adam, want, g, 1e-2);
+    }
+    assert_int_equal(clipped, STEPS - 2);
+    crl_adam_free(adam);
+    gsl_rng_free(grng);
+    for (int threads = 1; threads <= 3; threads++) {
+      group_steps(n_groups, threads, p0, got, got_norm);
+      assert_memory_equal(got, want, N * sizeof *got);
+      assert_memory_equal(got_norm, want_norm, sizeof got_norm);
+    }
+  }
+  assert_int_equal(crl_threads_set(1), CRL_OK);
+  free(p0), free(want), free(got), free(g);
   gsl_rng_free(rng);
 }
 
@@ -445,6 +525,7 @@ int main(void) {
       cmocka_unit_test(test_pool_runs_each_task_once),
       cmocka_unit_test(test_products_same_bits),
       cmocka_unit_test(test_adam_polyak_same_bits),
+      cmocka_unit_test(test_adam_groups_same_bits),
       cmocka_unit_test(test_pool_each_reports_first_failure),
       cmocka_unit_test(test_critics_at_once_same_bits),
       cmocka_unit_test(test_env_copies_on_threads),

@@ -37,6 +37,9 @@ CRL_API void crl_rollout_clear(crl_rollout *r);
  *  [N, act_dim], log_probs [N], values [N], rewards [N], terminated [N],
  *  truncated [N]; final_values [N] is V(final observation), read only where
  *  truncated and not terminated (may be NULL when no copy is truncated).
+ *  values may be NULL: the caller then writes the step's row of `values`
+ *  itself before crl_rollout_compute_gae (a critic pass over many steps
+ *  at once).
  *  Fails with CRL_ESHAPE when full. */
 CRL_API int crl_rollout_add(crl_rollout *r, const crl_real *obs,
                             const crl_real *actions, const crl_real *log_probs,

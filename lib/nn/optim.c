@@ -7,6 +7,7 @@
 #include "crl/error.h"
 #include "crl/optim.h"
 #include "nn/gemm.h" /* CRL_CLONES */
+#include "nn/optim_groups.h"
 
 #if CRL_REAL_IS_DOUBLE
 #define REAL_SQRT sqrt
@@ -185,24 +186,8 @@ typedef struct adam_job {
   int parts;
 } adam_job;
 
-/* Elements of part `task` of jb->parts, in multiples of 16 (whole vectors
- * of every ISA). MXCSR is per thread: each part sets and restores its
- * own. */
-static void adam_part(void *ctx, int task, crl_real *scratch) {
-  (void)scratch;
-  const adam_job *jb = ctx;
-  crl_adam *a = jb->adam;
-  size_t lo, hi;
-  crl__pool_split(a->n, jb->parts, task, 16, &lo, &hi);
-  const unsigned csr = adam_fp_enter(); /* (both parts, see adam_scalar) */
-  size_t done = lo + adam_vector(hi - lo, jb->params + lo, jb->grads + lo,
-                                 a->m + lo, a->v + lo, jb->k);
-  adam_scalar(done, hi, jb->params, jb->grads, a->m, a->v, jb->k);
-  adam_fp_leave(csr);
-}
-
-void crl_adam_step(crl_adam *adam, crl_real *params, const crl_real *grads,
-                   double lr) {
+/* Advance the step count and compute this step's constants. */
+static adam_consts adam_begin(crl_adam *adam, double lr) {
   adam->t++;
   const double b1 = adam->spec.beta1, b2 = adam->spec.beta2;
   /* PyTorch's form: step = lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) +
@@ -217,6 +202,33 @@ void crl_adam_step(crl_adam *adam, crl_real *params, const crl_real *grads,
   k.step = (crl_real)(lr / bc1);
   k.inv_bc2 = (crl_real)(1.0 / bc2_sqrt);
   k.eps = (crl_real)adam->spec.eps;
+  return k;
+}
+
+/* The update of elements [lo, hi). MXCSR is per thread: each call sets and
+ * restores its own (for the vector and scalar parts, see adam_scalar). */
+static void adam_range(crl_adam *a, const adam_consts *k, size_t lo, size_t hi,
+                       crl_real *params, const crl_real *grads) {
+  const unsigned csr = adam_fp_enter();
+  size_t done = lo + adam_vector(hi - lo, params + lo, grads + lo, a->m + lo,
+                                 a->v + lo, k);
+  adam_scalar(done, hi, params, grads, a->m, a->v, k);
+  adam_fp_leave(csr);
+}
+
+/* Elements of part `task` of jb->parts, in multiples of 16 (whole vectors
+ * of every ISA). */
+static void adam_part(void *ctx, int task, crl_real *scratch) {
+  (void)scratch;
+  const adam_job *jb = ctx;
+  size_t lo, hi;
+  crl__pool_split(jb->adam->n, jb->parts, task, 16, &lo, &hi);
+  adam_range(jb->adam, jb->k, lo, hi, jb->params, jb->grads);
+}
+
+void crl_adam_step(crl_adam *adam, crl_real *params, const crl_real *grads,
+                   double lr) {
+  const adam_consts k = adam_begin(adam, lr);
   crl__pool *pool = crl__pool_current();
   adam_job jb = {adam, params, grads, &k,
                  crl__pool_vector_parts(pool, adam->n)};
@@ -236,7 +248,7 @@ crl_real *crl_adam_v(crl_adam *adam) {
 /* Sixteen partial sums (element i goes to i mod 16), added pairwise at the
  * end: a fixed order, so the loop vectorises (CRL_CLONES) without changing
  * a bit between ISAs, and it does not wait on one long dependency chain. */
-CRL_CLONES double crl_vec_norm(size_t n, const crl_real *g) {
+CRL_CLONES static double sumsq16(size_t n, const crl_real *g) {
   enum { L = 16 };
   double p[L] = {0};
   size_t i = 0;
@@ -248,17 +260,67 @@ CRL_CLONES double crl_vec_norm(size_t n, const crl_real *g) {
   for (int w = L / 2; w >= 1; w /= 2)
     for (int l = 0; l < w; l++)
       p[l] += p[l + w];
-  return sqrt(p[0]);
+  return p[0];
+}
+
+/* Plain entry points: clang does not resolve a target_clones set called
+ * from another file. */
+double crl__sumsq(size_t n, const crl_real *g) {
+  return sumsq16(n, g);
+}
+
+double crl_vec_norm(size_t n, const crl_real *g) {
+  return sqrt(sumsq16(n, g));
+}
+
+/* PyTorch's clip_grad_norm_ factor, below 1 when g is to be scaled. */
+static double clip_factor(double norm, double max_norm) {
+  return max_norm / (norm + 1e-6);
+}
+
+CRL_CLONES static void scale(size_t n, crl_real *g, double coef) {
+  const crl_real c = (crl_real)coef;
+  for (size_t i = 0; i < n; i++)
+    g[i] *= c;
 }
 
 double crl_clip_grad_norm(size_t n, crl_real *g, double max_norm) {
-  double norm = crl_vec_norm(n, g);
-  double coef = max_norm / (norm + 1e-6);
-  if (coef < 1.0) {
-    crl_real c = (crl_real)coef;
-    for (size_t i = 0; i < n; i++)
-      g[i] *= c;
-  }
+  const double norm = crl_vec_norm(n, g);
+  const double coef = clip_factor(norm, max_norm);
+  if (coef < 1.0)
+    scale(n, g, coef);
+  return norm;
+}
+
+/* crl__adam_clip_groups' job: task k scales and updates group k. */
+typedef struct groups_job {
+  crl_adam *adam;
+  const crl__groups *groups;
+  const adam_consts *k;
+  double coef;
+  crl_real *params, *grads;
+} groups_job;
+
+static int group_task(void *ctx, int g) {
+  const groups_job *jb = ctx;
+  const size_t lo = jb->groups->bounds[g], hi = jb->groups->bounds[g + 1];
+  if (jb->coef < 1.0)
+    scale(hi - lo, jb->grads + lo, jb->coef);
+  adam_range(jb->adam, jb->k, lo, hi, jb->params, jb->grads);
+  return 0;
+}
+
+double crl__adam_clip_groups(crl_adam *adam, const crl__groups *groups,
+                             const double *sumsq, crl_real *params,
+                             crl_real *grads, double max_norm, double lr) {
+  double total = 0.0;
+  for (int g = 0; g < groups->n; g++)
+    total += sumsq[g];
+  const double norm = sqrt(total);
+  const adam_consts k = adam_begin(adam, lr);
+  groups_job jb = {adam,   groups, &k, clip_factor(norm, max_norm),
+                   params, grads};
+  (void)crl__pool_each(groups->n, group_task, &jb); /* tasks cannot fail */
   return norm;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/bufs.h"
+#include "core/pool.h"
 #include "crl/error.h"
 #include "crl/normalizer.h"
 #include "crl/rng.h"
@@ -15,6 +16,7 @@
 void crl__onp_free(crl__onp *o) {
   if (o == NULL)
     return;
+  crl_mlp_free(o->value_critic);
   crl__ac_free(o->ac);
   crl_rollout_free(o->ro);
   if (o->act_rng)
@@ -77,6 +79,12 @@ int crl__onp_alloc(const char *name, const crl__ac_spec *spec,
   }
   if (rc == 0)
     rc = alloc_buffers(o);
+  if (rc == 0) {
+    crl_mlp_spec cs = *crl_mlp_get_spec(o->ac->critic);
+    cs.max_batch = n_envs;
+    rc = crl_mlp_alloc(&cs, crl_mlp_params(o->ac->critic),
+                       crl_mlp_grads(o->ac->critic), &o->value_critic);
+  }
   if (rc == 0 && scale_rewards)
     rc = crl_normalizer_alloc(1, 10.0, &o->ret_norm);
   if (rc) {
@@ -140,9 +148,12 @@ int crl__onp_sample(crl__ac *ac, const crl_real *obs, int B, gsl_rng *rng,
   return 0;
 }
 
-/* One step of every copy: act, store, and bootstrap truncated episodes. */
+/* One step of every copy: act, store, and bootstrap truncated episodes.
+ * The values come later (rollout_values). */
 static int collect_step(crl__onp *o, crl_vec_env *venv, double gamma) {
-  const crl__onp_rows *w = &o->rows;
+  crl__onp_rows step_rows = o->rows;
+  step_rows.values = NULL;
+  const crl__onp_rows *w = &step_rows;
   int rc =
       crl__onp_sample(o->ac, crl_vec_env_obs(venv), o->n_envs, o->act_rng, w);
   /* obs_norm keeps the observations the actions were chosen in. */
@@ -152,10 +163,33 @@ static int collect_step(crl__onp *o, crl_vec_env *venv, double gamma) {
     rc = final_values(o, venv);
   if (rc)
     return rc;
-  return crl_rollout_add(o->ro, w->obs_norm, w->actions, w->logp, w->values,
+  return crl_rollout_add(o->ro, w->obs_norm, w->actions, w->logp, NULL,
                          stored_rewards(o, venv, gamma),
                          crl_vec_env_terminated(venv),
                          crl_vec_env_truncated(venv), o->final_values, gamma);
+}
+
+/* Task `half` of rollout_values: V of the stored observations of steps
+ * [t0, t1), each step's N rows in one pass, as a pass inside the step
+ * would be. */
+static int values_task(void *ctx, int half) {
+  crl__onp *o = ctx;
+  crl_mlp *critic = half == 0 ? o->ac->critic : o->value_critic;
+  crl_rollout *ro = o->ro;
+  const size_t N = (size_t)o->n_envs, O = (size_t)o->obs_dim;
+  const int t0 = half == 0 ? 0 : o->n_steps / 2;
+  const int t1 = half == 0 ? o->n_steps / 2 : o->n_steps;
+  for (int t = t0; t < t1; t++) {
+    int rc = crl_mlp_forward(critic, ro->obs + (size_t)t * N * O, (int)N,
+                             ro->values + (size_t)t * N);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+static int rollout_values(crl__onp *o) {
+  return crl__pool_each(2, values_task, o);
 }
 
 int crl__onp_collect(crl__onp *o, crl_vec_env *venv, double gamma,
@@ -169,8 +203,11 @@ int crl__onp_collect(crl__onp *o, crl_vec_env *venv, double gamma,
     if (rc)
       return rc;
   }
+  int rc = rollout_values(o);
+  if (rc)
+    return rc;
   crl__ac_normalize(o->ac, crl_vec_env_obs(venv), o->n_envs, obs_norm, 0);
-  int rc = crl__ac_critic_forward(o->ac, obs_norm, o->n_envs, values);
+  rc = crl__ac_critic_forward(o->ac, obs_norm, o->n_envs, values);
   if (rc)
     return rc;
   return crl_rollout_compute_gae(o->ro, values, gamma, lambda);

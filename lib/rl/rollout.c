@@ -73,7 +73,8 @@ int crl_rollout_add(crl_rollout *r, const crl_real *obs,
   memcpy(r->actions + row * r->act_dim, actions,
          (size_t)N * r->act_dim * sizeof *actions);
   memcpy(r->log_probs + row, log_probs, (size_t)N * sizeof *log_probs);
-  memcpy(r->values + row, values, (size_t)N * sizeof *values);
+  if (values != NULL)
+    memcpy(r->values + row, values, (size_t)N * sizeof *values);
   for (int i = 0; i < N; i++) {
     double rew = rewards[i];
     int time_limit_end = truncated[i] && !terminated[i];
