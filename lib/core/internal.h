@@ -20,6 +20,10 @@ int crl__env_sections(void *env, crl_state_io *io);
  * copy as "env<i>". */
 int crl__vec_env_sections(void *venv, crl_state_io *io);
 
+/* 1 when crl_vec_env_step runs the copies' steps as tasks on the calling
+ * thread's pool (CRL_ENV_PARALLEL_STEP and helpers to run them). */
+int crl__vec_env_steps_on_threads(const crl_vec_env *venv);
+
 /* The env's own state struct (for adapters such as envs/mujoco*.c). */
 void *crl__env_self(crl_env *env);
 

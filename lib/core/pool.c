@@ -29,7 +29,7 @@
  * one that is not running, and spinning through its time slice would
  * stall both. */
 #define YIELD_EVERY 256
-static void spin_round(int r) {
+void crl__pool_spin(int r) {
   if (r % YIELD_EVERY == YIELD_EVERY - 1)
     sched_yield();
   else
@@ -72,7 +72,7 @@ static _Thread_local int in_task;
 static uint64_t wait_for_run(crl__pool *p, uint64_t seen) {
   uint64_t w = atomic_load_explicit(&p->word, memory_order_acquire);
   for (int r = 0; w == seen && r < SPIN_ROUNDS; r++) {
-    spin_round(r);
+    crl__pool_spin(r);
     w = atomic_load_explicit(&p->word, memory_order_acquire);
   }
   if (w != seen)
@@ -214,7 +214,7 @@ void crl__pool_run(crl__pool *p, int n_tasks, crl__pool_fn fn, void *ctx,
   fn(ctx, 0, caller_scratch);
   for (int r = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0;
        r++)
-    spin_round(r);
+    crl__pool_spin(r);
   for (int t = 1; t < n_tasks; t++)
     if (p->helpers[t - 1].skipped) /* its scratch could not grow */
       fn(ctx, t, caller_scratch);

@@ -57,6 +57,11 @@ typedef int (*crl__task_fn)(void *ctx, int task);
  * a failure. */
 int crl__pool_each(int n_tasks, crl__task_fn fn, void *ctx);
 
+/* Round r (0, 1, ...) of a wait that spins on a flag another thread sets:
+ * a pause, and now and then the core given up to another thread (which
+ * the one being waited for may be). */
+void crl__pool_spin(int round);
+
 /* The parts an elementwise pass over a vector of n values is split into:
  * the pool's threads from CRL__POOL_MIN_VECTOR values up, else 1 (a
  * shorter pass costs about what waking a helper does). */

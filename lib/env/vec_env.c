@@ -346,6 +346,10 @@ static int step_parts(const crl_vec_env *v) {
   return threads < v->n ? threads : v->n;
 }
 
+int crl__vec_env_steps_on_threads(const crl_vec_env *v) {
+  return v->group == NULL && step_parts(v) > 1;
+}
+
 int crl_vec_env_step(crl_vec_env *v, const crl_real *actions) {
   if (v->group != NULL)
     return step_shared(v, actions);

@@ -1,9 +1,11 @@
 /* The on-policy collector shared by PPO, A2C and TRPO (see onpolicy.h). */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/bufs.h"
+#include "core/internal.h"
 #include "core/pool.h"
 #include "crl/error.h"
 #include "crl/normalizer.h"
@@ -169,41 +171,89 @@ static int collect_step(crl__onp *o, crl_vec_env *venv, double gamma) {
                          crl_vec_env_truncated(venv), o->final_values, gamma);
 }
 
-/* Task `half` of rollout_values: V of the stored observations of steps
- * [t0, t1), each step's N rows in one pass, as a pass inside the step
- * would be. */
-static int values_task(void *ctx, int half) {
-  crl__onp *o = ctx;
-  crl_mlp *critic = half == 0 ? o->ac->critic : o->value_critic;
-  crl_rollout *ro = o->ro;
+/* V of the stored observations of step t, its N rows in one pass, as a
+ * pass inside the step would be. */
+static int step_values(crl__onp *o, crl_mlp *critic, int t) {
   const size_t N = (size_t)o->n_envs, O = (size_t)o->obs_dim;
-  const int t0 = half == 0 ? 0 : o->n_steps / 2;
-  const int t1 = half == 0 ? o->n_steps / 2 : o->n_steps;
-  for (int t = t0; t < t1; t++) {
-    int rc = crl_mlp_forward(critic, ro->obs + (size_t)t * N * O, (int)N,
-                             ro->values + (size_t)t * N);
+  return crl_mlp_forward(critic, o->ro->obs + (size_t)t * N * O, (int)N,
+                         o->ro->values + (size_t)t * N);
+}
+
+/* A collection: the steps (task 0) and the values of the steps already
+ * stored (task 1, on another thread when there is one). */
+typedef struct collection {
+  crl__onp *o;
+  crl_vec_env *venv;
+  double gamma;
+  _Atomic int stored; /* steps in the rollout; -1 once a step failed */
+} collection;
+
+static int run_steps(collection *c) {
+  crl__onp *o = c->o;
+  for (int t = 0; t < o->n_steps; t++) {
+    if (crl__sde_draw_due(t, o->ac->sde_sample_freq))
+      crl__ac_sde_resample(o->ac, o->act_rng);
+    int rc = collect_step(o, c->venv, c->gamma);
+    /* release: the stored rows before the count that announces them */
+    atomic_store_explicit(&c->stored, rc ? -1 : t + 1, memory_order_release);
     if (rc)
       return rc;
   }
   return 0;
 }
 
-static int rollout_values(crl__onp *o) {
-  return crl__pool_each(2, values_task, o);
+/* The values of each step once it is stored, on the critic's second view
+ * (the steps use the first for truncated episodes' final values). */
+static int follow_steps(collection *c) {
+  for (int t = 0; t < c->o->n_steps; t++) {
+    int stored, r = 0;
+    while ((stored = atomic_load_explicit(&c->stored, memory_order_acquire)) <=
+           t) {
+      if (stored < 0)
+        return 0; /* the steps' error is the one reported */
+      crl__pool_spin(r++);
+    }
+    int rc = step_values(c->o, c->o->value_critic, t);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+static int collection_task(void *ctx, int task) {
+  return task == 0 ? run_steps(ctx) : follow_steps(ctx);
+}
+
+/* After the steps, the values of the first half of them and of the second
+ * at once. */
+static int values_half(void *ctx, int half) {
+  crl__onp *o = ctx;
+  const int mid = o->n_steps / 2;
+  for (int t = half ? mid : 0; t < (half ? o->n_steps : mid); t++) {
+    int rc = step_values(o, half ? o->value_critic : o->ac->critic, t);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+/* The steps and their values. The values follow the steps on a second
+ * thread while the steps run, unless the env copies' steps are themselves
+ * tasks on the threads (CRL_ENV_PARALLEL_STEP), which a task cannot hand
+ * out: then the values come after the steps, in two halves at once. */
+static int collect_rollout(crl__onp *o, crl_vec_env *venv, double gamma) {
+  collection c = {o, venv, gamma, 0};
+  if (!crl__vec_env_steps_on_threads(venv))
+    return crl__pool_each(2, collection_task, &c);
+  int rc = run_steps(&c);
+  return rc ? rc : crl__pool_each(2, values_half, o);
 }
 
 int crl__onp_collect(crl__onp *o, crl_vec_env *venv, double gamma,
                      double lambda) {
   crl_real *obs_norm = o->rows.obs_norm, *values = o->rows.values;
   crl_rollout_clear(o->ro);
-  for (int t = 0; t < o->n_steps; t++) {
-    if (crl__sde_draw_due(t, o->ac->sde_sample_freq))
-      crl__ac_sde_resample(o->ac, o->act_rng);
-    int rc = collect_step(o, venv, gamma);
-    if (rc)
-      return rc;
-  }
-  int rc = rollout_values(o);
+  int rc = collect_rollout(o, venv, gamma);
   if (rc)
     return rc;
   crl__ac_normalize(o->ac, crl_vec_env_obs(venv), o->n_envs, obs_norm, 0);

@@ -37,9 +37,8 @@ typedef struct crl__onp_rows {
 typedef struct crl__onp {
   const char *name; /* for messages and checkpoint sections */
   crl__ac *ac;
-  crl_mlp *value_critic; /* a second view of ac's critic, [N] rows: the
-                            rollout's values are computed after the steps,
-                            in two halves at once (crl__onp_collect) */
+  crl_mlp *value_critic; /* a second view of ac's critic, [N] rows, for
+                            the rollout's values (crl__onp_collect) */
   crl_rollout *ro;
   gsl_rng *act_rng; /* action sampling */
   int n_envs, n_steps, obs_dim, act_dim, n_out;
@@ -66,11 +65,11 @@ void crl__onp_free(crl__onp *o);
 int crl__onp_check_venv(const crl__onp *o, crl_vec_env *venv);
 
 /* Fill the rollout with n_steps from every copy and compute GAE. The
- * values V(s_t) are computed after the steps, step by step at the shape a
- * step has (N rows, so with the bits a pass inside the step gives), the
- * first half of the steps and the second as two tasks of crl__pool_each:
- * the critic's passes then run beside the collection's other half, the
- * actor's, which stays on the steps' thread. */
+ * values V(s_t) are computed apart from the steps, step by step at the
+ * shape a step has (N rows, so with the bits a pass inside the step
+ * gives), on a second thread when the calling thread has one: alongside
+ * the steps, or after them in two halves when the env copies' steps are
+ * themselves tasks on the threads. */
 int crl__onp_collect(crl__onp *o, crl_vec_env *venv, double gamma,
                      double lambda);
 
