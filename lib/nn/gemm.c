@@ -503,6 +503,10 @@ static void run(product prod, path path, int m, int n, int k, const crl_real *A,
             .post = post};
   crl__pool *pool = crl__pool_current();
   jb.parts = row_blocks(pool, &jb);
+  if (jb.parts == 1) { /* most products of a small network: no hand-over */
+    run_rows(&jb, 0, m, work);
+    return;
+  }
   /* a helper's scratch: what the largest block's shape needs */
   const int rows = (m / ROW_ALIGN / jb.parts + 1) * ROW_ALIGN;
   const size_t scratch = jb.parts > 1 && (path == PATH_PANELS ||
