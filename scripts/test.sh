@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: the float build (warnings are errors), the double
-# build, the float build under AddressSanitizer + UBSan, and a float build
+# build, the float build under AddressSanitizer + UBSan, a float build
 # with the MuJoCo environments that runs only their suite (the rest of the
-# library is the same code the first build tested), then each fuzz target
-# for a bounded time (scripts/fuzz.sh, clang's libFuzzer).
+# library is the same code the first build tested), the threaded tests
+# under ThreadSanitizer, then each fuzz target for a bounded time
+# (scripts/fuzz.sh, clang's libFuzzer).
 # Usage: scripts/test.sh [meson test args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +61,17 @@ run_build build-test-asan -Dreal=float -Dwerror=true -Dbuildtype=debugoptimized 
 extra_args=("$@" --suite mujoco)
 run_build build-test-mujoco -Dreal=float -Dwerror=true -Dbuildtype=release \
   -Dmujoco=enabled
+# ThreadSanitizer (clang; gcc 12's would crash in the kernels' ifunc
+# resolvers, which a TSan build leaves out) on the tests that run work on
+# several threads: the pool, the products, Adam, the critics, env copies,
+# the collector's values alongside its steps, and PPO's halves.
+if command -v clang >/dev/null; then
+  export TSAN_OPTIONS=halt_on_error=1:exitcode=66
+  extra_args=("$@" threads onpolicy ppo)
+  CC=clang run_build build-test-tsan -Dreal=float -Dwerror=true \
+    -Dbuildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false \
+    -Dmujoco=disabled
+fi
 
 # A bounded fuzz stage: each libFuzzer target for CRL_FUZZ_SECONDS (45 s
 # by default, five targets) on its seed corpus, one pass or failure per

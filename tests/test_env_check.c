@@ -212,8 +212,8 @@ static void test_hostile_env(void **state) {
                           .step = hostile_step};
   assert_int_equal(crl_env_register_callbacks(&cb), 0);
   const char *want[] = {
-      "(copy 0) returned a non-finite observation from step at vec-env "
-      "step 2 (obs[0] = nan)",
+      ("(copy 0) returned a non-finite observation from step at vec-env "
+       "step 2 (obs[0] = nan)"),
       "(copy 0) returned a non-finite reward at vec-env step 2 (inf)",
       "step failed with CRL_EIO"};
   const int codes[] = {CRL_ENONFINITE, CRL_ENONFINITE, CRL_EIO};

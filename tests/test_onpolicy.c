@@ -105,7 +105,7 @@ static void test_stored_rewards_are_scaled_as_vecnormalize(void **state) {
  * unequal length); the two threads' rollouts are the same. */
 static void test_values_are_each_steps_critic_pass(void **state) {
   (void)state;
-  const int T = 37;
+  const int T = 501; /* long enough for the values to run beside the steps */
   crl_rollout *ro[2];
   crl__onp *o[2];
   crl_vec_env *venv[2];

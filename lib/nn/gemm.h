@@ -68,7 +68,17 @@ typedef struct crl__gemm_post {
 /* Elementwise loops that should vectorise for the CPU at hand: compiled
  * for AVX-512, AVX2 and the baseline, picked by the loader (an ifunc).
  * Plain C without FMA contraction gives the same bits on each. */
-#if defined(__x86_64__) && defined(__GLIBC__) && defined(__has_attribute)
+/* Not under ThreadSanitizer: the clones' ifunc resolvers run, instrumented,
+ * before its runtime starts, and crash (the clones' bits are the same). */
+#if defined(__SANITIZE_THREAD__)
+#define CRL__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CRL__TSAN 1
+#endif
+#endif
+#if defined(__x86_64__) && defined(__GLIBC__) && defined(__has_attribute) &&  \
+    !defined(CRL__TSAN)
 #if __has_attribute(target_clones)
 #define CRL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
