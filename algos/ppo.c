@@ -461,10 +461,11 @@ static int train_minibatch(ppo *p, const size_t *idx, int M, double clip,
                                  part_gradient, p);
   if (rc)
     return rc;
-  for (int g = 0; !whole && g < p->groups.n; g++) {
-    const size_t lo = p->groups.bounds[g];
-    p->sumsq[g] = crl__sumsq(p->groups.bounds[g + 1] - lo, ac->grads + lo);
-  }
+  if (!whole) /* the parts' sum: its groups' sums of squares here */
+    for (int g = 0; g < p->groups.n; g++) {
+      const size_t lo = p->groups.bounds[g];
+      p->sumsq[g] = crl__sumsq(p->groups.bounds[g + 1] - lo, ac->grads + lo);
+    }
   *r = (mb_result){st[MB_POLICY], st[MB_VALUE], st[MB_ENTROPY], st[MB_KL],
                    st[MB_CLIP]};
   if (!isnan(p->spec.target_kl) && r->approx_kl > 1.5 * p->spec.target_kl) {

@@ -1,8 +1,8 @@
 /* The on-policy collector: its reward scaling (SB3 VecNormalize's
  * norm_reward), the rewards it stores recomputed here, independently,
  * from the raw rewards of an identical run without scaling; and its
- * values, computed after the steps on two threads, against the critic's
- * pass over each step's rows. */
+ * values, computed beside the steps on a second thread, against the
+ * critic's pass over each step's rows. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

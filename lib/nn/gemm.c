@@ -509,10 +509,10 @@ static void run(product prod, path path, int m, int n, int k, const crl_real *A,
   }
   /* a helper's scratch: what the largest block's shape needs */
   const int rows = (m / ROW_ALIGN / jb.parts + 1) * ROW_ALIGN;
-  const size_t scratch = jb.parts > 1 && (path == PATH_PANELS ||
-                                          path == PATH_CT || path == PATH_AT)
-                             ? crl_gemm_work_size(rows, n, k)
-                             : 0;
+  const size_t scratch =
+      path == PATH_PANELS || path == PATH_CT || path == PATH_AT
+          ? crl_gemm_work_size(rows, n, k)
+          : 0;
   crl__pool_run(pool, jb.parts, run_block, &jb, scratch, work);
 }
 

@@ -36,7 +36,7 @@ static int alloc_buffers(crl__onp *o) {
   crl__buf bufs[] = {
     {(void **)&w->obs_norm,     CRL__BUF_REAL,   N * O}, /* [N, obs_dim] */
     {(void **)&w->dist,         CRL__BUF_REAL,   N * K}, /* [N, n_out] */
-    {(void **)&w->values,       CRL__BUF_REAL,   N},     /* [N] */
+    {(void **)&o->last_values,  CRL__BUF_REAL,   N},     /* [N] */
     {(void **)&w->actions,      CRL__BUF_REAL,   N * A}, /* [N, act_dim] */
     {(void **)&w->logp,         CRL__BUF_REAL,   N},     /* [N] */
     {(void **)&w->env_actions,  CRL__BUF_REAL,   N * A}, /* [N, act_dim] */
@@ -151,11 +151,10 @@ int crl__onp_sample(crl__ac *ac, const crl_real *obs, int B, gsl_rng *rng,
 }
 
 /* One step of every copy: act, store, and bootstrap truncated episodes.
- * The values come later (rollout_values). */
+ * The values come apart from the steps (o->rows has none, see
+ * collect_rollout). */
 static int collect_step(crl__onp *o, crl_vec_env *venv, double gamma) {
-  crl__onp_rows step_rows = o->rows;
-  step_rows.values = NULL;
-  const crl__onp_rows *w = &step_rows;
+  const crl__onp_rows *w = &o->rows;
   int rc =
       crl__onp_sample(o->ac, crl_vec_env_obs(venv), o->n_envs, o->act_rng, w);
   /* obs_norm keeps the observations the actions were chosen in. */
@@ -251,7 +250,7 @@ static int collect_rollout(crl__onp *o, crl_vec_env *venv, double gamma) {
 
 int crl__onp_collect(crl__onp *o, crl_vec_env *venv, double gamma,
                      double lambda) {
-  crl_real *obs_norm = o->rows.obs_norm, *values = o->rows.values;
+  crl_real *obs_norm = o->rows.obs_norm, *values = o->last_values;
   crl_rollout_clear(o->ro);
   int rc = collect_rollout(o, venv, gamma);
   if (rc)

@@ -44,7 +44,9 @@ typedef struct crl__onp {
   int n_envs, n_steps, obs_dim, act_dim, n_out;
   crl_normalizer *ret_norm; /* running variance of ret; NULL: no scaling */
   void *block;              /* the buffers below, one allocation */
-  crl__onp_rows rows;       /* [N] rows of the step being collected */
+  crl__onp_rows rows;       /* [N] rows of the step being collected (no
+                               values: they come apart from the steps) */
+  crl_real *last_values;    /* [N] V(obs after the last step), for GAE */
   crl_real *final_values;   /* [N] V(final obs) of truncated copies */
   crl_real *final_norm;     /* [N, obs_dim] */
   double *ret;              /* [N] discounted running return of each copy */
