@@ -84,6 +84,42 @@ for gs in 1 2; do
 done
 expect "the copies trained" copies11/seed_2/progress.csv "2048,"
 
+# RL Zoo's own MuJoCo entries (tests/data/zoo_mujoco/, the zoo's values)
+# through --zoo give the bits of the files in experiments/mujoco/ that
+# docs/results.md measured, so those results are the entries' results
+# (docs/zoo.md). A short budget each, the same overrides on both sides:
+# zoo-file:id crl-file steps [crl-side --set ...].
+ZOO="$HERE/data/zoo_mujoco"
+EXP=${CRL_SOURCE_ROOT:-$(cd "$HERE/.." && pwd)}/experiments/mujoco
+zoo_pairs=(
+  "ppo:HalfCheetah-v4 ppo_half_cheetah 1024"
+  "ppo:Hopper-v4 ppo_hopper_tuned 1024"
+  "ppo:Walker2d-v4 ppo_walker2d 1024"
+  "ppo:Swimmer-v4 ppo_swimmer 4096"
+  "ppo:InvertedDoublePendulum-v2 ppo_inverted_double_pendulum 256"
+  "ppo:Ant-v4 ppo_ant 2048 --set env_kwargs.include_cfrc_ext_in_observation=true"
+  "sac:HalfCheetah-v4 sac_half_cheetah 200"
+  "sac:Hopper-v4 sac_hopper 200"
+  "sac:Walker2d-v4 sac_walker2d 200"
+  "td3:HalfCheetah-v4 td3_half_cheetah 200"
+  "td3:Hopper-v4 td3_hopper 200"
+  "td3:Walker2d-v4 td3_walker2d 200"
+)
+for pair in "${zoo_pairs[@]}"; do
+  read -r entry file steps extra <<<"$pair"
+  algo=${entry%%:*} id=${entry#*:}
+  short=(--seed 0 --set n_timesteps="$steps" --set eval.every=0 --set eval.episodes=1
+    --set threads=1 --quiet --no-plot)
+  # off-policy: 100 updates after 100 steps, where the zoo waits 10000
+  [ "$algo" = ppo ] || short+=(--set learning_starts=100 --set iteration_steps=100)
+  run "$algo $id through --zoo" 0 "$CRL" train --zoo "$ZOO/$algo.yml" --env "$id" -o "zoo_$algo$id" "${short[@]}"
+  [ "$id" = Ant-v4 ] && expect "the zoo's Ant entry runs on Ant-v5 and says so" err "crl has Ant-v5, not Ant-v4"
+  # shellcheck disable=SC2086 # extra is a list of words
+  run "$file.yaml" 0 "$CRL" train "$EXP/$file.yaml" -o "file_$algo$id" "${short[@]}" $extra
+  same_progress "$algo $id: the zoo's entry gives the bits of $file.yaml" \
+    "zoo_$algo$id/seed_0/progress.csv" "file_$algo$id/seed_0/progress.csv"
+done
+
 # CI's MuJoCo build runs this suite, not the cli one, so the MuJoCo
 # experiments are checked here as cli_test.sh checks the others: each
 # validates (a trial construction included) and says what it expects.
