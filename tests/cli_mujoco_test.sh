@@ -97,7 +97,7 @@ zoo_pairs=(
   "ppo:Walker2d-v4 ppo_walker2d 1024"
   "ppo:Swimmer-v4 ppo_swimmer 4096"
   "ppo:InvertedDoublePendulum-v2 ppo_inverted_double_pendulum 256"
-  "ppo:Ant-v4 ppo_ant 2048 --set env_kwargs.include_cfrc_ext_in_observation=true"
+  "ppo:Ant-v4 ppo_ant 2048 --set env_kwargs.contact_cost_weight=0"
   "sac:HalfCheetah-v4 sac_half_cheetah 200"
   "sac:Hopper-v4 sac_hopper 200"
   "sac:Walker2d-v4 sac_walker2d 200"
@@ -113,12 +113,36 @@ for pair in "${zoo_pairs[@]}"; do
   # off-policy: 100 updates after 100 steps, where the zoo waits 10000
   [ "$algo" = ppo ] || short+=(--set learning_starts=100 --set iteration_steps=100)
   run "$algo $id through --zoo" 0 "$CRL" train --zoo "$ZOO/$algo.yml" --env "$id" -o "zoo_$algo$id" "${short[@]}"
-  [ "$id" = Ant-v4 ] && expect "the zoo's Ant entry runs on Ant-v5 and says so" err "crl has Ant-v5, not Ant-v4"
+  [ "$id" = Ant-v4 ] && expect "the zoo's Ant entry runs on Ant-v5 with v4's defaults, and says so" err \
+    "crl has Ant-v5, not Ant-v4: the entry's settings run on Ant-v5, with Gymnasium's v4 defaults env_kwargs.include_cfrc_ext_in_observation=false, env_kwargs.contact_cost_weight=0"
   # shellcheck disable=SC2086 # extra is a list of words
   run "$file.yaml" 0 "$CRL" train "$EXP/$file.yaml" -o "file_$algo$id" "${short[@]}" $extra
   same_progress "$algo $id: the zoo's entry gives the bits of $file.yaml" \
     "zoo_$algo$id/seed_0/progress.csv" "file_$algo$id/seed_0/progress.csv"
 done
+
+# A v4 default is set only where the entry does not set the key itself;
+# Humanoid-v4 charged no contact cost either.
+cat >own.yml <<'EOF'
+Ant-v4:
+  n_timesteps: 256
+  policy: MlpPolicy
+  n_steps: 128
+  batch_size: 64
+  env_kwargs:
+    contact_cost_weight: 0.1
+Humanoid-v4:
+  n_timesteps: 128
+  policy: MlpPolicy
+  n_steps: 64
+  batch_size: 64
+EOF
+run "an Ant-v4 entry with its own contact cost" 0 "$CRL" train --zoo own.yml --algo ppo --env Ant-v4 -o own_ant --quiet --no-plot
+expect "the entry's own setting is kept" own_ant/config.yaml 'contact_cost_weight: "0.1"'
+expect "v4's observation still" own_ant/config.yaml 'include_cfrc_ext_in_observation: "false"'
+run "a Humanoid-v4 entry" 0 "$CRL" train --zoo own.yml --algo ppo --env Humanoid-v4 -o own_hum --quiet --no-plot
+expect "Humanoid-v4 without a contact cost" own_hum/config.yaml 'contact_cost_weight: "0"'
+expect "and says so" err "with Gymnasium's v4 defaults env_kwargs.contact_cost_weight=0"
 
 # CI's MuJoCo build runs this suite, not the cli one, so the MuJoCo
 # experiments are checked here as cli_test.sh checks the others: each

@@ -169,6 +169,51 @@ static int add_run_keys(cli_cfg_entries *out, const cli_cfg_entries *entry,
   return 0;
 }
 
+/* Gymnasium's v4 defaults that its v5 changed and a v5 setting restores
+ * (the version history of each v5 task). A zoo entry for a v4 id runs on
+ * crl's v5 task with these, unless it sets the key itself, so that it
+ * means what the zoo ran: Ant-v4 observed 27 values (no contact forces)
+ * and charged no contact cost; Humanoid-v4 charged none either. The
+ * other tasks' v5 changes are to their models or bugs, not to a setting.
+ * (The zoo's v3 benchmark saw contact forces of zero, and so no cost.) */
+static const struct {
+  const char *id, *key, *value;
+} v4_defaults[] = {
+    {"Ant-v4", "include_cfrc_ext_in_observation", "false"},
+    {"Ant-v4", "contact_cost_weight", "0"},
+    {"Humanoid-v4", "contact_cost_weight", "0"},
+};
+
+/* v4_defaults of env into out, each named in note. */
+static int add_v4_defaults(cli_cfg_entries *out, const char *env,
+                           const char *path, char *note, size_t note_size,
+                           char *err, size_t err_size) {
+  const size_t n_rows = sizeof v4_defaults / sizeof v4_defaults[0];
+  int first = 1;
+  for (size_t i = 0; i < n_rows; i++) {
+    char key[CRL_STRING_MAX];
+    if (strcmp(v4_defaults[i].id, env) != 0)
+      continue;
+    snprintf(key, sizeof key, "env_kwargs.%s", v4_defaults[i].key);
+    if (cli_cfg_find(out, key) >= 0)
+      continue; /* the entry's own setting wins */
+    cli_cfg_entry at = {0};
+    if (out->n > 0)
+      at = out->v[0];
+    at.origin = (char *)path;
+    if (cli_cfg_put(out, &at, key, v4_defaults[i].value)) {
+      snprintf(err, err_size, "%s: error: out of memory", path);
+      return -1;
+    }
+    size_t n = strlen(note);
+    snprintf(note + n, note_size - n, "%s%s=%s",
+             first ? ", with Gymnasium's v4 defaults " : ", ", key,
+             v4_defaults[i].value);
+    first = 0;
+  }
+  return 0;
+}
+
 int cli_zoo_entries(const char *path, const char *env, const char *algo,
                     cli_cfg_entries *out, char *note, size_t note_size,
                     char *err, size_t err_size) {
@@ -197,6 +242,8 @@ int cli_zoo_entries(const char *path, const char *env, const char *algo,
     rc = add_run_keys(out, &entry, crl_env, type, path, err, err_size);
   if (rc == 0)
     rc = cli_zoo_translate(type, &entry, out, err, err_size);
+  if (rc == 0 && strcmp(crl_env, env) != 0)
+    rc = add_v4_defaults(out, env, path, note, note_size, err, err_size);
   cli_cfg_entries_free(&file);
   cli_cfg_entries_free(&entry);
   return rc;
