@@ -153,14 +153,22 @@ static int select_entry(const cli_cfg_entries *file, const char *path,
   return 0;
 }
 
+/* Where keys crl adds are said to come from: the first key of entries
+ * (the zoo entry's), in the zoo file path. */
+static cli_cfg_entry first_key_of(const cli_cfg_entries *entries,
+                                  const char *path) {
+  cli_cfg_entry at = {0};
+  if (entries->n > 0)
+    at = entries->v[0];
+  at.origin = (char *)path;
+  return at;
+}
+
 /* env: and algo:, placed at the entry's first key. */
 static int add_run_keys(cli_cfg_entries *out, const cli_cfg_entries *entry,
                         const char *env, const crl_algo_type *algo,
                         const char *path, char *err, size_t size) {
-  cli_cfg_entry at = {0};
-  if (entry->n > 0)
-    at = entry->v[0];
-  at.origin = (char *)path;
+  const cli_cfg_entry at = first_key_of(entry, path);
   if (cli_cfg_put(out, &at, "env", env) ||
       cli_cfg_put(out, &at, "algo", algo->name)) {
     snprintf(err, size, "%s: error: out of memory", path);
@@ -197,10 +205,7 @@ static int add_v4_defaults(cli_cfg_entries *out, const char *env,
     snprintf(key, sizeof key, "env_kwargs.%s", v4_defaults[i].key);
     if (cli_cfg_find(out, key) >= 0)
       continue; /* the entry's own setting wins */
-    cli_cfg_entry at = {0};
-    if (out->n > 0)
-      at = out->v[0];
-    at.origin = (char *)path;
+    const cli_cfg_entry at = first_key_of(out, path);
     if (cli_cfg_put(out, &at, key, v4_defaults[i].value)) {
       snprintf(err, err_size, "%s: error: out of memory", path);
       return -1;
