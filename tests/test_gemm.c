@@ -26,6 +26,7 @@
 
 #include "crl/crl.h"
 #include "nn/gemm.h"
+#include "nn/mlp_frozen.h"
 
 #if CRL_REAL_IS_DOUBLE
 #define UNIT_ROUNDOFF (DBL_EPSILON / 2)
@@ -340,6 +341,69 @@ static void test_short_k_is_the_panel_sum(void **state) {
   gsl_rng_free(rng);
 }
 
+/* crl__gemm_nt_bt, given B transposed ahead of time too, gives
+ * crl__gemm_nt's bits on every kernel set,
+ * on the shapes of both of nt's kinds of sums (dot products: n <= 4, or
+ * m < 8 and k >= 16; sequential sums otherwise; CBLAS), ragged vector
+ * tails and partial dot blocks, padded strides, every epilogue,
+ * accumulating or not.
+ * Row 0 of A is -tiny against +tiny B, so that every product underflows
+ * to -0: the dot's lanes past k in a partial block then turn the sum's
+ * -0 into +0 (a zero product added), which the transposed path must copy. */
+static void test_nt_on_a_transposed_b(void **state) {
+  (void)state;
+  static const int ms[] = {1, 2, 3, 7, 8, 9};
+  static const int ns[] = {1, 2, 4, 5, 16, 17, 64, 65};
+  static const int ks[] = {1, 3, 15, 16, 17, 31, 64, 65};
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  for (size_t ii = 0; ii < sizeof isas / sizeof isas[0]; ii++) {
+    if (!crl_gemm_isa_supported(isas[ii]))
+      continue;
+    assert_int_equal(crl_gemm_isa_force(isas[ii]), 0);
+    for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; mi++)
+      for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
+        for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
+          for (int op = CRL_POST_NONE; op <= CRL_POST_DTANH; op++) {
+            const int m = ms[mi], n = ns[ni], k = ks[ki], acc = op % 2;
+            const int lda = k + 1, ldb = k + 2, ldbt = n + 3, ldc = n + 1;
+            const int ldv = n + 2;
+            crl_real *a = malloc((size_t)m * lda * sizeof *a);
+            crl_real *b = malloc((size_t)n * ldb * sizeof *b);
+            crl_real *bt = malloc((size_t)k * ldbt * sizeof *bt);
+            crl_real *v = malloc((size_t)m * ldv * sizeof *v);
+            crl_real *c1 = malloc((size_t)m * ldc * sizeof *c1);
+            crl_real *c2 = malloc((size_t)m * ldc * sizeof *c2);
+            crl_real *w = malloc(crl_gemm_work_size(m, n, k) * sizeof *w);
+            fill(a, (size_t)m * lda, rng);
+            fill(b, (size_t)n * ldb, rng);
+            fill(v, (size_t)m * ldv, rng);
+            fill(c1, (size_t)m * ldc, rng);
+            for (int t = 0; t < k; t++)
+              a[t] = (crl_real)-1e-30;
+            if (m == 1 && n <= 2)
+              for (size_t e = 0; e < (size_t)n * ldb; e++)
+                b[e] = (crl_real)1e-30;
+            for (int t = 0; t < k; t++)
+              for (int j = 0; j < n; j++)
+                bt[(size_t)t * ldbt + j] = b[(size_t)j * ldb + t];
+            memcpy(c2, c1, (size_t)m * ldc * sizeof *c1);
+            const crl__gemm_post post = {(crl__gemm_post_op)op, v, ldv};
+            const crl__gemm_post *pp = op == CRL_POST_NONE ? NULL : &post;
+            crl__gemm_nt(m, n, k, a, lda, b, ldb, c1, ldc, acc, pp, w);
+            crl__gemm_nt_bt(m, n, k, a, lda, b, ldb, bt, ldbt, c2, ldc, acc,
+                            pp);
+            for (int i = 0; i < m; i++)
+              if (memcmp(c1 + (size_t)i * ldc, c2 + (size_t)i * ldc,
+                         (size_t)n * sizeof *c1) != 0)
+                fail_msg("%s m %d n %d k %d op %d acc %d: row %d differs",
+                         crl_gemm_isa_name(isas[ii]), m, n, k, op, acc, i);
+            free(a), free(b), free(bt), free(v), free(c1), free(c2), free(w);
+          }
+  }
+  assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
+  gsl_rng_free(rng);
+}
+
 /* The automatic choice is a supported vector set on this machine, and the
  * same call twice gives the same bits. */
 static void test_auto_and_repeatable(void **state) {
@@ -512,13 +576,70 @@ static void test_networks(void **state) {
   gsl_rng_free(rng);
 }
 
+/* A frozen network (an inference policy's, nn/mlp_frozen.h) gives
+ * crl_mlp_forward's bits on every kernel set, CBLAS included, at every
+ * batch size up to its max_batch: one row, a few (nt's dot products),
+ * eight and more (its sequential sums), on widths that take every path
+ * (k < 16, n <= 4, ragged vectors), each activation. The parameters are
+ * changed after a first sync: a second sync must pick them up. */
+static void test_frozen_networks(void **state) {
+  (void)state;
+  static const net_case cases[] = {
+      {{3, 64, 64, 1}, CRL_ACT_TANH, CRL_ACT_IDENTITY, 12},
+      {{3, 64, 64, 1}, CRL_ACT_RELU, CRL_ACT_IDENTITY, 3},
+      {{17, 256, 256, 6}, CRL_ACT_RELU, CRL_ACT_TANH, 9},
+      {{4, 65, 33, 2}, CRL_ACT_TANH, CRL_ACT_TANH, 8},
+      {{15, 5, 17, 5}, CRL_ACT_TANH, CRL_ACT_RELU, 10},
+      {{348, 400, 300, 17}, CRL_ACT_RELU, CRL_ACT_IDENTITY, 2},
+  };
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    const net_case *c = &cases[ci];
+    const int M = c->B, in = c->sizes[0], o = c->sizes[3];
+    crl_mlp_spec spec =
+        crl_mlp_spec_make(in, 2, c->sizes + 1, o, c->act, c->out_act, M);
+    crl_mlp *net = NULL;
+    crl__mlp_frozen *fz = NULL;
+    assert_int_equal(crl_mlp_alloc(&spec, NULL, NULL, &net), 0);
+    assert_int_equal(crl__mlp_frozen_alloc(net, &fz), 0);
+    const size_t n = crl_mlp_n_params(net);
+    fill_gauss(crl_mlp_params(net), n, 0.3, rng);
+    crl__mlp_frozen_sync(fz);
+    fill_gauss(crl_mlp_params(net), n, 0.3, rng);
+    crl__mlp_frozen_sync(fz);
+    crl_real *x = malloc((size_t)M * in * sizeof *x);
+    crl_real *want = malloc((size_t)M * o * sizeof *want);
+    crl_real *got = malloc((size_t)M * o * sizeof *got);
+    fill_gauss(x, (size_t)M * in, 1.0, rng);
+    for (size_t si = 0; si < sizeof isas / sizeof isas[0]; si++) {
+      if (crl_gemm_isa_force(isas[si]) != 0)
+        continue;
+      for (int B = 1; B <= M; B++) {
+        assert_int_equal(crl_mlp_forward(net, x, B, want), 0);
+        assert_int_equal(crl__mlp_frozen_forward(fz, x, B, got), 0);
+        if (memcmp(want, got, (size_t)B * o * sizeof *got) != 0)
+          fail_msg("case %zu %s batch %d: frozen forward differs", ci,
+                   crl_gemm_isa_name(isas[si]), B);
+      }
+    }
+    assert_int_equal(crl__mlp_frozen_forward(fz, x, M + 1, got), CRL_ESHAPE);
+    assert_int_equal(crl_gemm_isa_force(CRL_GEMM_AUTO), 0);
+    free(x), free(want), free(got);
+    crl__mlp_frozen_free(fz);
+    crl_mlp_free(net);
+  }
+  gsl_rng_free(rng);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_kernels_vs_naive),
       cmocka_unit_test(test_avx2_equals_avx512),
       cmocka_unit_test(test_epilogue),
       cmocka_unit_test(test_short_k_is_the_panel_sum),
+      cmocka_unit_test(test_nt_on_a_transposed_b),
       cmocka_unit_test(test_networks),
+      cmocka_unit_test(test_frozen_networks),
       cmocka_unit_test(test_auto_and_repeatable),
       cmocka_unit_test(test_max_isa),
   };

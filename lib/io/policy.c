@@ -9,12 +9,14 @@
 #include "crl/error.h"
 #include "io/ckpt.h"
 #include "io/policy_internal.h"
+#include "nn/mlp_frozen.h"
 
 struct crl_policy {
-  crl_mlp *net;         /* owns its parameters */
-  crl_normalizer *norm; /* NULL: observations used as they are */
-  crl_space act_space;  /* bounds point into `bounds` */
-  double *bounds;       /* [2, act_dim] low then high (Box); NULL otherwise */
+  crl_mlp *net;          /* owns its parameters */
+  crl__mlp_frozen *fast; /* net's forward on W^T, synced once params are in */
+  crl_normalizer *norm;  /* NULL: observations used as they are */
+  crl_space act_space;   /* bounds point into `bounds` */
+  double *bounds;        /* [2, act_dim] low then high (Box); NULL otherwise */
   crl__policy_output output;
   double tanh_clip;  /* TANH: y clamped to [-c, c] first; 0: no clamp */
   int has_tanh_clip; /* the file section exists (tanh_clip > 0) */
@@ -27,6 +29,7 @@ struct crl_policy {
 void crl_policy_free(crl_policy *p) {
   if (p == NULL)
     return;
+  crl__mlp_frozen_free(p->fast);
   crl_mlp_free(p->net);
   crl_normalizer_free(p->norm);
   free(p->block);
@@ -113,6 +116,7 @@ static int shell_alloc(const crl_mlp_spec *spec_in, const crl_space *act,
   };
   rc = crl__bufs_alloc(bufs, CRL__COUNT(bufs), &p->block, "policy");
   rc = rc ? rc : crl_mlp_alloc(&spec, NULL, NULL, &p->net);
+  rc = rc ? rc : crl__mlp_frozen_alloc(p->net, &p->fast);
   if (rc) {
     crl_policy_free(p);
     return rc;
@@ -153,6 +157,7 @@ int crl__policy_from_parts(const crl_mlp *net, const crl_normalizer *norm,
   /* crl_mlp_params is not const-qualified; it is only read here. */
   memcpy(crl_mlp_params(p->net), crl_mlp_params((crl_mlp *)net),
          crl_mlp_n_params(net) * sizeof(crl_real));
+  crl__mlp_frozen_sync(p->fast);
   if (norm != NULL) {
     if (norm->dim != p->obs_dim)
       rc = crl_fail(CRL_ESHAPE, "policy: normaliser dim %d != obs dim %d",
@@ -216,7 +221,7 @@ int crl_policy_act_batch(crl_policy *p, const crl_real *obs, int B,
     crl_normalizer_apply(p->norm, obs, B, p->obs_scratch);
     x = p->obs_scratch;
   }
-  int rc = crl_mlp_forward(p->net, x, B, p->out_scratch);
+  int rc = crl__mlp_frozen_forward(p->fast, x, B, p->out_scratch);
   if (rc)
     return rc;
   transform(p, p->out_scratch, B, action);
@@ -407,6 +412,8 @@ int crl_policy_load(const char *path, int max_batch, crl_policy **out) {
     (*out)->has_tanh_clip = 1;
   }
   rc = rc ? rc : crl_state_load(r, NULL, body_sections, *out);
+  if (rc == 0)
+    crl__mlp_frozen_sync((*out)->fast);
   crl__ckpt_reader_free(r);
   if (rc) {
     crl_policy_free(*out);

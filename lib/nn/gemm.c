@@ -93,6 +93,23 @@ static void dot_generic(int m, int n, int k, const crl_real *A, ptrdiff_t lda,
     }
 }
 
+/* dot_generic's sums on a transposed B: BT [k, n], column j = row j of B;
+ * then the epilogue. */
+static void tdot_generic(int m, int n, int k, const crl_real *A, ptrdiff_t lda,
+                         const crl_real *BT, ptrdiff_t ldb, crl_real *C,
+                         ptrdiff_t ldc, int acc, const crl__gemm_post *post) {
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++) {
+      const crl_real *a = A + i * lda; /* [k] */
+      crl_real p[DOT_LANES] = {0};
+      for (int t = 0; t < k; t++)
+        p[t % DOT_LANES] += a[t] * BT[t * ldb + j];
+      const crl_real s = hsum_generic(p);
+      C[i * ldc + j] = acc ? C[i * ldc + j] + s : s;
+    }
+  post_pass(m, n, C, ldc, post);
+}
+
 /* dst [cols, rows] = src [rows, cols]^T, src with row stride lds; in
  * blocks so that both sides stay in cache lines. (Data movement only: no
  * effect on any result's bits.) */
@@ -129,7 +146,7 @@ static void shortk_generic(int m, int n, int k, const crl_real *A,
 }
 
 static const kernels k_generic = {crl__gemm_transpose_generic, nn_generic,
-                                  dot_generic, shortk_generic};
+                                  dot_generic, tdot_generic, shortk_generic};
 
 /* 0 until the first call resolves AUTO; then the crl_gemm_isa in use. A
  * relaxed atomic: every thread computes the same value. */
@@ -310,7 +327,9 @@ typedef enum path {
   PATH_NN,     /* nn: sequential sums */
   PATH_CT,     /* tn: C^T = B^T A, sequential sums */
   PATH_AT,     /* tn: A^T into work, sequential sums */
-  PATH_TN      /* tn: sequential sums on A as it is */
+  PATH_TN,     /* tn: sequential sums on A as it is */
+  PATH_TDOT,   /* nt on B^T given (nt_bt): dot products, vectors along n */
+  PATH_BT_NN   /* nt on B^T given (nt_bt): sequential sums */
 } path;
 
 typedef enum product { NT, NN, TN } product;
@@ -323,6 +342,8 @@ typedef struct job {
   int lda;
   const crl_real *B;
   int ldb;
+  const crl_real *BT; /* nt_bt: B^T [k, n] with row stride ldbt */
+  int ldbt;
   crl_real *C;
   int ldc, acc;
   const crl__gemm_post *post;
@@ -442,6 +463,12 @@ static void run_rows(const job *jb, int i0, int i1, crl_real *work) {
   case PATH_TN:
     ks->nn(m, n, k, A, 1, lda, B, ldb, C, ldc, 1, NULL);
     break;
+  case PATH_TDOT:
+    ks->tdot(m, n, k, A, lda, jb->BT, jb->ldbt, C, ldc, acc, post);
+    break;
+  case PATH_BT_NN:
+    ks->nn(m, n, k, A, lda, 1, jb->BT, jb->ldbt, C, ldc, acc, post);
+    break;
   }
 }
 
@@ -523,6 +550,41 @@ void crl__gemm_nt(int m, int n, int k, const crl_real *A, int lda,
     return;
   run(NT, nt_path(m, n, k, ldc), m, n, k, A, lda, B, ldb, C, ldc, acc, post,
       work);
+}
+
+void crl__gemm_nt_bt(int m, int n, int k, const crl_real *A, int lda,
+                     const crl_real *B, int ldb, const crl_real *BT, int ldbt,
+                     crl_real *C, int ldc, int acc,
+                     const crl__gemm_post *post) {
+  if (m <= 0 || n <= 0)
+    return;
+  path p = nt_path(m, n, k, ldc);
+  /* nt's sums from whichever of B and B^T they run best on: the dot
+   * products of many columns along B^T's rows (a dot tile reduces across
+   * lanes, which costs a few-row product most of its time), those of four
+   * columns or fewer on B as nt runs them; the sequential sums on B^T,
+   * which nt transposes B into or (short k) walks B for. */
+  if (p == PATH_DOT && n > 4)
+    p = PATH_TDOT;
+  else if (p == PATH_PANELS || p == PATH_SHORTK)
+    p = PATH_BT_NN;
+  const job jb = {.prod = NT,
+                  .path = p,
+                  .m = m,
+                  .n = n,
+                  .k = k,
+                  .A = A,
+                  .lda = lda,
+                  .B = B,
+                  .ldb = ldb,
+                  .BT = BT,
+                  .ldbt = ldbt,
+                  .C = C,
+                  .ldc = ldc,
+                  .acc = acc,
+                  .post = post,
+                  .parts = 1};
+  run_rows(&jb, 0, m, NULL);
 }
 
 void crl__gemm_nn(int m, int n, int k, const crl_real *A, int lda,

@@ -77,7 +77,7 @@ typedef struct crl__gemm_post {
 #define CRL__TSAN 1
 #endif
 #endif
-#if defined(__x86_64__) && defined(__GLIBC__) && defined(__has_attribute) &&  \
+#if defined(__x86_64__) && defined(__GLIBC__) && defined(__has_attribute) &&   \
     !defined(CRL__TSAN)
 #if __has_attribute(target_clones)
 #define CRL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -94,6 +94,13 @@ void crl__gemm_nt(int m, int n, int k, const crl_real *A, int lda,
 void crl__gemm_nn(int m, int n, int k, const crl_real *A, int lda,
                   const crl_real *B, int ldb, crl_real *C, int ldc, int acc,
                   const crl__gemm_post *post);
+/* crl__gemm_nt's C, bit for bit, given B [n, k] (row stride ldb) and also
+ * its transpose BT [k, n] (row stride ldbt): a frozen network's W and W^T,
+ * transposed once. Each path reads the copy it runs best on, so nothing
+ * is transposed per call; in the calling thread (inference). */
+void crl__gemm_nt_bt(int m, int n, int k, const crl_real *A, int lda,
+                     const crl_real *B, int ldb, const crl_real *BT, int ldbt,
+                     crl_real *C, int ldc, int acc, const crl__gemm_post *post);
 void crl__gemm_tn(int m, int n, int k, const crl_real *A, int lda,
                   const crl_real *B, int ldb, crl_real *C, int ldc,
                   crl_real *work);

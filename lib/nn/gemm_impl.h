@@ -29,6 +29,11 @@ typedef struct crl__gemm_kernels {
   void (*dot)(int m, int n, int k, const crl_real *A, ptrdiff_t lda,
               const crl_real *B, ptrdiff_t ldb, crl_real *C, ptrdiff_t ldc,
               int acc);
+  /* C [m, n] (=|+=) A [m, k] BT [k, n] with dot's sums, for B = BT^T
+   * given transposed; then the epilogue */
+  void (*tdot)(int m, int n, int k, const crl_real *A, ptrdiff_t lda,
+               const crl_real *BT, ptrdiff_t ldb, crl_real *C, ptrdiff_t ldc,
+               int acc, const crl__gemm_post *post);
   /* C [m, n] (=|+=) A [m, k] B [n, k]^T: sequential sums over t as nn's,
    * on B's rows as they are; no epilogue */
   void (*shortk)(int m, int n, int k, const crl_real *A, ptrdiff_t lda,

@@ -19,11 +19,11 @@
  *                  sums ISA-independent), tiles of DMR rows of A by 4 rows
  *                  of B
  *   SFMA(a, b, c)  the scalar a * b + c rounded once
- * It defines KFN(nn), KFN(dot) and KFN(shortk), with the semantics in
- * gemm_impl.h (nn also applies the epilogue, the others leave it to the
- * caller). The tile kernels take their tile shape as compile-time
- * constants (they are always inlined into a switch), so the accumulators
- * live in registers. */
+ * It defines KFN(nn), KFN(dot), KFN(tdot) and KFN(shortk), with the
+ * semantics in gemm_impl.h (nn and tdot also apply the epilogue, the
+ * others leave it to the caller). The tile kernels take their tile shape
+ * as compile-time constants (they are always inlined into a switch), so the
+ * accumulators live in registers. */
 
 #define KINLINE static inline __attribute__((always_inline)) KTARGET
 
@@ -285,6 +285,92 @@ static KTARGET void KFN(dot)(int m, int n, int k, const crl_real *A,
     // clang-format on
   }
 }
+
+#define DL (DV * VL)
+#if DL != 8 && DL != 16
+#error "gemm_kern.h: tdot's halving tree takes 8 or 16 lanes"
+#endif
+/* Column j0's VL sums of tdot: row a [k] against BT's columns at b (row t
+ * at b + t * ldb), the loads masked by ml unless full. */
+KINLINE V KFN(tdot_vec)(const int full, MASK_T ml, int k, const crl_real *a,
+                        const crl_real *b, ptrdiff_t ldb) {
+  V p[DL]; /* p[l]: lane l's partial sums of VL columns */
+#pragma GCC unroll 16
+  for (int l = 0; l < DL; l++)
+    p[l] = ZERO();
+  int t = 0;
+  for (; t + DL <= k; t += DL)
+#pragma GCC unroll 16
+    for (int l = 0; l < DL; l++) {
+      const crl_real *bt = b + (t + l) * ldb;
+      p[l] = FMA(BCAST(a[t + l]), full ? LOADU(bt) : MLOAD(bt, ml), p[l]);
+    }
+  if (t < k)
+#pragma GCC unroll 16
+    for (int l = 0; l < DL; l++) {
+      const crl_real *bt = b + (t + l) * ldb;
+      if (t + l < k)
+        p[l] = FMA(BCAST(a[t + l]), full ? LOADU(bt) : MLOAD(bt, ml), p[l]);
+      else
+        p[l] = FMA(ZERO(), ZERO(), p[l]);
+    }
+    /* the halving tree, w = DL / 2, ..., 1 */
+#pragma GCC unroll 8
+  for (int l = 0; l < DL / 2; l++)
+    p[l] = p[l] + p[l + DL / 2];
+#pragma GCC unroll 4
+  for (int l = 0; l < DL / 4; l++)
+    p[l] = p[l] + p[l + DL / 4];
+#pragma GCC unroll 2
+  for (int l = 0; l < DL / 8; l++)
+    p[l] = p[l] + p[l + DL / 8];
+  if (DL == 16)
+    p[0] = p[0] + p[1];
+  return p[0];
+}
+
+/* C [m, n] (=|+=) A [m, k] BT [k, n] with dot's sums, for B = BT^T given
+ * transposed (a frozen policy's W^T): each element in DL lane-wise partial
+ * sums from zero (lane l takes every t = l mod DL; in a last partial block
+ * the lanes past k take a zero product, as dot's masked loads give them),
+ * added in the halving tree, then to C when acc; then the epilogue. The
+ * vectors run along n, VL columns at once, so that one lane's partial sums
+ * are a vector of VL columns and the tree adds whole vectors: no shuffles
+ * and no reductions across lanes, where dot spends most of a few-row
+ * product. The same bits as dot, element by element. */
+static KTARGET void KFN(tdot)(int m, int n, int k, const crl_real *A,
+                              ptrdiff_t lda, const crl_real *BT, ptrdiff_t ldb,
+                              crl_real *C, ptrdiff_t ldc, int acc,
+                              const crl__gemm_post *post) {
+  const int op = post ? (int)post->op : CRL_POST_NONE;
+  const int per_row = op == CRL_POST_DRELU || op == CRL_POST_DTANH;
+  const MASK_T all = MK_MASK(VL), ml = MK_MASK(n % VL);
+  for (int i = 0; i < m; i++) {
+    const crl_real *a = A + i * lda; /* [k] */
+    crl_real *c = C + i * ldc;       /* [n] */
+    const crl_real *e = op == CRL_POST_NONE ? NULL
+                        : per_row           ? post->v + i * post->ldv
+                                            : post->v; /* [n] */
+    int j0 = 0;
+    for (; j0 + VL <= n; j0 += VL) {
+      V s = KFN(tdot_vec)(1, all, k, a, BT + j0, ldb);
+      if (acc)
+        s = LOADU(c + j0) + s;
+      if (e != NULL)
+        s = POST(op, s, LOADU(e + j0));
+      STOREU(c + j0, s);
+    }
+    if (j0 < n) {
+      V s = KFN(tdot_vec)(0, ml, k, a, BT + j0, ldb);
+      if (acc)
+        s = MLOAD(c + j0, ml) + s;
+      if (e != NULL)
+        s = POST(op, s, MLOAD(e + j0, ml));
+      MSTORE(c + j0, ml, s);
+    }
+  }
+}
+#undef DL
 
 /* C [m, n] (=|+=) A [m, k] B [n, k]^T as sequential sums over t, on B's
  * rows as they are: each element the FMA chain nn's tiles compute, so the

@@ -388,10 +388,10 @@ AI KTARGET __m256 post_avx2(int op, __m256 c, __m256 x) {
 
 #undef AI
 #undef SFMA
-const crl__gemm_kernels crl__gemm_kernels_avx2 = {transpose_avx, nn_avx2,
-                                                  dot_avx2, shortk_avx2};
-const crl__gemm_kernels crl__gemm_kernels_avx512 = {transpose_avx, nn_avx512,
-                                                    dot_avx512, shortk_avx512};
+const crl__gemm_kernels crl__gemm_kernels_avx2 = {
+    transpose_avx, nn_avx2, dot_avx2, tdot_avx2, shortk_avx2};
+const crl__gemm_kernels crl__gemm_kernels_avx512 = {
+    transpose_avx, nn_avx512, dot_avx512, tdot_avx512, shortk_avx512};
 
 #else
 typedef int crl_gemm_x86_empty; /* ISO C wants a declaration in every file */

@@ -315,6 +315,10 @@ CRL_CLONES static void tanh_inplace(crl_real *restrict z, size_t count) {
     z[i] = tanh_r(z[i]);
 }
 
+void crl__mlp_tanh(crl_real *restrict z, size_t count) {
+  tanh_inplace(z, count);
+}
+
 /* d [count] *= f'(z), with f' expressed through the output y = f(z)
  * [count]: tanh' = 1 - y^2, relu' = [y > 0] (0 at the kink, like torch). */
 CRL_CLONES static void act_grad(crl_real *restrict d,

@@ -31,6 +31,10 @@ crl_activation crl__mlp_layer_act(const crl_mlp_spec *s, int l);
 /* act[l+1] [B, out] = f(act[l] [B, in] W^T + b). */
 void crl__mlp_layer_forward(crl_mlp *net, int l, int B);
 
+/* z [count] = tanh(z) in place: the activation's own arithmetic (the
+ * entry for other files; a clone set is called in its defining file only). */
+void crl__mlp_tanh(crl_real *restrict z, size_t count);
+
 /* CRL_ESHAPE (naming fn) unless 1 <= B <= max_batch. */
 int crl__mlp_check_batch(const crl_mlp *net, int B, const char *fn);
 
